@@ -1,0 +1,79 @@
+// The model contract: what a module in machines/ exports so the explorer can check it.
+import type { AnyStateMachine } from 'xstate';
+
+/** Plain data the explorer can pack: numbers, booleans, strings, null, arrays and records of those. */
+export type Plain = number | boolean | string | null | Plain[] | { [key: string]: Plain };
+
+export type Context = Record<string, any>;
+
+/** Where each thread (top-level region) is: thread name -> dotted path of its active leaf, e.g. "flush.waiting". */
+export type ThreadLocations = Record<string, string>;
+
+export type ParamValue = number | boolean | string;
+
+export interface ParamSpec {
+  default: ParamValue;
+  description: string;
+  /** Inclusive bounds for integer parameters. */
+  min?: number;
+  max?: number;
+  /** Allowed values for string parameters. */
+  choices?: string[];
+}
+
+export interface VariantSpec {
+  description: string;
+}
+
+/** A named predicate that must hold in every reachable state. */
+export type Invariant = (context: Context, threads: ThreadLocations) => boolean;
+
+/** A named predicate referenced from a state's `meta.assert`: must hold whenever a thread is in that state. */
+export type Assertion = (context: Context, threads: ThreadLocations) => boolean;
+
+/**
+ * What a blocked thread waits for, as a primitive describes it: the resource and the threads that hold it.
+ * Returned by a WaitDescriber for a named guard that is false in the blocked state.
+ */
+export interface WaitInfo {
+  /** Human name of the resource, e.g. "sb_writers[SB_FREEZE_WRITE]" or "folio 0". */
+  resource: string;
+  /** Primitive kind, e.g. "mutex", "rwsem", "percpu_rwsem", "folio", "workqueue", "pipe". */
+  kind: string;
+  /** How the thread wants it, e.g. "down_read", "lock", "wait for drain". */
+  mode?: string;
+  /** Threads (region names) that hold it or must act before the waiter can go on. */
+  holders: string[];
+}
+
+/** Describes the wait behind a named guard with its params; returns null when the guard is not a wait. */
+export type WaitDescriber = (context: Context, params: any) => WaitInfo | null;
+
+export interface ModelCreateOptions {
+  params: Record<string, ParamValue>;
+  variant: string;
+}
+
+export interface ModelDefinition {
+  /** Bundled name, e.g. "philosophers". */
+  name: string;
+  description: string;
+  /** Seed thread or source the model follows. */
+  source?: string;
+  params: Record<string, ParamSpec>;
+  variants: Record<string, VariantSpec>;
+  defaultVariant: string;
+  /** Builds the machine. Its root is `type: 'parallel'`; each top-level region is a thread. */
+  create(options: ModelCreateOptions): AnyStateMachine;
+  /** Named invariants (may depend on the variant/params: use `invariantsFor` for that). */
+  invariants?: Record<string, Invariant>;
+  invariantsFor?(options: ModelCreateOptions): Record<string, Invariant>;
+  /** Predicates that states name in `meta.assert`. */
+  assertions?: Record<string, Assertion>;
+  /** Describers for named guards that model waits (kernel primitives provide these). */
+  waits?: Record<string, WaitDescriber>;
+}
+
+export function defineModel(def: ModelDefinition): ModelDefinition {
+  return def;
+}
