@@ -1,0 +1,59 @@
+// Test harness for kernel-primitive unit tests: builds tiny parallel models and explores them with the reference stepper.
+import { setup, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { createReferenceStepper, referenceKey, threadLocationsOf } from '../../../explorer/reference.ts';
+import { kernelActions, kernelGuards } from '../../../machines/kernel/index.ts';
+
+/** A parallel machine whose regions are the given threads, with kernel guards/actions registered. */
+export function tinyModel(context: Record<string, any>, threads: Record<string, any>, extra: { guards?: any; actions?: any } = {}): AnyStateMachine {
+  return setup({
+    guards: { ...kernelGuards, ...(extra.guards ?? {}) },
+    actions: { ...kernelActions, ...(extra.actions ?? {}) },
+  }).createMachine({ id: 'tiny', type: 'parallel', context, states: threads } as any);
+}
+
+/** A straight-line thread: steps[i] is a transition fragment (or an array of them) from state s<i>; ends in final `done`. */
+export function straight(thread: string, steps: Array<any>, names?: string[]): any {
+  const states: Record<string, any> = {};
+  const name = (i: number) => (i === steps.length ? 'done' : (names?.[i] ?? `s${i}`));
+  steps.forEach((step, i) => {
+    const target = name(i + 1);
+    states[name(i)] = {
+      on: { [`${thread}.${name(i)}`]: Array.isArray(step) ? step : { ...step, target } },
+    };
+  });
+  states.done = { type: 'final' };
+  return { initial: name(0), states };
+}
+
+export interface Explored {
+  states: number;
+  /** Deadlocked snapshots (no enabled event, machine not done). */
+  deadlocks: AnyMachineSnapshot[];
+  /** Every reachable snapshot. */
+  all: AnyMachineSnapshot[];
+}
+
+/** Breadth-first exploration with the reference stepper, keeping snapshots. */
+export function explore(machine: AnyStateMachine, maxStates = 200_000): Explored {
+  const stepper = createReferenceStepper(machine);
+  const init = stepper.initial();
+  const seen = new Set([referenceKey(init)]);
+  const all = [init];
+  const deadlocks: AnyMachineSnapshot[] = [];
+  for (let head = 0; head < all.length; head++) {
+    const s = all[head];
+    const succ = stepper.successors(s);
+    if (succ.length === 0 && s.status === 'active') deadlocks.push(s);
+    for (const { next } of succ) {
+      const k = referenceKey(next);
+      if (!seen.has(k)) {
+        seen.add(k);
+        all.push(next);
+        if (all.length > maxStates) throw new Error('too many states');
+      }
+    }
+  }
+  return { states: all.length, deadlocks, all };
+}
+
+export const where = (s: AnyMachineSnapshot) => threadLocationsOf(s);

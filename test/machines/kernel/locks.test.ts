@@ -1,0 +1,189 @@
+// Pins the semantics of mutex, rw_semaphore (writer preference), percpu_rw_semaphore (drain) and sb_writers.
+import { describe, expect, it } from 'vitest';
+import {
+  down_read, down_read_trylock, down_write, down_write_acquire, down_write_queue, down_write_trylock, kernelWaits,
+  mutex, mutex_lock, mutex_trylock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_down_write_block,
+  percpu_down_write_drain, percpu_up_read, percpu_up_write, rwsem, rwsem_is_contended, sbWriters, sb_end_write,
+  sb_start_intwrite_trylock, sb_start_write, sb_start_write_trylock, sb_wait_write_block, sb_wait_write_drain,
+  up_read, up_write, kernelGuards, SB_FREEZE_WRITE, SB_FREEZE_FS,
+} from '../../../machines/kernel/index.ts';
+import { explore, straight, tinyModel, where } from './harness.ts';
+
+describe('mutex', () => {
+  it('ABBA deadlocks, ordered does not', () => {
+    const abba = tinyModel({ a: mutex(), b: mutex() }, {
+      t0: straight('t0', [mutex_lock('a', 't0'), mutex_lock('b', 't0'), mutex_unlock('b', 't0'), mutex_unlock('a', 't0')]),
+      t1: straight('t1', [mutex_lock('b', 't1'), mutex_lock('a', 't1'), mutex_unlock('a', 't1'), mutex_unlock('b', 't1')]),
+    });
+    const r = explore(abba);
+    expect(r.deadlocks.length).toBe(1);
+    expect(where(r.deadlocks[0])).toEqual({ t0: 's1', t1: 's1' });
+    expect(kernelWaits.mutex_can_lock(r.deadlocks[0].context, { lock: 'b', thread: 't0' })).toEqual({
+      resource: 'b', kind: 'mutex', mode: 'lock', holders: ['t1'],
+    });
+    const ordered = tinyModel({ a: mutex(), b: mutex() }, {
+      t0: straight('t0', [mutex_lock('a', 't0'), mutex_lock('b', 't0'), mutex_unlock('b', 't0'), mutex_unlock('a', 't0')]),
+      t1: straight('t1', [mutex_lock('a', 't1'), mutex_lock('b', 't1'), mutex_unlock('b', 't1'), mutex_unlock('a', 't1')]),
+    });
+    expect(explore(ordered).deadlocks).toEqual([]);
+  });
+
+  it('trylock never blocks: both branches are taken, no deadlock', () => {
+    const m = tinyModel({ a: mutex(), b: mutex(), got: 0 }, {
+      t0: straight('t0', [mutex_lock('a', 't0'), mutex_lock('b', 't0'), mutex_unlock('b', 't0'), mutex_unlock('a', 't0')]),
+      t1: {
+        initial: 'lock_b',
+        states: {
+          lock_b: { on: { 't1.lock_b': { ...mutex_lock('b', 't1'), target: 'try_a' } } },
+          try_a: { on: { 't1.try_a': mutex_trylock('a', 't1', { ok: 'got_a', fail: 'backoff' }) } },
+          got_a: { on: { 't1.unlock': { actions: [...mutex_unlock('a', 't1').actions!, ...mutex_unlock('b', 't1').actions!], target: 'done' } } },
+          backoff: { on: { 't1.unlock': { ...mutex_unlock('b', 't1'), target: 'done' } } },
+          done: { type: 'final' },
+        },
+      },
+    });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    const t1 = new Set(r.all.map((s) => where(s).t1));
+    expect(t1.has('got_a')).toBe(true);
+    expect(t1.has('backoff')).toBe(true);
+  });
+
+  it('unlocking a mutex one does not own is a model error', () => {
+    const m = tinyModel({ a: mutex() }, { t0: straight('t0', [mutex_unlock('a', 't0')]) });
+    expect(() => explore(m)).toThrow(/misuse/);
+  });
+});
+
+describe('rw_semaphore', () => {
+  const reader = (t: string) => straight(t, [down_read('sem', t), down_read('sem', t), up_read('sem', t), up_read('sem', t)]);
+  it('writer preference: a recursive down_read while a writer waits deadlocks', () => {
+    const m = tinyModel({ sem: rwsem() }, {
+      r: reader('r'),
+      w: straight('w', [down_write_queue('sem', 'w'), down_write_acquire('sem', 'w'), up_write('sem', 'w')]),
+    });
+    const r = explore(m);
+    expect(r.deadlocks.length).toBe(1);
+    const d = r.deadlocks[0];
+    expect(where(d)).toEqual({ r: 's1', w: 's1' });
+    expect(d.context.sem).toEqual({ owner: null, readers: ['r'], waitingWriters: ['w'], waitingReaders: [] });
+    expect(kernelWaits.rwsem_can_down_read(d.context, { lock: 'sem', thread: 'r' })?.holders).toEqual(['w']);
+    expect(kernelWaits.rwsem_can_down_write(d.context, { lock: 'sem', thread: 'w' })?.holders).toEqual(['r']);
+  });
+  it('without a queued writer the recursive read is fine', () => {
+    const m = tinyModel({ sem: rwsem() }, { r: reader('r'), w: straight('w', [down_write('sem', 'w'), up_write('sem', 'w')]) });
+    expect(explore(m).deadlocks).toEqual([]);
+  });
+  it('readers share, writers exclude, a queued writer is first in line', () => {
+    const m = tinyModel({ sem: rwsem(), inside: 0 }, {
+      r0: straight('r0', [down_read('sem', 'r0'), up_read('sem', 'r0')]),
+      r1: straight('r1', [down_read('sem', 'r1'), up_read('sem', 'r1')]),
+      w0: straight('w0', [down_write_queue('sem', 'w0'), down_write_acquire('sem', 'w0'), up_write('sem', 'w0')]),
+      w1: straight('w1', [down_write_queue('sem', 'w1'), down_write_acquire('sem', 'w1'), up_write('sem', 'w1')]),
+    });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    for (const s of r.all) {
+      const sem = s.context.sem;
+      const loc = where(s);
+      if (sem.owner) expect(sem.readers).toEqual([]);
+      // both readers inside together is reachable; a writer and a reader never
+      if (loc.w0 === 's2') expect(sem.owner).toBe('w0');
+    }
+    expect(r.all.some((s) => s.context.sem.readers.length === 2)).toBe(true);
+    // w1 never acquires while w0 is queued ahead of it
+    const canW1 = (ctx: any) => kernelGuards.rwsem_can_down_write({ context: ctx }, { lock: 'sem', thread: 'w1' });
+    const w0First = r.all.filter((s) => s.context.sem.waitingWriters.join() === 'w0,w1');
+    expect(w0First.some((s) => s.context.sem.owner === null && s.context.sem.readers.length === 0)).toBe(true);
+    expect(w0First.some((s) => canW1(s.context))).toBe(false);
+  });
+  it('trylocks never block and fail while a writer is queued; rwsem_is_contended sees the queue', () => {
+    const m = tinyModel({ sem: rwsem(), sawContended: false }, {
+      w: straight('w', [down_write_queue('sem', 'w'), down_write_acquire('sem', 'w'), up_write('sem', 'w')]),
+      t: {
+        initial: 'hold',
+        states: {
+          hold: { on: { 't.hold': { ...down_read('sem', 't'), target: 'try' } } },
+          try: { on: { 't.try': down_read_trylock('sem', 't', { ok: 'got', fail: 'failed' }) } },
+          got: { on: { 't.up': { actions: [...up_read('sem', 't').actions!, ...up_read('sem', 't').actions!], target: 'trywrite' } } },
+          failed: { on: { 't.up': { ...up_read('sem', 't'), target: 'trywrite' } } },
+          trywrite: { on: { 't.trywrite': down_write_trylock('sem', 't', { ok: 'wgot', fail: 'done' }) } },
+          wgot: { on: { 't.up': { ...up_write('sem', 't'), target: 'done' } } },
+          done: { type: 'final' },
+        },
+      },
+    }, {
+      guards: {},
+    });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    // the read trylock failed exactly in states where w had queued
+    const failed = r.all.filter((s) => where(s).t === 'failed');
+    expect(failed.length).toBeGreaterThan(0);
+    const contended = (ctx: any) => (m.implementations.guards as any).rwsem_is_contended({ context: ctx }, rwsem_is_contended('sem').params);
+    expect(failed.every((s) => s.context.sem.waitingWriters.includes('w') || s.context.sem.owner === 'w')).toBe(true);
+    expect(r.all.some((s) => where(s).t === 'got')).toBe(true);
+    expect(r.all.some((s) => where(s).t === 'wgot')).toBe(true);
+    expect(r.all.some((s) => contended(s.context))).toBe(true);
+    expect(contended(r.all[0].context)).toBe(false);
+  });
+});
+
+describe('percpu_rw_semaphore', () => {
+  it('down_write sets block first, then waits for old readers; new readers wait while block is set', () => {
+    const m = tinyModel({ sem: percpuRwsem() }, {
+      r: straight('r', [percpu_down_read('sem', 'r'), percpu_up_read('sem', 'r')]),
+      w: straight('w', [percpu_down_write_block('sem', 'w'), percpu_down_write_drain('sem', 'w'), percpu_up_write('sem', 'w')]),
+    });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    // after the drain step (w at s2) no reader holds it
+    for (const s of r.all) if (where(s).w === 's2') expect(s.context.sem.readers).toEqual([]);
+    // an old reader can still be inside while block is set (draining)
+    expect(r.all.some((s) => s.context.sem.block && s.context.sem.readers.length === 1 && where(s).w === 's1')).toBe(true);
+    // a reader that arrives after block never gets in before up_write
+    expect(r.all.some((s) => where(s).r === 's1' && where(s).w === 's2')).toBe(false);
+  });
+  it('a recursive read while the writer is draining deadlocks (reader waits for writer, writer for reader)', () => {
+    const m = tinyModel({ sem: percpuRwsem() }, {
+      r: straight('r', [percpu_down_read('sem', 'r'), percpu_down_read('sem', 'r'), percpu_up_read('sem', 'r'), percpu_up_read('sem', 'r')]),
+      w: straight('w', [percpu_down_write_block('sem', 'w'), percpu_down_write_drain('sem', 'w'), percpu_up_write('sem', 'w')]),
+    });
+    const r = explore(m);
+    expect(r.deadlocks.length).toBe(1);
+    const ctx = r.deadlocks[0].context;
+    expect(kernelWaits.percpu_can_down_read(ctx, { lock: 'sem', thread: 'r' })?.holders).toEqual(['w']);
+    expect(kernelWaits.percpu_readers_drained(ctx, { lock: 'sem', thread: 'w' })?.holders).toEqual(['r']);
+  });
+});
+
+describe('sb_writers', () => {
+  it('sb_start_write blocks after the freezer blocks the level; trylocks fail instead', () => {
+    const m = tinyModel({ sb: sbWriters() }, {
+      freezer: straight('freezer', [sb_wait_write_block('sb', SB_FREEZE_WRITE, 'freezer'), sb_wait_write_drain('sb', SB_FREEZE_WRITE, 'freezer')]),
+      writer: straight('writer', [sb_start_write('sb', 'writer'), sb_end_write('sb', 'writer')]),
+      gc: {
+        initial: 'try',
+        states: {
+          try: { on: { 'gc.try': sb_start_write_trylock('sb', 'gc', { ok: 'inside', fail: 'done' }) } },
+          inside: { on: { 'gc.end': { ...sb_end_write('sb', 'gc'), target: 'done' } } },
+          done: { type: 'final' },
+        },
+      },
+    });
+    const r = explore(m);
+    // the freezer never thaws in this model, so a writer arriving after the freeze is stuck: the only deadlocks
+    expect(r.deadlocks.length).toBeGreaterThan(0);
+    for (const d of r.deadlocks) {
+      expect(where(d).writer).toBe('s0');
+      const w = kernelWaits.percpu_can_down_read(d.context, { lock: 'sb.rw_sem.0', thread: 'writer', name: 'sb[SB_FREEZE_WRITE]' });
+      expect(w).toEqual({ resource: 'sb[SB_FREEZE_WRITE]', kind: 'percpu_rwsem', mode: 'percpu_down_read', holders: ['freezer'] });
+    }
+    // gc never waits: it is never the blocked one, and it never got inside once the level was blocked
+    expect(r.all.some((s) => where(s).gc === 'inside' && s.context.sb.rw_sem[0].block && where(s).freezer === 'done')).toBe(false);
+    // other levels are untouched
+    expect(r.all.every((s) => !s.context.sb.rw_sem[2].block)).toBe(true);
+    void sb_start_intwrite_trylock;
+    void SB_FREEZE_FS;
+  });
+});
