@@ -24,3 +24,4 @@ export const kernelActions: Record<string, any> = {
 export const kernelWaits: Record<string, (context: any, params: any) => import('../../explorer/model.ts').WaitInfo | null> = {
   ...lockWaits,
 };
+export * from './freeze.ts';

@@ -492,3 +492,18 @@ export const sb_frozen_below = (sb: string, level: number): GuardRef => g('sb_fr
 export const mutexOwner = (context: Context, lock: string): string | null => getIn(context, lock).owner;
 export const sbFrozen = (context: Context, sb: string): number => getIn(context, sb).frozen;
 export const sbLevelReaders = (context: Context, sb: string, level: number): string[] => getIn(context, sb).rw_sem[level - 1].readers;
+
+/**
+ * down_write() as the kernel runs it, for ONE event of the calling state: the fast path
+ * (cmpxchg 0 -> WRITER_LOCKED: free and nobody queued) acquires and goes to `next`; otherwise the
+ * writer joins the wait list (rwsem_down_write_slowpath; new readers now queue behind it) and goes to
+ * `wait`, whose transition is `{ ...down_write_acquire(lock, thread), target: next }`.
+ */
+export const down_write_fast = (lock: string, thread: string, t: { next: string; wait: string; actions?: any[] }, name?: string): any[] => [
+  { guard: g('rwsem_down_write_trylock_ok', lp(lock, thread, name)), actions: [a('rwsem_down_write', lp(lock, thread, name)), ...(t.actions ?? [])], target: t.next },
+  { actions: [a('rwsem_queue_writer', lp(lock, thread, name))], target: t.wait },
+];
+/** The wait state that goes with down_write_fast: blocked until free and first in line. */
+export const down_write_wait_state = (event: string, lock: string, thread: string, next: string, name?: string, actions: any[] = []): any => ({
+  on: { [event]: { guard: g('rwsem_can_down_write', lp(lock, thread, name)), actions: [a('rwsem_down_write', lp(lock, thread, name)), ...actions], target: next } },
+});

@@ -1,0 +1,236 @@
+// freeze_super() / thaw_super() (fs/super.c, 5.x) as reusable state fragments for a freezer/thawer thread.
+//
+// FRAGMENT API
+// ------------
+//   const fz = freezeSuperStates({ thread: 'freezer', next: 'frozen', ... });
+//   const th = thawSuperStates({ thread: 'freezer', next: 'done', ... });
+//   freezer: { initial: fz.initial, states: { ...fz.states, frozen: {...}, ...th.states, done: { type: 'final' } } }
+//
+// Each builder returns `{ initial, states, names }`: flat states to spread into the thread's `states`
+// (targets are siblings, so the fragment and the model's own states live side by side), the first
+// state's name, and the names of every state (use them to come back from a hook). Every state has
+// exactly one event, `${thread}.${stateName}`, e.g. `freezer.F7_sb_wait_write`. State names carry the
+// step labels of KERNEL.md 1(c) (F1..F15, T1..T7), with an optional `prefix` when a thread runs
+// several freezes.
+//
+// Context: the sb_writers slice at `sb` (default "s_writers", build with sbWriters()) and the
+// s_umount rwsem at `s_umount` (default "s_umount", build with rwsem()).
+//
+// Filesystem hooks (`sync_fs`, `freeze_fs`, `unfreeze_fs`), each one of:
+//   undefined                      the op is absent (freeze_fs/unfreeze_fs) or a no-op step (sync_fs:
+//                                  one state F11_sync_filesystem with no effect)
+//   { actions?, guard?, mayFail? } one atomic step (state F11_sync_fs / F14_freeze_fs / T5_unfreeze_fs)
+//                                  running `actions`, blocked until `guard` holds; `mayFail: true` adds
+//                                  a failure branch (freeze_fs/unfreeze_fs only) as a second event
+//                                  `${thread}.${stepName}_error`, so both outcomes are explored
+//   { enter: 'stateName' }         the filesystem's OWN states (siblings in the same thread): the fragment
+//                                  goes to `enter`; the model's states must end by targeting
+//                                  names.afterSyncFs / names.afterFreezeFs / names.freezeFsFailed /
+//                                  names.afterUnfreezeFs / names.unfreezeFsFailed.
+//
+// Not modelled: s_active references (no effect on the protocol here), SB_BORN (F3: always born),
+// sb_rdonly (F4/T3: always read-write), lockdep annotations (F15/T4), the >= 6.6 holders and
+// wait_for_partially_frozen (F2 returns -EBUSY as in 5.x).
+//
+// Variant: `keepUmount: true` is the V1-2 bug: F6/F8 are removed, the freezer keeps s_umount held
+// for write across the SB_FREEZE_WRITE wait (F7).
+import { down_write_fast, down_write_wait_state, sbLevelLock, SB_FREEZE_COMPLETE, SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE, SB_UNFROZEN } from './locks.ts';
+
+export type FsHook = undefined | { actions?: any[]; guard?: any; mayFail?: boolean } | { enter: string };
+
+export interface FreezeOptions {
+  /** The freezer thread (top-level region name). */
+  thread: string;
+  /** State to go to when freeze_super() returns 0. */
+  next: string;
+  /** State to go to on -EBUSY (F2: already frozen or being frozen). Default: `next`. */
+  busy?: string;
+  /** State to go to when ->freeze_fs() fails (after the F14 unwind). Default: `next`. */
+  failed?: string;
+  /** Context path of sb_writers. Default "s_writers". */
+  sb?: string;
+  /** Context path of the s_umount rwsem. Default "s_umount". */
+  s_umount?: string;
+  /** Prefix of every state name (and so of every event). Default ''. */
+  prefix?: string;
+  sync_fs?: FsHook;
+  freeze_fs?: FsHook;
+  /** V1-2 bug: keep s_umount across F7 (no F6 release, no F8 re-acquire). */
+  keepUmount?: boolean;
+}
+
+export interface ThawOptions {
+  thread: string;
+  /** State to go to when thaw_super() returns 0. */
+  next: string;
+  /** State to go to on -EINVAL (T2: not frozen). Default: `next`. */
+  einval?: string;
+  /** State to go to when ->unfreeze_fs() fails (the fs stays frozen). Default: `next`. */
+  failed?: string;
+  sb?: string;
+  s_umount?: string;
+  prefix?: string;
+  unfreeze_fs?: FsHook;
+}
+
+export interface Fragment {
+  initial: string;
+  states: Record<string, any>;
+  names: Record<string, string>;
+}
+
+const frozenTo = (sb: string, level: number) => ({ type: 'sb_set_frozen', params: { sb, level } });
+const upWrite = (lock: string, thread: string) => ({ type: 'rwsem_up_write', params: { lock, thread } });
+const isHookStates = (h: FsHook): h is { enter: string } => !!h && 'enter' in h;
+
+/** A one-event state. */
+function step(thread: string, name: string, transition: any): any {
+  return { on: { [`${thread}.${name}`]: transition } };
+}
+
+/**
+ * The state(s) of one filesystem hook: returns the state name to enter (or `cont` when absent) and
+ * adds the hook's step state when it is a step.
+ */
+function hookEntry(
+  states: Record<string, any>,
+  thread: string,
+  hook: FsHook,
+  stepName: string,
+  cont: string,
+  fail: string | null,
+  absentIsStep: boolean,
+): string {
+  if (hook === undefined && !absentIsStep) return cont;
+  if (isHookStates(hook)) return hook.enter;
+  const h = hook ?? {};
+  const ok: any = { actions: h.actions ?? [], target: cont };
+  if (h.guard !== undefined) ok.guard = h.guard;
+  states[stepName] = step(thread, stepName, ok);
+  // failure is a second event of the same state, so the explorer takes both branches
+  if (h.mayFail && fail) states[stepName].on[`${thread}.${stepName}_error`] = { target: fail };
+  return stepName;
+}
+
+/** freeze_super(sb), fs/super.c, 5.x: F1..F15 of KERNEL.md 1(c). */
+export function freezeSuperStates(o: FreezeOptions): Fragment {
+  const sb = o.sb ?? 's_writers';
+  const um = o.s_umount ?? 's_umount';
+  const t = o.thread;
+  const p = o.prefix ?? '';
+  const n = {
+    F1: `${p}F1_down_write_s_umount`,
+    F1_wait: `${p}F1_down_write_s_umount_wait`,
+    F2: `${p}F2_check_frozen`,
+    F6: `${p}F6_up_write_s_umount`,
+    F7: `${p}F7_sb_wait_write`,
+    F7_drain: `${p}F7_sb_wait_write_drain`,
+    F8: `${p}F8_down_write_s_umount`,
+    F8_wait: `${p}F8_down_write_s_umount_wait`,
+    F9: `${p}F9_frozen_pagefault`,
+    F10: `${p}F10_sb_wait_pagefault`,
+    F10_drain: `${p}F10_sb_wait_pagefault_drain`,
+    F11: `${p}F11_${o.sync_fs === undefined ? 'sync_filesystem' : 'sync_fs'}`,
+    F12: `${p}F12_frozen_fs`,
+    F13: `${p}F13_sb_wait_fs`,
+    F13_drain: `${p}F13_sb_wait_fs_drain`,
+    F14: `${p}F14_freeze_fs`,
+    F14_fail: `${p}F14_freeze_fs_failed`,
+    F15: `${p}F15_frozen_complete`,
+  };
+  const names: Record<string, string> = { ...n, afterSyncFs: n.F12, afterFreezeFs: n.F15, freezeFsFailed: n.F14_fail };
+  const s: Record<string, any> = {};
+  const ev = (name: string) => `${t}.${name}`;
+  const level = (lv: number) => sbLevelLock(sb, lv, t);
+  const waitWrite = (name: string, drain: string, lv: number, after: string) => {
+    // sb_wait_write(sb, level) = percpu_down_write(rw_sem + level-1): own + block, then drain readers
+    const L = level(lv);
+    s[name] = step(t, name, { guard: { type: 'percpu_can_down_write', params: L }, actions: [{ type: 'percpu_down_write_block', params: L }], target: drain });
+    s[drain] = step(t, drain, { guard: { type: 'percpu_readers_drained', params: L }, target: after });
+  };
+
+  // F1: atomic_inc(&sb->s_active); down_write(&sb->s_umount)
+  s[n.F1] = step(t, n.F1, down_write_fast(um, t, { next: n.F2, wait: n.F1_wait }));
+  s[n.F1_wait] = down_write_wait_state(ev(n.F1_wait), um, t, n.F2);
+  // F2: if (sb->s_writers.frozen != SB_UNFROZEN) { deactivate_locked_super(sb); return -EBUSY; }
+  //     (F3 SB_BORN and F4 sb_rdonly not modelled) F5: sb->s_writers.frozen = SB_FREEZE_WRITE
+  s[n.F2] = step(t, n.F2, [
+    { guard: { type: 'sb_frozen_is', params: { sb, level: SB_UNFROZEN } }, actions: [frozenTo(sb, SB_FREEZE_WRITE)], target: o.keepUmount ? n.F7 : n.F6 },
+    { actions: [upWrite(um, t)], target: o.busy ?? o.next },
+  ]);
+  if (!o.keepUmount) {
+    // F6: up_write(&sb->s_umount): "Release s_umount to preserve sb_start_write -> s_umount ordering"
+    s[n.F6] = step(t, n.F6, { actions: [upWrite(um, t)], target: n.F7 });
+  }
+  // F7: sb_wait_write(sb, SB_FREEZE_WRITE)
+  waitWrite(n.F7, n.F7_drain, SB_FREEZE_WRITE, o.keepUmount ? n.F9 : n.F8);
+  if (!o.keepUmount) {
+    // F8: down_write(&sb->s_umount)
+    s[n.F8] = step(t, n.F8, down_write_fast(um, t, { next: n.F9, wait: n.F8_wait }));
+    s[n.F8_wait] = down_write_wait_state(ev(n.F8_wait), um, t, n.F9);
+  }
+  // F9: sb->s_writers.frozen = SB_FREEZE_PAGEFAULT
+  s[n.F9] = step(t, n.F9, { actions: [frozenTo(sb, SB_FREEZE_PAGEFAULT)], target: n.F10 });
+  // F10: sb_wait_write(sb, SB_FREEZE_PAGEFAULT); then F11: sync_filesystem(sb) -> ->sync_fs(sb, 0/1)
+  const syncEntry = hookEntry(s, t, o.sync_fs, n.F11, n.F12, null, true);
+  waitWrite(n.F10, n.F10_drain, SB_FREEZE_PAGEFAULT, syncEntry);
+  // F12: sb->s_writers.frozen = SB_FREEZE_FS
+  s[n.F12] = step(t, n.F12, { actions: [frozenTo(sb, SB_FREEZE_FS)], target: n.F13 });
+  // F13: sb_wait_write(sb, SB_FREEZE_FS); then F14: if (sb->s_op->freeze_fs) ret = sb->s_op->freeze_fs(sb)
+  const freezeEntry = hookEntry(s, t, o.freeze_fs, n.F14, n.F15, n.F14_fail, false);
+  waitWrite(n.F13, n.F13_drain, SB_FREEZE_FS, freezeEntry);
+  if (o.freeze_fs !== undefined) {
+    // F14 failure: frozen = SB_UNFROZEN; sb_freeze_unlock(sb); wake_up(&sb->s_writers.wait_unfrozen);
+    //              deactivate_locked_super(sb) (drops s_umount); return ret
+    s[n.F14_fail] = step(t, n.F14_fail, {
+      actions: [frozenTo(sb, SB_UNFROZEN), ...unlockAll(sb, t), upWrite(um, t)],
+      target: o.failed ?? o.next,
+    });
+  }
+  // F15: sb->s_writers.frozen = SB_FREEZE_COMPLETE; lockdep_sb_freeze_release(sb); up_write(&sb->s_umount)
+  s[n.F15] = step(t, n.F15, { actions: [frozenTo(sb, SB_FREEZE_COMPLETE), upWrite(um, t)], target: o.next });
+  return { initial: n.F1, states: s, names };
+}
+
+/** sb_freeze_unlock(sb): percpu_up_write(rw_sem + level) for level = SB_FREEZE_LEVELS-1 downto 0. */
+function unlockAll(sb: string, thread: string): any[] {
+  return [SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE].map((lv) => ({ type: 'percpu_up_write', params: sbLevelLock(sb, lv, thread) }));
+}
+
+/** thaw_super(sb) -> thaw_super_locked(sb), fs/super.c, 5.x: T1..T7 of KERNEL.md 1(c). */
+export function thawSuperStates(o: ThawOptions): Fragment {
+  const sb = o.sb ?? 's_writers';
+  const um = o.s_umount ?? 's_umount';
+  const t = o.thread;
+  const p = o.prefix ?? '';
+  const n = {
+    T1: `${p}T1_down_write_s_umount`,
+    T1_wait: `${p}T1_down_write_s_umount_wait`,
+    T2: `${p}T2_check_frozen`,
+    T5: `${p}T5_unfreeze_fs`,
+    T5_fail: `${p}T5_unfreeze_fs_failed`,
+    T6: `${p}T6_sb_freeze_unlock`,
+    T7: `${p}T7_deactivate_locked_super`,
+  };
+  const names: Record<string, string> = { ...n, afterUnfreezeFs: n.T6, unfreezeFsFailed: n.T5_fail };
+  const s: Record<string, any> = {};
+  // T1: down_write(&sb->s_umount)
+  s[n.T1] = step(t, n.T1, down_write_fast(um, t, { next: n.T2, wait: n.T1_wait }));
+  s[n.T1_wait] = down_write_wait_state(`${t}.${n.T1_wait}`, um, t, n.T2);
+  // T2: if (sb->s_writers.frozen != SB_FREEZE_COMPLETE) { up_write(&sb->s_umount); return -EINVAL; }
+  //     (T3 sb_rdonly not modelled; T4 lockdep_sb_freeze_acquire has no effect here)
+  //     T5: if (sb->s_op->unfreeze_fs) { error = sb->s_op->unfreeze_fs(sb); if (error) { ...; up_write; return error; } }
+  const unfreezeEntry = hookEntry(s, t, o.unfreeze_fs, n.T5, n.T6, n.T5_fail, false);
+  s[n.T2] = step(t, n.T2, [
+    { guard: { type: 'sb_frozen_is', params: { sb, level: SB_FREEZE_COMPLETE } }, target: unfreezeEntry },
+    { actions: [upWrite(um, t)], target: o.einval ?? o.next },
+  ]);
+  if (o.unfreeze_fs !== undefined) {
+    s[n.T5_fail] = step(t, n.T5_fail, { actions: [upWrite(um, t)], target: o.failed ?? o.next });
+  }
+  // T6: sb->s_writers.frozen = SB_UNFROZEN; sb_freeze_unlock(sb)  (atomic here; see P-F3)
+  s[n.T6] = step(t, n.T6, { actions: [frozenTo(sb, SB_UNFROZEN), ...unlockAll(sb, t)], target: n.T7 });
+  // T7: wake_up(&sb->s_writers.wait_unfrozen); deactivate_locked_super(sb) (drops s_umount)
+  s[n.T7] = step(t, n.T7, { actions: [upWrite(um, t)], target: o.next });
+  return { initial: n.T1, states: s, names };
+}

@@ -1,0 +1,109 @@
+// Pins the freeze_super/thaw_super fragments: quiescence, the V1-2 s_umount deadlock, hooks and failure paths.
+import { describe, expect, it } from 'vitest';
+import {
+  down_read, freezeSuperStates, kernelWaits, rwsem, sbWriters, sb_end_pagefault, sb_end_write, sb_start_pagefault,
+  sb_start_write, thawSuperStates, up_read, SB_FREEZE_COMPLETE, SB_UNFROZEN,
+} from '../../../machines/kernel/index.ts';
+import { buildWaitFor, type BlockedThread } from '../../../explorer/waitfor.ts';
+import { assign } from 'xstate';
+import { explore, straight, tinyModel, where } from './harness.ts';
+
+function freezerThread(opts: { keepUmount?: boolean; sync_fs?: any; freeze_fs?: any; unfreeze_fs?: any } = {}) {
+  const fz = freezeSuperStates({ thread: 'freezer', next: 'frozen', busy: 'done', ...opts });
+  const th = thawSuperStates({ thread: 'freezer', next: 'done', unfreeze_fs: opts.unfreeze_fs });
+  return {
+    fz,
+    th,
+    config: {
+      initial: fz.initial,
+      states: {
+        ...fz.states,
+        frozen: { on: { 'freezer.thaw': { target: th.initial } } },
+        ...th.states,
+        done: { type: 'final' },
+      },
+    },
+  };
+}
+// write(2) that needs s_umount inside sb_start_write (the documented order sb_start_write -> s_umount)
+const writer = (t: string) =>
+  straight(t, [sb_start_write('s_writers', t), down_read('s_umount', t), up_read('s_umount', t), sb_end_write('s_writers', t)]);
+const faulter = (t: string) => straight(t, [sb_start_pagefault('s_writers', t), sb_end_pagefault('s_writers', t)]);
+
+describe('freeze_super / thaw_super fragments', () => {
+  it('fixed freeze: no deadlock, levels are quiescent once drained, frozen returns to UNFROZEN', () => {
+    const { fz, config } = freezerThread();
+    const m = tinyModel({ s_umount: rwsem(), s_writers: sbWriters() }, { freezer: config, w0: writer('w0'), pf: faulter('pf') });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    const afterF7 = new Set([fz.names.F8, fz.names.F8_wait, fz.names.F9, fz.names.F10, fz.names.F10_drain, fz.names.F11, fz.names.F12, fz.names.F13, fz.names.F13_drain, fz.names.F15, 'frozen']);
+    let checked = 0;
+    for (const s of r.all) {
+      if (afterF7.has(where(s).freezer)) {
+        checked++;
+        expect(s.context.s_writers.rw_sem[0].readers).toEqual([]); // P-F1 at SB_FREEZE_WRITE
+      }
+      if (where(s).freezer === 'frozen') {
+        expect(s.context.s_writers.frozen).toBe(SB_FREEZE_COMPLETE);
+        expect(s.context.s_writers.rw_sem.every((l: any) => l.block && l.readers.length === 0)).toBe(true);
+        expect(s.context.s_umount.owner).toBeNull();
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+    const ends = r.all.filter((s) => s.status === 'done');
+    expect(ends.length).toBeGreaterThan(0);
+    for (const s of ends) {
+      expect(s.context.s_writers.frozen).toBe(SB_UNFROZEN);
+      expect(s.context.s_writers.rw_sem.every((l: any) => !l.block && l.writer === null)).toBe(true);
+    }
+  });
+
+  it('V1-2 (freezer keeps s_umount across F7) deadlocks with a writer that needs s_umount', () => {
+    const { fz, config } = freezerThread({ keepUmount: true });
+    const m = tinyModel({ s_umount: rwsem(), s_writers: sbWriters() }, { freezer: config, w0: writer('w0') });
+    const r = explore(m);
+    expect(r.deadlocks.length).toBe(1);
+    const d = r.deadlocks[0];
+    expect(where(d)).toEqual({ freezer: fz.names.F7_drain, w0: 's1' });
+    const blocked: BlockedThread[] = [
+      { thread: 'freezer', state: fz.names.F7_drain, waits: [kernelWaits.percpu_readers_drained(d.context, { lock: 's_writers.rw_sem.0', thread: 'freezer', name: 'sb_writers[SB_FREEZE_WRITE]' })!] },
+      { thread: 'w0', state: 's1', waits: [kernelWaits.rwsem_can_down_read(d.context, { lock: 's_umount', thread: 'w0' })!] },
+    ];
+    expect(buildWaitFor(blocked).cycle?.map((e) => `${e.thread} -> ${e.resource} -> ${e.heldBy}`)).toEqual([
+      'freezer -> sb_writers[SB_FREEZE_WRITE] -> w0',
+      'w0 -> s_umount -> freezer',
+    ]);
+  });
+
+  it('hooks: a failing freeze_fs unwinds to UNFROZEN with every level released; sync_fs runs at PAGEFAULT', () => {
+    const { fz, th, config } = freezerThread({
+      sync_fs: { actions: [{ type: 'note_sync' }] },
+      freeze_fs: { mayFail: true },
+      unfreeze_fs: { mayFail: true },
+    });
+    const m = tinyModel({ s_umount: rwsem(), s_writers: sbWriters(), syncedAt: -1 }, { freezer: config, pf: faulter('pf') }, {
+      actions: { note_sync: assign({ syncedAt: ({ context }: any) => context.s_writers.frozen }) },
+    });
+    const r = explore(m);
+    // sync_fs ran, and only with frozen == SB_FREEZE_PAGEFAULT
+    expect(new Set(r.all.map((s) => s.context.syncedAt))).toEqual(new Set([-1, 2]));
+    // F14 failure: unwinds to UNFROZEN with every level released and s_umount dropped
+    const unwound = r.all.filter((s) => where(s).freezer === 'done' && s.context.syncedAt === 2 && s.context.s_writers.frozen === SB_UNFROZEN);
+    expect(r.all.some((s) => where(s).freezer === fz.names.F14_fail)).toBe(true);
+    expect(unwound.length).toBeGreaterThan(0);
+    for (const s of unwound) {
+      expect(s.context.s_writers.rw_sem.every((l: any) => !l.block && l.writer === null)).toBe(true);
+      expect(s.context.s_umount.owner).toBeNull();
+    }
+    // T5 failure: the fs stays frozen with every level write-held, so a page fault that had not run yet
+    // is stuck: those are the only deadlocks
+    expect(r.all.some((s) => where(s).freezer === th.names.T5_fail)).toBe(true);
+    expect(r.deadlocks.length).toBeGreaterThan(0);
+    for (const d of r.deadlocks) {
+      expect(where(d)).toEqual({ freezer: 'done', pf: 's0' });
+      expect(d.context.s_writers.frozen).toBe(SB_FREEZE_COMPLETE);
+      expect(d.context.s_writers.rw_sem.every((l: any) => l.block)).toBe(true);
+    }
+    expect(fz.names.F11).toBe('F11_sync_fs');
+  });
+});
