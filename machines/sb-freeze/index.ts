@@ -1,0 +1,140 @@
+// VFS superblock freeze (fs/super.c freeze_super/thaw_super) with syscall, page-fault and fs-internal writers (seed 000, KERNEL.md 1).
+import { setup } from 'xstate';
+import { defineModel } from '../../explorer/model.ts';
+import { kernelActions, kernelGuards, kernelWaits } from '../kernel/index.ts';
+import {
+  SB,
+  SB_FREEZE_FS,
+  SB_FREEZE_PAGEFAULT,
+  SB_FREEZE_WRITE,
+  SECTION,
+  UMOUNT,
+  down_read,
+  ev,
+  flagIs,
+  freezeActions,
+  freezeContext,
+  freezeGuards,
+  freezeInvariants,
+  freezeSuperState,
+  freezeWaits,
+  sbEnd,
+  sbStart,
+  setFlag,
+  thawSuperState,
+  up_read,
+} from './freeze.ts';
+
+/**
+ * One writer that holds freeze level `level` around its work: idle -> sb_start_*() -> work -> sb_end_*() -> done.
+ * `needsUmount`: inside sb_start_write it takes s_umount for read (the documented order
+ * sb_start_write -> i_mutex -> s_umount that freeze_super's F6 protects), as e.g. a write path that
+ * kicks writeback_inodes_sb() does.
+ */
+export function writerThread(thread: string, level: number, work: string, needsUmount = false) {
+  const start = level === SB_FREEZE_WRITE ? 'sb_start_write' : level === SB_FREEZE_PAGEFAULT ? 'sb_start_pagefault' : 'sb_start_intwrite';
+  const end = start.replace('start', 'end');
+  const section: Record<string, any> = needsUmount
+    ? {
+        initial: 'down_read_s_umount',
+        states: {
+          // down_read(&sb->s_umount) while inside sb_start_write()
+          down_read_s_umount: { on: { [ev(thread, 'down_read_s_umount')]: { ...down_read(UMOUNT, thread), target: 's_umount_held' } } },
+          // up_read(&sb->s_umount)
+          s_umount_held: { on: { [ev(thread, 'up_read_s_umount')]: { ...up_read(UMOUNT, thread), target: work } } },
+          [work]: { on: { [ev(thread, end)]: { ...sbEnd[level](SB, thread), target: `#${thread}-done` } } },
+        },
+      }
+    : {
+        initial: work,
+        states: { [work]: { on: { [ev(thread, end)]: { ...sbEnd[level](SB, thread), target: `#${thread}-done` } } } },
+      };
+  return {
+    initial: 'idle',
+    states: {
+      // __sb_start_write(sb, level) = percpu_down_read(sb->s_writers.rw_sem + level - 1)
+      idle: { on: { [ev(thread, start)]: { ...sbStart[level](SB, thread), target: SECTION[level] } } },
+      [SECTION[level]]: section,
+      done: { id: `${thread}-done`, type: 'final' },
+    },
+  };
+}
+
+export default defineModel({
+  name: 'sb-freeze',
+  description:
+    'VFS superblock freeze: freeze_super() takes the three sb_writers levels in order while syscall, page-fault and fs-internal writers run; thaw_super() releases them',
+  source: 'seeds/000 (Brian Foster, bcachefs freeze), KERNEL.md 1; fs/super.c freeze_super/thaw_super (5.x)',
+  params: {
+    writers: { default: 2, description: 'syscall writers (sb_start_write)', min: 0, max: 8 },
+    umountWriters: { default: 1, description: 'how many of the syscall writers take s_umount for read inside sb_start_write', min: 0, max: 8 },
+    faulters: { default: 1, description: 'page-fault writers (sb_start_pagefault in ->page_mkwrite)', min: 0, max: 8 },
+    intwriters: { default: 1, description: 'fs-internal writers / transactions (sb_start_intwrite)', min: 0, max: 8 },
+    freezeFsMayFail: { default: true, description: '->freeze_fs may return an error (freeze_super unwinds to SB_UNFROZEN)' },
+  },
+  variants: {
+    generic: { description: 'freeze_super as in fs/super.c: s_umount is dropped across the SB_FREEZE_WRITE wait (F6/F8)' },
+    'umount-held': {
+      description: 'V1-2: the freezer keeps s_umount across sb_wait_write(SB_FREEZE_WRITE) (F6/F8 removed): a writer inside sb_start_write that needs s_umount deadlocks it',
+    },
+  },
+  defaultVariant: 'generic',
+  create({ params, variant }) {
+    const writers = Number(params.writers);
+    const umountWriters = Math.min(Number(params.umountWriters), writers);
+    const faulters = Number(params.faulters);
+    const intwriters = Number(params.intwriters);
+    const threads: Record<string, any> = {
+      // FIFREEZE -> freeze_super(sb)
+      freezer: {
+        initial: 'freeze_super',
+        states: {
+          freeze_super: freezeSuperState({
+            thread: 'freezer',
+            id: 'fs',
+            ok: '#freezer-returned',
+            err: '#freezer-failed',
+            okActions: [setFlag('fifreeze_returned', true)],
+            errActions: [setFlag('fifreeze_returned', true)],
+            keepUmountAcrossWriteWait: variant === 'umount-held',
+            freezeFsMayFail: Boolean(params.freezeFsMayFail),
+          }),
+          returned: { id: 'freezer-returned', type: 'final' },
+          failed: { id: 'freezer-failed', type: 'final' },
+        },
+      },
+      // FITHAW -> thaw_super(sb), issued by the same user program once FIFREEZE has returned
+      thawer: {
+        initial: 'wait_fifreeze',
+        states: {
+          wait_fifreeze: {
+            on: {
+              [ev('thawer', 'FITHAW')]: {
+                guard: flagIs('fifreeze_returned', true, 'FIFREEZE ioctl to return', ['freezer']),
+                target: 'thaw_super',
+              },
+            },
+          },
+          thaw_super: thawSuperState({ thread: 'thawer', id: 'ts', ok: '#thawer-done', err: '#thawer-einval' }),
+          done: { id: 'thawer-done', type: 'final' },
+          einval: { id: 'thawer-einval', type: 'final' },
+        },
+      },
+    };
+    for (let i = 0; i < writers; i++) threads[`writer${i}`] = writerThread(`writer${i}`, SB_FREEZE_WRITE, 'write', i < umountWriters);
+    for (let i = 0; i < faulters; i++) threads[`faulter${i}`] = writerThread(`faulter${i}`, SB_FREEZE_PAGEFAULT, 'page_mkwrite');
+    for (let i = 0; i < intwriters; i++) threads[`intwriter${i}`] = writerThread(`intwriter${i}`, SB_FREEZE_FS, 'transaction');
+    return setup({
+      guards: { ...kernelGuards, ...freezeGuards } as any,
+      actions: { ...kernelActions, ...freezeActions } as any,
+    }).createMachine({
+      id: 'sb-freeze',
+      type: 'parallel',
+      context: { ...freezeContext(), fifreeze_returned: false },
+      states: threads,
+    });
+  },
+  invariants: freezeInvariants,
+  waits: { ...kernelWaits, ...freezeWaits },
+});
+
