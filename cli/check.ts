@@ -1,0 +1,118 @@
+// `interleave check`: load specs, run each, compare the outcome with the spec's expectation.
+// A chain of typed stages with errors as values: load spec -> build model -> explore -> compare.
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
+import { checkModel, type CheckResult } from '../explorer/index.ts';
+import type { Progress } from '../explorer/search.ts';
+import type { StrategyName } from '../explorer/strategies/index.ts';
+import { loadModel } from './models.ts';
+import { loadSpec, type Spec } from './spec.ts';
+
+export interface CheckOptions {
+  strategy?: StrategyName;
+  maxStates?: number;
+  maxDepth?: number;
+  timeoutSeconds?: number;
+  /** Directory for counterexample traces (default counterexamples/ under the working directory). */
+  outDir: string;
+  save: boolean;
+  onProgress?: (spec: string, p: Progress) => void;
+}
+
+export interface SpecOutcome {
+  spec: string;
+  name: string;
+  /** Set when the spec could not be run (bad spec, bad model): exit 2. */
+  error?: { kind: 'input' | 'model' | 'internal'; message: string };
+  result?: CheckResult;
+  expected?: Spec['expect'];
+  matched: boolean;
+  /** Why it did not match. */
+  mismatch?: string;
+  counterexample?: string;
+}
+
+/** Spec files named by the arguments: files as given, directories' *.json (not recursive), sorted. */
+export function collectSpecFiles(args: string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    if (!existsSync(a)) throw new InputError(`${a}: no such spec file or directory`);
+    if (statSync(a).isDirectory()) {
+      const files = readdirSync(a)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => join(a, f));
+      if (files.length === 0) throw new InputError(`${a}: the directory has no *.json spec files`);
+      out.push(...files);
+    } else out.push(a);
+  }
+  return out;
+}
+
+export function specName(file: string): string {
+  return basename(file).replace(/\.json$/, '');
+}
+
+function compare(expect: Spec['expect'], r: CheckResult): string | undefined {
+  const v = r.verdict;
+  if (v.status !== expect.status) {
+    const got = v.status === 'violation' ? `violation (${v.kind}${v.name && v.name !== v.kind ? ` ${v.name}` : ''})` : v.status;
+    return `expected ${expect.status}, got ${got}`;
+  }
+  if (expect.status === 'violation') {
+    if (expect.kind && expect.kind !== v.kind) return `expected a ${expect.kind} violation, got ${v.kind} (${v.name})`;
+    if (expect.name && expect.name !== v.name) return `expected ${expect.kind} ${expect.name}, got ${v.kind} ${v.name}`;
+  }
+  if (expect.states !== undefined && expect.states !== r.stats.states) return `expected ${expect.states} states, explored ${r.stats.states}`;
+  if (expect.depth !== undefined) {
+    const depth = r.trace ? r.trace.steps.length : r.stats.depth;
+    if (expect.depth !== depth) return `expected depth ${expect.depth}, got ${depth}`;
+  }
+  return undefined;
+}
+
+export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcome> {
+  const name = specName(file);
+  const rel = relative(process.cwd(), resolve(file)) || file;
+  let spec: Spec;
+  try {
+    spec = loadSpec(file);
+  } catch (e) {
+    return { spec: rel, name, error: { kind: 'input', message: (e as Error).message }, matched: false };
+  }
+  try {
+    const { def } = await loadModel(spec.model, dirname(resolve(file)), `${rel}: $.model`);
+    const result = checkModel({
+      model: def,
+      params: spec.params,
+      variant: spec.variant,
+      check: spec.check,
+      strategy: o.strategy ?? spec.strategy,
+      maxStates: o.maxStates ?? spec.bounds?.maxStates,
+      maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,
+      timeoutSeconds: o.timeoutSeconds ?? spec.bounds?.timeoutSeconds,
+      stopAtFirst: spec.check?.stopAtFirst,
+      onProgress: o.onProgress ? (p) => o.onProgress!(rel, p) : undefined,
+      spec: rel,
+    });
+    const mismatch = compare(spec.expect, result);
+    let counterexample: string | undefined;
+    if (result.trace && o.save) {
+      mkdirSync(o.outDir, { recursive: true });
+      const out = join(o.outDir, `${name}.json`);
+      writeFileSync(out, JSON.stringify(result.trace, null, 2) + '\n');
+      counterexample = relative(process.cwd(), out) || out;
+    }
+    return { spec: rel, name, result, expected: spec.expect, matched: mismatch === undefined, mismatch, counterexample };
+  } catch (e) {
+    if (e instanceof InputError) {
+      const msg = e.message.startsWith(rel) ? e.message : `${rel}: ${e.message}`;
+      return { spec: rel, name, error: { kind: 'input', message: msg }, matched: false };
+    }
+    if (e instanceof ModelError || e instanceof ModelRuntimeError) {
+      return { spec: rel, name, error: { kind: 'model', message: `${rel}: model ${spec.model}: ${e.message}` }, matched: false };
+    }
+    return { spec: rel, name, error: { kind: 'internal', message: `${rel}: internal error: ${(e as Error)?.stack ?? e}` }, matched: false };
+  }
+}

@@ -1,0 +1,270 @@
+// The interleave command line: check, show, replay, list. The one place that prints and picks exit codes.
+import { writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
+import { instantiate, resolveParams, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
+import { replayTrace } from '../explorer/replay.ts';
+import { STRATEGIES, type StrategyName } from '../explorer/strategies/index.ts';
+import { collectSpecFiles, runSpec, type CheckOptions, type SpecOutcome } from './check.ts';
+import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
+import { jsonDocument, junitXml, renderTable, verdictText } from './report.ts';
+import { renderTrace } from './show.ts';
+import { loadSpec, loadTrace } from './spec.ts';
+
+/** Exit codes: 0 all outcomes match, 1 some do not (or a replay diverges), 2 bad input, 3 internal error. */
+export const EXIT = { OK: 0, MISMATCH: 1, INPUT: 2, INTERNAL: 3 } as const;
+
+const USAGE = `interleave ${TOOL_VERSION}: a model checker for kernel concurrency protocols written as XState statecharts
+
+usage:
+  interleave check [spec.json|dir ...]   run specs (default: specs/) and compare each outcome with its expectation
+      --json                  print one JSON document (no table, no progress)
+      --junit FILE            also write JUnit XML to FILE
+      --strategy bfs|dfs      search order (default: the spec's, else bfs)
+      --max-states N          stop after N distinct states (the run is then incomplete)
+      --max-depth N           do not expand states deeper than N steps (incomplete if cut)
+      --timeout SECONDS       stop after SECONDS (incomplete)
+      --out DIR               where counterexamples go (default: counterexamples)
+      --no-save               do not write counterexamples
+      --quiet                 no progress line
+  interleave show TRACE.json             render a counterexample as a race diagram
+  interleave replay TRACE.json [--variant V] [--param k=v ...]
+                                         re-run a trace on the current model; exit 0 if the same violation is reached
+  interleave list                        bundled models, their variants and params, and the specs in specs/
+
+exit codes: 0 every outcome matches, 1 a mismatch (or a replay that diverges), 2 bad input, 3 internal error`;
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+  multi: Map<string, string[]>;
+}
+
+const VALUE_FLAGS = new Set(['--junit', '--strategy', '--max-states', '--max-depth', '--timeout', '--out', '--variant', '--param']);
+const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--help', '-h', '--no-changes', '--loose']);
+
+function parseArgs(args: string[]): Parsed {
+  const p: Parsed = { positional: [], flags: new Map(), multi: new Map() };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('-')) {
+      const [name, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+      if (VALUE_FLAGS.has(name)) {
+        const v = inline ?? args[++i];
+        if (v === undefined) throw new InputError(`${name} needs a value; see interleave --help`);
+        p.flags.set(name, v);
+        p.multi.set(name, [...(p.multi.get(name) ?? []), v]);
+      } else if (BOOL_FLAGS.has(name)) p.flags.set(name, true);
+      else throw new InputError(`unknown option ${a}; see interleave --help`);
+    } else p.positional.push(a);
+  }
+  return p;
+}
+
+function intFlag(p: Parsed, name: string): number | undefined {
+  const v = p.flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InputError(`${name} ${String(v)}: expected a non-negative number`);
+  return n;
+}
+
+class Printer {
+  out(s: string) {
+    process.stdout.write(s + '\n');
+  }
+  err(s: string) {
+    process.stderr.write(s + '\n');
+  }
+}
+
+async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
+  const json = p.flags.has('--json');
+  const quiet = json || p.flags.has('--quiet');
+  const strategy = p.flags.get('--strategy') as StrategyName | undefined;
+  if (strategy !== undefined && !STRATEGIES.includes(strategy)) {
+    throw new InputError(`--strategy ${String(strategy)}: expected one of ${STRATEGIES.join(', ')}`);
+  }
+  const files = collectSpecFiles(p.positional.length ? p.positional : ['specs']);
+  const isTty = process.stderr.isTTY;
+  const opts: CheckOptions = {
+    strategy,
+    maxStates: intFlag(p, '--max-states'),
+    maxDepth: intFlag(p, '--max-depth'),
+    timeoutSeconds: intFlag(p, '--timeout'),
+    outDir: resolve(String(p.flags.get('--out') ?? 'counterexamples')),
+    save: !p.flags.has('--no-save'),
+    onProgress: quiet
+      ? undefined
+      : (spec, pr) => {
+          const rate = pr.seconds > 0 ? Math.round(pr.states / pr.seconds) : 0;
+          const line = `${spec}: ${pr.states} states, ${rate} states/s, depth ${pr.depth}, queue ${pr.queue}, ${pr.seconds.toFixed(0)}s`;
+          process.stderr.write(isTty ? `\r${line}\x1b[K` : line + '\n');
+        },
+  };
+  const outcomes: SpecOutcome[] = [];
+  for (const f of files) {
+    const o = await runSpec(f, opts);
+    if (!quiet && isTty) process.stderr.write('\r\x1b[K');
+    outcomes.push(o);
+  }
+  const junit = p.flags.get('--junit');
+  if (typeof junit === 'string') writeFileSync(junit, junitXml(outcomes));
+  if (json) io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
+  else {
+    io.out(renderTable(outcomes));
+    for (const o of outcomes) {
+      if (o.error) {
+        io.err('');
+        io.err(`error: ${o.error.message}`);
+        continue;
+      }
+      if (!o.matched) {
+        io.out('');
+        io.out(`${o.name}: MISMATCH: ${o.mismatch}`);
+      }
+      const v = o.result!.verdict;
+      if (v.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${v.message}`);
+      if (o.counterexample && !o.matched) {
+        io.out(`  counterexample: ${o.counterexample}`);
+        io.out(`  show it:   npx interleave show ${o.counterexample}`);
+        io.out(`  replay it: npx interleave replay ${o.counterexample}`);
+      }
+    }
+    const ok = outcomes.filter((o) => o.matched).length;
+    const saved = outcomes.filter((o) => o.counterexample).length;
+    io.out('');
+    io.out(`${ok} of ${outcomes.length} specs match their expectation${saved ? `; ${saved} counterexamples in ${relative(process.cwd(), opts.outDir) || '.'}/ (npx interleave show <file>)` : ''}`);
+  }
+  if (outcomes.some((o) => o.error?.kind === 'internal')) return EXIT.INTERNAL;
+  if (outcomes.some((o) => o.error)) return EXIT.INPUT;
+  return outcomes.every((o) => o.matched) ? EXIT.OK : EXIT.MISMATCH;
+}
+
+async function cmdShow(p: Parsed, io: Printer): Promise<number> {
+  if (p.positional.length !== 1) throw new InputError('usage: interleave show TRACE.json');
+  const file = p.positional[0];
+  const trace = loadTrace(file);
+  io.out(renderTrace(trace, { replayCommand: `npx interleave replay ${file}`, noChanges: p.flags.has('--no-changes') }));
+  return EXIT.OK;
+}
+
+function parseParamFlags(values: string[]): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  for (const kv of values) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new InputError(`--param ${kv}: expected name=value`);
+    const raw = kv.slice(i + 1);
+    out[kv.slice(0, i)] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
+  if (p.positional.length !== 1) throw new InputError('usage: interleave replay TRACE.json [--variant V] [--param k=v ...]');
+  const file = p.positional[0];
+  const trace = loadTrace(file);
+  let modelRef = trace.model;
+  let base = process.cwd();
+  if ((trace as any).modelPath) {
+    modelRef = (trace as any).modelPath;
+    base = dirname(resolve(file));
+  } else if (trace.spec) {
+    try {
+      const spec = loadSpec(trace.spec);
+      if (spec.model !== trace.model) {
+        modelRef = spec.model;
+        base = dirname(resolve(trace.spec));
+      }
+    } catch {
+      // The spec may have moved; the bundled model name is enough.
+    }
+  }
+  const { def } = await loadModel(modelRef, base, `${file}: $.model`);
+  const variant = resolveVariant(def, (p.flags.get('--variant') as string | undefined) ?? trace.variant, `${file}: variant`);
+  const params = resolveParams(def, { ...trace.params, ...parseParamFlags(p.multi.get('--param') ?? []) }, `${file}: $.params`);
+  const packed = instantiate(def, params, variant);
+  const invariants = selectInvariants(def, params, variant, true);
+  const r = replayTrace(packed, def, trace, invariants, { strictLocations: !p.flags.has('--loose') });
+  const label = `${trace.violation.kind}${trace.violation.name !== trace.violation.kind ? ` ${trace.violation.name}` : ''}`;
+  if (r.status === 'reproduced') {
+    io.out(`REPRODUCED ${label} on ${def.name} variant ${variant} after ${r.stepsReplayed} steps: ${r.reason}`);
+    return EXIT.OK;
+  }
+  if (r.status === 'diverged') io.out(`DIVERGED at step ${r.step} on ${def.name} variant ${variant}: ${r.reason}`);
+  else io.out(`NOT REPRODUCED on ${def.name} variant ${variant} after ${r.stepsReplayed} steps: ${r.reason}`);
+  return EXIT.MISMATCH;
+}
+
+async function cmdList(_p: Parsed, io: Printer): Promise<number> {
+  const models = await loadAllBundled();
+  io.out('Models (machines/):');
+  for (const m of models) {
+    io.out(`  ${m.name}: ${m.description}`);
+    for (const [v, spec] of Object.entries(m.variants)) io.out(`    variant ${v}${v === m.defaultVariant ? ' (default)' : ''}: ${spec.description}`);
+    for (const [k, spec] of Object.entries(m.params)) {
+      const range = spec.min !== undefined || spec.max !== undefined ? ` [${spec.min ?? ''}..${spec.max ?? ''}]` : '';
+      io.out(`    param ${k} = ${spec.default}${range}: ${spec.description}`);
+    }
+  }
+  io.out('');
+  io.out('Specs (specs/):');
+  let files: string[] = [];
+  try {
+    files = collectSpecFiles(['specs']);
+  } catch {
+    files = [];
+  }
+  for (const f of files) {
+    try {
+      const s = loadSpec(f);
+      const exp = s.expect.status === 'violation' ? `${s.expect.kind}${s.expect.name ? `:${s.expect.name}` : ''}` : s.expect.status;
+      io.out(`  ${f}: ${s.model}${s.variant ? `/${s.variant}` : ''} ${JSON.stringify(s.params ?? {})} expect ${exp}`);
+    } catch (e) {
+      io.out(`  ${f}: INVALID (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  if (bundledModelNames().length === 0) io.out('  (none)');
+  return EXIT.OK;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const io = new Printer();
+  const [cmd, ...rest] = argv;
+  try {
+    if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      io.out(USAGE);
+      return cmd ? EXIT.OK : EXIT.INPUT;
+    }
+    const p = parseArgs(rest);
+    if (p.flags.has('--help') || p.flags.has('-h')) {
+      io.out(USAGE);
+      return EXIT.OK;
+    }
+    switch (cmd) {
+      case 'check':
+        return await cmdCheck(p, io);
+      case 'show':
+        return await cmdShow(p, io);
+      case 'replay':
+        return await cmdReplay(p, io);
+      case 'list':
+        return await cmdList(p, io);
+      default:
+        throw new InputError(`unknown command '${cmd}'; commands: check, show, replay, list (interleave --help)`);
+    }
+  } catch (e) {
+    if (e instanceof InputError) {
+      io.err(`error: ${e.message}`);
+      return EXIT.INPUT;
+    }
+    if (e instanceof ModelError || e instanceof ModelRuntimeError) {
+      io.err(`error: ${e.message}`);
+      return EXIT.INPUT;
+    }
+    io.err(`internal error: ${(e as Error)?.stack ?? e}`);
+    return EXIT.INTERNAL;
+  }
+}
+
+export { verdictText };

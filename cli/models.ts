@@ -1,0 +1,66 @@
+// Finds models: bundled ones under machines/<name>/index.ts, or a module path given by a spec.
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InputError } from '../explorer/errors.ts';
+import type { ModelDefinition } from '../explorer/model.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MACHINES_DIR = join(REPO_ROOT, 'machines');
+/** Folders under machines/ that hold helpers, not models. */
+const NOT_MODELS = new Set(['kernel']);
+
+export function bundledModelNames(): string[] {
+  if (!existsSync(MACHINES_DIR)) return [];
+  return readdirSync(MACHINES_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !NOT_MODELS.has(d.name) && existsSync(join(MACHINES_DIR, d.name, 'index.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+function isModelDefinition(x: unknown): x is ModelDefinition {
+  const m = x as ModelDefinition;
+  return !!m && typeof m === 'object' && typeof m.name === 'string' && typeof m.create === 'function' && typeof m.variants === 'object';
+}
+
+async function importModel(file: string, label: string): Promise<ModelDefinition> {
+  let mod: any;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    throw new InputError(`${label}: the model module ${file} failed to load: ${(e as Error)?.message ?? e}`);
+  }
+  const def = mod.default ?? mod.model;
+  if (!isModelDefinition(def)) {
+    throw new InputError(
+      `${label}: ${file} does not export a model: its default export must be defineModel({ name, params, variants, defaultVariant, create })`,
+    );
+  }
+  return def;
+}
+
+export function looksLikePath(model: string): boolean {
+  return model.startsWith('.') || isAbsolute(model) || /\.(ts|js|mjs|mts)$/.test(model) || model.includes('/');
+}
+
+/** Loads a model by bundled name, or by path relative to `baseDir`. `where` prefixes errors (file and JSON path). */
+export async function loadModel(model: string, baseDir: string, where: string): Promise<{ def: ModelDefinition; path?: string }> {
+  if (looksLikePath(model)) {
+    const file = resolve(baseDir, model);
+    if (!existsSync(file)) {
+      throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to the spec file`);
+    }
+    return { def: await importModel(file, where), path: file };
+  }
+  const names = bundledModelNames();
+  if (!names.includes(model)) {
+    throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to the spec file, e.g. "./my-model.ts"`);
+  }
+  return { def: await importModel(join(MACHINES_DIR, model, 'index.ts'), where) };
+}
+
+export async function loadAllBundled(): Promise<ModelDefinition[]> {
+  const out: ModelDefinition[] = [];
+  for (const name of bundledModelNames()) out.push(await importModel(join(MACHINES_DIR, name, 'index.ts'), `machines/${name}`));
+  return out;
+}

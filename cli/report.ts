@@ -1,0 +1,100 @@
+// Formats check outcomes: the human table, the --json document and JUnit XML. Only the CLI prints.
+import type { SpecOutcome } from './check.ts';
+
+export function verdictText(o: SpecOutcome): string {
+  if (o.error) return `error (${o.error.kind})`;
+  const v = o.result!.verdict;
+  if (v.status === 'violation') return `${v.kind}${v.name && v.name !== v.kind ? `:${v.name}` : ''}`;
+  if (v.status === 'incomplete') return `incomplete (${v.bound?.name})`;
+  return 'pass';
+}
+
+export function expectedText(o: SpecOutcome): string {
+  const e = o.expected;
+  if (!e) return '-';
+  if (e.status === 'violation') return `${e.kind}${e.name ? `:${e.name}` : ''}`;
+  return e.status;
+}
+
+export function renderTable(outcomes: SpecOutcome[]): string {
+  const head = ['spec', 'states', 'transitions', 'depth', 'seconds', 'verdict', 'expected', 'match'];
+  const rows = outcomes.map((o) => {
+    const s = o.result?.stats;
+    return [
+      o.name,
+      s ? String(s.states) : '-',
+      s ? String(s.transitions) : '-',
+      s ? String(s.depth) : '-',
+      s ? s.seconds.toFixed(2) : '-',
+      verdictText(o),
+      expectedText(o),
+      o.error ? 'ERROR' : o.matched ? 'ok' : 'MISMATCH',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const numeric = new Set([1, 2, 3, 4]);
+  const fmt = (r: string[]) => r.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [fmt(head), ...rows.map(fmt)].join('\n');
+}
+
+export function jsonDocument(outcomes: SpecOutcome[]): object {
+  return {
+    results: outcomes.map((o) => {
+      const r = o.result;
+      return {
+        spec: o.spec,
+        model: r?.model ?? null,
+        variant: r?.variant ?? null,
+        params: r?.params ?? null,
+        verdict: r
+          ? {
+              status: r.verdict.status,
+              ...(r.verdict.kind ? { kind: r.verdict.kind } : {}),
+              ...(r.verdict.name ? { name: r.verdict.name } : {}),
+              ...(r.verdict.message ? { message: r.verdict.message } : {}),
+              ...(r.verdict.bound ? { bound: r.verdict.bound } : {}),
+            }
+          : { status: 'error' },
+        expected: o.expected ?? null,
+        matched: o.matched,
+        ...(o.mismatch ? { mismatch: o.mismatch } : {}),
+        stats: r
+          ? {
+              states: r.stats.states,
+              transitions: r.stats.transitions,
+              depth: r.stats.depth,
+              seconds: Number(r.stats.seconds.toFixed(3)),
+              bytesPerState: Number(r.stats.bytesPerState.toFixed(1)),
+            }
+          : null,
+        counterexample: o.counterexample ?? null,
+        ...(o.error ? { error: o.error } : {}),
+      };
+    }),
+  };
+}
+
+function xml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function junitXml(outcomes: SpecOutcome[]): string {
+  const failures = outcomes.filter((o) => !o.error && !o.matched).length;
+  const errors = outcomes.filter((o) => o.error).length;
+  const time = outcomes.reduce((a, o) => a + (o.result?.stats.seconds ?? 0), 0);
+  const cases = outcomes.map((o) => {
+    const t = (o.result?.stats.seconds ?? 0).toFixed(3);
+    const open = `  <testcase classname="interleave.specs" name="${xml(o.name)}" file="${xml(o.spec)}" time="${t}">`;
+    let body = '';
+    if (o.error) body = `\n    <error message="${xml(o.error.message.split('\n')[0])}">${xml(o.error.message)}</error>\n  `;
+    else if (!o.matched) body = `\n    <failure message="${xml(o.mismatch ?? 'mismatch')}">${xml(`verdict ${verdictText(o)}, expected ${expectedText(o)}`)}</failure>\n  `;
+    return `${open}${body}</testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuite name="interleave" tests="${outcomes.length}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">`,
+    ...cases,
+    '</testsuite>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,121 @@
+// Loads and validates spec files (schemas/spec.schema.json) and trace files, with errors that name
+// the file, the JSON path and the fix.
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../explorer/errors.ts';
+import type { Trace } from '../explorer/trace.ts';
+import { REPO_ROOT } from './models.ts';
+
+export interface Spec {
+  description?: string;
+  model: string;
+  variant?: string;
+  params?: Record<string, number | boolean | string>;
+  check?: { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[]; stopAtFirst?: boolean; [k: string]: unknown };
+  strategy?: 'bfs' | 'dfs';
+  bounds?: { maxStates?: number; maxDepth?: number; timeoutSeconds?: number };
+  expect: { status: 'pass' | 'violation' | 'incomplete'; kind?: string; name?: string; states?: number; depth?: number };
+}
+
+const ajv = new (Ajv as any)({ allErrors: true, strict: false }) as import('ajv').default;
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(schemaFile: string): ValidateFunction {
+  let v = validators.get(schemaFile);
+  if (!v) {
+    const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', schemaFile), 'utf8'));
+    v = ajv.compile(schema);
+    validators.set(schemaFile, v);
+  }
+  return v;
+}
+
+/** JSON pointer "/expect/kind" -> "$.expect.kind"; array indices as [i]. */
+export function jsonPath(pointer: string): string {
+  if (!pointer) return '$';
+  return (
+    '$' +
+    pointer
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .map((p) => (/^\d+$/.test(p) ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`))
+      .join('')
+  );
+}
+
+function describe(e: ErrorObject, schemaFile: string): string {
+  const path = jsonPath(e.instancePath);
+  const p = e.params as any;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${path}: unknown field '${p.additionalProperty}'; remove it or fix its spelling (see schemas/${schemaFile} for the fields)`;
+    case 'required':
+      return `${path}: missing field '${p.missingProperty}'; add it`;
+    case 'enum':
+      return `${path}: must be one of ${(p.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(', ')}`;
+    case 'const':
+      return `${path}: must be ${JSON.stringify(p.allowedValue)}`;
+    case 'type':
+      return `${path}: must be ${p.type}`;
+    case 'not':
+      return `${path}: 'kind' and 'name' go only with "status": "violation"; remove them or set the status to violation`;
+    default:
+      return `${path}: ${e.message}`;
+  }
+}
+
+function formatErrors(errors: ErrorObject[], schemaFile: string): string[] {
+  const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
+  const lines = (useful.length ? useful : errors).map((e) => describe(e, schemaFile));
+  return [...new Set(lines)];
+}
+
+export function parseJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`${file}: cannot read the ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    let where = '';
+    if (m) {
+      const pos = Number(m[1]);
+      const before = text.slice(0, pos);
+      const line = before.split('\n').length;
+      const col = pos - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${col}`;
+    }
+    throw new InputError(`${file}: the ${what} is not valid JSON${where}: ${(e as Error).message}; fix the JSON syntax`, file);
+  }
+}
+
+export function loadSpec(file: string): Spec {
+  const data = parseJsonFile(file, 'spec');
+  const validate = validatorFor('spec.schema.json');
+  if (!validate(data)) {
+    const lines = formatErrors(validate.errors ?? [], 'spec.schema.json');
+    throw new InputError(`${file}: invalid spec:\n  ${lines.join('\n  ')}`, file);
+  }
+  return data as Spec;
+}
+
+export function loadTrace(file: string): Trace {
+  const data = parseJsonFile(file, 'trace');
+  const validate = validatorFor('trace.schema.json');
+  if (!validate(data)) {
+    const lines = formatErrors(validate.errors ?? [], 'trace.schema.json');
+    throw new InputError(`${file}: invalid trace:\n  ${lines.join('\n  ')}`, file);
+  }
+  return data as Trace;
+}
+
+export function validateTraceObject(data: unknown): string[] {
+  const validate = validatorFor('trace.schema.json');
+  return validate(data) ? [] : formatErrors(validate.errors ?? [], 'trace.schema.json');
+}

@@ -1,0 +1,102 @@
+// Replays a saved trace on the current model: each recorded event must be enabled and lead where the
+// trace says, and the last state must show the same violation. Says where and why it diverges.
+import type { Context, ModelDefinition } from './model.ts';
+import type { PackedSystem } from './packed.ts';
+import type { Trace } from './trace.ts';
+import type { Invariant } from './model.ts';
+
+export interface ReplayResult {
+  /** reproduced: same violation at the end; diverged: a step could not be replayed; not-reproduced: replayed but no such violation. */
+  status: 'reproduced' | 'diverged' | 'not-reproduced';
+  /** 1-based step where replay diverged. */
+  step?: number;
+  reason: string;
+  stepsReplayed: number;
+}
+
+function sameLocations(a: Record<string, string>, b: Record<string, string>): string | null {
+  for (const k of Object.keys(b)) if (a[k] !== b[k]) return `${k} is at ${a[k] ?? '(no such thread)'}, the trace says ${b[k]}`;
+  return null;
+}
+
+export function replayTrace(
+  packed: PackedSystem,
+  model: ModelDefinition,
+  trace: Trace,
+  invariants: Record<string, Invariant>,
+  options: { strictLocations?: boolean } = {},
+): ReplayResult {
+  const system = packed.system;
+  const strict = options.strictLocations ?? true;
+  const init = packed.initial();
+  let leaves = init.leaves;
+  let ctx: Context = init.context;
+  const eventIndex = new Map(system.events.map((e, i) => [e, i]));
+  if (strict) {
+    const d = sameLocations(system.locations(leaves), trace.initial.locations);
+    if (d) return { status: 'diverged', step: 0, reason: `initial state differs: ${d}`, stepsReplayed: 0 };
+  }
+  let loopStartState: string | null = null;
+  for (const s of trace.steps) {
+    if (trace.loopStart !== undefined && s.step === trace.loopStart) loopStartState = JSON.stringify([...leaves]) + JSON.stringify(ctx);
+    const e = eventIndex.get(s.event);
+    if (e === undefined) {
+      return { status: 'diverged', step: s.step, reason: `event ${s.event} does not exist in this model`, stepsReplayed: s.step - 1 };
+    }
+    if (system.allFinal(leaves)) {
+      return { status: 'diverged', step: s.step, reason: `every thread has already finished before ${s.event}`, stepsReplayed: s.step - 1 };
+    }
+    const r = system.step(leaves, ctx, e);
+    if (!r) {
+      const where = system.eventThreads[e].map((t) => `${system.threads[t].name} is at ${system.threads[t].leafPaths[leaves[t]]}`).join(', ');
+      return { status: 'diverged', step: s.step, reason: `event ${s.event} is not enabled (${where}): its guards are false here`, stepsReplayed: s.step - 1 };
+    }
+    leaves = r.leaves;
+    ctx = packed.decodeContext(packed.encode(r.leaves, r.context));
+    if (strict) {
+      const d = sameLocations(system.locations(leaves), s.locations);
+      if (d) return { status: 'diverged', step: s.step, reason: `after ${s.event}, ${d}`, stepsReplayed: s.step };
+    }
+  }
+  const n = trace.steps.length;
+  const loc = system.locations(leaves);
+  const v = trace.violation;
+  switch (v.kind) {
+    case 'deadlock': {
+      if (system.allFinal(leaves)) return { status: 'not-reproduced', reason: 'every thread finished: no deadlock', stepsReplayed: n };
+      for (let e = 0; e < system.events.length; e++) {
+        if (system.step(leaves, ctx, e)) {
+          return { status: 'not-reproduced', reason: `no deadlock at the end: ${system.events[e]} is enabled`, stepsReplayed: n };
+        }
+      }
+      return { status: 'reproduced', reason: 'deadlock reached: no step is enabled and not every thread has finished', stepsReplayed: n };
+    }
+    case 'assertion': {
+      const pred = model.assertions?.[v.name];
+      if (!pred) return { status: 'not-reproduced', reason: `the model no longer defines assertion ${v.name}`, stepsReplayed: n };
+      const inForce = system.threads.some((t) => (!v.thread || t.name === v.thread) && t.asserts[leaves[t.index]].includes(v.name));
+      if (!inForce) return { status: 'not-reproduced', reason: `assertion ${v.name} is not in force where the threads ended`, stepsReplayed: n };
+      if (pred(ctx, loc)) return { status: 'not-reproduced', reason: `assertion ${v.name} holds at the end`, stepsReplayed: n };
+      return { status: 'reproduced', reason: `assertion ${v.name} fails${v.thread ? ` in thread ${v.thread}` : ''}`, stepsReplayed: n };
+    }
+    case 'invariant': {
+      const inv = invariants[v.name];
+      if (!inv) return { status: 'not-reproduced', reason: `the model no longer defines invariant ${v.name}`, stepsReplayed: n };
+      if (inv(ctx, loc)) return { status: 'not-reproduced', reason: `invariant ${v.name} holds at the end`, stepsReplayed: n };
+      return { status: 'reproduced', reason: `invariant ${v.name} is violated`, stepsReplayed: n };
+    }
+    case 'livelock':
+    case 'starvation': {
+      if (trace.loopStart === undefined || loopStartState === null) {
+        return { status: 'not-reproduced', reason: 'the trace has no loop (loopStart) to check', stepsReplayed: n };
+      }
+      const end = JSON.stringify([...leaves]) + JSON.stringify(ctx);
+      if (end !== loopStartState) {
+        return { status: 'not-reproduced', reason: `the loop from step ${trace.loopStart} does not return to the state it started from`, stepsReplayed: n };
+      }
+      return { status: 'reproduced', reason: `the loop from step ${trace.loopStart} returns to its start: it can repeat forever`, stepsReplayed: n };
+    }
+    default:
+      return { status: 'not-reproduced', reason: `unknown violation kind ${(v as any).kind}`, stepsReplayed: n };
+  }
+}

@@ -1,0 +1,44 @@
+// Breadth-first frontier: a FIFO of packed states, so the first violation found has a shortest trace.
+import { PackedRecords, type Frontier, type FrontierEntry } from './frontier.ts';
+
+export class BfsFrontier implements Frontier {
+  readonly name = 'bfs';
+  private readonly records = new PackedRecords();
+  private head = 0;
+  private count = 0;
+  private readonly entry: FrontierEntry = { id: 0, depth: 0, words: new Int32Array(0) };
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(id: number, depth: number, words: Int32Array): void {
+    // Reclaim the consumed prefix once it is more than half of the buffer.
+    const r = this.records;
+    if (this.head > 0 && this.head * 2 > r.buf.length && r.end + 3 + words.length > r.buf.length) {
+      r.buf.copyWithin(0, this.head, r.end);
+      r.end -= this.head;
+      this.head = 0;
+    }
+    r.append(id, depth, words);
+    this.count++;
+  }
+
+  pop(): FrontierEntry | null {
+    if (this.count === 0) return null;
+    const b = this.records.buf;
+    const h = this.head;
+    const len = b[h + 2];
+    this.entry.id = b[h];
+    this.entry.depth = b[h + 1];
+    // Copy out: a later push may compact the buffer over this record.
+    this.entry.words = b.slice(h + 3, h + 3 + len);
+    this.head = h + 3 + len;
+    this.count--;
+    if (this.count === 0) {
+      this.head = 0;
+      this.records.end = 0;
+    }
+    return this.entry;
+  }
+}

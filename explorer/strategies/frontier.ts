@@ -1,0 +1,38 @@
+// The frontier interface every search strategy implements: states waiting to be expanded.
+
+export interface FrontierEntry {
+  id: number;
+  depth: number;
+  words: Int32Array;
+}
+
+export interface Frontier {
+  readonly name: string;
+  push(id: number, depth: number, words: Int32Array): void;
+  /** Next state to expand; its `words` are valid until the next push or pop. */
+  pop(): FrontierEntry | null;
+  readonly size: number;
+}
+
+/** Records [id, depth, length, ...words] packed in one growable int32 buffer. */
+export class PackedRecords {
+  buf = new Int32Array(1 << 16);
+  end = 0;
+
+  append(id: number, depth: number, words: Int32Array): void {
+    const need = this.end + 3 + words.length;
+    if (need > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < need) cap *= 2;
+      const next = new Int32Array(cap);
+      next.set(this.buf.subarray(0, this.end));
+      this.buf = next;
+    }
+    const b = this.buf;
+    b[this.end] = id;
+    b[this.end + 1] = depth;
+    b[this.end + 2] = words.length;
+    b.set(words, this.end + 3);
+    this.end = need;
+  }
+}

@@ -1,0 +1,172 @@
+// Counterexample traces: built by replaying recorded event indices from the initial state, and
+// replayed against the current model to check they still reach the same violation.
+import type { CompiledSystem } from './compile.ts';
+import type { Context, ModelDefinition, ParamValue, Plain, ThreadLocations, WaitInfo } from './model.ts';
+import type { PackedSystem } from './packed.ts';
+import type { Violation } from './search.ts';
+import { buildWaitFor, type BlockedThread, type WaitForReport } from './waitfor.ts';
+
+export const TRACE_FORMAT = 'interleave-trace';
+export const TRACE_VERSION = 1;
+
+export interface ContextChange {
+  path: string;
+  from: Plain | undefined;
+  to: Plain | undefined;
+}
+
+export interface TraceStep {
+  /** 1-based step number. */
+  step: number;
+  event: string;
+  /** Threads whose transition handled the event. */
+  threads: string[];
+  /** Where each of those threads was before the step. */
+  from: Record<string, string>;
+  /** Every thread's location after the step. */
+  locations: ThreadLocations;
+  changes: ContextChange[];
+  /** The step is a progress step (a progress transition, or it enters a progress state). */
+  progress?: boolean;
+}
+
+export interface Trace {
+  format: typeof TRACE_FORMAT;
+  version: number;
+  tool: { name: string; version: string };
+  model: string;
+  variant: string;
+  params: Record<string, ParamValue>;
+  /** The spec the trace came from, relative to the working directory, when there was one. */
+  spec?: string;
+  options: Record<string, unknown>;
+  threads: string[];
+  violation: { kind: string; name: string; message: string; thread?: string };
+  initial: { locations: ThreadLocations; context: Plain };
+  steps: TraceStep[];
+  /** The final state's full context. */
+  final: { locations: ThreadLocations; context: Plain };
+  /** At a deadlock: what each blocked thread waits for, and the wait-for cycle if there is one. */
+  deadlock?: WaitForReport;
+  /** For livelock/starvation lassos: steps from this 1-based step number on repeat forever. */
+  loopStart?: number;
+}
+
+/** Deep differences between two plain values, as dotted/indexed paths. */
+export function diffContext(a: unknown, b: unknown, path = '', out: ContextChange[] = []): ContextChange[] {
+  if (Object.is(a, b)) return out;
+  const bothArrays = Array.isArray(a) && Array.isArray(b);
+  const bothRecords =
+    a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b);
+  if (bothArrays && (a as unknown[]).length === (b as unknown[]).length) {
+    (a as unknown[]).forEach((x, i) => diffContext(x, (b as unknown[])[i], `${path}[${i}]`, out));
+    return out;
+  }
+  if (bothRecords) {
+    const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
+    for (const k of keys) diffContext((a as any)[k], (b as any)[k], path ? `${path}.${k}` : k, out);
+    return out;
+  }
+  out.push({ path: path || '(context)', from: a as Plain, to: b as Plain });
+  return out;
+}
+
+/** What each thread that cannot step is waiting for, from the model's wait describers. */
+export function blockedThreads(system: CompiledSystem, model: ModelDefinition, leaves: ArrayLike<number>, ctx: Context): BlockedThread[] {
+  const out: BlockedThread[] = [];
+  const waits = model.waits ?? {};
+  for (const t of system.threads) {
+    const leaf = leaves[t.index];
+    if (t.isFinal[leaf]) continue;
+    const infos: WaitInfo[] = [];
+    const seen = new Set<string>();
+    for (const e of t.leafEvents[leaf]) {
+      for (const tr of t.candidates[leaf][e]!) {
+        for (const ref of tr.guardRefs(ctx, { type: system.events[e] })) {
+          const describe = waits[ref.type];
+          if (!describe || ref.negated) continue;
+          const info = describe(ctx, ref.params);
+          if (!info) continue;
+          const key = JSON.stringify(info);
+          if (!seen.has(key)) {
+            seen.add(key);
+            infos.push(info);
+          }
+        }
+      }
+    }
+    const meta = t.leafMeta[leaf];
+    if (infos.length === 0 && typeof meta.waitsFor === 'string') {
+      infos.push({ resource: meta.waitsFor, kind: 'wait', holders: [] });
+    }
+    out.push({ thread: t.name, state: t.leafPaths[leaf], waits: infos });
+  }
+  return out;
+}
+
+export interface BuildTraceOptions {
+  model: ModelDefinition;
+  variant: string;
+  params: Record<string, ParamValue>;
+  spec?: string;
+  options: Record<string, unknown>;
+  toolVersion: string;
+}
+
+/** Replays `path` (event indices) from the initial state and records every step. */
+export function buildTrace(packed: PackedSystem, path: number[], violation: Violation | Trace['violation'], o: BuildTraceOptions, loopStart?: number): Trace {
+  const system = packed.system;
+  const init = packed.initial();
+  let leaves = init.leaves;
+  let ctx: Context = init.context;
+  const steps: TraceStep[] = [];
+  path.forEach((e, i) => {
+    const r = system.step(leaves, ctx, e);
+    if (!r) throw new Error(`internal: recorded event ${system.events[e]} is not enabled at step ${i + 1}`);
+    const from: Record<string, string> = {};
+    let progress = false;
+    for (const tr of r.taken) {
+      const t = system.threads[tr.thread];
+      from[t.name] = t.leafPaths[leaves[t.index]];
+      if (tr.progress) progress = true;
+      if (tr.target >= 0 && t.progressLeaf[tr.target] && !t.progressLeaf[leaves[t.index]]) progress = true;
+    }
+    // Normalise the context through the codec so the trace shows exactly the stored state.
+    const words = packed.encode(r.leaves, r.context);
+    const next = packed.decodeContext(words);
+    steps.push({
+      step: i + 1,
+      event: system.events[e],
+      threads: r.taken.map((tr) => system.threads[tr.thread].name),
+      from,
+      locations: system.locations(r.leaves),
+      changes: diffContext(ctx, next),
+      ...(progress ? { progress: true } : {}),
+    });
+    leaves = r.leaves;
+    ctx = next;
+  });
+  const v = { kind: violation.kind, name: violation.name, message: violation.message, ...(violation.thread ? { thread: violation.thread } : {}) };
+  const trace: Trace = {
+    format: TRACE_FORMAT,
+    version: TRACE_VERSION,
+    tool: { name: 'interleave', version: o.toolVersion },
+    model: o.model.name,
+    variant: o.variant,
+    params: o.params,
+    ...(o.spec ? { spec: o.spec } : {}),
+    options: o.options,
+    threads: system.threads.map((t) => t.name),
+    violation: v,
+    initial: { locations: system.locations(init.leaves), context: toPlain(init.context) },
+    steps,
+    final: { locations: system.locations(leaves), context: toPlain(ctx) },
+  };
+  if (violation.kind === 'deadlock') trace.deadlock = buildWaitFor(blockedThreads(system, o.model, leaves, ctx));
+  if (loopStart !== undefined) trace.loopStart = loopStart;
+  return trace;
+}
+
+function toPlain(v: unknown): Plain {
+  return JSON.parse(JSON.stringify(v ?? null));
+}
