@@ -5,8 +5,8 @@
 // `{ lock, thread, name? }` (`name` is the resource name shown in deadlock reports; default: the path).
 // The call helpers at the bottom return `{ guard, actions }` objects to spread into a transition,
 // so a model reads like the C: `on: { 'freezer.down_write': { ...down_write('s_umount', 'freezer'), target: 'F2' } }`.
-import { assign } from 'xstate';
-import type { Context, WaitInfo } from '../../explorer/model.ts';
+import { kAssign, type WaitFn } from './types.ts';
+import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
 
 export interface LockParams {
@@ -18,8 +18,6 @@ export interface LockParams {
   name?: string;
 }
 
-type GuardFn = (args: { context: Context }, params: any) => boolean;
-type WaitFn = (context: Context, params: any) => WaitInfo | null;
 
 const rname = (p: LockParams) => p.name ?? p.lock;
 
@@ -36,41 +34,40 @@ export interface MutexState {
 export const mutex = (): MutexState => ({ owner: null });
 export const spinlock = mutex;
 
-function lockOps(prefix: 'mutex' | 'spin', kind: string) {
-  const guards: Record<string, GuardFn> = {
-    // mutex_lock() / spin_lock(): proceeds when nobody owns it.
-    [`${prefix}_can_lock`]: ({ context }, p: LockParams) => getIn(context, p.lock).owner === null,
-    // mutex_trylock() success condition (same test; the trylock helper adds the failure branch).
-    [`${prefix}_trylock_ok`]: ({ context }, p: LockParams) => getIn(context, p.lock).owner === null,
-    [`${prefix}_is_locked`]: ({ context }, p: LockParams) => getIn(context, p.lock).owner !== null,
-    // the calling thread owns it (mutex_is_locked() && owner == current; lockdep_assert_held()).
-    [`${prefix}_is_owner`]: ({ context }, p: LockParams) => getIn(context, p.lock).owner === p.thread,
-  };
-  const actions: Record<string, any> = {
-    [`${prefix}_lock`]: assign(({ context }, p: LockParams) =>
-      updateIn(context, p.lock, (m: MutexState) => {
-        if (m.owner !== null) misuse(p, `${prefix}_lock while held by ${m.owner}`);
-        return { ...m, owner: p.thread };
-      }),
-    ),
-    [`${prefix}_unlock`]: assign(({ context }, p: LockParams) =>
-      updateIn(context, p.lock, (m: MutexState) => {
-        if (m.owner !== p.thread) misuse(p, `${prefix}_unlock but the owner is ${m.owner ?? 'nobody'}`);
-        return { ...m, owner: null };
-      }),
-    ),
-  };
-  const waits: Record<string, WaitFn> = {
-    [`${prefix}_can_lock`]: (context, p: LockParams) => {
-      const m: MutexState = getIn(context, p.lock);
-      return m.owner === null ? null : { resource: rname(p), kind, mode: 'lock', holders: [m.owner] };
-    },
-  };
-  return { guards, actions, waits };
-}
-
-const mutexOps = lockOps('mutex', 'mutex');
-const spinOps = lockOps('spin', 'spinlock');
+type Args = { context: Context };
+// mutex_lock() / spin_lock(): proceeds when nobody owns it (also the trylock success condition).
+const lockFree = ({ context }: Args, p: LockParams) => getIn(context, p.lock).owner === null;
+const lockHeld = ({ context }: Args, p: LockParams) => getIn(context, p.lock).owner !== null;
+// the calling thread owns it (lockdep_assert_held()).
+const lockOwned = ({ context }: Args, p: LockParams) => getIn(context, p.lock).owner === p.thread;
+const takeLock = (op: string) =>
+  kAssign(({ context }, p: LockParams) =>
+    updateIn(context, p.lock, (m: MutexState) => {
+      if (m.owner !== null) misuse(p, `${op} while held by ${m.owner}`);
+      return { ...m, owner: p.thread };
+    }),
+  );
+const releaseLock = (op: string) =>
+  kAssign(({ context }, p: LockParams) =>
+    updateIn(context, p.lock, (m: MutexState) => {
+      if (m.owner !== p.thread) misuse(p, `${op} but the owner is ${m.owner ?? 'nobody'}`);
+      return { ...m, owner: null };
+    }),
+  );
+const lockWait = (kind: string): WaitFn => (context, p: LockParams) => {
+  const m: MutexState = getIn(context, p.lock);
+  return m.owner === null ? null : { resource: rname(p), kind, mode: 'lock', holders: [m.owner] };
+};
+const mutexOps = {
+  guards: { mutex_can_lock: lockFree, mutex_trylock_ok: lockFree, mutex_is_locked: lockHeld, mutex_is_owner: lockOwned },
+  actions: { mutex_lock: takeLock('mutex_lock'), mutex_unlock: releaseLock('mutex_unlock') },
+  waits: { mutex_can_lock: lockWait('mutex') },
+};
+const spinOps = {
+  guards: { spin_can_lock: lockFree, spin_trylock_ok: lockFree, spin_is_locked: lockHeld, spin_is_owner: lockOwned },
+  actions: { spin_lock: takeLock('spin_lock'), spin_unlock: releaseLock('spin_unlock') },
+  waits: { spin_can_lock: lockWait('spinlock') },
+};
 
 // ---------------------------------------------------------------------------------------------
 // rw_semaphore (kernel/locking/rwsem.c), writer-preferring:
@@ -93,41 +90,41 @@ const rwsemCanRead = (s: RwsemState) => s.owner === null && s.waitingWriters.len
 const rwsemCanWrite = (s: RwsemState, thread: string) =>
   s.owner === null && s.readers.length === 0 && (s.waitingWriters.length === 0 || s.waitingWriters[0] === thread);
 
-const rwsemGuards: Record<string, GuardFn> = {
+const rwsemGuards = {
   // down_read(): no writer holds it and no writer is queued.
-  rwsem_can_down_read: ({ context }, p: LockParams) => rwsemCanRead(getIn(context, p.lock)),
+  rwsem_can_down_read: ({ context }: Args, p: LockParams) => rwsemCanRead(getIn(context, p.lock)),
   // down_write(): free, and this thread is the first queued writer (or nobody is queued).
-  rwsem_can_down_write: ({ context }, p: LockParams) => rwsemCanWrite(getIn(context, p.lock), p.thread),
+  rwsem_can_down_write: ({ context }: Args, p: LockParams) => rwsemCanWrite(getIn(context, p.lock), p.thread),
   // down_read_trylock(): same condition as the read fast path.
-  rwsem_down_read_trylock_ok: ({ context }, p: LockParams) => rwsemCanRead(getIn(context, p.lock)),
+  rwsem_down_read_trylock_ok: ({ context }: Args, p: LockParams) => rwsemCanRead(getIn(context, p.lock)),
   // down_write_trylock(): cmpxchg(count, 0, WRITER_LOCKED): free and no waiters at all.
-  rwsem_down_write_trylock_ok: ({ context }, p: LockParams) => {
+  rwsem_down_write_trylock_ok: ({ context }: Args, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
     return s.owner === null && s.readers.length === 0 && s.waitingWriters.length === 0 && s.waitingReaders.length === 0;
   },
   // rwsem_is_contended(): somebody is on the wait list.
-  rwsem_is_contended: ({ context }, p: LockParams) => {
+  rwsem_is_contended: ({ context }: Args, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
     return s.waitingWriters.length > 0 || s.waitingReaders.length > 0;
   },
-  rwsem_is_write_owner: ({ context }, p: LockParams) => getIn(context, p.lock).owner === p.thread,
-  rwsem_is_read_holder: ({ context }, p: LockParams) => getIn(context, p.lock).readers.includes(p.thread),
-  rwsem_is_locked: ({ context }, p: LockParams) => {
+  rwsem_is_write_owner: ({ context }: Args, p: LockParams) => getIn(context, p.lock).owner === p.thread,
+  rwsem_is_read_holder: ({ context }: Args, p: LockParams) => getIn(context, p.lock).readers.includes(p.thread),
+  rwsem_is_locked: ({ context }: Args, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
     return s.owner !== null || s.readers.length > 0;
   },
 };
 
-const rwsemActions: Record<string, any> = {
+const rwsemActions = {
   // takes a read hold (dequeues the thread if it had queued with rwsem_queue_reader)
-  rwsem_down_read: assign(({ context }, p: LockParams) =>
+  rwsem_down_read: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: RwsemState) => ({
       ...s,
       readers: insertSorted(s.readers, p.thread),
       waitingReaders: removeOne(s.waitingReaders, p.thread) ?? s.waitingReaders,
     })),
   ),
-  rwsem_up_read: assign(({ context }, p: LockParams) =>
+  rwsem_up_read: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: RwsemState) => {
       const readers = removeOne(s.readers, p.thread);
       if (readers === null) misuse(p, 'up_read without a read hold');
@@ -135,30 +132,30 @@ const rwsemActions: Record<string, any> = {
     }),
   ),
   // rwsem_down_write_slowpath(): the writer goes on the wait list (new readers now queue behind it)
-  rwsem_queue_writer: assign(({ context }, p: LockParams) =>
+  rwsem_queue_writer: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: RwsemState) => {
       if (s.waitingWriters.includes(p.thread)) misuse(p, 'queued twice as a writer');
       return { ...s, waitingWriters: [...s.waitingWriters, p.thread] };
     }),
   ),
   // rwsem_down_read_slowpath(): a reader on the wait list (only needed for rwsem_is_contended)
-  rwsem_queue_reader: assign(({ context }, p: LockParams) =>
+  rwsem_queue_reader: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: RwsemState) => ({ ...s, waitingReaders: insertSorted(s.waitingReaders, p.thread) })),
   ),
-  rwsem_down_write: assign(({ context }, p: LockParams) =>
+  rwsem_down_write: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: RwsemState) => {
       if (s.owner !== null || s.readers.length > 0) misuse(p, 'down_write on a held rwsem');
       return { ...s, owner: p.thread, waitingWriters: removeOne(s.waitingWriters, p.thread) ?? s.waitingWriters };
     }),
   ),
-  rwsem_up_write: assign(({ context }, p: LockParams) =>
+  rwsem_up_write: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: RwsemState) => {
       if (s.owner !== p.thread) misuse(p, `up_write but the owner is ${s.owner ?? 'nobody'}`);
       return { ...s, owner: null };
     }),
   ),
   // downgrade_write(): write hold becomes a read hold atomically
-  rwsem_downgrade_write: assign(({ context }, p: LockParams) =>
+  rwsem_downgrade_write: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: RwsemState) => {
       if (s.owner !== p.thread) misuse(p, 'downgrade_write without the write hold');
       return { ...s, owner: null, readers: insertSorted(s.readers, p.thread) };
@@ -199,24 +196,24 @@ export interface PercpuRwsemState {
 }
 export const percpuRwsem = (): PercpuRwsemState => ({ writer: null, block: false, readers: [] });
 
-const percpuGuards: Record<string, GuardFn> = {
+const percpuGuards = {
   // percpu_down_read(): fast path unless a writer set block; else sleeps until percpu_up_write()
-  percpu_can_down_read: ({ context }, p: LockParams) => !getIn(context, p.lock).block,
+  percpu_can_down_read: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).block,
   // percpu_down_read_trylock(): fails while block is set
-  percpu_down_read_trylock_ok: ({ context }, p: LockParams) => !getIn(context, p.lock).block,
+  percpu_down_read_trylock_ok: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).block,
   // percpu_down_write() step 1: no other writer (percpu_rwsem_wait(sem, true) otherwise)
-  percpu_can_down_write: ({ context }, p: LockParams) => getIn(context, p.lock).writer === null,
+  percpu_can_down_write: ({ context }: Args, p: LockParams) => getIn(context, p.lock).writer === null,
   // percpu_down_write() step 2: rcuwait_wait_event(&sem->writer, readers_active_check(sem))
-  percpu_readers_drained: ({ context }, p: LockParams) => getIn(context, p.lock).readers.length === 0,
-  percpu_is_write_owner: ({ context }, p: LockParams) => getIn(context, p.lock).writer === p.thread,
-  percpu_is_read_holder: ({ context }, p: LockParams) => getIn(context, p.lock).readers.includes(p.thread),
+  percpu_readers_drained: ({ context }: Args, p: LockParams) => getIn(context, p.lock).readers.length === 0,
+  percpu_is_write_owner: ({ context }: Args, p: LockParams) => getIn(context, p.lock).writer === p.thread,
+  percpu_is_read_holder: ({ context }: Args, p: LockParams) => getIn(context, p.lock).readers.includes(p.thread),
 };
 
-const percpuActions: Record<string, any> = {
-  percpu_down_read: assign(({ context }, p: LockParams) =>
+const percpuActions = {
+  percpu_down_read: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: PercpuRwsemState) => ({ ...s, readers: insertSorted(s.readers, p.thread) })),
   ),
-  percpu_up_read: assign(({ context }, p: LockParams) =>
+  percpu_up_read: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: PercpuRwsemState) => {
       const readers = removeOne(s.readers, p.thread);
       if (readers === null) misuse(p, 'percpu_up_read without a read hold');
@@ -224,14 +221,14 @@ const percpuActions: Record<string, any> = {
     }),
   ),
   // percpu_down_write() step 1: writer ownership + block = 1
-  percpu_down_write_block: assign(({ context }, p: LockParams) =>
+  percpu_down_write_block: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: PercpuRwsemState) => {
       if (s.writer !== null) misuse(p, `percpu_down_write while ${s.writer} owns it`);
       return { ...s, writer: p.thread, block: true };
     }),
   ),
   // percpu_up_write(): clear block, drop ownership, wake the readers
-  percpu_up_write: assign(({ context }, p: LockParams) =>
+  percpu_up_write: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: PercpuRwsemState) => {
       // Not checked against p.thread: thaw_super() releases the levels freeze_super() took in another
       // task (lockdep_sb_freeze_acquire/release hand the ownership over).
@@ -287,14 +284,14 @@ export interface SbParams {
   sb: string;
   level: number;
 }
-const sbGuards: Record<string, GuardFn> = {
-  sb_frozen_is: ({ context }, p: SbParams) => getIn(context, p.sb).frozen === p.level,
-  sb_frozen_below: ({ context }, p: SbParams) => getIn(context, p.sb).frozen < p.level,
-  sb_frozen_at_least: ({ context }, p: SbParams) => getIn(context, p.sb).frozen >= p.level,
+const sbGuards = {
+  sb_frozen_is: ({ context }: Args, p: SbParams) => getIn(context, p.sb).frozen === p.level,
+  sb_frozen_below: ({ context }: Args, p: SbParams) => getIn(context, p.sb).frozen < p.level,
+  sb_frozen_at_least: ({ context }: Args, p: SbParams) => getIn(context, p.sb).frozen >= p.level,
 };
-const sbActions: Record<string, any> = {
+const sbActions = {
   // sb->s_writers.frozen = level
-  sb_set_frozen: assign(({ context }, p: SbParams) =>
+  sb_set_frozen: kAssign(({ context }, p: SbParams) =>
     updateIn(context, p.sb, (s: SbWritersState) => ({ ...s, frozen: p.level })),
   ),
 };
@@ -302,14 +299,14 @@ const sbActions: Record<string, any> = {
 // ---------------------------------------------------------------------------------------------
 // Registries to spread into setup({ guards, actions }) and into the model's `waits`.
 
-export const lockGuards: Record<string, GuardFn> = {
+export const lockGuards = {
   ...mutexOps.guards,
   ...spinOps.guards,
   ...rwsemGuards,
   ...percpuGuards,
   ...sbGuards,
 };
-export const lockActions: Record<string, any> = {
+export const lockActions = {
   ...mutexOps.actions,
   ...spinOps.actions,
   ...rwsemActions,
@@ -328,17 +325,15 @@ export const lockWaits: Record<string, WaitFn> = {
 // config (add `target` yourself). Trylocks return an ARRAY of two transitions (success, failure)
 // for one event, so the trylock step is always enabled and never blocks.
 
-export interface GuardRef {
-  type: string;
-  params: any;
-}
-export interface ActionRef {
-  type: string;
-  params: any;
-}
+// Refs are typed `any` so that they fit any model's typed setup() (its guard/action name unions).
+/** A named guard reference { type, params }. */
+export type GuardRef = any;
+/** A named action reference { type, params }. */
+export type ActionRef = any;
+/** A transition fragment: spread it and add `target`. */
 export interface Step {
-  guard?: GuardRef | any;
-  actions?: ActionRef[];
+  guard?: any;
+  actions?: any[];
 }
 export interface TryTargets {
   /** state to go to when the trylock succeeds */
