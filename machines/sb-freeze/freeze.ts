@@ -327,7 +327,41 @@ export const sbEnd: Record<number, (sb: string, thread: string) => any> = {
   [SB_FREEZE_PAGEFAULT]: sb_end_pagefault,
   [SB_FREEZE_FS]: sb_end_intwrite,
 };
-export { down_read, up_read };
+
+/**
+ * One writer that holds freeze level `level` around its work: idle -> sb_start_*() -> work -> sb_end_*() -> done.
+ * `needsUmount`: inside sb_start_write it takes s_umount for read (the documented order
+ * sb_start_write -> i_mutex -> s_umount that freeze_super's F6 protects), as e.g. a write path that
+ * kicks writeback_inodes_sb() does.
+ */
+export function writerThread(thread: string, level: number, work: string, needsUmount = false) {
+  const start = level === SB_FREEZE_WRITE ? 'sb_start_write' : level === SB_FREEZE_PAGEFAULT ? 'sb_start_pagefault' : 'sb_start_intwrite';
+  const end = start.replace('start', 'end');
+  const section: Record<string, any> = needsUmount
+    ? {
+        initial: 'down_read_s_umount',
+        states: {
+          // down_read(&sb->s_umount) while inside sb_start_write()
+          down_read_s_umount: { on: { [ev(thread, 'down_read_s_umount')]: { ...down_read(UMOUNT, thread), target: 's_umount_held' } } },
+          // up_read(&sb->s_umount)
+          s_umount_held: { on: { [ev(thread, 'up_read_s_umount')]: { ...up_read(UMOUNT, thread), target: work } } },
+          [work]: { on: { [ev(thread, end)]: { ...sbEnd[level](SB, thread), target: `#${thread}-done` } } },
+        },
+      }
+    : {
+        initial: work,
+        states: { [work]: { on: { [ev(thread, end)]: { ...sbEnd[level](SB, thread), target: `#${thread}-done` } } } },
+      };
+  return {
+    initial: 'idle',
+    states: {
+      // __sb_start_write(sb, level) = percpu_down_read(sb->s_writers.rw_sem + level - 1)
+      idle: { on: { [ev(thread, start)]: { ...sbStart[level](SB, thread), target: SECTION[level] } } },
+      [SECTION[level]]: section,
+      done: { id: `${thread}-done`, type: 'final' },
+    },
+  };
+}
 
 /** True when thread location `loc` is inside a section holding `level`. */
 export const inSection = (loc: string, level: number) => loc.split('.').includes(SECTION[level]);
