@@ -1,0 +1,637 @@
+// btrfs send versus block group relocation (seed 004, KERNEL.md section 4, commit d96b34248c2f).
+//
+// Threads (top-level regions, in diagram column order):
+//   send       btrfs_ioctl_send -> send_subvol -> full_send_tree (mode "full") or btrfs_compare_trees
+//              (mode "incremental"); changed_cb() emits commands with kernel_write() into the pipe.
+//   receive    btrfs receive (userspace) on the SAME filesystem: the only reader of the pipe; creating
+//              the subvolume (and, with writeCommits, a space reservation) commits a transaction.
+//   committer  btrfs_commit_transaction: switch_commit_roots() under down_write(commit_root_sem),
+//              then write + btrfs_finish_extent_commit(): extents freed in the transaction are unpinned.
+//   relocation btrfs_relocate_chunk: reloc_chunk_start() sets BTRFS_FS_RELOC_RUNNING, `rounds`
+//              relocation transactions (each moves the send tree's blocks and commits), reloc_chunk_end().
+//   allocator  any later transaction that allocates a tree block: reuses an unpinned extent and writes
+//              new content into it (btrfs_alloc_tree_block -> btrfs_init_new_buffer).
+//
+// Physical abstraction. The send root is read-only, so its logical content never changes; only its
+// location does. Tree: a root node (level 2, always CLONED by send, so never modelled as an extent),
+// one node I (level 1, block 0) and `leaves` leaves (level 0, blocks 1..leaves). A relocation
+// transaction COWs every block of the tree into new extents (the whole subvolume tree sits in the block
+// group being relocated; in the kernel the freed-and-reused extents are typically the COWed parents in
+// writable block groups, which this abstraction folds in) and pins the old extents in that transaction.
+// `verLoc[v][b]` is where block b of tree version v lives; `extTag[e]` is what extent e holds now
+// ("v1b2" = version 1 of block 2, "other" = reused by the allocator, "" = never written). A reference
+// send holds is { e, tag }: it is STALE when extTag[e] !== tag, i.e. the extent was freed and reused
+// after send obtained it. The incremental compare walks one path; the parent (right) tree path behaves
+// the same way and is folded into it.
+//
+// Variants (KERNEL.md 4(d)):
+//   uncoordinated   before 5.3: no commit_root_sem in the walks, leaves are not cloned (BS-V0)
+//   mutex           5.3 (9e967495e0e0) / 5.14 (1cea5cf0e664): send and relocation exclude each other
+//                   with send_in_progress / RELOC_RUNNING under send_reloc_lock, -EAGAIN (BS-V1)
+//   hold-sem        the d96b34248c2f shape but commit_root_sem stays held across changed_cb (BS-V2)
+//   no-reloc-check  the d96b34248c2f shape without the last_reloc_trans comparisons (BS-V4)
+//   merged          d96b34248c2f as merged
+import { and, assign, setup } from 'xstate';
+import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
+import {
+  down_read,
+  down_write_acquire,
+  down_write_queue,
+  kernelActions,
+  kernelGuards,
+  kernelWaits,
+  rwsem,
+  rwsem_is_contended,
+  up_read,
+  up_write,
+} from '../kernel/index.ts';
+import { pipe, pipe_write, pipeActions, pipeGuards, pipeWaits, type PipeParams } from './pipe.ts';
+
+export const VARIANTS = ['uncoordinated', 'mutex', 'hold-sem', 'no-reloc-check', 'merged'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+const CRS = 'commit_root_sem';
+const CRS_NAME = 'fs_info->commit_root_sem';
+const PIPE: PipeParams = { pipe: 'pipe', writer: 'send', reader: 'receive' };
+
+interface Ref {
+  e: number;
+  tag: string;
+}
+
+const tagOf = (ver: number, blk: number) => `v${ver}b${blk}`;
+
+/** Send states (leaf paths of the `send` region) where changed_cb() runs. */
+export const CHANGED_CB_STATES = ['changed_cb', 'kernel_write'];
+/** Send states that write into the pipe (and so may sleep on it). */
+export const PIPE_WRITE_STATES = ['send_header', 'kernel_write', 'send_end'];
+/** Send states that are inside the tree walk (send_in_progress is counted from ioctl to end). */
+const sendHoldsRead = (ctx: Context) => ctx.commit_root_sem.readers.includes('send');
+
+function variantFlags(variant: string) {
+  if (!(VARIANTS as readonly string[]).includes(variant)) throw new Error(`unknown variant ${variant}`);
+  const v = variant as Variant;
+  return {
+    /** the walks take commit_root_sem and send only reads path nodes under it (d96b34248c2f shape) */
+    coordinated: v === 'merged' || v === 'hold-sem' || v === 'no-reloc-check',
+    /** `if (fs_info->last_reloc_trans > sctx->last_reloc_trans)` restart checks exist */
+    relocCheck: v === 'merged' || v === 'hold-sem',
+    /** up_read() before changed_cb() and down_read() after it */
+    dropAroundCb: v === 'merged' || v === 'no-reloc-check',
+    /** send_reloc_lock / send_in_progress / -EAGAIN */
+    mutex: v === 'mutex',
+  };
+}
+
+export default defineModel({
+  name: 'btrfs-send',
+  description:
+    'btrfs send versus block group relocation: stale extent buffers without coordination, the pipe/commit deadlock when commit_root_sem is held across changed_cb, and the merged d96b34248c2f protocol',
+  source: 'seeds/004_3f40253288910bd0.txt; KERNEL.md section 4; fs/btrfs/send.c, transaction.c, relocation.c at d96b34248c2f',
+  params: {
+    mode: { default: 'incremental', description: 'send kind: full (full_send_tree) or incremental (btrfs_compare_trees)', choices: ['full', 'incremental'] },
+    leaves: { default: 2, description: 'leaves of the send tree under its level-1 node (one item each)', min: 1, max: 4 },
+    pipeCapacity: { default: 1, description: 'pipe buffers before kernel_write() blocks', min: 1, max: 4 },
+    rounds: { default: 1, description: 'relocation transactions the relocation runs', min: 0, max: 3 },
+    reuses: { default: 1, description: 'freed extents the allocator may reuse', min: 0, max: 3 },
+    writeCommits: { default: false, description: 'receive space reservations for writes may commit a transaction' },
+  },
+  variants: {
+    uncoordinated: { description: 'before 5.3: send reads commit-root extent buffers with no lock and no clones; relocation runs freely' },
+    mutex: { description: '5.3/5.14: send and relocation exclude each other (send_in_progress, RELOC_RUNNING, -EAGAIN)' },
+    'hold-sem': { description: 'd96b34248c2f shape, but commit_root_sem is held across changed_cb and its pipe write' },
+    'no-reloc-check': { description: 'd96b34248c2f shape without the last_reloc_trans comparisons (no restart after relocation)' },
+    merged: { description: 'd96b34248c2f: clone leaves, drop commit_root_sem around changed_cb, restart after a relocation commit' },
+  },
+  defaultVariant: 'merged',
+  create({ params, variant }) {
+    const f = variantFlags(variant);
+    const full = params.mode === 'full';
+    const L = Number(params.leaves);
+    const R = Number(params.rounds);
+    const B = 1 + L; // blocks: node I + leaves
+    const E = 2 * B + Number(params.reuses); // extents: enough for every round plus the reuses
+    const ITEMS = L + 2; // pipe commands: subvol, one per item, end
+
+    const rd = (thread = 'send') => down_read(CRS, thread, CRS_NAME);
+    const ur = (thread = 'send') => up_read(CRS, thread, CRS_NAME).actions!;
+    const act = (type: string, params?: any) => (params === undefined ? { type } : { type, params });
+    const grd = (type: string, params?: any) => (params === undefined ? { type } : { type, params });
+
+    // ------------------------------------------------------------------------------------------
+    // send thread
+    const send: Record<string, any> = {};
+
+    // btrfs_ioctl_send(): [5.3/5.14: spin_lock(send_reloc_lock); RELOC_RUNNING ? -EAGAIN : send_in_progress++]
+    send.ioctl = {
+      on: {
+        'send.btrfs_ioctl_send': f.mutex
+          ? [
+              { guard: grd('reloc_running'), actions: [act('send_fail')], target: 'eagain' },
+              { actions: [act('send_begin')], target: 'send_header' },
+            ]
+          : { actions: [act('send_begin')], target: 'send_header' },
+      },
+    };
+    // send_header() + send_subvol_begin(): the subvol command goes through write_buf() -> kernel_write()
+    send.send_header = {
+      on: { 'send.write_subvol_cmd': { ...pipe_write(PIPE), target: full ? (f.coordinated ? 'fst_down_read' : 'search') : 'cmp_down_read' } },
+    };
+    // changed_cb(): process_*() read the leaf's items (a deref of the leaf unless it is a clone).
+    // The fixed code has lockdep_assert_not_held(commit_root_sem) and ASSERT(EXTENT_BUFFER_UNMAPPED) here.
+    send.changed_cb = {
+      entry: [act('deref', { what: 'leaf' })],
+      exit: [act('deref_done')],
+      meta: variant === 'merged' || variant === 'no-reloc-check' ? { assert: ['changed_cb_not_holding_commit_root_sem', 'changed_cb_leaf_is_clone'] } : undefined,
+      on: { 'send.changed_cb': { target: 'kernel_write' } },
+    };
+    // send_cmd() -> write_buf() -> kernel_write(pipe): sleeps while the pipe is full
+    let afterWrite: string;
+    if (full) afterWrite = variant === 'merged' ? 'check_down_read' : 'next_item';
+    else afterWrite = f.dropAroundCb ? 'cb_down_read' : f.coordinated ? 'loop_top' : 'move_next';
+    send.kernel_write = {
+      meta: { progress: true },
+      on: { 'send.kernel_write': { ...pipe_write(PIPE), actions: [...pipe_write(PIPE).actions, act('set_phase', { phase: 'next' })], target: afterWrite } },
+    };
+    // btrfs_ioctl_send(): send_cmd(BTRFS_SEND_C_END); [5.3/5.14: send_in_progress--]; the sender closes the pipe
+    send.send_end = { on: { 'send.write_end_cmd': { ...pipe_write(PIPE), actions: [...pipe_write(PIPE).actions, act('send_finish')], target: 'done' } } };
+    send.done = { type: 'final' };
+    // btrfs_ioctl_send() returned -EAGAIN: relocation is running (5.3/5.14 only)
+    send.eagain = { type: 'final' };
+
+    if (full) {
+      // ---- full_send_tree() ----
+      const obtainLeaf = act('obtain_leaf', { clone: f.coordinated });
+      if (f.coordinated) {
+        // full_send_tree(): down_read(commit_root_sem) ...
+        send.fst_down_read = { on: { 'send.down_read': { ...rd(), target: 'fst_snapshot' } } };
+        // ... sctx->last_reloc_trans = fs_info->last_reloc_trans; up_read()  (hold-sem keeps it)
+        send.fst_snapshot = {
+          on: { 'send.snapshot_last_reloc_trans': { actions: [act('snapshot_last_reloc'), ...(f.dropAroundCb ? ur() : [])], target: 'search' } },
+        };
+      }
+      if (f.dropAroundCb) {
+        // btrfs_search_slot_for_read() with path->need_commit_sem: down_read inside btrfs_search_slot ...
+        send.search = { on: { 'send.down_read': { ...rd(), target: 'search_locked' } } };
+        // ... walk the commit root, finish_need_commit_sem_search() clones the leaf, up_read
+        send.search_locked = { on: { 'send.search_commit_root': { actions: [obtainLeaf, ...ur()], target: 'changed_cb' } } };
+      } else {
+        // btrfs_search_slot_for_read() on the commit root: before 5.3 skip_locking, no sem, the real leaf
+        // (hold-sem: under the sem the caller already holds)
+        send.search = { on: { 'send.search_commit_root': { actions: [obtainLeaf], target: 'changed_cb' } } };
+      }
+      if (variant === 'merged') {
+        // full_send_tree(): down_read(); if (fs_info->last_reloc_trans > sctx->last_reloc_trans) ...
+        send.check_down_read = { on: { 'send.down_read': { ...rd(), target: 'check_locked' } } };
+        send.check_locked = {
+          on: {
+            'send.check_last_reloc_trans': [
+              { guard: grd('reloc_committed_since_snapshot'), actions: [act('snapshot_last_reloc'), ...ur()], target: 'search_again' },
+              { actions: ur(), target: 'next_item' },
+            ],
+          },
+        };
+        // btrfs_release_path(); search_key_again(): btrfs_search_slot() with need_commit_sem
+        send.search_again = { on: { 'send.down_read': { ...rd(), target: 'search_again_locked' } } };
+        send.search_again_locked = { on: { 'send.search_key_again': { actions: [obtainLeaf, ...ur()], target: 'next_item' } } };
+      }
+      // btrfs_next_item() -> btrfs_next_old_leaf(): with need_commit_sem it takes down_read, re-searches
+      // from the commit root and clones the next leaf before up_read
+      const nextLeaf = (extra: any[]) => [
+        { guard: grd('more_leaves'), actions: [act('next_leaf'), obtainLeaf, ...extra], target: 'changed_cb' },
+        { actions: [...extra], target: 'send_end' },
+      ];
+      if (f.dropAroundCb) {
+        send.next_item = { on: { 'send.down_read': { ...rd(), target: 'next_locked' } } };
+        send.next_locked = { on: { 'send.next_leaf': nextLeaf(ur()) } };
+      } else if (f.coordinated) {
+        // hold-sem: the walk ends with up_read
+        send.next_item = {
+          on: {
+            'send.next_leaf': [
+              { guard: grd('more_leaves'), actions: [act('next_leaf'), obtainLeaf], target: 'changed_cb' },
+              { actions: ur(), target: 'send_end' },
+            ],
+          },
+        };
+      } else {
+        send.next_item = { on: { 'send.next_leaf': nextLeaf([]) } };
+      }
+    } else {
+      // ---- btrfs_compare_trees() ----
+      // B1 down_read(commit_root_sem)
+      send.cmp_down_read = { on: { 'send.down_read': { ...rd(), target: 'cmp_clone_roots' } } };
+      // B2 btrfs_clone_extent_buffer(left/right commit_root); B3 sctx->last_reloc_trans = ...;
+      // before 5.3 the sem was released right after cloning the roots and the loop ran without it
+      send.cmp_clone_roots = {
+        on: {
+          'send.clone_roots': {
+            actions: [act('clone_roots'), ...(f.coordinated ? [act('snapshot_last_reloc')] : ur())],
+            target: f.coordinated ? 'loop_top' : 'move_down_node',
+          },
+        },
+      };
+      const phaseTargets = (actions: any[]) => [
+        { guard: grd('phase_is', { phase: 'node' }), actions, target: 'move_down_node' },
+        { guard: grd('phase_is', { phase: 'leaf' }), actions, target: 'move_down_leaf' },
+        { guard: grd('phase_is', { phase: 'next' }), actions, target: 'move_next' },
+      ];
+      if (f.coordinated) {
+        // while (1) { if (need_resched() || rwsem_is_contended(&fs_info->commit_root_sem)) { up_read; cond_resched; down_read }
+        //             if (fs_info->last_reloc_trans > sctx->last_reloc_trans) restart_after_relocation(...)
+        //             tree_advance(...) ...
+        const restart = [act('restart_after_relocation')];
+        send.loop_top = {
+          on: {
+            'send.loop_top': [
+              { guard: rwsem_is_contended(CRS, 'send', CRS_NAME), actions: ur(), target: 'cond_resched' },
+              ...(f.relocCheck
+                ? phaseTargets(restart).map((t) => ({ ...t, guard: and([grd('reloc_committed_since_snapshot'), t.guard]) }))
+                : []),
+              ...phaseTargets([]),
+            ],
+          },
+        };
+        // cond_resched(); down_read(&fs_info->commit_root_sem)  (queues behind a waiting writer)
+        send.cond_resched = { on: { 'send.down_read': { ...rd(), target: f.relocCheck ? 'reloc_check' : 'dispatch' } } };
+        if (f.relocCheck) {
+          send.reloc_check = {
+            on: {
+              'send.check_last_reloc_trans': [
+                ...phaseTargets(restart).map((t) => ({ ...t, guard: and([grd('reloc_committed_since_snapshot'), t.guard]) })),
+                ...phaseTargets([]),
+              ],
+            },
+          };
+        } else {
+          send.dispatch = { on: { 'send.tree_advance': phaseTargets([]) } };
+        }
+      }
+      // tree_advance() at the root: tree_move_down() reads node I through the cloned root's pointer
+      send.move_down_node = {
+        entry: [act('deref', { what: 'root_child' })],
+        exit: [act('deref_done')],
+        on: {
+          'send.tree_move_down': { actions: [act('obtain_node'), act('set_phase', { phase: 'leaf' })], target: f.coordinated ? 'loop_top' : 'move_down_leaf' },
+        },
+      };
+      // tree_advance() at level 1: tree_move_down(): btrfs_read_node_slot(I, slot) reads node I (not a clone);
+      // at level 0 replace_node_with_clone() (before 5.3 the real leaf stays in the path).
+      // Then, both paths at level 0: [up_read]; changed_cb(); [down_read]
+      send.move_down_leaf = {
+        entry: [act('deref', { what: 'node' })],
+        exit: [act('deref_done')],
+        on: {
+          'send.tree_move_down': { actions: [act('obtain_leaf_from_node', { clone: f.coordinated }), ...(f.dropAroundCb ? ur() : [])], target: 'changed_cb' },
+        },
+      };
+      if (f.dropAroundCb) {
+        // btrfs_compare_trees(): down_read(&fs_info->commit_root_sem) after changed_cb()
+        send.cb_down_read = { on: { 'send.down_read': { ...rd(), target: 'loop_top' } } };
+      }
+      // tree_advance() at level 0: tree_move_next_or_upnext(): leaf exhausted, go up: reads
+      // btrfs_header_nritems(path->nodes[1]) = node I (not a clone); past the last slot the walk ends
+      send.move_next = {
+        entry: [act('deref', { what: 'node' })],
+        exit: [act('deref_done')],
+        on: {
+          'send.tree_move_next': [
+            { guard: grd('more_leaves'), actions: [act('next_leaf'), act('set_phase', { phase: 'leaf' })], target: f.coordinated ? 'loop_top' : 'move_down_leaf' },
+            // left_end_reached && right_end_reached: out_unlock: up_read
+            { actions: f.coordinated ? ur() : [], target: 'send_end' },
+          ],
+        },
+      };
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // receive thread (btrfs-progs receive on the same filesystem)
+    const commitRequest = (slot: string) => act('request_commit', { slot });
+    const receive: any = {
+      initial: 'read',
+      states: {
+        // read_buf() -> read(2) on the pipe: sleeps while it is empty
+        read: {
+          on: {
+            'receive.read': [
+              { guard: and([grd('local_pipe_can_read', PIPE), grd('next_cmd_is', { cmd: 'subvol' })]), actions: [act('local_pipe_read', PIPE), act('received')], target: 'start_transaction' },
+              { guard: and([grd('local_pipe_can_read', PIPE), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('local_pipe_read', PIPE), act('received'), act('receive_finish')], target: 'done' },
+              { guard: grd('local_pipe_can_read', PIPE), actions: [act('local_pipe_read', PIPE), act('received')], target: 'apply' },
+            ],
+            // read() == 0: the sender closed the pipe without an end command (send failed)
+            'receive.eof': { guard: grd('local_pipe_eof', PIPE), actions: [act('receive_finish')], target: 'done' },
+          },
+        },
+        // process_subvol -> BTRFS_IOC_SUBVOL_CREATE -> create_subvol() -> btrfs_start_transaction()
+        // (wait_current_trans while a commit blocks joiners) ... btrfs_commit_transaction();
+        // with writeCommits also the flush of a space reservation for a write
+        start_transaction: {
+          on: { 'receive.start_transaction': { guard: grd('trans_unblocked'), actions: [commitRequest('recvWaitFor')], target: 'wait_commit' } },
+        },
+        // btrfs_commit_transaction(): wait_for_commit() until the transaction is fully committed
+        wait_commit: { on: { 'receive.commit_done': { guard: grd('commit_done', { slot: 'recvWaitFor' }), target: 'read' } } },
+        // process_write / process_clone ...: btrfs_buffered_write() reserves space
+        apply: {
+          on: {
+            'receive.write': { target: 'read' },
+            ...(params.writeCommits ? { 'receive.reserve_space_commit': { target: 'start_transaction' } } : {}),
+          },
+        },
+        done: { type: 'final' },
+      },
+    };
+
+    // ------------------------------------------------------------------------------------------
+    // committer thread (btrfs_commit_transaction, run for whoever asked; one commit at a time)
+    const committer: any = {
+      initial: 'idle',
+      states: {
+        idle: {
+          on: {
+            // btrfs_commit_transaction(): cur_trans->state = TRANS_STATE_COMMIT_START ... COMMIT_DOING:
+            // new joiners wait (wait_current_trans), later ones go to the next transaction
+            'committer.commit_start': { guard: grd('commit_wanted'), actions: [act('commit_start')], target: 'down_write' },
+            'committer.exit': { guard: grd('committer_may_exit'), target: 'stopped' },
+          },
+        },
+        // switch_commit_roots(): down_write(&fs_info->commit_root_sem) (rwsem_down_write_slowpath queues it)
+        down_write: { on: { 'committer.down_write': { ...down_write_queue(CRS, 'committer', CRS_NAME), target: 'down_write_wait' } } },
+        down_write_wait: { on: { 'committer.down_write_acquired': { ...down_write_acquire(CRS, 'committer', CRS_NAME), target: 'switch_commit_roots' } } },
+        // switch_commit_roots(): if (test_bit(BTRFS_FS_RELOC_RUNNING)) last_reloc_trans = trans->transid;
+        // root->commit_root = root->node; up_write(); the transaction is unblocked (TRANS_STATE_UNBLOCKED)
+        switch_commit_roots: {
+          on: {
+            'committer.switch_commit_roots': {
+              actions: [act('switch_commit_roots', { lastRelocTrans: variant === 'merged' || variant === 'hold-sem' || variant === 'no-reloc-check' }), ...up_write(CRS, 'committer', CRS_NAME).actions!],
+              target: 'finish_extent_commit',
+            },
+          },
+        },
+        // write_all_supers(); btrfs_finish_extent_commit() -> unpin_extent_range(): the extents freed in
+        // this transaction become allocatable (or are discarded); then the commit is complete
+        finish_extent_commit: { on: { 'committer.unpin_extents': { actions: [act('unpin_and_complete')], target: 'idle' } } },
+        stopped: { type: 'final' },
+      },
+    };
+
+    // ------------------------------------------------------------------------------------------
+    // relocation thread (btrfs_relocate_chunk -> btrfs_relocate_block_group)
+    const relocation: any = {
+      initial: R > 0 ? 'chunk_start' : 'done',
+      states: {
+        // reloc_chunk_start(): [5.14: spin_lock(send_reloc_lock); send_in_progress ? -EAGAIN]
+        // test_and_set_bit(BTRFS_FS_RELOC_RUNNING)
+        chunk_start: {
+          on: {
+            'relocation.reloc_chunk_start': f.mutex
+              ? [
+                  { guard: grd('send_in_progress'), target: 'eagain' },
+                  { actions: [act('reloc_start')], target: 'relocate' },
+                ]
+              : { actions: [act('reloc_start')], target: 'relocate' },
+          },
+        },
+        // -EAGAIN: balance fails / zoned auto-reclaim puts the block group back (again_list) and retries later
+        eagain: { on: { 'relocation.requeue': { target: 'chunk_start' } } },
+        // relocate_block_group(): btrfs_start_transaction() (wait_current_trans), relocate_tree_blocks()
+        // COWs the tree blocks into new extents and frees (pins) the old ones; btrfs_commit_transaction()
+        relocate: {
+          meta: { progress: true },
+          on: {
+            'relocation.relocate_tree_blocks': {
+              guard: and([grd('trans_unblocked'), grd('enough_free_extents')]),
+              actions: [act('relocate'), commitRequest('relocWaitFor')],
+              target: 'wait_commit',
+            },
+          },
+        },
+        wait_commit: {
+          on: {
+            'relocation.commit_done': [
+              { guard: and([grd('commit_done', { slot: 'relocWaitFor' }), grd('more_rounds')]), actions: [act('reloc_round_done')], target: 'relocate' },
+              { guard: grd('commit_done', { slot: 'relocWaitFor' }), actions: [act('reloc_round_done')], target: 'chunk_end' },
+            ],
+          },
+        },
+        // reloc_chunk_end(): clear_and_wake_up_bit(BTRFS_FS_RELOC_RUNNING)
+        chunk_end: { on: { 'relocation.reloc_chunk_end': { actions: [act('reloc_end')], target: 'done' } } },
+        done: { type: 'final' },
+      },
+    };
+
+    // ------------------------------------------------------------------------------------------
+    // allocator thread: btrfs_alloc_tree_block() -> btrfs_reserve_extent() finds a freed extent,
+    // btrfs_init_new_buffer() writes new content into the (possibly still cached) extent buffer
+    const allocOn: Record<string, any> = {};
+    for (let k = 0; k < E; k++) {
+      allocOn[`allocator.reuse_extent_${k}`] = { guard: grd('extent_reusable', { e: k }), actions: [act('reuse_extent', { e: k })], target: 'idle' };
+    }
+    allocOn['allocator.exit'] = { guard: grd('allocator_may_exit'), target: 'done' };
+    const allocator: any = { initial: 'idle', states: { idle: { on: allocOn }, done: { type: 'final' } } };
+
+    // ------------------------------------------------------------------------------------------
+    const initialLoc = Array.from({ length: B }, (_, b) => b);
+    const context = {
+      commit_root_sem: rwsem(),
+      pipe: pipe(Number(params.pipeCapacity)),
+      received: 0,
+      relocRunning: false, // BTRFS_FS_RELOC_RUNNING
+      lastRelocTrans: 0, // fs_info->last_reloc_trans
+      sendInProgress: 0, // fs_info->send_in_progress (5.3/5.14)
+      runningTrans: 1, // transid of the transaction new joiners join
+      transBlocked: false, // a commit is between COMMIT_START and UNBLOCKED: joiners wait
+      committing: 0, // transid being committed (0: none)
+      committedTrans: 0, // fs_info->last_trans_committed
+      commitReq: 0, // highest transid someone asked to commit
+      extState: Array.from({ length: E }, (_, e): string => (e < B ? 'used' : 'free')),
+      extPin: Array.from({ length: E }, () => 0),
+      extTag: Array.from({ length: E }, (_, e) => (e < B ? tagOf(0, e) : '')),
+      verLoc: [initialLoc],
+      curVer: 0, // root->node
+      commitVer: 0, // root->commit_root
+      // struct send_ctx and the path(s)
+      sctxLast: 0, // sctx->last_reloc_trans
+      phase: 'node', // where btrfs_compare_trees' next tree_advance goes
+      leafIdx: 0,
+      rootVer: 0, // tree version of the cloned root node
+      node: null as null | (Ref & { ver: number }), // path->nodes[1]: node I, never cloned
+      leaf: null as null | Ref, // path->nodes[0] when it is NOT a clone
+      // ghost (bookkeeping for properties, no kernel counterpart)
+      derefs: null as null | Ref, // the non-cloned extent buffer send reads at its current step
+      sendActive: false,
+      relocDuringSend: false,
+      sendDone: false,
+      recvDone: false,
+      relocDone: R === 0,
+      // thread-local
+      relocRound: 0,
+      relocWaitFor: 0,
+      recvWaitFor: 0,
+      reusesLeft: Number(params.reuses),
+    };
+
+    type C = typeof context;
+    const freeCount = (c: C) => c.extState.filter((s) => s === 'free').length;
+
+    return setup({
+      types: {} as { context: C },
+      guards: {
+        ...kernelGuards,
+        ...(pipeGuards as any),
+        reloc_running: ({ context: c }) => c.relocRunning,
+        send_in_progress: ({ context: c }) => c.sendInProgress > 0,
+        reloc_committed_since_snapshot: ({ context: c }) => c.lastRelocTrans > c.sctxLast,
+        phase_is: ({ context: c }, p: { phase: string }) => c.phase === p.phase,
+        more_leaves: ({ context: c }) => c.leafIdx + 1 < L,
+        more_rounds: ({ context: c }) => c.relocRound + 1 < R,
+        next_cmd_is: ({ context: c }, p: { cmd: string }) => {
+          const n = c.received + 1;
+          return p.cmd === 'subvol' ? n === 1 : p.cmd === 'end' ? n === ITEMS : false;
+        },
+        trans_unblocked: ({ context: c }) => !c.transBlocked,
+        commit_done: ({ context: c }, p: { slot: 'recvWaitFor' | 'relocWaitFor' }) => c.committedTrans >= c[p.slot],
+        commit_wanted: ({ context: c }) => c.commitReq >= c.runningTrans,
+        committer_may_exit: ({ context: c }) => c.sendDone && c.recvDone && c.relocDone && c.commitReq < c.runningTrans,
+        enough_free_extents: ({ context: c }) => freeCount(c) >= B,
+        extent_reusable: ({ context: c }, p: { e: number }) => c.reusesLeft > 0 && c.extState[p.e] === 'free' && c.extTag[p.e] !== '',
+        allocator_may_exit: ({ context: c }) =>
+          c.reusesLeft === 0 ||
+          (c.relocDone && c.committing === 0 && !c.extState.some((s, e) => s === 'pinned' || (s === 'free' && c.extTag[e] !== ''))),
+      },
+      actions: {
+        ...kernelActions,
+        ...(pipeActions as any),
+        send_begin: assign(({ context: c }) => ({ sendActive: true, sendInProgress: f.mutex ? c.sendInProgress + 1 : c.sendInProgress })),
+        send_fail: assign(({ context: c }) => ({ sendDone: true, pipe: { ...c.pipe, closed: true } })),
+        send_finish: assign(({ context: c }) => ({
+          sendActive: false,
+          sendDone: true,
+          sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress,
+          pipe: { ...c.pipe, closed: true },
+        })),
+        snapshot_last_reloc: assign(({ context: c }) => ({ sctxLast: c.lastRelocTrans })),
+        set_phase: assign((_, p: { phase: string }) => ({ phase: p.phase })),
+        clone_roots: assign(({ context: c }) => ({ rootVer: c.commitVer })),
+        obtain_node: assign(({ context: c }) => ({ node: { e: c.verLoc[c.rootVer][0], tag: tagOf(c.rootVer, 0), ver: c.rootVer } })),
+        // full send: the leaf for the current key, found from the current commit root
+        obtain_leaf: assign(({ context: c }, p: { clone: boolean }) => ({
+          leaf: p.clone ? null : { e: c.verLoc[c.commitVer][1 + c.leafIdx], tag: tagOf(c.commitVer, 1 + c.leafIdx) },
+        })),
+        // incremental: the leaf through node I's child pointer
+        obtain_leaf_from_node: assign(({ context: c }, p: { clone: boolean }) => {
+          const ver = c.node!.ver;
+          return { leaf: p.clone ? null : { e: c.verLoc[ver][1 + c.leafIdx], tag: tagOf(ver, 1 + c.leafIdx) } };
+        }),
+        next_leaf: assign(({ context: c }) => ({ leafIdx: c.leafIdx + 1 })),
+        // restart_after_relocation(): release both paths, search_key_again() at the same level from the
+        // current commit roots, clone the leaves and the root nodes; sctx->last_reloc_trans = ...
+        restart_after_relocation: assign(({ context: c }) => ({
+          rootVer: c.commitVer,
+          node: c.phase === 'node' ? null : { e: c.verLoc[c.commitVer][0], tag: tagOf(c.commitVer, 0), ver: c.commitVer },
+          leaf: null,
+          sctxLast: c.lastRelocTrans,
+        })),
+        deref: assign(({ context: c }, p: { what: 'leaf' | 'node' | 'root_child' }) => {
+          let r: Ref | null = null;
+          if (p.what === 'leaf') r = c.leaf;
+          else if (p.what === 'node') r = c.node ? { e: c.node.e, tag: c.node.tag } : null;
+          else r = { e: c.verLoc[c.rootVer][0], tag: tagOf(c.rootVer, 0) };
+          return { derefs: r };
+        }),
+        deref_done: assign({ derefs: null }),
+        received: assign(({ context: c }) => ({ received: c.received + 1 })),
+        receive_finish: assign({ recvDone: true }),
+        request_commit: assign(({ context: c }, p: { slot: string }) => ({
+          commitReq: Math.max(c.commitReq, c.runningTrans),
+          [p.slot]: c.runningTrans,
+        })),
+        commit_start: assign(({ context: c }) => ({ committing: c.runningTrans, runningTrans: c.runningTrans + 1, transBlocked: true })),
+        switch_commit_roots: assign(({ context: c }, p: { lastRelocTrans: boolean }) => ({
+          commitVer: c.curVer,
+          lastRelocTrans: p.lastRelocTrans && c.relocRunning ? c.committing : c.lastRelocTrans,
+          transBlocked: false,
+        })),
+        unpin_and_complete: assign(({ context: c }) => ({
+          extState: c.extState.map((s, e) => (s === 'pinned' && c.extPin[e] <= c.committing ? 'free' : s)),
+          committedTrans: c.committing,
+          committing: 0,
+        })),
+        reloc_start: assign({ relocRunning: true }),
+        reloc_end: assign({ relocRunning: false, relocDone: true }),
+        reloc_round_done: assign(({ context: c }) => ({ relocRound: c.relocRound + 1 })),
+        relocate: assign(({ context: c }) => {
+          const newVer = c.verLoc.length;
+          const old = c.verLoc[c.curVer];
+          const fresh: number[] = [];
+          for (let e = 0; e < c.extState.length && fresh.length < B; e++) if (c.extState[e] === 'free') fresh.push(e);
+          const extState = c.extState.slice();
+          const extPin = c.extPin.slice();
+          const extTag = c.extTag.slice();
+          for (const e of old) {
+            extState[e] = 'pinned';
+            extPin[e] = c.runningTrans;
+          }
+          fresh.forEach((e, b) => {
+            extState[e] = 'used';
+            extTag[e] = tagOf(newVer, b);
+          });
+          return { extState, extPin, extTag, verLoc: [...c.verLoc, fresh], curVer: newVer, relocDuringSend: c.relocDuringSend || c.sendActive };
+        }),
+        reuse_extent: assign(({ context: c }, p: { e: number }) => ({
+          extState: c.extState.map((s, e) => (e === p.e ? 'used' : s)),
+          extTag: c.extTag.map((t, e) => (e === p.e ? 'other' : t)),
+          reusesLeft: c.reusesLeft - 1,
+        })),
+      },
+    }).createMachine({
+      id: 'btrfs-send',
+      type: 'parallel',
+      context,
+      states: {
+        send: { initial: 'ioctl', states: send },
+        receive,
+        committer,
+        relocation,
+        allocator,
+      },
+    });
+  },
+  invariants: {
+    // The seed's failure: send reads an extent buffer whose extent was freed and reused after send got it.
+    no_stale_extent_buffer: (ctx: Context) => ctx.derefs === null || ctx.extTag[ctx.derefs.e] === ctx.derefs.tag,
+    // BS-P1: a non-cloned extent buffer is read only under commit_root_sem (read) and after send has
+    // seen last_reloc_trans unchanged since its snapshot (or restarted).
+    bs_p1_freshness: (ctx: Context) => ctx.derefs === null || (sendHoldsRead(ctx) && ctx.sctxLast === ctx.lastRelocTrans),
+    // BS-P2: changed_cb runs without commit_root_sem and on a cloned leaf.
+    bs_p2_changed_cb_unlocked_on_clone: (ctx: Context, threads: ThreadLocations) =>
+      !CHANGED_CB_STATES.includes(threads.send) || (!sendHoldsRead(ctx) && ctx.leaf === null),
+    // BS-P6: send never sleeps on a full pipe while holding commit_root_sem.
+    bs_p6_no_pipe_sleep_under_commit_root_sem: (ctx: Context, threads: ThreadLocations) =>
+      !(PIPE_WRITE_STATES.includes(threads.send) && ctx.pipe.count >= ctx.pipe.capacity && sendHoldsRead(ctx)),
+    // Availability observation (not a safety property): no relocation transaction starts while a send
+    // is running. Holds under mutual exclusion, fails when both run in parallel.
+    no_relocation_during_send: (ctx: Context) => !ctx.relocDuringSend,
+  },
+  assertions: {
+    // changed_cb(): lockdep_assert_not_held(&fs_info->commit_root_sem)
+    changed_cb_not_holding_commit_root_sem: (ctx: Context) => !sendHoldsRead(ctx),
+    // changed_cb(): ASSERT(test_bit(EXTENT_BUFFER_UNMAPPED, &left_path->nodes[0]->bflags))
+    changed_cb_leaf_is_clone: (ctx: Context) => ctx.leaf === null,
+  },
+  waits: {
+    ...kernelWaits,
+    ...pipeWaits,
+    trans_unblocked: (ctx: Context): WaitInfo | null =>
+      !ctx.transBlocked
+        ? null
+        : { resource: `transaction ${ctx.committing} (committing; joiners wait in wait_current_trans)`, kind: 'transaction', mode: 'start_transaction', holders: ['committer'] },
+    commit_done: (ctx: Context, p: { slot: string }): WaitInfo | null =>
+      ctx.committedTrans >= ctx[p.slot]
+        ? null
+        : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'] },
+    enough_free_extents: (ctx: Context): WaitInfo | null =>
+      ctx.extState.filter((s: string) => s === 'free').length >= ctx.verLoc[0].length
+        ? null
+        : { resource: 'free extents (unpinned when a commit finishes)', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['committer'] },
+  },
+});
