@@ -6,11 +6,24 @@
 //     type: 'parallel', context: { s_umount: rwsem(), s_writers: sbWriters() }, states: { ...threads } })
 //   defineModel({ ..., waits: { ...kernelWaits, ...mine } })
 // Each primitive's state is plain data at a context path the model picks ("s_umount", "inodes.0.lock").
-// Guards/actions take params { lock: path, thread, name? }; see locks.ts for the semantics of each.
+// Files: locks.ts (mutex, spinlock, rw_semaphore, percpu_rw_semaphore, sb_writers), freeze.ts
+// (freeze_super/thaw_super fragments), waitqueue.ts (wait_event conditions, wait queues, completions),
+// workqueue.ts, pipe.ts, folio.ts (folio lock), btree.ts (bcachefs btree_trans over six locks).
+import { btreeActions, btreeGuards, btreeWaits } from './btree.ts';
+import { folioActions, folioGuards, folioWaits } from './folio.ts';
 import { lockActions, lockGuards, lockWaits } from './locks.ts';
+import { pipeActions, pipeGuards, pipeWaits } from './pipe.ts';
 import type { WaitFn } from './types.ts';
+import { waitActions, waitGuards, waitWaits } from './waitqueue.ts';
+import { workqueueActions, workqueueGuards, workqueueWaits } from './workqueue.ts';
 
 export * from './locks.ts';
+export * from './freeze.ts';
+export * from './waitqueue.ts';
+export * from './workqueue.ts';
+export * from './pipe.ts';
+export * from './folio.ts';
+export * from './btree.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
 export { kAssign } from './types.ts';
 export { getIn, patchIn, updateIn } from './path.ts';
@@ -18,13 +31,27 @@ export { getIn, patchIn, updateIn } from './path.ts';
 /** Every kernel guard implementation, to spread into setup({ guards }). */
 export const kernelGuards = {
   ...lockGuards,
+  ...waitGuards,
+  ...workqueueGuards,
+  ...pipeGuards,
+  ...folioGuards,
+  ...btreeGuards,
 };
 /** Every kernel assign action, to spread into setup({ actions }). */
 export const kernelActions = {
   ...lockActions,
+  ...waitActions,
+  ...workqueueActions,
+  ...pipeActions,
+  ...folioActions,
+  ...btreeActions,
 };
 /** Wait describers for the blocking guards, to spread into the model's `waits`. */
 export const kernelWaits: Record<string, WaitFn> = {
   ...lockWaits,
+  ...waitWaits,
+  ...workqueueWaits,
+  ...pipeWaits,
+  ...folioWaits,
+  ...btreeWaits,
 };
-export * from './freeze.ts';

@@ -1,0 +1,171 @@
+// Sleeping on conditions: wait_event on a context predicate, explicit wait queues (lost wake-ups), completions.
+//
+// 1. wait_event(wq, cond) where the model only needs "sleep until cond": a state whose only transition is
+//    guarded by the condition. Generic condition guards over a context path:
+//      cond_true { path, name?, by? }        context[path] is truthy
+//      cond_false { path, name?, by? }
+//      cond_eq { path, value, name?, by? }   context[path] === value
+//      cond_ne / cond_lt / cond_le / cond_ge / cond_gt { path, value, ... }
+//    `by` = threads that must act for the condition to become true (reported as holders), `name` = what it
+//    waits for, e.g. "write_disable_complete". Or pass any guard of the model to wait_event(guard).
+// 2. Explicit wait queue { waiters: sorted thread list } for protocols where the wake-up itself matters
+//    (prepare_to_wait / schedule / finish_wait, wake_up): a thread that checks the condition, then sleeps
+//    after the wake-up already happened, sleeps forever (a lost wake-up), exactly as in the kernel when the
+//    condition is checked before prepare_to_wait().
+//      prepare_to_wait(wq, thread)   join the queue (set_current_state(TASK_UNINTERRUPTIBLE))
+//      schedule(wq, thread)          { guard: waitqueue_woken }: blocked until a wake_up removed the thread
+//      finish_wait(wq, thread)       leave the queue (if still on it)
+//      wake_up(wq)                   wake everybody queued (wake_up_all; wake_up on non-exclusive waiters)
+// 3. completion { done: count, all: bool } (kernel/sched/completion.c):
+//      complete(c), complete_all(c), wait_for_completion(c, thread) (consumes one), try_wait_for_completion,
+//      completion_done guard, reinit_completion(c).
+import type { Context } from '../../explorer/model.ts';
+import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
+import { kAssign, type WaitFn } from './types.ts';
+import { tryBranch, type Step, type TryTargets } from './locks.ts';
+
+type Args = { context: Context };
+
+export interface CondParams {
+  path: string;
+  value?: any;
+  name?: string;
+  by?: string[];
+}
+
+const condOps = {
+  cond_true: (v: any) => !!v,
+  cond_false: (v: any) => !v,
+  cond_eq: (v: any, x: any) => v === x,
+  cond_ne: (v: any, x: any) => v !== x,
+  cond_lt: (v: any, x: any) => v < x,
+  cond_le: (v: any, x: any) => v <= x,
+  cond_gt: (v: any, x: any) => v > x,
+  cond_ge: (v: any, x: any) => v >= x,
+};
+const condText: Record<keyof typeof condOps, string> = {
+  cond_true: '', cond_false: '!', cond_eq: '==', cond_ne: '!=', cond_lt: '<', cond_le: '<=', cond_gt: '>', cond_ge: '>=',
+};
+const condGuard = (op: keyof typeof condOps) => ({ context }: Args, p: CondParams) => condOps[op](getIn(context, p.path), p.value);
+const condWait = (op: keyof typeof condOps): WaitFn => (context, p: CondParams) => {
+  if (condOps[op](getIn(context, p.path), p.value)) return null;
+  const text = op === 'cond_true' ? p.path : op === 'cond_false' ? `!${p.path}` : `${p.path} ${condText[op]} ${JSON.stringify(p.value)}`;
+  return { resource: p.name ?? text, kind: 'wait_event', mode: `wait_event(${text})`, holders: p.by ?? [] };
+};
+
+export interface WaitQueueState {
+  waiters: string[];
+}
+export const waitQueue = (): WaitQueueState => ({ waiters: [] });
+export interface WaitQueueParams {
+  wq: string;
+  thread?: string;
+  name?: string;
+  by?: string[];
+}
+
+export interface CompletionState {
+  done: number;
+  all: boolean;
+}
+export const completion = (): CompletionState => ({ done: 0, all: false });
+export interface CompletionParams {
+  completion: string;
+  thread?: string;
+  name?: string;
+  by?: string[];
+}
+const compDone = (c: CompletionState) => c.all || c.done > 0;
+
+export const waitGuards = {
+  cond_true: condGuard('cond_true'),
+  cond_false: condGuard('cond_false'),
+  cond_eq: condGuard('cond_eq'),
+  cond_ne: condGuard('cond_ne'),
+  cond_lt: condGuard('cond_lt'),
+  cond_le: condGuard('cond_le'),
+  cond_gt: condGuard('cond_gt'),
+  cond_ge: condGuard('cond_ge'),
+  // schedule() returns once a wake_up() took the thread off the queue
+  waitqueue_woken: ({ context }: Args, p: WaitQueueParams) => !getIn(context, p.wq).waiters.includes(p.thread!),
+  waitqueue_active: ({ context }: Args, p: WaitQueueParams) => getIn(context, p.wq).waiters.length > 0,
+  // wait_for_completion(): done > 0 (or complete_all)
+  completion_done: ({ context }: Args, p: CompletionParams) => compDone(getIn(context, p.completion)),
+};
+
+export const waitActions = {
+  prepare_to_wait: kAssign(({ context }, p: WaitQueueParams) =>
+    updateIn(context, p.wq, (q: WaitQueueState) => (q.waiters.includes(p.thread!) ? q : { ...q, waiters: insertSorted(q.waiters, p.thread!) })),
+  ),
+  finish_wait: kAssign(({ context }, p: WaitQueueParams) =>
+    updateIn(context, p.wq, (q: WaitQueueState) => ({ ...q, waiters: removeOne(q.waiters, p.thread!) ?? q.waiters })),
+  ),
+  wake_up: kAssign(({ context }, p: WaitQueueParams) => updateIn(context, p.wq, (q: WaitQueueState) => (q.waiters.length ? { ...q, waiters: [] } : q))),
+  complete: kAssign(({ context }, p: CompletionParams) =>
+    updateIn(context, p.completion, (c: CompletionState) => (c.all ? c : { ...c, done: c.done + 1 })),
+  ),
+  complete_all: kAssign(({ context }, p: CompletionParams) => updateIn(context, p.completion, (c: CompletionState) => ({ ...c, all: true }))),
+  // the consuming half of wait_for_completion()/try_wait_for_completion()
+  completion_consume: kAssign(({ context }, p: CompletionParams) =>
+    updateIn(context, p.completion, (c: CompletionState) => {
+      if (!compDone(c)) throw new Error(`kernel primitive misuse: ${p.thread} consumed completion ${p.completion} that is not done`);
+      return c.all ? c : { ...c, done: c.done - 1 };
+    }),
+  ),
+  reinit_completion: kAssign(({ context }, p: CompletionParams) => updateIn(context, p.completion, () => completion())),
+};
+
+export const waitWaits: Record<string, WaitFn> = {
+  cond_true: condWait('cond_true'),
+  cond_false: condWait('cond_false'),
+  cond_eq: condWait('cond_eq'),
+  cond_ne: condWait('cond_ne'),
+  cond_lt: condWait('cond_lt'),
+  cond_le: condWait('cond_le'),
+  cond_gt: condWait('cond_gt'),
+  cond_ge: condWait('cond_ge'),
+  waitqueue_woken: (context, p: WaitQueueParams) =>
+    getIn(context, p.wq).waiters.includes(p.thread!)
+      ? { resource: p.name ?? p.wq, kind: 'waitqueue', mode: 'schedule (wait for wake_up)', holders: p.by ?? [] }
+      : null,
+  completion_done: (context, p: CompletionParams) =>
+    compDone(getIn(context, p.completion))
+      ? null
+      : { resource: p.name ?? p.completion, kind: 'completion', mode: 'wait_for_completion', holders: p.by ?? [] },
+};
+
+// Call helpers ---------------------------------------------------------------------------------
+
+/** wait_event(wq, cond): a transition fragment guarded by `cond` (a guard ref such as cond_eq(...)). */
+export const wait_event = (cond: any): Step => ({ guard: cond });
+const cond = (type: string) => (path: string, value?: any, o: { name?: string; by?: string[] } = {}) => ({
+  type,
+  params: { path, ...(value === undefined ? {} : { value }), ...o } as CondParams,
+});
+export const cond_true = (path: string, o: { name?: string; by?: string[] } = {}) => cond('cond_true')(path, undefined, o);
+export const cond_false = (path: string, o: { name?: string; by?: string[] } = {}) => cond('cond_false')(path, undefined, o);
+export const cond_eq = cond('cond_eq');
+export const cond_ne = cond('cond_ne');
+export const cond_lt = cond('cond_lt');
+export const cond_le = cond('cond_le');
+export const cond_gt = cond('cond_gt');
+export const cond_ge = cond('cond_ge');
+
+export const prepare_to_wait = (wq: string, thread: string): Step => ({ actions: [{ type: 'prepare_to_wait', params: { wq, thread } }] });
+/** schedule() after prepare_to_wait(): blocked until woken. `by` = threads expected to wake it (for reports). */
+export const schedule = (wq: string, thread: string, o: { name?: string; by?: string[] } = {}): Step => ({
+  guard: { type: 'waitqueue_woken', params: { wq, thread, ...o } },
+});
+export const finish_wait = (wq: string, thread: string): Step => ({ actions: [{ type: 'finish_wait', params: { wq, thread } }] });
+export const wake_up = (wq: string): Step => ({ actions: [{ type: 'wake_up', params: { wq } }] });
+
+export const complete = (c: string): Step => ({ actions: [{ type: 'complete', params: { completion: c } }] });
+export const complete_all = (c: string): Step => ({ actions: [{ type: 'complete_all', params: { completion: c } }] });
+export const reinit_completion = (c: string): Step => ({ actions: [{ type: 'reinit_completion', params: { completion: c } }] });
+/** wait_for_completion(c): blocked until done, then consumes one completion. */
+export const wait_for_completion = (c: string, thread: string, o: { name?: string; by?: string[] } = {}): Step => ({
+  guard: { type: 'completion_done', params: { completion: c, thread, ...o } },
+  actions: [{ type: 'completion_consume', params: { completion: c, thread } }],
+});
+export const try_wait_for_completion = (c: string, thread: string, t: TryTargets): any[] =>
+  tryBranch(wait_for_completion(c, thread), t);
