@@ -40,19 +40,24 @@ import {
   kernelActions,
   kernelGuards,
   kernelWaits,
+  pipe,
+  pipe_close,
+  pipe_write,
   rwsem,
   rwsem_is_contended,
   up_read,
   up_write,
 } from '../kernel/index.ts';
-import { pipe, pipe_write, pipeActions, pipeGuards, pipeWaits, type PipeParams } from './pipe.ts';
 
 export const VARIANTS = ['uncoordinated', 'mutex', 'hold-sem', 'no-reloc-check', 'merged'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 const CRS = 'commit_root_sem';
 const CRS_NAME = 'fs_info->commit_root_sem';
-const PIPE: PipeParams = { pipe: 'pipe', writer: 'send', reader: 'receive' };
+const PIPE_NAME = 'pipe (send stream)';
+// kernel_write() of one command into the pipe; the receive task is the only reader
+const WRITE = pipe_write('pipe', 'send', ['receive'], PIPE_NAME);
+const READ = { pipe: 'pipe', thread: 'receive', peers: ['send'], name: PIPE_NAME };
 
 interface Ref {
   e: number;
@@ -65,7 +70,7 @@ const tagOf = (ver: number, blk: number) => `v${ver}b${blk}`;
 export const CHANGED_CB_STATES = ['changed_cb', 'kernel_write'];
 /** Send states that write into the pipe (and so may sleep on it). */
 export const PIPE_WRITE_STATES = ['send_header', 'kernel_write', 'send_end'];
-/** Send states that are inside the tree walk (send_in_progress is counted from ioctl to end). */
+/** The send task holds commit_root_sem for read. */
 const sendHoldsRead = (ctx: Context) => ctx.commit_root_sem.readers.includes('send');
 
 function variantFlags(variant: string) {
@@ -127,7 +132,7 @@ export default defineModel({
       on: {
         'send.btrfs_ioctl_send': f.mutex
           ? [
-              { guard: grd('reloc_running'), actions: [act('send_fail')], target: 'eagain' },
+              { guard: grd('reloc_running'), actions: [act('send_fail'), ...pipe_close('pipe', 'send').actions!], target: 'eagain' },
               { actions: [act('send_begin')], target: 'send_header' },
             ]
           : { actions: [act('send_begin')], target: 'send_header' },
@@ -135,7 +140,7 @@ export default defineModel({
     };
     // send_header() + send_subvol_begin(): the subvol command goes through write_buf() -> kernel_write()
     send.send_header = {
-      on: { 'send.write_subvol_cmd': { ...pipe_write(PIPE), target: full ? (f.coordinated ? 'fst_down_read' : 'search') : 'cmp_down_read' } },
+      on: { 'send.write_subvol_cmd': { ...WRITE, target: full ? (f.coordinated ? 'fst_down_read' : 'search') : 'cmp_down_read' } },
     };
     // changed_cb(): process_*() read the leaf's items (a deref of the leaf unless it is a clone).
     // The fixed code has lockdep_assert_not_held(commit_root_sem) and ASSERT(EXTENT_BUFFER_UNMAPPED) here.
@@ -151,10 +156,12 @@ export default defineModel({
     else afterWrite = f.dropAroundCb ? 'cb_down_read' : f.coordinated ? 'loop_top' : 'move_next';
     send.kernel_write = {
       meta: { progress: true },
-      on: { 'send.kernel_write': { ...pipe_write(PIPE), actions: [...pipe_write(PIPE).actions, act('set_phase', { phase: 'next' })], target: afterWrite } },
+      on: {
+        'send.kernel_write': { ...WRITE, actions: [...WRITE.actions!, ...(full ? [] : [act('set_phase', { phase: 'next' })])], target: afterWrite },
+      },
     };
     // btrfs_ioctl_send(): send_cmd(BTRFS_SEND_C_END); [5.3/5.14: send_in_progress--]; the sender closes the pipe
-    send.send_end = { on: { 'send.write_end_cmd': { ...pipe_write(PIPE), actions: [...pipe_write(PIPE).actions, act('send_finish')], target: 'done' } } };
+    send.send_end = { on: { 'send.write_end_cmd': { ...WRITE, actions: [...WRITE.actions!, act('send_finish'), ...pipe_close('pipe', 'send').actions!], target: 'done' } } };
     send.done = { type: 'final' };
     // btrfs_ioctl_send() returned -EAGAIN: relocation is running (5.3/5.14 only)
     send.eagain = { type: 'final' };
@@ -314,12 +321,12 @@ export default defineModel({
         read: {
           on: {
             'receive.read': [
-              { guard: and([grd('local_pipe_can_read', PIPE), grd('next_cmd_is', { cmd: 'subvol' })]), actions: [act('local_pipe_read', PIPE), act('received')], target: 'start_transaction' },
-              { guard: and([grd('local_pipe_can_read', PIPE), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('local_pipe_read', PIPE), act('received'), act('receive_finish')], target: 'done' },
-              { guard: grd('local_pipe_can_read', PIPE), actions: [act('local_pipe_read', PIPE), act('received')], target: 'apply' },
+              { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'subvol' })]), actions: [act('pipe_read', READ), act('received')], target: 'start_transaction' },
+              { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('pipe_read', READ), act('received'), act('receive_finish')], target: 'done' },
+              { guard: grd('pipe_has_data', READ), actions: [act('pipe_read', READ), act('received')], target: 'apply' },
             ],
             // read() == 0: the sender closed the pipe without an end command (send failed)
-            'receive.eof': { guard: grd('local_pipe_eof', PIPE), actions: [act('receive_finish')], target: 'done' },
+            'receive.eof': { guard: grd('pipe_eof', READ), actions: [act('receive_finish')], target: 'done' },
           },
         },
         // process_subvol -> BTRFS_IOC_SUBVOL_CREATE -> create_subvol() -> btrfs_start_transaction()
@@ -477,8 +484,7 @@ export default defineModel({
       types: {} as { context: C },
       guards: {
         ...kernelGuards,
-        ...(pipeGuards as any),
-        reloc_running: ({ context: c }) => c.relocRunning,
+                reloc_running: ({ context: c }) => c.relocRunning,
         send_in_progress: ({ context: c }) => c.sendInProgress > 0,
         reloc_committed_since_snapshot: ({ context: c }) => c.lastRelocTrans > c.sctxLast,
         phase_is: ({ context: c }, p: { phase: string }) => c.phase === p.phase,
@@ -500,14 +506,12 @@ export default defineModel({
       },
       actions: {
         ...kernelActions,
-        ...(pipeActions as any),
-        send_begin: assign(({ context: c }) => ({ sendActive: true, sendInProgress: f.mutex ? c.sendInProgress + 1 : c.sendInProgress })),
-        send_fail: assign(({ context: c }) => ({ sendDone: true, pipe: { ...c.pipe, closed: true } })),
+                send_begin: assign(({ context: c }) => ({ sendActive: true, sendInProgress: f.mutex ? c.sendInProgress + 1 : c.sendInProgress })),
+        send_fail: assign({ sendDone: true }),
         send_finish: assign(({ context: c }) => ({
           sendActive: false,
           sendDone: true,
           sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress,
-          pipe: { ...c.pipe, closed: true },
         })),
         snapshot_last_reloc: assign(({ context: c }) => ({ sctxLast: c.lastRelocTrans })),
         set_phase: assign((_, p: { phase: string }) => ({ phase: p.phase })),
@@ -620,7 +624,6 @@ export default defineModel({
   },
   waits: {
     ...kernelWaits,
-    ...pipeWaits,
     trans_unblocked: (ctx: Context): WaitInfo | null =>
       !ctx.transBlocked
         ? null
@@ -629,6 +632,8 @@ export default defineModel({
       ctx.committedTrans >= ctx[p.slot]
         ? null
         : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'] },
+    allocator_may_exit: (ctx: Context): WaitInfo | null =>
+      ctx.reusesLeft === 0 ? null : { resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'committer'] },
     enough_free_extents: (ctx: Context): WaitInfo | null =>
       ctx.extState.filter((s: string) => s === 'free').length >= ctx.verLoc[0].length
         ? null
