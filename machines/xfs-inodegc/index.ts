@@ -103,7 +103,7 @@ function stopStates(kind: StopKind, cpus: number, exit: string, base: string): a
   const here = (s: string) => `${F(base)}.${s}`;
   const states: Record<string, any> = {
     // S1: xfs_clear_inodegc_enabled(): test_and_clear_bit(XFS_OPSTATE_INODEGC_ENABLED)
-    S1_clear_inodegc_enabled: {
+    S1_clear_enabled: {
       on: {
         'freezer.xfs_clear_inodegc_enabled': [
           { guard: 'inodegc_disabled', target: exit },
@@ -145,7 +145,7 @@ function stopStates(kind: StopKind, cpus: number, exit: string, base: string): a
       },
     };
   }
-  return { initial: 'S1_clear_inodegc_enabled', states };
+  return { initial: 'S1_clear_enabled', states };
 }
 
 function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
@@ -229,12 +229,12 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
         check_frozen: {
           on: {
             'freezer.frozen_is_SB_FREEZE_PAGEFAULT': [
-              { guard: sb_frozen_is(SB, SB_FREEZE_PAGEFAULT), target: `${F('F11_sync_fs')}.xfs_inodegc_stop` },
+              { guard: sb_frozen_is(SB, SB_FREEZE_PAGEFAULT), target: `${F('F11_sync_fs')}.inodegc_stop` },
               { target: F('F12_frozen_fs') },
             ],
           },
         },
-        xfs_inodegc_stop: stopStates(V.stop, cpus, F('F12_frozen_fs'), 'F11_sync_fs.xfs_inodegc_stop'),
+        inodegc_stop: stopStates(V.stop, cpus, F('F12_frozen_fs'), 'F11_sync_fs.inodegc_stop'),
       },
     };
   }
@@ -257,9 +257,9 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
   }
   if (!V.stopInSyncFs) {
     // posted series: xfs_blockgc_stop(mp); xfs_inodegc_stop(mp); xfs_save_resvblks(mp); ret = xfs_log_quiesce(mp);
-    freezeStates.xfs_inodegc_stop = stopStates(V.stop, cpus, `${F('F14_freeze_fs')}.xfs_log_quiesce`, 'F14_freeze_fs.xfs_inodegc_stop');
+    freezeStates.inodegc_stop = stopStates(V.stop, cpus, `${F('F14_freeze_fs')}.xfs_log_quiesce`, 'F14_freeze_fs.inodegc_stop');
   }
-  states.F14_freeze_fs = { initial: V.stopInSyncFs ? 'xfs_log_quiesce' : 'xfs_inodegc_stop', states: freezeStates };
+  states.F14_freeze_fs = { initial: V.stopInSyncFs ? 'xfs_log_quiesce' : 'inodegc_stop', states: freezeStates };
 
   return { initial: 'F1_down_write_s_umount', states };
 }
@@ -423,6 +423,8 @@ export default defineModel({
   description:
     'XFS inodegc start/stop versus freeze_super: the xfs/517 ASSERT(frozen < SB_FREEZE_FS) in the inodegc worker, the deadlock without it, and the fixes up to 2254a7396a0c',
   source: 'seeds/002 (Dave Chinner, 6 Aug 2021); KERNEL.md section 2; fs/xfs/xfs_icache.c, fs/xfs/xfs_super.c, fs/super.c; commits 6191cf3ad59f, 7cf2b0f9611b, 2254a7396a0c',
+  // two CPUs and a failing freeze in a few hundred states per variant (the shrinker is covered by the specs)
+  smallParams: { evictors: 1, cpus: 2, freezeFail: true },
   params: {
     evictors: { default: 2, min: 1, max: 4, description: 'tasks doing the last iput of an unlinked file (evictor i runs on CPU i mod cpus)' },
     cpus: { default: 1, min: 1, max: 3, description: 'CPUs: per-CPU inodegc lists, work items and kworkers (threads worker0..)' },
@@ -531,7 +533,9 @@ export default defineModel({
     // kernel/workqueue.c __queue_work: WARN_ON_ONCE(wq->flags & __WQ_DRAINING && !is_chained_work(wq))
     noQueueWorkWhileDraining: (ctx: Context) => !ctx.wq.draining,
     // after everything ended (thaw restarted inodegc), every evicted inode was inactivated (KERNEL.md I-P6)
-    noStrandedInodes: (ctx: Context) => ctx.gc.every((l: number[]) => l.length === 0),
+    // (a parked worker c: nothing else can queue work c any more, so its list must be empty)
+    noStrandedInodes: (ctx: Context, threads: ThreadLocations) =>
+      ctx.gc.every((l: number[], c: number) => threads[`worker${c}`] !== 'parked' || l.length === 0),
   },
   waits: {
     ...kernelWaits,

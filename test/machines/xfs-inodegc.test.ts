@@ -1,0 +1,115 @@
+// Verdicts of small xfs-inodegc instances (issue 6): the xfs/517 ASSERT, the deadlock without it, and the fixes.
+import { describe, expect, it } from 'vitest';
+import model from '../../machines/xfs-inodegc/index.ts';
+import { checkModel, instantiate, resolveParams, selectInvariants } from '../../explorer/index.ts';
+import { replayTrace } from '../../explorer/replay.ts';
+
+const ASSERT = 'frozen < SB_FREEZE_FS';
+type Check = { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[] };
+
+function run(variant: string, params: Record<string, number | boolean>, check: Check = {}) {
+  return checkModel({ model, variant, params, check, maxStates: 200_000 });
+}
+
+/** The saved counterexample replays to the same violation on the same variant, and is blocked on `fixed`. */
+function replays(variant: string, params: Record<string, number | boolean>, check: Check, fixed?: string) {
+  const r = run(variant, params, check);
+  expect(r.trace).toBeDefined();
+  const p = resolveParams(model, params);
+  const inv = selectInvariants(model, p, variant, check.invariants);
+  expect(replayTrace(instantiate(model, p, variant), model, r.trace!, inv).status).toBe('reproduced');
+  if (fixed) {
+    const other = replayTrace(instantiate(model, p, fixed), model, r.trace!, selectInvariants(model, p, fixed, check.invariants), {
+      strictLocations: false,
+    });
+    expect(other.status).not.toBe('reproduced');
+  }
+  return r;
+}
+
+describe('xfs-inodegc: posted series (5.14-rc, 4 Aug 2021)', () => {
+  it('fires ASSERT(frozen < SB_FREEZE_FS) in the worker: an evictor queues work after SB_FREEZE_FS', () => {
+    const r = replays('posted', { evictors: 1 }, {}, 'mainline');
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: ASSERT });
+    const steps = r.trace!.steps;
+    expect(steps.at(-1)!.threads).toEqual(['worker0']);
+    expect(steps.some((s) => s.event === 'freezer.frozen_SB_FREEZE_FS')).toBe(true);
+  });
+
+  it('without the ASSERT deadlocks: freezer in cancel_work_sync, worker in sb_start_intwrite, thawer on s_umount', () => {
+    const r = replays('posted', { evictors: 1, debugAssert: false }, { invariants: false });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    expect(r.verdict.message).toContain('freezer@F14_freeze_fs.inodegc_stop.cancel_work_sync0_wait');
+    expect(r.verdict.message).toContain('worker0@xfs_trans_alloc');
+    expect(r.verdict.message).toContain('thawer@T1_down_write_s_umount');
+  });
+
+  it('breaks I-P5 (s_umount holder waits for a worker at SB_FREEZE_FS)', () => {
+    const r = run('posted', { evictors: 1, debugAssert: false }, { deadlock: false, assertions: false, invariants: ['noUmountHolderWaitsForWorker'] });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'noUmountHolderWaitsForWorker' });
+  });
+
+  it('strands inodes when xfs_log_quiesce fails (no inodegc restart)', () => {
+    const r = run('posted', { evictors: 1, debugAssert: false, freezeFail: true }, { deadlock: false, invariants: false });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: 'noStrandedInodes' });
+  });
+});
+
+describe("xfs-inodegc: Dave's proposal (stop in sync_fs at SB_FREEZE_PAGEFAULT, restart on error)", () => {
+  it('still fires the ASSERT through the sample-then-queue window, already with one evictor', () => {
+    const r = replays('dave', { evictors: 1 }, {}, 'mainline');
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: ASSERT });
+    const ev = r.trace!.steps.map((s) => s.event);
+    // the evictor samples INODEGC_ENABLED before the stop clears it, and queues only after SB_FREEZE_FS
+    const sample = ev.indexOf('evictor0.xfs_is_inodegc_enabled');
+    const clear = ev.indexOf('freezer.xfs_clear_inodegc_enabled');
+    const fs = ev.indexOf('freezer.frozen_SB_FREEZE_FS');
+    const queue = ev.indexOf('evictor0.queue_work');
+    expect(sample).toBeGreaterThanOrEqual(0);
+    expect(sample < clear && clear < fs && fs < queue).toBe(true);
+  });
+
+  it('fires it also before any thaw with two evictors on one CPU', () => {
+    const r = run('dave', { evictors: 2, thaw: false }, { deadlock: false, invariants: false });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: ASSERT });
+  });
+
+  it('without the ASSERT (5.15 as merged) passes, failing freeze included', () => {
+    const r = run('dave', { evictors: 2, debugAssert: false, freezeFail: true });
+    expect(r.verdict.status).toBe('pass');
+  });
+});
+
+describe('xfs-inodegc: drain_workqueue (6191cf3ad59f)', () => {
+  it('queues on a draining workqueue (the syzbot __queue_work WARN)', () => {
+    const r = replays('drain', { evictors: 1, debugAssert: false }, {}, 'mainline');
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: 'noQueueWorkWhileDraining' });
+  });
+});
+
+describe('xfs-inodegc: mainline (2254a7396a0c)', () => {
+  it('passes: no transaction while frozen, no s_umount holder waits for a worker, no deadlock', () => {
+    const r = run('mainline', { evictors: 2, debugAssert: false });
+    expect(r.verdict.status).toBe('pass');
+    expect(r.stats.states).toBeGreaterThan(100);
+  });
+
+  it('passes with two CPUs, the shrinker and a failing freeze', () => {
+    expect(run('mainline', { evictors: 1, cpus: 2, shrinkers: 1, debugAssert: false, freezeFail: true }).verdict.status).toBe('pass');
+  });
+
+  it('with the ASSERT compiled in, fires it at thaw (xfs_fs_unfreeze restarts inodegc before SB_UNFROZEN)', () => {
+    const r = run('mainline', { evictors: 1 }, {});
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: ASSERT });
+    const ev = r.trace!.steps.map((s) => s.event);
+    expect(ev).toContain('thawer.xfs_inodegc_start');
+    expect(ev).not.toContain('thawer.sb_freeze_unlock');
+  });
+
+  it('before any thaw, pinned evictors cannot run inactivation at SB_FREEZE_FS; the shrinker can', () => {
+    expect(run('mainline', { evictors: 2, cpus: 2, thaw: false }, { deadlock: false }).verdict.status).toBe('pass');
+    const r = run('mainline', { evictors: 1, shrinkers: 1, thaw: false }, { deadlock: false });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: ASSERT });
+    expect(r.trace!.steps.map((s) => s.event)).toContain('shrinker.mod_delayed_work_on');
+  });
+});
