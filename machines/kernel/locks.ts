@@ -77,6 +77,9 @@ const spinOps = {
 // queued (RWSEM_READ_FAILED_MASK includes RWSEM_FLAG_WAITERS), so a recursive read while a writer
 // waits deadlocks. A writer queues (rwsem_down_write_slowpath adds it to the wait list) and acquires
 // when the lock is free and no writer queued before it.
+// Approximation: since 5.13 rwsem_down_read_slowpath() lets a reader steal a FREE lock even while a writer
+// is queued (not when readers own it, so the recursive-read deadlock stays). Here a queued writer always
+// makes new readers wait, which drops those steal interleavings.
 
 export interface RwsemState {
   owner: string | null;
