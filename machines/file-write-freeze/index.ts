@@ -95,14 +95,14 @@ function fwFreezeStates(thread: string, inode: number, next: string) {
   const k = `fwfreeze${inode}`;
   return {
     // file_write_freeze(): ret = freeze_super(sb) (the -EBUSY test of the flag never fires: each inode is frozen once)
-    [`${k}_freeze_super`]: freezeSuperState({ thread, id: `fz${inode}`, ok: `#${thread}-${k}-flag`, err: next }),
+    freeze_super: freezeSuperState({ thread, id: `fz${inode}`, ok: `#${thread}-${k}-flag`, err: next }),
     // file_write_freeze(): spin_lock(&inode->i_lock); inode->i_state |= I_WRITE_FREEZED; smp_wmb(); spin_unlock()
-    [`${k}_set_I_WRITE_FREEZED`]: {
+    set_I_WRITE_FREEZED: {
       id: `${thread}-${k}-flag`,
       on: { [ev(thread, `set_I_WRITE_FREEZED_inode${inode}`)]: { actions: [setInodeFlag('i_write_freezed', inode, true)], target: `#${thread}-${k}-thaw` } },
     },
     // file_write_freeze(): return thaw_super(sb); then the FS_IOC_FWFREEZE ioctl returns to user space
-    [`${k}_thaw_super`]: {
+    thaw_super: {
       id: `${thread}-${k}-thaw`,
       ...thawSuperState({ thread, id: `tz${inode}`, ok: next, err: next, okActions: [setInodeFlag('fwfreeze_returned', inode, true)] }),
     },
@@ -157,7 +157,7 @@ export default defineModel({
     const fz: Record<string, any> = {};
     for (let k = 0; k < inodes; k++) {
       const next = k + 1 < inodes ? `#fwfreezer-fwfreeze${k + 1}` : separate ? '#fwfreezer-done' : '#fwfreezer-fwthaw0';
-      Object.assign(fz, { [`fwfreeze${k}`]: { id: `fwfreezer-fwfreeze${k}`, initial: `fwfreeze${k}_freeze_super`, states: fwFreezeStates('fwfreezer', k, next) } });
+      Object.assign(fz, { [`fwfreeze${k}`]: { id: `fwfreezer-fwfreeze${k}`, initial: 'freeze_super', states: fwFreezeStates('fwfreezer', k, next) } });
     }
     const thawStates = (thread: string) => {
       const out: Record<string, any> = {};
