@@ -61,6 +61,12 @@ export interface ModelDefinition {
   /** Seed thread or source the model follows. */
   source?: string;
   params: Record<string, ParamSpec>;
+  /**
+   * Parameters small enough that the differential test (compiled engine vs XState's transition(),
+   * a few thousand states per second) walks every reachable state of every variant in seconds.
+   * Defaults to the params' defaults.
+   */
+  smallParams?: Record<string, ParamValue>;
   variants: Record<string, VariantSpec>;
   defaultVariant: string;
   /** Builds the machine. Its root is `type: 'parallel'`; each top-level region is a thread. */

@@ -14,7 +14,8 @@ export function canonicalJson(value: unknown): string {
 export function threadLocationsOf(snapshot: AnyMachineSnapshot): ThreadLocations {
   const out: ThreadLocations = {};
   const value = snapshot.value as Record<string, unknown>;
-  for (const thread of Object.keys(value)) {
+  // Region definition order, not the order XState happens to build the value in.
+  for (const thread of Object.keys((snapshot.machine as any).root.states)) {
     let v: unknown = value[thread];
     const parts: string[] = [];
     while (v !== null && typeof v === 'object') {

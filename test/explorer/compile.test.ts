@@ -1,0 +1,174 @@
+// The compiler supports nested states, ancestor transitions, entry/exit actions and guard combinators
+// exactly as XState runs them, and rejects what it does not support by name.
+import { describe, expect, it } from 'vitest';
+import { and, assign, createMachine, not, or, raise, sendTo, setup } from 'xstate';
+import { compileMachine } from '../../explorer/compile.ts';
+import { ModelError, ModelRuntimeError } from '../../explorer/errors.ts';
+import { PackedSystem } from '../../explorer/packed.ts';
+import { search } from '../../explorer/search.ts';
+import { compareEverywhere } from '../helpers/differential.ts';
+
+/** A model that uses every supported feature: nested compound states, transitions on ancestors,
+ * entry and exit actions, reentering self-transitions, and/or/not guards, named actions with params. */
+export function featureMachine() {
+  return setup({
+    types: {} as { context: { log: string[]; n: number; flag: boolean } },
+    guards: {
+      below: ({ context }, p: { max: number }) => context.n < p.max,
+      isFlag: ({ context }) => context.flag,
+    },
+    actions: {
+      note: assign({ log: ({ context }, p: { msg: string }) => [...context.log.slice(-3), p.msg] }),
+      inc: assign({ n: ({ context }) => context.n + 1 }),
+    },
+  }).createMachine({
+    type: 'parallel',
+    context: { log: [], n: 0, flag: false },
+    entry: { type: 'note', params: { msg: 'root-entry' } },
+    states: {
+      a: {
+        initial: 'outer',
+        states: {
+          outer: {
+            initial: 'inner1',
+            entry: { type: 'note', params: { msg: 'outer-in' } },
+            exit: { type: 'note', params: { msg: 'outer-out' } },
+            on: { 'a.escape': { target: 'done', actions: { type: 'note', params: { msg: 'escape' } } } },
+            states: {
+              inner1: {
+                entry: { type: 'note', params: { msg: 'i1-in' } },
+                exit: { type: 'note', params: { msg: 'i1-out' } },
+                on: {
+                  'a.next': { target: 'inner2', guard: and([{ type: 'below', params: { max: 3 } }, not('isFlag')]), actions: 'inc' },
+                  'a.again': { target: 'inner1', reenter: true, guard: { type: 'below', params: { max: 2 } }, actions: 'inc' },
+                },
+              },
+              inner2: {
+                on: {
+                  'a.back': { target: 'inner1', guard: or(['isFlag', { type: 'below', params: { max: 2 } }]) },
+                  'a.toggle': { actions: assign({ flag: ({ context }) => !context.flag }) },
+                },
+              },
+            },
+          },
+          done: { type: 'final' },
+        },
+      },
+      b: {
+        initial: 'x',
+        states: {
+          x: { on: { 'b.go': { target: 'y', actions: 'inc' } } },
+          y: { entry: assign({ flag: true }), on: { 'b.go': { target: 'x', guard: { type: 'below', params: { max: 3 } } } } },
+        },
+      },
+    },
+  });
+}
+
+describe('compiler', () => {
+  it('agrees with XState on nested states, ancestor transitions, entry/exit, reenter and guard combinators', () => {
+    const states = compareEverywhere(featureMachine());
+    expect(states).toBeGreaterThan(10);
+  });
+
+  const rejects = (machine: any, feature: RegExp, where: RegExp) => {
+    let err: unknown;
+    try {
+      compileMachine(machine);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as Error).message).toMatch(feature);
+    expect((err as Error).message).toMatch(where);
+  };
+  const threadWith = (state: object) =>
+    createMachine({ type: 'parallel', states: { t: { initial: 's', states: { s: state, end: { type: 'final' } } } } } as any);
+
+  it('rejects invoke, naming the state', () => {
+    rejects(threadWith({ invoke: { src: createMachine({}) } }), /invoke/, /t\.s/);
+  });
+  it("rejects 'after'", () => {
+    rejects(threadWith({ after: { 10: 'end' } }), /after/, /t\.s/);
+  });
+  it("rejects 'always'", () => {
+    rejects(threadWith({ always: 'end' }), /always/, /t\.s/);
+  });
+  it('rejects parallel states inside a thread', () => {
+    rejects(threadWith({ type: 'parallel', states: { p: {}, q: {} } }), /parallel state inside a thread/, /t\.s/);
+  });
+  it('rejects history states', () => {
+    rejects(threadWith({ initial: 'h1', states: { h1: {}, h: { type: 'history' } } }), /history/, /t\.s\.h/);
+  });
+  it('rejects raise and sendTo, naming the event', () => {
+    rejects(threadWith({ on: { 't.go': { actions: raise({ type: 'x' }) } } }), /raise/, /t\.go/);
+    rejects(threadWith({ on: { 't.go': { actions: sendTo('someone', { type: 'x' }) } } }), /sendTo/, /t\.go/);
+  });
+  it('rejects custom side-effect actions', () => {
+    rejects(threadWith({ on: { 't.go': { actions: function sideEffect() {} } } }), /custom action sideEffect/, /t\.s/);
+  });
+  it('rejects wildcard events', () => {
+    rejects(threadWith({ on: { '*': 'end' } }), /wildcard/, /t\.s/);
+  });
+  it('rejects a non-parallel root and transitions on the root', () => {
+    rejects(createMachine({ initial: 'a', states: { a: {} } }), /parallel/, /root/);
+    rejects(createMachine({ type: 'parallel', on: { go: {} }, states: { t: { initial: 'a', states: { a: {} } } } } as any), /root declares 'on'/, /go/);
+  });
+  it('rejects transitions into another thread', () => {
+    const m = createMachine({
+      type: 'parallel',
+      states: { t: { initial: 'a', states: { a: { on: { 't.go': '#other' } } } }, u: { initial: 'b', states: { b: { id: 'other' } } } },
+    } as any);
+    rejects(m, /outside thread t/, /t\.go/);
+  });
+  it('rejects unknown named guards and actions, listing the known ones', () => {
+    rejects(
+      setup({ guards: { known: () => true } }).createMachine({ type: 'parallel', states: { t: { initial: 'a', states: { a: { on: { 't.go': { guard: 'missing' as any } } } } } } }),
+      /guard 'missing'.*known guards: known/,
+      /t\.go/,
+    );
+  });
+  it('reports a guard that throws with the guard, state and event', () => {
+    const m = setup({
+      guards: {
+        broken: () => {
+          throw new Error('boom');
+        },
+      },
+    }).createMachine({ type: 'parallel', states: { t: { initial: 'a', states: { a: { on: { 't.go': { guard: 'broken', target: 'b' } } }, b: {} } } } });
+    let err: unknown;
+    try {
+      search(new PackedSystem(compileMachine(m)));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ModelRuntimeError);
+    expect((err as Error).message).toMatch(/guard broken threw at state t\.a on event t\.go: boom/);
+  });
+  it('rejects in-place mutation of the context', () => {
+    const m = setup({}).createMachine({
+      type: 'parallel',
+      context: { xs: [0] },
+      states: {
+        t: {
+          initial: 'a',
+          states: {
+            a: {
+              on: {
+                't.go': {
+                  target: 'b',
+                  actions: assign(({ context }) => {
+                    (context.xs as number[]).push(1);
+                    return {};
+                  }),
+                },
+              },
+            },
+            b: {},
+          },
+        },
+      },
+    });
+    expect(() => search(new PackedSystem(compileMachine(m)))).toThrow(/threw.*(not extensible|read only|object is not extensible)/i);
+  });
+});
