@@ -191,10 +191,10 @@ async function mustSucceed(step: string, command: string, args: string[], cwd: s
 
 /**
  * Builds pan for N philosophers (spin -DN=n -a; cc -O2 -DSAFETY -DNOREDUCE) and runs it with -c0 (the
- * deadlock is counted, the search goes on) and -m deep enough: if pan says the depth limit cut the search,
- * it is rerun with a 10x deeper stack.
+ * deadlock is counted, the search goes on) and -m deep enough: the state count when another tool has
+ * measured it, else 2,000,000; if pan says the depth limit cut the search, it is rerun 10x deeper.
  */
-export async function runSpin(n: number, options: { timeoutSeconds?: number } = {}): Promise<ToolRun> {
+export async function runSpin(n: number, options: { timeoutSeconds?: number; states?: number | null } = {}): Promise<ToolRun> {
   const status = detectSpin();
   if (!status.available) return emptyRun('SPIN', status.note);
   const dir = mkdtempSync(join(tmpdir(), `interleave-bench-spin-${n}-`));
@@ -202,7 +202,10 @@ export async function runSpin(n: number, options: { timeoutSeconds?: number } = 
     copyFileSync(PROMELA_SOURCE, join(dir, 'philosophers.pml'));
     await mustSucceed('spin -a', 'spin', [`-DN=${n}`, '-a', 'philosophers.pml'], dir);
     await mustSucceed('cc pan.c', 'cc', [...SPIN_CFLAGS, '-o', 'pan', 'pan.c'], dir);
-    for (let maxDepth = 2_000_000; ; maxDepth *= 10) {
+    // A DFS stack never holds more states than there are, so a known count bounds -m without cutting; pan
+    // touches its whole stack, so a needlessly deep -m would inflate SPIN's peak RSS.
+    const firstDepth = options.states ? Math.max(10_000, options.states + 10) : 2_000_000;
+    for (let maxDepth = firstDepth; ; maxDepth *= 10) {
       const r = await runMeasured('./pan', ['-c0', `-m${maxDepth}`], { cwd: dir, timeoutSeconds: options.timeoutSeconds });
       const text = r.stdout + r.stderr;
       if (r.timedOut) return { ...emptyRun('SPIN', `timed out after ${options.timeoutSeconds}s`), wallSeconds: r.wallSeconds };
@@ -221,8 +224,8 @@ export async function runSpin(n: number, options: { timeoutSeconds?: number } = 
         seconds: num(/pan: elapsed time ([\d.e+-]+) seconds/, text) ?? r.wallSeconds,
         wallSeconds: r.wallSeconds,
         peakRssBytes: r.peakRssBytes,
-        bytesPerState: stateMb !== null && hashMb !== null ? ((stateMb + hashMb) * 1024 * 1024) / states : null,
-        bytesNote: "pan's state storage + hash table (-w24), DFS stack excluded",
+        bytesPerState: stateMb !== null ? (stateMb * 1024 * 1024) / states : null,
+        bytesNote: `pan's state storage; its hash table (${hashMb ?? '?'} MB, fixed by -w) and DFS stack come on top`,
         complete: !/max search depth too small/.test(text),
         note: `-m${maxDepth}, errors: ${num(/errors: (\d+)/, text)} (the deadlock, counted by -c0)`,
       };

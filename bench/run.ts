@@ -1,0 +1,521 @@
+// `npm run bench`: philosophers in interleave, SPIN and rumur, kernel specs in interleave and the XState baseline -> BENCHMARKS.md.
+// Options: --quick (N = 10, 12 only, short caps), --ns 10,12,14,16, --out FILE (default BENCHMARKS.md), --json FILE (raw results).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  detectRumur,
+  detectSpin,
+  emptyRun,
+  REPO_DIR,
+  runMeasured,
+  runRumur,
+  runSpin,
+  RUMUR_CFLAGS,
+  SPIN_CFLAGS,
+  type ToolRun,
+} from './tools.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    ns: { type: 'string' },
+    out: { type: 'string', default: 'BENCHMARKS.md' },
+    json: { type: 'string' },
+  },
+});
+
+/** Reachable states of the naive philosophers that every tool must reproduce (issue 3; N=14 cross-checked by SPIN and rumur). */
+const KNOWN_STATES: Record<number, number> = { 4: 34, 6: 198, 8: 1154, 10: 6726, 16: 1331714 };
+const NS = opts.ns ? opts.ns.split(',').map(Number) : opts.quick ? [10, 12] : [10, 12, 14, 16];
+const BASELINE_NS = opts.quick ? [8] : [8, 10, 12];
+const BASELINE_CAP_SECONDS = opts.quick ? 10 : 20;
+/** Hard cap on any one child process. */
+const RUN_TIMEOUT_SECONDS = 300;
+/** interleave's own search cap on philosophers (spec bounds.timeoutSeconds): a cut run still gives a rate. */
+const INTERLEAVE_CAP_SECONDS = opts.quick ? 30 : 120;
+const KERNEL_BATCH_TIMEOUT_SECONDS = 240;
+/** Past this, remaining kernel-spec runs are skipped (with a note) to keep the bench near 10 minutes. */
+const BUDGET_SECONDS = 600;
+const THREADS = availableParallelism();
+const benchStart = performance.now();
+const LOAD_AT_START = loadavg();
+const elapsed = () => (performance.now() - benchStart) / 1000;
+const scratch = mkdtempSync(join(tmpdir(), 'interleave-bench-'));
+const CLI = join(REPO_DIR, 'bin', 'interleave.js');
+const RUN_TS = join(REPO_DIR, 'bin', 'run-ts.js');
+
+const log = (msg: string) => process.stderr.write(`[bench ${elapsed().toFixed(0).padStart(4)}s] ${msg}\n`);
+
+// ---------------------------------------------------------------- runners
+
+interface SpecLike {
+  description: string;
+  model: string;
+  variant?: string;
+  params?: Record<string, number | boolean | string>;
+  check?: Record<string, unknown>;
+  bounds?: Record<string, number>;
+  expect: Record<string, unknown>;
+}
+
+function interleaveAvailable(): string {
+  return existsSync(join(REPO_DIR, 'cli', 'main.ts')) ? '' : 'interleave CLI not available yet (cli/main.ts is missing)';
+}
+
+/** Runs `interleave check SPEC --json --quiet` in a scratch cwd (counterexamples land there, not in the repo). */
+async function runInterleave(spec: SpecLike, name: string): Promise<ToolRun> {
+  const missing = interleaveAvailable();
+  if (missing) return emptyRun('interleave', missing);
+  const dir = mkdtempSync(join(scratch, `${name}-`));
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(spec, null, 2));
+  const r = await runMeasured(process.execPath, [CLI, 'check', file, '--json', '--quiet', '--no-save'], {
+    cwd: dir,
+    timeoutSeconds: RUN_TIMEOUT_SECONDS,
+  });
+  if (r.timedOut) return { ...emptyRun('interleave', `timed out after ${RUN_TIMEOUT_SECONDS}s`), wallSeconds: r.wallSeconds };
+  let out: any;
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    return emptyRun('interleave', `no JSON on stdout (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  const res = out?.results?.[0];
+  const stats = res?.stats;
+  if (!stats) {
+    const err = res?.error?.message ?? JSON.stringify(res ?? out).slice(0, 200);
+    return emptyRun('interleave', `no stats in the JSON output: ${err}`);
+  }
+  const verdict = res?.verdict ?? {};
+  const status: string = verdict.status ?? '?';
+  return {
+    tool: 'interleave',
+    states: stats.states,
+    transitions: stats.transitions,
+    depth: stats.depth ?? null,
+    seconds: stats.seconds,
+    wallSeconds: r.wallSeconds,
+    peakRssBytes: r.peakRssBytes,
+    bytesPerState: stats.bytesPerState ?? null,
+    bytesNote: "interleave's own figure: fingerprint set + parent links",
+    complete: !verdict.bound && status !== 'incomplete',
+    note:
+      (status === 'violation' ? `violation (${verdict.kind ?? '?'})` : status) +
+      (verdict.bound ? `, cut by ${verdict.bound.name} = ${verdict.bound.limit} (partial: rate only)` : ''),
+  };
+}
+
+/** The XState-interpreter baseline (bench/baseline.ts) in a child process, capped at `cap` seconds. */
+async function runBaseline(model: string, variant: string | undefined, params: object, cap: number): Promise<ToolRun> {
+  const args = [RUN_TS, join('bench', 'baseline.ts'), '--model', model, '--params', JSON.stringify(params), '--seconds', String(cap)];
+  if (variant) args.push('--variant', variant);
+  const r = await runMeasured(process.execPath, args, { cwd: REPO_DIR, timeoutSeconds: cap + 120 });
+  if (r.timedOut) return { ...emptyRun('XState baseline', `timed out after ${cap + 120}s`), wallSeconds: r.wallSeconds };
+  let res: any;
+  try {
+    res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+  } catch {
+    return emptyRun('XState baseline', `failed (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return {
+    tool: 'XState baseline',
+    states: res.states,
+    transitions: res.transitions,
+    depth: res.depth,
+    seconds: res.seconds,
+    wallSeconds: r.wallSeconds,
+    peakRssBytes: r.peakRssBytes,
+    bytesPerState: r.peakRssBytes !== null ? r.peakRssBytes / res.states : null,
+    bytesNote: 'peak RSS / states (JSON keys in a Set, snapshots in the queue)',
+    complete: res.complete,
+    note: res.complete ? 'complete' : `cut at ${cap}s (partial: rate only)`,
+  };
+}
+
+function philosophersSpec(n: number): SpecLike {
+  return {
+    description: `bench: naive dining philosophers, N=${n}; the search goes on past the deadlock so all states are counted`,
+    model: 'philosophers',
+    variant: 'naive',
+    params: { n },
+    // Invariants off: SPIN and rumur check no invariant either (deadlock and assertions only).
+    check: { deadlock: true, assertions: true, invariants: false, stopAtFirst: false },
+    bounds: { maxStates: 10_000_000, timeoutSeconds: INTERLEAVE_CAP_SECONDS },
+    expect: { status: 'violation', kind: 'deadlock' },
+  };
+}
+
+// ---------------------------------------------------------------- formatting
+
+const rate = (r: ToolRun | undefined) => (r && r.states !== null && r.seconds ? r.states / r.seconds : null);
+const int = (x: number | null | undefined) => (x === null || x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
+const sec = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const mb = (x: number | null | undefined) => (x === null || x === undefined ? '–' : (x / 1048576).toFixed(1));
+const bytes = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x < 100 ? x.toFixed(1) : x.toFixed(0));
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '–' : `${(a / b).toFixed(2)}x`);
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function versionLine(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) return 'not installed';
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0];
+}
+
+function machineInfo(): string[] {
+  let model = cpus()[0]?.model ?? '?';
+  try {
+    model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? model;
+  } catch {
+    /* not Linux */
+  }
+  const pkg = JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8'));
+  const xstate = JSON.parse(readFileSync(join(REPO_DIR, 'node_modules', 'xstate', 'package.json'), 'utf8')).version;
+  const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_DIR, encoding: 'utf8' }).stdout?.trim() || '?';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_DIR, encoding: 'utf8' }).stdout?.trim();
+  return [
+    `- Machine: ${availableParallelism()} CPUs (nproc), ${model}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Linux ${release()}`,
+    `- interleave ${pkg.version} at ${rev}${dirty ? ' (with uncommitted changes)' : ''}; Node ${process.version}; XState ${xstate}`,
+    `- SPIN: ${versionLine('spin', ['-V'])}; pan built with \`cc ${SPIN_CFLAGS.join(' ')}\`, run \`./pan -c0 -m<depth>\``,
+    `- rumur: ${versionLine('rumur', ['--version'])}; verifier built with \`cc ${RUMUR_CFLAGS.join(' ')} -lpthread\``,
+    `- cc: ${versionLine('cc', ['--version'])}`,
+    `- Load average (1, 5, 15 min) when the run started: ${LOAD_AT_START.map((x) => x.toFixed(2)).join(', ')} ` +
+      '(other work on the machine slows every tool; compare rows of one run, not across runs)',
+    `- Peak RSS: ${existsSync('/usr/bin/time') ? 'GNU time -v (ru_maxrss of the child)' : 'polled /proc/<pid>/status VmHWM (GNU time missing)'}`,
+  ];
+}
+
+// ---------------------------------------------------------------- the runs
+
+interface PhilosophersRow {
+  n: number;
+  runs: ToolRun[];
+}
+
+interface KernelRow {
+  spec: string;
+  model: string;
+  interleave: ToolRun;
+  baseline: ToolRun;
+  others: string[];
+}
+
+const interleaveRuns = new Map<number, ToolRun>();
+
+/** interleave on philosophers N, run once per N and reused by both tables. */
+async function interleavePhilosophers(n: number): Promise<ToolRun> {
+  let r = interleaveRuns.get(n);
+  if (!r) {
+    r = await runInterleave(philosophersSpec(n), `philosophers-naive-${n}`);
+    interleaveRuns.set(n, r);
+  }
+  return r;
+}
+
+async function philosophers(): Promise<PhilosophersRow[]> {
+  const rows: PhilosophersRow[] = [];
+  for (const n of NS) {
+    const runs: ToolRun[] = [];
+    const add = (r: ToolRun) => {
+      runs.push(r);
+      log(`philosophers N=${n} ${r.tool}: ${int(r.states)} states in ${sec(r.seconds)}s${r.note ? ` (${r.note})` : ''}`);
+    };
+    add(await interleavePhilosophers(n));
+    const rumur1 = await runRumur(n, { threads: 1, timeoutSeconds: RUN_TIMEOUT_SECONDS });
+    // SPIN's -m is sized from a count another tool measured (see runSpin); rumur's, else interleave's.
+    const known = [rumur1, runs[0]].find((r) => r.complete && r.states !== null)?.states ?? KNOWN_STATES[n] ?? null;
+    add(await runSpin(n, { timeoutSeconds: RUN_TIMEOUT_SECONDS, states: known }));
+    add(rumur1);
+    if (THREADS > 1) add(await runRumur(n, { threads: THREADS, timeoutSeconds: RUN_TIMEOUT_SECONDS }));
+    rows.push({ n, runs });
+  }
+  return rows;
+}
+
+async function philosophersBaseline(): Promise<PhilosophersRow[]> {
+  const rows: PhilosophersRow[] = [];
+  for (const n of BASELINE_NS) {
+    const runs = [await interleavePhilosophers(n), await runBaseline('philosophers', 'naive', { n }, BASELINE_CAP_SECONDS)];
+    for (const r of runs) log(`philosophers N=${n} ${r.tool}: ${int(r.states)} states in ${sec(r.seconds)}s (${r.note})`);
+    rows.push({ n, runs });
+  }
+  return rows;
+}
+
+function bundledSpecs(): Array<{ file: string; spec: SpecLike }> {
+  const dir = join(REPO_DIR, 'specs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ file: join('specs', f), spec: JSON.parse(readFileSync(join(dir, f), 'utf8')) as SpecLike }))
+    .filter(({ spec }) => spec.model !== 'philosophers');
+}
+
+const paramWeight = (s: SpecLike) => Object.values(s.params ?? {}).reduce<number>((a, v) => a + (typeof v === 'number' ? v : 0), 0);
+
+/**
+ * Every bundled kernel spec runs in interleave, all in one CLI process (search continued past violations,
+ * so the whole space is counted); per model the spec with the most states is the "largest". That one is
+ * run again on its own (so its time and peak RSS are its own) and in the XState baseline.
+ */
+async function kernelSpecs(): Promise<{ rows: KernelRow[]; skipped: string[] }> {
+  const specs = bundledSpecs();
+  const skipped: string[] = [];
+  if (specs.length === 0) return { rows: [], skipped };
+  const missing = interleaveAvailable();
+  const dir = mkdtempSync(join(scratch, 'kernel-specs-'));
+  const full = new Map<string, { file: string; spec: SpecLike }>();
+  for (const { file, spec } of specs) {
+    const name = file.replace(/^specs\//, '').replace(/\.json$/, '');
+    const copy: SpecLike = { ...spec, check: { ...(spec.check ?? {}), stopAtFirst: false } };
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(copy, null, 2));
+    full.set(name, { file, spec: copy });
+  }
+  const states = new Map<string, number>();
+  if (!missing) {
+    const r = await runMeasured(process.execPath, [CLI, 'check', dir, '--json', '--quiet', '--no-save'], {
+      cwd: dir,
+      timeoutSeconds: KERNEL_BATCH_TIMEOUT_SECONDS,
+    });
+    try {
+      for (const res of JSON.parse(r.stdout).results ?? []) {
+        const name = String(res.spec ?? '').replace(/^.*\//, '').replace(/\.json$/, '');
+        if (typeof res.stats?.states === 'number') states.set(name, res.stats.states);
+        else skipped.push(`specs/${name}.json in interleave: ${res.error?.message ?? 'no stats'}`);
+      }
+    } catch {
+      skipped.push(`the interleave run over all kernel specs (${r.timedOut ? `timed out after ${KERNEL_BATCH_TIMEOUT_SECONDS}s` : `exit ${r.code}, no JSON`})`);
+    }
+    log(`all ${specs.length} kernel specs in interleave: ${states.size} counted in ${sec(r.wallSeconds)}s`);
+  }
+  const byModel = new Map<string, string[]>();
+  for (const [name, { spec }] of full) byModel.set(spec.model, [...(byModel.get(spec.model) ?? []), name]);
+  const rows: KernelRow[] = [];
+  for (const [model, names] of [...byModel.entries()].sort()) {
+    const ranked = [...names].sort(
+      (a, b) =>
+        (states.get(b) ?? -1) - (states.get(a) ?? -1) || paramWeight(full.get(b)!.spec) - paramWeight(full.get(a)!.spec) || a.localeCompare(b),
+    );
+    const largest = full.get(ranked[0])!;
+    const over = elapsed() > BUDGET_SECONDS;
+    const interleave = over ? emptyRun('interleave', `skipped: time budget of ${BUDGET_SECONDS}s spent`) : await runInterleave(largest.spec, ranked[0]);
+    const baseline = over
+      ? emptyRun('XState baseline', `skipped: time budget of ${BUDGET_SECONDS}s spent`)
+      : await runBaseline(model, largest.spec.variant, largest.spec.params ?? {}, BASELINE_CAP_SECONDS);
+    for (const r of [interleave, baseline]) log(`${largest.file} ${r.tool}: ${int(r.states)} states in ${sec(r.seconds)}s (${r.note})`);
+    rows.push({
+      spec: largest.file,
+      model,
+      interleave,
+      baseline,
+      others: ranked.slice(1).map((name) => `${name} ${int(states.get(name))}`),
+    });
+  }
+  return { rows, skipped };
+}
+
+// ---------------------------------------------------------------- the report
+
+function countCheck(n: number, runs: ToolRun[]): string {
+  const counts = [...new Set(runs.filter((r) => r.states !== null && r.complete).map((r) => r.states))];
+  const known = KNOWN_STATES[n];
+  if (counts.length > 1) return `**MISMATCH: ${counts.join(' vs ')}**`;
+  if (counts.length === 1 && known !== undefined && counts[0] !== known) return `**MISMATCH with the known ${known}**`;
+  return counts.length === 1 ? 'agree' : '–';
+}
+
+function philosophersTable(rows: PhilosophersRow[]): string[] {
+  const out = [
+    '| N | tool | states | transitions | search s | wall s | states/s | peak RSS MB | bytes/state | vs SPIN | vs rumur 1t | vs rumur ' +
+      `${THREADS}t | counts | note |`,
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const { n, runs } of rows) {
+    const spin = rate(runs.find((r) => r.tool === 'SPIN'));
+    const rumur1 = rate(runs.find((r) => r.tool === 'rumur (1 thread)'));
+    const rumurN = rate(runs.find((r) => r.tool === `rumur (${THREADS} threads)`));
+    const check = countCheck(n, runs);
+    for (const r of runs) {
+      const rr = rate(r);
+      out.push(
+        `| ${n} | ${r.tool} | ${int(r.states)} | ${int(r.transitions)} | ${sec(r.seconds)} | ${sec(r.wallSeconds)} | ${int(rr)} | ` +
+          `${mb(r.peakRssBytes)} | ${bytes(r.bytesPerState)} | ${ratio(rr, spin)} | ${ratio(rr, rumur1)} | ${ratio(rr, rumurN)} | ${check} | ${mdCell(r.note)} |`,
+      );
+    }
+  }
+  return out;
+}
+
+function baselineTable(rows: PhilosophersRow[]): string[] {
+  const out = [
+    '| N | tool | states | transitions | search s | wall s | states/s | peak RSS MB | interleave / baseline | counts | note |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const { n, runs } of rows) {
+    const il = rate(runs.find((r) => r.tool === 'interleave'));
+    const bl = rate(runs.find((r) => r.tool === 'XState baseline'));
+    for (const r of runs) {
+      out.push(
+        `| ${n} | ${r.tool} | ${int(r.states)} | ${int(r.transitions)} | ${sec(r.seconds)} | ${sec(r.wallSeconds)} | ${int(rate(r))} | ` +
+          `${mb(r.peakRssBytes)} | ${r.tool === 'interleave' ? ratio(il, bl) : ''} | ${countCheck(n, runs)} | ${mdCell(r.note)} |`,
+      );
+    }
+  }
+  return out;
+}
+
+function kernelTable(rows: KernelRow[]): string[] {
+  const out = [
+    '| spec (largest of its model) | tool | states | transitions | search s | states/s | peak RSS MB | bytes/state | interleave / baseline | counts | note |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const row of rows) {
+    const il = rate(row.interleave);
+    const bl = rate(row.baseline);
+    const both = [row.interleave, row.baseline].filter((r) => r.states !== null && r.complete);
+    const check = both.length === 2 ? (both[0].states === both[1].states ? 'agree' : `**MISMATCH: ${both[0].states} vs ${both[1].states}**`) : '–';
+    for (const r of [row.interleave, row.baseline]) {
+      out.push(
+        `| ${row.spec} | ${r.tool} | ${int(r.states)} | ${int(r.transitions)} | ${sec(r.seconds)} | ${int(rate(r))} | ${mb(r.peakRssBytes)} | ` +
+          `${bytes(r.bytesPerState)} | ${r.tool === 'interleave' ? ratio(il, bl) : ''} | ${check} | ${mdCell(r.note)} |`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Extra RSS per extra state between the two largest N: the slope that "memory linear in states" is about. */
+function marginalBytes(rows: PhilosophersRow[], tool: string): number | null {
+  const pts = rows
+    .map(({ runs }) => runs.find((r) => r.tool === tool))
+    .filter((r): r is ToolRun => !!r && r.states !== null && r.peakRssBytes !== null)
+    .sort((a, b) => a.states! - b.states!);
+  if (pts.length < 2) return null;
+  const [a, b] = pts.slice(-2);
+  return (b.peakRssBytes! - a.peakRssBytes!) / (b.states! - a.states!);
+}
+
+function targets(phil: PhilosophersRow[], base: PhilosophersRow[], kernel: KernelRow[]): string[] {
+  const out: string[] = [];
+  const mark = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : '**not met**');
+  for (const { n, runs } of phil.filter((r) => r.n >= 14)) {
+    const il = rate(runs.find((r) => r.tool === 'interleave'));
+    for (const tool of ['SPIN', 'rumur (1 thread)', `rumur (${THREADS} threads)`]) {
+      const other = rate(runs.find((r) => r.tool === tool));
+      out.push(`- N=${n}, states/s vs ${tool} >= 1.0x: ${ratio(il, other)} (${mark(il === null || other === null ? null : il >= other)})`);
+    }
+    const bps = runs.find((r) => r.tool === 'interleave')?.bytesPerState ?? null;
+    out.push(`- N=${n}, bytes per stored state <= 16: ${bytes(bps)} (${mark(bps === null ? null : bps <= 16)})`);
+  }
+  const ratios: string[] = [];
+  for (const { n, runs } of base) ratios.push(`philosophers N=${n}: ${ratio(rate(runs.find((r) => r.tool === 'interleave')), rate(runs.find((r) => r.tool === 'XState baseline')))}`);
+  for (const k of kernel) ratios.push(`${k.spec}: ${ratio(rate(k.interleave), rate(k.baseline))}`);
+  out.push(`- states/s vs the XState baseline >= 300x: ${ratios.join('; ') || 'not measured'}`);
+  const slopes = ['interleave', 'SPIN', 'rumur (1 thread)']
+    .map((t) => `${t} ${bytes(marginalBytes(phil, t))}`)
+    .join(', ');
+  out.push(`- Peak memory linear in states: extra peak RSS per extra state between the two largest N: ${slopes} bytes`);
+  return out;
+}
+
+async function main() {
+  const spin = detectSpin();
+  const rumur = detectRumur();
+  for (const t of [spin, rumur]) if (!t.available) log(`${t.name} rows skipped: ${t.note}`);
+  const il = interleaveAvailable();
+  if (il) log(`interleave rows skipped: ${il}`);
+
+  const phil = await philosophers();
+  const kernel = await kernelSpecs();
+  const base = await philosophersBaseline();
+  const total = elapsed();
+
+  const notes: string[] = [];
+  if (!spin.available) notes.push(`- SPIN rows are empty: ${spin.note}.`);
+  if (!rumur.available) notes.push(`- rumur rows are empty: ${rumur.note}.`);
+  if (il) notes.push(`- interleave rows are empty: ${il}.`);
+  for (const s of kernel.skipped) notes.push(`- Not run: ${s}.`);
+  if (kernel.rows.length === 0) notes.push('- No kernel-model specs in specs/ yet.');
+
+  const lines = [
+    `Generated by \`npm run bench\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} in ${total.toFixed(0)}s${opts.quick ? ' (--quick)' : ''}.`,
+    '',
+    ...machineInfo(),
+    '',
+    ...(notes.length ? ['Notes on this run:', '', ...notes, ''] : []),
+    '### Targets (issue 3)',
+    '',
+    ...targets(phil, base, kernel.rows),
+    '',
+    '### Dining philosophers: interleave vs SPIN vs rumur',
+    '',
+    ...philosophersTable(phil),
+    '',
+    '### Dining philosophers: interleave vs the XState-interpreter baseline',
+    '',
+    ...baselineTable(base),
+    '',
+    '### Kernel models: interleave vs the XState-interpreter baseline',
+    '',
+    ...(kernel.rows.length ? kernelTable(kernel.rows) : ['(no kernel specs)']),
+    '',
+    ...(kernel.rows.some((r) => r.others.length)
+      ? ['Other specs of the same models (interleave states): ' + kernel.rows.flatMap((r) => r.others).join('; ') + '.', '']
+      : []),
+  ];
+
+  const outFile = resolve(REPO_DIR, opts.out!);
+  writeFileSync(outFile, mergeIntoReport(existsSync(outFile) ? readFileSync(outFile, 'utf8') : null, lines.join('\n')));
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ philosophers: phil, baseline: base, kernel }, null, 2) + '\n');
+  log(`wrote ${relative(process.cwd(), outFile) || outFile} in ${total.toFixed(0)}s`);
+}
+
+const BEGIN = '<!-- bench:begin: generated by `npm run bench`; edit outside these markers -->';
+const END = '<!-- bench:end -->';
+
+/** Replaces the generated block of the report, keeping hand-written text (method, profile, next steps) around it. */
+function mergeIntoReport(existing: string | null, generated: string): string {
+  const block = `${BEGIN}\n${generated}\n${END}`;
+  if (existing && existing.includes(BEGIN) && existing.includes(END)) {
+    return existing.slice(0, existing.indexOf(BEGIN)) + block + existing.slice(existing.indexOf(END) + END.length);
+  }
+  return `# Benchmarks\n\n${METHOD}\n\n## Latest run\n\n${block}\n`;
+}
+
+const METHOD = `How to rerun: \`bash bench/setup.sh\` once (installs spin, rumur, gcc, GNU time), then \`npm run bench\`
+(about 5 to 10 minutes; \`npm run bench -- --quick\` for a 1-minute smoke run). Without spin or rumur their rows
+are left empty with the install hint; nothing is installed at run time.
+
+Method:
+- Dining philosophers, the naive variant, with one encoding in all tools: \`forks[k]\` holds the owner's index
+  or -1, and each philosopher has a 3-valued state (thinking, hasOne, eating); sources:
+  machines/philosophers/index.ts, bench/promela/philosophers.pml (each step a \`d_step\`, so no intermediate
+  states), bench/murphi/philosophers.m. Every tool checks deadlock and goes on past it, so the whole reachable
+  space is counted: 34, 198, 1154, 6726 states at N = 4, 6, 8, 10 and 1,331,714 at N = 16 in every tool
+  (the "counts" column flags any disagreement). interleave's invariant check is off, as SPIN and rumur check none.
+- Each tool runs in its own child process; peak RSS is that process's maximum resident set.
+- SPIN: \`spin -DN=n -a\`, \`cc -O2 -DSAFETY -DNOREDUCE\` (no partial-order reduction, full state storage,
+  default -w24 hash table), \`./pan -c0 -m<states+10>\` (a DFS stack never holds more states than there are;
+  the count is rumur's from the same run; -m is raised tenfold if pan ever reports the depth limit was hit).
+  Search seconds are pan's own elapsed time; transitions are pan's stored+matched minus the initial state.
+  Bytes per state for SPIN: its "actual memory usage for states" over states (stored state vectors and their
+  overhead); the hash table (128 MiB at the default -w24, whatever the count) and the DFS stack come on top.
+- rumur: generated with \`--deadlock-detection stuck --max-errors 1000000000\`, compiled with rumur's recommended
+  flags; run with 1 thread (comparable with the single-threaded interleave and SPIN) and with all CPUs. rumur prints
+  whole seconds only, so its search seconds are the wall time of the verifier. Bytes per state: peak RSS / states.
+- interleave: \`node bin/interleave.js check SPEC --json --quiet\` with \`check.stopAtFirst: false\`; search seconds
+  and bytes per stored state (fingerprint set + parent links) are the engine's own figures; wall time includes
+  Node start-up and loading the model.
+- XState-interpreter baseline: bench/baseline.ts, the loop of \`exploreReference\` (XState \`transition()\` per
+  event, canonical-JSON keys in a Set) with a time cap; a capped run gives a rate, not a count.
+- Kernel models: every spec in specs/ runs in interleave with \`stopAtFirst: false\`; per model the spec with the
+  most states is reported with its baseline run.`;
+
+try {
+  await main();
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
