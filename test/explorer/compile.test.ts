@@ -1,69 +1,13 @@
 // The compiler supports nested states, ancestor transitions, entry/exit actions and guard combinators
 // exactly as XState runs them, and rejects what it does not support by name.
 import { describe, expect, it } from 'vitest';
-import { and, assign, createMachine, not, or, raise, sendTo, setup } from 'xstate';
+import { assign, createMachine, raise, sendTo, setup } from 'xstate';
 import { compileMachine } from '../../explorer/compile.ts';
 import { ModelError, ModelRuntimeError } from '../../explorer/errors.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
 import { search } from '../../explorer/search.ts';
 import { compareEverywhere } from '../helpers/differential.ts';
-
-/** A model that uses every supported feature: nested compound states, transitions on ancestors,
- * entry and exit actions, reentering self-transitions, and/or/not guards, named actions with params. */
-export function featureMachine() {
-  return setup({
-    types: {} as { context: { log: string[]; n: number; flag: boolean } },
-    guards: {
-      below: ({ context }, p: { max: number }) => context.n < p.max,
-      isFlag: ({ context }) => context.flag,
-    },
-    actions: {
-      note: assign({ log: ({ context }, p: { msg: string }) => [...context.log.slice(-3), p.msg] }),
-      inc: assign({ n: ({ context }) => context.n + 1 }),
-    },
-  }).createMachine({
-    type: 'parallel',
-    context: { log: [], n: 0, flag: false },
-    entry: { type: 'note', params: { msg: 'root-entry' } },
-    states: {
-      a: {
-        initial: 'outer',
-        states: {
-          outer: {
-            initial: 'inner1',
-            entry: { type: 'note', params: { msg: 'outer-in' } },
-            exit: { type: 'note', params: { msg: 'outer-out' } },
-            on: { 'a.escape': { target: 'done', actions: { type: 'note', params: { msg: 'escape' } } } },
-            states: {
-              inner1: {
-                entry: { type: 'note', params: { msg: 'i1-in' } },
-                exit: { type: 'note', params: { msg: 'i1-out' } },
-                on: {
-                  'a.next': { target: 'inner2', guard: and([{ type: 'below', params: { max: 3 } }, not('isFlag')]), actions: 'inc' },
-                  'a.again': { target: 'inner1', reenter: true, guard: { type: 'below', params: { max: 2 } }, actions: 'inc' },
-                },
-              },
-              inner2: {
-                on: {
-                  'a.back': { target: 'inner1', guard: or(['isFlag', { type: 'below', params: { max: 2 } }]) },
-                  'a.toggle': { actions: assign({ flag: ({ context }) => !context.flag }) },
-                },
-              },
-            },
-          },
-          done: { type: 'final' },
-        },
-      },
-      b: {
-        initial: 'x',
-        states: {
-          x: { on: { 'b.go': { target: 'y', actions: 'inc' } } },
-          y: { entry: assign({ flag: true }), on: { 'b.go': { target: 'x', guard: { type: 'below', params: { max: 3 } } } } },
-        },
-      },
-    },
-  });
-}
+import { featureMachine } from '../helpers/features.ts';
 
 describe('compiler', () => {
   it('agrees with XState on nested states, ancestor transitions, entry/exit, reenter and guard combinators', () => {

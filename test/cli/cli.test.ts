@@ -1,0 +1,161 @@
+// The CLI contract: check's table and --json shape, exit codes, counterexample files, show, replay,
+// and clear errors for bad specs, unknown models and unsupported XState features.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.ts';
+import { validateTraceObject } from '../../cli/spec.ts';
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: any) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: any) => ((err += String(s)), true));
+  try {
+    const code = await main(args);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'interleave-'));
+
+describe('interleave check', () => {
+  it('--json reports 6726 states and a 10-step deadlock for philosophers-10, and saves the trace', async () => {
+    const dir = tmp();
+    const r = await run(['check', 'specs/philosophers-10.json', '--json', '--out', dir]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.results).toHaveLength(1);
+    const res = doc.results[0];
+    expect(res).toMatchObject({
+      spec: 'specs/philosophers-10.json',
+      model: 'philosophers',
+      variant: 'naive',
+      params: { n: 10 },
+      verdict: { status: 'violation', kind: 'deadlock', name: 'deadlock' },
+      matched: true,
+      stats: { states: 6726, depth: 10 },
+    });
+    expect(Object.keys(res.stats)).toEqual(expect.arrayContaining(['states', 'transitions', 'depth', 'seconds']));
+    const trace = JSON.parse(readFileSync(join(dir, 'philosophers-10.json'), 'utf8'));
+    expect(trace.steps).toHaveLength(10);
+    expect(validateTraceObject(trace)).toEqual([]);
+  });
+
+  it('prints a table row per spec and exits 0 when all match', async () => {
+    const r = await run(['check', 'specs/abba-abba.json', 'specs/abba-ordered.json', '--no-save', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/spec\s+states\s+transitions\s+depth\s+seconds\s+verdict\s+expected\s+match/);
+    expect(r.out).toMatch(/abba-abba\s+\d+\s+\d+\s+\d+\s+[\d.]+\s+deadlock\s+deadlock\s+ok/);
+    expect(r.out).toMatch(/abba-ordered .* pass\s+pass\s+ok/);
+  });
+
+  it('exits 1 when an outcome does not match its expectation', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'wrong.json');
+    writeFileSync(spec, JSON.stringify({ model: 'philosophers', params: { n: 3 }, expect: { status: 'pass' } }));
+    const r = await run(['check', spec, '--no-save', '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/MISMATCH: expected pass, got violation \(deadlock\)/);
+  });
+
+  it('a bound that cuts the search gives incomplete, which does not match an expected pass', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'cut.json');
+    writeFileSync(spec, JSON.stringify({ model: 'philosophers', variant: 'ordered', params: { n: 8 }, bounds: { maxStates: 50 }, expect: { status: 'pass' } }));
+    const r = await run(['check', spec, '--json']);
+    expect(r.code).toBe(1);
+    const res = JSON.parse(r.out).results[0];
+    expect(res.verdict).toMatchObject({ status: 'incomplete', bound: { name: 'maxStates', limit: 50 } });
+    expect(res.matched).toBe(false);
+  });
+
+  it('a malformed spec: exit 2, naming the file, each JSON path and the fix', async () => {
+    const r = await run(['check', 'test/fixtures/specs-bad/malformed.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/test\/fixtures\/specs-bad\/malformed\.json: invalid spec/);
+    expect(r.err).toMatch(/\$: unknown field 'chek'; remove it or fix its spelling/);
+    expect(r.err).toMatch(/\$\.expect\.kind: must be one of "deadlock", "assertion", "invariant"/);
+  });
+
+  it('invalid JSON: exit 2 with the line and column', async () => {
+    const r = await run(['check', 'test/fixtures/specs-bad/not-json.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not-json\.json: the spec is not valid JSON at line 1, column \d+/);
+  });
+
+  it('an unknown model: exit 2, listing the bundled models', async () => {
+    const r = await run(['check', 'test/fixtures/specs-bad/unknown-model.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/\$\.model: unknown model 'philosopherz'; bundled models: .*philosophers/);
+  });
+
+  it('an unknown variant: exit 2, listing the variants', async () => {
+    const r = await run(['check', 'test/fixtures/specs-bad/unknown-variant.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no variant 'polite' \(its variants: naive, ordered\)/);
+  });
+
+  it('a parameter out of range: exit 2 with the bound', async () => {
+    const r = await run(['check', 'test/fixtures/specs-bad/bad-param.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/params\.n: 1 is below the minimum 2/);
+  });
+
+  it('a model using invoke: exit 2, naming the state and the feature', async () => {
+    const r = await run(['check', 'test/fixtures/specs-bad/uses-invoke.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/state t\.a uses invoke, which interleave does not support/);
+  });
+
+  it('a missing spec path: exit 2', async () => {
+    const r = await run(['check', 'specs/nope.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/specs\/nope\.json: no such spec file or directory/);
+  });
+});
+
+describe('interleave show and replay', () => {
+  it('show renders a column per thread, the verdict, the wait-for cycle and the replay command (golden)', async () => {
+    const dir = tmp();
+    await run(['check', 'specs/abba-abba.json', '--out', dir, '--quiet']);
+    const file = join(dir, 'abba-abba.json');
+    const r = await run(['show', file]);
+    expect(r.code).toBe(0);
+    const golden = readFileSync('test/cli/golden/show-abba.txt', 'utf8');
+    expect(r.out.replaceAll(file, '<trace>')).toBe(golden);
+  });
+
+  it('replay reproduces the saved deadlock and exits 0; on the fixed variant it diverges and exits 1', async () => {
+    const dir = tmp();
+    await run(['check', 'specs/philosophers-6.json', '--out', dir, '--quiet']);
+    const file = join(dir, 'philosophers-6.json');
+    const ok = await run(['replay', file]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^REPRODUCED deadlock on philosophers variant naive after 6 steps/);
+    const fixed = await run(['replay', file, '--variant', 'ordered']);
+    expect(fixed.code).toBe(1);
+    expect(fixed.out).toMatch(/DIVERGED at step 6 .*p5\.takeFirst is not enabled/);
+  });
+
+  it('replay of a trace that is not a trace: exit 2 naming the path', async () => {
+    const r = await run(['replay', 'specs/philosophers-4.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/philosophers-4\.json: invalid trace:\n\s+\$: missing field 'format'/);
+  });
+});
+
+describe('interleave list', () => {
+  it('lists the bundled models with variants and params, and the specs', async () => {
+    const r = await run(['list']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/philosophers: /);
+    expect(r.out).toMatch(/variant ordered: /);
+    expect(r.out).toMatch(/param n = 4 \[2\.\.32\]/);
+    expect(r.out).toMatch(/specs\/philosophers-10\.json: philosophers\/naive \{"n":10\} expect deadlock/);
+  });
+});
