@@ -431,10 +431,14 @@ export default defineModel({
     // btrfs_init_new_buffer() writes new content into the (possibly still cached) extent buffer
     const allocOn: Record<string, any> = {};
     for (let k = 0; k < E; k++) {
-      allocOn[`allocator.reuse_extent_${k}`] = { guard: grd('extent_reusable', { e: k }), actions: [act('reuse_extent', { e: k })], target: 'idle' };
+      // the last reuse of the budget ends the thread (no idle/done duplicate of every later state)
+      allocOn[`allocator.reuse_extent_${k}`] = [
+        { guard: and([grd('extent_reusable', { e: k }), grd('last_reuse')]), actions: [act('reuse_extent', { e: k })], target: 'done' },
+        { guard: grd('extent_reusable', { e: k }), actions: [act('reuse_extent', { e: k })], target: 'idle' },
+      ];
     }
     allocOn['allocator.exit'] = { guard: grd('allocator_may_exit'), target: 'done' };
-    const allocator: any = { initial: 'idle', states: { idle: { on: allocOn }, done: { type: 'final' } } };
+    const allocator: any = { initial: Number(params.reuses) > 0 ? 'idle' : 'done', states: { idle: { on: allocOn }, done: { type: 'final' } } };
 
     // ------------------------------------------------------------------------------------------
     const initialLoc = Array.from({ length: B }, (_, b) => b);
@@ -500,8 +504,9 @@ export default defineModel({
         committer_may_exit: ({ context: c }) => c.sendDone && c.recvDone && c.relocDone && c.commitReq < c.runningTrans,
         enough_free_extents: ({ context: c }) => freeCount(c) >= B,
         extent_reusable: ({ context: c }, p: { e: number }) => c.reusesLeft > 0 && c.extState[p.e] === 'free' && c.extTag[p.e] !== '',
+        last_reuse: ({ context: c }) => c.reusesLeft === 1,
+        // nothing is or will become reusable: relocation is over and no extent is pinned or reusable
         allocator_may_exit: ({ context: c }) =>
-          c.reusesLeft === 0 ||
           (c.relocDone && c.committing === 0 && !c.extState.some((s, e) => s === 'pinned' || (s === 'free' && c.extTag[e] !== ''))),
       },
       actions: {
@@ -632,8 +637,7 @@ export default defineModel({
       ctx.committedTrans >= ctx[p.slot]
         ? null
         : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'] },
-    allocator_may_exit: (ctx: Context): WaitInfo | null =>
-      ctx.reusesLeft === 0 ? null : { resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'committer'] },
+    allocator_may_exit: (): WaitInfo | null => ({ resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'committer'] }),
     enough_free_extents: (ctx: Context): WaitInfo | null =>
       ctx.extState.filter((s: string) => s === 'free').length >= ctx.verLoc[0].length
         ? null

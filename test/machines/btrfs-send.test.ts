@@ -1,0 +1,138 @@
+// Verdicts of small btrfs-send instances (issue 9): stale buffers, the pipe/commit deadlock, mutual exclusion, the merged fix.
+import { describe, expect, it } from 'vitest';
+import model from '../../machines/btrfs-send/index.ts';
+import { checkModel, instantiate, resolveParams, selectInvariants } from '../../explorer/index.ts';
+import { replayTrace } from '../../explorer/replay.ts';
+import type { Context, Invariant, ThreadLocations } from '../../explorer/model.ts';
+
+type Params = Record<string, number | boolean | string>;
+type Check = { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[] };
+
+const STALE = 'no_stale_extent_buffer';
+const SAFE = [STALE, 'bs_p1_freshness', 'bs_p2_changed_cb_unlocked_on_clone', 'bs_p6_no_pipe_sleep_under_commit_root_sem'];
+
+function run(variant: string, params: Params, check: Check) {
+  return checkModel({ model, variant, params, check, maxStates: 500_000 });
+}
+
+/** Checks one probe invariant on top of the model: a violation means a state where `probe` is false is reachable. */
+function reachable(variant: string, params: Params, probe: (ctx: Context, threads: ThreadLocations) => boolean) {
+  const probed = { ...model, invariants: { ...model.invariants, probe: ((c, t) => !probe(c, t)) as Invariant } };
+  const r = checkModel({ model: probed, variant, params, check: { deadlock: false, assertions: false, invariants: ['probe'] }, maxStates: 500_000 });
+  expect(r.verdict.status).not.toBe('incomplete');
+  return r.verdict.status === 'violation';
+}
+
+/** The counterexample replays on its own variant and is blocked on `fixed`. */
+function replays(variant: string, params: Params, check: Check, fixed: string) {
+  const r = run(variant, params, check);
+  expect(r.trace).toBeDefined();
+  const p = resolveParams(model, params);
+  expect(replayTrace(instantiate(model, p, variant), model, r.trace!, selectInvariants(model, p, variant, check.invariants)).status).toBe('reproduced');
+  const other = replayTrace(instantiate(model, p, fixed), model, r.trace!, selectInvariants(model, p, fixed, check.invariants), { strictLocations: false });
+  expect(other.status).not.toBe('reproduced');
+  return r;
+}
+
+const inWalk = (t: ThreadLocations) => !['ioctl', 'send_header', 'send_end', 'done', 'eagain'].includes(t.send);
+
+describe('btrfs-send: before 5.3 (uncoordinated)', () => {
+  it('incremental: send reads node I after relocation committed, unpinned and the allocator reused its extent', () => {
+    const r = replays('uncoordinated', { mode: 'incremental', leaves: 1 }, { invariants: [STALE] }, 'merged');
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: STALE });
+    const events = r.trace!.steps.map((s: any) => s.event);
+    for (const e of ['relocation.relocate_tree_blocks', 'committer.switch_commit_roots', 'committer.unpin_extents']) expect(events).toContain(e);
+    expect(events.at(-1)).toMatch(/^(allocator\.reuse_extent_|send\.)/);
+  });
+
+  it('full: changed_cb reads an uncloned leaf whose extent was reused', () => {
+    const r = run('uncoordinated', { mode: 'full', leaves: 1 }, { invariants: [STALE] });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: STALE });
+    expect(r.trace!.final.locations.send).toBe('changed_cb');
+  });
+
+  it('without relocation rounds nothing is ever stale', () => {
+    expect(run('uncoordinated', { mode: 'incremental', leaves: 1, rounds: 0 }, { invariants: [STALE] }).verdict.status).toBe('pass');
+  });
+});
+
+describe('btrfs-send: 5.3/5.14 mutual exclusion', () => {
+  for (const mode of ['incremental', 'full']) {
+    it(`${mode}: safe and deadlock-free, and no relocation transaction runs while a send is in progress`, () => {
+      const r = run('mutex', { mode, leaves: 1 }, { invariants: [STALE, 'no_relocation_during_send'] });
+      expect(r.verdict.status).toBe('pass');
+    });
+  }
+
+  it('the availability cost: relocation gets -EAGAIN while a send runs, and a send gets -EAGAIN while relocation runs', () => {
+    const p = { mode: 'incremental', leaves: 1 };
+    expect(reachable('mutex', p, (c, t) => t.relocation === 'eagain' && inWalk(t))).toBe(true);
+    expect(reachable('mutex', p, (c, t) => t.send === 'eagain')).toBe(true);
+    // and relocation never gets past reloc_chunk_start while the send walks its tree
+    expect(reachable('mutex', p, (c, t) => inWalk(t) && ['relocate', 'wait_commit', 'chunk_end'].includes(t.relocation))).toBe(false);
+    // whereas the merged design lets a whole relocation finish in the middle of a send
+    expect(reachable('merged', p, (c, t) => inWalk(t) && c.relocDone && c.lastRelocTrans > 0)).toBe(true);
+  });
+});
+
+describe('btrfs-send: commit_root_sem held across changed_cb (hold-sem)', () => {
+  for (const mode of ['incremental', 'full']) {
+    it(`${mode}: deadlock send -> pipe -> receive -> commit -> commit_root_sem -> send`, () => {
+      const r = replays('hold-sem', { mode, leaves: 2 }, { invariants: [STALE] }, 'merged');
+      expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+      const cycle = (r.trace as any).deadlock.cycle as Array<{ thread: string; resource: string; heldBy: string }>;
+      expect(cycle.map((c) => `${c.thread}->${c.heldBy}`)).toEqual(['send->receive', 'receive->committer', 'committer->send']);
+      expect(cycle[0].resource).toMatch(/pipe/);
+      expect(cycle[1].resource).toMatch(/commit of transaction/);
+      expect(cycle[2].resource).toBe('fs_info->commit_root_sem');
+    });
+  }
+
+  it('breaks BS-P6: send sleeps on a full pipe holding commit_root_sem', () => {
+    const r = run('hold-sem', { mode: 'incremental', leaves: 2 }, { deadlock: false, invariants: ['bs_p6_no_pipe_sleep_under_commit_root_sem'] });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'bs_p6_no_pipe_sleep_under_commit_root_sem' });
+  });
+});
+
+describe('btrfs-send: merged shape without the last_reloc_trans comparison (no-reloc-check)', () => {
+  it('incremental: a path node read after re-taking commit_root_sem is stale', () => {
+    const r = replays('no-reloc-check', { mode: 'incremental', leaves: 1 }, { invariants: [STALE] }, 'merged');
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: STALE });
+  });
+
+  it('also through changed_cb alone: with no commit_root_sem contention in between (relocation committed while send was in changed_cb)', () => {
+    // the stale read at tree_move_next, right after changed_cb's up_read/down_read
+    expect(reachable('no-reloc-check', { mode: 'incremental', leaves: 1 }, (c, t) => t.send === 'move_next' && c.derefs !== null && c.extTag[c.derefs.e] !== c.derefs.tag)).toBe(true);
+  });
+
+  it('BS-P1 catches it before the extent is even reused', () => {
+    const r = run('no-reloc-check', { mode: 'incremental', leaves: 1 }, { invariants: ['bs_p1_freshness'] });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'bs_p1_freshness' });
+    expect(r.trace!.steps.length).toBeLessThan(run('no-reloc-check', { mode: 'incremental', leaves: 1 }, { invariants: [STALE] }).trace!.steps.length);
+  });
+
+  it('full send: no stale extent buffer (btrfs_next_old_leaf re-searches under the sem and clones the leaf)', () => {
+    expect(run('no-reloc-check', { mode: 'full', leaves: 1 }, { invariants: [STALE] }).verdict.status).toBe('pass');
+  });
+});
+
+describe('btrfs-send: merged (d96b34248c2f)', () => {
+  // The walk never goes on with a node I older than the commit root: restart_after_relocation() re-searches it.
+  const older = (c: Context, t: ThreadLocations) => t.send === 'move_next' && c.node !== null && c.node.ver < c.commitVer;
+
+  for (const mode of ['incremental', 'full']) {
+    it(`${mode}: BS-P1, BS-P2, BS-P6, no stale buffer, the changed_cb ASSERTs, no deadlock`, () => {
+      const withFresh = { ...model, invariants: { ...model.invariants, walk_on_current_tree: ((c, t) => !older(c, t)) as Invariant } };
+      const r = checkModel({ model: withFresh, variant: 'merged', params: { mode, leaves: 1 }, check: { deadlock: true, assertions: true, invariants: [...SAFE, 'walk_on_current_tree'] } });
+      expect(r.verdict.status).toBe('pass');
+    });
+  }
+
+  it('the restart path is live: send restarts after a relocation commit and then reads the relocated node I', () => {
+    expect(reachable('merged', { mode: 'incremental', leaves: 1 }, (c, t) => t.send === 'move_next' && c.sctxLast > 0 && c.node?.ver > 0)).toBe(true);
+  });
+
+  it('without the restart (no-reloc-check) the walk goes on with a node I older than the commit root', () => {
+    expect(reachable('no-reloc-check', { mode: 'incremental', leaves: 1 }, older)).toBe(true);
+  });
+});
