@@ -25,7 +25,7 @@
 //             still uses cancel_work_sync.
 //   drain     6191cf3ad59f (Brian Foster, 5.17) stop = queue_all + drain_workqueue, with the 5.19 delayed-work
 //             queueing (7cf2b0f9611b): the evictor holds its CPU (get_cpu_ptr) from llist_add to mod_delayed_work.
-//             Shape of 5.19..6.4; the syzbot __queue_work WARN on a draining workqueue is an assertion here.
+//             Shape of 5.19..6.4; the syzbot __queue_work WARN on a draining workqueue is an invariant here.
 //   mainline  2254a7396a0c (Darrick Wong, 6.5+): stop = queue_all + do { flush_workqueue; rerun = queue_all }
 //             while (rerun); the ASSERT is gone from xfs_inodegc_inactivate (set debugAssert=false for that).
 //
@@ -37,7 +37,10 @@
 //   - The freezer, thawer and shrinker run on CPUs of their own; preemption pinning (drain, mainline) only stops
 //     the worker and the other evictors of the pinned CPU.
 //   - Memory ordering is sequentially consistent (KERNEL.md I-P2 needs the 6.x barriers in reality).
-// The workqueue is a local helper (./workqueue.ts): machines/kernel has no workqueue primitive yet.
+// The workqueue is machines/kernel's (items gc0.. = each CPU's struct xfs_inodegc.work on m_inodegc_wq), except
+// mod_delayed_work_on (5.19+), a LOCAL action below: the kernel primitive treats it as queue_work (a no-op on a
+// pending item), but kernel/workqueue.c grabs PENDING (try_to_grab_pending) and calls __queue_work again, so on
+// a draining workqueue it WARNs and drops even a pending item.
 import { and, assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations } from '../../explorer/model.ts';
 import {
@@ -60,8 +63,15 @@ import {
   SB_FREEZE_FS,
   SB_FREEZE_COMPLETE,
   SB_UNFROZEN,
+  workqueue,
+  queue_work,
+  worker_start_item,
+  worker_done,
+  cancel_work_sync,
+  flush_work,
+  flush_workqueue,
+  drain_workqueue,
 } from '../kernel/index.ts';
-import { workqueue, wqActions, wqGuards, wqQueue, wqWaits } from './workqueue.ts';
 
 type Variant = 'posted' | 'dave' | 'drain' | 'mainline';
 type StopKind = 'cancel' | 'drain' | 'flushloop';
@@ -82,13 +92,61 @@ const VARIANT: Record<Variant, { stop: StopKind; flushInSyncFs: boolean; stopInS
   mainline: { stop: 'flushloop', flushInSyncFs: false, stopInSyncFs: true, restartOnError: true, pinned: true, queueCall: 'mod_delayed_work' },
 };
 
-/** xfs_inodegc_queue_all(): for each CPU with a non-empty llist, queue_work_on / mod_delayed_work_on(cpu, 0). */
-function queueAll(ctx: Context) {
-  let wq = ctx.wq;
-  ctx.gc.forEach((list: number[], cpu: number) => {
-    if (list.length > 0) wq = wqQueue(wq, cpu);
-  });
-  return wq;
+const WQ = 'wq';
+const WQNAME = 'm_inodegc_wq';
+/** The work item of CPU c: per_cpu_ptr(mp->m_inodegc, c)->work. */
+const item = (c: number) => `gc${c}`;
+
+/**
+ * mod_delayed_work_on(cpu, wq, &gc->work, delay) on the kernel workqueue state (kernel/workqueue.c, 5.19..6.x):
+ * try_to_grab_pending() steals a pending instance (-ENOENT while a canceler holds it: nothing happens), then
+ * __queue_delayed_work -> __queue_work (delay 0, or the timer firing at once in this untimed model): on a draining
+ * workqueue WARN_ON_ONCE and the item is dropped, otherwise the item is queued at the tail. A flusher waiting for
+ * the grabbed instance no longer waits for it (the re-queued one has a newer flush colour).
+ */
+function modDelayedWorkOn(wq: any, it: string, thread: string): any {
+  if (wq.canceling.includes(it)) return wq;
+  const wasPending = wq.pending.includes(it);
+  const pending = wq.pending.filter((x: string) => x !== it);
+  let flushers = wq.flushers;
+  if (wasPending) {
+    flushers = Object.fromEntries(
+      Object.entries(wq.flushers as Record<string, string[]>).map(([t, items]) => {
+        const i = items.indexOf(it);
+        return [t, i < 0 ? items : [...items.slice(0, i), ...items.slice(i + 1)]];
+      }),
+    );
+  }
+  const chained = Object.values(wq.running).includes(thread);
+  if (wq.draining && !chained) return { ...wq, pending, flushers, droppedWhileDraining: true };
+  return { ...wq, pending: [...pending, it], flushers };
+}
+
+/** The queueing call of the variant: queue_work_on (5.14-rc, 5.15) or mod_delayed_work_on(..., 0) (5.19+). */
+const queueCall = (pinned: boolean, c: number, thread: string): any[] =>
+  pinned ? [a('mod_delayed_work_on', { item: item(c), thread })] : queue_work(WQ, item(c), thread).actions!;
+
+/**
+ * xfs_inodegc_queue_all(mp) as ONE step: for_each_online_cpu: if (!llist_empty(&gc->list)) queue_work_on /
+ * mod_delayed_work_on(cpu, wq, &gc->work, 0). One transition per pattern of non-empty per-CPU lists (exactly one
+ * is enabled), so the kernel workqueue actions are used as they are. `emptyTarget` is where `rerun == false` goes.
+ */
+function queueAllBranches(cpus: number, pinned: boolean, thread: string, o: { pre?: any[]; post?: any[]; target: string; emptyTarget?: string }): any[] {
+  const out: any[] = [];
+  for (let mask = (1 << cpus) - 1; mask >= 0; mask--) {
+    const queued = Array.from({ length: cpus }, (_, c) => c).filter((c) => mask & (1 << c));
+    out.push({
+      guard: g('gc_nonempty_mask', { mask }),
+      actions: [...(o.pre ?? []), ...queued.flatMap((c) => queueCall(pinned, c, thread)), ...(o.post ?? [])],
+      target: mask === 0 && o.emptyTarget !== undefined ? o.emptyTarget : o.target,
+    });
+  }
+  return out;
+}
+
+/** xfs_inodegc_start(): if (xfs_set_inodegc_enabled(mp)) return; xfs_inodegc_queue_all(mp); */
+function inodegcStart(cpus: number, pinned: boolean, thread: string, target: string): any[] {
+  return [{ guard: 'inodegc_enabled', target }, ...queueAllBranches(cpus, pinned, thread, { pre: ['set_inodegc_enabled'], target })];
 }
 
 /**
@@ -99,7 +157,7 @@ function queueAll(ctx: Context) {
  *      drain:     drain_workqueue(mp->m_inodegc_wq)                            (6191cf3ad59f, 5.17..6.4)
  *      flushloop: do { flush_workqueue(wq); rerun = queue_all(mp); } while (rerun)   (2254a7396a0c, 6.5+)
  */
-function stopStates(kind: StopKind, cpus: number, exit: string, base: string): any {
+function stopStates(kind: StopKind, cpus: number, pinned: boolean, exit: string, base: string): any {
   const here = (s: string) => `${F(base)}.${s}`;
   const states: Record<string, any> = {
     // S1: xfs_clear_inodegc_enabled(): test_and_clear_bit(XFS_OPSTATE_INODEGC_ENABLED)
@@ -113,7 +171,11 @@ function stopStates(kind: StopKind, cpus: number, exit: string, base: string): a
     },
     // S2: xfs_inodegc_queue_all()
     S2_queue_all: {
-      on: { 'freezer.xfs_inodegc_queue_all': { actions: 'queue_all', target: here(kind === 'cancel' ? 'cancel_work_sync0' : kind === 'drain' ? 'drain_workqueue' : 'flush_workqueue') } },
+      on: {
+        'freezer.xfs_inodegc_queue_all': queueAllBranches(cpus, pinned, 'freezer', {
+          target: here(kind === 'cancel' ? 'cancel_work_sync0' : kind === 'drain' ? 'drain_workqueue' : 'flush_workqueue'),
+        }),
+      },
     },
   };
   if (kind === 'cancel') {
@@ -121,28 +183,25 @@ function stopStates(kind: StopKind, cpus: number, exit: string, base: string): a
       const next = c + 1 < cpus ? here(`cancel_work_sync${c + 1}`) : exit;
       // cancel_work_sync(&gc->work) step 1: try_to_grab_pending() removes a pending item without running it
       states[`cancel_work_sync${c}`] = {
-        on: { 'freezer.cancel_work_sync': { actions: a('wq_grab_pending', { work: c }), target: here(`cancel_work_sync${c}_wait`) } },
+        on: { 'freezer.cancel_work_sync': { ...cancel_work_sync(WQ, item(c), 'freezer', WQNAME).grab, target: here(`cancel_work_sync${c}_wait`) } },
       };
       // step 2: __flush_work() waits for the running instance (the freezer waits for worker c)
       states[`cancel_work_sync${c}_wait`] = {
-        on: { 'freezer.cancel_work_sync_done': { guard: g('wq_work_not_running', { work: c }), actions: a('wq_cancel_done', { work: c }), target: next } },
+        on: { 'freezer.cancel_work_sync_done': { ...cancel_work_sync(WQ, item(c), 'freezer', WQNAME).wait, target: next } },
       };
     }
   } else if (kind === 'drain') {
     // drain_workqueue(): set __WQ_DRAINING, flush until nothing is pending or running, clear it
-    states.drain_workqueue = { on: { 'freezer.drain_workqueue': { actions: 'wq_drain_begin', target: here('drain_workqueue_wait') } } };
-    states.drain_workqueue_wait = { on: { 'freezer.drain_workqueue_done': { guard: 'wq_drained', actions: 'wq_drain_end', target: exit } } };
+    const drain = drain_workqueue(WQ, 'freezer', WQNAME);
+    states.drain_workqueue = { on: { 'freezer.drain_workqueue': { ...drain.begin, target: here('drain_workqueue_wait') } } };
+    states.drain_workqueue_wait = { on: { 'freezer.drain_workqueue_done': { ...drain.wait, target: exit } } };
   } else {
     // do { flush_workqueue(wq); rerun = xfs_inodegc_queue_all(mp); } while (rerun);
-    states.flush_workqueue = { on: { 'freezer.flush_workqueue': { actions: 'wq_mark_flush_all', target: here('flush_workqueue_wait') } } };
-    states.flush_workqueue_wait = { on: { 'freezer.flush_workqueue_done': { guard: 'wq_all_flushed', target: here('rerun_queue_all') } } };
+    const flush = flush_workqueue(WQ, 'freezer', WQNAME);
+    states.flush_workqueue = { on: { 'freezer.flush_workqueue': { ...flush.begin, target: here('flush_workqueue_wait') } } };
+    states.flush_workqueue_wait = { on: { 'freezer.flush_workqueue_done': { ...flush.wait, target: here('rerun_queue_all') } } };
     states.rerun_queue_all = {
-      on: {
-        'freezer.xfs_inodegc_queue_all': [
-          { guard: 'any_gc_list_nonempty', actions: 'queue_all', target: here('flush_workqueue') },
-          { target: exit },
-        ],
-      },
+      on: { 'freezer.xfs_inodegc_queue_all': queueAllBranches(cpus, pinned, 'freezer', { target: here('flush_workqueue'), emptyTarget: exit }) },
     };
   }
   return { initial: 'S1_clear_enabled', states };
@@ -203,7 +262,10 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
         on: {
           'freezer.xfs_inodegc_flush': [
             { guard: 'inodegc_disabled', target: F('F12_frozen_fs') },
-            { actions: ['queue_all', a('wq_mark_flush', { work: 0 })], target: `${F('F11_sync_fs')}.flush_work0_wait` },
+            ...queueAllBranches(cpus, V.pinned, 'freezer', {
+              post: flush_work(WQ, item(0), 'freezer', WQNAME).begin.actions,
+              target: `${F('F11_sync_fs')}.flush_work0_wait`,
+            }),
           ],
         },
       },
@@ -213,8 +275,8 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
       sync[`flush_work${c}_wait`] = {
         on: {
           'freezer.flush_work_done': {
-            guard: g('wq_work_flushed', { work: c }),
-            actions: last ? [] : [a('wq_mark_flush', { work: c + 1 })],
+            guard: flush_work(WQ, item(c), 'freezer', WQNAME).wait.guard,
+            actions: [...flush_work(WQ, item(c), 'freezer', WQNAME).wait.actions!, ...(last ? [] : flush_work(WQ, item(c + 1), 'freezer', WQNAME).begin.actions!)],
             target: last ? F('F12_frozen_fs') : `${F('F11_sync_fs')}.flush_work${c + 1}_wait`,
           },
         },
@@ -234,7 +296,7 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
             ],
           },
         },
-        inodegc_stop: stopStates(V.stop, cpus, F('F12_frozen_fs'), 'F11_sync_fs.inodegc_stop'),
+        inodegc_stop: stopStates(V.stop, cpus, V.pinned, F('F12_frozen_fs'), 'F11_sync_fs.inodegc_stop'),
       },
     };
   }
@@ -253,18 +315,18 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
   const freezeStates: Record<string, any> = { xfs_log_quiesce: quiesce };
   if (V.restartOnError) {
     // if (ret && !xfs_is_readonly(mp)) { xfs_blockgc_start(mp); xfs_inodegc_start(mp); }
-    freezeStates.restart_inodegc = { on: { 'freezer.xfs_inodegc_start': { actions: 'inodegc_start', target: F('F14_unwind') } } };
+    freezeStates.restart_inodegc = { on: { 'freezer.xfs_inodegc_start': inodegcStart(cpus, V.pinned, 'freezer', F('F14_unwind')) } };
   }
   if (!V.stopInSyncFs) {
     // posted series: xfs_blockgc_stop(mp); xfs_inodegc_stop(mp); xfs_save_resvblks(mp); ret = xfs_log_quiesce(mp);
-    freezeStates.inodegc_stop = stopStates(V.stop, cpus, `${F('F14_freeze_fs')}.xfs_log_quiesce`, 'F14_freeze_fs.inodegc_stop');
+    freezeStates.inodegc_stop = stopStates(V.stop, cpus, V.pinned, `${F('F14_freeze_fs')}.xfs_log_quiesce`, 'F14_freeze_fs.inodegc_stop');
   }
   states.F14_freeze_fs = { initial: V.stopInSyncFs ? 'xfs_log_quiesce' : 'inodegc_stop', states: freezeStates };
 
   return { initial: 'F1_down_write_s_umount', states };
 }
 
-function buildThawer(): any {
+function buildThawer(cpus: number, pinned: boolean): any {
   return {
     initial: 'T1_down_write_s_umount',
     states: {
@@ -283,7 +345,7 @@ function buildThawer(): any {
         },
       },
       // T5: ->unfreeze_fs = xfs_fs_unfreeze(): ... if (!xfs_is_readonly(mp)) xfs_inodegc_start(mp);  (before T6)
-      T5_unfreeze_fs: { on: { 'thawer.xfs_inodegc_start': { actions: 'inodegc_start', target: 'T6_sb_freeze_unlock' } } },
+      T5_unfreeze_fs: { on: { 'thawer.xfs_inodegc_start': inodegcStart(cpus, pinned, 'thawer', 'T6_sb_freeze_unlock') } },
       // T6+T7: frozen = SB_UNFROZEN; sb_freeze_unlock(sb); wake_up(&sb->s_writers.wait_unfrozen); deactivate_locked_super
       T6_sb_freeze_unlock: {
         on: {
@@ -326,15 +388,14 @@ function buildEvictor(i: number, cpu: number, V: (typeof VARIANT)[Variant]): any
       },
       // Q4: queue_work(mp->m_inodegc_wq, &gc->work)  (5.19+: mod_delayed_work(...); put_cpu_ptr(gc))   <- the ACT
       Q4_queue_work: {
-        meta: { assert: 'noQueueWorkWhileDraining' },
-        on: { [`${t}.${V.queueCall}`]: { actions: [a('wq_queue', { work: cpu }), ...unpin, 'exit_thread'], target: 'done' } },
+        on: { [`${t}.${V.queueCall}`]: { actions: [...queueCall(V.pinned, cpu, t), ...unpin, 'exit_thread'], target: 'done' } },
       },
       done: { type: 'final' },
     },
   };
 }
 
-function buildShrinker(cpus: number): any {
+function buildShrinker(cpus: number, pinned: boolean): any {
   const states: Record<string, any> = {
     // if (!xfs_is_inodegc_enabled(mp)) return SHRINK_STOP;
     is_inodegc_enabled: {
@@ -354,12 +415,10 @@ function buildShrinker(cpus: number): any {
     states[`llist_empty${c}`] = {
       on: { 'shrinker.llist_empty': [{ guard: g('gc_list_nonempty', { cpu: c }), target: `mod_delayed_work_on${c}` }, leave] },
     };
+    const mod = queueCall(pinned, c, 'shrinker'); // 5.15: queue_work_on; 5.19+: mod_delayed_work_on(cpu, wq, work, 0)
     states[`mod_delayed_work_on${c}`] = {
-      meta: { assert: 'noQueueWorkWhileDraining' },
       on: {
-        'shrinker.mod_delayed_work_on': next
-          ? { actions: a('wq_queue', { work: c }), target: next }
-          : { actions: [a('wq_queue', { work: c }), 'exit_thread'], target: 'done' },
+        'shrinker.mod_delayed_work_on': next ? { actions: mod, target: next } : { actions: [...mod, 'exit_thread'], target: 'done' },
       },
     };
   }
@@ -371,6 +430,8 @@ function buildWorker(c: number, V: (typeof VARIANT)[Variant], debugAssert: boole
   const onCpu = (guard: any) => (V.pinned ? and([guard, g('cpu_free', { cpu: c, thread: t })]) : guard);
   const first = debugAssert ? 'inactivate' : 'xfs_trans_alloc';
   const intwrite = sb_start_intwrite(SB, t);
+  const start = worker_start_item(WQ, item(c), t, WQNAME);
+  const done = worker_done(WQ, t);
   return {
     initial: 'idle',
     states: {
@@ -379,9 +440,9 @@ function buildWorker(c: number, V: (typeof VARIANT)[Variant], debugAssert: boole
         on: {
           // process_one_work -> xfs_inodegc_worker: node = llist_del_all(&gc->list); WRITE_ONCE(gc->items, 0);
           [`${t}.xfs_inodegc_worker`]: [
-            { guard: onCpu(and([g('wq_work_pending', { work: c }), g('gc_list_nonempty', { cpu: c })])), actions: [a('wq_start', { work: c }), a('llist_del_all', { cpu: c })], target: first },
+            { guard: onCpu(and([start.guard, g('gc_list_nonempty', { cpu: c })])), actions: [...start.actions!, a('llist_del_all', { cpu: c })], target: first },
             // if (!node) return;
-            { guard: onCpu(g('wq_work_pending', { work: c })), actions: [a('wq_start', { work: c }), a('wq_finish', { work: c })] },
+            { guard: onCpu(start.guard), actions: [...start.actions!, ...done.actions!] },
           ],
           [`${t}.park`]: { guard: g('quiesced', { work: c, others }), target: 'parked' },
         },
@@ -405,7 +466,7 @@ function buildWorker(c: number, V: (typeof VARIANT)[Variant], debugAssert: boole
         on: {
           [`${t}.xfs_trans_commit`]: [
             { guard: onCpu(g('batch_has_more', { cpu: c })), actions: [...sb_end_intwrite(SB, t).actions!, a('inactivated', { cpu: c })], target: first },
-            { guard: V.pinned ? g('cpu_free', { cpu: c, thread: t }) : undefined, actions: [...sb_end_intwrite(SB, t).actions!, a('inactivated', { cpu: c }), a('wq_finish', { work: c })], target: 'idle' },
+            { guard: V.pinned ? g('cpu_free', { cpu: c, thread: t }) : undefined, actions: [...sb_end_intwrite(SB, t).actions!, a('inactivated', { cpu: c }), ...done.actions!], target: 'idle' },
           ],
         },
       },
@@ -454,30 +515,29 @@ export default defineModel({
     const others = 1 + (thaw ? 1 : 0) + nev + nshr; // threads that end: freezer, thawer, evictors, shrinker
 
     const threads: Record<string, any> = { freezer: buildFreezer(v, cpus, Boolean(params.freezeFail)) };
-    if (thaw) threads.thawer = buildThawer();
+    if (thaw) threads.thawer = buildThawer(cpus, V.pinned);
     for (let i = 0; i < nev; i++) threads[`evictor${i}`] = buildEvictor(i, i % cpus, V);
-    if (nshr > 0) threads.shrinker = buildShrinker(cpus);
+    if (nshr > 0) threads.shrinker = buildShrinker(cpus, V.pinned);
     for (let c = 0; c < cpus; c++) threads[`worker${c}`] = buildWorker(c, V, debugAssert, others, thaw);
 
     return setup({
       guards: {
         ...kernelGuards,
-        ...wqGuards,
         // xfs_is_inodegc_enabled(mp): test_bit(XFS_OPSTATE_INODEGC_ENABLED, &mp->m_opstate)
         inodegc_enabled: ({ context }) => context.inodegc_enabled,
         inodegc_disabled: ({ context }) => !context.inodegc_enabled,
         gc_list_nonempty: ({ context }, p: { cpu: number }) => context.gc[p.cpu].length > 0,
-        any_gc_list_nonempty: ({ context }) => context.gc.some((l: number[]) => l.length > 0),
+        // exactly the CPUs in `mask` have a non-empty llist (one branch of xfs_inodegc_queue_all)
+        gc_nonempty_mask: ({ context }, p: { mask: number }) => context.gc.every((l: number[], c: number) => (l.length > 0) === ((p.mask & (1 << c)) !== 0)),
         batch_has_more: ({ context }, p: { cpu: number }) => context.batch[p.cpu].length > 1,
         // get_cpu_ptr() in xfs_inodegc_queue (5.19+) keeps other tasks of that CPU off it until put_cpu_ptr()
         cpu_free: ({ context }, p: { cpu: number; thread: string }) => context.preempt[p.cpu] === null || context.preempt[p.cpu] === p.thread,
         freeze_failed: ({ context }) => context.freeze_failed,
         // every non-worker thread has ended and nothing is queued for this kworker
-        quiesced: ({ context }, p: { work: number; others: number }) => context.exited === p.others && !context.wq.works[p.work].pending,
+        quiesced: ({ context }, p: { work: number; others: number }) => context.exited === p.others && !context.wq.pending.includes(item(p.work)),
       },
       actions: {
         ...kernelActions,
-        ...wqActions,
         llist_add: assign({
           gc: ({ context }, p: { cpu: number; ino: number }) =>
             context.gc.map((l: number[], k: number) => (k === p.cpu ? [...l, p.ino].sort((x, y) => x - y) : l)),
@@ -495,9 +555,8 @@ export default defineModel({
         pin_cpu: assign({ preempt: ({ context }, p: { cpu: number; thread: string }) => context.preempt.map((x: string | null, k: number) => (k === p.cpu ? p.thread : x)) }),
         unpin_cpu: assign({ preempt: ({ context }, p: { cpu: number }) => context.preempt.map((x: string | null, k: number) => (k === p.cpu ? null : x)) }),
         clear_inodegc_enabled: assign({ inodegc_enabled: false }),
-        queue_all: assign({ wq: ({ context }) => queueAll(context) }),
-        // xfs_inodegc_start(): if (xfs_set_inodegc_enabled(mp)) return; xfs_inodegc_queue_all(mp);
-        inodegc_start: assign(({ context }) => (context.inodegc_enabled ? {} : { inodegc_enabled: true, wq: queueAll(context) })),
+        set_inodegc_enabled: assign({ inodegc_enabled: true }),
+        mod_delayed_work_on: assign({ wq: ({ context }, p: { item: string; thread: string }) => modDelayedWorkOn(context.wq, p.item, p.thread) }),
         set_freeze_failed: assign({ freeze_failed: true }),
         exit_thread: assign({ exited: ({ context }) => context.exited + 1 }),
       },
@@ -509,7 +568,7 @@ export default defineModel({
         s_writers: sbWriters(),
         inodegc_enabled: true, // xfs_mountfs -> xfs_inodegc_start
         gc: Array.from({ length: cpus }, () => [] as number[]), // per-CPU llist of inode numbers (ip i from evictor i)
-        wq: workqueue(cpus),
+        wq: workqueue(Array.from({ length: cpus }, (_, c) => item(c))),
         batch: Array.from({ length: cpus }, () => [] as number[]), // each worker's llist_del_all result
         preempt: Array.from({ length: cpus }, () => null as string | null), // evictor holding the CPU (5.19+)
         inactivated: 0,
@@ -521,6 +580,8 @@ export default defineModel({
   },
   invariants: {
     // xfs_trans_alloc: WARN_ON(resp->tr_logres > 0 && mp->m_super->s_writers.frozen == SB_FREEZE_COMPLETE)
+    // kernel/workqueue.c __queue_work: WARN_ON_ONCE(wq->flags & __WQ_DRAINING && !is_chained_work(wq)); the item is dropped
+    noQueueWorkWhileDraining: (ctx: Context) => !ctx.wq.droppedWhileDraining,
     noTransactionWhileFrozen: (ctx: Context, threads: ThreadLocations) =>
       ctx.s_writers.frozen !== SB_FREEZE_COMPLETE ||
       Object.entries(threads).every(([t, loc]) => !t.startsWith('worker') || loc !== 'in_transaction'),
@@ -530,8 +591,6 @@ export default defineModel({
   },
   assertions: {
     'frozen < SB_FREEZE_FS': (ctx: Context) => ctx.s_writers.frozen < SB_FREEZE_FS,
-    // kernel/workqueue.c __queue_work: WARN_ON_ONCE(wq->flags & __WQ_DRAINING && !is_chained_work(wq))
-    noQueueWorkWhileDraining: (ctx: Context) => !ctx.wq.draining,
     // after everything ended (thaw restarted inodegc), every evicted inode was inactivated (KERNEL.md I-P6)
     // (a parked worker c: nothing else can queue work c any more, so its list must be empty)
     noStrandedInodes: (ctx: Context, threads: ThreadLocations) =>
@@ -539,7 +598,6 @@ export default defineModel({
   },
   waits: {
     ...kernelWaits,
-    ...wqWaits,
     cpu_free: (ctx: Context, p: { cpu: number; thread: string }) =>
       ctx.preempt[p.cpu] === null || ctx.preempt[p.cpu] === p.thread
         ? null

@@ -11,6 +11,29 @@ function run(variant: string, params: Record<string, number | boolean>, check: C
   return checkModel({ model, variant, params, check, maxStates: 200_000 });
 }
 
+/** Steps the compiled model along an explicit event list (each must be enabled) and returns where it ends. */
+function walk(variant: string, params: Record<string, number | boolean>, events: string[]) {
+  const packed = instantiate(model, resolveParams(model, params), variant);
+  const sys = packed.system;
+  let { leaves, context } = packed.initial();
+  for (const ev of events) {
+    const r = sys.step(leaves, context, sys.events.indexOf(ev));
+    if (!r) throw new Error(`${ev} is not enabled at ${JSON.stringify(sys.locations(leaves))}`);
+    leaves = r.leaves;
+    context = r.context;
+  }
+  return { locations: sys.locations(leaves), context };
+}
+
+/** freeze_super in mainline up to SB_FREEZE_COMPLETE with an empty inodegc. */
+const MAINLINE_FREEZE = [
+  'freezer.down_write_s_umount', 'freezer.frozen_SB_FREEZE_WRITE', 'freezer.sb_wait_write_WRITE', 'freezer.down_write_s_umount',
+  'freezer.frozen_SB_FREEZE_PAGEFAULT', 'freezer.frozen_is_SB_FREEZE_PAGEFAULT', 'freezer.xfs_clear_inodegc_enabled',
+  'freezer.xfs_inodegc_queue_all', 'freezer.flush_workqueue', 'freezer.flush_workqueue_done', 'freezer.xfs_inodegc_queue_all',
+  'freezer.frozen_SB_FREEZE_FS', 'freezer.sb_wait_write_FS', 'freezer.sb_wait_write_FS_drained', 'freezer.xfs_log_quiesce',
+  'freezer.frozen_SB_FREEZE_COMPLETE',
+];
+
 /** The saved counterexample replays to the same violation on the same variant, and is blocked on `fixed`. */
 function replays(variant: string, params: Record<string, number | boolean>, check: Check, fixed?: string) {
   const r = run(variant, params, check);
@@ -81,9 +104,12 @@ describe("xfs-inodegc: Dave's proposal (stop in sync_fs at SB_FREEZE_PAGEFAULT, 
 });
 
 describe('xfs-inodegc: drain_workqueue (6191cf3ad59f)', () => {
-  it('queues on a draining workqueue (the syzbot __queue_work WARN)', () => {
+  it('queues on a draining workqueue (the syzbot __queue_work WARN): mod_delayed_work drops even a pending work', () => {
     const r = replays('drain', { evictors: 1, debugAssert: false }, {}, 'mainline');
-    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: 'noQueueWorkWhileDraining' });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'noQueueWorkWhileDraining' });
+    const last = r.trace!.steps.at(-1)!;
+    expect(last.event).toBe('evictor0.mod_delayed_work');
+    expect(r.trace!.steps.map((s) => s.event)).toContain('freezer.drain_workqueue');
   });
 });
 
@@ -98,18 +124,34 @@ describe('xfs-inodegc: mainline (2254a7396a0c)', () => {
     expect(run('mainline', { evictors: 1, cpus: 2, shrinkers: 1, debugAssert: false, freezeFail: true }).verdict.status).toBe('pass');
   });
 
-  it('with the ASSERT compiled in, fires it at thaw (xfs_fs_unfreeze restarts inodegc before SB_UNFROZEN)', () => {
-    const r = run('mainline', { evictors: 1 }, {});
+  it('with the ASSERT compiled in still fires, with one evictor and no thaw: mod_delayed_work steals the flushed work', () => {
+    const r = run('mainline', { evictors: 1, thaw: false }, { deadlock: false });
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: ASSERT });
     const ev = r.trace!.steps.map((s) => s.event);
-    expect(ev).toContain('thawer.xfs_inodegc_start');
-    expect(ev).not.toContain('thawer.sb_freeze_unlock');
+    const flush = ev.indexOf('freezer.flush_workqueue');
+    const steal = ev.indexOf('evictor0.mod_delayed_work');
+    const flushed = ev.indexOf('freezer.flush_workqueue_done');
+    const run0 = ev.indexOf('worker0.xfs_inodegc_worker');
+    const rerun = ev.lastIndexOf('freezer.xfs_inodegc_queue_all');
+    expect(flush < steal && steal < flushed && flushed < run0 && run0 < rerun).toBe(true);
+    expect(ev.at(-1)).toBe('freezer.frozen_SB_FREEZE_FS');
   });
 
-  it('before any thaw, pinned evictors cannot run inactivation at SB_FREEZE_FS; the shrinker can', () => {
-    expect(run('mainline', { evictors: 2, cpus: 2, thaw: false }, { deadlock: false }).verdict.status).toBe('pass');
+  it('with the ASSERT compiled in, it can also fire at thaw: xfs_fs_unfreeze restarts inodegc before SB_UNFROZEN', () => {
+    const end = walk('mainline', { evictors: 1 }, [
+      ...MAINLINE_FREEZE,
+      'evictor0.llist_add', 'evictor0.xfs_is_inodegc_enabled', // disabled: the inode waits on the list
+      'thawer.down_write_s_umount', 'thawer.frozen_is_SB_FREEZE_COMPLETE', 'thawer.xfs_inodegc_start',
+      'worker0.xfs_inodegc_worker',
+    ]);
+    expect(end.locations.worker0).toBe('inactivate');
+    expect(end.locations.thawer).toBe('T6_sb_freeze_unlock');
+    expect(end.context.s_writers.frozen).toBe(4);
+    expect(model.assertions![ASSERT](end.context, end.locations)).toBe(false);
+  });
+
+  it('fires before thaw with the shrinker as well (the actors of 2254a7396a0c)', () => {
     const r = run('mainline', { evictors: 1, shrinkers: 1, thaw: false }, { deadlock: false });
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: ASSERT });
-    expect(r.trace!.steps.map((s) => s.event)).toContain('shrinker.mod_delayed_work_on');
   });
 });
