@@ -10,17 +10,15 @@ import {
   SB_FREEZE_WRITE,
   SECTION,
   ev,
-  flagIs,
   freezeActions,
   freezeContext,
   freezeGuards,
   freezeInvariants,
-  freezeSuperState,
   freezeWaits,
+  freezerThread,
+  thawerThread,
   sbEnd,
   sbStart,
-  setFlag,
-  thawSuperState,
   type Hook,
 } from '../sb-freeze/freeze.ts';
 
@@ -344,32 +342,9 @@ export default defineModel({
     const dirty = Math.min(Number(params.journalDirty), size);
     const threads: Record<string, any> = {
       // FIFREEZE -> freeze_super(sb) with bcachefs' ops (->sync_fs = bch2_sync_fs: a journal flush, one step)
-      freezer: {
-        initial: 'freeze_super',
-        states: {
-          freeze_super: freezeSuperState({
-            thread: 'freezer',
-            id: 'fs',
-            ok: '#freezer-returned',
-            err: '#freezer-returned',
-            okActions: [setFlag('fifreeze_returned', true)],
-            errActions: [setFlag('fifreeze_returned', true)],
-            freezeFs: bch2FreezeHook(variant),
-          }),
-          returned: { id: 'freezer-returned', type: 'final', entry: ['bch_thread_exit'] },
-        },
-      },
+      freezer: freezerThread({ freezeFs: bch2FreezeHook(variant), finalEntry: ['bch_thread_exit'] }),
       // FITHAW -> thaw_super(sb) with ->unfreeze_fs = bch2_unfreeze, once FIFREEZE has returned
-      thawer: {
-        initial: 'wait_fifreeze',
-        states: {
-          wait_fifreeze: {
-            on: { [ev('thawer', 'FITHAW')]: { guard: flagIs('fifreeze_returned', true, 'FIFREEZE ioctl to return', ['freezer']), target: 'thaw_super' } },
-          },
-          thaw_super: thawSuperState({ thread: 'thawer', id: 'ts', ok: '#thawer-done', err: '#thawer-done', unfreezeFs: bch2UnfreezeHook }),
-          done: { id: 'thawer-done', type: 'final', entry: ['bch_thread_exit'] },
-        },
-      },
+      thawer: thawerThread({ unfreezeFs: bch2UnfreezeHook, finalEntry: ['bch_thread_exit'] }),
     };
     for (let i = 0; i < writers; i++) threads[`writer${i}`] = transactionThread(`writer${i}`, variant, { foregroundWrite: true });
     for (let i = 0; i < intwriters; i++) threads[`intwriter${i}`] = transactionThread(`intwriter${i}`, variant, {});

@@ -310,6 +310,64 @@ export function thawSuperState(o: ThawSuperOptions) {
 
 
 // --------------------------------------------------------------------------------------------------
+// The FIFREEZE / FITHAW user program as two threads: `freezer` runs freeze_super(); `thawer` waits for the
+// FIFREEZE ioctl to return (flag fifreeze_returned) and runs thaw_super(). The thawer never races a
+// partial freeze: a FITHAW before FIFREEZE returns gets -EINVAL and would leave the fs frozen forever,
+// a user error the model does not explore.
+
+export interface FreezerThreadOptions {
+  keepUmountAcrossWriteWait?: boolean;
+  freezeFsMayFail?: boolean;
+  freezeFs?: Hook;
+  /** Entry actions of the thread's final states (e.g. a live-thread counter). */
+  finalEntry?: any[];
+}
+
+/** FIFREEZE -> freeze_super(sb): thread `freezer`, final states `returned` (0) and `failed` (->freeze_fs error). */
+export function freezerThread(o: FreezerThreadOptions = {}) {
+  const entry = o.finalEntry ?? [];
+  return {
+    initial: 'freeze_super',
+    states: {
+      freeze_super: freezeSuperState({
+        thread: 'freezer',
+        id: 'fs',
+        ok: '#freezer-returned',
+        err: '#freezer-failed',
+        okActions: [setFlag('fifreeze_returned', true)],
+        errActions: [setFlag('fifreeze_returned', true)],
+        keepUmountAcrossWriteWait: o.keepUmountAcrossWriteWait,
+        freezeFsMayFail: o.freezeFsMayFail,
+        freezeFs: o.freezeFs,
+      }),
+      returned: { id: 'freezer-returned', type: 'final', entry },
+      failed: { id: 'freezer-failed', type: 'final', entry },
+    },
+  };
+}
+
+/** FITHAW -> thaw_super(sb) once FIFREEZE returned: thread `thawer`, final states `done` and `einval` (or ->unfreeze_fs error). */
+export function thawerThread(o: { unfreezeFs?: Hook; finalEntry?: any[] } = {}) {
+  const entry = o.finalEntry ?? [];
+  return {
+    initial: 'wait_fifreeze',
+    states: {
+      wait_fifreeze: {
+        on: {
+          [ev('thawer', 'FITHAW')]: {
+            guard: flagIs('fifreeze_returned', true, 'FIFREEZE ioctl to return', ['freezer']),
+            target: 'thaw_super',
+          },
+        },
+      },
+      thaw_super: thawSuperState({ thread: 'thawer', id: 'ts', ok: '#thawer-done', err: '#thawer-einval', unfreezeFs: o.unfreezeFs }),
+      done: { id: 'thawer-done', type: 'final', entry },
+      einval: { id: 'thawer-einval', type: 'final', entry },
+    },
+  };
+}
+
+// --------------------------------------------------------------------------------------------------
 // Write sections: the compound states that hold one freeze level (their names are what P-F1 looks for).
 
 export const SECTION: Record<number, string> = {

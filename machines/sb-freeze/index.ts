@@ -6,16 +6,13 @@ import {
   SB_FREEZE_FS,
   SB_FREEZE_PAGEFAULT,
   SB_FREEZE_WRITE,
-  ev,
-  flagIs,
   freezeActions,
   freezeContext,
   freezeGuards,
   freezeInvariants,
-  freezeSuperState,
   freezeWaits,
-  setFlag,
-  thawSuperState,
+  freezerThread,
+  thawerThread,
   writerThread,
 } from './freeze.ts';
 
@@ -44,41 +41,10 @@ export default defineModel({
     const faulters = Number(params.faulters);
     const intwriters = Number(params.intwriters);
     const threads: Record<string, any> = {
-      // FIFREEZE -> freeze_super(sb)
-      freezer: {
-        initial: 'freeze_super',
-        states: {
-          freeze_super: freezeSuperState({
-            thread: 'freezer',
-            id: 'fs',
-            ok: '#freezer-returned',
-            err: '#freezer-failed',
-            okActions: [setFlag('fifreeze_returned', true)],
-            errActions: [setFlag('fifreeze_returned', true)],
-            keepUmountAcrossWriteWait: variant === 'umount-held',
-            freezeFsMayFail: Boolean(params.freezeFsMayFail),
-          }),
-          returned: { id: 'freezer-returned', type: 'final' },
-          failed: { id: 'freezer-failed', type: 'final' },
-        },
-      },
+      // FIFREEZE -> freeze_super(sb); the generic fs has a ->freeze_fs that may fail, no ->sync_fs/->unfreeze_fs work
+      freezer: freezerThread({ keepUmountAcrossWriteWait: variant === 'umount-held', freezeFsMayFail: Boolean(params.freezeFsMayFail) }),
       // FITHAW -> thaw_super(sb), issued by the same user program once FIFREEZE has returned
-      thawer: {
-        initial: 'wait_fifreeze',
-        states: {
-          wait_fifreeze: {
-            on: {
-              [ev('thawer', 'FITHAW')]: {
-                guard: flagIs('fifreeze_returned', true, 'FIFREEZE ioctl to return', ['freezer']),
-                target: 'thaw_super',
-              },
-            },
-          },
-          thaw_super: thawSuperState({ thread: 'thawer', id: 'ts', ok: '#thawer-done', err: '#thawer-einval' }),
-          done: { id: 'thawer-done', type: 'final' },
-          einval: { id: 'thawer-einval', type: 'final' },
-        },
-      },
+      thawer: thawerThread(),
     };
     for (let i = 0; i < writers; i++) threads[`writer${i}`] = writerThread(`writer${i}`, SB_FREEZE_WRITE, 'write', i < umountWriters);
     for (let i = 0; i < faulters; i++) threads[`faulter${i}`] = writerThread(`faulter${i}`, SB_FREEZE_PAGEFAULT, 'page_mkwrite');

@@ -39,7 +39,7 @@ describe('file-write-freeze', () => {
     const r = checkModel({ model, variant: 'pagefault-first', params, check: { invariants: ['no-sb-freeze-stall-on-I_WRITE_FREEZED'] } });
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'no-sb-freeze-stall-on-I_WRITE_FREEZED' });
     // in the stalled state the syscall writer cannot start: SB_FREEZE_WRITE is write-held by the freezer
-    expect(r.trace!.final.context.s_writers.rw_sem[0].block).toBe(true);
+    expect((r.trace!.final.context as any).s_writers.rw_sem[0].block).toBe(true);
   });
 
   it('the stall invariant holds for inode-first (the fault never sleeps under freeze protection there)', () => {
