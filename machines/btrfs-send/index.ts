@@ -100,6 +100,10 @@ export default defineModel({
     rounds: { default: 1, description: 'relocation transactions the relocation runs', min: 0, max: 3 },
     reuses: { default: 1, description: 'freed extents the allocator may reuse', min: 0, max: 3 },
     writeCommits: { default: false, description: 'receive space reservations for writes may commit a transaction' },
+    cloneSources: {
+      default: false,
+      description: 'each item is a file extent item: changed_cb looks for clone sources (find_extent_clone backref walk, BS-P5)',
+    },
   },
   variants: {
     uncoordinated: { description: 'before 5.3: send reads commit-root extent buffers with no lock and no clones; relocation runs freely' },
@@ -117,6 +121,7 @@ export default defineModel({
     const B = 1 + L; // blocks: node I + leaves
     const E = 2 * B + Number(params.reuses); // extents: enough for every round plus the reuses
     const ITEMS = L + 2; // pipe commands: subvol, one per item, end
+    const CS = Boolean(params.cloneSources); // track leaf versions only when clone sources are modelled
 
     const rd = (thread = 'send') => down_read(CRS, thread, CRS_NAME);
     const ur = (thread = 'send') => up_read(CRS, thread, CRS_NAME).actions!;
@@ -148,14 +153,41 @@ export default defineModel({
       entry: [act('deref', { what: 'leaf' })],
       exit: [act('deref_done')],
       meta: variant === 'merged' || variant === 'no-reloc-check' ? { assert: ['changed_cb_not_holding_commit_root_sem', 'changed_cb_leaf_is_clone'] } : undefined,
-      on: { 'send.changed_cb': { target: 'kernel_write' } },
+      on: { 'send.changed_cb': { target: params.cloneSources ? 'backref_walk' : 'kernel_write' } },
     };
+    if (params.cloneSources) {
+      // process_extent() -> find_extent_clone(): iterate_extent_inodes() walks the backrefs of the
+      // disk_bytenr read from the (cloned) leaf, over the commit roots (atomic w.r.t. commits here)
+      const issue = (clone: boolean) => act('clone_decision', { clone });
+      send.backref_walk = {
+        on: {
+          'send.iterate_extent_inodes': {
+            actions: [act('backref_walk'), ...(f.relocCheck ? [] : [issue(true)])],
+            target: !f.relocCheck ? 'kernel_write' : f.dropAroundCb ? 'clone_check_down_read' : 'clone_check',
+          },
+        },
+      };
+      if (f.relocCheck) {
+        // find_extent_clone(): down_read(); if (fs_info->last_reloc_trans > sctx->last_reloc_trans)
+        // { up_read(); return -ENOENT; }  -> fall back to write commands; up_read()
+        if (f.dropAroundCb) send.clone_check_down_read = { on: { 'send.down_read': { ...rd(), target: 'clone_check' } } };
+        send.clone_check = {
+          on: {
+            'send.check_last_reloc_trans': [
+              { guard: grd('reloc_committed_since_snapshot'), actions: [issue(false), ...(f.dropAroundCb ? ur() : [])], target: 'kernel_write' },
+              { actions: [issue(true), ...(f.dropAroundCb ? ur() : [])], target: 'kernel_write' },
+            ],
+          },
+        };
+      }
+    }
     // send_cmd() -> write_buf() -> kernel_write(pipe): sleeps while the pipe is full
     let afterWrite: string;
     if (full) afterWrite = variant === 'merged' ? 'check_down_read' : 'next_item';
     else afterWrite = f.dropAroundCb ? 'cb_down_read' : f.coordinated ? 'loop_top' : 'move_next';
     send.kernel_write = {
       meta: { progress: true },
+      exit: params.cloneSources ? [act('clone_done')] : [],
       on: {
         'send.kernel_write': { ...WRITE, actions: [...WRITE.actions!, ...(full ? [] : [act('set_phase', { phase: 'next' })])], target: afterWrite },
       },
@@ -467,6 +499,9 @@ export default defineModel({
       rootVer: 0, // tree version of the cloned root node
       node: null as null | (Ref & { ver: number }), // path->nodes[1]: node I, never cloned
       leaf: null as null | Ref, // path->nodes[0] when it is NOT a clone
+      leafVer: 0, // tree version path->nodes[0] (clone or not) was read from: its disk_bytenr values
+      walk: '', // ghost: '' | 'fresh' | 'stale': the backref walk ran on a disk_bytenr relocated since the leaf was read
+      cloneCmd: false, // ghost: the command being written is a clone (not the write fallback)
       // ghost (bookkeeping for properties, no kernel counterpart)
       derefs: null as null | Ref, // the non-cloned extent buffer send reads at its current step
       sendActive: false,
@@ -525,11 +560,12 @@ export default defineModel({
         // full send: the leaf for the current key, found from the current commit root
         obtain_leaf: assign(({ context: c }, p: { clone: boolean }) => ({
           leaf: p.clone ? null : { e: c.verLoc[c.commitVer][1 + c.leafIdx], tag: tagOf(c.commitVer, 1 + c.leafIdx) },
+          leafVer: CS ? c.commitVer : 0,
         })),
         // incremental: the leaf through node I's child pointer
         obtain_leaf_from_node: assign(({ context: c }, p: { clone: boolean }) => {
           const ver = c.node!.ver;
-          return { leaf: p.clone ? null : { e: c.verLoc[ver][1 + c.leafIdx], tag: tagOf(ver, 1 + c.leafIdx) } };
+          return { leaf: p.clone ? null : { e: c.verLoc[ver][1 + c.leafIdx], tag: tagOf(ver, 1 + c.leafIdx) }, leafVer: CS ? ver : 0 };
         }),
         next_leaf: assign(({ context: c }) => ({ leafIdx: c.leafIdx + 1 })),
         // restart_after_relocation(): release both paths, search_key_again() at the same level from the
@@ -538,8 +574,14 @@ export default defineModel({
           rootVer: c.commitVer,
           node: c.phase === 'node' ? null : { e: c.verLoc[c.commitVer][0], tag: tagOf(c.commitVer, 0), ver: c.commitVer },
           leaf: null,
+          leafVer: CS && c.phase !== 'node' ? c.commitVer : c.leafVer,
           sctxLast: c.lastRelocTrans,
         })),
+        // the walk is stale when a commit switched the commit roots past the leaf's version: the
+        // extent tree no longer has the leaf's disk_bytenr (relocated), or has it for other data
+        backref_walk: assign(({ context: c }) => ({ walk: c.leafVer === c.commitVer ? 'fresh' : 'stale' })),
+        clone_decision: assign((_, p: { clone: boolean }) => ({ cloneCmd: p.clone })),
+        clone_done: assign({ walk: '', cloneCmd: false }),
         deref: assign(({ context: c }, p: { what: 'leaf' | 'node' | 'root_child' }) => {
           let r: Ref | null = null;
           if (p.what === 'leaf') r = c.leaf;
@@ -617,6 +659,9 @@ export default defineModel({
     // BS-P6: send never sleeps on a full pipe while holding commit_root_sem.
     bs_p6_no_pipe_sleep_under_commit_root_sem: (ctx: Context, threads: ThreadLocations) =>
       !(PIPE_WRITE_STATES.includes(threads.send) && ctx.pipe.count >= ctx.pipe.capacity && sendHoldsRead(ctx)),
+    // BS-P5: no clone command is built from a backref walk over a disk_bytenr that relocation moved
+    // after the leaf was read (with cloneSources; otherwise vacuous).
+    bs_p5_no_stale_clone_source: (ctx: Context, threads: ThreadLocations) => !(threads.send === 'kernel_write' && ctx.cloneCmd && ctx.walk === 'stale'),
     // Availability observation (not a safety property): no relocation transaction starts while a send
     // is running. Holds under mutual exclusion, fails when both run in parallel.
     no_relocation_during_send: (ctx: Context) => !ctx.relocDuringSend,

@@ -142,3 +142,18 @@ describe('btrfs-send: merged (d96b34248c2f)', () => {
     expect(reachable('no-reloc-check', { mode: 'incremental', leaves: 1 }, older)).toBe(true);
   });
 });
+
+describe('btrfs-send: clone sources (find_extent_clone, BS-P5)', () => {
+  const P5 = 'bs_p5_no_stale_clone_source';
+  it('no-reloc-check, full send: a clone command is built from a backref walk over a relocated disk_bytenr', () => {
+    const r = replays('no-reloc-check', { mode: 'full', leaves: 1, cloneSources: true }, { invariants: [P5] }, 'merged');
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: P5 });
+  });
+
+  it('merged, incremental: no stale clone source, and the write fallback is really taken after a relocation commit', () => {
+    const p = { mode: 'incremental', leaves: 1, cloneSources: true };
+    expect(run('merged', p, { invariants: [P5] }).verdict.status).toBe('pass');
+    expect(reachable('merged', p, (c, t) => t.send === 'kernel_write' && c.walk === 'stale' && !c.cloneCmd)).toBe(true);
+  });
+});
+
