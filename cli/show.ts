@@ -42,10 +42,18 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
   lines.push(`${trace.model} · variant ${trace.variant}${params ? ` · ${params}` : ''}${trace.spec ? ` · spec ${trace.spec}` : ''}`);
   lines.push('');
 
+  const watched = Object.keys(trace.initial.watch ?? {});
   const threads = trace.threads;
+  const columns = [...threads, ...watched];
   type Row = { step: string; cells: string[][]; changes: string[]; mark: string };
   const rows: Row[] = [];
-  rows.push({ step: '', cells: threads.map((t) => [trace.initial.locations[t] ?? '']), changes: ['(initial state)'], mark: '' });
+  const watchCells = (w: Record<string, unknown> | undefined) => watched.map((k) => [w && k in w ? String(w[k]) : '']);
+  rows.push({
+    step: '',
+    cells: [...threads.map((t) => [trace.initial.locations[t] ?? '']), ...watchCells(trace.initial.watch)],
+    changes: ['(initial state)'],
+    mark: '',
+  });
   for (const s of trace.steps) {
     const cells = threads.map((t) => {
       if (!s.threads.includes(t)) return [];
@@ -58,11 +66,11 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
     const changes = options.noChanges ? [] : s.changes.map((c) => `${c.path}: ${fmt(c.from)} → ${fmt(c.to)}`);
     let mark = '';
     if (trace.loopStart !== undefined && s.step >= trace.loopStart) mark = s.step === trace.loopStart ? '┌' : '│';
-    rows.push({ step: String(s.step), cells, changes, mark: mark + (s.progress ? '+' : '') });
+    rows.push({ step: String(s.step), cells: [...cells, ...watchCells(s.watch)], changes, mark: mark + (s.progress ? '+' : '') });
   }
-  const widths = threads.map((t, i) => Math.max(t.length, ...rows.map((r) => Math.max(0, ...r.cells[i].map((c) => c.length)))));
+  const widths = columns.map((t, i) => Math.max(t.length, ...rows.map((r) => Math.max(0, ...r.cells[i].map((c) => c.length)))));
   const stepW = Math.max(4, ...rows.map((r) => r.step.length + r.mark.length + 1));
-  const header = ['step'.padStart(stepW), ...threads.map((t, i) => t.padEnd(widths[i])), 'changes'].join(' │ ');
+  const header = ['step'.padStart(stepW), ...columns.map((t, i) => t.padEnd(widths[i])), 'changes'].join(' │ ');
   lines.push(header);
   lines.push(['─'.repeat(stepW), ...widths.map((w) => '─'.repeat(w)), '─'.repeat(7)].join('─┼─'));
   for (const r of rows) {

@@ -76,6 +76,11 @@ export interface ModelDefinition {
   invariantsFor?(options: ModelCreateOptions): Record<string, Invariant>;
   /** Predicates that states name in `meta.assert`. */
   assertions?: Record<string, Assertion>;
+  /**
+   * Values shown in their own column on every row of a rendered trace (e.g. the freeze level as
+   * its SB_* name), so a reader sees them at each step, not only where they change.
+   */
+  watch?: Record<string, (context: Context) => string | number | boolean>;
   /** Describers for named guards that model waits (kernel primitives provide these). */
   waits?: Record<string, WaitDescriber>;
 }

@@ -28,6 +28,8 @@ export interface TraceStep {
   changes: ContextChange[];
   /** The step is a progress step (a progress transition, or it enters a progress state). */
   progress?: boolean;
+  /** The model's watched values after the step (ModelDefinition.watch). */
+  watch?: Record<string, string | number | boolean>;
 }
 
 export interface Trace {
@@ -42,7 +44,7 @@ export interface Trace {
   options: Record<string, unknown>;
   threads: string[];
   violation: { kind: string; name: string; message: string; thread?: string };
-  initial: { locations: ThreadLocations; context: Plain };
+  initial: { locations: ThreadLocations; context: Plain; watch?: Record<string, string | number | boolean> };
   steps: TraceStep[];
   /** The final state's full context. */
   final: { locations: ThreadLocations; context: Plain };
@@ -113,6 +115,13 @@ export interface BuildTraceOptions {
   toolVersion: string;
 }
 
+function watchValues(model: ModelDefinition, ctx: Context): Record<string, string | number | boolean> | undefined {
+  if (!model.watch) return undefined;
+  const out: Record<string, string | number | boolean> = {};
+  for (const [name, fn] of Object.entries(model.watch)) out[name] = fn(ctx);
+  return out;
+}
+
 /** Replays `path` (event indices) from the initial state and records every step. */
 export function buildTrace(packed: PackedSystem, path: number[], violation: Violation | Trace['violation'], o: BuildTraceOptions, loopStart?: number): Trace {
   const system = packed.system;
@@ -143,6 +152,8 @@ export function buildTrace(packed: PackedSystem, path: number[], violation: Viol
       changes: diffContext(ctx, next),
       ...(progress ? { progress: true } : {}),
     });
+    const w = watchValues(o.model, next);
+    if (w) steps[steps.length - 1].watch = w;
     leaves = r.leaves;
     ctx = next;
   });
@@ -158,7 +169,7 @@ export function buildTrace(packed: PackedSystem, path: number[], violation: Viol
     options: o.options,
     threads: system.threads.map((t) => t.name),
     violation: v,
-    initial: { locations: system.locations(init.leaves), context: toPlain(init.context) },
+    initial: { locations: system.locations(init.leaves), context: toPlain(init.context), ...(o.model.watch ? { watch: watchValues(o.model, init.context) } : {}) },
     steps,
     final: { locations: system.locations(leaves), context: toPlain(ctx) },
   };
