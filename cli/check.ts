@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
 import { checkModel, type CheckResult } from '../explorer/index.ts';
+import type { Fairness } from '../explorer/liveness.ts';
 import type { Progress } from '../explorer/search.ts';
 import type { StrategyName } from '../explorer/strategies/index.ts';
 import { loadModel } from './models.ts';
@@ -14,6 +15,8 @@ export interface CheckOptions {
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
+  /** Fairness for livelock/starvation checks; overrides the spec's check.fairness. */
+  fairness?: Fairness;
   /** Directory for counterexample traces (default counterexamples/ under the working directory). */
   outDir: string;
   save: boolean;
@@ -87,7 +90,7 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
       model: def,
       params: spec.params,
       variant: spec.variant,
-      check: spec.check,
+      check: o.fairness ? { ...spec.check, fairness: o.fairness } : spec.check,
       strategy: o.strategy ?? spec.strategy,
       maxStates: o.maxStates ?? spec.bounds?.maxStates,
       maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,

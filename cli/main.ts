@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
 import { instantiate, resolveParams, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
+import { FAIRNESS, type Fairness } from '../explorer/liveness.ts';
 import { replayTrace } from '../explorer/replay.ts';
 import { STRATEGIES, type StrategyName } from '../explorer/strategies/index.ts';
 import { collectSpecFiles, runSpec, type CheckOptions, type SpecOutcome } from './check.ts';
@@ -24,6 +25,7 @@ usage:
       --max-states N          stop after N distinct states (the run is then incomplete)
       --max-depth N           do not expand states deeper than N steps (incomplete if cut)
       --timeout SECONDS       stop after SECONDS (incomplete)
+      --fairness none|weak    fairness for livelock/starvation checks (default: the spec's, else weak)
       --out DIR               where counterexamples go (default: counterexamples)
       --no-save               do not write counterexamples
       --quiet                 no progress line
@@ -40,7 +42,7 @@ interface Parsed {
   multi: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--junit', '--strategy', '--max-states', '--max-depth', '--timeout', '--out', '--variant', '--param']);
+const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--out', '--variant', '--param']);
 const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--help', '-h', '--no-changes', '--loose']);
 
 function parseArgs(args: string[]): Parsed {
@@ -85,6 +87,10 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
   if (strategy !== undefined && !STRATEGIES.includes(strategy)) {
     throw new InputError(`--strategy ${String(strategy)}: expected one of ${STRATEGIES.join(', ')}`);
   }
+  const fairness = p.flags.get('--fairness') as Fairness | undefined;
+  if (fairness !== undefined && !FAIRNESS.includes(fairness)) {
+    throw new InputError(`--fairness ${String(fairness)}: expected one of ${FAIRNESS.join(', ')}`);
+  }
   const files = collectSpecFiles(p.positional.length ? p.positional : ['specs']);
   const isTty = process.stderr.isTTY;
   const opts: CheckOptions = {
@@ -92,6 +98,7 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
     maxStates: intFlag(p, '--max-states'),
     maxDepth: intFlag(p, '--max-depth'),
     timeoutSeconds: intFlag(p, '--timeout'),
+    fairness,
     outDir: resolve(String(p.flags.get('--out') ?? 'counterexamples')),
     save: !p.flags.has('--no-save'),
     onProgress: quiet

@@ -4,6 +4,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
+import type { Fairness, StarvationGoal } from '../explorer/liveness.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { REPO_ROOT } from './models.ts';
 
@@ -12,7 +13,15 @@ export interface Spec {
   model: string;
   variant?: string;
   params?: Record<string, number | boolean | string>;
-  check?: { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[]; stopAtFirst?: boolean; [k: string]: unknown };
+  check?: {
+    deadlock?: boolean;
+    assertions?: boolean;
+    invariants?: boolean | string[];
+    stopAtFirst?: boolean;
+    livelock?: boolean;
+    starvation?: StarvationGoal | StarvationGoal[];
+    fairness?: Fairness;
+  };
   strategy?: 'bfs' | 'dfs';
   bounds?: { maxStates?: number; maxDepth?: number; timeoutSeconds?: number };
   expect: { status: 'pass' | 'violation' | 'incomplete'; kind?: string; name?: string; states?: number; depth?: number };

@@ -3,6 +3,7 @@ import { compileMachine } from './compile.ts';
 import { InputError, ModelError } from './errors.ts';
 import type { Invariant, ModelDefinition, ParamValue } from './model.ts';
 import { PackedSystem } from './packed.ts';
+import { searchLiveness, type Fairness, type StarvationGoal } from './liveness.ts';
 import { search, type BoundName, type Progress, type SearchStats, type ViolationKind } from './search.ts';
 import type { StrategyName } from './strategies/index.ts';
 import { buildTrace, type Trace } from './trace.ts';
@@ -14,6 +15,12 @@ export interface PropertySelection {
   assertions?: boolean;
   /** true = all of the model's invariants, false = none, or a list of names. */
   invariants?: boolean | string[];
+  /** Look for non-progress cycles (livelocks). */
+  livelock?: boolean;
+  /** Look for a fair cycle along which the thread never reaches its goal state(s). */
+  starvation?: StarvationGoal | StarvationGoal[];
+  /** Fairness for livelock/starvation cycles (default weak). */
+  fairness?: Fairness;
 }
 
 export interface CheckRequest {
@@ -120,18 +127,45 @@ export function checkModel(req: CheckRequest): CheckResult {
   const check = req.check ?? {};
   const invariants = selectInvariants(model, params, variant, check.invariants);
   const strategy = req.strategy ?? 'bfs';
-  const result = search(packed, {
-    strategy,
-    maxStates: req.maxStates,
-    maxDepth: req.maxDepth,
-    timeoutSeconds: req.timeoutSeconds,
-    deadlock: check.deadlock ?? true,
-    assertions: check.assertions ?? true,
-    invariants,
-    assertionPredicates: model.assertions ?? {},
-    stopAtFirst: req.stopAtFirst,
-    onProgress: req.onProgress,
-  });
+  const starvation = check.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
+  const liveness = !!check.livelock || starvation.length > 0;
+  const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0;
+  // Liveness is a separate path (./liveness.ts): the safety search runs as before, then, if it passes,
+  // the liveness exploration records the edges and looks for fair cycles.
+  const runSafety = () =>
+    search(packed, {
+      strategy,
+      maxStates: req.maxStates,
+      maxDepth: req.maxDepth,
+      timeoutSeconds: req.timeoutSeconds,
+      deadlock: check.deadlock ?? true,
+      assertions: check.assertions ?? true,
+      invariants,
+      assertionPredicates: model.assertions ?? {},
+      stopAtFirst: req.stopAtFirst,
+      onProgress: req.onProgress,
+    });
+  const runLiveness = () =>
+    searchLiveness(packed, {
+      livelock: check.livelock,
+      starvation,
+      fairness: check.fairness,
+      maxStates: req.maxStates,
+      maxDepth: req.maxDepth,
+      timeoutSeconds: req.timeoutSeconds,
+      onProgress: req.onProgress,
+    });
+  let result: ReturnType<typeof search> & { path?: number[]; loopStart?: number };
+  if (!liveness) result = runSafety();
+  else if (!safety) result = runLiveness();
+  else {
+    result = runSafety();
+    if (result.status === 'pass') {
+      const safetySeconds = result.stats.seconds;
+      result = runLiveness();
+      result.stats.seconds += safetySeconds;
+    }
+  }
   const verdict: Verdict = { status: result.status };
   let trace: Trace | undefined;
   if (result.violation) {
@@ -139,14 +173,21 @@ export function checkModel(req: CheckRequest): CheckResult {
     verdict.kind = v.kind;
     verdict.name = v.name;
     verdict.message = v.message;
-    trace = buildTrace(packed, result.store.pathTo(v.stateId), v, {
-      model,
-      variant,
-      params,
-      spec: req.spec,
-      options: { strategy },
-      toolVersion: TOOL_VERSION,
-    });
+    const liveOptions = liveness ? { fairness: check.fairness ?? 'weak', ...(check.livelock ? { livelock: true } : {}), ...(starvation.length ? { starvation } : {}) } : {};
+    trace = buildTrace(
+      packed,
+      result.path ?? result.store.pathTo(v.stateId),
+      v,
+      {
+        model,
+        variant,
+        params,
+        spec: req.spec,
+        options: { strategy: result.loopStart !== undefined ? 'bfs' : strategy, ...liveOptions },
+        toolVersion: TOOL_VERSION,
+      },
+      result.loopStart,
+    );
   }
   if (result.bound) verdict.bound = result.bound;
   if (result.status === 'incomplete') {

@@ -1,5 +1,6 @@
 // Replays a saved trace on the current model: each recorded event must be enabled and lead where the
 // trace says, and the last state must show the same violation. Says where and why it diverges.
+import { lassoProblem } from './liveness.ts';
 import type { Context, ModelDefinition } from './model.ts';
 import type { PackedSystem } from './packed.ts';
 import type { Trace } from './trace.ts';
@@ -94,7 +95,10 @@ export function replayTrace(
       if (end !== loopStartState) {
         return { status: 'not-reproduced', reason: `the loop from step ${trace.loopStart} does not return to the state it started from`, stepsReplayed: n };
       }
-      return { status: 'reproduced', reason: `the loop from step ${trace.loopStart} returns to its start: it can repeat forever`, stepsReplayed: n };
+      const problem = lassoProblem(packed, trace);
+      if (problem) return { status: 'not-reproduced', reason: `the loop from step ${trace.loopStart} repeats, but ${problem}`, stepsReplayed: n };
+      const fair = (trace.options?.fairness ?? 'weak') === 'weak' ? ', weakly fair' : '';
+      return { status: 'reproduced', reason: `the loop from step ${trace.loopStart} returns to its start${fair}, and shows the ${v.kind}: it can repeat forever`, stepsReplayed: n };
     }
     default:
       return { status: 'not-reproduced', reason: `unknown violation kind ${(v as any).kind}`, stepsReplayed: n };
