@@ -22,7 +22,7 @@ function nonProgressCycle(variant: string, params: Params, fairness: 'weak' | 'n
   const init = packed.initial();
   const keyOf = (s: { leaves: any; context: any }) => JSON.stringify([sys.locations(s.leaves), s.context]);
   const ids = new Map<string, number>([[keyOf(init), 0]]);
-  const states = [init];
+  const states: Array<{ leaves: any; context: any }> = [init];
   const edges: { to: number; thread: string; progress: boolean }[][] = [];
   for (let h = 0; h < states.length; h++) {
     const out: { to: number; thread: string; progress: boolean }[] = [];
