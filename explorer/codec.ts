@@ -62,7 +62,42 @@ export class ContextCodec {
     return this.strings[id];
   }
 
-  encode(value: unknown, out: WordBuffer, path = 'context'): void {
+  /**
+   * Subtrees of the context decoded last, with where their words are: an unchanged subtree (same
+   * frozen object, which assign() keeps by reference) is copied word for word instead of re-encoded.
+   */
+  private readonly decodedFrom = new Map<object, number>();
+  private decodedWords: Int32Array | null = null;
+
+  /** Starts caching subtree positions for contexts decoded from `words` (a private copy). */
+  beginCache(words: Int32Array): void {
+    this.decodedFrom.clear();
+    // Only frozen subtrees are known to be unchanged.
+    this.decodedWords = this.freeze ? words : null;
+  }
+
+  endCache(): void {
+    this.decodedFrom.clear();
+    this.decodedWords = null;
+  }
+
+  encode(value: unknown, out: WordBuffer): void {
+    try {
+      this.enc(value, out);
+    } catch (e) {
+      if (e instanceof ModelError) {
+        const bad = findBadPath(value, 'context');
+        throw new ModelError(
+          `${bad ?? 'context'} is not plain data: model context must be numbers, booleans, strings, null, arrays and records. ` +
+            `Replace it with a plain record or array.`,
+          { feature: 'context' },
+        );
+      }
+      throw e;
+    }
+  }
+
+  private enc(value: unknown, out: WordBuffer): void {
     switch (typeof value) {
       case 'number':
         if ((value | 0) === value && !Object.is(value, -0)) {
@@ -90,82 +125,110 @@ export class ContextCodec {
           out.push(T_NULL);
           return;
         }
+        const src = this.decodedWords;
+        if (src !== null) {
+          const span = this.decodedFrom.get(value);
+          if (span !== undefined) {
+            const start = span % 0x400000;
+            const len = Math.floor(span / 0x400000);
+            for (let i = 0; i < len; i++) out.push(src[start + i]);
+            return;
+          }
+        }
         if (Array.isArray(value)) {
           out.push(T_ARR);
           out.push(value.length);
-          for (let i = 0; i < value.length; i++) this.encode(value[i], out, `${path}[${i}]`);
+          for (let i = 0; i < value.length; i++) this.enc(value[i], out);
           return;
         }
         const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) {
-          throw new ModelError(
-            `${path} is a ${proto?.constructor?.name ?? 'non-plain object'}; model context must be plain data ` +
-              `(numbers, booleans, strings, null, arrays and records). Replace it with a plain record or array.`,
-            { feature: 'context' },
-          );
-        }
-        const keys = Object.keys(value).sort();
+        if (proto !== Object.prototype && proto !== null) throw new ModelError('not plain', { feature: 'context' });
+        const keys = Object.keys(value);
+        if (keys.length > 1) keys.sort();
         out.push(T_OBJ);
         out.push(keys.length);
-        for (const k of keys) {
-          out.push(this.intern(k));
-          this.encode((value as Record<string, unknown>)[k], out, `${path}.${k}`);
+        for (let i = 0; i < keys.length; i++) {
+          out.push(this.intern(keys[i]));
+          this.enc((value as Record<string, unknown>)[keys[i]], out);
         }
         return;
       }
       default:
-        throw new ModelError(
-          `${path} is a ${typeof value}; model context must be plain data (numbers, booleans, strings, null, arrays and records).`,
-          { feature: 'context' },
-        );
+        throw new ModelError('not plain', { feature: 'context' });
     }
   }
 
+  private pos = 0;
+
   /** Decodes one value starting at words[pos]; returns it with the next position. */
   decode(words: Int32Array, pos: number): [unknown, number] {
-    const tag = words[pos++];
+    this.pos = pos;
+    const v = this.dec(words);
+    return [v, this.pos];
+  }
+
+  private dec(words: Int32Array): unknown {
+    const start = this.pos;
+    const tag = words[this.pos++];
     switch (tag) {
       case T_UNDEF:
-        return [undefined, pos];
+        return undefined;
       case T_NULL:
-        return [null, pos];
+        return null;
       case T_FALSE:
-        return [false, pos];
+        return false;
       case T_TRUE:
-        return [true, pos];
+        return true;
       case T_INT:
-        return [words[pos], pos + 1];
+        return words[this.pos++];
       case T_STR:
-        return [this.strings[words[pos]], pos + 1];
+        return this.strings[words[this.pos++]];
       case T_F64:
-        f64words[0] = words[pos];
-        f64words[1] = words[pos + 1];
-        return [f64[0], pos + 2];
+        f64words[0] = words[this.pos];
+        f64words[1] = words[this.pos + 1];
+        this.pos += 2;
+        return f64[0];
       case T_ARR: {
-        const n = words[pos++];
+        const n = words[this.pos++];
         const arr = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const [v, p] = this.decode(words, pos);
-          arr[i] = v;
-          pos = p;
-        }
+        for (let i = 0; i < n; i++) arr[i] = this.dec(words);
         if (this.freeze) Object.freeze(arr);
-        return [arr, pos];
+        if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(arr, start + (this.pos - start) * 0x400000);
+        return arr;
       }
       case T_OBJ: {
-        const n = words[pos++];
+        const n = words[this.pos++];
         const obj: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
-          const key = this.strings[words[pos++]];
-          const [v, p] = this.decode(words, pos);
-          obj[key] = v;
-          pos = p;
+          const key = this.strings[words[this.pos++]];
+          obj[key] = this.dec(words);
         }
         if (this.freeze) Object.freeze(obj);
-        return [obj, pos];
+        if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(obj, start + (this.pos - start) * 0x400000);
+        return obj;
       }
       default:
-        throw new Error(`corrupt state encoding: tag ${tag} at word ${pos - 1}`);
+        throw new Error(`corrupt state encoding: tag ${tag} at word ${start}`);
     }
   }
+}
+
+/** Path of the first value in `v` that is not plain data, for error messages. */
+function findBadPath(v: unknown, path: string): string | null {
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return null;
+  if (typeof v !== 'object') return `${path} (a ${typeof v})`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const b = findBadPath(v[i], `${path}[${i}]`);
+      if (b) return b;
+    }
+    return null;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return `${path} (a ${proto?.constructor?.name ?? 'non-plain object'})`;
+  for (const k of Object.keys(v)) {
+    const b = findBadPath((v as Record<string, unknown>)[k], `${path}.${k}`);
+    if (b) return b;
+  }
+  return null;
 }

@@ -23,17 +23,39 @@ export class PackedSystem {
 
   /** Encodes a state; the returned array is a fresh copy. */
   encode(leaves: ArrayLike<number>, ctx: Context): Int32Array {
+    return this.encodeView(leaves, ctx).slice();
+  }
+
+  /** Encodes a state into a reused buffer: the view is valid until the next encode. */
+  encodeView(leaves: ArrayLike<number>, ctx: Context): Int32Array {
     const b = this.buf;
     b.reset();
-    for (let i = 0; i < this.threadCount; i++) b.push(leaves[i]);
+    if (b.words.length < this.threadCount) b.push(0);
+    b.reset();
+    const w = b.words;
+    for (let i = 0; i < this.threadCount; i++) w[i] = leaves[i];
+    b.length = this.threadCount;
     this.codec.encode(ctx, b);
-    return b.view().slice();
+    return b.view();
   }
 
   decode(words: Int32Array): { leaves: Int32Array; context: Context } {
     const leaves = words.subarray(0, this.threadCount);
     const [context] = this.codec.decode(words, this.threadCount);
     return { leaves, context: context as Context };
+  }
+
+  /**
+   * Decodes a state for expansion: `own` must be a private copy of its words; successors encoded
+   * before the next call reuse the words of unchanged subtrees.
+   */
+  decodeForExpansion(own: Int32Array): Context {
+    this.codec.beginCache(own);
+    return this.codec.decode(own, this.threadCount)[0] as Context;
+  }
+
+  endExpansion(): void {
+    this.codec.endCache();
   }
 
   /** Decodes only the context, deep-frozen unless freezing was turned off. */

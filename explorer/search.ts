@@ -181,8 +181,10 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
       }
     }
     const atDepthLimit = depth >= maxDepth;
-    const leaves = words.subarray(0, packed.threadCount);
-    const ctx = packed.decodeContext(words);
+    // A private copy: pushes may overwrite the popped record, and unchanged subtrees are copied from it.
+    const own = words.slice();
+    const leaves = own.subarray(0, packed.threadCount);
+    const ctx = packed.decodeForExpansion(own);
     let enabled = 0;
     if (!system.allFinal(leaves)) {
       for (let e = 0; e < eventCount; e++) {
@@ -195,7 +197,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
           break;
         }
         transitions++;
-        const next = packed.encode(r.leaves, r.context);
+        const next = packed.encodeView(r.leaves, r.context);
         fingerprint(next, fp);
         if (store.size >= maxStates && store.find(fp[0], fp[1]) < 0) {
           bound = { name: 'maxStates', limit: maxStates };
@@ -220,6 +222,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
     if (first && stopAtFirst && strategy === 'dfs') break;
   }
 
+  packed.endExpansion();
   const seconds = (now() - start) / 1000;
   const stats: SearchStats = {
     states: store.size,

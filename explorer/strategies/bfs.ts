@@ -31,8 +31,8 @@ export class BfsFrontier implements Frontier {
     const len = b[h + 2];
     this.entry.id = b[h];
     this.entry.depth = b[h + 1];
-    // Copy out: a later push may compact the buffer over this record.
-    this.entry.words = b.slice(h + 3, h + 3 + len);
+    // A view: valid until the next push (which may compact the buffer over this record).
+    this.entry.words = b.subarray(h + 3, h + 3 + len);
     this.head = h + 3 + len;
     this.count--;
     if (this.count === 0) {

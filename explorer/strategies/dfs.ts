@@ -30,7 +30,8 @@ export class DfsFrontier implements Frontier {
     const len = b[start + 2];
     this.entry.id = b[start];
     this.entry.depth = b[start + 1];
-    this.entry.words = b.slice(start + 3, start + 3 + len);
+    // A view: valid until the next push overwrites this record.
+    this.entry.words = b.subarray(start + 3, start + 3 + len);
     this.records.end = start;
     return this.entry;
   }

@@ -9,7 +9,7 @@ export interface FrontierEntry {
 export interface Frontier {
   readonly name: string;
   push(id: number, depth: number, words: Int32Array): void;
-  /** Next state to expand; its `words` are valid until the next push or pop. */
+  /** Next state to expand; its `words` are a view, valid only until the next push or pop. */
   pop(): FrontierEntry | null;
   readonly size: number;
 }
