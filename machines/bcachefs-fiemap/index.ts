@@ -328,6 +328,19 @@ function updaterThread(updates: number, leaves: number) {
 
 const setAt = <T>(arr: readonly T[], i: number, v: T): T[] => arr.map((x, k) => (k === i ? v : x));
 
+/** A six lock as a short string for trace columns: "R:fiemap I:writer W?" (W? = write pending, q = queued). */
+function sixString(s: SixState): string {
+  const out: string[] = [];
+  if (s.readers.length) out.push(`R:${s.readers.join(',')}`);
+  if (s.intent !== null) out.push(`I:${s.intent}`);
+  if (s.write) out.push('W');
+  else if (s.writePending) out.push('W?');
+  if (s.readWaiters.length) out.push(`qR:${s.readWaiters.join(',')}`);
+  if (s.intentWaiters.length) out.push(`qI:${s.intentWaiters.join(',')}`);
+  return out.length ? out.join(' ') : '-';
+}
+const folioString = (f: FolioState) => (f.owner === null ? '-' : f.owner + (f.waiters.length ? ` q:${f.waiters.join(',')}` : ''));
+
 /** Which position fiemap is at, from its location "pos1.cur". */
 const fiemapPos = (loc: string | undefined) => (loc?.startsWith('pos') ? Number(loc.slice(3, loc.indexOf('.'))) : -1);
 
@@ -425,6 +438,11 @@ export default defineModel({
       const l = leafOf(p, ctx.folios.length, ctx.leaves.length);
       return p >= 0 && (ctx.leaves[l] as SixState).readers.includes('fiemap');
     },
+  },
+  // who holds and who queues for each lock, on every row of a rendered trace
+  watch: {
+    leaves: (ctx: Context) => (ctx.leaves as SixState[]).map(sixString).join(' | '),
+    folios: (ctx: Context) => (ctx.folios as FolioState[]).map(folioString).join(' | '),
   },
   waits: {
     ...folioWaits,
