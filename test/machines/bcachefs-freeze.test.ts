@@ -1,6 +1,8 @@
 // Verdicts of the bcachefs-freeze model's small instances (seed 000, KERNEL.md 1A): merged design passes, intwrite-per-transaction deadlocks.
 import { describe, expect, it } from 'vitest';
-import { checkModel } from '../../explorer/index.ts';
+import { readFileSync } from 'node:fs';
+import { checkModel, instantiate, resolveParams, selectInvariants } from '../../explorer/index.ts';
+import { replayTrace } from '../../explorer/replay.ts';
 import { exploreReference } from '../../explorer/reference.ts';
 import model from '../../machines/bcachefs-freeze/index.ts';
 
@@ -55,5 +57,13 @@ describe('bcachefs-freeze', () => {
       expect(r.stats.states, variant).toBe(ref.states);
       expect(ref.deadlocks.length > 0, variant).toBe(variant === 'intwrite-trans');
     }
+  });
+  it('the saved counterexample bcachefs-freeze-intwrite-trans replays on intwrite-trans and does not on merged', () => {
+    const trace = JSON.parse(readFileSync(new URL('../../counterexamples/bcachefs-freeze-intwrite-trans.json', import.meta.url), 'utf8'));
+    const params = resolveParams(model, trace.params);
+    const own = replayTrace(instantiate(model, params, 'intwrite-trans'), model, trace, selectInvariants(model, params, 'intwrite-trans', true));
+    expect(own.status).toBe('reproduced');
+    const other = replayTrace(instantiate(model, params, 'merged'), model, trace, selectInvariants(model, params, 'merged', true), { strictLocations: false });
+    expect(other.status).not.toBe('reproduced');
   });
 });

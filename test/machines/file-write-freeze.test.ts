@@ -1,6 +1,8 @@
 // Verdicts of the file-write-freeze model's small instances (seed 001, Jan Kara's review; KERNEL.md 1B).
 import { describe, expect, it } from 'vitest';
-import { checkModel } from '../../explorer/index.ts';
+import { readFileSync } from 'node:fs';
+import { checkModel, instantiate, resolveParams, selectInvariants } from '../../explorer/index.ts';
+import { replayTrace } from '../../explorer/replay.ts';
 import { exploreReference } from '../../explorer/reference.ts';
 import model from '../../machines/file-write-freeze/index.ts';
 
@@ -54,5 +56,22 @@ describe('file-write-freeze', () => {
       const ref = exploreReference(model.create({ params, variant }));
       expect(r.stats.states, variant).toBe(ref.states);
     }
+  });
+  it('the saved counterexample file-write-freeze-inode-first replays on inode-first and does not on pagefault-first', () => {
+    const trace = JSON.parse(readFileSync(new URL('../../counterexamples/file-write-freeze-inode-first.json', import.meta.url), 'utf8'));
+    const params = resolveParams(model, trace.params);
+    const own = replayTrace(instantiate(model, params, 'inode-first'), model, trace, selectInvariants(model, params, 'inode-first', true));
+    expect(own.status).toBe('reproduced');
+    const other = replayTrace(instantiate(model, params, 'pagefault-first'), model, trace, selectInvariants(model, params, 'pagefault-first', true), { strictLocations: false });
+    expect(other.status).not.toBe('reproduced');
+  });
+
+  it('the saved counterexample file-write-freeze-pagefault-first replays on pagefault-first and does not on inode-first', () => {
+    const trace = JSON.parse(readFileSync(new URL('../../counterexamples/file-write-freeze-pagefault-first.json', import.meta.url), 'utf8'));
+    const params = resolveParams(model, trace.params);
+    const own = replayTrace(instantiate(model, params, 'pagefault-first'), model, trace, selectInvariants(model, params, 'pagefault-first', true));
+    expect(own.status).toBe('reproduced');
+    const other = replayTrace(instantiate(model, params, 'inode-first'), model, trace, selectInvariants(model, params, 'inode-first', true), { strictLocations: false });
+    expect(other.status).not.toBe('reproduced');
   });
 });

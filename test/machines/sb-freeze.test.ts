@@ -1,6 +1,8 @@
 // Verdicts of the sb-freeze model's small instances (VFS freeze_super/thaw_super, KERNEL.md 1) and of its P-F2 monitor.
 import { describe, expect, it } from 'vitest';
-import { checkModel } from '../../explorer/index.ts';
+import { readFileSync } from 'node:fs';
+import { checkModel, instantiate, resolveParams, selectInvariants } from '../../explorer/index.ts';
+import { replayTrace } from '../../explorer/replay.ts';
 import { exploreReference } from '../../explorer/reference.ts';
 import model from '../../machines/sb-freeze/index.ts';
 import { setFrozenAction } from '../../machines/sb-freeze/freeze.ts';
@@ -63,5 +65,13 @@ describe('sb-freeze', () => {
     expect(run(base, 1, 'freezer').frozen_violation).toBeUndefined();
     expect(run(base, 2, 'freezer').frozen_violation).toMatch(/SB_UNFROZEN -> SB_FREEZE_PAGEFAULT/);
     expect(run(base, 1, 'thawer').frozen_violation).toMatch(/without s_umount/);
+  });
+  it('the saved counterexample sb-freeze-umount-held replays on umount-held and does not on generic', () => {
+    const trace = JSON.parse(readFileSync(new URL('../../counterexamples/sb-freeze-umount-held.json', import.meta.url), 'utf8'));
+    const params = resolveParams(model, trace.params);
+    const own = replayTrace(instantiate(model, params, 'umount-held'), model, trace, selectInvariants(model, params, 'umount-held', true));
+    expect(own.status).toBe('reproduced');
+    const other = replayTrace(instantiate(model, params, 'generic'), model, trace, selectInvariants(model, params, 'generic', true), { strictLocations: false });
+    expect(other.status).not.toBe('reproduced');
   });
 });
