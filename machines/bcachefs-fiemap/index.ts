@@ -194,6 +194,7 @@ function fiemapThread(variant: Variant, folios: number, leaves: number) {
         s.drop_locks = { on: { 'fiemap.trans_unlock': { actions: [a('six_read_unlock', L)], target: 'folio_lock' } } };
         // blocking folio_lock with no btree locks held
         Object.assign(s, folioLockStates(t, p, 'scan_blocking'));
+        // bch2_seek_pagecache_data(..., nonblock = false): folio_data_offset, folio_unlock; then drop_locks_do relocks
         s.scan_blocking = { on: { 'fiemap.folio_unlock': { actions: [report('scan'), a('folio_unlock', P)], target: 'relock' } } };
         // bch2_trans_relock: every should_be_locked path relocks iff its node seq is unchanged,
         // else btree_trans_restart(trans, BCH_ERR_transaction_restart_relock)
@@ -264,6 +265,7 @@ function writerThread(writes: number, folios: number, leaves: number, mode: stri
           ],
         },
       };
+      // six_lock_slowpath(read): queued behind a pending/held write lock until six_unlock_write hands it over
       s.read_wait = { on: { 'writer.read_wake': { guard: g('six_read_granted', L), target: 'lookup' } } };
       s.lookup = { on: { 'writer.read_unlock': { actions: [a('six_read_unlock', L)], target: 'copy' } } };
     }
