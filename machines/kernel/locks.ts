@@ -180,7 +180,11 @@ const rwsemWaits: Record<string, WaitFn> = {
     let holders: string[];
     if (s.owner !== null) holders = [s.owner];
     else if (s.readers.length > 0) holders = uniq(s.readers);
-    else holders = s.waitingWriters.slice(0, Math.max(0, s.waitingWriters.indexOf(p.thread)));
+    else {
+      // queued writers ahead of it (all of them when it did not queue: the one-step down_write)
+      const at = s.waitingWriters.indexOf(p.thread);
+      holders = at < 0 ? s.waitingWriters.slice() : s.waitingWriters.slice(0, at);
+    }
     return { resource: rname(p), kind: 'rwsem', mode: 'down_write', holders };
   },
 };
