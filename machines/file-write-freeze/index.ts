@@ -8,7 +8,6 @@ import {
   SB_FREEZE_PAGEFAULT,
   SB_FREEZE_WRITE,
   SECTION,
-  WAIT_STATE,
   ev,
   flagIs,
   freezeActions,
@@ -18,6 +17,7 @@ import {
   freezeSuperState,
   freezeWaits,
   inSection,
+  isDraining,
   sbEnd,
   sbStart,
   thawSuperState,
@@ -207,7 +207,7 @@ export default defineModel({
     'no-sb-freeze-stall-on-I_WRITE_FREEZED': (ctx: Ctx, threads: ThreadLocations) => {
       const locs = Object.entries(threads);
       for (const level of [SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT]) {
-        const draining = locs.some(([, loc]) => loc.split('.').includes(WAIT_STATE[level]) && loc.endsWith('.drain'));
+        const draining = locs.some(([, loc]) => isDraining(loc, level));
         if (!draining) continue;
         const stuck = locs.some(([name, loc]) => {
           if (!name.startsWith('faulter') || !inSection(loc, level) || !loc.endsWith('.inode_start_write')) return false;

@@ -1,11 +1,10 @@
 // freeze_super()/thaw_super() thread fragments, sb write sections and the P-F1..P-F3 checks, shared by the
 // sb-freeze, bcachefs-freeze and file-write-freeze models (fs/super.c, 5.x version quoted in KERNEL.md 1(c)).
 //
-// Built on the kernel primitives (machines/kernel: rwsem for s_umount, sb_writers percpu rwsems). The
-// freeze_super/thaw_super fragments are local to this folder because the variants need knobs the generic
-// fragments do not have: keeping s_umount across the SB_FREEZE_WRITE wait (V1-2), and ->sync_fs /
-// ->freeze_fs / ->unfreeze_fs hooks that are whole sub-programs (bcachefs), used twice in one thread
-// (file_write_freeze on two inodes).
+// Built on the kernel primitives (machines/kernel: the s_umount rwsem, the sb_writers percpu rwsems and the
+// freeze_super/thaw_super fragments of machines/kernel/freeze.ts). This file wraps the fragments as compound
+// states (a thread may call freeze_super twice; ->freeze_fs / ->unfreeze_fs hooks are whole sub-programs)
+// and adds the P-F2 monitor on every write of sb->s_writers.frozen.
 import { assign } from 'xstate';
 import type { Context, ThreadLocations, WaitInfo } from '../../explorer/model.ts';
 import {
@@ -16,22 +15,18 @@ import {
   SB_LEVEL_NAMES,
   SB_UNFROZEN,
   down_read,
-  down_write,
+  freezeSuperStates as kernelFreezeSuperStates,
+  thawSuperStates as kernelThawSuperStates,
   getIn,
   rwsem,
   sbWriters,
   sb_end_intwrite,
   sb_end_pagefault,
   sb_end_write,
-  sb_freeze_unlock,
-  sb_frozen_is,
   sb_start_intwrite,
   sb_start_pagefault,
   sb_start_write,
-  sb_wait_write_block,
-  sb_wait_write_drain,
   up_read,
-  up_write,
   updateIn,
 } from '../kernel/index.ts';
 
@@ -52,39 +47,38 @@ export type Hook = (exits: { ok: string; err: string }) => { initial: string; st
 const LEGAL_MOVES = new Set(['0>1', '1>2', '2>3', '3>4', '4>0', '1>0', '2>0', '3>0']);
 
 export interface SetFrozenParams {
+  sb: string;
   level: number;
-  thread: string;
 }
 
 /**
  * `sb->s_writers.frozen = level`, plus the P-F2 monitor: records in `frozen_violation` the first write
- * that skips a level or goes backwards, or that is made without s_umount held for write.
+ * that skips a level or goes backwards, or that is made while nobody holds s_umount for write (only the
+ * freezer and the thawer ever take it for write here). Registered under the kernel's action name
+ * `sb_set_frozen`, so the kernel freeze_super/thaw_super fragments go through it.
  */
 export const setFrozenAction = assign(({ context }: { context: Context }, p: SetFrozenParams) => {
-  const from = context[SB].frozen as number;
-  const patch = updateIn(context, SB, (s: any) => ({ ...s, frozen: p.level }));
+  const from = context[p.sb].frozen as number;
+  const patch = updateIn(context, p.sb, (s: any) => ({ ...s, frozen: p.level }));
   if (context.frozen_violation === null) {
     const owner = getIn(context, UMOUNT).owner;
     if (!LEGAL_MOVES.has(`${from}>${p.level}`)) {
-      return { ...patch, frozen_violation: `${p.thread}: frozen ${SB_LEVEL_NAMES[from]} -> ${SB_LEVEL_NAMES[p.level]}` };
+      return { ...patch, frozen_violation: `frozen ${SB_LEVEL_NAMES[from]} -> ${SB_LEVEL_NAMES[p.level]}` };
     }
-    if (owner !== p.thread) {
-      return { ...patch, frozen_violation: `${p.thread}: frozen = ${SB_LEVEL_NAMES[p.level]} without s_umount (owner ${owner})` };
+    if (owner === null) {
+      return { ...patch, frozen_violation: `frozen = ${SB_LEVEL_NAMES[p.level]} without s_umount held for write` };
     }
   }
   return patch;
 });
-const setFrozen = (level: number, thread: string) => ({ type: 'sbf_set_frozen', params: { level, thread } });
 
 /** Named actions/guards/waits this file's fragments use, to spread into setup() and the model's waits. */
 export const freezeActions = {
-  sbf_set_frozen: setFrozenAction,
+  sb_set_frozen: setFrozenAction,
   // a boolean context flag (e.g. "the FIFREEZE ioctl returned") set to true/false
   sbf_set_flag: assign(({ context }: { context: Context }, p: { flag: string; value: any }) => updateIn(context, p.flag, () => p.value)),
 };
 export const freezeGuards = {
-  // sb->s_writers.frozen != level (thaw_super_locked's -EINVAL test)
-  sbf_frozen_is_not: ({ context }: { context: Context }, p: { level: number }) => context[SB].frozen !== p.level,
   // a context flag equals a value (e.g. the thawer's "FIFREEZE returned" wait)
   sbf_flag_is: ({ context }: { context: Context }, p: { flag: string; value: any; waitFor?: string; holders?: string[] }) =>
     getIn(context, p.flag) === p.value,
@@ -111,139 +105,70 @@ export function freezeContext() {
 }
 
 // --------------------------------------------------------------------------------------------------
-// freeze_super()
+// freeze_super() / thaw_super(): the kernel fragments (machines/kernel/freeze.ts, F1..F15 and T1..T7 of
+// KERNEL.md 1(c), each state commented there with the fs/super.c code it mirrors), wrapped as one
+// compound state so a thread can call them more than once and a hook can be a whole sub-program.
 
 export interface FreezeSuperOptions {
   thread: string;
-  /** Prefix of the state ids (unique per call site: a thread may call freeze_super more than once). */
+  /** Unique per call site in the thread (a thread may call freeze_super more than once): part of the state ids. */
   id: string;
-  /** Target after `return 0` and after an error return. */
+  /** Targets (`#id`) after `return 0` and after an error return (-EBUSY at F2, or ->freeze_fs failed). */
   ok: string;
   err: string;
   okActions?: any[];
   errActions?: any[];
   /** V1-2: F6/F8 removed, s_umount stays write-held across the SB_FREEZE_WRITE wait. */
   keepUmountAcrossWriteWait?: boolean;
-  /** ->sync_fs inside sync_filesystem() (F11); default: one step. */
-  syncFs?: Hook;
-  /** ->freeze_fs (F14); default: one step that succeeds, plus a failing one when freezeFsMayFail. */
+  /** ->freeze_fs (F14) as a sub-program; default: absent, or one step when freezeFsMayFail. */
   freezeFs?: Hook;
   freezeFsMayFail?: boolean;
 }
 
-/** The waiting state of sb_wait_write(level) inside freeze_super, for P-F1 ("has the freezer finished draining?"). */
-export const WAIT_STATE: Record<number, string> = {
-  [SB_FREEZE_WRITE]: 'F7_sb_wait_write_WRITE',
-  [SB_FREEZE_PAGEFAULT]: 'F10_sb_wait_write_PAGEFAULT',
-  [SB_FREEZE_FS]: 'F13_sb_wait_write_FS',
-};
-
-/**
- * freeze_super(sb) as a compound state (fs/super.c, KERNEL.md 1(c) F1..F15). F2..F4 (EBUSY, !SB_BORN,
- * sb_rdonly) are not modelled: each model has one freezer at a time on a born, read-write superblock.
- */
-export function freezeSuperState(o: FreezeSuperOptions) {
-  const t = o.thread;
-  const id = (s: string) => `${t}-${o.id}-${s}`;
-  const to = (s: string) => `#${id(s)}`;
-  const waitLevel = (F: string, level: number, next: string) => ({
-    id: id(F.split('_')[0]),
-    initial: 'block',
-    states: {
-      // sb_wait_write() -> percpu_down_write(): writer ownership, block = 1 (new sb_start_* sleep from now on)
-      block: { on: { [ev(t, `${F.split('_')[0]}_percpu_down_write_${SB_LEVEL_NAMES[level].slice(10)}`)]: { ...sb_wait_write_block(SB, level, t), target: 'drain' } } },
-      // percpu_down_write(): rcuwait_wait_event(readers_active_check()): wait for the holders to leave
-      drain: { on: { [ev(t, `${F.split('_')[0]}_drained_${SB_LEVEL_NAMES[level].slice(10)}`)]: { ...sb_wait_write_drain(SB, level, t), target: next } } },
-    },
-  });
-  const keep = !!o.keepUmountAcrossWriteWait;
-  const states: Record<string, any> = {
-    // freeze_super(): atomic_inc(&sb->s_active); down_write(&sb->s_umount)
-    F1_down_write_s_umount: {
-      id: id('F1'),
-      on: { [ev(t, 'F1_down_write_s_umount')]: { ...down_write(UMOUNT, t), target: to('F5') } },
-    },
-    // freeze_super(): sb->s_writers.frozen = SB_FREEZE_WRITE ("from now on, no new normal writers can start")
-    F5_frozen_WRITE: {
-      id: id('F5'),
-      on: { [ev(t, 'F5_frozen_WRITE')]: { actions: [setFrozen(SB_FREEZE_WRITE, t)], target: keep ? to('F7') : to('F6') } },
-    },
-    // freeze_super(): up_write(&sb->s_umount) "to preserve sb_start_write -> s_umount ordering"
-    ...(keep
-      ? {}
-      : {
-          F6_up_write_s_umount: {
-            id: id('F6'),
-            on: { [ev(t, 'F6_up_write_s_umount')]: { ...up_write(UMOUNT, t), target: to('F7') } },
-          },
-        }),
-    // freeze_super(): sb_wait_write(sb, SB_FREEZE_WRITE)
-    F7_sb_wait_write_WRITE: waitLevel('F7_sb_wait_write_WRITE', SB_FREEZE_WRITE, keep ? to('F9') : to('F8')),
-    ...(keep
-      ? {}
-      : {
-          // freeze_super(): down_write(&sb->s_umount) ("now we go and block page faults")
-          F8_down_write_s_umount: {
-            id: id('F8'),
-            on: { [ev(t, 'F8_down_write_s_umount')]: { ...down_write(UMOUNT, t), target: to('F9') } },
-          },
-        }),
-    // freeze_super(): sb->s_writers.frozen = SB_FREEZE_PAGEFAULT
-    F9_frozen_PAGEFAULT: {
-      id: id('F9'),
-      on: { [ev(t, 'F9_frozen_PAGEFAULT')]: { actions: [setFrozen(SB_FREEZE_PAGEFAULT, t)], target: to('F10') } },
-    },
-    // freeze_super(): sb_wait_write(sb, SB_FREEZE_PAGEFAULT)
-    F10_sb_wait_write_PAGEFAULT: waitLevel('F10_sb_wait_write_PAGEFAULT', SB_FREEZE_PAGEFAULT, to('F11')),
-    // freeze_super(): sync_filesystem(sb) -> ->sync_fs(sb, 0), ->sync_fs(sb, 1)
-    F11_sync_filesystem: o.syncFs
-      ? { id: id('F11'), ...o.syncFs({ ok: to('F12'), err: to('F12') }) }
-      : { id: id('F11'), on: { [ev(t, 'F11_sync_filesystem')]: { target: to('F12') } } },
-    // freeze_super(): sb->s_writers.frozen = SB_FREEZE_FS
-    F12_frozen_FS: {
-      id: id('F12'),
-      on: { [ev(t, 'F12_frozen_FS')]: { actions: [setFrozen(SB_FREEZE_FS, t)], target: to('F13') } },
-    },
-    // freeze_super(): sb_wait_write(sb, SB_FREEZE_FS) (waits for sb_start_intwrite holders)
-    F13_sb_wait_write_FS: waitLevel('F13_sb_wait_write_FS', SB_FREEZE_FS, to('F14')),
-    // freeze_super(): ret = sb->s_op->freeze_fs(sb)
-    F14_freeze_fs: o.freezeFs
-      ? { id: id('F14'), ...o.freezeFs({ ok: to('F15'), err: to('F14e') }) }
-      : {
-          id: id('F14'),
-          on: {
-            [ev(t, 'F14_freeze_fs')]: { target: to('F15') },
-            ...(o.freezeFsMayFail ? { [ev(t, 'F14_freeze_fs_fails')]: { target: to('F14e') } } : {}),
-          },
-        },
-    // freeze_super(), ->freeze_fs failed: frozen = SB_UNFROZEN; sb_freeze_unlock(); wake_up(wait_unfrozen);
-    // deactivate_locked_super() (drops s_umount). One step: all of it runs under s_umount held for write.
-    F14_unwind: {
-      id: id('F14e'),
-      on: {
-        [ev(t, 'F14_unwind_frozen_UNFROZEN_sb_freeze_unlock')]: {
-          actions: [setFrozen(SB_UNFROZEN, t), ...sb_freeze_unlock(SB, t).actions!, ...up_write(UMOUNT, t).actions!, ...(o.errActions ?? [])],
-          target: o.err,
-        },
-      },
-    },
-    // freeze_super(): frozen = SB_FREEZE_COMPLETE; lockdep_sb_freeze_release(); up_write(&sb->s_umount); return 0
-    // (all three percpu rwsems stay write-held until thaw_super)
-    F15_frozen_COMPLETE: {
-      id: id('F15'),
-      on: {
-        [ev(t, 'F15_frozen_COMPLETE_up_write_s_umount')]: {
-          actions: [setFrozen(SB_FREEZE_COMPLETE, t), ...up_write(UMOUNT, t).actions!, ...(o.okActions ?? [])],
-          target: o.ok,
-        },
-      },
-    },
-  };
-  return { initial: 'F1_down_write_s_umount', states };
+/** Gives every fragment state an id `${thread}-${call}-${name}`, so nested hooks can target them. */
+function withIds(thread: string, call: string, states: Record<string, any>) {
+  const out: Record<string, any> = {};
+  for (const [name, st] of Object.entries(states)) out[name] = { id: `${thread}-${call}-${name}`, ...st };
+  return out;
 }
 
-// --------------------------------------------------------------------------------------------------
-// thaw_super()
+/** Appends actions to every transition of `state` that targets `target` (the fragment's return transitions). */
+function addActionsOn(state: any, target: string, extra: any[] | undefined) {
+  if (!extra || extra.length === 0) return;
+  for (const t of Object.values(state.on ?? {})) {
+    for (const tr of (Array.isArray(t) ? t : [t]) as any[]) {
+      if (tr.target === target) tr.actions = [...(tr.actions ?? []), ...extra];
+    }
+  }
+}
+
+/** The compound state name of a hook inside the fragment. */
+const HOOK = { freezeFs: 'F14_freeze_fs_hook', unfreezeFs: 'T5_unfreeze_fs_hook' };
+
+/** freeze_super(sb) (fs/super.c, 5.x) as a compound state; see kernelFreezeSuperStates for the steps. */
+export function freezeSuperState(o: FreezeSuperOptions) {
+  const t = o.thread;
+  const frag = kernelFreezeSuperStates({
+    thread: t,
+    next: o.ok,
+    busy: o.err,
+    failed: o.err,
+    sb: SB,
+    s_umount: UMOUNT,
+    keepUmount: !!o.keepUmountAcrossWriteWait,
+    freeze_fs: o.freezeFs ? { enter: HOOK.freezeFs } : o.freezeFsMayFail ? { mayFail: true } : undefined,
+  });
+  const states = withIds(t, o.id, frag.states);
+  if (o.freezeFs) {
+    const n = frag.names;
+    states[HOOK.freezeFs] = o.freezeFs({ ok: `#${t}-${o.id}-${n.afterFreezeFs}`, err: `#${t}-${o.id}-${n.freezeFsFailed}` });
+  }
+  for (const st of Object.values(states)) {
+    addActionsOn(st, o.ok, o.okActions);
+    addActionsOn(st, o.err, o.errActions);
+  }
+  return { initial: frag.initial, states };
+}
 
 export interface ThawSuperOptions {
   thread: string;
@@ -252,62 +177,42 @@ export interface ThawSuperOptions {
   err: string;
   okActions?: any[];
   errActions?: any[];
-  /** ->unfreeze_fs (T5); default: not present. */
+  /** ->unfreeze_fs (T5) as a sub-program; default: absent. */
   unfreezeFs?: Hook;
 }
 
-/** thaw_super(sb) -> thaw_super_locked(sb) (fs/super.c, KERNEL.md 1(c) T1..T7; T3 sb_rdonly not modelled). */
+/** thaw_super(sb) -> thaw_super_locked(sb) (fs/super.c, 5.x) as a compound state. */
 export function thawSuperState(o: ThawSuperOptions) {
   const t = o.thread;
-  const id = (s: string) => `${t}-${o.id}-${s}`;
-  const to = (s: string) => `#${id(s)}`;
-  const afterCheck = o.unfreezeFs ? to('T5') : to('T6');
-  const states: Record<string, any> = {
-    // thaw_super(): down_write(&sb->s_umount)
-    T1_down_write_s_umount: {
-      id: id('T1'),
-      on: { [ev(t, 'T1_down_write_s_umount')]: { ...down_write(UMOUNT, t), target: to('T2') } },
-    },
-    // thaw_super_locked(): if (sb->s_writers.frozen != SB_FREEZE_COMPLETE) { up_write; return -EINVAL; }
-    T2_check_frozen: {
-      id: id('T2'),
-      on: {
-        [ev(t, 'T2_frozen_is_COMPLETE')]: { guard: sb_frozen_is(SB, SB_FREEZE_COMPLETE), target: afterCheck },
-        [ev(t, 'T2_EINVAL_up_write_s_umount')]: {
-          guard: { type: 'sbf_frozen_is_not', params: { level: SB_FREEZE_COMPLETE } },
-          actions: [...up_write(UMOUNT, t).actions!, ...(o.errActions ?? [])],
-          target: o.err,
-        },
-      },
-    },
-    // thaw_super_locked(): frozen = SB_UNFROZEN; sb_freeze_unlock(sb) (percpu_up_write FS, PAGEFAULT, WRITE).
-    // One step, as P-F3 allows: nobody can observe the write of frozen before the rwsems are released.
-    T6_frozen_UNFROZEN_sb_freeze_unlock: {
-      id: id('T6'),
-      on: {
-        [ev(t, 'T6_frozen_UNFROZEN_sb_freeze_unlock')]: {
-          actions: [setFrozen(SB_UNFROZEN, t), ...sb_freeze_unlock(SB, t).actions!],
-          target: to('T7'),
-        },
-      },
-    },
-    // thaw_super_locked(): wake_up(&sb->s_writers.wait_unfrozen); deactivate_locked_super(sb) (drops s_umount)
-    T7_up_write_s_umount: {
-      id: id('T7'),
-      on: { [ev(t, 'T7_wake_up_deactivate_locked_super')]: { actions: [...up_write(UMOUNT, t).actions!, ...(o.okActions ?? [])], target: o.ok } },
-    },
-  };
+  const frag = kernelThawSuperStates({
+    thread: t,
+    next: o.ok,
+    einval: o.err,
+    failed: o.err,
+    sb: SB,
+    s_umount: UMOUNT,
+    unfreeze_fs: o.unfreezeFs ? { enter: HOOK.unfreezeFs } : undefined,
+  });
+  const states = withIds(t, o.id, frag.states);
   if (o.unfreezeFs) {
-    // ->unfreeze_fs(sb); on error: lockdep_sb_freeze_release; up_write(&sb->s_umount); return err (stays frozen)
-    states.T5_unfreeze_fs = { id: id('T5'), ...o.unfreezeFs({ ok: to('T6'), err: to('T5e') }) };
-    states.T5_unfreeze_fs_failed = {
-      id: id('T5e'),
-      on: { [ev(t, 'T5_unfreeze_fs_failed_up_write_s_umount')]: { actions: [...up_write(UMOUNT, t).actions!, ...(o.errActions ?? [])], target: o.err } },
-    };
+    const n = frag.names;
+    states[HOOK.unfreezeFs] = o.unfreezeFs({ ok: `#${t}-${o.id}-${n.afterUnfreezeFs}`, err: `#${t}-${o.id}-${n.unfreezeFsFailed}` });
   }
-  return { initial: 'T1_down_write_s_umount', states };
+  for (const st of Object.values(states)) {
+    addActionsOn(st, o.ok, o.okActions);
+    addActionsOn(st, o.err, o.errActions);
+  }
+  return { initial: frag.initial, states };
 }
 
+/** The drain state of sb_wait_write(level) in the kernel fragment (suffix of its state name), for P-F1. */
+export const DRAIN_STATE: Record<number, string> = {
+  [SB_FREEZE_WRITE]: 'F7_sb_wait_write_drain',
+  [SB_FREEZE_PAGEFAULT]: 'F10_sb_wait_pagefault_drain',
+  [SB_FREEZE_FS]: 'F13_sb_wait_fs_drain',
+};
+/** True when thread location `loc` is sb_wait_write(level) still waiting for the readers to drain. */
+export const isDraining = (loc: string, level: number) => loc.endsWith(DRAIN_STATE[level]);
 
 // --------------------------------------------------------------------------------------------------
 // The FIFREEZE / FITHAW user program as two threads: `freezer` runs freeze_super(); `thawer` waits for the
@@ -430,7 +335,7 @@ export const inSection = (loc: string, level: number) => loc.split('.').includes
 /** rw_sem[level-1] is write-held by a task that has finished draining it (sb_wait_write(level) returned). */
 export function levelFrozen(ctx: Context, threads: ThreadLocations, level: number): boolean {
   if (ctx[SB].rw_sem[level - 1].writer === null) return false;
-  return !Object.values(threads).some((loc) => loc.split('.').includes(WAIT_STATE[level]));
+  return !Object.values(threads).some((loc) => isDraining(loc, level));
 }
 
 export const freezeInvariants = {
@@ -450,7 +355,8 @@ export const freezeInvariants = {
     return true;
   },
   // P-F2: frozen moves only UNFROZEN->WRITE->PAGEFAULT->FS->COMPLETE->UNFROZEN (or back to UNFROZEN on a
-  // failed freeze), and every write of it is made with s_umount held for write (see setFrozenAction).
+  // failed freeze), and every write of it is made with s_umount held for write
+  // (see setFrozenAction).
   'P-F2': (ctx: Context) => ctx.frozen_violation === null,
   // P-F3: frozen == SB_UNFROZEN implies no freeze level is write-held.
   'P-F3': (ctx: Context) => ctx[SB].frozen !== SB_UNFROZEN || ctx[SB].rw_sem.every((s: any) => s.writer === null),

@@ -46,7 +46,7 @@ describe('bcachefs-freeze', () => {
     const r = checkModel({ model, variant: 'intwrite-trans', params: { writers: 0, intwriters: 1, journalSize: 2, journalDirty: 0 } });
     expect(r.verdict.kind).toBe('deadlock');
     expect(cycleOf(r)).toEqual(['freezer -> sb_writers[SB_FREEZE_FS] -> freezer']);
-    expect(r.trace!.final.locations.freezer).toBe('freeze_super.F14_freeze_fs.R5_flush_sb_start_intwrite');
+    expect(r.trace!.final.locations.freezer).toBe('freeze_super.F14_freeze_fs_hook.R5_flush_sb_start_intwrite');
   });
 
   it('the compiled engine and XState\'s own transition() agree on a tiny instance', () => {

@@ -18,7 +18,7 @@ describe('file-write-freeze', () => {
     const events = r.trace!.steps.map((s: any) => s.event);
     const at = (e: string) => events.indexOf(e);
     expect(at('faulter0.inode_start_write_inode0')).toBeLessThan(at('fwfreezer.set_I_WRITE_FREEZED_inode0'));
-    expect(at('fwfreezer.T7_wake_up_deactivate_locked_super')).toBeLessThan(at('faulter0.sb_start_pagefault'));
+    expect(at('fwfreezer.T7_deactivate_locked_super')).toBeLessThan(at('faulter0.sb_start_pagefault'));
   });
 
   it('pagefault-first, one inode: no write after FS_IOC_FWFREEZE and no deadlock', () => {

@@ -51,21 +51,23 @@ describe('sb-freeze', () => {
     expect(r.verdict).toEqual({ status: 'pass' });
   });
 
-  it('the P-F2 monitor records a skipped level and a write without s_umount', () => {
+  it('the P-F2 monitor records a skipped level and a write without s_umount, and replaces the kernel sb_set_frozen', () => {
     const base = {
       s_umount: { owner: 'freezer', readers: [], waitingWriters: [], waitingReaders: [] },
       s_writers: { frozen: 0, rw_sem: [] },
       frozen_violation: null,
     };
-    const run = (ctx: any, level: number, thread: string) => {
-      // the assign action's assignment function, called the way XState calls it
-      const fn = (setFrozenAction as any).assignment;
-      return fn({ context: ctx }, { level, thread });
-    };
-    expect(run(base, 1, 'freezer').frozen_violation).toBeUndefined();
-    expect(run(base, 2, 'freezer').frozen_violation).toMatch(/SB_UNFROZEN -> SB_FREEZE_PAGEFAULT/);
-    expect(run(base, 1, 'thawer').frozen_violation).toMatch(/without s_umount/);
+    // the assign action's assignment function, called the way XState calls it
+    const run = (ctx: any, level: number) => (setFrozenAction as any).assignment({ context: ctx }, { sb: 's_writers', level });
+    expect(run(base, 1).frozen_violation).toBeUndefined();
+    expect(run(base, 1).s_writers.frozen).toBe(1);
+    expect(run(base, 2).frozen_violation).toMatch(/SB_UNFROZEN -> SB_FREEZE_PAGEFAULT/);
+    expect(run({ ...base, s_umount: { ...base.s_umount, owner: null } }, 1).frozen_violation).toMatch(/without s_umount/);
+    // the freeze_super/thaw_super fragments write frozen through this action
+    const machine = model.create({ params: { ...small, freezeFsMayFail: true }, variant: 'generic' });
+    expect((machine.implementations.actions as any).sb_set_frozen).toBe(setFrozenAction);
   });
+
   it('the saved counterexample sb-freeze-umount-held replays on umount-held and does not on generic', () => {
     const trace = JSON.parse(readFileSync(new URL('../../counterexamples/sb-freeze-umount-held.json', import.meta.url), 'utf8'));
     const params = resolveParams(model, trace.params);
