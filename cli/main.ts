@@ -10,6 +10,7 @@ import { collectSpecFiles, runSpec, type CheckOptions, type SpecOutcome } from '
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, junitXml, renderTable, verdictText } from './report.ts';
 import { renderTrace } from './show.ts';
+import { renderMermaid } from './graph.ts';
 import { loadSpec, loadTrace } from './spec.ts';
 
 /** Exit codes: 0 all outcomes match, 1 some do not (or a replay diverges), 2 bad input, 3 internal error. */
@@ -33,6 +34,8 @@ usage:
   interleave replay TRACE.json [--variant V] [--param k=v ...]
                                          re-run a trace on the current model; exit 0 if the same violation is reached
   interleave list                        bundled models, their variants and params, and the specs in specs/
+  interleave graph MODEL [--variant V] [--param k=v ...]
+                                         the model's statechart as a Mermaid state diagram (MODEL: a name or a module path)
 
 exit codes: 0 every outcome matches, 1 a mismatch (or a replay that diverges), 2 bad input, 3 internal error`;
 
@@ -203,6 +206,17 @@ async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
   return EXIT.MISMATCH;
 }
 
+async function cmdGraph(p: Parsed, io: Printer): Promise<number> {
+  if (p.positional.length !== 1) throw new InputError('usage: interleave graph MODEL [--variant V] [--param k=v ...]');
+  const { def } = await loadModel(p.positional[0], process.cwd(), 'graph');
+  const variant = resolveVariant(def, p.flags.get('--variant') as string | undefined, '--variant');
+  const params = resolveParams(def, parseParamFlags(p.multi.get('--param') ?? []), '--param');
+  const packed = instantiate(def, params, variant);
+  const ps = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
+  io.out(renderMermaid(packed.system, `${def.name} variant ${variant}${ps ? ` (${ps})` : ''}`));
+  return EXIT.OK;
+}
+
 async function cmdList(_p: Parsed, io: Printer): Promise<number> {
   const models = await loadAllBundled();
   io.out('Models (machines/):');
@@ -257,8 +271,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdReplay(p, io);
       case 'list':
         return await cmdList(p, io);
+      case 'graph':
+        return await cmdGraph(p, io);
       default:
-        throw new InputError(`unknown command '${cmd}'; commands: check, show, replay, list (interleave --help)`);
+        throw new InputError(`unknown command '${cmd}'; commands: check, show, replay, list, graph (interleave --help)`);
     }
   } catch (e) {
     if (e instanceof InputError) {

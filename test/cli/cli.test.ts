@@ -159,3 +159,18 @@ describe('interleave list', () => {
     expect(r.out).toMatch(/specs\/philosophers-10\.json: philosophers\/naive \{"n":10\} expect deadlock/);
   });
 });
+
+describe('interleave graph', () => {
+  it('prints a Mermaid state diagram with a box per thread and guarded transitions', async () => {
+    const r = await run(['graph', 'abba']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^---\ntitle: abba variant abba\n---\nstateDiagram-v2\n  state task0 \{/);
+    expect(r.out).toContain('task0__idle --> task0__holdsFirst : lock_A [mutexFree]');
+    expect(r.out).toContain('task0__critical : critical (assert mutualExclusion; progress)');
+  });
+  it('an unknown model: exit 2', async () => {
+    const r = await run(['graph', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown model 'nope'/);
+  });
+});
