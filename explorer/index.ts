@@ -159,11 +159,14 @@ export function checkModel(req: CheckRequest): CheckResult {
   if (!liveness) result = runSafety();
   else if (!safety) result = runLiveness();
   else {
-    result = runSafety();
-    if (result.status === 'pass') {
-      const safetySeconds = result.stats.seconds;
-      result = runLiveness();
-      result.stats.seconds += safetySeconds;
+    // A safety violation wins. Otherwise the liveness run decides, except that a cut safety run keeps
+    // an otherwise passing verdict incomplete.
+    const safe = runSafety();
+    result = safe;
+    if (safe.status !== 'violation') {
+      const live = runLiveness();
+      live.stats.seconds += safe.stats.seconds;
+      result = live.status === 'pass' && safe.status === 'incomplete' ? { ...live, status: 'incomplete', bound: safe.bound } : live;
     }
   }
   const verdict: Verdict = { status: result.status };

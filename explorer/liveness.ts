@@ -19,8 +19,9 @@
 //   marks play no part in starvation.
 // - Counterexample: a lasso. The stem is a shortest path to the shallowest state s of the fair SCC (BFS
 //   parent links); the cycle runs inside the SCC from s back to s and is itself fair (./scc.ts fairCycle).
-// - Bounds: a cut exploration is incomplete unless a fair cycle is found among the states expanded in full
-//   (such a cycle is real: every edge and enabled set on it is known).
+// - Bounds: once the store is full (maxStates) or at a state of depth maxDepth, successors not stored yet
+//   are dropped, but every stored state is still expanded with its exact enabled set, so a fair cycle
+//   found among the kept edges is real. Without one the run is incomplete. A timeout stops expanding.
 //
 // Cost (n states, m edges, T threads, W = ceil(T/32)):
 //   exploration: one compiled step per (state, event), as the safety search, plus edge recording.
@@ -212,7 +213,7 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
   frontier.push(initId, 0, init.words);
   let next = 0; // the id expanded next (BFS pops in id order)
 
-  outer: for (;;) {
+  for (;;) {
     const entry = frontier.pop();
     if (!entry) break;
     const { id, depth } = entry;
@@ -241,31 +242,29 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
     const ctx = packed.decodeContext(entry.words);
     const edgeStart = targets.length;
     stateMask.fill(0);
+    const atDepthLimit = depth >= maxDepth;
     for (let e = 0; e < eventCount; e++) {
       const r = system.step(leaves, ctx, e);
       if (r === null) continue;
-      if (depth >= maxDepth) {
-        // Successors exist beyond the depth bound: this state stays unexpanded.
-        bound = { name: 'maxDepth', limit: maxDepth };
-        targets.length = edgeStart;
-        continue outer;
-      }
       mask.fill(0);
       let progress = false;
       for (const tr of r.taken) {
         mask[tr.thread >>> 5] |= 1 << (tr.thread & 31);
         if (tr.progress) progress = true;
       }
+      for (let k = 0; k < W; k++) stateMask[k] |= mask[k];
       const nextWords = packed.encode(r.leaves, r.context);
       fingerprint(nextWords, fp);
-      if (store.size >= maxStates && store.find(fp[0], fp[1]) < 0) {
-        bound = { name: 'maxStates', limit: maxStates };
-        targets.length = events.length = edgeStart;
-        if (edgeThreads) edgeThreads.length = edgeStart * W;
-        break outer;
-      }
-      let nid = store.add(fp[0], fp[1], id, e);
-      if (nid < 0) nid = -nid - 1;
+      let nid: number;
+      if (atDepthLimit || store.size >= maxStates) {
+        // Bound reached: keep only edges to stored states. The enabled set stays exact, so a fair cycle
+        // found among the kept edges is real; without one the run is incomplete.
+        nid = store.find(fp[0], fp[1]);
+        if (nid < 0) {
+          bound = atDepthLimit ? { name: 'maxDepth', limit: maxDepth } : { name: 'maxStates', limit: maxStates };
+          continue;
+        }
+      } else if ((nid = store.add(fp[0], fp[1], id, e)) < 0) nid = -nid - 1;
       else {
         label(r.leaves);
         if (depth + 1 > maxSeenDepth) maxSeenDepth = depth + 1;
@@ -274,7 +273,6 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
       targets.push(nid);
       events.push(e | (progress ? EDGE_PROGRESS : 0));
       if (edgeThreads) for (let k = 0; k < W; k++) edgeThreads.push(mask[k]);
-      for (let k = 0; k < W; k++) stateMask[k] |= mask[k];
     }
     enabled.data.set(stateMask, id * W);
     flags.data[id] |= STATE_EXPANDED;
@@ -319,26 +317,38 @@ interface Property {
   thread?: string;
 }
 
-function threadsMoving(system: CompiledSystem, g: StateGraph, cycle: number[]): string[] {
-  const acc = new Uint32Array(g.maskWords);
-  for (const e of cycle) {
-    if (g.edgeThreads) for (let k = 0; k < g.maskWords; k++) acc[k] |= g.edgeThreads[e * g.maskWords + k];
-    else {
-      const t = g.eventOwner[g.edgeEvents[e] & EDGE_EVENT];
-      acc[t >>> 5] |= 1 << (t & 31);
+/** What each thread does in the loop of a lasso path: moves, has finished, is blocked in some loop state, or idles (enabled throughout, never moving). */
+function loopRoles(packed: PackedSystem, path: number[], loopStart: number): string {
+  const system = packed.system;
+  const init = packed.initial();
+  let leaves = init.leaves;
+  let ctx = init.context;
+  const moved = new Set<number>();
+  const blocked = new Set<number>();
+  const finished = new Set<number>(system.threads.map((t) => t.index));
+  path.forEach((e, i) => {
+    const r = system.step(leaves, ctx, e)!;
+    if (i + 1 >= loopStart) {
+      for (const tr of r.taken) moved.add(tr.thread);
+      const enabled = new Set<number>();
+      for (let f = 0; f < system.events.length; f++) system.step(leaves, ctx, f)?.taken.forEach((tr) => enabled.add(tr.thread));
+      for (const t of system.threads) {
+        if (!enabled.has(t.index)) blocked.add(t.index);
+        if (!t.isFinal[leaves[t.index]]) finished.delete(t.index);
+      }
     }
-  }
-  return system.threads.filter((t) => (acc[t.index >>> 5] >>> (t.index & 31)) & 1).map((t) => t.name);
-}
-
-/** Threads disabled in at least one state of the cycle. */
-function threadsBlocked(system: CompiledSystem, g: StateGraph, cycle: number[]): string[] {
-  const acc = new Uint32Array(g.maskWords);
-  for (const e of cycle) {
-    const v = g.targets[e];
-    for (let k = 0; k < g.maskWords; k++) acc[k] |= ~g.enabled[v * g.maskWords + k];
-  }
-  return system.threads.filter((t) => (acc[t.index >>> 5] >>> (t.index & 31)) & 1).map((t) => t.name);
+    leaves = r.leaves;
+    ctx = packed.decodeContext(packed.encode(r.leaves, r.context));
+  });
+  const names = (f: (i: number) => boolean) => system.threads.filter((t) => f(t.index)).map((t) => t.name);
+  const parts = [`moving in the loop: ${names((i) => moved.has(i)).join(', ') || 'none'}`];
+  const done = names((i) => !moved.has(i) && finished.has(i));
+  const waiting = names((i) => !moved.has(i) && !finished.has(i) && blocked.has(i));
+  const idle = names((i) => !moved.has(i) && !blocked.has(i));
+  if (done.length) parts.push(`finished: ${done.join(', ')}`);
+  if (waiting.length) parts.push(`blocked in the loop: ${waiting.join(', ')}`);
+  if (idle.length) parts.push(`able to run but never scheduled (an unfair loop): ${idle.join(', ')}`);
+  return parts.join('; ');
 }
 
 /** Explores the model and looks for a livelock and/or starvation lasso. */
@@ -385,21 +395,17 @@ export function searchLiveness(packed: PackedSystem, o: LivenessOptions): Livene
     const cycleEdges = fairCycle(g, p.ok, found.scc, fairness);
     const stem = ex.store.pathTo(found.scc.root);
     const cycle = cycleEdges.map((e) => g.edgeEvents[e] & EDGE_EVENT);
-    const movers = threadsMoving(system, g, cycleEdges);
-    const blocked = threadsBlocked(system, g, cycleEdges);
     const loop = cycle.length === 1 ? `step ${stem.length + 1} repeats` : `steps ${stem.length + 1}..${stem.length + cycle.length} repeat`;
+    path = [...stem, ...cycle];
+    loopStart = stem.length + 1;
     violation = {
       kind: p.kind,
       name: p.name,
-      message:
-        `${p.describe(loop)}; moving in the loop: ${movers.join(', ') || 'none'}` +
-        (blocked.length ? `; blocked at some point of the loop: ${blocked.join(', ')}` : ''),
+      message: `${p.describe(loop)}; ${loopRoles(packed, path, loopStart)}`,
       ...(p.thread ? { thread: p.thread } : {}),
       stateId: found.scc.root,
       depth: stem.length,
     };
-    path = [...stem, ...cycle];
-    loopStart = stem.length + 1;
     break;
   }
 
