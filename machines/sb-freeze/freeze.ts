@@ -300,6 +300,9 @@ export const sbEnd: Record<number, (sb: string, thread: string) => any> = {
 export function writerThread(thread: string, level: number, work: string, needsUmount = false) {
   const start = level === SB_FREEZE_WRITE ? 'sb_start_write' : level === SB_FREEZE_PAGEFAULT ? 'sb_start_pagefault' : 'sb_start_intwrite';
   const end = start.replace('start', 'end');
+  // the work inside the section (vfs_write -> ->write_iter, ->page_mkwrite, a transaction), then
+  // __sb_end_write(sb, level) = percpu_up_read(sb->s_writers.rw_sem + level - 1)
+  const body = { on: { [ev(thread, end)]: { ...sbEnd[level](SB, thread), target: `#${thread}-done` } } };
   const section: Record<string, any> = needsUmount
     ? {
         initial: 'down_read_s_umount',
@@ -308,12 +311,12 @@ export function writerThread(thread: string, level: number, work: string, needsU
           down_read_s_umount: { on: { [ev(thread, 'down_read_s_umount')]: { ...down_read(UMOUNT, thread), target: 's_umount_held' } } },
           // up_read(&sb->s_umount)
           s_umount_held: { on: { [ev(thread, 'up_read_s_umount')]: { ...up_read(UMOUNT, thread), target: work } } },
-          [work]: { on: { [ev(thread, end)]: { ...sbEnd[level](SB, thread), target: `#${thread}-done` } } },
+          [work]: body,
         },
       }
     : {
         initial: work,
-        states: { [work]: { on: { [ev(thread, end)]: { ...sbEnd[level](SB, thread), target: `#${thread}-done` } } } },
+        states: { [work]: body },
       };
   return {
     initial: 'idle',
