@@ -6,21 +6,49 @@
 //     canceling: string[]                  items whose PENDING bit cancel_work_sync() holds (queueing is a no-op)
 //     flushers: { [thread]: string[] }     per flushing thread, the item instances it still waits for
 //     draining: bool                       __WQ_DRAINING (drain_workqueue)
-//     droppedWhileDraining: bool }         a queue_work from outside the workqueue hit WARN_ON_ONCE while
+//     droppedWhileDraining: bool }         a queue from outside the workqueue hit WARN_ON_ONCE while
 //                                          draining and the item was DROPPED; assert on it in the model
 // Semantics:
-// - queue_work / mod_delayed_work (untimed: the delay is any interleaving): no-op when the item is already
-//   pending or being canceled; while draining, only "chained" work (queued by a thread currently running an
-//   item of this workqueue) is accepted, anything else sets droppedWhileDraining and is dropped.
+// - queue_work (queue_work_on): test_and_set PENDING, so a no-op when the item is already pending or being
+//   canceled; otherwise __queue_work: while draining, only "chained" work (queued by a thread currently running
+//   an item of this workqueue, is_chained_work) is accepted, anything else WARNs, sets droppedWhileDraining and
+//   is dropped; else the item goes to the tail of the worklist.
+// - mod_delayed_work (mod_delayed_work_on, delay taken as 0: the untimed model queues at once; a timer-armed
+//   state is not modelled): try_to_grab_pending() first STEALS a pending instance (list_del_init +
+//   pwq_dec_nr_in_flight: the instance is gone, its flush colour is released, see "grab" below), returns
+//   -ENOENT (nothing happens) while cancel_work_sync holds the item, then __queue_work as above. So a pending
+//   item stays pending ONCE but moves to the tail, and on a draining workqueue it is DROPPED (WARN) even though
+//   it was pending before the call.
+//   Not modelled: after the drop the kernel leaves PENDING set on an item that is on no list (__queue_work
+//   returns early, nobody clears the bit), so later queue_work calls are no-ops and a later
+//   try_to_grab_pending spins on -EAGAIN; here the item is simply idle again. Models treat the WARN itself as
+//   the violation (wqDroppedWhileDraining), so nothing after it is trusted.
 // - A worker takes the first pending item that is not running elsewhere (non-reentrant) and clears PENDING,
 //   so the item can be queued again while it runs. `wq_worker_done` ends the run.
-// - flush_work(item) waits for the instances existing now: the running one and the pending one (1 or 2
-//   completions of that item); flush_workqueue waits for every instance pending or running now. Each
-//   finished run (or a cancel that removed a pending instance) removes one occurrence from every flusher.
-//   This is exact for "wait for what was queued before the flush" without unbounded sequence counters.
-// - cancel_work_sync(item): (1) grab: the pending instance is removed WITHOUT running, PENDING is held
-//   (canceling); (2) wait until the running instance (if any) has finished, then release PENDING.
+// - Flushes wait for item INSTANCES: for an item, at most one running instance (R) and one pending (P).
+//   flushers[t] holds plain names (`x`, one per awaited instance of x) and, for flush_work only, `x#queued`.
+//   * flush_workqueue (__flush_workqueue): waits for the flush colour of everything queued before it, i.e.
+//     every R and P instance existing now -> one `x` per instance. When the work colour's nr_in_flight drops
+//     to zero the flush completes: each finished run removes one `x`; a grabbed P (pwq_dec_nr_in_flight in
+//     try_to_grab_pending) removes one `x` too, but only when the flusher counts more instances of x than are
+//     running (with count 1 and x running, the awaited instance IS the running one and a P queued after the
+//     flush, which has the newer colour, is not awaited). A re-queued instance gets the current colour, so
+//     an earlier flush never waits for it.
+//   * flush_work (start_flush_work + insert_wq_barrier): if x is pending the barrier is inserted right
+//     BEHIND the pending instance (`x#queued`); it is not linked to a running instance. When that instance
+//     starts, `x#queued` becomes `x` (the barrier now completes when that run ends: wq_worker_done). If the
+//     pending instance is grabbed (mod_delayed_work, cancel_work_sync) the barrier stays on the worklist on
+//     its own and completes as soon as a worker reaches it, without waiting for a still-running earlier
+//     instance: here `x#queued` is removed at the grab (the barrier's position behind OTHER items of the
+//     worklist is not modelled: flush_work only tracks its own item). If x is only running, the barrier is
+//     linked to that worker's run -> `x`. If x is idle, flush_work returns at once (empty list).
+//   This is exact for "wait for what was queued before the flush" without unbounded colour counters.
+// - cancel_work_sync(item): (1) grab: the pending instance is removed WITHOUT running (same effect on
+//   flushers as the grab above), PENDING is held (canceling); (2) wait until the running instance (if any)
+//   has finished, then release PENDING.
 // - drain_workqueue: set draining, wait until nothing is pending or running, clear draining.
+// Compatibility: machines/xfs-inodegc has a local mod_delayed_work_on written against this state shape
+// (plain names in flushers); the shape is unchanged.
 // Params: { wq: path, thread, item?, name? } (name = resource name in reports; default the path).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, removeOne, updateIn } from './path.ts';
@@ -67,26 +95,68 @@ const isChained = (s: WorkqueueState, thread: string) => Object.values(s.running
 const runnable = (s: WorkqueueState) => s.pending.find((i) => s.running[i] === null);
 const runningItemOf = (s: WorkqueueState, thread: string) => Object.keys(s.running).find((i) => s.running[i] === thread);
 const idle = (s: WorkqueueState) => s.pending.length === 0 && Object.values(s.running).every((w) => w === null);
-/** Removes one occurrence of `item` from every flusher's wait list. */
-const completeForFlushers = (f: Record<string, string[]>, item: string): Record<string, string[]> => {
+const QUEUED = '#queued';
+/** The item an entry of a flusher's list refers to (`x` or `x#queued`). */
+const entryItem = (e: string) => (e.endsWith(QUEUED) ? e.slice(0, -QUEUED.length) : e);
+const count = (a: readonly string[], x: string) => a.reduce((n, e) => n + (e === x ? 1 : 0), 0);
+/** Applies `fn` to every flusher's list; keeps the same object when nothing changed. */
+const mapFlushers = (f: Record<string, string[]>, fn: (items: string[]) => string[]): Record<string, string[]> => {
   let changed = false;
   const out: Record<string, string[]> = {};
   for (const [t, items] of Object.entries(f)) {
-    const r = removeOne(items, item);
-    if (r !== null) changed = true;
-    out[t] = r ?? items;
+    const r = fn(items);
+    if (r !== items) changed = true;
+    out[t] = r;
   }
   return changed ? out : f;
 };
+/** wq_worker_done(item): the run ended; its barrier / colour completes (one plain `item` per flusher). */
+const runFinished = (f: Record<string, string[]>, item: string) => mapFlushers(f, (items) => removeOne(items, item) ?? items);
+/** wq_worker_start(item): a flush_work barrier queued behind the pending instance now waits for this run. */
+const pendingStarted = (f: Record<string, string[]>, item: string) =>
+  mapFlushers(f, (items) => (items.includes(item + QUEUED) ? items.map((e) => (e === item + QUEUED ? item : e)) : items));
+/**
+ * try_to_grab_pending() took the pending instance of `item` off the worklist (pwq_dec_nr_in_flight):
+ * a flush_work barrier behind it completes (`item#queued` removed); a flush_workqueue colour counting it
+ * loses it (one plain `item`, if the flusher counts more instances than the running one).
+ */
+const pendingGrabbed = (s: WorkqueueState, item: string) => {
+  const running = s.running[item] !== null ? 1 : 0;
+  return mapFlushers(s.flushers, (items) => {
+    let out = items.includes(item + QUEUED) ? items.filter((e) => e !== item + QUEUED) : items;
+    if (count(out, item) > running) out = removeOne(out, item)!;
+    return out;
+  });
+};
+/** flush_workqueue: every instance existing now (the flush colour of everything queued before it). */
 const instancesOf = (s: WorkqueueState, item: string): string[] =>
   [...(s.running[item] !== null ? [item] : []), ...(s.pending.includes(item) ? [item] : [])];
+/** flush_work: the barrier goes behind the pending instance if any, else it is linked to the running one. */
+const flushWorkTarget = (s: WorkqueueState, item: string): string[] =>
+  s.pending.includes(item) ? [item + QUEUED] : s.running[item] !== null ? [item] : [];
 
+// queue_work_on(): test_and_set_bit(PENDING) then __queue_work()
 const queueAction = kAssign(({ context }, p: WqParams) =>
   updateIn(context, p.wq, (s: WorkqueueState) => {
     const item = checkItem(s, p);
     if (s.pending.includes(item) || s.canceling.includes(item)) return s; // already pending: not queued twice
-    if (s.draining && !isChained(s, p.thread)) return s.droppedWhileDraining ? s : { ...s, droppedWhileDraining: true };
-    return { ...s, pending: [...s.pending, item] };
+    return queueTail(s, item, p.thread);
+  }),
+);
+/** __queue_work(): WARN + drop while draining unless chained, else append to the worklist. */
+const queueTail = (s: WorkqueueState, item: string, thread: string): WorkqueueState => {
+  if (s.draining && !isChained(s, thread)) return s.droppedWhileDraining ? s : { ...s, droppedWhileDraining: true };
+  return { ...s, pending: [...s.pending, item] };
+};
+// mod_delayed_work_on(cpu, wq, dwork, 0): try_to_grab_pending() then __queue_delayed_work() -> __queue_work()
+const modDelayedAction = kAssign(({ context }, p: WqParams) =>
+  updateIn(context, p.wq, (s: WorkqueueState) => {
+    const item = checkItem(s, p);
+    if (s.canceling.includes(item)) return s; // -ENOENT: a canceler owns PENDING, nothing is queued
+    const grabbed: WorkqueueState = s.pending.includes(item)
+      ? { ...s, pending: removeOne(s.pending, item)!, flushers: pendingGrabbed(s, item) }
+      : s;
+    return queueTail(grabbed, item, p.thread);
   }),
 );
 
@@ -119,7 +189,7 @@ export const workqueueGuards = {
 
 export const workqueueActions = {
   wq_queue_work: queueAction,
-  wq_mod_delayed_work: queueAction,
+  wq_mod_delayed_work: modDelayedAction,
   // process_one_work(): take the first runnable pending item, clear PENDING, run it on this worker
   wq_worker_start: kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => {
@@ -128,7 +198,7 @@ export const workqueueActions = {
       if (item === undefined || !s.pending.includes(item) || s.running[item] !== null) {
         throw new Error(`kernel primitive misuse: worker ${p.thread} has no runnable item ${p.item ?? ''} on ${p.wq}`);
       }
-      return { ...s, pending: removeOne(s.pending, item)!, running: { ...s.running, [item]: p.thread } };
+      return { ...s, pending: removeOne(s.pending, item)!, running: { ...s.running, [item]: p.thread }, flushers: pendingStarted(s.flushers, item) };
     }),
   ),
   // the work function returned
@@ -136,7 +206,7 @@ export const workqueueActions = {
     updateIn(context, p.wq, (s: WorkqueueState) => {
       const item = runningItemOf(s, p.thread);
       if (item === undefined) throw new Error(`kernel primitive misuse: worker ${p.thread} finished but runs nothing on ${p.wq}`);
-      return { ...s, running: { ...s.running, [item]: null }, flushers: completeForFlushers(s.flushers, item) };
+      return { ...s, running: { ...s.running, [item]: null }, flushers: runFinished(s.flushers, item) };
     }),
   ),
   // cancel_work_sync() step 1 (try_to_grab_pending): a pending instance is removed unrun
@@ -148,7 +218,7 @@ export const workqueueActions = {
         ...s,
         pending: wasPending ? removeOne(s.pending, item)! : s.pending,
         canceling: s.canceling.includes(item) ? s.canceling : [...s.canceling, item],
-        flushers: wasPending ? completeForFlushers(s.flushers, item) : s.flushers,
+        flushers: wasPending ? pendingGrabbed(s, item) : s.flushers,
       };
     }),
   ),
@@ -157,7 +227,7 @@ export const workqueueActions = {
     updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, canceling: removeOne(s.canceling, itemOf(p)) ?? s.canceling })),
   ),
   wq_flush_work_begin: kAssign(({ context }, p: WqParams) =>
-    updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, flushers: { ...s.flushers, [p.thread]: instancesOf(s, checkItem(s, p)) } })),
+    updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, flushers: { ...s.flushers, [p.thread]: flushWorkTarget(s, checkItem(s, p)) } })),
   ),
   wq_flush_workqueue_begin: kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({
@@ -199,7 +269,7 @@ export const workqueueWaits: Record<string, WaitFn> = {
   },
   wq_flush_done: (context, p: WqParams) => {
     const s: WorkqueueState = getIn(context, p.wq);
-    const items = s.flushers[p.thread] ?? [];
+    const items = (s.flushers[p.thread] ?? []).map(entryItem);
     if (items.length === 0) return null;
     // the workers running the awaited items; if none runs (only pending), every busy worker of the queue
     let holders = busyWorkers(s, items);
@@ -221,7 +291,7 @@ const P = (wq: string, thread: string, item?: string, name?: string): WqParams =
 
 /** queue_work(wq, item) from `thread` (always enabled; no-op if pending; dropped while draining). */
 export const queue_work = (wq: string, item: string, thread: string): Step => ({ actions: [act('wq_queue_work', P(wq, thread, item))] });
-/** mod_delayed_work(wq, item, delay): same as queue_work in an untimed model. */
+/** mod_delayed_work(wq, item, 0): steal a pending instance and requeue it at the tail (dropped, WARN, while draining). */
 export const mod_delayed_work = (wq: string, item: string, thread: string): Step => ({ actions: [act('wq_mod_delayed_work', P(wq, thread, item))] });
 /** A generic worker picks the next runnable item (blocked while there is none). */
 export const worker_start = (wq: string, worker: string, name?: string): Step => ({

@@ -1,8 +1,10 @@
-// Pins workqueue semantics: no double queueing, cancel_work_sync drops a pending item unrun, flushes, drain.
+// Pins workqueue semantics: no double queueing, cancel_work_sync drops a pending item unrun, flushes, drain,
+// mod_delayed_work's steal-and-requeue (try_to_grab_pending) and its effect on flushers and on a draining queue.
 import { describe, expect, it } from 'vitest';
 import { and, assign } from 'xstate';
 import {
-  cancel_work_sync, drain_workqueue, flush_work, kernelWaits, queue_work, workqueue, worker_done, worker_start,
+  cancel_work_sync, drain_workqueue, flush_work, flush_workqueue, kernelWaits, mod_delayed_work, queue_work, workqueue,
+  worker_done, worker_start,
 } from '../../../machines/kernel/index.ts';
 import { explore, tinyModel, where } from './harness.ts';
 
@@ -143,5 +145,143 @@ describe('workqueue', () => {
     expect(r.deadlocks).toEqual([]);
     expect(r.all.some((s) => s.context.wq.droppedWhileDraining)).toBe(false);
     expect(r.all.filter((s) => s.status === 'done').every((s) => s.context.runs === 2)).toBe(true);
+  });
+});
+
+/** A generic worker that exits once `finished` threads have ended and nothing is left to run. */
+const workerUntil = (n: number, wq = 'wq') => ({
+  initial: 'idle',
+  states: {
+    idle: {
+      on: {
+        'kworker.start': { ...worker_start(wq, 'kworker'), target: 'run' },
+        'kworker.exit': { guard: and([{ type: 'cond_eq', params: { path: 'finished', value: n } }, { type: 'wq_is_idle', params: { wq, thread: 'kworker' } }]), target: 'done' },
+      },
+    },
+    run: { on: { 'kworker.finish': { actions: [{ type: 'count_run' }, ...worker_done(wq, 'kworker').actions!], target: 'idle' } } },
+    done: { type: 'final' },
+  },
+});
+const flushNotes = {
+  ...extra.actions,
+  finish: assign({ finished: ({ context }: any) => context.finished + 1 }),
+  // at flush begin: was `a` running, how many runs had finished, how many instances of `a` existed
+  note_begin: assign(({ context }: any) => ({
+    runningAtFlush: context.wq.running.a !== null,
+    runsAtFlush: context.runs,
+    instancesAtFlush: (context.wq.running.a !== null ? 1 : 0) + (context.wq.pending.includes('a') ? 1 : 0),
+  })),
+  note_end: assign({ flushedRuns: ({ context }: any) => context.runs }),
+};
+const flushCtx = () => ({ wq: workqueue(['a', 'b']), runs: 0, finished: 0, runningAtFlush: false, runsAtFlush: -1, instancesAtFlush: -1, flushedRuns: -1 });
+/** A thread running `steps` (transition fragments) in order, then `finish`. */
+const seq = (t: string, steps: any[]) => {
+  const states: Record<string, any> = {};
+  steps.forEach((st, i) => (states[`s${i}`] = { on: { [`${t}.s${i}`]: { ...st, target: `s${i + 1}` } } }));
+  states[`s${steps.length}`] = { on: { [`${t}.end`]: { actions: [{ type: 'finish' }], target: 'done' } } };
+  states.done = { type: 'final' };
+  return { initial: 's0', states };
+};
+const note = (type: string) => ({ actions: [{ type }] });
+
+describe('mod_delayed_work (try_to_grab_pending + __queue_work)', () => {
+  it('steals a pending item and requeues it at the tail: pending once, never twice', () => {
+    const m = tinyModel({ wq: workqueue(['a', 'b']), runs: 0, finished: 0 }, {
+      q: seq('q', [queue_work('wq', 'a', 'q'), queue_work('wq', 'b', 'q'), mod_delayed_work('wq', 'a', 'q'), mod_delayed_work('wq', 'a', 'q')]),
+    }, { actions: flushNotes });
+    const r = explore(m);
+    const at = (st: string) => r.all.find((s) => where(s).q === st)!.context.wq.pending;
+    expect(at('s2')).toEqual(['a', 'b']);
+    expect(at('s3')).toEqual(['b', 'a']); // moved to the tail (insert_work at the worklist tail)
+    expect(at('s4')).toEqual(['b', 'a']); // stolen and requeued again: still one instance
+    // queue_work on a pending item does not move it
+    const q = explore(tinyModel({ wq: workqueue(['a', 'b']), finished: 0 }, {
+      q: seq('q', [queue_work('wq', 'a', 'q'), queue_work('wq', 'b', 'q'), queue_work('wq', 'a', 'q')]),
+    }, { actions: flushNotes }));
+    expect(q.all.find((s) => where(s).q === 's3')!.context.wq.pending).toEqual(['a', 'b']);
+  });
+
+  it('is a no-op while cancel_work_sync owns PENDING (-ENOENT)', () => {
+    const c = cancel_work_sync('wq', 'a', 'q');
+    const r = explore(tinyModel({ wq: workqueue(['a']), finished: 0 }, {
+      q: seq('q', [queue_work('wq', 'a', 'q'), c.grab, mod_delayed_work('wq', 'a', 'q')]),
+    }, { actions: flushNotes }));
+    const end = r.all.find((s) => where(s).q === 's3')!.context.wq;
+    expect(end.pending).toEqual([]);
+    expect(end.canceling).toEqual(['a']);
+  });
+
+  it('on a draining workqueue it WARNs and DROPS an item that was pending; the drain still completes', () => {
+    const d = drain_workqueue('wq', 'drainer');
+    const m = tinyModel({ ...flushCtx() }, {
+      drainer: seq('drainer', [queue_work('wq', 'a', 'drainer'), d.begin, d.wait]),
+      outsider: seq('outsider', [mod_delayed_work('wq', 'a', 'outsider')]),
+      kworker: workerUntil(2),
+    }, { actions: flushNotes });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    expect(r.all.every((s) => s.context.wq.pending.filter((i: string) => i === 'a').length <= 1)).toBe(true);
+    const ends = r.all.filter((s) => s.status === 'done');
+    // the steal hit the draining queue while `a` was still pending: dropped unrun, flagged
+    expect(ends.some((s) => s.context.wq.droppedWhileDraining && s.context.runs === 0)).toBe(true);
+    // whenever the item was dropped, it never ran afterwards and is not pending
+    for (const s of r.all) if (s.context.wq.droppedWhileDraining) expect(s.context.wq.pending).toEqual([]);
+    // before the drain (or after it ran) nothing is flagged
+    expect(ends.some((s) => !s.context.wq.droppedWhileDraining && s.context.runs >= 1)).toBe(true);
+  });
+
+  it('flush_workqueue does not wait for a stolen pending instance (the requeued one has a newer colour)', () => {
+    const f = flush_workqueue('wq', 'flusher');
+    const m = tinyModel(flushCtx(), {
+      flusher: seq('flusher', [queue_work('wq', 'a', 'flusher'), { actions: [...f.begin.actions!, { type: 'note_begin' }] }, { ...f.wait, actions: [...f.wait.actions!, { type: 'note_end' }] }]),
+      stealer: seq('stealer', [mod_delayed_work('wq', 'a', 'stealer')]),
+      kworker: workerUntil(2),
+    }, { actions: flushNotes });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    // the flush returned with no run at all: the only instance it waited for was stolen, the requeued one waits
+    expect(r.all.some((s) => where(s).flusher === 's3' && s.context.flushedRuns === 0 && s.context.wq.pending.includes('a'))).toBe(true);
+    // and never before the instance it sampled was either run or stolen: without a steal it waits for the run
+    for (const s of r.all) {
+      if (where(s).flusher === 's3' && where(s).stealer === 's0') expect(s.context.flushedRuns - s.context.runsAtFlush).toBeGreaterThanOrEqual(s.context.instancesAtFlush);
+    }
+  });
+
+  it('flush_workqueue keeps waiting for the RUNNING instance when a later queued instance is stolen', () => {
+    // flusher flushes while `a` runs; then other queues `a` again (newer colour) and steals that instance
+    const f = flush_workqueue('wq', 'flusher');
+    const m = tinyModel(flushCtx(), {
+      flusher: seq('flusher', [queue_work('wq', 'a', 'flusher'), { actions: [...f.begin.actions!, { type: 'note_begin' }] }, { ...f.wait, actions: [...f.wait.actions!, { type: 'note_end' }] }]),
+      other: seq('other', [queue_work('wq', 'a', 'other'), mod_delayed_work('wq', 'a', 'other')]),
+      kworker: workerUntil(2),
+    }, { actions: flushNotes });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    // the scenario is reached: flush sampled only the running instance, then a newer pending one was stolen
+    expect(r.all.some((s) => s.context.runningAtFlush && s.context.instancesAtFlush === 1 && where(s).other === 's2' && where(s).flusher === 's2' && s.context.wq.running.a !== null)).toBe(true);
+    // a flush that started while `a` ran returns only after that run finished
+    for (const s of r.all) if (where(s).flusher === 's3' && s.context.runningAtFlush) expect(s.context.flushedRuns).toBeGreaterThan(s.context.runsAtFlush);
+  });
+
+  it('flush_work: the barrier sits behind the pending instance; stealing it ends the flush even while an earlier run is still running', () => {
+    const f = flush_work('wq', 'a', 'flusher');
+    const m = tinyModel(flushCtx(), {
+      flusher: seq('flusher', [{ actions: [...f.begin.actions!, { type: 'note_begin' }] }, { ...f.wait, actions: [...f.wait.actions!, { type: 'note_end' }] }]),
+      other: seq('other', [queue_work('wq', 'a', 'other'), queue_work('wq', 'a', 'other'), mod_delayed_work('wq', 'a', 'other')]),
+      kworker: workerUntil(2),
+    }, { actions: flushNotes });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    // flushed with a running AND a pending instance; the pending one was stolen; flush_work returned while the
+    // run that was going on at flush time had not finished (start_flush_work put the barrier behind the pending one)
+    expect(r.all.some((s) => where(s).flusher === 's2' && s.context.instancesAtFlush === 2 && s.context.flushedRuns === s.context.runsAtFlush && s.context.wq.running.a !== null)).toBe(true);
+    // without a steal, flush_work waits for every instance it saw (running then pending)
+    for (const s of r.all) {
+      if (where(s).flusher === 's2' && where(s).other !== 's3' && where(s).other !== 'done') {
+        expect(s.context.flushedRuns - s.context.runsAtFlush).toBeGreaterThanOrEqual(s.context.instancesAtFlush);
+      }
+    }
+    // flush_work with only a running instance is linked to that run: it never returns before the run ends
+    for (const s of r.all) if (where(s).flusher === 's2' && s.context.runningAtFlush && s.context.instancesAtFlush === 1) expect(s.context.flushedRuns).toBeGreaterThan(s.context.runsAtFlush);
   });
 });
