@@ -100,6 +100,10 @@ export default defineModel({
     rounds: { default: 1, description: 'relocation transactions the relocation runs', min: 0, max: 3 },
     reuses: { default: 1, description: 'freed extents the allocator may reuse', min: 0, max: 3 },
     writeCommits: { default: false, description: 'receive space reservations for writes may commit a transaction' },
+    sendRepeat: {
+      default: false,
+      description: 'send runs again and again (periodic incremental backups) into the same receive; for starvation checks',
+    },
     cloneSources: {
       default: false,
       description: 'each item is a file extent item: changed_cb looks for clone sources (find_extent_clone backref walk, BS-P5)',
@@ -122,6 +126,7 @@ export default defineModel({
     const E = 2 * B + Number(params.reuses); // extents: enough for every round plus the reuses
     const ITEMS = L + 2; // pipe commands: subvol, one per item, end
     const CS = Boolean(params.cloneSources); // track leaf versions only when clone sources are modelled
+    const REPEAT = Boolean(params.sendRepeat);
 
     const rd = (thread = 'send') => down_read(CRS, thread, CRS_NAME);
     const ur = (thread = 'send') => up_read(CRS, thread, CRS_NAME).actions!;
@@ -137,7 +142,9 @@ export default defineModel({
       on: {
         'send.btrfs_ioctl_send': f.mutex
           ? [
-              { guard: grd('reloc_running'), actions: [act('send_fail'), ...pipe_close('pipe', 'send').actions!], target: 'eagain' },
+              REPEAT
+                ? { guard: grd('reloc_running'), target: 'eagain' } // the backup job retries later
+                : { guard: grd('reloc_running'), actions: [act('send_fail'), ...pipe_close('pipe', 'send').actions!], target: 'eagain' },
               { actions: [act('send_begin')], target: 'send_header' },
             ]
           : { actions: [act('send_begin')], target: 'send_header' },
@@ -193,10 +200,16 @@ export default defineModel({
       },
     };
     // btrfs_ioctl_send(): send_cmd(BTRFS_SEND_C_END); [5.3/5.14: send_in_progress--]; the sender closes the pipe
-    send.send_end = { on: { 'send.write_end_cmd': { ...WRITE, actions: [...WRITE.actions!, act('send_finish'), ...pipe_close('pipe', 'send').actions!], target: 'done' } } };
+    send.send_end = {
+      on: {
+        'send.write_end_cmd': REPEAT
+          ? { ...WRITE, actions: [...WRITE.actions!, act('send_finish_again')], target: 'ioctl' } // the next backup
+          : { ...WRITE, actions: [...WRITE.actions!, act('send_finish'), ...pipe_close('pipe', 'send').actions!], target: 'done' },
+      },
+    };
     send.done = { type: 'final' };
     // btrfs_ioctl_send() returned -EAGAIN: relocation is running (5.3/5.14 only)
-    send.eagain = { type: 'final' };
+    send.eagain = REPEAT ? { on: { 'send.retry': { target: 'ioctl' } } } : { type: 'final' };
 
     if (full) {
       // ---- full_send_tree() ----
@@ -354,7 +367,7 @@ export default defineModel({
           on: {
             'receive.read': [
               { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'subvol' })]), actions: [act('pipe_read', READ), act('received')], target: 'start_transaction' },
-              { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('pipe_read', READ), act('received'), act('receive_finish')], target: 'done' },
+              { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('pipe_read', READ), ...(REPEAT ? [act('next_stream')] : [act('received'), act('receive_finish')])], target: REPEAT ? 'read' : 'done' },
               { guard: grd('pipe_has_data', READ), actions: [act('pipe_read', READ), act('received')], target: 'apply' },
             ],
             // read() == 0: the sender closed the pipe without an end command (send failed)
@@ -546,14 +559,21 @@ export default defineModel({
       },
       actions: {
         ...kernelActions,
-                send_begin: assign(({ context: c }) => ({ sendActive: true, sendInProgress: f.mutex ? c.sendInProgress + 1 : c.sendInProgress })),
+                // a new send: struct send_ctx and the paths start afresh
+        send_begin: assign(({ context: c }) => ({
+          sendActive: true,
+          sendInProgress: f.mutex ? c.sendInProgress + 1 : c.sendInProgress,
+          ...(REPEAT ? { leafIdx: 0, phase: 'node', node: null, leaf: null, leafVer: 0, rootVer: 0, sctxLast: 0, lastRelocTrans: 0 } : {}),
+        })),
+        send_finish_again: assign(({ context: c }) => ({ sendActive: false, sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress })),
+        next_stream: assign({ received: 0 }),
         send_fail: assign({ sendDone: true }),
         send_finish: assign(({ context: c }) => ({
           sendActive: false,
           sendDone: true,
           sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress,
         })),
-        snapshot_last_reloc: assign(({ context: c }) => ({ sctxLast: c.lastRelocTrans })),
+        snapshot_last_reloc: assign(({ context: c }) => (REPEAT ? { sctxLast: 0, lastRelocTrans: 0 } : { sctxLast: c.lastRelocTrans })),
         set_phase: assign((_, p: { phase: string }) => ({ phase: p.phase })),
         clone_roots: assign(({ context: c }) => ({ rootVer: c.commitVer })),
         obtain_node: assign(({ context: c }) => ({ node: { e: c.verLoc[c.rootVer][0], tag: tagOf(c.rootVer, 0), ver: c.rootVer } })),
@@ -575,7 +595,7 @@ export default defineModel({
           node: c.phase === 'node' ? null : { e: c.verLoc[c.commitVer][0], tag: tagOf(c.commitVer, 0), ver: c.commitVer },
           leaf: null,
           leafVer: CS && c.phase !== 'node' ? c.commitVer : c.leafVer,
-          sctxLast: c.lastRelocTrans,
+          ...(REPEAT ? { sctxLast: 0, lastRelocTrans: 0 } : { sctxLast: c.lastRelocTrans }),
         })),
         // the walk is stale when a commit switched the commit roots past the leaf's version: the
         // extent tree no longer has the leaf's disk_bytenr (relocated), or has it for other data
@@ -597,16 +617,34 @@ export default defineModel({
           [p.slot]: c.runningTrans,
         })),
         commit_start: assign(({ context: c }) => ({ committing: c.runningTrans, runningTrans: c.runningTrans + 1, transBlocked: true })),
-        switch_commit_roots: assign(({ context: c }, p: { lastRelocTrans: boolean }) => ({
-          commitVer: c.curVer,
-          lastRelocTrans: p.lastRelocTrans && c.relocRunning ? c.committing : c.lastRelocTrans,
-          transBlocked: false,
-        })),
-        unpin_and_complete: assign(({ context: c }) => ({
-          extState: c.extState.map((s, e) => (s === 'pinned' && c.extPin[e] <= c.committing ? 'free' : s)),
-          committedTrans: c.committing,
-          committing: 0,
-        })),
+        switch_commit_roots: assign(({ context: c }, p: { lastRelocTrans: boolean }) => {
+          const bump = p.lastRelocTrans && c.relocRunning;
+          return {
+            commitVer: c.curVer,
+            // sendRepeat: only the order of last_reloc_trans and sctx->last_reloc_trans matters, so keep
+            // them canonical (0,0) = nothing new, (0,1) = a relocation commit since the snapshot
+            ...(REPEAT ? (bump ? { lastRelocTrans: 1, sctxLast: 0 } : {}) : { lastRelocTrans: bump ? c.committing : c.lastRelocTrans }),
+            transBlocked: false,
+          };
+        }),
+        unpin_and_complete: assign(({ context: c }) => {
+          const extState = c.extState.map((s, e) => (s === 'pinned' && c.extPin[e] <= c.committing ? 'free' : s));
+          if (!REPEAT) return { extState, committedTrans: c.committing, committing: 0 };
+          // sendRepeat: renumber transactions so the last committed one is 1 (otherwise every stream's
+          // commit makes a new state); ids at or below it only mean "already committed" (0)
+          const d = c.committing - 1;
+          const rel = (t: number) => (t <= c.committing ? 0 : t - d);
+          return {
+            extState,
+            extPin: c.extPin.map((t, e) => (extState[e] === 'pinned' ? rel(t) : 0)),
+            committedTrans: 1,
+            committing: 0,
+            runningTrans: rel(c.runningTrans),
+            commitReq: rel(c.commitReq),
+            recvWaitFor: rel(c.recvWaitFor),
+            relocWaitFor: rel(c.relocWaitFor),
+          };
+        }),
         reloc_start: assign({ relocRunning: true }),
         reloc_end: assign({ relocRunning: false, relocDone: true }),
         reloc_round_done: assign(({ context: c }) => ({ relocRound: c.relocRound + 1 })),
