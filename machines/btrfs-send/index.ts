@@ -307,6 +307,7 @@ export default defineModel({
         // cond_resched(); down_read(&fs_info->commit_root_sem)  (queues behind a waiting writer)
         send.cond_resched = { on: { 'send.down_read': { ...rd(), target: f.relocCheck ? 'reloc_check' : 'dispatch' } } };
         if (f.relocCheck) {
+          // btrfs_compare_trees(): if (fs_info->last_reloc_trans > sctx->last_reloc_trans) restart_after_relocation()
           send.reloc_check = {
             on: {
               'send.check_last_reloc_trans': [
@@ -316,6 +317,7 @@ export default defineModel({
             },
           };
         } else {
+          // no-reloc-check: straight on to tree_advance() with whatever the path holds
           send.dispatch = { on: { 'send.tree_advance': phaseTargets([]) } };
         }
       }
