@@ -100,8 +100,9 @@ class Grow<T extends Int32Array | Uint16Array | Uint32Array | Uint8Array> {
     if (this.length === this.data.length) this.reserve(this.length + 1);
     this.data[this.length++] = v;
   }
+  /** The used part, as a view (no copy: a copy would double the peak memory). */
   trimmed(): T {
-    return this.data.slice(0, this.length) as T;
+    return this.data.subarray(0, this.length) as T;
   }
 }
 
