@@ -1,11 +1,31 @@
 // bcachefs btree transaction over six-locked nodes (fs/bcachefs/six.c, btree_locking.c): lock, unlock all, relock or restart.
 //
 // State at a context path, built by btree({ nodes: ['leaf'], threads: ['fiemap', 'writer'] }):
-//   { nodes: { [node]: { readers: sorted threads, intent: thread|null, write: thread|null, writePending: thread|null } },
+//   { nodes: { [node]: { readers: sorted threads, intent: thread|null, write: thread|null, writePending: thread|null,
+//                        readWaiters: sorted threads, intentWaiters: FIFO threads } },
 //     trans: { [thread]: { locked: [{ node, mode }], saved: [{ node, mode, valid }], restarted: bool } } }
 // Six lock modes: read/read and read/intent are compatible; intent excludes intent; write needs the
-// caller's intent and excludes read. A pending writer (six_lock_write waiting for readers) blocks NEW
-// readers. Each thread owns one btree_trans.
+// caller's intent and excludes read. Each thread owns one btree_trans.
+// Waiting and wakeup (six_lock_slowpath / six_unlock_type -> six_lock_wakeup -> __six_lock_wakeup):
+// - A writer that cannot take write at once sets the write-locking bit (`writePending`, SIX_LOCK_HELD_write in
+//   six_lock_slowpath) BEFORE sleeping; read's lock_fail mask includes it, so a pending writer blocks NEW
+//   readers, and once the old readers drain only the pending writer can change the node: its wait guard
+//   (btree_write_ready) stays true once true. That is the same as the kernel's handoff (the last read unlock
+//   calls six_lock_wakeup(write), which does the trylock on the writer's behalf), so a thread that keeps
+//   re-taking the read lock cannot starve the writer.
+// - A blocking read or intent lock in two steps (btree_node_lock_fast + btree_node_lock_wait_state) QUEUES on
+//   the node (lock->wait_list) and sleeps; the unlock HANDS the lock over: a write unlock (or a pending writer
+//   giving up) grants read to EVERY queued reader (__six_lock_wakeup(read) walks all read waiters), an intent
+//   unlock grants intent to the FIRST queued intent waiter (only one for non-read types). The granted lock is
+//   recorded in the waiter's btree_trans; its wait state just sees it held. So a looping updater cannot
+//   starve a queued reader, and intent waiters are served in FIFO order.
+//   Approximation: unlock + wakeup are ONE step here. In six.c the state word is released first and the
+//   wakeup trylock runs after, so a fast-path locker on another CPU can barge into that window (the waiter
+//   stays queued); the model closes the window, as the fiemap model's local six lock does (the barging is a
+//   timing window, not a protocol step a model checks).
+// - The one-step forms (btree_node_lock, btree_node_lock_write) do NOT queue: a blocked guard that is only
+//   intermittently true, so under weak fairness such a waiter can starve. They are kept for safety
+//   (deadlock) models; use the two-step forms wherever liveness is checked.
 // Sequence numbers without counters: six_lock_write bumps the node's seq, which makes every path that saved
 // the old seq fail to relock. Here, taking a write lock marks every OTHER transaction's saved (unlocked)
 // entry for that node `valid: false` — the same predicate as "seq changed since unlock", but bounded.
@@ -14,8 +34,9 @@
 //   all are re-taken; otherwise nothing is taken, the trans is marked `restarted`
 //   (-BCH_ERR_transaction_restart_relock) and the model must go through bch2_trans_begin().
 // - bch2_trans_begin(trans): drop everything, clear `restarted`.
+// Every release (unlock of a node, of write, of the whole trans, relock failure) runs the wakeup above.
 // Not modelled: bcachefs's own cycle detector among btree_trans (a blocking btree lock that would close a
-// cycle restarts instead); models that need it use the trylock helpers and restart.
+// cycle restarts instead: should_sleep_fn); a queued waiter here waits until it is granted.
 // Params: { btree: path, thread, node?, mode?, name? }.
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
@@ -30,6 +51,10 @@ export interface SixState {
   intent: string | null;
   write: string | null;
   writePending: string | null;
+  /** sleeping six_lock_read callers (granted together by the wakeup), sorted */
+  readWaiters: string[];
+  /** sleeping six_lock_intent callers, FIFO (the wakeup grants the first) */
+  intentWaiters: string[];
 }
 export interface TransLock {
   node: string;
@@ -52,7 +77,7 @@ export interface BtreeParams {
   name?: string;
 }
 
-export const six = (): SixState => ({ readers: [], intent: null, write: null, writePending: null });
+export const six = (): SixState => ({ readers: [], intent: null, write: null, writePending: null, readWaiters: [], intentWaiters: [] });
 export const btreeTrans = (): TransState => ({ locked: [], saved: [], restarted: false });
 export const btree = (o: { nodes: string[]; threads: string[] }): BtreeState => ({
   nodes: Object.fromEntries(o.nodes.map((n) => [n, six()])),
@@ -79,7 +104,7 @@ function canTake(n: SixState, mode: SixMode, thread: string): boolean {
     case 'read':
       return n.write === null && n.writePending === null;
     case 'intent':
-      return n.intent === null;
+      return n.intent === null && n.intentWaiters.length === 0;
     case 'write':
       return n.intent === thread && n.write === null && n.readers.length === 0;
   }
@@ -100,11 +125,47 @@ function release(n: SixState, thread: string): SixState {
   let r: string[] | null;
   while ((r = removeOne(readers, thread)) !== null) readers = r;
   return {
+    ...n,
     readers,
     intent: n.intent === thread ? null : n.intent,
     write: n.write === thread ? null : n.write,
     writePending: n.writePending === thread ? null : n.writePending,
   };
+}
+/**
+ * six_lock_wakeup() after a release on `node`: hand read to every queued reader once neither write nor a
+ * pending writer is left, and intent to the first queued intent waiter once intent is free; each grant is
+ * recorded in the waiter's btree_trans (the waiter's wait state sees the lock held).
+ */
+function wakeup(nodes: Record<string, SixState>, trans: Record<string, TransState>, node: string): { nodes: Record<string, SixState>; trans: Record<string, TransState> } {
+  let n = nodes[node];
+  const granted: TransLock[] = [];
+  const grantedTo: string[] = [];
+  if (n.readWaiters.length > 0 && n.write === null && n.writePending === null) {
+    let readers = n.readers;
+    for (const r of n.readWaiters) {
+      readers = insertSorted(readers, r);
+      granted.push({ node, mode: 'read' });
+      grantedTo.push(r);
+    }
+    n = { ...n, readers, readWaiters: [] };
+  }
+  if (n.intentWaiters.length > 0 && n.intent === null) {
+    const [first, ...rest] = n.intentWaiters;
+    n = { ...n, intent: first, intentWaiters: rest };
+    granted.push({ node, mode: 'intent' });
+    grantedTo.push(first);
+  }
+  if (grantedTo.length === 0) return { nodes, trans };
+  const t2 = { ...trans };
+  grantedTo.forEach((t, i) => (t2[t] = { ...t2[t], locked: [...t2[t].locked, granted[i]] }));
+  return { nodes: { ...nodes, [node]: n }, trans: t2 };
+}
+/** Wakeup on every node in `touched` (after a release of several nodes). */
+function wakeupAll(s: BtreeState, touched: Iterable<string>): BtreeState {
+  let out = s;
+  for (const node of new Set(touched)) out = wakeup(out.nodes, out.trans, node);
+  return out;
 }
 /** A write lock on `node` by `thread`: every other transaction's saved entry for it no longer relocks. */
 function invalidate(trans: Record<string, TransState>, node: string, thread: string): Record<string, TransState> {
@@ -140,6 +201,12 @@ function unlockAll(s: BtreeState, thread: string): { nodes: Record<string, SixSt
   for (const l of tr.locked) nodes[l.node] = release(nodes[l.node], thread);
   return { nodes, locked: tr.locked };
 }
+/** Drops every lock of `thread`'s trans, sets its trans to `next(old)`, then wakes the waiters of those nodes. */
+function dropAll(s: BtreeState, thread: string, next: (tr: TransState, locked: TransLock[]) => TransState): BtreeState {
+  const tr = s.trans[thread];
+  const { nodes, locked } = unlockAll(s, thread);
+  return wakeupAll({ nodes, trans: { ...s.trans, [thread]: next(tr, locked) } }, locked.map((l) => l.node));
+}
 function relockOk(s: BtreeState, thread: string): boolean {
   const tr = s.trans[thread];
   let nodes = s.nodes;
@@ -159,6 +226,11 @@ export const btreeGuards = {
     const n = nodeOf(getIn(context, p.btree), p);
     return n.readers.length === 0 && n.write === null;
   },
+  // the queued waiter was handed the lock by six_lock_wakeup (w->lock_acquired)
+  btree_lock_granted: ({ context }: Args, p: BtreeParams) => {
+    const n = nodeOf(getIn(context, p.btree), p);
+    return p.mode === 'read' ? n.readers.includes(p.thread) : n.intent === p.thread;
+  },
   // bch2_trans_relock() would succeed
   btree_relock_ok: ({ context }: Args, p: BtreeParams) => relockOk(getIn(context, p.btree), p.thread),
   btree_trans_restarted: ({ context }: Args, p: BtreeParams) => transOf(getIn(context, p.btree), p).restarted,
@@ -168,6 +240,17 @@ export const btreeGuards = {
 
 export const btreeActions = {
   btree_lock: kAssign(({ context }, p: BtreeParams) => updateIn(context, p.btree, (s: BtreeState) => lockIn(s, p, p.mode!))),
+  // six_lock_slowpath(): the trylock failed, add ourselves to lock->wait_list and sleep (read or intent)
+  btree_queue: kAssign(({ context }, p: BtreeParams) =>
+    updateIn(context, p.btree, (s: BtreeState) => {
+      const n = nodeOf(s, p);
+      transOf(s, p);
+      if (p.mode !== 'read' && p.mode !== 'intent') misuse(p, `queues for ${p.mode} (only read and intent queue; write uses btree_write_pending)`);
+      if (n.readWaiters.includes(p.thread) || n.intentWaiters.includes(p.thread)) misuse(p, 'queues twice');
+      const nn = p.mode === 'read' ? { ...n, readWaiters: insertSorted(n.readWaiters, p.thread) } : { ...n, intentWaiters: [...n.intentWaiters, p.thread] };
+      return { ...s, nodes: { ...s.nodes, [p.node!]: nn } };
+    }),
+  ),
   // six_lock_write() first half: announce (new readers now wait), requires intent
   btree_write_pending: kAssign(({ context }, p: BtreeParams) =>
     updateIn(context, p.btree, (s: BtreeState) => {
@@ -182,10 +265,12 @@ export const btreeActions = {
       const n = nodeOf(s, p);
       if (n.write !== p.thread) misuse(p, 'unlocks write it does not hold');
       const tr = transOf(s, p);
-      return {
-        nodes: { ...s.nodes, [p.node!]: { ...n, write: null } },
-        trans: { ...s.trans, [p.thread]: { ...tr, locked: tr.locked.map((l) => (l.node === p.node && l.mode === 'write' ? { node: l.node, mode: 'intent' as SixMode } : l)) } },
-      };
+      // six_unlock_write -> six_lock_wakeup(read): every queued reader gets the read lock
+      return wakeup(
+        { ...s.nodes, [p.node!]: { ...n, write: null } },
+        { ...s.trans, [p.thread]: { ...tr, locked: tr.locked.map((l) => (l.node === p.node && l.mode === 'write' ? { node: l.node, mode: 'intent' as SixMode } : l)) } },
+        p.node!,
+      );
     }),
   ),
   // btree_node_unlock(): drop this trans's locks on one node
@@ -193,19 +278,22 @@ export const btreeActions = {
     updateIn(context, p.btree, (s: BtreeState) => {
       const tr = transOf(s, p);
       if (!tr.locked.some((l) => l.node === p.node)) misuse(p, 'unlocks a node it does not hold');
-      return {
-        nodes: { ...s.nodes, [p.node!]: release(nodeOf(s, p), p.thread) },
-        trans: { ...s.trans, [p.thread]: { ...tr, locked: tr.locked.filter((l) => l.node !== p.node) } },
-      };
+      return wakeup(
+        { ...s.nodes, [p.node!]: release(nodeOf(s, p), p.thread) },
+        { ...s.trans, [p.thread]: { ...tr, locked: tr.locked.filter((l) => l.node !== p.node) } },
+        p.node!,
+      );
     }),
   ),
   // bch2_trans_unlock(): drop all, remember them for relock
   btree_trans_unlock: kAssign(({ context }, p: BtreeParams) =>
     updateIn(context, p.btree, (s: BtreeState) => {
-      const tr = transOf(s, p);
-      const { nodes, locked } = unlockAll(s, p.thread);
-      const saved = [...tr.saved, ...locked.map((l) => ({ node: l.node, mode: (l.mode === 'write' ? 'intent' : l.mode) as SixMode, valid: true }))];
-      return { nodes, trans: { ...s.trans, [p.thread]: { ...tr, locked: [], saved } } };
+      transOf(s, p);
+      return dropAll(s, p.thread, (tr, locked) => ({
+        ...tr,
+        locked: [],
+        saved: [...tr.saved, ...locked.map((l) => ({ node: l.node, mode: (l.mode === 'write' ? 'intent' : l.mode) as SixMode, valid: true }))],
+      }));
     }),
   ),
   // bch2_trans_relock() success: re-take every remembered lock
@@ -222,17 +310,15 @@ export const btreeActions = {
   // bch2_trans_relock() failure: -BCH_ERR_transaction_restart_relock
   btree_relock_fail: kAssign(({ context }, p: BtreeParams) =>
     updateIn(context, p.btree, (s: BtreeState) => {
-      const tr = transOf(s, p);
-      const { nodes } = unlockAll(s, p.thread);
-      return { nodes, trans: { ...s.trans, [p.thread]: { locked: [], saved: [], restarted: true } } };
+      transOf(s, p);
+      return dropAll(s, p.thread, () => ({ locked: [], saved: [], restarted: true }));
     }),
   ),
   // bch2_trans_begin(): start (over) with nothing locked
   btree_trans_begin: kAssign(({ context }, p: BtreeParams) =>
     updateIn(context, p.btree, (s: BtreeState) => {
       transOf(s, p);
-      const { nodes } = unlockAll(s, p.thread);
-      return { nodes, trans: { ...s.trans, [p.thread]: btreeTrans() } };
+      return dropAll(s, p.thread, () => btreeTrans());
     }),
   ),
 };
@@ -244,9 +330,16 @@ export const btreeWaits: Record<string, WaitFn> = {
     if (canTake(n, p.mode!, p.thread)) return null;
     let holders: string[];
     if (p.mode === 'read') holders = [n.write ?? n.writePending!];
-    else if (p.mode === 'intent') holders = [n.intent!];
+    else if (p.mode === 'intent') holders = [n.intent ?? n.intentWaiters[0]];
     else holders = n.write ? [n.write] : n.readers.filter((r) => r !== p.thread).concat(n.intent !== p.thread && n.intent ? [n.intent] : []);
     return { resource: nname(p), kind: 'six', mode: `six_lock_${p.mode}`, holders: [...new Set(holders)] };
+  },
+  btree_lock_granted: (context, p: BtreeParams) => {
+    const n = nodeOf(getIn(context, p.btree), p);
+    if (p.mode === 'read' ? n.readers.includes(p.thread) : n.intent === p.thread) return null;
+    // read waits for the writer (held or pending); intent for the holder (FIFO: the waiters ahead come next)
+    const holders = p.mode === 'read' ? [n.write ?? n.writePending].filter((x): x is string => x !== null) : n.intent !== null ? [n.intent] : [];
+    return { resource: nname(p), kind: 'six', mode: `six_lock_${p.mode} (queued)`, holders };
   },
   btree_write_ready: (context, p: BtreeParams) => {
     const n = nodeOf(getIn(context, p.btree), p);
@@ -259,15 +352,36 @@ export const btreeWaits: Record<string, WaitFn> = {
 const P = (btree: string, thread: string, node?: string, mode?: SixMode, name?: string): BtreeParams => ({
   btree, thread, ...(node !== undefined ? { node } : {}), ...(mode ? { mode } : {}), ...(name ? { name } : {}),
 });
-/** btree_node_lock(trans, node, mode) for read or intent (write: see btree_node_lock_write). Blocks. */
+/**
+ * One-step btree_node_lock(trans, node, mode) for read or intent (write: see btree_node_lock_write). Blocks on
+ * a guard WITHOUT queueing (never handed the lock): fine for safety checks, starvable under weak fairness.
+ */
 export const btree_node_lock = (btree: string, thread: string, node: string, mode: SixMode, name?: string): Step => ({
   guard: { type: 'btree_can_lock', params: P(btree, thread, node, mode, name) },
   actions: [{ type: 'btree_lock', params: P(btree, thread, node, mode) }],
 });
+/**
+ * six_lock_{read,intent,write} with a wait queue, for ONE event of the calling state: the trylock fast path
+ * goes to `next`; otherwise read/intent QUEUE (six_lock_slowpath) and write announces itself (write-locking
+ * bit), and the thread goes to `wait` (build it with btree_node_lock_wait_state).
+ */
+export const btree_node_lock_fast = (btree: string, thread: string, node: string, mode: SixMode, t: { next: string; wait: string }, name?: string): any[] =>
+  mode === 'write'
+    ? btree_node_lock_write_fast(btree, thread, node, t)
+    : [
+        { guard: { type: 'btree_trylock_ok', params: P(btree, thread, node, mode) }, actions: [{ type: 'btree_lock', params: P(btree, thread, node, mode) }], target: t.next },
+        { actions: [{ type: 'btree_queue', params: P(btree, thread, node, mode, name) }], target: t.wait },
+      ];
+/** The wait state of btree_node_lock_fast: blocked until six_lock_wakeup handed the lock over (write: readers drained). */
+export const btree_node_lock_wait_state = (event: string, btree: string, thread: string, node: string, mode: SixMode, next: string, name?: string): any =>
+  mode === 'write'
+    ? btree_node_lock_write_wait_state(event, btree, thread, node, next, name)
+    : { on: { [event]: { guard: { type: 'btree_lock_granted', params: P(btree, thread, node, mode, name) }, target: next } } };
 /** Non-blocking btree_node_lock (the *_nowait / trylock form). */
 export const btree_node_trylock = (btree: string, thread: string, node: string, mode: SixMode, t: TryTargets): any[] =>
   tryBranch({ guard: { type: 'btree_trylock_ok', params: P(btree, thread, node, mode) }, actions: [{ type: 'btree_lock', params: P(btree, thread, node, mode) }] }, t);
-/** One-step write lock (caller holds intent): blocked while readers hold the node. */
+/** One-step write lock (caller holds intent): blocked while readers hold the node; no write-locking bit, so
+ *  readers that keep re-taking the lock can starve it (use btree_node_lock_write_fast + its wait state). */
 export const btree_node_lock_write = (btree: string, thread: string, node: string, name?: string): Step =>
   btree_node_lock(btree, thread, node, 'write', name);
 /** six_lock_write with the pending bit, for ONE event: at once if no readers, else announce and go to `wait`. */
