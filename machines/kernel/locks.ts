@@ -77,9 +77,30 @@ const spinOps = {
 // queued (RWSEM_READ_FAILED_MASK includes RWSEM_FLAG_WAITERS), so a recursive read while a writer
 // waits deadlocks. A writer queues (rwsem_down_write_slowpath adds it to the wait list) and acquires
 // when the lock is free and no writer queued before it.
-// Approximation: since 5.13 rwsem_down_read_slowpath() lets a reader steal a FREE lock even while a writer
-// is queued (not when readers own it, so the recursive-read deadlock stays). Here a queued writer always
-// makes new readers wait, which drops those steal interleavings.
+// Approximation (checked against kernel/locking/rwsem.c, 5.13..6.x): here a queued writer ALWAYS makes a
+// new down_read() wait. The kernel is more permissive in two ways:
+//  (1) reader optimistic lock stealing (5.13, rwsem_down_read_slowpath): rwsem_read_trylock() adds
+//      READER_BIAS first; its fast path fails on RWSEM_READ_FAILED_MASK (writer, WAITERS, HANDOFF), but the
+//      slow path then KEEPS the read lock when count has neither RWSEM_WRITER_LOCKED nor RWSEM_FLAG_HANDOFF,
+//      unless the owner is RWSEM_READER_OWNED and rcnt > 1 (other readers hold it: then it queues). So a
+//      reader takes a lock that no writer and no other reader holds even while writers are queued (e.g.
+//      between up_write()/the last up_read() and the woken writer's rwsem_try_write_lock()), until the first
+//      waiter has waited past RWSEM_WAIT_TIMEOUT (or is RT) and set HANDOFF, which stops the stealing.
+//  (2) phase-fair wakeup (rwsem_mark_wake since 5.3): when the FIRST waiter is a reader, the wakeup grants
+//      read to every queued reader (up to MAX_READERS_WAKEUP), including readers queued BEHIND waiting
+//      writers. The model keeps no reader/writer order on the wait list, so such readers wait for the writers.
+// What the model keeps exactly: a writer holding it blocks readers; readers holding it plus a queued writer
+// block a new reader (rcnt > 1 and reader-owned -> queue), so the recursive-read-while-a-writer-waits
+// deadlock is real in both. Consequence: the model is NOT an over-approximation (not "conservative" for
+// verification): every interleaving it shows is one the kernel can run (a blocked reader can always be read
+// as "has not reached the lock yet", and the queued writer it waits for can take the free lock, so this
+// rule alone never makes a false deadlock), but the interleavings where a reader steals ahead of a queued
+// writer, or is granted in the same wakeup as the readers ahead of that writer, are MISSING: a bug that needs
+// a reader to get in ahead of a queued writer (e.g. reader steals, then blocks on a lock that the waiting
+// writer's thread holds) cannot be found with this rwsem; a pass verdict does not cover it. Changing this
+// would add states to the models that use this rwsem (s_umount in machines/kernel/freeze.ts, i.e.
+// sb-freeze and bcachefs-freeze; btrfs-send's commit_root_sem; xfs-inodegc's s_umount), so it stays as is;
+// rwsem_is_contended() sees waitingReaders only for readers that queued with down_read_queue.
 
 export interface RwsemState {
   owner: string | null;
