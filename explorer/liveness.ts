@@ -30,6 +30,8 @@
 //   2 (event + progress bit), + 4W only when some event belongs to several threads. The BFS frontier holds
 //   the packed words of the states waiting to be expanded.
 //   analysis: Tarjan O(n + m) time, 21 bytes/state, run once per property; the lasso O((T+1)(|S| + m_S)).
+//   Measured (philosophers ordered n=16, starvation of p0): 1,136,689 states, 11,639,232 edges, 6 bytes
+//   per edge, analysis (Tarjan + lasso) 2-3.5 s; the exploration runs at the safety search's speed.
 import { InputError } from './errors.ts';
 import type { CompiledSystem } from './compile.ts';
 import type { PackedSystem } from './packed.ts';
