@@ -92,9 +92,10 @@ const spinOps = {
 // What the model keeps exactly: a writer holding it blocks readers; readers holding it plus a queued writer
 // block a new reader (rcnt > 1 and reader-owned -> queue), so the recursive-read-while-a-writer-waits
 // deadlock is real in both. Consequence: the model is NOT an over-approximation (not "conservative" for
-// verification): every interleaving it shows is one the kernel can run (a blocked reader can always be read
-// as "has not reached the lock yet", and the queued writer it waits for can take the free lock, so this
-// rule alone never makes a false deadlock), but the interleavings where a reader steals ahead of a queued
+// verification): every interleaving it shows is one the kernel can run (a blocked reader that did not use
+// down_read_queue can always be read as "has not reached the lock yet", and the queued writer it waits for
+// can take the free lock, so this rule alone never makes a false deadlock; a reader that DID queue before the
+// writer would, in the kernel, be granted first by (2)), but the interleavings where a reader steals ahead of a queued
 // writer, or is granted in the same wakeup as the readers ahead of that writer, are MISSING: a bug that needs
 // a reader to get in ahead of a queued writer (e.g. reader steals, then blocks on a lock that the waiting
 // writer's thread holds) cannot be found with this rwsem; a pass verdict does not cover it. Changing this
