@@ -93,6 +93,8 @@ export default defineModel({
   description:
     'btrfs send versus block group relocation: stale extent buffers without coordination, the pipe/commit deadlock when commit_root_sem is held across changed_cb, and the merged d96b34248c2f protocol',
   source: 'seeds/004_3f40253288910bd0.txt; KERNEL.md section 4; fs/btrfs/send.c, transaction.c, relocation.c at d96b34248c2f',
+  // One leaf keeps every variant under 11k states for the engine-vs-XState differential test.
+  smallParams: { leaves: 1 },
   params: {
     mode: { default: 'incremental', description: 'send kind: full (full_send_tree) or incremental (btrfs_compare_trees)', choices: ['full', 'incremental'] },
     leaves: { default: 2, description: 'leaves of the send tree under its level-1 node (one item each)', min: 1, max: 4 },
