@@ -46,6 +46,8 @@ export interface CompiledTransition {
   /** Nodes entered, in entry order (document order), with their entry actions. */
   entries: StateNode[];
   actions: ActionFn[];
+  /** Exit actions, transition actions and entry actions in the order a lone transition runs them. */
+  sequence: ActionFn[];
   /** The transition's `meta.progress`. */
   progress: boolean;
   meta: Record<string, unknown> | undefined;
@@ -535,6 +537,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
               targetLeaf = leafIndex.get(finalLeaf)!;
             }
             const g = t.guard === undefined ? null : guards.compile(t.guard, where);
+            const own = actions.compileList(t.actions, where);
             list.push({
               thread: ti,
               event: ev,
@@ -551,7 +554,8 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
               target: targetLeaf,
               exits,
               entries,
-              actions: actions.compileList(t.actions, where),
+              actions: own,
+              sequence: [...exits.flatMap(exitOf), ...own, ...entries.flatMap(entryOf)],
               progress: !!t.meta?.progress,
               meta: t.meta,
             });
@@ -629,9 +633,8 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     const next = leaves.slice();
     let out = ctx;
     if (more === null) {
-      for (const n of first.exits) out = runAll(exitOf(n), out, ev);
-      out = runAll(first.actions, out, ev);
-      for (const n of first.entries) out = runAll(entryOf(n), out, ev);
+      const seq = first.sequence;
+      for (let i = 0; i < seq.length; i++) out = seq[i](out, ev);
       if (first.target >= 0) next[first.thread] = first.target;
       const taken = [first];
       if (allFinal(next)) out = doneExit(next, out, ev);

@@ -70,11 +70,18 @@ export default defineModel({
       },
       actions: {
         take: assign({
-          forks: ({ context }, p: { fork: number; who: number }) =>
-            context.forks.map((o, k) => (k === p.fork ? p.who : o)),
+          forks: ({ context }, p: { fork: number; who: number }) => {
+            const forks = context.forks.slice();
+            forks[p.fork] = p.who;
+            return forks;
+          },
         }),
         put: assign({
-          forks: ({ context }, p: { fork: number }) => context.forks.map((o, k) => (k === p.fork ? -1 : o)),
+          forks: ({ context }, p: { fork: number }) => {
+            const forks = context.forks.slice();
+            forks[p.fork] = -1;
+            return forks;
+          },
         }),
       },
     }).createMachine({
