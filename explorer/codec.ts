@@ -34,6 +34,16 @@ export class WordBuffer {
     }
     this.words[this.length++] = w;
   }
+  /** Makes room for n more words. */
+  ensure(n: number): void {
+    if (this.length + n > this.words.length) {
+      let cap = this.words.length * 2;
+      while (cap < this.length + n) cap *= 2;
+      const next = new Int32Array(cap);
+      next.set(this.words.subarray(0, this.length));
+      this.words = next;
+    }
+  }
   reset(): void {
     this.length = 0;
   }
@@ -45,7 +55,11 @@ export class WordBuffer {
 export class ContextCodec {
   private readonly ids = new Map<string, number>();
   private readonly strings: string[] = [];
-  /** Deep-freeze decoded values so that an in-place write in a guard or action throws. */
+  /**
+   * Freeze decoded records so that an in-place write to one throws at once. Arrays are not frozen:
+   * V8 copies frozen arrays (slice, map, spread) many times slower, and models copy arrays on every
+   * step. In-place changes to arrays are caught after each expansion instead (PackedSystem.verifyUnchanged).
+   */
   constructor(private readonly freeze = true) {}
 
   intern(s: string): number {
@@ -63,8 +77,10 @@ export class ContextCodec {
   }
 
   /**
-   * Subtrees of the context decoded last, with where their words are: an unchanged subtree (same
-   * frozen object, which assign() keeps by reference) is copied word for word instead of re-encoded.
+   * Subtrees of the context decoded last, with where their words are: an unchanged subtree (the same
+   * object, which assign() keeps by reference) is copied word for word instead of re-encoded. Sound
+   * because the decoded context is checked to be unchanged after the expansion (verifyUnchanged):
+   * a run in which anything changed it in place stops with an error.
    */
   private readonly decodedFrom = new Map<object, number>();
   private decodedWords: Int32Array | null = null;
@@ -72,8 +88,7 @@ export class ContextCodec {
   /** Starts caching subtree positions for contexts decoded from `words` (a private copy). */
   beginCache(words: Int32Array): void {
     this.decodedFrom.clear();
-    // Only frozen subtrees are known to be unchanged.
-    this.decodedWords = this.freeze ? words : null;
+    this.decodedWords = words;
   }
 
   endCache(): void {
@@ -136,9 +151,32 @@ export class ContextCodec {
           }
         }
         if (Array.isArray(value)) {
+          const n = value.length;
+          // Fast path: an array of int32s (the common case: owners, counters, flags) in one pass.
+          let ints = true;
+          for (let i = 0; i < n; i++) {
+            const v = value[i];
+            if (typeof v !== 'number' || (v | 0) !== v || Object.is(v, -0)) {
+              ints = false;
+              break;
+            }
+          }
+          if (ints) {
+            out.ensure(2 + 2 * n);
+            const w = out.words;
+            let p = out.length;
+            w[p++] = T_ARR;
+            w[p++] = n;
+            for (let i = 0; i < n; i++) {
+              w[p++] = T_INT;
+              w[p++] = value[i];
+            }
+            out.length = p;
+            return;
+          }
           out.push(T_ARR);
-          out.push(value.length);
-          for (let i = 0; i < value.length; i++) this.enc(value[i], out);
+          out.push(n);
+          for (let i = 0; i < n; i++) this.enc(value[i], out);
           return;
         }
         const proto = Object.getPrototypeOf(value);
@@ -192,7 +230,6 @@ export class ContextCodec {
         const n = words[this.pos++];
         const arr = new Array(n);
         for (let i = 0; i < n; i++) arr[i] = this.dec(words);
-        if (this.freeze) Object.freeze(arr);
         if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(arr, start + (this.pos - start) * 0x400000);
         return arr;
       }

@@ -636,9 +636,9 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
       const seq = first.sequence;
       for (let i = 0; i < seq.length; i++) out = seq[i](out, ev);
       if (first.target >= 0) next[first.thread] = first.target;
-      const taken = [first];
-      if (allFinal(next)) out = doneExit(next, out, ev);
-      return { leaves: next, context: out, taken };
+      // The machine is done only if this thread just reached a final state and all others are final.
+      if (first.target >= 0 && threads[first.thread].isFinal[first.target] && allFinal(next)) out = doneExit(next, out, ev);
+      return { leaves: next, context: out, taken: [first] };
     }
     const taken = [first, ...more];
     const exits = taken.flatMap((t) => t.exits).sort((a, b) => b.order - a.order);

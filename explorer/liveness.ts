@@ -242,7 +242,8 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
       flags.data[id] |= STATE_EXPANDED;
       continue;
     }
-    const ctx = packed.decodeContext(entry.words);
+    const own = entry.words.slice();
+    const ctx = packed.decodeForExpansion(own);
     const edgeStart = targets.length;
     stateMask.fill(0);
     const atDepthLimit = depth >= maxDepth;
@@ -277,6 +278,7 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
       events.push(e | (progress ? EDGE_PROGRESS : 0));
       if (edgeThreads) for (let k = 0; k < W; k++) edgeThreads.push(mask[k]);
     }
+    packed.verifyUnchanged(ctx, own);
     enabled.data.set(stateMask, id * W);
     flags.data[id] |= STATE_EXPANDED;
   }

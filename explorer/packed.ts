@@ -1,7 +1,20 @@
 // A compiled system over packed states: [leaf of each thread, ...context words].
 import { ContextCodec, WordBuffer } from './codec.ts';
 import type { CompiledSystem, StepResult } from './compile.ts';
+import { ModelRuntimeError } from './errors.ts';
 import type { Context } from './model.ts';
+
+/** Paths where two plain values differ (for error messages). */
+function diffPaths(a: unknown, b: unknown, path = 'context', out: string[] = []): string[] {
+  if (Object.is(a, b) || out.length >= 3) return out;
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+    for (const k of keys) diffPaths((a as any)[k], (b as any)[k], Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`, out);
+    return out;
+  }
+  out.push(path);
+  return out;
+}
 
 export interface PackedSuccessor {
   event: number;
@@ -56,6 +69,30 @@ export class PackedSystem {
 
   endExpansion(): void {
     this.codec.endCache();
+  }
+
+  /**
+   * After an expansion: the decoded context must still encode to the words it was decoded from.
+   * Guards and actions must not change it in place (assign must return new arrays and records);
+   * if one did, the run stops here with the path that changed, rather than explore wrong states.
+   */
+  verifyUnchanged(ctx: Context, own: Int32Array): void {
+    this.codec.endCache();
+    const b = this.buf;
+    b.reset();
+    this.codec.encode(ctx, b);
+    const w = b.words;
+    let same = b.length === own.length - this.threadCount;
+    for (let i = 0; same && i < b.length; i++) same = w[i] === own[this.threadCount + i];
+    if (!same) {
+      const original = this.codec.decode(own, this.threadCount)[0];
+      const changed = diffPaths(original, ctx);
+      throw new ModelRuntimeError(
+        `a guard or action changed the context in place (${changed.join(', ') || 'context'}); ` +
+          `assign must return new arrays and records, e.g. [...xs, x] or xs.slice() before writing, never xs.push(x)`,
+        { predicate: 'in-place change' },
+      );
+    }
   }
 
   /** Decodes only the context, deep-frozen unless freezing was turned off. */

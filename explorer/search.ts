@@ -101,7 +101,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
       });
     }
   }
-  const needLocations = invariants.length > 0 || (checkAssertions && hasAsserts.some((h) => h.some(Boolean)));
+  const needChecks = invariants.length > 0 || (checkAssertions && hasAsserts.some((h) => h.some(Boolean)));
 
   const start = now();
   let lastProgress = start;
@@ -121,7 +121,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
 
   /** Checks the state properties of a state; returns a violation or undefined. */
   const checkState = (leaves: ArrayLike<number>, ctx: Context, id: number, depth: number): Violation | undefined => {
-    if (!needLocations) return undefined;
+    if (!needChecks) return undefined;
     const loc = system.locations(leaves);
     if (checkAssertions) {
       for (const t of threads) {
@@ -201,6 +201,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
         fingerprint(next, fp);
         if (store.size >= maxStates && store.find(fp[0], fp[1]) < 0) {
           bound = { name: 'maxStates', limit: maxStates };
+          packed.verifyUnchanged(ctx, own);
           break outer;
         }
         const nid = store.add(fp[0], fp[1], id, e);
@@ -214,6 +215,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
         frontier.push(nid, depth + 1, next);
       }
     }
+    packed.verifyUnchanged(ctx, own);
     if (enabled === 0 && checkDeadlock && !system.allFinal(leaves)) {
       const stuck = threads.filter((t) => !t.isFinal[leaves[t.index]]).map((t) => `${t.name}@${t.leafPaths[leaves[t.index]]}`);
       record({ kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}`, stateId: id, depth });
