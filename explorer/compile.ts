@@ -83,6 +83,11 @@ export interface CompiledSystem {
   initialContext: Context;
   /** Exit actions run when every thread is final (XState's "done" status), root last. */
   doneExit: (leaves: Int32Array, ctx: Context, event: Event) => Context;
+  /**
+   * Events that some thread has a transition for at these leaves, ascending: the only events worth
+   * stepping. The returned array is reused by the next call.
+   */
+  candidateEvents(leaves: ArrayLike<number>): number[];
   /** Successor for an event, or null when no thread has an enabled transition for it. */
   step(leaves: Int32Array, ctx: Context, event: number): StepResult | null;
   locations(leaves: ArrayLike<number>): ThreadLocations;
@@ -651,11 +656,31 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     return { leaves: next, context: out, taken };
   };
 
+  const eventMark = new Uint8Array(events.length);
+  const eventList: number[] = [];
+  const candidateEvents = (leaves: ArrayLike<number>) => {
+    eventList.length = 0;
+    for (let k = 0; k < threads.length; k++) {
+      const evs = threads[k].leafEvents[leaves[k]];
+      for (let i = 0; i < evs.length; i++) {
+        const e = evs[i];
+        if (eventMark[e] === 0) {
+          eventMark[e] = 1;
+          eventList.push(e);
+        }
+      }
+    }
+    if (eventList.length > 1) eventList.sort((a, b) => a - b);
+    for (let i = 0; i < eventList.length; i++) eventMark[eventList[i]] = 0;
+    return eventList;
+  };
+
   return {
     machine,
     threads,
     events,
     eventThreads,
+    candidateEvents,
     initialLeaves,
     initialContext: (init as any).context,
     doneExit,

@@ -247,7 +247,9 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
     const edgeStart = targets.length;
     stateMask.fill(0);
     const atDepthLimit = depth >= maxDepth;
-    for (let e = 0; e < eventCount; e++) {
+    const candidates = system.candidateEvents(leaves);
+    for (let k = 0; k < candidates.length; k++) {
+      const e = candidates[k];
       const r = system.step(leaves, ctx, e);
       if (r === null) continue;
       mask.fill(0);

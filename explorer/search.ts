@@ -160,7 +160,6 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
   if (v0) record(v0);
   if (!(v0 && stopAtFirst)) frontier.push(initId, 0, init.words);
 
-  const eventCount = system.events.length;
   let expanded = 0;
   outer: for (;;) {
     const entry = frontier.pop();
@@ -187,7 +186,9 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
     const ctx = packed.decodeForExpansion(own);
     let enabled = 0;
     if (!system.allFinal(leaves)) {
-      for (let e = 0; e < eventCount; e++) {
+      const events = system.candidateEvents(leaves);
+      for (let k = 0; k < events.length; k++) {
+        const e = events[k];
         const r = system.step(leaves, ctx, e);
         if (r === null) continue;
         enabled++;
