@@ -45,6 +45,8 @@ export interface CompiledTransition {
   exits: StateNode[];
   /** Nodes entered, in entry order (document order), with their entry actions. */
   entries: StateNode[];
+  /** The entered nodes that are entered by default (they also run their `initial` actions). */
+  defaultEntries: Set<StateNode>;
   actions: ActionFn[];
   /** Exit actions, transition actions and entry actions in the order a lone transition runs them. */
   sequence: ActionFn[];
@@ -124,6 +126,8 @@ function isDescendant(child: StateNode, parent: StateNode): boolean {
 
 function properAncestors(node: StateNode, upTo: StateNode | undefined): StateNode[] {
   const out: StateNode[] = [];
+  // As XState's getProperAncestors: none when the node is the bound itself (a self-targeting transition).
+  if (node === upTo) return out;
   let m = node.parent;
   while (m && m !== upTo) {
     out.push(m);
@@ -406,6 +410,12 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     if (!a) entryActionsCache.set(n, (a = actions.compileList(n.config?.entry, { state: nodePath(n) })));
     return a;
   };
+  /** Entry actions of a state entered by default (XState's statesForDefaultEntry): entry, then `initial` actions. */
+  const defaultEntryOf = (n: StateNode) => {
+    const initialActions = n.type === 'compound' ? n.initial?.actions : undefined;
+    if (!initialActions || initialActions.length === 0) return entryOf(n);
+    return [...entryOf(n), ...actions.compileList(initialActions, { state: nodePath(n) })];
+  };
   const exitOf = (n: StateNode) => {
     let a = exitActionsCache.get(n);
     if (!a) exitActionsCache.set(n, (a = actions.compileList(n.config?.exit, { state: nodePath(n) })));
@@ -423,6 +433,14 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     const leaves: StateNode[] = [];
     const visit = (n: StateNode) => {
       checkNodeFeatures(n, false);
+      if (n.type === 'final' && n.parent !== region) {
+        throw new ModelError(
+          `state ${nodePath(n)} is a final state nested inside ${nodePath(n.parent)}; a thread's valid end must be a ` +
+            `final state directly under the thread (XState finishes a region only there): move it up to ${nodePath(region)}, ` +
+            `or make it an ordinary state`,
+          { state: nodePath(n), feature: 'nested final state' },
+        );
+      }
       if (n.type === 'atomic' || n.type === 'final') leaves.push(n);
       else for (const c of Object.values(n.states)) visit(c);
     };
@@ -491,7 +509,13 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
       const byEvent: Array<CompiledTransition[] | undefined> = [];
       for (const node of chain) {
         for (const [type, defs] of node.transitions as Map<string, any[]>) {
-          if (type.startsWith('xstate.')) continue;
+          if (type.startsWith('xstate.')) {
+            throw new ModelError(
+              `state ${nodePath(node)} handles the XState internal event '${type}', which interleave does not support: ` +
+                `give the step its own thread-qualified event`,
+              { state: nodePath(node), event: type, feature: 'internal event' },
+            );
+          }
           const ev = eventId(type);
           const list = (byEvent[ev] ??= []);
           for (const t of defs) {
@@ -500,6 +524,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
             let targetLeaf = -1;
             let exits: StateNode[] = [];
             let entries: StateNode[] = [];
+            let defaultEntries = new Set<StateNode>();
             if (targets.length > 1) {
               throw new ModelError(`transition from ${where.state} on ${type} has several targets; a thread has one active state`, {
                 ...where,
@@ -534,11 +559,20 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
               exits = exitSet.sort((a, b) => b.order - a.order);
               // Entry set: as computeEntrySet with addDescendantStatesToEnter/addAncestorStatesToEnter.
               const enter = new Set<StateNode>();
-              if (target !== node || node !== domain || t.reenter) enter.add(target);
+              // States entered by default run their `initial` actions after their entry actions.
+              const byDefault = new Set<StateNode>();
+              if (target !== node || node !== domain || t.reenter) {
+                enter.add(target);
+                byDefault.add(target);
+              }
               const finalLeaf = settle(target, where);
-              for (let m = finalLeaf; m !== target; m = m.parent) enter.add(m);
+              for (let m = finalLeaf; m !== target; m = m.parent) {
+                enter.add(m);
+                byDefault.add(m);
+              }
               for (const a of properAncestors(target, domain)) enter.add(a);
               entries = [...enter].sort((a, b) => a.order - b.order);
+              defaultEntries = byDefault;
               targetLeaf = leafIndex.get(finalLeaf)!;
             }
             const g = t.guard === undefined ? null : guards.compile(t.guard, where);
@@ -560,7 +594,8 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
               exits,
               entries,
               actions: own,
-              sequence: [...exits.flatMap(exitOf), ...own, ...entries.flatMap(entryOf)],
+              sequence: [...exits.flatMap(exitOf), ...own, ...entries.flatMap((n) => (defaultEntries.has(n) ? defaultEntryOf(n) : entryOf(n)))],
+              defaultEntries,
               progress: !!t.meta?.progress,
               meta: t.meta,
             });
@@ -650,7 +685,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     const entries = taken.flatMap((t) => t.entries).sort((a, b) => a.order - b.order);
     for (const n of exits) out = runAll(exitOf(n), out, ev);
     for (const t of taken) out = runAll(t.actions, out, ev);
-    for (const n of entries) out = runAll(entryOf(n), out, ev);
+    for (const n of entries) out = runAll(taken.some((t) => t.defaultEntries.has(n)) ? defaultEntryOf(n) : entryOf(n), out, ev);
     for (const t of taken) if (t.target >= 0) next[t.thread] = t.target;
     if (allFinal(next)) out = doneExit(next, out, ev);
     return { leaves: next, context: out, taken };

@@ -1,11 +1,11 @@
 // Review: a self-targeting transition without reenter (a spin loop `spin: { on: { ev: 'spin' } }`) must not re-enter ancestors.
-// PENDING (fails on a real bug): rename to .test.ts under test/review/pending/ to run it.
+// Was a real bug found in review, now fixed: this pins the fix.
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { compileMachine } from '../../../explorer/compile.ts';
-import { PackedSystem } from '../../../explorer/packed.ts';
-import { canonicalJson, createReferenceStepper } from '../../../explorer/reference.ts';
-import { search } from '../../../explorer/search.ts';
+import { compileMachine } from '../../explorer/compile.ts';
+import { PackedSystem } from '../../explorer/packed.ts';
+import { canonicalJson, createReferenceStepper } from '../../explorer/reference.ts';
+import { search } from '../../explorer/search.ts';
 
 // compile.ts properAncestors(target, domain) walks to the root when target === domain (XState's
 // getProperAncestors returns [] in that case), so the entry set gets every ancestor of the state.
@@ -21,7 +21,7 @@ const machine = () =>
             initial: 'spin',
             entry: assign({ entered: ({ context }) => context.entered + 1 }),
             states: {
-              spin: { on: { 't.try': { target: 'spin', guard: ({ context }) => context.spins < 2, actions: assign({ spins: ({ context }) => context.spins + 1 }) } } },
+              spin: { on: { 't.try': { target: 'spin', guard: ({ context }: any) => context.spins < 2, actions: assign({ spins: ({ context }) => context.spins + 1 }) } } },
             },
           },
         },
