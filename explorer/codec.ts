@@ -84,16 +84,54 @@ export class ContextCodec {
    */
   private readonly decodedFrom = new Map<object, number>();
   private decodedWords: Int32Array | null = null;
+  /** Arrays decoded from decodedWords and where each starts: arrays are not frozen, so they are checked. */
+  private readonly decodedArrays: unknown[][] = [];
+  private readonly decodedArrayStarts: number[] = [];
+  private readonly scratch = new WordBuffer(64);
 
   /** Starts caching subtree positions for contexts decoded from `words` (a private copy). */
   beginCache(words: Int32Array): void {
     this.decodedFrom.clear();
+    this.decodedArrays.length = 0;
+    this.decodedArrayStarts.length = 0;
     this.decodedWords = words;
   }
 
   endCache(): void {
     this.decodedFrom.clear();
+    this.decodedArrays.length = 0;
+    this.decodedArrayStarts.length = 0;
     this.decodedWords = null;
+  }
+
+  /**
+   * True when every array decoded since beginCache still holds what it was decoded from. Records are
+   * frozen, so together this says no guard or action changed the decoded context in place. Each
+   * array is compared element by element (nested records and arrays by their own check).
+   */
+  arraysIntact(): boolean {
+    const src = this.decodedWords;
+    if (src === null) return true;
+    for (let k = 0; k < this.decodedArrays.length; k++) {
+      const arr = this.decodedArrays[k];
+      let p = this.decodedArrayStarts[k];
+      if (src[p] !== T_ARR || src[p + 1] !== arr.length) return false;
+      p += 2;
+      for (let i = 0; i < arr.length; i++) {
+        const v = arr[i];
+        if (typeof v === 'number' && (v | 0) === v && !Object.is(v, -0)) {
+          if (src[p] !== T_INT || src[p + 1] !== v) return false;
+          p += 2;
+          continue;
+        }
+        const b = this.scratch;
+        b.reset();
+        this.enc(v, b);
+        for (let j = 0; j < b.length; j++) if (src[p + j] !== b.words[j]) return false;
+        p += b.length;
+      }
+    }
+    return true;
   }
 
   encode(value: unknown, out: WordBuffer): void {
@@ -229,6 +267,10 @@ export class ContextCodec {
       case T_ARR: {
         const n = words[this.pos++];
         const arr = new Array(n);
+        if (words === this.decodedWords) {
+          this.decodedArrays.push(arr);
+          this.decodedArrayStarts.push(start);
+        }
         for (let i = 0; i < n; i++) arr[i] = this.dec(words);
         if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(arr, start + (this.pos - start) * 0x400000);
         return arr;

@@ -251,6 +251,7 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
     for (let k = 0; k < candidates.length; k++) {
       const e = candidates[k];
       const r = system.step(leaves, ctx, e);
+      packed.checkStep(ctx, own);
       if (r === null) continue;
       mask.fill(0);
       let progress = false;
@@ -280,7 +281,6 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
       events.push(e | (progress ? EDGE_PROGRESS : 0));
       if (edgeThreads) for (let k = 0; k < W; k++) edgeThreads.push(mask[k]);
     }
-    packed.verifyUnchanged(ctx, own);
     enabled.data.set(stateMask, id * W);
     flags.data[id] |= STATE_EXPANDED;
   }

@@ -76,6 +76,11 @@ export class PackedSystem {
    * Guards and actions must not change it in place (assign must return new arrays and records);
    * if one did, the run stops here with the path that changed, rather than explore wrong states.
    */
+  /** After each step: throws (naming the path) if a guard or action changed the decoded context in place. */
+  checkStep(ctx: Context, own: Int32Array): void {
+    if (!this.codec.arraysIntact()) this.verifyUnchanged(ctx, own);
+  }
+
   verifyUnchanged(ctx: Context, own: Int32Array): void {
     this.codec.endCache();
     const b = this.buf;

@@ -190,6 +190,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
       for (let k = 0; k < events.length; k++) {
         const e = events[k];
         const r = system.step(leaves, ctx, e);
+        packed.checkStep(ctx, own);
         if (r === null) continue;
         enabled++;
         if (atDepthLimit) {
@@ -202,7 +203,6 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
         fingerprint(next, fp);
         if (store.size >= maxStates && store.find(fp[0], fp[1]) < 0) {
           bound = { name: 'maxStates', limit: maxStates };
-          packed.verifyUnchanged(ctx, own);
           break outer;
         }
         const nid = store.add(fp[0], fp[1], id, e);
@@ -216,7 +216,6 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
         frontier.push(nid, depth + 1, next);
       }
     }
-    packed.verifyUnchanged(ctx, own);
     if (enabled === 0 && checkDeadlock && !system.allFinal(leaves)) {
       const stuck = threads.filter((t) => !t.isFinal[leaves[t.index]]).map((t) => `${t.name}@${t.leafPaths[leaves[t.index]]}`);
       record({ kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}`, stateId: id, depth });

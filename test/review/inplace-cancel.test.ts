@@ -1,10 +1,10 @@
 // Review: in-place array writes that cancel out within one expansion slip past verifyUnchanged (arrays are no longer frozen since b66ae4f).
-// PENDING (fails on a real bug, explorer/codec.ts subtree cache + unfrozen arrays since b66ae4f): rename to .test.ts to run it.
+// Was a real bug found in review, now fixed: this pins the fix.
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { compileMachine } from '../../../explorer/compile.ts';
-import { PackedSystem } from '../../../explorer/packed.ts';
-import { search } from '../../../explorer/search.ts';
+import { compileMachine } from '../../explorer/compile.ts';
+import { PackedSystem } from '../../explorer/packed.ts';
+import { search } from '../../explorer/search.ts';
 
 // State s enables t.push (push in place) then t.pop (pop in place). Expanding s: t.push makes xs [0,1] but returns the same array object, so the subtree cache copies
 // the OLD words ([0]); t.pop then pops back to [0]. After the expansion ctx.xs is [0] again, so
