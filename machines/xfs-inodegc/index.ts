@@ -37,10 +37,10 @@
 //   - The freezer, thawer and shrinker run on CPUs of their own; preemption pinning (drain, mainline) only stops
 //     the worker and the other evictors of the pinned CPU.
 //   - Memory ordering is sequentially consistent (KERNEL.md I-P2 needs the 6.x barriers in reality).
-// The workqueue is machines/kernel's (items gc0.. = each CPU's struct xfs_inodegc.work on m_inodegc_wq), except
-// mod_delayed_work_on (5.19+), a LOCAL action below: the kernel primitive treats it as queue_work (a no-op on a
-// pending item), but kernel/workqueue.c grabs PENDING (try_to_grab_pending) and calls __queue_work again, so on
-// a draining workqueue it WARNs and drops even a pending item.
+// The workqueue is machines/kernel's (items gc0.. = each CPU's struct xfs_inodegc.work on m_inodegc_wq),
+// including mod_delayed_work_on (5.19+): kernel/workqueue.c grabs PENDING (try_to_grab_pending) and calls
+// __queue_work again, so on a draining workqueue it WARNs and drops even a pending item, and a flush waiting for
+// the grabbed instance stops waiting for it (the requeued one has a newer flush colour).
 import { and, assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations } from '../../explorer/model.ts';
 import {
@@ -65,6 +65,7 @@ import {
   SB_UNFROZEN,
   workqueue,
   queue_work,
+  mod_delayed_work,
   worker_start_item,
   worker_done,
   cancel_work_sync,
@@ -97,34 +98,9 @@ const WQNAME = 'm_inodegc_wq';
 /** The work item of CPU c: per_cpu_ptr(mp->m_inodegc, c)->work. */
 const item = (c: number) => `gc${c}`;
 
-/**
- * mod_delayed_work_on(cpu, wq, &gc->work, delay) on the kernel workqueue state (kernel/workqueue.c, 5.19..6.x):
- * try_to_grab_pending() steals a pending instance (-ENOENT while a canceler holds it: nothing happens), then
- * __queue_delayed_work -> __queue_work (delay 0, or the timer firing at once in this untimed model): on a draining
- * workqueue WARN_ON_ONCE and the item is dropped, otherwise the item is queued at the tail. A flusher waiting for
- * the grabbed instance no longer waits for it (the re-queued one has a newer flush colour).
- */
-function modDelayedWorkOn(wq: any, it: string, thread: string): any {
-  if (wq.canceling.includes(it)) return wq;
-  const wasPending = wq.pending.includes(it);
-  const pending = wq.pending.filter((x: string) => x !== it);
-  let flushers = wq.flushers;
-  if (wasPending) {
-    flushers = Object.fromEntries(
-      Object.entries(wq.flushers as Record<string, string[]>).map(([t, items]) => {
-        const i = items.indexOf(it);
-        return [t, i < 0 ? items : [...items.slice(0, i), ...items.slice(i + 1)]];
-      }),
-    );
-  }
-  const chained = Object.values(wq.running).includes(thread);
-  if (wq.draining && !chained) return { ...wq, pending, flushers, droppedWhileDraining: true };
-  return { ...wq, pending: [...pending, it], flushers };
-}
-
 /** The queueing call of the variant: queue_work_on (5.14-rc, 5.15) or mod_delayed_work_on(..., 0) (5.19+). */
 const queueCall = (pinned: boolean, c: number, thread: string): any[] =>
-  pinned ? [a('mod_delayed_work_on', { item: item(c), thread })] : queue_work(WQ, item(c), thread).actions!;
+  (pinned ? mod_delayed_work(WQ, item(c), thread) : queue_work(WQ, item(c), thread)).actions!;
 
 /**
  * xfs_inodegc_queue_all(mp) as ONE step: for_each_online_cpu: if (!llist_empty(&gc->list)) queue_work_on /
@@ -556,7 +532,6 @@ export default defineModel({
         unpin_cpu: assign({ preempt: ({ context }, p: { cpu: number }) => context.preempt.map((x: string | null, k: number) => (k === p.cpu ? null : x)) }),
         clear_inodegc_enabled: assign({ inodegc_enabled: false }),
         set_inodegc_enabled: assign({ inodegc_enabled: true }),
-        mod_delayed_work_on: assign({ wq: ({ context }, p: { item: string; thread: string }) => modDelayedWorkOn(context.wq, p.item, p.thread) }),
         set_freeze_failed: assign({ freeze_failed: true }),
         exit_thread: assign({ exited: ({ context }) => context.exited + 1 }),
       },
