@@ -162,3 +162,18 @@ describe('interleave graph', () => {
     expect(r.err).toMatch(/unknown model 'nope'/);
   });
 });
+
+describe('interleave check --junit', () => {
+  it('writes one testcase per spec, with a failure for a mismatch', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'wrong.json');
+    writeFileSync(spec, JSON.stringify({ model: 'philosophers', params: { n: 3 }, expect: { status: 'pass' } }));
+    const xmlFile = join(dir, 'out.xml');
+    const r = await run(['check', 'specs/abba-ordered.json', spec, '--junit', xmlFile, '--no-save', '--quiet']);
+    expect(r.code).toBe(1);
+    const xml = readFileSync(xmlFile, 'utf8');
+    expect(xml).toMatch(/<testsuite name="interleave" tests="2" failures="1" errors="0"/);
+    expect(xml).toMatch(/<testcase classname="interleave.specs" name="abba-ordered" file="specs\/abba-ordered.json" time="[\d.]+"><\/testcase>/);
+    expect(xml).toMatch(/<failure message="expected pass, got violation \(deadlock\)">/);
+  });
+});
