@@ -5,6 +5,7 @@ import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '
 import { down_write, kernelActions, kernelGuards, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_write } from '../kernel/index.ts';
 import { insertSorted, removeOne } from '../kernel/path.ts';
 import {
+  freezeWatch,
   SB,
   SB_FREEZE_FS,
   SB_FREEZE_WRITE,
@@ -375,6 +376,7 @@ export default defineModel({
     ...freezeInvariants,
     'B-F1': bF1,
   },
+  watch: freezeWatch,
   waits: {
     ...kernelWaits,
     ...freezeWaits,

@@ -4,6 +4,7 @@ import { assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import { kernelActions, kernelGuards, kernelWaits } from '../kernel/index.ts';
 import {
+  freezeWatch,
   SB,
   SB_FREEZE_PAGEFAULT,
   SB_FREEZE_WRITE,
@@ -219,5 +220,6 @@ export default defineModel({
       return true;
     },
   },
+  watch: freezeWatch,
   waits: { ...kernelWaits, ...freezeWaits, ...waits },
 });

@@ -95,6 +95,11 @@ export const flagIs = (flag: string, value: any, waitFor?: string, holders?: str
   params: { flag, value, waitFor, holders },
 });
 
+/** Trace columns shown on every row: the superblock's freeze level by its SB_* name. */
+export const freezeWatch = {
+  frozen: (ctx: Context) => SB_LEVEL_NAMES[ctx.s_writers.frozen] ?? String(ctx.s_writers.frozen),
+};
+
 /** Initial context slices: s_umount, s_writers, and the P-F2 monitor. */
 export function freezeContext() {
   return {

@@ -3,6 +3,7 @@ import { setup } from 'xstate';
 import { defineModel } from '../../explorer/model.ts';
 import { kernelActions, kernelGuards, kernelWaits } from '../kernel/index.ts';
 import {
+  freezeWatch,
   SB_FREEZE_FS,
   SB_FREEZE_PAGEFAULT,
   SB_FREEZE_WRITE,
@@ -60,6 +61,7 @@ export default defineModel({
     });
   },
   invariants: freezeInvariants,
+  watch: freezeWatch,
   waits: { ...kernelWaits, ...freezeWaits },
 });
 

@@ -63,6 +63,7 @@ import {
   SB_FREEZE_FS,
   SB_FREEZE_COMPLETE,
   SB_UNFROZEN,
+  SB_LEVEL_NAMES,
   workqueue,
   queue_work,
   mod_delayed_work,
@@ -570,6 +571,11 @@ export default defineModel({
     // (a parked worker c: nothing else can queue work c any more, so its list must be empty)
     noStrandedInodes: (ctx: Context, threads: ThreadLocations) =>
       ctx.gc.every((l: number[], c: number) => threads[`worker${c}`] !== 'parked' || l.length === 0),
+  },
+  // Trace columns on every row: the freeze level (as seed 002's readers think of it) and the INODEGC_ENABLED bit.
+  watch: {
+    frozen: (ctx: Context) => SB_LEVEL_NAMES[ctx.s_writers.frozen] ?? String(ctx.s_writers.frozen),
+    inodegc: (ctx: Context) => (ctx.inodegc_enabled ? 'enabled' : 'stopped'),
   },
   waits: {
     ...kernelWaits,
