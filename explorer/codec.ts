@@ -2,7 +2,8 @@
 //
 // The encoding is tagged, so any plain value round-trips: numbers, booleans, strings, null,
 // undefined, arrays and records. Record keys are written in sorted order, so two equal contexts
-// always give the same words (and the same fingerprint). Strings are interned in a per-run table
+// always give the same words (and the same fingerprint). -0 is stored as 0, as JSON (and so the
+// reference semantics' canonical keys) does. Strings are interned in a per-run table
 // whose order follows the (deterministic) exploration order.
 import { ModelError } from './errors.ts';
 
@@ -119,7 +120,7 @@ export class ContextCodec {
       p += 2;
       for (let i = 0; i < arr.length; i++) {
         const v = arr[i];
-        if (typeof v === 'number' && (v | 0) === v && !Object.is(v, -0)) {
+        if (typeof v === 'number' && (v | 0) === v) {
           if (src[p] !== T_INT || src[p + 1] !== v) return false;
           p += 2;
           continue;
@@ -153,7 +154,7 @@ export class ContextCodec {
   private enc(value: unknown, out: WordBuffer): void {
     switch (typeof value) {
       case 'number':
-        if ((value | 0) === value && !Object.is(value, -0)) {
+        if ((value | 0) === value) {
           out.push(T_INT);
           out.push(value);
         } else {
@@ -194,7 +195,7 @@ export class ContextCodec {
           let ints = true;
           for (let i = 0; i < n; i++) {
             const v = value[i];
-            if (typeof v !== 'number' || (v | 0) !== v || Object.is(v, -0)) {
+            if (typeof v !== 'number' || (v | 0) !== v) {
               ints = false;
               break;
             }

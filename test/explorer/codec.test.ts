@@ -1,0 +1,31 @@
+// The context codec: every plain value round-trips, equal contexts give equal words whatever the key
+// order, and -0 is the same state as 0 (as in the reference's canonical JSON).
+import { describe, expect, it } from 'vitest';
+import { ContextCodec, WordBuffer } from '../../explorer/codec.ts';
+
+const words = (codec: ContextCodec, v: unknown) => {
+  const b = new WordBuffer(4);
+  codec.encode(v, b);
+  return [...b.view()];
+};
+
+describe('codec', () => {
+  it('round-trips plain data', () => {
+    const codec = new ContextCodec();
+    const v = { a: 1, b: [true, false, null, 'x', 2.5, -7, [1, [2]]], c: { d: 'y', e: {} }, f: [] };
+    const [back] = codec.decode(Int32Array.from(words(codec, v)), 0);
+    expect(back).toEqual(v);
+  });
+  it('encodes records canonically, whatever the key order', () => {
+    const codec = new ContextCodec();
+    expect(words(codec, { a: 1, b: { x: 1, y: 2 } })).toEqual(words(codec, { b: { y: 2, x: 1 }, a: 1 }));
+  });
+  it('stores -0 as 0', () => {
+    const codec = new ContextCodec();
+    expect(words(codec, { n: -0, xs: [-0, 1] })).toEqual(words(codec, { n: 0, xs: [0, 1] }));
+  });
+  it('rejects a non-plain value, naming its path', () => {
+    const codec = new ContextCodec();
+    expect(() => words(codec, { a: { b: [1, new Map()] } })).toThrow(/context\.a\.b\[1\] \(a Map\) is not plain data/);
+  });
+});
