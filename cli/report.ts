@@ -37,6 +37,14 @@ export function renderTable(outcomes: SpecOutcome[]): string {
   return [fmt(head), ...rows.map(fmt)].join('\n');
 }
 
+function liveStats(s: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof s.edges === 'number') out.edges = s.edges;
+  if (typeof s.bytesPerEdge === 'number') out.bytesPerEdge = Number(s.bytesPerEdge.toFixed(1));
+  if (typeof s.analysisSeconds === 'number') out.analysisSeconds = Number(s.analysisSeconds.toFixed(3));
+  return out;
+}
+
 export function jsonDocument(outcomes: SpecOutcome[]): object {
   return {
     results: outcomes.map((o) => {
@@ -65,6 +73,8 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
               depth: r.stats.depth,
               seconds: Number(r.stats.seconds.toFixed(3)),
               bytesPerState: Number(r.stats.bytesPerState.toFixed(1)),
+              // Liveness runs also report the stored graph and the cycle analysis.
+              ...liveStats(r.stats as unknown as Record<string, unknown>),
             }
           : null,
         counterexample: o.counterexample ?? null,

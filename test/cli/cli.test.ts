@@ -177,3 +177,13 @@ describe('interleave check --junit', () => {
     expect(xml).toMatch(/<failure message="expected pass, got violation \(deadlock\)">/);
   });
 });
+
+describe('interleave check --json on a liveness spec', () => {
+  it('adds the stored graph to the stats (edges, bytes per edge, cycle analysis seconds)', async () => {
+    const r = await run(['check', 'specs/liveness-spin-unfair.json', '--json', '--no-save']);
+    expect(r.code).toBe(0);
+    const stats = JSON.parse(r.out).results[0].stats;
+    expect(stats).toMatchObject({ states: expect.any(Number), edges: expect.any(Number), bytesPerEdge: expect.any(Number), analysisSeconds: expect.any(Number) });
+    expect(stats.edges).toBeGreaterThanOrEqual(stats.states - 1);
+  });
+});
