@@ -135,16 +135,15 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
       }
       const v = o.result!.verdict;
       if (v.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${v.message}`);
-      if (o.counterexample && !o.matched) {
-        io.out(`  counterexample: ${o.counterexample}`);
-        io.out(`  show it:   npx interleave show ${o.counterexample}`);
-        io.out(`  replay it: npx interleave replay ${o.counterexample}`);
-      }
     }
     const ok = outcomes.filter((o) => o.matched).length;
-    const saved = outcomes.filter((o) => o.counterexample).length;
+    const saved = outcomes.filter((o) => o.counterexample);
     io.out('');
-    io.out(`${ok} of ${outcomes.length} specs match their expectation${saved ? `; ${saved} counterexamples in ${relative(process.cwd(), opts.outDir) || '.'}/ (npx interleave show <file>)` : ''}`);
+    io.out(`${ok} of ${outcomes.length} specs match their expectation${saved.length ? `; ${saved.length} counterexamples in ${relative(process.cwd(), opts.outDir) || '.'}/` : ''}`);
+    // The report ends with how to read and replay each counterexample.
+    for (const o of saved) {
+      io.out(`  ${o.name}: ${verdictText(o)}: npx interleave show ${o.counterexample}  |  npx interleave replay ${o.counterexample}`);
+    }
   }
   if (outcomes.some((o) => o.error?.kind === 'internal')) return EXIT.INTERNAL;
   if (outcomes.some((o) => o.error)) return EXIT.INPUT;

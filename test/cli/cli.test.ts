@@ -187,3 +187,13 @@ describe('interleave check --json on a liveness spec', () => {
     expect(stats.edges).toBeGreaterThanOrEqual(stats.states - 1);
   });
 });
+
+describe('interleave check report', () => {
+  it('ends with the show and replay commands of each counterexample', async () => {
+    const dir = tmp();
+    const r = await run(['check', 'specs/abba-abba.json', 'specs/abba-ordered.json', '--out', dir, '--quiet']);
+    expect(r.code).toBe(0);
+    const last = r.out.trimEnd().split('\n').at(-1)!;
+    expect(last).toMatch(/^  abba-abba: deadlock: npx interleave show \S*abba-abba\.json  \|  npx interleave replay \S*abba-abba\.json$/);
+  });
+});
