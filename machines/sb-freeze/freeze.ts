@@ -163,16 +163,8 @@ export function freezeSuperState(o: FreezeSuperOptions) {
     keepUmount: !!o.keepUmountAcrossWriteWait,
     freeze_fs: o.freezeFs ? { enter: HOOK.freezeFs } : o.freezeFsMayFail ? { mayFail: true } : undefined,
   });
-  const states = withIds(t, o.id, frag.states);
-  if (o.freezeFs) {
-    const n = frag.names;
-    states[HOOK.freezeFs] = o.freezeFs({ ok: `#${t}-${o.id}-${n.afterFreezeFs}`, err: `#${t}-${o.id}-${n.freezeFsFailed}` });
-  }
-  for (const st of Object.values(states)) {
-    addActionsOn(st, o.ok, o.okActions);
-    addActionsOn(st, o.err, o.errActions);
-  }
-  return { initial: frag.initial, states };
+  const n = frag.names;
+  return finishFragment(o, frag, o.freezeFs && { key: HOOK.freezeFs, build: o.freezeFs, ok: n.afterFreezeFs, err: n.freezeFsFailed });
 }
 
 export interface ThawSuperOptions {
@@ -198,11 +190,21 @@ export function thawSuperState(o: ThawSuperOptions) {
     s_umount: UMOUNT,
     unfreeze_fs: o.unfreezeFs ? { enter: HOOK.unfreezeFs } : undefined,
   });
-  const states = withIds(t, o.id, frag.states);
-  if (o.unfreezeFs) {
-    const n = frag.names;
-    states[HOOK.unfreezeFs] = o.unfreezeFs({ ok: `#${t}-${o.id}-${n.afterUnfreezeFs}`, err: `#${t}-${o.id}-${n.unfreezeFsFailed}` });
-  }
+  const n = frag.names;
+  return finishFragment(o, frag, o.unfreezeFs && { key: HOOK.unfreezeFs, build: o.unfreezeFs, ok: n.afterUnfreezeFs, err: n.unfreezeFsFailed });
+}
+
+/**
+ * The shared tail of freezeSuperState/thawSuperState: ids on the fragment's states, the filesystem hook's
+ * sub-program (returning to the fragment's ok/err states), and the caller's actions on the exits.
+ */
+function finishFragment(
+  o: { thread: string; id: string; ok: string; err: string; okActions?: any[]; errActions?: any[] },
+  frag: { initial: string; states: Record<string, any> },
+  hook: { key: string; build: Hook; ok: string; err: string } | undefined,
+) {
+  const states = withIds(o.thread, o.id, frag.states);
+  if (hook) states[hook.key] = hook.build({ ok: `#${o.thread}-${o.id}-${hook.ok}`, err: `#${o.thread}-${o.id}-${hook.err}` });
   for (const st of Object.values(states)) {
     addActionsOn(st, o.ok, o.okActions);
     addActionsOn(st, o.err, o.errActions);
