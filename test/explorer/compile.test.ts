@@ -89,57 +89,29 @@ describe('compiler', () => {
     expect(err).toBeInstanceOf(ModelRuntimeError);
     expect((err as Error).message).toMatch(/guard broken threw at state t\.a on event t\.go: boom/);
   });
-  it('rejects in-place mutation of a record at once', () => {
-    const m = setup({}).createMachine({
+  /** One thread, one step t.go from a to b whose action runs `mutate` on the context in place. */
+  const mutatingMachine = (context: Record<string, unknown>, mutate: (ctx: any) => void) =>
+    setup({}).createMachine({
       type: 'parallel',
-      context: { rec: { a: 0 } },
+      context,
       states: {
         t: {
           initial: 'a',
           states: {
-            a: {
-              on: {
-                't.go': {
-                  target: 'b',
-                  actions: assign(({ context }) => {
-                    (context.rec as { a: number }).a = 1;
-                    return {};
-                  }),
-                },
-              },
-            },
+            a: { on: { 't.go': { target: 'b', actions: assign(({ context }) => (mutate(context), {})) } } },
             b: {},
           },
         },
       },
     });
+
+  it('rejects in-place mutation of a record at once', () => {
+    const m = mutatingMachine({ rec: { a: 0 } }, (ctx) => (ctx.rec.a = 1));
     expect(() => search(new PackedSystem(compileMachine(m)))).toThrow(/threw.*(read only|not extensible)/i);
   });
 
-  it('rejects in-place mutation of an array after the expansion, naming the path', () => {
-    const m = setup({}).createMachine({
-      type: 'parallel',
-      context: { xs: [0] },
-      states: {
-        t: {
-          initial: 'a',
-          states: {
-            a: {
-              on: {
-                't.go': {
-                  target: 'b',
-                  actions: assign(({ context }) => {
-                    (context.xs as number[]).push(1);
-                    return {};
-                  }),
-                },
-              },
-            },
-            b: {},
-          },
-        },
-      },
-    });
+  it('rejects in-place mutation of an array after the step, naming the path', () => {
+    const m = mutatingMachine({ xs: [0] }, (ctx) => ctx.xs.push(1));
     expect(() => search(new PackedSystem(compileMachine(m)))).toThrow(/changed the context in place \(context\.xs\[1\]\)/);
   });
 });
