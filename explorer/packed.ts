@@ -100,7 +100,7 @@ export class PackedSystem {
     }
   }
 
-  /** Decodes only the context, deep-frozen unless freezing was turned off. */
+  /** Decodes only the context (records frozen unless freezing was turned off; arrays are checked per step instead). */
   decodeContext(words: Int32Array): Context {
     return this.codec.decode(words, this.threadCount)[0] as Context;
   }

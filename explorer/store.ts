@@ -101,23 +101,11 @@ export class StateStore {
     return this.parents[id];
   }
 
-  eventOf(id: number): number {
-    const e = this.events[id];
-    return e === NO_EVENT ? -1 : e;
-  }
-
   /** Event indices from the initial state to `id`. */
   pathTo(id: number): number[] {
     const path: number[] = [];
     for (let s = id; this.parents[s] >= 0; s = this.parents[s]) path.push(this.events[s]);
     return path.reverse();
-  }
-
-  /** Bytes held per stored state by the fingerprint table, fingerprints and parent links. */
-  bytesPerState(): number {
-    if (this.size === 0) return 0;
-    const bytes = this.table.byteLength + (this.fpHi.byteLength + this.fpLo.byteLength + this.parents.byteLength + this.events.byteLength);
-    return bytes / this.size;
   }
 
   /** Bytes per state counting only what is in use (records for stored states plus the table). */
