@@ -2,7 +2,8 @@
 //
 // The encoding is tagged, so any plain value round-trips: numbers, booleans, strings, null,
 // undefined, arrays and records. Record keys are written in sorted order, so two equal contexts
-// always give the same words (and the same fingerprint). -0 is stored as 0, as JSON (and so the
+// always give the same words (and the same fingerprint); an array of int32s always takes the compact
+// one-word-per-element form. -0 is stored as 0, as JSON (and so the
 // reference semantics' canonical keys) does. Strings are interned in a per-run table
 // whose order follows the (deterministic) exploration order.
 import { ModelError } from './errors.ts';
@@ -16,6 +17,8 @@ const T_STR = 5;
 const T_ARR = 6;
 const T_OBJ = 7;
 const T_F64 = 8;
+/** An array whose elements are all int32: [T_IARR, n, v0 .. vn-1], one word per element. */
+const T_IARR = 9;
 
 const f64 = new Float64Array(1);
 const f64words = new Int32Array(f64.buffer);
@@ -116,6 +119,13 @@ export class ContextCodec {
     for (let k = 0; k < this.decodedArrays.length; k++) {
       const arr = this.decodedArrays[k];
       let p = this.decodedArrayStarts[k];
+      if (src[p] === T_IARR) {
+        const n = arr.length;
+        if (src[p + 1] !== n) return false;
+        p += 2;
+        for (let i = 0; i < n; i++) if (arr[i] !== src[p + i]) return false;
+        continue;
+      }
       if (src[p] !== T_ARR || src[p + 1] !== arr.length) return false;
       p += 2;
       for (let i = 0; i < arr.length; i++) {
@@ -191,26 +201,21 @@ export class ContextCodec {
         }
         if (Array.isArray(value)) {
           const n = value.length;
-          // Fast path: an array of int32s (the common case: owners, counters, flags) in one pass.
-          let ints = true;
-          for (let i = 0; i < n; i++) {
+          // Fast path: an array of int32s (the common case: owners, counters, flags), written and
+          // checked in one pass; abandoned (the words past out.length are scratch) at a non-int32.
+          out.ensure(2 + n);
+          const w = out.words;
+          const at = out.length;
+          w[at] = T_IARR;
+          w[at + 1] = n;
+          let i = 0;
+          for (; i < n; i++) {
             const v = value[i];
-            if (typeof v !== 'number' || (v | 0) !== v) {
-              ints = false;
-              break;
-            }
+            if (typeof v !== 'number' || (v | 0) !== v) break;
+            w[at + 2 + i] = v;
           }
-          if (ints) {
-            out.ensure(2 + 2 * n);
-            const w = out.words;
-            let p = out.length;
-            w[p++] = T_ARR;
-            w[p++] = n;
-            for (let i = 0; i < n; i++) {
-              w[p++] = T_INT;
-              w[p++] = value[i];
-            }
-            out.length = p;
+          if (i === n) {
+            out.length = at + 2 + n;
             return;
           }
           out.push(T_ARR);
@@ -274,6 +279,19 @@ export class ContextCodec {
         }
         for (let i = 0; i < n; i++) arr[i] = this.dec(words);
         if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(arr, start + (this.pos - start) * 0x400000);
+        return arr;
+      }
+      case T_IARR: {
+        const n = words[this.pos++];
+        const arr = new Array(n);
+        const p = this.pos;
+        for (let i = 0; i < n; i++) arr[i] = words[p + i];
+        this.pos = p + n;
+        if (words === this.decodedWords) {
+          this.decodedArrays.push(arr);
+          this.decodedArrayStarts.push(start);
+          if (n > 0) this.decodedFrom.set(arr, start + (n + 2) * 0x400000);
+        }
         return arr;
       }
       case T_OBJ: {

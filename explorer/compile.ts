@@ -92,6 +92,13 @@ export interface CompiledSystem {
   candidateEvents(leaves: ArrayLike<number>): number[];
   /** Successor for an event, or null when no thread has an enabled transition for it. */
   step(leaves: Int32Array, ctx: Context, event: number): StepResult | null;
+  /**
+   * The search's allocation-free step: writes the next leaves into `out`, returns the next context
+   * (or null when nothing is enabled); the transitions taken are left in `taken`.
+   */
+  stepInto(leaves: ArrayLike<number>, ctx: Context, event: number, out: Int32Array): Context | null;
+  /** The transitions the last stepInto (or step) took; overwritten by the next step. */
+  readonly taken: readonly CompiledTransition[];
   locations(leaves: ArrayLike<number>): ThreadLocations;
   allFinal(leaves: ArrayLike<number>): boolean;
 }
@@ -208,8 +215,14 @@ function createGuardCompiler(machine: AnyStateMachine) {
       hasParams && typeof params === 'function'
         ? (ctx: Context, ev: Event) => (params as any)({ context: ctx, event: ev })
         : () => params;
+    // One args object per guard, refilled per call (guards do not nest, and none keeps its args).
+    const args = { context: null as unknown as Context, event: null as unknown as Event };
     return {
-      fn: wrap((ctx, ev) => r({ context: ctx, event: ev }, paramsOf(ctx, ev))),
+      fn: wrap((ctx, ev) => {
+        args.context = ctx;
+        args.event = ev;
+        return r(args, paramsOf(ctx, ev));
+      }),
       refs: (ctx, ev, neg, out) => out.push({ type, params: paramsOf(ctx, ev), negated: neg }),
     };
   }
@@ -244,26 +257,50 @@ function createActionCompiler(machine: AnyStateMachine) {
 
   function assignFn(a: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where): ActionFn {
     const assignment = a.assignment;
+    // One args object per action, refilled per call (actions do not nest, and none keeps its args).
+    const args = { context: null as unknown as Context, event: null as unknown as Event };
+    const keys = typeof assignment === 'function' ? null : Object.keys(assignment);
+    const single = keys !== null && keys.length === 1 ? keys[0] : null;
+    const singleValue = single === null ? undefined : assignment[single];
+    const fail = (e: unknown): never => {
+      throw new ModelRuntimeError(
+        `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${(e as Error)?.message ?? e}`,
+        { state: where.state, event: where.event, action: name },
+        e,
+      );
+    };
+    if (single !== null) {
+      // The common case, assign({ key: fn }): no partial object; the result has ctx's keys in ctx's order.
+      return (ctx, ev) => {
+        try {
+          args.context = ctx;
+          args.event = ev;
+          const v = typeof singleValue === 'function' ? singleValue(args, paramsOf(ctx, ev)) : singleValue;
+          const out: Record<string, unknown> = { ...ctx };
+          out[single] = v;
+          return out;
+        } catch (e) {
+          return fail(e);
+        }
+      };
+    }
     return (ctx, ev) => {
       try {
-        const args = { context: ctx, event: ev };
+        args.context = ctx;
+        args.event = ev;
         const params = paramsOf(ctx, ev);
         let partial: Record<string, unknown>;
-        if (typeof assignment === 'function') partial = assignment(args, params);
+        if (keys === null) partial = assignment(args, params);
         else {
           partial = {};
-          for (const key of Object.keys(assignment)) {
+          for (const key of keys) {
             const v = assignment[key];
             partial[key] = typeof v === 'function' ? v(args, params) : v;
           }
         }
         return Object.assign({}, ctx, partial);
       } catch (e) {
-        throw new ModelRuntimeError(
-          `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${(e as Error)?.message ?? e}`,
-          { state: where.state, event: where.event, action: name },
-          e,
-        );
+        return fail(e);
       }
     };
   }
@@ -651,44 +688,62 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
 
   const eventObjects = events.map((type) => Object.freeze({ type }));
 
-  const step = (leaves: Int32Array, ctx: Context, e: number): StepResult | null => {
+  // The transitions the last stepInto took (reused: valid until the next step).
+  const taken: CompiledTransition[] = [];
+  const NOT_ENABLED = null;
+
+  /**
+   * The successor for an event, without allocating beyond what the model's own actions do: the next
+   * leaves go into `out` (which may be `leaves` itself only if the caller no longer needs them), the
+   * transitions taken into the shared `taken` array; returns the next context, or null when no thread
+   * has an enabled transition for the event.
+   */
+  const stepInto = (leaves: ArrayLike<number>, ctx: Context, e: number, out: Int32Array): Context | null => {
     const ev = eventObjects[e];
     const ts = eventThreads[e];
-    let first: CompiledTransition | null = null;
-    let more: CompiledTransition[] | null = null;
+    let count = 0;
     for (let k = 0; k < ts.length; k++) {
       const t = threads[ts[k]];
       const cands = t.candidates[leaves[t.index]][e];
-      if (!cands) continue;
+      if (cands === undefined) continue;
       for (let c = 0; c < cands.length; c++) {
         const tr = cands[c];
         if (tr.guard === null || tr.guard(ctx, ev)) {
-          if (first === null) first = tr;
-          else (more ??= []).push(tr);
+          taken[count++] = tr;
           break;
         }
       }
     }
-    if (first === null) return null;
-    const next = leaves.slice();
-    let out = ctx;
-    if (more === null) {
+    if (count === 0) return NOT_ENABLED;
+    // (Setting an array's length is a runtime call: only when the count changes, which is rare.)
+    if (taken.length !== count) taken.length = count;
+    const T = threads.length;
+    for (let i = 0; i < T; i++) out[i] = leaves[i];
+    let next = ctx;
+    if (taken.length === 1) {
+      const first = taken[0];
       const seq = first.sequence;
-      for (let i = 0; i < seq.length; i++) out = seq[i](out, ev);
-      if (first.target >= 0) next[first.thread] = first.target;
+      for (let i = 0; i < seq.length; i++) next = seq[i](next, ev);
+      if (first.target >= 0) out[first.thread] = first.target;
       // The machine is done only if this thread just reached a final state and all others are final.
-      if (first.target >= 0 && threads[first.thread].isFinal[first.target] && allFinal(next)) out = doneExit(next, out, ev);
-      return { leaves: next, context: out, taken: [first] };
+      if (first.target >= 0 && threads[first.thread].isFinal[first.target] && allFinal(out)) next = doneExit(out, next, ev);
+      return next;
     }
-    const taken = [first, ...more];
     const exits = taken.flatMap((t) => t.exits).sort((a, b) => b.order - a.order);
     const entries = taken.flatMap((t) => t.entries).sort((a, b) => a.order - b.order);
-    for (const n of exits) out = runAll(exitOf(n), out, ev);
-    for (const t of taken) out = runAll(t.actions, out, ev);
-    for (const n of entries) out = runAll(taken.some((t) => t.defaultEntries.has(n)) ? defaultEntryOf(n) : entryOf(n), out, ev);
-    for (const t of taken) if (t.target >= 0) next[t.thread] = t.target;
-    if (allFinal(next)) out = doneExit(next, out, ev);
-    return { leaves: next, context: out, taken };
+    for (const n of exits) next = runAll(exitOf(n), next, ev);
+    for (const t of taken) next = runAll(t.actions, next, ev);
+    for (const n of entries) next = runAll(taken.some((t) => t.defaultEntries.has(n)) ? defaultEntryOf(n) : entryOf(n), next, ev);
+    for (const t of taken) if (t.target >= 0) out[t.thread] = t.target;
+    if (allFinal(out)) next = doneExit(out, next, ev);
+    return next;
+  };
+
+  const step = (leaves: Int32Array, ctx: Context, e: number): StepResult | null => {
+    const out = new Int32Array(threads.length);
+    const next = stepInto(leaves, ctx, e, out);
+    if (next === null) return null;
+    return { leaves: out, context: next, taken: taken.slice() };
   };
 
   const eventMark = new Uint8Array(events.length);
@@ -705,7 +760,16 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
         }
       }
     }
-    if (eventList.length > 1) eventList.sort((a, b) => a - b);
+    // Insertion sort: the list is short and nearly sorted (threads' events are numbered in order).
+    for (let i = 1; i < eventList.length; i++) {
+      const e = eventList[i];
+      let j = i - 1;
+      while (j >= 0 && eventList[j] > e) {
+        eventList[j + 1] = eventList[j];
+        j--;
+      }
+      eventList[j + 1] = e;
+    }
     for (let i = 0; i < eventList.length; i++) eventMark[eventList[i]] = 0;
     return eventList;
   };
@@ -720,6 +784,8 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     initialContext: (init as any).context,
     doneExit,
     step,
+    stepInto,
+    taken,
     locations(leaves) {
       const out: ThreadLocations = {};
       for (const t of threads) out[t.name] = t.leafPaths[leaves[t.index]];

@@ -242,8 +242,7 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
       flags.data[id] |= STATE_EXPANDED;
       continue;
     }
-    const own = entry.words.slice();
-    const ctx = packed.decodeForExpansion(own);
+    const ctx = packed.beginExpansion(entry.words);
     const edgeStart = targets.length;
     stateMask.fill(0);
     const atDepthLimit = depth >= maxDepth;
@@ -251,7 +250,7 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
     for (let k = 0; k < candidates.length; k++) {
       const e = candidates[k];
       const r = system.step(leaves, ctx, e);
-      packed.checkStep(ctx, own);
+      packed.checkStep(ctx);
       if (r === null) continue;
       mask.fill(0);
       let progress = false;

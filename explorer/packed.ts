@@ -41,15 +41,27 @@ export class PackedSystem {
 
   /** Encodes a state into a reused buffer: the view is valid until the next encode. */
   encodeView(leaves: ArrayLike<number>, ctx: Context): Int32Array {
+    const n = this.encodeInto(leaves, ctx);
+    return this.buf.words.subarray(0, n);
+  }
+
+  /**
+   * Encodes a state into the reused buffer without making a view: returns its length; the words are
+   * the first that many of `encoded` (read it after the call: the buffer may have grown).
+   */
+  encodeInto(leaves: ArrayLike<number>, ctx: Context): number {
     const b = this.buf;
     b.reset();
-    if (b.words.length < this.threadCount) b.push(0);
-    b.reset();
+    b.ensure(this.threadCount);
     const w = b.words;
     for (let i = 0; i < this.threadCount; i++) w[i] = leaves[i];
     b.length = this.threadCount;
     this.codec.encode(ctx, b);
-    return b.view();
+    return b.length;
+  }
+
+  get encoded(): Int32Array {
+    return this.buf.words;
   }
 
   decode(words: Int32Array): { leaves: Int32Array; context: Context } {
@@ -58,13 +70,21 @@ export class PackedSystem {
     return { leaves, context: context as Context };
   }
 
+  /** The words of the state being expanded (a private copy; only the first `ownLength` are its). */
+  own = new Int32Array(256);
+  ownLength = 0;
+
   /**
-   * Decodes a state for expansion: `own` must be a private copy of its words; successors encoded
-   * before the next call reuse the words of unchanged subtrees.
+   * Starts expanding a state: copies its words into `own` (the caller's may be overwritten by the
+   * frontier meanwhile) and decodes its context. Successors encoded before the next call reuse the
+   * words of unchanged subtrees. The leaves are own[0 .. threadCount).
    */
-  decodeForExpansion(own: Int32Array): Context {
-    this.codec.beginCache(own);
-    return this.codec.decode(own, this.threadCount)[0] as Context;
+  beginExpansion(words: Int32Array): Context {
+    if (this.own.length < words.length) this.own = new Int32Array(Math.max(words.length, this.own.length * 2));
+    this.own.set(words);
+    this.ownLength = words.length;
+    this.codec.beginCache(this.own);
+    return this.codec.decode(this.own, this.threadCount)[0] as Context;
   }
 
   endExpansion(): void {
@@ -72,13 +92,14 @@ export class PackedSystem {
   }
 
   /**
-   * After an expansion: the decoded context must still encode to the words it was decoded from.
-   * Guards and actions must not change it in place (assign must return new arrays and records);
+   * After each step of an expansion: the decoded context must still encode to the words it was decoded
+   * from. Guards and actions must not change it in place (assign must return new arrays and records);
    * if one did, the run stops here with the path that changed, rather than explore wrong states.
+   * Records are frozen, so only arrays are compared (cheaply); a mismatch is confirmed and named by
+   * re-encoding the whole context.
    */
-  /** After each step: throws (naming the path) if a guard or action changed the decoded context in place. */
-  checkStep(ctx: Context, own: Int32Array): void {
-    if (!this.codec.arraysIntact()) this.verifyUnchanged(ctx, own);
+  checkStep(ctx: Context): void {
+    if (!this.codec.arraysIntact()) this.verifyUnchanged(ctx, this.own.subarray(0, this.ownLength));
   }
 
   verifyUnchanged(ctx: Context, own: Int32Array): void {
@@ -98,6 +119,7 @@ export class PackedSystem {
         { predicate: 'in-place change' },
       );
     }
+    this.codec.beginCache(this.own);
   }
 
   /** Decodes only the context (records frozen unless freezing was turned off; arrays are checked per step instead). */

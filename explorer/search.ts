@@ -6,7 +6,7 @@
 import { ModelError, ModelRuntimeError } from './errors.ts';
 import type { Assertion, Context, Invariant, ThreadLocations } from './model.ts';
 import type { PackedSystem } from './packed.ts';
-import { fingerprint, StateStore } from './store.ts';
+import { fingerprint, VisitedSet, type PathStore } from './store.ts';
 import { createFrontier, type StrategyName } from './strategies/index.ts';
 
 export type ViolationKind = 'deadlock' | 'assertion' | 'invariant' | 'livelock' | 'starvation';
@@ -62,7 +62,7 @@ export interface SearchResult {
   violation?: Violation;
   bound?: { name: BoundName; limit: number };
   stats: SearchStats;
-  store: StateStore;
+  store: PathStore;
 }
 
 const now = () => performance.now();
@@ -72,7 +72,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
   const threads = system.threads;
   const strategy = options.strategy ?? 'bfs';
   const frontier = createFrontier(strategy);
-  const store = new StateStore();
+  const store = new VisitedSet(system.events.length);
   const maxStates = options.maxStates ?? Infinity;
   const maxDepth = options.maxDepth ?? Infinity;
   const timeoutMs = options.timeoutSeconds ? options.timeoutSeconds * 1000 : Infinity;
@@ -161,6 +161,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
   if (!(v0 && stopAtFirst)) frontier.push(initId, 0, init.words);
 
   let expanded = 0;
+  const nextLeaves = new Int32Array(threads.length);
   outer: for (;;) {
     const entry = frontier.pop();
     if (!entry) break;
@@ -180,18 +181,17 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
       }
     }
     const atDepthLimit = depth >= maxDepth;
-    // A private copy: pushes may overwrite the popped record, and unchanged subtrees are copied from it.
-    const own = words.slice();
-    const leaves = own.subarray(0, packed.threadCount);
-    const ctx = packed.decodeForExpansion(own);
+    // A private copy (pushes may overwrite the popped record); its first words are the leaves.
+    const ctx = packed.beginExpansion(words);
+    const leaves = packed.own;
     let enabled = 0;
     if (!system.allFinal(leaves)) {
       const events = system.candidateEvents(leaves);
       for (let k = 0; k < events.length; k++) {
         const e = events[k];
-        const r = system.step(leaves, ctx, e);
-        packed.checkStep(ctx, own);
-        if (r === null) continue;
+        const nextCtx = system.stepInto(leaves, ctx, e, nextLeaves);
+        packed.checkStep(ctx);
+        if (nextCtx === null) continue;
         enabled++;
         if (atDepthLimit) {
           // Successors exist beyond the depth bound: the search is cut here.
@@ -199,21 +199,22 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
           break;
         }
         transitions++;
-        const next = packed.encodeView(r.leaves, r.context);
-        fingerprint(next, fp);
-        if (store.size >= maxStates && store.find(fp[0], fp[1]) < 0) {
+        const len = packed.encodeInto(nextLeaves, nextCtx);
+        const next = packed.encoded;
+        fingerprint(next, fp, len);
+        if (store.size >= maxStates && !store.has(fp[0], fp[1])) {
           bound = { name: 'maxStates', limit: maxStates };
           break outer;
         }
         const nid = store.add(fp[0], fp[1], id, e);
         if (nid < 0) continue;
         if (depth + 1 > maxSeenDepth) maxSeenDepth = depth + 1;
-        const v = checkState(r.leaves, r.context, nid, depth + 1);
+        const v = checkState(nextLeaves, nextCtx, nid, depth + 1);
         if (v) {
           record(v);
           if (stopAtFirst) continue;
         }
-        frontier.push(nid, depth + 1, next);
+        frontier.push(nid, depth + 1, next, len);
       }
     }
     if (enabled === 0 && checkDeadlock && !system.allFinal(leaves)) {

@@ -12,15 +12,15 @@ export class BfsFrontier implements Frontier {
     return this.count;
   }
 
-  push(id: number, depth: number, words: Int32Array): void {
+  push(id: number, depth: number, words: Int32Array, length = words.length): void {
     // Reclaim the consumed prefix once it is more than half of the buffer.
     const r = this.records;
-    if (this.head > 0 && this.head * 2 > r.buf.length && r.end + 3 + words.length > r.buf.length) {
+    if (this.head > 0 && this.head * 2 > r.buf.length && r.end + 3 + length > r.buf.length) {
       r.buf.copyWithin(0, this.head, r.end);
       r.end -= this.head;
       this.head = 0;
     }
-    r.append(id, depth, words);
+    r.append(id, depth, words, length);
     this.count++;
   }
 

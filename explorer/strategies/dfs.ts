@@ -13,14 +13,14 @@ export class DfsFrontier implements Frontier {
     return this.count;
   }
 
-  push(id: number, depth: number, words: Int32Array): void {
+  push(id: number, depth: number, words: Int32Array, length = words.length): void {
     if (this.count === this.starts.length) {
       const next = new Int32Array(this.starts.length * 2);
       next.set(this.starts);
       this.starts = next;
     }
     this.starts[this.count++] = this.records.end;
-    this.records.append(id, depth, words);
+    this.records.append(id, depth, words, length);
   }
 
   pop(): FrontierEntry | null {

@@ -8,7 +8,8 @@ export interface FrontierEntry {
 
 export interface Frontier {
   readonly name: string;
-  push(id: number, depth: number, words: Int32Array): void;
+  /** Pushes a state: its first `length` words (default all). */
+  push(id: number, depth: number, words: Int32Array, length?: number): void;
   /** Next state to expand; its `words` are a view, valid only until the next push or pop. */
   pop(): FrontierEntry | null;
   readonly size: number;
@@ -19,8 +20,8 @@ export class PackedRecords {
   buf = new Int32Array(1 << 16);
   end = 0;
 
-  append(id: number, depth: number, words: Int32Array): void {
-    const need = this.end + 3 + words.length;
+  append(id: number, depth: number, words: Int32Array, length = words.length): void {
+    const need = this.end + 3 + length;
     if (need > this.buf.length) {
       let cap = this.buf.length * 2;
       while (cap < need) cap *= 2;
@@ -31,8 +32,9 @@ export class PackedRecords {
     const b = this.buf;
     b[this.end] = id;
     b[this.end + 1] = depth;
-    b[this.end + 2] = words.length;
-    b.set(words, this.end + 3);
+    b[this.end + 2] = length;
+    const at = this.end + 3;
+    for (let i = 0; i < length; i++) b[at + i] = words[i];
     this.end = need;
   }
 }

@@ -27,15 +27,14 @@ describe('review: codec subtree cache (pin)', () => {
     it(name, () => {
       const packed = packedFor(ctx0);
       const init = packed.initial();
-      const own = init.words.slice();
-      const ctx = packed.decodeForExpansion(own);
+      const ctx = packed.beginExpansion(init.words);
       const cached = packed.encodeView(init.leaves, f(ctx) as any).slice();
       packed.endExpansion();
       const fresh = packed.encode(init.leaves, JSON.parse(JSON.stringify(f(ctx))));
       expect([...cached]).toEqual([...fresh]);
       // and two expansions later, objects from an older decode are not taken from a newer buffer
       const own2 = packed.encode(init.leaves, { other: [9, 9, 9, 9], a: 'shift' } as any);
-      const ctx2 = packed.decodeForExpansion(own2.slice());
+      const ctx2 = packed.beginExpansion(own2);
       const mixed = packed.encodeView(init.leaves, { old: f(ctx), cur: ctx2 } as any).slice();
       packed.endExpansion();
       const mixedFresh = packed.encode(init.leaves, JSON.parse(JSON.stringify({ old: f(ctx), cur: ctx2 })));

@@ -1,0 +1,81 @@
+// The visited set of the safety search: fingerprints in the table slots, parent links and events per id.
+import { describe, expect, it } from 'vitest';
+import { fingerprint, VisitedSet } from '../../explorer/store.ts';
+
+/** Deterministic pseudo-random 64-bit fingerprints (xorshift), all distinct with overwhelming probability. */
+function fps(n: number, seed = 12345): Array<[number, number]> {
+  let x = seed | 0;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x | 0;
+  };
+  return Array.from({ length: n }, () => [next(), next()] as [number, number]);
+}
+
+describe('VisitedSet', () => {
+  it('adds new fingerprints with dense ids and reports duplicates', () => {
+    const s = new VisitedSet(10);
+    expect(s.add(1, 2, -1, -1)).toBe(0);
+    expect(s.add(3, 4, 0, 7)).toBe(1);
+    expect(s.add(1, 2, 1, 3)).toBe(-1);
+    expect(s.has(3, 4)).toBe(true);
+    expect(s.has(4, 3)).toBe(false);
+    expect(s.size).toBe(2);
+  });
+
+  it('keeps (0, 0), which marks an empty slot, distinguishable from an empty table', () => {
+    const s = new VisitedSet(10);
+    expect(s.has(0, 0)).toBe(false);
+    expect(s.add(0, 0, -1, -1)).toBe(0);
+    expect(s.has(0, 0)).toBe(true);
+    expect(s.add(0, 0, 0, 1)).toBe(-1);
+  });
+
+  it('keeps every member across many growth steps and finds no non-member', () => {
+    const all = fps(300_000);
+    const s = new VisitedSet(10, 16);
+    all.slice(0, 200_000).forEach(([h, l], i) => expect(s.add(h, l, i - 1, i % 10)).toBe(i));
+    for (const [h, l] of all.slice(0, 200_000)) if (!s.has(h, l)) throw new Error(`lost ${h},${l}`);
+    for (const [h, l] of all.slice(200_000)) if (s.has(h, l)) throw new Error(`phantom ${h},${l}`);
+    expect(s.size).toBe(200_000);
+  });
+
+  it('rebuilds the path of events from the parent links', () => {
+    const s = new VisitedSet(300);
+    const a = s.add(1, 1, -1, -1);
+    const b = s.add(2, 2, a, 5);
+    const c = s.add(3, 3, b, 254);
+    const d = s.add(4, 4, a, 9);
+    expect(s.pathTo(c)).toEqual([5, 254]);
+    expect(s.pathTo(d)).toEqual([9]);
+    expect(s.pathTo(a)).toEqual([]);
+  });
+
+  it('stays within 16 bytes per state (table, parents, 1-byte events) at every size past the first tables', () => {
+    const s = new VisitedSet(48);
+    const fp = new Uint32Array(2);
+    const words = new Int32Array(1);
+    let worst = 0;
+    let minLoad = 1;
+    for (let i = 0; i < 400_000; i++) {
+      words[0] = i;
+      fingerprint(words, fp);
+      s.add(fp[0], fp[1], i - 1, i % 48);
+      if (i >= 50_000 && i % 97 === 0) {
+        worst = Math.max(worst, s.bytesPerStateUsed());
+        minLoad = Math.min(minLoad, s.load);
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(16);
+    expect(minLoad).toBeGreaterThan(0.74);
+  });
+
+  it('uses 2-byte events for models with 255 or more events', () => {
+    const s = new VisitedSet(1000);
+    const a = s.add(1, 1, -1, -1);
+    const b = s.add(2, 2, a, 999);
+    expect(s.pathTo(b)).toEqual([999]);
+  });
+});
