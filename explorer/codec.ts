@@ -56,6 +56,16 @@ export class WordBuffer {
   }
 }
 
+interface RecordShape {
+  /** The keys in Object.keys order. */
+  keys: string[];
+  /** The same keys sorted (the encoding's order), and their interned ids. */
+  sorted: string[];
+  ids: number[];
+}
+
+const EMPTY_SHAPE: RecordShape = { keys: [], sorted: [], ids: [] };
+
 export class ContextCodec {
   private readonly ids = new Map<string, number>();
   private readonly strings: string[] = [];
@@ -195,7 +205,11 @@ export class ContextCodec {
           if (span !== undefined) {
             const start = span % 0x400000;
             const len = Math.floor(span / 0x400000);
-            for (let i = 0; i < len; i++) out.push(src[start + i]);
+            out.ensure(len);
+            const w = out.words;
+            const at = out.length;
+            for (let i = 0; i < len; i++) w[at + i] = src[start + i];
+            out.length = at + len;
             return;
           }
         }
@@ -225,19 +239,49 @@ export class ContextCodec {
         }
         const proto = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) throw new ModelError('not plain', { feature: 'context' });
-        const keys = Object.keys(value);
-        if (keys.length > 1) keys.sort();
+        const shape = this.shapeOf(Object.keys(value));
+        const sorted = shape.sorted;
+        const ids = shape.ids;
         out.push(T_OBJ);
-        out.push(keys.length);
-        for (let i = 0; i < keys.length; i++) {
-          out.push(this.intern(keys[i]));
-          this.enc((value as Record<string, unknown>)[keys[i]], out);
+        out.push(sorted.length);
+        for (let i = 0; i < sorted.length; i++) {
+          out.push(ids[i]);
+          this.enc((value as Record<string, unknown>)[sorted[i]], out);
         }
         return;
       }
       default:
         throw new ModelError('not plain', { feature: 'context' });
     }
+  }
+
+  /**
+   * Record shapes seen so far, by first key: a record's keys as Object.keys lists them, with the
+   * same keys sorted and interned. Records of one shape list their keys in one order (and the same
+   * key strings), so a shape is recognised by comparing the key lists, and the sort and the string
+   * look-ups are done once per shape instead of once per encoded record.
+   */
+  private readonly shapes = new Map<string, RecordShape[]>();
+
+  private shapeOf(keys: string[]): RecordShape {
+    const n = keys.length;
+    if (n === 0) return EMPTY_SHAPE;
+    let list = this.shapes.get(keys[0]);
+    if (list !== undefined) {
+      for (let s = 0; s < list.length; s++) {
+        const shape = list[s];
+        const known = shape.keys;
+        if (known.length !== n) continue;
+        let i = 1;
+        while (i < n && known[i] === keys[i]) i++;
+        if (i === n) return shape;
+      }
+    } else this.shapes.set(keys[0], (list = []));
+    const sorted = keys.slice().sort();
+    const shape: RecordShape = { keys: keys.slice(), sorted, ids: sorted.map((k) => this.intern(k)) };
+    // A model whose records take ever new key lists (keys as data) would grow this without bound.
+    if (list.length < 64) list.push(shape);
+    return shape;
   }
 
   private pos = 0;

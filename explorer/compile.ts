@@ -166,16 +166,19 @@ function createGuardCompiler(machine: AnyStateMachine) {
   function compile(g: unknown, where: Where, depth = 0): { fn: GuardFn; refs: (ctx: Context, ev: Event, neg: boolean, out: GuardRef[]) => void } {
     if (depth > 64) throw new ModelError(`guard at ${where.state} on ${where.event} resolves in a cycle`, { ...where, feature: 'guard' });
     const lbl = label(g);
+    const fail = (e: unknown): never => {
+      if (e instanceof ModelRuntimeError) throw e;
+      throw new ModelRuntimeError(
+        `guard ${lbl} threw at state ${where.state} on event ${where.event}: ${(e as Error)?.message ?? e}`,
+        { state: where.state, event: where.event, guard: lbl },
+        e,
+      );
+    };
     const wrap = (fn: (ctx: Context, ev: Event) => boolean): GuardFn => (ctx, ev) => {
       try {
         return !!fn(ctx, ev);
       } catch (e) {
-        if (e instanceof ModelRuntimeError) throw e;
-        throw new ModelRuntimeError(
-          `guard ${lbl} threw at state ${where.state} on event ${where.event}: ${(e as Error)?.message ?? e}`,
-          { state: where.state, event: where.event, guard: lbl },
-          e,
-        );
+        return fail(e);
       }
     };
     const noRefs = () => {};
@@ -218,11 +221,7 @@ function createGuardCompiler(machine: AnyStateMachine) {
     // One args object per guard, refilled per call (guards do not nest, and none keeps its args).
     const args = { context: null as unknown as Context, event: null as unknown as Event };
     return {
-      fn: wrap((ctx, ev) => {
-        args.context = ctx;
-        args.event = ev;
-        return r(args, paramsOf(ctx, ev));
-      }),
+      fn: makeGuardCall(args, r, paramsOf, fail),
       refs: (ctx, ev, neg, out) => out.push({ type, params: paramsOf(ctx, ev), negated: neg }),
     };
   }
@@ -251,6 +250,50 @@ function createGuardCompiler(machine: AnyStateMachine) {
   return { compile, label };
 }
 
+const SINGLE_ASSIGN_SOURCE = `return function assignOne(ctx, ev) {
+  try {
+    args.context = ctx;
+    args.event = ev;
+    const v = typeof value === 'function' ? value(args, paramsOf(ctx, ev)) : value;
+    const out = { ...ctx };
+    out[key] = v;
+    return out;
+  } catch (e) {
+    return fail(e);
+  }
+};`;
+
+const GUARD_CALL_SOURCE = `return function guardCall(ctx, ev) {
+  try {
+    args.context = ctx;
+    args.event = ev;
+    return !!guard(args, paramsOf(ctx, ev));
+  } catch (e) {
+    return fail(e);
+  }
+};`;
+
+/** A fresh function (not a closure of shared code, see makeSingleAssign) per named guard reference. */
+function makeGuardCall(
+  args: { context: Context; event: Event },
+  guard: (args: unknown, params: unknown) => boolean,
+  paramsOf: (ctx: Context, ev: Event) => unknown,
+  fail: (e: unknown) => never,
+): GuardFn {
+  return new Function('args', 'guard', 'paramsOf', 'fail', GUARD_CALL_SOURCE)(args, guard, paramsOf, fail);
+}
+
+/** A fresh function (not a closure of shared code) per single-key assign action. */
+function makeSingleAssign(
+  args: { context: Context; event: Event },
+  key: string,
+  value: unknown,
+  paramsOf: (ctx: Context, ev: Event) => unknown,
+  fail: (e: unknown) => never,
+): ActionFn {
+  return new Function('args', 'key', 'value', 'paramsOf', 'fail', SINGLE_ASSIGN_SOURCE)(args, key, value, paramsOf, fail);
+}
+
 /** Compiles actions into context transformers, following XState's resolveAssign. */
 function createActionCompiler(machine: AnyStateMachine) {
   const impls: Record<string, unknown> = (machine.implementations as any).actions ?? {};
@@ -271,18 +314,9 @@ function createActionCompiler(machine: AnyStateMachine) {
     };
     if (single !== null) {
       // The common case, assign({ key: fn }): no partial object; the result has ctx's keys in ctx's order.
-      return (ctx, ev) => {
-        try {
-          args.context = ctx;
-          args.event = ev;
-          const v = typeof singleValue === 'function' ? singleValue(args, paramsOf(ctx, ev)) : singleValue;
-          const out: Record<string, unknown> = { ...ctx };
-          out[single] = v;
-          return out;
-        } catch (e) {
-          return fail(e);
-        }
-      };
+      // Built with new Function so each action is its own function to V8 (its own type feedback, so the
+      // call into the model's function and the key store stay monomorphic), not one shared closure.
+      return makeSingleAssign(args, single, singleValue, paramsOf, fail);
     }
     return (ctx, ev) => {
       try {
