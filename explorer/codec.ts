@@ -72,7 +72,7 @@ export class ContextCodec {
   /**
    * Freeze decoded records so that an in-place write to one throws at once. Arrays are not frozen:
    * V8 copies frozen arrays (slice, map, spread) many times slower, and models copy arrays on every
-   * step. In-place changes to arrays are caught after each expansion instead (PackedSystem.verifyUnchanged).
+   * step. In-place changes to arrays are caught after each step instead (PackedSystem.checkStep).
    */
   constructor(private readonly freeze = true) {}
 
@@ -93,7 +93,7 @@ export class ContextCodec {
   /**
    * Subtrees of the context decoded last, with where their words are: an unchanged subtree (the same
    * object, which assign() keeps by reference) is copied word for word instead of re-encoded. Sound
-   * because the decoded context is checked to be unchanged after the expansion (verifyUnchanged):
+   * because the decoded context is checked to be unchanged after each step (PackedSystem.checkStep):
    * a run in which anything changed it in place stops with an error.
    */
   private readonly decodedFrom = new Map<object, number>();
@@ -279,7 +279,8 @@ export class ContextCodec {
     } else this.shapes.set(keys[0], (list = []));
     const sorted = keys.slice().sort();
     const shape: RecordShape = { keys: keys.slice(), sorted, ids: sorted.map((k) => this.intern(k)) };
-    // A model whose records take ever new key lists (keys as data) would grow this without bound.
+    // A model whose records take ever new key lists (keys as data) would grow the lists without bound:
+    // at most 64 shapes per first key are kept (the others are recomputed each time).
     if (list.length < 64) list.push(shape);
     return shape;
   }

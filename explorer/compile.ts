@@ -10,7 +10,7 @@
 // active states, and no further step is possible.
 //
 // What it does not support it rejects with a ModelError naming the state, the event and the feature.
-import { initialTransition, type AnyStateMachine } from 'xstate';
+import { and, initialTransition, not, or, type AnyStateMachine } from 'xstate';
 import { ModelError, ModelRuntimeError } from './errors.ts';
 import type { Context, ThreadLocations } from './model.ts';
 
@@ -97,7 +97,7 @@ export interface CompiledSystem {
    * (or null when nothing is enabled); the transitions taken are left in `taken`.
    */
   stepInto(leaves: ArrayLike<number>, ctx: Context, event: number, out: Int32Array): Context | null;
-  /** The transitions the last stepInto (or step) took; overwritten by the next step. */
+  /** The transitions the last stepInto (or step) that returned a successor took; overwritten by the next one. */
   readonly taken: readonly CompiledTransition[];
   locations(leaves: ArrayLike<number>): ThreadLocations;
   allFinal(leaves: ArrayLike<number>): boolean;
@@ -148,6 +148,23 @@ interface Where {
   event?: string;
 }
 
+const BUILTIN_CHECKS = new Map<unknown, 'and' | 'or' | 'not'>([
+  [(and([]) as any).check, 'and'],
+  [(or([]) as any).check, 'or'],
+  [(not(() => true) as any).check, 'not'],
+]);
+
+/**
+ * Which of XState's and/or/not a built-in guard is: by its check function (the same xstate instance), else by
+ * its name, allowing the numeric suffix a bundler adds when it renames (esbuild turns `and` into `and3`).
+ */
+function builtinGuardKind(f: any): 'and' | 'or' | 'not' | null {
+  const byCheck = BUILTIN_CHECKS.get(f.check);
+  if (byCheck) return byCheck;
+  const m = /^(and|or|not)\d*$/.exec(typeof f.name === 'string' ? f.name : '');
+  return m ? (m[1] as 'and' | 'or' | 'not') : null;
+}
+
 /** Compiles guard expressions into closures, following XState's evaluateGuard. */
 function createGuardCompiler(machine: AnyStateMachine) {
   const impls: Record<string, unknown> = (machine.implementations as any).guards ?? {};
@@ -156,7 +173,7 @@ function createGuardCompiler(machine: AnyStateMachine) {
     if (typeof g === 'string') return g;
     if (typeof g === 'function') {
       const f = g as any;
-      if (f.check && Array.isArray(f.guards)) return `${f.name}(${f.guards.map(label).join(', ')})`;
+      if (f.check && Array.isArray(f.guards)) return `${builtinGuardKind(f) ?? f.name}(${f.guards.map(label).join(', ')})`;
       return f.name ? `inline ${f.name}` : 'inline guard';
     }
     if (g && typeof g === 'object' && 'type' in (g as any)) return String((g as any).type);
@@ -221,18 +238,18 @@ function createGuardCompiler(machine: AnyStateMachine) {
     // One args object per guard, refilled per call (guards do not nest, and none keeps its args).
     const args = { context: null as unknown as Context, event: null as unknown as Event };
     return {
-      fn: makeGuardCall(args, r, paramsOf, fail),
+      fn: freshCopy(GUARD_CALL_SOURCE, guardCallFactory)(args, r, paramsOf, fail),
       refs: (ctx, ev, neg, out) => out.push({ type, params: paramsOf(ctx, ev), negated: neg }),
     };
   }
 
   function compileBuiltin(f: any, where: Where, depth: number) {
-    const kind = f.name;
-    if (kind !== 'and' && kind !== 'or' && kind !== 'not') {
+    const kind = builtinGuardKind(f);
+    if (kind === null) {
       throw new ModelError(
-        `guard ${kind || 'builtin'} at state ${where.state} on event ${where.event} is not supported ` +
+        `guard ${f.name || 'builtin'} at state ${where.state} on event ${where.event} is not supported ` +
           `(supported: inline and named guards, and/or/not); express it over the context instead`,
-        { ...where, feature: `guard ${kind}` },
+        { ...where, feature: `guard ${f.name || 'builtin'}` },
       );
     }
     const parts = (f.guards as unknown[]).map((p) => compile(p, where, depth + 1));
@@ -250,48 +267,90 @@ function createGuardCompiler(machine: AnyStateMachine) {
   return { compile, label };
 }
 
-const SINGLE_ASSIGN_SOURCE = `return function assignOne(ctx, ev) {
+/**
+ * A fresh copy of a closure factory: the same code, compiled as its own function, so each guard or action
+ * made by it gets its own type feedback in V8 (closures of one shared function share feedback, and the calls
+ * into the model's functions go megamorphic). The copy is compiled from `source`, the factory's code written
+ * out as plain JavaScript (the factory's own toString is whatever the TypeScript loader made of it, with its
+ * helpers); test/explorer/compile.test.ts checks the two agree. Where code generation from strings is
+ * disallowed (node --disallow-code-generation-from-strings), the factory itself.
+ */
+function freshCopy<F extends (...args: any[]) => any>(source: string, factory: F): F {
   try {
-    args.context = ctx;
-    args.event = ev;
-    const v = typeof value === 'function' ? value(args, paramsOf(ctx, ev)) : value;
-    const out = { ...ctx };
-    out[key] = v;
-    return out;
+    return new Function(`return (${source});`)() as F;
   } catch (e) {
-    return fail(e);
+    if (e instanceof EvalError) return factory;
+    throw e;
   }
-};`;
+}
 
-const GUARD_CALL_SOURCE = `return function guardCall(ctx, ev) {
-  try {
-    args.context = ctx;
-    args.event = ev;
-    return !!guard(args, paramsOf(ctx, ev));
-  } catch (e) {
-    return fail(e);
-  }
-};`;
+export const GUARD_CALL_SOURCE = `function guardCallFactory(args, guard, paramsOf, fail) {
+  return function guardCall(ctx, ev) {
+    try {
+      args.context = ctx;
+      args.event = ev;
+      return !!guard(args, paramsOf(ctx, ev));
+    } catch (e) {
+      return fail(e);
+    }
+  };
+}`;
 
-/** A fresh function (not a closure of shared code, see makeSingleAssign) per named guard reference. */
-function makeGuardCall(
+export const SINGLE_ASSIGN_SOURCE = `function singleAssignFactory(args, key, value, paramsOf, fail) {
+  return function assignOne(ctx, ev) {
+    try {
+      args.context = ctx;
+      args.event = ev;
+      const params = paramsOf(ctx, ev);
+      const v = typeof value === 'function' ? value(args, params) : value;
+      const out = { ...ctx };
+      out[key] = v;
+      return out;
+    } catch (e) {
+      return fail(e);
+    }
+  };
+}`;
+
+/** A named guard's call (GUARD_CALL_SOURCE): one args object, refilled per call (guards do not nest, and none keeps its args). */
+export function guardCallFactory(
   args: { context: Context; event: Event },
   guard: (args: unknown, params: unknown) => boolean,
   paramsOf: (ctx: Context, ev: Event) => unknown,
   fail: (e: unknown) => never,
 ): GuardFn {
-  return new Function('args', 'guard', 'paramsOf', 'fail', GUARD_CALL_SOURCE)(args, guard, paramsOf, fail);
+  return function guardCall(ctx: Context, ev: Event): boolean {
+    try {
+      args.context = ctx;
+      args.event = ev;
+      return !!guard(args, paramsOf(ctx, ev));
+    } catch (e) {
+      return fail(e);
+    }
+  };
 }
 
-/** A fresh function (not a closure of shared code) per single-key assign action. */
-function makeSingleAssign(
+/** assign({ key: value }), the common case (SINGLE_ASSIGN_SOURCE): no partial object; the result keeps ctx's keys in ctx's order. */
+export function singleAssignFactory(
   args: { context: Context; event: Event },
   key: string,
   value: unknown,
   paramsOf: (ctx: Context, ev: Event) => unknown,
   fail: (e: unknown) => never,
 ): ActionFn {
-  return new Function('args', 'key', 'value', 'paramsOf', 'fail', SINGLE_ASSIGN_SOURCE)(args, key, value, paramsOf, fail);
+  return function assignOne(ctx: Context, ev: Event): Context {
+    try {
+      args.context = ctx;
+      args.event = ev;
+      const params = paramsOf(ctx, ev);
+      const v = typeof value === 'function' ? value(args, params) : value;
+      const out: Record<string, unknown> = { ...ctx };
+      out[key] = v;
+      return out;
+    } catch (e) {
+      return fail(e);
+    }
+  };
 }
 
 /** Compiles actions into context transformers, following XState's resolveAssign. */
@@ -303,7 +362,8 @@ function createActionCompiler(machine: AnyStateMachine) {
     // One args object per action, refilled per call (actions do not nest, and none keeps its args).
     const args = { context: null as unknown as Context, event: null as unknown as Event };
     const keys = typeof assignment === 'function' ? null : Object.keys(assignment);
-    const single = keys !== null && keys.length === 1 ? keys[0] : null;
+    // (`__proto__` would hit the prototype setter on a plain write: it takes the general path, as in XState.)
+    const single = keys !== null && keys.length === 1 && keys[0] !== '__proto__' ? keys[0] : null;
     const singleValue = single === null ? undefined : assignment[single];
     const fail = (e: unknown): never => {
       throw new ModelRuntimeError(
@@ -313,10 +373,8 @@ function createActionCompiler(machine: AnyStateMachine) {
       );
     };
     if (single !== null) {
-      // The common case, assign({ key: fn }): no partial object; the result has ctx's keys in ctx's order.
-      // Built with new Function so each action is its own function to V8 (its own type feedback, so the
-      // call into the model's function and the key store stay monomorphic), not one shared closure.
-      return makeSingleAssign(args, single, singleValue, paramsOf, fail);
+      // The common case, assign({ key: fn }), as its own compiled function (see freshCopy).
+      return freshCopy(SINGLE_ASSIGN_SOURCE, singleAssignFactory)(args, single, singleValue, paramsOf, fail);
     }
     return (ctx, ev) => {
       try {
@@ -722,7 +780,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
 
   const eventObjects = events.map((type) => Object.freeze({ type }));
 
-  // The transitions the last stepInto took (reused: valid until the next step).
+  // The transitions the last successful stepInto took (reused: valid until the next successful step).
   const taken: CompiledTransition[] = [];
   const NOT_ENABLED = null;
 

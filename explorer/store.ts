@@ -3,7 +3,8 @@
 // Each stored state gets a dense id, and a trace is rebuilt by walking parent links back to the
 // initial state and replaying the recorded events, so full states need not be kept. Two stores:
 // - VisitedSet (the safety search): fingerprints in the table slots, parent and event per id;
-//   at most 16 bytes per state. It answers only "seen before?" for a duplicate.
+//   at most 16 bytes per state (17 for models with 255 or more events). It answers only "seen before?"
+//   for a duplicate.
 // - StateStore (the liveness search, which needs the id of a duplicate to record the edge): a table
 //   of ids over per-id fingerprints, parents and events.
 // Fingerprints are 64-bit hashes: two different states collide with probability about n^2 / 2^65
@@ -156,7 +157,7 @@ export class StateStore implements PathStore {
  * state id only the parent id (4 bytes) and the event index (1 byte when the model has fewer than
  * 255 events, else 2) are kept. A duplicate is only ever asked "seen before?", so the table needs no
  * ids; a trace needs only the parent links and events. The table is linear probing over an Int32Array
- * of (hi, lo) pairs with a load factor between MIN_LOAD and MAX_LOAD: it grows by GROWTH, not by
+ * of (hi, lo) pairs whose load stays between MAX_LOAD / GROWTH and MAX_LOAD: it grows by GROWTH, not by
  * doubling, to any size (the slot is a multiply-shift range reduction of the hash, not a mask), so
  * the table never sits at half load after a growth step. With 1-byte events that keeps the visited
  * set plus parent links at 8 / load + 5 = 14.1 to 15.8 bytes per state at every size (past the

@@ -1,8 +1,8 @@
 // The compiler supports nested states, ancestor transitions, entry/exit actions and guard combinators
 // exactly as XState runs them, and rejects what it does not support by name.
 import { describe, expect, it } from 'vitest';
-import { assign, createMachine, raise, sendTo, setup } from 'xstate';
-import { compileMachine } from '../../explorer/compile.ts';
+import { and, assign, createMachine, not, raise, sendTo, setup } from 'xstate';
+import { compileMachine, GUARD_CALL_SOURCE, guardCallFactory, SINGLE_ASSIGN_SOURCE, singleAssignFactory } from '../../explorer/compile.ts';
 import { ModelError, ModelRuntimeError } from '../../explorer/errors.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
 import { search } from '../../explorer/search.ts';
@@ -28,6 +28,27 @@ describe('compiler', () => {
   };
   const threadWith = (state: object) =>
     createMachine({ type: 'parallel', states: { t: { initial: 's', states: { s: state, end: { type: 'final' } } } } } as any);
+
+  it('recognises and/or/not renamed by a bundler (esbuild turns `and` into `and3`) by their check function or name', () => {
+    const renamed = (g: any, name: string) => Object.defineProperty(g, 'name', { value: name });
+    // Same xstate instance: known by its check function. Foreign copy (another check): by the name's stem.
+    const sameInstance = renamed(and([() => true, not(() => false)]), 'and3');
+    const foreign = renamed((_a: unknown, _p: unknown) => true, 'not7');
+    Object.assign(foreign, { check: () => true, guards: [() => false] });
+    for (const guard of [sameInstance, foreign]) {
+      const m = setup({ types: {} as { context: { n: number } } }).createMachine({
+        type: 'parallel',
+        context: { n: 0 },
+        states: { t: { initial: 's', states: { s: { on: { 't.go': { guard: guard as any, target: 'end' } } }, end: { type: 'final' } } } },
+      });
+      const sys = compileMachine(m);
+      expect(sys.step(sys.initialLeaves, sys.initialContext, 0)).not.toBeNull();
+    }
+    // Any other function with a check (a built-in XState guard we do not support) is still rejected by name.
+    const other = renamed((_a: unknown) => true, 'someBuiltin');
+    Object.assign(other, { check: () => true, guards: [] });
+    rejects(threadWith({ on: { 't.go': { guard: other, target: 'end' } } }), /someBuiltin.*not supported/, /t\.s/);
+  });
 
   it('rejects invoke, naming the state', () => {
     rejects(threadWith({ invoke: { src: createMachine({}) } }), /invoke/, /t\.s/);
@@ -113,5 +134,34 @@ describe('compiler', () => {
   it('rejects in-place mutation of an array after the step, naming the path', () => {
     const m = mutatingMachine({ xs: [0] }, (ctx) => ctx.xs.push(1));
     expect(() => search(new PackedSystem(compileMachine(m)))).toThrow(/changed the context in place \(context\.xs\[1\]\)/);
+  });
+
+  it('compiles each guard call and single-key assign from source that behaves as its TypeScript factory', () => {
+    const fromSource = (src: string) => new Function(`return (${src});`)();
+    const fail = (e: unknown): never => {
+      throw new Error(`wrapped: ${(e as Error).message}`);
+    };
+    const params = (ctx: any) => ({ at: ctx.n });
+    for (const make of [guardCallFactory, fromSource(GUARD_CALL_SOURCE)]) {
+      const seen: unknown[] = [];
+      const g = make({ context: null, event: null }, (a: any, p: any) => (seen.push([a.context.n, a.event.type, p.at]), a.context.n > 1), params, fail);
+      expect([g({ n: 1 }, { type: 'e' }), g({ n: 2 }, { type: 'f' })]).toEqual([false, true]);
+      expect(seen).toEqual([[1, 'e', 1], [2, 'f', 2]]);
+      const bad = make({ context: null, event: null }, () => { throw new Error('boom'); }, params, fail);
+      expect(() => bad({ n: 0 }, { type: 'e' })).toThrow('wrapped: boom');
+    }
+    for (const make of [singleAssignFactory, fromSource(SINGLE_ASSIGN_SOURCE)]) {
+      const ctx = Object.freeze({ a: 1, n: 5, z: 3 });
+      const inc = make({ context: null, event: null }, 'n', (a: any, p: any) => a.context.n + p.at, params, fail);
+      const out = inc(ctx, { type: 'e' });
+      expect(out).toEqual({ a: 1, n: 10, z: 3 });
+      expect(Object.keys(out)).toEqual(['a', 'n', 'z']);
+      // A constant value still evaluates params (XState resolves params before every action).
+      const throwingParams = () => {
+        throw new Error('params');
+      };
+      const set = make({ context: null, event: null }, 'b', 7, throwingParams, fail);
+      expect(() => set(ctx, { type: 'e' })).toThrow('wrapped: params');
+    }
   });
 });
