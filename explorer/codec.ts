@@ -206,10 +206,8 @@ export class ContextCodec {
             const start = span % 0x400000;
             const len = Math.floor(span / 0x400000);
             out.ensure(len);
-            const w = out.words;
-            const at = out.length;
-            for (let i = 0; i < len; i++) w[at + i] = src[start + i];
-            out.length = at + len;
+            copyWords(out.words, out.length, src, start, len);
+            out.length += len;
             return;
           }
         }
@@ -354,6 +352,11 @@ export class ContextCodec {
         throw new Error(`corrupt state encoding: tag ${tag} at word ${start}`);
     }
   }
+}
+
+/** Copies len words (kept out of the large, polymorphic encoder so it stays a tight loop). */
+function copyWords(dst: Int32Array, at: number, src: Int32Array, start: number, len: number): void {
+  for (let i = 0; i < len; i++) dst[at + i] = src[start + i];
 }
 
 /** Path of the first value in `v` that is not plain data, for error messages. */

@@ -67,22 +67,25 @@ export interface SearchResult {
 
 const now = () => performance.now();
 
-export function search(packed: PackedSystem, options: SearchOptions = {}): SearchResult {
-  const system = packed.system;
+export interface StateChecker {
+  /** False when there is nothing to check per state (no invariants, no asserting state). */
+  needed: boolean;
+  /** The state properties of a state: a violation, or undefined. */
+  check(leaves: ArrayLike<number>, ctx: Context, id: number, depth: number): Violation | undefined;
+}
+
+/**
+ * The per-state property checks (state assertions and invariants), shared by the sequential and the
+ * parallel search. Validates up front that every asserted name is defined.
+ */
+export function stateChecker(
+  system: PackedSystem['system'],
+  options: Pick<SearchOptions, 'assertions' | 'invariants' | 'assertionPredicates'>,
+): StateChecker {
   const threads = system.threads;
-  const strategy = options.strategy ?? 'bfs';
-  const frontier = createFrontier(strategy);
-  const store = new VisitedSet(system.events.length);
-  const maxStates = options.maxStates ?? Infinity;
-  const maxDepth = options.maxDepth ?? Infinity;
-  const timeoutMs = options.timeoutSeconds ? options.timeoutSeconds * 1000 : Infinity;
-  const checkDeadlock = options.deadlock ?? true;
   const checkAssertions = options.assertions ?? true;
   const invariants = Object.entries(options.invariants ?? {});
   const predicates = options.assertionPredicates ?? {};
-  const stopAtFirst = options.stopAtFirst ?? true;
-  const progressMs = (options.progressInterval ?? 1) * 1000;
-
   // Validate assertion names up front.
   const hasAsserts = threads.map((t) => t.asserts.map((a) => a.length > 0));
   if (checkAssertions) {
@@ -103,14 +106,6 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
   }
   const needChecks = invariants.length > 0 || (checkAssertions && hasAsserts.some((h) => h.some(Boolean)));
 
-  const start = now();
-  let lastProgress = start;
-  let transitions = 0;
-  let maxSeenDepth = 0;
-  let first: Violation | undefined;
-  let bound: { name: BoundName; limit: number } | undefined;
-  const fp = new Uint32Array(2);
-
   const callPredicate = (kind: 'assertion' | 'invariant', name: string, fn: (c: Context, t: ThreadLocations) => boolean, ctx: Context, loc: ThreadLocations) => {
     try {
       return !!fn(ctx, loc);
@@ -120,7 +115,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
   };
 
   /** Checks the state properties of a state; returns a violation or undefined. */
-  const checkState = (leaves: ArrayLike<number>, ctx: Context, id: number, depth: number): Violation | undefined => {
+  const check = (leaves: ArrayLike<number>, ctx: Context, id: number, depth: number): Violation | undefined => {
     if (!needChecks) return undefined;
     const loc = system.locations(leaves);
     if (checkAssertions) {
@@ -148,6 +143,39 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
     }
     return undefined;
   };
+
+  return { needed: needChecks, check };
+}
+
+/** The deadlock violation of a state where no step is enabled and some thread is not final. */
+export function deadlockAt(system: PackedSystem['system'], leaves: ArrayLike<number>, id: number, depth: number): Violation {
+  const stuck = system.threads.filter((t) => !t.isFinal[leaves[t.index]]).map((t) => `${t.name}@${t.leafPaths[leaves[t.index]]}`);
+  return { kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}`, stateId: id, depth };
+}
+
+export function search(packed: PackedSystem, options: SearchOptions = {}): SearchResult {
+  const system = packed.system;
+  const threads = system.threads;
+  const strategy = options.strategy ?? 'bfs';
+  const frontier = createFrontier(strategy);
+  const store = new VisitedSet(system.events.length);
+  const maxStates = options.maxStates ?? Infinity;
+  const maxDepth = options.maxDepth ?? Infinity;
+  const timeoutMs = options.timeoutSeconds ? options.timeoutSeconds * 1000 : Infinity;
+  const checkDeadlock = options.deadlock ?? true;
+  const stopAtFirst = options.stopAtFirst ?? true;
+  const progressMs = (options.progressInterval ?? 1) * 1000;
+
+  const checker = stateChecker(system, options);
+  const checkState = checker.check;
+
+  const start = now();
+  let lastProgress = start;
+  let transitions = 0;
+  let maxSeenDepth = 0;
+  let first: Violation | undefined;
+  let bound: { name: BoundName; limit: number } | undefined;
+  const fp = new Uint32Array(2);
 
   const record = (v: Violation) => {
     if (!first || v.depth < first.depth) first = v;
@@ -218,8 +246,7 @@ export function search(packed: PackedSystem, options: SearchOptions = {}): Searc
       }
     }
     if (enabled === 0 && checkDeadlock && !system.allFinal(leaves)) {
-      const stuck = threads.filter((t) => !t.isFinal[leaves[t.index]]).map((t) => `${t.name}@${t.leafPaths[leaves[t.index]]}`);
-      record({ kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}`, stateId: id, depth });
+      record(deadlockAt(system, leaves, id, depth));
       if (stopAtFirst && strategy === 'dfs') break;
     }
     if (first && stopAtFirst && strategy === 'dfs') break;
