@@ -67,34 +67,39 @@ function interleaveAvailable(): string {
   return existsSync(join(REPO_DIR, 'cli', 'main.ts')) ? '' : 'interleave CLI not available yet (cli/main.ts is missing)';
 }
 
-/** Runs `interleave check SPEC --json --quiet` in a scratch cwd (counterexamples land there, not in the repo). */
-async function runInterleave(spec: SpecLike, name: string): Promise<ToolRun> {
+/**
+ * Runs `interleave check SPEC --json --quiet` in a scratch cwd (counterexamples land there, not in the repo);
+ * with `workers` > 1, the parallel search (`--workers`), reported as its own tool.
+ */
+async function runInterleave(spec: SpecLike, name: string, workers = 1): Promise<ToolRun> {
+  const tool = workers > 1 ? `interleave (${workers} workers)` : 'interleave';
   const missing = interleaveAvailable();
-  if (missing) return emptyRun('interleave', missing);
+  if (missing) return emptyRun(tool, missing);
   const dir = mkdtempSync(join(scratch, `${name}-`));
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(spec, null, 2));
-  const r = await runMeasured(process.execPath, [CLI, 'check', file, '--json', '--quiet', '--no-save'], {
+  const args = [CLI, 'check', file, '--json', '--quiet', '--no-save', ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const r = await runMeasured(process.execPath, args, {
     cwd: dir,
     timeoutSeconds: RUN_TIMEOUT_SECONDS,
   });
-  if (r.timedOut) return { ...emptyRun('interleave', `timed out after ${RUN_TIMEOUT_SECONDS}s`), wallSeconds: r.wallSeconds };
+  if (r.timedOut) return { ...emptyRun(tool, `timed out after ${RUN_TIMEOUT_SECONDS}s`), wallSeconds: r.wallSeconds };
   let out: any;
   try {
     out = JSON.parse(r.stdout);
   } catch {
-    return emptyRun('interleave', `no JSON on stdout (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+    return emptyRun(tool, `no JSON on stdout (exit ${r.code}): ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
   }
   const res = out?.results?.[0];
   const stats = res?.stats;
   if (!stats) {
     const err = res?.error?.message ?? JSON.stringify(res ?? out).slice(0, 200);
-    return emptyRun('interleave', `no stats in the JSON output: ${err}`);
+    return emptyRun(tool, `no stats in the JSON output: ${err}`);
   }
   const verdict = res?.verdict ?? {};
   const status: string = verdict.status ?? '?';
   return {
-    tool: 'interleave',
+    tool,
     states: stats.states,
     transitions: stats.transitions,
     depth: stats.depth ?? null,
@@ -225,6 +230,8 @@ async function philosophers(): Promise<PhilosophersRow[]> {
       log(`philosophers N=${n} ${r.tool}: ${int(r.states)} states in ${sec(r.seconds)}s${r.note ? ` (${r.note})` : ''}`);
     };
     add(await interleavePhilosophers(n));
+    // The parallel search on every CPU, next to rumur's run on every CPU (N >= 14: below, start-up dominates).
+    if (THREADS > 1 && n >= 14) add(await runInterleave(philosophersSpec(n), `philosophers-naive-${n}-par`, THREADS));
     const rumur1 = await runRumur(n, { threads: 1, timeoutSeconds: RUN_TIMEOUT_SECONDS });
     // SPIN's -m is sized from a count another tool measured (see runSpin); rumur's, else interleave's.
     const known = [rumur1, runs[0]].find((r) => r.complete && r.states !== null)?.states ?? KNOWN_STATES[n] ?? null;
@@ -411,13 +418,17 @@ function targets(phil: PhilosophersRow[], base: PhilosophersRow[], kernel: Kerne
   const out: string[] = [];
   const mark = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : '**not met**');
   for (const { n, runs } of phil.filter((r) => r.n >= 14)) {
-    const il = rate(runs.find((r) => r.tool === 'interleave'));
-    for (const tool of ['SPIN', 'rumur (1 thread)', `rumur (${THREADS} threads)`]) {
-      const other = rate(runs.find((r) => r.tool === tool));
-      out.push(`- N=${n}, states/s vs ${tool} >= 1.0x: ${ratio(il, other)} (${mark(il === null || other === null ? null : il >= other)})`);
+    for (const ours of ['interleave', `interleave (${THREADS} workers)`]) {
+      const mine = runs.find((r) => r.tool === ours);
+      if (!mine) continue;
+      const il = rate(mine);
+      for (const tool of ['SPIN', 'rumur (1 thread)', `rumur (${THREADS} threads)`]) {
+        const other = rate(runs.find((r) => r.tool === tool));
+        out.push(`- N=${n}, ${ours} states/s vs ${tool} >= 1.0x: ${ratio(il, other)} (${mark(il === null || other === null ? null : il >= other)})`);
+      }
+      const bps = mine.bytesPerState;
+      out.push(`- N=${n}, ${ours} bytes per stored state <= 16: ${bytes(bps)} (${mark(bps === null ? null : bps <= 16)})`);
     }
-    const bps = runs.find((r) => r.tool === 'interleave')?.bytesPerState ?? null;
-    out.push(`- N=${n}, bytes per stored state <= 16: ${bytes(bps)} (${mark(bps === null ? null : bps <= 16)})`);
   }
   const ratios: string[] = [];
   for (const { n, runs } of base) ratios.push(`philosophers N=${n}: ${ratio(rate(runs.find((r) => r.tool === 'interleave')), rate(runs.find((r) => r.tool === 'XState baseline')))}`);

@@ -15,6 +15,8 @@ export interface CheckOptions {
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
+  /** Threads for the breadth-first safety search (explorer/parallel/). */
+  workers?: number;
   /** Fairness for livelock/starvation checks; overrides the spec's check.fairness. */
   fairness?: Fairness;
   /** Directory for counterexample traces (default counterexamples/ under the working directory). */
@@ -85,7 +87,7 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
     return { spec: rel, name, error: { kind: 'input', message: (e as Error).message }, matched: false };
   }
   try {
-    const { def } = await loadModel(spec.model, dirname(resolve(file)), `${rel}: $.model`);
+    const { def, path: modelPath } = await loadModel(spec.model, dirname(resolve(file)), `${rel}: $.model`);
     const result = checkModel({
       model: def,
       params: spec.params,
@@ -96,6 +98,8 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
       maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,
       timeoutSeconds: o.timeoutSeconds ?? spec.bounds?.timeoutSeconds,
       stopAtFirst: spec.check?.stopAtFirst,
+      workers: o.workers,
+      modelPath,
       onProgress: o.onProgress ? (p) => o.onProgress!(rel, p) : undefined,
       spec: rel,
     });

@@ -26,6 +26,8 @@ usage:
       --max-states N          stop after N distinct states (the run is then incomplete)
       --max-depth N           do not expand states deeper than N steps (incomplete if cut)
       --timeout SECONDS       stop after SECONDS (incomplete)
+      --workers N             threads for the breadth-first safety search (default 1); the same verdicts and
+                              counts, a counterexample of the same length (possibly another interleaving)
       --fairness none|weak    fairness for livelock/starvation checks (default: the spec's, else weak)
       --out DIR               where counterexamples go (default: counterexamples)
       --no-save               do not write counterexamples
@@ -45,7 +47,7 @@ interface Parsed {
   multi: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--out', '--variant', '--param']);
+const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param']);
 const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--help', '-h', '--no-changes', '--loose']);
 
 function parseArgs(args: string[]): Parsed {
@@ -101,6 +103,7 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
     maxStates: intFlag(p, '--max-states'),
     maxDepth: intFlag(p, '--max-depth'),
     timeoutSeconds: intFlag(p, '--timeout'),
+    workers: intFlag(p, '--workers'),
     fairness,
     outDir: resolve(String(p.flags.get('--out') ?? 'counterexamples')),
     save: !p.flags.has('--no-save'),

@@ -56,7 +56,8 @@ export async function loadModel(model: string, baseDir: string, where: string): 
   if (!names.includes(model)) {
     throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to the spec file, e.g. "./my-model.ts"`);
   }
-  return { def: await importModel(join(MACHINES_DIR, model, 'index.ts'), where) };
+  const file = join(MACHINES_DIR, model, 'index.ts');
+  return { def: await importModel(file, where), path: file };
 }
 
 export async function loadAllBundled(): Promise<ModelDefinition[]> {

@@ -66,16 +66,19 @@ interface RecordShape {
 
 const EMPTY_SHAPE: RecordShape = { keys: [], sorted: [], ids: [] };
 
-export class ContextCodec {
+/**
+ * Where interned strings get their ids. The default numbers strings in order of first use (per run);
+ * the parallel search shares one table between its threads (explorer/parallel/strings.ts), so equal
+ * states encode to equal words in every thread.
+ */
+export interface StringTable {
+  intern(s: string): number;
+  stringOf(id: number): string;
+}
+
+class LocalStrings implements StringTable {
   private readonly ids = new Map<string, number>();
   private readonly strings: string[] = [];
-  /**
-   * Freeze decoded records so that an in-place write to one throws at once. Arrays are not frozen:
-   * V8 copies frozen arrays (slice, map, spread) many times slower, and models copy arrays on every
-   * step. In-place changes to arrays are caught after each step instead (PackedSystem.checkStep).
-   */
-  constructor(private readonly freeze = true) {}
-
   intern(s: string): number {
     let id = this.ids.get(s);
     if (id === undefined) {
@@ -85,9 +88,31 @@ export class ContextCodec {
     }
     return id;
   }
-
   stringOf(id: number): string {
     return this.strings[id];
+  }
+}
+
+export class ContextCodec {
+  private readonly table: StringTable;
+  /**
+   * Freeze decoded records so that an in-place write to one throws at once. Arrays are not frozen:
+   * V8 copies frozen arrays (slice, map, spread) many times slower, and models copy arrays on every
+   * step. In-place changes to arrays are caught after each step instead (PackedSystem.checkStep).
+   */
+  constructor(
+    private readonly freeze = true,
+    strings?: StringTable,
+  ) {
+    this.table = strings ?? new LocalStrings();
+  }
+
+  intern(s: string): number {
+    return this.table.intern(s);
+  }
+
+  stringOf(id: number): string {
+    return this.table.stringOf(id);
   }
 
   /**
@@ -307,7 +332,7 @@ export class ContextCodec {
       case T_INT:
         return words[this.pos++];
       case T_STR:
-        return this.strings[words[this.pos++]];
+        return this.table.stringOf(words[this.pos++]);
       case T_F64:
         f64words[0] = words[this.pos];
         f64words[1] = words[this.pos + 1];
@@ -341,7 +366,7 @@ export class ContextCodec {
         const n = words[this.pos++];
         const obj: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
-          const key = this.strings[words[this.pos++]];
+          const key = this.table.stringOf(words[this.pos++]);
           obj[key] = this.dec(words);
         }
         if (this.freeze) Object.freeze(obj);

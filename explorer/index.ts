@@ -3,6 +3,9 @@ import { compileMachine } from './compile.ts';
 import { InputError, ModelError } from './errors.ts';
 import type { Invariant, ModelDefinition, ParamValue } from './model.ts';
 import { PackedSystem } from './packed.ts';
+import type { StringTable } from './codec.ts';
+import { parallelSearch } from './parallel/search.ts';
+import { SharedStrings } from './parallel/strings.ts';
 import { searchLiveness, type Fairness, type StarvationGoal } from './liveness.ts';
 import { search, type BoundName, type Progress, type SearchStats, type ViolationKind } from './search.ts';
 import type { StrategyName } from './strategies/index.ts';
@@ -36,6 +39,13 @@ export interface CheckRequest {
   onProgress?: (p: Progress) => void;
   /** Spec path recorded in the trace. */
   spec?: string;
+  /**
+   * Threads for the breadth-first safety search (default 1): 2 or more split the state space between the
+   * main thread and worker threads (explorer/parallel/). The workers build the model from `modelPath`.
+   */
+  workers?: number;
+  /** The model's module file (needed by workers > 1). */
+  modelPath?: string;
 }
 
 export interface Verdict {
@@ -94,7 +104,7 @@ export function resolveVariant(model: ModelDefinition, variant: string | undefin
 }
 
 /** Builds and compiles a model instance. */
-export function instantiate(model: ModelDefinition, params: Record<string, ParamValue>, variant: string): PackedSystem {
+export function instantiate(model: ModelDefinition, params: Record<string, ParamValue>, variant: string, strings?: StringTable): PackedSystem {
   let machine;
   try {
     machine = model.create({ params, variant });
@@ -102,7 +112,7 @@ export function instantiate(model: ModelDefinition, params: Record<string, Param
     if (e instanceof ModelError || e instanceof InputError) throw e;
     throw new ModelError(`model ${model.name} (variant ${variant}) failed to build: ${(e as Error)?.message ?? e}`, { feature: 'create' });
   }
-  return new PackedSystem(compileMachine(machine));
+  return new PackedSystem(compileMachine(machine), { strings });
 }
 
 export function selectInvariants(model: ModelDefinition, params: Record<string, ParamValue>, variant: string, sel: boolean | string[] | undefined): Record<string, Invariant> {
@@ -123,7 +133,16 @@ export function checkModel(req: CheckRequest): CheckResult {
   const model = req.model;
   const params = resolveParams(model, req.params);
   const variant = resolveVariant(model, req.variant);
-  const packed = instantiate(model, params, variant);
+  const workers = req.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new InputError(`workers: expected a whole number of threads >= 1, got ${workers}`);
+  if (workers > 1 && !req.modelPath) {
+    throw new InputError(`workers: ${workers} threads need the model's module file (modelPath), from which each worker builds the model`);
+  }
+  if (workers > 1 && (req.strategy ?? 'bfs') !== 'bfs') {
+    throw new InputError(`workers: the parallel search is breadth-first; drop --strategy ${req.strategy} or run with one worker`);
+  }
+  const sharedStrings = workers > 1 ? SharedStrings.allocate() : undefined;
+  const packed = instantiate(model, params, variant, sharedStrings && new SharedStrings(sharedStrings));
   const check = req.check ?? {};
   const invariants = selectInvariants(model, params, variant, check.invariants);
   const strategy = req.strategy ?? 'bfs';
@@ -132,19 +151,22 @@ export function checkModel(req: CheckRequest): CheckResult {
   const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0;
   // Liveness is a separate path (./liveness.ts): the safety search runs as before, then, if it passes,
   // the liveness exploration records the edges and looks for fair cycles.
+  const safetyOptions = {
+    strategy,
+    maxStates: req.maxStates,
+    maxDepth: req.maxDepth,
+    timeoutSeconds: req.timeoutSeconds,
+    deadlock: check.deadlock ?? true,
+    assertions: check.assertions ?? true,
+    invariants,
+    assertionPredicates: model.assertions ?? {},
+    stopAtFirst: req.stopAtFirst,
+    onProgress: req.onProgress,
+  };
   const runSafety = () =>
-    search(packed, {
-      strategy,
-      maxStates: req.maxStates,
-      maxDepth: req.maxDepth,
-      timeoutSeconds: req.timeoutSeconds,
-      deadlock: check.deadlock ?? true,
-      assertions: check.assertions ?? true,
-      invariants,
-      assertionPredicates: model.assertions ?? {},
-      stopAtFirst: req.stopAtFirst,
-      onProgress: req.onProgress,
-    });
+    workers > 1
+      ? parallelSearch(packed, { ...safetyOptions, workers, modelPath: req.modelPath!, params, variant, strings: sharedStrings! })
+      : search(packed, safetyOptions);
   const runLiveness = () =>
     searchLiveness(packed, {
       livelock: check.livelock,

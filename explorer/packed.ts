@@ -1,5 +1,5 @@
 // A compiled system over packed states: [leaf of each thread, ...context words].
-import { ContextCodec, WordBuffer } from './codec.ts';
+import { ContextCodec, WordBuffer, type StringTable } from './codec.ts';
 import type { CompiledSystem, StepResult } from './compile.ts';
 import { ModelRuntimeError } from './errors.ts';
 import type { Context } from './model.ts';
@@ -28,9 +28,9 @@ export class PackedSystem {
 
   constructor(
     readonly system: CompiledSystem,
-    options: { freeze?: boolean } = {},
+    options: { freeze?: boolean; strings?: StringTable } = {},
   ) {
-    this.codec = new ContextCodec(options.freeze ?? true);
+    this.codec = new ContextCodec(options.freeze ?? true, options.strings);
     this.threadCount = system.threads.length;
   }
 

@@ -20,8 +20,9 @@ export class PackedRecords {
   buf = new Int32Array(1 << 16);
   end = 0;
 
-  append(id: number, depth: number, words: Int32Array, length = words.length): void {
-    const need = this.end + 3 + length;
+  /** Makes room for n more words. */
+  ensure(n: number): void {
+    const need = this.end + n;
     if (need > this.buf.length) {
       let cap = this.buf.length * 2;
       while (cap < need) cap *= 2;
@@ -29,6 +30,11 @@ export class PackedRecords {
       next.set(this.buf.subarray(0, this.end));
       this.buf = next;
     }
+  }
+
+  append(id: number, depth: number, words: Int32Array, length = words.length): void {
+    const need = this.end + 3 + length;
+    this.ensure(3 + length);
     const b = this.buf;
     b[this.end] = id;
     b[this.end + 1] = depth;

@@ -34,6 +34,19 @@ describe('interleave check', () => {
     expect(validateTraceObject(trace)).toEqual([]);
   });
 
+  it('--workers 2 gives the same outcome and counts, with a valid 10-step trace; --workers 0 is bad input', async () => {
+    const dir = tmp();
+    const r = await run(['check', 'specs/philosophers-10.json', '--json', '--workers', '2', '--out', dir]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).results[0]).toMatchObject({ matched: true, stats: { states: 6726, depth: 10 } });
+    const trace = JSON.parse(readFileSync(join(dir, 'philosophers-10.json'), 'utf8'));
+    expect(trace.steps).toHaveLength(10);
+    expect(validateTraceObject(trace)).toEqual([]);
+    const bad = await run(['check', 'specs/abba-abba.json', '--workers', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.err + bad.out).toMatch(/workers/);
+  });
+
   it('prints a table row per spec and exits 0 when all match', async () => {
     const r = await run(['check', 'specs/abba-abba.json', 'specs/abba-ordered.json', '--no-save', '--quiet']);
     expect(r.code).toBe(0);

@@ -1,0 +1,243 @@
+// One thread's share of a parallel breadth-first search: the states whose fingerprint it owns.
+//
+// The state space is split by fingerprint: partition p of W owns the states with fp mod W = p, keeps
+// them in its own visited set and expands them. A successor owned by another partition goes into an
+// outbox for it, with its parent and event; the owner takes it in at the start of the next round. One
+// round is one BFS level in every partition, so depths are exact and the shortest counterexample is
+// found, as in the sequential search. State ids are global: local id * W + p.
+import type { Violation } from '../search.ts';
+import { deadlockAt, type StateChecker } from '../search.ts';
+import type { PackedSystem } from '../packed.ts';
+import { fingerprint, VisitedSet } from '../store.ts';
+import { PackedRecords } from '../strategies/frontier.ts';
+
+/** log2 of the entries of the sent-states cache (8 bytes each). */
+const SENT_BITS = 18;
+
+export interface RoundLimits {
+  /** Depth of the states expanded this round. */
+  depth: number;
+  /** Expand this round's states (false: only take in and check the received states). */
+  expand: boolean;
+  /** New states this partition may still store before the maxStates bound cuts the search. */
+  quota: number;
+  maxDepth: number;
+  /** performance.now() deadline (Infinity: none). */
+  deadline: number;
+  deadlock: boolean;
+}
+
+export interface RoundReport {
+  /** Records [parent gid, event, fp hi, fp lo, length, ...words] per destination partition (own slot empty). */
+  outboxes: Int32Array[];
+  /** States waiting to be expanded next round. */
+  queued: number;
+  size: number;
+  transitions: number;
+  deepest: number;
+  /** Bytes of the visited set. */
+  storeBytes: number;
+  violation?: Violation;
+  bound?: 'maxStates' | 'maxDepth' | 'timeout';
+}
+
+export class Partition {
+  readonly store: VisitedSet;
+  private current = new PackedRecords();
+  private currentCount = 0;
+  private next = new PackedRecords();
+  private nextCount = 0;
+  private outboxes: PackedRecords[];
+  private readonly fp = new Uint32Array(2);
+  private readonly nextLeaves: Int32Array;
+  private readonly sent = new Int32Array(2 << SENT_BITS);
+  transitions = 0;
+  /** Largest depth of a state this partition stored. */
+  deepest = 0;
+  /** The first violation this partition met at the smallest depth. */
+  violation: Violation | undefined;
+
+  constructor(
+    private readonly packed: PackedSystem,
+    private readonly checker: StateChecker,
+    readonly index: number,
+    readonly count: number,
+  ) {
+    this.store = new VisitedSet(packed.system.events.length);
+    this.outboxes = Array.from({ length: count }, () => new PackedRecords());
+    this.nextLeaves = new Int32Array(packed.threadCount);
+  }
+
+  private owner(): number {
+    return (this.fp[1] >>> 0) % this.count;
+  }
+
+  private record(v: Violation | undefined): void {
+    if (v && (!this.violation || v.depth < this.violation.depth)) this.violation = v;
+  }
+
+  /** Stores the initial state if this partition owns it. */
+  seed(): void {
+    const init = this.packed.initial();
+    fingerprint(init.words, this.fp);
+    if (this.owner() !== this.index) return;
+    const local = this.store.add(this.fp[0], this.fp[1], -1, -1);
+    const gid = local * this.count + this.index;
+    this.record(this.checker.check(init.leaves, init.context, gid, 0));
+    this.current.append(gid, 0, init.words);
+    this.currentCount++;
+  }
+
+  /**
+   * One round: takes in the states other partitions found for this one (depth `limits.depth`), then
+   * expands every state of this depth. Returns the outboxes for the other partitions.
+   */
+  round(inboxes: Int32Array[], limits: RoundLimits): RoundReport {
+    let bound: RoundReport['bound'];
+    let quota = limits.quota;
+    const depth = limits.depth;
+    for (const inbox of inboxes) {
+      for (let p = 0; p < inbox.length; ) {
+        const parent = inbox[p];
+        const event = inbox[p + 1];
+        const hi = inbox[p + 2];
+        const lo = inbox[p + 3];
+        const len = inbox[p + 4];
+        const at = p + 5;
+        p = at + len;
+        if (quota <= 0 && !this.store.has(hi, lo)) {
+          bound = 'maxStates';
+          continue;
+        }
+        const local = this.store.add(hi, lo, parent, event);
+        if (local < 0) continue;
+        const words = inbox.subarray(at, at + len);
+        quota--;
+        if (depth > this.deepest) this.deepest = depth;
+        const gid = local * this.count + this.index;
+        if (this.checker.needed) this.record(this.checker.check(words, this.packed.decodeContext(words), gid, depth));
+        this.current.append(gid, depth, words, len);
+        this.currentCount++;
+      }
+    }
+    if (limits.expand) bound = this.expand(limits, quota, bound);
+    else {
+      this.current.end = 0;
+      this.currentCount = 0;
+    }
+    // Next round's states: this round's own discoveries (received ones are appended to them).
+    const done = this.current;
+    this.current = this.next;
+    this.currentCount = this.nextCount;
+    this.next = done;
+    this.next.end = 0;
+    this.nextCount = 0;
+    const outboxes = this.outboxes.map((o) => o.buf.slice(0, o.end));
+    for (const o of this.outboxes) o.end = 0;
+    return {
+      outboxes,
+      queued: this.currentCount,
+      size: this.store.size,
+      transitions: this.transitions,
+      deepest: this.deepest,
+      storeBytes: this.store.bytesPerStateUsed() * this.store.size,
+      violation: this.violation,
+      bound,
+    };
+  }
+
+  private expand(limits: RoundLimits, quota: number, bound: RoundReport['bound']): RoundReport['bound'] {
+    const packed = this.packed;
+    const system = packed.system;
+    const depth = limits.depth;
+    const nextLeaves = this.nextLeaves;
+    const buf = this.current.buf;
+    let expanded = 0;
+    for (let p = 0; p < this.current.end; ) {
+      const gid = buf[p];
+      const len = buf[p + 2];
+      const words = buf.subarray(p + 3, p + 3 + len);
+      p += 3 + len;
+      if ((++expanded & 1023) === 0 && performance.now() > limits.deadline) return 'timeout';
+      const ctx = packed.beginExpansion(words);
+      const leaves = packed.own;
+      let enabled = 0;
+      if (!system.allFinal(leaves)) {
+        const events = system.candidateEvents(leaves);
+        for (let k = 0; k < events.length; k++) {
+          const e = events[k];
+          const nextCtx = system.stepInto(leaves, ctx, e, nextLeaves);
+          packed.checkStep(ctx);
+          if (nextCtx === null) continue;
+          enabled++;
+          if (depth >= limits.maxDepth) {
+            bound = 'maxDepth';
+            break;
+          }
+          this.transitions++;
+          const n = packed.encodeInto(nextLeaves, nextCtx);
+          const next = packed.encoded;
+          fingerprint(next, this.fp, n);
+          const owner = this.owner();
+          if (owner !== this.index) {
+            this.send(owner, gid, e, next, n);
+            continue;
+          }
+          if (quota <= 0 && !this.store.has(this.fp[0], this.fp[1])) {
+            bound = 'maxStates';
+            continue;
+          }
+          const local = this.store.add(this.fp[0], this.fp[1], gid, e);
+          if (local < 0) continue;
+          quota--;
+          if (depth + 1 > this.deepest) this.deepest = depth + 1;
+          const nid = local * this.count + this.index;
+          this.record(this.checker.check(nextLeaves, nextCtx, nid, depth + 1));
+          this.next.append(nid, depth + 1, next, n);
+          this.nextCount++;
+        }
+      }
+      if (enabled === 0 && limits.deadlock && !system.allFinal(leaves)) this.record(deadlockAt(system, leaves, gid, depth));
+    }
+    packed.endExpansion();
+    return bound;
+  }
+
+  /**
+   * Queues a successor for its owner: [parent gid, event, fp hi, fp lo, length, ...words]. A state already
+   * sent to its owner (in this round or an earlier one, so at no greater depth) is not sent again: `sent`
+   * is a direct-mapped cache of fingerprints sent (a miss only costs a duplicate the owner drops).
+   */
+  private send(owner: number, parent: number, event: number, words: Int32Array, n: number): void {
+    const hi = this.fp[0] | 0;
+    const lo = this.fp[1] | 0;
+    const slot = ((hi ^ Math.imul(lo, 0x2545f491)) >>> (32 - SENT_BITS)) << 1;
+    const sent = this.sent;
+    if (sent[slot] === hi && sent[slot + 1] === lo && (hi | lo) !== 0) return;
+    sent[slot] = hi;
+    sent[slot + 1] = lo;
+    const o = this.outboxes[owner];
+    o.ensure(5 + n);
+    const b = o.buf;
+    let at = o.end;
+    b[at++] = parent;
+    b[at++] = event;
+    b[at++] = hi;
+    b[at++] = lo;
+    b[at++] = n;
+    for (let i = 0; i < n; i++) b[at + i] = words[i];
+    o.end = at + n;
+  }
+
+  /** Parent links and events of the stored states, for the traces. */
+  links(): { parents: Int32Array; events: Int32Array } {
+    const n = this.store.size;
+    const parents = new Int32Array(n);
+    const events = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      parents[i] = this.store.parentOf(i);
+      events[i] = this.store.eventOf(i);
+    }
+    return { parents, events };
+  }
+}

@@ -1,0 +1,38 @@
+// What the main thread and the workers of a parallel search pass each other.
+import type { MessagePort } from 'node:worker_threads';
+import { InputError, ModelError, ModelRuntimeError } from '../errors.ts';
+import type { ParamValue } from '../model.ts';
+
+export interface WorkerInit {
+  modelPath: string;
+  params: Record<string, ParamValue>;
+  variant: string;
+  /** Names of the invariants to check. */
+  invariants: string[];
+  assertions: boolean;
+  index: number;
+  count: number;
+  strings: SharedArrayBuffer;
+  port: MessagePort;
+  /** Bumped (and notified) after every message a worker posts: the main thread waits on it. */
+  flag: Int32Array;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  where?: Record<string, unknown>;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  const err = e as { name?: string; message?: string; where?: Record<string, unknown> };
+  return { name: err?.name ?? 'Error', message: err?.message ?? String(e), where: err?.where };
+}
+
+/** The main thread's copy of an error a worker raised: the same class, message and where. */
+export function reviveError(s: SerializedError): Error {
+  if (s.name === 'ModelError') return new ModelError(s.message, s.where as ModelError['where']);
+  if (s.name === 'ModelRuntimeError') return new ModelRuntimeError(s.message, (s.where ?? {}) as ModelRuntimeError['where']);
+  if (s.name === 'InputError') return new InputError(s.message);
+  return new Error(s.message);
+}

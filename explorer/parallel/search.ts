@@ -1,0 +1,168 @@
+// The parallel safety search: breadth-first over W partitions of the state space, the main thread running
+// partition 0 and W-1 worker threads the others (explorer/parallel/partition.ts). Rounds are BFS levels:
+// the main thread hands each worker the states others found for it, runs its own round, and waits for
+// the workers' reports (synchronously: Atomics.wait on a shared counter, then receiveMessageOnPort), so
+// checkModel stays synchronous. Same states, transitions and verdicts as the sequential search, and a
+// counterexample of the same (shortest) length; which of several shortest ones is found may differ.
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { ParamValue } from '../model.ts';
+import type { PackedSystem } from '../packed.ts';
+import { stateChecker, type BoundName, type SearchOptions, type SearchResult, type Violation } from '../search.ts';
+import type { PathStore } from '../store.ts';
+import { Partition, type RoundLimits, type RoundReport } from './partition.ts';
+import { reviveError, type WorkerInit } from './protocol.ts';
+
+export interface ParallelOptions extends SearchOptions {
+  /** Partitions, including the main thread's (2 = the main thread and one worker). */
+  workers: number;
+  /** Module of the model: each worker builds its own instance from it. */
+  modelPath: string;
+  params: Record<string, ParamValue>;
+  variant: string;
+  /** Built with SharedStrings over this buffer (the workers share it). */
+  strings: SharedArrayBuffer;
+}
+
+interface WorkerHandle {
+  worker: Worker;
+  port: MessagePort;
+  flag: Int32Array;
+}
+
+/** Waits (blocking) for the next message of a worker; rethrows its errors. */
+function receive(h: WorkerHandle, what: string): any {
+  for (let waited = 0; ; ) {
+    const m = receiveMessageOnPort(h.port);
+    if (m) {
+      if (m.message.error) throw reviveError(m.message.error);
+      return m.message;
+    }
+    const seen = Atomics.load(h.flag, 0);
+    const again = receiveMessageOnPort(h.port);
+    if (again) {
+      if (again.message.error) throw reviveError(again.message.error);
+      return again.message;
+    }
+    if (Atomics.wait(h.flag, 0, seen, 1000) === 'timed-out') {
+      waited++;
+      // A worker that died without a word (out of memory, a crash) would leave us waiting forever.
+      if (waited >= 600) throw new Error(`the parallel search worker sent nothing for 10 minutes while ${what}`);
+    }
+  }
+}
+
+class PartitionedPaths implements PathStore {
+  constructor(
+    private readonly links: Array<{ parents: Int32Array; events: Int32Array }>,
+    readonly size: number,
+  ) {}
+  pathTo(id: number): number[] {
+    const W = this.links.length;
+    const path: number[] = [];
+    for (let g = id; ; ) {
+      const p = g % W;
+      const l = (g - p) / W;
+      const parent = this.links[p].parents[l];
+      if (parent < 0) break;
+      path.push(this.links[p].events[l]);
+      g = parent;
+    }
+    return path.reverse();
+  }
+}
+
+export function parallelSearch(packed: PackedSystem, options: ParallelOptions): SearchResult {
+  const W = options.workers;
+  const start = performance.now();
+  const deadline = options.timeoutSeconds ? start + options.timeoutSeconds * 1000 : Infinity;
+  const maxStates = options.maxStates ?? Infinity;
+  const maxDepth = options.maxDepth ?? Infinity;
+  const stopAtFirst = options.stopAtFirst ?? true;
+  const progressMs = (options.progressInterval ?? 1) * 1000;
+  const checker = stateChecker(packed.system, options);
+  const main = new Partition(packed, checker, 0, W);
+  const handles: WorkerHandle[] = [];
+  try {
+    for (let i = 1; i < W; i++) {
+      const { port1, port2 } = new MessageChannel();
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      const init: WorkerInit = {
+        modelPath: options.modelPath,
+        params: options.params,
+        variant: options.variant,
+        invariants: Object.keys(options.invariants ?? {}),
+        assertions: options.assertions ?? true,
+        index: i,
+        count: W,
+        strings: options.strings,
+        port: port2,
+        flag,
+      };
+      const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
+      handles.push({ worker, port: port1, flag });
+    }
+    main.seed();
+    for (const h of handles) receive(h, 'starting');
+
+    let inboxes: Int32Array[][] = Array.from({ length: W }, () => []);
+    let reports: RoundReport[] = [];
+    let states = 1;
+    let first: { v: Violation; p: number } | undefined;
+    let bound: { name: BoundName; limit: number } | undefined;
+    let deepest = 0;
+    let lastProgress = start;
+    for (let depth = 0; ; depth++) {
+      const expand = !(stopAtFirst && first && first.v.depth <= depth);
+      const share = maxStates === Infinity ? Infinity : Math.max(0, Math.floor((maxStates - states) / W));
+      const limits: RoundLimits = { depth, expand, quota: share, maxDepth, deadline, deadlock: options.deadlock ?? true };
+      handles.forEach((h, i) => {
+        const mine = inboxes[i + 1];
+        h.port.postMessage({ cmd: 'round', inboxes: mine, limits }, mine.map((b) => b.buffer as ArrayBuffer));
+      });
+      const mine = main.round(inboxes[0], limits);
+      reports = [mine, ...handles.map((h) => receive(h, `running round ${depth}`).report as RoundReport)];
+      inboxes = Array.from({ length: W }, (_, q) => reports.map((r) => r.outboxes[q]).filter((b) => b.length > 0));
+      states = reports.reduce((a, r) => a + r.size, 0);
+      const queued = reports.reduce((a, r) => a + r.queued, 0) + inboxes.reduce((a, l) => a + l.length, 0);
+      deepest = Math.max(...reports.map((r) => r.deepest));
+      reports.forEach((r, p) => {
+        const v = r.violation;
+        if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
+      });
+      for (const r of reports) {
+        if (r.bound === 'timeout') bound = { name: 'timeout', limit: options.timeoutSeconds! };
+        else if (r.bound === 'maxStates' && bound?.name !== 'timeout') bound = { name: 'maxStates', limit: maxStates };
+        else if (r.bound === 'maxDepth' && !bound) bound = { name: 'maxDepth', limit: maxDepth };
+      }
+      const now = performance.now();
+      if (options.onProgress && now - lastProgress >= progressMs) {
+        lastProgress = now;
+        const transitions = reports.reduce((a, r) => a + r.transitions, 0);
+        options.onProgress({ states, transitions, depth: deepest, queue: queued, seconds: (now - start) / 1000 });
+      }
+      if (bound && bound.name !== 'maxDepth') break;
+      if (now > deadline) {
+        bound = { name: 'timeout', limit: options.timeoutSeconds! };
+        break;
+      }
+      if (!expand || queued === 0) break;
+      if (stopAtFirst && first && first.v.depth <= depth) break;
+    }
+
+    const links = [main.links(), ...handles.map((h) => (h.port.postMessage({ cmd: 'links' }), receive(h, 'collecting the parent links').links))];
+    const stats = {
+      states,
+      transitions: reports.reduce((a, r) => a + r.transitions, 0),
+      depth: deepest,
+      seconds: (performance.now() - start) / 1000,
+      bytesPerState: states === 0 ? 0 : reports.reduce((a, r) => a + r.storeBytes, 0) / states,
+    };
+    const store = new PartitionedPaths(links, states);
+    const found = first as { v: Violation; p: number } | undefined;
+    if (found) return { status: 'violation', violation: found.v, bound, stats, store };
+    if (bound) return { status: 'incomplete', bound, stats, store };
+    return { status: 'pass', stats, store };
+  } finally {
+    for (const h of handles) void h.worker.terminate();
+  }
+}

@@ -1,0 +1,49 @@
+// A parallel-search worker thread: builds the model from its module, owns one partition of the state
+// space, and runs rounds when the main thread asks (explorer/parallel/search.ts has the protocol).
+import { pathToFileURL } from 'node:url';
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { compileMachine } from '../compile.ts';
+import type { ModelDefinition } from '../model.ts';
+import { PackedSystem } from '../packed.ts';
+import { stateChecker } from '../search.ts';
+import { Partition } from './partition.ts';
+import { SharedStrings } from './strings.ts';
+import { serializeError, type WorkerInit } from './protocol.ts';
+
+const init = workerData as WorkerInit;
+const port: MessagePort = init.port;
+
+function send(message: unknown, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+  Atomics.add(init.flag, 0, 1);
+  Atomics.notify(init.flag, 0);
+}
+
+try {
+  const mod = await import(pathToFileURL(init.modelPath).href);
+  const model: ModelDefinition = mod.default;
+  const packed = new PackedSystem(compileMachine(model.create({ params: init.params, variant: init.variant })), {
+    strings: new SharedStrings(init.strings),
+  });
+  const all = { ...(model.invariants ?? {}), ...(model.invariantsFor?.({ params: init.params, variant: init.variant }) ?? {}) };
+  const invariants = Object.fromEntries(init.invariants.map((n) => [n, all[n]]));
+  const checker = stateChecker(packed.system, { assertions: init.assertions, invariants, assertionPredicates: model.assertions ?? {} });
+  const partition = new Partition(packed, checker, init.index, init.count);
+  partition.seed();
+  port.on('message', (m: any) => {
+    try {
+      if (m.cmd === 'round') {
+        const report = partition.round(m.inboxes, m.limits);
+        send({ report }, report.outboxes.map((o) => o.buffer as ArrayBuffer));
+      } else if (m.cmd === 'links') {
+        const links = partition.links();
+        send({ links }, [links.parents.buffer as ArrayBuffer, links.events.buffer as ArrayBuffer]);
+      }
+    } catch (e) {
+      send({ error: serializeError(e) });
+    }
+  });
+  send({ ready: true });
+} catch (e) {
+  send({ error: serializeError(e) });
+}
