@@ -134,7 +134,9 @@ export function checkModel(req: CheckRequest): CheckResult {
   const params = resolveParams(model, req.params);
   const variant = resolveVariant(model, req.variant);
   const workers = req.workers ?? 1;
-  if (!Number.isInteger(workers) || workers < 1) throw new InputError(`workers: expected a whole number of threads >= 1, got ${workers}`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new InputError(`workers: expected a whole number of threads from 1 to 64, got ${workers}`);
+  }
   if (workers > 1 && !req.modelPath) {
     throw new InputError(`workers: ${workers} threads need the model's module file (modelPath), from which each worker builds the model`);
   }

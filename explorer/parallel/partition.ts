@@ -19,8 +19,6 @@ export interface RoundLimits {
   depth: number;
   /** Expand this round's states (false: only take in and check the received states). */
   expand: boolean;
-  /** New states this partition may still store before the maxStates bound cuts the search. */
-  quota: number;
   maxDepth: number;
   /** performance.now() deadline (Infinity: none). */
   deadline: number;
@@ -32,6 +30,8 @@ export interface RoundReport {
   outboxes: Int32Array[];
   /** States waiting to be expanded next round. */
   queued: number;
+  /** Records in each outbox. */
+  sent: number[];
   size: number;
   transitions: number;
   deepest: number;
@@ -51,6 +51,7 @@ export class Partition {
   private readonly fp = new Uint32Array(2);
   private readonly nextLeaves: Int32Array;
   private readonly sent = new Int32Array(2 << SENT_BITS);
+  private readonly sentRecords: number[];
   transitions = 0;
   /** Largest depth of a state this partition stored. */
   deepest = 0;
@@ -62,14 +63,29 @@ export class Partition {
     private readonly checker: StateChecker,
     readonly index: number,
     readonly count: number,
+    /**
+     * The maxStates budget all partitions draw from (one Int32 in shared memory: states that may still be
+     * stored), or null for no bound. Shared, so that a round that finds its new states unevenly spread
+     * over the partitions is not cut while the total is within the bound.
+     */
+    private readonly budget: Int32Array | null = null,
+    /** Called every 1024 states handled: tells the main thread the worker is alive. */
+    private readonly heartbeat: () => void = () => {},
   ) {
     this.store = new VisitedSet(packed.system.events.length);
     this.outboxes = Array.from({ length: count }, () => new PackedRecords());
+    this.sentRecords = new Array(count).fill(0);
     this.nextLeaves = new Int32Array(packed.threadCount);
   }
 
   private owner(): number {
     return (this.fp[1] >>> 0) % this.count;
+  }
+
+  /** Takes one state from the maxStates budget; false when it is spent. */
+  private take(hi: number, lo: number): boolean {
+    if (this.budget === null || this.store.has(hi, lo)) return true;
+    return Atomics.sub(this.budget, 0, 1) > 0;
   }
 
   private record(v: Violation | undefined): void {
@@ -81,6 +97,7 @@ export class Partition {
     const init = this.packed.initial();
     fingerprint(init.words, this.fp);
     if (this.owner() !== this.index) return;
+    this.take(this.fp[0], this.fp[1]);
     const local = this.store.add(this.fp[0], this.fp[1], -1, -1);
     const gid = local * this.count + this.index;
     this.record(this.checker.check(init.leaves, init.context, gid, 0));
@@ -94,10 +111,11 @@ export class Partition {
    */
   round(inboxes: Int32Array[], limits: RoundLimits): RoundReport {
     let bound: RoundReport['bound'];
-    let quota = limits.quota;
     const depth = limits.depth;
+    let handled = 0;
     for (const inbox of inboxes) {
       for (let p = 0; p < inbox.length; ) {
+        if ((++handled & 1023) === 0) this.heartbeat();
         const parent = inbox[p];
         const event = inbox[p + 1];
         const hi = inbox[p + 2];
@@ -105,14 +123,13 @@ export class Partition {
         const len = inbox[p + 4];
         const at = p + 5;
         p = at + len;
-        if (quota <= 0 && !this.store.has(hi, lo)) {
+        if (!this.take(hi, lo)) {
           bound = 'maxStates';
           continue;
         }
         const local = this.store.add(hi, lo, parent, event);
         if (local < 0) continue;
         const words = inbox.subarray(at, at + len);
-        quota--;
         if (depth > this.deepest) this.deepest = depth;
         const gid = local * this.count + this.index;
         if (this.checker.needed) this.record(this.checker.check(words, this.packed.decodeContext(words), gid, depth));
@@ -120,7 +137,7 @@ export class Partition {
         this.currentCount++;
       }
     }
-    if (limits.expand) bound = this.expand(limits, quota, bound);
+    if (limits.expand) bound = this.expand(limits, bound);
     else {
       this.current.end = 0;
       this.currentCount = 0;
@@ -133,9 +150,12 @@ export class Partition {
     this.next.end = 0;
     this.nextCount = 0;
     const outboxes = this.outboxes.map((o) => o.buf.slice(0, o.end));
+    const sent = this.sentRecords.slice();
     for (const o of this.outboxes) o.end = 0;
+    this.sentRecords.fill(0);
     return {
       outboxes,
+      sent,
       queued: this.currentCount,
       size: this.store.size,
       transitions: this.transitions,
@@ -146,7 +166,7 @@ export class Partition {
     };
   }
 
-  private expand(limits: RoundLimits, quota: number, bound: RoundReport['bound']): RoundReport['bound'] {
+  private expand(limits: RoundLimits, bound: RoundReport['bound']): RoundReport['bound'] {
     const packed = this.packed;
     const system = packed.system;
     const depth = limits.depth;
@@ -158,7 +178,13 @@ export class Partition {
       const len = buf[p + 2];
       const words = buf.subarray(p + 3, p + 3 + len);
       p += 3 + len;
-      if ((++expanded & 1023) === 0 && performance.now() > limits.deadline) return 'timeout';
+      if ((++expanded & 1023) === 0) {
+        this.heartbeat();
+        if (performance.now() > limits.deadline) {
+          packed.endExpansion();
+          return 'timeout';
+        }
+      }
       const ctx = packed.beginExpansion(words);
       const leaves = packed.own;
       let enabled = 0;
@@ -183,13 +209,12 @@ export class Partition {
             this.send(owner, gid, e, next, n);
             continue;
           }
-          if (quota <= 0 && !this.store.has(this.fp[0], this.fp[1])) {
+          if (!this.take(this.fp[0], this.fp[1])) {
             bound = 'maxStates';
             continue;
           }
           const local = this.store.add(this.fp[0], this.fp[1], gid, e);
           if (local < 0) continue;
-          quota--;
           if (depth + 1 > this.deepest) this.deepest = depth + 1;
           const nid = local * this.count + this.index;
           this.record(this.checker.check(nextLeaves, nextCtx, nid, depth + 1));
@@ -216,6 +241,7 @@ export class Partition {
     if (sent[slot] === hi && sent[slot + 1] === lo && (hi | lo) !== 0) return;
     sent[slot] = hi;
     sent[slot + 1] = lo;
+    this.sentRecords[owner]++;
     const o = this.outboxes[owner];
     o.ensure(5 + n);
     const b = o.buf;

@@ -14,8 +14,13 @@ export interface WorkerInit {
   count: number;
   strings: SharedArrayBuffer;
   port: MessagePort;
-  /** Bumped (and notified) after every message a worker posts: the main thread waits on it. */
+  /**
+   * [0]: bumped (and notified) after every message a worker posts, which the main thread waits on;
+   * [1]: bumped every 1024 states a worker handles, so the main thread can tell a long round from a dead worker.
+   */
   flag: Int32Array;
+  /** The shared maxStates budget (see Partition), or null. */
+  budget: Int32Array | null;
 }
 
 export interface SerializedError {

@@ -29,9 +29,13 @@ interface WorkerHandle {
   flag: Int32Array;
 }
 
+/** A worker that neither posts nor reports progress for this long is taken for dead. */
+const SILENCE_SECONDS = 120;
+
 /** Waits (blocking) for the next message of a worker; rethrows its errors. */
 function receive(h: WorkerHandle, what: string): any {
-  for (let waited = 0; ; ) {
+  let beat = Atomics.load(h.flag, 1);
+  for (let silent = 0; ; ) {
     const m = receiveMessageOnPort(h.port);
     if (m) {
       if (m.message.error) throw reviveError(m.message.error);
@@ -44,9 +48,14 @@ function receive(h: WorkerHandle, what: string): any {
       return again.message;
     }
     if (Atomics.wait(h.flag, 0, seen, 1000) === 'timed-out') {
-      waited++;
-      // A worker that died without a word (out of memory, a crash) would leave us waiting forever.
-      if (waited >= 600) throw new Error(`the parallel search worker sent nothing for 10 minutes while ${what}`);
+      const now = Atomics.load(h.flag, 1);
+      if (now !== beat) {
+        beat = now;
+        silent = 0;
+      } else if (++silent >= SILENCE_SECONDS) {
+        // A worker that died without a word (out of memory, a crash) would leave us waiting forever.
+        throw new Error(`a parallel search worker stopped responding (${SILENCE_SECONDS} s without progress) while ${what}`);
+      }
     }
   }
 }
@@ -80,12 +89,14 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
   const stopAtFirst = options.stopAtFirst ?? true;
   const progressMs = (options.progressInterval ?? 1) * 1000;
   const checker = stateChecker(packed.system, options);
-  const main = new Partition(packed, checker, 0, W);
+  const budget = maxStates === Infinity ? null : new Int32Array(new SharedArrayBuffer(4));
+  if (budget) budget[0] = Math.min(maxStates, 0x7fffffff);
+  const main = new Partition(packed, checker, 0, W, budget);
   const handles: WorkerHandle[] = [];
   try {
     for (let i = 1; i < W; i++) {
       const { port1, port2 } = new MessageChannel();
-      const flag = new Int32Array(new SharedArrayBuffer(4));
+      const flag = new Int32Array(new SharedArrayBuffer(8));
       const init: WorkerInit = {
         modelPath: options.modelPath,
         params: options.params,
@@ -97,8 +108,11 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
         strings: options.strings,
         port: port2,
         flag,
+        budget,
       };
       const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
+      // Errors come as messages (worker.ts); this only keeps a late 'error' event from ending the process.
+      worker.on('error', () => {});
       handles.push({ worker, port: port1, flag });
     }
     main.seed();
@@ -113,8 +127,7 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
     let lastProgress = start;
     for (let depth = 0; ; depth++) {
       const expand = !(stopAtFirst && first && first.v.depth <= depth);
-      const share = maxStates === Infinity ? Infinity : Math.max(0, Math.floor((maxStates - states) / W));
-      const limits: RoundLimits = { depth, expand, quota: share, maxDepth, deadline, deadlock: options.deadlock ?? true };
+      const limits: RoundLimits = { depth, expand, maxDepth, deadline, deadlock: options.deadlock ?? true };
       handles.forEach((h, i) => {
         const mine = inboxes[i + 1];
         h.port.postMessage({ cmd: 'round', inboxes: mine, limits }, mine.map((b) => b.buffer as ArrayBuffer));
@@ -123,7 +136,7 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
       reports = [mine, ...handles.map((h) => receive(h, `running round ${depth}`).report as RoundReport)];
       inboxes = Array.from({ length: W }, (_, q) => reports.map((r) => r.outboxes[q]).filter((b) => b.length > 0));
       states = reports.reduce((a, r) => a + r.size, 0);
-      const queued = reports.reduce((a, r) => a + r.queued, 0) + inboxes.reduce((a, l) => a + l.length, 0);
+      const queued = reports.reduce((a, r) => a + r.queued + r.sent.reduce((x, y) => x + y, 0), 0);
       deepest = Math.max(...reports.map((r) => r.deepest));
       reports.forEach((r, p) => {
         const v = r.violation;
@@ -141,12 +154,12 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
         options.onProgress({ states, transitions, depth: deepest, queue: queued, seconds: (now - start) / 1000 });
       }
       if (bound && bound.name !== 'maxDepth') break;
+      if (!expand || queued === 0) break;
+      if (stopAtFirst && first && first.v.depth <= depth) break;
       if (now > deadline) {
         bound = { name: 'timeout', limit: options.timeoutSeconds! };
         break;
       }
-      if (!expand || queued === 0) break;
-      if (stopAtFirst && first && first.v.depth <= depth) break;
     }
 
     const links = [main.links(), ...handles.map((h) => (h.port.postMessage({ cmd: 'links' }), receive(h, 'collecting the parent links').links))];

@@ -19,16 +19,19 @@ function send(message: unknown, transfer: ArrayBuffer[] = []): void {
   Atomics.notify(init.flag, 0);
 }
 
+// An error outside a round (a throw from a timer the model started, say) still reaches the main thread.
+process.on('uncaughtException', (e) => send({ error: serializeError(e) }));
+
 try {
   const mod = await import(pathToFileURL(init.modelPath).href);
-  const model: ModelDefinition = mod.default;
+  const model: ModelDefinition = mod.default ?? mod.model;
   const packed = new PackedSystem(compileMachine(model.create({ params: init.params, variant: init.variant })), {
     strings: new SharedStrings(init.strings),
   });
   const all = { ...(model.invariants ?? {}), ...(model.invariantsFor?.({ params: init.params, variant: init.variant }) ?? {}) };
   const invariants = Object.fromEntries(init.invariants.map((n) => [n, all[n]]));
   const checker = stateChecker(packed.system, { assertions: init.assertions, invariants, assertionPredicates: model.assertions ?? {} });
-  const partition = new Partition(packed, checker, init.index, init.count);
+  const partition = new Partition(packed, checker, init.index, init.count, init.budget, () => Atomics.add(init.flag, 1, 1));
   partition.seed();
   port.on('message', (m: any) => {
     try {
