@@ -199,6 +199,7 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
   const fp = new Uint32Array(2);
   const mask = new Uint32Array(W);
   const stateMask = new Uint32Array(W);
+  const nextLeaves = new Int32Array(T);
 
   const label = (leaves: ArrayLike<number>) => {
     flags.push(isProgressState(system, leaves) ? STATE_PROGRESS : 0);
@@ -249,18 +250,19 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
     const candidates = system.candidateEvents(leaves);
     for (let k = 0; k < candidates.length; k++) {
       const e = candidates[k];
-      const r = system.step(leaves, ctx, e);
+      const nextCtx = system.stepInto(leaves, ctx, e, nextLeaves);
       packed.checkStep(ctx);
-      if (r === null) continue;
+      if (nextCtx === null) continue;
       mask.fill(0);
       let progress = false;
-      for (const tr of r.taken) {
+      for (const tr of system.taken) {
         mask[tr.thread >>> 5] |= 1 << (tr.thread & 31);
         if (tr.progress) progress = true;
       }
       for (let k = 0; k < W; k++) stateMask[k] |= mask[k];
-      const nextWords = packed.encode(r.leaves, r.context);
-      fingerprint(nextWords, fp);
+      const len = packed.encodeInto(nextLeaves, nextCtx);
+      const nextWords = packed.encoded;
+      fingerprint(nextWords, fp, len);
       let nid: number;
       if (atDepthLimit || store.size >= maxStates) {
         // Bound reached: keep only edges to stored states. The enabled set stays exact, so a fair cycle
@@ -272,9 +274,9 @@ function explore(packed: PackedSystem, goals: ResolvedGoal[], o: LivenessOptions
         }
       } else if ((nid = store.add(fp[0], fp[1], id, e)) < 0) nid = -nid - 1;
       else {
-        label(r.leaves);
+        label(nextLeaves);
         if (depth + 1 > maxSeenDepth) maxSeenDepth = depth + 1;
-        frontier.push(nid, depth + 1, nextWords);
+        frontier.push(nid, depth + 1, nextWords, len);
       }
       targets.push(nid);
       events.push(e | (progress ? EDGE_PROGRESS : 0));
