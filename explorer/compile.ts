@@ -736,6 +736,11 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     }
     threads.push(thread);
   });
+  // Dense candidate tables: byEvent was filled at scattered event indices, which leaves V8 a holey (or
+  // dictionary-mode) array; the step looks them up for every event of every expanded state.
+  for (const t of threads) {
+    t.candidates = t.candidates.map((byEvent) => Array.from({ length: events.length }, (_, e) => byEvent[e]));
+  }
   // Entry/exit actions compile eagerly so unsupported ones are rejected up front.
   for (const t of threads) for (const leaf of t.leaves) for (let m = leaf; m; m = m.parent) (entryOf(m), exitOf(m));
 
