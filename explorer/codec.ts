@@ -340,20 +340,21 @@ export class ContextCodec {
         return f64[0];
       case T_ARR: {
         const n = words[this.pos++];
-        const arr = new Array(n);
+        const arr: unknown[] = []; // packed, as below
         if (words === this.decodedWords) {
           this.decodedArrays.push(arr);
           this.decodedArrayStarts.push(start);
         }
-        for (let i = 0; i < n; i++) arr[i] = this.dec(words);
+        for (let i = 0; i < n; i++) arr.push(this.dec(words));
         if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(arr, start + (this.pos - start) * 0x400000);
         return arr;
       }
       case T_IARR: {
         const n = words[this.pos++];
-        const arr = new Array(n);
+        // Built by push, not new Array(n): a packed (not holey) array, faster for the model to read and copy.
+        const arr: number[] = [];
         const p = this.pos;
-        for (let i = 0; i < n; i++) arr[i] = words[p + i];
+        for (let i = 0; i < n; i++) arr.push(words[p + i]);
         this.pos = p + n;
         if (words === this.decodedWords) {
           this.decodedArrays.push(arr);
