@@ -308,7 +308,35 @@ export class ContextCodec {
     return shape;
   }
 
-  private pos = 0;
+  pos = 0;
+
+  /**
+   * Generated decoders of record shapes, by (first key id, key count): each builds its record with one object
+   * literal (one V8 hidden class per shape, the same for every state, instead of a chain of keyed stores),
+   * checking each key id on the way; null when the words hold a different record, which then takes the
+   * general path.
+   */
+  private readonly recordDecoders = new Map<number, (codec: ContextCodec, words: Int32Array) => Record<string, unknown> | null>();
+
+  private learnRecord(shapeKey: number, ids: number[]): void {
+    if (this.recordDecoders.size >= 1024) return;
+    const keys = ids.map((id) => this.table.stringOf(id));
+    if (keys.includes('__proto__')) return;
+    const lines = ids.map((id, i) => `if (words[codec.pos] !== ${id}) return null; codec.pos++; const v${i} = codec.decodeNext(words);`);
+    const literal = keys.map((k, i) => `${JSON.stringify(k)}: v${i}`).join(', ');
+    try {
+      const fn = new Function('codec', 'words', `${lines.join('\n')}\nreturn { ${literal} };`);
+      this.recordDecoders.set(shapeKey, fn as (codec: ContextCodec, words: Int32Array) => Record<string, unknown> | null);
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      this.recordDecoders.set(shapeKey, () => null); // code generation disallowed: always the general path
+    }
+  }
+
+  /** For generated record decoders: decodes the value at the current position. */
+  decodeNext(words: Int32Array): unknown {
+    return this.dec(words);
+  }
 
   /** Decodes one value starting at words[pos]; returns it with the next position. */
   decode(words: Int32Array, pos: number): [unknown, number] {
@@ -365,10 +393,23 @@ export class ContextCodec {
       }
       case T_OBJ: {
         const n = words[this.pos++];
-        const obj: Record<string, unknown> = {};
-        for (let i = 0; i < n; i++) {
-          const key = this.table.stringOf(words[this.pos++]);
-          obj[key] = this.dec(words);
+        let obj: Record<string, unknown> | null = null;
+        const shapeKey = n > 0 && n < 0x10000 ? words[this.pos] * 0x10000 + n : NaN;
+        const decoder = this.recordDecoders.get(shapeKey);
+        if (decoder !== undefined) {
+          const first = this.pos;
+          obj = decoder(this, words);
+          if (obj === null) this.pos = first; // another record with the same first key and size: the general path
+        }
+        if (obj === null) {
+          obj = {};
+          const ids: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const id = words[this.pos++];
+            ids.push(id);
+            obj[this.table.stringOf(id)] = this.dec(words);
+          }
+          if (decoder === undefined && n > 0 && n < 0x10000) this.learnRecord(shapeKey, ids);
         }
         if (this.freeze) Object.freeze(obj);
         if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(obj, start + (this.pos - start) * 0x400000);

@@ -20,6 +20,18 @@ describe('codec', () => {
     const codec = new ContextCodec();
     expect(words(codec, { a: 1, b: { x: 1, y: 2 } })).toEqual(words(codec, { b: { y: 2, x: 1 }, a: 1 }));
   });
+  it('decodes records of one shape through a generated decoder, and others sharing its first key and size by the general path', () => {
+    const codec = new ContextCodec();
+    const a = { k: 1, m: [2, 3], 'q"uote': 'x' };
+    const b = { k: 'y', n: { k: 4, m: [5], 'q"uote': null }, z: true }; // same first key and size as a, other keys
+    for (let round = 0; round < 3; round++) {
+      for (const v of [a, b, [a, b, a]]) {
+        const [back] = codec.decode(Int32Array.from(words(codec, v)), 0);
+        expect(back).toEqual(v);
+        if (!Array.isArray(back)) expect(Object.isFrozen(back)).toBe(true);
+      }
+    }
+  });
   it('stores -0 as 0', () => {
     const codec = new ContextCodec();
     expect(words(codec, { n: -0, xs: [-0, 1] })).toEqual(words(codec, { n: 0, xs: [0, 1] }));
