@@ -262,7 +262,7 @@ export class ContextCodec {
         }
         const proto = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) throw new ModelError('not plain', { feature: 'context' });
-        const shape = this.shapeOf(Object.keys(value));
+        const shape = this.shapeOfRecord(value as Record<string, unknown>);
         const sorted = shape.sorted;
         const ids = shape.ids;
         out.push(T_OBJ);
@@ -285,6 +285,32 @@ export class ContextCodec {
    * look-ups are done once per shape instead of once per encoded record.
    */
   private readonly shapes = new Map<string, RecordShape[]>();
+
+  /** The last shape seen per first key, tried first by shapeOfRecord. */
+  private readonly lastShape = new Map<string, RecordShape>();
+
+  /**
+   * The shape of a record: its keys are walked with for-in (no array allocated per record, unlike
+   * Object.keys) against the last shape seen with the same first key; anything else goes to shapeOf.
+   */
+  private shapeOfRecord(value: Record<string, unknown>): RecordShape {
+    let shape: RecordShape | undefined;
+    let i = 0;
+    for (const k in value) {
+      if (i === 0) {
+        shape = this.lastShape.get(k);
+        if (shape === undefined) break;
+      } else if (i >= shape!.keys.length || shape!.keys[i] !== k) {
+        shape = undefined;
+        break;
+      }
+      i++;
+    }
+    if (shape !== undefined && i === shape.keys.length) return shape;
+    const found = this.shapeOf(Object.keys(value));
+    if (found.keys.length > 0) this.lastShape.set(found.keys[0], found);
+    return found;
+  }
 
   private shapeOf(keys: string[]): RecordShape {
     const n = keys.length;
