@@ -34,7 +34,17 @@ function validatorFor(schemaFile: string): ValidateFunction {
   let v = validators.get(schemaFile);
   if (!v) {
     const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', schemaFile), 'utf8'));
-    v = ajv.compile(schema);
+    try {
+      v = ajv.compile(schema);
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      // ajv compiles schemas to code; keep the same clear error for every later spec (a second compile
+      // would only say the schema id is taken).
+      const fail = new Error(`schemas/${schemaFile} cannot be compiled: code generation from strings is disallowed; run interleave without --disallow-code-generation-from-strings`);
+      v = (() => {
+        throw fail;
+      }) as unknown as ValidateFunction;
+    }
     validators.set(schemaFile, v);
   }
   return v;

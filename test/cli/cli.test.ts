@@ -1,5 +1,6 @@
 // The CLI contract: check's table and --json shape, exit codes, counterexample files, show, replay,
 // and clear errors for bad specs, unknown models and unsupported XState features.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,18 @@ describe('interleave check', () => {
     const bad = await run(['check', 'specs/abba-abba.json', '--workers', '0']);
     expect(bad.code).toBe(2);
     expect(bad.err + bad.out).toMatch(/workers/);
+  });
+
+  it('the explorer runs where code generation from strings is disallowed (generated functions fall back)', () => {
+    // A separate node, as the flag is per process; one thread and two. (The CLI itself cannot run so: ajv
+    // compiles the spec schema with generated code.)
+    const args = ['--import', 'tsx', 'test/fixtures/no-codegen.ts'];
+    const run = (flags: string[]) => spawnSync(process.execPath, [...flags, ...args], { encoding: 'utf8' });
+    const free = run([]);
+    const locked = run(['--disallow-code-generation-from-strings']);
+    expect(locked.status, locked.stderr).toBe(0);
+    expect(JSON.parse(locked.stdout)).toEqual(JSON.parse(free.stdout));
+    expect(JSON.parse(locked.stdout)[1]).toEqual(['violation', 'deadlock', 1666]);
   });
 
   it('prints a table row per spec and exits 0 when all match', async () => {
