@@ -787,7 +787,6 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
 
   // The transitions the last successful stepInto took (reused: valid until the next successful step).
   const taken: CompiledTransition[] = [];
-  const NOT_ENABLED = null;
 
   /**
    * The successor for an event, without allocating beyond what the model's own actions do: the next
@@ -811,7 +810,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
         }
       }
     }
-    if (count === 0) return NOT_ENABLED;
+    if (count === 0) return null;
     // (Setting an array's length is a runtime call: only when the count changes, which is rare.)
     if (taken.length !== count) taken.length = count;
     const T = threads.length;

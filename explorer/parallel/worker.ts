@@ -2,9 +2,8 @@
 // space, and runs rounds when the main thread asks (explorer/parallel/search.ts has the protocol).
 import { pathToFileURL } from 'node:url';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { compileMachine } from '../compile.ts';
+import { instantiate, selectInvariants } from '../index.ts';
 import type { ModelDefinition } from '../model.ts';
-import { PackedSystem } from '../packed.ts';
 import { stateChecker } from '../search.ts';
 import { Partition } from './partition.ts';
 import { SharedStrings } from './strings.ts';
@@ -25,11 +24,9 @@ process.on('uncaughtException', (e) => send({ error: serializeError(e) }));
 try {
   const mod = await import(pathToFileURL(init.modelPath).href);
   const model: ModelDefinition = mod.default ?? mod.model;
-  const packed = new PackedSystem(compileMachine(model.create({ params: init.params, variant: init.variant })), {
-    strings: new SharedStrings(init.strings),
-  });
-  const all = { ...(model.invariants ?? {}), ...(model.invariantsFor?.({ params: init.params, variant: init.variant }) ?? {}) };
-  const invariants = Object.fromEntries(init.invariants.map((n) => [n, all[n]]));
+  // Built and selected exactly as the main thread did (explorer/index.ts), with the shared string table.
+  const packed = instantiate(model, init.params, init.variant, new SharedStrings(init.strings));
+  const invariants = selectInvariants(model, init.params, init.variant, init.invariants);
   const checker = stateChecker(packed.system, { assertions: init.assertions, invariants, assertionPredicates: model.assertions ?? {} });
   const partition = new Partition(packed, checker, init.index, init.count, init.budget, () => Atomics.add(init.flag, 1, 1));
   partition.seed();
