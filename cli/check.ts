@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
 import { checkModel, type CheckResult } from '../explorer/index.ts';
-import type { Fairness } from '../explorer/liveness.ts';
-import type { Progress } from '../explorer/search.ts';
+import type { Progress } from '../explorer/outcome.ts';
+import type { Fairness } from '../explorer/properties/liveness.ts';
 import type { StrategyName } from '../explorer/strategies/index.ts';
 import { loadModel } from './models.ts';
 import { loadSpec, type Spec } from './spec.ts';

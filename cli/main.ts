@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
 import { instantiate, resolveParams, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
-import { FAIRNESS, type Fairness } from '../explorer/liveness.ts';
+import { FAIRNESS, type Fairness } from '../explorer/properties/liveness.ts';
 import { replayTrace } from '../explorer/replay.ts';
-import { STRATEGIES, type StrategyName } from '../explorer/strategies/index.ts';
+import { STRATEGY_NAMES, type StrategyName } from '../explorer/strategies/index.ts';
 import { collectSpecFiles, runSpec, type CheckOptions, type SpecOutcome } from './check.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, junitXml, renderTable, verdictText } from './report.ts';
@@ -89,8 +89,8 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
   const json = p.flags.has('--json');
   const quiet = json || p.flags.has('--quiet');
   const strategy = p.flags.get('--strategy') as StrategyName | undefined;
-  if (strategy !== undefined && !STRATEGIES.includes(strategy)) {
-    throw new InputError(`--strategy ${String(strategy)}: expected one of ${STRATEGIES.join(', ')}`);
+  if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy)) {
+    throw new InputError(`--strategy ${String(strategy)}: expected one of ${STRATEGY_NAMES.join(', ')}`);
   }
   const fairness = p.flags.get('--fairness') as Fairness | undefined;
   if (fairness !== undefined && !FAIRNESS.includes(fairness)) {

@@ -4,7 +4,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
-import type { Fairness, StarvationGoal } from '../explorer/liveness.ts';
+import type { Fairness, StarvationGoal } from '../explorer/properties/liveness.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { REPO_ROOT } from './models.ts';
 

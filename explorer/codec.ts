@@ -7,6 +7,7 @@
 // reference semantics' canonical keys) does. Strings are interned in a per-run table
 // whose order follows the (deterministic) exploration order.
 import { ModelError } from './errors.ts';
+import { ensureCapacity } from './store/growable.ts';
 
 const T_UNDEF = 0;
 const T_NULL = 1;
@@ -31,22 +32,12 @@ export class WordBuffer {
     this.words = new Int32Array(capacity);
   }
   push(w: number): void {
-    if (this.length === this.words.length) {
-      const next = new Int32Array(this.words.length * 2);
-      next.set(this.words);
-      this.words = next;
-    }
+    if (this.length === this.words.length) this.words = ensureCapacity(this.words, this.length + 1);
     this.words[this.length++] = w;
   }
   /** Makes room for n more words. */
   ensure(n: number): void {
-    if (this.length + n > this.words.length) {
-      let cap = this.words.length * 2;
-      while (cap < this.length + n) cap *= 2;
-      const next = new Int32Array(cap);
-      next.set(this.words.subarray(0, this.length));
-      this.words = next;
-    }
+    if (this.length + n > this.words.length) this.words = ensureCapacity(this.words, this.length + n, this.length);
   }
   reset(): void {
     this.length = 0;

@@ -1,14 +1,17 @@
 // The explorer's entry point: build a model instance, compile it, search it, explain the verdict.
 import { compileMachine } from './compile.ts';
-import { InputError, ModelError } from './errors.ts';
+import { InputError, ModelError, unreachable } from './errors.ts';
 import type { Invariant, ModelDefinition, ParamValue } from './model.ts';
 import { PackedSystem } from './packed.ts';
 import type { StringTable } from './codec.ts';
-import { parallelSearch } from './parallel/search.ts';
+import type { Bound, Outcome, Progress, SearchStats, ViolationKind } from './outcome.ts';
 import { SharedStrings } from './parallel/strings.ts';
-import { searchLiveness, type Fairness, type StarvationGoal } from './liveness.ts';
-import { search, type BoundName, type Progress, type SearchStats, type ViolationKind } from './search.ts';
-import type { StrategyName } from './strategies/index.ts';
+import type { Fairness, StarvationGoal } from './properties/liveness.ts';
+import { stateChecker } from './properties/safety.ts';
+import { StateSpace } from './space/index.ts';
+import { STRATEGIES, type SafetyTask, type StrategyName } from './strategies/index.ts';
+import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
+import { parallel } from './strategies/parallel.ts';
 import { buildTrace, type Trace } from './trace.ts';
 
 export const TOOL_VERSION = '0.1.0';
@@ -48,21 +51,36 @@ export interface CheckRequest {
   modelPath?: string;
 }
 
-export interface Verdict {
-  status: 'pass' | 'violation' | 'incomplete';
-  kind?: ViolationKind;
-  name?: string;
-  message?: string;
-  /** The bound that cut the search (always set for incomplete). */
-  bound?: { name: BoundName; limit: number };
-}
+/**
+ * The verdict of a check, by status. Fields a status does not have are declared `undefined`, so
+ * `verdict.kind` reads on any verdict and a switch on `status` narrows.
+ */
+export type Verdict =
+  | { status: 'pass'; kind?: undefined; name?: undefined; message?: undefined; bound?: undefined }
+  | {
+      status: 'violation';
+      kind: ViolationKind;
+      name: string;
+      message: string;
+      /** A bound also reached while searching (the violation stands). */
+      bound?: Bound;
+    }
+  | {
+      status: 'incomplete';
+      kind?: undefined;
+      name?: undefined;
+      message: string;
+      /** The bound that cut the search. */
+      bound: Bound;
+    };
 
 export interface CheckResult {
   model: string;
   variant: string;
   params: Record<string, ParamValue>;
   verdict: Verdict;
-  stats: SearchStats;
+  /** Liveness runs report the stored graph and the cycle analysis too (LivenessStats). */
+  stats: SearchStats | LivenessStats;
   trace?: Trace;
 }
 
@@ -103,8 +121,8 @@ export function resolveVariant(model: ModelDefinition, variant: string | undefin
   return v;
 }
 
-/** Builds and compiles a model instance. */
-export function instantiate(model: ModelDefinition, params: Record<string, ParamValue>, variant: string, strings?: StringTable): PackedSystem {
+/** Builds and compiles a model instance: its state space. */
+export function instantiate(model: ModelDefinition, params: Record<string, ParamValue>, variant: string, strings?: StringTable): StateSpace {
   let machine;
   try {
     machine = model.create({ params, variant });
@@ -112,7 +130,7 @@ export function instantiate(model: ModelDefinition, params: Record<string, Param
     if (e instanceof ModelError || e instanceof InputError) throw e;
     throw new ModelError(`model ${model.name} (variant ${variant}) failed to build: ${(e as Error)?.message ?? e}`, { feature: 'create' });
   }
-  return new PackedSystem(compileMachine(machine), { strings });
+  return new StateSpace(new PackedSystem(compileMachine(machine), { strings }));
 }
 
 export function selectInvariants(model: ModelDefinition, params: Record<string, ParamValue>, variant: string, sel: boolean | string[] | undefined): Record<string, Invariant> {
@@ -144,83 +162,80 @@ export function checkModel(req: CheckRequest): CheckResult {
     throw new InputError(`workers: the parallel search is breadth-first; drop --strategy ${req.strategy} or run with one worker`);
   }
   const sharedStrings = workers > 1 ? SharedStrings.allocate() : undefined;
-  const packed = instantiate(model, params, variant, sharedStrings && new SharedStrings(sharedStrings));
+  const space = instantiate(model, params, variant, sharedStrings && new SharedStrings(sharedStrings));
   const check = req.check ?? {};
   const invariants = selectInvariants(model, params, variant, check.invariants);
   const strategy = req.strategy ?? 'bfs';
   const starvation = check.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
   const liveness = !!check.livelock || starvation.length > 0;
   const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0;
-  // Liveness is a separate path (./liveness.ts): the safety search runs as before, then, if it passes,
-  // the liveness exploration records the edges and looks for fair cycles.
-  const safetyOptions = {
-    strategy,
-    maxStates: req.maxStates,
-    maxDepth: req.maxDepth,
-    timeoutSeconds: req.timeoutSeconds,
-    deadlock: check.deadlock ?? true,
-    assertions: check.assertions ?? true,
-    invariants,
-    assertionPredicates: model.assertions ?? {},
-    stopAtFirst: req.stopAtFirst,
-    onProgress: req.onProgress,
+  const assertions = check.assertions ?? true;
+  // Liveness is a separate strategy (strategies/liveness.ts): the safety search runs first, then, if it
+  // passes, the liveness exploration records the edges and looks for fair cycles.
+  const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
+  const runSafety = (): Outcome => {
+    const task: SafetyTask = {
+      ...base,
+      checker: stateChecker(space.system, { assertions, invariants, assertionPredicates: model.assertions ?? {} }),
+      deadlock: check.deadlock ?? true,
+      stopAtFirst: req.stopAtFirst ?? true,
+    };
+    if (workers === 1) return STRATEGIES[strategy].run(task);
+    if (!req.modelPath || !sharedStrings) throw new InputError(`workers: ${workers} threads need the model's module file (modelPath)`);
+    return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions });
   };
-  const runSafety = () =>
-    workers > 1
-      ? parallelSearch(packed, { ...safetyOptions, workers, modelPath: req.modelPath!, params, variant, strings: sharedStrings! })
-      : search(packed, safetyOptions);
-  const runLiveness = () =>
-    searchLiveness(packed, {
-      livelock: check.livelock,
-      starvation,
-      fairness: check.fairness,
-      maxStates: req.maxStates,
-      maxDepth: req.maxDepth,
-      timeoutSeconds: req.timeoutSeconds,
-      onProgress: req.onProgress,
-    });
-  let result: ReturnType<typeof search> & { path?: number[]; loopStart?: number };
-  if (!liveness) result = runSafety();
-  else if (!safety) result = runLiveness();
+  const runLiveness = () => livenessStrategy.run({ ...base, livelock: check.livelock, starvation, fairness: check.fairness });
+  let outcome: Outcome<SearchStats | LivenessStats>;
+  if (!liveness) outcome = runSafety();
+  else if (!safety) outcome = runLiveness();
   else {
     // A safety violation wins. Otherwise the liveness run decides, except that a cut safety run keeps
     // an otherwise passing verdict incomplete.
     const safe = runSafety();
-    result = safe;
+    outcome = safe;
     if (safe.status !== 'violation') {
       const live = runLiveness();
       live.stats.seconds += safe.stats.seconds;
-      result = live.status === 'pass' && safe.status === 'incomplete' ? { ...live, status: 'incomplete', bound: safe.bound } : live;
+      outcome = live.status === 'pass' && safe.status === 'incomplete' ? { status: 'incomplete', bound: safe.bound, stats: live.stats } : live;
     }
   }
-  const verdict: Verdict = { status: result.status };
+  let verdict: Verdict;
   let trace: Trace | undefined;
-  if (result.violation) {
-    const v = result.violation;
-    verdict.kind = v.kind;
-    verdict.name = v.name;
-    verdict.message = v.message;
-    const liveOptions = liveness ? { fairness: check.fairness ?? 'weak', ...(check.livelock ? { livelock: true } : {}), ...(starvation.length ? { starvation } : {}) } : {};
-    trace = buildTrace(
-      packed,
-      result.path ?? result.store.pathTo(v.stateId),
-      v,
-      {
-        model,
-        variant,
-        params,
-        spec: req.spec,
-        options: { strategy: result.loopStart !== undefined ? 'bfs' : strategy, ...liveOptions },
-        toolVersion: TOOL_VERSION,
-      },
-      result.loopStart,
-    );
+  switch (outcome.status) {
+    case 'pass':
+      verdict = { status: 'pass' };
+      break;
+    case 'violation': {
+      const v = outcome.violation;
+      verdict = { status: 'violation', kind: v.kind, name: v.name, message: v.message, ...(outcome.bound ? { bound: outcome.bound } : {}) };
+      const liveOptions = liveness ? { fairness: check.fairness ?? 'weak', ...(check.livelock ? { livelock: true } : {}), ...(starvation.length ? { starvation } : {}) } : {};
+      trace = buildTrace(
+        space,
+        outcome.path,
+        v,
+        {
+          model,
+          variant,
+          params,
+          spec: req.spec,
+          options: { strategy: outcome.loopStart !== undefined ? 'bfs' : strategy, ...liveOptions },
+          toolVersion: TOOL_VERSION,
+        },
+        outcome.loopStart,
+      );
+      break;
+    }
+    case 'incomplete':
+      verdict = {
+        status: 'incomplete',
+        message: `search cut by ${outcome.bound.name} = ${outcome.bound.limit} before the whole state space was explored`,
+        bound: outcome.bound,
+      };
+      break;
+    default:
+      return unreachable(outcome);
   }
-  if (result.bound) verdict.bound = result.bound;
-  if (result.status === 'incomplete') {
-    verdict.message = `search cut by ${result.bound!.name} = ${result.bound!.limit} before the whole state space was explored`;
-  }
-  return { model: model.name, variant, params, verdict, stats: result.stats, trace };
+  return { model: model.name, variant, params, verdict, stats: outcome.stats, trace };
 }
 
 export type { Trace } from './trace.ts';

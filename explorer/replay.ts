@@ -1,10 +1,10 @@
 // Replays a saved trace on the current model: each recorded event must be enabled and lead where the
 // trace says, and the last state must show the same violation. Says where and why it diverges.
-import { lassoProblem } from './liveness.ts';
-import type { Context, ModelDefinition } from './model.ts';
-import type { PackedSystem } from './packed.ts';
+import type { Invariant, ModelDefinition } from './model.ts';
+import { lassoProblem } from './properties/liveness.ts';
+import type { StateSpace } from './space/index.ts';
+import { PathWalker } from './space/walk.ts';
 import type { Trace } from './trace.ts';
-import type { Invariant } from './model.ts';
 
 export interface ReplayResult {
   /** reproduced: same violation at the end; diverged: a step could not be replayed; not-reproduced: replayed but no such violation. */
@@ -21,55 +21,49 @@ function sameLocations(a: Record<string, string>, b: Record<string, string>): st
 }
 
 export function replayTrace(
-  packed: PackedSystem,
+  space: StateSpace,
   model: ModelDefinition,
   trace: Trace,
   invariants: Record<string, Invariant>,
   options: { strictLocations?: boolean } = {},
 ): ReplayResult {
-  const system = packed.system;
+  const system = space.system;
   const strict = options.strictLocations ?? true;
-  const init = packed.initial();
-  let leaves = init.leaves;
-  let ctx: Context = init.context;
+  const walker = new PathWalker(space);
   const eventIndex = new Map(system.events.map((e, i) => [e, i]));
   if (strict) {
-    const d = sameLocations(system.locations(leaves), trace.initial.locations);
+    const d = sameLocations(system.locations(walker.leaves), trace.initial.locations);
     if (d) return { status: 'diverged', step: 0, reason: `initial state differs: ${d}`, stepsReplayed: 0 };
   }
   let loopStartState: string | null = null;
   for (const s of trace.steps) {
-    if (trace.loopStart !== undefined && s.step === trace.loopStart) loopStartState = JSON.stringify([...leaves]) + JSON.stringify(ctx);
+    if (trace.loopStart !== undefined && s.step === trace.loopStart) loopStartState = walker.key();
     const e = eventIndex.get(s.event);
     if (e === undefined) {
       return { status: 'diverged', step: s.step, reason: `event ${s.event} does not exist in this model`, stepsReplayed: s.step - 1 };
     }
-    if (system.allFinal(leaves)) {
+    if (walker.finished) {
       return { status: 'diverged', step: s.step, reason: `every thread has already finished before ${s.event}`, stepsReplayed: s.step - 1 };
     }
-    const r = system.step(leaves, ctx, e);
-    if (!r) {
-      const where = system.eventThreads[e].map((t) => `${system.threads[t].name} is at ${system.threads[t].leafPaths[leaves[t]]}`).join(', ');
+    if (!walker.advance(e)) {
+      const where = system.eventThreads[e].map((t) => `${system.threads[t].name} is at ${system.threads[t].leafPaths[walker.leaves[t]]}`).join(', ');
       return { status: 'diverged', step: s.step, reason: `event ${s.event} is not enabled (${where}): its guards are false here`, stepsReplayed: s.step - 1 };
     }
-    leaves = r.leaves;
-    ctx = packed.decodeContext(packed.encode(r.leaves, r.context));
     if (strict) {
-      const d = sameLocations(system.locations(leaves), s.locations);
+      const d = sameLocations(system.locations(walker.leaves), s.locations);
       if (d) return { status: 'diverged', step: s.step, reason: `after ${s.event}, ${d}`, stepsReplayed: s.step };
     }
   }
   const n = trace.steps.length;
+  const leaves = walker.leaves;
+  const ctx = walker.context;
   const loc = system.locations(leaves);
   const v = trace.violation;
   switch (v.kind) {
     case 'deadlock': {
-      if (system.allFinal(leaves)) return { status: 'not-reproduced', reason: 'every thread finished: no deadlock', stepsReplayed: n };
-      for (let e = 0; e < system.events.length; e++) {
-        if (system.step(leaves, ctx, e)) {
-          return { status: 'not-reproduced', reason: `no deadlock at the end: ${system.events[e]} is enabled`, stepsReplayed: n };
-        }
-      }
+      if (walker.finished) return { status: 'not-reproduced', reason: 'every thread finished: no deadlock', stepsReplayed: n };
+      const e = space.firstEnabled(walker);
+      if (e >= 0) return { status: 'not-reproduced', reason: `no deadlock at the end: ${system.events[e]} is enabled`, stepsReplayed: n };
       return { status: 'reproduced', reason: 'deadlock reached: no step is enabled and not every thread has finished', stepsReplayed: n };
     }
     case 'assertion': {
@@ -91,11 +85,10 @@ export function replayTrace(
       if (trace.loopStart === undefined || loopStartState === null) {
         return { status: 'not-reproduced', reason: 'the trace has no loop (loopStart) to check', stepsReplayed: n };
       }
-      const end = JSON.stringify([...leaves]) + JSON.stringify(ctx);
-      if (end !== loopStartState) {
+      if (walker.key() !== loopStartState) {
         return { status: 'not-reproduced', reason: `the loop from step ${trace.loopStart} does not return to the state it started from`, stepsReplayed: n };
       }
-      const problem = lassoProblem(packed, trace);
+      const problem = lassoProblem(space, trace);
       if (problem) return { status: 'not-reproduced', reason: `the loop from step ${trace.loopStart} repeats, but ${problem}`, stepsReplayed: n };
       const fair = (trace.options?.fairness ?? 'weak') === 'weak' ? ', weakly fair' : '';
       return { status: 'reproduced', reason: `the loop from step ${trace.loopStart} returns to its start${fair}, and shows the ${v.kind}: it can repeat forever`, stepsReplayed: n };

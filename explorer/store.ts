@@ -10,6 +10,8 @@
 // Fingerprints are 64-bit hashes: two different states collide with probability about n^2 / 2^65
 // (below 1e-7 for 10^6 states), the same trade SPIN's hash-compact and TLC make.
 
+import { ensureCapacity } from './store/growable.ts';
+
 /** Two independent 32-bit hashes of an int32 sequence (murmur3-style mixing with two seeds). */
 export function fingerprint(words: Int32Array, out: Uint32Array, length = words.length): void {
   let h1 = 0x9747b28c | 0;
@@ -126,16 +128,11 @@ export class StateStore implements PathStore {
   }
 
   private growRecords(): void {
-    const n = this.fpHi.length * 2;
-    const grow = <T extends Uint32Array | Int32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.fpHi = grow(this.fpHi, (k) => new Uint32Array(k));
-    this.fpLo = grow(this.fpLo, (k) => new Uint32Array(k));
-    this.parents = grow(this.parents, (k) => new Int32Array(k));
-    this.events = grow(this.events, (k) => new Uint16Array(k));
+    const n = this.size + 1;
+    this.fpHi = ensureCapacity(this.fpHi, n);
+    this.fpLo = ensureCapacity(this.fpLo, n);
+    this.parents = ensureCapacity(this.parents, n);
+    this.events = ensureCapacity(this.events, n);
   }
 
   private rehash(): void {

@@ -2,8 +2,9 @@
 // replayed against the current model to check they still reach the same violation.
 import type { CompiledSystem } from './compile.ts';
 import type { Context, ModelDefinition, ParamValue, Plain, ThreadLocations, WaitInfo } from './model.ts';
-import type { PackedSystem } from './packed.ts';
-import type { Violation } from './search.ts';
+import type { Violation } from './outcome.ts';
+import type { StateSpace } from './space/index.ts';
+import { PathWalker } from './space/walk.ts';
 import { buildWaitFor, type BlockedThread, type WaitForReport } from './waitfor.ts';
 
 export const TRACE_FORMAT = 'interleave-trace';
@@ -122,41 +123,41 @@ function watchValues(model: ModelDefinition, ctx: Context): Record<string, strin
   return out;
 }
 
-/** Replays `path` (event indices) from the initial state and records every step. */
-export function buildTrace(packed: PackedSystem, path: number[], violation: Violation | Trace['violation'], o: BuildTraceOptions, loopStart?: number): Trace {
-  const system = packed.system;
-  const init = packed.initial();
-  let leaves = init.leaves;
-  let ctx: Context = init.context;
+/** Walks `path` (event indices) from the initial state and records every step. */
+export function buildTrace(space: StateSpace, path: number[], violation: Violation | Trace['violation'], o: BuildTraceOptions, loopStart?: number): Trace {
+  const system = space.system;
+  const walker = new PathWalker(space);
+  const initial = { leaves: walker.leaves, context: walker.context };
   const steps: TraceStep[] = [];
   path.forEach((e, i) => {
-    const r = system.step(leaves, ctx, e);
-    if (!r) throw new Error(`internal: recorded event ${system.events[e]} is not enabled at step ${i + 1}`);
+    const before = walker.leaves;
+    const ctx = walker.context;
+    const taken = walker.advance(e);
+    if (!taken) throw new Error(`internal: recorded event ${system.events[e]} is not enabled at step ${i + 1}`);
     const from: Record<string, string> = {};
     let progress = false;
-    for (const tr of r.taken) {
+    for (const tr of taken) {
       const t = system.threads[tr.thread];
-      from[t.name] = t.leafPaths[leaves[t.index]];
+      from[t.name] = t.leafPaths[before[t.index]];
       if (tr.progress) progress = true;
-      if (tr.target >= 0 && t.progressLeaf[tr.target] && !t.progressLeaf[leaves[t.index]]) progress = true;
+      if (tr.target >= 0 && t.progressLeaf[tr.target] && !t.progressLeaf[before[t.index]]) progress = true;
     }
-    // Normalise the context through the codec so the trace shows exactly the stored state.
-    const words = packed.encode(r.leaves, r.context);
-    const next = packed.decodeContext(words);
+    // The walker's context went through the codec, so the trace shows exactly the stored state.
+    const next = walker.context;
     steps.push({
       step: i + 1,
       event: system.events[e],
-      threads: r.taken.map((tr) => system.threads[tr.thread].name),
+      threads: taken.map((tr) => system.threads[tr.thread].name),
       from,
-      locations: system.locations(r.leaves),
+      locations: system.locations(walker.leaves),
       changes: diffContext(ctx, next),
       ...(progress ? { progress: true } : {}),
     });
     const w = watchValues(o.model, next);
     if (w) steps[steps.length - 1].watch = w;
-    leaves = r.leaves;
-    ctx = next;
   });
+  const leaves = walker.leaves;
+  const ctx = walker.context;
   const v = { kind: violation.kind, name: violation.name, message: violation.message, ...(violation.thread ? { thread: violation.thread } : {}) };
   const trace: Trace = {
     format: TRACE_FORMAT,
@@ -169,7 +170,7 @@ export function buildTrace(packed: PackedSystem, path: number[], violation: Viol
     options: o.options,
     threads: system.threads.map((t) => t.name),
     violation: v,
-    initial: { locations: system.locations(init.leaves), context: toPlain(init.context), ...(o.model.watch ? { watch: watchValues(o.model, init.context) } : {}) },
+    initial: { locations: system.locations(initial.leaves), context: toPlain(initial.context), ...(o.model.watch ? { watch: watchValues(o.model, initial.context) } : {}) },
     steps,
     final: { locations: system.locations(leaves), context: toPlain(ctx) },
   };

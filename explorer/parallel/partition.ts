@@ -5,11 +5,10 @@
 // outbox for it, with its parent and event; the owner takes it in at the start of the next round. One
 // round is one BFS level in every partition, so depths are exact and the shortest counterexample is
 // found, as in the sequential search. State ids are global: local id * W + p.
-import type { Violation } from '../search.ts';
-import { deadlockAt, type StateChecker } from '../search.ts';
-import type { PackedSystem } from '../packed.ts';
-import { fingerprint, VisitedSet } from '../store.ts';
-import { PackedRecords } from '../strategies/frontier.ts';
+import { PackedRecords } from '../frontier/index.ts';
+import { deadlockAt, type Finding, type StateChecker } from '../properties/safety.ts';
+import type { StateSpace, Visit } from '../space/index.ts';
+import { VisitedSet } from '../store.ts';
 
 /** log2 of the entries of the sent-states cache (8 bytes each). */
 const SENT_BITS = 18;
@@ -17,9 +16,9 @@ const SENT_BITS = 18;
 export interface RoundLimits {
   /** Depth of the states expanded this round. */
   depth: number;
-  /** Expand this round's states (false: only take in and check the received states). */
-  expand: boolean;
   maxDepth: number;
+  /** Stop at the first violation: a violating state is not queued for expansion. */
+  stopAtFirst: boolean;
   /** performance.now() deadline (Infinity: none). */
   deadline: number;
   deadlock: boolean;
@@ -37,8 +36,14 @@ export interface RoundReport {
   deepest: number;
   /** Bytes of the visited set. */
   storeBytes: number;
-  violation?: Violation;
+  violation?: Finding;
   bound?: 'maxStates' | 'maxDepth' | 'timeout';
+}
+
+/** After taking in a round's received states: the first violation among them (or earlier), and the bound hit. */
+export interface ArrivalReport {
+  violation?: Finding;
+  bound?: 'maxStates';
 }
 
 export class Partition {
@@ -48,18 +53,17 @@ export class Partition {
   private next = new PackedRecords();
   private nextCount = 0;
   private outboxes: PackedRecords[];
-  private readonly fp = new Uint32Array(2);
-  private readonly nextLeaves: Int32Array;
   private readonly sent = new Int32Array(2 << SENT_BITS);
   private readonly sentRecords: number[];
   transitions = 0;
   /** Largest depth of a state this partition stored. */
   deepest = 0;
   /** The first violation this partition met at the smallest depth. */
-  violation: Violation | undefined;
+  violation: Finding | undefined;
+  private arrivalBound: ArrivalReport['bound'];
 
   constructor(
-    private readonly packed: PackedSystem,
+    private readonly space: StateSpace,
     private readonly checker: StateChecker,
     readonly index: number,
     readonly count: number,
@@ -72,14 +76,13 @@ export class Partition {
     /** Called every 1024 states handled: tells the main thread the worker is alive. */
     private readonly heartbeat: () => void = () => {},
   ) {
-    this.store = new VisitedSet(packed.system.events.length);
+    this.store = new VisitedSet(space.system.events.length);
     this.outboxes = Array.from({ length: count }, () => new PackedRecords());
     this.sentRecords = new Array(count).fill(0);
-    this.nextLeaves = new Int32Array(packed.threadCount);
   }
 
-  private owner(): number {
-    return (this.fp[1] >>> 0) % this.count;
+  private owner(lo: number): number {
+    return (lo >>> 0) % this.count;
   }
 
   /** Takes one state from the maxStates budget; false when it is spent. */
@@ -88,30 +91,32 @@ export class Partition {
     return Atomics.sub(this.budget, 0, 1) > 0;
   }
 
-  private record(v: Violation | undefined): void {
+  private record(v: Finding | undefined): void {
     if (v && (!this.violation || v.depth < this.violation.depth)) this.violation = v;
   }
 
-  /** Stores the initial state if this partition owns it. */
-  seed(): void {
-    const init = this.packed.initial();
-    fingerprint(init.words, this.fp);
-    if (this.owner() !== this.index) return;
-    this.take(this.fp[0], this.fp[1]);
-    const local = this.store.add(this.fp[0], this.fp[1], -1, -1);
+  /** Stores the initial state if this partition owns it (not queued if it violates and stopAtFirst). */
+  seed(stopAtFirst: boolean): void {
+    const init = this.space.initial();
+    const [hi, lo] = this.space.fp;
+    if (this.owner(lo) !== this.index) return;
+    this.take(hi, lo);
+    const local = this.store.add(hi, lo, -1, -1);
     const gid = local * this.count + this.index;
-    this.record(this.checker.check(init.leaves, init.context, gid, 0));
+    const v = this.checker.check(init.leaves, init.context, gid, 0);
+    this.record(v);
+    if (v && stopAtFirst) return;
     this.current.append(gid, 0, init.words);
     this.currentCount++;
   }
 
   /**
-   * One round: takes in the states other partitions found for this one (depth `limits.depth`), then
-   * expands every state of this depth. Returns the outboxes for the other partitions.
+   * The first half of a round: takes in the states other partitions found for this one (at depth
+   * `depth`) and checks them. With stopAtFirst a violating state is not queued; the main thread then
+   * expands the level only if no partition found a violation at this depth or above.
    */
-  round(inboxes: Int32Array[], limits: RoundLimits): RoundReport {
-    let bound: RoundReport['bound'];
-    const depth = limits.depth;
+  arrive(inboxes: Int32Array[], depth: number, stopAtFirst: boolean): ArrivalReport {
+    let bound: ArrivalReport['bound'];
     let handled = 0;
     for (const inbox of inboxes) {
       for (let p = 0; p < inbox.length; ) {
@@ -132,12 +137,27 @@ export class Partition {
         const words = inbox.subarray(at, at + len);
         if (depth > this.deepest) this.deepest = depth;
         const gid = local * this.count + this.index;
-        if (this.checker.needed) this.record(this.checker.check(words, this.packed.decodeContext(words), gid, depth));
+        if (this.checker.needed) {
+          const v = this.checker.check(words, this.space.decodeContext(words), gid, depth);
+          this.record(v);
+          if (v && stopAtFirst) continue;
+        }
         this.current.append(gid, depth, words, len);
         this.currentCount++;
       }
     }
-    if (limits.expand) bound = this.expand(limits, bound);
+    this.arrivalBound = bound;
+    return { violation: this.violation, bound };
+  }
+
+  /**
+   * The second half of a round: expands every queued state of this depth (unless `expand` is false) and
+   * returns the outboxes for the other partitions.
+   */
+  round(limits: RoundLimits, expand: boolean): RoundReport {
+    let bound: RoundReport['bound'] = this.arrivalBound;
+    this.arrivalBound = undefined;
+    if (expand) bound = this.expand(limits, bound);
     else {
       this.current.end = 0;
       this.currentCount = 0;
@@ -167,64 +187,53 @@ export class Partition {
   }
 
   private expand(limits: RoundLimits, bound: RoundReport['bound']): RoundReport['bound'] {
-    const packed = this.packed;
-    const system = packed.system;
+    const space = this.space;
     const depth = limits.depth;
-    const nextLeaves = this.nextLeaves;
     const buf = this.current.buf;
+    let gid = 0;
+    const visit: Visit = (e, words, n, hi, lo) => {
+      if (depth >= limits.maxDepth) {
+        bound = 'maxDepth';
+        return true;
+      }
+      this.transitions++;
+      const owner = this.owner(lo);
+      if (owner !== this.index) {
+        this.send(owner, gid, e, words, n, hi, lo);
+        return false;
+      }
+      if (!this.take(hi, lo)) {
+        bound = 'maxStates';
+        return false;
+      }
+      const local = this.store.add(hi, lo, gid, e);
+      if (local < 0) return false;
+      if (depth + 1 > this.deepest) this.deepest = depth + 1;
+      const nid = local * this.count + this.index;
+      const v = this.checker.check(space.nextLeaves, space.nextContext, nid, depth + 1);
+      this.record(v);
+      if (v && limits.stopAtFirst) return false;
+      this.next.append(nid, depth + 1, words, n);
+      this.nextCount++;
+      return false;
+    };
     let expanded = 0;
     for (let p = 0; p < this.current.end; ) {
-      const gid = buf[p];
+      gid = buf[p];
       const len = buf[p + 2];
       const words = buf.subarray(p + 3, p + 3 + len);
       p += 3 + len;
       if ((++expanded & 1023) === 0) {
         this.heartbeat();
         if (performance.now() > limits.deadline) {
-          packed.endExpansion();
+          space.endExpansions();
           return 'timeout';
         }
       }
-      const ctx = packed.beginExpansion(words);
-      const leaves = packed.own;
-      let enabled = 0;
-      if (!system.allFinal(leaves)) {
-        const events = system.candidateEvents(leaves);
-        for (let k = 0; k < events.length; k++) {
-          const e = events[k];
-          const nextCtx = system.stepInto(leaves, ctx, e, nextLeaves);
-          packed.checkStep(ctx);
-          if (nextCtx === null) continue;
-          enabled++;
-          if (depth >= limits.maxDepth) {
-            bound = 'maxDepth';
-            break;
-          }
-          this.transitions++;
-          const n = packed.encodeInto(nextLeaves, nextCtx);
-          const next = packed.encoded;
-          fingerprint(next, this.fp, n);
-          const owner = this.owner();
-          if (owner !== this.index) {
-            this.send(owner, gid, e, next, n);
-            continue;
-          }
-          if (!this.take(this.fp[0], this.fp[1])) {
-            bound = 'maxStates';
-            continue;
-          }
-          const local = this.store.add(this.fp[0], this.fp[1], gid, e);
-          if (local < 0) continue;
-          if (depth + 1 > this.deepest) this.deepest = depth + 1;
-          const nid = local * this.count + this.index;
-          this.record(this.checker.check(nextLeaves, nextCtx, nid, depth + 1));
-          this.next.append(nid, depth + 1, next, n);
-          this.nextCount++;
-        }
-      }
-      if (enabled === 0 && limits.deadlock && !system.allFinal(leaves)) this.record(deadlockAt(system, leaves, gid, depth));
+      const successors = space.expand(words, visit);
+      if (successors === 0 && limits.deadlock && !space.allFinal()) this.record(deadlockAt(space.system, space.leaves, gid, depth));
     }
-    packed.endExpansion();
+    space.endExpansions();
     return bound;
   }
 
@@ -233,9 +242,9 @@ export class Partition {
    * sent to its owner (in this round or an earlier one, so at no greater depth) is not sent again: `sent`
    * is a direct-mapped cache of fingerprints sent (a miss only costs a duplicate the owner drops).
    */
-  private send(owner: number, parent: number, event: number, words: Int32Array, n: number): void {
-    const hi = this.fp[0] | 0;
-    const lo = this.fp[1] | 0;
+  private send(owner: number, parent: number, event: number, words: Int32Array, n: number, fpHi: number, fpLo: number): void {
+    const hi = fpHi | 0;
+    const lo = fpLo | 0;
     const slot = ((hi ^ Math.imul(lo, 0x2545f491)) >>> (32 - SENT_BITS)) << 1;
     const sent = this.sent;
     if (sent[slot] === hi && sent[slot + 1] === lo && (hi | lo) !== 0) return;

@@ -10,6 +10,8 @@ export interface WorkerInit {
   /** Names of the invariants to check. */
   invariants: string[];
   assertions: boolean;
+  /** Stop at the first violation: violating states are not queued for expansion. */
+  stopAtFirst: boolean;
   index: number;
   count: number;
   strings: SharedArrayBuffer;

@@ -1,17 +1,44 @@
-// Search strategies by name.
-import { BfsFrontier } from './bfs.ts';
-import { DfsFrontier } from './dfs.ts';
-import type { Frontier } from './frontier.ts';
+// Search strategies: each owns its loop over the state space (explorer/space/), checks the properties
+// it is given, respects the bounds, and returns an Outcome. One file per strategy:
+//   bfs.ts, dfs.ts      the sequential safety searches (a queue or a stack over ./frontier-search.ts)
+//   parallel.ts         breadth-first over worker threads, partitioned by fingerprint (--workers)
+//   liveness.ts         the edge-recording exploration and fair-cycle search (livelock, starvation)
+// Adding a safety strategy (random walk, preemption-bounded) is one file exporting a Strategy plus one
+// line in STRATEGIES below; --strategy and the spec's options then accept its name.
+import type { Outcome, Progress } from '../outcome.ts';
+import type { StateChecker } from '../properties/safety.ts';
+import type { StateSpace } from '../space/index.ts';
+import { bfs } from './bfs.ts';
+import { dfs } from './dfs.ts';
 
-export type StrategyName = 'bfs' | 'dfs';
-export const STRATEGIES: StrategyName[] = ['bfs', 'dfs'];
-
-export function createFrontier(name: StrategyName): Frontier {
-  switch (name) {
-    case 'bfs':
-      return new BfsFrontier();
-    case 'dfs':
-      return new DfsFrontier();
-  }
+export interface Bounds {
+  maxStates?: number;
+  maxDepth?: number;
+  timeoutSeconds?: number;
 }
-export type { Frontier, FrontierEntry } from './frontier.ts';
+
+/** What every strategy runs: a space, its bounds, progress reporting. */
+export interface SearchTask {
+  space: StateSpace;
+  bounds: Bounds;
+  onProgress?: (p: Progress) => void;
+  /** Seconds between progress reports (default 1). */
+  progressInterval?: number;
+}
+
+/** A safety search: the per-state checks, deadlock, and whether to stop at the first violation. */
+export interface SafetyTask extends SearchTask {
+  checker: StateChecker;
+  deadlock: boolean;
+  /** Stop at the first violation (default); false explores everything and keeps the first one found. */
+  stopAtFirst: boolean;
+}
+
+export interface Strategy<T extends SearchTask = SafetyTask, O extends Outcome = Outcome> {
+  readonly name: string;
+  run(task: T): O;
+}
+
+export const STRATEGIES = { bfs, dfs } as const satisfies Record<string, Strategy>;
+export type StrategyName = keyof typeof STRATEGIES;
+export const STRATEGY_NAMES = Object.keys(STRATEGIES) as StrategyName[];

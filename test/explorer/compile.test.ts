@@ -5,6 +5,7 @@ import { and, assign, createMachine, not, raise, sendTo, setup } from 'xstate';
 import { compileMachine, GUARD_CALL_SOURCE, guardCallFactory, SINGLE_ASSIGN_SOURCE, singleAssignFactory } from '../../explorer/compile.ts';
 import { ModelError, ModelRuntimeError } from '../../explorer/errors.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
+import { StateSpace } from '../../explorer/space/index.ts';
 import { search } from '../../explorer/search.ts';
 import { compareEverywhere } from '../helpers/differential.ts';
 import { featureMachine } from '../helpers/features.ts';
@@ -103,7 +104,7 @@ describe('compiler', () => {
     }).createMachine({ type: 'parallel', states: { t: { initial: 'a', states: { a: { on: { 't.go': { guard: 'broken', target: 'b' } } }, b: {} } } } });
     let err: unknown;
     try {
-      search(new PackedSystem(compileMachine(m)));
+      search(new StateSpace(new PackedSystem(compileMachine(m))));
     } catch (e) {
       err = e;
     }
@@ -128,12 +129,12 @@ describe('compiler', () => {
 
   it('rejects in-place mutation of a record at once', () => {
     const m = mutatingMachine({ rec: { a: 0 } }, (ctx) => (ctx.rec.a = 1));
-    expect(() => search(new PackedSystem(compileMachine(m)))).toThrow(/threw.*(read only|not extensible)/i);
+    expect(() => search(new StateSpace(new PackedSystem(compileMachine(m))))).toThrow(/threw.*(read only|not extensible)/i);
   });
 
   it('rejects in-place mutation of an array after the step, naming the path', () => {
     const m = mutatingMachine({ xs: [0] }, (ctx) => ctx.xs.push(1));
-    expect(() => search(new PackedSystem(compileMachine(m)))).toThrow(/changed the context in place \(context\.xs\[1\]\)/);
+    expect(() => search(new StateSpace(new PackedSystem(compileMachine(m))))).toThrow(/changed the context in place \(context\.xs\[1\]\)/);
   });
 
   it('compiles each guard call and single-key assign from source that behaves as its TypeScript factory', () => {

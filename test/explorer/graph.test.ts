@@ -9,6 +9,7 @@ import type { ModelDefinition } from '../../explorer/model.ts';
 import { featureMachine } from '../helpers/features.ts';
 import { compileMachine } from '../../explorer/compile.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
+import { StateSpace } from '../../explorer/space/index.ts';
 import { search } from '../../explorer/search.ts';
 
 function graphCount(machine: any): number {
@@ -33,7 +34,7 @@ describe('state counts agree with @xstate/graph', () => {
   }
   it('the all-features machine', () => {
     const m = featureMachine();
-    const ours = search(new PackedSystem(compileMachine(m)), { stopAtFirst: false, deadlock: false }).stats.states;
+    const ours = search(new StateSpace(new PackedSystem(compileMachine(m))), { stopAtFirst: false, deadlock: false }).stats.states;
     expect(ours).toBe(graphCount(m));
   });
   it('philosophers at N = 4, 6, 8 has 34, 198, 1154 states', () => {

@@ -9,7 +9,7 @@ import { renderTrace } from '../../cli/show.ts';
 import { validateTraceObject } from '../../cli/spec.ts';
 import { InputError } from '../../explorer/errors.ts';
 import { checkModel, instantiate, type CheckResult } from '../../explorer/index.ts';
-import { searchLiveness } from '../../explorer/liveness.ts';
+import { liveness } from '../../explorer/strategies/liveness.ts';
 import type { ModelDefinition } from '../../explorer/model.ts';
 import { replayTrace } from '../../explorer/replay.ts';
 import { EDGE_PROGRESS, fairCycle, findFairScc, type EdgeFilter, type Fairness, type StateGraph } from '../../explorer/scc.ts';
@@ -187,8 +187,8 @@ describe('bounds and the safety path', () => {
   });
 
   it('counts states and edges like the exploration it replaces', () => {
-    const packed = instantiate(mutexFairness, { n: 3 }, 'handoff');
-    const live = searchLiveness(packed, { starvation: [{ thread: 'task0', goal: 'critical' }] });
+    const space = instantiate(mutexFairness, { n: 3 }, 'handoff');
+    const live = liveness.run({ space, bounds: {}, starvation: [{ thread: 'task0', goal: 'critical' }] });
     const safe = checkModel({ model: mutexFairness, variant: 'handoff', params: { n: 3 } });
     expect(live.stats.states).toBe(safe.stats.states);
     expect(live.stats.edges).toBe(safe.stats.transitions);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { compileMachine } from '../../explorer/compile.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
+import { StateSpace } from '../../explorer/space/index.ts';
 import { search } from '../../explorer/search.ts';
 
 // State s enables t.push (push in place) then t.pop (pop in place). Expanding s: t.push makes xs [0,1] but returns the same array object, so the subtree cache copies
@@ -35,7 +36,7 @@ describe('review: in-place writes are never silently explored', () => {
     let states = -1;
     let error: unknown;
     try {
-      states = search(new PackedSystem(compileMachine(machine())), { invariants: { short: (c) => c.xs.length <= 2 } }).stats.states;
+      states = search(new StateSpace(new PackedSystem(compileMachine(machine()))), { invariants: { short: (c: any) => c.xs.length <= 2 } }).stats.states;
     } catch (e) {
       error = e;
     }

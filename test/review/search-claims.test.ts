@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { compileMachine } from '../../explorer/compile.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
+import { StateSpace } from '../../explorer/space/index.ts';
 import { search } from '../../explorer/search.ts';
 
-const packed = (m: any) => new PackedSystem(compileMachine(m));
+const packed = (m: any) => new StateSpace(new PackedSystem(compileMachine(m)));
 
 describe('review: search claims (pin)', () => {
   // Event order: t.x, t.y (leaf s0), then t.x2 (leaf p1). BFS expands p1 first and records the invariant
@@ -28,17 +29,18 @@ describe('review: search claims (pin)', () => {
     } as any);
 
   it('a deadlock at depth 1 found after a pending invariant violation at depth 2 wins (shortest trace)', () => {
-    const r = search(packed(m()), { invariants: { ok: (c) => !c.bad } });
-    expect(r.status).toBe('violation');
-    expect(r.violation!.kind).toBe('deadlock');
-    expect(r.violation!.depth).toBe(1);
-    expect(r.store.pathTo(r.violation!.stateId).length).toBe(1);
+    const r = search(packed(m()), { invariants: { ok: (c: any) => !c.bad } });
+    if (r.status !== 'violation') throw new Error(`expected a violation, got ${r.status}`);
+    expect(r.violation.kind).toBe('deadlock');
+    expect(r.violation.depth).toBe(1);
+    expect(r.path.length).toBe(1);
   });
 
   it('without the deadlock check the depth-2 invariant violation is reported with a 2-step path', () => {
-    const r = search(packed(m()), { deadlock: false, invariants: { ok: (c) => !c.bad } });
-    expect(r.violation!.kind).toBe('invariant');
-    expect(r.store.pathTo(r.violation!.stateId).length).toBe(2);
+    const r = search(packed(m()), { deadlock: false, invariants: { ok: (c: any) => !c.bad } });
+    if (r.status !== 'violation') throw new Error(`expected a violation, got ${r.status}`);
+    expect(r.violation.kind).toBe('invariant');
+    expect(r.path.length).toBe(2);
   });
 
   // A ring 0 -> 1 -> ... -> 4 -> 0: 5 states, depth 4, and a back edge from the deepest state.

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { compileMachine } from '../../explorer/compile.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
+import { StateSpace } from '../../explorer/space/index.ts';
 import { canonicalJson, createReferenceStepper } from '../../explorer/reference.ts';
 import { search } from '../../explorer/search.ts';
 
@@ -41,7 +42,7 @@ describe('review: self-target without reenter', () => {
   });
 
   it('verdict: the invariant enteredOnce holds in XState, so the search must pass (it reports a violation)', () => {
-    const res = search(new PackedSystem(compileMachine(machine())), { deadlock: false, invariants: { enteredOnce: (c) => c.entered === 1 } });
+    const res = search(new StateSpace(new PackedSystem(compileMachine(machine()))), { deadlock: false, invariants: { enteredOnce: (c: any) => c.entered === 1 } });
     expect(res.status).toBe('pass');
   });
 });

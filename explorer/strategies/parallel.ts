@@ -1,18 +1,20 @@
 // The parallel safety search: breadth-first over W partitions of the state space, the main thread running
-// partition 0 and W-1 worker threads the others (explorer/parallel/partition.ts). Rounds are BFS levels:
-// the main thread hands each worker the states others found for it, runs its own round, and waits for
-// the workers' reports (synchronously: Atomics.wait on a shared counter, then receiveMessageOnPort), so
+// partition 0 and W-1 worker threads the others (explorer/parallel/partition.ts). Rounds are BFS levels,
+// each in two halves: every partition takes in and checks the states others found for it; then, unless
+// (stopping at the first violation) one of them violates, every partition expands its level. The main
+// thread waits for the workers' reports (synchronously: Atomics.wait on a shared counter, then receiveMessageOnPort), so
 // checkModel stays synchronous. Same states, transitions and verdicts as the sequential search, and a
 // counterexample of the same (shortest) length; which of several shortest ones is found may differ.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { ParamValue } from '../model.ts';
-import type { PackedSystem } from '../packed.ts';
-import { stateChecker, type BoundName, type SearchOptions, type SearchResult, type Violation } from '../search.ts';
+import type { Bound, Outcome } from '../outcome.ts';
+import { Partition, type ArrivalReport, type RoundLimits, type RoundReport } from '../parallel/partition.ts';
+import { reviveError, type WorkerInit } from '../parallel/protocol.ts';
+import type { Finding } from '../properties/safety.ts';
 import type { PathStore } from '../store.ts';
-import { Partition, type RoundLimits, type RoundReport } from './partition.ts';
-import { reviveError, type WorkerInit } from './protocol.ts';
+import type { SafetyTask, Strategy } from './index.ts';
 
-export interface ParallelOptions extends SearchOptions {
+export interface ParallelTask extends SafetyTask {
   /** Partitions, including the main thread's (2 = the main thread and one worker). */
   workers: number;
   /** Module of the model: each worker builds its own instance from it. */
@@ -21,6 +23,9 @@ export interface ParallelOptions extends SearchOptions {
   variant: string;
   /** Built with SharedStrings over this buffer (the workers share it). */
   strings: SharedArrayBuffer;
+  /** Names of the invariants the checker checks (the workers select them again). */
+  invariantNames: string[];
+  assertions: boolean;
 }
 
 interface WorkerHandle {
@@ -80,18 +85,16 @@ class PartitionedPaths implements PathStore {
   }
 }
 
-export function parallelSearch(packed: PackedSystem, options: ParallelOptions): SearchResult {
+function parallelSearch(options: ParallelTask): Outcome {
   const W = options.workers;
   const start = performance.now();
-  const deadline = options.timeoutSeconds ? start + options.timeoutSeconds * 1000 : Infinity;
-  const maxStates = options.maxStates ?? Infinity;
-  const maxDepth = options.maxDepth ?? Infinity;
-  const stopAtFirst = options.stopAtFirst ?? true;
+  const { maxStates = Infinity, maxDepth = Infinity, timeoutSeconds } = options.bounds;
+  const deadline = timeoutSeconds ? start + timeoutSeconds * 1000 : Infinity;
+  const stopAtFirst = options.stopAtFirst;
   const progressMs = (options.progressInterval ?? 1) * 1000;
-  const checker = stateChecker(packed.system, options);
   const budget = maxStates === Infinity ? null : new Int32Array(new SharedArrayBuffer(4));
   if (budget) budget[0] = Math.min(maxStates, 0x7fffffff);
-  const main = new Partition(packed, checker, 0, W, budget);
+  const main = new Partition(options.space, options.checker, 0, W, budget);
   const handles: WorkerHandle[] = [];
   try {
     for (let i = 1; i < W; i++) {
@@ -101,8 +104,9 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
         modelPath: options.modelPath,
         params: options.params,
         variant: options.variant,
-        invariants: Object.keys(options.invariants ?? {}),
-        assertions: options.assertions ?? true,
+        invariants: options.invariantNames,
+        assertions: options.assertions,
+        stopAtFirst,
         index: i,
         count: W,
         strings: options.strings,
@@ -110,40 +114,46 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
         flag,
         budget,
       };
-      const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
+      const worker = new Worker(new URL('../parallel/worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
       // Errors come as messages (worker.ts); this only keeps a late 'error' event from ending the process.
       worker.on('error', () => {});
       handles.push({ worker, port: port1, flag });
     }
-    main.seed();
+    main.seed(stopAtFirst);
     for (const h of handles) receive(h, 'starting');
 
     let inboxes: Int32Array[][] = Array.from({ length: W }, () => []);
     let reports: RoundReport[] = [];
     let states = 1;
-    let first: { v: Violation; p: number } | undefined;
-    let bound: { name: BoundName; limit: number } | undefined;
+    let first: { v: Finding; p: number } | undefined;
+    let bound: Bound | undefined;
     let deepest = 0;
     let lastProgress = start;
+    const consider = (v: Finding | undefined, p: number) => {
+      if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
+    };
     for (let depth = 0; ; depth++) {
-      const expand = !(stopAtFirst && first && first.v.depth <= depth);
-      const limits: RoundLimits = { depth, expand, maxDepth, deadline, deadlock: options.deadlock ?? true };
+      // First half: every partition takes in (and checks) the states sent to it.
       handles.forEach((h, i) => {
         const mine = inboxes[i + 1];
-        h.port.postMessage({ cmd: 'round', inboxes: mine, limits }, mine.map((b) => b.buffer as ArrayBuffer));
+        h.port.postMessage({ cmd: 'arrive', inboxes: mine, depth }, mine.map((b) => b.buffer as ArrayBuffer));
       });
-      const mine = main.round(inboxes[0], limits);
+      const arrivals = [main.arrive(inboxes[0], depth, stopAtFirst), ...handles.map((h) => receive(h, `taking in round ${depth}`).arrival as ArrivalReport)];
+      arrivals.forEach((a, p) => consider(a.violation, p));
+      // Second half: a violation at this depth or above stops the level (as the sequential search stops
+      // before expanding it), so no deadlock of this depth can win over it.
+      const expand = !(stopAtFirst && first && first.v.depth <= depth);
+      const limits: RoundLimits = { depth, maxDepth, deadline, deadlock: options.deadlock, stopAtFirst };
+      handles.forEach((h) => h.port.postMessage({ cmd: 'round', limits, expand }));
+      const mine = main.round(limits, expand);
       reports = [mine, ...handles.map((h) => receive(h, `running round ${depth}`).report as RoundReport)];
       inboxes = Array.from({ length: W }, (_, q) => reports.map((r) => r.outboxes[q]).filter((b) => b.length > 0));
       states = reports.reduce((a, r) => a + r.size, 0);
       const queued = reports.reduce((a, r) => a + r.queued + r.sent.reduce((x, y) => x + y, 0), 0);
       deepest = Math.max(...reports.map((r) => r.deepest));
-      reports.forEach((r, p) => {
-        const v = r.violation;
-        if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
-      });
+      reports.forEach((r, p) => consider(r.violation, p));
       for (const r of reports) {
-        if (r.bound === 'timeout') bound = { name: 'timeout', limit: options.timeoutSeconds! };
+        if (r.bound === 'timeout') bound = { name: 'timeout', limit: timeoutSeconds ?? 0 };
         else if (r.bound === 'maxStates' && bound?.name !== 'timeout') bound = { name: 'maxStates', limit: maxStates };
         else if (r.bound === 'maxDepth' && !bound) bound = { name: 'maxDepth', limit: maxDepth };
       }
@@ -157,7 +167,7 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
       if (!expand || queued === 0) break;
       if (stopAtFirst && first && first.v.depth <= depth) break;
       if (now > deadline) {
-        bound = { name: 'timeout', limit: options.timeoutSeconds! };
+        bound = { name: 'timeout', limit: timeoutSeconds ?? 0 };
         break;
       }
     }
@@ -171,11 +181,16 @@ export function parallelSearch(packed: PackedSystem, options: ParallelOptions): 
       bytesPerState: states === 0 ? 0 : reports.reduce((a, r) => a + r.storeBytes, 0) / states,
     };
     const store = new PartitionedPaths(links, states);
-    const found = first as { v: Violation; p: number } | undefined;
-    if (found) return { status: 'violation', violation: found.v, bound, stats, store };
-    if (bound) return { status: 'incomplete', bound, stats, store };
-    return { status: 'pass', stats, store };
+    const found = first as { v: Finding; p: number } | undefined;
+    if (found) {
+      const { stateId, ...violation } = found.v;
+      return { status: 'violation', violation, path: store.pathTo(stateId), ...(bound ? { bound } : {}), stats };
+    }
+    if (bound) return { status: 'incomplete', bound, stats };
+    return { status: 'pass', stats };
   } finally {
     for (const h of handles) void h.worker.terminate();
   }
 }
+
+export const parallel: Strategy<ParallelTask> = { name: 'parallel', run: parallelSearch };

@@ -1,0 +1,154 @@
+// The liveness properties: livelock (a fair cycle without progress) and starvation (a fair cycle along
+// which a thread never reaches its goal). Goals resolved against the model, progress states, the
+// description of a lasso's loop, and the check of a saved lasso's loop (replay). The exploration and
+// the cycle search are the liveness strategy's (explorer/strategies/liveness.ts, ../scc.ts).
+import type { CompiledSystem } from '../compile.ts';
+import { InputError } from '../errors.ts';
+import type { Fairness } from '../scc.ts';
+import type { StateSpace } from '../space/index.ts';
+import { PathWalker } from '../space/walk.ts';
+import type { Trace } from '../trace.ts';
+
+export type { Fairness } from '../scc.ts';
+export const FAIRNESS: Fairness[] = ['none', 'weak'];
+
+export interface StarvationGoal {
+  thread: string;
+  /** Dotted state path(s) of the thread, relative to the thread's region; a path covers its descendants. */
+  goal: string | string[];
+}
+
+/** Leaf sets of a starvation goal, validated against the thread's states. */
+export interface ResolvedGoal {
+  thread: number;
+  threadName: string;
+  goals: string[];
+  /** atGoalOrFinal[leaf]: the thread is at the goal, or has finished. */
+  excluded: Uint8Array;
+}
+
+export function resolveGoal(system: CompiledSystem, s: StarvationGoal): ResolvedGoal {
+  const t = system.threads.find((x) => x.name === s.thread);
+  if (!t) {
+    throw new InputError(`check.starvation.thread: the model has no thread '${s.thread}' (its threads: ${system.threads.map((x) => x.name).join(', ')})`);
+  }
+  const goals = Array.isArray(s.goal) ? s.goal : [s.goal];
+  if (goals.length === 0) throw new InputError(`check.starvation.goal: give at least one state path of thread ${t.name}`);
+  const excluded = new Uint8Array(t.leaves.length);
+  for (const goal of goals) {
+    let hit = false;
+    t.leafPaths.forEach((p, leaf) => {
+      if (p === goal || p.startsWith(goal + '.')) {
+        excluded[leaf] = 1;
+        hit = true;
+      }
+    });
+    if (!hit) {
+      throw new InputError(
+        `check.starvation.goal: thread ${t.name} has no state '${goal}' (its leaf states: ${t.leafPaths.join(', ')}); ` +
+          `give a dotted path relative to the thread, e.g. '${t.leafPaths[0]}'`,
+      );
+    }
+  }
+  t.isFinal.forEach((f, leaf) => {
+    if (f) excluded[leaf] = 1;
+  });
+  return { thread: t.index, threadName: t.name, goals, excluded };
+}
+
+/** True when some thread's leaf is a progress state. */
+export function isProgressState(system: CompiledSystem, leaves: ArrayLike<number>): boolean {
+  for (const t of system.threads) if (t.progressLeaf[leaves[t.index]]) return true;
+  return false;
+}
+
+/** What each thread does in the loop of a lasso path: moves, has finished, is blocked in some loop state, or idles (enabled throughout, never moving). */
+export function loopRoles(space: StateSpace, path: number[], loopStart: number): string {
+  const system = space.system;
+  const walker = new PathWalker(space);
+  const moved = new Set<number>();
+  const blocked = new Set<number>();
+  const finished = new Set<number>(system.threads.map((t) => t.index));
+  path.forEach((e, i) => {
+    if (i + 1 >= loopStart) {
+      const enabled = walker.enabledThreads();
+      for (const t of system.threads) {
+        if (!enabled.has(t.index)) blocked.add(t.index);
+        if (!t.isFinal[walker.leaves[t.index]]) finished.delete(t.index);
+      }
+    }
+    const taken = walker.advance(e);
+    if (!taken) throw new Error(`internal: lasso event ${system.events[e]} is not enabled at step ${i + 1}`);
+    if (i + 1 >= loopStart) for (const tr of taken) moved.add(tr.thread);
+  });
+  const names = (f: (i: number) => boolean) => system.threads.filter((t) => f(t.index)).map((t) => t.name);
+  const parts = [`moving in the loop: ${names((i) => moved.has(i)).join(', ') || 'none'}`];
+  const done = names((i) => !moved.has(i) && finished.has(i));
+  const waiting = names((i) => !moved.has(i) && !finished.has(i) && blocked.has(i));
+  const idle = names((i) => !moved.has(i) && !blocked.has(i));
+  if (done.length) parts.push(`finished: ${done.join(', ')}`);
+  if (waiting.length) parts.push(`blocked in the loop: ${waiting.join(', ')}`);
+  if (idle.length) parts.push(`able to run but never scheduled (an unfair loop): ${idle.join(', ')}`);
+  return parts.join('; ');
+}
+
+/**
+ * Checks the loop of a replayable lasso trace against its property: for a livelock no progress step and
+ * no progress state in the loop; for starvation the thread never at its goal (nor finished) in the loop;
+ * under weak fairness (the trace's options.fairness, default weak) every thread moves in the loop or is
+ * disabled in one of its states. Returns why the loop does not show the property, or null.
+ */
+export function lassoProblem(space: StateSpace, trace: Trace): string | null {
+  const system = space.system;
+  const loopStart = trace.loopStart;
+  if (loopStart === undefined) return 'the trace has no loop (loopStart)';
+  const eventIndex = new Map(system.events.map((e, i) => [e, i]));
+  const opts = trace.options ?? {};
+  const fairness = (opts.fairness as Fairness | undefined) ?? 'weak';
+  const kind = trace.violation.kind;
+  let goal: ResolvedGoal | null = null;
+  if (kind === 'starvation') {
+    const list = (Array.isArray(opts.starvation) ? opts.starvation : opts.starvation ? [opts.starvation] : []) as StarvationGoal[];
+    const s = list.find((x) => x.thread === (trace.violation.thread ?? trace.violation.name));
+    if (!s) return `the trace does not record the goal of thread ${trace.violation.thread ?? trace.violation.name} (options.starvation)`;
+    goal = resolveGoal(system, s);
+  }
+  const walker = new PathWalker(space);
+  const moved = new Set<number>();
+  const disabledSomewhere = new Set<number>();
+  const inLoopState = (at: string) => {
+    const leaves = walker.leaves;
+    if (kind === 'livelock' && isProgressState(system, leaves)) return `the loop passes a progress state ${at}`;
+    if (goal && goal.excluded[leaves[goal.thread]]) {
+      const where = system.threads[goal.thread].leafPaths[leaves[goal.thread]];
+      return `${goal.threadName} is at ${where} ${at}, which is its goal or a final state`;
+    }
+    if (fairness === 'weak') {
+      const enabled = walker.enabledThreads();
+      for (const t of system.threads) if (!enabled.has(t.index)) disabledSomewhere.add(t.index);
+    }
+    return null;
+  };
+  for (const s of trace.steps) {
+    const e = eventIndex.get(s.event);
+    const taken = e === undefined ? null : walker.advance(e);
+    if (!taken) return `step ${s.step} (${s.event}) cannot be replayed`;
+    if (s.step >= loopStart) {
+      if (s.step === loopStart) {
+        const p = inLoopState(`before step ${s.step}`);
+        if (p) return p;
+      }
+      if (kind === 'livelock' && taken.some((tr) => tr.progress)) return `step ${s.step} (${s.event}) is a progress transition`;
+      for (const tr of taken) moved.add(tr.thread);
+    }
+    if (s.step >= loopStart) {
+      const p = inLoopState(`after step ${s.step}`);
+      if (p) return p;
+    }
+  }
+  if (fairness === 'weak') {
+    const unfair = system.threads.filter((t) => !moved.has(t.index) && !disabledSomewhere.has(t.index)).map((t) => t.name);
+    if (unfair.length) return `the loop is not weakly fair: ${unfair.join(', ')} stay${unfair.length === 1 ? 's' : ''} enabled in every state of the loop but never move`;
+  }
+  return null;
+}

@@ -1,0 +1,105 @@
+// The safety properties checked per state: state assertions and invariants (stateChecker), and the
+// deadlock of a state where nothing is enabled and some thread has not finished (deadlockAt). Every
+// safety strategy (bfs, dfs, the parallel partitions) checks states through these.
+import type { CompiledSystem } from '../compile.ts';
+import { ModelError, ModelRuntimeError } from '../errors.ts';
+import type { Assertion, Context, Invariant, ThreadLocations } from '../model.ts';
+import type { Violation } from '../outcome.ts';
+
+/** A violation found at a stored state (its id in the strategy's store). */
+export interface Finding extends Violation {
+  stateId: number;
+}
+
+export interface SafetySelection {
+  /** Check state assertions (meta.assert); default true. */
+  assertions?: boolean;
+  invariants?: Record<string, Invariant>;
+  assertionPredicates?: Record<string, Assertion>;
+}
+
+export interface StateChecker {
+  /** False when there is nothing to check per state (no invariants, no asserting state). */
+  needed: boolean;
+  /** The state properties of a state: a violation, or undefined. */
+  check(leaves: ArrayLike<number>, ctx: Context, id: number, depth: number): Finding | undefined;
+}
+
+/**
+ * The per-state property checks (state assertions and invariants), shared by the sequential and the
+ * parallel search. Validates up front that every asserted name is defined.
+ */
+export function stateChecker(
+  system: CompiledSystem,
+  options: SafetySelection,
+): StateChecker {
+  const threads = system.threads;
+  const checkAssertions = options.assertions ?? true;
+  const invariants = Object.entries(options.invariants ?? {});
+  const predicates = options.assertionPredicates ?? {};
+  // Validate assertion names up front.
+  const hasAsserts = threads.map((t) => t.asserts.map((a) => a.length > 0));
+  if (checkAssertions) {
+    for (const t of threads) {
+      t.asserts.forEach((names, leaf) => {
+        for (const n of names) {
+          if (typeof predicates[n] !== 'function') {
+            const known = Object.keys(predicates);
+            throw new ModelError(
+              `state ${t.name}.${t.leafPaths[leaf]} asserts '${n}', which the model's assertions do not define ` +
+                `(defined: ${known.length ? known.join(', ') : 'none'}); add it to the model's assertions`,
+              { state: `${t.name}.${t.leafPaths[leaf]}`, feature: 'meta.assert' },
+            );
+          }
+        }
+      });
+    }
+  }
+  const needChecks = invariants.length > 0 || (checkAssertions && hasAsserts.some((h) => h.some(Boolean)));
+
+  const callPredicate = (kind: 'assertion' | 'invariant', name: string, fn: (c: Context, t: ThreadLocations) => boolean, ctx: Context, loc: ThreadLocations) => {
+    try {
+      return !!fn(ctx, loc);
+    } catch (e) {
+      throw new ModelRuntimeError(`${kind} ${name} threw: ${(e as Error)?.message ?? e}`, { predicate: name }, e);
+    }
+  };
+
+  /** Checks the state properties of a state; returns a violation or undefined. */
+  const check = (leaves: ArrayLike<number>, ctx: Context, id: number, depth: number): Finding | undefined => {
+    if (!needChecks) return undefined;
+    const loc = system.locations(leaves);
+    if (checkAssertions) {
+      for (const t of threads) {
+        const leaf = leaves[t.index];
+        if (!hasAsserts[t.index][leaf]) continue;
+        for (const name of t.asserts[leaf]) {
+          if (!callPredicate('assertion', name, predicates[name], ctx, loc)) {
+            return {
+              kind: 'assertion',
+              name,
+              thread: t.name,
+              message: `assertion ${name} failed in thread ${t.name} at ${t.leafPaths[leaf]}`,
+              stateId: id,
+              depth,
+            };
+          }
+        }
+      }
+    }
+    for (const [name, fn] of invariants) {
+      if (!callPredicate('invariant', name, fn, ctx, loc)) {
+        return { kind: 'invariant', name, message: `invariant ${name} violated`, stateId: id, depth };
+      }
+    }
+    return undefined;
+  };
+
+  return { needed: needChecks, check };
+}
+
+/** The deadlock violation of a state where no step is enabled and some thread is not final. */
+export function deadlockAt(system: CompiledSystem, leaves: ArrayLike<number>, id: number, depth: number): Finding {
+  const stuck = system.threads.filter((t) => !t.isFinal[leaves[t.index]]).map((t) => `${t.name}@${t.leafPaths[leaves[t.index]]}`);
+  return { kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}`, stateId: id, depth };
+}

@@ -1,0 +1,151 @@
+// The state space: the initial state and the successors of a state, over packed words. The only code
+// that steps the compiled system (strategies, the liveness graph, the parallel partitions and the path
+// walker of traces and replay all come here), and the one place a reduction plugs in (./reduction.ts).
+//
+// Successor order is fixed and documented: a state's candidate events ascending (the alphabet's order,
+// document order of first appearance in the machine), so the same model and options give the same
+// states and the same counterexample, byte for byte.
+import type { CompiledSystem, CompiledTransition } from '../compile.ts';
+import type { Context } from '../model.ts';
+import type { PackedSystem } from '../packed.ts';
+import { fingerprint } from '../store.ts';
+import type { Reduction } from './reduction.ts';
+
+export type { Reduction } from './reduction.ts';
+
+/**
+ * Called once per successor of an expanded state: the event, the successor's packed words (the first
+ * `length` of `words`) and the 64-bit fingerprint (hi, lo) of its representative. `words` is a reused
+ * buffer, valid only during the call: copy what you keep. During the call the space also holds the
+ * successor's leaves and context (`nextLeaves`, `nextContext`) and the transitions taken (`taken`,
+ * one per thread that moved). Return true to stop expanding this state.
+ */
+export type Visit = (event: number, words: Int32Array, length: number, hi: number, lo: number) => boolean | void;
+
+/** A state on a path: its leaves (one per thread) and its context, as stored (normalised by the codec). */
+export interface PathState {
+  leaves: Int32Array;
+  context: Context;
+}
+
+export class StateSpace {
+  readonly system: CompiledSystem;
+  readonly threadCount: number;
+  /** The successor being visited: its leaves and context (reused buffers; valid during the visit). */
+  readonly nextLeaves: Int32Array;
+  nextContext: Context = {};
+  /** The fingerprint of the initial state, or of the representative last fingerprinted. */
+  readonly fp = new Uint32Array(2);
+
+  constructor(
+    readonly packed: PackedSystem,
+    /** null: no reduction (every candidate event expanded, every state its own representative). */
+    readonly reduction: Reduction | null = null,
+  ) {
+    this.system = packed.system;
+    this.threadCount = packed.threadCount;
+    this.nextLeaves = new Int32Array(this.threadCount);
+  }
+
+  /** The transitions the visited successor took (one per thread that moved). */
+  get taken(): readonly CompiledTransition[] {
+    return this.system.taken;
+  }
+
+  /** The initial state: fresh words, leaves and context; its fingerprint in `fp`. */
+  initial(): PathState & { words: Int32Array } {
+    const init = this.packed.initial();
+    this.fingerprintOf(init.words, init.words.length);
+    return init;
+  }
+
+  /** Fingerprints the representative of a state's words into `fp`. */
+  fingerprintOf(words: Int32Array, length: number): void {
+    const r = this.reduction;
+    if (r === null) fingerprint(words, this.fp, length);
+    else {
+      const rep = r.representative(words, length);
+      fingerprint(rep, this.fp, rep.length);
+    }
+  }
+
+  /** The leaves of the state last expanded (valid until the next expand). */
+  get leaves(): Int32Array {
+    return this.packed.own;
+  }
+
+  /**
+   * Expands a state (its packed words; they may be a view into a frontier, which visits may overwrite:
+   * they are copied first): calls `visit` once per successor, in the documented order. Returns how many
+   * successors were visited (0 at a deadlock or when every thread has finished: `allFinal`).
+   */
+  expand(words: Int32Array, visit: Visit): number {
+    const packed = this.packed;
+    const system = this.system;
+    const ctx = packed.beginExpansion(words);
+    const leaves = packed.own;
+    if (system.allFinal(leaves)) return 0;
+    const nextLeaves = this.nextLeaves;
+    const fp = this.fp;
+    const r = this.reduction;
+    const candidates = system.candidateEvents(leaves);
+    const events = r === null ? candidates : r.expandEvents(leaves, ctx, candidates);
+    let visited = 0;
+    for (let k = 0; k < events.length; k++) {
+      const e = events[k];
+      const nextCtx = system.stepInto(leaves, ctx, e, nextLeaves);
+      packed.checkStep(ctx);
+      if (nextCtx === null) continue;
+      visited++;
+      this.nextContext = nextCtx;
+      const len = packed.encodeInto(nextLeaves, nextCtx);
+      const next = packed.encoded;
+      if (r === null) fingerprint(next, fp, len);
+      else {
+        const rep = r.representative(next, len);
+        fingerprint(rep, fp, rep.length);
+      }
+      if (visit(e, next, len, fp[0], fp[1]) === true) break;
+    }
+    return visited;
+  }
+
+  /** True when every thread of the state last expanded is in a final state (a valid end). */
+  allFinal(): boolean {
+    return this.system.allFinal(this.packed.own);
+  }
+
+  /** Ends a run of expansions (drops the codec's cache of the last expanded state). */
+  endExpansions(): void {
+    this.packed.endExpansion();
+  }
+
+  /** Decodes a stored state's context (no step). */
+  decodeContext(words: Int32Array): Context {
+    return this.packed.decodeContext(words);
+  }
+
+  /**
+   * One step off the hot path (traces, replay, reports): the successor of `from` by `event`, its context
+   * normalised through the codec as a stored state's, and the transitions taken; or null when the event
+   * is not enabled there.
+   */
+  step(from: PathState, event: number): (PathState & { taken: CompiledTransition[] }) | null {
+    const r = this.system.step(from.leaves, from.context, event);
+    if (!r) return null;
+    return { leaves: r.leaves, context: this.packed.decodeContext(this.packed.encode(r.leaves, r.context)), taken: r.taken };
+  }
+
+  /** The threads that can move in a state (some transition of theirs is enabled). */
+  enabledThreads(state: PathState): Set<number> {
+    const out = new Set<number>();
+    for (let e = 0; e < this.system.events.length; e++) this.system.step(state.leaves, state.context, e)?.taken.forEach((tr) => out.add(tr.thread));
+    return out;
+  }
+
+  /** The first enabled event of a state (ascending), or -1 when none is. */
+  firstEnabled(state: PathState): number {
+    for (let e = 0; e < this.system.events.length; e++) if (this.system.step(state.leaves, state.context, e)) return e;
+    return -1;
+  }
+}

@@ -1,0 +1,38 @@
+// The clock of a search: the timeout bound and the periodic progress report, checked every 1024
+// states by every strategy's loop.
+import type { Bound, Progress } from '../outcome.ts';
+import type { SearchTask } from './index.ts';
+
+const now = () => performance.now();
+
+export class SearchClock {
+  readonly start = now();
+  private lastProgress = this.start;
+  private readonly timeoutMs: number;
+  private readonly progressMs: number;
+
+  constructor(private readonly task: SearchTask) {
+    this.timeoutMs = task.bounds.timeoutSeconds ? task.bounds.timeoutSeconds * 1000 : Infinity;
+    this.progressMs = (task.progressInterval ?? 1) * 1000;
+  }
+
+  /**
+   * Call once per expanded state with a running count: every 1024th call reads the time, reports
+   * progress when due, and returns the timeout bound once it has passed (else null).
+   */
+  tick(count: number, progress: () => Omit<Progress, 'seconds'>): Bound | null {
+    if ((count & 1023) !== 0) return null;
+    const t = now();
+    if (t - this.start > this.timeoutMs) return { name: 'timeout', limit: this.task.bounds.timeoutSeconds ?? 0 };
+    if (this.task.onProgress && t - this.lastProgress >= this.progressMs) {
+      this.lastProgress = t;
+      this.task.onProgress({ ...progress(), seconds: (t - this.start) / 1000 });
+    }
+    return null;
+  }
+
+  /** Seconds since the search started. */
+  seconds(): number {
+    return (now() - this.start) / 1000;
+  }
+}

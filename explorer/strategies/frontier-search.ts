@@ -1,0 +1,99 @@
+// The sequential safety search over a frontier (bfs.ts: a queue, dfs.ts: a stack): pops a state,
+// expands it through the state space, stores new successors by fingerprint and checks them (state
+// assertions, invariants), and checks the expanded state for deadlock. Returns an Outcome; never prints.
+import type { Frontier } from '../frontier/index.ts';
+import type { Bound, Outcome, SearchStats } from '../outcome.ts';
+import { deadlockAt, type Finding } from '../properties/safety.ts';
+import type { Visit } from '../space/index.ts';
+import { VisitedSet } from '../store.ts';
+import { SearchClock } from './clock.ts';
+import type { SafetyTask } from './index.ts';
+
+export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAtOnce: boolean }): Outcome {
+  const { space, checker, bounds } = task;
+  const system = space.system;
+  const store = new VisitedSet(system.events.length);
+  const maxStates = bounds.maxStates ?? Infinity;
+  const maxDepth = bounds.maxDepth ?? Infinity;
+  const stopAtFirst = task.stopAtFirst;
+  const checkState = checker.check;
+
+  const clock = new SearchClock(task);
+  let transitions = 0;
+  let maxSeenDepth = 0;
+  let first: Finding | undefined;
+  let bound: Bound | undefined;
+  const record = (v: Finding) => {
+    if (!first || v.depth < first.depth) first = v;
+  };
+
+  const init = space.initial();
+  const initId = store.add(space.fp[0], space.fp[1], -1, -1);
+  const v0 = checkState(init.leaves, init.context, initId, 0);
+  if (v0) record(v0);
+  if (!(v0 && stopAtFirst)) frontier.push(initId, 0, init.words);
+
+  // The state being expanded, read by the visit.
+  let id = 0;
+  let depth = 0;
+  let atDepthLimit = false;
+  let full = false;
+  const visit: Visit = (e, words, len, hi, lo) => {
+    if (atDepthLimit) {
+      // Successors exist beyond the depth bound: the search is cut here.
+      bound = { name: 'maxDepth', limit: maxDepth };
+      return true;
+    }
+    transitions++;
+    if (store.size >= maxStates && !store.has(hi, lo)) {
+      bound = { name: 'maxStates', limit: maxStates };
+      full = true;
+      return true;
+    }
+    const nid = store.add(hi, lo, id, e);
+    if (nid < 0) return false;
+    if (depth + 1 > maxSeenDepth) maxSeenDepth = depth + 1;
+    const v = checkState(space.nextLeaves, space.nextContext, nid, depth + 1);
+    if (v) {
+      record(v);
+      if (stopAtFirst) return false;
+    }
+    frontier.push(nid, depth + 1, words, len);
+    return false;
+  };
+
+  let expanded = 0;
+  for (;;) {
+    const entry = frontier.pop();
+    if (!entry) break;
+    // Breadth-first: a pending violation at depth d is shortest once all states above d are expanded.
+    if (first && stopAtFirst && entry.depth >= first.depth) break;
+    id = entry.id;
+    depth = entry.depth;
+    const timeout = clock.tick(++expanded, () => ({ states: store.size, transitions, depth: maxSeenDepth, queue: frontier.size }));
+    if (timeout) {
+      bound = timeout;
+      break;
+    }
+    atDepthLimit = depth >= maxDepth;
+    const successors = space.expand(entry.words, visit);
+    if (full) break;
+    if (successors === 0 && task.deadlock && !space.allFinal()) record(deadlockAt(system, space.leaves, id, depth));
+    if (first && stopAtFirst && o.stopAtOnce) break;
+  }
+  space.endExpansions();
+
+  const stats: SearchStats = {
+    states: store.size,
+    transitions,
+    depth: maxSeenDepth,
+    seconds: clock.seconds(),
+    bytesPerState: store.bytesPerStateUsed(),
+  };
+  if (first) {
+    const { stateId, ...violation } = first;
+    return { status: 'violation', violation, path: store.pathTo(stateId), ...(bound ? { bound } : {}), stats };
+  }
+  if (bound) return { status: 'incomplete', bound, stats };
+  return { status: 'pass', stats };
+}
