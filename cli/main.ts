@@ -178,10 +178,7 @@ async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
   const trace = loadTrace(file);
   let modelRef = trace.model;
   let base = process.cwd();
-  if ((trace as any).modelPath) {
-    modelRef = (trace as any).modelPath;
-    base = dirname(resolve(file));
-  } else if (trace.spec) {
+  if (trace.spec) {
     try {
       const spec = loadSpec(trace.spec);
       if (spec.model !== trace.model) {

@@ -6,7 +6,7 @@ const MAX_CELL = 34;
 
 function fmt(v: unknown): string {
   if (v === undefined) return '(none)';
-  return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
+  return JSON.stringify(v);
 }
 
 function wrap(text: string, width: number): string[] {

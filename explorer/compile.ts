@@ -490,11 +490,6 @@ function checkNodeFeatures(node: StateNode, isRoot: boolean): void {
   }
 }
 
-export interface CompileOptions {
-  /** Deep-freeze contexts handed to guards and actions (default true). */
-  freeze?: boolean;
-}
-
 export function compileMachine(machine: AnyStateMachine): CompiledSystem {
   const root = machine.root as StateNode;
   if (root.type !== 'parallel') {

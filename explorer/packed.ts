@@ -1,6 +1,6 @@
 // A compiled system over packed states: [leaf of each thread, ...context words].
 import { ContextCodec, WordBuffer, type StringTable } from './codec.ts';
-import type { CompiledSystem, StepResult } from './compile.ts';
+import type { CompiledSystem } from './compile.ts';
 import { ModelRuntimeError } from './errors.ts';
 import type { Context } from './model.ts';
 
@@ -14,11 +14,6 @@ function diffPaths(a: unknown, b: unknown, path = 'context', out: string[] = [])
   }
   out.push(path);
   return out;
-}
-
-export interface PackedSuccessor {
-  event: number;
-  result: StepResult;
 }
 
 export class PackedSystem {

@@ -8,7 +8,7 @@
 import { PackedRecords } from '../frontier/index.ts';
 import { deadlockAt, type Finding, type StateChecker } from '../properties/safety.ts';
 import type { StateSpace, Visit } from '../space/index.ts';
-import { VisitedSet } from '../store.ts';
+import { FingerprintSet } from '../store/index.ts';
 
 /** log2 of the entries of the sent-states cache (8 bytes each). */
 const SENT_BITS = 18;
@@ -47,7 +47,7 @@ export interface ArrivalReport {
 }
 
 export class Partition {
-  readonly store: VisitedSet;
+  readonly store: FingerprintSet;
   private current = new PackedRecords();
   private currentCount = 0;
   private next = new PackedRecords();
@@ -76,7 +76,7 @@ export class Partition {
     /** Called every 1024 states handled: tells the main thread the worker is alive. */
     private readonly heartbeat: () => void = () => {},
   ) {
-    this.store = new VisitedSet(space.system.events.length);
+    this.store = new FingerprintSet(space.system.events.length);
     this.outboxes = Array.from({ length: count }, () => new PackedRecords());
     this.sentRecords = new Array(count).fill(0);
   }

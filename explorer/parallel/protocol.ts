@@ -3,6 +3,17 @@ import type { MessagePort } from 'node:worker_threads';
 import { InputError, ModelError, ModelRuntimeError } from '../errors.ts';
 import type { ParamValue } from '../model.ts';
 
+/** What a worker thread is started with (it lives for several runs: explorer/parallel/pool.ts). */
+export interface WorkerBoot {
+  port: MessagePort;
+  /**
+   * [0]: bumped (and notified) after every message a worker posts, which the main thread waits on;
+   * [1]: bumped every 1024 states a worker handles, so the main thread can tell a long round from a dead worker.
+   */
+  flag: Int32Array;
+}
+
+/** One run of a worker (the 'init' message): which model instance, which partition of how many. */
 export interface WorkerInit {
   modelPath: string;
   params: Record<string, ParamValue>;
@@ -15,12 +26,6 @@ export interface WorkerInit {
   index: number;
   count: number;
   strings: SharedArrayBuffer;
-  port: MessagePort;
-  /**
-   * [0]: bumped (and notified) after every message a worker posts, which the main thread waits on;
-   * [1]: bumped every 1024 states a worker handles, so the main thread can tell a long round from a dead worker.
-   */
-  flag: Int32Array;
   /** The shared maxStates budget (see Partition), or null. */
   budget: Int32Array | null;
 }

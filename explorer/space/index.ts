@@ -8,7 +8,7 @@
 import type { CompiledSystem, CompiledTransition } from '../compile.ts';
 import type { Context } from '../model.ts';
 import type { PackedSystem } from '../packed.ts';
-import { fingerprint } from '../store.ts';
+import { fingerprint } from '../store/index.ts';
 import type { Reduction } from './reduction.ts';
 
 export type { Reduction } from './reduction.ts';

@@ -5,14 +5,14 @@ import type { Frontier } from '../frontier/index.ts';
 import type { Bound, Outcome, SearchStats } from '../outcome.ts';
 import { deadlockAt, type Finding } from '../properties/safety.ts';
 import type { Visit } from '../space/index.ts';
-import { VisitedSet } from '../store.ts';
+import { FingerprintSet } from '../store/index.ts';
 import { SearchClock } from './clock.ts';
 import type { SafetyTask } from './index.ts';
 
 export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAtOnce: boolean }): Outcome {
   const { space, checker, bounds } = task;
   const system = space.system;
-  const store = new VisitedSet(system.events.length);
+  const store = new FingerprintSet(system.events.length);
   const maxStates = bounds.maxStates ?? Infinity;
   const maxDepth = bounds.maxDepth ?? Infinity;
   const stopAtFirst = task.stopAtFirst;

@@ -25,7 +25,7 @@
 //
 // Cost (n states, m edges, T threads, W = ceil(T/32)):
 //   exploration: one compiled step per (state, event), as the safety search, plus edge recording.
-//   memory: the StateStore (fingerprints, parent links, hash table: about 22-30 bytes/state); per state
+//   memory: the FingerprintIndex (fingerprints, parent links, hash table: about 22-30 bytes/state); per state
 //   4 (CSR offset) + 4W (enabled threads) + 1 (flags) + 1 per starvation goal; per edge 4 (target) +
 //   2 (event + progress bit), + 4W only when some event belongs to several threads. The BFS frontier holds
 //   the packed words of the states waiting to be expanded.
@@ -38,7 +38,7 @@ import type { Bound, Outcome, SearchStats, Violation } from '../outcome.ts';
 import { FAIRNESS, isProgressState, loopRoles, resolveGoal, type ResolvedGoal, type StarvationGoal } from '../properties/liveness.ts';
 import { EDGE_EVENT, EDGE_PROGRESS, fairCycle, findFairScc, STATE_EXPANDED, STATE_PROGRESS, type EdgeFilter, type Fairness, type StateGraph } from '../scc.ts';
 import type { Visit } from '../space/index.ts';
-import { StateStore } from '../store.ts';
+import { FingerprintIndex } from '../store/index.ts';
 import { GrowableArray } from '../store/growable.ts';
 import { SearchClock } from './clock.ts';
 import type { SearchTask, Strategy } from './index.ts';
@@ -63,7 +63,7 @@ const now = () => performance.now();
 
 interface Explored {
   graph: StateGraph;
-  store: StateStore;
+  store: FingerprintIndex;
   /** Per starvation goal: 1 for states the starving thread's cycle may not pass (goal or final). */
   excluded: Uint8Array[];
   bound?: Bound;
@@ -88,7 +88,7 @@ function explore(task: LivenessTask, goals: ResolvedGoal[]): Explored {
   const maxStates = o.maxStates ?? Infinity;
   const maxDepth = o.maxDepth ?? Infinity;
 
-  const store = new StateStore();
+  const store = new FingerprintIndex();
   const frontier = new FifoQueue();
   const offsets = new GrowableArray(new Int32Array(1024));
   const targets = new GrowableArray(new Int32Array(4096));

@@ -5,13 +5,13 @@
 // thread waits for the workers' reports (synchronously: Atomics.wait on a shared counter, then receiveMessageOnPort), so
 // checkModel stays synchronous. Same states, transitions and verdicts as the sequential search, and a
 // counterexample of the same (shortest) length; which of several shortest ones is found may differ.
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { ParamValue } from '../model.ts';
 import type { Bound, Outcome } from '../outcome.ts';
 import { Partition, type ArrivalReport, type RoundLimits, type RoundReport } from '../parallel/partition.ts';
-import { reviveError, type WorkerInit } from '../parallel/protocol.ts';
+import { acquireWorkers, receive, releaseWorkers } from '../parallel/pool.ts';
+import type { WorkerInit } from '../parallel/protocol.ts';
 import type { Finding } from '../properties/safety.ts';
-import type { PathStore } from '../store.ts';
+import type { PathStore } from '../store/index.ts';
 import type { SafetyTask, Strategy } from './index.ts';
 
 export interface ParallelTask extends SafetyTask {
@@ -26,43 +26,6 @@ export interface ParallelTask extends SafetyTask {
   /** Names of the invariants the checker checks (the workers select them again). */
   invariantNames: string[];
   assertions: boolean;
-}
-
-interface WorkerHandle {
-  worker: Worker;
-  port: MessagePort;
-  flag: Int32Array;
-}
-
-/** A worker that neither posts nor reports progress for this long is taken for dead. */
-const SILENCE_SECONDS = 120;
-
-/** Waits (blocking) for the next message of a worker; rethrows its errors. */
-function receive(h: WorkerHandle, what: string): any {
-  let beat = Atomics.load(h.flag, 1);
-  for (let silent = 0; ; ) {
-    const m = receiveMessageOnPort(h.port);
-    if (m) {
-      if (m.message.error) throw reviveError(m.message.error);
-      return m.message;
-    }
-    const seen = Atomics.load(h.flag, 0);
-    const again = receiveMessageOnPort(h.port);
-    if (again) {
-      if (again.message.error) throw reviveError(again.message.error);
-      return again.message;
-    }
-    if (Atomics.wait(h.flag, 0, seen, 1000) === 'timed-out') {
-      const now = Atomics.load(h.flag, 1);
-      if (now !== beat) {
-        beat = now;
-        silent = 0;
-      } else if (++silent >= SILENCE_SECONDS) {
-        // A worker that died without a word (out of memory, a crash) would leave us waiting forever.
-        throw new Error(`a parallel search worker stopped responding (${SILENCE_SECONDS} s without progress) while ${what}`);
-      }
-    }
-  }
 }
 
 class PartitionedPaths implements PathStore {
@@ -95,11 +58,10 @@ function parallelSearch(options: ParallelTask): Outcome {
   const budget = maxStates === Infinity ? null : new Int32Array(new SharedArrayBuffer(4));
   if (budget) budget[0] = Math.min(maxStates, 0x7fffffff);
   const main = new Partition(options.space, options.checker, 0, W, budget);
-  const handles: WorkerHandle[] = [];
+  const handles = acquireWorkers(W - 1);
+  let ok = false;
   try {
-    for (let i = 1; i < W; i++) {
-      const { port1, port2 } = new MessageChannel();
-      const flag = new Int32Array(new SharedArrayBuffer(8));
+    handles.forEach((h, k) => {
       const init: WorkerInit = {
         modelPath: options.modelPath,
         params: options.params,
@@ -107,20 +69,15 @@ function parallelSearch(options: ParallelTask): Outcome {
         invariants: options.invariantNames,
         assertions: options.assertions,
         stopAtFirst,
-        index: i,
+        index: k + 1,
         count: W,
         strings: options.strings,
-        port: port2,
-        flag,
         budget,
       };
-      const worker = new Worker(new URL('../parallel/worker-entry.mjs', import.meta.url), { workerData: init, transferList: [port2] });
-      // Errors come as messages (worker.ts); this only keeps a late 'error' event from ending the process.
-      worker.on('error', () => {});
-      handles.push({ worker, port: port1, flag });
-    }
+      h.port.postMessage({ cmd: 'init', init });
+    });
     main.seed(stopAtFirst);
-    for (const h of handles) receive(h, 'starting');
+    for (const h of handles) receive(h, 'building the model');
 
     let inboxes: Int32Array[][] = Array.from({ length: W }, () => []);
     let reports: RoundReport[] = [];
@@ -182,6 +139,7 @@ function parallelSearch(options: ParallelTask): Outcome {
     };
     const store = new PartitionedPaths(links, states);
     const found = first as { v: Finding; p: number } | undefined;
+    ok = true;
     if (found) {
       const { stateId, ...violation } = found.v;
       return { status: 'violation', violation, path: store.pathTo(stateId), ...(bound ? { bound } : {}), stats };
@@ -189,7 +147,8 @@ function parallelSearch(options: ParallelTask): Outcome {
     if (bound) return { status: 'incomplete', bound, stats };
     return { status: 'pass', stats };
   } finally {
-    for (const h of handles) void h.worker.terminate();
+    // Workers that finished a run serve the next one; after an error they are stopped.
+    releaseWorkers(handles, ok);
   }
 }
 

@@ -54,6 +54,28 @@ describe('parallel search', () => {
     });
   }
 
+  it('stop-at-first: a state that breaks an invariant on arrival wins over a deadlock one level deeper, on every thread count', async () => {
+    // Two moves from the initial state: one breaks the invariant, the other reaches a dead end. One thread
+    // reports the invariant (found while generating depth 1, before the dead end is expanded). Before the
+    // fix, the state received by another partition was checked but still expanded, and the level was not
+    // stopped, so the dead end's deadlock in a lower-numbered partition won (salt 7: 2 workers; 4: 3).
+    const modelPath = resolve(root, 'test/fixtures/models/two-moves.ts');
+    const model = (await import(modelPath)).default;
+    for (const salt of [7, 4]) {
+      for (const workers of [1, 2, 3]) {
+        const r = checkModel({ model, modelPath, workers, params: { salt } });
+        expect({ salt, workers, status: r.verdict.status, kind: r.verdict.kind, name: r.verdict.name, steps: r.trace?.steps.length }).toEqual({
+          salt,
+          workers,
+          status: 'violation',
+          kind: 'invariant',
+          name: 'intact',
+          steps: 1,
+        });
+      }
+    }
+  });
+
   it('is deterministic: the same counterexample every run', async () => {
     const req = await fromSpec('sb-freeze-umount-held');
     const a = checkModel({ ...req, workers: 2 });

@@ -1,6 +1,7 @@
-// The visited set of the safety search: fingerprints in the table slots, parent links and events per id.
+// The stores (explorer/store/): the fingerprint set of the safety searches (fingerprints in the table slots, parent
+// links and events per id), the fingerprint index of the liveness strategy, and saving and restoring both.
 import { describe, expect, it } from 'vitest';
-import { fingerprint, VisitedSet } from '../../explorer/store.ts';
+import { fingerprint, FingerprintIndex, FingerprintSet, type Store } from '../../explorer/store/index.ts';
 
 /** Deterministic pseudo-random 64-bit fingerprints (xorshift), all distinct with overwhelming probability. */
 function fps(n: number, seed = 12345): Array<[number, number]> {
@@ -14,9 +15,9 @@ function fps(n: number, seed = 12345): Array<[number, number]> {
   return Array.from({ length: n }, () => [next(), next()] as [number, number]);
 }
 
-describe('VisitedSet', () => {
+describe('FingerprintSet', () => {
   it('adds new fingerprints with dense ids and reports duplicates', () => {
-    const s = new VisitedSet(10);
+    const s = new FingerprintSet(10);
     expect(s.add(1, 2, -1, -1)).toBe(0);
     expect(s.add(3, 4, 0, 7)).toBe(1);
     expect(s.add(1, 2, 1, 3)).toBe(-1);
@@ -26,7 +27,7 @@ describe('VisitedSet', () => {
   });
 
   it('keeps (0, 0), which marks an empty slot, distinguishable from an empty table', () => {
-    const s = new VisitedSet(10);
+    const s = new FingerprintSet(10);
     expect(s.has(0, 0)).toBe(false);
     expect(s.add(0, 0, -1, -1)).toBe(0);
     expect(s.has(0, 0)).toBe(true);
@@ -35,7 +36,7 @@ describe('VisitedSet', () => {
 
   it('keeps every member across many growth steps and finds no non-member', () => {
     const all = fps(300_000);
-    const s = new VisitedSet(10, 16);
+    const s = new FingerprintSet(10, 16);
     all.slice(0, 200_000).forEach(([h, l], i) => expect(s.add(h, l, i - 1, i % 10)).toBe(i));
     for (const [h, l] of all.slice(0, 200_000)) if (!s.has(h, l)) throw new Error(`lost ${h},${l}`);
     for (const [h, l] of all.slice(200_000)) if (s.has(h, l)) throw new Error(`phantom ${h},${l}`);
@@ -43,7 +44,7 @@ describe('VisitedSet', () => {
   });
 
   it('rebuilds the path of events from the parent links', () => {
-    const s = new VisitedSet(300);
+    const s = new FingerprintSet(300);
     const a = s.add(1, 1, -1, -1);
     const b = s.add(2, 2, a, 5);
     const c = s.add(3, 3, b, 254);
@@ -54,7 +55,7 @@ describe('VisitedSet', () => {
   });
 
   it('stays within 16 bytes per state (table, parents, 1-byte events) at every size past the first tables', () => {
-    const s = new VisitedSet(48);
+    const s = new FingerprintSet(48);
     const fp = new Uint32Array(2);
     const words = new Int32Array(1);
     let worst = 0;
@@ -73,9 +74,36 @@ describe('VisitedSet', () => {
   });
 
   it('uses 2-byte events for models with 255 or more events', () => {
-    const s = new VisitedSet(1000);
+    const s = new FingerprintSet(1000);
     const a = s.add(1, 1, -1, -1);
     const b = s.add(2, 2, a, 999);
     expect(s.pathTo(b)).toEqual([999]);
+  });
+});
+
+describe('save and restore', () => {
+  // Fills a store, saves it, restores a copy through a structured clone (as a checkpoint file would
+  // carry the typed arrays), and checks that the copy answers like the original and keeps growing.
+  const roundTrip = (make: () => Store, restore: (image: ReturnType<Store['save']>) => Store) => {
+    const s = make();
+    const all = fps(5000, 777);
+    const ids = all.slice(0, 3000).map(([hi, lo], i) => s.add(hi, lo, i - 1, i % 7));
+    const copy = restore(structuredClone(s.save()));
+    expect(copy.size).toBe(s.size);
+    expect(copy.bytesPerStateUsed()).toBeCloseTo(s.bytesPerStateUsed(), 6);
+    for (const id of [0, 1, 1023, 1024, 2999]) expect(copy.pathTo(ids[id])).toEqual(s.pathTo(ids[id]));
+    // Every stored fingerprint is seen again, every new one is new, in both.
+    for (const [hi, lo] of all.slice(0, 3000)) expect(copy.add(hi, lo, 0, 0)).toBeLessThan(0);
+    for (const [hi, lo] of all.slice(3000)) expect(copy.add(hi, lo, 0, 1)).toBeGreaterThanOrEqual(0);
+    expect(copy.size).toBe(5000);
+  };
+
+  it('a fingerprint set (1-byte and 2-byte events)', () => {
+    roundTrip(() => new FingerprintSet(10), (i) => FingerprintSet.restore(i));
+    roundTrip(() => new FingerprintSet(300), (i) => FingerprintSet.restore(i));
+  });
+
+  it('a fingerprint index', () => {
+    roundTrip(() => new FingerprintIndex(), (i) => FingerprintIndex.restore(i));
   });
 });

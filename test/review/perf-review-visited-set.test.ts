@@ -1,13 +1,13 @@
-// Review (perf commit c0d2dfc): VisitedSet edge cases. Pins (passing): probing wraps from the last
+// Review (perf commit c0d2dfc): FingerprintSet edge cases. Pins (passing): probing wraps from the last
 // slot to slot 0, the wrapped run survives growth, (0, 0) is stored as (0, 1) (so those two
 // fingerprints alias: a deliberate 2^-64 trade), ids stay dense and paths survive growth, and the
 // 1-/2-byte event threshold.
 import { describe, expect, it } from 'vitest';
-import { VisitedSet } from '../../explorer/store.ts';
+import { FingerprintSet } from '../../explorer/store/index.ts';
 
-describe('review: VisitedSet edge cases', () => {
+describe('review: FingerprintSet edge cases', () => {
   it('wraps a probe run from the last slot to slot 0 and keeps it across growth', () => {
-    const s = new VisitedSet(10, 16);
+    const s = new FingerprintSet(10, 16);
     // lo = 0: the slot is floor((hi >>> 0) * cap / 2^32), so hi = -k (small k) lands on the last slot
     // and hi = k (small k) on slot 0.
     const fps: Array<[number, number]> = [];
@@ -25,7 +25,7 @@ describe('review: VisitedSet edge cases', () => {
   });
 
   it('(0, 0) is kept as (0, 1): the two alias (documented trade), other fingerprints do not', () => {
-    const s = new VisitedSet(10);
+    const s = new FingerprintSet(10);
     expect(s.add(0, 0, -1, -1)).toBe(0);
     expect(s.has(0, 1)).toBe(true);
     expect(s.add(0, 1, 0, 1)).toBe(-1);
@@ -36,14 +36,14 @@ describe('review: VisitedSet edge cases', () => {
   });
 
   it('1-byte events up to 254 events, 2-byte from 255', () => {
-    const narrow = new VisitedSet(254);
+    const narrow = new FingerprintSet(254);
     narrow.add(1, 1, -1, -1);
     narrow.add(2, 2, 0, 253);
     expect(narrow.pathTo(1)).toEqual([253]);
-    const wide = new VisitedSet(255);
+    const wide = new FingerprintSet(255);
     wide.add(1, 1, -1, -1);
     wide.add(2, 2, 0, 254);
     expect(wide.pathTo(1)).toEqual([254]);
-    expect(() => new VisitedSet(0xffff)).toThrow(RangeError);
+    expect(() => new FingerprintSet(0xffff)).toThrow(RangeError);
   });
 });

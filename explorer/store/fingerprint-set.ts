@@ -1,0 +1,161 @@
+// A fingerprint set with parent links: the store of the safety searches, at most 16 bytes per state.
+import { expectKind, type Store, type StoreImage } from './index.ts';
+
+/**
+ * The fingerprint set of the safety searches (bfs, dfs, each parallel partition): fingerprints live in the hash table's own slots, and per
+ * state id only the parent id (4 bytes) and the event index (1 byte when the model has fewer than
+ * 255 events, else 2) are kept. A duplicate is only ever asked "seen before?", so the table needs no
+ * ids; a trace needs only the parent links and events. The table is linear probing over an Int32Array
+ * of (hi, lo) pairs whose load stays between MAX_LOAD / GROWTH and MAX_LOAD: it grows by GROWTH, not by
+ * doubling, to any size (the slot is a multiply-shift range reduction of the hash, not a mask), so
+ * the table never sits at half load after a growth step. With 1-byte events that keeps the visited
+ * set plus parent links at 8 / load + 5 = 14.1 to 15.8 bytes per state at every size (past the
+ * initial table). Per-id records are chunked, so they need no copying and at most one chunk of slack.
+ */
+const MAX_LOAD = 0.875;
+const GROWTH = 1.18;
+const CHUNK_BITS = 10;
+const CHUNK = 1 << CHUNK_BITS;
+const TWO_32 = 4294967296;
+
+export class FingerprintSet implements Store {
+  private table: Int32Array; // (hi, lo) per slot; (0, 0) = empty
+  private cap: number;
+  private limit: number;
+  private readonly parentChunks: Int32Array[] = [];
+  private readonly eventChunks: Array<Uint8Array | Uint16Array> = [];
+  private readonly wideEvents: boolean;
+  private readonly noEvent: number;
+  size = 0;
+
+  /** `eventCount`: the model's number of events (decides 1- or 2-byte event indices). */
+  constructor(eventCount: number, initialSlots = 1 << 12) {
+    if (eventCount > 0xfffe) throw new RangeError(`${eventCount} events: at most ${0xfffe} are supported`);
+    this.wideEvents = eventCount >= 0xff;
+    this.noEvent = this.wideEvents ? 0xffff : 0xff;
+    this.cap = Math.max(16, initialSlots);
+    this.table = new Int32Array(this.cap * 2);
+    this.limit = Math.floor(this.cap * MAX_LOAD);
+  }
+
+  /** Adds a state by fingerprint: its new id, or -1 when it was already stored. */
+  add(hi: number, lo: number, parent: number, event: number): number {
+    const slot = this.probe(hi, lo);
+    if (slot >= 0) return -1;
+    const i = (-slot - 1) << 1;
+    this.table[i] = this.probeHi;
+    this.table[i + 1] = this.probeLo;
+    const id = this.size++;
+    const c = id >>> CHUNK_BITS;
+    if (c === this.parentChunks.length) {
+      this.parentChunks.push(new Int32Array(CHUNK));
+      this.eventChunks.push(this.wideEvents ? new Uint16Array(CHUNK) : new Uint8Array(CHUNK));
+    }
+    this.parentChunks[c][id & (CHUNK - 1)] = parent;
+    this.eventChunks[c][id & (CHUNK - 1)] = event < 0 ? this.noEvent : event;
+    if (this.size > this.limit) this.grow();
+    return id;
+  }
+
+  /** True when the fingerprint is stored. */
+  has(hi: number, lo: number): boolean {
+    return this.probe(hi, lo) >= 0;
+  }
+
+  // The fingerprint probe() looked for, as stored ((0, 0) marks an empty slot, so it is kept as (0, 1)).
+  private probeHi = 0;
+  private probeLo = 0;
+
+  /** The slot holding the fingerprint, or -(the empty slot where it would go) - 1. */
+  private probe(hi: number, lo: number): number {
+    hi |= 0;
+    lo |= 0;
+    if (hi === 0 && lo === 0) lo = 1;
+    this.probeHi = hi;
+    this.probeLo = lo;
+    const t = this.table;
+    const cap = this.cap;
+    let slot = Math.floor(((hi ^ Math.imul(lo, 0x9e3779b1)) >>> 0) * cap / TWO_32);
+    for (;;) {
+      const i = slot << 1;
+      const h = t[i];
+      const l = t[i + 1];
+      if (h === hi && l === lo) return slot;
+      if (h === 0 && l === 0) return -slot - 1;
+      if (++slot === cap) slot = 0;
+    }
+  }
+
+  parentOf(id: number): number {
+    return this.parentChunks[id >>> CHUNK_BITS][id & (CHUNK - 1)];
+  }
+
+  eventOf(id: number): number {
+    return this.eventChunks[id >>> CHUNK_BITS][id & (CHUNK - 1)];
+  }
+
+  /** Event indices from the initial state to `id`. */
+  pathTo(id: number): number[] {
+    const path: number[] = [];
+    for (let s = id; this.parentOf(s) >= 0; s = this.parentOf(s)) path.push(this.eventOf(s));
+    return path.reverse();
+  }
+
+  /** The store as typed arrays and numbers, for a checkpoint. */
+  save(): StoreImage {
+    const chunks = this.parentChunks.length;
+    const parents = new Int32Array(chunks * CHUNK);
+    const events = this.wideEvents ? new Uint16Array(chunks * CHUNK) : new Uint8Array(chunks * CHUNK);
+    for (let c = 0; c < chunks; c++) {
+      parents.set(this.parentChunks[c], c * CHUNK);
+      events.set(this.eventChunks[c], c * CHUNK);
+    }
+    return { kind: 'fingerprint-set', numbers: { size: this.size, cap: this.cap, eventCount: this.wideEvents ? 0xff : 0 }, arrays: { table: this.table, parents, events } };
+  }
+
+  /** A store equal to the one saved. */
+  static restore(image: StoreImage): FingerprintSet {
+    expectKind(image, 'fingerprint-set');
+    const { size, cap, eventCount } = image.numbers;
+    const s = new FingerprintSet(eventCount, cap);
+    s.table = Int32Array.from(image.arrays.table);
+    s.size = size;
+    const { parents, events } = image.arrays;
+    for (let at = 0; at < parents.length; at += CHUNK) {
+      s.parentChunks.push(Int32Array.from(parents.subarray(at, at + CHUNK)));
+      s.eventChunks.push(s.wideEvents ? Uint16Array.from(events.subarray(at, at + CHUNK)) : Uint8Array.from(events.subarray(at, at + CHUNK)));
+    }
+    return s;
+  }
+
+  /** Bytes per stored state: the whole table plus the allocated parent and event chunks. */
+  bytesPerStateUsed(): number {
+    if (this.size === 0) return 0;
+    const records = this.parentChunks.length * CHUNK * (4 + (this.wideEvents ? 2 : 1));
+    return (this.table.byteLength + records) / this.size;
+  }
+
+  /** The table's current load (for tests). */
+  get load(): number {
+    return this.size / this.cap;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    const oldCap = this.cap;
+    const cap = Math.ceil(oldCap * GROWTH);
+    const t = new Int32Array(cap * 2);
+    for (let s = 0; s < oldCap; s++) {
+      const hi = old[s << 1];
+      const lo = old[(s << 1) + 1];
+      if (hi === 0 && lo === 0) continue;
+      let slot = Math.floor(((hi ^ Math.imul(lo, 0x9e3779b1)) >>> 0) * cap / TWO_32);
+      while (t[slot << 1] !== 0 || t[(slot << 1) + 1] !== 0) if (++slot === cap) slot = 0;
+      t[slot << 1] = hi;
+      t[(slot << 1) + 1] = lo;
+    }
+    this.table = t;
+    this.cap = cap;
+    this.limit = Math.floor(cap * MAX_LOAD);
+  }
+}
