@@ -136,8 +136,8 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
         io.out('');
         io.out(`${o.name}: MISMATCH: ${o.mismatch}`);
       }
-      const v = o.result!.verdict;
-      if (v.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${v.message}`);
+      const v = o.result?.verdict;
+      if (v?.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${v.message}`);
     }
     const ok = outcomes.filter((o) => o.matched).length;
     const saved = outcomes.filter((o) => o.counterexample);

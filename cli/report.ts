@@ -1,12 +1,21 @@
 // Formats check outcomes: the human table, the --json document and JUnit XML. Only the CLI prints.
+import { unreachable } from '../explorer/errors.ts';
+import type { CheckResult } from '../explorer/index.ts';
 import type { SpecOutcome } from './check.ts';
 
 export function verdictText(o: SpecOutcome): string {
-  if (o.error) return `error (${o.error.kind})`;
-  const v = o.result!.verdict;
-  if (v.status === 'violation') return `${v.kind}${v.name && v.name !== v.kind ? `:${v.name}` : ''}`;
-  if (v.status === 'incomplete') return `incomplete (${v.bound?.name})`;
-  return 'pass';
+  if (o.error || !o.result) return `error (${o.error?.kind ?? 'internal'})`;
+  const v = o.result.verdict;
+  switch (v.status) {
+    case 'violation':
+      return `${v.kind}${v.name && v.name !== v.kind ? `:${v.name}` : ''}`;
+    case 'incomplete':
+      return `incomplete (${v.bound.name})`;
+    case 'pass':
+      return 'pass';
+    default:
+      return unreachable(v);
+  }
 }
 
 export function expectedText(o: SpecOutcome): string {
@@ -37,12 +46,9 @@ export function renderTable(outcomes: SpecOutcome[]): string {
   return [fmt(head), ...rows.map(fmt)].join('\n');
 }
 
-function liveStats(s: Record<string, unknown>): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (typeof s.edges === 'number') out.edges = s.edges;
-  if (typeof s.bytesPerEdge === 'number') out.bytesPerEdge = Number(s.bytesPerEdge.toFixed(1));
-  if (typeof s.analysisSeconds === 'number') out.analysisSeconds = Number(s.analysisSeconds.toFixed(3));
-  return out;
+function liveStats(s: CheckResult['stats']): Record<string, number> {
+  if (!('edges' in s)) return {};
+  return { edges: s.edges, bytesPerEdge: Number(s.bytesPerEdge.toFixed(1)), analysisSeconds: Number(s.analysisSeconds.toFixed(3)) };
 }
 
 export function jsonDocument(outcomes: SpecOutcome[]): object {
@@ -74,7 +80,7 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
               seconds: Number(r.stats.seconds.toFixed(3)),
               bytesPerState: Number(r.stats.bytesPerState.toFixed(1)),
               // Liveness runs also report the stored graph and the cycle analysis.
-              ...liveStats(r.stats as unknown as Record<string, unknown>),
+              ...liveStats(r.stats),
             }
           : null,
         counterexample: o.counterexample ?? null,
