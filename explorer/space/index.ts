@@ -15,7 +15,7 @@ export type { Reduction } from './reduction.ts';
 
 /**
  * Called once per successor of an expanded state: the event, the successor's packed words (the first
- * `length` of `words`) and the 64-bit fingerprint (hi, lo) of its representative. `words` is a reused
+ * `length` of `words`) and the 64-bit fingerprint (hi, lo, as signed 32-bit halves) of its representative. `words` is a reused
  * buffer, valid only during the call: copy what you keep. During the call the space also holds the
  * successor's leaves and context (`nextLeaves`, `nextContext`) and the transitions taken (`taken`,
  * one per thread that moved). Return true to stop expanding this state.
@@ -105,7 +105,8 @@ export class StateSpace {
         const rep = r.representative(next, len);
         fingerprint(rep, fp, rep.length);
       }
-      if (visit(e, next, len, fp[0], fp[1]) === true) break;
+      // As int32 (| 0): small integers, never boxed when the visit is not inlined.
+      if (visit(e, next, len, fp[0] | 0, fp[1] | 0) === true) break;
     }
     return visited;
   }
