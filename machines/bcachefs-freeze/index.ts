@@ -276,7 +276,7 @@ function bch2FreezeHook(variant: string): Hook {
       initial: 'B1_down_write_state_lock',
       states: {
         // bch2_freeze(): down_write(&c->state_lock)
-        B1_down_write_state_lock: { on: { [ev(t, 'B1_down_write_state_lock')]: { ...down_write(STATE_LOCK, t, 'c->state_lock'), target: 'R3_kill_writes' } } },
+        B1_down_write_state_lock: { on: { [ev(t, 'B1_down_write_state_lock')]: down_write(STATE_LOCK, t, 'R3_kill_writes', 'c->state_lock') } },
         // bch2_fs_read_only(): set_bit(BCH_FS_going_ro); percpu_ref_kill(&c->writes): new bch2_write_ref_tryget() fail (-EROFS)
         R3_kill_writes: { on: { [ev(t, 'R3_going_ro_percpu_ref_kill_writes')]: { actions: ['bch_going_ro_kill_writes'], target: 'R4_wait_writes' } } },
         // bch2_fs_read_only(): wait_event(bch2_read_only_wait, test_bit(BCH_FS_write_disable_complete))
@@ -299,7 +299,7 @@ const bch2UnfreezeHook: Hook = ({ ok }) => {
   return {
     initial: 'U1_down_write_state_lock',
     states: {
-      U1_down_write_state_lock: { on: { [ev(t, 'U1_down_write_state_lock')]: { ...down_write(STATE_LOCK, t, 'c->state_lock'), target: 'U2_read_write' } } },
+      U1_down_write_state_lock: { on: { [ev(t, 'U1_down_write_state_lock')]: down_write(STATE_LOCK, t, 'U2_read_write', 'c->state_lock') } },
       // bch2_fs_read_write() -> __bch2_fs_read_write(): journal running, reclaim restarted, BCH_FS_rw, writes ref restarted
       U2_read_write: { on: { [ev(t, 'U2_bch2_fs_read_write')]: { actions: ['bch_read_write'], target: 'U3_up_write_state_lock' } } },
       U3_up_write_state_lock: { on: { [ev(t, 'U3_up_write_state_lock')]: { ...up_write(STATE_LOCK, t, 'c->state_lock'), target: ok } } },

@@ -130,7 +130,7 @@ export default defineModel({
     const CS = Boolean(params.cloneSources); // track leaf versions only when clone sources are modelled
     const REPEAT = Boolean(params.sendRepeat);
 
-    const rd = (thread = 'send') => down_read(CRS, thread, CRS_NAME);
+    const rd = (target: string, thread = 'send') => down_read(CRS, thread, target, CRS_NAME);
     const ur = (thread = 'send') => up_read(CRS, thread, CRS_NAME).actions!;
     const act = (type: string, params?: any) => (params === undefined ? { type } : { type, params });
     const grd = (type: string, params?: any) => (params === undefined ? { type } : { type, params });
@@ -179,7 +179,7 @@ export default defineModel({
       if (f.relocCheck) {
         // find_extent_clone(): down_read(); if (fs_info->last_reloc_trans > sctx->last_reloc_trans)
         // { up_read(); return -ENOENT; }  -> fall back to write commands; up_read()
-        if (f.dropAroundCb) send.clone_check_down_read = { on: { 'send.down_read': { ...rd(), target: 'clone_check' } } };
+        if (f.dropAroundCb) send.clone_check_down_read = { on: { 'send.down_read': rd('clone_check') } };
         send.clone_check = {
           on: {
             'send.check_last_reloc_trans': [
@@ -218,7 +218,7 @@ export default defineModel({
       const obtainLeaf = act('obtain_leaf', { clone: f.coordinated });
       if (f.coordinated) {
         // full_send_tree(): down_read(commit_root_sem) ...
-        send.fst_down_read = { on: { 'send.down_read': { ...rd(), target: 'fst_snapshot' } } };
+        send.fst_down_read = { on: { 'send.down_read': rd('fst_snapshot') } };
         // ... sctx->last_reloc_trans = fs_info->last_reloc_trans; up_read()  (hold-sem keeps it)
         send.fst_snapshot = {
           on: { 'send.snapshot_last_reloc_trans': { actions: [act('snapshot_last_reloc'), ...(f.dropAroundCb ? ur() : [])], target: 'search' } },
@@ -226,7 +226,7 @@ export default defineModel({
       }
       if (f.dropAroundCb) {
         // btrfs_search_slot_for_read() with path->need_commit_sem: down_read inside btrfs_search_slot ...
-        send.search = { on: { 'send.down_read': { ...rd(), target: 'search_locked' } } };
+        send.search = { on: { 'send.down_read': rd('search_locked') } };
         // ... walk the commit root, finish_need_commit_sem_search() clones the leaf, up_read
         send.search_locked = { on: { 'send.search_commit_root': { actions: [obtainLeaf, ...ur()], target: 'changed_cb' } } };
       } else {
@@ -236,7 +236,7 @@ export default defineModel({
       }
       if (variant === 'merged') {
         // full_send_tree(): down_read(); if (fs_info->last_reloc_trans > sctx->last_reloc_trans) ...
-        send.check_down_read = { on: { 'send.down_read': { ...rd(), target: 'check_locked' } } };
+        send.check_down_read = { on: { 'send.down_read': rd('check_locked') } };
         send.check_locked = {
           on: {
             'send.check_last_reloc_trans': [
@@ -246,7 +246,7 @@ export default defineModel({
           },
         };
         // btrfs_release_path(); search_key_again(): btrfs_search_slot() with need_commit_sem
-        send.search_again = { on: { 'send.down_read': { ...rd(), target: 'search_again_locked' } } };
+        send.search_again = { on: { 'send.down_read': rd('search_again_locked') } };
         send.search_again_locked = { on: { 'send.search_key_again': { actions: [obtainLeaf, ...ur()], target: 'next_item' } } };
       }
       // btrfs_next_item() -> btrfs_next_old_leaf(): with need_commit_sem it takes down_read, re-searches
@@ -256,7 +256,7 @@ export default defineModel({
         { actions: [...extra], target: 'send_end' },
       ];
       if (f.dropAroundCb) {
-        send.next_item = { on: { 'send.down_read': { ...rd(), target: 'next_locked' } } };
+        send.next_item = { on: { 'send.down_read': rd('next_locked') } };
         send.next_locked = { on: { 'send.next_leaf': nextLeaf(ur()) } };
       } else if (f.coordinated) {
         // hold-sem: the walk ends with up_read
@@ -274,7 +274,7 @@ export default defineModel({
     } else {
       // ---- btrfs_compare_trees() ----
       // B1 down_read(commit_root_sem)
-      send.cmp_down_read = { on: { 'send.down_read': { ...rd(), target: 'cmp_clone_roots' } } };
+      send.cmp_down_read = { on: { 'send.down_read': rd('cmp_clone_roots') } };
       // B2 btrfs_clone_extent_buffer(left/right commit_root); B3 sctx->last_reloc_trans = ...;
       // before 5.3 the sem was released right after cloning the roots and the loop ran without it
       send.cmp_clone_roots = {
@@ -307,7 +307,7 @@ export default defineModel({
           },
         };
         // cond_resched(); down_read(&fs_info->commit_root_sem)  (queues behind a waiting writer)
-        send.cond_resched = { on: { 'send.down_read': { ...rd(), target: f.relocCheck ? 'reloc_check' : 'dispatch' } } };
+        send.cond_resched = { on: { 'send.down_read': rd(f.relocCheck ? 'reloc_check' : 'dispatch') } };
         if (f.relocCheck) {
           // btrfs_compare_trees(): if (fs_info->last_reloc_trans > sctx->last_reloc_trans) restart_after_relocation()
           send.reloc_check = {
@@ -343,7 +343,7 @@ export default defineModel({
       };
       if (f.dropAroundCb) {
         // btrfs_compare_trees(): down_read(&fs_info->commit_root_sem) after changed_cb()
-        send.cb_down_read = { on: { 'send.down_read': { ...rd(), target: 'loop_top' } } };
+        send.cb_down_read = { on: { 'send.down_read': rd('loop_top') } };
       }
       // tree_advance() at level 0: tree_move_next_or_upnext(): leaf exhausted, go up: reads
       // btrfs_header_nritems(path->nodes[1]) = node I (not a clone); past the last slot the walk ends

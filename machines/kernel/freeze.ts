@@ -34,7 +34,7 @@
 //
 // Variant: `keepUmount: true` is the V1-2 bug: F6/F8 are removed, the freezer keeps s_umount held
 // for write across the SB_FREEZE_WRITE wait (F7).
-import { down_write_fast, down_write_wait_state, sbLevelLock, SB_FREEZE_COMPLETE, SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE, SB_UNFROZEN } from './locks.ts';
+import { down_write, sbLevelLock, SB_FREEZE_COMPLETE, SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE, SB_UNFROZEN } from './locks.ts';
 
 export type FsHook = undefined | { actions?: any[]; guard?: any; mayFail?: boolean } | { enter: string };
 
@@ -120,13 +120,11 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   const p = o.prefix ?? '';
   const n = {
     F1: `${p}F1_down_write_s_umount`,
-    F1_wait: `${p}F1_down_write_s_umount_wait`,
     F2: `${p}F2_check_frozen`,
     F6: `${p}F6_up_write_s_umount`,
     F7: `${p}F7_sb_wait_write`,
     F7_drain: `${p}F7_sb_wait_write_drain`,
     F8: `${p}F8_down_write_s_umount`,
-    F8_wait: `${p}F8_down_write_s_umount_wait`,
     F9: `${p}F9_frozen_pagefault`,
     F10: `${p}F10_sb_wait_pagefault`,
     F10_drain: `${p}F10_sb_wait_pagefault_drain`,
@@ -150,8 +148,7 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   };
 
   // F1: atomic_inc(&sb->s_active); down_write(&sb->s_umount)
-  s[n.F1] = step(t, n.F1, down_write_fast(um, t, { next: n.F2, wait: n.F1_wait }));
-  s[n.F1_wait] = down_write_wait_state(ev(n.F1_wait), um, t, n.F2);
+  s[n.F1] = step(t, n.F1, down_write(um, t, n.F2));
   // F2: if (sb->s_writers.frozen != SB_UNFROZEN) { deactivate_locked_super(sb); return -EBUSY; }
   //     (F3 SB_BORN and F4 sb_rdonly not modelled) F5: sb->s_writers.frozen = SB_FREEZE_WRITE
   s[n.F2] = step(t, n.F2, [
@@ -166,8 +163,7 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   waitWrite(n.F7, n.F7_drain, SB_FREEZE_WRITE, o.keepUmount ? n.F9 : n.F8);
   if (!o.keepUmount) {
     // F8: down_write(&sb->s_umount)
-    s[n.F8] = step(t, n.F8, down_write_fast(um, t, { next: n.F9, wait: n.F8_wait }));
-    s[n.F8_wait] = down_write_wait_state(ev(n.F8_wait), um, t, n.F9);
+    s[n.F8] = step(t, n.F8, down_write(um, t, n.F9));
   }
   // F9: sb->s_writers.frozen = SB_FREEZE_PAGEFAULT
   s[n.F9] = step(t, n.F9, { actions: [frozenTo(sb, SB_FREEZE_PAGEFAULT)], target: n.F10 });
@@ -205,7 +201,6 @@ export function thawSuperStates(o: ThawOptions): Fragment {
   const p = o.prefix ?? '';
   const n = {
     T1: `${p}T1_down_write_s_umount`,
-    T1_wait: `${p}T1_down_write_s_umount_wait`,
     T2: `${p}T2_check_frozen`,
     T5: `${p}T5_unfreeze_fs`,
     T5_fail: `${p}T5_unfreeze_fs_failed`,
@@ -215,8 +210,7 @@ export function thawSuperStates(o: ThawOptions): Fragment {
   const names: Record<string, string> = { ...n, afterUnfreezeFs: n.T6, unfreezeFsFailed: n.T5_fail };
   const s: Record<string, any> = {};
   // T1: down_write(&sb->s_umount)
-  s[n.T1] = step(t, n.T1, down_write_fast(um, t, { next: n.T2, wait: n.T1_wait }));
-  s[n.T1_wait] = down_write_wait_state(`${t}.${n.T1_wait}`, um, t, n.T2);
+  s[n.T1] = step(t, n.T1, down_write(um, t, n.T2));
   // T2: if (sb->s_writers.frozen != SB_FREEZE_COMPLETE) { up_write(&sb->s_umount); return -EINVAL; }
   //     (T3 sb_rdonly not modelled; T4 lockdep_sb_freeze_acquire has no effect here)
   //     T5: if (sb->s_op->unfreeze_fs) { error = sb->s_op->unfreeze_fs(sb); if (error) { ...; up_write; return error; } }

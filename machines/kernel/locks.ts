@@ -70,144 +70,207 @@ const spinOps = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// rw_semaphore (kernel/locking/rwsem.c), writer-preferring:
-//   { owner: writer | null, readers: sorted multiset of reader threads,
-//     waitingWriters: FIFO of queued writers, waitingReaders: sorted multiset of queued readers }
-// A new down_read() fails its fast path and queues while a writer holds the lock OR any waiter is
-// queued (RWSEM_READ_FAILED_MASK includes RWSEM_FLAG_WAITERS), so a recursive read while a writer
-// waits deadlocks. A writer queues (rwsem_down_write_slowpath adds it to the wait list) and acquires
-// when the lock is free and no writer queued before it.
-// Approximation (checked against kernel/locking/rwsem.c, 5.13..6.x): here a queued writer ALWAYS makes a
-// new down_read() wait. The kernel is more permissive in two ways:
-//  (1) reader optimistic lock stealing (5.13, rwsem_down_read_slowpath): rwsem_read_trylock() adds
-//      READER_BIAS first; its fast path fails on RWSEM_READ_FAILED_MASK (writer, WAITERS, HANDOFF), but the
-//      slow path then KEEPS the read lock when count has neither RWSEM_WRITER_LOCKED nor RWSEM_FLAG_HANDOFF,
-//      unless the owner is RWSEM_READER_OWNED and rcnt > 1 (other readers hold it: then it queues). So a
-//      reader takes a lock that no writer and no other reader holds even while writers are queued (e.g.
-//      between up_write()/the last up_read() and the woken writer's rwsem_try_write_lock()), until the first
-//      waiter has waited past RWSEM_WAIT_TIMEOUT (or is RT) and set HANDOFF, which stops the stealing.
-//  (2) phase-fair wakeup (rwsem_mark_wake since 5.3): when the FIRST waiter is a reader, the wakeup grants
-//      read to every queued reader (up to MAX_READERS_WAKEUP), including readers queued BEHIND waiting
-//      writers. The model keeps no reader/writer order on the wait list, so such readers wait for the writers.
-// What the model keeps exactly: a writer holding it blocks readers; readers holding it plus a queued writer
-// block a new reader (rcnt > 1 and reader-owned -> queue), so the recursive-read-while-a-writer-waits
-// deadlock is real in both. Consequence: the model is NOT an over-approximation (not "conservative" for
-// verification): every interleaving it shows is one the kernel can run (a blocked reader that did not use
-// down_read_queue can always be read as "has not reached the lock yet", and the queued writer it waits for
-// can take the free lock, so this rule alone never makes a false deadlock; a reader that DID queue before the
-// writer would, in the kernel, be granted first by (2)), but the interleavings where a reader steals ahead of a queued
-// writer, or is granted in the same wakeup as the readers ahead of that writer, are MISSING: a bug that needs
-// a reader to get in ahead of a queued writer (e.g. reader steals, then blocks on a lock that the waiting
-// writer's thread holds) cannot be found with this rwsem; a pass verdict does not cover it. Changing this
-// would add states to the models that use this rwsem (s_umount in machines/kernel/freeze.ts, i.e.
-// sb-freeze and bcachefs-freeze; btrfs-send's commit_root_sem; xfs-inodegc's s_umount), so it stays as is;
-// rwsem_is_contended() sees waitingReaders only for readers that queued with down_read_queue.
+// rw_semaphore, as kernel/locking/rwsem.c runs it since v5.13 (checked against v6.6):
+//   { owner: writer | null, readers: sorted multiset of read holders,
+//     waiters: the wait list in FIFO order, each "r:thread" or "w:thread",
+//     handoff: RWSEM_FLAG_HANDOFF, granted: sorted readers woken with the lock already granted }
+// One plain call, `down_read(lock, thread, next)` / `down_write(lock, thread, next)`, returns the
+// transitions of ONE event of the calling state (the thread stays there while it is queued):
+// down_read():
+//   fast path (rwsem_read_trylock): no writer holds it, nobody waits, no handoff -> read hold.
+//   slow path (rwsem_down_read_slowpath): "reader optimistic lock stealing": when no writer holds it and
+//     HANDOFF is clear it keeps the read hold even with writers queued, unless other readers hold it
+//     (RWSEM_READER_OWNED && rcnt > 1: then it queues, "to prevent a constant stream of readers from
+//     starving a sleeping writer"). Otherwise it joins the wait list and sleeps until a wakeup grants it.
+//   With `rwsem({ readerSteal: false })` (pre-5.13 queueing, as before commit 617f3ef95177 "locking/rwsem:
+//     Remove reader optimistic spinning" added the stealing) a reader that fails the fast path queues.
+// wakeup (rwsem_mark_wake): when the FIRST waiter is a reader and no writer holds the lock, every reader on
+//   the wait list is granted at once, also those queued behind writers (the loop skips
+//   RWSEM_WAITING_FOR_WRITE entries, up to MAX_READERS_WAKEUP); a writer first in line is only woken and
+//   must take the lock itself. The model grants lazily: the first reader in line that runs grants the whole
+//   batch (marks them `granted`), which is the kernel's grant seen at the moment a woken reader runs; a
+//   writer or reader stealing the lock in the window before that is the window the kernel has between the
+//   count update in up_read()/up_write() and rwsem_wake().
+// down_write():
+//   fast path / optimistic spinning (rwsem_write_trylock, rwsem_try_write_lock_unqueued): takes it when no
+//     one holds it and HANDOFF is clear, even with waiters queued (lock stealing).
+//   slow path (rwsem_down_write_slowpath): joins the wait list; from then on takes it (rwsem_try_write_lock)
+//     when no one holds it and HANDOFF is clear or it is the first waiter, which set it. The first waiter may
+//     set HANDOFF while the lock is held (it waited past RWSEM_WAIT_TIMEOUT, or is RT): a separate step of
+//     the same event, taken at any time, after which nobody steals the lock from it.
+// Not modelled: a reader first in line setting HANDOFF in rwsem_mark_wake when a writer stole the lock
+// (only restricts stealing further), rwsem_down_read_slowpath's spinning on a writer owner.
 
 export interface RwsemState {
   owner: string | null;
   readers: string[];
-  waitingWriters: string[];
-  waitingReaders: string[];
+  waiters: string[];
+  handoff: boolean;
+  granted: string[];
+  /** Present and false only for the pre-5.13 behaviour (no reader lock stealing). */
+  readerSteal?: boolean;
 }
-export const rwsem = (): RwsemState => ({ owner: null, readers: [], waitingWriters: [], waitingReaders: [] });
+/** A free rw_semaphore; `{ readerSteal: false }` models kernels before 5.13 (no reader lock stealing). */
+export const rwsem = (o: { readerSteal?: boolean } = {}): RwsemState => ({
+  owner: null,
+  readers: [],
+  waiters: [],
+  handoff: false,
+  granted: [],
+  ...(o.readerSteal === false ? { readerSteal: false } : {}),
+});
 
-const rwsemCanRead = (s: RwsemState) => s.owner === null && s.waitingWriters.length === 0;
-const rwsemCanWrite = (s: RwsemState, thread: string) =>
-  s.owner === null && s.readers.length === 0 && (s.waitingWriters.length === 0 || s.waitingWriters[0] === thread);
+const R = (t: string) => `r:${t}`;
+const W = (t: string) => `w:${t}`;
+const waiterThread = (w: string) => w.slice(2);
+const isReaderWaiter = (w: string) => w.charCodeAt(0) === 114; // 'r'
+const queued = (s: RwsemState, t: string) => s.waiters.includes(R(t)) || s.waiters.includes(W(t));
+const idle = (s: RwsemState, t: string) => !queued(s, t) && !s.granted.includes(t);
+const unheld = (s: RwsemState) => s.owner === null && s.readers.length === 0;
+
+// down_read() takes the read hold at once (fast path or, 5.13+, stealing).
+const rwsemReadNow = (s: RwsemState) =>
+  s.owner === null &&
+  (s.waiters.length === 0 || (s.readerSteal !== false && !s.handoff && s.readers.length === 0));
+// rwsem_mark_wake() would grant the queued readers: no writer holds it and a reader is first in line.
+const rwsemReadersWake = (s: RwsemState) => s.owner === null && s.waiters.length > 0 && isReaderWaiter(s.waiters[0]);
+// down_write() takes it: nobody holds it and HANDOFF is clear, or this queued thread is first and set it.
+const rwsemCanWrite = (s: RwsemState, thread: string) => unheld(s) && (!s.handoff || s.waiters[0] === W(thread));
 
 const rwsemGuards = {
-  // down_read(): no writer holds it and no writer is queued.
-  rwsem_can_down_read: ({ context }: Args, p: LockParams) => rwsemCanRead(getIn(context, p.lock)),
-  // down_write(): free, and this thread is the first queued writer (or nobody is queued).
-  rwsem_can_down_write: ({ context }: Args, p: LockParams) => rwsemCanWrite(getIn(context, p.lock), p.thread),
-  // down_read_trylock(): same condition as the read fast path.
-  rwsem_down_read_trylock_ok: ({ context }: Args, p: LockParams) => rwsemCanRead(getIn(context, p.lock)),
+  // down_read() on entry: read hold at once
+  rwsem_down_read_now: ({ context }: Args, p: LockParams) => {
+    const s: RwsemState = getIn(context, p.lock);
+    return idle(s, p.thread) && rwsemReadNow(s);
+  },
+  // down_read() on entry, otherwise: join the wait list
+  rwsem_down_read_must_queue: ({ context }: Args, p: LockParams) => idle(getIn(context, p.lock), p.thread),
+  // a queued reader runs the wakeup for the readers' batch
+  rwsem_read_wake_ok: ({ context }: Args, p: LockParams) => {
+    const s: RwsemState = getIn(context, p.lock);
+    return s.waiters.includes(R(p.thread)) && rwsemReadersWake(s);
+  },
+  // a reader granted by another's wakeup returns from down_read()
+  rwsem_read_granted: ({ context }: Args, p: LockParams) => getIn(context, p.lock).granted.includes(p.thread),
+  // down_write() on entry: fast path or lock stealing
+  rwsem_down_write_now: ({ context }: Args, p: LockParams) => {
+    const s: RwsemState = getIn(context, p.lock);
+    return idle(s, p.thread) && rwsemCanWrite(s, p.thread);
+  },
+  // down_write() on entry, otherwise: join the wait list
+  rwsem_down_write_must_queue: ({ context }: Args, p: LockParams) => idle(getIn(context, p.lock), p.thread),
+  // a queued writer takes it (rwsem_try_write_lock)
+  rwsem_can_down_write: ({ context }: Args, p: LockParams) => {
+    const s: RwsemState = getIn(context, p.lock);
+    return s.waiters.includes(W(p.thread)) && rwsemCanWrite(s, p.thread);
+  },
+  // the first queued writer sets HANDOFF while the lock is held (rwsem_try_write_lock after the timeout)
+  rwsem_may_set_handoff: ({ context }: Args, p: LockParams) => {
+    const s: RwsemState = getIn(context, p.lock);
+    return !s.handoff && s.waiters[0] === W(p.thread) && !unheld(s);
+  },
+  // down_read_trylock(): the read fast path (fails on a writer, waiters or HANDOFF: RWSEM_READ_FAILED_MASK)
+  rwsem_down_read_trylock_ok: ({ context }: Args, p: LockParams) => {
+    const s: RwsemState = getIn(context, p.lock);
+    return s.owner === null && s.waiters.length === 0 && !s.handoff;
+  },
   // down_write_trylock(): cmpxchg(count, 0, WRITER_LOCKED): free and no waiters at all.
   rwsem_down_write_trylock_ok: ({ context }: Args, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
-    return s.owner === null && s.readers.length === 0 && s.waitingWriters.length === 0 && s.waitingReaders.length === 0;
+    return unheld(s) && s.waiters.length === 0;
   },
   // rwsem_is_contended(): somebody is on the wait list.
-  rwsem_is_contended: ({ context }: Args, p: LockParams) => {
-    const s: RwsemState = getIn(context, p.lock);
-    return s.waitingWriters.length > 0 || s.waitingReaders.length > 0;
-  },
+  rwsem_is_contended: ({ context }: Args, p: LockParams) => getIn(context, p.lock).waiters.length > 0,
   rwsem_is_write_owner: ({ context }: Args, p: LockParams) => getIn(context, p.lock).owner === p.thread,
   rwsem_is_read_holder: ({ context }: Args, p: LockParams) => getIn(context, p.lock).readers.includes(p.thread),
-  rwsem_is_locked: ({ context }: Args, p: LockParams) => {
-    const s: RwsemState = getIn(context, p.lock);
-    return s.owner !== null || s.readers.length > 0;
-  },
+  rwsem_is_locked: ({ context }: Args, p: LockParams) => !unheld(getIn(context, p.lock)),
 };
+
+const updateRwsem = (fn: (s: RwsemState, p: LockParams) => RwsemState) =>
+  kAssign(({ context }, p: LockParams) => updateIn(context, p.lock, (s: RwsemState) => fn(s, p)));
 
 const rwsemActions = {
-  // takes a read hold (dequeues the thread if it had queued with rwsem_queue_reader)
-  rwsem_down_read: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: RwsemState) => ({
-      ...s,
-      readers: insertSorted(s.readers, p.thread),
-      waitingReaders: removeOne(s.waitingReaders, p.thread) ?? s.waitingReaders,
-    })),
-  ),
-  rwsem_up_read: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: RwsemState) => {
-      const readers = removeOne(s.readers, p.thread);
-      if (readers === null) misuse(p, 'up_read without a read hold');
-      return { ...s, readers };
-    }),
-  ),
-  // rwsem_down_write_slowpath(): the writer goes on the wait list (new readers now queue behind it)
-  rwsem_queue_writer: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: RwsemState) => {
-      if (s.waitingWriters.includes(p.thread)) misuse(p, 'queued twice as a writer');
-      return { ...s, waitingWriters: [...s.waitingWriters, p.thread] };
-    }),
-  ),
-  // rwsem_down_read_slowpath(): a reader on the wait list (only needed for rwsem_is_contended)
-  rwsem_queue_reader: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: RwsemState) => ({ ...s, waitingReaders: insertSorted(s.waitingReaders, p.thread) })),
-  ),
-  rwsem_down_write: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: RwsemState) => {
-      if (s.owner !== null || s.readers.length > 0) misuse(p, 'down_write on a held rwsem');
-      return { ...s, owner: p.thread, waitingWriters: removeOne(s.waitingWriters, p.thread) ?? s.waitingWriters };
-    }),
-  ),
-  rwsem_up_write: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: RwsemState) => {
-      if (s.owner !== p.thread) misuse(p, `up_write but the owner is ${s.owner ?? 'nobody'}`);
-      return { ...s, owner: null };
-    }),
-  ),
-  // downgrade_write(): write hold becomes a read hold atomically
-  rwsem_downgrade_write: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: RwsemState) => {
-      if (s.owner !== p.thread) misuse(p, 'downgrade_write without the write hold');
-      return { ...s, owner: null, readers: insertSorted(s.readers, p.thread) };
-    }),
-  ),
+  // down_read() fast path / stealing: a read hold
+  rwsem_down_read: updateRwsem((s, p) => ({ ...s, readers: insertSorted(s.readers, p.thread) })),
+  // down_read_trylock() success (a separate name: a trylock adds no lock-order dependency)
+  rwsem_down_read_trylock: updateRwsem((s, p) => ({ ...s, readers: insertSorted(s.readers, p.thread) })),
+  // rwsem_down_read_slowpath(): on the wait list as RWSEM_WAITING_FOR_READ
+  rwsem_queue_reader: updateRwsem((s, p) => {
+    if (queued(s, p.thread)) misuse(p, 'queued twice');
+    return { ...s, waiters: [...s.waiters, R(p.thread)] };
+  }),
+  // rwsem_mark_wake(): every queued reader gets the read hold; the others return from down_read() later
+  rwsem_read_wake: updateRwsem((s, p) => {
+    let readers = s.readers;
+    let granted = s.granted;
+    for (const w of s.waiters) {
+      if (!isReaderWaiter(w)) continue;
+      const t = waiterThread(w);
+      readers = insertSorted(readers, t);
+      if (t !== p.thread) granted = insertSorted(granted, t);
+    }
+    return { ...s, readers, granted, waiters: s.waiters.filter((w) => !isReaderWaiter(w)) };
+  }),
+  rwsem_read_take_grant: updateRwsem((s, p) => ({ ...s, granted: removeOne(s.granted, p.thread) ?? s.granted })),
+  rwsem_up_read: updateRwsem((s, p) => {
+    const readers = removeOne(s.readers, p.thread);
+    if (readers === null) misuse(p, 'up_read without a read hold');
+    return { ...s, readers };
+  }),
+  // rwsem_down_write_slowpath(): on the wait list as RWSEM_WAITING_FOR_WRITE
+  rwsem_queue_writer: updateRwsem((s, p) => {
+    if (queued(s, p.thread)) misuse(p, 'queued twice');
+    return { ...s, waiters: [...s.waiters, W(p.thread)] };
+  }),
+  // down_write() fast path / stealing, or a queued writer's rwsem_try_write_lock(): the write hold
+  // (dequeued; HANDOFF cleared: new &= ~RWSEM_FLAG_HANDOFF)
+  rwsem_down_write: updateRwsem((s, p) => {
+    if (!unheld(s)) misuse(p, 'down_write on a held rwsem');
+    const waiters = s.waiters.includes(W(p.thread)) ? s.waiters.filter((w) => w !== W(p.thread)) : s.waiters;
+    return { ...s, owner: p.thread, waiters, handoff: false };
+  }),
+  rwsem_down_write_woken: updateRwsem((s, p) => {
+    if (!unheld(s)) misuse(p, 'down_write on a held rwsem');
+    return { ...s, owner: p.thread, waiters: s.waiters.filter((w) => w !== W(p.thread)), handoff: false };
+  }),
+  // down_write_trylock() success
+  rwsem_down_write_trylock: updateRwsem((s, p) => {
+    if (!unheld(s)) misuse(p, 'down_write_trylock on a held rwsem');
+    return { ...s, owner: p.thread };
+  }),
+  rwsem_set_handoff: updateRwsem((s) => ({ ...s, handoff: true })),
+  rwsem_up_write: updateRwsem((s, p) => {
+    if (s.owner !== p.thread) misuse(p, `up_write but the owner is ${s.owner ?? 'nobody'}`);
+    return { ...s, owner: null };
+  }),
+  // downgrade_write(): the write hold becomes a read hold atomically (queued readers then wake)
+  rwsem_downgrade_write: updateRwsem((s, p) => {
+    if (s.owner !== p.thread) misuse(p, 'downgrade_write without the write hold');
+    return { ...s, owner: null, readers: insertSorted(s.readers, p.thread) };
+  }),
 };
 
+/** Threads a queued waiter waits for: the writer holding it, else the readers, else the writers ahead of it. */
+function rwsemBlockers(s: RwsemState, entry: string): string[] {
+  if (s.owner !== null) return [s.owner];
+  const at = s.waiters.indexOf(entry);
+  const aheadWriters = s.waiters.slice(0, at < 0 ? s.waiters.length : at).filter((w) => !isReaderWaiter(w)).map(waiterThread);
+  if (isReaderWaiter(entry)) return uniq(aheadWriters.length ? aheadWriters : s.readers);
+  if (s.readers.length > 0) return uniq(s.readers);
+  return uniq(aheadWriters.slice(0, 1));
+}
+
 const rwsemWaits: Record<string, WaitFn> = {
-  rwsem_can_down_read: (context, p: LockParams) => {
+  rwsem_read_wake_ok: (context, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
-    if (rwsemCanRead(s)) return null;
-    // held by a writer, or queued behind waiting writers (writer preference)
-    const holders = s.owner !== null ? [s.owner] : uniq(s.waitingWriters);
-    return { resource: rname(p), kind: 'rwsem', mode: s.owner !== null ? 'down_read' : 'down_read (behind waiting writer)', holders };
+    if (!s.waiters.includes(R(p.thread)) || rwsemReadersWake(s)) return null;
+    const mode = s.owner !== null ? 'down_read' : 'down_read (queued behind a waiting writer)';
+    return { resource: rname(p), kind: 'rwsem', mode, holders: rwsemBlockers(s, R(p.thread)) };
   },
   rwsem_can_down_write: (context, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
     if (rwsemCanWrite(s, p.thread)) return null;
-    let holders: string[];
-    if (s.owner !== null) holders = [s.owner];
-    else if (s.readers.length > 0) holders = uniq(s.readers);
-    else {
-      // queued writers ahead of it (all of them when it did not queue: the one-step down_write)
-      const at = s.waitingWriters.indexOf(p.thread);
-      holders = at < 0 ? s.waitingWriters.slice() : s.waitingWriters.slice(0, at);
-    }
-    return { resource: rname(p), kind: 'rwsem', mode: 'down_write', holders };
+    return { resource: rname(p), kind: 'rwsem', mode: 'down_write', holders: rwsemBlockers(s, W(p.thread)) };
   },
 };
 
@@ -408,29 +471,64 @@ export const spin_unlock = (lock: string, thread: string, name?: string): Step =
 export const spin_trylock = (lock: string, thread: string, t: TryTargets, name?: string): any[] =>
   tryBranch({ guard: g('spin_trylock_ok', lp(lock, thread, name)), actions: [a('spin_lock', lp(lock, thread, name))] }, t);
 
-// rw_semaphore
-export const down_read = (lock: string, thread: string, name?: string): Step => ({
-  guard: g('rwsem_can_down_read', lp(lock, thread, name)),
-  actions: [a('rwsem_down_read', lp(lock, thread, name))],
-});
+// rw_semaphore. down_read/down_write block, queue and wake as the kernel does (see the rwsem section
+// above): each returns the transitions of ONE event of the calling state, so the target comes with them:
+//   on: { 'freezer.F1': down_write('s_umount', 'freezer', 'F2') }
+//   on: { 'send.B1': down_read('commit_root_sem', 'send', { target: 'B2', actions: [...] }, 'commit_root_sem') }
+/** Where a blocking call continues: a target state, or a target with extra actions run on acquisition. */
+export type Next = string | { target: string; actions?: any[] };
+
+function nextOf(call: string, next: Next): { target: string; actions: any[] } {
+  if (typeof next === 'string') return { target: next, actions: [] };
+  if (next && typeof next === 'object' && typeof next.target === 'string') return { target: next.target, actions: next.actions ?? [] };
+  throw new Error(`${call}(lock, thread, next, name?): next must be the target state (or { target, actions }), got ${JSON.stringify(next)}`);
+}
+
+/**
+ * down_read(sem): takes the read hold at once (fast path; 5.13+ lock stealing), or joins the wait list and
+ * stays in the calling state until a wakeup grants it (rwsem_down_read_slowpath). A recursive down_read
+ * while a writer waits deadlocks, as in the kernel.
+ */
+export const down_read = (lock: string, thread: string, next: Next, name?: string): any[] => {
+  const p = lp(lock, thread, name);
+  const n = nextOf('down_read', next);
+  return [
+    { guard: g('rwsem_read_granted', p), actions: [a('rwsem_read_take_grant', p), ...n.actions], target: n.target },
+    { guard: g('rwsem_read_wake_ok', p), actions: [a('rwsem_read_wake', p), ...n.actions], target: n.target },
+    { guard: g('rwsem_down_read_now', p), actions: [a('rwsem_down_read', p), ...n.actions], target: n.target },
+    { guard: g('rwsem_down_read_must_queue', p), actions: [a('rwsem_queue_reader', p)] },
+  ];
+};
 export const up_read = (lock: string, thread: string, name?: string): Step => ({
   actions: [a('rwsem_up_read', lp(lock, thread, name))],
 });
-/** One-step down_write: acquires when free and no writer queued before. Does NOT make new readers wait
- * before it acquires; use down_write_queue + down_write_acquire when writer preference matters. */
-export const down_write = (lock: string, thread: string, name?: string): Step => ({
-  guard: g('rwsem_can_down_write', lp(lock, thread, name)),
-  actions: [a('rwsem_down_write', lp(lock, thread, name))],
-});
-/** down_write step 1: join the wait list (from here on new down_read()s block). Always enabled. */
+/**
+ * down_write(sem): takes it at once when nobody holds it and HANDOFF is clear (fast path, optimistic
+ * spinning), or joins the wait list (new readers then queue behind it) and stays in the calling state
+ * until rwsem_try_write_lock() succeeds; while queued first it may set HANDOFF.
+ */
+export const down_write = (lock: string, thread: string, next: Next, name?: string): any[] => {
+  const p = lp(lock, thread, name);
+  const n = nextOf('down_write', next);
+  return [
+    { guard: g('rwsem_can_down_write', p), actions: [a('rwsem_down_write_woken', p), ...n.actions], target: n.target },
+    { guard: g('rwsem_may_set_handoff', p), actions: [a('rwsem_set_handoff', p)] },
+    { guard: g('rwsem_down_write_now', p), actions: [a('rwsem_down_write', p), ...n.actions], target: n.target },
+    { guard: g('rwsem_down_write_must_queue', p), actions: [a('rwsem_queue_writer', p)] },
+  ];
+};
+/**
+ * down_write split over two states, for a model that needs the queued writer in a state of its own
+ * (e.g. to name it in a report): step 1 always joins the wait list, even when the lock is free (the
+ * fast path is left out); step 2 (`down_write_acquire`) takes it when rwsem_try_write_lock() would.
+ * HANDOFF is left out.
+ */
 export const down_write_queue = (lock: string, thread: string, name?: string): Step => ({
   actions: [a('rwsem_queue_writer', lp(lock, thread, name))],
 });
-/** down_write step 2: acquire when free and first in line. */
-export const down_write_acquire = down_write;
-/** Optional down_read step 1 (only to make rwsem_is_contended see waiting readers). */
-export const down_read_queue = (lock: string, thread: string, name?: string): Step => ({
-  actions: [a('rwsem_queue_reader', lp(lock, thread, name))],
+export const down_write_acquire = (lock: string, thread: string, name?: string): Step => ({
+  guard: g('rwsem_can_down_write', lp(lock, thread, name)),
+  actions: [a('rwsem_down_write_woken', lp(lock, thread, name))],
 });
 export const up_write = (lock: string, thread: string, name?: string): Step => ({
   actions: [a('rwsem_up_write', lp(lock, thread, name))],
@@ -439,9 +537,9 @@ export const downgrade_write = (lock: string, thread: string, name?: string): St
   actions: [a('rwsem_downgrade_write', lp(lock, thread, name))],
 });
 export const down_read_trylock = (lock: string, thread: string, t: TryTargets, name?: string): any[] =>
-  tryBranch({ guard: g('rwsem_down_read_trylock_ok', lp(lock, thread, name)), actions: [a('rwsem_down_read', lp(lock, thread, name))] }, t);
+  tryBranch({ guard: g('rwsem_down_read_trylock_ok', lp(lock, thread, name)), actions: [a('rwsem_down_read_trylock', lp(lock, thread, name))] }, t);
 export const down_write_trylock = (lock: string, thread: string, t: TryTargets, name?: string): any[] =>
-  tryBranch({ guard: g('rwsem_down_write_trylock_ok', lp(lock, thread, name)), actions: [a('rwsem_down_write', lp(lock, thread, name))] }, t);
+  tryBranch({ guard: g('rwsem_down_write_trylock_ok', lp(lock, thread, name)), actions: [a('rwsem_down_write_trylock', lp(lock, thread, name))] }, t);
 /** Guard ref: rwsem_is_contended(sem). */
 export const rwsem_is_contended = (lock: string, thread = '', name?: string): GuardRef => g('rwsem_is_contended', lp(lock, thread, name));
 
@@ -516,18 +614,3 @@ export const sb_frozen_below = (sb: string, level: number): GuardRef => g('sb_fr
 export const mutexOwner = (context: Context, lock: string): string | null => getIn(context, lock).owner;
 export const sbFrozen = (context: Context, sb: string): number => getIn(context, sb).frozen;
 export const sbLevelReaders = (context: Context, sb: string, level: number): string[] => getIn(context, sb).rw_sem[level - 1].readers;
-
-/**
- * down_write() as the kernel runs it, for ONE event of the calling state: the fast path
- * (cmpxchg 0 -> WRITER_LOCKED: free and nobody queued) acquires and goes to `next`; otherwise the
- * writer joins the wait list (rwsem_down_write_slowpath; new readers now queue behind it) and goes to
- * `wait`, whose transition is `{ ...down_write_acquire(lock, thread), target: next }`.
- */
-export const down_write_fast = (lock: string, thread: string, t: { next: string; wait: string; actions?: any[] }, name?: string): any[] => [
-  { guard: g('rwsem_down_write_trylock_ok', lp(lock, thread, name)), actions: [a('rwsem_down_write', lp(lock, thread, name)), ...(t.actions ?? [])], target: t.next },
-  { actions: [a('rwsem_queue_writer', lp(lock, thread, name))], target: t.wait },
-];
-/** The wait state that goes with down_write_fast: blocked until free and first in line. */
-export const down_write_wait_state = (event: string, lock: string, thread: string, next: string, name?: string, actions: any[] = []): any => ({
-  on: { [event]: { guard: g('rwsem_can_down_write', lp(lock, thread, name)), actions: [a('rwsem_down_write', lp(lock, thread, name)), ...actions], target: next } },
-});

@@ -315,7 +315,7 @@ export function writerThread(thread: string, level: number, work: string, needsU
         initial: 'down_read_s_umount',
         states: {
           // down_read(&sb->s_umount) while inside sb_start_write()
-          down_read_s_umount: { on: { [ev(thread, 'down_read_s_umount')]: { ...down_read(UMOUNT, thread), target: 's_umount_held' } } },
+          down_read_s_umount: { on: { [ev(thread, 'down_read_s_umount')]: down_read(UMOUNT, thread, 's_umount_held') } },
           // up_read(&sb->s_umount)
           s_umount_held: { on: { [ev(thread, 'up_read_s_umount')]: { ...up_read(UMOUNT, thread), target: work } } },
           [work]: body,

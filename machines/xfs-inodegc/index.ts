@@ -188,7 +188,7 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
   const V = VARIANT[v];
   const states: Record<string, any> = {
     // F1: atomic_inc(&sb->s_active); down_write(&sb->s_umount)    [freeze_super, fs/super.c 5.x]
-    F1_down_write_s_umount: { on: { 'freezer.down_write_s_umount': { ...down_write(UMOUNT, 'freezer'), target: 'F5_frozen_write' } } },
+    F1_down_write_s_umount: { on: { 'freezer.down_write_s_umount': down_write(UMOUNT, 'freezer', 'F5_frozen_write') } },
     // F5+F6: sb->s_writers.frozen = SB_FREEZE_WRITE; up_write(&sb->s_umount)  ("preserve sb_start_write -> s_umount")
     F5_frozen_write: {
       on: { 'freezer.frozen_SB_FREEZE_WRITE': { actions: [sb_set_frozen(SB, SB_FREEZE_WRITE), ...up_write(UMOUNT, 'freezer').actions!], target: 'F7_sb_wait_write' } },
@@ -198,7 +198,7 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
       on: { 'freezer.sb_wait_write_WRITE': { ...sb_wait_write_block(SB, SB_FREEZE_WRITE, 'freezer'), target: 'F8_down_write_s_umount' } },
     },
     // F8: down_write(&sb->s_umount)
-    F8_down_write_s_umount: { on: { 'freezer.down_write_s_umount': { ...down_write(UMOUNT, 'freezer'), target: 'F9_frozen_pagefault' } } },
+    F8_down_write_s_umount: { on: { 'freezer.down_write_s_umount': down_write(UMOUNT, 'freezer', 'F9_frozen_pagefault') } },
     // F9+F10: frozen = SB_FREEZE_PAGEFAULT; sb_wait_write(sb, SB_FREEZE_PAGEFAULT) (no page-fault writers modelled)
     F9_frozen_pagefault: {
       on: {
@@ -308,7 +308,7 @@ function buildThawer(cpus: number, pinned: boolean): any {
     initial: 'T1_down_write_s_umount',
     states: {
       // T1: down_write(&sb->s_umount)    [thaw_super -> thaw_super_locked, fs/super.c 5.x]
-      T1_down_write_s_umount: { on: { 'thawer.down_write_s_umount': { ...down_write(UMOUNT, 'thawer'), target: 'T2_check_frozen' } } },
+      T1_down_write_s_umount: { on: { 'thawer.down_write_s_umount': down_write(UMOUNT, 'thawer', 'T2_check_frozen') } },
       // T2: if (sb->s_writers.frozen != SB_FREEZE_COMPLETE) { up_write(&sb->s_umount); return -EINVAL; }
       T2_check_frozen: {
         on: {

@@ -53,7 +53,7 @@ describe('sb-freeze', () => {
 
   it('the P-F2 monitor records a skipped level and a write without s_umount, and replaces the kernel sb_set_frozen', () => {
     const base = {
-      s_umount: { owner: 'freezer', readers: [], waitingWriters: [], waitingReaders: [] },
+      s_umount: { owner: 'freezer', readers: [], waiters: [], handoff: false, granted: [] },
       s_writers: { frozen: 0, rw_sem: [] },
       frozen_violation: null,
     };

@@ -15,7 +15,7 @@ function freezeModel(keepUmount: boolean, writers = 2) {
     const fz = freezeSuperStates({ thread: 'freezer', next: 'frozen', keepUmount });
     const th = thawSuperStates({ thread: 'freezer', next: 'done' });
     const writer = (t: string) =>
-      straight(t, [sb_start_write('s_writers', t), down_read('s_umount', t, 'sb->s_umount'), up_read('s_umount', t), sb_end_write('s_writers', t)]);
+      straight(t, [sb_start_write('s_writers', t), (n: string) => down_read('s_umount', t, n, 'sb->s_umount'), up_read('s_umount', t), sb_end_write('s_writers', t)]);
     return tinyModel({ s_umount: rwsem(), s_writers: sbWriters() }, {
       freezer: { initial: fz.initial, states: { ...fz.states, frozen: { on: { 'freezer.thaw': th.initial } }, ...th.states, done: { type: 'final' } } },
       ...Object.fromEntries(Array.from({ length: writers }, (_, i) => [`w${i}`, writer(`w${i}`)])),

@@ -11,14 +11,18 @@ export function tinyModel(context: Record<string, any>, threads: Record<string, 
   }).createMachine({ id: 'tiny', type: 'parallel', context, states: threads } as any);
 }
 
-/** A straight-line thread: steps[i] is a transition fragment (or an array of them) from state s<i>; ends in final `done`. */
+/**
+ * A straight-line thread: steps[i] is a transition fragment, an array of transitions, or a function of the
+ * next state's name returning transitions (for the blocking calls that carry their target, e.g.
+ * `(n) => down_read('sem', t, n)`), from state s<i>; ends in final `done`.
+ */
 export function straight(thread: string, steps: Array<any>, names?: string[]): any {
   const states: Record<string, any> = {};
   const name = (i: number) => (i === steps.length ? 'done' : (names?.[i] ?? `s${i}`));
   steps.forEach((step, i) => {
     const target = name(i + 1);
     states[name(i)] = {
-      on: { [`${thread}.${name(i)}`]: Array.isArray(step) ? step : { ...step, target } },
+      on: { [`${thread}.${name(i)}`]: typeof step === 'function' ? step(target) : Array.isArray(step) ? step : { ...step, target } },
     };
   });
   states.done = { type: 'final' };

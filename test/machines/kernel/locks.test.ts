@@ -1,4 +1,4 @@
-// Pins the semantics of mutex, rw_semaphore (writer preference), percpu_rw_semaphore (drain) and sb_writers.
+// Pins the semantics of mutex, rw_semaphore (queueing, stealing, wakeup, handoff), percpu_rw_semaphore (drain) and sb_writers.
 import { describe, expect, it } from 'vitest';
 import {
   down_read, down_read_trylock, down_write, down_write_acquire, down_write_queue, down_write_trylock, kernelWaits,
@@ -55,55 +55,90 @@ describe('mutex', () => {
   });
 });
 
-describe('rw_semaphore', () => {
-  const reader = (t: string) => straight(t, [down_read('sem', t), down_read('sem', t), up_read('sem', t), up_read('sem', t)]);
-  it('writer preference: a recursive down_read while a writer waits deadlocks', () => {
+describe('rw_semaphore (kernel/locking/rwsem.c, v6.6)', () => {
+  const rd = (t: string) => (n: string) => down_read('sem', t, n);
+  const wr = (t: string) => (n: string) => down_write('sem', t, n);
+  const recursiveReader = (t: string) => straight(t, [rd(t), rd(t), up_read('sem', t), up_read('sem', t)]);
+
+  it('the plain helpers: a recursive down_read deadlocks behind a queued down_write', () => {
+    const m = tinyModel({ sem: rwsem() }, { r: recursiveReader('r'), w: straight('w', [wr('w'), up_write('sem', 'w')]) });
+    const r = explore(m);
+    expect(r.deadlocks.length).toBe(1);
+    const d = r.deadlocks[0];
+    expect(where(d)).toEqual({ r: 's1', w: 's0' });
+    // the writer queued first (and set HANDOFF: its timeout may pass), the reader queued behind it
+    expect(d.context.sem).toEqual({ owner: null, readers: ['r'], waiters: ['w:w', 'r:r'], handoff: true, granted: [] });
+    expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })).toMatchObject({ holders: ['w'], mode: 'down_read (queued behind a waiting writer)' });
+    expect(kernelWaits.rwsem_can_down_write(d.context, { lock: 'sem', thread: 'w' })?.holders).toEqual(['r']);
+  });
+
+  it('reader optimistic lock stealing (5.13+): a reader takes a free lock ahead of a queued writer, not with readerSteal: false', () => {
+    // w1 holds it, w2 queues, w1 releases; r may now steal before w2 takes it
+    const threads = () => ({
+      w1: straight('w1', [wr('w1'), up_write('sem', 'w1')]),
+      w2: straight('w2', [wr('w2'), up_write('sem', 'w2')]),
+      r: straight('r', [rd('r'), up_read('sem', 'r')]),
+    });
+    // r at its down_read, a writer queued, and r's read hold comes at once
+    const stole = (s: any) =>
+      where(s).r === 's0' && s.context.sem.waiters.some((w: string) => w.startsWith('w:')) &&
+      kernelGuards.rwsem_down_read_now({ context: s.context }, { lock: 'sem', thread: 'r' });
+    expect(explore(tinyModel({ sem: rwsem() }, threads())).all.some(stole)).toBe(true);
+    const old = explore(tinyModel({ sem: rwsem({ readerSteal: false }) }, threads()));
+    expect(old.deadlocks).toEqual([]);
+    expect(old.all.some(stole)).toBe(false);
+  });
+
+  it('no stealing while other readers hold it with a writer queued, nor once HANDOFF is set', () => {
     const m = tinyModel({ sem: rwsem() }, {
-      r: reader('r'),
+      r0: straight('r0', [rd('r0'), up_read('sem', 'r0')]),
+      r1: straight('r1', [rd('r1'), up_read('sem', 'r1')]),
+      w: straight('w', [wr('w'), up_write('sem', 'w')]),
+    });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    const canRead = (ctx: any, t: string) => kernelGuards.rwsem_down_read_now({ context: ctx }, { lock: 'sem', thread: t });
+    for (const s of r.all) {
+      const sem = s.context.sem;
+      if (sem.owner) expect(sem.readers).toEqual([]);
+      if (sem.waiters.includes('w:w') && sem.readers.length > 0) expect(canRead(s.context, 'r1') && !sem.readers.includes('r1') && !sem.waiters.includes('r:r1')).toBe(false);
+      if (sem.handoff) expect(canRead(s.context, 'r0') || canRead(s.context, 'r1')).toBe(false);
+    }
+    expect(r.all.some((s) => s.context.sem.readers.length === 2)).toBe(true);
+    expect(r.all.some((s) => s.context.sem.handoff)).toBe(true);
+  });
+
+  it('wakeup: with a reader first in line, every queued reader is granted, also one queued behind a writer', () => {
+    // w0 holds it; r0 queues, w1 queues, r1 queues; up_write: r0 is first, so r0 and r1 go in together
+    const m = tinyModel({ sem: rwsem({ readerSteal: false }) }, {
+      w0: straight('w0', [wr('w0'), up_write('sem', 'w0')]),
+      r0: straight('r0', [rd('r0'), up_read('sem', 'r0')]),
+      w1: straight('w1', [wr('w1'), up_write('sem', 'w1')]),
+      r1: straight('r1', [rd('r1'), up_read('sem', 'r1')]),
+    });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    const batch = r.all.filter((s) => s.context.sem.readers.join() === 'r0,r1' && s.context.sem.waiters.join() === 'w:w1');
+    expect(batch.length).toBeGreaterThan(0);
+  });
+
+  it('down_write_queue + down_write_acquire: the queued writer in a state of its own', () => {
+    const m = tinyModel({ sem: rwsem() }, {
+      r: recursiveReader('r'),
       w: straight('w', [down_write_queue('sem', 'w'), down_write_acquire('sem', 'w'), up_write('sem', 'w')]),
     });
     const r = explore(m);
     expect(r.deadlocks.length).toBe(1);
-    const d = r.deadlocks[0];
-    expect(where(d)).toEqual({ r: 's1', w: 's1' });
-    expect(d.context.sem).toEqual({ owner: null, readers: ['r'], waitingWriters: ['w'], waitingReaders: [] });
-    expect(kernelWaits.rwsem_can_down_read(d.context, { lock: 'sem', thread: 'r' })?.holders).toEqual(['w']);
-    expect(kernelWaits.rwsem_can_down_write(d.context, { lock: 'sem', thread: 'w' })?.holders).toEqual(['r']);
+    expect(where(r.deadlocks[0])).toEqual({ r: 's1', w: 's1' });
   });
-  it('without a queued writer the recursive read is fine', () => {
-    const m = tinyModel({ sem: rwsem() }, { r: reader('r'), w: straight('w', [down_write('sem', 'w'), up_write('sem', 'w')]) });
-    expect(explore(m).deadlocks).toEqual([]);
-  });
-  it('readers share, writers exclude, a queued writer is first in line', () => {
-    const m = tinyModel({ sem: rwsem(), inside: 0 }, {
-      r0: straight('r0', [down_read('sem', 'r0'), up_read('sem', 'r0')]),
-      r1: straight('r1', [down_read('sem', 'r1'), up_read('sem', 'r1')]),
-      w0: straight('w0', [down_write_queue('sem', 'w0'), down_write_acquire('sem', 'w0'), up_write('sem', 'w0')]),
-      w1: straight('w1', [down_write_queue('sem', 'w1'), down_write_acquire('sem', 'w1'), up_write('sem', 'w1')]),
-    });
-    const r = explore(m);
-    expect(r.deadlocks).toEqual([]);
-    for (const s of r.all) {
-      const sem = s.context.sem;
-      const loc = where(s);
-      if (sem.owner) expect(sem.readers).toEqual([]);
-      // both readers inside together is reachable; a writer and a reader never
-      if (loc.w0 === 's2') expect(sem.owner).toBe('w0');
-    }
-    expect(r.all.some((s) => s.context.sem.readers.length === 2)).toBe(true);
-    // w1 never acquires while w0 is queued ahead of it
-    const canW1 = (ctx: any) => kernelGuards.rwsem_can_down_write({ context: ctx }, { lock: 'sem', thread: 'w1' });
-    const w0First = r.all.filter((s) => s.context.sem.waitingWriters.join() === 'w0,w1');
-    expect(w0First.some((s) => s.context.sem.owner === null && s.context.sem.readers.length === 0)).toBe(true);
-    expect(w0First.some((s) => canW1(s.context))).toBe(false);
-  });
+
   it('trylocks never block and fail while a writer is queued; rwsem_is_contended sees the queue', () => {
     const m = tinyModel({ sem: rwsem(), sawContended: false }, {
-      w: straight('w', [down_write_queue('sem', 'w'), down_write_acquire('sem', 'w'), up_write('sem', 'w')]),
+      w: straight('w', [wr('w'), up_write('sem', 'w')]),
       t: {
         initial: 'hold',
         states: {
-          hold: { on: { 't.hold': { ...down_read('sem', 't'), target: 'try' } } },
+          hold: { on: { 't.hold': down_read('sem', 't', 'try') } },
           try: { on: { 't.try': down_read_trylock('sem', 't', { ok: 'got', fail: 'failed' }) } },
           got: { on: { 't.up': { actions: [...up_read('sem', 't').actions!, ...up_read('sem', 't').actions!], target: 'trywrite' } } },
           failed: { on: { 't.up': { ...up_read('sem', 't'), target: 'trywrite' } } },
@@ -112,20 +147,21 @@ describe('rw_semaphore', () => {
           done: { type: 'final' },
         },
       },
-    }, {
-      guards: {},
     });
     const r = explore(m);
     expect(r.deadlocks).toEqual([]);
-    // the read trylock failed exactly in states where w had queued
     const failed = r.all.filter((s) => where(s).t === 'failed');
     expect(failed.length).toBeGreaterThan(0);
     const contended = (ctx: any) => (m.implementations.guards as any).rwsem_is_contended({ context: ctx }, rwsem_is_contended('sem').params);
-    expect(failed.every((s) => s.context.sem.waitingWriters.includes('w') || s.context.sem.owner === 'w')).toBe(true);
+    expect(failed.every((s) => s.context.sem.waiters.includes('w:w') || s.context.sem.owner === 'w')).toBe(true);
     expect(r.all.some((s) => where(s).t === 'got')).toBe(true);
     expect(r.all.some((s) => where(s).t === 'wgot')).toBe(true);
     expect(r.all.some((s) => contended(s.context))).toBe(true);
     expect(contended(r.all[0].context)).toBe(false);
+  });
+
+  it('a call that passes the resource name where the target goes fails at build time', () => {
+    expect(() => down_read('sem', 't', undefined as any)).toThrow(/next must be the target state/);
   });
 });
 

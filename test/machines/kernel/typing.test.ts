@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import {
-  down_read, down_write_fast, down_write_wait_state, freezeSuperStates, kernelActions, kernelGuards, mutex, mutex_lock,
+  down_read, down_write, freezeSuperStates, kernelActions, kernelGuards, mutex, mutex_lock,
   mutex_trylock, mutex_unlock, rwsem, sbWriters, sb_end_write, sb_start_write, thawSuperStates, up_read,
 } from '../../../machines/kernel/index.ts';
 import { explore } from './harness.ts';
@@ -30,10 +30,9 @@ describe('typing', () => {
             d: { on: { 'w.d': { ...sb_end_write('s_writers', 'w'), target: 'e' } } },
             e: { on: { 'w.e': mutex_trylock('m', 'w', { ok: 'f', fail: 'g' }) } },
             f: { on: { 'w.f': { ...mutex_unlock('m', 'w'), target: 'g' } } },
-            g: { on: { 'w.g': down_write_fast('s_umount', 'w', { next: 'h', wait: 'g_wait' }) } },
-            g_wait: down_write_wait_state('w.g_wait', 's_umount', 'w', 'h'),
+            g: { on: { 'w.g': down_write('s_umount', 'w', 'h') } },
             h: { on: { 'w.h': { actions: [{ type: 'rwsem_up_write', params: { lock: 's_umount', thread: 'w' } }], target: 'i' } } },
-            i: { on: { 'w.i': { ...down_read('s_umount', 'w'), target: 'j' } } },
+            i: { on: { 'w.i': down_read('s_umount', 'w', 'j') } },
             j: { on: { 'w.j': { ...up_read('s_umount', 'w'), target: 'done' } } },
             done: { type: 'final' },
           },
