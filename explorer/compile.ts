@@ -63,6 +63,8 @@ export interface CompiledThread {
   /** Dotted path of each leaf relative to the thread's region node. */
   leafPaths: string[];
   isFinal: boolean[];
+  /** A valid place to stop: a final leaf, or `meta: { end: true }` on the leaf or an ancestor (SPIN's end labels). */
+  isEnd: boolean[];
   /** Assertion names in force at each leaf (the leaf's and its ancestors' `meta.assert`). */
   asserts: string[][];
   /** `meta.progress` on the leaf or an ancestor. */
@@ -101,6 +103,8 @@ export interface CompiledSystem {
   readonly taken: readonly CompiledTransition[];
   locations(leaves: ArrayLike<number>): ThreadLocations;
   allFinal(leaves: ArrayLike<number>): boolean;
+  /** Every thread is final or at a valid end (`meta.end`): a state with no enabled step here is no deadlock. */
+  allEnded(leaves: ArrayLike<number>): boolean;
 }
 
 export interface StepResult {
@@ -585,6 +589,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
       leaves,
       leafPaths: leaves.map(rel),
       isFinal: leaves.map((l) => l.type === 'final'),
+      isEnd: [],
       asserts: [],
       progressLeaf: [],
       leafMeta: [],
@@ -629,6 +634,13 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
       thread.asserts.push(asserts);
       thread.progressLeaf.push(progress);
       thread.leafMeta.push(meta);
+      if (meta.end !== undefined && typeof meta.end !== 'boolean') {
+        throw new ModelError(`state ${nodePath(leaf)} has meta.end that is not a boolean: write meta: { end: true } to mark a valid end state`, {
+          state: nodePath(leaf),
+          feature: 'meta.end',
+        });
+      }
+      thread.isEnd.push(leaf.type === 'final' || meta.end === true);
 
       const byEvent: Array<CompiledTransition[] | undefined> = [];
       for (const node of chain) {
@@ -778,6 +790,11 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     return true;
   };
 
+  const allEnded = (leaves: ArrayLike<number>) => {
+    for (const t of threads) if (!t.isEnd[leaves[t.index]]) return false;
+    return true;
+  };
+
   const eventObjects = events.map((type) => Object.freeze({ type }));
 
   // The transitions the last successful stepInto took (reused: valid until the next successful step).
@@ -883,5 +900,6 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
       return out;
     },
     allFinal,
+    allEnded,
   };
 }

@@ -89,8 +89,35 @@ export function createReferenceStepper(machine: AnyStateMachine): ReferenceStepp
 export interface ReferenceExploreResult {
   states: number;
   transitions: number;
-  /** States with no enabled event where some thread is not in a final state. */
+  /** States with no enabled event where some thread is neither in a final state nor at a valid end (`meta.end`). */
   deadlocks: string[];
+}
+
+/**
+ * Every thread (top-level region) is at a valid end: its active leaf is final, or the nearest `meta.end`
+ * on the leaf or its ancestors in the thread is true. Read from XState's own snapshot (its active nodes).
+ */
+export function atValidEnd(snapshot: AnyMachineSnapshot): boolean {
+  const nodes: any[] = (snapshot as any)._nodes;
+  const root = snapshot.machine.root;
+  for (const region of Object.values(root.states) as any[]) {
+    const leaf = nodes.find((n) => (n.type === 'atomic' || n.type === 'final') && isWithin(n, region));
+    if (!leaf || leaf.type === 'final') continue;
+    let end: unknown;
+    for (let m = leaf; m && m !== root; m = m.parent) {
+      if (m.meta && typeof m.meta === 'object' && 'end' in m.meta) {
+        end = m.meta.end;
+        break;
+      }
+    }
+    if (end !== true) return false;
+  }
+  return true;
+}
+
+function isWithin(node: any, ancestor: any): boolean {
+  for (let m = node; m; m = m.parent) if (m === ancestor) return true;
+  return false;
 }
 
 /** Plain breadth-first exploration with JSON keys: slow, simple, for cross-checks and as the benchmark baseline. */
@@ -105,7 +132,7 @@ export function exploreReference(machine: AnyStateMachine, options: { maxStates?
     const s = queue[head];
     const succ = stepper.successors(s);
     transitions += succ.length;
-    if (succ.length === 0 && s.status === 'active') deadlocks.push(referenceKey(s));
+    if (succ.length === 0 && s.status === 'active' && !atValidEnd(s)) deadlocks.push(referenceKey(s));
     for (const { next } of succ) {
       const key = referenceKey(next);
       if (!seen.has(key)) {

@@ -61,7 +61,7 @@ export function replayTrace(
   const v = trace.violation;
   switch (v.kind) {
     case 'deadlock': {
-      if (walker.finished) return { status: 'not-reproduced', reason: 'every thread finished: no deadlock', stepsReplayed: n };
+      if (walker.ended) return { status: 'not-reproduced', reason: 'every thread finished or is at a valid end (meta.end): no deadlock', stepsReplayed: n };
       const e = space.firstEnabled(walker);
       if (e >= 0) return { status: 'not-reproduced', reason: `no deadlock at the end: ${system.events[e]} is enabled`, stepsReplayed: n };
       return { status: 'reproduced', reason: 'deadlock reached: no step is enabled and not every thread has finished', stepsReplayed: n };

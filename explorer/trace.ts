@@ -80,7 +80,7 @@ export function blockedThreads(system: CompiledSystem, model: ModelDefinition, l
   const waits = model.waits ?? {};
   for (const t of system.threads) {
     const leaf = leaves[t.index];
-    if (t.isFinal[leaf]) continue;
+    if (t.isEnd[leaf]) continue;
     const infos: WaitInfo[] = [];
     const seen = new Set<string>();
     for (const e of t.leafEvents[leaf]) {
@@ -174,7 +174,11 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
     steps,
     final: { locations: system.locations(leaves), context: toPlain(ctx) },
   };
-  if (violation.kind === 'deadlock') trace.deadlock = buildWaitFor(blockedThreads(system, o.model, leaves, ctx));
+  if (violation.kind === 'deadlock') {
+    trace.deadlock = buildWaitFor(blockedThreads(system, o.model, leaves, ctx));
+    const idle = system.threads.filter((t) => t.isEnd[leaves[t.index]] && !t.isFinal[leaves[t.index]]);
+    if (idle.length > 0) trace.deadlock.idle = idle.map((t) => ({ thread: t.name, state: t.leafPaths[leaves[t.index]] }));
+  }
   if (loopStart !== undefined) trace.loopStart = loopStart;
   return trace;
 }

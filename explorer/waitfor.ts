@@ -21,6 +21,8 @@ export interface WaitForReport {
   blocked: BlockedThread[];
   /** The edges of one wait-for cycle (thread[i] waits for a resource held by thread[i+1], the last closes it), or null. */
   cycle: WaitEdge[] | null;
+  /** Threads idle at a valid end state (`meta: { end: true }`): not blocked, a valid place to stop. */
+  idle?: Array<{ thread: string; state: string }>;
 }
 
 /** Wait-for edges out of one blocked thread, in the order of its waits and their holders. */
@@ -138,6 +140,10 @@ export function renderLockdep(report: WaitForReport, threads: string[]): string 
       lines.push(`  ${b.thread} in ${b.state}: waits for any of:`);
       for (const w of b.waits) lines.push(`    ${describeWait(w)}`);
     }
+  }
+  if (report.idle && report.idle.length > 0) {
+    lines.push('', ' at a valid end (meta.end), not blocked:');
+    for (const i of report.idle) lines.push(`  ${i.thread} in ${i.state}`);
   }
   return lines.join('\n');
 }

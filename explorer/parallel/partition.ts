@@ -231,7 +231,7 @@ export class Partition {
         }
       }
       const successors = space.expand(words, visit);
-      if (successors === 0 && limits.deadlock && !space.allFinal()) this.record(deadlockAt(space.system, space.leaves, gid, depth));
+      if (successors === 0 && limits.deadlock && !space.allEnded()) this.record(deadlockAt(space.system, space.leaves, gid, depth));
     }
     space.endExpansions();
     return bound;

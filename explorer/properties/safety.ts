@@ -98,8 +98,11 @@ export function stateChecker(
   return { needed: needChecks, check };
 }
 
-/** The deadlock violation of a state where no step is enabled and some thread is not final. */
+/** The deadlock violation of a state where no step is enabled and some thread is neither final nor at a valid end. */
 export function deadlockAt(system: CompiledSystem, leaves: ArrayLike<number>, id: number, depth: number): Finding {
-  const stuck = system.threads.filter((t) => !t.isFinal[leaves[t.index]]).map((t) => `${t.name}@${t.leafPaths[leaves[t.index]]}`);
-  return { kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}`, stateId: id, depth };
+  const at = (t: CompiledSystem['threads'][number]) => `${t.name}@${t.leafPaths[leaves[t.index]]}`;
+  const stuck = system.threads.filter((t) => !t.isEnd[leaves[t.index]]).map(at);
+  const idle = system.threads.filter((t) => t.isEnd[leaves[t.index]] && !t.isFinal[leaves[t.index]]).map(at);
+  const ended = idle.length ? `; at a valid end (meta.end): ${idle.join(', ')}` : '';
+  return { kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}${ended}`, stateId: id, depth };
 }

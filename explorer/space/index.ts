@@ -116,6 +116,11 @@ export class StateSpace {
     return this.system.allFinal(this.packed.own);
   }
 
+  /** True when every thread of the state last expanded is final or at a valid end (`meta.end`): no deadlock there. */
+  allEnded(): boolean {
+    return this.system.allEnded(this.packed.own);
+  }
+
   /** Ends a run of expansions (drops the codec's cache of the last expanded state). */
   endExpansions(): void {
     this.packed.endExpansion();

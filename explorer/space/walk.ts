@@ -31,6 +31,11 @@ export class PathWalker implements PathState {
     return this.space.system.allFinal(this.leaves);
   }
 
+  /** Every thread is final or at a valid end (`meta.end`). */
+  get ended(): boolean {
+    return this.space.system.allEnded(this.leaves);
+  }
+
   /** The threads that can move here. */
   enabledThreads(): Set<number> {
     return this.space.enabledThreads(this);

@@ -78,7 +78,7 @@ export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAt
     atDepthLimit = depth >= maxDepth;
     const successors = space.expand(entry.words, visit);
     if (full) break;
-    if (successors === 0 && task.deadlock && !space.allFinal()) record(deadlockAt(system, space.leaves, id, depth));
+    if (successors === 0 && task.deadlock && !space.allEnded()) record(deadlockAt(system, space.leaves, id, depth));
     if (first && stopAtFirst && o.stopAtOnce) break;
   }
   space.endExpansions();

@@ -52,7 +52,6 @@ const guards = {
   // bch2_journal_reclaim_stop() -> kthread_stop(): waits for the thread to finish its current pass
   bch_reclaim_idle: ({ context }: { context: Ctx }) => context.c.journal.reclaim_lock.owner !== 'reclaim',
   // unmount: every other thread has finished, the kthread is stopped for good
-  bch_all_exited: ({ context }: { context: Ctx }) => context.live === 0,
 };
 
 const actions = {
@@ -97,7 +96,6 @@ const actions = {
     })),
   ),
   // a non-daemon thread finished (for the reclaim kthread's exit at unmount)
-  bch_thread_exit: assign(({ context }: { context: Ctx }) => ({ live: context.live - 1 })),
 };
 
 const waits: Record<string, (ctx: Ctx, p: any) => WaitInfo | null> = {
@@ -179,7 +177,7 @@ function transactionThread(thread: string, variant: string, opts: { foregroundWr
             end_write: { id: `${thread}-endwrite`, on: { [ev(thread, 'sb_end_write')]: { ...sbEnd[SB_FREEZE_WRITE](SB, thread), target: done } } },
           },
         },
-        done: { id: `${thread}-done`, type: 'final', entry: ['bch_thread_exit'] },
+        done: { id: `${thread}-done`, type: 'final'},
       },
     };
   }
@@ -188,8 +186,8 @@ function transactionThread(thread: string, variant: string, opts: { foregroundWr
     states: {
       ...states,
       // -EROFS (BCH_ERR_erofs_trans_commit): not a failure of the model, the documented price of the design
-      erofs: { id: `${thread}-erofs`, type: 'final', entry: ['bch_thread_exit'] },
-      done: { id: `${thread}-done`, type: 'final', entry: ['bch_thread_exit'] },
+      erofs: { id: `${thread}-erofs`, type: 'final'},
+      done: { id: `${thread}-done`, type: 'final'},
     },
   };
 }
@@ -199,8 +197,12 @@ function reclaimThread(variant: string) {
   const t = 'reclaim';
   const lock = lockReclaim(t);
   const states: Record<string, any> = {
+    // the kthread sleeping for work (bch2_journal_reclaim_thread: wait_event_freezable / schedule_timeout) is a
+    // valid place to stop: with nothing left to flush it simply sleeps (meta.end; unmount's kthread_stop()
+    // is not modelled)
     idle: {
       id: 'reclaim-idle',
+      meta: { end: true },
       on: {
         // bch2_journal_reclaim_thread(): mutex_lock(&j->reclaim_lock); __bch2_journal_reclaim() when pins need flushing
         [ev(t, 'mutex_lock_reclaim_lock')]: {
@@ -208,11 +210,8 @@ function reclaimThread(variant: string) {
           actions: lock.actions,
           target: variant === 'intwrite-trans' ? 'trans_begin' : 'flush',
         },
-        // unmount: kthread_stop() once every other thread is done
-        [ev(t, 'kthread_exit')]: { guard: 'bch_all_exited', target: 'exited' },
       },
     },
-    exited: { type: 'final' },
   };
   if (variant === 'intwrite-trans') {
     // the flush is a btree transaction: with the rejected mapping it starts with sb_start_intwrite()
@@ -343,9 +342,9 @@ export default defineModel({
     const dirty = Math.min(Number(params.journalDirty), size);
     const threads: Record<string, any> = {
       // FIFREEZE -> freeze_super(sb) with bcachefs' ops (->sync_fs = bch2_sync_fs: a journal flush, one step)
-      freezer: freezerThread({ freezeFs: bch2FreezeHook(variant), finalEntry: ['bch_thread_exit'] }),
+      freezer: freezerThread({ freezeFs: bch2FreezeHook(variant) }),
       // FITHAW -> thaw_super(sb) with ->unfreeze_fs = bch2_unfreeze, once FIFREEZE has returned
-      thawer: thawerThread({ unfreezeFs: bch2UnfreezeHook, finalEntry: ['bch_thread_exit'] }),
+      thawer: thawerThread({ unfreezeFs: bch2UnfreezeHook }),
     };
     for (let i = 0; i < writers; i++) threads[`writer${i}`] = transactionThread(`writer${i}`, variant, { foregroundWrite: true });
     for (let i = 0; i < intwriters; i++) threads[`intwriter${i}`] = transactionThread(`intwriter${i}`, variant, {});
@@ -367,7 +366,6 @@ export default defineModel({
           journal: { running: true, free: size - dirty, dirty, reclaim_lock: mutex() },
           reclaim: { running: true },
         },
-        live: 2 + writers + intwriters,
       },
       states: threads,
     });

@@ -298,6 +298,16 @@ export const worker_start = (wq: string, worker: string, name?: string): Step =>
   guard: { type: 'wq_has_work', params: P(wq, worker, undefined, name) },
   actions: [act('wq_worker_start', P(wq, worker))],
 });
+/**
+ * A kworker's idle state (worker_thread -> worker_enter_idle, sleeping until work is queued): the worker
+ * picks the next runnable item on `event` and goes to `next` (where the work function runs, ending with
+ * `worker_done`). Marked `meta: { end: true }`: a worker idling with nothing queued is a valid place to stop,
+ * not a deadlock, so a model needs no exit counter for its kworkers. `item` dedicates the worker to one item.
+ */
+export const kworker_idle = (o: { wq: string; worker: string; event: string; next: string; item?: string; name?: string }): any => {
+  const start = o.item === undefined ? worker_start(o.wq, o.worker, o.name) : worker_start_item(o.wq, o.item, o.worker, o.name);
+  return { meta: { end: true }, on: { [o.event]: { ...start, target: o.next } } };
+};
 /** A worker dedicated to one item (e.g. a per-CPU work) starts it when it is pending. */
 export const worker_start_item = (wq: string, item: string, worker: string, name?: string): Step => ({
   guard: { type: 'wq_item_runnable', params: P(wq, worker, item, name) },

@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { and, assign } from 'xstate';
 import {
   cancel_work_sync, drain_workqueue, flush_work, flush_workqueue, kernelWaits, mod_delayed_work, queue_work, workqueue,
-  worker_done, worker_start,
+  worker_done, worker_start, kworker_idle, mutex, mutex_lock, mutex_unlock,
 } from '../../../machines/kernel/index.ts';
-import { explore, tinyModel, where } from './harness.ts';
+import { checkModel } from '../../../explorer/index.ts';
+import { defineModel } from '../../../explorer/model.ts';
+import { renderLockdep } from '../../../explorer/waitfor.ts';
+import { explore, straight, tinyModel, where } from './harness.ts';
 
 /** A generic worker that runs items until `stop` is set; counts each run of an item in context.runs. */
 const worker = (wq = 'wq') => ({
@@ -283,5 +286,44 @@ describe('mod_delayed_work (try_to_grab_pending + __queue_work)', () => {
     }
     // flush_work with only a running instance is linked to that run: it never returns before the run ends
     for (const s of r.all) if (where(s).flusher === 's2' && s.context.runningAtFlush && s.context.instancesAtFlush === 1) expect(s.context.flushedRuns).toBeGreaterThan(s.context.runsAtFlush);
+  });
+});
+
+describe('kworker_idle: a valid end state (meta: { end: true })', () => {
+  // a producer queues one item and ends; the kworker runs it and goes back to idle, forever
+  const build = (end: boolean) => () => {
+    const idle = kworker_idle({ wq: 'wq', worker: 'kworker', event: 'kworker.start', next: 'run' });
+    if (!end) delete idle.meta;
+    return tinyModel({ wq: workqueue(['w']) }, {
+      producer: straight('producer', [queue_work('wq', 'w', 'producer')]),
+      kworker: { initial: 'idle', states: { idle, run: { on: { 'kworker.done': { ...worker_done('wq', 'kworker'), target: 'idle' } } } } },
+    });
+  };
+  const model = (end: boolean) =>
+    defineModel({ name: 'kworker', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: build(end), waits: kernelWaits });
+
+  it('passes where the same model without the mark reports the idle kworker as a deadlock', () => {
+    expect(checkModel({ model: model(true) }).verdict).toEqual({ status: 'pass' });
+    const bad = checkModel({ model: model(false) });
+    expect(bad.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    expect(bad.verdict.message).toMatch(/not finished: kworker@idle/);
+  });
+
+  it('a deadlock elsewhere is still found, and the report shows the idle kworker as a valid end', () => {
+    const m = defineModel({
+      name: 'kworker-abba', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits,
+      create: () =>
+        tinyModel({ wq: workqueue(['w']), a: mutex(), b: mutex() }, {
+          kworker: { initial: 'idle', states: { idle: kworker_idle({ wq: 'wq', worker: 'kworker', event: 'kworker.start', next: 'run' }), run: { on: { 'kworker.done': { ...worker_done('wq', 'kworker'), target: 'idle' } } } } },
+          t0: straight('t0', [mutex_lock('a', 't0'), mutex_lock('b', 't0'), mutex_unlock('b', 't0'), mutex_unlock('a', 't0')]),
+          t1: straight('t1', [mutex_lock('b', 't1'), mutex_lock('a', 't1'), mutex_unlock('a', 't1'), mutex_unlock('b', 't1')]),
+        }),
+    });
+    const r = checkModel({ model: m });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    expect(r.verdict.message).toMatch(/at a valid end \(meta\.end\): kworker@idle/);
+    expect(r.trace!.deadlock!.idle).toEqual([{ thread: 'kworker', state: 'idle' }]);
+    expect(r.trace!.deadlock!.blocked.map((b) => b.thread)).toEqual(['t0', 't1']);
+    expect(renderLockdep(r.trace!.deadlock!, ['kworker', 't0', 't1'])).toContain('at a valid end (meta.end), not blocked:\n  kworker in idle');
   });
 });
