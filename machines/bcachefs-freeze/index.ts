@@ -356,7 +356,7 @@ export default defineModel({
       id: 'bcachefs-freeze',
       type: 'parallel',
       context: {
-        ...freezeContext(),
+        ...freezeContext('thawer'),
         fifreeze_returned: false,
         c: {
           rw: true,

@@ -186,7 +186,7 @@ export default defineModel({
       id: 'file-write-freeze',
       type: 'parallel',
       context: {
-        ...freezeContext(),
+        ...freezeContext('fwfreezer'),
         i_write_freezed: Array.from({ length: inodes }, () => false),
         fwfreeze_returned: Array.from({ length: inodes }, () => false),
       },

@@ -28,12 +28,26 @@
 //                                  names.afterSyncFs / names.afterFreezeFs / names.freezeFsFailed /
 //                                  names.afterUnfreezeFs / names.unfreezeFsFailed.
 //
+// sb_rdonly(sb) (fs/super.c v5.15): `rdonly` is a guard over the context (or `true`): F4 "Nothing to do
+// really": frozen = SB_FREEZE_COMPLETE, up_write(&s_umount), return 0, no level taken; T3: frozen =
+// SB_UNFROZEN and straight to T7 (no ->unfreeze_fs, no sb_freeze_unlock: the levels were never taken).
+// Absent: the sb is read-write.
+//
+// Return hooks (`returns`): actions run on the step where the call returns, one list per return value:
+// freeze_super { ok (0, F15 and F4), busy (-EBUSY, F2), failed (->freeze_fs error, F14) }, thaw_super
+// { ok (0, T7), einval (-EINVAL, T2), failed (->unfreeze_fs error, T5) }. A model records what the ioctl
+// returned this way instead of overwriting fragment states.
+//
+// freezeThenThawStates(): FIFREEZE then FITHAW as one thread's program (both fragments with their hooks).
+// Declare the thawing thread in the context, sbWriters({ thawer }), so a thread blocked on a frozen level
+// is reported as waiting for it.
+//
 // Not modelled: s_active references (no effect on the protocol here), SB_BORN (F3: always born),
-// sb_rdonly (F4/T3: always read-write), lockdep annotations (F15/T4), the >= 6.6 holders and
-// wait_for_partially_frozen (F2 returns -EBUSY as in 5.x).
+// lockdep annotations (F15/T4), the >= 6.6 holders and wait_for_partially_frozen (F2 returns -EBUSY as in 5.x).
 //
 // Variant: `keepUmount: true` is the V1-2 bug: F6/F8 are removed, the freezer keeps s_umount held
 // for write across the SB_FREEZE_WRITE wait (F7).
+import { and } from 'xstate';
 import { down_write, sbLevelLock, SB_FREEZE_COMPLETE, SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE, SB_UNFROZEN } from './locks.ts';
 
 export type FsHook = undefined | { actions?: any[]; guard?: any; mayFail?: boolean } | { enter: string };
@@ -57,6 +71,10 @@ export interface FreezeOptions {
   freeze_fs?: FsHook;
   /** V1-2 bug: keep s_umount across F7 (no F6 release, no F8 re-acquire). */
   keepUmount?: boolean;
+  /** sb_rdonly(sb): a guard over the context, or true (F4). Absent: read-write. */
+  rdonly?: any;
+  /** Actions on the returning step, per return value. */
+  returns?: { ok?: any[]; busy?: any[]; failed?: any[] };
 }
 
 export interface ThawOptions {
@@ -71,6 +89,10 @@ export interface ThawOptions {
   s_umount?: string;
   prefix?: string;
   unfreeze_fs?: FsHook;
+  /** sb_rdonly(sb): a guard over the context, or true (T3). Absent: read-write. */
+  rdonly?: any;
+  /** Actions on the returning step, per return value. */
+  returns?: { ok?: any[]; einval?: any[]; failed?: any[] };
 }
 
 export interface Fragment {
@@ -80,6 +102,9 @@ export interface Fragment {
 }
 
 const frozenTo = (sb: string, level: number) => ({ type: 'sb_set_frozen', params: { sb, level } });
+const frozenIs = (sb: string, level: number) => ({ type: 'sb_frozen_is', params: { sb, level } });
+/** A guard that also needs sb_rdonly(sb) (`rdonly` true: the guard alone). */
+const withRdonly = (guard: any, rdonly: any) => (rdonly === true ? guard : and([guard, rdonly]));
 const upWrite = (lock: string, thread: string) => ({ type: 'rwsem_up_write', params: { lock, thread } });
 const isHookStates = (h: FsHook): h is { enter: string } => !!h && 'enter' in h;
 
@@ -151,9 +176,14 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   s[n.F1] = step(t, n.F1, down_write(um, t, n.F2));
   // F2: if (sb->s_writers.frozen != SB_UNFROZEN) { deactivate_locked_super(sb); return -EBUSY; }
   //     (F3 SB_BORN and F4 sb_rdonly not modelled) F5: sb->s_writers.frozen = SB_FREEZE_WRITE
+  const ret = o.returns ?? {};
   s[n.F2] = step(t, n.F2, [
-    { guard: { type: 'sb_frozen_is', params: { sb, level: SB_UNFROZEN } }, actions: [frozenTo(sb, SB_FREEZE_WRITE)], target: o.keepUmount ? n.F7 : n.F6 },
-    { actions: [upWrite(um, t)], target: o.busy ?? o.next },
+    // F4: if (sb_rdonly(sb)) { sb->s_writers.frozen = SB_FREEZE_COMPLETE; up_write(&sb->s_umount); return 0; }
+    ...(o.rdonly !== undefined && o.rdonly !== false
+      ? [{ guard: withRdonly(frozenIs(sb, SB_UNFROZEN), o.rdonly), actions: [frozenTo(sb, SB_FREEZE_COMPLETE), upWrite(um, t), ...(ret.ok ?? [])], target: o.next }]
+      : []),
+    { guard: frozenIs(sb, SB_UNFROZEN), actions: [frozenTo(sb, SB_FREEZE_WRITE)], target: o.keepUmount ? n.F7 : n.F6 },
+    { actions: [upWrite(um, t), ...(ret.busy ?? [])], target: o.busy ?? o.next },
   ]);
   if (!o.keepUmount) {
     // F6: up_write(&sb->s_umount): "Release s_umount to preserve sb_start_write -> s_umount ordering"
@@ -179,12 +209,12 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
     // F14 failure: frozen = SB_UNFROZEN; sb_freeze_unlock(sb); wake_up(&sb->s_writers.wait_unfrozen);
     //              deactivate_locked_super(sb) (drops s_umount); return ret
     s[n.F14_fail] = step(t, n.F14_fail, {
-      actions: [frozenTo(sb, SB_UNFROZEN), ...unlockAll(sb, t), upWrite(um, t)],
+      actions: [frozenTo(sb, SB_UNFROZEN), ...unlockAll(sb, t), upWrite(um, t), ...(ret.failed ?? [])],
       target: o.failed ?? o.next,
     });
   }
   // F15: sb->s_writers.frozen = SB_FREEZE_COMPLETE; lockdep_sb_freeze_release(sb); up_write(&sb->s_umount)
-  s[n.F15] = step(t, n.F15, { actions: [frozenTo(sb, SB_FREEZE_COMPLETE), upWrite(um, t)], target: o.next });
+  s[n.F15] = step(t, n.F15, { actions: [frozenTo(sb, SB_FREEZE_COMPLETE), upWrite(um, t), ...(ret.ok ?? [])], target: o.next });
   return { initial: n.F1, states: s, names };
 }
 
@@ -215,16 +245,56 @@ export function thawSuperStates(o: ThawOptions): Fragment {
   //     (T3 sb_rdonly not modelled; T4 lockdep_sb_freeze_acquire has no effect here)
   //     T5: if (sb->s_op->unfreeze_fs) { error = sb->s_op->unfreeze_fs(sb); if (error) { ...; up_write; return error; } }
   const unfreezeEntry = hookEntry(s, t, o.unfreeze_fs, n.T5, n.T6, n.T5_fail, false);
+  const ret = o.returns ?? {};
   s[n.T2] = step(t, n.T2, [
-    { guard: { type: 'sb_frozen_is', params: { sb, level: SB_FREEZE_COMPLETE } }, target: unfreezeEntry },
-    { actions: [upWrite(um, t)], target: o.einval ?? o.next },
+    // T3: if (sb_rdonly(sb)) { sb->s_writers.frozen = SB_UNFROZEN; goto out; }  (out: T7)
+    ...(o.rdonly !== undefined && o.rdonly !== false
+      ? [{ guard: withRdonly(frozenIs(sb, SB_FREEZE_COMPLETE), o.rdonly), actions: [frozenTo(sb, SB_UNFROZEN)], target: n.T7 }]
+      : []),
+    { guard: frozenIs(sb, SB_FREEZE_COMPLETE), target: unfreezeEntry },
+    { actions: [upWrite(um, t), ...(ret.einval ?? [])], target: o.einval ?? o.next },
   ]);
   if (o.unfreeze_fs !== undefined) {
-    s[n.T5_fail] = step(t, n.T5_fail, { actions: [upWrite(um, t)], target: o.failed ?? o.next });
+    s[n.T5_fail] = step(t, n.T5_fail, { actions: [upWrite(um, t), ...(ret.failed ?? [])], target: o.failed ?? o.next });
   }
   // T6: sb->s_writers.frozen = SB_UNFROZEN; sb_freeze_unlock(sb)  (atomic here; see P-F3)
   s[n.T6] = step(t, n.T6, { actions: [frozenTo(sb, SB_UNFROZEN), ...unlockAll(sb, t)], target: n.T7 });
   // T7: wake_up(&sb->s_writers.wait_unfrozen); deactivate_locked_super(sb) (drops s_umount)
-  s[n.T7] = step(t, n.T7, { actions: [upWrite(um, t)], target: o.next });
+  s[n.T7] = step(t, n.T7, { actions: [upWrite(um, t), ...(ret.ok ?? [])], target: o.next });
   return { initial: n.T1, states: s, names };
+}
+
+export interface FreezeThenThawOptions {
+  thread: string;
+  /** State to go to when thaw_super() has returned (whatever it returned). */
+  next: string;
+  /** freeze_super() options (thread and next are filled in). */
+  freeze?: Omit<FreezeOptions, 'thread' | 'next' | 'busy' | 'failed'>;
+  /** thaw_super() options (thread and next are filled in). */
+  thaw?: Omit<ThawOptions, 'thread' | 'next' | 'einval' | 'failed'>;
+  /**
+   * What the program does between FIFREEZE's return and FITHAW: the name of the model's own first state
+   * (its states must end by targeting names.FITHAW). Default: nothing, one step `${thread}.FITHAW`.
+   */
+  whileFrozen?: string;
+}
+
+/**
+ * A user program doing ioctl(FIFREEZE) then ioctl(FITHAW) on the same thread: freeze_super() (any return:
+ * 0, -EBUSY, a ->freeze_fs error), then thaw_super() (which returns -EINVAL when the freeze did not
+ * complete). Both fragments keep their options and hooks; state names get the prefixes `fz_` and `th_`.
+ * Declare the thread as the thawer in the context: sbWriters({ thawer: thread }).
+ */
+export function freezeThenThawStates(o: FreezeThenThawOptions): Fragment {
+  const t = o.thread;
+  const FITHAW = 'FITHAW';
+  const fz = freezeSuperStates({ ...o.freeze, thread: t, next: o.whileFrozen ?? FITHAW, prefix: 'fz_' });
+  const th = thawSuperStates({ ...o.thaw, thread: t, next: o.next, prefix: 'th_' });
+  const states: Record<string, any> = { ...fz.states, [FITHAW]: step(t, FITHAW, { target: th.initial }), ...th.states };
+  const names: Record<string, string> = { ...prefixed('freeze.', fz.names), ...prefixed('thaw.', th.names), FITHAW };
+  return { initial: fz.initial, states, names };
+}
+
+function prefixed(p: string, names: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(names).map(([k, v]) => [p + k, v]));
 }

@@ -330,10 +330,29 @@ const percpuActions = {
   ),
 };
 
+/**
+ * For a percpu rwsem that is a level of an sb_writers slice frozen to SB_FREEZE_COMPLETE: who will release it
+ * (the model's thawer, or nobody). null when the lock is not a completely frozen sb_writers level.
+ */
+function frozenLevelHolders(context: Context, p: LockParams): string[] | null {
+  const m = /^(.*)\.rw_sem\.[0-2]$/.exec(p.lock);
+  if (!m) return null;
+  const sb = getIn(context, m[1]);
+  if (!sb || typeof sb !== 'object' || sb.frozen !== SB_FREEZE_COMPLETE) return null;
+  return sb.thawer ? [sb.thawer] : [];
+}
+
 const percpuWaits: Record<string, WaitFn> = {
   percpu_can_down_read: (context, p: LockParams) => {
     const s: PercpuRwsemState = getIn(context, p.lock);
-    return !s.block ? null : { resource: rname(p), kind: 'percpu_rwsem', mode: 'percpu_down_read', holders: s.writer ? [s.writer] : [] };
+    if (!s.block) return null;
+    const thaw = frozenLevelHolders(context, p);
+    if (thaw !== null) {
+      // freeze_super() has returned: only thaw_super() releases the level
+      const mode = thaw.length ? 'percpu_down_read (frozen: waits for thaw_super)' : 'percpu_down_read (frozen: no thread calls thaw_super)';
+      return { resource: rname(p), kind: 'percpu_rwsem', mode, holders: thaw };
+    }
+    return { resource: rname(p), kind: 'percpu_rwsem', mode: 'percpu_down_read', holders: s.writer ? [s.writer] : [] };
   },
   percpu_can_down_write: (context, p: LockParams) => {
     const s: PercpuRwsemState = getIn(context, p.lock);
@@ -361,9 +380,23 @@ export const SB_LEVEL_NAMES = ['SB_UNFROZEN', 'SB_FREEZE_WRITE', 'SB_FREEZE_PAGE
 export interface SbWritersState {
   frozen: number;
   rw_sem: PercpuRwsemState[];
+  /**
+   * The thread that calls thaw_super() in this model ('' when none does). Once freeze_super() has returned
+   * (frozen == SB_FREEZE_COMPLETE) the levels are held on behalf of the thaw (lockdep_sb_freeze_release() at
+   * the end of freeze_super, lockdep_sb_freeze_acquire() in thaw_super): a thread blocked on a frozen level
+   * waits for this thread, and a wait-for cycle goes through it. A constant: it costs no states.
+   */
+  thawer?: string;
 }
-/** Initial `sb->s_writers`: unfrozen, three free percpu rwsems. */
-export const sbWriters = (): SbWritersState => ({ frozen: SB_UNFROZEN, rw_sem: [percpuRwsem(), percpuRwsem(), percpuRwsem()] });
+/**
+ * Initial `sb->s_writers`: unfrozen, three free percpu rwsems. `thawer` names the thread that calls
+ * thaw_super() ('' or absent: nobody thaws in this model, so nobody can release a frozen level).
+ */
+export const sbWriters = (o: { thawer?: string } = {}): SbWritersState => ({
+  frozen: SB_UNFROZEN,
+  rw_sem: [percpuRwsem(), percpuRwsem(), percpuRwsem()],
+  ...(o.thawer !== undefined ? { thawer: o.thawer } : {}),
+});
 
 /** Params of the percpu rwsem behind one freeze level of the sb_writers slice at path `sb`. */
 export function sbLevelLock(sb: string, level: number, thread: string): LockParams {

@@ -100,11 +100,14 @@ export const freezeWatch = {
   frozen: (ctx: Context) => SB_LEVEL_NAMES[ctx.s_writers.frozen] ?? String(ctx.s_writers.frozen),
 };
 
-/** Initial context slices: s_umount, s_writers, and the P-F2 monitor. */
-export function freezeContext() {
+/**
+ * Initial context slices: s_umount, s_writers, and the P-F2 monitor. `thawer`: the thread that calls
+ * thaw_super() (reports show a thread blocked on a frozen level waiting for it).
+ */
+export function freezeContext(thawer: string) {
   return {
     s_umount: rwsem(),
-    s_writers: sbWriters(),
+    s_writers: sbWriters({ thawer }),
     frozen_violation: null as string | null,
   };
 }

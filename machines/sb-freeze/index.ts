@@ -56,7 +56,7 @@ export default defineModel({
     }).createMachine({
       id: 'sb-freeze',
       type: 'parallel',
-      context: { ...freezeContext(), fifreeze_returned: false },
+      context: { ...freezeContext('thawer'), fifreeze_returned: false },
       states: threads,
     });
   },

@@ -541,7 +541,7 @@ export default defineModel({
       type: 'parallel',
       context: {
         s_umount: rwsem(),
-        s_writers: sbWriters(),
+        s_writers: sbWriters({ thawer: thaw ? 'thawer' : '' }),
         inodegc_enabled: true, // xfs_mountfs -> xfs_inodegc_start
         gc: Array.from({ length: cpus }, () => [] as number[]), // per-CPU llist of inode numbers (ip i from evictor i)
         wq: workqueue(Array.from({ length: cpus }, (_, c) => item(c))),

@@ -1,10 +1,12 @@
 // Pins the freeze_super/thaw_super fragments: quiescence, the V1-2 s_umount deadlock, hooks and failure paths.
 import { describe, expect, it } from 'vitest';
 import {
-  down_read, freezeSuperStates, kernelWaits, rwsem, sbWriters, sb_end_pagefault, sb_end_write, sb_start_pagefault,
+  down_read, freezeSuperStates, freezeThenThawStates, kernelWaits, rwsem, sbWriters, sb_end_pagefault, sb_end_write, sb_start_pagefault,
   sb_start_write, thawSuperStates, up_read, SB_FREEZE_COMPLETE, SB_UNFROZEN,
 } from '../../../machines/kernel/index.ts';
 import { buildWaitFor, type BlockedThread } from '../../../explorer/waitfor.ts';
+import { checkModel } from '../../../explorer/index.ts';
+import { defineModel } from '../../../explorer/model.ts';
 import { assign } from 'xstate';
 import { explore, straight, tinyModel, where } from './harness.ts';
 
@@ -105,5 +107,108 @@ describe('freeze_super / thaw_super fragments', () => {
       expect(d.context.s_writers.rw_sem.every((l: any) => l.block)).toBe(true);
     }
     expect(fz.names.F11).toBe('F11_sync_fs');
+  });
+});
+
+describe('deadlock reports through freeze, sb_rdonly, return hooks, FIFREEZE then FITHAW', () => {
+  // a writer taking s_umount BEFORE sb_start_write (against the documented sb_start_write -> s_umount order)
+  // (it starts once FIFREEZE has returned, which the freeze's return hook records in `frozenOnce`:
+  // before that the same order deadlocks inside freeze_super, at F8)
+  const umountFirst = (t: string) =>
+    straight(t, [
+      { guard: 'frozenOnce' },
+      (n: string) => down_read('s_umount', t, n),
+      sb_start_write('s_writers', t),
+      sb_end_write('s_writers', t),
+      up_read('s_umount', t),
+    ]);
+  const frozenOnce = [{ type: 'setFrozenOnce' }];
+  const program = (thread: string) => {
+    const p = freezeThenThawStates({ thread, next: 'done', freeze: { returns: { ok: frozenOnce } } });
+    return { initial: p.initial, states: { ...p.states, done: { type: 'final' } } };
+  };
+  const model = (thawer: string | undefined, threads: Record<string, any>) =>
+    defineModel({
+      name: 'freeze-thaw-cycle', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits,
+      create: () =>
+        tinyModel({ s_umount: rwsem(), s_writers: sbWriters(thawer === undefined ? {} : { thawer }), frozenOnce: false }, threads, {
+          guards: { frozenOnce: ({ context }: any) => context.frozenOnce },
+          actions: { setFrozenOnce: assign({ frozenOnce: true }) },
+        }),
+    });
+
+  it('a thread holding s_umount, blocked on a frozen level, waits for the thread that calls thaw_super: the cycle names it', () => {
+    const r = checkModel({ model: model('fs', { fs: program('fs'), w: umountFirst('w') }) });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    const cycle = r.trace!.deadlock!.cycle!.map((e) => `${e.thread} -> ${e.resource} (${e.mode}) -> ${e.heldBy}`);
+    expect(cycle).toEqual([
+      'fs -> s_umount (down_write) -> w',
+      'w -> sb_writers[SB_FREEZE_WRITE] (percpu_down_read (frozen: waits for thaw_super)) -> fs',
+    ]);
+    expect(r.trace!.deadlock!.blocked.find((b) => b.thread === 'fs')!.state).toBe('th_T1_down_write_s_umount');
+  });
+
+  it('with a separate thawer the cycle goes through the thawer, not through the freezer that returned', () => {
+    const fz = freezeSuperStates({ thread: 'freezer', next: 'done', returns: { ok: frozenOnce } });
+    const th = thawSuperStates({ thread: 'thawer', next: 'done' });
+    const r = checkModel({
+      model: model('thawer', {
+        freezer: { initial: fz.initial, states: { ...fz.states, done: { type: 'final' } } },
+        thawer: { initial: 'wait', states: { wait: { on: { 'thawer.FITHAW': { guard: { type: 'sb_frozen_is', params: { sb: 's_writers', level: SB_FREEZE_COMPLETE } }, target: th.initial } } }, ...th.states, done: { type: 'final' } } },
+        w: umountFirst('w'),
+      }),
+    });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    const edges = r.trace!.deadlock!.cycle!.map((e) => `${e.thread} -> ${e.heldBy}`);
+    expect(edges).toEqual(['thawer -> w', 'w -> thawer']);
+  });
+
+  it('when no thread thaws, the blocked writer waits for nobody (no cycle)', () => {
+    const fz = freezeSuperStates({ thread: 'freezer', next: 'done', returns: { ok: frozenOnce } });
+    const r = checkModel({ model: model('', { freezer: { initial: fz.initial, states: { ...fz.states, done: { type: 'final' } } }, w: umountFirst('w') }) });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    expect(r.trace!.deadlock!.cycle).toBeNull();
+    expect(r.trace!.deadlock!.blocked[0].waits[0]).toMatchObject({ holders: [], mode: 'percpu_down_read (frozen: no thread calls thaw_super)' });
+  });
+
+  it('sb_rdonly: freeze completes without taking a level (F4), thaw goes to T7 (T3); return hooks see every outcome', () => {
+    const ret = (v: string) => [{ type: 'note', params: { v } }];
+    const p = freezeThenThawStates({
+      thread: 'fs',
+      next: 'done',
+      freeze: { rdonly: { type: 'ro' }, returns: { ok: ret('freeze:0'), busy: ret('freeze:EBUSY') } },
+      thaw: { rdonly: { type: 'ro' }, returns: { ok: ret('thaw:0'), einval: ret('thaw:EINVAL') } },
+    });
+    const m = tinyModel(
+      { s_umount: rwsem(), s_writers: sbWriters({ thawer: 'fs' }), ro: true, log: [] as string[] },
+      {
+        fs: { initial: p.initial, states: { ...p.states, done: { type: 'final' } } },
+        w: straight('w', [sb_start_write('s_writers', 'w'), sb_end_write('s_writers', 'w')]),
+      },
+      {
+        guards: { ro: ({ context }: any) => context.ro },
+        actions: { note: assign({ log: ({ context }: any, q: { v: string }) => [...context.log, q.v] }) },
+      },
+    );
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    for (const s of r.all) expect(s.context.s_writers.rw_sem.every((l: any) => !l.block && l.writer === null)).toBe(true);
+    expect(r.all.some((s) => s.context.s_writers.frozen === SB_FREEZE_COMPLETE)).toBe(true);
+    const ends = r.all.filter((s) => s.status === 'done');
+    expect(new Set(ends.map((s) => s.context.log.join()))).toEqual(new Set(['freeze:0,thaw:0']));
+    expect(p.names['freeze.F1']).toBe('fz_F1_down_write_s_umount');
+    expect(p.names['thaw.T7']).toBe('th_T7_deactivate_locked_super');
+  });
+
+  it('read-write: the same program takes the levels and returns 0 from both calls', () => {
+    const p = freezeThenThawStates({ thread: 'fs', next: 'done', thaw: { returns: { ok: [{ type: 'note', params: { v: 'thaw:0' } }] } } });
+    const m = tinyModel(
+      { s_umount: rwsem(), s_writers: sbWriters({ thawer: 'fs' }), log: [] as string[] },
+      { fs: { initial: p.initial, states: { ...p.states, done: { type: 'final' } } } },
+      { actions: { note: assign({ log: ({ context }: any, q: { v: string }) => [...context.log, q.v] }) } },
+    );
+    const r = explore(m);
+    expect(r.all.some((s) => s.context.s_writers.rw_sem.every((l: any) => l.block))).toBe(true);
+    expect(r.all.filter((s) => s.status === 'done').map((s) => s.context.log)).toEqual([['thaw:0']]);
   });
 });
