@@ -19,6 +19,8 @@ export interface CheckOptions {
   workers?: number;
   /** Fairness for livelock/starvation checks; overrides the spec's check.fairness. */
   fairness?: Fairness;
+  /** Turn on the lock-order check for every spec (--lock-order). */
+  lockOrder?: boolean;
   /** Directory for counterexample traces (default counterexamples/ under the working directory). */
   outDir: string;
   save: boolean;
@@ -92,7 +94,7 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
       model: def,
       params: spec.params,
       variant: spec.variant,
-      check: o.fairness ? { ...spec.check, fairness: o.fairness } : spec.check,
+      check: { ...spec.check, ...(o.fairness ? { fairness: o.fairness } : {}), ...(o.lockOrder ? { lockOrder: true } : {}) },
       strategy: o.strategy ?? spec.strategy,
       maxStates: o.maxStates ?? spec.bounds?.maxStates,
       maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,

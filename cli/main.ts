@@ -29,6 +29,7 @@ usage:
       --workers N             threads for the breadth-first safety search (default 1); the same verdicts and
                               counts, a counterexample of the same length (possibly another interleaving)
       --fairness none|weak    fairness for livelock/starvation checks (default: the spec's, else weak)
+      --lock-order            also check lock order (lockdep over every interleaving): verdict kind lock-order
       --out DIR               where counterexamples go (default: counterexamples)
       --no-save               do not write counterexamples
       --quiet                 no progress line
@@ -48,7 +49,7 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param']);
-const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--help', '-h', '--no-changes', '--loose']);
+const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--lock-order', '--help', '-h', '--no-changes', '--loose']);
 
 function parseArgs(args: string[]): Parsed {
   const p: Parsed = { positional: [], flags: new Map(), multi: new Map() };
@@ -105,6 +106,7 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
     timeoutSeconds: intFlag(p, '--timeout'),
     workers: intFlag(p, '--workers'),
     fairness,
+    lockOrder: p.flags.has('--lock-order'),
     outDir: resolve(String(p.flags.get('--out') ?? 'counterexamples')),
     save: !p.flags.has('--no-save'),
     onProgress: quiet

@@ -1,6 +1,7 @@
 // Renders a trace as a race diagram: one column per thread, one row per step, the context changes
 // beside each step, then the verdict and, at a deadlock, who waits for what and the wait-for cycle.
 import type { Trace } from '../explorer/trace.ts';
+import { renderLockOrder } from '../explorer/properties/lockorder.ts';
 
 const MAX_CELL = 34;
 
@@ -115,6 +116,10 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
       lines.push('');
       lines.push('No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.');
     }
+  }
+  if (trace.lockOrder) {
+    lines.push('', `The steps above are the trace of edge #0; each edge's own trace is in the file (lockOrder.edges[i].events).`, '');
+    lines.push(renderLockOrder(trace.lockOrder));
   }
   if (options.replayCommand) {
     lines.push('');

@@ -19,6 +19,7 @@ export interface Spec {
     invariants?: boolean | string[];
     stopAtFirst?: boolean;
     livelock?: boolean;
+    lockOrder?: boolean;
     starvation?: StarvationGoal | StarvationGoal[];
     fairness?: Fairness;
   };

@@ -12,7 +12,7 @@
 // What it does not support it rejects with a ModelError naming the state, the event and the feature.
 import { and, initialTransition, not, or, type AnyStateMachine } from 'xstate';
 import { ModelError, ModelRuntimeError } from './errors.ts';
-import type { Context, ThreadLocations } from './model.ts';
+import type { Context, LockEffect, ThreadLocations } from './model.ts';
 
 type StateNode = any;
 type Event = { type: string };
@@ -21,6 +21,14 @@ type Event = { type: string };
 export type GuardFn = (ctx: Context, event: Event) => boolean;
 /** A compiled action: returns the next context (never mutates). */
 export type ActionFn = (ctx: Context, event: Event) => Context;
+/**
+ * A compiled named action whose implementation declares a lock acquisition (`lockEffect`, see
+ * LockEffect in model.ts): the declaration and the action's params, for the lock-order check.
+ */
+export interface LockAction {
+  lockEffect: LockEffect;
+  lockParams: (ctx: Context, event: Event) => unknown;
+}
 
 /** A named guard reference with resolved params, for wait reports. */
 export interface GuardRef {
@@ -448,7 +456,9 @@ function createActionCompiler(machine: AnyStateMachine) {
         hasParams && typeof params === 'function'
           ? (ctx: Context, ev: Event) => (params as any)({ context: ctx, event: ev })
           : () => params;
-      return assignFn(resolved, paramsOf, type, where);
+      const fn = assignFn(resolved, paramsOf, type, where);
+      if (resolved.lockEffect) Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf } satisfies LockAction);
+      return fn;
     }
     if (typeof resolved === 'function' && resolved.type === 'xstate.log') return null;
     const inner = compile(resolved, where);

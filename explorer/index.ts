@@ -13,6 +13,7 @@ import { STRATEGIES, type SafetyTask, type StrategyName } from './strategies/ind
 import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
 import { parallel } from './strategies/parallel.ts';
 import { buildTrace, type Trace } from './trace.ts';
+import { LockOrderRecorder, lockOrderName, type LockOrderFinding, type LockOrderReport } from './properties/lockorder.ts';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -27,6 +28,12 @@ export interface PropertySelection {
   starvation?: StarvationGoal | StarvationGoal[];
   /** Fairness for livelock/starvation cycles (default weak). */
   fairness?: Fairness;
+  /**
+   * Lock-order check (lockdep over every interleaving): a cycle in the graph of "held -> acquired" lock
+   * classes, or a recursive acquisition, is a violation of kind 'lock-order' even when no deadlock is
+   * reachable. Runs in the one-thread search (--workers is not used for it).
+   */
+  lockOrder?: boolean;
 }
 
 export interface CheckRequest {
@@ -168,7 +175,8 @@ export function checkModel(req: CheckRequest): CheckResult {
   const strategy = req.strategy ?? 'bfs';
   const starvation = check.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
   const liveness = !!check.livelock || starvation.length > 0;
-  const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0;
+  const lockOrder = check.lockOrder ? new LockOrderRecorder(space.system, model) : undefined;
+  const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0 || !!lockOrder;
   const assertions = check.assertions ?? true;
   // Liveness is a separate strategy (strategies/liveness.ts): the safety search runs first, then, if it
   // passes, the liveness exploration records the edges and looks for fair cycles.
@@ -180,6 +188,8 @@ export function checkModel(req: CheckRequest): CheckResult {
       deadlock: check.deadlock ?? true,
       stopAtFirst: req.stopAtFirst ?? true,
     };
+    // The lock-order check records every transition: it runs in the sequential search.
+    if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, onTransition: (id, e, pathTo) => lockOrder.onStep(id, e, space.expanding, pathTo) }), lockOrder);
     if (workers === 1) return STRATEGIES[strategy].run(task);
     if (!req.modelPath || !sharedStrings) throw new InputError(`workers: ${workers} threads need the model's module file (modelPath)`);
     return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions });
@@ -223,6 +233,7 @@ export function checkModel(req: CheckRequest): CheckResult {
         },
         outcome.loopStart,
       );
+      if (v.kind === 'lock-order' && lockOrder) trace.lockOrder = lockOrderReport(space.system.events, lockOrder.finding()!);
       break;
     }
     case 'incomplete':
@@ -236,6 +247,31 @@ export function checkModel(req: CheckRequest): CheckResult {
       return unreachable(outcome);
   }
   return { model: model.name, variant, params, verdict, stats: outcome.stats, trace };
+}
+
+/**
+ * A safety outcome with the lock-order finding: a safety violation stands; otherwise a cycle (or a
+ * recursive acquisition) in the recorded lock-order graph is a violation of kind lock-order whose path is
+ * the first edge's trace. A cut search keeps its bound.
+ */
+function withLockOrder(o: Outcome, rec: LockOrderRecorder): Outcome {
+  if (o.status === 'violation') return o;
+  const f = rec.finding();
+  if (!f) return o;
+  const name = lockOrderName(f);
+  const what = f.kind === 'recursive' ? 'possible recursive locking' : 'possible circular locking dependency';
+  const first = f.edges[0];
+  return {
+    status: 'violation',
+    violation: { kind: 'lock-order', name, message: `${what}: ${name}`, thread: first.thread, depth: first.path.length },
+    path: first.path,
+    ...(o.status === 'incomplete' ? { bound: o.bound } : {}),
+    stats: o.stats,
+  };
+}
+
+function lockOrderReport(events: string[], f: LockOrderFinding): LockOrderReport {
+  return { kind: f.kind, edges: f.edges.map(({ path, ...x }) => ({ ...x, events: path.map((e) => events[e]) })) };
 }
 
 export type { Trace } from './trace.ts';

@@ -49,6 +49,35 @@ export interface WaitInfo {
 /** Describes the wait behind a named guard with its params; returns null when the guard is not a wait. */
 export type WaitDescriber = (context: Context, params: any) => WaitInfo | null;
 
+/** How a lock is taken or held, as lockdep prints it: a write/exclusive hold (`lock`) or a read hold (`rlock`). */
+export type LockMode = 'write' | 'read';
+
+/** One lock acquisition an action performs, read from its params. */
+export interface LockAcquisition {
+  /** Context path of the lock's state (its identity). */
+  path: string;
+  /** Name in reports (e.g. "sb_writers[SB_FREEZE_WRITE]"). */
+  name: string;
+  mode: LockMode;
+  /** The acquiring thread. */
+  thread: string;
+  /** A trylock success: held afterwards, but adds no dependency INTO this lock (a trylock cannot wait). */
+  try: boolean;
+}
+
+/**
+ * Declarative lock information that kernel primitives attach to their acquiring actions (the property
+ * `lockEffect` on the action implementation), read by the lock-order check (explorer/properties/lockorder.ts).
+ */
+export interface LockEffect {
+  /** Primitive kind, e.g. "mutex", "rwsem", "percpu_rwsem", "folio", "six". */
+  kind: string;
+  /** The acquisition this action performs with these params, or null when it acquires nothing. */
+  acquires(params: any): LockAcquisition | null;
+  /** How `thread` holds the lock at `path` in `context` (null: it does not). */
+  holds(context: Context, path: string, thread: string): LockMode | null;
+}
+
 export interface ModelCreateOptions {
   params: Record<string, ParamValue>;
   variant: string;
@@ -83,6 +112,12 @@ export interface ModelDefinition {
   watch?: Record<string, (context: Context) => string | number | boolean>;
   /** Describers for named guards that model waits (kernel primitives provide these). */
   waits?: Record<string, WaitDescriber>;
+  /**
+   * Lock classes for the lock-order check (check.lockOrder): maps a lock (its context path and report
+   * name) to its class, as lockdep puts every inode's i_rwsem in one class. Default: each lock is its own
+   * class, named by its report name.
+   */
+  lockClass?: (lock: { path: string; name: string }) => string;
 }
 
 export function defineModel(def: ModelDefinition): ModelDefinition {

@@ -1,7 +1,7 @@
 // What a search returns: pass, a violation (with its path of events and, for a lasso, where the loop
 // starts) or incomplete (cut by a named bound). Strategies return it; index.ts and the CLI switch over it.
 
-export type ViolationKind = 'deadlock' | 'assertion' | 'invariant' | 'livelock' | 'starvation';
+export type ViolationKind = 'deadlock' | 'assertion' | 'invariant' | 'livelock' | 'starvation' | 'lock-order';
 export type BoundName = 'maxStates' | 'maxDepth' | 'timeout';
 
 export interface Bound {

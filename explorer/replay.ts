@@ -2,6 +2,7 @@
 // trace says, and the last state must show the same violation. Says where and why it diverges.
 import type { Invariant, ModelDefinition } from './model.ts';
 import { lassoProblem } from './properties/liveness.ts';
+import { checkEdgeReplay } from './properties/lockorder.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
 import type { Trace } from './trace.ts';
@@ -92,6 +93,17 @@ export function replayTrace(
       if (problem) return { status: 'not-reproduced', reason: `the loop from step ${trace.loopStart} repeats, but ${problem}`, stepsReplayed: n };
       const fair = (trace.options?.fairness ?? 'weak') === 'weak' ? ', weakly fair' : '';
       return { status: 'reproduced', reason: `the loop from step ${trace.loopStart} returns to its start${fair}, and shows the ${v.kind}: it can repeat forever`, stepsReplayed: n };
+    }
+    case 'lock-order': {
+      const report = trace.lockOrder;
+      if (!report || report.edges.length === 0) return { status: 'not-reproduced', reason: 'the trace has no lock-order edges (lockOrder) to check', stepsReplayed: n };
+      for (let i = 0; i < report.edges.length; i++) {
+        const edge = report.edges[i];
+        const r = checkEdgeReplay(space, model, edge);
+        if (!r.ok) return { status: 'not-reproduced', reason: `edge #${i} ${edge.from} -> ${edge.to}: step ${r.step}: ${r.reason}`, stepsReplayed: n };
+      }
+      const what = report.kind === 'recursive' ? 'the recursive acquisition' : `all ${report.edges.length} edges of the cycle`;
+      return { status: 'reproduced', reason: `${what} replay: each edge's trace ends acquiring its lock while holding the previous one`, stepsReplayed: n };
     }
     default:
       return { status: 'not-reproduced', reason: `unknown violation kind ${(v as any).kind}`, stepsReplayed: n };

@@ -6,6 +6,7 @@ import type { Violation } from './outcome.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
 import { buildWaitFor, type BlockedThread, type WaitForReport } from './waitfor.ts';
+import type { LockOrderReport } from './properties/lockorder.ts';
 
 export const TRACE_FORMAT = 'interleave-trace';
 export const TRACE_VERSION = 1;
@@ -53,6 +54,11 @@ export interface Trace {
   deadlock?: WaitForReport;
   /** For livelock/starvation lassos: steps from this 1-based step number on repeat forever. */
   loopStart?: number;
+  /**
+   * For a lock-order violation: the cycle's edges (or the one recursive edge), each with the events of its
+   * own trace from the initial state. `steps` is the trace of the first edge.
+   */
+  lockOrder?: LockOrderReport;
 }
 
 /** Deep differences between two plain values, as dotted/indexed paths. */

@@ -34,6 +34,8 @@ export class StateSpace {
   /** The successor being visited: its leaves and context (reused buffers; valid during the visit). */
   readonly nextLeaves: Int32Array;
   nextContext: Context = {};
+  /** The context of the state being expanded (valid during expand). */
+  expanding: Context = {};
   /** The fingerprint of the initial state, or of the representative last fingerprinted. */
   readonly fp = new Uint32Array(2);
 
@@ -83,6 +85,7 @@ export class StateSpace {
     const packed = this.packed;
     const system = this.system;
     const ctx = packed.beginExpansion(words);
+    this.expanding = ctx;
     const leaves = packed.own;
     if (system.allFinal(leaves)) return 0;
     const nextLeaves = this.nextLeaves;

@@ -17,6 +17,8 @@ export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAt
   const maxDepth = bounds.maxDepth ?? Infinity;
   const stopAtFirst = task.stopAtFirst;
   const checkState = checker.check;
+  const onTransition = task.onTransition;
+  const pathTo = (i: number) => store.pathTo(i);
 
   const clock = new SearchClock(task);
   let transitions = 0;
@@ -39,6 +41,7 @@ export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAt
   let atDepthLimit = false;
   let full = false;
   const visit: Visit = (e, words, len, hi, lo) => {
+    if (onTransition) onTransition(id, e, pathTo);
     if (atDepthLimit) {
       // Successors exist beyond the depth bound: the search is cut here.
       bound = { name: 'maxDepth', limit: maxDepth };

@@ -26,10 +26,19 @@ export interface SearchTask {
   progressInterval?: number;
 }
 
+/**
+ * Called for every transition a safety search takes (also into an already stored state), during the
+ * expansion of state `stateId` by `event`: the space's `expanding` context and the system's `taken`
+ * transitions describe the step; `pathTo` gives the events from the initial state to a stored state.
+ */
+export type TransitionHook = (stateId: number, event: number, pathTo: (id: number) => number[]) => void;
+
 /** A safety search: the per-state checks, deadlock, and whether to stop at the first violation. */
 export interface SafetyTask extends SearchTask {
   checker: StateChecker;
   deadlock: boolean;
+  /** Per-transition property hook (the lock-order check); sequential strategies only. */
+  onTransition?: TransitionHook;
   /** Stop at the first violation (default); false explores everything and keeps the first one found. */
   stopAtFirst: boolean;
 }

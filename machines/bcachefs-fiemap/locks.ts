@@ -22,6 +22,7 @@
 import { assign } from 'xstate';
 import type { Context, WaitInfo } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from '../kernel/path.ts';
+import { withLock } from '../kernel/types.ts';
 
 export interface LockParams {
   lock: string;
@@ -83,22 +84,33 @@ export const localGuards: Record<string, GuardFn> = {
 const six = (fn: (s: SixState, p: LockParams) => SixState) =>
   assign(({ context }: { context: Context }, p: LockParams) => updateIn(context, p.lock, (s: SixState) => fn(s, p)));
 
+// lock-order information (explorer/properties/lockorder.ts): read is `rlock`, intent exclusive; the write
+// lock is the upgrade of the thread's own intent lock (no new dependency); queueing is the blocking call
+const sixHolds = (s: SixState | undefined, thread: string) =>
+  s?.intent === thread ? ('write' as const) : s?.readers?.includes(thread) ? ('read' as const) : null;
+const sixRead = <A extends object>(x: A) => withLock(x, { kind: 'six', mode: 'read', holds: sixHolds });
+const sixIntent = <A extends object>(x: A) => withLock(x, { kind: 'six', mode: 'write', holds: sixHolds });
+
 export const localActions: Record<string, any> = {
-  six_read_acquire: six((s, p) => {
-    if (!sixCanRead(s)) misuse(p, 'read lock while a writer holds HELD_write');
-    return { ...s, readers: insertSorted(s.readers, p.thread) };
-  }),
-  six_read_queue: six((s, p) => ({ ...s, readWaiters: insertSorted(s.readWaiters, p.thread) })),
+  six_read_acquire: sixRead(
+    six((s, p) => {
+      if (!sixCanRead(s)) misuse(p, 'read lock while a writer holds HELD_write');
+      return { ...s, readers: insertSorted(s.readers, p.thread) };
+    }),
+  ),
+  six_read_queue: sixRead(six((s, p) => ({ ...s, readWaiters: insertSorted(s.readWaiters, p.thread) }))),
   six_read_unlock: six((s, p) => {
     const readers = removeOne(s.readers, p.thread);
     if (readers === null) misuse(p, 'read unlock without a read hold');
     return { ...s, readers };
   }),
-  six_intent_acquire: six((s, p) => {
-    if (s.intent !== null) misuse(p, `intent lock while ${s.intent} holds intent`);
-    return { ...s, intent: p.thread };
-  }),
-  six_intent_queue: six((s, p) => ({ ...s, intentWaiters: [...s.intentWaiters, p.thread] })),
+  six_intent_acquire: sixIntent(
+    six((s, p) => {
+      if (s.intent !== null) misuse(p, `intent lock while ${s.intent} holds intent`);
+      return { ...s, intent: p.thread };
+    }),
+  ),
+  six_intent_queue: sixIntent(six((s, p) => ({ ...s, intentWaiters: [...s.intentWaiters, p.thread] }))),
   // six_unlock_intent: hand intent to the first queued intent waiter.
   six_intent_unlock: six((s, p) => {
     if (s.intent !== p.thread || s.write) misuse(p, 'intent unlock without intent (or with write held)');

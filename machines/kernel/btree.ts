@@ -40,7 +40,7 @@
 // Params: { btree: path, thread, node?, mode?, name? }.
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withLock, type WaitFn } from './types.ts';
 import { tryBranch, type Step, type TryTargets } from './locks.ts';
 
 type Args = { context: Context };
@@ -238,10 +238,25 @@ export const btreeGuards = {
     transOf(getIn(context, p.btree), p).locked.some((l) => l.node === p.node && (p.mode === undefined || l.mode === p.mode)),
 };
 
+// lock-order information: a six lock is one node of the btree slice; read is `rlock`, intent and write
+// exclusive; a write lock is the upgrade of the thread's own intent lock, so it adds no dependency
+const sixHolds = (n: SixState | undefined, thread: string) =>
+  n?.write === thread || n?.intent === thread ? ('write' as const) : n?.readers?.includes(thread) ? ('read' as const) : null;
+const sixEffect = {
+  kind: 'six',
+  mode: (p: BtreeParams) => (p.mode === 'read' ? ('read' as const) : ('write' as const)),
+  path: (p: BtreeParams) => `${p.btree}.nodes.${p.node}`,
+  name: (p: BtreeParams) => p.name ?? `${p.btree} node ${p.node}`,
+  holds: sixHolds,
+  skip: (p: BtreeParams) => p.mode === 'write',
+};
 export const btreeActions = {
-  btree_lock: kAssign(({ context }, p: BtreeParams) => updateIn(context, p.btree, (s: BtreeState) => lockIn(s, p, p.mode!))),
+  btree_lock: withLock(
+    kAssign(({ context }, p: BtreeParams) => updateIn(context, p.btree, (s: BtreeState) => lockIn(s, p, p.mode!))),
+    sixEffect,
+  ),
   // six_lock_slowpath(): the trylock failed, add ourselves to lock->wait_list and sleep (read or intent)
-  btree_queue: kAssign(({ context }, p: BtreeParams) =>
+  btree_queue: withLock(kAssign(({ context }, p: BtreeParams) =>
     updateIn(context, p.btree, (s: BtreeState) => {
       const n = nodeOf(s, p);
       transOf(s, p);
@@ -250,7 +265,7 @@ export const btreeActions = {
       const nn = p.mode === 'read' ? { ...n, readWaiters: insertSorted(n.readWaiters, p.thread) } : { ...n, intentWaiters: [...n.intentWaiters, p.thread] };
       return { ...s, nodes: { ...s.nodes, [p.node!]: nn } };
     }),
-  ),
+  ), sixEffect),
   // six_lock_write() first half: announce (new readers now wait), requires intent
   btree_write_pending: kAssign(({ context }, p: BtreeParams) =>
     updateIn(context, p.btree, (s: BtreeState) => {

@@ -10,7 +10,7 @@
 // Params: { lock: path, thread, name? } as in locks.ts.
 import type { Context } from '../../explorer/model.ts';
 import { getIn, updateIn } from './path.ts';
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withLock, type WaitFn } from './types.ts';
 import { tryBranch, type LockParams, type Step, type TryTargets } from './locks.ts';
 
 type Args = { context: Context };
@@ -34,19 +34,22 @@ export const folioGuards = {
   folio_test_locked: ({ context }: Args, p: LockParams) => getIn(context, p.lock).owner !== null,
 };
 
+// lock-order information: the folio lock is held by its owner; queueing is the blocking call's attempt
+const folioHolds = (s: FolioState | undefined, thread: string) => (s?.owner === thread ? ('write' as const) : null);
+const folioLockEffect = { kind: 'folio', mode: 'write' as const, holds: folioHolds };
 export const folioActions = {
-  folio_lock: kAssign(({ context }, p: LockParams) =>
+  folio_lock: withLock(kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: FolioState) => {
       if (s.owner !== null) misuse(p, `folio_lock while ${s.owner} holds it`);
       return { ...s, owner: p.thread };
     }),
-  ),
-  folio_queue: kAssign(({ context }, p: LockParams) =>
+  ), folioLockEffect),
+  folio_queue: withLock(kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: FolioState) => {
       if (s.waiters.includes(p.thread)) misuse(p, 'queued twice');
       return { ...s, waiters: [...s.waiters, p.thread] };
     }),
-  ),
+  ), folioLockEffect),
   folio_unlock: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: FolioState) => {
       if (s.owner === null) misuse(p, 'folio_unlock of an unlocked folio');

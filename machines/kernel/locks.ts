@@ -5,7 +5,7 @@
 // `{ lock, thread, name? }` (`name` is the resource name shown in deadlock reports; default: the path).
 // The call helpers at the bottom return `{ guard, actions }` objects to spread into a transition,
 // so a model reads like the C: `on: { 'freezer.down_write': { ...down_write('s_umount', 'freezer'), target: 'F2' } }`.
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withLock, type WaitFn } from './types.ts';
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
 
@@ -58,14 +58,16 @@ const lockWait = (kind: string): WaitFn => (context, p: LockParams) => {
   const m: MutexState = getIn(context, p.lock);
   return m.owner === null ? null : { resource: rname(p), kind, mode: 'lock', holders: [m.owner] };
 };
+// lock-order information (explorer/properties/lockorder.ts): who holds a mutex/spinlock
+const ownerHolds = (s: MutexState | undefined, thread: string) => (s?.owner === thread ? ('write' as const) : null);
 const mutexOps = {
   guards: { mutex_can_lock: lockFree, mutex_trylock_ok: lockFree, mutex_is_locked: lockHeld, mutex_is_owner: lockOwned },
-  actions: { mutex_lock: takeLock('mutex_lock'), mutex_unlock: releaseLock('mutex_unlock') },
+  actions: { mutex_lock: withLock(takeLock('mutex_lock'), { kind: 'mutex', mode: 'write', holds: ownerHolds }), mutex_unlock: releaseLock('mutex_unlock') },
   waits: { mutex_can_lock: lockWait('mutex') },
 };
 const spinOps = {
   guards: { spin_can_lock: lockFree, spin_trylock_ok: lockFree, spin_is_locked: lockHeld, spin_is_owner: lockOwned },
-  actions: { spin_lock: takeLock('spin_lock'), spin_unlock: releaseLock('spin_unlock') },
+  actions: { spin_lock: withLock(takeLock('spin_lock'), { kind: 'spinlock', mode: 'write', holds: ownerHolds }), spin_unlock: releaseLock('spin_unlock') },
   waits: { spin_can_lock: lockWait('spinlock') },
 };
 
@@ -188,17 +190,25 @@ const rwsemGuards = {
 
 const updateRwsem = (fn: (s: RwsemState, p: LockParams) => RwsemState) =>
   kAssign(({ context }, p: LockParams) => updateIn(context, p.lock, (s: RwsemState) => fn(s, p)));
+// lock-order information: the acquisition is the call (its first step: the fast path, the steal, or joining
+// the wait list, as lockdep's rwsem_acquire() comes before the slow path); the wakeup steps add nothing
+const rwsemHolds = (s: RwsemState | undefined, thread: string) =>
+  s?.owner === thread ? ('write' as const) : s?.readers?.includes(thread) ? ('read' as const) : null;
+const rwsemRead = <A extends object>(action: A) => withLock(action, { kind: 'rwsem', mode: 'read', holds: rwsemHolds });
+const rwsemWrite = <A extends object>(action: A) => withLock(action, { kind: 'rwsem', mode: 'write', holds: rwsemHolds });
 
 const rwsemActions = {
   // down_read() fast path / stealing: a read hold
-  rwsem_down_read: updateRwsem((s, p) => ({ ...s, readers: insertSorted(s.readers, p.thread) })),
+  rwsem_down_read: rwsemRead(updateRwsem((s, p) => ({ ...s, readers: insertSorted(s.readers, p.thread) }))),
   // down_read_trylock() success (a separate name: a trylock adds no lock-order dependency)
-  rwsem_down_read_trylock: updateRwsem((s, p) => ({ ...s, readers: insertSorted(s.readers, p.thread) })),
+  rwsem_down_read_trylock: rwsemRead(updateRwsem((s, p) => ({ ...s, readers: insertSorted(s.readers, p.thread) }))),
   // rwsem_down_read_slowpath(): on the wait list as RWSEM_WAITING_FOR_READ
-  rwsem_queue_reader: updateRwsem((s, p) => {
-    if (queued(s, p.thread)) misuse(p, 'queued twice');
-    return { ...s, waiters: [...s.waiters, R(p.thread)] };
-  }),
+  rwsem_queue_reader: rwsemRead(
+    updateRwsem((s, p) => {
+      if (queued(s, p.thread)) misuse(p, 'queued twice');
+      return { ...s, waiters: [...s.waiters, R(p.thread)] };
+    }),
+  ),
   // rwsem_mark_wake(): every queued reader gets the read hold; the others return from down_read() later
   rwsem_read_wake: updateRwsem((s, p) => {
     let readers = s.readers;
@@ -218,26 +228,32 @@ const rwsemActions = {
     return { ...s, readers };
   }),
   // rwsem_down_write_slowpath(): on the wait list as RWSEM_WAITING_FOR_WRITE
-  rwsem_queue_writer: updateRwsem((s, p) => {
-    if (queued(s, p.thread)) misuse(p, 'queued twice');
-    return { ...s, waiters: [...s.waiters, W(p.thread)] };
-  }),
+  rwsem_queue_writer: rwsemWrite(
+    updateRwsem((s, p) => {
+      if (queued(s, p.thread)) misuse(p, 'queued twice');
+      return { ...s, waiters: [...s.waiters, W(p.thread)] };
+    }),
+  ),
   // down_write() fast path / stealing, or a queued writer's rwsem_try_write_lock(): the write hold
   // (dequeued; HANDOFF cleared: new &= ~RWSEM_FLAG_HANDOFF)
-  rwsem_down_write: updateRwsem((s, p) => {
-    if (!unheld(s)) misuse(p, 'down_write on a held rwsem');
-    const waiters = s.waiters.includes(W(p.thread)) ? s.waiters.filter((w) => w !== W(p.thread)) : s.waiters;
-    return { ...s, owner: p.thread, waiters, handoff: false };
-  }),
+  rwsem_down_write: rwsemWrite(
+    updateRwsem((s, p) => {
+      if (!unheld(s)) misuse(p, 'down_write on a held rwsem');
+      const waiters = s.waiters.includes(W(p.thread)) ? s.waiters.filter((w) => w !== W(p.thread)) : s.waiters;
+      return { ...s, owner: p.thread, waiters, handoff: false };
+    }),
+  ),
   rwsem_down_write_woken: updateRwsem((s, p) => {
     if (!unheld(s)) misuse(p, 'down_write on a held rwsem');
     return { ...s, owner: p.thread, waiters: s.waiters.filter((w) => w !== W(p.thread)), handoff: false };
   }),
   // down_write_trylock() success
-  rwsem_down_write_trylock: updateRwsem((s, p) => {
-    if (!unheld(s)) misuse(p, 'down_write_trylock on a held rwsem');
-    return { ...s, owner: p.thread };
-  }),
+  rwsem_down_write_trylock: rwsemWrite(
+    updateRwsem((s, p) => {
+      if (!unheld(s)) misuse(p, 'down_write_trylock on a held rwsem');
+      return { ...s, owner: p.thread };
+    }),
+  ),
   rwsem_set_handoff: updateRwsem((s) => ({ ...s, handoff: true })),
   rwsem_up_write: updateRwsem((s, p) => {
     if (s.owner !== p.thread) misuse(p, `up_write but the owner is ${s.owner ?? 'nobody'}`);
@@ -301,9 +317,21 @@ const percpuGuards = {
   percpu_is_read_holder: ({ context }: Args, p: LockParams) => getIn(context, p.lock).readers.includes(p.thread),
 };
 
+// lock-order information: a read hold, or the write hold of percpu_down_write(); a completely frozen
+// sb_writers level is not held by the freezer any more (lockdep_sb_freeze_release() at the end of freeze_super)
+const percpuHolds = (s: PercpuRwsemState | undefined, thread: string, context: Context, path: string) => {
+  if (s?.readers?.includes(thread)) return 'read' as const;
+  if (s?.writer !== thread) return null;
+  const m = /^(.*)\.rw_sem\.[0-2]$/.exec(path);
+  if (m && getIn(context, m[1])?.frozen === SB_FREEZE_COMPLETE) return null;
+  return 'write' as const;
+};
 const percpuActions = {
-  percpu_down_read: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: PercpuRwsemState) => ({ ...s, readers: insertSorted(s.readers, p.thread) })),
+  percpu_down_read: withLock(
+    kAssign(({ context }, p: LockParams) =>
+      updateIn(context, p.lock, (s: PercpuRwsemState) => ({ ...s, readers: insertSorted(s.readers, p.thread) })),
+    ),
+    { kind: 'percpu_rwsem', mode: 'read', holds: percpuHolds },
   ),
   percpu_up_read: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: PercpuRwsemState) => {
@@ -313,11 +341,14 @@ const percpuActions = {
     }),
   ),
   // percpu_down_write() step 1: writer ownership + block = 1
-  percpu_down_write_block: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: PercpuRwsemState) => {
-      if (s.writer !== null) misuse(p, `percpu_down_write while ${s.writer} owns it`);
-      return { ...s, writer: p.thread, block: true };
-    }),
+  percpu_down_write_block: withLock(
+    kAssign(({ context }, p: LockParams) =>
+      updateIn(context, p.lock, (s: PercpuRwsemState) => {
+        if (s.writer !== null) misuse(p, `percpu_down_write while ${s.writer} owns it`);
+        return { ...s, writer: p.thread, block: true };
+      }),
+    ),
+    { kind: 'percpu_rwsem', mode: 'write', holds: percpuHolds },
   ),
   // percpu_up_write(): clear block, drop ownership, wake the readers
   percpu_up_write: kAssign(({ context }, p: LockParams) =>
@@ -476,8 +507,10 @@ const lp = (lock: string, thread: string, name?: string): LockParams => (name ==
 
 /** Turns a success step into [success transition, failure transition]; the pair is always enabled. */
 export function tryBranch(success: Step, t: TryTargets): any[] {
+  // the success's own actions carry `try: true` in their params: a trylock adds no lock-order dependency
+  const tried = (success.actions ?? []).map((x: any) => (x && typeof x === 'object' && x.params && typeof x.params === 'object' ? { ...x, params: { ...x.params, try: true } } : x));
   return [
-    { guard: success.guard, actions: [...(success.actions ?? []), ...(t.okActions ?? [])], target: t.ok },
+    { guard: success.guard, actions: [...tried, ...(t.okActions ?? [])], target: t.ok },
     { actions: [...(t.failActions ?? [])], target: t.fail },
   ];
 }

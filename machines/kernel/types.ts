@@ -1,6 +1,6 @@
 // Shared types for kernel primitives: typed assign wrapper so registries keep literal names in setup() inference.
 import { assign, type ActionFunction } from 'xstate';
-import type { Context, WaitInfo } from '../../explorer/model.ts';
+import type { Context, LockEffect, LockMode, WaitInfo } from '../../explorer/model.ts';
 
 /** A kernel assign action with params P, typed loosely enough to spread into any model's setup({ actions }). */
 export type KAction<P> = ActionFunction<any, any, any, P, any, any, any, any, any>;
@@ -11,4 +11,51 @@ export type WaitFn = (context: Context, params: any) => WaitInfo | null;
 /** assign() whose function gets ({ context }, params) and returns the context patch. */
 export function kAssign<P>(fn: (args: { context: Context }, params: P) => Context): KAction<P> {
   return assign(fn as any) as unknown as KAction<P>;
+}
+
+/**
+ * Declares what an acquiring action does, for the lock-order check: the lock at `params.lock` (named
+ * `params.name`), in `mode` (or params.mode mapped by `mode` when it is a function), taken by
+ * `params.thread`; `params.try` marks a trylock success (tryBranch sets it). `holds` reads the primitive's
+ * own layout. Returns the same action object, with `lockEffect` attached.
+ */
+export function withLock<A extends object>(
+  action: A,
+  o: {
+    kind: string;
+    mode: LockMode | ((params: any) => LockMode);
+    holds: (slice: any, thread: string, context: Context, path: string) => LockMode | null;
+    path?: (params: any) => string;
+    name?: (params: any) => string;
+    /** Params for which the action acquires nothing new (e.g. a six write lock: the upgrade of an intent lock). */
+    skip?: (params: any) => boolean;
+  },
+): A {
+  const pathOf = o.path ?? ((p: any) => p.lock);
+  const effect: LockEffect = {
+    kind: o.kind,
+    acquires: (p: any) => {
+      if (o.skip?.(p)) return null;
+      const path = pathOf(p);
+      return {
+        path,
+        name: o.name ? o.name(p) : (p.name ?? path),
+        mode: typeof o.mode === 'function' ? o.mode(p) : o.mode,
+        thread: p.thread,
+        try: p.try === true,
+      };
+    },
+    holds: (context, path, thread) => o.holds(getPath(context, path), thread, context, path),
+  };
+  (action as any).lockEffect = effect;
+  return action;
+}
+
+function getPath(context: Context, path: string): any {
+  let v: any = context;
+  for (const s of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = v[s];
+  }
+  return v;
 }

@@ -1,0 +1,258 @@
+// Lock-order checking: lockdep's dependency graph, built over every explored transition instead of one run.
+//
+// For each transition the search takes, every lock acquisition its actions declare (LockEffect, attached by
+// the kernel primitives to their acquiring actions) adds an edge "held -> acquired" for each lock the
+// acquiring thread holds in the state before the step (with modes), unless the acquisition is a trylock
+// success (a trylock cannot wait, so lockdep adds no dependency into it). Locks are grouped into classes
+// (ModelDefinition.lockClass; default: one class per lock name). After the search, a cycle in the class
+// graph is a lock-order inversion ("possible circular locking dependency"), and an edge from a class to
+// itself is "possible recursive locking" (a recursive down_read included). Each edge keeps the path of the
+// first transition that recorded it, so each edge has one real, replayable trace.
+// Never prints: renderLockOrder returns the lockdep-style text for the CLI.
+import type { CompiledSystem, CompiledTransition, LockAction } from '../compile.ts';
+import type { Context, LockAcquisition, LockEffect, LockMode, ModelDefinition } from '../model.ts';
+import type { StateSpace } from '../space/index.ts';
+import { PathWalker } from '../space/walk.ts';
+
+/** One edge of the lock-order graph, with the transition that first recorded it. */
+export interface LockOrderEdge {
+  /** Class (and report name) of the lock already held. */
+  from: string;
+  fromMode: LockMode;
+  /** Class of the lock acquired. */
+  to: string;
+  toMode: LockMode;
+  /** The acquiring thread. */
+  thread: string;
+  /** Context paths of the two locks (their identities). */
+  fromPath: string;
+  toPath: string;
+  /** The events (indices) of this edge's trace from the initial state: the last one is the acquisition. */
+  path: number[];
+}
+
+export interface LockOrderFinding {
+  kind: 'circular' | 'recursive';
+  /** The edges of the cycle in order: edges[i].to === edges[i+1].from, the last closes it (one edge when recursive). */
+  edges: LockOrderEdge[];
+}
+
+type Event = { type: string };
+type Acquiring = { effect: LockEffect; params: (ctx: Context, ev: Event) => unknown };
+
+/** The acquisitions declared by a transition's actions (exit, own, entry), cached per transition. */
+function acquiringActions(cache: WeakMap<CompiledTransition, Acquiring[]>, tr: CompiledTransition): Acquiring[] {
+  let list = cache.get(tr);
+  if (list === undefined) {
+    list = [];
+    for (const fn of tr.sequence) {
+      const la = fn as unknown as Partial<LockAction>;
+      if (la.lockEffect && la.lockParams) list.push({ effect: la.lockEffect, params: la.lockParams });
+    }
+    cache.set(tr, list);
+  }
+  return list;
+}
+
+export interface StepAcquisition extends LockAcquisition {
+  /** Locks the thread held before this acquisition: [path, name, mode]. */
+  held: Array<{ path: string; name: string; mode: LockMode }>;
+}
+
+/**
+ * Records acquisitions and holds; one per search. `known` grows with every lock seen acquired: a lock a
+ * thread holds was acquired on the path to the state, whose transitions were processed before it.
+ */
+export class LockOrderRecorder {
+  private readonly cache = new WeakMap<CompiledTransition, Acquiring[]>();
+  private readonly known = new Map<string, { effect: LockEffect; name: string }>();
+  private readonly edges = new Map<string, LockOrderEdge>();
+  private readonly classOf: (lock: { path: string; name: string }) => string;
+  private readonly eventObjects: Event[];
+
+  constructor(
+    private readonly system: CompiledSystem,
+    model: Pick<ModelDefinition, 'lockClass'>,
+  ) {
+    this.classOf = model.lockClass ?? ((l) => l.name);
+    this.eventObjects = system.events.map((type) => ({ type }));
+  }
+
+  /** The acquisitions of the transitions `taken` by event `e` from `ctx`, each with what its thread held. */
+  acquisitions(taken: readonly CompiledTransition[], ctx: Context, e: number): StepAcquisition[] {
+    const out: StepAcquisition[] = [];
+    const ev = this.eventObjects[e];
+    for (const tr of taken) {
+      const list = acquiringActions(this.cache, tr);
+      if (list.length === 0) continue;
+      // what each thread acquires earlier in this same step counts as held for its later acquisitions
+      const alsoHeld: Array<{ path: string; name: string; mode: LockMode }> = [];
+      for (const a of list) {
+        const acq = a.effect.acquires(a.params(ctx, ev));
+        if (!acq) continue;
+        if (!this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name });
+        const held = [...this.heldBy(ctx, acq.thread), ...alsoHeld];
+        out.push({ ...acq, held });
+        alsoHeld.push({ path: acq.path, name: acq.name, mode: acq.mode });
+      }
+    }
+    return out;
+  }
+
+  /** The locks among those seen so far that `thread` holds in `ctx`. */
+  heldBy(ctx: Context, thread: string): Array<{ path: string; name: string; mode: LockMode }> {
+    const out: Array<{ path: string; name: string; mode: LockMode }> = [];
+    for (const [path, k] of this.known) {
+      const mode = k.effect.holds(ctx, path, thread);
+      if (mode) out.push({ path, name: k.name, mode });
+    }
+    return out;
+  }
+
+  /**
+   * The search's per-transition hook: the step by event `e` from stored state `stateId` (context `ctx`) just
+   * taken (its transitions in system.taken); `pathTo` gives a stored state's path, read for new edges only.
+   */
+  onStep(stateId: number, e: number, ctx: Context, pathTo: (id: number) => number[]): void {
+    for (const acq of this.acquisitions(this.system.taken, ctx, e)) {
+      if (acq.try) continue;
+      const to = this.classOf({ path: acq.path, name: acq.name });
+      for (const h of acq.held) {
+        const from = this.classOf(h);
+        const key = `${from}\u0000${h.mode}\u0000${to}\u0000${acq.mode}`;
+        if (this.edges.has(key)) continue;
+        this.edges.set(key, { from, fromMode: h.mode, to, toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] });
+      }
+    }
+  }
+
+  /** Number of distinct edges recorded. */
+  get size(): number {
+    return this.edges.size;
+  }
+
+  /**
+   * A recursive acquisition (a class to itself), else the shortest cycle of the class graph, else null.
+   * Deterministic: edges in the order they were first recorded, classes in first-seen order.
+   */
+  finding(): LockOrderFinding | null {
+    const all = [...this.edges.values()];
+    const self = all.find((x) => x.from === x.to);
+    if (self) return { kind: 'recursive', edges: [self] };
+    const out = new Map<string, LockOrderEdge[]>();
+    for (const x of all) {
+      let l = out.get(x.from);
+      if (!l) out.set(x.from, (l = []));
+      l.push(x);
+    }
+    let best: LockOrderEdge[] | null = null;
+    for (const start of out.keys()) {
+      // breadth-first from `start` back to it: the shortest cycle through start
+      const via = new Map<string, LockOrderEdge>();
+      const queue = [start];
+      let found: LockOrderEdge | null = null;
+      for (let i = 0; i < queue.length && !found; i++) {
+        for (const x of out.get(queue[i]) ?? []) {
+          if (x.to === start) {
+            found = x;
+            break;
+          }
+          if (!via.has(x.to)) {
+            via.set(x.to, x);
+            queue.push(x.to);
+          }
+        }
+      }
+      if (!found) continue;
+      const cycle = [found];
+      for (let at = found.from; at !== start; ) {
+        const x = via.get(at)!;
+        cycle.unshift(x);
+        at = x.from;
+      }
+      if (!best || cycle.length < best.length) best = cycle;
+    }
+    return best ? { kind: 'circular', edges: best } : null;
+  }
+}
+
+/** The verdict name of a finding: the cycle's classes, e.g. "A -> B -> A". */
+export function lockOrderName(f: LockOrderFinding): string {
+  return [...f.edges.map((x) => x.from), f.edges[f.edges.length - 1].to].join(' -> ');
+}
+
+/** One edge of a saved lock-order trace: the edge, with its trace's event names in place of indices. */
+export type LockOrderTraceEdge = Omit<LockOrderEdge, 'path'> & { events: string[] };
+
+export interface LockOrderReport {
+  kind: 'circular' | 'recursive';
+  edges: LockOrderTraceEdge[];
+}
+
+const call = (name: string, mode: LockMode) => `${mode === 'read' ? 'rlock' : 'lock'}(${name});`;
+
+/** lockdep-style text for a lock-order report: the warning, each dependency, and the unsafe scenario. */
+export function renderLockOrder(r: LockOrderReport): string {
+  const lines: string[] = [];
+  if (r.kind === 'recursive') {
+    const x = r.edges[0];
+    lines.push(' WARNING: possible recursive locking detected');
+    lines.push(` ${x.thread} is trying to acquire lock ${x.to} (${x.toMode === 'read' ? 'rlock' : 'lock'})`);
+    lines.push(` but ${x.thread} is already holding lock ${x.from} (${x.fromMode === 'read' ? 'rlock' : 'lock'})${x.fromPath === x.toPath ? '' : ` (another lock of the same class: ${x.fromPath}, ${x.toPath})`}`);
+    lines.push(`   (trace: ${x.events.length} steps)`);
+    lines.push('', ' Possible unsafe locking scenario:', '');
+    lines.push('       CPU0', '       ----');
+    lines.push(`  ${call(x.from, x.fromMode)}`, `  ${call(x.to, x.toMode)}`);
+    lines.push('', '  *** DEADLOCK ***', '', ' May be due to missing lock nesting notation');
+    return lines.join('\n');
+  }
+  lines.push(' WARNING: possible circular locking dependency detected');
+  lines.push(` the lock-order graph has the cycle ${[...r.edges.map((x) => x.from), r.edges[r.edges.length - 1].to].join(' -> ')}:`);
+  r.edges.forEach((x, i) => {
+    const bare = (name: string, mode: LockMode) => call(name, mode).replace(/;$/, '');
+    lines.push(`  #${i} ${x.from} -> ${x.to}: ${x.thread} takes ${bare(x.to, x.toMode)} while holding ${bare(x.from, x.fromMode)} (trace: ${x.events.length} steps)`);
+  });
+  // lockdep's scenario: CPU i holds edge i's `from` and tries edge i's `to`
+  const n = r.edges.length;
+  const width = Math.max(24, ...r.edges.map((x) => call(x.to, x.toMode).length + 2));
+  const row = (cpu: number, text: string) => ('  ' + ' '.repeat(width * cpu) + text).replace(/\s+$/, '');
+  lines.push('', ' Possible unsafe locking scenario:', '');
+  lines.push('  ' + r.edges.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, ''));
+  lines.push('  ' + r.edges.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
+  for (let i = 0; i < n; i++) lines.push(row(i, call(r.edges[i].from, r.edges[i].fromMode)));
+  for (let i = n - 1; i >= 0; i--) lines.push(row(i, call(r.edges[i].to, r.edges[i].toMode)));
+  lines.push('', '  *** DEADLOCK ***');
+  lines.push('', ` CPU i is the thread of edge #i (${r.edges.map((x, i) => `CPU${i}: ${x.thread}`).join(', ')}); each edge was seen on its own trace,`);
+  lines.push(' so the order is inverted even when no explored interleaving overlaps them.');
+  return lines.join('\n');
+}
+
+/**
+ * Replays one edge's events from the initial state of `space` and checks that the last step acquires
+ * `toPath` in thread `thread` while it holds `fromPath`. Returns null when it does, else why not.
+ */
+export function checkEdgeReplay(
+  space: StateSpace,
+  model: Pick<ModelDefinition, 'lockClass'>,
+  edge: LockOrderTraceEdge,
+): { ok: true } | { ok: false; step: number; reason: string } {
+  const system = space.system;
+  const index = new Map(system.events.map((e, i) => [e, i]));
+  const rec = new LockOrderRecorder(system, model);
+  const walker = new PathWalker(space);
+  for (let i = 0; i < edge.events.length; i++) {
+    const e = index.get(edge.events[i]);
+    if (e === undefined) return { ok: false, step: i + 1, reason: `event ${edge.events[i]} does not exist in this model` };
+    const before = walker.context;
+    const taken = walker.advance(e);
+    if (!taken) return { ok: false, step: i + 1, reason: `event ${edge.events[i]} is not enabled here` };
+    const acqs = rec.acquisitions(taken, before, e);
+    if (i === edge.events.length - 1) {
+      const hit = acqs.find((a) => a.path === edge.toPath && a.thread === edge.thread && !a.try && a.held.some((h) => h.path === edge.fromPath));
+      if (!hit) {
+        return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}) does not acquire ${edge.to} in ${edge.thread} while it holds ${edge.from}` };
+      }
+    }
+  }
+  return { ok: true };
+}

@@ -1,0 +1,104 @@
+// Pins the lock-order check (explorer/properties/lockorder.ts): inversions that never overlap, recursive
+// reads with no writer modelled, lock classes, trylocks, and that each reported edge's trace replays.
+import { describe, expect, it } from 'vitest';
+import { checkModel, instantiate } from '../../../explorer/index.ts';
+import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
+import { renderLockOrder } from '../../../explorer/properties/lockorder.ts';
+import { replayTrace } from '../../../explorer/replay.ts';
+import {
+  complete, completion, down_read, kernelWaits, mutex, mutex_lock, mutex_trylock, mutex_unlock, rwsem, up_read, wait_for_completion,
+} from '../../../machines/kernel/index.ts';
+import { straight, tinyModel } from '../../machines/kernel/harness.ts';
+
+const model = (create: () => any, extra: Partial<ModelDefinition> = {}) =>
+  defineModel({ name: 'lockorder', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create, waits: kernelWaits, ...extra });
+
+/** t0 takes A then B and completes `done`; t1 waits for `done`, then takes `first` then `second`: they never overlap. */
+const sequenced = (first: 'a' | 'b', second: 'a' | 'b') => () =>
+  tinyModel({ a: mutex(), b: mutex(), done: completion() }, {
+    t0: straight('t0', [mutex_lock('a', 't0', 'A'), mutex_lock('b', 't0', 'B'), mutex_unlock('b', 't0', 'B'), mutex_unlock('a', 't0', 'A'), complete('done')]),
+    t1: straight('t1', [
+      wait_for_completion('done', 't1'),
+      mutex_lock(first, 't1', first.toUpperCase()),
+      mutex_lock(second, 't1', second.toUpperCase()),
+      mutex_unlock(second, 't1', second.toUpperCase()),
+      mutex_unlock(first, 't1', first.toUpperCase()),
+    ]),
+  });
+
+const replays = (m: ModelDefinition, r: ReturnType<typeof checkModel>) => replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {});
+
+describe('lock-order checking', () => {
+  it('reports an A -> B / B -> A inversion that a completion keeps from ever overlapping; each edge replays', () => {
+    const m = model(sequenced('b', 'a'));
+    // no deadlock is reachable
+    expect(checkModel({ model: m }).verdict).toEqual({ status: 'pass' });
+    const r = checkModel({ model: m, check: { lockOrder: true } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'A -> B -> A' });
+    expect(r.verdict.message).toBe('possible circular locking dependency: A -> B -> A');
+    const lo = r.trace!.lockOrder!;
+    expect(lo.kind).toBe('circular');
+    expect(lo.edges.map((x) => `${x.thread}: ${x.from} -> ${x.to}`)).toEqual(['t0: A -> B', 't1: B -> A']);
+    // the trace's own steps are the first edge's
+    expect(r.trace!.steps.map((s) => s.event)).toEqual(lo.edges[0].events);
+    expect(lo.edges[1].events.at(-1)).toBe('t1.s2');
+    expect(replays(m, r)).toMatchObject({ status: 'reproduced' });
+    const text = renderLockOrder(lo);
+    expect(text).toContain('WARNING: possible circular locking dependency detected');
+    expect(text).toContain('lock(A);');
+    expect(text).toContain('*** DEADLOCK ***');
+  });
+
+  it('a tampered edge does not replay', () => {
+    const m = model(sequenced('b', 'a'));
+    const r = checkModel({ model: m, check: { lockOrder: true } });
+    const bad = structuredClone(r.trace!);
+    bad.lockOrder!.edges[1].events = bad.lockOrder!.edges[1].events.slice(0, -1);
+    expect(replays(m, { ...r, trace: bad })).toMatchObject({ status: 'not-reproduced' });
+  });
+
+  it('passes the consistently ordered variant', () => {
+    expect(checkModel({ model: model(sequenced('a', 'b')), check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
+  });
+
+  it('reports a recursive read of an rwsem with no writer modelled (rlock)', () => {
+    const m = model(() =>
+      tinyModel({ sem: rwsem() }, {
+        r: straight('r', [(n: string) => down_read('sem', 'r', n, 'sem'), (n: string) => down_read('sem', 'r', n, 'sem'), up_read('sem', 'r'), up_read('sem', 'r')]),
+      }),
+    );
+    expect(checkModel({ model: m }).verdict).toEqual({ status: 'pass' });
+    const r = checkModel({ model: m, check: { lockOrder: true } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'sem -> sem', message: 'possible recursive locking: sem -> sem' });
+    expect(r.trace!.lockOrder!.edges[0]).toMatchObject({ fromMode: 'read', toMode: 'read', thread: 'r' });
+    expect(replays(m, r)).toMatchObject({ status: 'reproduced' });
+    const text = renderLockOrder(r.trace!.lockOrder!);
+    expect(text).toContain('WARNING: possible recursive locking detected');
+    expect(text).toContain('rlock(sem);\n  rlock(sem);');
+  });
+
+  it('a trylock adds no dependency into the lock it tries; lock classes merge instances', () => {
+    // t0: A then trylock B; t1: B then A -> only B -> A is an edge: no cycle
+    const tryB = model(() =>
+      tinyModel({ a: mutex(), b: mutex() }, {
+        t0: { initial: 's0', states: {
+          s0: { on: { 't0.s0': { ...mutex_lock('a', 't0', 'A'), target: 's1' } } },
+          s1: { on: { 't0.s1': mutex_trylock('b', 't0', { ok: 's2', fail: 's3' }, 'B') } },
+          s2: { on: { 't0.s2': { ...mutex_unlock('b', 't0', 'B'), target: 's3' } } },
+          s3: { on: { 't0.s3': { ...mutex_unlock('a', 't0', 'A'), target: 'done' } } },
+          done: { type: 'final' },
+        } },
+        t1: straight('t1', [mutex_lock('b', 't1', 'B'), mutex_lock('a', 't1', 'A'), mutex_unlock('a', 't1', 'A'), mutex_unlock('b', 't1', 'B')]),
+      }),
+    );
+    expect(checkModel({ model: tryB, check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
+    // two inodes' i_rwsem taken nested in one thread: one class, so lockdep's "recursive locking"
+    const nested = (lockClass?: ModelDefinition['lockClass']) =>
+      model(() => tinyModel({ i0: rwsem(), i1: rwsem() }, {
+        t: straight('t', [(n: string) => down_read('i0', 't', n, 'inode0.i_rwsem'), (n: string) => down_read('i1', 't', n, 'inode1.i_rwsem'), up_read('i1', 't'), up_read('i0', 't')]),
+      }), lockClass ? { lockClass } : {});
+    expect(checkModel({ model: nested(), check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
+    const merged = checkModel({ model: nested(({ name }) => name.replace(/^inode\d+\./, '')), check: { lockOrder: true } });
+    expect(merged.verdict).toMatchObject({ kind: 'lock-order', name: 'i_rwsem -> i_rwsem' });
+  });
+});
