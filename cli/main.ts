@@ -196,7 +196,9 @@ async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
   const params = resolveParams(def, { ...trace.params, ...parseParamFlags(p.multi.get('--param') ?? []) }, `${file}: $.params`);
   const packed = instantiate(def, params, variant);
   const invariants = selectInvariants(def, params, variant, true);
-  const r = replayTrace(packed, def, trace, invariants, { strictLocations: !p.flags.has('--loose') });
+  // Another variant (or other params) may name its states differently: follow the events only.
+  const same = variant === trace.variant && JSON.stringify(params) === JSON.stringify(resolveParams(def, trace.params));
+  const r = replayTrace(packed, def, trace, invariants, { strictLocations: same && !p.flags.has('--loose') });
   const label = `${trace.violation.kind}${trace.violation.name !== trace.violation.kind ? ` ${trace.violation.name}` : ''}`;
   if (r.status === 'reproduced') {
     io.out(`REPRODUCED ${label} on ${def.name} variant ${variant} after ${r.stepsReplayed} steps: ${r.reason}`);

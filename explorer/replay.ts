@@ -1,6 +1,7 @@
 // Replays a saved trace on the current model: each recorded event must be enabled and lead where the
 // trace says, and the last state must show the same violation. Says where and why it diverges.
-import type { Invariant, ModelDefinition } from './model.ts';
+import type { CompiledSystem } from './compile.ts';
+import type { Context, Invariant, ModelDefinition } from './model.ts';
 import { lassoProblem } from './properties/liveness.ts';
 import { checkEdgeReplay } from './properties/lockorder.ts';
 import type { StateSpace } from './space/index.ts';
@@ -19,6 +20,38 @@ export interface ReplayResult {
 function sameLocations(a: Record<string, string>, b: Record<string, string>): string | null {
   for (const k of Object.keys(b)) if (a[k] !== b[k]) return `${k} is at ${a[k] ?? '(no such thread)'}, the trace says ${b[k]}`;
   return null;
+}
+
+/**
+ * Why event `e` is not enabled: for each thread with a transition on it, where that thread is and either
+ * that it has no transition on `e` there, or which guards are false (with what the primitive says it waits
+ * for, from the model's wait describers).
+ */
+export function whyNotEnabled(system: CompiledSystem, model: ModelDefinition, leaves: ArrayLike<number>, ctx: Context, e: number): string {
+  const ev = { type: system.events[e] };
+  const parts: string[] = [];
+  for (const ti of system.eventThreads[e]) {
+    const t = system.threads[ti];
+    const at = t.leafPaths[leaves[ti]];
+    const cands = t.candidates[leaves[ti]][e];
+    if (!cands || cands.length === 0) {
+      const here = t.leafEvents[leaves[ti]].map((x) => system.events[x]);
+      parts.push(`${t.name} is at ${at}, which has no transition on it (${here.length ? `its events there: ${here.join(', ')}` : 'no events there'})`);
+      continue;
+    }
+    const waits: string[] = [];
+    for (const tr of cands) {
+      for (const ref of tr.guardRefs(ctx, ev)) {
+        const describe = model.waits?.[ref.type];
+        const w = describe && !ref.negated ? describe(ctx, ref.params) : null;
+        if (w) waits.push(`${w.resource} (${w.kind}${w.mode ? `, ${w.mode}` : ''}${w.holders.length ? `, held by ${w.holders.join(', ')}` : ''})`);
+      }
+    }
+    const guards = cands.map((tr) => tr.guardLabel).filter(Boolean);
+    const why = waits.length ? `it waits for ${[...new Set(waits)].join('; ')}` : `its guards are false here${guards.length ? ` (${guards.join(' | ')})` : ''}`;
+    parts.push(`${t.name} is at ${at}: ${why}`);
+  }
+  return parts.join('; ');
 }
 
 export function replayTrace(
@@ -47,8 +80,7 @@ export function replayTrace(
       return { status: 'diverged', step: s.step, reason: `every thread has already finished before ${s.event}`, stepsReplayed: s.step - 1 };
     }
     if (!walker.advance(e)) {
-      const where = system.eventThreads[e].map((t) => `${system.threads[t].name} is at ${system.threads[t].leafPaths[walker.leaves[t]]}`).join(', ');
-      return { status: 'diverged', step: s.step, reason: `event ${s.event} is not enabled (${where}): its guards are false here`, stepsReplayed: s.step - 1 };
+      return { status: 'diverged', step: s.step, reason: `event ${s.event} is not enabled: ${whyNotEnabled(system, model, walker.leaves, walker.context, e)}`, stepsReplayed: s.step - 1 };
     }
     if (strict) {
       const d = sameLocations(system.locations(walker.leaves), s.locations);
