@@ -2,8 +2,13 @@
 import { assign, type ActionFunction } from 'xstate';
 import type { Context, LockEffect, LockMode, WaitInfo } from '../../explorer/model.ts';
 
-/** A kernel assign action with params P, typed loosely enough to spread into any model's setup({ actions }). */
-export type KAction<P> = ActionFunction<any, any, any, P, any, any, any, any, any>;
+/**
+ * A kernel assign action with params P, typed loosely enough to spread into any model's setup({ actions }).
+ * Its actor and delay types are `never` (it spawns nothing and sets no timer): with `any` there, a model
+ * compiled under exactOptionalPropertyTypes could not take it (`any` is not assignable to a setup() without
+ * actors, whose actor type is `never`).
+ */
+export type KAction<P> = ActionFunction<any, any, any, P, never, any, any, never, any>;
 /** A kernel guard with params P. */
 export type KGuard<P> = (args: { context: Context }, params: P) => boolean;
 export type WaitFn = (context: Context, params: any) => WaitInfo | null;
