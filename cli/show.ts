@@ -2,6 +2,7 @@
 // beside each step, then the verdict and, at a deadlock, who waits for what and the wait-for cycle.
 import type { Trace } from '../explorer/trace.ts';
 import { renderLockOrder } from '../explorer/properties/lockorder.ts';
+import { lockdepHeld, lockdepWant, type WaitEdge } from '../explorer/waitfor.ts';
 
 const MAX_CELL = 34;
 
@@ -129,19 +130,19 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
 }
 
 /** A lockdep-style "possible unsafe locking scenario", one column per thread of the cycle. */
-export function renderScenario(cycle: { thread: string; resource: string; heldBy: string; mode?: string }[]): string {
+export function renderScenario(cycle: WaitEdge[]): string {
   const threads = cycle.map((e) => e.thread);
   const held = new Map<string, string[]>();
-  for (const e of cycle) held.set(e.heldBy, [...(held.get(e.heldBy) ?? []), e.resource]);
+  for (const e of cycle) held.set(e.heldBy, [...(held.get(e.heldBy) ?? []), lockdepHeld(e.resource, e.heldMode)]);
   const width = Math.max(24, ...cycle.map((e) => `lock(${e.resource});`.length + 2), ...threads.map((t) => t.length + 2));
   const out: string[] = [' Possible unsafe locking scenario:', ''];
   const line = (col: number, text: string) => '       ' + ' '.repeat(col * width) + text;
   out.push('       ' + threads.map((t) => t.padEnd(width)).join('').trimEnd());
   out.push('       ' + threads.map((t) => '-'.repeat(t.length).padEnd(width)).join('').trimEnd());
   threads.forEach((t, i) => {
-    for (const r of held.get(t) ?? []) out.push(line(i, `lock(${r});`));
+    for (const r of held.get(t) ?? []) out.push(line(i, r));
   });
-  cycle.forEach((e, i) => out.push(line(i, `lock(${e.resource});`)));
+  cycle.forEach((e, i) => out.push(line(i, lockdepWant(e))));
   out.push('');
   out.push('  *** DEADLOCK ***');
   return out.join('\n');

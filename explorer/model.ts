@@ -44,6 +44,8 @@ export interface WaitInfo {
   mode?: string;
   /** Threads (region names) that hold it or must act before the waiter can go on. */
   holders: string[];
+  /** How the holders hold it, when it is a lock: 'read' shows as lockdep's rlock() in the scenario. */
+  holdMode?: LockMode;
 }
 
 /** Describes the wait behind a named guard with its params; returns null when the guard is not a wait. */

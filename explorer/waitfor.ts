@@ -1,5 +1,5 @@
 // Wait-for analysis at a deadlock: finds the cycle of "thread waits for a resource held by thread", renders it lockdep-style.
-import type { WaitInfo } from './model.ts';
+import type { LockMode, WaitInfo } from './model.ts';
 
 export interface BlockedThread {
   thread: string;
@@ -15,6 +15,8 @@ export interface WaitEdge {
   kind: string;
   mode?: string;
   heldBy: string;
+  /** How heldBy holds the resource (from the wait describer), when known. */
+  heldMode?: LockMode;
 }
 
 export interface WaitForReport {
@@ -32,6 +34,7 @@ function edgesOf(b: BlockedThread): WaitEdge[] {
     for (const h of w.holders) {
       const e: WaitEdge = { thread: b.thread, resource: w.resource, kind: w.kind, heldBy: h };
       if (w.mode !== undefined) e.mode = w.mode;
+      if (w.holdMode !== undefined) e.heldMode = w.holdMode;
       out.push(e);
     }
   }
@@ -84,6 +87,16 @@ export function buildWaitFor(blocked: BlockedThread[]): WaitForReport {
   return { blocked, cycle };
 }
 
+/** lockdep's call for a lock held in `mode`: rlock() for a read hold, lock() otherwise. */
+export function lockdepHeld(resource: string, mode: LockMode | undefined): string {
+  return `${mode === 'read' ? 'rlock' : 'lock'}(${resource});`;
+}
+
+/** lockdep's call for a wait: rlock() when the wait is a read acquisition (down_read, percpu_down_read). */
+export function lockdepWant(e: { resource: string; mode?: string }): string {
+  return `${e.mode && /(^|_)read\b/.test(e.mode) ? 'rlock' : 'lock'}(${e.resource});`;
+}
+
 const pad = (s: string, n: number) => (s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length));
 
 /** Call text for a wait row: the mode's verb when it looks like a kernel call, else lock(). */
@@ -118,7 +131,7 @@ export function renderLockdep(report: WaitForReport, threads: string[]): string 
     lines.push('       ' + cols.map((c) => pad(c, width)).join('').replace(/\s+$/, ''));
     lines.push('       ' + cols.map((c) => pad('-'.repeat(c.length), width)).join('').replace(/\s+$/, ''));
     // first what each holder already holds, in cycle order, then each thread's blocking attempt
-    for (const e of cycle) lines.push(row(e.heldBy, `lock(${e.resource});`));
+    for (const e of cycle) lines.push(row(e.heldBy, lockdepHeld(e.resource, e.heldMode)));
     for (const e of cycle) lines.push(row(e.thread, waitCall(e)));
     lines.push('', '  *** DEADLOCK ***', '');
     lines.push(' wait-for cycle:');

@@ -281,12 +281,13 @@ const rwsemWaits: Record<string, WaitFn> = {
     const s: RwsemState = getIn(context, p.lock);
     if (!s.waiters.includes(R(p.thread)) || rwsemReadersWake(s)) return null;
     const mode = s.owner !== null ? 'down_read' : 'down_read (queued behind a waiting writer)';
-    return { resource: rname(p), kind: 'rwsem', mode, holders: rwsemBlockers(s, R(p.thread)) };
+    return { resource: rname(p), kind: 'rwsem', mode, holders: rwsemBlockers(s, R(p.thread)), holdMode: 'write' };
   },
   rwsem_can_down_write: (context, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
     if (rwsemCanWrite(s, p.thread)) return null;
-    return { resource: rname(p), kind: 'rwsem', mode: 'down_write', holders: rwsemBlockers(s, W(p.thread)) };
+    const holdMode = s.owner === null && s.readers.length > 0 ? 'read' : 'write';
+    return { resource: rname(p), kind: 'rwsem', mode: 'down_write', holders: rwsemBlockers(s, W(p.thread)), holdMode };
   },
 };
 
@@ -393,7 +394,7 @@ const percpuWaits: Record<string, WaitFn> = {
     const s: PercpuRwsemState = getIn(context, p.lock);
     return s.readers.length === 0
       ? null
-      : { resource: rname(p), kind: 'percpu_rwsem', mode: 'percpu_down_write (wait for readers to drain)', holders: uniq(s.readers) };
+      : { resource: rname(p), kind: 'percpu_rwsem', mode: 'percpu_down_write (wait for readers to drain)', holders: uniq(s.readers), holdMode: 'read' };
   },
 };
 

@@ -57,7 +57,7 @@ describe('interleave check', () => {
     const locked = run(['--disallow-code-generation-from-strings']);
     expect(locked.status, locked.stderr).toBe(0);
     expect(JSON.parse(locked.stdout)).toEqual(JSON.parse(free.stdout));
-    expect(JSON.parse(locked.stdout)[1]).toEqual(['violation', 'deadlock', 1666]);
+    expect(JSON.parse(locked.stdout)[1]).toEqual(['violation', 'deadlock', 2017]);
   });
 
   it('prints a table row per spec and exits 0 when all match', async () => {
