@@ -166,3 +166,22 @@ describe('compiler', () => {
     }
   });
 });
+
+describe('valid end states (meta.end)', () => {
+  const machine = (end: unknown) =>
+    createMachine({
+      type: 'parallel',
+      states: { d: { initial: 'idle', states: { idle: { meta: { end }, on: { 'd.never': { guard: () => false, target: 'idle' } } } } } },
+    });
+  it('marks a leaf (or a leaf under an ancestor) with meta: { end: true } as a valid end, not final', () => {
+    const sys = compileMachine(machine(true));
+    expect(sys.threads[0].isEnd).toEqual([true]);
+    expect(sys.threads[0].isFinal).toEqual([false]);
+    expect(sys.allEnded(sys.initialLeaves)).toBe(true);
+    expect(sys.allFinal(sys.initialLeaves)).toBe(false);
+  });
+  it('rejects a meta.end that is not a boolean, naming the state and the fix', () => {
+    expect(() => compileMachine(machine('yes'))).toThrow(ModelError);
+    expect(() => compileMachine(machine('yes'))).toThrow(/d\.idle has meta\.end that is not a boolean: write meta: \{ end: true \}/);
+  });
+});
