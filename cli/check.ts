@@ -6,12 +6,16 @@ import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts
 import { checkModel, type CheckResult } from '../explorer/index.ts';
 import type { Progress } from '../explorer/outcome.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
-import type { StrategyName } from '../explorer/strategies/index.ts';
+import type { SearchStrategyName } from '../explorer/strategies/index.ts';
 import { loadModel } from './models.ts';
 import { loadSpec, type Spec } from './spec.ts';
 
 export interface CheckOptions {
-  strategy?: StrategyName;
+  strategy?: SearchStrategyName;
+  /** Seed of the random walks (overrides the spec's). */
+  seed?: number;
+  /** Random walks: stop after this many (overrides the spec's bounds.walks). */
+  walks?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -24,7 +28,7 @@ export interface CheckOptions {
   /** Directory for counterexample traces (default counterexamples/ under the working directory). */
   outDir: string;
   save: boolean;
-  onProgress?: (spec: string, p: Progress) => void;
+  onProgress?: (spec: string, p: Progress, strategy: SearchStrategyName) => void;
 }
 
 export interface SpecOutcome {
@@ -90,19 +94,22 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
   }
   try {
     const { def, path: modelPath } = await loadModel(spec.model, dirname(resolve(file)), `${rel}: $.model`);
+    const strategy = o.strategy ?? spec.strategy ?? 'bfs';
     const result = checkModel({
       model: def,
       params: spec.params,
       variant: spec.variant,
       check: { ...spec.check, ...(o.fairness ? { fairness: o.fairness } : {}), ...(o.lockOrder ? { lockOrder: true } : {}) },
-      strategy: o.strategy ?? spec.strategy,
+      strategy,
+      seed: o.seed ?? spec.seed,
+      walks: o.walks ?? spec.bounds?.walks,
       maxStates: o.maxStates ?? spec.bounds?.maxStates,
       maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,
       timeoutSeconds: o.timeoutSeconds ?? spec.bounds?.timeoutSeconds,
       stopAtFirst: spec.check?.stopAtFirst,
       workers: o.workers,
       modelPath,
-      onProgress: o.onProgress ? (p) => o.onProgress!(rel, p) : undefined,
+      onProgress: o.onProgress ? (p) => o.onProgress!(rel, p, strategy) : undefined,
       spec: rel,
     });
     const mismatch = compare(spec.expect, result);

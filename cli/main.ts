@@ -5,10 +5,11 @@ import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts
 import { instantiate, resolveParams, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS, type Fairness } from '../explorer/properties/liveness.ts';
 import { replayTrace } from '../explorer/replay.ts';
-import { STRATEGY_NAMES, type StrategyName } from '../explorer/strategies/index.ts';
+import { parseSeed } from '../explorer/prng.ts';
+import { SEARCH_STRATEGY_NAMES, type SearchStrategyName } from '../explorer/strategies/index.ts';
 import { collectSpecFiles, runSpec, type CheckOptions, type SpecOutcome } from './check.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
-import { jsonDocument, junitXml, renderTable, verdictText } from './report.ts';
+import { jsonDocument, junitXml, progressText, renderTable, verdictText } from './report.ts';
 import { renderTrace } from './show.ts';
 import { renderMermaid } from './graph.ts';
 import { loadSpec, loadTrace } from './spec.ts';
@@ -22,9 +23,13 @@ usage:
   interleave check [spec.json|dir ...]   run specs (default: specs/) and compare each outcome with its expectation
       --json                  print one JSON document (no table, no progress)
       --junit FILE            also write JUnit XML to FILE
-      --strategy bfs|dfs      search order (default: the spec's, else bfs)
+      --strategy bfs|dfs|random
+                              search order (default: the spec's, else bfs); random: random walks, never pass
+      --seed N                seed of the random walks (default: the spec's); printed in the report and the trace
+      --walks N               random walks: stop after N walks (incomplete)
       --max-states N          stop after N distinct states (the run is then incomplete)
-      --max-depth N           do not expand states deeper than N steps (incomplete if cut)
+      --max-depth N           do not expand states deeper than N steps (incomplete if cut); random walks end there
+                              (default 1000)
       --timeout SECONDS       stop after SECONDS (incomplete)
       --workers N             threads for the breadth-first safety search (default 1); the same verdicts and
                               counts, a counterexample of the same length (possibly another interleaving)
@@ -48,7 +53,7 @@ interface Parsed {
   multi: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param']);
+const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param', '--seed', '--walks']);
 const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--lock-order', '--help', '-h', '--no-changes', '--loose']);
 
 function parseArgs(args: string[]): Parsed {
@@ -89,9 +94,14 @@ class Printer {
 async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
   const json = p.flags.has('--json');
   const quiet = json || p.flags.has('--quiet');
-  const strategy = p.flags.get('--strategy') as StrategyName | undefined;
-  if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy)) {
-    throw new InputError(`--strategy ${String(strategy)}: expected one of ${STRATEGY_NAMES.join(', ')}`);
+  const strategy = p.flags.get('--strategy') as SearchStrategyName | undefined;
+  if (strategy !== undefined && !SEARCH_STRATEGY_NAMES.includes(strategy)) {
+    throw new InputError(`--strategy ${String(strategy)}: expected one of ${SEARCH_STRATEGY_NAMES.join(', ')}`);
+  }
+  const seedFlag = p.flags.get('--seed');
+  const seed = seedFlag === undefined ? undefined : parseSeed(String(seedFlag));
+  if (strategy === 'random' && seed === undefined) {
+    throw new InputError('--strategy random needs --seed N (a whole number, e.g. --seed 7), so that the run can be reproduced');
   }
   const fairness = p.flags.get('--fairness') as Fairness | undefined;
   if (fairness !== undefined && !FAIRNESS.includes(fairness)) {
@@ -101,6 +111,8 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
   const isTty = process.stderr.isTTY;
   const opts: CheckOptions = {
     strategy,
+    seed,
+    walks: intFlag(p, '--walks'),
     maxStates: intFlag(p, '--max-states'),
     maxDepth: intFlag(p, '--max-depth'),
     timeoutSeconds: intFlag(p, '--timeout'),
@@ -111,9 +123,8 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
     save: !p.flags.has('--no-save'),
     onProgress: quiet
       ? undefined
-      : (spec, pr) => {
-          const rate = pr.seconds > 0 ? Math.round(pr.states / pr.seconds) : 0;
-          const line = `${spec}: ${pr.states} states, ${rate} states/s, depth ${pr.depth}, queue ${pr.queue}, ${pr.seconds.toFixed(0)}s`;
+      : (spec, pr, strategy) => {
+          const line = `${spec}: ${progressText(pr, strategy)}`;
           process.stderr.write(isTty ? `\r${line}\x1b[K` : line + '\n');
         },
   };
@@ -140,6 +151,7 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
       }
       const v = o.result?.verdict;
       if (v?.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${v.message}`);
+      if (o.result?.seed !== undefined) io.out(`${o.name}: seed ${o.result.seed} (the same walks again: --strategy random --seed ${o.result.seed})`);
     }
     const ok = outcomes.filter((o) => o.matched).length;
     const saved = outcomes.filter((o) => o.counterexample);

@@ -23,8 +23,9 @@ export interface Spec {
     starvation?: StarvationGoal | StarvationGoal[];
     fairness?: Fairness;
   };
-  strategy?: 'bfs' | 'dfs';
-  bounds?: { maxStates?: number; maxDepth?: number; timeoutSeconds?: number };
+  strategy?: 'bfs' | 'dfs' | 'random';
+  seed?: number;
+  bounds?: { maxStates?: number; maxDepth?: number; timeoutSeconds?: number; walks?: number };
   expect: { status: 'pass' | 'violation' | 'incomplete'; kind?: string; name?: string; states?: number; depth?: number };
 }
 

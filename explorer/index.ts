@@ -9,7 +9,9 @@ import { SharedStrings } from './parallel/strings.ts';
 import type { Fairness, StarvationGoal } from './properties/liveness.ts';
 import { stateChecker } from './properties/safety.ts';
 import { StateSpace } from './space/index.ts';
-import { STRATEGIES, type SafetyTask, type StrategyName } from './strategies/index.ts';
+import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategies/index.ts';
+import { DEFAULT_WALK_DEPTH, random, type RandomOutcome, type RandomStats } from './strategies/random.ts';
+import type { CoverageReport } from './coverage.ts';
 import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
 import { parallel } from './strategies/parallel.ts';
 import { buildTrace, type Trace } from './trace.ts';
@@ -41,7 +43,11 @@ export interface CheckRequest {
   params?: Record<string, ParamValue>;
   variant?: string;
   check?: PropertySelection;
-  strategy?: StrategyName;
+  strategy?: SearchStrategyName;
+  /** Seed of the random choices (--strategy random); recorded in the result and the trace. */
+  seed?: number;
+  /** Random walks: stop after this many walks. */
+  walks?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -87,8 +93,12 @@ export interface CheckResult {
   params: Record<string, ParamValue>;
   verdict: Verdict;
   /** Liveness runs report the stored graph and the cycle analysis too (LivenessStats). */
-  stats: SearchStats | LivenessStats;
+  stats: SearchStats | LivenessStats | RandomStats;
   trace?: Trace;
+  /** The seed of a randomised run (printed in every report, stored in the trace). */
+  seed?: number;
+  /** Statechart coverage, for the searches that record it (random walks). */
+  coverage?: CoverageReport;
 }
 
 /** Fills in defaults and validates parameter values against the model's declared params. */
@@ -165,6 +175,9 @@ export function checkModel(req: CheckRequest): CheckResult {
   if (workers > 1 && !req.modelPath) {
     throw new InputError(`workers: ${workers} threads need the model's module file (modelPath), from which each worker builds the model`);
   }
+  if (req.strategy === 'random' && req.seed === undefined) {
+    throw new InputError(`strategy random: needs a seed (--seed N, a whole number), so that the run can be reproduced`);
+  }
   if (workers > 1 && (req.strategy ?? 'bfs') !== 'bfs') {
     throw new InputError(`workers: the parallel search is breadth-first; drop --strategy ${req.strategy} or run with one worker`);
   }
@@ -178,16 +191,21 @@ export function checkModel(req: CheckRequest): CheckResult {
   const lockOrder = check.lockOrder ? new LockOrderRecorder(space.system, model) : undefined;
   const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0 || !!lockOrder;
   const assertions = check.assertions ?? true;
+  if (lockOrder && strategy === 'random') {
+    throw new InputError(`check.lockOrder: the lock-order graph is recorded by the exhaustive sequential search, not by random walks; drop --strategy random or --lock-order`);
+  }
   // Liveness is a separate strategy (strategies/liveness.ts): the safety search runs first, then, if it
   // passes, the liveness exploration records the edges and looks for fair cycles.
   const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
-  const runSafety = (): Outcome => {
+  let walked: RandomOutcome | undefined;
+  const runSafety = (): Outcome<SearchStats | RandomStats> => {
     const task: SafetyTask = {
       ...base,
       checker: stateChecker(space.system, { assertions, invariants, assertionPredicates: model.assertions ?? {} }),
       deadlock: check.deadlock ?? true,
       stopAtFirst: req.stopAtFirst ?? true,
     };
+    if (strategy === 'random') return (walked = random.run({ ...task, seed: req.seed!, walks: req.walks }));
     // The lock-order check records every transition: it runs in the sequential search.
     if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, onTransition: (id, e, pathTo) => lockOrder.onStep(id, e, space.expanding, pathTo) }), lockOrder);
     if (workers === 1) return STRATEGIES[strategy].run(task);
@@ -195,8 +213,9 @@ export function checkModel(req: CheckRequest): CheckResult {
     return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions });
   };
   const runLiveness = () => livenessStrategy.run({ ...base, livelock: check.livelock, starvation, fairness: check.fairness });
-  let outcome: Outcome<SearchStats | LivenessStats>;
-  if (!liveness) outcome = runSafety();
+  let outcome: Outcome<SearchStats | LivenessStats | RandomStats>;
+  // Random walks check the safety properties only; a liveness selection leaves the run incomplete.
+  if (!liveness || strategy === 'random') outcome = runSafety();
   else if (!safety) outcome = runLiveness();
   else {
     // A safety violation wins. Otherwise the liveness run decides, except that a cut safety run keeps
@@ -228,7 +247,11 @@ export function checkModel(req: CheckRequest): CheckResult {
           variant,
           params,
           spec: req.spec,
-          options: { strategy: outcome.loopStart !== undefined ? 'bfs' : strategy, ...liveOptions },
+          options: {
+            strategy: outcome.loopStart !== undefined ? 'bfs' : strategy,
+            ...liveOptions,
+            ...(walked?.status === 'violation' ? { seed: req.seed, walk: walked.walk, maxDepth: req.maxDepth ?? DEFAULT_WALK_DEPTH } : {}),
+          },
           toolVersion: TOOL_VERSION,
         },
         outcome.loopStart,
@@ -239,14 +262,19 @@ export function checkModel(req: CheckRequest): CheckResult {
     case 'incomplete':
       verdict = {
         status: 'incomplete',
-        message: `search cut by ${outcome.bound.name} = ${outcome.bound.limit} before the whole state space was explored`,
+        message: walked
+          ? `random walks (seed ${req.seed}): ${walked.stats.walks} walks of at most ${req.maxDepth ?? DEFAULT_WALK_DEPTH} steps saw ` +
+            `${walked.stats.states} distinct states, stopped by ${outcome.bound.name} = ${outcome.bound.limit}; a random search never proves ` +
+            `absence${liveness ? ' (and random walks do not check livelock or starvation)' : ''}`
+          : `search cut by ${outcome.bound.name} = ${outcome.bound.limit} before the whole state space was explored`,
         bound: outcome.bound,
       };
       break;
     default:
       return unreachable(outcome);
   }
-  return { model: model.name, variant, params, verdict, stats: outcome.stats, trace };
+  if (trace && walked) trace.seed = req.seed;
+  return { model: model.name, variant, params, verdict, stats: outcome.stats, trace, ...(walked ? { seed: req.seed, coverage: walked.coverage } : {}) };
 }
 
 /**

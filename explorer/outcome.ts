@@ -2,7 +2,11 @@
 // starts) or incomplete (cut by a named bound). Strategies return it; index.ts and the CLI switch over it.
 
 export type ViolationKind = 'deadlock' | 'assertion' | 'invariant' | 'livelock' | 'starvation' | 'lock-order';
-export type BoundName = 'maxStates' | 'maxDepth' | 'timeout';
+/**
+ * What cut a search short: a named option (maxStates, maxDepth, timeout), the number of random walks,
+ * the preemption bound, or a bitstate store (which may skip states on hash collisions).
+ */
+export type BoundName = 'maxStates' | 'maxDepth' | 'timeout' | 'walks' | 'preemptions' | 'bitstate';
 
 export interface Bound {
   name: BoundName;
@@ -61,5 +65,7 @@ export interface Progress {
   depth: number;
   queue: number;
   seconds: number;
+  /** Random walks finished so far (--strategy random). */
+  walks?: number;
 }
 

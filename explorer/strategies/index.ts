@@ -51,3 +51,6 @@ export interface Strategy<T extends SearchTask = SafetyTask, O extends Outcome =
 export const STRATEGIES = { bfs, dfs } as const satisfies Record<string, Strategy>;
 export type StrategyName = keyof typeof STRATEGIES;
 export const STRATEGY_NAMES = Object.keys(STRATEGIES) as StrategyName[];
+/** Every search a run can ask for by name: the exhaustive ones and random walks (./random.ts, which need a seed). */
+export type SearchStrategyName = StrategyName | 'random';
+export const SEARCH_STRATEGY_NAMES: SearchStrategyName[] = [...STRATEGY_NAMES, 'random'];

@@ -1,0 +1,136 @@
+// Random walks (--strategy random --seed N): from the initial state, take a uniformly chosen enabled
+// step until every thread is done, the walk reaches --max-depth, or a property fails; then start
+// again. As TLC's and Quint's simulators, and Stateright's spawn_simulation: it reaches deep states of
+// spaces far past exhaustive reach, but proves nothing, so its no-violation outcome is always
+// incomplete, naming the budget that ended it (walks, states, time) and what it covered.
+//
+// Every choice comes from the seeded generator (explorer/prng.ts): the same seed, model and options
+// give the same walks, so the same violation after the same walk, byte for byte.
+import { Coverage, type CoverageReport } from '../coverage.ts';
+import type { Bound, Found, Incomplete, SearchStats } from '../outcome.ts';
+import { createPrng } from '../prng.ts';
+import { deadlockAt, type Finding } from '../properties/safety.ts';
+import type { Visit } from '../space/index.ts';
+import { FingerprintSet } from '../store/index.ts';
+import { SearchClock } from './clock.ts';
+import type { SafetyTask, Strategy } from './index.ts';
+
+/** A walk ends here when --max-depth is not given. */
+export const DEFAULT_WALK_DEPTH = 1000;
+/** With no budget at all (walks, states, time), walks run for this long. */
+export const DEFAULT_RANDOM_SECONDS = 60;
+
+export interface RandomTask extends SafetyTask {
+  seed: number;
+  /** Stop after this many walks. */
+  walks?: number;
+}
+
+export interface RandomStats extends SearchStats {
+  walks: number;
+}
+
+/** Found or incomplete (never pass), with the coverage of the walks and which walk found the violation. */
+export type RandomOutcome = (Found<RandomStats> & { walk: number; coverage: CoverageReport }) | (Incomplete<RandomStats> & { coverage: CoverageReport });
+
+function randomWalks(task: RandomTask): RandomOutcome {
+  const { space, checker, bounds } = task;
+  const system = space.system;
+  const prng = createPrng(task.seed);
+  const maxDepth = bounds.maxDepth ?? DEFAULT_WALK_DEPTH;
+  const maxStates = bounds.maxStates ?? Infinity;
+  const maxWalks = task.walks ?? Infinity;
+  const seconds = bounds.timeoutSeconds ?? (task.walks === undefined && bounds.maxStates === undefined ? DEFAULT_RANDOM_SECONDS : undefined);
+  const clock = new SearchClock({ ...task, bounds: { ...bounds, timeoutSeconds: seconds } });
+  const seen = new FingerprintSet(system.events.length);
+  const coverage = new Coverage(system);
+
+  let transitions = 0;
+  let deepest = 0;
+  let walks = 0;
+  let ticks = 0;
+  let violation: Finding | undefined;
+  let bound: Bound | undefined;
+  const walk: number[] = [];
+
+  const init = space.initial();
+  seen.add(space.fp[0], space.fp[1], -1, -1);
+  coverage.visit(init.leaves);
+  violation = checker.check(init.leaves, init.context, 0, 0);
+
+  // The successors of the state being expanded: event, fingerprint and packed words (copied).
+  const events: number[] = [];
+  const fps: number[] = [];
+  const starts: number[] = [];
+  let words = new Int32Array(1 << 12);
+  let used = 0;
+  const visit: Visit = (e, w, len, hi, lo) => {
+    if (used + len > words.length) {
+      const grown = new Int32Array(Math.max(words.length * 2, used + len));
+      grown.set(words.subarray(0, used));
+      words = grown;
+    }
+    words.set(w.subarray(0, len), used);
+    events.push(e);
+    fps.push(hi, lo);
+    starts.push(used);
+    used += len;
+    starts.push(used);
+    return false;
+  };
+  let state: Int32Array = init.words;
+
+  while (!violation) {
+    if (walks >= maxWalks) {
+      bound = { name: 'walks', limit: maxWalks };
+      break;
+    }
+    if (seen.size >= maxStates) {
+      bound = { name: 'maxStates', limit: maxStates };
+      break;
+    }
+    const timeout = clock.tick(1024, () => ({ states: seen.size, transitions, depth: deepest, queue: 0, walks }));
+    if (timeout) {
+      bound = timeout;
+      break;
+    }
+    walk.length = 0;
+    state = init.words;
+    for (let depth = 0; depth < maxDepth; depth++) {
+      events.length = 0;
+      fps.length = 0;
+      starts.length = 0;
+      used = 0;
+      if (space.expand(state, visit) === 0) {
+        if (task.deadlock && !space.allFinal()) violation = deadlockAt(system, space.leaves, 0, depth);
+        break;
+      }
+      const k = events.length === 1 ? 0 : prng.below(events.length);
+      const e = events[k];
+      walk.push(e);
+      transitions++;
+      coverage.fire(e);
+      if (depth + 1 > deepest) deepest = depth + 1;
+      // A copy: the next expansion reuses the successor buffer.
+      state = words.slice(starts[2 * k], starts[2 * k + 1]);
+      if (seen.add(fps[2 * k], fps[2 * k + 1], -1, e) >= 0) {
+        const leaves = state.subarray(0, space.threadCount);
+        coverage.visit(leaves);
+        violation = checker.check(leaves, space.decodeContext(state), 0, depth + 1);
+        if (violation) break;
+      }
+      // The time budget also holds inside one long walk.
+      if (clock.tick(++ticks, () => ({ states: seen.size, transitions, depth: deepest, queue: 0, walks }))) break;
+    }
+    space.endExpansions();
+    walks++;
+  }
+  const stats: RandomStats = { states: seen.size, transitions, depth: deepest, seconds: clock.seconds(), bytesPerState: seen.bytesPerStateUsed(), walks };
+  if (violation) {
+    const { stateId: _id, ...v } = violation;
+    return { status: 'violation', violation: v, path: walk.slice(), stats, walk: Math.max(0, walks - 1), coverage: coverage.report() };
+  }
+  return { status: 'incomplete', bound: bound!, stats, coverage: coverage.report() };
+}
+
+export const random: Strategy<RandomTask, RandomOutcome> = { name: 'random', run: randomWalks };
