@@ -12,6 +12,7 @@ import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, junitXml, progressText, renderTable, verdictText } from './report.ts';
 import { renderTrace } from './show.ts';
 import { renderMermaid } from './graph.ts';
+import { cmdSwarm } from './swarm.ts';
 import { loadSpec, loadTrace } from './spec.ts';
 
 /** Exit codes: 0 all outcomes match, 1 some do not (or a replay diverges), 2 bad input, 3 internal error. */
@@ -38,6 +39,13 @@ usage:
       --out DIR               where counterexamples go (default: counterexamples)
       --no-save               do not write counterexamples
       --quiet                 no progress line
+  interleave swarm SPEC --jobs N         N diversified searches (bfs, dfs over permuted successor orders, random walks)
+                                         in parallel processes; merges them: the shortest counterexample, totals, coverage
+  interleave swarm SPEC --shard I/N      run one shard (I from JOB_COMPLETION_INDEX when set: --shard N) and write its
+                                         result to swarm-results/SPEC.shard-I-of-N.json (a cluster job or CI matrix entry)
+  interleave swarm --merge FILES...      merge shard results
+      --seed N  --timeout S (per job, default: the spec's, else 60)  --max-states N  --max-depth N
+      --out DIR (default swarm-results)  --wait-all (do not stop the other jobs at the first violation)  --json  --quiet
   interleave show TRACE.json             render a counterexample as a race diagram
   interleave replay TRACE.json [--variant V] [--param k=v ...]
                                          re-run a trace on the current model; exit 0 if the same violation is reached
@@ -53,8 +61,8 @@ interface Parsed {
   multi: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param', '--seed', '--walks']);
-const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--lock-order', '--help', '-h', '--no-changes', '--loose']);
+const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param', '--seed', '--walks', '--jobs', '--shard']);
+const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--lock-order', '--help', '-h', '--no-changes', '--loose', '--merge', '--wait-all']);
 
 function parseArgs(args: string[]): Parsed {
   const p: Parsed = { positional: [], flags: new Map(), multi: new Map() };
@@ -288,8 +296,26 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdList(p, io);
       case 'graph':
         return await cmdGraph(p, io);
+      case 'swarm':
+        return await cmdSwarm(
+          {
+            positional: p.positional,
+            jobs: p.flags.get('--jobs') as string | undefined,
+            shard: p.flags.get('--shard') as string | undefined,
+            merge: p.flags.has('--merge'),
+            seed: p.flags.has('--seed') ? parseSeed(String(p.flags.get('--seed'))) : undefined,
+            timeoutSeconds: intFlag(p, '--timeout'),
+            maxStates: intFlag(p, '--max-states'),
+            maxDepth: intFlag(p, '--max-depth'),
+            out: p.flags.get('--out') as string | undefined,
+            json: p.flags.has('--json'),
+            quiet: p.flags.has('--quiet'),
+            waitAll: p.flags.has('--wait-all'),
+          },
+          io,
+        );
       default:
-        throw new InputError(`unknown command '${cmd}'; commands: check, show, replay, list, graph (interleave --help)`);
+        throw new InputError(`unknown command '${cmd}'; commands: check, show, replay, list, graph, swarm (interleave --help)`);
     }
   } catch (e) {
     if (e instanceof InputError) {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
 import type { Fairness, StarvationGoal } from '../explorer/properties/liveness.ts';
+import type { ShardResult } from '../explorer/swarm.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { REPO_ROOT } from './models.ts';
 
@@ -134,6 +135,18 @@ export function loadTrace(file: string): Trace {
     throw new InputError(`${file}: invalid trace:\n  ${lines.join('\n  ')}`, file);
   }
   return data as Trace;
+}
+
+/** Loads a swarm shard result (schemas/swarm-shard.schema.json; its trace against the trace schema). */
+export function loadShard(file: string): ShardResult {
+  const data = parseJsonFile(file, 'swarm shard result');
+  validatorFor('trace.schema.json'); // the shard schema refers to it by id
+  const validate = validatorFor('swarm-shard.schema.json');
+  if (!validate(data)) {
+    const lines = formatErrors(validate.errors ?? [], 'swarm-shard.schema.json');
+    throw new InputError(`${file}: invalid swarm shard result:\n  ${lines.join('\n  ')}\n  (write it with interleave swarm SPEC --shard I/N)`, file);
+  }
+  return data as ShardResult;
 }
 
 export function validateTraceObject(data: unknown): string[] {

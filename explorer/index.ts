@@ -12,6 +12,7 @@ import { StateSpace } from './space/index.ts';
 import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategies/index.ts';
 import { DEFAULT_WALK_DEPTH, random, type RandomOutcome, type RandomStats } from './strategies/random.ts';
 import type { CoverageReport } from './coverage.ts';
+import { withEventOrder } from './strategies/event-order.ts';
 import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
 import { parallel } from './strategies/parallel.ts';
 import { buildTrace, type Trace } from './trace.ts';
@@ -48,6 +49,8 @@ export interface CheckRequest {
   seed?: number;
   /** Random walks: stop after this many walks. */
   walks?: number;
+  /** Expand successors in an order permuted by this seed (swarm jobs; one thread only). */
+  eventOrderSeed?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -182,7 +185,11 @@ export function checkModel(req: CheckRequest): CheckResult {
     throw new InputError(`workers: the parallel search is breadth-first; drop --strategy ${req.strategy} or run with one worker`);
   }
   const sharedStrings = workers > 1 ? SharedStrings.allocate() : undefined;
-  const space = instantiate(model, params, variant, sharedStrings && new SharedStrings(sharedStrings));
+  const built = instantiate(model, params, variant, sharedStrings && new SharedStrings(sharedStrings));
+  if (req.eventOrderSeed !== undefined && workers > 1) {
+    throw new InputError(`eventOrderSeed: a permuted successor order runs on one thread; drop it or run with one worker`);
+  }
+  const space = req.eventOrderSeed === undefined ? built : new StateSpace(new PackedSystem(withEventOrder(built.system, req.eventOrderSeed)));
   const check = req.check ?? {};
   const invariants = selectInvariants(model, params, variant, check.invariants);
   const strategy = req.strategy ?? 'bfs';
@@ -251,6 +258,7 @@ export function checkModel(req: CheckRequest): CheckResult {
             strategy: outcome.loopStart !== undefined ? 'bfs' : strategy,
             ...liveOptions,
             ...(walked?.status === 'violation' ? { seed: req.seed, walk: walked.walk, maxDepth: req.maxDepth ?? DEFAULT_WALK_DEPTH } : {}),
+            ...(req.eventOrderSeed !== undefined ? { eventOrderSeed: req.eventOrderSeed } : {}),
           },
           toolVersion: TOOL_VERSION,
         },
