@@ -1,12 +1,13 @@
 // `interleave check`: load specs, run each, compare the outcome with the spec's expectation.
 // A chain of typed stages with errors as values: load spec -> build model -> explore -> compare.
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
 import { checkModel, type CheckResult } from '../explorer/index.ts';
 import type { Progress } from '../explorer/outcome.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
 import type { SearchStrategyName } from '../explorer/strategies/index.ts';
+import { writeFileAtomic } from './files.ts';
 import { loadModel } from './models.ts';
 import { loadSpec, type Spec } from './spec.ts';
 
@@ -16,6 +17,10 @@ export interface CheckOptions {
   seed?: number;
   /** Random walks: stop after this many (overrides the spec's bounds.walks). */
   walks?: number;
+  /** Save the breadth-first search to this file every `everySeconds` (one spec only). */
+  checkpoint?: { file: string; everySeconds?: number };
+  /** Continue the search saved in this checkpoint file. */
+  resume?: string;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -95,6 +100,15 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
   try {
     const { def, path: modelPath } = await loadModel(spec.model, dirname(resolve(file)), `${rel}: $.model`);
     const strategy = o.strategy ?? spec.strategy ?? 'bfs';
+    let resume: { bytes: Uint8Array; file: string } | undefined;
+    if (o.resume) {
+      try {
+        resume = { bytes: readFileSync(o.resume), file: o.resume };
+      } catch (e) {
+        throw new InputError(`--resume ${o.resume}: cannot read the checkpoint: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give the file --checkpoint wrote`);
+      }
+    }
+    const checkpointFile = o.checkpoint?.file;
     const result = checkModel({
       model: def,
       params: spec.params,
@@ -103,6 +117,8 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
       strategy,
       seed: o.seed ?? spec.seed,
       walks: o.walks ?? spec.bounds?.walks,
+      ...(checkpointFile ? { checkpoint: { everySeconds: o.checkpoint!.everySeconds, write: (bytes: Uint8Array) => writeFileAtomic(checkpointFile, bytes) } } : {}),
+      ...(resume ? { resume } : {}),
       maxStates: o.maxStates ?? spec.bounds?.maxStates,
       maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,
       timeoutSeconds: o.timeoutSeconds ?? spec.bounds?.timeoutSeconds,

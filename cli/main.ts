@@ -36,6 +36,11 @@ usage:
                               counts, a counterexample of the same length (possibly another interleaving)
       --fairness none|weak    fairness for livelock/starvation checks (default: the spec's, else weak)
       --lock-order            also check lock order (lockdep over every interleaving): verdict kind lock-order
+      --checkpoint FILE       save the breadth-first safety search (one thread or --workers) to FILE, atomically,
+                              every --checkpoint-every seconds (default 60); one spec only
+      --resume FILE           continue the search saved in FILE: the same counts, verdict and counterexample as a
+                              run never stopped; refused if FILE is from another model, variant, params, options
+                              or interleave version
       --out DIR               where counterexamples go (default: counterexamples)
       --no-save               do not write counterexamples
       --quiet                 no progress line
@@ -61,7 +66,7 @@ interface Parsed {
   multi: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param', '--seed', '--walks', '--jobs', '--shard']);
+const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param', '--seed', '--walks', '--jobs', '--shard', '--checkpoint', '--checkpoint-every', '--resume']);
 const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--lock-order', '--help', '-h', '--no-changes', '--loose', '--merge', '--wait-all']);
 
 function parseArgs(args: string[]): Parsed {
@@ -116,11 +121,22 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
     throw new InputError(`--fairness ${String(fairness)}: expected one of ${FAIRNESS.join(', ')}`);
   }
   const files = collectSpecFiles(p.positional.length ? p.positional : ['specs']);
+  const checkpointFile = p.flags.get('--checkpoint') as string | undefined;
+  const resume = p.flags.get('--resume') as string | undefined;
+  if ((checkpointFile || resume) && files.length !== 1) {
+    throw new InputError(`${checkpointFile ? '--checkpoint' : '--resume'}: a checkpoint holds one search; give exactly one spec (got ${files.length})`);
+  }
+  if (p.flags.has('--checkpoint-every') && !checkpointFile) throw new InputError('--checkpoint-every needs --checkpoint FILE');
+  const everyRaw = p.flags.get('--checkpoint-every');
+  const every = everyRaw === undefined ? undefined : Number(everyRaw);
+  if (every !== undefined && !(every > 0)) throw new InputError(`--checkpoint-every ${String(everyRaw)}: expected a positive number of seconds, e.g. --checkpoint-every 300`);
   const isTty = process.stderr.isTTY;
   const opts: CheckOptions = {
     strategy,
     seed,
     walks: intFlag(p, '--walks'),
+    ...(checkpointFile ? { checkpoint: { file: checkpointFile, everySeconds: every } } : {}),
+    ...(resume ? { resume } : {}),
     maxStates: intFlag(p, '--max-states'),
     maxDepth: intFlag(p, '--max-depth'),
     timeoutSeconds: intFlag(p, '--timeout'),

@@ -13,6 +13,7 @@ import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategi
 import { DEFAULT_WALK_DEPTH, random, type RandomOutcome, type RandomStats } from './strategies/random.ts';
 import type { CoverageReport } from './coverage.ts';
 import { withEventOrder } from './strategies/event-order.ts';
+import { DEFAULT_CHECKPOINT_SECONDS } from './resume.ts';
 import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
 import { parallel } from './strategies/parallel.ts';
 import { buildTrace, type Trace } from './trace.ts';
@@ -51,6 +52,10 @@ export interface CheckRequest {
   walks?: number;
   /** Expand successors in an order permuted by this seed (swarm jobs; one thread only). */
   eventOrderSeed?: number;
+  /** Save the breadth-first safety search every `everySeconds` (default 60): `write` gets the file's bytes. */
+  checkpoint?: { everySeconds?: number; write(bytes: Uint8Array): void };
+  /** Continue the search saved in these bytes (read from `file`), refused if it is another run's. */
+  resume?: { bytes: Uint8Array; file: string };
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -203,6 +208,36 @@ export function checkModel(req: CheckRequest): CheckResult {
   }
   // Liveness is a separate strategy (strategies/liveness.ts): the safety search runs first, then, if it
   // passes, the liveness exploration records the edges and looks for fair cycles.
+  let checkpointOptions = {};
+  if (req.checkpoint || req.resume) {
+    const what = req.checkpoint ? '--checkpoint' : '--resume';
+    if (strategy !== 'bfs') throw new InputError(`${what}: checkpoints are taken of the breadth-first search; drop --strategy ${strategy}`);
+    if (liveness) throw new InputError(`${what}: checkpoints cover the safety search; livelock and starvation checks cannot be checkpointed yet: drop ${what} for this spec`);
+    if (lockOrder) throw new InputError(`${what}: the lock-order graph is not saved in checkpoints yet; drop --lock-order or ${what}`);
+    if (workers > 1) throw new InputError(`${what}: checkpoints of the parallel search (--workers ${workers}) are not supported yet; run with one worker`);
+    const identity = {
+      tool: TOOL_VERSION,
+      model: model.name,
+      variant,
+      params,
+      options: {
+        strategy,
+        workers,
+        deadlock: check.deadlock ?? true,
+        assertions,
+        invariants: Object.keys(invariants).sort(),
+        stopAtFirst: req.stopAtFirst ?? true,
+        maxStates: req.maxStates,
+        maxDepth: req.maxDepth,
+      },
+    };
+    const every = req.checkpoint?.everySeconds ?? DEFAULT_CHECKPOINT_SECONDS;
+    if (!(every > 0)) throw new InputError(`--checkpoint-every ${every}: expected a positive number of seconds`);
+    checkpointOptions = {
+      ...(req.checkpoint ? { checkpoint: { everySeconds: every, identity, write: req.checkpoint.write } } : {}),
+      ...(req.resume ? { resume: { ...req.resume, identity } } : {}),
+    };
+  }
   const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
   let walked: RandomOutcome | undefined;
   const runSafety = (): Outcome<SearchStats | RandomStats> => {
@@ -211,6 +246,7 @@ export function checkModel(req: CheckRequest): CheckResult {
       checker: stateChecker(space.system, { assertions, invariants, assertionPredicates: model.assertions ?? {} }),
       deadlock: check.deadlock ?? true,
       stopAtFirst: req.stopAtFirst ?? true,
+      ...checkpointOptions,
     };
     if (strategy === 'random') return (walked = random.run({ ...task, seed: req.seed!, walks: req.walks }));
     // The lock-order check records every transition: it runs in the sequential search.

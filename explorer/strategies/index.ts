@@ -8,6 +8,7 @@
 import type { Outcome, Progress } from '../outcome.ts';
 import type { StateChecker } from '../properties/safety.ts';
 import type { StateSpace } from '../space/index.ts';
+import type { CheckpointSink, ResumeSource } from '../resume.ts';
 import { bfs } from './bfs.ts';
 import { dfs } from './dfs.ts';
 
@@ -41,6 +42,10 @@ export interface SafetyTask extends SearchTask {
   onTransition?: TransitionHook;
   /** Stop at the first violation (default); false explores everything and keeps the first one found. */
   stopAtFirst: boolean;
+  /** Save the search every so often (breadth-first only; explorer/resume.ts). */
+  checkpoint?: CheckpointSink;
+  /** Continue a saved search instead of starting from the initial state. */
+  resume?: ResumeSource;
 }
 
 export interface Strategy<T extends SearchTask = SafetyTask, O extends Outcome = Outcome> {
