@@ -214,7 +214,6 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (strategy !== 'bfs') throw new InputError(`${what}: checkpoints are taken of the breadth-first search; drop --strategy ${strategy}`);
     if (liveness) throw new InputError(`${what}: checkpoints cover the safety search; livelock and starvation checks cannot be checkpointed yet: drop ${what} for this spec`);
     if (lockOrder) throw new InputError(`${what}: the lock-order graph is not saved in checkpoints yet; drop --lock-order or ${what}`);
-    if (workers > 1) throw new InputError(`${what}: checkpoints of the parallel search (--workers ${workers}) are not supported yet; run with one worker`);
     const identity = {
       tool: TOOL_VERSION,
       model: model.name,

@@ -20,6 +20,7 @@ import type { Finding } from './properties/safety.ts';
 import type { StateSpace } from './space/index.ts';
 import { FingerprintSet, type StoreImage } from './store/index.ts';
 import type { TypedArray } from './store/growable.ts';
+import type { PartitionSnapshot } from './parallel/partition.ts';
 
 /** Where a sequential search is between two expansions. */
 export interface SearchCounters {
@@ -114,4 +115,53 @@ export function restoreBfs(space: StateSpace, src: ResumeSource): { store: Finge
   const store = FingerprintSet.restore(storeImage(st.store, 'store', sections, src.file));
   const frontier = FifoQueue.restore(int32Section(sections, 'frontier', src.file), st.frontierCount);
   return { store, frontier, counters: st.counters };
+}
+
+/** A parallel search between two rounds: every partition, the states in transit, the round's counters. */
+export interface ParallelSnapshot {
+  partitions: PartitionSnapshot[];
+  /** inboxes[q]: the records waiting for partition q, concatenated. */
+  inboxes: Int32Array[];
+  counters: { depth: number; states: number; deepest: number; seconds: number; first?: { v: Finding; p: number }; bound?: Bound };
+  strings: string[];
+}
+
+export function saveParallel(sink: CheckpointSink, s: ParallelSnapshot): void {
+  const sections: Sections = new Map();
+  const partitions = s.partitions.map((p, i) => {
+    sections.set(`p${i}.current`, bytesOf(p.current));
+    const { store, current: _current, ...rest } = p;
+    return { ...rest, store: storeSections(store, `p${i}.store`, sections) };
+  });
+  s.inboxes.forEach((b, q) => sections.set(`inbox.${q}`, bytesOf(b)));
+  const transitions = s.partitions.reduce((a, p) => a + p.transitions, 0);
+  sink.write(
+    encodeCheckpoint(
+      {
+        format: CHECKPOINT_FORMAT,
+        version: CHECKPOINT_VERSION,
+        ...sink.identity,
+        progress: { states: s.counters.states, transitions, depth: s.counters.deepest, round: s.counters.depth, seconds: Number(s.counters.seconds.toFixed(3)) },
+        state: { search: 'parallel-bfs', counters: s.counters, partitions, strings: s.strings },
+      },
+      sections,
+    ),
+  );
+}
+
+export function restoreParallel(src: ResumeSource, workers: number): ParallelSnapshot {
+  const { header, sections } = decodeCheckpoint(src.bytes, src.file);
+  verifyIdentity(header, src.identity, src.file);
+  type Saved = Omit<PartitionSnapshot, 'store' | 'current'> & { store: ReturnType<typeof storeSections> };
+  const st = header.state as { search: string; counters: ParallelSnapshot['counters']; partitions: Saved[]; strings: string[] };
+  if (st.search !== 'parallel-bfs' || st.partitions.length !== workers) {
+    throw new InputError(`${src.file}: a checkpoint of a ${st.search} search; this run is breadth-first on ${workers} threads`, src.file);
+  }
+  const partitions = st.partitions.map((p, i) => ({
+    ...p,
+    store: storeImage(p.store, `p${i}.store`, sections, src.file),
+    current: int32Section(sections, `p${i}.current`, src.file),
+  }));
+  const inboxes = Array.from({ length: workers }, (_, q) => int32Section(sections, `inbox.${q}`, src.file));
+  return { partitions, inboxes, counters: st.counters, strings: st.strings };
 }

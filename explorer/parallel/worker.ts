@@ -32,7 +32,8 @@ async function start(init: WorkerInit): Promise<void> {
   const invariants = selectInvariants(model, init.params, init.variant, init.invariants);
   const checker = stateChecker(space.system, { assertions: init.assertions, invariants, assertionPredicates: model.assertions ?? {} });
   const partition = new Partition(space, checker, init.index, init.count, init.budget, () => Atomics.add(flag, 1, 1));
-  partition.seed(init.stopAtFirst);
+  if (init.resume) partition.restore(init.resume);
+  else partition.seed(init.stopAtFirst);
   run = { partition, stopAtFirst: init.stopAtFirst };
 }
 
@@ -51,6 +52,9 @@ port.on('message', async (m: any) => {
     } else if (m.cmd === 'round') {
       const report = run.partition.round(m.limits, m.expand);
       send({ report }, report.outboxes.map((o) => o.buffer as ArrayBuffer));
+    } else if (m.cmd === 'save') {
+      const snapshot = run.partition.save();
+      send({ snapshot }, [snapshot.current.buffer as ArrayBuffer, ...Object.values(snapshot.store.arrays).map((a) => a.buffer as ArrayBuffer)]);
     } else if (m.cmd === 'links') {
       const links = run.partition.links();
       send({ links }, [links.parents.buffer as ArrayBuffer, links.events.buffer as ArrayBuffer]);

@@ -13,6 +13,8 @@ import type { WorkerInit } from '../parallel/protocol.ts';
 import type { Finding } from '../properties/safety.ts';
 import type { PathStore } from '../store/index.ts';
 import type { SafetyTask, Strategy } from './index.ts';
+import { restoreParallel, restoreStrings, saveParallel } from '../resume.ts';
+import { SharedStrings } from '../parallel/strings.ts';
 
 export interface ParallelTask extends SafetyTask {
   /** Partitions, including the main thread's (2 = the main thread and one worker). */
@@ -50,13 +52,16 @@ class PartitionedPaths implements PathStore {
 
 function parallelSearch(options: ParallelTask): Outcome {
   const W = options.workers;
-  const start = performance.now();
+  const resumed = options.resume ? restoreParallel(options.resume, W) : undefined;
+  // The strings the saved states use, back in the shared table (ids are hashes: the same ids as before).
+  if (resumed) restoreStrings(options.space, resumed.strings, options.resume!.file, false);
+  const start = performance.now() - (resumed?.counters.seconds ?? 0) * 1000;
   const { maxStates = Infinity, maxDepth = Infinity, timeoutSeconds } = options.bounds;
   const deadline = timeoutSeconds ? start + timeoutSeconds * 1000 : Infinity;
   const stopAtFirst = options.stopAtFirst;
   const progressMs = (options.progressInterval ?? 1) * 1000;
   const budget = maxStates === Infinity ? null : new Int32Array(new SharedArrayBuffer(4));
-  if (budget) budget[0] = Math.min(maxStates, 0x7fffffff);
+  if (budget) budget[0] = Math.min(maxStates - (resumed?.counters.states ?? 0), 0x7fffffff);
   const main = new Partition(options.space, options.checker, 0, W, budget);
   const handles = acquireWorkers(W - 1);
   let ok = false;
@@ -73,23 +78,40 @@ function parallelSearch(options: ParallelTask): Outcome {
         count: W,
         strings: options.strings,
         budget,
+        ...(resumed ? { resume: resumed.partitions[k + 1] } : {}),
       };
       h.port.postMessage({ cmd: 'init', init });
     });
-    main.seed(stopAtFirst);
+    if (resumed) main.restore(resumed.partitions[0]);
+    else main.seed(stopAtFirst);
     for (const h of handles) receive(h, 'building the model');
 
-    let inboxes: Int32Array[][] = Array.from({ length: W }, () => []);
+    let inboxes: Int32Array[][] = resumed ? resumed.inboxes.map((b) => (b.length ? [b] : [])) : Array.from({ length: W }, () => []);
     let reports: RoundReport[] = [];
-    let states = 1;
-    let first: { v: Finding; p: number } | undefined;
-    let bound: Bound | undefined;
-    let deepest = 0;
-    let lastProgress = start;
+    let states = resumed?.counters.states ?? 1;
+    let first: { v: Finding; p: number } | undefined = resumed?.counters.first;
+    let bound: Bound | undefined = resumed?.counters.bound;
+    let deepest = resumed?.counters.deepest ?? 0;
+    let lastProgress = performance.now();
+    const sink = options.checkpoint;
+    let lastCheckpoint = performance.now();
     const consider = (v: Finding | undefined, p: number) => {
       if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
     };
-    for (let depth = 0; ; depth++) {
+    for (let depth = resumed?.counters.depth ?? 0; ; depth++) {
+      // Checkpoints are taken between two rounds: every partition's store and next states, and the states in transit.
+      if (sink && performance.now() - lastCheckpoint >= sink.everySeconds * 1000) {
+        const partitions = [main.save(), ...handles.map((h) => (h.port.postMessage({ cmd: 'save' }), receive(h, 'saving a checkpoint').snapshot))];
+        const transit = inboxes.map((list) => {
+          const out = new Int32Array(list.reduce((a, b) => a + b.length, 0));
+          let at = 0;
+          for (const b of list) (out.set(b, at), (at += b.length));
+          return out;
+        });
+        const seconds = (performance.now() - start) / 1000;
+        saveParallel(sink, { partitions, inboxes: transit, counters: { depth, states, deepest, seconds, first, bound }, strings: new SharedStrings(options.strings).all() });
+        lastCheckpoint = performance.now();
+      }
       // First half: every partition takes in (and checks) the states sent to it.
       handles.forEach((h, i) => {
         const mine = inboxes[i + 1];

@@ -46,7 +46,7 @@ function summary(out: string, cx: string) {
 }
 
 describe('--checkpoint and --resume', () => {
-  it.each([['one thread', []]])(
+  it.each([['one thread', []], ['--workers 2', ['--workers', '2']]])(
     '%s: a run killed (SIGKILL) at several points and resumed ends exactly as the uninterrupted run',
     async (name, threads) => {
       const dir = join(work, name.replace(/\W+/g, '-'));
