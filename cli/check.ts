@@ -21,6 +21,8 @@ export interface CheckOptions {
   checkpoint?: { file: string; everySeconds?: number };
   /** Continue the search saved in this checkpoint file. */
   resume?: string;
+  /** Bitstate hashing with 2^bitstate bits. */
+  bitstate?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -119,6 +121,7 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
       walks: o.walks ?? spec.bounds?.walks,
       ...(checkpointFile ? { checkpoint: { everySeconds: o.checkpoint!.everySeconds, write: (bytes: Uint8Array) => writeFileAtomic(checkpointFile, bytes) } } : {}),
       ...(resume ? { resume } : {}),
+      bitstate: o.bitstate,
       maxStates: o.maxStates ?? spec.bounds?.maxStates,
       maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,
       timeoutSeconds: o.timeoutSeconds ?? spec.bounds?.timeoutSeconds,

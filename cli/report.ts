@@ -78,6 +78,7 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
             }
           : { status: 'error' },
         ...(r?.seed !== undefined ? { seed: r.seed } : {}),
+        ...(r?.bitstate ? { bitstate: { ...r.bitstate, fill: Number(r.bitstate.fill.toFixed(6)), hashFactor: Number(r.bitstate.hashFactor.toFixed(1)), coverage: Number(r.bitstate.coverage.toFixed(6)) } } : {}),
         expected: o.expected ?? null,
         matched: o.matched,
         ...(o.mismatch ? { mismatch: o.mismatch } : {}),

@@ -14,6 +14,7 @@ import { DEFAULT_WALK_DEPTH, random, type RandomOutcome, type RandomStats } from
 import type { CoverageReport } from './coverage.ts';
 import { withEventOrder } from './strategies/event-order.ts';
 import { DEFAULT_CHECKPOINT_SECONDS } from './resume.ts';
+import type { BitstateEstimate } from './bitstate.ts';
 import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
 import { parallel } from './strategies/parallel.ts';
 import { buildTrace, type Trace } from './trace.ts';
@@ -56,6 +57,8 @@ export interface CheckRequest {
   checkpoint?: { everySeconds?: number; write(bytes: Uint8Array): void };
   /** Continue the search saved in these bytes (read from `file`), refused if it is another run's. */
   resume?: { bytes: Uint8Array; file: string };
+  /** Bitstate hashing: the visited set as 2^bitstate bits (explorer/bitstate.ts); never a pass. */
+  bitstate?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -107,6 +110,8 @@ export interface CheckResult {
   seed?: number;
   /** Statechart coverage, for the searches that record it (random walks). */
   coverage?: CoverageReport;
+  /** A bitstate search's bit array and coverage estimate. */
+  bitstate?: BitstateEstimate;
 }
 
 /** Fills in defaults and validates parameter values against the model's declared params. */
@@ -208,6 +213,13 @@ export function checkModel(req: CheckRequest): CheckResult {
   }
   // Liveness is a separate strategy (strategies/liveness.ts): the safety search runs first, then, if it
   // passes, the liveness exploration records the edges and looks for fair cycles.
+  if (req.bitstate !== undefined) {
+    const b = req.bitstate;
+    if (!Number.isInteger(b) || b < 10 || b > 32) throw new InputError(`--bitstate ${b}: expected the log2 of the bit array's size, from 10 to 32 (27 = 2^27 bits = 16 MB)`);
+    if (strategy === 'random' || workers > 1 || liveness || req.checkpoint || req.resume) {
+      throw new InputError(`--bitstate: runs on the one-thread breadth- or depth-first safety search; drop --strategy random, --workers, --checkpoint/--resume or the liveness checks`);
+    }
+  }
   let checkpointOptions = {};
   if (req.checkpoint || req.resume) {
     const what = req.checkpoint ? '--checkpoint' : '--resume';
@@ -246,6 +258,7 @@ export function checkModel(req: CheckRequest): CheckResult {
       deadlock: check.deadlock ?? true,
       stopAtFirst: req.stopAtFirst ?? true,
       ...checkpointOptions,
+      ...(req.bitstate !== undefined ? { bitstate: req.bitstate } : {}),
     };
     if (strategy === 'random') return (walked = random.run({ ...task, seed: req.seed!, walks: req.walks }));
     // The lock-order check records every transition: it runs in the sequential search.
@@ -316,8 +329,15 @@ export function checkModel(req: CheckRequest): CheckResult {
     default:
       return unreachable(outcome);
   }
+  const bits = 'bitstate' in outcome.stats ? (outcome.stats.bitstate as BitstateEstimate) : undefined;
+  if (bits && verdict.status === 'incomplete' && verdict.bound.name === 'bitstate') {
+    verdict.message =
+      `bitstate search: ${bits.states} states in 2^${Math.log2(bits.bits)} bits with ${bits.hashes} hashes: hash factor ${bits.hashFactor.toFixed(0)}, ` +
+      `${(bits.fill * 100).toFixed(2)}% of the bits set, expected coverage ${(bits.coverage * 100).toFixed(4)}%; states whose bits collided were ` +
+      `skipped, so no violation here is not a proof`;
+  }
   if (trace && walked) trace.seed = req.seed;
-  return { model: model.name, variant, params, verdict, stats: outcome.stats, trace, ...(walked ? { seed: req.seed, coverage: walked.coverage } : {}) };
+  return { model: model.name, variant, params, verdict, stats: outcome.stats, trace, ...(walked ? { seed: req.seed, coverage: walked.coverage } : {}), ...(bits ? { bitstate: bits } : {}) };
 }
 
 /**

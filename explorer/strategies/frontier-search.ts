@@ -8,6 +8,7 @@ import type { Visit } from '../space/index.ts';
 import { FingerprintSet } from '../store/index.ts';
 import { FifoQueue } from '../frontier/index.ts';
 import { restoreBfs, saveBfs } from '../resume.ts';
+import { BitstateSet, type BitstateEstimate } from '../bitstate.ts';
 import { SearchClock } from './clock.ts';
 import type { SafetyTask } from './index.ts';
 
@@ -17,7 +18,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   if ((task.checkpoint || task.resume) && !(fresh instanceof FifoQueue)) throw new Error('internal: checkpoints are of the breadth-first search');
   const restored = task.resume ? restoreBfs(space, task.resume) : undefined;
   const frontier = restored?.frontier ?? fresh;
-  const store = restored?.store ?? new FingerprintSet(system.events.length);
+  const store = restored?.store ?? (task.bitstate !== undefined ? new BitstateSet(task.bitstate) : new FingerprintSet(system.events.length));
   const maxStates = bounds.maxStates ?? Infinity;
   const maxDepth = bounds.maxDepth ?? Infinity;
   const stopAtFirst = task.stopAtFirst;
@@ -80,7 +81,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   let sinceCheckpoint = 0;
   for (;;) {
     if (sink && (++sinceCheckpoint & 1023) === 0 && performance.now() - lastCheckpoint >= checkpointMs) {
-      saveBfs(space, sink, store, frontier as FifoQueue, { transitions, maxSeenDepth, expanded, seconds: clock.seconds(), first, bound });
+      saveBfs(space, sink, store as FingerprintSet, frontier as FifoQueue, { transitions, maxSeenDepth, expanded, seconds: clock.seconds(), first, bound });
       lastCheckpoint = performance.now();
     }
     const entry = frontier.pop();
@@ -102,17 +103,20 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   }
   space.endExpansions();
 
-  const stats: SearchStats = {
+  const stats: SearchStats & { bitstate?: BitstateEstimate } = {
     states: store.size,
     transitions,
     depth: maxSeenDepth,
     seconds: clock.seconds(),
     bytesPerState: store.bytesPerStateUsed(),
+    ...(store instanceof BitstateSet ? { bitstate: store.estimate() } : {}),
   };
   if (first) {
     const { stateId, ...violation } = first;
     return { status: 'violation', violation, path: store.pathTo(stateId), ...(bound ? { bound } : {}), stats };
   }
   if (bound) return { status: 'incomplete', bound, stats };
+  // A bitstate search may have skipped states: never a pass.
+  if (store instanceof BitstateSet) return { status: 'incomplete', bound: { name: 'bitstate', limit: store.bits }, stats };
   return { status: 'pass', stats };
 }

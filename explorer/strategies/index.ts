@@ -46,6 +46,8 @@ export interface SafetyTask extends SearchTask {
   checkpoint?: CheckpointSink;
   /** Continue a saved search instead of starting from the initial state. */
   resume?: ResumeSource;
+  /** Bitstate hashing (explorer/bitstate.ts): a bit array of 2^bitstate bits as the visited set; never a pass. */
+  bitstate?: number;
 }
 
 export interface Strategy<T extends SearchTask = SafetyTask, O extends Outcome = Outcome> {
