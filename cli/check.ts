@@ -23,6 +23,8 @@ export interface CheckOptions {
   resume?: string;
   /** Bitstate hashing with 2^bitstate bits. */
   bitstate?: number;
+  /** At most this many preemptive context switches per schedule. */
+  preemptions?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -122,6 +124,7 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
       ...(checkpointFile ? { checkpoint: { everySeconds: o.checkpoint!.everySeconds, write: (bytes: Uint8Array) => writeFileAtomic(checkpointFile, bytes) } } : {}),
       ...(resume ? { resume } : {}),
       bitstate: o.bitstate,
+      preemptions: o.preemptions,
       maxStates: o.maxStates ?? spec.bounds?.maxStates,
       maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,
       timeoutSeconds: o.timeoutSeconds ?? spec.bounds?.timeoutSeconds,

@@ -36,6 +36,8 @@ usage:
                               counts, a counterexample of the same length (possibly another interleaving)
       --fairness none|weak    fairness for livelock/starvation checks (default: the spec's, else weak)
       --lock-order            also check lock order (lockdep over every interleaving): verdict kind lock-order
+      --preemptions K         only schedules with at most K preemptive context switches, fewest first (CHESS,
+                              Loom): the first counterexample has the fewest; incomplete if the bound cut anything
       --bitstate W            bitstate hashing: the visited set is a bit array of 2^W bits (3 hashes, as SPIN's
                               -DBITSTATE -w W); reports the hash factor and expected coverage; never pass
       --checkpoint FILE       save the breadth-first safety search (one thread or --workers) to FILE, atomically,
@@ -68,7 +70,7 @@ interface Parsed {
   multi: Map<string, string[]>;
 }
 
-const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param', '--seed', '--walks', '--jobs', '--shard', '--checkpoint', '--checkpoint-every', '--resume', '--bitstate']);
+const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param', '--seed', '--walks', '--jobs', '--shard', '--checkpoint', '--checkpoint-every', '--resume', '--bitstate', '--preemptions']);
 const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--lock-order', '--help', '-h', '--no-changes', '--loose', '--merge', '--wait-all']);
 
 function parseArgs(args: string[]): Parsed {
@@ -138,6 +140,7 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
     seed,
     walks: intFlag(p, '--walks'),
     bitstate: intFlag(p, '--bitstate'),
+    preemptions: intFlag(p, '--preemptions'),
     ...(checkpointFile ? { checkpoint: { file: checkpointFile, everySeconds: every } } : {}),
     ...(resume ? { resume } : {}),
     maxStates: intFlag(p, '--max-states'),

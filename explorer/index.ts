@@ -13,6 +13,7 @@ import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategi
 import { DEFAULT_WALK_DEPTH, random, type RandomOutcome, type RandomStats } from './strategies/random.ts';
 import type { CoverageReport } from './coverage.ts';
 import { withEventOrder } from './strategies/event-order.ts';
+import { preemptionBound, type PreemptionOutcome } from './strategies/preemption.ts';
 import { DEFAULT_CHECKPOINT_SECONDS } from './resume.ts';
 import type { BitstateEstimate } from './bitstate.ts';
 import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
@@ -59,6 +60,8 @@ export interface CheckRequest {
   resume?: { bytes: Uint8Array; file: string };
   /** Bitstate hashing: the visited set as 2^bitstate bits (explorer/bitstate.ts); never a pass. */
   bitstate?: number;
+  /** Explore schedules with at most this many preemptive context switches, fewest first (./strategies/preemption.ts). */
+  preemptions?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -220,6 +223,14 @@ export function checkModel(req: CheckRequest): CheckResult {
       throw new InputError(`--bitstate: runs on the one-thread breadth- or depth-first safety search; drop --strategy random, --workers, --checkpoint/--resume or the liveness checks`);
     }
   }
+  if (req.preemptions !== undefined) {
+    const k = req.preemptions;
+    if (!Number.isInteger(k) || k < 0 || k > 1000) throw new InputError(`--preemptions ${k}: expected a whole number of preemptive context switches from 0 to 1000`);
+    if (req.strategy !== undefined && req.strategy !== 'bfs') throw new InputError(`--preemptions: explores schedules fewest preemptions first; drop --strategy ${req.strategy}`);
+    if (workers > 1 || liveness || lockOrder || req.bitstate !== undefined || req.checkpoint || req.resume) {
+      throw new InputError(`--preemptions: runs the one-thread safety search; drop --workers, --bitstate, --checkpoint/--resume, --lock-order or the liveness checks`);
+    }
+  }
   let checkpointOptions = {};
   if (req.checkpoint || req.resume) {
     const what = req.checkpoint ? '--checkpoint' : '--resume';
@@ -251,6 +262,7 @@ export function checkModel(req: CheckRequest): CheckResult {
   }
   const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
   let walked: RandomOutcome | undefined;
+  let bounded: PreemptionOutcome | undefined;
   const runSafety = (): Outcome<SearchStats | RandomStats> => {
     const task: SafetyTask = {
       ...base,
@@ -261,6 +273,7 @@ export function checkModel(req: CheckRequest): CheckResult {
       ...(req.bitstate !== undefined ? { bitstate: req.bitstate } : {}),
     };
     if (strategy === 'random') return (walked = random.run({ ...task, seed: req.seed!, walks: req.walks }));
+    if (req.preemptions !== undefined) return (bounded = preemptionBound.run({ ...task, preemptions: req.preemptions }));
     // The lock-order check records every transition: it runs in the sequential search.
     if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, onTransition: (id, e, pathTo) => lockOrder.onStep(id, e, space.expanding, pathTo) }), lockOrder);
     if (workers === 1) return STRATEGIES[strategy].run(task);
@@ -307,6 +320,7 @@ export function checkModel(req: CheckRequest): CheckResult {
             ...liveOptions,
             ...(walked?.status === 'violation' ? { seed: req.seed, walk: walked.walk, maxDepth: req.maxDepth ?? DEFAULT_WALK_DEPTH } : {}),
             ...(req.eventOrderSeed !== undefined ? { eventOrderSeed: req.eventOrderSeed } : {}),
+            ...(bounded ? { preemptions: req.preemptions, preemptionsUsed: bounded.preemptionsUsed } : {}),
           },
           toolVersion: TOOL_VERSION,
         },
@@ -328,6 +342,12 @@ export function checkModel(req: CheckRequest): CheckResult {
       break;
     default:
       return unreachable(outcome);
+  }
+  if (bounded && verdict.status === 'incomplete' && verdict.bound.name === 'preemptions') {
+    verdict.message = `no violation in schedules with at most ${req.preemptions} preemptive context switches (${outcome.stats.states} states with the thread that ran last); schedules needing more were not explored`;
+  }
+  if (bounded?.preemptionsUsed !== undefined && verdict.status === 'violation') {
+    verdict.message += ` (${bounded.preemptionsUsed} preemptive context switch${bounded.preemptionsUsed === 1 ? '' : 'es'})`;
   }
   const bits = 'bitstate' in outcome.stats ? (outcome.stats.bitstate as BitstateEstimate) : undefined;
   if (bits && verdict.status === 'incomplete' && verdict.bound.name === 'bitstate') {
