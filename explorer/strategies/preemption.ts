@@ -11,9 +11,9 @@
 // otherwise it is incomplete, naming the bound.
 import type { Bound, Outcome, SearchStats } from '../outcome.ts';
 import { deadlockAt, type Finding } from '../properties/safety.ts';
-import type { Visit } from '../space/index.ts';
 import { FingerprintSet } from '../store/index.ts';
 import { SearchClock } from './clock.ts';
+import { Successors } from './successors.ts';
 import type { SafetyTask, Strategy } from './index.ts';
 
 export interface PreemptionTask extends SafetyTask {
@@ -79,28 +79,7 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
   const init = space.initial();
   buckets[0].push(-1, -1, 0, -1, space.fp[0] | 0, space.fp[1] | 0, init.words, init.words.length);
 
-  // Successors of the state being expanded: event, fingerprint, and where its words start in `succ`.
-  const succEvents: number[] = [];
-  const succFps: number[] = [];
-  const succStarts: number[] = [];
-  let succ = new Int32Array(1 << 12);
-  let used32 = 0;
-  let last = -1;
-  let lastEnabled = false;
-  const visit: Visit = (e, words, len, hi, lo) => {
-    if (last >= 0 && system.eventThreads[e].includes(last)) lastEnabled = true;
-    if (used32 + len > succ.length) {
-      const grown = new Int32Array(Math.max(succ.length * 2, used32 + len));
-      grown.set(succ.subarray(0, used32));
-      succ = grown;
-    }
-    succ.set(words.subarray(0, len), used32);
-    succEvents.push(e);
-    succFps.push(hi, lo);
-    succStarts.push(used32);
-    used32 += len;
-    return false;
-  };
+  const succ = new Successors();
 
   outer: for (let p = 0; p <= K; p++) {
     const q = buckets[p];
@@ -110,7 +89,7 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
       const parent = b[h];
       const event = b[h + 1];
       const depth = b[h + 2];
-      last = b[h + 3];
+      const last = b[h + 3];
       const hi = keyHi(b[h + 4], last);
       const lo = keyLo(b[h + 5], last);
       const len = b[h + 6];
@@ -135,14 +114,8 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
         break outer;
       }
       // Every successor first: whether the last thread can still run decides which switches are preemptive.
-      succEvents.length = 0;
-      succFps.length = 0;
-      succStarts.length = 0;
-      used32 = 0;
-      lastEnabled = false;
-      const n = space.expand(words, visit);
-      succStarts.push(used32);
-      if (n === 0) {
+      succ.clear();
+      if (space.expand(words, succ.visit) === 0) {
         if (task.deadlock && !space.allFinal()) {
           violation = deadlockAt(system, space.leaves, id, depth);
           used = p;
@@ -154,8 +127,9 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
         bound ??= { name: 'maxDepth', limit: maxDepth };
         continue;
       }
-      for (let k = 0; k < succEvents.length; k++) {
-        const e = succEvents[k];
+      const lastEnabled = last >= 0 && succ.events.some((e) => system.eventThreads[e].includes(last));
+      for (let k = 0; k < succ.count; k++) {
+        const e = succ.events[k];
         const ts = system.eventThreads[e];
         const cost = last >= 0 && lastEnabled && !ts.includes(last) ? p + 1 : p;
         transitions++;
@@ -163,8 +137,8 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
           if (!bound || bound.name === 'maxDepth') bound = { name: 'preemptions', limit: K };
           continue;
         }
-        const from = succStarts[k];
-        buckets[cost].push(id, e, depth + 1, ts[0], succFps[2 * k], succFps[2 * k + 1], succ.subarray(from, succStarts[k + 1]), succStarts[k + 1] - from);
+        const w = succ.wordsOf(k);
+        buckets[cost].push(id, e, depth + 1, ts[0], succ.hi(k), succ.lo(k), w, w.length);
       }
     }
   }

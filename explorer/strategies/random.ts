@@ -10,9 +10,9 @@ import { Coverage, type CoverageReport } from '../coverage.ts';
 import type { Bound, Found, Incomplete, SearchStats } from '../outcome.ts';
 import { createPrng } from '../prng.ts';
 import { deadlockAt, type Finding } from '../properties/safety.ts';
-import type { Visit } from '../space/index.ts';
 import { FingerprintSet } from '../store/index.ts';
 import { SearchClock } from './clock.ts';
+import { Successors } from './successors.ts';
 import type { SafetyTask, Strategy } from './index.ts';
 
 /** A walk ends here when --max-depth is not given. */
@@ -58,26 +58,7 @@ function randomWalks(task: RandomTask): RandomOutcome {
   coverage.visit(init.leaves);
   violation = checker.check(init.leaves, init.context, 0, 0);
 
-  // The successors of the state being expanded: event, fingerprint and packed words (copied).
-  const events: number[] = [];
-  const fps: number[] = [];
-  const starts: number[] = [];
-  let words = new Int32Array(1 << 12);
-  let used = 0;
-  const visit: Visit = (e, w, len, hi, lo) => {
-    if (used + len > words.length) {
-      const grown = new Int32Array(Math.max(words.length * 2, used + len));
-      grown.set(words.subarray(0, used));
-      words = grown;
-    }
-    words.set(w.subarray(0, len), used);
-    events.push(e);
-    fps.push(hi, lo);
-    starts.push(used);
-    used += len;
-    starts.push(used);
-    return false;
-  };
+  const succ = new Successors();
   let state: Int32Array = init.words;
 
   while (!violation) {
@@ -97,23 +78,20 @@ function randomWalks(task: RandomTask): RandomOutcome {
     walk.length = 0;
     state = init.words;
     for (let depth = 0; depth < maxDepth; depth++) {
-      events.length = 0;
-      fps.length = 0;
-      starts.length = 0;
-      used = 0;
-      if (space.expand(state, visit) === 0) {
+      succ.clear();
+      if (space.expand(state, succ.visit) === 0) {
         if (task.deadlock && !space.allFinal()) violation = deadlockAt(system, space.leaves, 0, depth);
         break;
       }
-      const k = events.length === 1 ? 0 : prng.below(events.length);
-      const e = events[k];
+      const k = succ.count === 1 ? 0 : prng.below(succ.count);
+      const e = succ.events[k];
       walk.push(e);
       transitions++;
       coverage.fire(e);
       if (depth + 1 > deepest) deepest = depth + 1;
       // A copy: the next expansion reuses the successor buffer.
-      state = words.slice(starts[2 * k], starts[2 * k + 1]);
-      if (seen.add(fps[2 * k], fps[2 * k + 1], -1, e) >= 0) {
+      state = succ.wordsOf(k).slice();
+      if (seen.add(succ.hi(k), succ.lo(k), -1, e) >= 0) {
         const leaves = state.subarray(0, space.threadCount);
         coverage.visit(leaves);
         violation = checker.check(leaves, space.decodeContext(state), 0, depth + 1);
