@@ -116,7 +116,7 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
       // Every successor first: whether the last thread can still run decides which switches are preemptive.
       succ.clear();
       if (space.expand(words, succ.visit) === 0) {
-        if (task.deadlock && !space.allFinal()) {
+        if (task.deadlock && !space.allEnded()) {
           violation = deadlockAt(system, space.leaves, id, depth);
           used = p;
           break outer;

@@ -80,7 +80,7 @@ function randomWalks(task: RandomTask): RandomOutcome {
     for (let depth = 0; depth < maxDepth; depth++) {
       succ.clear();
       if (space.expand(state, succ.visit) === 0) {
-        if (task.deadlock && !space.allFinal()) violation = deadlockAt(system, space.leaves, 0, depth);
+        if (task.deadlock && !space.allEnded()) violation = deadlockAt(system, space.leaves, 0, depth);
         break;
       }
       const k = succ.count === 1 ? 0 : prng.below(succ.count);
