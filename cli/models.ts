@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InputError } from '../explorer/errors.ts';
+import { InputError, thrownMessage } from '../explorer/errors.ts';
 import type { ModelDefinition } from '../explorer/model.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +28,7 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
-    throw new InputError(`${label}: the model module ${file} failed to load: ${(e as Error)?.message ?? e}`);
+    throw new InputError(`${label}: the model module ${file} failed to load: ${thrownMessage(e)}`);
   }
   const def = mod.default ?? mod.model;
   if (!isModelDefinition(def)) {

@@ -38,6 +38,6 @@ describe('codec', () => {
   });
   it('rejects a non-plain value, naming its path', () => {
     const codec = new ContextCodec();
-    expect(() => words(codec, { a: { b: [1, new Map()] } })).toThrow(/context\.a\.b\[1\] \(a Map\) is not plain data/);
+    expect(() => words(codec, { a: { b: [1, new Map()] } })).toThrow(/context\.a\.b\[1\] is a Map, not plain data/);
   });
 });
