@@ -44,20 +44,20 @@ export function looksLikePath(model: string): boolean {
 }
 
 /** Loads a model by bundled name, or by path relative to `baseDir`. `where` prefixes errors (file and JSON path). */
-export async function loadModel(model: string, baseDir: string, where: string): Promise<{ def: ModelDefinition; path?: string }> {
+export async function loadModel(model: string, baseDir: string, where: string): Promise<{ def: ModelDefinition; path: string; bundled: boolean }> {
   if (looksLikePath(model)) {
     const file = resolve(baseDir, model);
     if (!existsSync(file)) {
       throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to the spec file`);
     }
-    return { def: await importModel(file, where), path: file };
+    return { def: await importModel(file, where), path: file, bundled: false };
   }
   const names = bundledModelNames();
   if (!names.includes(model)) {
     throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to the spec file, e.g. "./my-model.ts"`);
   }
   const file = join(MACHINES_DIR, model, 'index.ts');
-  return { def: await importModel(file, where), path: file };
+  return { def: await importModel(file, where), path: file, bundled: true };
 }
 
 export async function loadAllBundled(): Promise<ModelDefinition[]> {

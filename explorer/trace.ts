@@ -41,6 +41,8 @@ export interface Trace {
   model: string;
   variant: string;
   params: Record<string, ParamValue>;
+  /** A model module that is not bundled: its path relative to the trace file (written by the CLI beside the trace). */
+  modelPath?: string;
   /** The spec the trace came from, relative to the working directory, when there was one. */
   spec?: string;
   options: Record<string, unknown>;
