@@ -135,6 +135,9 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     const run = mergeOverrides(spec, o);
     const params = resolveParams(def, { ...spec.params, ...resolveOptionParams(def, o.params) }, where.params);
     const variant = resolveVariant(def, run.variant, o.variant !== undefined ? '--variant' : where.variant);
+    if ((o.workers ?? 1) > 1 && !o.strategy && spec.strategy === 'dfs') {
+      throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
+    }
     let cross: CrossCheckResult | undefined;
     if (o.crossCheck) cross = crossCheck(instantiate(def, params, variant).system.machine);
     const result = checkModel({

@@ -1,6 +1,6 @@
 // `interleave init DIR`: scaffolds a first model in a new folder: the model, two specs (the buggy variant
 // deadlocks, the fixed one passes) and a vitest test. Refuses a folder that already holds any of its files.
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
 
@@ -103,7 +103,16 @@ export function scaffold(dir: string): string[] {
     const clash = Object.keys(files).filter((f) => readdirSync(dir).includes(f));
     if (clash.length) throw new InputError(`init ${dir}: it already holds ${clash.join(', ')}; nothing was written: give a new or empty folder`);
   }
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new InputError(`init ${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a path where a folder can be made`);
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new InputError(`init ${dir}: cannot write in the folder (permission denied); give a folder you can write to`);
+  }
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { flag: 'wx' });
   return Object.keys(files);
 }

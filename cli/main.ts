@@ -66,6 +66,9 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
           process.stderr.write(isTty ? `\r${line}\x1b[K` : line + '\n');
         },
   };
+  if ((opts.workers ?? 1) > 1 && opts.strategy === 'dfs') {
+    throw new InputError(`options --workers ${opts.workers} and --strategy dfs: the parallel search is breadth-first; drop one of them`);
+  }
   const targets = collectTargets(p.positionals, { variant: opts.variant, params });
   const junit = v.junit as string | undefined;
   // Every output is checked before the first run: a bad path loses no results and overwrites nothing.

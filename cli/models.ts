@@ -1,5 +1,5 @@
 // Finds models: bundled ones under machines/<name>/index.ts, or a module path given by a spec.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError, thrownMessage } from '../explorer/errors.ts';
@@ -28,7 +28,7 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
-    throw new InputError(`${label}: the model module ${file} failed to load: ${thrownMessage(e)}`);
+    throw new InputError(`${label}: the model module ${file} failed to load: ${thrownMessage(e)}; fix the module (it must import and run without error)`);
   }
   const def = mod.default ?? mod.model;
   if (!isModelDefinition(def)) {
@@ -46,7 +46,13 @@ export function looksLikePath(model: string): boolean {
 /** Loads a model by bundled name, or by path relative to `baseDir`. `where` prefixes errors (file and JSON path). */
 export async function loadModel(model: string, baseDir: string, where: string): Promise<{ def: ModelDefinition; path: string; bundled: boolean }> {
   if (looksLikePath(model)) {
-    const file = resolve(baseDir, model);
+    let file = resolve(baseDir, model);
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      // A model folder: its index module, as for the bundled models.
+      const index = ['index.ts', 'index.mts', 'index.js', 'index.mjs'].map((f) => join(file, f)).find((f) => existsSync(f));
+      if (!index) throw new InputError(`${where}: ${file} is a folder without an index.ts; give the model module's file (e.g. ./my-model.ts)`);
+      file = index;
+    }
     if (!existsSync(file)) {
       throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to the spec file`);
     }

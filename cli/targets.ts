@@ -130,6 +130,9 @@ export function checkOutputs(targets: Target[], o: { outDir: string; save: boole
   }
   if (o.junit !== undefined) {
     const file = resolve(o.junit);
+    if (o.save && targets.some((t) => resolve(o.outDir, `${t.name}.json`) === file)) {
+      throw new InputError(`option --junit ${o.junit}: a counterexample trace would be written there too; give the JUnit XML another file name`);
+    }
     if (inputs.has(file)) throw new InputError(`option --junit ${o.junit}: that is a spec being checked; give another file for the JUnit XML`);
     if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory()) {
       throw new InputError(`option --junit ${o.junit}: the directory ${dirname(file)} does not exist; create it or give another path`);

@@ -88,6 +88,7 @@ describe('options are checked and blamed on the option', () => {
     [['--param', 'n=1'], /--param n: 1 is below the minimum 2/],
     [['--param', 'm=3'], /--param m: model philosophers has no parameter 'm'/],
     [['--bogus'], /interleave check: unknown option --bogus; the options of check are --json, /],
+    [['--workers', '2', '--strategy', 'dfs'], /options --workers 2 and --strategy dfs: the parallel search is breadth-first; drop one of them/],
     [['--junit'], /option --junit needs a value: --junit FILE/],
   ])('check %j: exit 2 naming the option', async (args, pattern) => {
     const dir = tmp();
@@ -218,5 +219,36 @@ describe('traces of models loaded by path', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+});
+
+describe('neighbours', () => {
+  it('a trace path that does not exist or is a directory: exit 2 saying which', async () => {
+    expectBadInput(await run(['show', 'counterexamples/nope.json']), /counterexamples\/nope\.json: cannot read the trace: no such file; give the path of a trace file/);
+    expectBadInput(await run(['replay', 'counterexamples']), /counterexamples: cannot read the trace: it is a directory, not a file/);
+  });
+
+  it('init under a file, or into a folder that holds its files: exit 2, nothing written', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'f'), 'x');
+    expectBadInput(await run(['init', join(dir, 'f', 'sub')]), /init .*f\/sub: cannot create the folder \(ENOTDIR\)/);
+    expectBadInput(await run(['init', join(dir, 'f')]), /init .*f: it is a file, not a folder/);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('x');
+  });
+
+  it('--junit naming the file a trace will be written to: exit 2', async () => {
+    const dir = tmp();
+    expectBadInput(await run(['check', 'specs/abba-abba.json', '--out', dir, '--junit', join(dir, 'abba-abba.json')]), /a counterexample trace would be written there too/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a spec whose model path is a folder without index.ts, or a module that throws on import: exit 2 with the fix', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'm'));
+    const spec = join(dir, 's.json');
+    writeFileSync(spec, JSON.stringify({ model: './m', expect: { status: 'pass' } }));
+    expectBadInput(await run(['check', spec, '--no-save']), /s\.json: \$\.model: .*\/m is a folder without an index\.ts; give the model module's file/);
+    writeFileSync(join(dir, 'm', 'index.ts'), "throw new Error('half-written model');\nexport default {};\n");
+    expectBadInput(await run(['check', spec, '--no-save']), /s\.json: \$\.model: the model module .*index\.ts failed to load: half-written model; fix the module/);
   });
 });
