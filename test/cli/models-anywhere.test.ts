@@ -2,7 +2,7 @@
 // interleave (bin/hooks.mjs), with or without a package.json, whatever the folder's node_modules hold; init
 // scaffolds a folder that checks; the package ships what it runs. These run the real CLI in a child node.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,7 +72,7 @@ describe('a model outside the clone', () => {
     expect(m.stdout).toMatch(/model\s+\d+\s+\d+\s+1\s+.*deadlock\s+pass \(no spec\)\s+MISMATCH/);
   });
 
-  it('init DIR scaffolds a model, two specs and a test; check DIR matches both specs; init refuses to overwrite', () => {
+  it('init DIR scaffolds a model, two specs and a test; check DIR matches both specs, its vitest test passes; init refuses to overwrite', () => {
     const dir = join(tmp(), 'first');
     const r = cli(['init', dir], tmpdir());
     expect(r.status, r.stderr).toBe(0);
@@ -82,6 +82,13 @@ describe('a model outside the clone', () => {
     expect(c.stdout).toMatch(/abba\s+7\s+7\s+2\s+[\d.]+\s+deadlock\s+deadlock\s+ok/);
     expect(c.stdout).toMatch(/ordered\s+12\s+12\s+6\s+[\d.]+\s+pass\s+pass\s+ok/);
     expect(c.stdout).toMatch(/abba: cross-check: the engine and XState's transition\(\) agree on all 13 reachable states/);
+    // Its vitest test, with node_modules laid out as npm install -D vitest interleave.tgz would (links to this install).
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(resolve('.'), join(dir, 'node_modules', 'interleave'));
+    for (const dep of ['vitest', 'xstate']) symlinkSync(resolve('node_modules', dep), join(dir, 'node_modules', dep));
+    const t = spawnSync(process.execPath, [resolve('node_modules/vitest/vitest.mjs'), 'run', '--root', dir], { cwd: dir, encoding: 'utf8' });
+    expect(t.status, t.stdout + t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/3 passed/);
     const before = readFileSync(join(dir, 'model.ts'), 'utf8');
     const again = cli(['init', dir], tmpdir());
     expect(again.status).toBe(2);
