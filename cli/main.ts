@@ -297,6 +297,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof InputError || e instanceof ModelError || e instanceof ModelRuntimeError) {
       io.err(`error: ${e.message}`);
+      // A reader of check --json still gets one document, saying why there are no results.
+      if (cmd === 'check' && rest.includes('--json')) io.out(JSON.stringify({ results: [], error: { kind: 'input', message: e.message } }, null, 2));
       return EXIT.INPUT;
     }
     io.err(`internal error: ${(e as Error)?.stack ?? thrownMessage(e)}`);

@@ -36,6 +36,12 @@ describe('check --json', () => {
     const over = JSON.parse(o.out);
     expect(validate(over), JSON.stringify(validate.errors, null, 1)).toBe(true);
     expect(over.results[0].overrides).toEqual({ variant: { spec: 'naive', run: 'ordered' }, params: { n: { spec: 4, run: 3 } } });
+    // A check that cannot start still prints one document.
+    const early = await run(['check', 'specs/philosophers-4.json', '--max-states', '2.5', '--json']);
+    expect(early.code).toBe(2);
+    const none = JSON.parse(early.out);
+    expect(validate(none), JSON.stringify(validate.errors, null, 1)).toBe(true);
+    expect(none).toMatchObject({ results: [], error: { kind: 'input', message: expect.stringMatching(/--max-states/) } });
   });
 
   it('depth is the counterexample steps in the table, --json and mismatch messages alike', async () => {
