@@ -36,7 +36,29 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
       `${label}: ${file} does not export a model: its default export must be defineModel({ name, params, variants, defaultVariant, create })`,
     );
   }
+  const problem = definitionProblem(def);
+  if (problem) throw new InputError(`${label}: the model in ${file}: ${problem}`);
   return def;
+}
+
+/** What is wrong with a model definition's declared fields (the explorer trusts them), or null. */
+function definitionProblem(def: ModelDefinition): string | null {
+  const isRecord = (x: unknown) => !!x && typeof x === 'object' && !Array.isArray(x);
+  if (!isRecord(def.variants) || Object.keys(def.variants).length === 0) return `variants must be a record with at least one variant, e.g. variants: { base: { description: '...' } }`;
+  if (typeof def.defaultVariant !== 'string') return `defaultVariant must name one of its variants (${Object.keys(def.variants).join(', ')})`;
+  if (!isRecord(def.params)) return `params must be a record (params: {} when it has none), e.g. params: { n: { default: 2, min: 1, description: '...' } }`;
+  for (const [k, p] of Object.entries(def.params)) {
+    if (!isRecord(p) || !['number', 'boolean', 'string'].includes(typeof p.default)) {
+      return `params.${k} needs a default that is a number, boolean or string, e.g. ${k}: { default: 2, description: '...' }`;
+    }
+  }
+  for (const field of ['invariants', 'assertions', 'waits', 'watch'] as const) {
+    const v = def[field];
+    if (v === undefined) continue;
+    if (!isRecord(v)) return `${field} must be a record of functions by name`;
+    for (const [name, fn] of Object.entries(v)) if (typeof fn !== 'function') return `${field}.${name} must be a function`;
+  }
+  return null;
 }
 
 export function looksLikePath(model: string): boolean {

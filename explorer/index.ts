@@ -156,7 +156,13 @@ function isStateMachine(x: unknown): x is ReturnType<ModelDefinition['create']> 
 }
 
 export function selectInvariants(model: ModelDefinition, params: Record<string, ParamValue>, variant: string, sel: boolean | string[] | undefined): Record<string, Invariant> {
-  const all = { ...(model.invariants ?? {}), ...(model.invariantsFor?.({ params, variant }) ?? {}) };
+  let extra: Record<string, Invariant> = {};
+  try {
+    extra = model.invariantsFor?.({ params, variant }) ?? {};
+  } catch (e) {
+    throw new ModelError(`model ${model.name} (variant ${variant}): invariantsFor() threw: ${thrownMessage(e)}; fix it in the model`, { feature: 'invariantsFor' });
+  }
+  const all = { ...(model.invariants ?? {}), ...extra };
   if (sel === false) return {};
   if (sel === undefined || sel === true) return all;
   const out: Record<string, Invariant> = {};

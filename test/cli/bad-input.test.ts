@@ -252,3 +252,24 @@ describe('neighbours', () => {
     expectBadInput(await run(['check', spec, '--no-save']), /s\.json: \$\.model: the model module .*index\.ts failed to load: half-written model; fix the module/);
   });
 });
+
+describe('a malformed model definition', () => {
+  it.each([
+    ['params: undefined', /the model in .*m\.ts: params must be a record \(params: \{\} when it has none\)/],
+    ["params: { n: { description: 'size' } }", /params\.n needs a default that is a number, boolean or string/],
+    ['variants: {}', /variants must be a record with at least one variant/],
+    ['invariants: { ok: true }', /invariants\.ok must be a function/],
+    ["invariantsFor: () => { throw new Error('nope'); }", /invariantsFor\(\) threw: nope; fix it in the model/],
+  ])('%s: exit 2 naming the field', async (field, pattern) => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'm.ts'),
+      `import { setup } from 'xstate';
+export default { name: 'm', description: 'd', params: {}, variants: { v: { description: 'v' } }, defaultVariant: 'v',
+  create: () => setup({}).createMachine({ type: 'parallel', context: {}, states: { t: { initial: 'a', states: { a: { on: { 't.go': 'b' } }, b: { type: 'final' } } } } }),
+  ${field} };
+`,
+    );
+    expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save']), pattern);
+  });
+});
