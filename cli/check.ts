@@ -6,7 +6,7 @@ import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../exp
 import { checkModel, instantiate, resolveParams, resolveVariant, type CheckResult } from '../explorer/index.ts';
 import { crossCheck, type CrossCheckResult } from '../explorer/crosscheck.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
-import type { ParamValue } from '../explorer/model.ts';
+import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import type { Progress } from '../explorer/outcome.ts';
 import type { StrategyName } from '../explorer/strategies/index.ts';
 import { loadModel } from './models.ts';
@@ -81,7 +81,7 @@ function compare(expect: Spec['expect'], r: CheckResult): string | undefined {
 }
 
 /** What the run should be told: the spec's values with the command line's on top, and what changed. */
-function mergeOverrides(spec: Pick<Spec, 'variant' | 'params'>, o: CheckOptions): { variant?: string; params: Record<string, ParamValue>; overrides?: SpecOutcome['overrides'] } {
+function mergeOverrides(spec: Pick<Spec, 'variant' | 'params'>, o: CheckOptions): { variant?: string; overrides?: SpecOutcome['overrides'] } {
   const overrides: NonNullable<SpecOutcome['overrides']> = {};
   if (o.variant !== undefined && o.variant !== spec.variant) overrides.variant = { spec: spec.variant ?? null, run: o.variant };
   for (const [k, v] of Object.entries(o.params ?? {})) {
@@ -89,7 +89,6 @@ function mergeOverrides(spec: Pick<Spec, 'variant' | 'params'>, o: CheckOptions)
   }
   return {
     variant: o.variant ?? spec.variant,
-    params: { ...(spec.params ?? {}), ...(o.params ?? {}) },
     overrides: overrides.variant || overrides.params ? overrides : undefined,
   };
 }
@@ -130,10 +129,9 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
   try {
     const { def, path: modelPath, bundled } = await loadModel(spec.model, baseDir, where.model);
     // The spec's values are checked against the model, then the command line's, each error blamed on its source.
-    resolveParams(def, spec.params, where.params);
+    const params = overlayParams(def, spec.params ?? {}, where.params, o.params ?? {});
     if (spec.variant !== undefined) resolveVariant(def, spec.variant, where.variant);
     const run = mergeOverrides(spec, o);
-    const params = resolveParams(def, { ...spec.params, ...resolveOptionParams(def, o.params) }, where.params);
     const variant = resolveVariant(def, run.variant, o.variant !== undefined ? '--variant' : where.variant);
     if ((o.workers ?? 1) > 1 && !o.strategy && spec.strategy === 'dfs') {
       throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
@@ -186,11 +184,15 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
   }
 }
 
-/** --param values checked against the model, blamed on the option. */
-function resolveOptionParams(def: Parameters<typeof resolveParams>[0], params: Record<string, ParamValue> | undefined): Record<string, ParamValue> {
-  if (!params || Object.keys(params).length === 0) return {};
-  const full = resolveParams(def, params, '--param');
-  return Object.fromEntries(Object.keys(params).map((k) => [k, full[k]]));
+/**
+ * The params of a run: `base` (a spec's or a trace's, errors blamed on `baseWhere`) with the command line's
+ * --param values on top (errors blamed on the option), defaults filled in.
+ */
+export function overlayParams(def: ModelDefinition, base: Record<string, unknown>, baseWhere: string, given: Record<string, ParamValue>): Record<string, ParamValue> {
+  const fromBase = resolveParams(def, base, baseWhere);
+  if (Object.keys(given).length === 0) return fromBase;
+  resolveParams(def, given, '--param');
+  return resolveParams(def, { ...base, ...given }, '--param');
 }
 
 /** Runs one spec file. */

@@ -2,13 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
-import { instantiate, resolveParams, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
+import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
-import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import { replayTrace } from '../explorer/replay.ts';
 import { STRATEGY_NAMES } from '../explorer/strategies/index.ts';
 import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
-import { runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
+import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
 import { scaffold } from './init.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, junitXml, renderTable, verdictText } from './report.ts';
@@ -19,8 +18,6 @@ import { checkOutputs, collectTargets, specsIn } from './targets.ts';
 
 /** Exit codes: 0 all outcomes match, 1 some do not (or a replay diverges), 2 bad input, 3 internal error. */
 export const EXIT = { OK: 0, MISMATCH: 1, INPUT: 2, INTERNAL: 3 } as const;
-
-type Values = ParsedCommand['values'];
 
 class Printer {
   out(s: string) {
@@ -121,14 +118,6 @@ async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
   return EXIT.OK;
 }
 
-/** --param values checked against the model and blamed on the option; `base` (the trace's or spec's) underneath. */
-function withOptionParams(def: ModelDefinition, base: Record<string, unknown>, baseWhere: string, v: Values): Record<string, ParamValue> {
-  resolveParams(def, base, baseWhere);
-  const given = paramOptions(v);
-  if (Object.keys(given).length) resolveParams(def, given, '--param');
-  return resolveParams(def, { ...base, ...given }, '--param');
-}
-
 async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
   const file = p.positionals[0];
   const trace = loadTrace(file);
@@ -156,7 +145,7 @@ async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
   }
   const overrideVariant = p.values.variant as string | undefined;
   const variant = resolveVariant(def, overrideVariant ?? trace.variant, overrideVariant !== undefined ? '--variant' : `${file}: $.variant`);
-  const params = withOptionParams(def, trace.params, `${file}: $.params`, p.values);
+  const params = overlayParams(def, trace.params, `${file}: $.params`, paramOptions(p.values));
   const packed = instantiate(def, params, variant);
   const overridden = variant !== trace.variant || Object.keys(paramOptions(p.values)).length > 0;
   if (!overridden) {
@@ -195,7 +184,7 @@ async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
 async function cmdGraph(p: ParsedCommand, io: Printer): Promise<number> {
   const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0]);
   const variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
-  const params = withOptionParams(def, {}, '--param', p.values);
+  const params = overlayParams(def, {}, '--param', paramOptions(p.values));
   const packed = instantiate(def, params, variant);
   const ps = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
   io.out(renderMermaid(packed.system, `${def.name} variant ${variant}${ps ? ` (${ps})` : ''}`));
