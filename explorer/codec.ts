@@ -191,11 +191,12 @@ export class ContextCodec {
   private enc(value: unknown, out: WordBuffer): void {
     switch (typeof value) {
       case 'number':
-        if (value !== value || value === Infinity || value === -Infinity) throw new ModelError('not finite', { feature: 'context' });
         if ((value | 0) === value) {
           out.push(T_INT);
           out.push(value);
         } else {
+          // (An int32 is finite: only other numbers are checked for NaN and the infinities.)
+          if (value !== value || value === Infinity || value === -Infinity) throw new ModelError('not finite', { feature: 'context' });
           f64[0] = value;
           out.push(T_F64);
           out.push(f64words[0]);
