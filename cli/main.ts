@@ -1,81 +1,23 @@
-// The interleave command line: check, show, replay, list. The one place that prints and picks exit codes.
+// The interleave command line: check, show, replay, list, graph, init. The one place that prints and picks exit codes.
 import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
-import { instantiate, resolveParams, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
-import { FAIRNESS, type Fairness } from '../explorer/properties/liveness.ts';
+import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
+import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
+import { FAIRNESS } from '../explorer/properties/liveness.ts';
 import { replayTrace } from '../explorer/replay.ts';
-import { STRATEGY_NAMES, type StrategyName } from '../explorer/strategies/index.ts';
-import { collectSpecFiles, runSpec, type CheckOptions, type SpecOutcome } from './check.ts';
+import { STRATEGY_NAMES } from '../explorer/strategies/index.ts';
+import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
+import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
+import { scaffold } from './init.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, junitXml, renderTable, verdictText } from './report.ts';
 import { renderTrace } from './show.ts';
 import { renderMermaid } from './graph.ts';
 import { loadSpec, loadTrace } from './spec.ts';
+import { checkOutputs, collectTargets, specsIn } from './targets.ts';
 
 /** Exit codes: 0 all outcomes match, 1 some do not (or a replay diverges), 2 bad input, 3 internal error. */
 export const EXIT = { OK: 0, MISMATCH: 1, INPUT: 2, INTERNAL: 3 } as const;
-
-const USAGE = `interleave ${TOOL_VERSION}: a model checker for kernel concurrency protocols written as XState statecharts
-
-usage:
-  interleave check [spec.json|dir ...]   run specs (default: specs/) and compare each outcome with its expectation
-      --json                  print one JSON document (no table, no progress)
-      --junit FILE            also write JUnit XML to FILE
-      --strategy bfs|dfs      search order (default: the spec's, else bfs)
-      --max-states N          stop after N distinct states (the run is then incomplete)
-      --max-depth N           do not expand states deeper than N steps (incomplete if cut)
-      --timeout SECONDS       stop after SECONDS (incomplete)
-      --workers N             threads for the breadth-first safety search (default 1); the same verdicts and
-                              counts, a counterexample of the same length (possibly another interleaving)
-      --fairness none|weak    fairness for livelock/starvation checks (default: the spec's, else weak)
-      --lock-order            also check lock order (lockdep over every interleaving): verdict kind lock-order
-      --out DIR               where counterexamples go (default: counterexamples)
-      --no-save               do not write counterexamples
-      --quiet                 no progress line
-  interleave show TRACE.json             render a counterexample as a race diagram
-  interleave replay TRACE.json [--variant V] [--param k=v ...]
-                                         re-run a trace on the current model; exit 0 if the same violation is reached
-  interleave list                        bundled models, their variants and params, and the specs in specs/
-  interleave graph MODEL [--variant V] [--param k=v ...]
-                                         the model's statechart as a Mermaid state diagram (MODEL: a name or a module path)
-
-exit codes: 0 every outcome matches, 1 a mismatch (or a replay that diverges), 2 bad input, 3 internal error`;
-
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string | true>;
-  multi: Map<string, string[]>;
-}
-
-const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param']);
-const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--lock-order', '--help', '-h', '--no-changes', '--loose']);
-
-function parseArgs(args: string[]): Parsed {
-  const p: Parsed = { positional: [], flags: new Map(), multi: new Map() };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a.startsWith('-')) {
-      const [name, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-      if (VALUE_FLAGS.has(name)) {
-        const v = inline ?? args[++i];
-        if (v === undefined) throw new InputError(`${name} needs a value; see interleave --help`);
-        p.flags.set(name, v);
-        p.multi.set(name, [...(p.multi.get(name) ?? []), v]);
-      } else if (BOOL_FLAGS.has(name)) p.flags.set(name, true);
-      else throw new InputError(`unknown option ${a}; see interleave --help`);
-    } else p.positional.push(a);
-  }
-  return p;
-}
-
-function intFlag(p: Parsed, name: string): number | undefined {
-  const v = p.flags.get(name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InputError(`${name} ${String(v)}: expected a non-negative number`);
-  return n;
-}
 
 class Printer {
   out(s: string) {
@@ -86,29 +28,34 @@ class Printer {
   }
 }
 
-async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
-  const json = p.flags.has('--json');
-  const quiet = json || p.flags.has('--quiet');
-  const strategy = p.flags.get('--strategy') as StrategyName | undefined;
-  if (strategy !== undefined && !STRATEGY_NAMES.includes(strategy)) {
-    throw new InputError(`--strategy ${String(strategy)}: expected one of ${STRATEGY_NAMES.join(', ')}`);
-  }
-  const fairness = p.flags.get('--fairness') as Fairness | undefined;
-  if (fairness !== undefined && !FAIRNESS.includes(fairness)) {
-    throw new InputError(`--fairness ${String(fairness)}: expected one of ${FAIRNESS.join(', ')}`);
-  }
-  const files = collectSpecFiles(p.positional.length ? p.positional : ['specs']);
+function overrideText(o: SpecOutcome): string | undefined {
+  const ov = o.overrides;
+  if (!ov) return undefined;
+  const parts: string[] = [];
+  if (ov.variant) parts.push(`variant ${ov.variant.run} (the spec says ${ov.variant.spec ?? "the model's default"})`);
+  for (const [k, v] of Object.entries(ov.params ?? {})) parts.push(`${k}=${v.run} (the spec says ${v.spec ?? 'the default'})`);
+  return parts.join(', ');
+}
+
+async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
+  const v = p.values;
+  const json = !!v.json;
+  const quiet = json || !!v.quiet;
+  const params = paramOptions(v);
   const isTty = process.stderr.isTTY;
   const opts: CheckOptions = {
-    strategy,
-    maxStates: intFlag(p, '--max-states'),
-    maxDepth: intFlag(p, '--max-depth'),
-    timeoutSeconds: intFlag(p, '--timeout'),
-    workers: intFlag(p, '--workers'),
-    fairness,
-    lockOrder: p.flags.has('--lock-order'),
-    outDir: resolve(String(p.flags.get('--out') ?? 'counterexamples')),
-    save: !p.flags.has('--no-save'),
+    strategy: choiceOption(v, 'strategy', STRATEGY_NAMES),
+    maxStates: intOption(v, 'max-states', { min: 1, example: 1000000 }),
+    maxDepth: intOption(v, 'max-depth', { min: 0, example: 50 }),
+    timeoutSeconds: secondsOption(v, 'timeout'),
+    workers: intOption(v, 'workers', { min: 1, max: 64, example: 2 }),
+    fairness: choiceOption(v, 'fairness', FAIRNESS),
+    variant: v.variant as string | undefined,
+    params,
+    crossCheck: !!v['cross-check'],
+    lockOrder: !!v['lock-order'],
+    outDir: resolve(String(v.out ?? 'counterexamples')),
+    save: !v['no-save'],
     onProgress: quiet
       ? undefined
       : (spec, pr) => {
@@ -117,14 +64,20 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
           process.stderr.write(isTty ? `\r${line}\x1b[K` : line + '\n');
         },
   };
+  if ((opts.workers ?? 1) > 1 && opts.strategy === 'dfs') {
+    throw new InputError(`options --workers ${opts.workers} and --strategy dfs: the parallel search is breadth-first; drop one of them`);
+  }
+  const targets = collectTargets(p.positionals, { variant: opts.variant, params });
+  const junit = v.junit as string | undefined;
+  // Every output is checked before the first run: a bad path loses no results and overwrites nothing.
+  checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit });
   const outcomes: SpecOutcome[] = [];
-  for (const f of files) {
-    const o = await runSpec(f, opts);
+  for (const t of targets) {
+    const o = await runTarget(t, opts);
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
     outcomes.push(o);
   }
-  const junit = p.flags.get('--junit');
-  if (typeof junit === 'string') writeFileSync(junit, junitXml(outcomes));
+  if (junit !== undefined) writeFileSync(junit, junitXml(outcomes));
   if (json) io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
   else {
     io.out(renderTable(outcomes));
@@ -134,17 +87,21 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
         io.err(`error: ${o.error.message}`);
         continue;
       }
+      const ov = overrideText(o);
+      if (ov) io.out(`${o.name}: run with ${ov}; compared with the spec's expectation`);
+      if (o.implicitExpectation && o.result!.verdict.status === 'pass') io.out(`${o.name}: no spec: checked deadlock, assertions and every invariant`);
+      if (o.crossCheck?.status === 'agree') io.out(`${o.name}: cross-check: the engine and XState's transition() agree on all ${o.crossCheck.states} reachable states`);
       if (!o.matched) {
         io.out('');
         io.out(`${o.name}: MISMATCH: ${o.mismatch}`);
       }
-      const v = o.result?.verdict;
-      if (v?.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${v.message}`);
+      const verdict = o.result!.verdict;
+      if (verdict.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${verdict.message}`);
     }
     const ok = outcomes.filter((o) => o.matched).length;
     const saved = outcomes.filter((o) => o.counterexample);
     io.out('');
-    io.out(`${ok} of ${outcomes.length} specs match their expectation${saved.length ? `; ${saved.length} counterexamples in ${relative(process.cwd(), opts.outDir) || '.'}/` : ''}`);
+    io.out(`${ok} of ${outcomes.length} ${outcomes.every((o) => o.implicitExpectation) ? 'models pass' : 'specs match their expectation'}${saved.length ? `; ${saved.length} counterexamples in ${relative(process.cwd(), opts.outDir) || '.'}/` : ''}`);
     // The report ends with how to read and replay each counterexample.
     for (const o of saved) {
       io.out(`  ${o.name}: ${verdictText(o)}: npx interleave show ${o.counterexample}  |  npx interleave replay ${o.counterexample}`);
@@ -155,32 +112,24 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
   return outcomes.every((o) => o.matched) ? EXIT.OK : EXIT.MISMATCH;
 }
 
-async function cmdShow(p: Parsed, io: Printer): Promise<number> {
-  if (p.positional.length !== 1) throw new InputError('usage: interleave show TRACE.json');
-  const file = p.positional[0];
+async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
+  const file = p.positionals[0];
   const trace = loadTrace(file);
-  io.out(renderTrace(trace, { replayCommand: `npx interleave replay ${file}`, noChanges: p.flags.has('--no-changes') }));
+  io.out(renderTrace(trace, { replayCommand: `npx interleave replay ${file}`, noChanges: !!p.values['no-changes'] }));
   return EXIT.OK;
 }
 
-function parseParamFlags(values: string[]): Record<string, number | boolean | string> {
-  const out: Record<string, number | boolean | string> = {};
-  for (const kv of values) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new InputError(`--param ${kv}: expected name=value`);
-    const raw = kv.slice(i + 1);
-    out[kv.slice(0, i)] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  }
-  return out;
-}
-
-async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
-  if (p.positional.length !== 1) throw new InputError('usage: interleave replay TRACE.json [--variant V] [--param k=v ...]');
-  const file = p.positional[0];
+async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
+  const file = p.positionals[0];
   const trace = loadTrace(file);
   let modelRef = trace.model;
   let base = process.cwd();
-  if (trace.spec) {
+  let where = `${file}: $.model`;
+  if (trace.modelPath) {
+    modelRef = trace.modelPath;
+    base = dirname(resolve(file));
+    where = `${file}: $.modelPath`;
+  } else if (trace.spec) {
     try {
       const spec = loadSpec(trace.spec);
       if (spec.model !== trace.model) {
@@ -191,14 +140,39 @@ async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
       // The spec may have moved; the bundled model name is enough.
     }
   }
-  const { def } = await loadModel(modelRef, base, `${file}: $.model`);
-  const variant = resolveVariant(def, (p.flags.get('--variant') as string | undefined) ?? trace.variant, `${file}: variant`);
-  const params = resolveParams(def, { ...trace.params, ...parseParamFlags(p.multi.get('--param') ?? []) }, `${file}: $.params`);
+  const { def } = await loadModel(modelRef, base, where);
+  if (def.name !== trace.model) {
+    throw new InputError(`${file}: $.model: the trace is of model '${trace.model}', but ${modelRef} is model '${def.name}'; replay it against its own model (or re-run check to make a trace of this one)`);
+  }
+  const overrideVariant = p.values.variant as string | undefined;
+  const variant = resolveVariant(def, overrideVariant ?? trace.variant, overrideVariant !== undefined ? '--variant' : `${file}: $.variant`);
+  const params = overlayParams(def, trace.params, `${file}: $.params`, paramOptions(p.values));
   const packed = instantiate(def, params, variant);
+  const overridden = variant !== trace.variant || Object.keys(paramOptions(p.values)).length > 0;
+  if (!overridden) {
+    // On the trace's own variant and params, a trace the model cannot even express is stale or foreign: bad input.
+    // (On another variant or params, a missing event or thread is what the change did: the trace does not reproduce.)
+    const names = packed.system.threads.map((t) => t.name);
+    const missing = trace.threads.filter((t) => !names.includes(t));
+    const extra = names.filter((t) => !trace.threads.includes(t));
+    if (missing.length || extra.length) {
+      throw new InputError(
+        `${file}: $.threads: the trace's threads (${trace.threads.join(', ')}) are not those of model ${def.name} variant ${variant} (${names.join(', ')}): ` +
+          `the trace is stale (the model changed) or of another model; re-run interleave check to make a fresh trace`,
+      );
+    }
+    const events = new Set(packed.system.events);
+    const stale = trace.steps.find((s) => !events.has(s.event));
+    if (stale) {
+      throw new InputError(
+        `${file}: $.steps[${stale.step - 1}].event: model ${def.name} variant ${variant} has no event '${stale.event}': ` +
+          `the trace is stale (the model changed) or of another model; re-run interleave check to make a fresh trace`,
+      );
+    }
+  }
   const invariants = selectInvariants(def, params, variant, true);
   // Another variant (or other params) may name its states differently: follow the events only.
-  const same = variant === trace.variant && JSON.stringify(params) === JSON.stringify(resolveParams(def, trace.params));
-  const r = replayTrace(packed, def, trace, invariants, { strictLocations: same && !p.flags.has('--loose') });
+  const r = replayTrace(packed, def, trace, invariants, { strictLocations: !overridden && !p.values.loose });
   const label = `${trace.violation.kind}${trace.violation.name !== trace.violation.kind ? ` ${trace.violation.name}` : ''}`;
   if (r.status === 'reproduced') {
     io.out(`REPRODUCED ${label} on ${def.name} variant ${variant} after ${r.stepsReplayed} steps: ${r.reason}`);
@@ -209,19 +183,40 @@ async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
   return EXIT.MISMATCH;
 }
 
-async function cmdGraph(p: Parsed, io: Printer): Promise<number> {
-  if (p.positional.length !== 1) throw new InputError('usage: interleave graph MODEL [--variant V] [--param k=v ...]');
-  const { def } = await loadModel(p.positional[0], process.cwd(), 'graph');
-  const variant = resolveVariant(def, p.flags.get('--variant') as string | undefined, '--variant');
-  const params = resolveParams(def, parseParamFlags(p.multi.get('--param') ?? []), '--param');
+async function cmdGraph(p: ParsedCommand, io: Printer): Promise<number> {
+  const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0]);
+  const variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
+  const params = overlayParams(def, {}, '--param', paramOptions(p.values));
   const packed = instantiate(def, params, variant);
   const ps = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
   io.out(renderMermaid(packed.system, `${def.name} variant ${variant}${ps ? ` (${ps})` : ''}`));
   return EXIT.OK;
 }
 
-async function cmdList(_p: Parsed, io: Printer): Promise<number> {
+async function cmdList(p: ParsedCommand, io: Printer): Promise<number> {
   const models = await loadAllBundled();
+  let files: string[] = [];
+  try {
+    files = specsIn('specs');
+  } catch {
+    files = [];
+  }
+  const specs = files.map((f) => {
+    try {
+      const s = loadSpec(f);
+      return { file: f, model: s.model, variant: s.variant ?? null, params: s.params ?? {}, expect: s.expect };
+    } catch (e) {
+      return { file: f, error: thrownMessage(e).split('\n')[0] };
+    }
+  });
+  if (p.values.json) {
+    const doc = {
+      models: models.map((m) => ({ name: m.name, description: m.description, defaultVariant: m.defaultVariant, variants: m.variants, params: m.params })),
+      specs,
+    };
+    io.out(JSON.stringify(doc, null, 2));
+    return EXIT.OK;
+  }
   io.out('Models (machines/):');
   for (const m of models) {
     io.out(`  ${m.name}: ${m.description}`);
@@ -233,62 +228,71 @@ async function cmdList(_p: Parsed, io: Printer): Promise<number> {
   }
   io.out('');
   io.out('Specs (specs/):');
-  let files: string[] = [];
-  try {
-    files = collectSpecFiles(['specs']);
-  } catch {
-    files = [];
-  }
-  for (const f of files) {
-    try {
-      const s = loadSpec(f);
-      const exp = s.expect.status === 'violation' ? `${s.expect.kind}${s.expect.name ? `:${s.expect.name}` : ''}` : s.expect.status;
-      io.out(`  ${f}: ${s.model}${s.variant ? `/${s.variant}` : ''} ${JSON.stringify(s.params ?? {})} expect ${exp}`);
-    } catch (e) {
-      io.out(`  ${f}: INVALID (${(e as Error).message.split('\n')[0]})`);
+  for (const s of specs) {
+    if ('error' in s) {
+      io.out(`  ${s.file}: INVALID (${s.error})`);
+      continue;
     }
+    const exp = s.expect.status === 'violation' ? `${s.expect.kind}${s.expect.name ? `:${s.expect.name}` : ''}` : s.expect.status;
+    io.out(`  ${s.file}: ${s.model}${s.variant ? `/${s.variant}` : ''} ${JSON.stringify(s.params)} expect ${exp}`);
   }
   if (bundledModelNames().length === 0) io.out('  (none)');
   return EXIT.OK;
 }
+
+async function cmdInit(p: ParsedCommand, io: Printer): Promise<number> {
+  const dir = p.positionals[0];
+  const files = scaffold(dir);
+  io.out(`Created ${files.length} files in ${dir}:`);
+  for (const f of files) io.out(`  ${f}`);
+  io.out('');
+  io.out('Next:');
+  io.out(`  interleave check ${dir}                      # the model against its two specs (exit 0: both match)`);
+  io.out(`  interleave show counterexamples/abba.json   # the race diagram of the deadlock`);
+  io.out(`  cd ${dir} && npx vitest run                 # the model's tests (needs vitest and interleave installed there; see the README)`);
+  return EXIT.OK;
+}
+
+const HANDLERS: Record<string, (p: ParsedCommand, io: Printer) => Promise<number>> = {
+  check: cmdCheck,
+  show: cmdShow,
+  replay: cmdReplay,
+  list: cmdList,
+  graph: cmdGraph,
+  init: cmdInit,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const io = new Printer();
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-      io.out(USAGE);
+      if (cmd === 'help' && rest[0] && rest[0] in COMMANDS) io.out(commandHelp(rest[0]));
+      else io.out(globalHelp());
       return cmd ? EXIT.OK : EXIT.INPUT;
     }
-    const p = parseArgs(rest);
-    if (p.flags.has('--help') || p.flags.has('-h')) {
-      io.out(USAGE);
+    if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+      io.out(`interleave ${TOOL_VERSION}`);
       return EXIT.OK;
     }
-    switch (cmd) {
-      case 'check':
-        return await cmdCheck(p, io);
-      case 'show':
-        return await cmdShow(p, io);
-      case 'replay':
-        return await cmdReplay(p, io);
-      case 'list':
-        return await cmdList(p, io);
-      case 'graph':
-        return await cmdGraph(p, io);
-      default:
-        throw new InputError(`unknown command '${cmd}'; commands: check, show, replay, list, graph (interleave --help)`);
+    const handler = HANDLERS[cmd];
+    if (!handler) {
+      throw new InputError(`unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')} (interleave --help)`);
     }
+    const p = parseCommand(cmd, rest);
+    if (p.values.help) {
+      io.out(commandHelp(cmd));
+      return EXIT.OK;
+    }
+    return await handler(p, io);
   } catch (e) {
-    if (e instanceof InputError) {
+    if (e instanceof InputError || e instanceof ModelError || e instanceof ModelRuntimeError) {
       io.err(`error: ${e.message}`);
+      // A reader of check --json still gets one document, saying why there are no results.
+      if (cmd === 'check' && rest.includes('--json')) io.out(JSON.stringify({ results: [], error: { kind: 'input', message: e.message } }, null, 2));
       return EXIT.INPUT;
     }
-    if (e instanceof ModelError || e instanceof ModelRuntimeError) {
-      io.err(`error: ${e.message}`);
-      return EXIT.INPUT;
-    }
-    io.err(`internal error: ${(e as Error)?.stack ?? e}`);
+    io.err(`internal error: ${(e as Error)?.stack ?? thrownMessage(e)}`);
     return EXIT.INTERNAL;
   }
 }

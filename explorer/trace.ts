@@ -1,6 +1,7 @@
 // Counterexample traces: built by replaying recorded event indices from the initial state, and
 // replayed against the current model to check they still reach the same violation.
 import type { CompiledSystem } from './compile.ts';
+import { ModelRuntimeError, thrownMessage } from './errors.ts';
 import type { Context, ModelDefinition, ParamValue, Plain, ThreadLocations, WaitInfo } from './model.ts';
 import type { Violation } from './outcome.ts';
 import type { StateSpace } from './space/index.ts';
@@ -41,6 +42,8 @@ export interface Trace {
   model: string;
   variant: string;
   params: Record<string, ParamValue>;
+  /** A model module that is not bundled: its path relative to the trace file (written by the CLI beside the trace). */
+  modelPath?: string;
   /** The spec the trace came from, relative to the working directory, when there was one. */
   spec?: string;
   options: Record<string, unknown>;
@@ -94,7 +97,18 @@ export function blockedThreads(system: CompiledSystem, model: ModelDefinition, l
         for (const ref of tr.guardRefs(ctx, { type: system.events[e] })) {
           const describe = waits[ref.type];
           if (!describe || ref.negated) continue;
-          const info = describe(ctx, ref.params);
+          let info: WaitInfo | null;
+          try {
+            info = describe(ctx, ref.params);
+          } catch (e) {
+            throw new ModelRuntimeError(
+              `waits.${ref.type} threw while the deadlock was being described (thread ${t.name} blocked at ${t.leafPaths[leaf]}, ` +
+                `guard ${ref.type} with params ${JSON.stringify(ref.params) ?? 'undefined'}): ${thrownMessage(e)}; ` +
+                `fix the describer in the model's waits: it gets (context, params) and returns { resource, kind, holders } or null`,
+              { thread: t.name, state: t.leafPaths[leaf], guard: ref.type },
+              e,
+            );
+          }
           if (!info) continue;
           const key = JSON.stringify(info);
           if (!seen.has(key)) {
@@ -125,7 +139,13 @@ export interface BuildTraceOptions {
 function watchValues(model: ModelDefinition, ctx: Context): Record<string, string | number | boolean> | undefined {
   if (!model.watch) return undefined;
   const out: Record<string, string | number | boolean> = {};
-  for (const [name, fn] of Object.entries(model.watch)) out[name] = fn(ctx);
+  for (const [name, fn] of Object.entries(model.watch)) {
+    try {
+      out[name] = fn(ctx);
+    } catch (e) {
+      throw new ModelRuntimeError(`watch.${name} threw while the trace was being written: ${thrownMessage(e)}; fix it in the model's watch: it gets the context and returns a string, number or boolean`, { predicate: `watch.${name}` }, e);
+    }
+  }
   return out;
 }
 
