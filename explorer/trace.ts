@@ -8,6 +8,7 @@ import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
 import { buildWaitFor, type BlockedThread, type WaitForReport } from './waitfor.ts';
 import type { LockOrderReport } from './properties/lockorder.ts';
+import { stampCycle } from './scenario.ts';
 
 export const TRACE_FORMAT = 'interleave-trace';
 export const TRACE_VERSION = 1;
@@ -83,8 +84,20 @@ export function diffContext(a: unknown, b: unknown, path = '', out: ContextChang
   return out;
 }
 
-/** What each thread that cannot step is waiting for, from the model's wait describers. */
-export function blockedThreads(system: CompiledSystem, model: ModelDefinition, leaves: ArrayLike<number>, ctx: Context): BlockedThread[] {
+/** The key of a wait (or of the cycle edge made from it) by one thread, to find the describer behind an edge. */
+const probeKey = (thread: string, w: { resource: string; kind: string; mode?: string }) => `${thread}\u0000${w.resource}\u0000${w.kind}\u0000${w.mode ?? ''}`;
+
+/**
+ * What each thread that cannot step is waiting for, from the model's wait describers. `probes`, when given,
+ * receives each wait's describer bound to its guard's params (for explorer/scenario.ts stampCycle).
+ */
+export function blockedThreads(
+  system: CompiledSystem,
+  model: ModelDefinition,
+  leaves: ArrayLike<number>,
+  ctx: Context,
+  probes?: Map<string, (c: Context) => WaitInfo | null>,
+): BlockedThread[] {
   const out: BlockedThread[] = [];
   const waits = model.waits ?? {};
   for (const t of system.threads) {
@@ -114,6 +127,8 @@ export function blockedThreads(system: CompiledSystem, model: ModelDefinition, l
           if (!seen.has(key)) {
             seen.add(key);
             infos.push(info);
+            const params = ref.params;
+            if (probes && !probes.has(probeKey(t.name, info))) probes.set(probeKey(t.name, info), (c) => describe(c, params));
           }
         }
       }
@@ -155,6 +170,9 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
   const walker = new PathWalker(space);
   const initial = { leaves: walker.leaves, context: walker.context };
   const steps: TraceStep[] = [];
+  // the context after each step and who moved, to date the deadlock's wait-for edges (stampCycle)
+  const contexts: Context[] = [initial.context];
+  const moved: string[][] = [[]];
   path.forEach((e, i) => {
     const before = walker.leaves;
     const ctx = walker.context;
@@ -181,6 +199,8 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
     });
     const w = watchValues(o.model, next);
     if (w) steps[steps.length - 1].watch = w;
+    contexts.push(next);
+    moved.push(steps[steps.length - 1].threads);
   });
   const leaves = walker.leaves;
   const ctx = walker.context;
@@ -201,7 +221,10 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
     final: { locations: system.locations(leaves), context: toPlain(ctx) },
   };
   if (violation.kind === 'deadlock') {
-    trace.deadlock = buildWaitFor(blockedThreads(system, o.model, leaves, ctx));
+    const probes = new Map<string, (c: Context) => WaitInfo | null>();
+    const report = buildWaitFor(blockedThreads(system, o.model, leaves, ctx, probes));
+    if (report.cycle) report.cycle = stampCycle(report.cycle, { probe: (e) => probes.get(probeKey(e.thread, e)), contexts, moved });
+    trace.deadlock = report;
     const idle = system.threads.filter((t) => t.isEnd[leaves[t.index]] && !t.isFinal[leaves[t.index]]);
     if (idle.length > 0) trace.deadlock.idle = idle.map((t) => ({ thread: t.name, state: t.leafPaths[leaves[t.index]] }));
   }
