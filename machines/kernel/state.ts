@@ -160,3 +160,6 @@ export const completionCount = (context: Context, c: string): number => {
 /** The assign patch of `sb->s_writers.frozen = level` (what the sb_set_frozen action returns). */
 export const sbSetFrozenPatch = (context: Context, sb: string, level: number): Context =>
   patchIn(context, `${sb}.frozen`, level);
+/** The folio's lock owner, or null, and its sleeping lockers (folio_lock). */
+export const folioOwner = (context: Context, f: string): string | null => (getIn(context, f) as FolioState).owner;
+export const folioWaiters = (context: Context, f: string): string[] => (getIn(context, f) as FolioState).waiters;
