@@ -724,7 +724,7 @@ export default defineModel({
     commit_done: (ctx: Context, p: { slot: string }): WaitInfo | null =>
       ctx.committedTrans >= ctx[p.slot]
         ? null
-        : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'] },
+        : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'], act: 'commit' },
     allocator_may_exit: (): WaitInfo | null => ({ resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'committer'] }),
     enough_free_extents: (ctx: Context): WaitInfo | null =>
       ctx.extState.filter((s: string) => s === 'free').length >= ctx.verLoc[0].length
