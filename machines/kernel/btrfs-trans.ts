@@ -59,6 +59,7 @@ import { kAssign, type WaitFn } from './types.ts';
 import { sbLevelLock, SB_FREEZE_FS, type Step } from './locks.ts';
 import type { Fragment } from './freeze.ts';
 
+/** enum btrfs_trans_state (fs/btrfs/transaction.h, v6.6): the values of running.state / committing.state. */
 export const TRANS_STATE_RUNNING = 0;
 export const TRANS_STATE_COMMIT_PREP = 1;
 export const TRANS_STATE_COMMIT_START = 2;
@@ -66,6 +67,7 @@ export const TRANS_STATE_COMMIT_DOING = 3;
 export const TRANS_STATE_UNBLOCKED = 4;
 export const TRANS_STATE_SUPER_COMMITTED = 5;
 export const TRANS_STATE_COMPLETED = 6;
+/** The kernel names of the states, indexed by value. */
 export const TRANS_STATE_NAMES = [
   'TRANS_STATE_RUNNING',
   'TRANS_STATE_COMMIT_PREP',
@@ -76,7 +78,9 @@ export const TRANS_STATE_NAMES = [
   'TRANS_STATE_COMPLETED',
 ];
 
+/** The join types of start_transaction() (fs/btrfs/transaction.h). */
 export type BtrfsTransType = 'TRANS_START' | 'TRANS_JOIN' | 'TRANS_JOIN_NOLOCK' | 'TRANS_ATTACH' | 'TRANS_JOIN_NOSTART';
+/** Every join type. */
 export const BTRFS_TRANS_TYPES: BtrfsTransType[] = ['TRANS_START', 'TRANS_JOIN', 'TRANS_JOIN_NOLOCK', 'TRANS_ATTACH', 'TRANS_JOIN_NOSTART'];
 
 const ALL: BtrfsTransType[] = BTRFS_TRANS_TYPES;
@@ -95,6 +99,7 @@ export const isFreezable = (type: BtrfsTransType): boolean => type === 'TRANS_ST
 /** TRANS_EXTWRITERS (__TRANS_START | __TRANS_ATTACH): counted in num_extwriters. */
 export const isExtwriter = (type: BtrfsTransType): boolean => type === 'TRANS_START' || type === 'TRANS_ATTACH';
 
+/** fs_info->running_transaction: transid, state, its handles (num_writers), TRANS_EXTWRITERS handles, the committer. */
 export interface BtrfsRunning {
   transid: number;
   state: number;
@@ -102,6 +107,7 @@ export interface BtrfsRunning {
   extwriters: string[];
   committer: string | null;
 }
+/** The transaction slice of fs_info (see the header). */
 export interface BtrfsTransState {
   running: BtrfsRunning | null;
   committing: { transid: number; state: number; committer: string } | null;
@@ -110,6 +116,7 @@ export interface BtrfsTransState {
   handles: Record<string, number>;
   commitWaits: Record<string, number>;
 }
+/** Params of the btrfs guards and actions. */
 export interface BtrfsTransParams {
   /** Context path of the fs_info transaction slice. */
   fs: string;
@@ -293,6 +300,7 @@ const waits: Record<string, WaitFn> = {
   },
 };
 
+/** Guards, assign actions and wait describers of btrfs transactions (in kernelGuards / kernelActions / kernelWaits). */
 export const btrfsTransGuards = guards;
 export const btrfsTransActions = actions;
 export const btrfsTransWaits = waits;
@@ -308,6 +316,7 @@ const P = (fs: string, thread: string, type?: BtrfsTransType, name?: string): Bt
 });
 const g = (type: string, params: any) => ({ type, params });
 
+/** Options of btrfsStartTransactionStates. */
 export interface StartOptions {
   /** The calling thread. */
   thread: string;
@@ -371,6 +380,7 @@ export const btrfs_end_transaction = (fs: string, thread: string, type: BtrfsTra
   ],
 });
 
+/** Options of btrfsCommitTransactionStates. */
 export interface CommitOptions {
   thread: string;
   /** The join type of the committer's handle (decides extwriter_counter_dec and sb_end_intwrite). */

@@ -34,11 +34,13 @@ import { getIn, insertSorted, removeOne, updateIn, withoutKey } from './path.ts'
 import { kAssign, type WaitFn } from './types.ts';
 import { mutex, type Step } from './locks.ts';
 
+/** journal->j_running_transaction: tid, t_state (T_RUNNING, or T_LOCKED by a commit), the committing thread. */
 export interface Jbd2Running {
   tid: number;
   state: 'T_RUNNING' | 'T_LOCKED';
   committer: string | null;
 }
+/** The journal slice (see the header). */
 export interface Jbd2JournalState {
   running: Jbd2Running | null;
   committing: number | null;
@@ -48,6 +50,7 @@ export interface Jbd2JournalState {
   j_barrier: { owner: string | null };
   handles: Record<string, number>;
 }
+/** Params of the jbd2 guards and actions. */
 export interface Jbd2Params {
   /** Context path of the journal slice. */
   journal: string;
@@ -177,6 +180,7 @@ const waits: Record<string, WaitFn> = {
   },
 };
 
+/** Guards, assign actions and wait describers of jbd2 (in kernelGuards / kernelActions / kernelWaits). */
 export const jbd2Guards = guards;
 export const jbd2Actions = actions;
 export const jbd2Waits = waits;
