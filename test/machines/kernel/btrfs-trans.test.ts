@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assign } from 'xstate';
 import {
   btrfsCommitTransactionStates, btrfsStartTransactionStates, btrfsTrans, btrfsTransRunning, btrfs_end_transaction,
-  BTRFS_TRANS_TYPES, kernelGuards, kernelWaits, sbWriters, TRANS_STATE_COMMIT_DOING, TRANS_STATE_COMMIT_START,
+  BTRFS_TRANS_TYPES, kernelGuards, kernelWaits, sbWriters, sbWritersHeld, TRANS_STATE_COMMIT_DOING, TRANS_STATE_COMMIT_START,
   TRANS_STATE_NAMES, type BtrfsTransType,
 } from '../../../machines/kernel/index.ts';
 import { createReferenceStepper } from '../../../explorer/reference.ts';
@@ -160,6 +160,25 @@ describe('btrfs_commit_transaction against joiners', () => {
 });
 
 describe('freeze protection', () => {
+  it('the committer keeps its sb_start_intwrite until TRANS_STATE_COMPLETED; a losing committer drops it before wait_for_commit', () => {
+    const sb = sbWritersHeld({ intwrite: ['c0', 'c1'] });
+    const m = tinyModel({ trans: btrfsTransRunning({ c0: 'TRANS_START', c1: 'TRANS_START' }), s_writers: sb }, {
+      c0: committer('c0', { sb: 's_writers' }),
+      c1: committer('c1', { sb: 's_writers' }),
+    });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    for (const s of r.all) {
+      const readers: string[] = s.context.trans.running === null && s.context.trans.committing === null ? [] : s.context.s_writers.rw_sem[2].readers;
+      for (const t of ['c0', 'c1']) {
+        const winner = s.context.trans.running?.committer === t || s.context.trans.committing?.committer === t;
+        if (winner) expect(readers).toContain(t);
+        if (where(s)[t] === 'commit_C1_wait_for_commit') expect(readers).not.toContain(t);
+      }
+    }
+    for (const s of r.all.filter((x) => x.status === 'done')) expect(s.context.s_writers.rw_sem[2].readers).toEqual([]);
+  });
+
   it('TRANS_START / TRANS_JOIN take sb_start_intwrite until the handle ends; TRANS_JOIN_NOLOCK and TRANS_ATTACH never do', () => {
     for (const type of BTRFS_TRANS_TYPES) {
       const m = tinyModel({ trans: btrfsTransRunning({ other: 'TRANS_JOIN' }), s_writers: sbWriters() }, { t: user('t', type, { sb: 's_writers' }) });
