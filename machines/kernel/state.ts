@@ -65,9 +65,9 @@ export function percpuRwsemHeld(o: { writer?: string; readers?: string[] }): Per
 /**
  * sb->s_writers after earlier calls: `frozen: SB_FREEZE_COMPLETE` with `by` = the freezer (freeze_super()
  * returned: all three levels write-held, nobody inside); or unfrozen with threads inside sb_start_write
- * (`write`), sb_start_pagefault (`pagefault`), sb_start_intwrite (`intwrite`).
+ * (`write`), sb_start_pagefault (`pagefault`), sb_start_intwrite (`intwrite`). `thawer`: as sbWriters({ thawer }).
  */
-export function sbWritersHeld(o: { frozen?: number; by?: string; write?: string[]; pagefault?: string[]; intwrite?: string[] }): SbWritersState {
+export function sbWritersHeld(o: { frozen?: number; by?: string; write?: string[]; pagefault?: string[]; intwrite?: string[]; thawer?: string }): SbWritersState {
   const frozen = o.frozen ?? SB_UNFROZEN;
   if (frozen !== SB_UNFROZEN && frozen !== SB_FREEZE_COMPLETE) {
     throw new Error(`sbWritersHeld: frozen must be SB_UNFROZEN or SB_FREEZE_COMPLETE (a partial freeze is a freezer mid-way: model its steps), got ${frozen}`);
@@ -76,9 +76,11 @@ export function sbWritersHeld(o: { frozen?: number; by?: string; write?: string[
   if (frozen === SB_FREEZE_COMPLETE) {
     if (o.by === undefined) throw new Error('sbWritersHeld: a frozen superblock needs `by`, the thread that froze it');
     if (inside.some((r) => r?.length)) throw new Error('sbWritersHeld: nobody is inside sb_start_* on a frozen superblock');
-    return { frozen, rw_sem: [SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT, SB_FREEZE_FS].map(() => percpuRwsemHeld({ writer: o.by })) };
+    const base = sbWriters(o.thawer !== undefined ? { thawer: o.thawer } : {});
+    const by = o.by;
+    return { ...base, frozen, rw_sem: [SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT, SB_FREEZE_FS].map(() => percpuRwsemHeld({ writer: by })) };
   }
-  const base = sbWriters();
+  const base = sbWriters(o.thawer !== undefined ? { thawer: o.thawer } : {});
   return { ...base, rw_sem: inside.map((r) => percpuRwsemHeld({ readers: r ?? [] })) };
 }
 

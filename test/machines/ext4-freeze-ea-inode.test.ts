@@ -35,8 +35,8 @@ describe('ext4-freeze-ea-inode', () => {
     expect(rows).toEqual([
       'lock(jbd2_handle (journal transaction 1));',
       'lock(sb_writers[SB_FREEZE_FS]);',
-      'percpu_down_read(sb_writers[SB_FREEZE_FS]);',
-      'jbd2_journal_wait_updates(jbd2_handle (journal transaction 1));',
+      'rlock(sb_writers[SB_FREEZE_FS]);',
+      'lock(jbd2_handle (journal transaction 1));',
     ]);
     // the counterexample replays on its variant and is blocked by the fix
     const p = resolveParams(model, {});

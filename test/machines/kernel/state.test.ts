@@ -20,8 +20,8 @@ function after(context: Record<string, any>, threads: Record<string, any>): any 
 describe('initial-state helpers', () => {
   it('locks: mutexHeld, rwsemHeld, percpuRwsemHeld, folioLocked', () => {
     expect(mutexHeld('t')).toEqual(after({ m: mutex() }, { t: straight('t', [mutex_lock('m', 't')]) }).m);
-    expect(rwsemHeld({ writer: 't' })).toEqual(after({ s: rwsem() }, { t: straight('t', [down_write('s', 't')]) }).s);
-    expect(rwsemHeld({ readers: ['b', 'a'] })).toEqual(after({ s: rwsem() }, { a: straight('a', [down_read('s', 'a')]), b: straight('b', [down_read('s', 'b')]) }).s);
+    expect(rwsemHeld({ writer: 't' })).toEqual(after({ s: rwsem() }, { t: straight('t', [down_write('s', 't', 'done')]) }).s);
+    expect(rwsemHeld({ readers: ['b', 'a'] })).toEqual(after({ s: rwsem() }, { a: straight('a', [down_read('s', 'a', 'done')]), b: straight('b', [down_read('s', 'b', 'done')]) }).s);
     expect(() => rwsemHeld({ writer: 'a', readers: ['b'] })).toThrow(/cannot hold/);
     expect(percpuRwsemHeld({ readers: ['r'], writer: 'w' })).toEqual(
       after({ p: percpuRwsem() }, { r: straight('r', [percpu_down_read('p', 'r')]), w: straight('w', [percpu_down_write_block('p', 'w')]) }).p,
