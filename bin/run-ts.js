@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs a TypeScript script (benchmarks, tools) through tsx: node bin/run-ts.js script.ts [args...]
-import { register } from 'tsx/esm/api';
+import { registerLoaders } from './register.mjs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-register();
+registerLoaders();
 const [script, ...rest] = process.argv.slice(2);
 if (!script) {
   console.error('usage: node bin/run-ts.js <script.ts> [args...]');

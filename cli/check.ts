@@ -1,15 +1,18 @@
-// `interleave check`: load specs, run each, compare the outcome with the spec's expectation.
-// A chain of typed stages with errors as values: load spec -> build model -> explore -> compare.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// `interleave check`: load specs (or models given without a spec), run each, compare the outcome with the
+// expectation. A chain of typed stages with errors as values: load spec -> build model -> explore -> compare.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
-import { checkModel, type CheckResult } from '../explorer/index.ts';
-import type { Progress } from '../explorer/outcome.ts';
+import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
+import { checkModel, instantiate, resolveParams, resolveVariant, type CheckResult } from '../explorer/index.ts';
+import { crossCheck, type CrossCheckResult } from '../explorer/crosscheck.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
+import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
+import type { Progress } from '../explorer/outcome.ts';
 import type { SearchStrategyName } from '../explorer/strategies/index.ts';
 import { writeFileAtomic } from './files.ts';
 import { loadModel } from './models.ts';
 import { loadSpec, type Spec } from './spec.ts';
+import type { Target } from './targets.ts';
 
 export interface CheckOptions {
   strategy?: SearchStrategyName;
@@ -34,6 +37,11 @@ export interface CheckOptions {
   fairness?: Fairness;
   /** Turn on the lock-order check for every spec (--lock-order). */
   lockOrder?: boolean;
+  /** --variant and --param: override a spec's, or pick a model's. */
+  variant?: string;
+  params?: Record<string, ParamValue>;
+  /** Also compare the compiled engine with XState's transition() on every reachable state. */
+  crossCheck?: boolean;
   /** Directory for counterexample traces (default counterexamples/ under the working directory). */
   outDir: string;
   save: boolean;
@@ -41,37 +49,31 @@ export interface CheckOptions {
 }
 
 export interface SpecOutcome {
+  /** The spec file, relative to the working directory; for a model checked without a spec, the model as given. */
   spec: string;
   name: string;
   /** Set when the spec could not be run (bad spec, bad model): exit 2. */
   error?: { kind: 'input' | 'model' | 'internal'; message: string };
   result?: CheckResult;
   expected?: Spec['expect'];
+  /** True when no spec gave the expectation (a model checked on its own: expected to pass). */
+  implicitExpectation?: boolean;
+  /** What --variant/--param changed from the spec's values. */
+  overrides?: { variant?: { spec: string | null; run: string }; params?: Record<string, { spec: ParamValue | null; run: ParamValue }> };
+  crossCheck?: CrossCheckResult;
   matched: boolean;
   /** Why it did not match. */
   mismatch?: string;
   counterexample?: string;
 }
 
-/** Spec files named by the arguments: files as given, directories' *.json (not recursive), sorted. */
-export function collectSpecFiles(args: string[]): string[] {
-  const out: string[] = [];
-  for (const a of args) {
-    if (!existsSync(a)) throw new InputError(`${a}: no such spec file or directory`);
-    if (statSync(a).isDirectory()) {
-      const files = readdirSync(a)
-        .filter((f) => f.endsWith('.json'))
-        .sort()
-        .map((f) => join(a, f));
-      if (files.length === 0) throw new InputError(`${a}: the directory has no *.json spec files`);
-      out.push(...files);
-    } else out.push(a);
-  }
-  return out;
-}
-
 export function specName(file: string): string {
   return basename(file).replace(/\.json$/, '');
+}
+
+/** The steps of the counterexample, or for a run without one the steps to the deepest state explored. */
+export function depthOf(r: CheckResult): number {
+  return r.trace ? r.trace.steps.length : r.stats.depth;
 }
 
 function compare(expect: Spec['expect'], r: CheckResult): string | undefined {
@@ -86,23 +88,69 @@ function compare(expect: Spec['expect'], r: CheckResult): string | undefined {
   }
   if (expect.states !== undefined && expect.states !== r.stats.states) return `expected ${expect.states} states, explored ${r.stats.states}`;
   if (expect.depth !== undefined) {
-    const depth = r.trace ? r.trace.steps.length : r.stats.depth;
-    if (expect.depth !== depth) return `expected depth ${expect.depth}, got ${depth}`;
+    const depth = depthOf(r);
+    const what = r.trace ? 'a counterexample of' : 'the deepest state at';
+    if (expect.depth !== depth) return `expected depth ${expect.depth} (steps), got ${what} ${depth} steps`;
   }
   return undefined;
 }
 
-export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcome> {
-  const name = specName(file);
-  const rel = relative(process.cwd(), resolve(file)) || file;
+/** What the run should be told: the spec's values with the command line's on top, and what changed. */
+function mergeOverrides(spec: Pick<Spec, 'variant' | 'params'>, o: CheckOptions): { variant?: string; overrides?: SpecOutcome['overrides'] } {
+  const overrides: NonNullable<SpecOutcome['overrides']> = {};
+  if (o.variant !== undefined && o.variant !== spec.variant) overrides.variant = { spec: spec.variant ?? null, run: o.variant };
+  for (const [k, v] of Object.entries(o.params ?? {})) {
+    if (spec.params?.[k] !== v) (overrides.params ??= {})[k] = { spec: spec.params?.[k] ?? null, run: v };
+  }
+  return {
+    variant: o.variant ?? spec.variant,
+    overrides: overrides.variant || overrides.params ? overrides : undefined,
+  };
+}
+
+function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name'>, e: unknown, label: string): SpecOutcome {
+  if (e instanceof InputError) {
+    const msg = e.message.startsWith(base.spec) ? e.message : `${base.spec}: ${e.message}`;
+    return { ...base, error: { kind: 'input', message: msg }, matched: false };
+  }
+  if (e instanceof ModelError || e instanceof ModelRuntimeError) {
+    return { ...base, error: { kind: 'model', message: `${base.spec}: model ${label}: ${e.message}` }, matched: false };
+  }
+  return { ...base, error: { kind: 'internal', message: `${base.spec}: internal error: ${(e as Error)?.stack ?? thrownMessage(e)}` }, matched: false };
+}
+
+/** Runs one target: a spec file, or a model checked without a spec. */
+export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOutcome> {
+  const base = { spec: target.label, name: target.name };
   let spec: Spec;
-  try {
-    spec = loadSpec(file);
-  } catch (e) {
-    return { spec: rel, name, error: { kind: 'input', message: (e as Error).message }, matched: false };
+  let baseDir: string;
+  let where: { model: string; variant: string; params: string };
+  let implicit = false;
+  if (target.kind === 'spec') {
+    try {
+      spec = loadSpec(target.file);
+    } catch (e) {
+      return errorOutcome(base, e, '');
+    }
+    baseDir = dirname(resolve(target.file));
+    where = { model: `${target.label}: $.model`, variant: `${target.label}: $.variant`, params: `${target.label}: $.params` };
+  } else {
+    // Deadlock, assertions and every invariant; a clean model passes.
+    spec = { model: target.model, expect: { status: 'pass' } };
+    baseDir = process.cwd();
+    where = { model: target.model, variant: '--variant', params: '--param' };
+    implicit = true;
   }
   try {
-    const { def, path: modelPath } = await loadModel(spec.model, dirname(resolve(file)), `${rel}: $.model`);
+    const { def, path: modelPath, bundled } = await loadModel(spec.model, baseDir, where.model);
+    // The spec's values are checked against the model, then the command line's, each error blamed on its source.
+    const params = overlayParams(def, spec.params ?? {}, where.params, o.params ?? {});
+    if (spec.variant !== undefined) resolveVariant(def, spec.variant, where.variant);
+    const run = mergeOverrides(spec, o);
+    const variant = resolveVariant(def, run.variant, o.variant !== undefined ? '--variant' : where.variant);
+    if ((o.workers ?? 1) > 1 && !o.strategy && spec.strategy === 'dfs') {
+      throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
+    }
     const strategy = o.strategy ?? spec.strategy ?? 'bfs';
     let resume: { bytes: Uint8Array; file: string } | undefined;
     if (o.resume) {
@@ -113,10 +161,12 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
       }
     }
     const checkpointFile = o.checkpoint?.file;
+    let cross: CrossCheckResult | undefined;
+    if (o.crossCheck) cross = crossCheck(instantiate(def, params, variant).system.machine);
     const result = checkModel({
       model: def,
-      params: spec.params,
-      variant: spec.variant,
+      params,
+      variant,
       check: { ...spec.check, ...(o.fairness ? { fairness: o.fairness } : {}), ...(o.lockOrder ? { lockOrder: true } : {}) },
       strategy,
       seed: o.seed ?? spec.seed,
@@ -131,26 +181,53 @@ export async function runSpec(file: string, o: CheckOptions): Promise<SpecOutcom
       stopAtFirst: spec.check?.stopAtFirst,
       workers: o.workers,
       modelPath,
-      onProgress: o.onProgress ? (p) => o.onProgress!(rel, p, strategy) : undefined,
-      spec: rel,
+      onProgress: o.onProgress ? (p) => o.onProgress!(target.label, p, strategy) : undefined,
+      spec: target.kind === 'spec' ? target.label : undefined,
     });
-    const mismatch = compare(spec.expect, result);
+    let mismatch = compare(spec.expect, result);
+    if (!mismatch && cross && cross.status !== 'agree') {
+      mismatch = cross.status === 'cut'
+        ? `cross-check cut: more than ${cross.limit} states; cross-check a smaller instance (--param)`
+        : `cross-check: the engine and XState's transition() differ at ${cross.difference!.state}`;
+    }
     let counterexample: string | undefined;
     if (result.trace && o.save) {
       mkdirSync(o.outDir, { recursive: true });
-      const out = join(o.outDir, `${name}.json`);
-      writeFileSync(out, JSON.stringify(result.trace, null, 2) + '\n');
+      const out = join(o.outDir, `${target.name}.json`);
+      // A model loaded by path: the trace says where it is, relative to the trace, so replay works from anywhere.
+      const trace = bundled || !modelPath ? result.trace : { ...result.trace, modelPath: relative(dirname(out), modelPath) || basename(modelPath) };
+      writeFileSync(out, JSON.stringify(trace, null, 2) + '\n');
       counterexample = relative(process.cwd(), out) || out;
     }
-    return { spec: rel, name, result, expected: spec.expect, matched: mismatch === undefined, mismatch, counterexample };
+    return {
+      ...base,
+      result,
+      expected: spec.expect,
+      ...(implicit ? { implicitExpectation: true } : {}),
+      ...(run.overrides && target.kind === 'spec' ? { overrides: run.overrides } : {}),
+      ...(cross ? { crossCheck: cross } : {}),
+      matched: mismatch === undefined,
+      mismatch,
+      counterexample,
+    };
   } catch (e) {
-    if (e instanceof InputError) {
-      const msg = e.message.startsWith(rel) ? e.message : `${rel}: ${e.message}`;
-      return { spec: rel, name, error: { kind: 'input', message: msg }, matched: false };
-    }
-    if (e instanceof ModelError || e instanceof ModelRuntimeError) {
-      return { spec: rel, name, error: { kind: 'model', message: `${rel}: model ${spec.model}: ${e.message}` }, matched: false };
-    }
-    return { spec: rel, name, error: { kind: 'internal', message: `${rel}: internal error: ${(e as Error)?.stack ?? e}` }, matched: false };
+    return errorOutcome(base, e, spec.model);
   }
+}
+
+/**
+ * The params of a run: `base` (a spec's or a trace's, errors blamed on `baseWhere`) with the command line's
+ * --param values on top (errors blamed on the option), defaults filled in.
+ */
+export function overlayParams(def: ModelDefinition, base: Record<string, unknown>, baseWhere: string, given: Record<string, ParamValue>): Record<string, ParamValue> {
+  const fromBase = resolveParams(def, base, baseWhere);
+  if (Object.keys(given).length === 0) return fromBase;
+  resolveParams(def, given, '--param');
+  return resolveParams(def, { ...base, ...given }, '--param');
+}
+
+/** Runs one spec file. */
+export function runSpec(file: string, o: CheckOptions): Promise<SpecOutcome> {
+  const label = relative(process.cwd(), resolve(file)) || file;
+  return runTarget({ kind: 'spec', file, label, name: specName(file) }, o);
 }

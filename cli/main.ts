@@ -1,103 +1,25 @@
-// The interleave command line: check, show, replay, list. The one place that prints and picks exit codes.
+// The interleave command line: check, show, replay, list, graph, init. The one place that prints and picks exit codes.
 import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { InputError, ModelError, ModelRuntimeError } from '../explorer/errors.ts';
-import { instantiate, resolveParams, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
-import { FAIRNESS, type Fairness } from '../explorer/properties/liveness.ts';
+import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
+import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
+import { FAIRNESS } from '../explorer/properties/liveness.ts';
 import { replayTrace } from '../explorer/replay.ts';
+import { SEARCH_STRATEGY_NAMES } from '../explorer/strategies/index.ts';
 import { parseSeed } from '../explorer/prng.ts';
-import { SEARCH_STRATEGY_NAMES, type SearchStrategyName } from '../explorer/strategies/index.ts';
-import { collectSpecFiles, runSpec, type CheckOptions, type SpecOutcome } from './check.ts';
+import { cmdSwarm } from './swarm.ts';
+import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
+import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
+import { scaffold } from './init.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, junitXml, progressText, renderTable, verdictText } from './report.ts';
 import { renderTrace } from './show.ts';
 import { renderMermaid } from './graph.ts';
-import { cmdSwarm } from './swarm.ts';
 import { loadSpec, loadTrace } from './spec.ts';
+import { checkOutputs, collectTargets, specsIn } from './targets.ts';
 
 /** Exit codes: 0 all outcomes match, 1 some do not (or a replay diverges), 2 bad input, 3 internal error. */
 export const EXIT = { OK: 0, MISMATCH: 1, INPUT: 2, INTERNAL: 3 } as const;
-
-const USAGE = `interleave ${TOOL_VERSION}: a model checker for kernel concurrency protocols written as XState statecharts
-
-usage:
-  interleave check [spec.json|dir ...]   run specs (default: specs/) and compare each outcome with its expectation
-      --json                  print one JSON document (no table, no progress)
-      --junit FILE            also write JUnit XML to FILE
-      --strategy bfs|dfs|random
-                              search order (default: the spec's, else bfs); random: random walks, never pass
-      --seed N                seed of the random walks (default: the spec's); printed in the report and the trace
-      --walks N               random walks: stop after N walks (incomplete)
-      --max-states N          stop after N distinct states (the run is then incomplete)
-      --max-depth N           do not expand states deeper than N steps (incomplete if cut); random walks end there
-                              (default 1000)
-      --timeout SECONDS       stop after SECONDS (incomplete)
-      --workers N             threads for the breadth-first safety search (default 1); the same verdicts and
-                              counts, a counterexample of the same length (possibly another interleaving)
-      --fairness none|weak    fairness for livelock/starvation checks (default: the spec's, else weak)
-      --lock-order            also check lock order (lockdep over every interleaving): verdict kind lock-order
-      --preemptions K         only schedules with at most K preemptive context switches, fewest first (CHESS,
-                              Loom): the first counterexample has the fewest; incomplete if the bound cut anything
-      --bitstate W            bitstate hashing: the visited set is a bit array of 2^W bits (3 hashes, as SPIN's
-                              -DBITSTATE -w W); reports the hash factor and expected coverage; never pass
-      --checkpoint FILE       save the breadth-first safety search (one thread or --workers) to FILE, atomically,
-                              every --checkpoint-every seconds (default 60); one spec only
-      --resume FILE           continue the search saved in FILE: the same counts, verdict and counterexample as a
-                              run never stopped; refused if FILE is from another model, variant, params, options
-                              or interleave version
-      --out DIR               where counterexamples go (default: counterexamples)
-      --no-save               do not write counterexamples
-      --quiet                 no progress line
-  interleave swarm SPEC --jobs N         N diversified searches (bfs, dfs over permuted successor orders, random walks)
-                                         in parallel processes; merges them: the shortest counterexample, totals, coverage
-  interleave swarm SPEC --shard I/N      run one shard (I from JOB_COMPLETION_INDEX when set: --shard N) and write its
-                                         result to swarm-results/SPEC.shard-I-of-N.json (a cluster job or CI matrix entry)
-  interleave swarm --merge FILES...      merge shard results
-      --seed N  --timeout S (per job, default: the spec's, else 60)  --max-states N  --max-depth N
-      --out DIR (default swarm-results)  --wait-all (do not stop the other jobs at the first violation)  --json  --quiet
-  interleave show TRACE.json             render a counterexample as a race diagram
-  interleave replay TRACE.json [--variant V] [--param k=v ...]
-                                         re-run a trace on the current model; exit 0 if the same violation is reached
-  interleave list                        bundled models, their variants and params, and the specs in specs/
-  interleave graph MODEL [--variant V] [--param k=v ...]
-                                         the model's statechart as a Mermaid state diagram (MODEL: a name or a module path)
-
-exit codes: 0 every outcome matches, 1 a mismatch (or a replay that diverges), 2 bad input, 3 internal error`;
-
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string | true>;
-  multi: Map<string, string[]>;
-}
-
-const VALUE_FLAGS = new Set(['--junit', '--fairness', '--strategy', '--max-states', '--max-depth', '--timeout', '--workers', '--out', '--variant', '--param', '--seed', '--walks', '--jobs', '--shard', '--checkpoint', '--checkpoint-every', '--resume', '--bitstate', '--preemptions']);
-const BOOL_FLAGS = new Set(['--json', '--no-save', '--quiet', '--lock-order', '--help', '-h', '--no-changes', '--loose', '--merge', '--wait-all']);
-
-function parseArgs(args: string[]): Parsed {
-  const p: Parsed = { positional: [], flags: new Map(), multi: new Map() };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a.startsWith('-')) {
-      const [name, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-      if (VALUE_FLAGS.has(name)) {
-        const v = inline ?? args[++i];
-        if (v === undefined) throw new InputError(`${name} needs a value; see interleave --help`);
-        p.flags.set(name, v);
-        p.multi.set(name, [...(p.multi.get(name) ?? []), v]);
-      } else if (BOOL_FLAGS.has(name)) p.flags.set(name, true);
-      else throw new InputError(`unknown option ${a}; see interleave --help`);
-    } else p.positional.push(a);
-  }
-  return p;
-}
-
-function intFlag(p: Parsed, name: string): number | undefined {
-  const v = p.flags.get(name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InputError(`${name} ${String(v)}: expected a non-negative number`);
-  return n;
-}
 
 class Printer {
   out(s: string) {
@@ -108,49 +30,40 @@ class Printer {
   }
 }
 
-async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
-  const json = p.flags.has('--json');
-  const quiet = json || p.flags.has('--quiet');
-  const strategy = p.flags.get('--strategy') as SearchStrategyName | undefined;
-  if (strategy !== undefined && !SEARCH_STRATEGY_NAMES.includes(strategy)) {
-    throw new InputError(`--strategy ${String(strategy)}: expected one of ${SEARCH_STRATEGY_NAMES.join(', ')}`);
-  }
-  const seedFlag = p.flags.get('--seed');
-  const seed = seedFlag === undefined ? undefined : parseSeed(String(seedFlag));
-  if (strategy === 'random' && seed === undefined) {
-    throw new InputError('--strategy random needs --seed N (a whole number, e.g. --seed 7), so that the run can be reproduced');
-  }
-  const fairness = p.flags.get('--fairness') as Fairness | undefined;
-  if (fairness !== undefined && !FAIRNESS.includes(fairness)) {
-    throw new InputError(`--fairness ${String(fairness)}: expected one of ${FAIRNESS.join(', ')}`);
-  }
-  const files = collectSpecFiles(p.positional.length ? p.positional : ['specs']);
-  const checkpointFile = p.flags.get('--checkpoint') as string | undefined;
-  const resume = p.flags.get('--resume') as string | undefined;
-  if ((checkpointFile || resume) && files.length !== 1) {
-    throw new InputError(`${checkpointFile ? '--checkpoint' : '--resume'}: a checkpoint holds one search; give exactly one spec (got ${files.length})`);
-  }
-  if (p.flags.has('--checkpoint-every') && !checkpointFile) throw new InputError('--checkpoint-every needs --checkpoint FILE');
-  const everyRaw = p.flags.get('--checkpoint-every');
-  const every = everyRaw === undefined ? undefined : Number(everyRaw);
-  if (every !== undefined && !(every > 0)) throw new InputError(`--checkpoint-every ${String(everyRaw)}: expected a positive number of seconds, e.g. --checkpoint-every 300`);
+function overrideText(o: SpecOutcome): string | undefined {
+  const ov = o.overrides;
+  if (!ov) return undefined;
+  const parts: string[] = [];
+  if (ov.variant) parts.push(`variant ${ov.variant.run} (the spec says ${ov.variant.spec ?? "the model's default"})`);
+  for (const [k, v] of Object.entries(ov.params ?? {})) parts.push(`${k}=${v.run} (the spec says ${v.spec ?? 'the default'})`);
+  return parts.join(', ');
+}
+
+async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
+  const v = p.values;
+  const json = !!v.json;
+  const quiet = json || !!v.quiet;
+  const params = paramOptions(v);
   const isTty = process.stderr.isTTY;
   const opts: CheckOptions = {
-    strategy,
-    seed,
-    walks: intFlag(p, '--walks'),
-    bitstate: intFlag(p, '--bitstate'),
-    preemptions: intFlag(p, '--preemptions'),
-    ...(checkpointFile ? { checkpoint: { file: checkpointFile, everySeconds: every } } : {}),
-    ...(resume ? { resume } : {}),
-    maxStates: intFlag(p, '--max-states'),
-    maxDepth: intFlag(p, '--max-depth'),
-    timeoutSeconds: intFlag(p, '--timeout'),
-    workers: intFlag(p, '--workers'),
-    fairness,
-    lockOrder: p.flags.has('--lock-order'),
-    outDir: resolve(String(p.flags.get('--out') ?? 'counterexamples')),
-    save: !p.flags.has('--no-save'),
+    strategy: choiceOption(v, 'strategy', SEARCH_STRATEGY_NAMES),
+    seed: v.seed === undefined ? undefined : parseSeed(String(v.seed), 'option --seed'),
+    walks: intOption(v, 'walks', { min: 1, example: 1000 }),
+    preemptions: intOption(v, 'preemptions', { min: 0, max: 1000, example: 2 }),
+    bitstate: intOption(v, 'bitstate', { min: 10, max: 32, example: 27 }),
+    ...(v.checkpoint !== undefined ? { checkpoint: { file: String(v.checkpoint), everySeconds: secondsOption(v, 'checkpoint-every') } } : {}),
+    ...(v.resume !== undefined ? { resume: String(v.resume) } : {}),
+    maxStates: intOption(v, 'max-states', { min: 1, example: 1000000 }),
+    maxDepth: intOption(v, 'max-depth', { min: 0, example: 50 }),
+    timeoutSeconds: secondsOption(v, 'timeout'),
+    workers: intOption(v, 'workers', { min: 1, max: 64, example: 2 }),
+    fairness: choiceOption(v, 'fairness', FAIRNESS),
+    variant: v.variant as string | undefined,
+    params,
+    crossCheck: !!v['cross-check'],
+    lockOrder: !!v['lock-order'],
+    outDir: resolve(String(v.out ?? 'counterexamples')),
+    save: !v['no-save'],
     onProgress: quiet
       ? undefined
       : (spec, pr, strategy) => {
@@ -158,14 +71,24 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
           process.stderr.write(isTty ? `\r${line}\x1b[K` : line + '\n');
         },
   };
+  if ((opts.workers ?? 1) > 1 && opts.strategy === 'dfs') {
+    throw new InputError(`options --workers ${opts.workers} and --strategy dfs: the parallel search is breadth-first; drop one of them`);
+  }
+  if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined) throw new InputError('option --checkpoint-every needs --checkpoint FILE');
+  const targets = collectTargets(p.positionals, { variant: opts.variant, params });
+  if ((opts.checkpoint || opts.resume) && targets.length !== 1) {
+    throw new InputError(`option ${opts.checkpoint ? '--checkpoint' : '--resume'}: a checkpoint holds one search; give exactly one spec (got ${targets.length})`);
+  }
+  const junit = v.junit as string | undefined;
+  // Every output is checked before the first run: a bad path loses no results and overwrites nothing.
+  checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit });
   const outcomes: SpecOutcome[] = [];
-  for (const f of files) {
-    const o = await runSpec(f, opts);
+  for (const t of targets) {
+    const o = await runTarget(t, opts);
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
     outcomes.push(o);
   }
-  const junit = p.flags.get('--junit');
-  if (typeof junit === 'string') writeFileSync(junit, junitXml(outcomes));
+  if (junit !== undefined) writeFileSync(junit, junitXml(outcomes));
   if (json) io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
   else {
     io.out(renderTable(outcomes));
@@ -175,18 +98,22 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
         io.err(`error: ${o.error.message}`);
         continue;
       }
+      const ov = overrideText(o);
+      if (ov) io.out(`${o.name}: run with ${ov}; compared with the spec's expectation`);
+      if (o.implicitExpectation && o.result!.verdict.status === 'pass') io.out(`${o.name}: no spec: checked deadlock, assertions and every invariant`);
+      if (o.crossCheck?.status === 'agree') io.out(`${o.name}: cross-check: the engine and XState's transition() agree on all ${o.crossCheck.states} reachable states`);
       if (!o.matched) {
         io.out('');
         io.out(`${o.name}: MISMATCH: ${o.mismatch}`);
       }
-      const v = o.result?.verdict;
-      if (v?.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${v.message}`);
-      if (o.result?.seed !== undefined) io.out(`${o.name}: seed ${o.result.seed} (the same walks again: --strategy random --seed ${o.result.seed})`);
+      const verdict = o.result!.verdict;
+      if (verdict.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${verdict.message}`);
+      if (o.result!.seed !== undefined) io.out(`${o.name}: seed ${o.result!.seed} (the same walks again: --strategy random --seed ${o.result!.seed})`);
     }
     const ok = outcomes.filter((o) => o.matched).length;
     const saved = outcomes.filter((o) => o.counterexample);
     io.out('');
-    io.out(`${ok} of ${outcomes.length} specs match their expectation${saved.length ? `; ${saved.length} counterexamples in ${relative(process.cwd(), opts.outDir) || '.'}/` : ''}`);
+    io.out(`${ok} of ${outcomes.length} ${outcomes.every((o) => o.implicitExpectation) ? 'models pass' : 'specs match their expectation'}${saved.length ? `; ${saved.length} counterexamples in ${relative(process.cwd(), opts.outDir) || '.'}/` : ''}`);
     // The report ends with how to read and replay each counterexample.
     for (const o of saved) {
       io.out(`  ${o.name}: ${verdictText(o)}: npx interleave show ${o.counterexample}  |  npx interleave replay ${o.counterexample}`);
@@ -197,32 +124,24 @@ async function cmdCheck(p: Parsed, io: Printer): Promise<number> {
   return outcomes.every((o) => o.matched) ? EXIT.OK : EXIT.MISMATCH;
 }
 
-async function cmdShow(p: Parsed, io: Printer): Promise<number> {
-  if (p.positional.length !== 1) throw new InputError('usage: interleave show TRACE.json');
-  const file = p.positional[0];
+async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
+  const file = p.positionals[0];
   const trace = loadTrace(file);
-  io.out(renderTrace(trace, { replayCommand: `npx interleave replay ${file}`, noChanges: p.flags.has('--no-changes') }));
+  io.out(renderTrace(trace, { replayCommand: `npx interleave replay ${file}`, noChanges: !!p.values['no-changes'] }));
   return EXIT.OK;
 }
 
-function parseParamFlags(values: string[]): Record<string, number | boolean | string> {
-  const out: Record<string, number | boolean | string> = {};
-  for (const kv of values) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new InputError(`--param ${kv}: expected name=value`);
-    const raw = kv.slice(i + 1);
-    out[kv.slice(0, i)] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  }
-  return out;
-}
-
-async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
-  if (p.positional.length !== 1) throw new InputError('usage: interleave replay TRACE.json [--variant V] [--param k=v ...]');
-  const file = p.positional[0];
+async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
+  const file = p.positionals[0];
   const trace = loadTrace(file);
   let modelRef = trace.model;
   let base = process.cwd();
-  if (trace.spec) {
+  let where = `${file}: $.model`;
+  if (trace.modelPath) {
+    modelRef = trace.modelPath;
+    base = dirname(resolve(file));
+    where = `${file}: $.modelPath`;
+  } else if (trace.spec) {
     try {
       const spec = loadSpec(trace.spec);
       if (spec.model !== trace.model) {
@@ -233,14 +152,39 @@ async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
       // The spec may have moved; the bundled model name is enough.
     }
   }
-  const { def } = await loadModel(modelRef, base, `${file}: $.model`);
-  const variant = resolveVariant(def, (p.flags.get('--variant') as string | undefined) ?? trace.variant, `${file}: variant`);
-  const params = resolveParams(def, { ...trace.params, ...parseParamFlags(p.multi.get('--param') ?? []) }, `${file}: $.params`);
+  const { def } = await loadModel(modelRef, base, where);
+  if (def.name !== trace.model) {
+    throw new InputError(`${file}: $.model: the trace is of model '${trace.model}', but ${modelRef} is model '${def.name}'; replay it against its own model (or re-run check to make a trace of this one)`);
+  }
+  const overrideVariant = p.values.variant as string | undefined;
+  const variant = resolveVariant(def, overrideVariant ?? trace.variant, overrideVariant !== undefined ? '--variant' : `${file}: $.variant`);
+  const params = overlayParams(def, trace.params, `${file}: $.params`, paramOptions(p.values));
   const packed = instantiate(def, params, variant);
+  const overridden = variant !== trace.variant || Object.keys(paramOptions(p.values)).length > 0;
+  if (!overridden) {
+    // On the trace's own variant and params, a trace the model cannot even express is stale or foreign: bad input.
+    // (On another variant or params, a missing event or thread is what the change did: the trace does not reproduce.)
+    const names = packed.system.threads.map((t) => t.name);
+    const missing = trace.threads.filter((t) => !names.includes(t));
+    const extra = names.filter((t) => !trace.threads.includes(t));
+    if (missing.length || extra.length) {
+      throw new InputError(
+        `${file}: $.threads: the trace's threads (${trace.threads.join(', ')}) are not those of model ${def.name} variant ${variant} (${names.join(', ')}): ` +
+          `the trace is stale (the model changed) or of another model; re-run interleave check to make a fresh trace`,
+      );
+    }
+    const events = new Set(packed.system.events);
+    const stale = trace.steps.find((s) => !events.has(s.event));
+    if (stale) {
+      throw new InputError(
+        `${file}: $.steps[${stale.step - 1}].event: model ${def.name} variant ${variant} has no event '${stale.event}': ` +
+          `the trace is stale (the model changed) or of another model; re-run interleave check to make a fresh trace`,
+      );
+    }
+  }
   const invariants = selectInvariants(def, params, variant, true);
   // Another variant (or other params) may name its states differently: follow the events only.
-  const same = variant === trace.variant && JSON.stringify(params) === JSON.stringify(resolveParams(def, trace.params));
-  const r = replayTrace(packed, def, trace, invariants, { strictLocations: same && !p.flags.has('--loose') });
+  const r = replayTrace(packed, def, trace, invariants, { strictLocations: !overridden && !p.values.loose });
   const label = `${trace.violation.kind}${trace.violation.name !== trace.violation.kind ? ` ${trace.violation.name}` : ''}`;
   if (r.status === 'reproduced') {
     io.out(`REPRODUCED ${label} on ${def.name} variant ${variant} after ${r.stepsReplayed} steps: ${r.reason}`);
@@ -251,19 +195,40 @@ async function cmdReplay(p: Parsed, io: Printer): Promise<number> {
   return EXIT.MISMATCH;
 }
 
-async function cmdGraph(p: Parsed, io: Printer): Promise<number> {
-  if (p.positional.length !== 1) throw new InputError('usage: interleave graph MODEL [--variant V] [--param k=v ...]');
-  const { def } = await loadModel(p.positional[0], process.cwd(), 'graph');
-  const variant = resolveVariant(def, p.flags.get('--variant') as string | undefined, '--variant');
-  const params = resolveParams(def, parseParamFlags(p.multi.get('--param') ?? []), '--param');
+async function cmdGraph(p: ParsedCommand, io: Printer): Promise<number> {
+  const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0]);
+  const variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
+  const params = overlayParams(def, {}, '--param', paramOptions(p.values));
   const packed = instantiate(def, params, variant);
   const ps = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
   io.out(renderMermaid(packed.system, `${def.name} variant ${variant}${ps ? ` (${ps})` : ''}`));
   return EXIT.OK;
 }
 
-async function cmdList(_p: Parsed, io: Printer): Promise<number> {
+async function cmdList(p: ParsedCommand, io: Printer): Promise<number> {
   const models = await loadAllBundled();
+  let files: string[] = [];
+  try {
+    files = specsIn('specs');
+  } catch {
+    files = [];
+  }
+  const specs = files.map((f) => {
+    try {
+      const s = loadSpec(f);
+      return { file: f, model: s.model, variant: s.variant ?? null, params: s.params ?? {}, expect: s.expect };
+    } catch (e) {
+      return { file: f, error: thrownMessage(e).split('\n')[0] };
+    }
+  });
+  if (p.values.json) {
+    const doc = {
+      models: models.map((m) => ({ name: m.name, description: m.description, defaultVariant: m.defaultVariant, variants: m.variants, params: m.params })),
+      specs,
+    };
+    io.out(JSON.stringify(doc, null, 2));
+    return EXIT.OK;
+  }
   io.out('Models (machines/):');
   for (const m of models) {
     io.out(`  ${m.name}: ${m.description}`);
@@ -275,80 +240,91 @@ async function cmdList(_p: Parsed, io: Printer): Promise<number> {
   }
   io.out('');
   io.out('Specs (specs/):');
-  let files: string[] = [];
-  try {
-    files = collectSpecFiles(['specs']);
-  } catch {
-    files = [];
-  }
-  for (const f of files) {
-    try {
-      const s = loadSpec(f);
-      const exp = s.expect.status === 'violation' ? `${s.expect.kind}${s.expect.name ? `:${s.expect.name}` : ''}` : s.expect.status;
-      io.out(`  ${f}: ${s.model}${s.variant ? `/${s.variant}` : ''} ${JSON.stringify(s.params ?? {})} expect ${exp}`);
-    } catch (e) {
-      io.out(`  ${f}: INVALID (${(e as Error).message.split('\n')[0]})`);
+  for (const s of specs) {
+    if ('error' in s) {
+      io.out(`  ${s.file}: INVALID (${s.error})`);
+      continue;
     }
+    const exp = s.expect.status === 'violation' ? `${s.expect.kind}${s.expect.name ? `:${s.expect.name}` : ''}` : s.expect.status;
+    io.out(`  ${s.file}: ${s.model}${s.variant ? `/${s.variant}` : ''} ${JSON.stringify(s.params)} expect ${exp}`);
   }
   if (bundledModelNames().length === 0) io.out('  (none)');
   return EXIT.OK;
 }
+
+async function cmdInit(p: ParsedCommand, io: Printer): Promise<number> {
+  const dir = p.positionals[0];
+  const files = scaffold(dir);
+  io.out(`Created ${files.length} files in ${dir}:`);
+  for (const f of files) io.out(`  ${f}`);
+  io.out('');
+  io.out('Next:');
+  io.out(`  interleave check ${dir}                      # the model against its two specs (exit 0: both match)`);
+  io.out(`  interleave show counterexamples/abba.json   # the race diagram of the deadlock`);
+  io.out(`  cd ${dir} && npx vitest run                 # the model's tests (needs vitest and interleave installed there; see the README)`);
+  return EXIT.OK;
+}
+
+const HANDLERS: Record<string, (p: ParsedCommand, io: Printer) => Promise<number>> = {
+  check: cmdCheck,
+  show: cmdShow,
+  replay: cmdReplay,
+  list: cmdList,
+  graph: cmdGraph,
+  init: cmdInit,
+  swarm: (p, io) => {
+    const v = p.values;
+    return cmdSwarm(
+      {
+        positional: p.positionals,
+        jobs: v.jobs as string | undefined,
+        shard: v.shard as string | undefined,
+        merge: !!v.merge,
+        seed: v.seed === undefined ? undefined : parseSeed(String(v.seed), 'option --seed'),
+        timeoutSeconds: secondsOption(v, 'timeout'),
+        maxStates: intOption(v, 'max-states', { min: 1, example: 1000000 }),
+        maxDepth: intOption(v, 'max-depth', { min: 0, example: 100 }),
+        out: v.out as string | undefined,
+        json: !!v.json,
+        quiet: !!v.quiet,
+        waitAll: !!v['wait-all'],
+      },
+      io,
+    );
+  },
+};
 
 export async function main(argv: string[]): Promise<number> {
   const io = new Printer();
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-      io.out(USAGE);
+      if (cmd === 'help' && rest[0] && rest[0] in COMMANDS) io.out(commandHelp(rest[0]));
+      else io.out(globalHelp());
       return cmd ? EXIT.OK : EXIT.INPUT;
     }
-    const p = parseArgs(rest);
-    if (p.flags.has('--help') || p.flags.has('-h')) {
-      io.out(USAGE);
+    if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+      io.out(`interleave ${TOOL_VERSION}`);
       return EXIT.OK;
     }
-    switch (cmd) {
-      case 'check':
-        return await cmdCheck(p, io);
-      case 'show':
-        return await cmdShow(p, io);
-      case 'replay':
-        return await cmdReplay(p, io);
-      case 'list':
-        return await cmdList(p, io);
-      case 'graph':
-        return await cmdGraph(p, io);
-      case 'swarm':
-        return await cmdSwarm(
-          {
-            positional: p.positional,
-            jobs: p.flags.get('--jobs') as string | undefined,
-            shard: p.flags.get('--shard') as string | undefined,
-            merge: p.flags.has('--merge'),
-            seed: p.flags.has('--seed') ? parseSeed(String(p.flags.get('--seed'))) : undefined,
-            timeoutSeconds: intFlag(p, '--timeout'),
-            maxStates: intFlag(p, '--max-states'),
-            maxDepth: intFlag(p, '--max-depth'),
-            out: p.flags.get('--out') as string | undefined,
-            json: p.flags.has('--json'),
-            quiet: p.flags.has('--quiet'),
-            waitAll: p.flags.has('--wait-all'),
-          },
-          io,
-        );
-      default:
-        throw new InputError(`unknown command '${cmd}'; commands: check, show, replay, list, graph, swarm (interleave --help)`);
+    const handler = HANDLERS[cmd];
+    if (!handler) {
+      throw new InputError(`unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')} (interleave --help)`);
     }
+    const p = parseCommand(cmd, rest);
+    if (p.values.help) {
+      io.out(commandHelp(cmd));
+      return EXIT.OK;
+    }
+    return await handler(p, io);
   } catch (e) {
-    if (e instanceof InputError) {
+    if (e instanceof InputError || e instanceof ModelError || e instanceof ModelRuntimeError) {
       io.err(`error: ${e.message}`);
+      // A reader of check --json still gets one document, saying why there are no results.
+      if (cmd === 'check' && rest.includes('--json')) io.out(JSON.stringify({ results: [], error: { kind: 'input', message: e.message } }, null, 2));
       return EXIT.INPUT;
     }
-    if (e instanceof ModelError || e instanceof ModelRuntimeError) {
-      io.err(`error: ${e.message}`);
-      return EXIT.INPUT;
-    }
-    io.err(`internal error: ${(e as Error)?.stack ?? e}`);
+    io.err(`internal error: ${(e as Error)?.stack ?? thrownMessage(e)}`);
     return EXIT.INTERNAL;
   }
 }

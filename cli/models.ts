@@ -1,8 +1,8 @@
 // Finds models: bundled ones under machines/<name>/index.ts, or a module path given by a spec.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InputError } from '../explorer/errors.ts';
+import { InputError, thrownMessage } from '../explorer/errors.ts';
 import type { ModelDefinition } from '../explorer/model.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +28,7 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
-    throw new InputError(`${label}: the model module ${file} failed to load: ${(e as Error)?.message ?? e}`);
+    throw new InputError(`${label}: the model module ${file} failed to load: ${thrownMessage(e)}; fix the module (it must import and run without error)`);
   }
   const def = mod.default ?? mod.model;
   if (!isModelDefinition(def)) {
@@ -36,7 +36,29 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
       `${label}: ${file} does not export a model: its default export must be defineModel({ name, params, variants, defaultVariant, create })`,
     );
   }
+  const problem = definitionProblem(def);
+  if (problem) throw new InputError(`${label}: the model in ${file}: ${problem}`);
   return def;
+}
+
+/** What is wrong with a model definition's declared fields (the explorer trusts them), or null. */
+function definitionProblem(def: ModelDefinition): string | null {
+  const isRecord = (x: unknown) => !!x && typeof x === 'object' && !Array.isArray(x);
+  if (!isRecord(def.variants) || Object.keys(def.variants).length === 0) return `variants must be a record with at least one variant, e.g. variants: { base: { description: '...' } }`;
+  if (typeof def.defaultVariant !== 'string') return `defaultVariant must name one of its variants (${Object.keys(def.variants).join(', ')})`;
+  if (!isRecord(def.params)) return `params must be a record (params: {} when it has none), e.g. params: { n: { default: 2, min: 1, description: '...' } }`;
+  for (const [k, p] of Object.entries(def.params)) {
+    if (!isRecord(p) || !['number', 'boolean', 'string'].includes(typeof p.default)) {
+      return `params.${k} needs a default that is a number, boolean or string, e.g. ${k}: { default: 2, description: '...' }`;
+    }
+  }
+  for (const field of ['invariants', 'assertions', 'waits', 'watch'] as const) {
+    const v = def[field];
+    if (v === undefined) continue;
+    if (!isRecord(v)) return `${field} must be a record of functions by name`;
+    for (const [name, fn] of Object.entries(v)) if (typeof fn !== 'function') return `${field}.${name} must be a function`;
+  }
+  return null;
 }
 
 export function looksLikePath(model: string): boolean {
@@ -44,20 +66,26 @@ export function looksLikePath(model: string): boolean {
 }
 
 /** Loads a model by bundled name, or by path relative to `baseDir`. `where` prefixes errors (file and JSON path). */
-export async function loadModel(model: string, baseDir: string, where: string): Promise<{ def: ModelDefinition; path?: string }> {
+export async function loadModel(model: string, baseDir: string, where: string): Promise<{ def: ModelDefinition; path: string; bundled: boolean }> {
   if (looksLikePath(model)) {
-    const file = resolve(baseDir, model);
+    let file = resolve(baseDir, model);
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      // A model folder: its index module, as for the bundled models.
+      const index = ['index.ts', 'index.mts', 'index.js', 'index.mjs'].map((f) => join(file, f)).find((f) => existsSync(f));
+      if (!index) throw new InputError(`${where}: ${file} is a folder without an index.ts; give the model module's file (e.g. ./my-model.ts)`);
+      file = index;
+    }
     if (!existsSync(file)) {
       throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to the spec file`);
     }
-    return { def: await importModel(file, where), path: file };
+    return { def: await importModel(file, where), path: file, bundled: false };
   }
   const names = bundledModelNames();
   if (!names.includes(model)) {
     throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to the spec file, e.g. "./my-model.ts"`);
   }
   const file = join(MACHINES_DIR, model, 'index.ts');
-  return { def: await importModel(file, where), path: file };
+  return { def: await importModel(file, where), path: file, bundled: true };
 }
 
 export async function loadAllBundled(): Promise<ModelDefinition[]> {

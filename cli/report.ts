@@ -2,7 +2,7 @@
 import { unreachable } from '../explorer/errors.ts';
 import type { CheckResult } from '../explorer/index.ts';
 import type { Progress } from '../explorer/outcome.ts';
-import type { SpecOutcome } from './check.ts';
+import { depthOf, type SpecOutcome } from './check.ts';
 
 /** One progress line: the strategy, then states, rate, depth and queue (walks for random walks). */
 export function progressText(pr: Progress, strategy: string): string {
@@ -30,7 +30,7 @@ export function expectedText(o: SpecOutcome): string {
   const e = o.expected;
   if (!e) return '-';
   if (e.status === 'violation') return `${e.kind}${e.name ? `:${e.name}` : ''}`;
-  return e.status;
+  return o.implicitExpectation ? `${e.status} (no spec)` : e.status;
 }
 
 export function renderTable(outcomes: SpecOutcome[]): string {
@@ -41,7 +41,7 @@ export function renderTable(outcomes: SpecOutcome[]): string {
       o.name,
       s ? String(s.states) : '-',
       s ? String(s.transitions) : '-',
-      s ? String(s.depth) : '-',
+      o.result ? String(depthOf(o.result)) : '-',
       s ? s.seconds.toFixed(2) : '-',
       verdictText(o),
       expectedText(o),
@@ -82,11 +82,15 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
         expected: o.expected ?? null,
         matched: o.matched,
         ...(o.mismatch ? { mismatch: o.mismatch } : {}),
+        ...(o.overrides ? { overrides: o.overrides } : {}),
+        ...(o.crossCheck ? { crossCheck: { status: o.crossCheck.status, states: o.crossCheck.states, ...(o.crossCheck.difference ? { difference: o.crossCheck.difference } : {}) } } : {}),
         stats: r
           ? {
               states: r.stats.states,
               transitions: r.stats.transitions,
-              depth: r.stats.depth,
+              // Steps of the counterexample; without one, steps to the deepest state explored (exploredDepth).
+              depth: depthOf(r),
+              exploredDepth: r.stats.depth,
               seconds: Number(r.stats.seconds.toFixed(3)),
               bytesPerState: Number(r.stats.bytesPerState.toFixed(1)),
               ...('walks' in r.stats ? { walks: r.stats.walks } : {}),

@@ -2,7 +2,8 @@
 // beside each step, then the verdict and, at a deadlock, who waits for what and the wait-for cycle.
 import type { Trace } from '../explorer/trace.ts';
 import { renderLockOrder } from '../explorer/properties/lockorder.ts';
-import { lockdepHeld, lockdepWant, type WaitEdge } from '../explorer/waitfor.ts';
+import type { WaitEdge } from '../explorer/waitfor.ts';
+import { holderText, renderScenarioText } from '../explorer/scenario.ts';
 
 const MAX_CELL = 34;
 
@@ -101,7 +102,7 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
         continue;
       }
       for (const w of b.waits) {
-        const holders = w.holders.length ? `held by ${w.holders.join(', ')}` : 'no holder recorded';
+        const holders = w.holders.length ? holderText(w) : 'no holder recorded';
         lines.push(`  ${b.thread} at ${b.state}: waits for ${w.resource} (${w.kind}${w.mode ? ` ${w.mode}` : ''}), ${holders}`);
       }
     }
@@ -109,7 +110,7 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
     if (cycle && cycle.length) {
       lines.push('');
       lines.push('Wait-for cycle:');
-      lines.push('  ' + cycle.map((e) => `${e.thread} waits for ${e.resource} held by ${e.heldBy}`).join('\n  → '));
+      lines.push('  ' + cycle.map((e) => `${e.thread} waits for ${e.resource}${e.act ? `: ${holderText(e)}` : ` held by ${e.heldBy}`}`).join('\n  → '));
       lines.push(`  → back to ${cycle[0].thread}`);
       lines.push('');
       lines.push(renderScenario(cycle));
@@ -129,21 +130,8 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
   return lines.join('\n');
 }
 
-/** A lockdep-style "possible unsafe locking scenario", one column per thread of the cycle. */
+/** A lockdep-style "possible unsafe locking scenario", one column per thread of the cycle (explorer/scenario.ts):
+ * rlock() for read holds and read acquisitions, as lockdep prints them. */
 export function renderScenario(cycle: WaitEdge[]): string {
-  const threads = cycle.map((e) => e.thread);
-  const held = new Map<string, string[]>();
-  for (const e of cycle) held.set(e.heldBy, [...(held.get(e.heldBy) ?? []), lockdepHeld(e.resource, e.heldMode)]);
-  const width = Math.max(24, ...cycle.map((e) => `lock(${e.resource});`.length + 2), ...threads.map((t) => t.length + 2));
-  const out: string[] = [' Possible unsafe locking scenario:', ''];
-  const line = (col: number, text: string) => '       ' + ' '.repeat(col * width) + text;
-  out.push('       ' + threads.map((t) => t.padEnd(width)).join('').trimEnd());
-  out.push('       ' + threads.map((t) => '-'.repeat(t.length).padEnd(width)).join('').trimEnd());
-  threads.forEach((t, i) => {
-    for (const r of held.get(t) ?? []) out.push(line(i, r));
-  });
-  cycle.forEach((e, i) => out.push(line(i, lockdepWant(e))));
-  out.push('');
-  out.push('  *** DEADLOCK ***');
-  return out.join('\n');
+  return renderScenarioText(cycle, undefined, { calls: 'lockdep' });
 }

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
 import type { Fairness, StarvationGoal } from '../explorer/properties/liveness.ts';
-import type { ShardResult } from '../explorer/swarm.ts';
-import type { Trace } from '../explorer/trace.ts';
+import { TRACE_FORMAT, TRACE_VERSION, type Trace } from '../explorer/trace.ts';
 import { REPO_ROOT } from './models.ts';
+import type { ShardResult } from '../explorer/swarm.ts';
 
 export interface Spec {
   description?: string;
@@ -99,26 +99,33 @@ export function parseJsonFile(file: string, what: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new InputError(`${file}: cannot read the ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (code ?? (e as Error).message);
+    throw new InputError(`${file}: cannot read the ${what}: ${why}; give the path of a ${what} file`, file);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
+    const msg = (e as Error).message;
+    // Node says "at position N" (and some versions "(line L column C)"); at the end of the input, neither.
+    const m = /position (\d+)/.exec(msg);
+    const pos = m ? Number(m[1]) : /end of (JSON )?input/i.test(msg) ? text.length : -1;
     let where = '';
-    if (m) {
-      const pos = Number(m[1]);
+    if (pos >= 0) {
       const before = text.slice(0, pos);
       const line = before.split('\n').length;
       const col = pos - before.lastIndexOf('\n');
       where = ` at line ${line}, column ${col}`;
     }
-    throw new InputError(`${file}: the ${what} is not valid JSON${where}: ${(e as Error).message}; fix the JSON syntax`, file);
+    throw new InputError(`${file}: the ${what} is not valid JSON${where}: ${msg}; fix the JSON syntax there`, file);
   }
 }
 
 export function loadSpec(file: string): Spec {
   const data = parseJsonFile(file, 'spec');
+  if ((data as { format?: unknown } | null)?.format === TRACE_FORMAT) {
+    throw new InputError(`${file}: this is a counterexample trace, not a spec: read it with interleave show ${file}, re-run it with interleave replay ${file}`, file);
+  }
   const validate = validatorFor('spec.schema.json');
   if (!validate(data)) {
     const lines = formatErrors(validate.errors ?? [], 'spec.schema.json');
@@ -128,13 +135,39 @@ export function loadSpec(file: string): Spec {
 }
 
 export function loadTrace(file: string): Trace {
-  const data = parseJsonFile(file, 'trace');
+  const data = parseJsonFile(file, 'trace') as Record<string, unknown> | null;
+  if (data && typeof data === 'object' && !('format' in data) && ('expect' in data || 'model' in data)) {
+    throw new InputError(`${file}: this is a spec, not a counterexample trace: run interleave check ${file} (it writes the trace to counterexamples/), then show or replay that trace`, file);
+  }
   const validate = validatorFor('trace.schema.json');
   if (!validate(data)) {
     const lines = formatErrors(validate.errors ?? [], 'trace.schema.json');
     throw new InputError(`${file}: invalid trace:\n  ${lines.join('\n  ')}`, file);
   }
-  return data as Trace;
+  const problem = traceProblem(data as unknown as Trace);
+  if (problem) throw new InputError(`${file}: invalid trace: ${problem}`, file);
+  return data as unknown as Trace;
+}
+
+/** What the schema cannot say: the format version this interleave reads, step numbers, the loop of a lasso. */
+function traceProblem(t: Trace): string | null {
+  if (t.version > TRACE_VERSION) {
+    return `$.version: ${t.version} is a newer trace format than this interleave reads (${TRACE_VERSION}), written by interleave ${t.tool?.version ?? '?'}; upgrade interleave (interleave --version) or re-run check with this one`;
+  }
+  const threads = new Set(t.threads);
+  for (let i = 0; i < t.steps.length; i++) {
+    const s = t.steps[i];
+    if (s.step !== i + 1) return `$.steps[${i}].step: ${s.step}, expected ${i + 1} (steps are numbered from 1 in order); the trace was edited: re-run check to make a fresh one`;
+    const stranger = s.threads.find((x) => !threads.has(x));
+    if (stranger !== undefined) return `$.steps[${i}].threads: '${stranger}' is not one of the trace's threads (${t.threads.join(', ')}); re-run check to make a fresh trace`;
+  }
+  const lasso = t.violation.kind === 'livelock' || t.violation.kind === 'starvation';
+  if (t.loopStart !== undefined && (t.loopStart < 1 || t.loopStart > t.steps.length)) {
+    return `$.loopStart: ${t.loopStart} is not a step of the trace (steps 1..${t.steps.length}); the loop must start at one of them: re-run check to make a fresh trace`;
+  }
+  if (lasso && t.loopStart === undefined) return `$.loopStart: missing; a ${t.violation.kind} trace is a lasso and needs the step its loop starts at`;
+  if (!lasso && t.loopStart !== undefined) return `$.loopStart: only livelock and starvation traces have a loop; remove it (the violation is a ${t.violation.kind})`;
+  return null;
 }
 
 /** Loads a swarm shard result (schemas/swarm-shard.schema.json; its trace against the trace schema). */

@@ -184,11 +184,12 @@ export class ContextCodec {
     try {
       this.enc(value, out);
     } catch (e) {
-      if (e instanceof ModelError) {
-        const bad = findBadPath(value, 'context');
+      // A value that is not plain data, or (RangeError: the recursion never ends) a context that contains itself.
+      if (e instanceof ModelError || e instanceof RangeError) {
+        const bad = findBadPath(value, 'context', new Set());
         throw new ModelError(
-          `${bad ?? 'context'} is not plain data: model context must be numbers, booleans, strings, null, arrays and records. ` +
-            `Replace it with a plain record or array.`,
+          bad ??
+            `context is not plain data: model context must be numbers, booleans, strings, null, arrays and records. Replace it with a plain record or array.`,
           { feature: 'context' },
         );
       }
@@ -203,6 +204,8 @@ export class ContextCodec {
           out.push(T_INT);
           out.push(value);
         } else {
+          // (An int32 is finite: only other numbers are checked for NaN and the infinities.)
+          if (value !== value || value === Infinity || value === -Infinity) throw new ModelError('not finite', { feature: 'context' });
           f64[0] = value;
           out.push(T_F64);
           out.push(f64words[0]);
@@ -215,9 +218,6 @@ export class ContextCodec {
       case 'string':
         out.push(T_STR);
         out.push(this.intern(value));
-        return;
-      case 'undefined':
-        out.push(T_UNDEF);
         return;
       case 'object': {
         if (value === null) {
@@ -453,21 +453,35 @@ function copyWords(dst: Int32Array, at: number, src: Int32Array, start: number, 
 }
 
 /** Path of the first value in `v` that is not plain data, for error messages. */
-function findBadPath(v: unknown, path: string): string | null {
-  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return null;
-  if (typeof v !== 'object') return `${path} (a ${typeof v})`;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const b = findBadPath(v[i], `${path}[${i}]`);
+/** The first place where a value is not plain data, with why and the fix (null if it is plain). */
+function findBadPath(v: unknown, path: string, open: Set<object>): string | null {
+  const plain = 'model context must be numbers, booleans, strings, null, arrays and records';
+  if (v === undefined) return `${path} is undefined: ${plain}; give it a value (null for "none") in the initial context and in every assign`;
+  if (typeof v === 'number' && !Number.isFinite(v)) {
+    return `${path} is ${v}: ${plain}, and numbers must be finite; an action computed it (0/0, undefined + 1?): fix that arithmetic`;
+  }
+  if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return null;
+  if (typeof v !== 'object') return `${path} is a ${typeof v}, not plain data: ${plain}; replace it with plain data`;
+  if (open.has(v)) return `${path} refers back to a record or array that contains it (a cycle): ${plain}, a tree; copy the value instead of referring to it`;
+  open.add(v);
+  try {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const b = findBadPath(v[i], `${path}[${i}]`, open);
+        if (b) return b;
+      }
+      return null;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      return `${path} is a ${proto?.constructor?.name ?? 'non-plain object'}, not plain data: ${plain}; replace it with a plain record or array`;
+    }
+    for (const k of Object.keys(v)) {
+      const b = findBadPath((v as Record<string, unknown>)[k], `${path}.${k}`, open);
       if (b) return b;
     }
     return null;
+  } finally {
+    open.delete(v);
   }
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return `${path} (a ${proto?.constructor?.name ?? 'non-plain object'})`;
-  for (const k of Object.keys(v)) {
-    const b = findBadPath((v as Record<string, unknown>)[k], `${path}.${k}`);
-    if (b) return b;
-  }
-  return null;
 }

@@ -11,8 +11,9 @@
 //
 // What it does not support it rejects with a ModelError naming the state, the event and the feature.
 import { and, initialTransition, not, or, type AnyStateMachine } from 'xstate';
-import { ModelError, ModelRuntimeError } from './errors.ts';
+import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from './errors.ts';
 import type { Context, LockEffect, ThreadLocations } from './model.ts';
+import { checkEventOwnership } from './ownership.ts';
 
 type StateNode = any;
 type Event = { type: string };
@@ -198,7 +199,7 @@ function createGuardCompiler(machine: AnyStateMachine) {
     const fail = (e: unknown): never => {
       if (e instanceof ModelRuntimeError) throw e;
       throw new ModelRuntimeError(
-        `guard ${lbl} threw at state ${where.state} on event ${where.event}: ${(e as Error)?.message ?? e}`,
+        `guard ${lbl} threw at state ${where.state} on event ${where.event}: ${thrownMessage(e)}${inPlaceHint(e)}`,
         { state: where.state, event: where.event, guard: lbl },
         e,
       );
@@ -379,7 +380,7 @@ function createActionCompiler(machine: AnyStateMachine) {
     const singleValue = single === null ? undefined : assignment[single];
     const fail = (e: unknown): never => {
       throw new ModelRuntimeError(
-        `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${(e as Error)?.message ?? e}`,
+        `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${thrownMessage(e)}${inPlaceHint(e)}`,
         { state: where.state, event: where.event, action: name },
         e,
       );
@@ -768,13 +769,14 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     for (const e of [...seen].sort((a, b) => a - b)) eventThreads[e].push(t.index);
   }
   for (const list of eventThreads) list.sort((a, b) => a - b);
+  checkEventOwnership({ threads, events, eventThreads, joint: root.meta?.joint });
 
   // Initial state from XState itself: entry actions and initial states exactly as XState runs them.
   let init;
   try {
     [init] = initialTransition(machine);
   } catch (e) {
-    throw new ModelRuntimeError(`the machine's initial state could not be computed: ${(e as Error)?.message ?? e}`, { state: '(root)' }, e);
+    throw new ModelRuntimeError(`the machine's initial state could not be computed: ${thrownMessage(e)}`, { state: '(root)' }, e);
   }
   const initialLeaves = new Int32Array(threads.length);
   const initNodes: StateNode[] = (init as any)._nodes;

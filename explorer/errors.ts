@@ -38,3 +38,24 @@ export class InputError extends Error {
 export function unreachable(x: never): never {
   throw new Error(`unreachable: ${JSON.stringify(x)}`);
 }
+
+/** What a thrown value says, for messages: an Error's message, a string as is, anything else as JSON (never "[object Object]"). */
+export function thrownMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'string') return e;
+  try {
+    const json = JSON.stringify(e);
+    if (json !== undefined) return `a non-Error value was thrown: ${json}`;
+  } catch {
+    // A value JSON cannot write (a cycle, a BigInt): fall through.
+  }
+  return `a non-Error value was thrown: ${String(e)}`;
+}
+
+/** The fix to add when a model wrote into the (frozen) context in place. */
+export function inPlaceHint(e: unknown): string {
+  const m = e instanceof TypeError ? e.message : '';
+  return /read[- ]only|not extensible|Cannot (assign|add|delete|define)/i.test(m)
+    ? '; the context is read-only during exploration: return the new value from assign instead of writing into it (e.g. assign({ r: ({ context }) => ({ ...context.r, k: v }) }))'
+    : '';
+}

@@ -1,6 +1,6 @@
 // The explorer's entry point: build a model instance, compile it, search it, explain the verdict.
 import { compileMachine } from './compile.ts';
-import { InputError, ModelError, unreachable } from './errors.ts';
+import { InputError, ModelError, thrownMessage, unreachable } from './errors.ts';
 import type { Invariant, ModelDefinition, ParamValue } from './model.ts';
 import { PackedSystem } from './packed.ts';
 import type { StringTable } from './codec.ts';
@@ -120,26 +120,28 @@ export interface CheckResult {
 /** Fills in defaults and validates parameter values against the model's declared params. */
 export function resolveParams(model: ModelDefinition, given: Record<string, unknown> = {}, where = 'params'): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
+  // A command-line option names the parameter after a space (--param n), a JSON path after a dot ($.params.n).
+  const at = (key: string) => (where.startsWith('--') ? `${where} ${key}` : `${where}.${key}`);
   for (const key of Object.keys(given)) {
     if (!(key in model.params)) {
       const known = Object.keys(model.params);
       throw new InputError(
-        `${where}.${key}: model ${model.name} has no parameter '${key}' (its parameters: ${known.length ? known.join(', ') : 'none'})`,
+        `${at(key)}: model ${model.name} has no parameter '${key}' (its parameters: ${known.length ? known.join(', ') : 'none'})`,
       );
     }
   }
   for (const [key, spec] of Object.entries(model.params)) {
     const v = key in given ? given[key] : spec.default;
     if (typeof v !== typeof spec.default) {
-      throw new InputError(`${where}.${key}: expected a ${typeof spec.default} (${spec.description}), got ${JSON.stringify(v)}`);
+      throw new InputError(`${at(key)}: expected a ${typeof spec.default} (${spec.description}), got ${JSON.stringify(v)}`);
     }
     if (typeof v === 'number') {
-      if (!Number.isInteger(v) && Number.isInteger(spec.default)) throw new InputError(`${where}.${key}: expected an integer, got ${v}`);
-      if (spec.min !== undefined && v < spec.min) throw new InputError(`${where}.${key}: ${v} is below the minimum ${spec.min} (${spec.description})`);
-      if (spec.max !== undefined && v > spec.max) throw new InputError(`${where}.${key}: ${v} is above the maximum ${spec.max} (${spec.description})`);
+      if (!Number.isInteger(v) && Number.isInteger(spec.default)) throw new InputError(`${at(key)}: expected an integer, got ${v}`);
+      if (spec.min !== undefined && v < spec.min) throw new InputError(`${at(key)}: ${v} is below the minimum ${spec.min} (${spec.description})`);
+      if (spec.max !== undefined && v > spec.max) throw new InputError(`${at(key)}: ${v} is above the maximum ${spec.max} (${spec.description})`);
     }
     if (typeof v === 'string' && spec.choices && !spec.choices.includes(v)) {
-      throw new InputError(`${where}.${key}: '${v}' is not one of ${spec.choices.join(', ')}`);
+      throw new InputError(`${at(key)}: '${v}' is not one of ${spec.choices.join(', ')}`);
     }
     out[key] = v as ParamValue;
   }
@@ -147,6 +149,13 @@ export function resolveParams(model: ModelDefinition, given: Record<string, unkn
 }
 
 export function resolveVariant(model: ModelDefinition, variant: string | undefined, where = 'variant'): string {
+  if (variant === undefined && !(model.defaultVariant in model.variants)) {
+    // The model's own slip, not the caller's.
+    throw new ModelError(
+      `model ${model.name}: its defaultVariant '${model.defaultVariant}' is not one of its variants (${Object.keys(model.variants).join(', ')}); fix defaultVariant in the model`,
+      { feature: 'defaultVariant' },
+    );
+  }
   const v = variant ?? model.defaultVariant;
   if (!(v in model.variants)) {
     throw new InputError(`${where}: model ${model.name} has no variant '${v}' (its variants: ${Object.keys(model.variants).join(', ')})`);
@@ -161,13 +170,32 @@ export function instantiate(model: ModelDefinition, params: Record<string, Param
     machine = model.create({ params, variant });
   } catch (e) {
     if (e instanceof ModelError || e instanceof InputError) throw e;
-    throw new ModelError(`model ${model.name} (variant ${variant}) failed to build: ${(e as Error)?.message ?? e}`, { feature: 'create' });
+    throw new ModelError(`model ${model.name} (variant ${variant}) failed to build: create() threw: ${thrownMessage(e)}`, { feature: 'create' });
+  }
+  if (!isStateMachine(machine)) {
+    const what = machine === null || typeof machine !== 'object' ? String(machine) : 'a plain object (a machine config?)';
+    throw new ModelError(
+      `model ${model.name} (variant ${variant}): create() returned ${what}, not an XState machine; ` +
+        `return setup({ guards, actions }).createMachine({ type: 'parallel', ... }) (or createMachine(config)), not the config itself`,
+      { feature: 'create' },
+    );
   }
   return new StateSpace(new PackedSystem(compileMachine(machine), { strings }));
 }
 
+function isStateMachine(x: unknown): x is ReturnType<ModelDefinition['create']> {
+  const m = x as { root?: unknown; implementations?: unknown; config?: unknown } | null;
+  return !!m && typeof m === 'object' && typeof m.root === 'object' && m.root !== null && typeof m.implementations === 'object';
+}
+
 export function selectInvariants(model: ModelDefinition, params: Record<string, ParamValue>, variant: string, sel: boolean | string[] | undefined): Record<string, Invariant> {
-  const all = { ...(model.invariants ?? {}), ...(model.invariantsFor?.({ params, variant }) ?? {}) };
+  let extra: Record<string, Invariant> = {};
+  try {
+    extra = model.invariantsFor?.({ params, variant }) ?? {};
+  } catch (e) {
+    throw new ModelError(`model ${model.name} (variant ${variant}): invariantsFor() threw: ${thrownMessage(e)}; fix it in the model`, { feature: 'invariantsFor' });
+  }
+  const all = { ...(model.invariants ?? {}), ...extra };
   if (sel === false) return {};
   if (sel === undefined || sel === true) return all;
   const out: Record<string, Invariant> = {};

@@ -46,6 +46,12 @@ export interface WaitInfo {
   holders: string[];
   /** How the holders hold it, when it is a lock: 'read' shows as lockdep's rlock() in the scenario. */
   holdMode?: LockMode;
+  /**
+   * Set when the holders do not hold anything but must ACT for the waiter to go on: what they must do, e.g.
+   * "complete" (a completion), "wake_up" (a wait queue or wait_event condition), "commit" (a transaction
+   * commit to finish). Reports show them as who must act, not as lock holders.
+   */
+  act?: string;
 }
 
 /** Describes the wait behind a named guard with its params; returns null when the guard is not a wait. */

@@ -1,7 +1,7 @@
 // A compiled system over packed states: [leaf of each thread, ...context words].
 import { ContextCodec, WordBuffer, type StringTable } from './codec.ts';
-import type { CompiledSystem } from './compile.ts';
-import { ModelRuntimeError } from './errors.ts';
+import type { CompiledSystem, CompiledTransition } from './compile.ts';
+import { ModelError, ModelRuntimeError } from './errors.ts';
 import type { Context } from './model.ts';
 
 /** Paths where two plain values differ (for error messages). */
@@ -14,6 +14,23 @@ function diffPaths(a: unknown, b: unknown, path = 'context', out: string[] = [])
   }
   out.push(path);
   return out;
+}
+
+/** The names of an action list as XState keeps it (named actions by name, inline ones as "inline"). */
+function actionNames(list: unknown): string[] {
+  const arr = list === undefined ? [] : Array.isArray(list) ? list : [list];
+  return arr.map((a: any) => (typeof a === 'string' ? a : typeof a?.type === 'string' && !a.type.startsWith('xstate.') ? a.type : a?.type === 'xstate.assign' ? 'inline assign' : 'inline'));
+}
+
+/** "thread t, from state s (guard g; actions a, b)": where a compiled transition comes from, for error messages. */
+export function describeTransition(system: CompiledSystem, tr: CompiledTransition): string {
+  const thread = system.threads[tr.thread].name;
+  let node: any = system.machine.root;
+  for (const key of tr.source === '(root)' ? [] : tr.source.split('.')) node = node?.states?.[key];
+  const defs: any[] = node?.transitions?.get(system.events[tr.event]) ?? [];
+  const names = [...new Set(defs.flatMap((d) => actionNames(d.actions)))];
+  const parts = [tr.guardLabel ? `guard ${tr.guardLabel}` : '', names.length ? `actions ${names.join(', ')}` : ''].filter(Boolean);
+  return `thread ${thread} from state ${tr.source}${parts.length ? ` (${parts.join('; ')})` : ''}`;
 }
 
 export class PackedSystem {
@@ -51,7 +68,16 @@ export class PackedSystem {
     const w = b.words;
     for (let i = 0; i < this.threadCount; i++) w[i] = leaves[i];
     b.length = this.threadCount;
-    this.codec.encode(ctx, b);
+    try {
+      this.codec.encode(ctx, b);
+    } catch (e) {
+      if (!(e instanceof ModelError) || e.where.feature !== 'context') throw e;
+      const taken = this.system.taken;
+      const where = this.encodingInitial || taken.length === 0
+        ? 'in the initial context (the machine\'s context and its initial entry actions)'
+        : `after event ${this.system.events[taken[0].event]} (${taken.map((t) => describeTransition(this.system, t)).join('; ')})`;
+      throw new ModelError(`${where}: ${e.message}`, { feature: 'context', event: taken[0] && !this.encodingInitial ? this.system.events[taken[0].event] : undefined });
+    }
     return b.length;
   }
 
@@ -93,11 +119,11 @@ export class PackedSystem {
    * Records are frozen, so only arrays are compared (cheaply); a mismatch is confirmed and named by
    * re-encoding the whole context.
    */
-  checkStep(ctx: Context): void {
-    if (!this.codec.arraysIntact()) this.verifyUnchanged(ctx, this.own.subarray(0, this.ownLength));
+  checkStep(ctx: Context, event?: number): void {
+    if (!this.codec.arraysIntact()) this.verifyUnchanged(ctx, this.own.subarray(0, this.ownLength), event);
   }
 
-  verifyUnchanged(ctx: Context, own: Int32Array): void {
+  verifyUnchanged(ctx: Context, own: Int32Array, event?: number): void {
     this.codec.endCache();
     const b = this.buf;
     b.reset();
@@ -108,10 +134,16 @@ export class PackedSystem {
     if (!same) {
       const original = this.codec.decode(own, this.threadCount)[0];
       const changed = diffPaths(original, ctx);
+      let on = '';
+      if (event !== undefined) {
+        // The transitions the step tried: one of their guards or actions wrote into the context.
+        const tried = this.system.eventThreads[event].flatMap((t) => this.system.threads[t].candidates[own[t]][event] ?? []);
+        on = ` on event ${this.system.events[event]} (${tried.map((t) => describeTransition(this.system, t)).join('; ')})`;
+      }
       throw new ModelRuntimeError(
-        `a guard or action changed the context in place (${changed.join(', ') || 'context'}); ` +
+        `a guard or action${on} changed the context in place (${changed.join(', ') || 'context'}); ` +
           `assign must return new arrays and records, e.g. [...xs, x] or xs.slice() before writing, never xs.push(x)`,
-        { predicate: 'in-place change' },
+        { predicate: 'in-place change', event: event === undefined ? undefined : this.system.events[event] },
       );
     }
     this.codec.beginCache(this.own);
@@ -122,8 +154,17 @@ export class PackedSystem {
     return this.codec.decode(words, this.threadCount)[0] as Context;
   }
 
+  /** Set while the initial state is encoded, so a context error blames the initial context, not a step. */
+  private encodingInitial = false;
+
   initial(): { leaves: Int32Array; context: Context; words: Int32Array } {
-    const words = this.encode(this.system.initialLeaves, this.system.initialContext);
+    this.encodingInitial = true;
+    let words: Int32Array;
+    try {
+      words = this.encode(this.system.initialLeaves, this.system.initialContext);
+    } finally {
+      this.encodingInitial = false;
+    }
     const { leaves, context } = this.decode(words);
     return { leaves: leaves.slice(), context, words };
   }

@@ -1,12 +1,14 @@
 // Counterexample traces: built by replaying recorded event indices from the initial state, and
 // replayed against the current model to check they still reach the same violation.
 import type { CompiledSystem } from './compile.ts';
+import { ModelRuntimeError, thrownMessage } from './errors.ts';
 import type { Context, ModelDefinition, ParamValue, Plain, ThreadLocations, WaitInfo } from './model.ts';
 import type { Violation } from './outcome.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
 import { buildWaitFor, type BlockedThread, type WaitForReport } from './waitfor.ts';
 import type { LockOrderReport } from './properties/lockorder.ts';
+import { stampCycle } from './scenario.ts';
 
 export const TRACE_FORMAT = 'interleave-trace';
 export const TRACE_VERSION = 1;
@@ -41,6 +43,8 @@ export interface Trace {
   model: string;
   variant: string;
   params: Record<string, ParamValue>;
+  /** A model module that is not bundled: its path relative to the trace file (written by the CLI beside the trace). */
+  modelPath?: string;
   /** The spec the trace came from, relative to the working directory, when there was one. */
   spec?: string;
   options: Record<string, unknown>;
@@ -82,8 +86,20 @@ export function diffContext(a: unknown, b: unknown, path = '', out: ContextChang
   return out;
 }
 
-/** What each thread that cannot step is waiting for, from the model's wait describers. */
-export function blockedThreads(system: CompiledSystem, model: ModelDefinition, leaves: ArrayLike<number>, ctx: Context): BlockedThread[] {
+/** The key of a wait (or of the cycle edge made from it) by one thread, to find the describer behind an edge. */
+const probeKey = (thread: string, w: { resource: string; kind: string; mode?: string }) => `${thread}\u0000${w.resource}\u0000${w.kind}\u0000${w.mode ?? ''}`;
+
+/**
+ * What each thread that cannot step is waiting for, from the model's wait describers. `probes`, when given,
+ * receives each wait's describer bound to its guard's params (for explorer/scenario.ts stampCycle).
+ */
+export function blockedThreads(
+  system: CompiledSystem,
+  model: ModelDefinition,
+  leaves: ArrayLike<number>,
+  ctx: Context,
+  probes?: Map<string, (c: Context) => WaitInfo | null>,
+): BlockedThread[] {
   const out: BlockedThread[] = [];
   const waits = model.waits ?? {};
   for (const t of system.threads) {
@@ -96,12 +112,25 @@ export function blockedThreads(system: CompiledSystem, model: ModelDefinition, l
         for (const ref of tr.guardRefs(ctx, { type: system.events[e] })) {
           const describe = waits[ref.type];
           if (!describe || ref.negated) continue;
-          const info = describe(ctx, ref.params);
+          let info: WaitInfo | null;
+          try {
+            info = describe(ctx, ref.params);
+          } catch (e) {
+            throw new ModelRuntimeError(
+              `waits.${ref.type} threw while the deadlock was being described (thread ${t.name} blocked at ${t.leafPaths[leaf]}, ` +
+                `guard ${ref.type} with params ${JSON.stringify(ref.params) ?? 'undefined'}): ${thrownMessage(e)}; ` +
+                `fix the describer in the model's waits: it gets (context, params) and returns { resource, kind, holders } or null`,
+              { thread: t.name, state: t.leafPaths[leaf], guard: ref.type },
+              e,
+            );
+          }
           if (!info) continue;
           const key = JSON.stringify(info);
           if (!seen.has(key)) {
             seen.add(key);
             infos.push(info);
+            const params = ref.params;
+            if (probes && !probes.has(probeKey(t.name, info))) probes.set(probeKey(t.name, info), (c) => describe(c, params));
           }
         }
       }
@@ -127,7 +156,13 @@ export interface BuildTraceOptions {
 function watchValues(model: ModelDefinition, ctx: Context): Record<string, string | number | boolean> | undefined {
   if (!model.watch) return undefined;
   const out: Record<string, string | number | boolean> = {};
-  for (const [name, fn] of Object.entries(model.watch)) out[name] = fn(ctx);
+  for (const [name, fn] of Object.entries(model.watch)) {
+    try {
+      out[name] = fn(ctx);
+    } catch (e) {
+      throw new ModelRuntimeError(`watch.${name} threw while the trace was being written: ${thrownMessage(e)}; fix it in the model's watch: it gets the context and returns a string, number or boolean`, { predicate: `watch.${name}` }, e);
+    }
+  }
   return out;
 }
 
@@ -137,6 +172,9 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
   const walker = new PathWalker(space);
   const initial = { leaves: walker.leaves, context: walker.context };
   const steps: TraceStep[] = [];
+  // the context after each step and who moved, to date the deadlock's wait-for edges (stampCycle)
+  const contexts: Context[] = [initial.context];
+  const moved: string[][] = [[]];
   path.forEach((e, i) => {
     const before = walker.leaves;
     const ctx = walker.context;
@@ -163,6 +201,8 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
     });
     const w = watchValues(o.model, next);
     if (w) steps[steps.length - 1].watch = w;
+    contexts.push(next);
+    moved.push(steps[steps.length - 1].threads);
   });
   const leaves = walker.leaves;
   const ctx = walker.context;
@@ -183,7 +223,10 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
     final: { locations: system.locations(leaves), context: toPlain(ctx) },
   };
   if (violation.kind === 'deadlock') {
-    trace.deadlock = buildWaitFor(blockedThreads(system, o.model, leaves, ctx));
+    const probes = new Map<string, (c: Context) => WaitInfo | null>();
+    const report = buildWaitFor(blockedThreads(system, o.model, leaves, ctx, probes));
+    if (report.cycle) report.cycle = stampCycle(report.cycle, { probe: (e) => probes.get(probeKey(e.thread, e)), contexts, moved });
+    trace.deadlock = report;
     const idle = system.threads.filter((t) => t.isEnd[leaves[t.index]] && !t.isFinal[leaves[t.index]]);
     if (idle.length > 0) trace.deadlock.idle = idle.map((t) => ({ thread: t.name, state: t.leafPaths[leaves[t.index]] }));
   }

@@ -1,5 +1,8 @@
 // Wait-for analysis at a deadlock: finds the cycle of "thread waits for a resource held by thread", renders it lockdep-style.
 import type { LockMode, WaitInfo } from './model.ts';
+import { holderText, lockdepHeld, lockdepWant, renderScenarioText } from './scenario.ts';
+
+export { lockdepHeld, lockdepWant };
 
 export interface BlockedThread {
   thread: string;
@@ -17,6 +20,12 @@ export interface WaitEdge {
   heldBy: string;
   /** How heldBy holds the resource (from the wait describer), when known. */
   heldMode?: LockMode;
+  /** heldBy holds nothing but must do this (complete, wake_up, ...) for the thread to go on (WaitInfo.act). */
+  act?: string;
+  /** Step from which heldBy held the resource (or was the one to act); 0: the initial state. */
+  heldSince?: number;
+  /** Step at which the thread reached its blocked state; 0: the initial state. */
+  waitingSince?: number;
 }
 
 export interface WaitForReport {
@@ -35,6 +44,7 @@ function edgesOf(b: BlockedThread): WaitEdge[] {
       const e: WaitEdge = { thread: b.thread, resource: w.resource, kind: w.kind, heldBy: h };
       if (w.mode !== undefined) e.mode = w.mode;
       if (w.holdMode !== undefined) e.heldMode = w.holdMode;
+      if (w.act !== undefined) e.act = w.act;
       out.push(e);
     }
   }
@@ -87,57 +97,25 @@ export function buildWaitFor(blocked: BlockedThread[]): WaitForReport {
   return { blocked, cycle };
 }
 
-/** lockdep's call for a lock held in `mode`: rlock() for a read hold, lock() otherwise. */
-export function lockdepHeld(resource: string, mode: LockMode | undefined): string {
-  return `${mode === 'read' ? 'rlock' : 'lock'}(${resource});`;
-}
-
-/** lockdep's call for a wait: rlock() when the wait is a read acquisition (down_read, percpu_down_read). */
-export function lockdepWant(e: { resource: string; mode?: string }): string {
-  return `${e.mode && /(^|_)read\b/.test(e.mode) ? 'rlock' : 'lock'}(${e.resource});`;
-}
-
-const pad = (s: string, n: number) => (s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length));
-
-/** Call text for a wait row: the mode's verb when it looks like a kernel call, else lock(). */
-function waitCall(e: WaitEdge): string {
-  const verb = e.mode && /^[a-z_]+/.exec(e.mode)?.[0];
-  return `${verb || 'lock'}(${e.resource});`;
-}
-
 function describeWait(w: WaitInfo): string {
   const how = w.mode ? `${w.kind}, ${w.mode}` : w.kind;
-  const by = w.holders.length === 0 ? 'no recorded holder' : `held by ${w.holders.join(', ')}`;
-  return `${w.resource} (${how}), ${by}`;
+  return `${w.resource} (${how}), ${holderText(w)}`;
 }
 
 /**
- * Lockdep-style text: the "possible unsafe locking scenario" of the cycle, one column per thread of
- * the cycle (ordered as in `threads`), then every blocked thread with its state, what it waits for,
- * and who holds it.
+ * Lockdep-style text: the "possible unsafe locking scenario" of the cycle (explorer/scenario.ts: rows in
+ * the order the trace took them, one column per thread ordered as in `threads`), then every blocked thread
+ * with its state, what it waits for, and who holds it or must act.
  */
 export function renderLockdep(report: WaitForReport, threads: string[]): string {
   const lines: string[] = [];
   const cycle = report.cycle;
   if (cycle && cycle.length > 0) {
-    const members = [...new Set(cycle.map((e) => e.thread))];
-    const cols = [...threads.filter((t) => members.includes(t)), ...members.filter((t) => !threads.includes(t))];
-    const width = Math.max(24, ...cycle.map((e) => waitCall(e).length + 2), ...cols.map((c) => c.length + 2));
-    const row = (col: string, text: string) => {
-      const i = cols.indexOf(col);
-      return ('       ' + ' '.repeat(width * i) + text).replace(/\s+$/, '');
-    };
-    lines.push(' Possible unsafe locking scenario:', '');
-    lines.push('       ' + cols.map((c) => pad(c, width)).join('').replace(/\s+$/, ''));
-    lines.push('       ' + cols.map((c) => pad('-'.repeat(c.length), width)).join('').replace(/\s+$/, ''));
-    // first what each holder already holds, in cycle order, then each thread's blocking attempt
-    for (const e of cycle) lines.push(row(e.heldBy, lockdepHeld(e.resource, e.heldMode)));
-    for (const e of cycle) lines.push(row(e.thread, waitCall(e)));
-    lines.push('', '  *** DEADLOCK ***', '');
+    lines.push(renderScenarioText(cycle, threads), '');
     lines.push(' wait-for cycle:');
     for (const e of cycle) {
       const how = e.mode ? ` (${e.kind}, ${e.mode})` : ` (${e.kind})`;
-      lines.push(`  ${e.thread} waits for ${e.resource}${how} held by ${e.heldBy}`);
+      lines.push(`  ${e.thread} waits for ${e.resource}${how}${e.act ? `: ${holderText(e)}` : ` held by ${e.heldBy}`}`);
     }
   } else {
     lines.push(' no wait-for cycle among the blocked threads: some thread waits for a condition that no blocked');

@@ -1,9 +1,9 @@
-// Entry of a parallel-search worker thread: loads TypeScript through tsx (models are .ts files), then the
+// Entry of a parallel-search worker thread: registers the loaders (bin/register.mjs: tsx, and models outside the install), then the
 // worker proper. A failure to load is reported to the main thread, which is blocked waiting for it.
 import { workerData } from 'node:worker_threads';
 try {
-  const { register } = await import('tsx/esm/api');
-  register();
+  const { registerLoaders } = await import('../../bin/register.mjs');
+  registerLoaders();
   await import('./worker.ts');
 } catch (e) {
   workerData.port.postMessage({ error: { name: 'Error', message: `the parallel search worker failed to start: ${e?.message ?? e}` } });

@@ -2,7 +2,7 @@
 // deadlock of a state where nothing is enabled and some thread has not finished (deadlockAt). Every
 // safety strategy (bfs, dfs, the parallel partitions) checks states through these.
 import type { CompiledSystem } from '../compile.ts';
-import { ModelError, ModelRuntimeError } from '../errors.ts';
+import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { Assertion, Context, Invariant, ThreadLocations } from '../model.ts';
 import type { Violation } from '../outcome.ts';
 
@@ -61,7 +61,12 @@ export function stateChecker(
     try {
       return !!fn(ctx, loc);
     } catch (e) {
-      throw new ModelRuntimeError(`${kind} ${name} threw: ${(e as Error)?.message ?? e}`, { predicate: name }, e);
+      const at = Object.entries(loc).map(([t, s]) => `${t}@${s}`).join(', ');
+      throw new ModelRuntimeError(
+        `${kind} ${name} threw in the state where ${at}: ${thrownMessage(e)}${inPlaceHint(e)}; fix the predicate: it must return true or false in every reachable state`,
+        { predicate: name, state: at },
+        e,
+      );
     }
   };
 

@@ -97,7 +97,7 @@ export class StateSpace {
     for (let k = 0; k < events.length; k++) {
       const e = events[k];
       const nextCtx = system.stepInto(leaves, ctx, e, nextLeaves);
-      packed.checkStep(ctx);
+      packed.checkStep(ctx, e);
       if (nextCtx === null) continue;
       visited++;
       this.nextContext = nextCtx;

@@ -33,7 +33,7 @@
 // locks over to queued waiters like six_lock_wakeup (machines/kernel/btree.ts does not).
 import { and as xand, assign, not as xnot, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations } from '../../explorer/model.ts';
-import { folio, folioActions, folioGuards, folioWaits, folio_lock_fast, folio_lock_wait_state, folio_trylock, type FolioState } from '../kernel/index.ts';
+import { folio, folioActions, folioGuards, folioOwner, folioWaiters, folioWaits, folio_lock_fast, folio_lock_wait_state, folio_trylock, type FolioState } from '../kernel/index.ts';
 import { localActions, localGuards, localWaits, lp, sixHeldBy, sixLock, type SixState } from './locks.ts';
 
 export const VARIANTS = ['v2', 'v3', 'unconditional', 'final'] as const;
@@ -341,7 +341,11 @@ function sixString(s: SixState): string {
   if (s.intentWaiters.length) out.push(`qI:${s.intentWaiters.join(',')}`);
   return out.length ? out.join(' ') : '-';
 }
-const folioString = (f: FolioState) => (f.owner === null ? '-' : f.owner + (f.waiters.length ? ` q:${f.waiters.join(',')}` : ''));
+const folioString = (ctx: Context, path: string) => {
+  const owner = folioOwner(ctx, path);
+  const waiters = folioWaiters(ctx, path);
+  return owner === null ? '-' : owner + (waiters.length ? ` q:${waiters.join(',')}` : '');
+};
 
 /** Which position fiemap is at, from its location "pos1.cur". */
 const fiemapPos = (loc: string | undefined) => (loc?.startsWith('pos') ? Number(loc.slice(3, loc.indexOf('.'))) : -1);
@@ -444,7 +448,7 @@ export default defineModel({
   // who holds and who queues for each lock, on every row of a rendered trace
   watch: {
     leaves: (ctx: Context) => (ctx.leaves as SixState[]).map(sixString).join(' | '),
-    folios: (ctx: Context) => (ctx.folios as FolioState[]).map(folioString).join(' | '),
+    folios: (ctx: Context) => (ctx.folios as unknown[]).map((_, i) => folioString(ctx, `folios.${i}`)).join(' | '),
   },
   waits: {
     ...folioWaits,

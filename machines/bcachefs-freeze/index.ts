@@ -2,7 +2,7 @@
 // with journal reclaim; the merged design (->freeze_fs = bch2_fs_read_only via internal write refs) does not.
 import { and, assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
-import { down_write, kernelActions, kernelGuards, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_write } from '../kernel/index.ts';
+import { down_write, kernelActions, kernelGuards, kernelWaits, mutex, mutexOwner, mutex_lock, mutex_unlock, rwsem, up_write } from '../kernel/index.ts';
 import { insertSorted, removeOne } from '../kernel/path.ts';
 import {
   freezeWatch,
@@ -50,7 +50,7 @@ const guards = {
   // the reclaim kthread has work: it is running and some journal entry is pinned
   bch_reclaim_has_work: ({ context }: { context: Ctx }) => context.c.reclaim.running && context.c.journal.dirty > 0,
   // bch2_journal_reclaim_stop() -> kthread_stop(): waits for the thread to finish its current pass
-  bch_reclaim_idle: ({ context }: { context: Ctx }) => context.c.journal.reclaim_lock.owner !== 'reclaim',
+  bch_reclaim_idle: ({ context }: { context: Ctx }) => mutexOwner(context, 'c.journal.reclaim_lock') !== 'reclaim',
   // unmount: every other thread has finished, the kthread is stopped for good
 };
 
@@ -309,7 +309,7 @@ const bch2UnfreezeHook: Hook = ({ ok }) => {
 /** B-F1: while the fs is read-only after bch2_freeze (until bch2_unfreeze), nothing modifies it. */
 function bF1(ctx: Ctx, threads: ThreadLocations): boolean {
   if (ctx.c.rw) return true;
-  if (ctx.c.journal.dirty !== 0 || ctx.c.writes.holders.length !== 0 || ctx.c.journal.reclaim_lock.owner === 'reclaim') return false;
+  if (ctx.c.journal.dirty !== 0 || ctx.c.writes.holders.length !== 0 || mutexOwner(ctx, 'c.journal.reclaim_lock') === 'reclaim') return false;
   // no thread inside a transaction (between its reservation and its end)
   return !Object.values(threads).some((loc) => /(^|\.)(in_write_ref|in_sb_intwrite)(\.|$)/.test(loc));
 }

@@ -47,6 +47,7 @@ import {
   rwsem_is_contended,
   up_read,
   up_write,
+  rwsemReaders,
 } from '../kernel/index.ts';
 
 export const VARIANTS = ['uncoordinated', 'mutex', 'hold-sem', 'no-reloc-check', 'merged'] as const;
@@ -71,7 +72,7 @@ export const CHANGED_CB_STATES = ['changed_cb', 'kernel_write'];
 /** Send states that write into the pipe (and so may sleep on it). */
 export const PIPE_WRITE_STATES = ['send_header', 'kernel_write', 'send_end'];
 /** The send task holds commit_root_sem for read. */
-const sendHoldsRead = (ctx: Context) => ctx.commit_root_sem.readers.includes('send');
+const sendHoldsRead = (ctx: Context) => rwsemReaders(ctx, CRS).includes('send');
 
 function variantFlags(variant: string) {
   if (!(VARIANTS as readonly string[]).includes(variant)) throw new Error(`unknown variant ${variant}`);
@@ -723,7 +724,7 @@ export default defineModel({
     commit_done: (ctx: Context, p: { slot: string }): WaitInfo | null =>
       ctx.committedTrans >= ctx[p.slot]
         ? null
-        : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'] },
+        : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'], act: 'commit' },
     allocator_may_exit: (): WaitInfo | null => ({ resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'committer'] }),
     enough_free_extents: (ctx: Context): WaitInfo | null =>
       ctx.extState.filter((s: string) => s === 'free').length >= ctx.verLoc[0].length

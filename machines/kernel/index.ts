@@ -8,8 +8,12 @@
 // Each primitive's state is plain data at a context path the model picks ("s_umount", "inodes.0.lock").
 // Files: locks.ts (mutex, spinlock, rw_semaphore, percpu_rw_semaphore, sb_writers), freeze.ts
 // (freeze_super/thaw_super fragments), waitqueue.ts (wait_event conditions, wait queues, completions),
-// workqueue.ts, pipe.ts, folio.ts (folio lock), btree.ts (bcachefs btree_trans over six locks).
+// workqueue.ts, pipe.ts, folio.ts (folio lock), btree.ts (bcachefs btree_trans over six locks), btrfs-trans.ts
+// (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), state.ts
+// (initial states of every primitive: a lock already held, work already pending, ...; read-only views).
 import { btreeActions, btreeGuards, btreeWaits } from './btree.ts';
+import { btrfsTransActions, btrfsTransGuards, btrfsTransWaits } from './btrfs-trans.ts';
+import { jbd2Actions, jbd2Guards, jbd2Waits } from './jbd2.ts';
 import { folioActions, folioGuards, folioWaits } from './folio.ts';
 import { lockActions, lockGuards, lockWaits } from './locks.ts';
 import { pipeActions, pipeGuards, pipeWaits } from './pipe.ts';
@@ -24,6 +28,9 @@ export * from './workqueue.ts';
 export * from './pipe.ts';
 export * from './folio.ts';
 export * from './btree.ts';
+export * from './btrfs-trans.ts';
+export * from './jbd2.ts';
+export * from './state.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
 export { kAssign } from './types.ts';
 export { getIn, patchIn, updateIn } from './path.ts';
@@ -36,6 +43,8 @@ export const kernelGuards = {
   ...pipeGuards,
   ...folioGuards,
   ...btreeGuards,
+  ...btrfsTransGuards,
+  ...jbd2Guards,
 };
 /** Every kernel assign action, to spread into setup({ actions }). */
 export const kernelActions = {
@@ -45,6 +54,8 @@ export const kernelActions = {
   ...pipeActions,
   ...folioActions,
   ...btreeActions,
+  ...btrfsTransActions,
+  ...jbd2Actions,
 };
 /** Wait describers for the blocking guards, to spread into the model's `waits`. */
 export const kernelWaits: Record<string, WaitFn> = {
@@ -54,4 +65,6 @@ export const kernelWaits: Record<string, WaitFn> = {
   ...pipeWaits,
   ...folioWaits,
   ...btreeWaits,
+  ...btrfsTransWaits,
+  ...jbd2Waits,
 };

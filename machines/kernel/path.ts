@@ -77,3 +77,10 @@ export function removeOne<T>(arr: readonly T[], x: T): T[] | null {
 export function uniq(arr: readonly string[]): string[] {
   return [...new Set(arr)];
 }
+
+/** A copy of the record without key `k` (records in contexts are never changed in place). */
+export function withoutKey<T>(r: Record<string, T>, k: string): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(r)) if (key !== k) out[key] = r[key];
+  return out;
+}

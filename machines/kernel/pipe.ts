@@ -68,11 +68,11 @@ export const pipeWaits: Record<string, WaitFn> = {
     const s: PipeState = getIn(context, p.pipe);
     return s.count < s.capacity
       ? null
-      : { resource: p.name ?? p.pipe, kind: 'pipe', mode: `pipe_write (full, ${s.count}/${s.capacity})`, holders: p.peers ?? [] };
+      : { resource: p.name ?? p.pipe, kind: 'pipe', mode: `pipe_write (full, ${s.count}/${s.capacity})`, holders: p.peers ?? [], ...(p.peers?.length ? { act: 'pipe_read' } : {}) };
   },
   pipe_has_data: (context, p: PipeParams) => {
     const s: PipeState = getIn(context, p.pipe);
-    return s.count > 0 || s.closed ? null : { resource: p.name ?? p.pipe, kind: 'pipe', mode: 'pipe_read (empty)', holders: p.peers ?? [] };
+    return s.count > 0 || s.closed ? null : { resource: p.name ?? p.pipe, kind: 'pipe', mode: 'pipe_read (empty)', holders: p.peers ?? [], ...(p.peers?.length ? { act: 'pipe_write' } : {}) };
   },
 };
 

@@ -50,7 +50,7 @@ const condGuard = (op: keyof typeof condOps) => ({ context }: Args, p: CondParam
 const condWait = (op: keyof typeof condOps): WaitFn => (context, p: CondParams) => {
   if (condOps[op](getIn(context, p.path), p.value)) return null;
   const text = op === 'cond_true' ? p.path : op === 'cond_false' ? `!${p.path}` : `${p.path} ${condText[op]} ${JSON.stringify(p.value)}`;
-  return { resource: p.name ?? text, kind: 'wait_event', mode: `wait_event(${text})`, holders: p.by ?? [] };
+  return { resource: p.name ?? text, kind: 'wait_event', mode: `wait_event(${text})`, holders: p.by ?? [], ...(p.by?.length ? { act: 'wake_up' } : {}) };
 };
 
 export interface WaitQueueState {
@@ -126,12 +126,12 @@ export const waitWaits: Record<string, WaitFn> = {
   cond_ge: condWait('cond_ge'),
   waitqueue_woken: (context, p: WaitQueueParams) =>
     getIn(context, p.wq).waiters.includes(p.thread!)
-      ? { resource: p.name ?? p.wq, kind: 'waitqueue', mode: 'schedule (wait for wake_up)', holders: p.by ?? [] }
+      ? { resource: p.name ?? p.wq, kind: 'waitqueue', mode: 'schedule (wait for wake_up)', holders: p.by ?? [], ...(p.by?.length ? { act: 'wake_up' } : {}) }
       : null,
   completion_done: (context, p: CompletionParams) =>
     compDone(getIn(context, p.completion))
       ? null
-      : { resource: p.name ?? p.completion, kind: 'completion', mode: 'wait_for_completion', holders: p.by ?? [] },
+      : { resource: p.name ?? p.completion, kind: 'completion', mode: 'wait_for_completion', holders: p.by ?? [], ...(p.by?.length ? { act: 'complete' } : {}) },
 };
 
 // Call helpers ---------------------------------------------------------------------------------

@@ -28,6 +28,11 @@ import {
   sb_start_write,
   up_read,
   updateIn,
+  rwsemOwner,
+  sbFrozen,
+  sbLevelReaders,
+  sbLevelWriter,
+  sbSetFrozenPatch,
 } from '../kernel/index.ts';
 
 /** Context paths of the superblock state every model here shares. */
@@ -58,10 +63,10 @@ export interface SetFrozenParams {
  * `sb_set_frozen`, so the kernel freeze_super/thaw_super fragments go through it.
  */
 export const setFrozenAction = assign(({ context }: { context: Context }, p: SetFrozenParams) => {
-  const from = context[p.sb].frozen as number;
-  const patch = updateIn(context, p.sb, (s: any) => ({ ...s, frozen: p.level }));
+  const from = sbFrozen(context, p.sb);
+  const patch = sbSetFrozenPatch(context, p.sb, p.level);
   if (context.frozen_violation === null) {
-    const owner = getIn(context, UMOUNT).owner;
+    const owner = rwsemOwner(context, UMOUNT);
     if (!LEGAL_MOVES.has(`${from}>${p.level}`)) {
       return { ...patch, frozen_violation: `frozen ${SB_LEVEL_NAMES[from]} -> ${SB_LEVEL_NAMES[p.level]}` };
     }
@@ -97,7 +102,7 @@ export const flagIs = (flag: string, value: any, waitFor?: string, holders?: str
 
 /** Trace columns shown on every row: the superblock's freeze level by its SB_* name. */
 export const freezeWatch = {
-  frozen: (ctx: Context) => SB_LEVEL_NAMES[ctx.s_writers.frozen] ?? String(ctx.s_writers.frozen),
+  frozen: (ctx: Context) => SB_LEVEL_NAMES[sbFrozen(ctx, SB)] ?? String(sbFrozen(ctx, SB)),
 };
 
 /**
@@ -347,7 +352,7 @@ export const inSection = (loc: string, level: number) => loc.split('.').includes
 
 /** rw_sem[level-1] is write-held by a task that has finished draining it (sb_wait_write(level) returned). */
 export function levelFrozen(ctx: Context, threads: ThreadLocations, level: number): boolean {
-  if (ctx[SB].rw_sem[level - 1].writer === null) return false;
+  if (sbLevelWriter(ctx, SB, level) === null) return false;
   return !Object.values(threads).some((loc) => isDraining(loc, level));
 }
 
@@ -359,10 +364,10 @@ export const freezeInvariants = {
     const locs = Object.values(threads);
     for (const level of [SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT, SB_FREEZE_FS]) {
       if (!levelFrozen(ctx, threads, level)) continue;
-      if (ctx[SB].rw_sem[level - 1].readers.length > 0) return false;
+      if (sbLevelReaders(ctx, SB, level).length > 0) return false;
       if (locs.some((l) => inSection(l, level))) return false;
     }
-    if (ctx[SB].frozen === SB_FREEZE_COMPLETE) {
+    if (sbFrozen(ctx, SB) === SB_FREEZE_COMPLETE) {
       if (locs.some((l) => inSection(l, SB_FREEZE_WRITE) || inSection(l, SB_FREEZE_PAGEFAULT) || inSection(l, SB_FREEZE_FS))) return false;
     }
     return true;
@@ -372,7 +377,7 @@ export const freezeInvariants = {
   // (see setFrozenAction).
   'P-F2': (ctx: Context) => ctx.frozen_violation === null,
   // P-F3: frozen == SB_UNFROZEN implies no freeze level is write-held.
-  'P-F3': (ctx: Context) => ctx[SB].frozen !== SB_UNFROZEN || ctx[SB].rw_sem.every((s: any) => s.writer === null),
+  'P-F3': (ctx: Context) => sbFrozen(ctx, SB) !== SB_UNFROZEN || [SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT, SB_FREEZE_FS].every((l) => sbLevelWriter(ctx, SB, l) === null),
 };
 
 export { SB_FREEZE_COMPLETE, SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE, SB_UNFROZEN };

@@ -73,6 +73,10 @@ import {
   flush_work,
   flush_workqueue,
   drain_workqueue,
+  rwsemOwner,
+  sbFrozen,
+  wqPending,
+  wqDroppedWhileDraining,
 } from '../kernel/index.ts';
 
 type Variant = 'posted' | 'dave' | 'drain' | 'mainline';
@@ -511,7 +515,7 @@ export default defineModel({
         cpu_free: ({ context }, p: { cpu: number; thread: string }) => context.preempt[p.cpu] === null || context.preempt[p.cpu] === p.thread,
         freeze_failed: ({ context }) => context.freeze_failed,
         // every non-worker thread has ended and nothing is queued for this kworker
-        quiesced: ({ context }, p: { work: number; others: number }) => context.exited === p.others && !context.wq.pending.includes(item(p.work)),
+        quiesced: ({ context }, p: { work: number; others: number }) => context.exited === p.others && !wqPending(context, 'wq').includes(item(p.work)),
       },
       actions: {
         ...kernelActions,
@@ -557,16 +561,16 @@ export default defineModel({
   invariants: {
     // xfs_trans_alloc: WARN_ON(resp->tr_logres > 0 && mp->m_super->s_writers.frozen == SB_FREEZE_COMPLETE)
     // kernel/workqueue.c __queue_work: WARN_ON_ONCE(wq->flags & __WQ_DRAINING && !is_chained_work(wq)); the item is dropped
-    noQueueWorkWhileDraining: (ctx: Context) => !ctx.wq.droppedWhileDraining,
+    noQueueWorkWhileDraining: (ctx: Context) => !wqDroppedWhileDraining(ctx, 'wq'),
     noTransactionWhileFrozen: (ctx: Context, threads: ThreadLocations) =>
-      ctx.s_writers.frozen !== SB_FREEZE_COMPLETE ||
+      sbFrozen(ctx, 's_writers') !== SB_FREEZE_COMPLETE ||
       Object.entries(threads).every(([t, loc]) => !t.startsWith('worker') || loc !== 'in_transaction'),
     // KERNEL.md I-P5: no holder of s_umount waits for an inodegc worker once frozen >= SB_FREEZE_FS
     noUmountHolderWaitsForWorker: (ctx: Context, threads: ThreadLocations) =>
-      !(ctx.s_writers.frozen >= SB_FREEZE_FS && ctx.s_umount.owner === 'freezer' && WAITS_FOR_WORKER.test(threads.freezer)),
+      !(sbFrozen(ctx, 's_writers') >= SB_FREEZE_FS && rwsemOwner(ctx, 's_umount') === 'freezer' && WAITS_FOR_WORKER.test(threads.freezer)),
   },
   assertions: {
-    'frozen < SB_FREEZE_FS': (ctx: Context) => ctx.s_writers.frozen < SB_FREEZE_FS,
+    'frozen < SB_FREEZE_FS': (ctx: Context) => sbFrozen(ctx, 's_writers') < SB_FREEZE_FS,
     // after everything ended (thaw restarted inodegc), every evicted inode was inactivated (KERNEL.md I-P6)
     // (a parked worker c: nothing else can queue work c any more, so its list must be empty)
     noStrandedInodes: (ctx: Context, threads: ThreadLocations) =>
@@ -574,7 +578,7 @@ export default defineModel({
   },
   // Trace columns on every row: the freeze level (as seed 002's readers think of it) and the INODEGC_ENABLED bit.
   watch: {
-    frozen: (ctx: Context) => SB_LEVEL_NAMES[ctx.s_writers.frozen] ?? String(ctx.s_writers.frozen),
+    frozen: (ctx: Context) => SB_LEVEL_NAMES[sbFrozen(ctx, 's_writers')] ?? String(sbFrozen(ctx, 's_writers')),
     inodegc: (ctx: Context) => (ctx.inodegc_enabled ? 'enabled' : 'stopped'),
   },
   waits: {

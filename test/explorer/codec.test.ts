@@ -38,6 +38,18 @@ describe('codec', () => {
   });
   it('rejects a non-plain value, naming its path', () => {
     const codec = new ContextCodec();
-    expect(() => words(codec, { a: { b: [1, new Map()] } })).toThrow(/context\.a\.b\[1\] \(a Map\) is not plain data/);
+    expect(() => words(codec, { a: { b: [1, new Map()] } })).toThrow(/context\.a\.b\[1\] is a Map, not plain data/);
+  });
+  it('rejects undefined, NaN, the infinities and a value that contains itself, naming the path', () => {
+    const codec = new ContextCodec();
+    expect(() => words(codec, { a: { u: undefined } })).toThrow(/context\.a\.u is undefined/);
+    expect(() => words(codec, { xs: [1, NaN] })).toThrow(/context\.xs\[1\] is NaN: .*numbers must be finite/);
+    expect(() => words(codec, { n: -Infinity })).toThrow(/context\.n is -Infinity/);
+    const loop: Record<string, unknown> = { k: 1 };
+    loop.me = [loop];
+    expect(() => words(codec, { loop })).toThrow(/context\.loop\.me\[0\] refers back to a record or array that contains it/);
+    // The same record twice (a DAG, not a cycle) is plain data.
+    const shared = { k: 1 };
+    expect(() => words(codec, { a: shared, b: shared })).not.toThrow();
   });
 });

@@ -351,7 +351,7 @@ describe('CLI', () => {
   it('rejects a bad --fairness and a bad starvation spec', async () => {
     const bad = await run(['check', 'specs/liveness-spin-weak.json', '--fairness', 'strong']);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/--fairness strong: expected one of none, weak/);
+    expect(bad.err).toMatch(/option --fairness "strong": expected one of none, weak/);
     const dir = mkdtempSync(join(tmpdir(), 'interleave-live-'));
     const spec = join(dir, 'bad.json');
     writeFileSync(spec, JSON.stringify({ model: 'mutex-fairness', check: { starvation: { thread: 'task1' } }, expect: { status: 'pass' } }));

@@ -85,6 +85,8 @@ describe('btrfs-send: commit_root_sem held across changed_cb (hold-sem)', () => 
       expect(cycle.map((c) => `${c.thread}->${c.heldBy}`)).toEqual(['send->receive', 'receive->committer', 'committer->send']);
       expect(cycle[0].resource).toMatch(/pipe/);
       expect(cycle[1].resource).toMatch(/commit of transaction/);
+      // the committer does not hold the commit: it must finish it (wait_for_commit sleeps on commit_wait)
+      expect((cycle[1] as any).act).toBe('commit');
       expect(cycle[2].resource).toBe('fs_info->commit_root_sem');
     });
   }

@@ -73,7 +73,7 @@ function randomMachine(seed: number, shared: boolean) {
     }
     states[th] = region;
   }
-  return setup({}).createMachine({ type: 'parallel', context: { log: [], n: 0 }, entry: note('+root'), exit: note('-root'), states } as any);
+  return setup({}).createMachine({ type: 'parallel', meta: { joint: ['both'] }, context: { log: [], n: 0 }, entry: note('+root'), exit: note('-root'), states } as any);
 }
 
 describe('review: random statecharts agree with XState (pin)', () => {

@@ -20,7 +20,7 @@ describe('wait_event / wait queue', () => {
     expect(r.deadlocks).toEqual([]);
     expect(r.all.some((s) => where(s).waiter === 'done' && s.context.flag === 0)).toBe(false);
     expect(kernelWaits.cond_eq({ flag: 0 }, cond_eq('flag', 1, { by: ['waker'] }).params)).toEqual({
-      resource: 'flag == 1', kind: 'wait_event', mode: 'wait_event(flag == 1)', holders: ['waker'],
+      resource: 'flag == 1', kind: 'wait_event', mode: 'wait_event(flag == 1)', holders: ['waker'], act: 'wake_up',
     });
   });
 

@@ -1,0 +1,29 @@
+// Module resolution hooks (node:module register) that let a model live in any folder: its bare imports of
+// xstate, @xstate/* and interleave resolve from this install (one xstate for the model and the compiler),
+// whatever the model's folder holds, and a .ts model loads as an ES module even where no package.json says
+// "type": "module". Plain JavaScript: hooks run on node's loader thread, before any TypeScript loader.
+import { pathToFileURL } from 'node:url';
+import { sep } from 'node:path';
+
+let rootUrl = '';
+
+export function initialize(data) {
+  rootUrl = pathToFileURL(data.root + sep).href;
+}
+
+const OURS = /^(xstate|@xstate\/[^/]+|interleave)(\/.*)?$/;
+const inside = (url) => url.startsWith(rootUrl);
+const foreign = (url) => typeof url === 'string' && url.startsWith('file:') && !inside(url) && !url.includes('/node_modules/');
+
+export async function resolve(specifier, context, nextResolve) {
+  if (foreign(context.parentURL) && OURS.test(specifier)) {
+    // As if imported from interleave's own package.json: xstate from its dependencies, interleave by its exports.
+    return nextResolve(specifier, { ...context, parentURL: new URL('package.json', rootUrl).href });
+  }
+  const r = await nextResolve(specifier, context);
+  // A .ts file outside this install and outside node_modules is a user's model (or its helpers): an ES module.
+  if (foreign(r.url) && /\.tsx?$/.test(new URL(r.url).pathname) && (r.format === 'commonjs' || r.format === 'commonjs-typescript')) {
+    return { ...r, format: 'module' };
+  }
+  return r;
+}

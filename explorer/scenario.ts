@@ -1,0 +1,134 @@
+// The lockdep-style "possible unsafe locking scenario" of a wait-for cycle: rows in the order the trace took them,
+// and the threads that must signal (a completion, a wait queue) shown as who must act, not as lock holders.
+import type { Context, LockMode, WaitInfo } from './model.ts';
+import type { WaitEdge } from './waitfor.ts';
+
+/**
+ * When each edge of the cycle began, from the path that reached the deadlock: `heldSince` is the first step from
+ * which, through the end, the edge's wait describer named `heldBy` (it took the lock, or became the one to act;
+ * 0: the initial state), `waitingSince` the last step the waiting thread took (0: it never moved).
+ */
+export function stampCycle(
+  cycle: WaitEdge[],
+  o: {
+    /** The describer behind an edge, bound to its guard's params; undefined when unknown. */
+    probe: (edge: WaitEdge) => ((ctx: Context) => WaitInfo | null) | undefined;
+    /** contexts[k]: the context after step k (contexts[0]: the initial state). */
+    contexts: Context[];
+    /** moved[k]: the threads that took step k (moved[0] is empty). */
+    moved: string[][];
+  },
+): WaitEdge[] {
+  const last = o.contexts.length - 1;
+  return cycle.map((e) => {
+    const out: WaitEdge = { ...e };
+    let waiting = 0;
+    for (let k = last; k >= 1; k--) {
+      if (o.moved[k]?.includes(e.thread)) {
+        waiting = k;
+        break;
+      }
+    }
+    out.waitingSince = waiting;
+    const probe = o.probe(e);
+    if (probe) {
+      let since = last;
+      while (since > 0) {
+        const w = probe(o.contexts[since - 1]);
+        if (!w || !w.holders.includes(e.heldBy)) break;
+        since--;
+      }
+      out.heldSince = since;
+    }
+    return out;
+  });
+}
+
+export interface ScenarioRow {
+  /** The column (thread) of the row. */
+  thread: string;
+  text: string;
+  kind: 'hold' | 'wait';
+}
+
+/** lockdep's call for a lock held in `mode`: rlock() for a read hold, lock() otherwise. */
+export function lockdepHeld(resource: string, mode: LockMode | undefined): string {
+  return `${mode === 'read' ? 'rlock' : 'lock'}(${resource});`;
+}
+
+/** lockdep's call for a wait: rlock() when the wait is a read acquisition (down_read, percpu_down_read). */
+export function lockdepWant(e: { resource: string; mode?: string }): string {
+  return `${e.mode && /(^|_)read\b/.test(e.mode) ? 'rlock' : 'lock'}(${e.resource});`;
+}
+
+/** How blocking attempts are written: `verb` the kernel call of the wait's mode (percpu_down_read(x);),
+ * `lockdep` lock()/rlock() as lockdep prints them (a wait for someone to act keeps its call). */
+export type CallStyle = 'verb' | 'lockdep';
+
+/** Call text of a blocking attempt: the mode's verb when it looks like a kernel call, else lock(). */
+export function waitCall(e: { resource: string; mode?: string }): string {
+  const verb = e.mode && /^[a-z_0-9]+/.exec(e.mode)?.[0];
+  return `${verb || 'lock'}(${e.resource});`;
+}
+
+/**
+ * The rows of the scenario: first what each holder took, in the order the trace took it (heldSince), then each
+ * thread's blocking attempt, in the order they became blocked (the later of waitingSince and heldSince; ties in
+ * cycle order). Edges whose holders must act
+ * (edge.act) add no hold row: they are returned in `mustAct`. Edges without times (traces saved before the
+ * stamps) keep the cycle order.
+ */
+export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): { rows: ScenarioRow[]; mustAct: WaitEdge[] } {
+  const holds: Array<ScenarioRow & { at: number; i: number }> = [];
+  const waits: Array<ScenarioRow & { at: number; i: number }> = [];
+  const seen = new Set<string>();
+  cycle.forEach((e, i) => {
+    if (e.act === undefined) {
+      const text = lockdepHeld(e.resource, e.heldMode);
+      const key = `${e.heldBy}\u0000${text}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        holds.push({ thread: e.heldBy, text, kind: 'hold', at: e.heldSince ?? -1, i });
+      }
+    }
+    // the attempt is blocked from the later of: the thread reaching it, the resource being taken
+    const at = e.waitingSince === undefined ? -1 : Math.max(e.waitingSince, e.heldSince ?? 0);
+    const text = o.calls === 'lockdep' && e.act === undefined ? lockdepWant(e) : waitCall(e);
+    waits.push({ thread: e.thread, text, kind: 'wait', at, i });
+  });
+  const byTime = (a: { at: number; i: number }, b: { at: number; i: number }) => a.at - b.at || a.i - b.i;
+  const strip = ({ thread, text, kind }: ScenarioRow) => ({ thread, text, kind });
+  return { rows: [...holds.sort(byTime), ...waits.sort(byTime)].map(strip), mustAct: cycle.filter((e) => e.act !== undefined) };
+}
+
+/**
+ * The scenario as text: one column per thread (`columns`, default the cycle's threads in cycle order), the rows
+ * of scenarioRows, then one line per thread that must act.
+ */
+export function renderScenarioText(cycle: WaitEdge[], columns?: string[], o: { calls?: CallStyle } = {}): string {
+  const members = [...new Set(cycle.flatMap((e) => [e.thread, e.heldBy]))];
+  const cols = columns ? [...columns.filter((c) => members.includes(c)), ...members.filter((m) => !columns.includes(m))] : members;
+  const { rows, mustAct } = scenarioRows(cycle, o);
+  const width = Math.max(24, ...rows.map((r) => r.text.length + 2), ...cols.map((c) => c.length + 2));
+  const pad = (s: string) => s.padEnd(width);
+  const out: string[] = [' Possible unsafe locking scenario:', ''];
+  out.push(('       ' + cols.map(pad).join('')).trimEnd());
+  out.push(('       ' + cols.map((c) => pad('-'.repeat(c.length))).join('')).trimEnd());
+  for (const r of rows) out.push('       ' + ' '.repeat(width * cols.indexOf(r.thread)) + r.text);
+  if (mustAct.length) {
+    out.push('');
+    for (const e of mustAct) {
+      out.push(`  ${e.heldBy} must ${e.act}(${e.resource}) for ${e.thread} to go on${e.heldBy === e.thread ? ' (itself)' : ''}`);
+    }
+  }
+  out.push('');
+  out.push('  *** DEADLOCK ***');
+  return out.join('\n');
+}
+
+/** "held by X" or "X must complete", for the wait lines of reports. */
+export function holderText(w: { holders?: string[]; heldBy?: string; act?: string }): string {
+  const who = w.heldBy !== undefined ? [w.heldBy] : (w.holders ?? []);
+  if (who.length === 0) return 'no recorded holder';
+  return w.act ? `${who.join(', ')} must ${w.act}` : `held by ${who.join(', ')}`;
+}

@@ -1,0 +1,275 @@
+// Every kind of bad input gets exit 2 and one clear paragraph naming the file, the path (JSON path, state and
+// event, option) and the fix, with no stack trace, and loses nothing: nothing written or overwritten.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli as run } from '../helpers/cli.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'interleave-bad-'));
+const FIXTURE = resolve('test/fixtures/models/misbehaving.ts');
+
+/** A spec in a fresh folder for a misbehaving variant; returns its path. */
+function specFor(variant: string, extra: object = {}): string {
+  const dir = tmp();
+  const file = join(dir, `${variant}.json`);
+  writeFileSync(file, JSON.stringify({ model: FIXTURE, variant, expect: { status: 'pass' }, ...extra }));
+  return file;
+}
+
+/** Exit 2, one paragraph on stderr, no stack trace. */
+function expectBadInput(r: { code: number; out: string; err: string }, ...patterns: RegExp[]) {
+  expect(r.code, r.err + r.out).toBe(2);
+  expect(r.err).toMatch(/^(\n)?error: /);
+  expect(r.err).not.toMatch(/\n\s+at .*:\d+:\d+/);
+  expect(r.err).not.toMatch(/internal error|\[object Object\]/);
+  for (const p of patterns) expect(r.err).toMatch(p);
+}
+
+describe('outputs are checked before anything runs', () => {
+  it('--junit in a directory that does not exist: exit 2 before the specs run, nothing written', async () => {
+    const dir = tmp();
+    const out = join(dir, 'cx');
+    const r = await run(['check', 'specs/abba-abba.json', '--junit', join(dir, 'no/such/dir/j.xml'), '--out', out, '--quiet']);
+    expectBadInput(r, /option --junit .*j\.xml: the directory .*no\/such\/dir does not exist; create it or give another path/);
+    expect(r.out).toBe('');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--out naming an existing file: exit 2, the file untouched', async () => {
+    const dir = tmp();
+    const file = join(dir, 'notes.txt');
+    writeFileSync(file, 'mine');
+    const r = await run(['check', 'specs/abba-abba.json', '--out', file, '--quiet']);
+    expectBadInput(r, /option --out .*notes\.txt: it is a file, not a directory; give a directory/);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  });
+
+  it('--out pointing at the folder that holds the spec: the trace would replace the spec, so exit 2 and the spec is kept', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'abba.json');
+    const text = JSON.stringify({ model: 'abba', expect: { status: 'violation', kind: 'deadlock' } });
+    writeFileSync(spec, text);
+    const r = await run(['check', spec, '--out', dir, '--quiet']);
+    expectBadInput(r, /the counterexample of .*abba\.json would be written over the spec .*abba\.json; give --out another directory/);
+    expect(readFileSync(spec, 'utf8')).toBe(text);
+  });
+
+  it('--out holding a file of the trace name that is not a trace: exit 2, the file kept', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'abba-abba.json'), '{"mine": true}');
+    const r = await run(['check', 'specs/abba-abba.json', '--out', dir, '--quiet']);
+    expectBadInput(r, /abba-abba\.json exists and is not a counterexample trace/);
+    expect(readFileSync(join(dir, 'abba-abba.json'), 'utf8')).toBe('{"mine": true}');
+  });
+
+  it('--junit naming a directory, or a file that is not XML: exit 2', async () => {
+    const dir = tmp();
+    expectBadInput(await run(['check', 'specs/abba-ordered.json', '--junit', dir, '--no-save']), /option --junit .*: it is a directory; give a file name/);
+    writeFileSync(join(dir, 'x.json'), '{"a":1}');
+    expectBadInput(await run(['check', 'specs/abba-ordered.json', '--junit', join(dir, 'x.json'), '--no-save']), /it exists and is not XML; refusing to replace it/);
+    expect(readFileSync(join(dir, 'x.json'), 'utf8')).toBe('{"a":1}');
+  });
+});
+
+describe('options are checked and blamed on the option', () => {
+  it.each([
+    [['--max-states', '2.5'], /option --max-states "2\.5": expected a whole number of at least 1, e\.g\. --max-states 1000000/],
+    [['--max-states', '0'], /option --max-states "0": expected a whole number/],
+    [['--max-depth=-1'], /option --max-depth "-1": expected a whole number/],
+    [['--max-depth', '-1'], /option --max-depth needs a value: --max-depth N \(a value starting with '-' goes after '='/],
+    [['--workers', '0'], /option --workers "0": expected a whole number from 1 to 64/],
+    [['--workers', 'two'], /option --workers "two"/],
+    [['--timeout', 'soon'], /option --timeout "soon": expected a positive number of seconds/],
+    [['--strategy', 'bestfirst'], /option --strategy "bestfirst": expected one of bfs, dfs, random/],
+    [['--fairness', 'strong'], /option --fairness "strong": expected one of none, weak/],
+    [['--param', 'n'], /option --param "n": expected name=value, e\.g\. --param n=6/],
+    [['--variant', 'polite'], /--variant: model philosophers has no variant 'polite' \(its variants: naive, ordered\)/],
+    [['--param', 'n=1'], /--param n: 1 is below the minimum 2/],
+    [['--param', 'm=3'], /--param m: model philosophers has no parameter 'm'/],
+    [['--bogus'], /interleave check: unknown option --bogus; the options of check are --json, /],
+    [['--workers', '2', '--strategy', 'dfs'], /options --workers 2 and --strategy dfs: the parallel search is breadth-first; drop one of them/],
+    [['--junit'], /option --junit needs a value: --junit FILE/],
+  ])('check %j: exit 2 naming the option', async (args, pattern) => {
+    const dir = tmp();
+    const r = await run(['check', 'specs/philosophers-4.json', ...args, '--out', dir, '--quiet']);
+    expectBadInput(r, pattern);
+    expect(r.err).not.toMatch(/philosophers-4\.json: \$\.variant|\$\.params\.n/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('show --json and list --bogus are rejected per command; list --json is one JSON document', async () => {
+    expectBadInput(await run(['show', 'counterexamples/abba-abba.json', '--json']), /interleave show: unknown option --json; the options of show are --no-changes, --help/);
+    expectBadInput(await run(['list', '--bogus']), /interleave list: unknown option --bogus/);
+    expectBadInput(await run(['replay']), /interleave replay: wrong arguments; usage: interleave replay TRACE\.json/);
+    const l = await run(['list', '--json']);
+    expect(l.code).toBe(0);
+    const doc = JSON.parse(l.out);
+    expect(doc.models.map((m: { name: string }) => m.name)).toContain('philosophers');
+    expect(doc.specs).toContainEqual(expect.objectContaining({ file: 'specs/philosophers-10.json', model: 'philosophers' }));
+  });
+});
+
+describe('mistakes in a model are blamed on the model, with the state, event and fix', () => {
+  it.each([
+    ['self-ref', /context\.self refers back to a record or array that contains it \(a cycle\).*copy the value instead/],
+    ['undefined', /in the initial context .*: context\.u is undefined: .*give it a value \(null for "none"\)/],
+    ['nan', /after event a\.step \(thread a from state a\.idle \(actions work, take\)\): context\.n is NaN: .*fix that arithmetic/],
+    ['throw-object', /action work threw at state a\.idle on event a\.step: a non-Error value was thrown: \{"errno":-5,"why":"EIO"\}/],
+    ['record-in-place', /action work threw at state a\.idle on event a\.step: .*read.only.*return the new value from assign instead of writing into it/],
+    ['array-in-place', /a guard or action on event a\.step \(thread a from state a\.idle \(actions work, take\)\) changed the context in place \(context\.xs\[1\]\)/],
+    ['invariant-throws', /invariant owned threw in the state where a@holds, b@idle: cannot read owner; fix the predicate/],
+    ['waits-throws', /waits\.free threw while the deadlock was being described \(thread a blocked at holds, guard free .*\): describer bug; fix the describer/],
+    ['config', /create\(\) returned a plain object \(a machine config\?\), not an XState machine; return setup\(/],
+  ])('variant %s: exit 2 with a clear message', async (variant, pattern) => {
+    const spec = specFor(variant);
+    const out = join(tmp(), 'cx');
+    const r = await run(['check', spec, '--out', out, '--quiet']);
+    expectBadInput(r, new RegExp(`${variant}\\.json: model .*misbehaving\\.ts: `), pattern);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a typo in the model's own defaultVariant is blamed on the model, not the spec", async () => {
+    const dir = tmp();
+    const spec = join(dir, 's.json');
+    writeFileSync(spec, JSON.stringify({ model: resolve('test/fixtures/models/bad-default-variant.ts'), expect: { status: 'pass' } }));
+    const r = await run(['check', spec, '--no-save']);
+    expectBadInput(r, /model bad-default-variant: its defaultVariant 'fixd' is not one of its variants \(fixed\); fix defaultVariant in the model/);
+    expect(r.err).not.toMatch(/\$\.variant/);
+  });
+});
+
+describe('bad specs and traces', () => {
+  it('a JSON syntax error gives the line and column, also at the end of the input', async () => {
+    const dir = tmp();
+    const a = join(dir, 'a.json');
+    writeFileSync(a, '{\n  "model": "abba",\n  "expect": { "status": "pass" }\n');
+    expectBadInput(await run(['check', a]), /a\.json: the spec is not valid JSON at line 4, column 1: .*; fix the JSON syntax there/);
+    const b = join(dir, 'b.json');
+    writeFileSync(b, '{\n  "model": "abba",\n  "expect": { "status": "pass" },\n}\n');
+    expectBadInput(await run(['check', b]), /b\.json: the spec is not valid JSON at line 4, column 1/);
+  });
+
+  it('a spec given to show or replay says it is a spec and how to get a trace; a trace given to check says it is a trace', async () => {
+    expectBadInput(await run(['show', 'specs/abba-abba.json']), /specs\/abba-abba\.json: this is a spec, not a counterexample trace: run interleave check specs\/abba-abba\.json/);
+    expectBadInput(await run(['replay', 'specs/abba-abba.json']), /this is a spec, not a counterexample trace/);
+    expectBadInput(await run(['check', 'counterexamples/abba-abba.json', '--no-save']), /counterexamples\/abba-abba\.json: this is a counterexample trace, not a spec: read it with interleave show/);
+  });
+
+  async function traceOf(spec: string): Promise<{ dir: string; file: string; trace: any }> {
+    const dir = tmp();
+    const r = await run(['check', spec, '--out', dir, '--quiet']);
+    expect(r.code).toBe(0);
+    const file = join(dir, `${spec.replace(/^.*\//, '').replace(/\.json$/, '')}.json`);
+    return { dir, file, trace: JSON.parse(readFileSync(file, 'utf8')) };
+  }
+
+  it('a trace of a future format version: exit 2, upgrade', async () => {
+    const { file, trace } = await traceOf('specs/abba-abba.json');
+    writeFileSync(file, JSON.stringify({ ...trace, version: 99 }));
+    for (const cmd of ['show', 'replay']) expectBadInput(await run([cmd, file]), /invalid trace: \$\.version: 99 is a newer trace format than this interleave reads \(1\).*upgrade interleave/);
+  });
+
+  it('a lasso whose loopStart is out of range, or missing: exit 2', async () => {
+    const { file, trace } = await traceOf('specs/liveness-spin-unfair.json');
+    writeFileSync(file, JSON.stringify({ ...trace, loopStart: trace.steps.length + 5 }));
+    expectBadInput(await run(['replay', file]), new RegExp(`\\$\\.loopStart: ${trace.steps.length + 5} is not a step of the trace \\(steps 1\\.\\.${trace.steps.length}\\)`));
+    const { loopStart: _, ...noLoop } = trace;
+    writeFileSync(file, JSON.stringify(noLoop));
+    expectBadInput(await run(['show', file]), /\$\.loopStart: missing; a livelock trace is a lasso/);
+  });
+
+  it('a stale trace (an event the model no longer has) or a foreign one (other threads, other model): exit 2, not 1', async () => {
+    const { file, trace } = await traceOf('specs/philosophers-4.json');
+    const stale = structuredClone(trace);
+    stale.steps[1].event = 'p1.grabLeft';
+    writeFileSync(file, JSON.stringify(stale));
+    expectBadInput(await run(['replay', file]), /\$\.steps\[1\]\.event: model philosophers variant naive has no event 'p1\.grabLeft': the trace is stale .*re-run interleave check/);
+    const foreign = { ...trace, threads: ['task0', 'task1'], steps: [] };
+    writeFileSync(file, JSON.stringify(foreign));
+    expectBadInput(await run(['replay', file]), /\$\.threads: the trace's threads \(task0, task1\) are not those of model philosophers/);
+    // On another variant, an event it lacks is what the fix did: the trace does not reproduce (exit 1).
+    writeFileSync(file, JSON.stringify(trace));
+    expect((await run(['replay', file, '--variant', 'ordered'])).code).toBe(1);
+  });
+
+  it('replay --variant and --param errors are blamed on the option', async () => {
+    const { file } = await traceOf('specs/philosophers-4.json');
+    expectBadInput(await run(['replay', file, '--variant', 'nope']), /--variant: model philosophers has no variant 'nope'/);
+    expectBadInput(await run(['replay', file, '--param', 'n=99']), /--param n: 99 is above the maximum/);
+  });
+});
+
+describe('traces of models loaded by path', () => {
+  it('record modelPath relative to the trace, so replay works from any directory', async () => {
+    const dir = tmp();
+    const spec = join(dir, 's.json');
+    writeFileSync(spec, JSON.stringify({ model: resolve('test/fixtures/models/misbehaving.ts'), expect: { status: 'violation', kind: 'deadlock' } }));
+    const out = join(dir, 'deep', 'cx');
+    mkdirSync(out, { recursive: true });
+    expect((await run(['check', spec, '--out', out, '--quiet'])).code).toBe(0);
+    const trace = JSON.parse(readFileSync(join(out, 's.json'), 'utf8'));
+    expect(resolve(out, trace.modelPath)).toBe(resolve('test/fixtures/models/misbehaving.ts'));
+    const cwd = process.cwd();
+    process.chdir(tmpdir());
+    try {
+      const r = await run(['replay', join(out, 's.json')]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^REPRODUCED deadlock on misbehaving variant ok/);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
+
+describe('neighbours', () => {
+  it('a trace path that does not exist or is a directory: exit 2 saying which', async () => {
+    expectBadInput(await run(['show', 'counterexamples/nope.json']), /counterexamples\/nope\.json: cannot read the trace: no such file; give the path of a trace file/);
+    expectBadInput(await run(['replay', 'counterexamples']), /counterexamples: cannot read the trace: it is a directory, not a file/);
+  });
+
+  it('init under a file, or into a folder that holds its files: exit 2, nothing written', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'f'), 'x');
+    expectBadInput(await run(['init', join(dir, 'f', 'sub')]), /init .*f\/sub: cannot create the folder \(ENOTDIR\)/);
+    expectBadInput(await run(['init', join(dir, 'f')]), /init .*f: it is a file, not a folder/);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('x');
+  });
+
+  it('--junit naming the file a trace will be written to: exit 2', async () => {
+    const dir = tmp();
+    expectBadInput(await run(['check', 'specs/abba-abba.json', '--out', dir, '--junit', join(dir, 'abba-abba.json')]), /a counterexample trace would be written there too/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a spec whose model path is a folder without index.ts, or a module that throws on import: exit 2 with the fix', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'm'));
+    const spec = join(dir, 's.json');
+    writeFileSync(spec, JSON.stringify({ model: './m', expect: { status: 'pass' } }));
+    expectBadInput(await run(['check', spec, '--no-save']), /s\.json: \$\.model: .*\/m is a folder without an index\.ts; give the model module's file/);
+    writeFileSync(join(dir, 'm', 'index.ts'), "throw new Error('half-written model');\nexport default {};\n");
+    expectBadInput(await run(['check', spec, '--no-save']), /s\.json: \$\.model: the model module .*index\.ts failed to load: half-written model; fix the module/);
+  });
+});
+
+describe('a malformed model definition', () => {
+  it.each([
+    ['params: undefined', /the model in .*m\.ts: params must be a record \(params: \{\} when it has none\)/],
+    ["params: { n: { description: 'size' } }", /params\.n needs a default that is a number, boolean or string/],
+    ['variants: {}', /variants must be a record with at least one variant/],
+    ['invariants: { ok: true }', /invariants\.ok must be a function/],
+    ["invariantsFor: () => { throw new Error('nope'); }", /invariantsFor\(\) threw: nope; fix it in the model/],
+  ])('%s: exit 2 naming the field', async (field, pattern) => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'm.ts'),
+      `import { setup } from 'xstate';
+export default { name: 'm', description: 'd', params: {}, variants: { v: { description: 'v' } }, defaultVariant: 'v',
+  create: () => setup({}).createMachine({ type: 'parallel', context: {}, states: { t: { initial: 'a', states: { a: { on: { 't.go': 'b' } }, b: { type: 'final' } } } } }),
+  ${field} };
+`,
+    );
+    expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save']), pattern);
+  });
+});

@@ -1,0 +1,68 @@
+// Pins the lockdep-style scenario: rows in the order the trace took them, and threads that must signal shown as
+// who must act (not as lock holders), on real counterexamples of the fast engine.
+import { describe, expect, it } from 'vitest';
+import { checkModel } from '../../explorer/index.ts';
+import { defineModel } from '../../explorer/model.ts';
+import { renderScenarioText, scenarioRows } from '../../explorer/scenario.ts';
+import type { WaitEdge } from '../../explorer/waitfor.ts';
+import { renderTrace } from '../../cli/show.ts';
+import { complete, completion, kernelWaits, mutex, mutex_lock, mutex_unlock, wait_for_completion } from '../../machines/kernel/index.ts';
+import { straight, tinyModel } from '../machines/kernel/harness.ts';
+
+const model = (name: string, context: any, threads: any) =>
+  defineModel({ name, description: name, params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: () => tinyModel(context, threads), waits: kernelWaits });
+
+const tableRows = (text: string) => text.split('\n').filter((l) => /^ {7} *[a-z_]+\(.*\);$/.test(l)).map((l) => l.trim());
+
+describe('scenario rows', () => {
+  it('orders holds by the step that took them, then the blocking attempts, whatever the cycle order', () => {
+    const edge = (thread: string, resource: string, heldBy: string, heldSince: number, waitingSince: number): WaitEdge =>
+      ({ thread, resource, kind: 'mutex', mode: 'lock', heldBy, heldSince, waitingSince });
+    // the cycle starts at a, but c took its lock first and b blocked first
+    const cycle = [edge('a', 'B', 'b', 5, 6), edge('b', 'C', 'c', 1, 5), edge('c', 'A', 'a', 3, 7)];
+    expect(scenarioRows(cycle).rows.map((r) => `${r.thread}:${r.text}`)).toEqual([
+      'c:lock(C);', 'a:lock(A);', 'b:lock(B);', 'b:lock(C);', 'a:lock(B);', 'c:lock(A);',
+    ]);
+    // traces saved without the stamps keep the cycle order
+    const old = cycle.map(({ heldSince, waitingSince, ...e }) => e);
+    expect(scenarioRows(old).rows.map((r) => `${r.thread}:${r.text}`)).toEqual([
+      'b:lock(B);', 'c:lock(C);', 'a:lock(A);', 'a:lock(B);', 'b:lock(C);', 'c:lock(A);',
+    ]);
+  });
+
+  it('a real ABBA trace: each hold row sits at the step that changed its owner', () => {
+    // t1 has two steps of its own before it locks, so the trace interleaves the acquisitions
+    const m = model('abba-late', { a: mutex(), b: mutex(), n: 0 }, {
+      t0: straight('t0', [mutex_lock('a', 't0', 'A'), mutex_lock('b', 't0', 'B'), mutex_unlock('b', 't0'), mutex_unlock('a', 't0')]),
+      t1: straight('t1', [mutex_lock('b', 't1', 'B'), mutex_lock('a', 't1', 'A'), mutex_unlock('a', 't1'), mutex_unlock('b', 't1')]),
+    });
+    const r = checkModel({ model: m });
+    const trace = r.trace!;
+    const cycle = trace.deadlock!.cycle!;
+    const stepOf = (path: string) => trace.steps.find((s) => s.changes.some((c) => c.path === path))!.step;
+    for (const e of cycle) {
+      expect(e.heldSince).toBe(stepOf(e.resource === 'A' ? 'a.owner' : 'b.owner'));
+      expect(e.waitingSince).toBe(Math.max(...trace.steps.filter((s) => s.threads.includes(e.thread)).map((s) => s.step)));
+    }
+    const first = [...cycle].sort((x, y) => x.heldSince! - y.heldSince!)[0];
+    expect(tableRows(renderTrace(trace))[0]).toBe(`lock(${first.resource});`);
+  });
+
+  it('a thread that must complete a completion is shown as who must act, not as holding it', () => {
+    // t0 holds m and waits for done; t1 would complete done but first needs m
+    const m = model('must-act', { m: mutex(), done: completion() }, {
+      t0: straight('t0', [mutex_lock('m', 't0', 'inode lock'), wait_for_completion('done', 't0', { name: 'ordered extent', by: ['t1'] }), mutex_unlock('m', 't0')]),
+      t1: straight('t1', [mutex_lock('m', 't1', 'inode lock'), mutex_unlock('m', 't1'), complete('done')]),
+    });
+    const trace = checkModel({ model: m }).trace!;
+    const cycle = trace.deadlock!.cycle!;
+    expect(cycle.find((e) => e.thread === 't0')).toMatchObject({ resource: 'ordered extent', heldBy: 't1', act: 'complete' });
+    const text = renderTrace(trace);
+    expect(text).not.toContain('lock(ordered extent)');
+    expect(tableRows(text)).toEqual(['lock(inode lock);', 'wait_for_completion(ordered extent);', 'lock(inode lock);']);
+    expect(text).toContain('t1 must complete(ordered extent) for t0 to go on');
+    expect(text).toContain('t0 at s1: waits for ordered extent (completion wait_for_completion), t1 must complete');
+    expect(text).toContain('t0 waits for ordered extent: t1 must complete');
+    expect(renderScenarioText(cycle)).toContain('*** DEADLOCK ***');
+  });
+});

@@ -1,0 +1,34 @@
+// The vitest helper users import (interleave/testing): check() with the matchers, and crossCheck() against
+// XState's transition(); each matcher fails with the verdict (and the race diagram) when it should.
+import { describe, expect, it } from 'vitest';
+import { check, crossCheck } from '../../testing/index.ts';
+import abba from '../../machines/abba/index.ts';
+import philosophers from '../../machines/philosophers/index.ts';
+
+describe('interleave/testing', () => {
+  it('toBeDeadlockFree and toViolate on the two variants', async () => {
+    expect(await check(abba, { variant: 'ordered' })).toBeDeadlockFree();
+    expect(await check(abba, { variant: 'ordered' })).toPass();
+    expect(await check(abba, { variant: 'abba' })).toViolate('deadlock');
+    expect(await check(philosophers, { params: { n: 3 } })).toViolate('deadlock', 'deadlock');
+  });
+
+  it('a matcher that does not hold fails, showing the verdict and the race diagram', async () => {
+    const r = await check(abba, { variant: 'abba' });
+    expect(() => expect(r).toBeDeadlockFree()).toThrow(/expected no deadlock, but it deadlocks: abba variant abba: violation \(deadlock\)[\s\S]*Verdict: DEADLOCK after 2 steps/);
+    expect(() => expect(r).toViolate('invariant', 'x')).toThrow(/expected a invariant x violation, but abba variant abba: violation/);
+    expect(() => expect(r).not.toViolate('deadlock')).toThrow(/expected no deadlock/);
+    const cut = await check(philosophers, { variant: 'ordered', params: { n: 6 }, maxStates: 10 });
+    expect(() => expect(cut).toBeDeadlockFree()).toThrow(/the search was cut before the whole state space was explored, so this is not a proof/);
+    expect(() => expect({}).toBeDeadlockFree()).toThrow(/expected the result of check\(model, options\)/);
+  });
+
+  it("crossCheck walks every reachable state with XState's transition(): agree, or cut past the limit", async () => {
+    const r = await crossCheck(philosophers, { params: { n: 3 } });
+    expect(r).toAgree();
+    expect(r.states).toBeGreaterThan(10);
+    const cut = await crossCheck(philosophers, { params: { n: 3 }, limit: 5 });
+    expect(cut.status).toBe('cut');
+    expect(() => expect(cut).toAgree()).toThrow(/more than 5 reachable states/);
+  });
+});
