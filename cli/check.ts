@@ -32,6 +32,8 @@ export interface CheckOptions {
   /** Directory for counterexample traces (default counterexamples/ under the working directory). */
   outDir: string;
   save: boolean;
+  /** Record coverage (transitions never taken, states never reached) in each result. */
+  coverage?: boolean;
   onProgress?: (spec: string, p: Progress) => void;
 }
 
@@ -152,6 +154,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       stopAtFirst: spec.check?.stopAtFirst,
       workers: o.workers,
       modelPath,
+      coverage: o.coverage,
       onProgress: o.onProgress ? (p) => o.onProgress!(target.label, p) : undefined,
       spec: target.kind === 'spec' ? target.label : undefined,
     });

@@ -88,6 +88,7 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
             }
           : null,
         counterexample: o.counterexample ?? null,
+        ...(r?.coverage ? { coverage: r.coverage } : {}),
         ...(o.error ? { error: o.error } : {}),
       };
     }),

@@ -1,5 +1,6 @@
 // The explorer's entry point: build a model instance, compile it, search it, explain the verdict.
 import { compileMachine } from './compile.ts';
+import { createCoverage, type Coverage } from './coverage.ts';
 import { InputError, ModelError, thrownMessage, unreachable } from './errors.ts';
 import type { Invariant, ModelDefinition, ParamValue } from './model.ts';
 import { PackedSystem } from './packed.ts';
@@ -56,6 +57,8 @@ export interface CheckRequest {
   workers?: number;
   /** The model's module file (needed by workers > 1). */
   modelPath?: string;
+  /** Record which transitions fire and which states are reached (./coverage.ts); one thread only. */
+  coverage?: boolean;
 }
 
 /**
@@ -89,6 +92,8 @@ export interface CheckResult {
   /** Liveness runs report the stored graph and the cycle analysis too (LivenessStats). */
   stats: SearchStats | LivenessStats;
   trace?: Trace;
+  /** With CheckRequest.coverage: the transitions never taken and states never reached, per thread. */
+  coverage?: Coverage;
 }
 
 /** Fills in defaults and validates parameter values against the model's declared params. */
@@ -196,6 +201,9 @@ export function checkModel(req: CheckRequest): CheckResult {
   if (workers > 1 && (req.strategy ?? 'bfs') !== 'bfs') {
     throw new InputError(`workers: the parallel search is breadth-first; drop --strategy ${req.strategy} or run with one worker`);
   }
+  if (workers > 1 && req.coverage) {
+    throw new InputError(`coverage: the coverage collector runs on one thread; drop --workers ${workers} (or --coverage)`);
+  }
   const sharedStrings = workers > 1 ? SharedStrings.allocate() : undefined;
   const space = instantiate(model, params, variant, sharedStrings && new SharedStrings(sharedStrings));
   const check = req.check ?? {};
@@ -208,6 +216,8 @@ export function checkModel(req: CheckRequest): CheckResult {
   const assertions = check.assertions ?? true;
   // Liveness is a separate strategy (strategies/liveness.ts): the safety search runs first, then, if it
   // passes, the liveness exploration records the edges and looks for fair cycles.
+  const coverage = req.coverage ? createCoverage(space.system) : undefined;
+  if (coverage) space.onTransition = coverage.onTransition;
   const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
   const runSafety = (): Outcome => {
     const task: SafetyTask = {
@@ -274,7 +284,16 @@ export function checkModel(req: CheckRequest): CheckResult {
     default:
       return unreachable(outcome);
   }
-  return { model: model.name, variant, params, verdict, stats: outcome.stats, trace };
+  const result: CheckResult = { model: model.name, variant, params, verdict, stats: outcome.stats, trace };
+  if (coverage) {
+    // Complete only when the whole reachable space was explored: a pass, or a violation found by a search
+    // that went on to the end (stopAtFirst false, nothing cut). Liveness explores everything before it
+    // analyses, so its violations (lassos) count as complete too when no bound cut it.
+    const exhausted =
+      outcome.status === 'pass' || (outcome.status === 'violation' && !outcome.bound && (outcome.loopStart !== undefined || req.stopAtFirst === false));
+    result.coverage = coverage.report(exhausted);
+  }
+  return result;
 }
 
 /**

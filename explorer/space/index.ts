@@ -38,6 +38,11 @@ export class StateSpace {
   expanding: Context = {};
   /** The fingerprint of the initial state, or of the representative last fingerprinted. */
   readonly fp = new Uint32Array(2);
+  /**
+   * Called after each step `expand` takes, with the transitions it took, before the visit: coverage
+   * (../coverage.ts). null (the default) costs one test per successor.
+   */
+  onTransition: ((taken: readonly CompiledTransition[]) => void) | null = null;
 
   constructor(
     readonly packed: PackedSystem,
@@ -100,6 +105,7 @@ export class StateSpace {
       packed.checkStep(ctx, e);
       if (nextCtx === null) continue;
       visited++;
+      if (this.onTransition !== null) this.onTransition(system.taken);
       this.nextContext = nextCtx;
       const len = packed.encodeInto(nextLeaves, nextCtx);
       const next = packed.encoded;
