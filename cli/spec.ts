@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
 import type { Fairness, StarvationGoal } from '../explorer/properties/liveness.ts';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from '../explorer/trace.ts';
+import { fromItf, isItf } from './itf.ts';
 import { REPO_ROOT } from './models.ts';
 
 export interface Spec {
@@ -132,11 +133,13 @@ export function loadSpec(file: string): Spec {
   return data as Spec;
 }
 
+/** A saved trace: interleave's own JSON, or an ITF trace interleave exported (./itf.ts). */
 export function loadTrace(file: string): Trace {
-  const data = parseJsonFile(file, 'trace') as Record<string, unknown> | null;
-  if (data && typeof data === 'object' && !('format' in data) && ('expect' in data || 'model' in data)) {
+  const raw = parseJsonFile(file, 'trace') as Record<string, unknown> | null;
+  if (raw && typeof raw === 'object' && !('format' in raw) && !isItf(raw) && ('expect' in raw || 'model' in raw)) {
     throw new InputError(`${file}: this is a spec, not a counterexample trace: run interleave check ${file} (it writes the trace to counterexamples/), then show or replay that trace`, file);
   }
+  const data = (isItf(raw) ? fromItf(raw, file) : raw) as Record<string, unknown> | null;
   const validate = validatorFor('trace.schema.json');
   if (!validate(data)) {
     const lines = formatErrors(validate.errors ?? [], 'trace.schema.json');
