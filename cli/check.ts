@@ -54,6 +54,8 @@ export interface SpecOutcome {
   /** Why it did not match. */
   mismatch?: string;
   counterexample?: string;
+  /** The HTML viewer written by --html DIR. */
+  html?: string;
 }
 
 export function specName(file: string): string {

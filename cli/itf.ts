@@ -89,13 +89,7 @@ export function toItf(trace: Trace, source: string): ItfTrace {
     throw new InputError(`${source}: the context is not a record; ITF needs named variables`);
   }
   const ctxKeys = Object.keys(ctx0);
-  // Contexts along the trace: the initial one, then each step's changes applied.
-  const contexts: Plain[] = [ctx0];
-  let cur: Plain = ctx0;
-  for (const s of trace.steps) {
-    cur = applyChanges(cur, s.changes);
-    contexts.push(cur);
-  }
+  const contexts = contextsOf(trace);
   const locations = [trace.initial.locations, ...trace.steps.map((s) => s.locations)];
   const actions = ['init', ...trace.steps.map((s) => s.event)];
   const states = contexts.map((c, i) => {
@@ -144,6 +138,13 @@ function setPath(root: Plain, path: string, value: Plain | undefined): Plain {
 function applyChanges(ctx: Plain, changes: TraceStep['changes']): Plain {
   let out = ctx;
   for (const c of changes) out = setPath(out, c.path, c.to as Plain | undefined);
+  return out;
+}
+
+/** The full context along a trace: the initial one (index 0), then after each step (its changes applied). */
+export function contextsOf(trace: Trace): Plain[] {
+  const out: Plain[] = [trace.initial.context];
+  for (const s of trace.steps) out.push(applyChanges(out[out.length - 1], s.changes));
   return out;
 }
 
