@@ -199,8 +199,8 @@ describe('interleave check --junit', () => {
     expect(r.code).toBe(1);
     const xml = readFileSync(xmlFile, 'utf8');
     expect(xml).toMatch(/<testsuite name="interleave" tests="2" failures="1" errors="0"/);
-    expect(xml).toMatch(/<testcase classname="interleave.specs" name="abba-ordered" file="specs\/abba-ordered.json" time="[\d.]+"><\/testcase>/);
-    expect(xml).toMatch(/<failure message="expected pass, got violation \(deadlock\)">/);
+    expect(xml).toMatch(/<testcase name="abba-ordered" classname="interleave.specs" time="[\d.]+" file="specs\/abba-ordered.json">/);
+    expect(xml).toMatch(/<failure type="mismatch" message="expected pass, got violation \(deadlock\)">/);
   });
 });
 

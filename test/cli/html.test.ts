@@ -163,7 +163,7 @@ describe('check --html and show --html', () => {
     mkdirSync(target);
     const r = await runCli(['show', 'counterexamples/abba-abba.json', '--html', target]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`--html ${target}: cannot write the viewer (EISDIR)`);
+    expect(r.err).toContain(`--html ${target}: cannot write it (EISDIR)`);
     expect(readdirSync(target)).toEqual([]);
   });
 });
