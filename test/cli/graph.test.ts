@@ -85,11 +85,16 @@ describe('graph: Mermaid', () => {
     }
   }, 60_000);
 
-  it('guards show their params: the two lock steps of abba are told apart by mutexFree(A) and mutexFree(B)', async () => {
+  it("guards show their params: abba's mutexFree(A)/(B), and btrfs-send's three loop_top edges differ", async () => {
     const models = await loadAllBundled();
     const abba = models.find((m) => m.name === 'abba')!;
     const text = renderMermaid(instantiate(abba, {}, 'abba').system, 'abba');
     expect(text).toContain('lock_A [mutexFree(A)]');
     expect(text).toContain('lock_B [mutexFree(B)]');
+    const btrfs = models.find((m) => m.name === 'btrfs-send')!;
+    const send = threadCharts(instantiate(btrfs, resolveParams(btrfs, {}), 'merged').system).find((c) => c.thread === 'send')!;
+    const loopTop = send.edges.filter((e) => e.from === 'loop_top').map(edgeLabel);
+    expect(loopTop.filter((l) => l.includes('phase_is(')).length).toBeGreaterThanOrEqual(3);
+    expect(new Set(loopTop).size).toBe(loopTop.length);
   });
 });

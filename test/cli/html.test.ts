@@ -109,6 +109,18 @@ describe('HTML viewer in Chromium', () => {
           for (const p of leafChanges) expect(s.changed, `${name} step ${i}`).toContain(p);
         }
       });
+      // Clicking each row, last to first, selects it and shows its locations.
+      const clicked = await page.evaluate(() =>
+        [...document.querySelectorAll('#steps tbody tr')].reverse().map((tr) => {
+          (tr as HTMLElement).click();
+          const cur = document.querySelector('#steps tr.current')!;
+          return [Number(tr.getAttribute('data-step')), Number(cur.getAttribute('data-step')), document.getElementById('cur-step')!.textContent];
+        }),
+      );
+      for (const [row, cur, label] of clicked) {
+        expect(cur, name).toBe(row);
+        expect(label, name).toBe(row === 0 ? 'initial state' : `after step ${row}`);
+      }
       await page.click('#steps tr[data-step="1"]');
       expect(await currentStep()).toBe(1);
       if (trace.deadlock?.cycle?.length) {
