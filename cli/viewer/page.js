@@ -139,11 +139,29 @@
   if (!data.charts) document.getElementById('chart').textContent = 'Statechart not available: ' + (data.chartError || 'the model could not be loaded');
   let chartThread = threads.find((t) => charts[t] && steps.some((s) => s.threads.indexOf(t) >= 0)) || threads[0];
 
+  // Each thread's chart is laid out once; moving to another step only moves the highlight.
+  const drawn = {};
+  let shownChart = null;
   function drawChart(thread, active) {
     const box = document.getElementById('chart');
     const c = charts[thread];
     if (!c) return;
-    box.textContent = '';
+    if (!drawn[thread]) drawn[thread] = layoutChart(c);
+    const d = drawn[thread];
+    if (shownChart !== thread) {
+      box.textContent = '';
+      box.appendChild(d.root);
+      shownChart = thread;
+    }
+    if (d.active !== active) {
+      if (d.active !== undefined && d.groups[d.active]) d.groups[d.active].classList.remove('active');
+      if (d.groups[active]) d.groups[active].classList.add('active');
+      d.active = active;
+    }
+  }
+
+  function layoutChart(c) {
+    const groups = {};
     const layer = {};
     layer[c.initial] = 0;
     const queue = [c.initial];
@@ -199,19 +217,20 @@
     });
     for (const s of c.states) {
       const p = pos[s.path];
-      const g = svg('g', { class: 'state' + (s.path === active ? ' active' : '') + (s.final ? ' final' : ''), 'data-state': s.path });
+      const g = svg('g', { class: 'state' + (s.final ? ' final' : ''), 'data-state': s.path });
+      groups[s.path] = g;
       g.appendChild(svg('rect', { x: p.x, y: p.y, width: p.w, height: H, rx: 6 }));
       g.appendChild(svg('text', { x: p.x + 8, y: p.y + 17 }, s.path));
       if (s.asserts.length || s.progress) g.appendChild(svg('title', null, (s.asserts.length ? 'assert ' + s.asserts.join(', ') : '') + (s.progress ? ' progress' : '')));
       root.appendChild(g);
     }
-    box.appendChild(root);
+    return { root: root, groups: groups, active: undefined };
   }
 
   let current = 0;
   function select(i) {
+    rows[current].classList.remove('current');
     current = Math.max(0, Math.min(steps.length, i));
-    for (const r of rows) r.classList.remove('current');
     rows[current].classList.add('current');
     rows[current].scrollIntoView({ block: 'nearest' });
     const s = current === 0 ? null : steps[current - 1];
