@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkModel } from '../../explorer/index.ts';
 import deadTransition from '../fixtures/coverage/dead-transition.ts';
 import abba from '../../machines/abba/index.ts';
+import philosophers from '../../machines/philosophers/index.ts';
 
 describe('coverage', () => {
   it('lists the transition that can never fire and the state it leads to, on a complete pass', () => {
@@ -33,6 +34,14 @@ describe('coverage', () => {
     expect(r.coverage!.transitions.taken).toBe(r.coverage!.transitions.total);
     expect(r.coverage!.states.reached).toBe(r.coverage!.states.total);
     expect(checkModel({ model: abba, variant: 'ordered' }).coverage).toBeUndefined();
+  });
+
+  it('a violation is complete coverage only when the search went on to the end (stopAtFirst false)', () => {
+    const on = checkModel({ model: philosophers, variant: 'naive', params: { n: 4 }, coverage: true, stopAtFirst: false });
+    expect(on.verdict.kind).toBe('deadlock');
+    expect(on.coverage!.complete).toBe(true);
+    const first = checkModel({ model: philosophers, variant: 'naive', params: { n: 4 }, coverage: true });
+    expect(first.coverage!.complete).toBe(false);
   });
 
   it('liveness-only runs collect coverage too', () => {
