@@ -53,7 +53,7 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
       lines.push('  ' + cycle.map((e) => `${e.thread} waits for ${e.resource}${e.act ? `: ${holderText(e)}` : ` held by ${e.heldBy}`}`).join('\n  → '));
       lines.push(`  → back to ${cycle[0].thread}`);
       lines.push('');
-      lines.push(renderScenario(cycle));
+      lines.push(renderScenario(cycle, options.width ?? DEFAULT_WIDTH));
     } else {
       lines.push('');
       lines.push('No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.');
@@ -73,7 +73,7 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
 }
 
 /** A lockdep-style "possible unsafe locking scenario", one column per thread of the cycle (explorer/scenario.ts):
- * rlock() for read holds and read acquisitions, as lockdep prints them. */
-export function renderScenario(cycle: WaitEdge[]): string {
-  return renderScenarioText(cycle, undefined, { calls: 'lockdep' });
+ * rlock() for read holds and read acquisitions, as lockdep prints them; columns narrowed to `fit` when given. */
+export function renderScenario(cycle: WaitEdge[], fit?: number): string {
+  return renderScenarioText(cycle, undefined, { calls: 'lockdep', ...(fit !== undefined ? { fit } : {}) });
 }
