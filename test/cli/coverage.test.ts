@@ -1,7 +1,11 @@
 // `check --coverage`: the text report names what never fired and notes a pass that left transitions
 // untaken; --json carries `coverage` per result; with --workers it is bad input (exit 2).
+import Ajv from 'ajv';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
+
+const validate = new (Ajv as any)({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync('schemas/check-result.schema.json', 'utf8')));
 
 const SPEC = 'test/fixtures/coverage/dead-transition.json';
 
@@ -17,7 +21,9 @@ describe('check --coverage', () => {
 
   it('--json adds coverage per result; without --coverage there is none', async () => {
     const r = await runCli(['check', SPEC, '--coverage', '--json', '--no-save']);
-    const res = JSON.parse(r.out).results[0];
+    const doc = JSON.parse(r.out);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    const res = doc.results[0];
     expect(res.coverage).toMatchObject({ complete: true, transitions: { total: 6, taken: 4 }, states: { total: 7, reached: 6 } });
     const plain = JSON.parse((await runCli(['check', SPEC, '--json', '--no-save'])).out).results[0];
     expect(plain).not.toHaveProperty('coverage');

@@ -30,10 +30,10 @@ describe('check --junit', () => {
     expect(xml).toContain('malformed.json: invalid spec:\n  $');
   });
 
-  it('an unwritable --junit path is bad input (exit 2)', async () => {
+  it('a --junit path that is a directory is bad input (exit 2), checked before any run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'interleave-junit-'));
     const r = await runCli(['check', 'specs/abba-ordered.json', '--junit', dir, '--no-save', '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`--junit ${dir}: cannot write it (EISDIR)`);
+    expect(r.err).toContain(`option --junit ${dir}: it is a directory`);
   });
 });

@@ -59,7 +59,7 @@ describe('show fits', () => {
     expect(r.err).toContain('--threads: the trace has no thread nobody (its threads: freezer, thawer,');
     const w = await runCli(['show', LARGE, '--width', '10']);
     expect(w.code).toBe(2);
-    expect(w.err).toContain('--width 10: expected a whole number of columns, at least 40');
+    expect(w.err).toContain('option --width "10": expected a whole number of at least 40');
   });
 
   it('wrapText breaks at spaces, then after a dot, and never loses text', () => {
