@@ -1,0 +1,303 @@
+// Symmetry of identical threads: maps a state (leaf per thread, context) to a representative of its orbit under
+// permutations of the threads within each declared group, as Murphi's scalarsets and Stateright's
+// representative() do. The representative is fingerprinted and stored in place of the state; the search keeps
+// expanding the concrete state it met first, so every stored path is a real path of the unreduced model.
+//
+// A permutation moves the threads' leaves and renames every reference to a thread in the context: a string
+// equal to a thread's name (owners, holders, waiter lists), a record key equal to a thread's name, and the
+// elements of arrays the model declares as indexed by the thread's position in its group. Lists declared as
+// sorted thread sets (FootprintDecl.sets, e.g. an rwsem's readers) are re-sorted after renaming, as
+// insertSorted keeps them. The representative sorts each group by (leaf, where the thread occurs in the
+// context): not canonical in every case, but always in the orbit, which is all soundness needs.
+//
+// Groups are checked against the compiled threads: two threads are interchangeable only when one's XState
+// config, with the two names swapped, is the other's (same states, events, guards, actions and params).
+import type { CompiledSystem } from '../compile.ts';
+import { ModelError } from '../errors.ts';
+import type { Context } from '../model.ts';
+
+/** One group of interchangeable threads, declared by the model (ModelDefinition.symmetry). */
+export interface SymmetryGroup {
+  /** Thread (top-level region) names, all with the same code up to their names. */
+  threads: string[];
+  /** Context paths ('*' matches one segment) of arrays whose element i belongs to threads[i]. */
+  indexed?: string[];
+}
+
+export interface Representative {
+  leaves: Int32Array;
+  context: Context;
+  /** perm[i] = the thread index that thread i's state moved to (identity when nothing moved). */
+  perm: Int32Array;
+  /** True when the representative is the state itself. */
+  identity: boolean;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Validation: the declaration against the compiled threads.
+
+const ident = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Replaces whole-word occurrences of thread names (a name not glued to letters, digits or '_'). */
+function renamer(map: Map<string, string>): (s: string) => string {
+  if (map.size === 0) return (s) => s;
+  const re = new RegExp(`(?<![A-Za-z0-9_])(${[...map.keys()].sort((a, b) => b.length - a.length).map(ident).join('|')})(?![A-Za-z0-9_])`, 'g');
+  return (s) => s.replace(re, (m) => map.get(m) ?? m);
+}
+
+/** A canonical text of a thread's XState config (functions by their source, and/or/not by their parts). */
+function configText(node: any): string {
+  const seen = new Set<unknown>();
+  const ser = (v: any): string => {
+    if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (typeof v === 'string') return JSON.stringify(v);
+    if (typeof v === 'function') {
+      if (Array.isArray(v.guards)) return `guard(${String(v.name)})[${v.guards.map(ser).join(',')}]`;
+      if (v.type === 'xstate.assign') return `assign(${ser(v.assignment)})`;
+      return `fn(${v.toString()})`;
+    }
+    if (typeof v === 'object') {
+      if (seen.has(v)) return '<cycle>';
+      seen.add(v);
+      const out = Array.isArray(v) ? `[${v.map(ser).join(',')}]` : `{${Object.keys(v).map((k) => `${JSON.stringify(k)}:${ser(v[k])}`).join(',')}}`;
+      seen.delete(v);
+      return out;
+    }
+    return String(v);
+  };
+  return ser(node.config);
+}
+
+export interface CompiledSymmetry {
+  groups: Array<{ members: number[]; names: string[]; indexed: string[][] }>;
+  /** Thread index -> group index, or -1. */
+  groupOf: Int32Array;
+  sets: Set<string>;
+}
+
+/**
+ * Checks the groups against the compiled system and returns their thread indices. Throws a ModelError naming
+ * the group and the first difference when two threads are not interchangeable.
+ */
+export function compileSymmetry(system: CompiledSystem, groups: SymmetryGroup[], sets: readonly string[] = []): CompiledSymmetry {
+  const byName = new Map(system.threads.map((t) => [t.name, t]));
+  const groupOf = new Int32Array(system.threads.length).fill(-1);
+  const out: CompiledSymmetry['groups'] = [];
+  groups.forEach((g, gi) => {
+    const where = `symmetry group ${gi} (${g.threads.join(', ')})`;
+    if (!Array.isArray(g.threads) || g.threads.length === 0) throw new ModelError(`${where}: list the threads of the group`, { feature: 'symmetry' });
+    const members: number[] = [];
+    for (const name of g.threads) {
+      const t = byName.get(name);
+      if (!t) {
+        throw new ModelError(`${where}: there is no thread '${name}' (threads: ${system.threads.map((x) => x.name).join(', ')})`, { feature: 'symmetry' });
+      }
+      if (groupOf[t.index] >= 0) throw new ModelError(`${where}: thread '${name}' is in two groups (or twice in one)`, { feature: 'symmetry' });
+      groupOf[t.index] = out.length;
+      members.push(t.index);
+    }
+    const first = system.threads[members[0]];
+    const firstText = configText(first.node);
+    for (const m of members.slice(1)) {
+      const t = system.threads[m];
+      const swapped = renamer(new Map([[first.name, t.name], [t.name, first.name]]))(firstText);
+      const other = configText(t.node);
+      if (swapped !== other) {
+        let i = 0;
+        while (i < swapped.length && swapped[i] === other[i]) i++;
+        const clip = (s: string) => s.slice(Math.max(0, i - 60), i + 60);
+        throw new ModelError(
+          `${where}: threads ${first.name} and ${t.name} are not interchangeable: with their names swapped their state ` +
+            `machines differ (different code or params), near\n  ${first.name}: …${clip(swapped)}…\n  ${t.name}: …${clip(other)}…\n` +
+            `Put only threads built by the same code with the same params in one group.`,
+          { feature: 'symmetry', state: t.name },
+        );
+      }
+    }
+    out.push({ members, names: members.map((m) => system.threads[m].name), indexed: (g.indexed ?? []).map((p) => p.split('.')) });
+  });
+  return { groups: out, groupOf, sets: new Set(sets) };
+}
+
+// ----------------------------------------------------------------------------------------------
+// The representative.
+
+function matchesPattern(path: readonly (string | number)[], pattern: readonly string[]): boolean {
+  if (path.length !== pattern.length) return false;
+  for (let i = 0; i < path.length; i++) if (pattern[i] !== '*' && pattern[i] !== String(path[i])) return false;
+  return true;
+}
+
+/** Builds the representative function of a compiled symmetry. */
+export function createRepresentative(system: CompiledSystem, sym: CompiledSymmetry) {
+  const T = system.threads.length;
+  const nameToThread = new Map<string, number>();
+  for (const g of sym.groups) for (const m of g.members) nameToThread.set(system.threads[m].name, m);
+  const sets = sym.sets;
+  const indexedPatterns = sym.groups.flatMap((g, gi) => g.indexed.map((p) => ({ gi, p })));
+
+  /** Where each grouped thread occurs in the context: a list of path texts (set positions as '#'). */
+  function occurrences(ctx: Context): Map<number, string[]> {
+    const occ = new Map<number, string[]>();
+    const note = (t: number, text: string) => {
+      let l = occ.get(t);
+      if (!l) occ.set(t, (l = []));
+      l.push(text);
+    };
+    const path: (string | number)[] = [];
+    const walk = (v: any, text: string) => {
+      if (typeof v === 'string') {
+        const t = nameToThread.get(v);
+        if (t !== undefined) note(t, text);
+        return;
+      }
+      if (v === null || typeof v !== 'object') return;
+      if (Array.isArray(v)) {
+        const isSet = sets.has(path.join('.'));
+        for (const ip of indexedPatterns) {
+          if (matchesPattern(path, ip.p)) {
+            const g = sym.groups[ip.gi];
+            for (let i = 0; i < v.length && i < g.members.length; i++) note(g.members[i], `${text}[@]=${JSON.stringify(v[i])}`);
+          }
+        }
+        for (let i = 0; i < v.length; i++) {
+          path.push(i);
+          walk(v[i], `${text}.${isSet ? '#' : i}`);
+          path.pop();
+        }
+        return;
+      }
+      for (const k in v) {
+        const t = nameToThread.get(k);
+        if (t !== undefined) note(t, `${text}{}`);
+        path.push(k);
+        walk(v[k], t !== undefined ? `${text}.{}` : `${text}.${k}`);
+        path.pop();
+      }
+    };
+    walk(ctx, '');
+    return occ;
+  }
+
+  /** Applies a renaming of thread names (and the index permutation of each group) to the context. */
+  function rename(ctx: Context, names: Map<string, string>, groupOrder: Int32Array[]): Context {
+    const path: (string | number)[] = [];
+    const walk = (v: any): any => {
+      if (typeof v === 'string') return names.get(v) ?? v;
+      if (v === null || typeof v !== 'object') return v;
+      if (Array.isArray(v)) {
+        let out: any[] = [];
+        for (let i = 0; i < v.length; i++) {
+          path.push(i);
+          out.push(walk(v[i]));
+          path.pop();
+        }
+        for (const ip of indexedPatterns) {
+          if (matchesPattern(path, ip.p)) {
+            const order = groupOrder[ip.gi];
+            const permuted = out.slice();
+            for (let j = 0; j < order.length && j < out.length; j++) permuted[j] = out[order[j]];
+            out = permuted;
+          }
+        }
+        if (sets.has(path.join('.'))) out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        return out;
+      }
+      // A record: keys named after threads are renamed; the keys keep their positions.
+      const out: Record<string, any> = {};
+      const renamedKeys: Array<[string, any]> = [];
+      let keysRenamed = false;
+      for (const k in v) {
+        path.push(k);
+        const nv = walk(v[k]);
+        path.pop();
+        const nk = names.get(k);
+        if (nk !== undefined) keysRenamed = true;
+        renamedKeys.push([nk ?? k, nv]);
+      }
+      if (!keysRenamed) {
+        for (const [k, x] of renamedKeys) out[k] = x;
+        return out;
+      }
+      // Positions of thread-named keys are kept: the key at a position becomes the renamed one found there.
+      for (const [k, x] of renamedKeys) out[k] = x;
+      return out;
+    };
+    return walk(ctx);
+  }
+
+  const perm = new Int32Array(T);
+  const leavesOut = new Int32Array(T);
+
+  /**
+   * The representative of (leaves, ctx). The returned arrays are reused by the next call unless `copy`;
+   * when nothing moves, `identity` is true and the context is `ctx` itself.
+   */
+  function representative(leaves: ArrayLike<number>, ctx: Context, copy = false): Representative {
+    let occ: Map<number, string[]> | null = null;
+    const orders: Int32Array[] = [];
+    let moved = false;
+    for (let gi = 0; gi < sym.groups.length; gi++) {
+      const g = sym.groups[gi];
+      const k = g.members.length;
+      // Quick key: the leaves; the occurrence texts only break ties.
+      const keys: string[] = new Array(k);
+      let needOcc = false;
+      for (let j = 0; j < k; j++) {
+        for (let i = 0; i < j; i++) if (leaves[g.members[i]] === leaves[g.members[j]]) needOcc = true;
+      }
+      if (needOcc && occ === null) occ = occurrences(ctx);
+      for (let j = 0; j < k; j++) {
+        const m = g.members[j];
+        keys[j] = needOcc ? (occ!.get(m) ?? []).join('|') : '';
+      }
+      const order = Int32Array.from({ length: k }, (_, j) => j);
+      order.sort((a, b) => {
+        const la = leaves[g.members[a]];
+        const lb = leaves[g.members[b]];
+        if (la !== lb) return la - lb;
+        return keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b;
+      });
+      for (let j = 0; j < k; j++) if (order[j] !== j) moved = true;
+      orders.push(order);
+    }
+    for (let i = 0; i < T; i++) perm[i] = i;
+    if (!moved) {
+      for (let i = 0; i < T; i++) leavesOut[i] = leaves[i];
+      return { leaves: copy ? leavesOut.slice() : leavesOut, context: ctx, perm: copy ? perm.slice() : perm, identity: true };
+    }
+    const names = new Map<string, string>();
+    for (let i = 0; i < T; i++) leavesOut[i] = leaves[i];
+    sym.groups.forEach((g, gi) => {
+      const order = orders[gi];
+      for (let j = 0; j < order.length; j++) {
+        const from = g.members[order[j]];
+        const to = g.members[j];
+        perm[from] = to;
+        leavesOut[to] = leaves[from];
+        if (from !== to) names.set(system.threads[from].name, system.threads[to].name);
+      }
+    });
+    const context = rename(ctx, names, orders);
+    return { leaves: copy ? leavesOut.slice() : leavesOut, context, perm: copy ? perm.slice() : perm, identity: false };
+  }
+
+  /** Applies the thread permutation `perm` (thread i -> perm[i], within groups) to a state: for tests and checks. */
+  function applyPermutation(leaves: ArrayLike<number>, ctx: Context, p: ArrayLike<number>): { leaves: Int32Array; context: Context } {
+    const names = new Map<string, string>();
+    const out = new Int32Array(T);
+    for (let i = 0; i < T; i++) {
+      out[p[i]] = leaves[i];
+      if (p[i] !== i) names.set(system.threads[i].name, system.threads[p[i]].name);
+    }
+    // order[j] = the position whose element moves to position j
+    const orders = sym.groups.map((g) => {
+      const order = new Int32Array(g.members.length);
+      g.members.forEach((m, i) => (order[g.members.indexOf(p[m])] = i));
+      return order;
+    });
+    return { leaves: out, context: names.size ? rename(ctx, names, orders) : ctx };
+  }
+
+  return { representative, applyPermutation };
+}
