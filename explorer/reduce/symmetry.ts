@@ -128,146 +128,179 @@ function matchesPattern(path: readonly (string | number)[], pattern: readonly st
   return true;
 }
 
+/** 32-bit mixing of a path hash with a segment hash (murmur3's finaliser over the pair). */
+function mix(h: number, x: number): number {
+  let k = Math.imul(h ^ x, 0x85ebca6b) + 0x9e3779b9;
+  k ^= k >>> 13;
+  k = Math.imul(k, 0xc2b2ae35);
+  return (k ^ (k >>> 16)) | 0;
+}
+
+const segCache = new Map<string, number>();
+function segHash(seg: string): number {
+  let h = segCache.get(seg);
+  if (h === undefined) {
+    h = 0x811c9dc5;
+    for (let i = 0; i < seg.length; i++) h = Math.imul(h ^ seg.charCodeAt(i), 0x01000193);
+    segCache.set(seg, (h |= 0));
+  }
+  return h;
+}
+const indexHashes: number[] = [];
+const indexHash = (i: number) => indexHashes[i] ?? (indexHashes[i] = segHash(String(i)));
+const pathHash = (path: string) => path.split('.').reduce((h, seg) => mix(h, segHash(seg)), 0);
+/** Segment hash standing for "a key named after a thread" and "some position of a sorted set". */
+const THREAD_KEY = segHash('\u0000thread');
+const SET_POSITION = segHash('\u0000set');
+
 /** Builds the representative function of a compiled symmetry. */
 export function createRepresentative(system: CompiledSystem, sym: CompiledSymmetry) {
   const T = system.threads.length;
   const nameToThread = new Map<string, number>();
   for (const g of sym.groups) for (const m of g.members) nameToThread.set(system.threads[m].name, m);
-  const sets = sym.sets;
+  const setHashes = new Set([...sym.sets].map(pathHash));
   const indexedPatterns = sym.groups.flatMap((g, gi) => g.indexed.map((p) => ({ gi, p })));
+  const hasIndexed = indexedPatterns.length > 0;
+  /** Per-thread signature: a sum of hashes of the paths where the thread occurs (name-independent). */
+  const sig = new Int32Array(T);
+  const path: (string | number)[] = [];
 
-  /** Where each grouped thread occurs in the context: a list of path texts (set positions as '#'). */
-  function occurrences(ctx: Context): Map<number, string[]> {
-    const occ = new Map<number, string[]>();
-    const note = (t: number, text: string) => {
-      let l = occ.get(t);
-      if (!l) occ.set(t, (l = []));
-      l.push(text);
-    };
-    const path: (string | number)[] = [];
-    const walk = (v: any, text: string) => {
+  /** Fills `sig` for the grouped threads: where each occurs in the context. */
+  function occurrences(ctx: Context): void {
+    sig.fill(0);
+    const walk = (v: any, h: number) => {
       if (typeof v === 'string') {
         const t = nameToThread.get(v);
-        if (t !== undefined) note(t, text);
+        if (t !== undefined) sig[t] = (sig[t] + mix(h, 0x51ed270b)) | 0;
         return;
       }
       if (v === null || typeof v !== 'object') return;
       if (Array.isArray(v)) {
-        const isSet = sets.has(path.join('.'));
-        for (const ip of indexedPatterns) {
-          if (matchesPattern(path, ip.p)) {
+        const isSet = setHashes.has(h);
+        if (hasIndexed) {
+          for (const ip of indexedPatterns) {
+            if (!matchesPattern(path, ip.p)) continue;
             const g = sym.groups[ip.gi];
-            for (let i = 0; i < v.length && i < g.members.length; i++) note(g.members[i], `${text}[@]=${JSON.stringify(v[i])}`);
+            for (let i = 0; i < v.length && i < g.members.length; i++) {
+              const m = g.members[i];
+              sig[m] = (sig[m] + mix(h, segHash(JSON.stringify(v[i])))) | 0;
+            }
           }
         }
         for (let i = 0; i < v.length; i++) {
-          path.push(i);
-          walk(v[i], `${text}.${isSet ? '#' : i}`);
-          path.pop();
+          if (hasIndexed) path.push(i);
+          walk(v[i], mix(h, isSet ? SET_POSITION : indexHash(i)));
+          if (hasIndexed) path.pop();
         }
         return;
       }
       for (const k in v) {
         const t = nameToThread.get(k);
-        if (t !== undefined) note(t, `${text}{}`);
-        path.push(k);
-        walk(v[k], t !== undefined ? `${text}.{}` : `${text}.${k}`);
-        path.pop();
+        if (t !== undefined) sig[t] = (sig[t] + mix(h, THREAD_KEY)) | 0;
+        if (hasIndexed) path.push(k);
+        walk(v[k], mix(h, t !== undefined ? THREAD_KEY : segHash(k)));
+        if (hasIndexed) path.pop();
       }
     };
-    walk(ctx, '');
-    return occ;
+    walk(ctx, 0);
   }
 
-  /** Applies a renaming of thread names (and the index permutation of each group) to the context. */
+  /**
+   * Applies a renaming of thread names (and each group's index permutation) to the context. Subtrees with
+   * nothing to rename are returned as they are (so the codec reuses their words).
+   */
   function rename(ctx: Context, names: Map<string, string>, groupOrder: Int32Array[]): Context {
-    const path: (string | number)[] = [];
-    const walk = (v: any): any => {
+    const walk = (v: any, h: number): any => {
       if (typeof v === 'string') return names.get(v) ?? v;
       if (v === null || typeof v !== 'object') return v;
       if (Array.isArray(v)) {
-        let out: any[] = [];
+        let out: any[] | null = null;
         for (let i = 0; i < v.length; i++) {
-          path.push(i);
-          out.push(walk(v[i]));
-          path.pop();
+          if (hasIndexed) path.push(i);
+          const x = walk(v[i], mix(h, indexHash(i)));
+          if (hasIndexed) path.pop();
+          if (x !== v[i] && out === null) out = v.slice(0, i);
+          if (out !== null) out.push(x);
         }
-        for (const ip of indexedPatterns) {
-          if (matchesPattern(path, ip.p)) {
+        if (hasIndexed) {
+          for (const ip of indexedPatterns) {
+            if (!matchesPattern(path, ip.p)) continue;
             const order = groupOrder[ip.gi];
-            const permuted = out.slice();
-            for (let j = 0; j < order.length && j < out.length; j++) permuted[j] = out[order[j]];
+            const src = out ?? v;
+            const permuted = src.slice();
+            for (let j = 0; j < order.length && j < src.length; j++) permuted[j] = src[order[j]];
             out = permuted;
           }
         }
-        if (sets.has(path.join('.'))) out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        return out;
+        if (out !== null && setHashes.has(h)) out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        return out ?? v;
       }
-      // A record: keys named after threads are renamed; the keys keep their positions.
-      const out: Record<string, any> = {};
-      const renamedKeys: Array<[string, any]> = [];
-      let keysRenamed = false;
+      // A record: values renamed, keys named after threads renamed in place (the key order is kept).
+      let changed = false;
+      const keys: string[] = [];
+      const vals: any[] = [];
       for (const k in v) {
-        path.push(k);
-        const nv = walk(v[k]);
-        path.pop();
+        if (hasIndexed) path.push(k);
+        const x = walk(v[k], mix(h, segHash(k)));
+        if (hasIndexed) path.pop();
         const nk = names.get(k);
-        if (nk !== undefined) keysRenamed = true;
-        renamedKeys.push([nk ?? k, nv]);
+        if (x !== v[k] || nk !== undefined) changed = true;
+        keys.push(nk ?? k);
+        vals.push(x);
       }
-      if (!keysRenamed) {
-        for (const [k, x] of renamedKeys) out[k] = x;
-        return out;
-      }
-      // Positions of thread-named keys are kept: the key at a position becomes the renamed one found there.
-      for (const [k, x] of renamedKeys) out[k] = x;
+      if (!changed) return v;
+      const out: Record<string, any> = {};
+      for (let i = 0; i < keys.length; i++) out[keys[i]] = vals[i];
       return out;
     };
-    return walk(ctx);
+    return walk(ctx, 0);
   }
 
   const perm = new Int32Array(T);
   const leavesOut = new Int32Array(T);
+  const keyOrder: number[] = [];
 
   /**
    * The representative of (leaves, ctx). The returned arrays are reused by the next call unless `copy`;
    * when nothing moves, `identity` is true and the context is `ctx` itself.
    */
   function representative(leaves: ArrayLike<number>, ctx: Context, copy = false): Representative {
-    let occ: Map<number, string[]> | null = null;
+    let walked = false;
     const orders: Int32Array[] = [];
     let moved = false;
     for (let gi = 0; gi < sym.groups.length; gi++) {
-      const g = sym.groups[gi];
-      const k = g.members.length;
-      // Quick key: the leaves; the occurrence texts only break ties.
-      const keys: string[] = new Array(k);
-      let needOcc = false;
-      for (let j = 0; j < k; j++) {
-        for (let i = 0; i < j; i++) if (leaves[g.members[i]] === leaves[g.members[j]]) needOcc = true;
+      const members = sym.groups[gi].members;
+      const k = members.length;
+      // The leaves decide; where two are equal the occurrences in the context break the tie.
+      if (!walked) {
+        let tie = false;
+        for (let j = 1; j < k && !tie; j++) for (let i = 0; i < j; i++) if (leaves[members[i]] === leaves[members[j]]) tie = true;
+        if (tie) {
+          occurrences(ctx);
+          walked = true;
+        }
       }
-      if (needOcc && occ === null) occ = occurrences(ctx);
-      for (let j = 0; j < k; j++) {
-        const m = g.members[j];
-        keys[j] = needOcc ? (occ!.get(m) ?? []).join('|') : '';
-      }
-      const order = Int32Array.from({ length: k }, (_, j) => j);
-      order.sort((a, b) => {
-        const la = leaves[g.members[a]];
-        const lb = leaves[g.members[b]];
+      keyOrder.length = 0;
+      for (let j = 0; j < k; j++) keyOrder.push(j);
+      keyOrder.sort((a, b) => {
+        const la = leaves[members[a]];
+        const lb = leaves[members[b]];
         if (la !== lb) return la - lb;
-        return keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b;
+        if (walked) {
+          const sa = sig[members[a]];
+          const sb = sig[members[b]];
+          if (sa !== sb) return sa - sb;
+        }
+        return a - b;
       });
+      const order = Int32Array.from(keyOrder);
       for (let j = 0; j < k; j++) if (order[j] !== j) moved = true;
       orders.push(order);
     }
     for (let i = 0; i < T; i++) perm[i] = i;
-    if (!moved) {
-      for (let i = 0; i < T; i++) leavesOut[i] = leaves[i];
-      return { leaves: copy ? leavesOut.slice() : leavesOut, context: ctx, perm: copy ? perm.slice() : perm, identity: true };
-    }
-    const names = new Map<string, string>();
     for (let i = 0; i < T; i++) leavesOut[i] = leaves[i];
+    if (!moved) return { leaves: copy ? leavesOut.slice() : leavesOut, context: ctx, perm: copy ? perm.slice() : perm, identity: true };
+    const names = new Map<string, string>();
     sym.groups.forEach((g, gi) => {
       const order = orders[gi];
       for (let j = 0; j < order.length; j++) {
@@ -282,7 +315,7 @@ export function createRepresentative(system: CompiledSystem, sym: CompiledSymmet
     return { leaves: copy ? leavesOut.slice() : leavesOut, context, perm: copy ? perm.slice() : perm, identity: false };
   }
 
-  /** Applies the thread permutation `perm` (thread i -> perm[i], within groups) to a state: for tests and checks. */
+  /** Applies the thread permutation `p` (thread i -> p[i], within groups) to a state: for tests and checks. */
   function applyPermutation(leaves: ArrayLike<number>, ctx: Context, p: ArrayLike<number>): { leaves: Int32Array; context: Context } {
     const names = new Map<string, string>();
     const out = new Int32Array(T);
