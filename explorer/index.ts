@@ -15,6 +15,7 @@ import { liveness as livenessStrategy, type LivenessStats } from './strategies/l
 import { parallel } from './strategies/parallel.ts';
 import { buildTrace, type Trace } from './trace.ts';
 import { LockOrderRecorder, lockOrderName, type LockOrderFinding, type LockOrderReport } from './properties/lockorder.ts';
+import { planReductions, type ReductionName } from './reduce/index.ts';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -59,6 +60,19 @@ export interface CheckRequest {
   modelPath?: string;
   /** Record which transitions fire and which states are reached (./coverage.ts); one thread only. */
   coverage?: boolean;
+  /**
+   * Reductions for the safety search (explorer/reduce/): symmetry of identical threads, partial order.
+   * Default none (exact counts). Liveness runs unreduced whatever is asked.
+   */
+  reduce?: ReductionName[];
+}
+
+/** Which reductions a check asked for, which ran, and why the others did not (or not fully). */
+export interface ReductionReport {
+  requested: ReductionName[];
+  /** The reductions the safety search ran with. */
+  ran: ReductionName[];
+  notes: string[];
 }
 
 /**
@@ -94,6 +108,8 @@ export interface CheckResult {
   trace?: Trace;
   /** With CheckRequest.coverage: the transitions never taken and states never reached, per thread. */
   coverage?: Coverage;
+  /** Present when the request named its reductions (even none). */
+  reductions?: ReductionReport;
 }
 
 /** Fills in defaults and validates parameter values against the model's declared params. */
@@ -219,7 +235,16 @@ export function checkModel(req: CheckRequest): CheckResult {
   const coverage = req.coverage ? createCoverage(space.system) : undefined;
   if (coverage) space.onTransition = coverage.onTransition;
   const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
+  const reduce = req.reduce ?? [];
+  const report: ReductionReport = { requested: [...reduce], ran: [], notes: [] };
   const runSafety = (): Outcome => {
+    // The lock-order check and coverage record every transition: they run unreduced (a pruned interleaving
+    // can hold an acquisition order, or take a transition, no other one shows).
+    const unreduced = lockOrder ? 'the lock-order check' : coverage ? 'coverage' : null;
+    const plan = planReductions(space, { model, options: { params, variant }, reduce: unreduced ? [] : reduce, invariants: Object.keys(invariants), assertions }).apply();
+    if (unreduced && reduce.length) report.notes.push(`${unreduced} ran unreduced (${reduce.join(', ')} not applied)`);
+    report.ran = plan.ran;
+    report.notes.push(...plan.notes);
     const task: SafetyTask = {
       ...base,
       checker: stateChecker(space.system, { assertions, invariants, assertionPredicates: model.assertions ?? {} }),
@@ -230,9 +255,14 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, onTransition: (id, e, pathTo) => lockOrder.onStep(id, e, space.expanding, pathTo) }), lockOrder);
     if (workers === 1) return STRATEGIES[strategy].run(task);
     if (!req.modelPath || !sharedStrings) throw new InputError(`workers: ${workers} threads need the model's module file (modelPath)`);
-    return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions });
+    return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions, reduce });
   };
-  const runLiveness = () => livenessStrategy.run({ ...base, livelock: check.livelock, starvation, fairness: check.fairness });
+  const runLiveness = () => {
+    // Liveness runs unreduced (explorer/reduce/index.ts says why).
+    space.reduction = null;
+    if (reduce.length) report.notes.push(`livelock/starvation ran unreduced (${reduce.join(', ')} is not proven sound for liveness here)`);
+    return livenessStrategy.run({ ...base, livelock: check.livelock, starvation, fairness: check.fairness });
+  };
   let outcome: Outcome<SearchStats | LivenessStats>;
   if (!liveness) outcome = runSafety();
   else if (!safety) outcome = runLiveness();
@@ -284,7 +314,8 @@ export function checkModel(req: CheckRequest): CheckResult {
     default:
       return unreachable(outcome);
   }
-  const result: CheckResult = { model: model.name, variant, params, verdict, stats: outcome.stats, trace };
+  space.reduction = null;
+  const result: CheckResult = { model: model.name, variant, params, verdict, stats: outcome.stats, trace, ...(req.reduce !== undefined ? { reductions: report } : {}) };
   if (coverage) {
     // Complete only when the whole reachable space was explored: a pass, or a violation found by a search
     // that went on to the end (stopAtFirst false, nothing cut). Liveness explores everything before it

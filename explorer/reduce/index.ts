@@ -9,7 +9,8 @@
 import { WordBuffer } from '../codec.ts';
 import { InputError } from '../errors.ts';
 import type { Context, ModelDefinition, ModelCreateOptions } from '../model.ts';
-import type { PackedSystem } from '../packed.ts';
+import type { Reduction } from '../space/reduction.ts';
+import type { StateSpace } from '../space/index.ts';
 import { EVERYTHING, systemFootprints, type SystemFootprints } from './footprint.ts';
 import { createAmple, porTables, type PropertyReads } from './por.ts';
 import { compileSymmetry, createRepresentative, type CompiledSymmetry } from './symmetry.ts';
@@ -30,15 +31,10 @@ export function parseReduce(value: string | readonly string[], where: string): R
   return out;
 }
 
-/** The two hooks of the reduction seam (explorer/space/reduction.ts). */
-export interface ReductionHooks {
-  expandEvents(leaves: Int32Array, context: Context, candidates: number[]): ArrayLike<number>;
-  representative(words: Int32Array, length: number): Int32Array;
-}
 
 export interface ReductionPlan {
   /** null when no reduction runs. */
-  hooks: ReductionHooks | null;
+  hooks: Reduction | null;
   /** The reductions that run, in the order asked. */
   ran: ReductionName[];
   /** Why an asked reduction did not run or is weaker than asked (for the output). */
@@ -47,6 +43,8 @@ export interface ReductionPlan {
   footprints?: SystemFootprints;
   /** Ample-set statistics (states reduced, states fully expanded). */
   porStats?: () => { reduced: number; full: number };
+  /** Plugs the hooks into the space's reduction seam (null when none runs); returns the plan. */
+  apply(): ReductionPlan;
 }
 
 export interface ReductionRequest {
@@ -76,19 +74,24 @@ export function propertyReads(model: ModelDefinition, invariants: string[], asse
   return { context, locations, assertions: assertions.length > 0 };
 }
 
-export function planReductions(packed: PackedSystem, req: ReductionRequest): ReductionPlan {
+export function planReductions(space: StateSpace, req: ReductionRequest): ReductionPlan {
+  const packed = space.packed;
   const notes: string[] = [];
-  if (req.reduce.length === 0) return { hooks: null, ran: [], notes };
+  const none = (): ReductionPlan => {
+    const plan: ReductionPlan = { hooks: null, ran: [], notes, apply: () => ((space.reduction = null), plan) };
+    return plan;
+  };
+  if (req.reduce.length === 0) return none();
   if (req.liveness) {
     notes.push(`liveness (livelock, starvation) runs unreduced: ${req.reduce.join(', ')} not applied`);
-    return { hooks: null, ran: [], notes };
+    return none();
   }
   const system = packed.system;
   const fps = systemFootprints(system, { byName: req.model.footprints });
   const ran: ReductionName[] = [];
-  const plan: ReductionPlan = { hooks: null, ran, notes, footprints: fps };
+  const plan: ReductionPlan = { hooks: null, ran, notes, footprints: fps, apply: () => ((space.reduction = plan.hooks), plan) };
 
-  let rep: ((words: Int32Array, length: number) => Int32Array) | null = null;
+  let rep: Reduction['representative'] | null = null;
   if (req.reduce.includes('symmetry')) {
     const groups = req.model.symmetry?.(req.options) ?? [];
     const useful = groups.filter((g) => g.threads.length > 1);
@@ -99,7 +102,7 @@ export function planReductions(packed: PackedSystem, req: ReductionRequest): Red
       const { representative } = createRepresentative(system, sym);
       const T = packed.threadCount;
       const buf = new WordBuffer(256);
-      rep = (words, length) => {
+      rep = (words, length, leaves, context) => {
         // Leaves strictly increasing inside every group: the sort is the identity, no decoding needed.
         let sorted = true;
         for (const g of sym.groups) {
@@ -107,8 +110,8 @@ export function planReductions(packed: PackedSystem, req: ReductionRequest): Red
           if (!sorted) break;
         }
         if (sorted) return words.subarray(0, length);
-        const ctx = packed.decodeContext(words.subarray(0, length));
-        const r = representative(words.subarray(0, T), ctx);
+        const ctx = context ?? packed.decodeContext(words.subarray(0, length));
+        const r = representative(leaves ?? words.subarray(0, T), ctx);
         if (r.identity) return words.subarray(0, length);
         buf.reset();
         buf.ensure(T);

@@ -150,6 +150,7 @@ const indexHashes: number[] = [];
 const indexHash = (i: number) => indexHashes[i] ?? (indexHashes[i] = segHash(String(i)));
 const pathHash = (path: string) => path.split('.').reduce((h, seg) => mix(h, segHash(seg)), 0);
 /** Segment hash standing for "a key named after a thread" and "some position of a sorted set". */
+const byString = (a: any, b: any) => (a < b ? -1 : a > b ? 1 : 0);
 const THREAD_KEY = segHash('\u0000thread');
 const SET_POSITION = segHash('\u0000set');
 
@@ -165,44 +166,122 @@ export function createRepresentative(system: CompiledSystem, sym: CompiledSymmet
   const sig = new Int32Array(T);
   const path: (string | number)[] = [];
 
+  /** Adds the hashes of the paths below `v` (path hash `h`) where grouped threads occur to `sig`. */
+  function walkOccurrences(v: any, h: number): void {
+    if (typeof v === 'string') {
+      const t = nameToThread.get(v);
+      if (t !== undefined) sig[t] = (sig[t] + mix(h, 0x51ed270b)) | 0;
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      const isSet = setHashes.has(h);
+      if (hasIndexed) {
+        for (const ip of indexedPatterns) {
+          if (!matchesPattern(path, ip.p)) continue;
+          const g = sym.groups[ip.gi];
+          for (let i = 0; i < v.length && i < g.members.length; i++) {
+            const m = g.members[i];
+            sig[m] = (sig[m] + mix(h, segHash(JSON.stringify(v[i])))) | 0;
+          }
+        }
+      }
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x === 'number' || typeof x === 'boolean') continue;
+        if (hasIndexed) path.push(i);
+        walkOccurrences(x, mix(h, isSet ? SET_POSITION : indexHash(i)));
+        if (hasIndexed) path.pop();
+      }
+      return;
+    }
+    for (const k in v) {
+      const x = v[k];
+      const t = nameToThread.get(k);
+      if (t !== undefined) sig[t] = (sig[t] + mix(h, THREAD_KEY)) | 0;
+      else if (typeof x === 'number' || typeof x === 'boolean' || x === null) continue;
+      if (hasIndexed) path.push(k);
+      walkOccurrences(x, mix(h, t !== undefined ? THREAD_KEY : segHash(k)));
+      if (hasIndexed) path.pop();
+    }
+  }
+
   /** Fills `sig` for the grouped threads: where each occurs in the context. */
   function occurrences(ctx: Context): void {
     sig.fill(0);
-    const walk = (v: any, h: number) => {
-      if (typeof v === 'string') {
-        const t = nameToThread.get(v);
-        if (t !== undefined) sig[t] = (sig[t] + mix(h, 0x51ed270b)) | 0;
-        return;
-      }
-      if (v === null || typeof v !== 'object') return;
-      if (Array.isArray(v)) {
-        const isSet = setHashes.has(h);
-        if (hasIndexed) {
-          for (const ip of indexedPatterns) {
-            if (!matchesPattern(path, ip.p)) continue;
-            const g = sym.groups[ip.gi];
-            for (let i = 0; i < v.length && i < g.members.length; i++) {
-              const m = g.members[i];
-              sig[m] = (sig[m] + mix(h, segHash(JSON.stringify(v[i])))) | 0;
-            }
-          }
-        }
-        for (let i = 0; i < v.length; i++) {
+    walkOccurrences(ctx, 0);
+  }
+
+  // The renaming being applied (set by rename()).
+  let renames: Map<string, string> = new Map();
+  let renameOrders: Int32Array[] = [];
+  /** The declared set paths as a trie over path segments: a walk off the trie has no set below it. */
+  interface Trie {
+    set: boolean;
+    next: Map<string, Trie>;
+  }
+  const trie: Trie = { set: false, next: new Map() };
+  for (const p of sym.sets) {
+    let n = trie;
+    for (const seg of p.split('.')) {
+      let m = n.next.get(seg);
+      if (!m) n.next.set(seg, (m = { set: false, next: new Map() }));
+      n = m;
+    }
+    n.set = true;
+  }
+  const below = (n: Trie | undefined, seg: string | number) => (n === undefined || n.next.size === 0 ? undefined : n.next.get(String(seg)));
+
+  function renameWalk(v: any, at: Trie | undefined): any {
+    if (typeof v === 'string') return renames.get(v) ?? v;
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) {
+      let out: any[] | null = null;
+      for (let i = 0; i < v.length; i++) {
+        const y = v[i];
+        let x = y;
+        if (typeof y === 'string' || (y !== null && typeof y === 'object')) {
           if (hasIndexed) path.push(i);
-          walk(v[i], mix(h, isSet ? SET_POSITION : indexHash(i)));
+          x = renameWalk(y, below(at, i));
           if (hasIndexed) path.pop();
         }
-        return;
+        if (x !== y && out === null) out = v.slice(0, i);
+        if (out !== null) out.push(x);
       }
-      for (const k in v) {
-        const t = nameToThread.get(k);
-        if (t !== undefined) sig[t] = (sig[t] + mix(h, THREAD_KEY)) | 0;
+      if (hasIndexed) {
+        for (const ip of indexedPatterns) {
+          if (!matchesPattern(path, ip.p)) continue;
+          const order = renameOrders[ip.gi];
+          const src = out ?? v;
+          const permuted = src.slice();
+          for (let j = 0; j < order.length && j < src.length; j++) permuted[j] = src[order[j]];
+          out = permuted;
+        }
+      }
+      if (out !== null && at !== undefined && at.set) out.sort(byString);
+      return out ?? v;
+    }
+    // A record: values renamed, keys named after threads renamed in place (the key order is kept).
+    let out: Record<string, any> | null = null;
+    for (const k in v) {
+      const y = v[k];
+      let x = y;
+      if (typeof y === 'string' || (y !== null && typeof y === 'object')) {
         if (hasIndexed) path.push(k);
-        walk(v[k], mix(h, t !== undefined ? THREAD_KEY : segHash(k)));
+        x = renameWalk(y, below(at, k));
         if (hasIndexed) path.pop();
       }
-    };
-    walk(ctx, 0);
+      const nk = renames.get(k);
+      if (out === null && (x !== y || nk !== undefined)) {
+        out = {};
+        for (const k2 in v) {
+          if (k2 === k) break;
+          out[k2] = v[k2];
+        }
+      }
+      if (out !== null) out[nk ?? k] = x;
+    }
+    return out ?? v;
   }
 
   /**
@@ -210,55 +289,15 @@ export function createRepresentative(system: CompiledSystem, sym: CompiledSymmet
    * nothing to rename are returned as they are (so the codec reuses their words).
    */
   function rename(ctx: Context, names: Map<string, string>, groupOrder: Int32Array[]): Context {
-    const walk = (v: any, h: number): any => {
-      if (typeof v === 'string') return names.get(v) ?? v;
-      if (v === null || typeof v !== 'object') return v;
-      if (Array.isArray(v)) {
-        let out: any[] | null = null;
-        for (let i = 0; i < v.length; i++) {
-          if (hasIndexed) path.push(i);
-          const x = walk(v[i], mix(h, indexHash(i)));
-          if (hasIndexed) path.pop();
-          if (x !== v[i] && out === null) out = v.slice(0, i);
-          if (out !== null) out.push(x);
-        }
-        if (hasIndexed) {
-          for (const ip of indexedPatterns) {
-            if (!matchesPattern(path, ip.p)) continue;
-            const order = groupOrder[ip.gi];
-            const src = out ?? v;
-            const permuted = src.slice();
-            for (let j = 0; j < order.length && j < src.length; j++) permuted[j] = src[order[j]];
-            out = permuted;
-          }
-        }
-        if (out !== null && setHashes.has(h)) out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        return out ?? v;
-      }
-      // A record: values renamed, keys named after threads renamed in place (the key order is kept).
-      let changed = false;
-      const keys: string[] = [];
-      const vals: any[] = [];
-      for (const k in v) {
-        if (hasIndexed) path.push(k);
-        const x = walk(v[k], mix(h, segHash(k)));
-        if (hasIndexed) path.pop();
-        const nk = names.get(k);
-        if (x !== v[k] || nk !== undefined) changed = true;
-        keys.push(nk ?? k);
-        vals.push(x);
-      }
-      if (!changed) return v;
-      const out: Record<string, any> = {};
-      for (let i = 0; i < keys.length; i++) out[keys[i]] = vals[i];
-      return out;
-    };
-    return walk(ctx, 0);
+    renames = names;
+    renameOrders = groupOrder;
+    return renameWalk(ctx, trie);
   }
 
   const perm = new Int32Array(T);
   const leavesOut = new Int32Array(T);
-  const keyOrder: number[] = [];
+  const groupOrders = sym.groups.map((g) => new Int32Array(g.members.length));
+  const repNames = new Map<string, string>();
 
   /**
    * The representative of (leaves, ctx). The returned arrays are reused by the next call unless `copy`;
@@ -266,7 +305,7 @@ export function createRepresentative(system: CompiledSystem, sym: CompiledSymmet
    */
   function representative(leaves: ArrayLike<number>, ctx: Context, copy = false): Representative {
     let walked = false;
-    const orders: Int32Array[] = [];
+    const orders = groupOrders;
     let moved = false;
     for (let gi = 0; gi < sym.groups.length; gi++) {
       const members = sym.groups[gi].members;
@@ -280,27 +319,27 @@ export function createRepresentative(system: CompiledSystem, sym: CompiledSymmet
           walked = true;
         }
       }
-      keyOrder.length = 0;
-      for (let j = 0; j < k; j++) keyOrder.push(j);
-      keyOrder.sort((a, b) => {
-        const la = leaves[members[a]];
-        const lb = leaves[members[b]];
-        if (la !== lb) return la - lb;
-        if (walked) {
-          const sa = sig[members[a]];
-          const sb = sig[members[b]];
-          if (sa !== sb) return sa - sb;
+      // Insertion sort of the k members by (leaf, signature, index): k is small.
+      const order = orders[gi];
+      for (let j = 0; j < k; j++) {
+        let i = j - 1;
+        const mj = members[j];
+        while (i >= 0) {
+          const mi = members[order[i]];
+          const d = leaves[mi] - leaves[mj] || (walked ? sig[mi] - sig[mj] : 0);
+          if (d <= 0) break;
+          order[i + 1] = order[i];
+          i--;
         }
-        return a - b;
-      });
-      const order = Int32Array.from(keyOrder);
+        order[i + 1] = j;
+      }
       for (let j = 0; j < k; j++) if (order[j] !== j) moved = true;
-      orders.push(order);
     }
     for (let i = 0; i < T; i++) perm[i] = i;
     for (let i = 0; i < T; i++) leavesOut[i] = leaves[i];
     if (!moved) return { leaves: copy ? leavesOut.slice() : leavesOut, context: ctx, perm: copy ? perm.slice() : perm, identity: true };
-    const names = new Map<string, string>();
+    const names = repNames;
+    names.clear();
     sym.groups.forEach((g, gi) => {
       const order = orders[gi];
       for (let j = 0; j < order.length; j++) {

@@ -46,8 +46,11 @@ export class StateSpace {
 
   constructor(
     readonly packed: PackedSystem,
-    /** null: no reduction (every candidate event expanded, every state its own representative). */
-    readonly reduction: Reduction | null = null,
+    /**
+     * null: no reduction (every candidate event expanded, every state its own representative). Set once
+     * before a search (explorer/reduce/ builds it; liveness runs with none).
+     */
+    public reduction: Reduction | null = null,
   ) {
     this.system = packed.system;
     this.threadCount = packed.threadCount;
@@ -111,7 +114,7 @@ export class StateSpace {
       const next = packed.encoded;
       if (r === null) fingerprint(next, fp, len);
       else {
-        const rep = r.representative(next, len);
+        const rep = r.representative(next, len, nextLeaves, nextCtx);
         fingerprint(rep, fp, rep.length);
       }
       // As int32 (| 0): small integers, never boxed when the visit is not inlined.

@@ -26,6 +26,8 @@ export interface ParallelTask extends SafetyTask {
   /** Names of the invariants the checker checks (the workers select them again). */
   invariantNames: string[];
   assertions: boolean;
+  /** Reductions the workers apply to their spaces as the main thread did (explorer/reduce/). */
+  reduce?: string[];
 }
 
 class PartitionedPaths implements PathStore {
@@ -68,6 +70,7 @@ function parallelSearch(options: ParallelTask): Outcome {
         variant: options.variant,
         invariants: options.invariantNames,
         assertions: options.assertions,
+        reduce: options.reduce ?? [],
         stopAtFirst,
         index: k + 1,
         count: W,

@@ -9,7 +9,7 @@ import { undeclaredSet, workers, wrongFootprint } from '../../fixtures/reduce/mo
 
 function run(model: ModelDefinition, variant = model.defaultVariant, given: Record<string, unknown> = model.smallParams ?? {}, maxStates = 800) {
   const params = resolveParams(model, given);
-  const packed = instantiate(model, params, variant);
+  const packed = instantiate(model, params, variant).packed;
   return checkFootprints(packed, {
     model,
     options: { params, variant },

@@ -10,7 +10,7 @@ import { workers } from '../../fixtures/reduce/models.ts';
 
 function setupModel(model: any, given: Record<string, unknown>) {
   const params = resolveParams(model, given);
-  const packed = instantiate(model, params, model.defaultVariant);
+  const packed = instantiate(model, params, model.defaultVariant).packed;
   const fps = systemFootprints(packed.system, { byName: model.footprints });
   const sym = compileSymmetry(packed.system, model.symmetry({ params, variant: model.defaultVariant }), fps.sets);
   return { packed, sym, ...createRepresentative(packed.system, sym) };
@@ -37,14 +37,14 @@ function reachable(packed: any, limit = 3000) {
 describe('symmetry', () => {
   it('rejects a group whose threads run different code, naming both threads', () => {
     const params = resolveParams(workers, { skew: true });
-    const packed = instantiate(workers, params, 'main');
+    const packed = instantiate(workers, params, 'main').packed;
     expect(() => compileSymmetry(packed.system, [{ threads: ['w0', 'w1'] }])).toThrow(ModelError);
     expect(() => compileSymmetry(packed.system, [{ threads: ['w0', 'w1'] }])).toThrow(/threads w0 and w1 are not interchangeable/);
   });
 
   it('rejects sb-freeze writers with and without s_umount in one group, and unknown threads', () => {
     const params = resolveParams(sbFreeze, { writers: 2, umountWriters: 1 });
-    const packed = instantiate(sbFreeze, params, 'generic');
+    const packed = instantiate(sbFreeze, params, 'generic').packed;
     expect(() => compileSymmetry(packed.system, [{ threads: ['writer0', 'writer1'] }])).toThrow(/writer0 and writer1 are not interchangeable/);
     expect(() => compileSymmetry(packed.system, [{ threads: ['writer1', 'writer7'] }])).toThrow(/no thread 'writer7'/);
   });
