@@ -45,6 +45,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       workers: { type: 'string', value: 'N', help: 'threads for the breadth-first safety search (default 1): same verdicts and counts' },
       fairness: { type: 'string', value: 'none|weak', help: "fairness for livelock/starvation checks (default: the spec's, else weak)" },
       'lock-order': { type: 'boolean', help: 'also check lock order (lockdep over every interleaving): verdict kind lock-order' },
+      reduce: { type: 'string', value: 'LIST', help: "reductions for the safety search: symmetry,por or none (default: the spec's \"reduce\", else none); liveness and lock order run unreduced" },
+      'check-footprints': { type: 'boolean', help: "first check the model's declared footprints and symmetry groups on its first 20000 states (or --max-states); a wrong one is bad input" },
       variant: VARIANT,
       param: PARAM,
       'cross-check': { type: 'boolean', help: "also step every reachable state with XState's own transition() and compare (slow: small models)" },

@@ -6,6 +6,7 @@ import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
 import { replayTrace } from '../explorer/replay.ts';
 import { STRATEGY_NAMES } from '../explorer/strategies/index.ts';
+import { parseReduce } from '../explorer/reduce/index.ts';
 import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
 import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
 import { scaffold } from './init.ts';
@@ -61,6 +62,8 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     params,
     crossCheck: !!v['cross-check'],
     lockOrder: !!v['lock-order'],
+    reduce: v.reduce !== undefined ? parseReduce(String(v.reduce), 'option --reduce') : undefined,
+    checkFootprints: !!v['check-footprints'],
     outDir: resolve(String(v.out ?? 'counterexamples')),
     save: !v['no-save'],
     coverage: !!v.coverage,
@@ -121,6 +124,8 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
         io.out('');
         io.out(renderCoverage(o.name, o.result!.coverage, verdict.status));
       }
+      const red = o.result!.reductions;
+      if (red) io.out(`${o.name}: reduced by ${red.ran.length ? red.ran.join(', ') : 'nothing'}${red.notes.length ? ` (${red.notes.join('; ')})` : ''}`);
     }
     const ok = outcomes.filter((o) => o.matched).length;
     const saved = outcomes.filter((o) => o.counterexample);

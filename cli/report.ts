@@ -89,6 +89,8 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
           : null,
         counterexample: o.counterexample ?? null,
         ...(r?.coverage ? { coverage: r.coverage } : {}),
+        // Which reductions were asked for and which ran (when the run names them).
+        ...(r?.reductions ? { reductions: r.reductions } : {}),
         ...(o.error ? { error: o.error } : {}),
       };
     }),

@@ -25,6 +25,7 @@ export interface Spec {
     fairness?: Fairness;
   };
   strategy?: 'bfs' | 'dfs';
+  reduce?: Array<'symmetry' | 'por'>;
   bounds?: { maxStates?: number; maxDepth?: number; timeoutSeconds?: number };
   expect: { status: 'pass' | 'violation' | 'incomplete'; kind?: string; name?: string; states?: number; depth?: number };
 }
