@@ -8,7 +8,7 @@ import { and, not, or } from 'xstate';
 import { ModelError } from '../errors.ts';
 import type { Assertion, Context, Invariant, ModelDefinition, ModelCreateOptions } from '../model.ts';
 import type { PackedSystem } from '../packed.ts';
-import { fingerprint } from '../store.ts';
+import { fingerprint } from '../store/index.ts';
 import { footprintOf, type FootprintDecl } from './declare.ts';
 import { covered, EVERYTHING, resolveDecl, type Footprint } from './footprint.ts';
 import { compileSymmetry, createRepresentative } from './symmetry.ts';

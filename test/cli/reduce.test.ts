@@ -44,4 +44,14 @@ describe('check --reduce', () => {
     const ok = await run(['check', 'specs/sb-freeze-generic.json', '--check-footprints', '--no-save', '--quiet']);
     expect(ok.code).toBe(0);
   });
+
+  it('--workers 2 applies the same reductions in its workers: the same counts as one thread', async () => {
+    const args = ['check', 'specs/bcachefs-freeze-merged-large.json', '--reduce', 'symmetry,por', '--json', '--no-save'];
+    const one = JSON.parse((await run(args)).out).results[0];
+    const two = JSON.parse((await run([...args, '--workers', '2'])).out).results[0];
+    expect(one.reductions.ran).toEqual(['symmetry', 'por']);
+    expect(two.verdict.status).toBe('pass');
+    expect(two.stats.states).toBe(one.stats.states);
+    expect(one.stats.states).toBeLessThan(38747);
+  });
 });
