@@ -4,7 +4,8 @@
 // expanding the concrete state it met first, so every stored path is a real path of the unreduced model.
 //
 // A permutation moves the threads' leaves and renames every reference to a thread in the context: a string
-// equal to a thread's name (owners, holders, waiter lists), a record key equal to a thread's name, and the
+// equal to a thread's name (owners, holders, waiter lists) or ending in ':' and the name (an rwsem's "r:writer0"
+// waiter), a record key equal to a thread's name, and the
 // elements of arrays the model declares as indexed by the thread's position in its group. Lists declared as
 // sorted thread sets (FootprintDecl.sets, e.g. an rwsem's readers) are re-sorted after renaming, as
 // insertSorted keeps them. The representative sorts each group by (leaf, where the thread occurs in the
@@ -169,8 +170,15 @@ export function createRepresentative(system: CompiledSystem, sym: CompiledSymmet
   /** Adds the hashes of the paths below `v` (path hash `h`) where grouped threads occur to `sig`. */
   function walkOccurrences(v: any, h: number): void {
     if (typeof v === 'string') {
-      const t = nameToThread.get(v);
-      if (t !== undefined) sig[t] = (sig[t] + mix(h, 0x51ed270b)) | 0;
+      let t = nameToThread.get(v);
+      let tag = 0x51ed270b;
+      // "tag:thread" (e.g. an rwsem's "r:writer0" waiter) names the thread too
+      const colon = t === undefined ? v.indexOf(':') : -1;
+      if (colon >= 0) {
+        t = nameToThread.get(v.slice(colon + 1));
+        tag = segHash(v.slice(0, colon));
+      }
+      if (t !== undefined) sig[t] = (sig[t] + mix(h, tag)) | 0;
       return;
     }
     if (v === null || typeof v !== 'object') return;
@@ -233,7 +241,15 @@ export function createRepresentative(system: CompiledSystem, sym: CompiledSymmet
   const below = (n: Trie | undefined, seg: string | number) => (n === undefined || n.next.size === 0 ? undefined : n.next.get(String(seg)));
 
   function renameWalk(v: any, at: Trie | undefined): any {
-    if (typeof v === 'string') return renames.get(v) ?? v;
+    if (typeof v === 'string') {
+      const r = renames.get(v);
+      if (r !== undefined) return r;
+      // "tag:thread" (an rwsem's "r:writer0" waiter) is renamed after the colon
+      const colon = v.indexOf(':');
+      if (colon < 0) return v;
+      const t = renames.get(v.slice(colon + 1));
+      return t === undefined ? v : v.slice(0, colon + 1) + t;
+    }
     if (v === null || typeof v !== 'object') return v;
     if (Array.isArray(v)) {
       let out: any[] | null = null;

@@ -691,14 +691,6 @@ const takeOwner = { writes: ['{lock}.owner'] };
 declareFootprints(lockGuards, {
   mutex_can_lock: owner, mutex_trylock_ok: owner, mutex_is_locked: owner, mutex_is_owner: owner,
   spin_can_lock: owner, spin_trylock_ok: owner, spin_is_locked: owner, spin_is_owner: owner,
-  rwsem_can_down_read: { reads: ['{lock}.owner', '{lock}.waitingWriters'] },
-  rwsem_can_down_write: { reads: ['{lock}.owner', '{lock}.readers', '{lock}.waitingWriters'] },
-  rwsem_down_read_trylock_ok: { reads: ['{lock}.owner', '{lock}.waitingWriters'] },
-  rwsem_down_write_trylock_ok: { reads: ['{lock}'] },
-  rwsem_is_contended: { reads: ['{lock}.waitingWriters', '{lock}.waitingReaders'] },
-  rwsem_is_write_owner: owner,
-  rwsem_is_read_holder: { reads: ['{lock}.readers'] },
-  rwsem_is_locked: { reads: ['{lock}.owner', '{lock}.readers'] },
   percpu_can_down_read: { reads: ['{lock}.block'] },
   percpu_down_read_trylock_ok: { reads: ['{lock}.block'] },
   percpu_can_down_write: { reads: ['{lock}.writer'] },
@@ -712,16 +704,16 @@ declareFootprints(lockGuards, {
 const readerSet = { writes: ['{lock}.readers'], sets: ['{lock}.readers'] };
 declareFootprints(lockActions, {
   mutex_lock: takeOwner, mutex_unlock: takeOwner, spin_lock: takeOwner, spin_unlock: takeOwner,
-  rwsem_down_read: { writes: ['{lock}.readers', '{lock}.waitingReaders'], sets: ['{lock}.readers', '{lock}.waitingReaders'] },
-  rwsem_up_read: readerSet,
-  rwsem_queue_writer: { writes: ['{lock}.waitingWriters'] },
-  rwsem_queue_reader: { writes: ['{lock}.waitingReaders'], sets: ['{lock}.waitingReaders'] },
-  rwsem_down_write: { reads: ['{lock}.readers'], writes: ['{lock}.owner', '{lock}.waitingWriters'] },
-  rwsem_up_write: takeOwner,
-  rwsem_downgrade_write: { writes: ['{lock}.owner', '{lock}.readers'], sets: ['{lock}.readers'] },
   percpu_down_read: readerSet,
   percpu_up_read: readerSet,
   percpu_down_write_block: { writes: ['{lock}.writer', '{lock}.block'] },
   percpu_up_write: { writes: ['{lock}.writer', '{lock}.block'] },
   sb_set_frozen: { writes: ['{sb}.frozen'] },
 });
+// rw_semaphore: the whole slice (owner, readers, the FIFO of "r:"/"w:" waiters, handoff, granted readers);
+// readers and granted are sorted thread sets.
+declareFootprints(rwsemGuards, Object.fromEntries(Object.keys(rwsemGuards).map((n) => [n, { reads: ['{lock}'] }])));
+declareFootprints(
+  rwsemActions,
+  Object.fromEntries(Object.keys(rwsemActions).map((n) => [n, { writes: ['{lock}'], sets: ['{lock}.readers', '{lock}.granted'] }])),
+);

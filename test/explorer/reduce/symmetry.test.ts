@@ -86,10 +86,15 @@ describe('symmetry', () => {
   it('renames holders and re-sorts declared sets (rwsem readers)', () => {
     const { packed, representative } = setupModel(workers, { n: 3 });
     const leaves = Int32Array.from([1, 1, 0]); // w0 and w1 reading, w2 idle
-    const ctx = { ...packed.system.initialContext, sem: { owner: null, readers: ['w0', 'w1'], waitingWriters: [], waitingReaders: [] } };
+    const ctx = { ...packed.system.initialContext, sem: { ...packed.system.initialContext.sem, readers: ['w0', 'w1'], waiters: ['w:w2', 'r:w0'] } };
     const r = representative(leaves, ctx, true);
-    // the idle thread sorts first: w2 -> w0, and the readers are renamed and sorted again
+    // the idle thread sorts first: w2 -> w0, and the readers are renamed and sorted again; the FIFO of
+    // "r:"/"w:" waiters is renamed after the colon and keeps its order
     expect(Array.from(r.leaves)).toEqual([0, 1, 1]);
     expect(r.context.sem.readers).toEqual(['w1', 'w2']);
+    expect(r.context.sem.waiters[0]).toBe('w:w0');
+    const reader = r.context.sem.waiters[1];
+    expect(reader).toMatch(/^r:w[12]$/);
+    expect(r.context.sem.readers).toContain(reader.slice(2));
   });
 });
