@@ -1,13 +1,19 @@
 // The CLI's --reduce and --check-footprints, and the spec's reduce field: which reductions ran is reported,
 // the pins of a spec apply to its own reductions, and bad input is exit 2 with the culprit named.
+import Ajv from 'ajv';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli as run } from '../helpers/cli.ts';
+
+const validate = new (Ajv as any)({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync('schemas/check-result.schema.json', 'utf8')));
 
 describe('check --reduce', () => {
   it('--json reports the reductions asked for, those that ran and why the others did not', async () => {
     const r = await run(['check', 'specs/sb-freeze-generic.json', '--reduce', 'symmetry,por', '--json', '--no-save']);
     expect(r.code).toBe(0);
-    const [res] = JSON.parse(r.out).results;
+    const doc = JSON.parse(r.out);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    const [res] = doc.results;
     expect(res.verdict.status).toBe('pass');
     expect(res.reductions.requested).toEqual(['symmetry', 'por']);
     expect(res.reductions.ran).toEqual(['por']);
