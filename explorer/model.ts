@@ -1,7 +1,6 @@
 // The model contract: what a module in machines/ exports so the explorer can check it.
 import type { AnyStateMachine } from 'xstate';
-import type { FootprintDecl } from './reduce/declare.ts';
-import type { SymmetryGroup } from './reduce/symmetry.ts';
+import type { FootprintDecl, SymmetryGroup } from './reduce/declare.ts';
 
 /** Plain data the explorer can pack: numbers, booleans, strings, null, arrays and records of those. */
 export type Plain = number | boolean | string | null | Plain[] | { [key: string]: Plain };

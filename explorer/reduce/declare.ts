@@ -49,3 +49,14 @@ export function declareFootprints(impls: Record<string, unknown>, table: Record<
     withFootprint(impls[name], decl);
   }
 }
+
+/**
+ * One group of interchangeable threads, declared by the model (ModelDefinition.symmetry; explorer/reduce/symmetry.ts
+ * checks it against the compiled threads and builds the representative).
+ */
+export interface SymmetryGroup {
+  /** Thread (top-level region) names, all with the same code up to their names. */
+  threads: string[];
+  /** Context paths ('*' matches one segment) of arrays whose element i belongs to threads[i]. */
+  indexed?: string[];
+}

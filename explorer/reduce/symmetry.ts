@@ -16,14 +16,9 @@
 import type { CompiledSystem } from '../compile.ts';
 import { ModelError } from '../errors.ts';
 import type { Context } from '../model.ts';
+import type { SymmetryGroup } from './declare.ts';
 
-/** One group of interchangeable threads, declared by the model (ModelDefinition.symmetry). */
-export interface SymmetryGroup {
-  /** Thread (top-level region) names, all with the same code up to their names. */
-  threads: string[];
-  /** Context paths ('*' matches one segment) of arrays whose element i belongs to threads[i]. */
-  indexed?: string[];
-}
+export type { SymmetryGroup } from './declare.ts';
 
 export interface Representative {
   leaves: Int32Array;
