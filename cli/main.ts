@@ -1,18 +1,26 @@
 // The interleave command line: check, show, replay, list, graph, init. The one place that prints and picks exit codes.
-import { writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
 import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
 import { replayTrace } from '../explorer/replay.ts';
 import { SEARCH_STRATEGY_NAMES } from '../explorer/strategies/index.ts';
 import { parseSeed } from '../explorer/prng.ts';
+import { parseReduce } from '../explorer/reduce/index.ts';
 import { cmdSwarm } from './swarm.ts';
 import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
 import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
 import { scaffold } from './init.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
-import { jsonDocument, junitXml, progressText, renderTable, verdictText } from './report.ts';
+import { jsonDocument, progressText, renderTable, verdictText } from './report.ts';
+import { junitXml } from './junit.ts';
+import { renderCoverage } from './coverage.ts';
+import { toItf } from './itf.ts';
+import { renderHtml } from './html.ts';
+import { loadTraceModel } from './trace-model.ts';
+import type { CompiledSystem } from '../explorer/compile.ts';
+import type { Trace } from '../explorer/trace.ts';
 import { renderTrace } from './show.ts';
 import { renderMermaid } from './graph.ts';
 import { loadSpec, loadTrace } from './spec.ts';
@@ -62,8 +70,11 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     params,
     crossCheck: !!v['cross-check'],
     lockOrder: !!v['lock-order'],
+    reduce: v.reduce !== undefined ? parseReduce(String(v.reduce), 'option --reduce') : undefined,
+    checkFootprints: !!v['check-footprints'],
     outDir: resolve(String(v.out ?? 'counterexamples')),
     save: !v['no-save'],
+    coverage: !!v.coverage,
     onProgress: quiet
       ? undefined
       : (spec, pr, strategy) => {
@@ -83,12 +94,24 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
   // Every output is checked before the first run: a bad path loses no results and overwrites nothing.
   checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit });
   const outcomes: SpecOutcome[] = [];
+  const started = new Date();
   for (const t of targets) {
     const o = await runTarget(t, opts);
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
     outcomes.push(o);
   }
-  if (junit !== undefined) writeFileSync(junit, junitXml(outcomes));
+  const htmlDir = v.html as string | undefined;
+  if (htmlDir !== undefined) {
+    for (const o of outcomes) {
+      if (!o.result?.trace) continue;
+      const out = join(htmlDir, `${o.name}.html`);
+      const replay = o.counterexample ? `npx interleave replay ${o.counterexample}` : `npx interleave check ${o.spec}   (the trace was not saved: --no-save)`;
+      mkdirOrFail(htmlDir);
+      writeViewer(out, o.result.trace, await viewerModel(o.result.trace, o.counterexample ?? o.spec), replay);
+      o.html = relative(process.cwd(), out) || out;
+    }
+  }
+  if (junit !== undefined) writeOutput(junit, junitXml(outcomes, { started }), '--junit');
   if (json) io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
   else {
     io.out(renderTable(outcomes));
@@ -109,6 +132,12 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
       const verdict = o.result!.verdict;
       if (verdict.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${verdict.message}`);
       if (o.result!.seed !== undefined) io.out(`${o.name}: seed ${o.result!.seed} (the same walks again: --strategy random --seed ${o.result!.seed})`);
+      if (o.result!.coverage) {
+        io.out('');
+        io.out(renderCoverage(o.name, o.result!.coverage, verdict.status));
+      }
+      const red = o.result!.reductions;
+      if (red) io.out(`${o.name}: reduced by ${red.ran.length ? red.ran.join(', ') : 'nothing'}${red.notes.length ? ` (${red.notes.join('; ')})` : ''}`);
     }
     const ok = outcomes.filter((o) => o.matched).length;
     const saved = outcomes.filter((o) => o.counterexample);
@@ -127,35 +156,70 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
 async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
   const file = p.positionals[0];
   const trace = loadTrace(file);
-  io.out(renderTrace(trace, { replayCommand: `npx interleave replay ${file}`, noChanges: !!p.values['no-changes'] }));
+  if (p.values.itf) {
+    io.out(JSON.stringify(toItf(trace, file), null, 2));
+    return EXIT.OK;
+  }
+  const html = p.values.html as string | undefined;
+  if (html !== undefined) {
+    writeViewer(html, trace, await viewerModel(trace, file), `npx interleave replay ${file}`);
+    io.out(`wrote ${html}`);
+    return EXIT.OK;
+  }
+  io.out(renderTrace(trace, { replayCommand: `npx interleave replay ${file}`, noChanges: !!p.values['no-changes'], ...fitOptions(p) }));
   return EXIT.OK;
+}
+
+/** show's fitting options: --threads a,b, --fold, --width N. */
+function fitOptions(p: ParsedCommand): { threads?: string[]; fold?: boolean; width?: number } {
+  const threads = p.values.threads as string | undefined;
+  const width = intOption(p.values, 'width', { min: 40, example: 80 });
+  return {
+    ...(threads !== undefined ? { threads: threads.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+    ...(p.values.fold ? { fold: true } : {}),
+    ...(width !== undefined ? { width } : {}),
+  };
+}
+
+/** The compiled model for the viewer's statecharts, or why it could not be built (the page says so). */
+async function viewerModel(trace: Trace, file: string): Promise<{ system?: CompiledSystem; chartError?: string }> {
+  try {
+    const def = await loadTraceModel(trace, file);
+    const variant = resolveVariant(def, trace.variant, `${file}: $.variant`);
+    const params = overlayParams(def, trace.params, `${file}: $.params`, {});
+    return { system: instantiate(def, params, variant).system };
+  } catch (e) {
+    if (e instanceof InputError || e instanceof ModelError || e instanceof ModelRuntimeError) return { chartError: e.message };
+    throw e;
+  }
+}
+
+function mkdirOrFail(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new InputError(`--html ${dir}: cannot create the directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a directory you can write to`);
+  }
+}
+
+function writeViewer(out: string, trace: Trace, model: { system?: CompiledSystem; chartError?: string }, replayCommand: string): void {
+  writeOutput(out, renderHtml(trace, { ...model, replayCommand }), '--html');
+}
+
+/** Writes a report file; a path that cannot be written is bad input naming it and the fix. */
+function writeOutput(out: string, content: string, flag: string): void {
+  try {
+    if (existsSync(out) && statSync(out).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    writeFileSync(out, content);
+  } catch (e) {
+    throw new InputError(`${flag} ${out}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a file path in a directory you can write to`);
+  }
 }
 
 async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
   const file = p.positionals[0];
   const trace = loadTrace(file);
-  let modelRef = trace.model;
-  let base = process.cwd();
-  let where = `${file}: $.model`;
-  if (trace.modelPath) {
-    modelRef = trace.modelPath;
-    base = dirname(resolve(file));
-    where = `${file}: $.modelPath`;
-  } else if (trace.spec) {
-    try {
-      const spec = loadSpec(trace.spec);
-      if (spec.model !== trace.model) {
-        modelRef = spec.model;
-        base = dirname(resolve(trace.spec));
-      }
-    } catch {
-      // The spec may have moved; the bundled model name is enough.
-    }
-  }
-  const { def } = await loadModel(modelRef, base, where);
-  if (def.name !== trace.model) {
-    throw new InputError(`${file}: $.model: the trace is of model '${trace.model}', but ${modelRef} is model '${def.name}'; replay it against its own model (or re-run check to make a trace of this one)`);
-  }
+  const def = await loadTraceModel(trace, file);
   const overrideVariant = p.values.variant as string | undefined;
   const variant = resolveVariant(def, overrideVariant ?? trace.variant, overrideVariant !== undefined ? '--variant' : `${file}: $.variant`);
   const params = overlayParams(def, trace.params, `${file}: $.params`, paramOptions(p.values));

@@ -99,33 +99,11 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
             }
           : null,
         counterexample: o.counterexample ?? null,
+        ...(r?.coverage ? { coverage: r.coverage } : {}),
+        // Which reductions were asked for and which ran (when the run names them).
+        ...(r?.reductions ? { reductions: r.reductions } : {}),
         ...(o.error ? { error: o.error } : {}),
       };
     }),
   };
-}
-
-function xml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-export function junitXml(outcomes: SpecOutcome[]): string {
-  const failures = outcomes.filter((o) => !o.error && !o.matched).length;
-  const errors = outcomes.filter((o) => o.error).length;
-  const time = outcomes.reduce((a, o) => a + (o.result?.stats.seconds ?? 0), 0);
-  const cases = outcomes.map((o) => {
-    const t = (o.result?.stats.seconds ?? 0).toFixed(3);
-    const open = `  <testcase classname="interleave.specs" name="${xml(o.name)}" file="${xml(o.spec)}" time="${t}">`;
-    let body = '';
-    if (o.error) body = `\n    <error message="${xml(o.error.message.split('\n')[0])}">${xml(o.error.message)}</error>\n  `;
-    else if (!o.matched) body = `\n    <failure message="${xml(o.mismatch ?? 'mismatch')}">${xml(`verdict ${verdictText(o)}, expected ${expectedText(o)}`)}</failure>\n  `;
-    return `${open}${body}</testcase>`;
-  });
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuite name="interleave" tests="${outcomes.length}" failures="${failures}" errors="${errors}" time="${time.toFixed(3)}">`,
-    ...cases,
-    '</testsuite>',
-    '',
-  ].join('\n');
 }

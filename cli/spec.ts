@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
 import type { Fairness, StarvationGoal } from '../explorer/properties/liveness.ts';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from '../explorer/trace.ts';
+import { fromItf, isItf } from './itf.ts';
 import { REPO_ROOT } from './models.ts';
 import type { ShardResult } from '../explorer/swarm.ts';
 
@@ -26,6 +27,7 @@ export interface Spec {
   };
   strategy?: 'bfs' | 'dfs' | 'random';
   seed?: number;
+  reduce?: Array<'symmetry' | 'por'>;
   bounds?: { maxStates?: number; maxDepth?: number; timeoutSeconds?: number; walks?: number };
   expect: { status: 'pass' | 'violation' | 'incomplete'; kind?: string; name?: string; states?: number; depth?: number };
 }
@@ -134,11 +136,13 @@ export function loadSpec(file: string): Spec {
   return data as Spec;
 }
 
+/** A saved trace: interleave's own JSON, or an ITF trace interleave exported (./itf.ts). */
 export function loadTrace(file: string): Trace {
-  const data = parseJsonFile(file, 'trace') as Record<string, unknown> | null;
-  if (data && typeof data === 'object' && !('format' in data) && ('expect' in data || 'model' in data)) {
+  const raw = parseJsonFile(file, 'trace') as Record<string, unknown> | null;
+  if (raw && typeof raw === 'object' && !('format' in raw) && !isItf(raw) && ('expect' in raw || 'model' in raw)) {
     throw new InputError(`${file}: this is a spec, not a counterexample trace: run interleave check ${file} (it writes the trace to counterexamples/), then show or replay that trace`, file);
   }
+  const data = (isItf(raw) ? fromItf(raw, file) : raw) as Record<string, unknown> | null;
   const validate = validatorFor('trace.schema.json');
   if (!validate(data)) {
     const lines = formatErrors(validate.errors ?? [], 'trace.schema.json');
@@ -173,7 +177,9 @@ function traceProblem(t: Trace): string | null {
 /** Loads a swarm shard result (schemas/swarm-shard.schema.json; its trace against the trace schema). */
 export function loadShard(file: string): ShardResult {
   const data = parseJsonFile(file, 'swarm shard result');
-  validatorFor('trace.schema.json'); // the shard schema refers to it by id
+  // The shard schema refers to these by id.
+  validatorFor('trace.schema.json');
+  validatorFor('check-result.schema.json');
   const validate = validatorFor('swarm-shard.schema.json');
   if (!validate(data)) {
     const lines = formatErrors(validate.errors ?? [], 'swarm-shard.schema.json');

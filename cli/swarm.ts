@@ -9,7 +9,6 @@ import { InputError } from '../explorer/errors.ts';
 import { checkModel, TOOL_VERSION } from '../explorer/index.ts';
 import type { Progress } from '../explorer/outcome.ts';
 import { mergeShards, planJob, shardResult, swarmDisagreement, type MergedSwarm, type ShardResult } from '../explorer/swarm.ts';
-import { coverageRatio } from '../explorer/coverage.ts';
 import { specName } from './check.ts';
 import { writeFileAtomic } from './files.ts';
 import { loadModel, REPO_ROOT } from './models.ts';
@@ -128,6 +127,8 @@ export async function runShard(
     maxStates: a.maxStates ?? spec.bounds?.maxStates,
     timeoutSeconds: a.timeoutSeconds ?? spec.bounds?.timeoutSeconds ?? DEFAULT_JOB_SECONDS,
     stopAtFirst: true,
+    // Every job records what it covered; the merge unites them (explorer/coverage.ts).
+    coverage: true,
     modelPath,
     spec: rel,
     onProgress: onProgress ? (p: Progress) => onProgress(progressText(p, job.strategy), job.label) : undefined,
@@ -218,8 +219,8 @@ function report(m: MergedSwarm, outDir: string, a: SwarmArgs, io: SwarmIo): numb
     io.out(`verdict: ${v.status === 'violation' ? `${v.kind?.toUpperCase()}${v.name && v.name !== v.kind ? ` ${v.name}` : ''} after ${m.trace!.steps.length} steps` : v.status.toUpperCase()}: ${v.message}`);
     io.out(`totals: ${m.stats.states} states and ${m.stats.transitions} transitions summed over jobs, deepest ${m.stats.depth}, ${m.stats.walks} random walks, longest job ${m.stats.seconds.toFixed(2)}s`);
     if (m.coverage) {
-      const c = coverageRatio(m.coverage);
-      io.out(`coverage (random-walk jobs): ${(c.leaves * 100).toFixed(0)}% of thread states, ${(c.events * 100).toFixed(0)}% of events`);
+      const c = m.coverage;
+      io.out(`coverage (all jobs): ${c.transitions.taken} of ${c.transitions.total} transitions taken, ${c.states.reached} of ${c.states.total} states reached${c.complete ? '' : ' (in these partial runs)'}`);
     }
     if (m.expect) io.out(`expected ${m.expect.status}${m.expect.kind ? ` (${m.expect.kind}${m.expect.name ? ` ${m.expect.name}` : ''})` : ''}: ${disagreement ? `DISAGREES: ${disagreement}` : 'agrees'}`);
     io.out(`merged result: ${relPath(mergedFile)}`);

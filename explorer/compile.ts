@@ -189,8 +189,20 @@ function createGuardCompiler(machine: AnyStateMachine) {
       if (f.check && Array.isArray(f.guards)) return `${builtinGuardKind(f) ?? f.name}(${f.guards.map(label).join(', ')})`;
       return f.name ? `inline ${f.name}` : 'inline guard';
     }
-    if (g && typeof g === 'object' && 'type' in (g as any)) return String((g as any).type);
+    if (g && typeof g === 'object' && 'type' in (g as any)) {
+      const o = g as { type: unknown; params?: unknown };
+      return 'params' in o ? `${String(o.type)}(${paramsLabel(o.params)})` : String(o.type);
+    }
     return String(g);
+  }
+
+  /** A guard's params as a diagram shows them: mutexFree(A), below(a, 3); dynamic params as …. */
+  function paramsLabel(p: unknown): string {
+    if (typeof p === 'function') return '…';
+    const one = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+    if (Array.isArray(p)) return p.map(one).join(', ');
+    if (p && typeof p === 'object') return Object.values(p).map(one).join(', ');
+    return p === undefined ? '' : one(p);
   }
 
   function compile(g: unknown, where: Where, depth = 0): { fn: GuardFn; refs: (ctx: Context, ev: Event, neg: boolean, out: GuardRef[]) => void } {

@@ -17,7 +17,7 @@ export class ModelRuntimeError extends Error {
   override name = 'ModelRuntimeError';
   constructor(
     message: string,
-    readonly where: { thread?: string; state?: string; event?: string; guard?: string; action?: string; predicate?: string },
+    readonly where: { thread?: string | undefined; state?: string | undefined; event?: string | undefined; guard?: string | undefined; action?: string | undefined; predicate?: string | undefined },
     override readonly cause?: unknown,
   ) {
     super(message);

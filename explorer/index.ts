@@ -1,5 +1,6 @@
 // The explorer's entry point: build a model instance, compile it, search it, explain the verdict.
 import { compileMachine } from './compile.ts';
+import { createCoverage, type Coverage } from './coverage.ts';
 import { InputError, ModelError, thrownMessage, unreachable } from './errors.ts';
 import type { Invariant, ModelDefinition, ParamValue } from './model.ts';
 import { PackedSystem } from './packed.ts';
@@ -11,7 +12,6 @@ import { stateChecker } from './properties/safety.ts';
 import { StateSpace } from './space/index.ts';
 import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategies/index.ts';
 import { DEFAULT_WALK_DEPTH, random, type RandomOutcome, type RandomStats } from './strategies/random.ts';
-import type { CoverageReport } from './coverage.ts';
 import { withEventOrder } from './strategies/event-order.ts';
 import { preemptionBound, type PreemptionOutcome } from './strategies/preemption.ts';
 import { DEFAULT_CHECKPOINT_SECONDS } from './resume.ts';
@@ -20,6 +20,7 @@ import { liveness as livenessStrategy, type LivenessStats } from './strategies/l
 import { parallel } from './strategies/parallel.ts';
 import { buildTrace, type Trace } from './trace.ts';
 import { LockOrderRecorder, lockOrderName, type LockOrderFinding, type LockOrderReport } from './properties/lockorder.ts';
+import { planReductions, type ReductionName } from './reduce/index.ts';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -76,6 +77,21 @@ export interface CheckRequest {
   workers?: number;
   /** The model's module file (needed by workers > 1). */
   modelPath?: string;
+  /** Record which transitions fire and which states are reached (./coverage.ts); one thread only. */
+  coverage?: boolean;
+  /**
+   * Reductions for the safety search (explorer/reduce/): symmetry of identical threads, partial order.
+   * Default none (exact counts). Liveness runs unreduced whatever is asked.
+   */
+  reduce?: ReductionName[];
+}
+
+/** Which reductions a check asked for, which ran, and why the others did not (or not fully). */
+export interface ReductionReport {
+  requested: ReductionName[];
+  /** The reductions the safety search ran with. */
+  ran: ReductionName[];
+  notes: string[];
 }
 
 /**
@@ -111,10 +127,12 @@ export interface CheckResult {
   trace?: Trace;
   /** The seed of a randomised run (printed in every report, stored in the trace). */
   seed?: number;
-  /** Statechart coverage, for the searches that record it (random walks). */
-  coverage?: CoverageReport;
   /** A bitstate search's bit array and coverage estimate. */
   bitstate?: BitstateEstimate;
+  /** With CheckRequest.coverage: the transitions never taken and states never reached, per thread. */
+  coverage?: Coverage;
+  /** Present when the request named its reductions (even none). */
+  reductions?: ReductionReport;
 }
 
 /** Fills in defaults and validates parameter values against the model's declared params. */
@@ -225,6 +243,9 @@ export function checkModel(req: CheckRequest): CheckResult {
   if (workers > 1 && (req.strategy ?? 'bfs') !== 'bfs') {
     throw new InputError(`workers: the parallel search is breadth-first; drop --strategy ${req.strategy} or run with one worker`);
   }
+  if (workers > 1 && req.coverage) {
+    throw new InputError(`coverage: the coverage collector runs on one thread; drop --workers ${workers} (or --coverage)`);
+  }
   const sharedStrings = workers > 1 ? SharedStrings.allocate() : undefined;
   const built = instantiate(model, params, variant, sharedStrings && new SharedStrings(sharedStrings));
   if (req.eventOrderSeed !== undefined && workers > 1) {
@@ -258,6 +279,11 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (workers > 1 || liveness || lockOrder || req.bitstate !== undefined || req.checkpoint || req.resume) {
       throw new InputError(`--preemptions: runs the one-thread safety search; drop --workers, --bitstate, --checkpoint/--resume, --lock-order or the liveness checks`);
     }
+    if (req.reduce?.length) {
+      // The bound counts switches away from the thread that ran last: a renamed (symmetric) state or a
+      // pruned (ample-set) successor order would count them on schedules the bound never sees.
+      throw new InputError(`--preemptions with --reduce ${req.reduce.join(',')}: the preemption bound runs unreduced; pass --reduce none (a spec's "reduce" too) or drop --preemptions`);
+    }
   }
   let checkpointOptions = {};
   if (req.checkpoint || req.resume) {
@@ -265,6 +291,7 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (strategy !== 'bfs') throw new InputError(`${what}: checkpoints are taken of the breadth-first search; drop --strategy ${strategy}`);
     if (liveness) throw new InputError(`${what}: checkpoints cover the safety search; livelock and starvation checks cannot be checkpointed yet: drop ${what} for this spec`);
     if (lockOrder) throw new InputError(`${what}: the lock-order graph is not saved in checkpoints yet; drop --lock-order or ${what}`);
+    if (req.coverage) throw new InputError(`${what}: coverage is not saved in checkpoints; drop --coverage or ${what}`);
     const identity = {
       tool: TOOL_VERSION,
       model: model.name,
@@ -279,6 +306,9 @@ export function checkModel(req: CheckRequest): CheckResult {
         stopAtFirst: req.stopAtFirst ?? true,
         maxStates: req.maxStates,
         maxDepth: req.maxDepth,
+        // Reductions change the states stored (representatives, pruned successors): another set is another search.
+        reduce: [...(req.reduce ?? [])].sort(),
+        ...(req.eventOrderSeed !== undefined ? { eventOrderSeed: req.eventOrderSeed } : {}),
       },
     };
     const every = req.checkpoint?.everySeconds ?? DEFAULT_CHECKPOINT_SECONDS;
@@ -288,10 +318,21 @@ export function checkModel(req: CheckRequest): CheckResult {
       ...(req.resume ? { resume: { ...req.resume, identity } } : {}),
     };
   }
+  const coverage = req.coverage ? createCoverage(space.system) : undefined;
+  if (coverage) space.onTransition = coverage.onTransition;
   const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
   let walked: RandomOutcome | undefined;
   let bounded: PreemptionOutcome | undefined;
+  const reduce = req.reduce ?? [];
+  const report: ReductionReport = { requested: [...reduce], ran: [], notes: [] };
   const runSafety = (): Outcome<SearchStats | RandomStats> => {
+    // The lock-order check and coverage record every transition: they run unreduced (a pruned interleaving
+    // can hold an acquisition order, or take a transition, no other one shows).
+    const unreduced = lockOrder ? 'the lock-order check' : coverage ? 'coverage' : null;
+    const plan = planReductions(space, { model, options: { params, variant }, reduce: unreduced ? [] : reduce, invariants: Object.keys(invariants), assertions }).apply();
+    if (unreduced && reduce.length) report.notes.push(`${unreduced} ran unreduced (${reduce.join(', ')} not applied)`);
+    report.ran = plan.ran;
+    report.notes.push(...plan.notes);
     const task: SafetyTask = {
       ...base,
       checker: stateChecker(space.system, { assertions, invariants, assertionPredicates: model.assertions ?? {} }),
@@ -306,9 +347,14 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, onTransition: (id, e, pathTo) => lockOrder.onStep(id, e, space.expanding, pathTo) }), lockOrder);
     if (workers === 1) return STRATEGIES[strategy].run(task);
     if (!req.modelPath || !sharedStrings) throw new InputError(`workers: ${workers} threads need the model's module file (modelPath)`);
-    return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions });
+    return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions, reduce });
   };
-  const runLiveness = () => livenessStrategy.run({ ...base, livelock: check.livelock, starvation, fairness: check.fairness });
+  const runLiveness = () => {
+    // Liveness runs unreduced (explorer/reduce/index.ts says why).
+    space.reduction = null;
+    if (reduce.length) report.notes.push(`livelock/starvation ran unreduced (${reduce.join(', ')} is not proven sound for liveness here)`);
+    return livenessStrategy.run({ ...base, livelock: check.livelock, starvation, fairness: check.fairness });
+  };
   let outcome: Outcome<SearchStats | LivenessStats | RandomStats>;
   // Random walks check the safety properties only; a liveness selection leaves the run incomplete.
   if (!liveness || strategy === 'random') outcome = runSafety();
@@ -385,7 +431,29 @@ export function checkModel(req: CheckRequest): CheckResult {
       `skipped, so no violation here is not a proof`;
   }
   if (trace && walked) trace.seed = req.seed;
-  return { model: model.name, variant, params, verdict, stats: outcome.stats, trace, ...(walked ? { seed: req.seed, coverage: walked.coverage } : {}), ...(bits ? { bitstate: bits } : {}) };
+  space.reduction = null;
+  const result: CheckResult = {
+    model: model.name,
+    variant,
+    params,
+    verdict,
+    stats: outcome.stats,
+    trace,
+    ...(walked ? { seed: req.seed } : {}),
+    ...(bits ? { bitstate: bits } : {}),
+    ...(req.reduce !== undefined ? { reductions: report } : {}),
+  };
+  if (coverage) {
+    // Complete only when the whole reachable space was explored: a pass, or a violation found by a search
+    // that went on to the end (stopAtFirst false, nothing cut). Liveness explores everything before it
+    // analyses, so its violations (lassos) count as complete too when no bound cut it.
+    // Random walks, bitstate and preemption-bounded searches never explore everything.
+    const partial = walked !== undefined || bounded !== undefined || req.bitstate !== undefined;
+    const exhausted =
+      !partial && (outcome.status === 'pass' || (outcome.status === 'violation' && !outcome.bound && (outcome.loopStart !== undefined || req.stopAtFirst === false)));
+    result.coverage = coverage.report(exhausted);
+  }
+  return result;
 }
 
 /**

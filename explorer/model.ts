@@ -1,5 +1,6 @@
 // The model contract: what a module in machines/ exports so the explorer can check it.
 import type { AnyStateMachine } from 'xstate';
+import type { FootprintDecl, SymmetryGroup } from './reduce/declare.ts';
 
 /** Plain data the explorer can pack: numbers, booleans, strings, null, arrays and records of those. */
 export type Plain = number | boolean | string | null | Plain[] | { [key: string]: Plain };
@@ -126,6 +127,24 @@ export interface ModelDefinition {
    * class, named by its report name.
    */
   lockClass?: (lock: { path: string; name: string }) => string;
+  /**
+   * Groups of interchangeable threads for `--reduce symmetry` (explorer/reduce/symmetry.ts), for the given
+   * params and variant; checked against the compiled threads.
+   */
+  symmetry?: (options: ModelCreateOptions) => SymmetryGroup[];
+  /**
+   * Footprints of the model's own guards and actions by name, for `--reduce por` (explorer/reduce/declare.ts;
+   * kernel primitives carry theirs). Undeclared ones read and write everything.
+   */
+  footprints?: Record<string, FootprintDecl>;
+  /** What each invariant or assertion reads, by name, for `--reduce por` (undeclared: the whole state). */
+  propertyFootprints?: Record<string, PropertyFootprint>;
+}
+
+/** Context paths a property reads, and the threads whose location it reads (true: all). */
+export interface PropertyFootprint {
+  context: string[];
+  locations?: boolean | string[];
 }
 
 export function defineModel(def: ModelDefinition): ModelDefinition {

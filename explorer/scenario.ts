@@ -105,11 +105,13 @@ export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): 
  * The scenario as text: one column per thread (`columns`, default the cycle's threads in cycle order), the rows
  * of scenarioRows, then one line per thread that must act.
  */
-export function renderScenarioText(cycle: WaitEdge[], columns?: string[], o: { calls?: CallStyle } = {}): string {
+export function renderScenarioText(cycle: WaitEdge[], columns?: string[], o: { calls?: CallStyle; fit?: number } = {}): string {
   const members = [...new Set(cycle.flatMap((e) => [e.thread, e.heldBy]))];
   const cols = columns ? [...columns.filter((c) => members.includes(c)), ...members.filter((m) => !columns.includes(m))] : members;
   const { rows, mustAct } = scenarioRows(cycle, o);
-  const width = Math.max(24, ...rows.map((r) => r.text.length + 2), ...cols.map((c) => c.length + 2));
+  // Columns of 24 as lockdep prints them; narrower (down to what the text needs) when `fit` asks for it.
+  const need = Math.max(...rows.map((r) => r.text.length + 2), ...cols.map((c) => c.length + 2));
+  const width = Math.max(need, o.fit === undefined ? 24 : Math.min(24, Math.floor((o.fit - 7) / cols.length)));
   const pad = (s: string) => s.padEnd(width);
   const out: string[] = [' Possible unsafe locking scenario:', ''];
   out.push(('       ' + cols.map(pad).join('')).trimEnd());

@@ -3,11 +3,10 @@
 // a CI matrix), each writing a shard result; merging keeps the shortest counterexample found, the union
 // of coverage and the totals. Plain data in and out: the CLI runs the processes and writes the files.
 //
-// A swarm finds bugs; it proves nothing unless one of its jobs was itself exhaustive. So the merged
-// outcome is a violation, or pass only when some job's breadth- or depth-first search explored the whole
-// space and passed, or else incomplete.
-import type { CoverageReport } from './coverage.ts';
-import { mergeCoverage } from './coverage.ts';
+// A swarm finds bugs; it never proves their absence. So the merged outcome is a violation or incomplete,
+// never pass, even when one job's breadth- or depth-first search happened to explore the whole space: the
+// result then names that job (`exhaustive`), and `interleave check` is the command that gives the pass.
+import { mergeCoverage, type Coverage } from './coverage.ts';
 import { InputError } from './errors.ts';
 import type { CheckResult } from './index.ts';
 import type { ParamValue } from './model.ts';
@@ -16,7 +15,7 @@ import { DEFAULT_WALK_DEPTH } from './strategies/random.ts';
 import type { Trace } from './trace.ts';
 
 export const SHARD_FORMAT = 'interleave-swarm-shard';
-export const SHARD_VERSION = 1;
+export const SHARD_VERSION = 2;
 /** Walks of the short-walk jobs end here (unless --max-depth is lower). */
 export const SHORT_WALK_DEPTH = 100;
 
@@ -91,8 +90,11 @@ export interface ShardResult {
   job: SwarmJob;
   verdict: SwarmVerdict;
   stats: { states: number; transitions: number; depth: number; seconds: number; walks?: number };
-  coverage: CoverageReport | null;
+  /** The job's coverage (transitions taken, states reached; explorer/coverage.ts). */
+  coverage: Coverage | null;
   trace: Trace | null;
+  /** True when this job explored the whole state space and found no violation (its verdict says incomplete all the same). */
+  exhaustive?: boolean;
   /** The spec's expectation, so a merge away from the spec file can still compare. */
   expect?: SwarmExpectation;
 }
@@ -125,7 +127,12 @@ export function shardResult(o: {
     seed: o.seed,
     shard: { index: o.index, count: o.count },
     job: o.job,
-    verdict: r.verdict,
+    // A job that explored everything is a real pass of its search, but a swarm result never says pass.
+    verdict:
+      r.verdict.status === 'pass'
+        ? { status: 'incomplete', message: `${o.job.label}: explored the whole state space (${r.stats.states} states), no violation; a swarm never reports pass: run interleave check for the verdict` }
+        : r.verdict,
+    ...(r.verdict.status === 'pass' ? { exhaustive: true } : {}),
     stats: {
       states: r.stats.states,
       transitions: r.stats.transitions,
@@ -168,7 +175,9 @@ export interface MergedSwarm {
   verdict: SwarmVerdict;
   /** Totals over the jobs: states and transitions are sums of each job's own (jobs overlap); depth the deepest; seconds the longest job. */
   stats: { states: number; transitions: number; depth: number; seconds: number; walks: number };
-  coverage: CoverageReport | null;
+  coverage: Coverage | null;
+  /** The shard whose job explored the whole space without a violation, if any. */
+  exhaustive?: number;
   /** The shortest counterexample found, and the shard that found it. */
   trace: Trace | null;
   from?: number;
@@ -220,6 +229,7 @@ export function mergeShards(results: ShardResult[], names: string[] = results.ma
     walks: sorted.reduce((a, r) => a + (r.stats.walks ?? 0), 0),
   };
   let verdict: SwarmVerdict;
+  let exhaustiveShard: number | undefined;
   if (best) {
     const v = best.verdict;
     verdict = {
@@ -229,17 +239,20 @@ export function mergeShards(results: ShardResult[], names: string[] = results.ma
       message: `${v.message} (shard ${best.shard.index}: ${best.job.label}; the shortest of ${sorted.filter((r) => r.verdict.status === 'violation').length} found)`,
     };
   } else {
-    const exhaustive = sorted.find((r) => r.verdict.status === 'pass');
-    verdict = exhaustive
-      ? { status: 'pass', message: `shard ${exhaustive.shard.index} (${exhaustive.job.label}) explored the whole state space: no violation` }
-      : {
-          status: 'incomplete',
-          message:
-            `no violation in ${sorted.length} of ${count} jobs (${stats.states} states summed over jobs, ${stats.walks} random walks)` +
-            `${missing.length ? `; shards ${missing.join(', ')} did not report` : ''}; a swarm proves nothing unless one job is exhaustive`,
-        };
+    // Shards written before `exhaustive` existed said pass in their verdict.
+    const exhaustive = sorted.find((r) => r.exhaustive || r.verdict.status === 'pass');
+    verdict = {
+      status: 'incomplete',
+      message:
+        `no violation in ${sorted.length} of ${count} jobs (${stats.states} states summed over jobs, ${stats.walks} random walks)` +
+        `${missing.length ? `; shards ${missing.join(', ')} did not report` : ''}; ` +
+        (exhaustive
+          ? `shard ${exhaustive.shard.index} (${exhaustive.job.label}) explored the whole state space, but a swarm never reports pass: interleave check ${first.spec} gives the verdict`
+          : `no job was exhaustive; a swarm proves nothing: interleave check ${first.spec} (exhaustive) gives the verdict`),
+    };
+    if (exhaustive) exhaustiveShard = exhaustive.shard.index;
   }
-  const coverage = mergeCoverage(sorted.map((r) => r.coverage).filter((c): c is CoverageReport => c !== null)) ?? null;
+  const coverage = mergeCoverage(sorted.map((r) => r.coverage).filter((c): c is Coverage => c !== null)) ?? null;
   return {
     spec: first.spec,
     model: first.model,
@@ -254,6 +267,7 @@ export function mergeShards(results: ShardResult[], names: string[] = results.ma
     coverage,
     trace: best?.trace ?? null,
     ...(best ? { from: best.shard.index } : {}),
+    ...(exhaustiveShard !== undefined ? { exhaustive: exhaustiveShard } : {}),
     ...(first.expect ? { expect: first.expect } : {}),
   };
 }

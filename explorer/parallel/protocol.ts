@@ -22,6 +22,8 @@ export interface WorkerInit {
   /** Names of the invariants to check. */
   invariants: string[];
   assertions: boolean;
+  /** Reductions to apply to the worker's space (explorer/reduce/), as on the main thread. */
+  reduce: string[];
   /** Stop at the first violation: violating states are not queued for expansion. */
   stopAtFirst: boolean;
   index: number;

@@ -6,6 +6,7 @@ import { workerData } from 'node:worker_threads';
 import { instantiate, selectInvariants } from '../index.ts';
 import type { ModelDefinition } from '../model.ts';
 import { stateChecker } from '../properties/safety.ts';
+import { parseReduce, planReductions } from '../reduce/index.ts';
 import { Partition } from './partition.ts';
 import { SharedStrings } from './strings.ts';
 import { serializeError, type WorkerBoot, type WorkerInit } from './protocol.ts';
@@ -30,6 +31,7 @@ async function start(init: WorkerInit): Promise<void> {
   // Built and selected exactly as the main thread did (explorer/index.ts), with the shared string table.
   const space = instantiate(model, init.params, init.variant, new SharedStrings(init.strings));
   const invariants = selectInvariants(model, init.params, init.variant, init.invariants);
+  planReductions(space, { model, options: { params: init.params, variant: init.variant }, reduce: parseReduce(init.reduce, 'reduce'), invariants: Object.keys(invariants), assertions: init.assertions }).apply();
   const checker = stateChecker(space.system, { assertions: init.assertions, invariants, assertionPredicates: model.assertions ?? {} });
   const partition = new Partition(space, checker, init.index, init.count, init.budget, () => Atomics.add(flag, 1, 1));
   if (init.resume) partition.restore(init.resume);

@@ -38,11 +38,19 @@ export class StateSpace {
   expanding: Context = {};
   /** The fingerprint of the initial state, or of the representative last fingerprinted. */
   readonly fp = new Uint32Array(2);
+  /**
+   * Called after each step `expand` takes, with the transitions it took, before the visit: coverage
+   * (../coverage.ts). null (the default) costs one test per successor.
+   */
+  onTransition: ((taken: readonly CompiledTransition[]) => void) | null = null;
 
   constructor(
     readonly packed: PackedSystem,
-    /** null: no reduction (every candidate event expanded, every state its own representative). */
-    readonly reduction: Reduction | null = null,
+    /**
+     * null: no reduction (every candidate event expanded, every state its own representative). Set once
+     * before a search (explorer/reduce/ builds it; liveness runs with none).
+     */
+    public reduction: Reduction | null = null,
   ) {
     this.system = packed.system;
     this.threadCount = packed.threadCount;
@@ -100,12 +108,13 @@ export class StateSpace {
       packed.checkStep(ctx, e);
       if (nextCtx === null) continue;
       visited++;
+      if (this.onTransition !== null) this.onTransition(system.taken);
       this.nextContext = nextCtx;
       const len = packed.encodeInto(nextLeaves, nextCtx);
       const next = packed.encoded;
       if (r === null) fingerprint(next, fp, len);
       else {
-        const rep = r.representative(next, len);
+        const rep = r.representative(next, len, nextLeaves, nextCtx);
         fingerprint(rep, fp, rep.length);
       }
       // As int32 (| 0): small integers, never boxed when the visit is not inlined.

@@ -18,7 +18,8 @@ export interface Reduction {
   expandEvents(leaves: Int32Array, context: Context, candidates: number[]): ArrayLike<number>;
   /**
    * The representative of a successor whose packed words are `words[0 .. length)`: the words to
-   * fingerprint: all of the returned array (a view, valid until the next call).
+   * fingerprint: all of the returned array (a view, valid until the next call). The expansion also
+   * passes the successor's leaves and context (decoded from the words otherwise).
    */
-  representative(words: Int32Array, length: number): Int32Array;
+  representative(words: Int32Array, length: number, leaves?: ArrayLike<number>, context?: Context): Int32Array;
 }

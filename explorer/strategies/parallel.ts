@@ -28,6 +28,8 @@ export interface ParallelTask extends SafetyTask {
   /** Names of the invariants the checker checks (the workers select them again). */
   invariantNames: string[];
   assertions: boolean;
+  /** Reductions the workers apply to their spaces as the main thread did (explorer/reduce/). */
+  reduce?: string[];
 }
 
 class PartitionedPaths implements PathStore {
@@ -73,6 +75,7 @@ function parallelSearch(options: ParallelTask): Outcome {
         variant: options.variant,
         invariants: options.invariantNames,
         assertions: options.assertions,
+        reduce: options.reduce ?? [],
         stopAtFirst,
         index: k + 1,
         count: W,

@@ -6,7 +6,6 @@
 //
 // Every choice comes from the seeded generator (explorer/prng.ts): the same seed, model and options
 // give the same walks, so the same violation after the same walk, byte for byte.
-import { Coverage, type CoverageReport } from '../coverage.ts';
 import type { Bound, Found, Incomplete, SearchStats } from '../outcome.ts';
 import { createPrng } from '../prng.ts';
 import { deadlockAt, type Finding } from '../properties/safety.ts';
@@ -30,8 +29,8 @@ export interface RandomStats extends SearchStats {
   walks: number;
 }
 
-/** Found or incomplete (never pass), with the coverage of the walks and which walk found the violation. */
-export type RandomOutcome = (Found<RandomStats> & { walk: number; coverage: CoverageReport }) | (Incomplete<RandomStats> & { coverage: CoverageReport });
+/** Found or incomplete (never pass), and which walk found the violation. Coverage, when asked, comes from the space's onTransition. */
+export type RandomOutcome = (Found<RandomStats> & { walk: number }) | Incomplete<RandomStats>;
 
 function randomWalks(task: RandomTask): RandomOutcome {
   const { space, checker, bounds } = task;
@@ -43,7 +42,6 @@ function randomWalks(task: RandomTask): RandomOutcome {
   const seconds = bounds.timeoutSeconds ?? (task.walks === undefined && bounds.maxStates === undefined ? DEFAULT_RANDOM_SECONDS : undefined);
   const clock = new SearchClock({ ...task, bounds: { ...bounds, timeoutSeconds: seconds } });
   const seen = new FingerprintSet(system.events.length);
-  const coverage = new Coverage(system);
 
   let transitions = 0;
   let deepest = 0;
@@ -55,7 +53,6 @@ function randomWalks(task: RandomTask): RandomOutcome {
 
   const init = space.initial();
   seen.add(space.fp[0], space.fp[1], -1, -1);
-  coverage.visit(init.leaves);
   violation = checker.check(init.leaves, init.context, 0, 0);
 
   const succ = new Successors();
@@ -87,13 +84,11 @@ function randomWalks(task: RandomTask): RandomOutcome {
       const e = succ.events[k];
       walk.push(e);
       transitions++;
-      coverage.fire(e);
       if (depth + 1 > deepest) deepest = depth + 1;
       // A copy: the next expansion reuses the successor buffer.
       state = succ.wordsOf(k).slice();
       if (seen.add(succ.hi(k), succ.lo(k), -1, e) >= 0) {
         const leaves = state.subarray(0, space.threadCount);
-        coverage.visit(leaves);
         violation = checker.check(leaves, space.decodeContext(state), 0, depth + 1);
         if (violation) break;
       }
@@ -106,9 +101,9 @@ function randomWalks(task: RandomTask): RandomOutcome {
   const stats: RandomStats = { states: seen.size, transitions, depth: deepest, seconds: clock.seconds(), bytesPerState: seen.bytesPerStateUsed(), walks };
   if (violation) {
     const { stateId: _id, ...v } = violation;
-    return { status: 'violation', violation: v, path: walk.slice(), stats, walk: Math.max(0, walks - 1), coverage: coverage.report() };
+    return { status: 'violation', violation: v, path: walk.slice(), stats, walk: Math.max(0, walks - 1) };
   }
-  return { status: 'incomplete', bound: bound!, stats, coverage: coverage.report() };
+  return { status: 'incomplete', bound: bound!, stats };
 }
 
 export const random: Strategy<RandomTask, RandomOutcome> = { name: 'random', run: randomWalks };

@@ -370,6 +370,34 @@ export default defineModel({
       states: threads,
     });
   },
+  // Footprints of this model's own steps, for --reduce por (explorer/reduce/declare.ts); c->writes' holders
+  // are a sorted thread set (insertSorted), which --reduce symmetry re-sorts after renaming.
+  footprints: {
+    bch_write_ref_alive: { reads: ['c.writes.killed'] },
+    bch_write_ref_killed: { reads: ['c.writes.killed'] },
+    bch_write_disable_complete: { reads: ['c.writes.killed', 'c.writes.holders'] },
+    bch_journal_space: { reads: ['c.journal.free'] },
+    bch_journal_dirty: { reads: ['c.journal.dirty'] },
+    bch_journal_clean: { reads: ['c.journal.dirty'] },
+    bch_reclaim_has_work: { reads: ['c.reclaim.running', 'c.journal.dirty'] },
+    bch_reclaim_idle: { reads: ['c.journal.reclaim_lock.owner'] },
+    bch_all_exited: { reads: ['live'] },
+    bch_write_ref_get: { writes: ['c.writes.holders'], sets: ['c.writes.holders'] },
+    bch_write_ref_put: { writes: ['c.writes.holders'], sets: ['c.writes.holders'] },
+    bch_going_ro_kill_writes: { writes: ['c.going_ro', 'c.writes.killed'] },
+    bch_journal_res_get: { writes: ['c.journal.free'] },
+    bch_trans_commit: { writes: ['c.journal.dirty'] },
+    bch_flush_pin: { writes: ['c.journal.dirty', 'c.journal.free'] },
+    bch_journal_stop: { writes: ['c.reclaim.running', 'c.journal.running'] },
+    bch_clear_rw: { writes: ['c.going_ro', 'c.rw'] },
+    bch_read_write: { writes: ['c.rw', 'c.journal.running', 'c.reclaim.running', 'c.writes.killed'] },
+    bch_thread_exit: { writes: ['live'] },
+  },
+  // Foreground writers are interchangeable, and so are the internal writers (--reduce symmetry).
+  symmetry: ({ params }) => [
+    { threads: Array.from({ length: Number(params.writers) }, (_, i) => `writer${i}`) },
+    { threads: Array.from({ length: Number(params.intwriters) }, (_, i) => `intwriter${i}`) },
+  ],
   invariants: {
     ...freezeInvariants,
     'B-F1': bF1,

@@ -11,6 +11,7 @@
 import type { Context } from '../../explorer/model.ts';
 import { getIn, updateIn } from './path.ts';
 import { kAssign, withLock, type WaitFn } from './types.ts';
+import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import { tryBranch, type LockParams, type Step, type TryTargets } from './locks.ts';
 
 type Args = { context: Context };
@@ -90,3 +91,12 @@ export const folio_trylock = (lock: string, thread: string, t: TryTargets, name?
 export const folio_unlock = (lock: string, thread: string, name?: string): Step => ({
   actions: [{ type: 'folio_unlock', params: lp(lock, thread, name) }],
 });
+
+// Footprints (explorer/reduce/declare.ts), for --reduce por: the folio lock at `{lock}`.
+declareFootprints(folioGuards, {
+  folio_can_lock: { reads: ['{lock}'] },
+  folio_trylock_ok: { reads: ['{lock}.owner'] },
+  folio_handed_over: { reads: ['{lock}.owner'] },
+  folio_test_locked: { reads: ['{lock}.owner'] },
+});
+declareFootprints(folioActions, Object.fromEntries(Object.keys(folioActions).map((n) => [n, { writes: ['{lock}'] }])));

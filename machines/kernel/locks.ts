@@ -8,6 +8,7 @@
 import { kAssign, withLock, type WaitFn } from './types.ts';
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
+import { declareFootprints } from '../../explorer/reduce/declare.ts';
 
 export interface LockParams {
   /** Context path of the primitive's slice. */
@@ -681,3 +682,38 @@ export const sb_frozen_below = (sb: string, level: number): GuardRef => g('sb_fr
 export const mutexOwner = (context: Context, lock: string): string | null => getIn(context, lock).owner;
 export const sbFrozen = (context: Context, sb: string): number => getIn(context, sb).frozen;
 export const sbLevelReaders = (context: Context, sb: string, level: number): string[] => getIn(context, sb).rw_sem[level - 1].readers;
+
+// ---------------------------------------------------------------------------------------------
+// Footprints (explorer/reduce/declare.ts): the fields of the slice at `{lock}` / `{sb}` each guard reads and
+// each action writes, for the partial-order reduction; `sets` are the sorted holder lists symmetry re-sorts.
+const owner = { reads: ['{lock}.owner'] };
+const takeOwner = { writes: ['{lock}.owner'] };
+declareFootprints(lockGuards, {
+  mutex_can_lock: owner, mutex_trylock_ok: owner, mutex_is_locked: owner, mutex_is_owner: owner,
+  spin_can_lock: owner, spin_trylock_ok: owner, spin_is_locked: owner, spin_is_owner: owner,
+  percpu_can_down_read: { reads: ['{lock}.block'] },
+  percpu_down_read_trylock_ok: { reads: ['{lock}.block'] },
+  percpu_can_down_write: { reads: ['{lock}.writer'] },
+  percpu_readers_drained: { reads: ['{lock}.readers'] },
+  percpu_is_write_owner: { reads: ['{lock}.writer'] },
+  percpu_is_read_holder: { reads: ['{lock}.readers'] },
+  sb_frozen_is: { reads: ['{sb}.frozen'] },
+  sb_frozen_below: { reads: ['{sb}.frozen'] },
+  sb_frozen_at_least: { reads: ['{sb}.frozen'] },
+});
+const readerSet = { writes: ['{lock}.readers'], sets: ['{lock}.readers'] };
+declareFootprints(lockActions, {
+  mutex_lock: takeOwner, mutex_unlock: takeOwner, spin_lock: takeOwner, spin_unlock: takeOwner,
+  percpu_down_read: readerSet,
+  percpu_up_read: readerSet,
+  percpu_down_write_block: { writes: ['{lock}.writer', '{lock}.block'] },
+  percpu_up_write: { writes: ['{lock}.writer', '{lock}.block'] },
+  sb_set_frozen: { writes: ['{sb}.frozen'] },
+});
+// rw_semaphore: the whole slice (owner, readers, the FIFO of "r:"/"w:" waiters, handoff, granted readers);
+// readers and granted are sorted thread sets.
+declareFootprints(rwsemGuards, Object.fromEntries(Object.keys(rwsemGuards).map((n) => [n, { reads: ['{lock}'] }])));
+declareFootprints(
+  rwsemActions,
+  Object.fromEntries(Object.keys(rwsemActions).map((n) => [n, { writes: ['{lock}'], sets: ['{lock}.readers', '{lock}.granted'] }])),
+);

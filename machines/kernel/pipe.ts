@@ -6,6 +6,7 @@
 import type { Context } from '../../explorer/model.ts';
 import { getIn, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
+import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import type { Step } from './locks.ts';
 
 type Args = { context: Context };
@@ -91,3 +92,7 @@ export const pipe_read = (pipe: string, thread: string, t: { data: string; eof: 
 ];
 /** The writer closes its end (readers then see EOF once it is empty). */
 export const pipe_close = (pipe: string, thread: string): Step => ({ actions: [{ type: 'pipe_close', params: P(pipe, thread) }] });
+
+// Footprints (explorer/reduce/declare.ts), for --reduce por: the pipe slice at `{pipe}`.
+declareFootprints(pipeGuards, Object.fromEntries(Object.keys(pipeGuards).map((n) => [n, { reads: ['{pipe}'] }])));
+declareFootprints(pipeActions, Object.fromEntries(Object.keys(pipeActions).map((n) => [n, { writes: ['{pipe}'] }])));

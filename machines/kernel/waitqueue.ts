@@ -22,6 +22,7 @@
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
+import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import { tryBranch, type Step, type TryTargets } from './locks.ts';
 
 type Args = { context: Context };
@@ -169,3 +170,20 @@ export const wait_for_completion = (c: string, thread: string, o: { name?: strin
 });
 export const try_wait_for_completion = (c: string, thread: string, t: TryTargets): any[] =>
   tryBranch(wait_for_completion(c, thread), t);
+
+// Footprints (explorer/reduce/declare.ts), for --reduce por; a wait queue's waiters are a sorted thread set.
+declareFootprints(waitGuards, {
+  ...Object.fromEntries(Object.keys(condOps).map((n) => [n, { reads: ['{path}'] }])),
+  waitqueue_woken: { reads: ['{wq}.waiters'] },
+  waitqueue_active: { reads: ['{wq}.waiters'] },
+  completion_done: { reads: ['{completion}'] },
+});
+declareFootprints(waitActions, {
+  prepare_to_wait: { writes: ['{wq}.waiters'], sets: ['{wq}.waiters'] },
+  finish_wait: { writes: ['{wq}.waiters'], sets: ['{wq}.waiters'] },
+  wake_up: { writes: ['{wq}.waiters'] },
+  complete: { writes: ['{completion}'] },
+  complete_all: { writes: ['{completion}'] },
+  completion_consume: { writes: ['{completion}'] },
+  reinit_completion: { writes: ['{completion}'] },
+});

@@ -53,6 +53,7 @@
 import type { Context } from '../../explorer/model.ts';
 import { getIn, removeOne, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
+import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import type { Step } from './locks.ts';
 
 type Args = { context: Context };
@@ -338,3 +339,10 @@ export const drain_workqueue = (wq: string, thread: string, name?: string): { be
 /** Plain views for invariants/assertions. */
 export const wqDroppedWhileDraining = (context: Context, wq: string): boolean => getIn(context, wq).droppedWhileDraining;
 export const wqPending = (context: Context, wq: string): string[] => getIn(context, wq).pending;
+
+// Footprints (explorer/reduce/declare.ts), for --reduce por: the whole workqueue slice at `{wq}` (its fields move
+// together in most operations; finer declarations can come with the word-level compiler).
+const wqRead = { reads: ['{wq}'] };
+const wqWrite = { writes: ['{wq}'] };
+declareFootprints(workqueueGuards, Object.fromEntries(Object.keys(workqueueGuards).map((n) => [n, wqRead])));
+declareFootprints(workqueueActions, Object.fromEntries(Object.keys(workqueueActions).map((n) => [n, wqWrite])));

@@ -34,6 +34,7 @@ import {
   sbLevelWriter,
   sbSetFrozenPatch,
 } from '../kernel/index.ts';
+import { declareFootprints } from '../../explorer/reduce/declare.ts';
 
 /** Context paths of the superblock state every model here shares. */
 export const SB = 's_writers';
@@ -88,6 +89,12 @@ export const freezeGuards = {
   sbf_flag_is: ({ context }: { context: Context }, p: { flag: string; value: any; waitFor?: string; holders?: string[] }) =>
     getIn(context, p.flag) === p.value,
 };
+// Footprints for --reduce por (explorer/reduce/declare.ts).
+declareFootprints(freezeActions, {
+  sb_set_frozen: { reads: [`${UMOUNT}.owner`], writes: ['{sb}.frozen', 'frozen_violation'] },
+  sbf_set_flag: { writes: ['{flag}'] },
+});
+declareFootprints(freezeGuards, { sbf_flag_is: { reads: ['{flag}'] } });
 export const freezeWaits = {
   sbf_flag_is: (context: Context, p: { flag: string; value: any; waitFor?: string; holders?: string[] }): WaitInfo | null =>
     getIn(context, p.flag) === p.value

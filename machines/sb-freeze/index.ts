@@ -60,6 +60,18 @@ export default defineModel({
       states: threads,
     });
   },
+  // Writers of one kind (and the same s_umount use) run the same code: interchangeable for --reduce symmetry.
+  symmetry: ({ params }) => {
+    const writers = Number(params.writers);
+    const umountWriters = Math.min(Number(params.umountWriters), writers);
+    const names = (prefix: string, from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => `${prefix}${from + i}`);
+    return [
+      { threads: names('writer', 0, umountWriters) },
+      { threads: names('writer', umountWriters, writers) },
+      { threads: names('faulter', 0, Number(params.faulters)) },
+      { threads: names('intwriter', 0, Number(params.intwriters)) },
+    ].filter((g) => g.threads.length > 1);
+  },
   invariants: freezeInvariants,
   watch: freezeWatch,
   waits: { ...kernelWaits, ...freezeWaits },

@@ -99,7 +99,7 @@ describe('options are checked and blamed on the option', () => {
   });
 
   it('show --json and list --bogus are rejected per command; list --json is one JSON document', async () => {
-    expectBadInput(await run(['show', 'counterexamples/abba-abba.json', '--json']), /interleave show: unknown option --json; the options of show are --no-changes, --help/);
+    expectBadInput(await run(['show', 'counterexamples/abba-abba.json', '--json']), /interleave show: unknown option --json; the options of show are --no-changes, --threads, --fold, --width, --html, --itf, --help/);
     expectBadInput(await run(['list', '--bogus']), /interleave list: unknown option --bogus/);
     expectBadInput(await run(['replay']), /interleave replay: wrong arguments; usage: interleave replay TRACE\.json/);
     const l = await run(['list', '--json']);

@@ -20,6 +20,7 @@ function shard(index: number, count: number, variant = 'naive'): ShardResult {
     seed: job.seed,
     eventOrderSeed: job.eventOrderSeed,
     walks: strategy === 'random' ? 50 : undefined,
+    coverage: true,
   });
   return shardResult({ spec: 'specs/p.json', seed: 7, index, count, job, toolVersion: 'test', result, expect: { status: 'violation', kind: 'deadlock' } });
 }
@@ -63,7 +64,13 @@ describe('swarm merge', () => {
     expect(m.from).toBe(0);
     expect(m.stats.states).toBe(results.reduce((a, r) => a + r.stats.states, 0));
     expect(m.stats.walks).toBe(results[2].stats.walks);
-    expect(m.coverage).toEqual(results[2].coverage);
+    // Never taken in the union only if no job took it; taken at least as often as by any one job.
+    const c = m.coverage!;
+    for (const r of results) expect(c.transitions.taken).toBeGreaterThanOrEqual(r.coverage!.transitions.taken);
+    for (const [t, th] of c.threads.entries()) {
+      for (const tr of th.neverTaken) for (const r of results) expect(r.coverage!.threads[t].neverTaken).toContainEqual(tr);
+    }
+    expect(c.complete).toBe(false);
     expect(m.missing).toEqual([]);
     expect(swarmDisagreement(m.expect!, m.verdict)).toBeUndefined();
   });
@@ -72,12 +79,20 @@ describe('swarm merge', () => {
     expect(mergeShards([results[2]]).missing).toEqual([0, 1]);
   });
 
-  it('is incomplete when no job found a violation and none was exhaustive; pass only when one was', () => {
+  it('is never pass: incomplete without a violation, naming the job that was exhaustive if one was', () => {
     const fine = shard(2, 3, 'ordered');
     const m = mergeShards([fine]);
     expect(m.verdict.status).toBe('incomplete');
-    expect(m.verdict.message).toMatch(/proves nothing/);
-    expect(mergeShards([fine, shard(0, 3, 'ordered')]).verdict.status).toBe('pass');
+    expect(m.verdict.message).toMatch(/no job was exhaustive; a swarm proves nothing: interleave check specs\/p\.json/);
+    expect(m.exhaustive).toBeUndefined();
+    const bfs = shard(0, 3, 'ordered');
+    expect(bfs.verdict.status).toBe('incomplete');
+    expect(bfs.exhaustive).toBe(true);
+    const both = mergeShards([fine, bfs]);
+    expect(both.verdict.status).toBe('incomplete');
+    expect(both.exhaustive).toBe(0);
+    expect(both.verdict.message).toMatch(/shard 0 \(bfs\) explored the whole state space, but a swarm never reports pass: interleave check specs\/p\.json gives the verdict/);
+    expect(both.coverage!.complete).toBe(true);
     expect(swarmDisagreement({ status: 'violation', kind: 'deadlock' }, m.verdict)).toMatch(/no job found one/);
     expect(swarmDisagreement({ status: 'pass' }, m.verdict)).toBeUndefined();
   });

@@ -1,0 +1,146 @@
+// The reductions behind `--reduce` / the spec's `reduce` field: builds, for one model instance, the two hooks of
+// the state space's reduction seam (which events to expand: partial order, ./por.ts; which representative to
+// fingerprint: symmetry, ./symmetry.ts) and says which reductions actually ran and why others did not.
+//
+// Soundness: both preserve deadlocks, state assertions and invariants (see the two files). Liveness (livelock,
+// starvation) runs unreduced: symmetry is sound for it only with symmetric fairness and goal (TLC warns of the
+// same), and POR under weak fairness needs its own proviso (Valmari and Vogler, SPIN 2016), which we do not
+// implement; the result says so.
+import { WordBuffer } from '../codec.ts';
+import { InputError } from '../errors.ts';
+import type { Context, ModelDefinition, ModelCreateOptions } from '../model.ts';
+import type { Reduction } from '../space/reduction.ts';
+import type { StateSpace } from '../space/index.ts';
+import { EVERYTHING, systemFootprints, type SystemFootprints } from './footprint.ts';
+import { createAmple, porTables, type PropertyReads } from './por.ts';
+import { compileSymmetry, createRepresentative, type CompiledSymmetry } from './symmetry.ts';
+
+export const REDUCTIONS = ['symmetry', 'por'] as const;
+export type ReductionName = (typeof REDUCTIONS)[number];
+
+/** Parses `--reduce symmetry,por` / `--reduce none` (also the spec's list); throws InputError naming `where`. */
+export function parseReduce(value: string | readonly string[], where: string): ReductionName[] {
+  const list = typeof value === 'string' ? (value.trim() === 'none' || value.trim() === '' ? [] : value.split(',').map((s) => s.trim())) : [...value];
+  const out: ReductionName[] = [];
+  for (const r of list) {
+    if (!(REDUCTIONS as readonly string[]).includes(r)) {
+      throw new InputError(`${where}: unknown reduction '${r}'; use a list of ${REDUCTIONS.join(', ')} (or none)`);
+    }
+    if (!out.includes(r as ReductionName)) out.push(r as ReductionName);
+  }
+  return out;
+}
+
+
+export interface ReductionPlan {
+  /** null when no reduction runs. */
+  hooks: Reduction | null;
+  /** The reductions that run, in the order asked. */
+  ran: ReductionName[];
+  /** Why an asked reduction did not run or is weaker than asked (for the output). */
+  notes: string[];
+  symmetry?: CompiledSymmetry;
+  footprints?: SystemFootprints;
+  /** Ample-set statistics (states reduced, states fully expanded). */
+  porStats?: () => { reduced: number; full: number };
+  /** Plugs the hooks into the space's reduction seam (null when none runs); returns the plan. */
+  apply(): ReductionPlan;
+}
+
+export interface ReductionRequest {
+  model: ModelDefinition;
+  options: ModelCreateOptions;
+  reduce: readonly ReductionName[];
+  /** Names of the invariants checked. */
+  invariants: string[];
+  /** State assertions are checked. */
+  assertions: boolean;
+  /** The run is a liveness run (reductions are then off). */
+  liveness?: boolean;
+}
+
+/** What the checked properties read, from the model's propertyFootprints (undeclared: everything). */
+export function propertyReads(model: ModelDefinition, invariants: string[], assertions: string[]): PropertyReads {
+  const context: string[] = [];
+  let locations: boolean | string[] = [];
+  for (const name of [...invariants, ...assertions]) {
+    const d = model.propertyFootprints?.[name];
+    if (!d) return { context: [EVERYTHING], locations: true, assertions: assertions.length > 0 };
+    for (const p of d.context) if (!context.includes(p)) context.push(p);
+    const loc = d.locations ?? true;
+    if (loc === true) locations = true;
+    else if (locations !== true && Array.isArray(loc)) for (const t of loc) if (!locations.includes(t)) locations.push(t);
+  }
+  return { context, locations, assertions: assertions.length > 0 };
+}
+
+export function planReductions(space: StateSpace, req: ReductionRequest): ReductionPlan {
+  const packed = space.packed;
+  const notes: string[] = [];
+  const none = (): ReductionPlan => {
+    const plan: ReductionPlan = { hooks: null, ran: [], notes, apply: () => ((space.reduction = null), plan) };
+    return plan;
+  };
+  if (req.reduce.length === 0) return none();
+  if (req.liveness) {
+    notes.push(`liveness (livelock, starvation) runs unreduced: ${req.reduce.join(', ')} not applied`);
+    return none();
+  }
+  const system = packed.system;
+  const fps = systemFootprints(system, { byName: req.model.footprints });
+  const ran: ReductionName[] = [];
+  const plan: ReductionPlan = { hooks: null, ran, notes, footprints: fps, apply: () => ((space.reduction = plan.hooks), plan) };
+
+  let rep: Reduction['representative'] | null = null;
+  if (req.reduce.includes('symmetry')) {
+    const groups = req.model.symmetry?.(req.options) ?? [];
+    const useful = groups.filter((g) => g.threads.length > 1);
+    if (useful.length === 0) notes.push(`symmetry: model ${req.model.name} declares no group of two or more interchangeable threads here`);
+    else {
+      const sym = compileSymmetry(system, useful, fps.sets);
+      plan.symmetry = sym;
+      const { representative } = createRepresentative(system, sym);
+      const T = packed.threadCount;
+      const buf = new WordBuffer(256);
+      rep = (words, length, leaves, context) => {
+        // Leaves strictly increasing inside every group: the sort is the identity, no decoding needed.
+        let sorted = true;
+        for (const g of sym.groups) {
+          for (let j = 1; j < g.members.length && sorted; j++) if (words[g.members[j - 1]] >= words[g.members[j]]) sorted = false;
+          if (!sorted) break;
+        }
+        if (sorted) return words.subarray(0, length);
+        const ctx = context ?? packed.decodeContext(words.subarray(0, length));
+        const r = representative(leaves ?? words.subarray(0, T), ctx);
+        if (r.identity) return words.subarray(0, length);
+        buf.reset();
+        buf.ensure(T);
+        for (let i = 0; i < T; i++) buf.words[i] = r.leaves[i];
+        buf.length = T;
+        packed.codec.encode(r.context, buf);
+        return buf.words.subarray(0, buf.length);
+      };
+      ran.push('symmetry');
+    }
+  }
+
+  let ample: ReturnType<typeof createAmple> | null = null;
+  if (req.reduce.includes('por')) {
+    const asserted = new Set<string>();
+    if (req.assertions) for (const t of system.threads) for (const names of t.asserts) for (const n of names) asserted.add(n);
+    const props = propertyReads(req.model, req.invariants, [...asserted]);
+    const tables = porTables(system, fps, props);
+    ample = createAmple(system, fps, tables);
+    plan.porStats = ample.stats;
+    ran.push('por');
+    if (fps.undeclared.length) notes.push(`por: no footprint for ${fps.undeclared.slice(0, 5).join(', ')}${fps.undeclared.length > 5 ? ` and ${fps.undeclared.length - 5} more` : ''} (counted as touching everything)`);
+    if (props.context.includes(EVERYTHING)) notes.push('por: some checked property declares no footprint (every step that writes the context is visible)');
+  }
+  ran.sort((a, b) => req.reduce.indexOf(a) - req.reduce.indexOf(b));
+  if (ran.length === 0) return plan;
+  plan.hooks = {
+    expandEvents: ample ? (leaves, ctx, candidates) => ample!.expandEvents(leaves, ctx, candidates) : (_l, _c, candidates) => candidates,
+    representative: rep ?? ((words, length) => words.subarray(0, length)),
+  };
+  return plan;
+}
