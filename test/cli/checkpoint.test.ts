@@ -77,6 +77,9 @@ describe('--checkpoint and --resume', () => {
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/the checkpoint is from another run: its param n is 10, this run's is 6; .*start afresh without --resume/);
       expect(readFileSync(ck).equals(saved)).toBe(true);
+      const red = await runCli(['check', 'specs/philosophers-10.json', '--resume', ck, '--reduce', 'symmetry', '--no-save']);
+      expect(red.code).toBe(2);
+      expect(red.err).toMatch(/the checkpoint is from another run: its option reduce is \[\], this run's is \["symmetry"\]/);
       const cut = join(work, 'cut.ckpt');
       writeFileSync(cut, saved.subarray(0, saved.length - 8));
       const d = await runCli(['check', 'specs/philosophers-10.json', '--resume', cut, '--no-save']);
@@ -89,6 +92,7 @@ describe('--checkpoint and --resume', () => {
       [['check', 'specs/philosophers-8.json', 'specs/philosophers-6.json', '--checkpoint', join(work, 'x.ckpt')], /give exactly one spec/],
       [['check', 'specs/philosophers-8.json', '--checkpoint-every', '5'], /--checkpoint-every needs --checkpoint FILE/],
       [['check', 'specs/liveness-backoff.json', '--checkpoint', join(work, 'x.ckpt')], /livelock and starvation checks cannot be checkpointed/],
+      [['check', 'specs/philosophers-8.json', '--coverage', '--checkpoint', join(work, 'x.ckpt')], /--checkpoint: coverage is not saved in checkpoints; drop --coverage or --checkpoint/],
     ];
     for (const [args, msg] of cases) {
       const r = await runCli([...args, '--no-save']);
