@@ -41,7 +41,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       strategy: { type: 'string', value: 'bfs|dfs|random', help: "search order (default: the spec's, else bfs); random: random walks, never pass" },
       seed: { type: 'string', value: 'N', help: "seed of the random walks (default: the spec's); printed in the report and stored in the trace" },
       walks: { type: 'string', value: 'N', help: 'random walks: stop after N walks (incomplete); walks end at --max-depth (default 1000)' },
-      preemptions: { type: 'string', value: 'K', help: 'only schedules with at most K preemptive context switches, fewest first; incomplete if the bound cut any' },
+      preemptions: { type: 'string', value: 'K', help: 'only schedules with at most K preemptive context switches, fewest first; incomplete if the bound cut any; unreduced (not with --reduce)' },
       bitstate: { type: 'string', value: 'W', help: "bitstate hashing: a 2^W-bit visited set with 3 hashes (SPIN's -DBITSTATE); never pass" },
       checkpoint: { type: 'string', value: 'FILE', help: 'save the breadth-first safety search (one thread or --workers) to FILE, atomically; one spec only' },
       'checkpoint-every': { type: 'string', value: 'S', help: 'seconds between checkpoints (default 60)' },
@@ -111,7 +111,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     notes: [
       '--jobs N runs N jobs as processes here; --shard I/N runs one (I from JOB_COMPLETION_INDEX when set: --shard N) and',
       'writes DIR/SPEC.shard-I-of-N.json; --merge combines shard files: the shortest counterexample, summed counts, coverage.',
-      'Exit 0 when the merged outcome agrees with the spec (a shard exits 0 whatever it found), 1 when not, 2 on bad input.',
+      'Never pass: without a violation the swarm is incomplete, even when one job explored everything (interleave check',
+      'gives the pass verdict). Exit 0 when the merged outcome agrees with the spec (a shard exits 0 whatever it found), 1',
+      'when not, 2 on bad input.',
     ].join('\n'),
     options: {
       jobs: { type: 'string', value: 'N', help: 'run N jobs as child processes and merge them' },
