@@ -210,7 +210,7 @@ function report(m: MergedSwarm, outDir: string, a: SwarmArgs, io: SwarmIo): numb
     io.out(`swarm ${m.spec}: ${m.count} jobs, seed ${m.seed} (${m.model} variant ${m.variant})`);
     for (const s of m.shards) {
       const v = s.verdict;
-      const what = v.status === 'violation' ? `${v.kind}${v.name && v.name !== v.kind ? `:${v.name}` : ''}` : v.status === 'incomplete' ? `incomplete (${v.bound?.name})` : v.status;
+      const what = v.status === 'violation' ? `${v.kind}${v.name && v.name !== v.kind ? `:${v.name}` : ''}` : v.status === 'incomplete' ? `incomplete (${s.exhaustive ? 'explored all' : v.bound?.name})` : v.status;
       io.out(`  job ${String(s.index).padStart(2)}  ${s.job.label.padEnd(48)}  ${what.padEnd(22)}  ${String(s.stats.states).padStart(9)} states  ${s.stats.seconds.toFixed(2)}s`);
     }
     for (const i of m.missing) io.out(`  job ${String(i).padStart(2)}  (no result: stopped after another job's violation, or failed)`);

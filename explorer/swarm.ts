@@ -170,7 +170,7 @@ export interface MergedSwarm {
   seed: number;
   count: number;
   /** Shards that reported (by index), and the indices of those that did not. */
-  shards: Array<{ index: number; job: SwarmJob; verdict: SwarmVerdict; stats: ShardResult['stats'] }>;
+  shards: Array<{ index: number; job: SwarmJob; verdict: SwarmVerdict; stats: ShardResult['stats']; exhaustive?: boolean }>;
   missing: number[];
   verdict: SwarmVerdict;
   /** Totals over the jobs: states and transitions are sums of each job's own (jobs overlap); depth the deepest; seconds the longest job. */
@@ -260,7 +260,7 @@ export function mergeShards(results: ShardResult[], names: string[] = results.ma
     params: first.params,
     seed: first.seed,
     count,
-    shards: sorted.map((r) => ({ index: r.shard.index, job: r.job, verdict: r.verdict, stats: r.stats })),
+    shards: sorted.map((r) => ({ index: r.shard.index, job: r.job, verdict: r.verdict, stats: r.stats, ...(r.exhaustive ? { exhaustive: true } : {}) })),
     missing,
     verdict,
     stats,
