@@ -6,9 +6,12 @@ import { pathToFileURL } from 'node:url';
 import { sep } from 'node:path';
 
 let rootUrl = '';
+/** Export conditions added to the imports of interleave it maps: `interleave-dist` when the tool runs from dist/. */
+let conditions = [];
 
 export function initialize(data) {
   rootUrl = pathToFileURL(data.root + sep).href;
+  conditions = data.dist ? ['interleave-dist'] : [];
 }
 
 const OURS = /^(xstate|@xstate\/[^/]+|interleave)(\/.*)?$/;
@@ -18,7 +21,13 @@ const foreign = (url) => typeof url === 'string' && url.startsWith('file:') && !
 export async function resolve(specifier, context, nextResolve) {
   if (foreign(context.parentURL) && OURS.test(specifier)) {
     // As if imported from interleave's own package.json: xstate from its dependencies, interleave by its exports.
-    return nextResolve(specifier, { ...context, parentURL: new URL('package.json', rootUrl).href });
+    // From the build (dist/), `interleave` and `interleave/kernel` resolve to its compiled files, the ones the
+    // tool itself runs: one copy of each module, and no TypeScript to load.
+    return nextResolve(specifier, {
+      ...context,
+      parentURL: new URL('package.json', rootUrl).href,
+      conditions: [...conditions, ...(context.conditions ?? [])],
+    });
   }
   const r = await nextResolve(specifier, context);
   // A .ts file outside this install and outside node_modules is a user's model (or its helpers): an ES module.

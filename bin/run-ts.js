@@ -3,7 +3,7 @@
 import { registerLoaders } from './register.mjs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-registerLoaders();
+await registerLoaders();
 const [script, ...rest] = process.argv.slice(2);
 if (!script) {
   console.error('usage: node bin/run-ts.js <script.ts> [args...]');

@@ -1,19 +1,25 @@
 // Finds models: bundled ones under machines/<name>/index.ts, or a module path given by a spec.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError, thrownMessage } from '../explorer/errors.ts';
 import type { ModelDefinition } from '../explorer/model.ts';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MACHINES_DIR = join(REPO_ROOT, 'machines');
+/** This module's tree: the sources, or the compiled build in dist/ (scripts/build.mjs mirrors the tree there). */
+const TREE = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Running from the build: then the bundled models are its compiled .js, and the package root is one level up. */
+const COMPILED = import.meta.url.endsWith('.js');
+/** The package root (schemas/, bin/, package.json). */
+export const REPO_ROOT = COMPILED ? resolve(TREE, '..') : TREE;
+const MACHINES_DIR = join(TREE, 'machines');
+const MODEL_INDEX = COMPILED ? 'index.js' : 'index.ts';
 /** Folders under machines/ that hold helpers, not models. */
 const NOT_MODELS = new Set(['kernel']);
 
 export function bundledModelNames(): string[] {
   if (!existsSync(MACHINES_DIR)) return [];
   return readdirSync(MACHINES_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && !NOT_MODELS.has(d.name) && existsSync(join(MACHINES_DIR, d.name, 'index.ts')))
+    .filter((d) => d.isDirectory() && !NOT_MODELS.has(d.name) && existsSync(join(MACHINES_DIR, d.name, MODEL_INDEX)))
     .map((d) => d.name)
     .sort();
 }
@@ -23,8 +29,20 @@ function isModelDefinition(x: unknown): x is ModelDefinition {
   return !!m && typeof m === 'object' && typeof m.name === 'string' && typeof m.create === 'function' && typeof m.variants === 'object';
 }
 
+/**
+ * A model that is not part of the build (the user's own, often TypeScript) needs the loaders: tsx, and the hooks
+ * that resolve its imports of xstate and interleave from this install. bin/ registers them up front when it
+ * runs the sources; the build registers them here, only when such a model loads (they cost a few hundred ms).
+ */
+async function ensureLoaders(file: string): Promise<void> {
+  if (!COMPILED || file.startsWith(TREE + sep)) return;
+  const { registerLoaders } = await import('../bin/register.mjs');
+  await registerLoaders({ dist: true });
+}
+
 async function importModel(file: string, label: string): Promise<ModelDefinition> {
   let mod: any;
+  await ensureLoaders(file);
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
@@ -84,12 +102,12 @@ export async function loadModel(model: string, baseDir: string, where: string): 
   if (!names.includes(model)) {
     throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to the spec file, e.g. "./my-model.ts"`);
   }
-  const file = join(MACHINES_DIR, model, 'index.ts');
+  const file = join(MACHINES_DIR, model, MODEL_INDEX);
   return { def: await importModel(file, where), path: file, bundled: true };
 }
 
 export async function loadAllBundled(): Promise<ModelDefinition[]> {
   const out: ModelDefinition[] = [];
-  for (const name of bundledModelNames()) out.push(await importModel(join(MACHINES_DIR, name, 'index.ts'), `machines/${name}`));
+  for (const name of bundledModelNames()) out.push(await importModel(join(MACHINES_DIR, name, MODEL_INDEX), `machines/${name}`));
   return out;
 }

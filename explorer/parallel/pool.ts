@@ -9,6 +9,8 @@ export interface WorkerHandle {
   worker: Worker;
   port: MessagePort;
   flag: Int32Array;
+  /** The loaders it registered (WorkerBoot.loaders, as JSON): a worker is reused only with the same. */
+  loaders: string;
 }
 
 /** A worker that neither posts nor reports progress for this long is taken for dead. */
@@ -44,24 +46,45 @@ export function receive(h: WorkerHandle, what: string): any {
 
 const idle: WorkerHandle[] = [];
 
-function spawn(): WorkerHandle {
+/** This module's extension: .ts when the sources run, .js from the build (dist/). */
+const EXT = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
+
+/**
+ * The loaders a new worker registers before it loads the worker module: those this thread registered
+ * (bin/register.mjs records them on globalThis; from the build, none until a model outside it loads), and
+ * always tsx when the sources run (worker.ts is TypeScript).
+ */
+function workerLoaders(): WorkerBoot['loaders'] {
+  const mine = ((globalThis as Record<symbol, unknown>)[Symbol.for('interleave.loaders')] ?? null) as WorkerBoot['loaders'];
+  if (EXT === '.ts') return mine ?? { dist: false, url: new URL('../../bin/register.mjs', import.meta.url).href };
+  return mine;
+}
+
+function spawn(loaders: WorkerBoot['loaders']): WorkerHandle {
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(8));
-  const boot: WorkerBoot = { port: port2, flag };
+  const boot: WorkerBoot = { port: port2, flag, worker: new URL(`./worker${EXT}`, import.meta.url).href, loaders };
   const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: boot, transferList: [port2] });
   // Errors come as messages (worker.ts); this only keeps a late 'error' event from ending the process.
   worker.on('error', () => {});
   worker.unref();
-  const h = { worker, port: port1, flag };
+  const h = { worker, port: port1, flag, loaders: JSON.stringify(loaders) };
   receive(h, 'starting');
   return h;
 }
 
-/** n workers ready for an 'init' message: idle ones first, then new ones. */
+/** n workers ready for an 'init' message: idle ones first (those with the loaders needed now), then new ones. */
 export function acquireWorkers(n: number): WorkerHandle[] {
+  const loaders = workerLoaders();
+  const key = JSON.stringify(loaders);
+  // An idle worker without the loaders a model now needs (a model outside the build loaded since) is stopped.
+  for (const h of idle.filter((w) => w.loaders !== key)) void h.worker.terminate();
+  const fitting = idle.filter((w) => w.loaders === key);
+  idle.length = 0;
+  idle.push(...fitting);
   const out = idle.splice(0, n);
   try {
-    while (out.length < n) out.push(spawn());
+    while (out.length < n) out.push(spawn(loaders));
   } catch (e) {
     releaseWorkers(out, false);
     throw e;

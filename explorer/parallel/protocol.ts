@@ -12,6 +12,10 @@ export interface WorkerBoot {
    * [1]: bumped every 1024 states a worker handles, so the main thread can tell a long round from a dead worker.
    */
   flag: Int32Array;
+  /** The worker module to load (./worker.ts from the sources, ./worker.js from the build). */
+  worker: string;
+  /** The loaders to register first (bin/register.mjs at `url`), as the main thread has them; null: none. */
+  loaders: { dist: boolean; url: string } | null;
 }
 
 /** One run of a worker (the 'init' message): which model instance, which partition of how many. */

@@ -1,10 +1,14 @@
-// Entry of a parallel-search worker thread: registers the loaders (bin/register.mjs: tsx, and models outside the install), then the
-// worker proper. A failure to load is reported to the main thread, which is blocked waiting for it.
+// Entry of a parallel-search worker thread: registers the loaders the main thread chose (bin/register.mjs: tsx,
+// and models outside the install; none when the build runs a bundled model), then the worker proper
+// (worker.ts, or worker.js in the build). A failure to load is reported to the main thread, which is blocked
+// waiting for it. Plain JavaScript, copied as is into the build.
 import { workerData } from 'node:worker_threads';
 try {
-  const { registerLoaders } = await import('../../bin/register.mjs');
-  registerLoaders();
-  await import('./worker.ts');
+  if (workerData.loaders) {
+    const { registerLoaders } = await import(workerData.loaders.url);
+    await registerLoaders({ dist: workerData.loaders.dist });
+  }
+  await import(workerData.worker);
 } catch (e) {
   workerData.port.postMessage({ error: { name: 'Error', message: `the parallel search worker failed to start: ${e?.message ?? e}` } });
   Atomics.add(workerData.flag, 0, 1);

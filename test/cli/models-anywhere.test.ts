@@ -110,10 +110,13 @@ describe('the package', () => {
     const files = new Set<string>(JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path));
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
     expect(pkg.private).toBeUndefined();
-    for (const target of Object.values(pkg.exports as Record<string, string>)) {
+    // An export is a path, or conditions to paths (interleave-dist: the build's file, default: the source).
+    const targets = Object.values(pkg.exports as Record<string, string | Record<string, string>>).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
+    for (const target of targets) {
       if (!target.includes('*')) expect(files, target).toContain(target.replace(/^\.\//, ''));
     }
-    for (const f of ['bin/interleave.js', 'bin/hooks.mjs', 'bin/register.mjs', 'cli/main.ts', 'explorer/index.ts', 'explorer/parallel/worker-entry.mjs', 'machines/kernel/index.ts', 'schemas/spec.schema.json', 'schemas/trace.schema.json', 'schemas/check-result.schema.json']) {
+    // The build (dist/, made by prepare) ships with the sources it was made from and the script that made it.
+    for (const f of ['bin/interleave.js', 'bin/hooks.mjs', 'bin/register.mjs', 'bin/tree.mjs', 'scripts/build.mjs', 'dist/BUILD.json', 'dist/cli/main.js', 'dist/explorer/parallel/worker-entry.mjs', 'dist/explorer/parallel/worker.js', 'dist/cli/viewer/page.js', 'cli/main.ts', 'explorer/index.ts', 'explorer/parallel/worker-entry.mjs', 'machines/kernel/index.ts', 'schemas/spec.schema.json', 'schemas/trace.schema.json', 'schemas/check-result.schema.json']) {
       expect(files, f).toContain(f);
     }
     expect([...files].some((f) => f.startsWith('test/'))).toBe(false);

@@ -1,0 +1,83 @@
+// Which tree a process runs: the compiled JavaScript in dist/ (built by scripts/build.mjs at `npm ci`,
+// `npm install` from git and `npm pack`) when it was built from exactly the sources beside it, else the
+// TypeScript sources through tsx. dist/BUILD.json records a digest of the sources it was compiled from; a
+// checkout edited since (or rebased, or a file added or removed) no longer matches, and then the sources
+// run: a stale build never runs. `npm run build` refreshes dist/.
+//
+// INTERLEAVE_FROM picks the tree: `auto` (default, as above), `src` (always the sources), `dist` (the build,
+// or exit 2 when it is missing or stale).
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What the build compiles and copies (relative to the package root), and what its digest covers. */
+export const SOURCE_ROOTS = ['index.ts', 'cli', 'explorer', 'machines', 'testing'];
+/** Also in the digest: a change to the build itself makes the old build stale. */
+export const BUILD_INPUTS = ['scripts/build.mjs'];
+export const DIST = 'dist';
+export const STAMP = 'BUILD.json';
+
+/** Every file under the source roots, relative to `root`, sorted (posix separators). */
+export function sourceFiles(root) {
+  const out = [];
+  const walk = (rel) => {
+    const abs = join(root, rel);
+    let entries;
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (e) {
+      if (e.code === 'ENOTDIR') return void out.push(rel);
+      if (e.code === 'ENOENT') return;
+      throw e;
+    }
+    for (const d of entries) {
+      if (d.name === 'node_modules' || d.name.startsWith('.')) continue;
+      const child = `${rel}/${d.name}`;
+      if (d.isDirectory()) walk(child);
+      else if (d.isFile()) out.push(child);
+    }
+  };
+  for (const r of SOURCE_ROOTS) walk(r);
+  return out.sort();
+}
+
+/** A digest of the source files' names and bytes and of the build script: equal digests, equal builds. */
+export function sourceDigest(root) {
+  const h = createHash('sha256');
+  for (const rel of [...sourceFiles(root), ...BUILD_INPUTS]) {
+    h.update(rel);
+    h.update('\0');
+    h.update(existsSync(join(root, rel)) ? readFileSync(join(root, rel)) : '(missing)');
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+/** 'fresh' | 'stale' | 'missing': the state of `root`/dist against the sources beside it. */
+export function distState(root) {
+  const stamp = join(root, DIST, STAMP);
+  if (!existsSync(stamp)) return 'missing';
+  let recorded;
+  try {
+    recorded = JSON.parse(readFileSync(stamp, 'utf8')).sourceDigest;
+  } catch {
+    return 'stale';
+  }
+  return recorded === sourceDigest(root) ? 'fresh' : 'stale';
+}
+
+/**
+ * The tree to run: { dist: true } for the build, { dist: false } for the sources, or { error } (exit 2) when
+ * INTERLEAVE_FROM asks for something this install cannot give.
+ */
+export function chooseTree(root, from = 'auto') {
+  if (from === 'src') return { dist: false };
+  if (from !== 'auto' && from !== 'dist') {
+    return { error: `interleave: INTERLEAVE_FROM=${from} is not one of auto, dist, src; unset it (auto: the build in dist/ when it matches the sources, else the sources)` };
+  }
+  const state = distState(root);
+  if (state === 'fresh') return { dist: true };
+  if (from === 'auto') return { dist: false };
+  const why = state === 'missing' ? `there is no build in ${join(root, DIST)}` : `the build in ${join(root, DIST)} is stale (the sources changed since it was made)`;
+  return { error: `interleave: INTERLEAVE_FROM=dist, but ${why}; run \`npm run build\` in ${root}, or unset INTERLEAVE_FROM to run the sources` };
+}

@@ -1,0 +1,79 @@
+// Compiles the tool to JavaScript in dist/ (`npm run build`; also `prepare`, so `npm ci` and `npm install`
+// from git build it, and `prepack`): every .ts file under the source roots (bin/tree.mjs SOURCE_ROOTS) becomes
+// one .js file at the same place under dist/, its relative imports pointing at the compiled files (and at the
+// package's own bin/, schemas/... from one level deeper); other files (the viewer's assets, the parallel
+// worker's .mjs entry) are copied. Then dist/BUILD.json records the digest of the sources, which bin/ compares
+// before it runs dist/ (bin/tree.mjs). Plain JavaScript: it runs before anything is compiled.
+//
+//   node scripts/build.mjs [--out DIR]    (default: dist/ beside this script's package)
+import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DIST, sourceDigest, sourceFiles, STAMP } from '../bin/tree.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const outArg = process.argv.indexOf('--out');
+const out = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(root, DIST);
+const started = performance.now();
+
+const files = sourceFiles(root);
+const ts = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+const copied = files.filter((f) => !f.endsWith('.ts'));
+const compiled = new Set(ts.map((f) => join(root, f)));
+const digest = sourceDigest(root);
+
+// Built beside the target and renamed into place: a reader never sees half a build.
+const tmp = `${out}.tmp-${process.pid}`;
+rmSync(tmp, { recursive: true, force: true });
+mkdirSync(tmp, { recursive: true });
+
+/** Where a file of the package lands in the build (a compiled .ts as .js), or null for files that stay put. */
+const target = (abs) => {
+  const rel = relative(root, abs);
+  if (compiled.has(abs)) return join(tmp, rel.replace(/\.ts$/, '.js'));
+  if (copied.includes(rel.split(sep).join('/'))) return join(tmp, rel);
+  return null;
+};
+
+// Bundle mode only to rewrite imports: every import is external, so each source file is its own output.
+const rewriteImports = {
+  name: 'interleave-imports',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      if (!args.path.startsWith('.')) return { path: args.path, external: true };
+      const abs = resolve(args.resolveDir, args.path);
+      const from = dirname(target(args.importer));
+      const to = target(abs) ?? abs;
+      let rel = relative(from, to).split(sep).join('/');
+      if (!rel.startsWith('.')) rel = `./${rel}`;
+      return { path: rel, external: true };
+    });
+  },
+};
+
+await build({
+  entryPoints: ts.map((f) => join(root, f)),
+  outbase: root,
+  outdir: tmp,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  plugins: [rewriteImports],
+  logLevel: 'warning',
+  // Not minified: error messages and stack traces read like the sources.
+  minify: false,
+  sourcemap: false,
+});
+for (const f of copied) cpSync(join(root, f), join(tmp, f));
+writeFileSync(join(tmp, STAMP), JSON.stringify({ sourceDigest: digest, files: ts.length + copied.length, builtBy: 'scripts/build.mjs' }, null, 2) + '\n');
+
+const old = `${out}.old-${process.pid}`;
+if (existsSync(out)) renameSync(out, old);
+renameSync(tmp, out);
+rmSync(old, { recursive: true, force: true });
+process.stderr.write(
+  `built ${relative(process.cwd(), out) || out}: ${ts.length} modules compiled, ${copied.length} files copied in ${((performance.now() - started) / 1000).toFixed(1)}s\n`,
+);
