@@ -1,26 +1,83 @@
-// A FIFO queue of packed states (breadth-first order: the first violation found has a shortest trace).
+// A FIFO queue of packed states (breadth-first order: the first violation found has a shortest trace),
+// delta-packed into a chunked byte arena: the BFS frontier of a large run holds millions of states.
+//
+// A record is its difference from the record pushed before it (often a sibling: a successor of the same
+// state, equal in all but a few words): the id and depth as zigzag varint deltas, the length, and then only
+// the words that differ, as (index gap, previous XOR new) varint pairs. A queued state of W words costs
+// about 4 bytes plus 2 to 4 per changed word, not 12 + 4W. Records are read in the order they were written,
+// so the reader rebuilds each one from the one it read before. Chunks are freed as soon as they are read:
+// the arena holds the queued bytes plus at most one chunk being filled and one being read, with no doubling
+// and no copying.
 import type { Frontier, FrontierEntry } from './index.ts';
-import { PackedRecords } from './records.ts';
+
+/** The first chunk's size; each new chunk doubles up to MAX_CHUNK (a small search allocates little). */
+const FIRST_CHUNK = 1 << 12;
+const MAX_CHUNK = 1 << 20;
 
 export class FifoQueue implements Frontier {
-  private readonly records = new PackedRecords();
+  /** Chunks not yet fully read, oldest first: `chunks[head]` is read at `readAt`, the last one filled at `writeAt`. */
+  private chunks: Uint8Array[] = [new Uint8Array(FIRST_CHUNK)];
+  /** The length of the record's bytes in each chunk (the rest of a chunk is unused when a record did not fit). */
+  private ends: number[] = [0];
   private head = 0;
+  private readAt = 0;
+  private writeAt = 0;
   private count = 0;
+  private bytes = FIRST_CHUNK;
+  private peakBytes = FIRST_CHUNK;
+  // The writer's previous record, and the reader's: equal sequences, so the deltas decode.
+  private wWords: Int32Array<ArrayBuffer> = new Int32Array(16);
+  private wLen = 0;
+  private wId = 0;
+  private wDepth = 0;
+  private rWords: Int32Array<ArrayBuffer> = new Int32Array(16);
+  private rLen = 0;
+  private rBuf: Uint8Array = this.chunks[0];
   private readonly entry: FrontierEntry = { id: 0, depth: 0, words: new Int32Array(0) };
 
   get size(): number {
     return this.count;
   }
 
+  /** Bytes of the arena's chunks now, and at most so far (for tests and measurements). */
+  get arenaBytes(): number {
+    return this.bytes;
+  }
+
+  get peakArenaBytes(): number {
+    return this.peakBytes;
+  }
+
   push(id: number, depth: number, words: Int32Array, length = words.length): void {
-    // Reclaim the consumed prefix once it is more than half of the buffer.
-    const r = this.records;
-    if (this.head > 0 && this.head * 2 > r.buf.length && r.end + 3 + length > r.buf.length) {
-      r.buf.copyWithin(0, this.head, r.end);
-      r.end -= this.head;
-      this.head = 0;
+    // A record's worst case: four 5-byte varints and a 10-byte pair per word.
+    let buf = this.chunks[this.chunks.length - 1];
+    if (this.writeAt + 20 + 10 * length > buf.length) buf = this.newChunk(20 + 10 * length);
+    let at = this.writeAt;
+    at = writeVarint(buf, at, zigzag(id - this.wId));
+    at = writeVarint(buf, at, zigzag(depth - this.wDepth));
+    at = writeVarint(buf, at, length);
+    this.wId = id;
+    this.wDepth = depth;
+    if (this.wWords.length < length) this.wWords = grown(this.wWords, this.wLen, length);
+    const prev = this.wWords;
+    // The changed words' count first, then the words.
+    let changed = 0;
+    for (let i = 0; i < length; i++) if (prev[i] !== words[i]) changed++;
+    at = writeVarint(buf, at, changed);
+    let last = -1;
+    for (let i = 0; i < length; i++) {
+      const x = prev[i] ^ words[i];
+      if (x === 0) continue;
+      at = writeVarint(buf, at, i - last - 1);
+      at = writeVarint(buf, at, x >>> 0);
+      last = i;
+      prev[i] = words[i];
     }
-    r.append(id, depth, words, length);
+    // Words past this record's length count as 0 for the next one, on both sides.
+    if (this.wLen > length) prev.fill(0, length, this.wLen);
+    this.wLen = length;
+    this.ends[this.ends.length - 1] = at;
+    this.writeAt = at;
     this.count++;
   }
 
@@ -41,19 +98,94 @@ export class FifoQueue implements Frontier {
 
   pop(): FrontierEntry | null {
     if (this.count === 0) return null;
-    const b = this.records.buf;
-    const h = this.head;
-    const len = b[h + 2];
-    this.entry.id = b[h];
-    this.entry.depth = b[h + 1];
-    // A view: valid until the next push (which may compact the buffer over this record).
-    this.entry.words = b.subarray(h + 3, h + 3 + len);
-    this.head = h + 3 + len;
-    this.count--;
-    if (this.count === 0) {
-      this.head = 0;
-      this.records.end = 0;
+    if (this.readAt >= this.ends[this.head]) this.nextReadChunk();
+    this.rBuf = this.chunks[this.head];
+    this.entry.id += unzigzag(this.readVarint());
+    this.entry.depth += unzigzag(this.readVarint());
+    const length = this.readVarint();
+    if (this.rWords.length < length) this.rWords = grown(this.rWords, this.rLen, length);
+    const words = this.rWords;
+    if (this.rLen > length) words.fill(0, length, this.rLen);
+    this.rLen = length;
+    let i = -1;
+    for (let n = this.readVarint(); n > 0; n--) {
+      i += this.readVarint() + 1;
+      words[i] ^= this.readVarint();
     }
+    this.count--;
+    // The reader's own buffer: valid until the next pop (a push does not touch it).
+    this.entry.words = words.subarray(0, length);
+    if (this.count === 0) this.reset();
     return this.entry;
   }
+
+  /** Reads a varint of `rBuf` at `readAt`, and moves past it. */
+  private readVarint(): number {
+    const buf = this.rBuf;
+    let at = this.readAt;
+    let b = buf[at++];
+    let v = b & 0x7f;
+    for (let scale = 128; b & 0x80; scale *= 128) {
+      b = buf[at++];
+      v += (b & 0x7f) * scale;
+    }
+    this.readAt = at;
+    return v;
+  }
+
+  /** A fresh chunk to write to, big enough for `need` bytes. */
+  private newChunk(need: number): Uint8Array {
+    const last = this.chunks[this.chunks.length - 1];
+    const size = Math.max(need, Math.min(MAX_CHUNK, last.length * 2));
+    const c = new Uint8Array(size);
+    this.chunks.push(c);
+    this.ends.push(0);
+    this.writeAt = 0;
+    this.bytes += size;
+    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+    return c;
+  }
+
+  /** The head chunk is read: drop it (its memory goes back to the heap) and read the next. */
+  private nextReadChunk(): void {
+    this.bytes -= this.chunks[this.head].length;
+    (this.chunks as Array<Uint8Array | null>)[this.head] = null;
+    this.head++;
+    this.readAt = 0;
+    if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.ends = this.ends.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Empty: keep only the chunk being written, from its start (the deltas' previous records stay as they are). */
+  private reset(): void {
+    const last = this.chunks[this.chunks.length - 1];
+    for (let c = this.head; c < this.chunks.length - 1; c++) this.bytes -= this.chunks[c].length;
+    this.chunks = [last];
+    this.ends = [0];
+    this.head = 0;
+    this.readAt = 0;
+    this.writeAt = 0;
+  }
+}
+
+const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
+const unzigzag = (z: number) => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+
+/** Writes a non-negative integer (below 2^53) as a little-endian base-128 varint; returns the next offset. */
+function writeVarint(buf: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    buf[at++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[at++] = v;
+  return at;
+}
+
+function grown(a: Int32Array, used: number, need: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(need, a.length * 2));
+  b.set(a.subarray(0, used));
+  return b;
 }

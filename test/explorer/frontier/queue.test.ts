@@ -1,0 +1,77 @@
+// The delta-packed FIFO queue (explorer/frontier/queue.ts): pops exactly what was pushed, in order, whatever
+// the words (negative, full 32-bit, lengths changing), the ids and depths (gaps, going back); and a frontier of
+// sibling states costs a few bytes per state, freed as it is read.
+import { describe, expect, it } from 'vitest';
+import { FifoQueue } from '../../../explorer/frontier/queue.ts';
+
+/** A small seeded generator (mulberry32): the same records on every run. */
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('FifoQueue', () => {
+  it('pops every record as pushed, interleaved with pushes, across chunks and length changes', () => {
+    const r = rng(7);
+    const q = new FifoQueue();
+    const expected: Array<{ id: number; depth: number; words: number[] }> = [];
+    const popped: Array<{ id: number; depth: number; words: number[] } | null> = [];
+    const sizes: number[] = [];
+    let head = 0;
+    let words = [0, 0, 0, 0, 0, 0];
+    const special = [0, -1, 1, 0x7fffffff, -0x80000000, 127, 128, 16383, 16384];
+    for (let step = 0; step < 60000; step++) {
+      if (r() < 0.55) {
+        // A record like the last with a few words changed, sometimes a new length, sometimes all new.
+        if (r() < 0.05) words = Array.from({ length: 1 + Math.floor(r() * 40) }, () => (r() * 2 ** 32) | 0);
+        else {
+          if (r() < 0.05) words = words.slice(0, Math.max(1, Math.floor(r() * 40))).concat(Array(Math.floor(r() * 4)).fill(3));
+          words = [...words];
+          for (let k = Math.floor(r() * 4); k > 0; k--) {
+            const i = Math.floor(r() * words.length);
+            words[i] = r() < 0.3 ? special[Math.floor(r() * special.length)] : (r() * 2 ** 32) | 0;
+          }
+        }
+        const id = r() < 0.9 ? step : Math.floor(r() * 2 ** 31);
+        const depth = Math.floor(r() * 1000);
+        // Pushed from a longer buffer: only the first `length` words count.
+        const buf = Int32Array.from([...words, 99, 98]);
+        q.push(id, depth, buf, words.length);
+        expected.push({ id, depth, words: [...Int32Array.from(words)] });
+      } else {
+        const e = q.pop();
+        popped.push(e && { id: e.id, depth: e.depth, words: [...e.words] });
+        if (head < expected.length) head++;
+      }
+      sizes.push(q.size - (expected.length - head));
+    }
+    for (let e = q.pop(); e; e = q.pop()) popped.push({ id: e.id, depth: e.depth, words: [...e.words] });
+    expect(sizes.every((d) => d === 0)).toBe(true);
+    expect(popped.filter((e) => e !== null)).toEqual(expected);
+    expect(q.pop()).toBeNull();
+  });
+
+  it('a frontier of siblings (ids in order, a few words changed) costs a few bytes per state, and its chunks are freed as they are read', () => {
+    const q = new FifoQueue();
+    const W = 12;
+    const words = new Int32Array(W);
+    const n = 200000;
+    for (let id = 0; id < n; id++) {
+      words[id % W] = id;
+      words[(id * 7) % W] ^= 0x100;
+      q.push(id, 1 + (id >> 16), words);
+    }
+    // Unpacked: (3 + 12) * 4 = 60 bytes per state.
+    const perState = q.arenaBytes / n;
+    expect(perState).toBeLessThan(12);
+    let inOrder = true;
+    for (let id = 0; id < n - 10; id++) inOrder &&= q.pop()!.id === id;
+    expect(inOrder).toBe(true);
+    expect(q.arenaBytes).toBeLessThanOrEqual(2 * (1 << 20));
+    expect(q.peakArenaBytes / n).toBeLessThan(12);
+  });
+});
