@@ -1,16 +1,21 @@
 // `npm run bench`: philosophers in interleave, SPIN and rumur, kernel specs in interleave and the XState baseline -> BENCHMARKS.md.
-// Options: --quick (N = 10, 12 only, short caps), --ns 10,12,14,16, --out FILE (default BENCHMARKS.md), --json FILE (raw results).
+// Options: --quick (N = 10, 12 only, short caps), --ns 10,12,14,16, --out FILE (default BENCHMARKS.md), --json FILE (raw results),
+// --old DIR (a checkout of the previous commit, installed: the kernel models' largest specs run there and here alternately),
+// --rounds N (alternations against --old, default 3).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { distState } from '../bin/tree.mjs';
 import {
+  buildPan,
   detectRumur,
   detectSpin,
   emptyRun,
   REPO_DIR,
   runMeasured,
+  runPan,
   runRumur,
   runSpin,
   RUMUR_CFLAGS,
@@ -24,6 +29,8 @@ const { values: opts } = parseArgs({
     ns: { type: 'string' },
     out: { type: 'string', default: 'BENCHMARKS.md' },
     json: { type: 'string' },
+    old: { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 
@@ -32,6 +39,11 @@ const KNOWN_STATES: Record<number, number> = { 4: 34, 6: 198, 8: 1154, 10: 6726,
 const NS = opts.ns ? opts.ns.split(',').map(Number) : opts.quick ? [10, 12] : [10, 12, 14, 16];
 const BASELINE_NS = opts.quick ? [8] : [8, 10, 12];
 const BASELINE_CAP_SECONDS = opts.quick ? 10 : 15;
+/** Whole-process wall time against SPIN's pan: these N, this many alternating pairs. */
+const WALL_NS = opts.quick ? [10] : [14];
+const WALL_PAIRS = opts.quick ? 3 : 5;
+/** Alternations of old and new (--old). */
+const OLD_ROUNDS = Number(opts.rounds ?? (opts.quick ? 1 : 3));
 /** Hard cap on any one child process. */
 const RUN_TIMEOUT_SECONDS = 300;
 /** interleave's own search cap on philosophers (spec bounds.timeoutSeconds): a cut run still gives a rate. */
@@ -69,16 +81,18 @@ function interleaveAvailable(): string {
 
 /**
  * Runs `interleave check SPEC --json --quiet` in a scratch cwd (counterexamples land there, not in the repo);
- * with `workers` > 1, the parallel search (`--workers`), reported as its own tool.
+ * with `workers` > 1, the parallel search (`--workers`), reported as its own tool; with `tree`, the CLI of
+ * another checkout (--old).
  */
-async function runInterleave(spec: SpecLike, name: string, workers = 1): Promise<ToolRun> {
-  const tool = workers > 1 ? `interleave (${workers} workers)` : 'interleave';
-  const missing = interleaveAvailable();
+async function runInterleave(spec: SpecLike, name: string, workers = 1, tree?: { dir: string; tool: string }): Promise<ToolRun> {
+  const tool = tree ? tree.tool : workers > 1 ? `interleave (${workers} workers)` : 'interleave';
+  const missing = tree ? '' : interleaveAvailable();
   if (missing) return emptyRun(tool, missing);
   const dir = mkdtempSync(join(scratch, `${name}-`));
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(spec, null, 2));
-  const args = [CLI, 'check', file, '--json', '--quiet', '--no-save', ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const cli = tree ? join(tree.dir, 'bin', 'interleave.js') : CLI;
+  const args = [cli, 'check', file, '--json', '--quiet', '--no-save', ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const r = await runMeasured(process.execPath, args, {
     cwd: dir,
     timeoutSeconds: RUN_TIMEOUT_SECONDS,
@@ -190,6 +204,7 @@ function machineInfo(): string[] {
     `- cc: ${versionLine('cc', ['--version'])}`,
     `- Load average (1, 5, 15 min) when the run started: ${LOAD_AT_START.map((x) => x.toFixed(2)).join(', ')} ` +
       '(other work on the machine slows every tool; compare rows of one run, not across runs)',
+    `- interleave ran from ${distState(REPO_DIR) === 'fresh' ? 'its build in dist/ (matching the sources)' : `its TypeScript sources through tsx (dist/ is ${distState(REPO_DIR)}: \`npm run build\`)`}`,
     `- Peak RSS: ${existsSync('/usr/bin/time') ? 'GNU time -v (ru_maxrss of the child)' : 'polled /proc/<pid>/status VmHWM (GNU time missing)'}`,
   ];
 }
@@ -204,6 +219,8 @@ interface PhilosophersRow {
 interface KernelRow {
   spec: string;
   model: string;
+  /** The spec as run (capped), for the runs against --old. */
+  ran: { spec: SpecLike; name: string };
   interleave: ToolRun;
   baseline: ToolRun;
   others: string[];
@@ -314,9 +331,8 @@ async function kernelSpecs(): Promise<{ rows: KernelRow[]; skipped: string[] }> 
     );
     const largest = ranked[0];
     const over = elapsed() > BUDGET_SECONDS;
-    const interleave = over
-      ? emptyRun('interleave', `skipped: time budget of ${BUDGET_SECONDS}s spent`)
-      : await runInterleave({ ...largest.spec, bounds: capBounds(largest.spec, KERNEL_CAP_SECONDS) }, largest.name);
+    const ran = { spec: { ...largest.spec, bounds: capBounds(largest.spec, KERNEL_CAP_SECONDS) }, name: largest.name };
+    const interleave = over ? emptyRun('interleave', `skipped: time budget of ${BUDGET_SECONDS}s spent`) : await runInterleave(ran.spec, ran.name);
     const baseline =
       elapsed() > BUDGET_SECONDS
         ? emptyRun('XState baseline', `skipped: time budget of ${BUDGET_SECONDS}s spent`)
@@ -325,12 +341,122 @@ async function kernelSpecs(): Promise<{ rows: KernelRow[]; skipped: string[] }> 
     rows.push({
       spec: largest.file,
       model,
+      ran,
       interleave,
       baseline,
       others: ranked.slice(1).map(({ name }) => `${name} ${states.has(name) ? int(states.get(name)) : '?'}${cut.has(name) ? '+' : ''}`),
     });
   }
   return { rows, skipped };
+}
+
+interface WallRow {
+  n: number;
+  interleave: ToolRun[];
+  spin: ToolRun[];
+  note: string;
+}
+
+/** Runs pair `i` of an alternation: a then b, or b then a on odd pairs, so neither always goes first. */
+async function pairInTurn(i: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<void> {
+  for (const f of i % 2 === 0 ? [a, b] : [b, a]) await f();
+}
+
+/**
+ * Whole processes, start-up included: `interleave check` (node, loading the tool and the model, the search,
+ * the report) against SPIN's pan (built once beforehand, as interleave is built at install), alternating
+ * pair after pair so that load on the machine slows both alike.
+ */
+async function wholeProcess(): Promise<WallRow[]> {
+  const rows: WallRow[] = [];
+  if (!detectSpin().available || interleaveAvailable()) return rows;
+  for (const n of WALL_NS) {
+    const row: WallRow = { n, interleave: [], spin: [], note: '' };
+    let dir: string | null = null;
+    try {
+      dir = await buildPan(n);
+      const states = interleaveRuns.get(n)?.states ?? KNOWN_STATES[n] ?? null;
+      for (let i = 0; i < WALL_PAIRS; i++) {
+        await pairInTurn(
+          i,
+          async () => row.interleave.push(await runInterleave(philosophersSpec(n), `philosophers-wall-${n}-${i}`)),
+          async () => row.spin.push(await runPan(dir!, { timeoutSeconds: RUN_TIMEOUT_SECONDS, states })),
+        );
+        log(`whole process N=${n} pair ${i + 1}: interleave ${sec(row.interleave[i].wallSeconds)}s, SPIN ${sec(row.spin[i].wallSeconds)}s`);
+      }
+    } catch (e) {
+      row.note = (e as Error).message;
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : null);
+const pairRatios = (a: ToolRun[], b: ToolRun[], f: (r: ToolRun) => number | null) =>
+  a.map((x, i) => (f(x) !== null && b[i] && f(b[i]) ? f(x)! / f(b[i])! : null)).filter((x): x is number => x !== null);
+
+function wallTable(rows: WallRow[]): string[] {
+  const out = [
+    '| N | pairs | interleave wall s (each run) | SPIN pan wall s (each run) | interleave median s | SPIN median s | interleave / SPIN (median of pair ratios) | note |',
+    '|---:|---:|---|---|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    const w = (x: ToolRun) => x.wallSeconds;
+    const ratios = pairRatios(r.interleave, r.spin, w);
+    out.push(
+      `| ${r.n} | ${ratios.length} | ${r.interleave.map((x) => sec(w(x))).join(', ')} | ${r.spin.map((x) => sec(w(x))).join(', ')} | ` +
+        `${sec(median(r.interleave.map(w).filter((x): x is number => x !== null)))} | ${sec(median(r.spin.map(w).filter((x): x is number => x !== null)))} | ` +
+        `${ratios.length ? `${median(ratios)!.toFixed(2)}x` : '–'} | ${mdCell(r.note || [...new Set(r.interleave.map((x) => x.note))].join('; '))} |`,
+    );
+  }
+  return out;
+}
+
+interface OldRow {
+  spec: string;
+  old: ToolRun[];
+  now: ToolRun[];
+}
+
+/** The kernel models' largest specs (as run above) in the --old checkout and in this one, alternately. */
+async function againstOld(kernel: KernelRow[]): Promise<OldRow[]> {
+  const dir = resolve(opts.old!);
+  const rows: OldRow[] = [];
+  for (const k of kernel) {
+    const row: OldRow = { spec: k.spec, old: [], now: [] };
+    for (let i = 0; i < OLD_ROUNDS; i++) {
+      await pairInTurn(
+        i,
+        async () => row.old.push(await runInterleave(k.ran.spec, `${k.ran.name}-old-${i}`, 1, { dir, tool: 'previous commit' })),
+        async () => row.now.push(await runInterleave(k.ran.spec, `${k.ran.name}-new-${i}`)),
+      );
+      log(`${k.spec} round ${i + 1}: previous ${int(rate(row.old[i]))} states/s, this ${int(rate(row.now[i]))} states/s`);
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+function oldTable(rows: OldRow[]): string[] {
+  const out = [
+    '| spec (largest of its model) | states (previous / this) | previous states/s (each run) | this states/s (each run) | states/s this / previous (median of pair ratios) | ' +
+      'wall s this / previous | peak RSS MB previous / this | note |',
+    '|---|---|---|---|---:|---:|---|---|',
+  ];
+  for (const r of rows) {
+    const speed = pairRatios(r.now, r.old, rate);
+    const wall = pairRatios(r.now, r.old, (x) => x.wallSeconds);
+    const rss = (xs: ToolRun[]) => mb(median(xs.map((x) => x.peakRssBytes).filter((x): x is number => x !== null)));
+    out.push(
+      `| ${r.spec} | ${int(r.old[0]?.states)} / ${int(r.now[0]?.states)} | ${r.old.map((x) => int(rate(x))).join(', ')} | ${r.now.map((x) => int(rate(x))).join(', ')} | ` +
+        `${speed.length ? `${median(speed)!.toFixed(2)}x` : '–'} | ${wall.length ? `${median(wall)!.toFixed(2)}x` : '–'} | ${rss(r.old)} / ${rss(r.now)} | ` +
+        `${mdCell([...new Set([...r.old, ...r.now].map((x) => x.note))].join('; '))} |`,
+    );
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- the report
@@ -414,9 +540,13 @@ function marginalBytes(rows: PhilosophersRow[], tool: string): number | null {
   return (b.peakRssBytes! - a.peakRssBytes!) / (b.states! - a.states!);
 }
 
-function targets(phil: PhilosophersRow[], base: PhilosophersRow[], kernel: KernelRow[]): string[] {
+function targets(phil: PhilosophersRow[], base: PhilosophersRow[], kernel: KernelRow[], wall: WallRow[]): string[] {
   const out: string[] = [];
   const mark = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : '**not met**');
+  for (const w of wall) {
+    const m = median(pairRatios(w.interleave, w.spin, (x) => x.wallSeconds));
+    out.push(`- N=${w.n}, whole-process wall time vs SPIN's pan <= 1.3x (issue 20): ${m === null ? '–' : `${m.toFixed(2)}x`} (${mark(m === null ? null : m <= 1.3)})`);
+  }
   for (const { n, runs } of phil.filter((r) => r.n >= 14)) {
     for (const ours of ['interleave', `interleave (${THREADS} workers)`]) {
       const mine = runs.find((r) => r.tool === ours);
@@ -454,6 +584,8 @@ async function main() {
   const phil = await philosophers();
   const base = await philosophersBaseline();
   const kernel = await kernelSpecs();
+  const wall = await wholeProcess();
+  const old = opts.old ? await againstOld(kernel.rows) : [];
   const total = elapsed();
 
   const notes: string[] = [];
@@ -471,11 +603,15 @@ async function main() {
     ...(notes.length ? ['Notes on this run:', '', ...notes, ''] : []),
     '### Targets (issue 3)',
     '',
-    ...targets(phil, base, kernel.rows),
+    ...targets(phil, base, kernel.rows, wall),
     '',
     '### Dining philosophers: interleave vs SPIN vs rumur',
     '',
     ...philosophersTable(phil),
+    '',
+    '### Whole process, start-up included: interleave vs SPIN (alternating pairs)',
+    '',
+    ...(wall.length ? wallTable(wall) : ['(SPIN or interleave not available)']),
     '',
     '### Dining philosophers: interleave vs the XState-interpreter baseline',
     '',
@@ -493,11 +629,19 @@ async function main() {
           '',
         ]
       : []),
+    ...(old.length
+      ? [
+          `### Kernel models' largest specs: this commit vs the previous one (${opts.old}, alternating, ${OLD_ROUNDS} round${OLD_ROUNDS === 1 ? '' : 's'})`,
+          '',
+          ...oldTable(old),
+          '',
+        ]
+      : []),
   ];
 
   const outFile = resolve(REPO_DIR, opts.out!);
   writeFileSync(outFile, mergeIntoReport(existsSync(outFile) ? readFileSync(outFile, 'utf8') : null, lines.join('\n')));
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ philosophers: phil, baseline: base, kernel }, null, 2) + '\n');
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ philosophers: phil, baseline: base, kernel, wall, old }, null, 2) + '\n');
   log(`wrote ${relative(process.cwd(), outFile) || outFile} in ${total.toFixed(0)}s`);
 }
 
@@ -543,6 +687,13 @@ Method:
   them by states; per model the spec with the most is its largest and is reported from its own run (cut at 30 s)
   next to the baseline's (cut at 15 s). A cut run gives a rate, not a count. The ratio target line leaves out
   specs under 1000 states (milliseconds of search; start-up effects swamp the rate).
+- Whole process (issue 20): \`interleave check\` of philosophers N=14 as a child process, wall time from spawn to
+  exit (Node start-up, loading the tool from its build in dist/ or from the sources, the model, the search, the
+  report), against SPIN's \`./pan\` run (pan built once beforehand, as interleave is built at install), 5 pairs
+  alternating which goes first; the ratio is the median of the pairs' ratios.
+- Against the previous commit (\`npm run bench -- --old DIR\`, DIR an installed checkout of it): each kernel model's
+  largest spec (the one of the kernel table, capped alike) runs there and here alternately, --rounds times;
+  states/s is states over the search's own seconds (a capped run gives a rate), peak RSS is the process's.
 - Budget: philosophers N=16 in interleave is cut at 90 s, and past 9 minutes the remaining runs are skipped with
   a note, so the whole bench stays near 10 minutes on this 2-CPU machine.`;
 

@@ -197,43 +197,55 @@ async function mustSucceed(step: string, command: string, args: string[], cwd: s
 export async function runSpin(n: number, options: { timeoutSeconds?: number; states?: number | null } = {}): Promise<ToolRun> {
   const status = detectSpin();
   if (!status.available) return emptyRun('SPIN', status.note);
-  const dir = mkdtempSync(join(tmpdir(), `interleave-bench-spin-${n}-`));
+  let dir: string | null = null;
   try {
-    copyFileSync(PROMELA_SOURCE, join(dir, 'philosophers.pml'));
-    await mustSucceed('spin -a', 'spin', [`-DN=${n}`, '-a', 'philosophers.pml'], dir);
-    await mustSucceed('cc pan.c', 'cc', [...SPIN_CFLAGS, '-o', 'pan', 'pan.c'], dir);
-    // A DFS stack never holds more states than there are, so a known count bounds -m without cutting; pan
-    // touches its whole stack, so a needlessly deep -m would inflate SPIN's peak RSS.
-    const firstDepth = options.states ? Math.max(10_000, options.states + 10) : 2_000_000;
-    for (let maxDepth = firstDepth; ; maxDepth *= 10) {
-      const r = await runMeasured('./pan', ['-c0', `-m${maxDepth}`], { cwd: dir, timeoutSeconds: options.timeoutSeconds });
-      const text = r.stdout + r.stderr;
-      if (r.timedOut) return { ...emptyRun('SPIN', `timed out after ${options.timeoutSeconds}s`), wallSeconds: r.wallSeconds };
-      if (/max search depth too small/.test(text) && maxDepth < 1e9) continue;
-      const states = num(/(\d+) states, stored/, text);
-      if (states === null) return emptyRun('SPIN', `could not read pan's output: ${tail(text)}`);
-      const stateMb = num(/([\d.]+)\s+actual memory usage for states/, text);
-      const hashMb = num(/([\d.]+)\s+memory used for hash table/, text);
-      const storedMatched = num(/(\d+) transitions \(= stored\+matched\)/, text);
-      return {
-        tool: 'SPIN',
-        states,
-        // stored+matched counts the initial state as "stored" with no edge into it.
-        transitions: storedMatched === null ? null : storedMatched - 1,
-        depth: num(/depth reached (\d+)/, text),
-        seconds: num(/pan: elapsed time ([\d.e+-]+) seconds/, text) ?? r.wallSeconds,
-        wallSeconds: r.wallSeconds,
-        peakRssBytes: r.peakRssBytes,
-        bytesPerState: stateMb !== null ? (stateMb * 1024 * 1024) / states : null,
-        bytesNote: `pan's state storage; its hash table (${hashMb ?? '?'} MB, fixed by -w) and DFS stack come on top`,
-        complete: !/max search depth too small/.test(text),
-        note: `-m${maxDepth}, errors: ${num(/errors: (\d+)/, text)} (the deadlock, counted by -c0)`,
-      };
-    }
+    dir = await buildPan(n);
+    return await runPan(dir, options);
   } catch (e) {
     return emptyRun('SPIN', (e as Error).message);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Builds pan for N philosophers in a new temporary folder (spin -DN=n -a; cc with SPIN_CFLAGS); returns the folder. */
+export async function buildPan(n: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), `interleave-bench-spin-${n}-`));
+  copyFileSync(PROMELA_SOURCE, join(dir, 'philosophers.pml'));
+  await mustSucceed('spin -a', 'spin', [`-DN=${n}`, '-a', 'philosophers.pml'], dir);
+  await mustSucceed('cc pan.c', 'cc', [...SPIN_CFLAGS, '-o', 'pan', 'pan.c'], dir);
+  return dir;
+}
+
+/** Runs a built pan (buildPan) once as runSpin describes; its wall time is the pan process's. */
+export async function runPan(dir: string, options: { timeoutSeconds?: number; states?: number | null } = {}): Promise<ToolRun> {
+  // A DFS stack never holds more states than there are, so a known count bounds -m without cutting; pan
+  // touches its whole stack, so a needlessly deep -m would inflate SPIN's peak RSS.
+  const firstDepth = options.states ? Math.max(10_000, options.states + 10) : 2_000_000;
+  for (let maxDepth = firstDepth; ; maxDepth *= 10) {
+    const r = await runMeasured('./pan', ['-c0', `-m${maxDepth}`], { cwd: dir, timeoutSeconds: options.timeoutSeconds });
+    const text = r.stdout + r.stderr;
+    if (r.timedOut) return { ...emptyRun('SPIN', `timed out after ${options.timeoutSeconds}s`), wallSeconds: r.wallSeconds };
+    if (/max search depth too small/.test(text) && maxDepth < 1e9) continue;
+    const states = num(/(\d+) states, stored/, text);
+    if (states === null) return emptyRun('SPIN', `could not read pan's output: ${tail(text)}`);
+    const stateMb = num(/([\d.]+)\s+actual memory usage for states/, text);
+    const hashMb = num(/([\d.]+)\s+memory used for hash table/, text);
+    const storedMatched = num(/(\d+) transitions \(= stored\+matched\)/, text);
+    return {
+      tool: 'SPIN',
+      states,
+      // stored+matched counts the initial state as "stored" with no edge into it.
+      transitions: storedMatched === null ? null : storedMatched - 1,
+      depth: num(/depth reached (\d+)/, text),
+      seconds: num(/pan: elapsed time ([\d.e+-]+) seconds/, text) ?? r.wallSeconds,
+      wallSeconds: r.wallSeconds,
+      peakRssBytes: r.peakRssBytes,
+      bytesPerState: stateMb !== null ? (stateMb * 1024 * 1024) / states : null,
+      bytesNote: `pan's state storage; its hash table (${hashMb ?? '?'} MB, fixed by -w) and DFS stack come on top`,
+      complete: !/max search depth too small/.test(text),
+      note: `-m${maxDepth}, errors: ${num(/errors: (\d+)/, text)} (the deadlock, counted by -c0)`,
+    };
   }
 }
 

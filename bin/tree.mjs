@@ -12,13 +12,13 @@ import { join } from 'node:path';
 
 /** What the build compiles and copies (relative to the package root), and what its digest covers. */
 export const SOURCE_ROOTS = ['index.ts', 'cli', 'explorer', 'machines', 'testing'];
-/** Also in the digest: a change to the build itself makes the old build stale. */
-export const BUILD_INPUTS = ['scripts/build.mjs'];
+/** Also in the digest: the build itself, and the schemas it compiles to validators (dist/schemas/). */
+export const BUILD_INPUTS = ['scripts/build.mjs', 'schemas'];
 export const DIST = 'dist';
 export const STAMP = 'BUILD.json';
 
-/** Every file under the source roots, relative to `root`, sorted (posix separators). */
-export function sourceFiles(root) {
+/** Every file under the source roots (or `roots`), relative to `root`, sorted (posix separators). */
+export function sourceFiles(root, roots = SOURCE_ROOTS) {
   const out = [];
   const walk = (rel) => {
     const abs = join(root, rel);
@@ -37,17 +37,17 @@ export function sourceFiles(root) {
       else if (d.isFile()) out.push(child);
     }
   };
-  for (const r of SOURCE_ROOTS) walk(r);
+  for (const r of roots) walk(r);
   return out.sort();
 }
 
 /** A digest of the source files' names and bytes and of the build script: equal digests, equal builds. */
 export function sourceDigest(root) {
   const h = createHash('sha256');
-  for (const rel of [...sourceFiles(root), ...BUILD_INPUTS]) {
+  for (const rel of sourceFiles(root, [...SOURCE_ROOTS, ...BUILD_INPUTS])) {
     h.update(rel);
     h.update('\0');
-    h.update(existsSync(join(root, rel)) ? readFileSync(join(root, rel)) : '(missing)');
+    h.update(readFileSync(join(root, rel)));
     h.update('\0');
   }
   return h.digest('hex');

@@ -1,8 +1,10 @@
 // Loads and validates spec files (schemas/spec.schema.json) and trace files, with errors that name
 // the file, the JSON path and the fix.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { readFileSync } from 'node:fs';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InputError } from '../explorer/errors.ts';
 import type { Fairness, StarvationGoal } from '../explorer/properties/liveness.ts';
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from '../explorer/trace.ts';
@@ -32,13 +34,28 @@ export interface Spec {
   expect: { status: 'pass' | 'violation' | 'incomplete'; kind?: string; name?: string; states?: number; depth?: number };
 }
 
-const ajv = new (Ajv as any)({ allErrors: true, strict: false }) as import('ajv').default;
+/** The options of every validator: compiled here, or ahead of time by the build (scripts/build.mjs, AJV_OPTIONS). */
+const AJV_OPTIONS = { allErrors: true, strict: false };
+const require = createRequire(import.meta.url);
+let ajv: import('ajv').default | null = null;
 const validators = new Map<string, ValidateFunction>();
 
+/**
+ * The validator of a schema: from the build, the one it compiled ahead of time (dist/schemas/<name>.validate.cjs,
+ * made from the same schema with the same options, so no ajv to load and no code to generate at start); else
+ * compiled by ajv now.
+ */
 function validatorFor(schemaFile: string): ValidateFunction {
   let v = validators.get(schemaFile);
+  const built = import.meta.url.endsWith('.js') ? new URL(`../schemas/${schemaFile.replace(/\.schema\.json$/, '')}.validate.cjs`, import.meta.url) : null;
+  if (!v && built && existsSync(built)) {
+    v = require(fileURLToPath(built)) as ValidateFunction;
+    validators.set(schemaFile, v);
+  }
   if (!v) {
     const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', schemaFile), 'utf8'));
+    // Loaded on first use: the build's precompiled validators need no ajv.
+    ajv ??= new (require('ajv') as any)(AJV_OPTIONS) as import('ajv').default;
     try {
       v = ajv.compile(schema);
     } catch (e) {

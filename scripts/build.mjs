@@ -2,12 +2,13 @@
 // from git build it, and `prepack`): every .ts file under the source roots (bin/tree.mjs SOURCE_ROOTS) becomes
 // one .js file at the same place under dist/, its relative imports pointing at the compiled files (and at the
 // package's own bin/, schemas/... from one level deeper); other files (the viewer's assets, the parallel
-// worker's .mjs entry) are copied. Then dist/BUILD.json records the digest of the sources, which bin/ compares
+// worker's .mjs entry) are copied; the JSON schemas' validators are compiled to dist/schemas/. Then dist/BUILD.json records the digest of the sources, which bin/ compares
 // before it runs dist/ (bin/tree.mjs). Plain JavaScript: it runs before anything is compiled.
 //
 //   node scripts/build.mjs [--out DIR]    (default: dist/ beside this script's package)
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIST, sourceDigest, sourceFiles, STAMP } from '../bin/tree.mjs';
@@ -68,6 +69,18 @@ await build({
   sourcemap: false,
 });
 for (const f of copied) cpSync(join(root, f), join(tmp, f));
+// The schemas' validators, compiled ahead of time with the options cli/spec.ts uses (AJV_OPTIONS): the build
+// neither loads ajv's compiler nor generates code when it starts.
+const require = createRequire(import.meta.url);
+const Ajv = require('ajv');
+const standalone = require('ajv/dist/standalone').default;
+mkdirSync(join(tmp, 'schemas'), { recursive: true });
+const schemas = readdirSync(join(root, 'schemas')).filter((f) => f.endsWith('.schema.json'));
+for (const f of schemas) {
+  const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true } });
+  const validate = ajv.compile(JSON.parse(readFileSync(join(root, 'schemas', f), 'utf8')));
+  writeFileSync(join(tmp, 'schemas', f.replace(/\.schema\.json$/, '.validate.cjs')), standalone(ajv, validate));
+}
 writeFileSync(join(tmp, STAMP), JSON.stringify({ sourceDigest: digest, files: ts.length + copied.length, builtBy: 'scripts/build.mjs' }, null, 2) + '\n');
 
 const old = `${out}.old-${process.pid}`;
@@ -75,5 +88,5 @@ if (existsSync(out)) renameSync(out, old);
 renameSync(tmp, out);
 rmSync(old, { recursive: true, force: true });
 process.stderr.write(
-  `built ${relative(process.cwd(), out) || out}: ${ts.length} modules compiled, ${copied.length} files copied in ${((performance.now() - started) / 1000).toFixed(1)}s\n`,
+  `built ${relative(process.cwd(), out) || out}: ${ts.length} modules compiled, ${copied.length} files copied, ${schemas.length} schema validators in ${((performance.now() - started) / 1000).toFixed(1)}s\n`,
 );

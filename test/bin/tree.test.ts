@@ -6,7 +6,6 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-// @ts-ignore: plain JavaScript without declarations (bin/ runs before anything is compiled).
 import { chooseTree, distState, sourceDigest } from '../../bin/tree.mjs';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'interleave-tree-'));
