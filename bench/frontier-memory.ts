@@ -51,7 +51,7 @@ const params = JSON.parse(o.params!);
 const space = instantiate(def, params, variant);
 const invariants = selectInvariants(def, params, variant, true);
 const queue = new Measured();
-const rssBefore = process.memoryUsage().rss;
+const before = process.memoryUsage();
 const outcome = frontierSearch(
   {
     space,
@@ -74,7 +74,12 @@ const rows = [
   ['frontier peak, unpacked layout (live records, no slack)', `${mb(queue.peakUnpacked)} MB`, `${perState(queue.peakUnpacked)} B/state`],
   ['peak queued states', String(queue.peakStates), `${((queue.peakStates / states) * 100).toFixed(1)}% of the states`],
   ['packed bytes per queued state at the peak', (queue.peakArenaBytes / queue.peakStates).toFixed(1), `unpacked ${(queue.peakUnpacked / queue.peakStates).toFixed(1)}`],
-  ['RSS growth during the search (process.memoryUsage)', `${mb(process.memoryUsage().rss - rssBefore)} MB`, `${perState(process.memoryUsage().rss - rssBefore)} B/state`],
 ];
+// The rest of the process's growth: typed arrays (visited set, frontier) are ArrayBuffers outside V8's heap;
+// the heap holds the search's short-lived objects (decoded contexts, views) between collections.
+const after = process.memoryUsage();
+for (const [what, key] of [['RSS', 'rss'], ['ArrayBuffers (typed arrays)', 'arrayBuffers'], ['V8 heap, allocated', 'heapTotal'], ['V8 heap, used', 'heapUsed']] as const) {
+  rows.push([`${what}: at the start of the search, growth during it`, `${mb(before[key])} MB, +${mb(after[key] - before[key])} MB`, `${perState(after[key] - before[key])} B/state`]);
+}
 console.log(`${def.name} ${variant} ${JSON.stringify(params)}: ${outcome.status}${outcome.status === 'incomplete' ? ` (${outcome.bound.name})` : ''}`);
 for (const [what, value, per] of rows) console.log(`| ${what} | ${value} | ${per} |`);

@@ -47,10 +47,12 @@ const validators = new Map<string, ValidateFunction>();
  */
 function validatorFor(schemaFile: string): ValidateFunction {
   let v = validators.get(schemaFile);
-  const built = import.meta.url.endsWith('.js') ? new URL(`../schemas/${schemaFile.replace(/\.schema\.json$/, '')}.validate.cjs`, import.meta.url) : null;
-  if (!v && built && existsSync(built)) {
-    v = require(fileURLToPath(built)) as ValidateFunction;
-    validators.set(schemaFile, v);
+  if (!v && import.meta.url.endsWith('.js')) {
+    const built = new URL(`../schemas/${schemaFile.replace(/\.schema\.json$/, '')}.validate.cjs`, import.meta.url);
+    if (existsSync(built)) {
+      v = require(fileURLToPath(built)) as ValidateFunction;
+      validators.set(schemaFile, v);
+    }
   }
   if (!v) {
     const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas', schemaFile), 'utf8'));

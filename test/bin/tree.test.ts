@@ -103,5 +103,13 @@ describe('bin/interleave.js on a built copy of the package', () => {
     expect(rebuilt.status, rebuilt.stderr).toBe(0);
     expect(rebuilt.stderr).toBe('[from the sources]\n');
     expect(rebuilt.stdout).toMatch(/philosophers/);
+
+    // The build's validators (compiled ahead of time from the schemas) report a bad spec exactly as ajv does at run time.
+    writeFileSync(join(pkg, 'bad.json'), JSON.stringify({ model: 'philosophers', params: { n: 'four' }, expect: { status: 'pas' }, extra: 1 }));
+    const bad = (from: string) => cli(['check', 'bad.json', '--no-save'], from);
+    const [d, src] = [bad('dist'), bad('src')];
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/invalid spec:\n  \$\.expect\.status: must be one of "pass", "violation", "incomplete"/);
+    expect({ out: d.stdout, err: d.stderr }).toEqual({ out: src.stdout, err: src.stderr });
   });
 });
