@@ -109,7 +109,7 @@ describe('bin/interleave.js on a built copy of the package', () => {
     const bad = (from: string) => cli(['check', 'bad.json', '--no-save'], from);
     const [d, src] = [bad('dist'), bad('src')];
     expect(d.status).toBe(2);
-    expect(d.stderr).toMatch(/invalid spec:\n  \$\.expect\.status: must be one of "pass", "violation", "incomplete"/);
+    expect(d.stderr).toMatch(/invalid spec:\n  \$: unknown field 'extra'.*\n  \$\.expect\.status: must be one of "pass", "violation", "incomplete"/);
     expect({ out: d.stdout, err: d.stderr }).toEqual({ out: src.stdout, err: src.stderr });
   });
 });
