@@ -1,7 +1,8 @@
 // `npm run bench`: philosophers in interleave, SPIN and rumur, kernel specs in interleave and the XState baseline -> BENCHMARKS.md.
 // Options: --quick (N = 10, 12 only, short caps), --ns 10,12,14,16, --out FILE (default BENCHMARKS.md), --json FILE (raw results),
 // --old DIR (a checkout of the previous commit, installed: the kernel models' largest specs run there and here alternately),
-// --rounds N (alternations against --old, default 3).
+// --rounds N (alternations against --old, default 3), --sections philosophers,baseline,kernel,wall (which parts run;
+// --old needs kernel).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -31,8 +32,11 @@ const { values: opts } = parseArgs({
     json: { type: 'string' },
     old: { type: 'string' },
     rounds: { type: 'string' },
+    sections: { type: 'string', default: 'philosophers,baseline,kernel,wall' },
   },
 });
+/** Which parts run (--sections; a partial run belongs in its own --out file): the rest are left empty. */
+const SECTIONS = new Set(opts.sections!.split(','));
 
 /** Reachable states of the naive philosophers that every tool must reproduce (issue 3; N=14 cross-checked by SPIN and rumur). */
 const KNOWN_STATES: Record<number, number> = { 4: 34, 6: 198, 8: 1154, 10: 6726, 16: 1331714 };
@@ -375,12 +379,13 @@ async function wholeProcess(): Promise<WallRow[]> {
     let dir: string | null = null;
     try {
       dir = await buildPan(n);
-      const states = interleaveRuns.get(n)?.states ?? KNOWN_STATES[n] ?? null;
+      // pan's -m is sized from a known count (runSpin): else from the first pair's interleave run, which goes first.
+      const known = interleaveRuns.get(n)?.states ?? KNOWN_STATES[n] ?? null;
       for (let i = 0; i < WALL_PAIRS; i++) {
         await pairInTurn(
           i,
           async () => row.interleave.push(await runInterleave(philosophersSpec(n), `philosophers-wall-${n}-${i}`)),
-          async () => row.spin.push(await runPan(dir!, { timeoutSeconds: RUN_TIMEOUT_SECONDS, states })),
+          async () => row.spin.push(await runPan(dir!, { timeoutSeconds: RUN_TIMEOUT_SECONDS, states: known ?? row.interleave[0]?.states ?? null })),
         );
         log(`whole process N=${n} pair ${i + 1}: interleave ${sec(row.interleave[i].wallSeconds)}s, SPIN ${sec(row.spin[i].wallSeconds)}s`);
       }
@@ -581,10 +586,10 @@ async function main() {
   const il = interleaveAvailable();
   if (il) log(`interleave rows skipped: ${il}`);
 
-  const phil = await philosophers();
-  const base = await philosophersBaseline();
-  const kernel = await kernelSpecs();
-  const wall = await wholeProcess();
+  const phil = SECTIONS.has('philosophers') ? await philosophers() : [];
+  const base = SECTIONS.has('baseline') ? await philosophersBaseline() : [];
+  const kernel = SECTIONS.has('kernel') ? await kernelSpecs() : { rows: [], skipped: [] };
+  const wall = SECTIONS.has('wall') ? await wholeProcess() : [];
   const old = opts.old ? await againstOld(kernel.rows) : [];
   const total = elapsed();
 
