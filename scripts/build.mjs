@@ -54,6 +54,11 @@ const rewriteImports = {
   },
 };
 
+// A failed build leaves nothing behind (and the old build, if any, in place).
+process.on('exit', (code) => {
+  if (code !== 0) rmSync(tmp, { recursive: true, force: true });
+});
+
 await build({
   entryPoints: ts.map((f) => join(root, f)),
   outbase: root,
@@ -76,11 +81,15 @@ const Ajv = require('ajv');
 const standalone = require('ajv/dist/standalone').default;
 mkdirSync(join(tmp, 'schemas'), { recursive: true });
 const schemas = readdirSync(join(root, 'schemas')).filter((f) => f.endsWith('.schema.json'));
-for (const f of schemas) {
-  const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true } });
-  const validate = ajv.compile(JSON.parse(readFileSync(join(root, 'schemas', f), 'utf8')));
+// One ajv holding every schema, as they refer to each other by id (a shard's trace and coverage).
+const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true } });
+const parsed = schemas.map((f) => JSON.parse(readFileSync(join(root, 'schemas', f), 'utf8')));
+for (const schema of parsed) ajv.addSchema(schema);
+schemas.forEach((f, i) => {
+  const validate = ajv.getSchema(parsed[i].$id);
+  if (!validate) throw new Error(`schemas/${f}: no $id to compile it by`);
   writeFileSync(join(tmp, 'schemas', f.replace(/\.schema\.json$/, '.validate.cjs')), standalone(ajv, validate));
-}
+});
 writeFileSync(join(tmp, STAMP), JSON.stringify({ sourceDigest: digest, files: ts.length + copied.length, builtBy: 'scripts/build.mjs' }, null, 2) + '\n');
 
 const old = `${out}.old-${process.pid}`;

@@ -9,18 +9,17 @@
 // the arena holds the queued bytes plus at most one chunk being filled and one being read, with no doubling
 // and no copying.
 import type { Frontier, FrontierEntry } from './index.ts';
+import { PackedRecords } from './records.ts';
 
 /** The first chunk's size; each new chunk doubles up to MAX_CHUNK (a small search allocates little). */
 const FIRST_CHUNK = 1 << 12;
 const MAX_CHUNK = 1 << 20;
 
 export class FifoQueue implements Frontier {
-  /** Chunks not yet fully read, oldest first: `chunks[head]` is read at `readAt`, the last one filled at `writeAt`. */
+  /** Chunks not yet fully read, oldest first: the reader's chunk is read, the last one filled at `writeAt`. */
   private chunks: Uint8Array[] = [new Uint8Array(FIRST_CHUNK)];
   /** The length of the record's bytes in each chunk (the rest of a chunk is unused when a record did not fit). */
   private ends: number[] = [0];
-  private head = 0;
-  private readAt = 0;
   private writeAt = 0;
   private count = 0;
   private bytes = FIRST_CHUNK;
@@ -30,9 +29,7 @@ export class FifoQueue implements Frontier {
   private wLen = 0;
   private wId = 0;
   private wDepth = 0;
-  private rWords: Int32Array<ArrayBuffer> = new Int32Array(16);
-  private rLen = 0;
-  private rBuf: Uint8Array = this.chunks[0];
+  private readonly reader: Reader = { chunk: 0, at: 0, words: new Int32Array(16), len: 0, id: 0, depth: 0 };
   private readonly entry: FrontierEntry = { id: 0, depth: 0, words: new Int32Array(0) };
 
   get size(): number {
@@ -81,56 +78,64 @@ export class FifoQueue implements Frontier {
     this.count++;
   }
 
-  /** The waiting states as one record array (a copy), for a checkpoint. */
+  /**
+   * The waiting states as one record array [id, depth, length, ...words]* (a copy, unpacked: the checkpoint
+   * format does not depend on this packing), for a checkpoint. The queue is left as it was.
+   */
   save(): { records: Int32Array; count: number } {
-    return { records: this.records.buf.slice(this.head, this.records.end), count: this.count };
+    const out = new PackedRecords();
+    const r: Reader = { ...this.reader, words: this.reader.words.slice() };
+    for (let n = 0; n < this.count; n++) {
+      if (r.at >= this.ends[r.chunk]) {
+        r.chunk++;
+        r.at = 0;
+      }
+      this.decode(r);
+      out.append(r.id, r.depth, r.words, r.len);
+    }
+    return { records: out.buf.slice(0, out.end), count: this.count };
   }
 
   /** A queue holding the records save() returned. */
   static restore(records: Int32Array, count: number): FifoQueue {
     const q = new FifoQueue();
-    q.records.ensure(records.length);
-    q.records.buf.set(records);
-    q.records.end = records.length;
-    q.count = count;
+    for (let at = 0, n = 0; n < count; n++) {
+      const len = records[at + 2];
+      q.push(records[at], records[at + 1], records.subarray(at + 3, at + 3 + len), len);
+      at += 3 + len;
+    }
     return q;
   }
 
   pop(): FrontierEntry | null {
     if (this.count === 0) return null;
-    if (this.readAt >= this.ends[this.head]) this.nextReadChunk();
-    this.rBuf = this.chunks[this.head];
-    this.entry.id += unzigzag(this.readVarint());
-    this.entry.depth += unzigzag(this.readVarint());
-    const length = this.readVarint();
-    if (this.rWords.length < length) this.rWords = grown(this.rWords, this.rLen, length);
-    const words = this.rWords;
-    if (this.rLen > length) words.fill(0, length, this.rLen);
-    this.rLen = length;
-    let i = -1;
-    for (let n = this.readVarint(); n > 0; n--) {
-      i += this.readVarint() + 1;
-      words[i] ^= this.readVarint();
-    }
+    const r = this.reader;
+    if (r.at >= this.ends[r.chunk]) this.nextReadChunk();
+    this.decode(r);
     this.count--;
     // The reader's own buffer: valid until the next pop (a push does not touch it).
-    this.entry.words = words.subarray(0, length);
+    this.entry.id = r.id;
+    this.entry.depth = r.depth;
+    this.entry.words = r.words.subarray(0, r.len);
     if (this.count === 0) this.reset();
     return this.entry;
   }
 
-  /** Reads a varint of `rBuf` at `readAt`, and moves past it. */
-  private readVarint(): number {
-    const buf = this.rBuf;
-    let at = this.readAt;
-    let b = buf[at++];
-    let v = b & 0x7f;
-    for (let scale = 128; b & 0x80; scale *= 128) {
-      b = buf[at++];
-      v += (b & 0x7f) * scale;
+  /** Decodes the record at the reader's position into it (the record before it is what it holds), and moves past it. */
+  private decode(r: Reader): void {
+    const buf = this.chunks[r.chunk];
+    r.id += unzigzag(readVarint(buf, r));
+    r.depth += unzigzag(readVarint(buf, r));
+    const length = readVarint(buf, r);
+    if (r.words.length < length) r.words = grown(r.words, r.len, length);
+    const words = r.words;
+    if (r.len > length) words.fill(0, length, r.len);
+    r.len = length;
+    let i = -1;
+    for (let n = readVarint(buf, r); n > 0; n--) {
+      i += readVarint(buf, r) + 1;
+      words[i] ^= readVarint(buf, r);
     }
-    this.readAt = at;
-    return v;
   }
 
   /** A fresh chunk to write to, big enough for `need` bytes. */
@@ -146,29 +151,54 @@ export class FifoQueue implements Frontier {
     return c;
   }
 
-  /** The head chunk is read: drop it (its memory goes back to the heap) and read the next. */
+  /** The reader's chunk is read: drop it (its memory goes back to the heap) and read the next. */
   private nextReadChunk(): void {
-    this.bytes -= this.chunks[this.head].length;
-    (this.chunks as Array<Uint8Array | null>)[this.head] = null;
-    this.head++;
-    this.readAt = 0;
-    if (this.head > 64 && this.head * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.head);
-      this.ends = this.ends.slice(this.head);
-      this.head = 0;
+    const r = this.reader;
+    this.bytes -= this.chunks[r.chunk].length;
+    (this.chunks as Array<Uint8Array | null>)[r.chunk] = null;
+    r.chunk++;
+    r.at = 0;
+    if (r.chunk > 64 && r.chunk * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(r.chunk);
+      this.ends = this.ends.slice(r.chunk);
+      r.chunk = 0;
     }
   }
 
   /** Empty: keep only the chunk being written, from its start (the deltas' previous records stay as they are). */
   private reset(): void {
+    const r = this.reader;
     const last = this.chunks[this.chunks.length - 1];
-    for (let c = this.head; c < this.chunks.length - 1; c++) this.bytes -= this.chunks[c].length;
+    for (let c = r.chunk; c < this.chunks.length - 1; c++) this.bytes -= this.chunks[c].length;
     this.chunks = [last];
     this.ends = [0];
-    this.head = 0;
-    this.readAt = 0;
+    r.chunk = 0;
+    r.at = 0;
     this.writeAt = 0;
   }
+}
+
+/** Where a reader is (chunk, byte) and the record it read last (the base of the next one's deltas). */
+interface Reader {
+  chunk: number;
+  at: number;
+  words: Int32Array<ArrayBuffer>;
+  len: number;
+  id: number;
+  depth: number;
+}
+
+/** Reads a varint of `buf` at the reader's byte, and moves past it. */
+function readVarint(buf: Uint8Array, r: Reader): number {
+  let at = r.at;
+  let b = buf[at++];
+  let v = b & 0x7f;
+  for (let scale = 128; b & 0x80; scale *= 128) {
+    b = buf[at++];
+    v += (b & 0x7f) * scale;
+  }
+  r.at = at;
+  return v;
 }
 
 const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);

@@ -74,4 +74,23 @@ describe('FifoQueue', () => {
     expect(q.arenaBytes).toBeLessThanOrEqual(2 * (1 << 20));
     expect(q.peakArenaBytes / n).toBeLessThan(12);
   });
+
+  it('save() gives the waiting records unpacked and leaves the queue as it was; restore() gives a queue that pops the same', () => {
+    const q = new FifoQueue();
+    const words = new Int32Array([5, -1, 0x7fffffff, 9]);
+    for (let id = 0; id < 5000; id++) {
+      words[id % 4] = id * 31;
+      q.push(id, id >> 8, words, 1 + (id % 4));
+    }
+    for (let n = 0; n < 1234; n++) q.pop();
+    const { records, count } = q.save();
+    expect(count).toBe(5000 - 1234);
+    const drain = (f: FifoQueue) => {
+      const out: number[] = [];
+      for (let e = f.pop(); e; e = f.pop()) out.push(e.id, e.depth, e.words.length, ...e.words);
+      return out;
+    };
+    expect([...records]).toEqual(drain(FifoQueue.restore(records, count)));
+    expect(drain(q)).toEqual([...records]);
+  });
 });
