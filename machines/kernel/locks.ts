@@ -546,7 +546,8 @@ export const spin_trylock = (lock: string, thread: string, t: TryTargets, name?:
 /** Where a blocking call continues: a target state, or a target with extra actions run on acquisition. */
 export type Next = string | { target: string; actions?: any[] };
 
-function nextOf(call: string, next: Next): { target: string; actions: any[] } {
+/** A blocking call's continuation, normalised: the target state and the actions run on acquisition. */
+export function nextOf(call: string, next: Next): { target: string; actions: any[] } {
   if (typeof next === 'string') return { target: next, actions: [] };
   if (next && typeof next === 'object' && typeof next.target === 'string') return { target: next.target, actions: next.actions ?? [] };
   throw new Error(`${call}(lock, thread, next, name?): next must be the target state (or { target, actions }), got ${JSON.stringify(next)}`);

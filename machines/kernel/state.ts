@@ -164,4 +164,4 @@ export const sbSetFrozenPatch = (context: Context, sb: string, level: number): C
   patchIn(context, `${sb}.frozen`, level);
 /** The folio's lock owner, or null, and its sleeping lockers (folio_lock). */
 export const folioOwner = (context: Context, f: string): string | null => (getIn(context, f) as FolioState).owner;
-export const folioWaiters = (context: Context, f: string): string[] => (getIn(context, f) as FolioState).waiters;
+export const folioWaiters = (context: Context, f: string): string[] => (getIn(context, f) as FolioState).waiters.map((e) => e.slice(e.indexOf(':') + 1));
