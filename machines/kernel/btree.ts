@@ -97,11 +97,20 @@ const nodeOf = (s: BtreeState, p: BtreeParams): SixState => {
   if (!n) misuse(p, `names an unknown node (nodes: ${Object.keys(s.nodes).join(', ')})`);
   return n!;
 };
-const transOf = (s: BtreeState, p: BtreeParams): TransState => {
-  const t = s.trans[p.thread];
-  if (!t) misuse(p, `has no btree_trans (threads: ${Object.keys(s.trans).join(', ')})`);
+const transOf = (s: BtreeState, p: BtreeParams): TransState =>
+  s.trans[p.thread] ?? misuse(p, `has no btree_trans (threads: ${Object.keys(s.trans).join(', ')})`);
+/** The six lock of `node` (inside the primitive, where the node was checked when the lock was taken). */
+function sixAt(nodes: Record<string, SixState>, node: string): SixState {
+  const n = nodes[node];
+  if (n === undefined) throw new Error(`kernel primitive misuse: btree node "${node}" does not exist (nodes: ${Object.keys(nodes).join(', ')})`);
+  return n;
+}
+/** The btree_trans of `thread` (inside the primitive). */
+function transAt(trans: Record<string, TransState>, thread: string): TransState {
+  const t = trans[thread];
+  if (t === undefined) throw new Error(`kernel primitive misuse: "${thread}" has no btree_trans (threads: ${Object.keys(trans).join(', ')})`);
   return t;
-};
+}
 
 /** `thread` is not in the middle of a blocking lock call on the node (queued, handed the lock, or write-pending). */
 const notWaiting = (n: SixState, thread: string) =>
@@ -146,30 +155,30 @@ function release(n: SixState, thread: string): SixState {
  * recorded in the waiter's btree_trans (the waiter's wait state sees the lock held).
  */
 function wakeup(nodes: Record<string, SixState>, trans: Record<string, TransState>, node: string): { nodes: Record<string, SixState>; trans: Record<string, TransState> } {
-  let n = nodes[node];
-  const granted: TransLock[] = [];
-  const grantedTo: string[] = [];
+  let n = sixAt(nodes, node);
+  const granted: Array<{ thread: string; mode: SixMode }> = [];
   if (n.readWaiters.length > 0 && n.write === null && n.writePending === null) {
     let readers = n.readers;
     for (const r of n.readWaiters) {
       readers = insertSorted(readers, r);
-      granted.push({ node, mode: 'read' });
-      grantedTo.push(r);
+      granted.push({ thread: r, mode: 'read' });
     }
     n = { ...n, readers, readWaiters: [] };
   }
-  if (n.intentWaiters.length > 0 && n.intent === null) {
-    const [first, ...rest] = n.intentWaiters;
+  const [first, ...rest] = n.intentWaiters;
+  if (first !== undefined && n.intent === null) {
     n = { ...n, intent: first, intentWaiters: rest };
-    granted.push({ node, mode: 'intent' });
-    grantedTo.push(first);
+    granted.push({ thread: first, mode: 'intent' });
   }
-  if (grantedTo.length === 0) return { nodes, trans };
+  if (granted.length === 0) return { nodes, trans };
   let marked = n.granted;
-  for (const t of grantedTo) marked = insertSorted(marked, t);
+  for (const g of granted) marked = insertSorted(marked, g.thread);
   n = { ...n, granted: marked };
   const t2 = { ...trans };
-  grantedTo.forEach((t, i) => (t2[t] = { ...t2[t], locked: [...t2[t].locked, granted[i]] }));
+  for (const g of granted) {
+    const tr = transAt(t2, g.thread);
+    t2[g.thread] = { ...tr, locked: [...tr.locked, { node, mode: g.mode }] };
+  }
   return { nodes: { ...nodes, [node]: n }, trans: t2 };
 }
 /** Wakeup on every node in `touched` (after a release of several nodes). */
@@ -207,23 +216,24 @@ function lockIn(s: BtreeState, p: BtreeParams, mode: SixMode): BtreeState {
   };
 }
 function unlockAll(s: BtreeState, thread: string): { nodes: Record<string, SixState>; locked: TransLock[] } {
-  const tr = s.trans[thread];
+  const tr = transAt(s.trans, thread);
   const nodes = { ...s.nodes };
-  for (const l of tr.locked) nodes[l.node] = release(nodes[l.node], thread);
+  for (const l of tr.locked) nodes[l.node] = release(sixAt(nodes, l.node), thread);
   return { nodes, locked: tr.locked };
 }
 /** Drops every lock of `thread`'s trans, sets its trans to `next(old)`, then wakes the waiters of those nodes. */
 function dropAll(s: BtreeState, thread: string, next: (tr: TransState, locked: TransLock[]) => TransState): BtreeState {
-  const tr = s.trans[thread];
+  const tr = transAt(s.trans, thread);
   const { nodes, locked } = unlockAll(s, thread);
   return wakeupAll({ nodes, trans: { ...s.trans, [thread]: next(tr, locked) } }, locked.map((l) => l.node));
 }
 function relockOk(s: BtreeState, thread: string): boolean {
-  const tr = s.trans[thread];
+  const tr = transAt(s.trans, thread);
   let nodes = s.nodes;
   for (const e of tr.saved) {
-    if (!e.valid || !canTake(nodes[e.node], e.mode, thread)) return false;
-    nodes = { ...nodes, [e.node]: take(nodes[e.node], e.mode, thread) };
+    const n = sixAt(nodes, e.node);
+    if (!e.valid || !canTake(n, e.mode, thread)) return false;
+    nodes = { ...nodes, [e.node]: take(n, e.mode, thread) };
   }
   return true;
 }
@@ -343,7 +353,7 @@ export const btreeActions = {
       if (!relockOk(s, p.thread)) misuse(p, 'relocks when relock cannot succeed');
       const tr = transOf(s, p);
       let nodes = s.nodes;
-      for (const e of tr.saved) nodes = { ...nodes, [e.node]: take(nodes[e.node], e.mode, p.thread) };
+      for (const e of tr.saved) nodes = { ...nodes, [e.node]: take(sixAt(nodes, e.node), e.mode, p.thread) };
       const locked = [...tr.locked, ...tr.saved.map((e) => ({ node: e.node, mode: e.mode }))];
       return { nodes, trans: { ...s.trans, [p.thread]: { ...tr, locked, saved: [] } } };
     }),
@@ -371,7 +381,7 @@ export const btreeWaits: Record<string, WaitFn> = {
     if (canTake(n, p.mode!, p.thread)) return null;
     let holders: string[];
     if (p.mode === 'read') holders = [n.write ?? n.writePending!];
-    else if (p.mode === 'intent') holders = [n.intent ?? n.intentWaiters[0]];
+    else if (p.mode === 'intent') holders = (n.intent !== null ? [n.intent] : n.intentWaiters).slice(0, 1);
     else holders = n.write ? [n.write] : n.readers.filter((r) => r !== p.thread).concat(n.intent !== p.thread && n.intent ? [n.intent] : []);
     return { resource: nname(p), kind: 'six', mode: `six_lock_${p.mode}`, holders: [...new Set(holders)] };
   },

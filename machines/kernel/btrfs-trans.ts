@@ -138,7 +138,7 @@ const typeOf = (p: BtrfsTransParams): BtrfsTransType => {
   if (!p.type) misuse(p, 'gave no join type');
   return p.type;
 };
-const blocks = (state: number, type: BtrfsTransType) => BTRFS_BLOCKED_TRANS_TYPES[state].includes(type);
+const blocks = (state: number, type: BtrfsTransType) => (BTRFS_BLOCKED_TRANS_TYPES[state] ?? []).includes(type);
 // is_transaction_blocked(): COMMIT_START <= state < UNBLOCKED (no aborts here)
 const isBlocked = (r: BtrfsRunning | null) => r !== null && r.state >= TRANS_STATE_COMMIT_START && r.state < TRANS_STATE_UNBLOCKED;
 const noStartTypes = (type: BtrfsTransType) => type === 'TRANS_ATTACH' || type === 'TRANS_JOIN_NOSTART';
@@ -178,7 +178,8 @@ const guards = {
   // wait_for_commit(cur_trans, TRANS_STATE_COMPLETED) by a task that lost the commit race
   btrfs_commit_waited: ({ context }: Args, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
-    return s.committed >= s.commitWaits[p.thread];
+    const want = s.commitWaits[p.thread];
+    return want !== undefined && s.committed >= want;
   },
   btrfs_has_handle: ({ context }: Args, p: BtrfsTransParams) => p.thread in getIn(context, p.fs).handles,
 };
@@ -294,8 +295,8 @@ const waits: Record<string, WaitFn> = {
   btrfs_commit_waited: (context, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
     const want = s.commitWaits[p.thread];
-    if (s.committed >= want) return null;
-    const committer = s.running?.transid === want ? s.running.committer : s.committing?.committer;
+    if (want === undefined || s.committed >= want) return null;
+    const committer = s.running !== null && s.running.transid === want ? s.running.committer : s.committing?.committer;
     return { resource: tr(s, tname(p), want), kind: 'btrfs transaction', mode: 'wait_for_commit', holders: committer ? [committer] : [], act: 'commit' };
   },
 };
@@ -460,7 +461,7 @@ export const btrfsTransRunning = (handles: Record<string, BtrfsTransType>): Btrf
   return {
     ...btrfsTrans(),
     generation: 1,
-    running: { transid: 1, state: TRANS_STATE_RUNNING, writers: threads, extwriters: threads.filter((t) => isExtwriter(handles[t])), committer: null },
+    running: { transid: 1, state: TRANS_STATE_RUNNING, writers: threads, extwriters: threads.filter((t) => isExtwriter(handles[t]!)), committer: null },
     handles: Object.fromEntries(threads.map((t) => [t, 1])),
   };
 };

@@ -309,7 +309,7 @@ export const workqueueWaits: Record<string, WaitFn> = {
   wq_work_not_running: (context, p: WqParams) => {
     const s: WorkqueueState = getIn(context, p.wq);
     const w = s.running[itemOf(p)];
-    return w === null ? null : { resource: wname(p, itemOf(p)), kind: 'workqueue', mode: 'cancel_work_sync (wait for the running instance)', holders: [w] };
+    return w === null || w === undefined ? null : { resource: wname(p, itemOf(p)), kind: 'workqueue', mode: 'cancel_work_sync (wait for the running instance)', holders: [w] };
   },
   wq_flush_done: (context, p: WqParams) => {
     const s: WorkqueueState = getIn(context, p.wq);
