@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
-import { renderLockdep } from '../../../explorer/waitfor.ts';
+import { renderDeadlock } from '../../../explorer/waitfor.ts';
 import {
   bch2_trans_relock, bch2_trans_unlock, btree, btree_node_lock, btree_node_unlock, down_read, folio, folio_lock,
   folio_unlock, freezeSuperStates, kernelWaits, rwsem, sbWriters, sb_end_write, sb_start_write, thawSuperStates, up_read,
@@ -48,9 +48,11 @@ describe('kernel primitives under the fast engine', () => {
     const edges = report.cycle!.map((e) => `${e.thread} -> ${e.resource} -> ${e.heldBy}`);
     expect(edges[0]).toBe('freezer -> sb_writers[SB_FREEZE_WRITE] -> w0');
     expect(edges[1]).toBe('w0 -> sb->s_umount -> freezer');
-    const text = renderLockdep(report, ['freezer', 'w0', 'w1']);
-    expect(text).toContain('percpu_down_write(sb_writers[SB_FREEZE_WRITE]);');
-    expect(text).toContain('down_read(sb->s_umount);');
+    const text = renderDeadlock(report, { columns: ['freezer', 'w0', 'w1'] });
+    expect(text).toContain('lock(sb_writers[SB_FREEZE_WRITE]);');
+    expect(text).toContain('rlock(sb->s_umount);');
+    // the kernel calls, when asked for
+    expect(renderDeadlock(report, { calls: 'verb' })).toContain('percpu_down_write(sb_writers[SB_FREEZE_WRITE]);');
   });
 
   it('fiemap-style ABBA: folio lock under a btree read lock vs btree lock under the folio lock', () => {
