@@ -8,7 +8,7 @@ import type { Plain } from '../explorer/model.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { threadCharts, type ThreadChart } from './graph.ts';
 import { contextsOf } from './itf.ts';
-import { renderScenario } from './show.ts';
+import { renderScenario } from '../explorer/waitfor.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./viewer/${name}`, import.meta.url), 'utf8');
 

@@ -1,6 +1,6 @@
 // Coverage: which declared transitions fired and which states were reached during a search, per thread
 // (as SPIN's "unreached in proctype" and TLC's coverage). The search hands every step's taken transitions
-// to a collector (SearchOptions.onTransition); the report lists what never fired. A pass whose model has
+// to a collector (through the task's TransitionHook, explorer/space/index.ts); the report lists what never fired. A pass whose model has
 // transitions that never fire may have tested nothing: a guard that is never true, a state never entered.
 import type { CompiledSystem, CompiledTransition } from './compile.ts';
 

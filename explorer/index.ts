@@ -9,7 +9,7 @@ import type { Bound, Outcome, Progress, SearchStats, ViolationKind } from './out
 import { SharedStrings } from './parallel/strings.ts';
 import type { Fairness, StarvationGoal } from './properties/liveness.ts';
 import { stateChecker } from './properties/safety.ts';
-import { StateSpace } from './space/index.ts';
+import { StateSpace, type TransitionHook } from './space/index.ts';
 import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategies/index.ts';
 import { DEFAULT_WALK_DEPTH, random, type RandomOutcome, type RandomStats } from './strategies/random.ts';
 import { withEventOrder } from './strategies/event-order.ts';
@@ -319,8 +319,18 @@ export function checkModel(req: CheckRequest): CheckResult {
     };
   }
   const coverage = req.coverage ? createCoverage(space.system) : undefined;
-  if (coverage) space.onTransition = coverage.onTransition;
-  const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
+  // The one per-transition hook (space/index.ts TransitionHook): coverage in every strategy, the lock order
+  // in the sequential safety search.
+  const onCoverage: TransitionHook | undefined = coverage ? () => coverage.onTransition(space.taken) : undefined;
+  const onLockOrder: TransitionHook | undefined = lockOrder ? (id, e, pathTo) => lockOrder.onStep(id, e, space.expanding, pathTo) : undefined;
+  const bothHooks: TransitionHook | undefined =
+    onCoverage && onLockOrder ? (id, e, pathTo) => (onCoverage(id, e, pathTo), onLockOrder(id, e, pathTo)) : (onCoverage ?? onLockOrder);
+  const base = {
+    space,
+    bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds },
+    onProgress: req.onProgress,
+    ...(onCoverage ? { onTransition: onCoverage } : {}),
+  };
   let walked: RandomOutcome | undefined;
   let bounded: PreemptionOutcome | undefined;
   const reduce = req.reduce ?? [];
@@ -344,7 +354,7 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (strategy === 'random') return (walked = random.run({ ...task, seed: req.seed!, walks: req.walks }));
     if (req.preemptions !== undefined) return (bounded = preemptionBound.run({ ...task, preemptions: req.preemptions }));
     // The lock-order check records every transition: it runs in the sequential search.
-    if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, onTransition: (id, e, pathTo) => lockOrder.onStep(id, e, space.expanding, pathTo) }), lockOrder);
+    if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, ...(bothHooks ? { onTransition: bothHooks } : {}) }), lockOrder);
     if (workers === 1) return STRATEGIES[strategy].run(task);
     if (!req.modelPath || !sharedStrings) throw new InputError(`workers: ${workers} threads need the model's module file (modelPath)`);
     return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions, reduce });

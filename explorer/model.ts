@@ -72,6 +72,11 @@ export interface LockAcquisition {
   thread: string;
   /** A trylock success: held afterwards, but adds no dependency INTO this lock (a trylock cannot wait). */
   try: boolean;
+  /**
+   * Acquired and released at once (lockdep's lock_map_acquire + lock_map_release in flush_work,
+   * cancel_work_sync, flush_workqueue): adds dependencies into the lock, is not held afterwards.
+   */
+  released?: boolean;
 }
 
 /**
@@ -81,8 +86,12 @@ export interface LockAcquisition {
 export interface LockEffect {
   /** Primitive kind, e.g. "mutex", "rwsem", "percpu_rwsem", "folio", "six". */
   kind: string;
-  /** The acquisition this action performs with these params, or null when it acquires nothing. */
-  acquires(params: any): LockAcquisition | null;
+  /**
+   * The acquisition this action performs with these params in the state before the step (`context`), or
+   * several in the order taken (a kworker starting a work item takes the workqueue's and the item's lockdep
+   * maps), or null when it acquires nothing.
+   */
+  acquires(params: any, context: Context): LockAcquisition | LockAcquisition[] | null;
   /** How `thread` holds the lock at `path` in `context` (null: it does not). */
   holds(context: Context, path: string, thread: string): LockMode | null;
 }

@@ -1,6 +1,6 @@
 // Wait-for analysis at a deadlock: finds the cycle of "thread waits for a resource held by thread", renders it lockdep-style.
 import type { LockMode, WaitInfo } from './model.ts';
-import { holderText, lockdepHeld, lockdepWant, renderScenarioText } from './scenario.ts';
+import { holderText, lockdepHeld, lockdepWant, renderScenarioText, type CallStyle } from './scenario.ts';
 
 export { lockdepHeld, lockdepWant };
 
@@ -97,44 +97,45 @@ export function buildWaitFor(blocked: BlockedThread[]): WaitForReport {
   return { blocked, cycle };
 }
 
-function describeWait(w: WaitInfo): string {
-  const how = w.mode ? `${w.kind}, ${w.mode}` : w.kind;
-  return `${w.resource} (${how}), ${holderText(w)}`;
+/**
+ * A lockdep-style "possible unsafe locking scenario", one column per thread of the cycle (explorer/scenario.ts):
+ * rlock() for read holds and read acquisitions, as lockdep prints them; `columns` orders the threads (default: the
+ * cycle's order), `fit` narrows the columns to a width.
+ */
+export function renderScenario(cycle: WaitEdge[], o: { columns?: string[]; fit?: number; calls?: CallStyle } = {}): string {
+  return renderScenarioText(cycle, o.columns, { calls: o.calls ?? 'lockdep', ...(o.fit !== undefined ? { fit: o.fit } : {}) });
 }
 
 /**
- * Lockdep-style text: the "possible unsafe locking scenario" of the cycle (explorer/scenario.ts: rows in
- * the order the trace took them, one column per thread ordered as in `threads`), then every blocked thread
- * with its state, what it waits for, and who holds it or must act.
+ * The deadlock part of every report (show, check's output, the HTML viewer's text): every blocked thread with
+ * its state, what it waits for and who holds it or must act; the threads idle at a valid end; then the wait-for
+ * cycle and its lockdep-style scenario (renderScenario), or why there is none. Text only: the CLI prints it.
  */
-export function renderLockdep(report: WaitForReport, threads: string[]): string {
-  const lines: string[] = [];
-  const cycle = report.cycle;
-  if (cycle && cycle.length > 0) {
-    lines.push(renderScenarioText(cycle, threads), '');
-    lines.push(' wait-for cycle:');
-    for (const e of cycle) {
-      const how = e.mode ? ` (${e.kind}, ${e.mode})` : ` (${e.kind})`;
-      lines.push(`  ${e.thread} waits for ${e.resource}${how}${e.act ? `: ${holderText(e)}` : ` held by ${e.heldBy}`}`);
-    }
-  } else {
-    lines.push(' no wait-for cycle among the blocked threads: some thread waits for a condition that no blocked');
-    lines.push(' thread holds (a finished thread kept it, or nobody will ever signal it).');
-  }
-  lines.push('', ' blocked threads:');
+export function renderDeadlock(report: WaitForReport, o: { columns?: string[]; fit?: number; calls?: CallStyle } = {}): string {
+  const lines: string[] = ['Blocked threads:'];
   for (const b of report.blocked) {
     if (b.waits.length === 0) {
-      lines.push(`  ${b.thread} in ${b.state}: blocked (no wait description: guard without a describer)`);
-    } else if (b.waits.length === 1) {
-      lines.push(`  ${b.thread} in ${b.state}: waits for ${describeWait(b.waits[0])}`);
-    } else {
-      lines.push(`  ${b.thread} in ${b.state}: waits for any of:`);
-      for (const w of b.waits) lines.push(`    ${describeWait(w)}`);
+      lines.push(`  ${b.thread} at ${b.state}: no enabled step (no wait description in the model)`);
+      continue;
+    }
+    for (const w of b.waits) {
+      const holders = w.holders.length ? holderText(w) : 'no holder recorded';
+      lines.push(`  ${b.thread} at ${b.state}: waits for ${w.resource} (${w.kind}${w.mode ? ` ${w.mode}` : ''}), ${holders}`);
     }
   }
   if (report.idle && report.idle.length > 0) {
-    lines.push('', ' at a valid end (meta.end), not blocked:');
-    for (const i of report.idle) lines.push(`  ${i.thread} in ${i.state}`);
+    lines.push('', 'At a valid end (meta.end), not blocked:');
+    for (const i of report.idle) lines.push(`  ${i.thread} at ${i.state}`);
+  }
+  const cycle = report.cycle;
+  lines.push('');
+  if (cycle && cycle.length) {
+    lines.push('Wait-for cycle:');
+    lines.push('  ' + cycle.map((e) => `${e.thread} waits for ${e.resource}${e.act ? `: ${holderText(e)}` : ` held by ${e.heldBy}`}`).join('\n  → '));
+    lines.push(`  → back to ${cycle[0]!.thread}`);
+    lines.push('', renderScenario(cycle, o));
+  } else {
+    lines.push('No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.');
   }
   return lines.join('\n');
 }

@@ -88,12 +88,14 @@ export class LockOrderRecorder {
       // what each thread acquires earlier in this same step counts as held for its later acquisitions
       const alsoHeld: Array<{ path: string; name: string; mode: LockMode }> = [];
       for (const a of list) {
-        const acq = a.effect.acquires(a.params(ctx, ev));
-        if (!acq) continue;
-        if (!this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name });
-        const held = [...this.heldBy(ctx, acq.thread), ...alsoHeld];
-        out.push({ ...acq, held });
-        alsoHeld.push({ path: acq.path, name: acq.name, mode: acq.mode });
+        const got = a.effect.acquires(a.params(ctx, ev), ctx);
+        if (!got) continue;
+        for (const acq of Array.isArray(got) ? got : [got]) {
+          if (!this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name });
+          const held = [...this.heldBy(ctx, acq.thread), ...alsoHeld];
+          out.push({ ...acq, held });
+          if (!acq.released) alsoHeld.push({ path: acq.path, name: acq.name, mode: acq.mode });
+        }
       }
     }
     return out;

@@ -22,6 +22,14 @@ export type { Reduction } from './reduction.ts';
  */
 export type Visit = (event: number, words: Int32Array, length: number, hi: number, lo: number) => boolean | void;
 
+/**
+ * The one per-transition hook every strategy calls from its visit (SearchTask.onTransition), for each step it
+ * takes from stored state `stateId` by `event` (also into a state already stored): the space's `taken` and
+ * `expanding` describe the step; `pathTo` gives the events from the initial state to a stored state (a random
+ * walk passes -1 and its walk so far). Coverage and the lock-order check (explorer/index.ts) plug in here.
+ */
+export type TransitionHook = (stateId: number, event: number, pathTo: (id: number) => number[]) => void;
+
 /** A state on a path: its leaves (one per thread) and its context, as stored (normalised by the codec). */
 export interface PathState {
   leaves: Int32Array;
@@ -38,11 +46,6 @@ export class StateSpace {
   expanding: Context = {};
   /** The fingerprint of the initial state, or of the representative last fingerprinted. */
   readonly fp = new Uint32Array(2);
-  /**
-   * Called after each step `expand` takes, with the transitions it took, before the visit: coverage
-   * (../coverage.ts). null (the default) costs one test per successor.
-   */
-  onTransition: ((taken: readonly CompiledTransition[]) => void) | null = null;
 
   constructor(
     readonly packed: PackedSystem,
@@ -108,7 +111,6 @@ export class StateSpace {
       packed.checkStep(ctx, e);
       if (nextCtx === null) continue;
       visited++;
-      if (this.onTransition !== null) this.onTransition(system.taken);
       this.nextContext = nextCtx;
       const len = packed.encodeInto(nextLeaves, nextCtx);
       const next = packed.encoded;

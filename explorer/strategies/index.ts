@@ -7,7 +7,7 @@
 // line in STRATEGIES below; --strategy and the spec's options then accept its name.
 import type { Outcome, Progress } from '../outcome.ts';
 import type { StateChecker } from '../properties/safety.ts';
-import type { StateSpace } from '../space/index.ts';
+import type { StateSpace, TransitionHook } from '../space/index.ts';
 import type { CheckpointSink, ResumeSource } from '../resume.ts';
 import { bfs } from './bfs.ts';
 import { dfs } from './dfs.ts';
@@ -25,21 +25,15 @@ export interface SearchTask {
   onProgress?: (p: Progress) => void;
   /** Seconds between progress reports (default 1). */
   progressInterval?: number;
+  /** The one per-transition hook (explorer/space/hook.ts): coverage, the lock-order check. Not with --workers. */
+  onTransition?: TransitionHook;
 }
 
-/**
- * Called for every transition a safety search takes (also into an already stored state), during the
- * expansion of state `stateId` by `event`: the space's `expanding` context and the system's `taken`
- * transitions describe the step; `pathTo` gives the events from the initial state to a stored state.
- */
-export type TransitionHook = (stateId: number, event: number, pathTo: (id: number) => number[]) => void;
 
 /** A safety search: the per-state checks, deadlock, and whether to stop at the first violation. */
 export interface SafetyTask extends SearchTask {
   checker: StateChecker;
   deadlock: boolean;
-  /** Per-transition property hook (the lock-order check); sequential strategies only. */
-  onTransition?: TransitionHook;
   /** Stop at the first violation (default); false explores everything and keeps the first one found. */
   stopAtFirst: boolean;
   /** Save the search every so often (breadth-first only; explorer/resume.ts). */

@@ -118,7 +118,10 @@ function explore(task: LivenessTask, goals: ResolvedGoal[]): Explored {
   let id = 0;
   let depth = 0;
   let atDepthLimit = false;
+  const onTransition = task.onTransition;
+  const pathTo = (i: number) => store.pathTo(i);
   const visit: Visit = (e, words, len, hi, lo) => {
+    if (onTransition) onTransition(id, e, pathTo);
     mask.fill(0);
     let progress = false;
     for (const tr of space.taken) {

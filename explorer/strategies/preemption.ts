@@ -79,7 +79,7 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
   const init = space.initial();
   buckets[0].push(-1, -1, 0, -1, space.fp[0] | 0, space.fp[1] | 0, init.words, init.words.length);
 
-  const succ = new Successors();
+  const succ = new Successors(task.onTransition ? { onTransition: task.onTransition, pathTo: (i) => store.pathTo(i) } : undefined);
 
   outer: for (let p = 0; p <= K; p++) {
     const q = buckets[p];
@@ -115,6 +115,7 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
       }
       // Every successor first: whether the last thread can still run decides which switches are preemptive.
       succ.clear();
+      succ.from = id;
       if (space.expand(words, succ.visit) === 0) {
         if (task.deadlock && !space.allEnded()) {
           violation = deadlockAt(system, space.leaves, id, depth);

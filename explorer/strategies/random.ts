@@ -55,7 +55,8 @@ function randomWalks(task: RandomTask): RandomOutcome {
   seen.add(space.fp[0], space.fp[1], -1, -1);
   violation = checker.check(init.leaves, init.context, 0, 0);
 
-  const succ = new Successors();
+  // the hook's path: the walk so far (random walks store no parent links)
+  const succ = new Successors(task.onTransition ? { onTransition: task.onTransition, pathTo: () => walk.slice() } : undefined);
   let state: Int32Array = init.words;
 
   while (!violation) {

@@ -1,16 +1,22 @@
 // All successors of one expanded state, kept (event, fingerprint, packed words copied) for strategies
 // that choose among them after seeing them all: random walks pick one, the preemption-bounded search
 // needs to know whether the thread that ran last is among them before it can price each switch.
-import type { Visit } from '../space/index.ts';
+import type { TransitionHook, Visit } from '../space/index.ts';
 
 export class Successors {
   readonly events: number[] = [];
   private readonly fps: number[] = [];
   private readonly starts: number[] = [0];
   private words = new Int32Array(1 << 12);
+  /** The state being expanded (for the hook). */
+  from = -1;
+
+  /** `onTransition` (the task's hook) is called for each successor, from `from`, with `pathTo`. */
+  constructor(private readonly hook?: { onTransition: TransitionHook; pathTo: (id: number) => number[] }) {}
 
   /** Pass to space.expand after clear(): records each successor. */
   readonly visit: Visit = (e, w, len, hi, lo) => {
+    if (this.hook) this.hook.onTransition(this.from, e, this.hook.pathTo);
     const used = this.starts[this.starts.length - 1];
     if (used + len > this.words.length) {
       const grown = new Int32Array(Math.max(this.words.length * 2, used + len));

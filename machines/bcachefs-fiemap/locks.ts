@@ -1,4 +1,4 @@
-// Local six-lock primitive for the bcachefs fiemap model: six locks WITH wakeup handoff (machines/kernel/btree.ts has none).
+// Local six-lock primitive for the bcachefs fiemap model: six locks with wakeup handoff (older than btree.ts's queueing).
 //
 // Plain data at a context path (e.g. "leaves.0"); named guards/actions take params
 // `{ lock, thread, name? }` like machines/kernel/locks.ts, so the deadlock report can name the lock.
@@ -12,13 +12,13 @@
 //   - Wakeups hand the lock over (six_lock_wakeup does the trylock on the waiter's behalf):
 //     a write unlock grants read to every queued reader, an intent unlock grants intent to the first
 //     queued intent waiter. Without handoff a weakly fair scheduler could starve a waiter, which the
-//     real lock does not allow: machines/kernel/btree.ts blocks on a plain guard (no queue, no handoff),
-//     so a reader there is only intermittently enabled against a looping updater and the liveness
-//     verdicts under an unbounded updater would report that starvation as a fiemap livelock.
+//     real lock does not allow (machines/kernel/btree.ts's btree_node_lock_unqueued shows it: a reader
+//     there is only intermittently enabled against a looping updater, and the liveness verdicts under an
+//     unbounded updater would report that starvation as a fiemap livelock).
 //   - Sequence numbers: a write lock bumps the node's seq, so every path that recorded the old seq
 //     fails bch2_btree_path_relock_norestart(). `paths` lists the threads whose saved seq is still
 //     current (instead of a counter, which would make the state space infinite).
-// The folio lock is machines/kernel/folio.ts (FIFO handoff, same as folio_wake_bit).
+// The folio lock is machines/kernel/folio.ts (v6.6 folio_wait_bit_common / wake_page_function).
 import { assign } from 'xstate';
 import type { Context, WaitInfo } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from '../kernel/path.ts';

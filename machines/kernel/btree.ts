@@ -2,7 +2,7 @@
 //
 // State at a context path, built by btree({ nodes: ['leaf'], threads: ['fiemap', 'writer'] }):
 //   { nodes: { [node]: { readers: sorted threads, intent: thread|null, write: thread|null, writePending: thread|null,
-//                        readWaiters: sorted threads, intentWaiters: FIFO threads } },
+//                        readWaiters: sorted threads, intentWaiters: FIFO threads, granted: sorted threads } },
 //     trans: { [thread]: { locked: [{ node, mode }], saved: [{ node, mode, valid }], restarted: bool } } }
 // Six lock modes: read/read and read/intent are compatible; intent excludes intent; write needs the
 // caller's intent and excludes read. Each thread owns one btree_trans.
@@ -10,22 +10,25 @@
 // - A writer that cannot take write at once sets the write-locking bit (`writePending`, SIX_LOCK_HELD_write in
 //   six_lock_slowpath) BEFORE sleeping; read's lock_fail mask includes it, so a pending writer blocks NEW
 //   readers, and once the old readers drain only the pending writer can change the node: its wait guard
-//   (btree_write_ready) stays true once true. That is the same as the kernel's handoff (the last read unlock
+//   (btree_write_pending_ready) stays true once true. That is the same as the kernel's handoff (the last read unlock
 //   calls six_lock_wakeup(write), which does the trylock on the writer's behalf), so a thread that keeps
 //   re-taking the read lock cannot starve the writer.
-// - A blocking read or intent lock in two steps (btree_node_lock_fast + btree_node_lock_wait_state) QUEUES on
-//   the node (lock->wait_list) and sleeps; the unlock HANDS the lock over: a write unlock (or a pending writer
-//   giving up) grants read to EVERY queued reader (__six_lock_wakeup(read) walks all read waiters), an intent
-//   unlock grants intent to the FIRST queued intent waiter (only one for non-read types). The granted lock is
-//   recorded in the waiter's btree_trans; its wait state just sees it held. So a looping updater cannot
-//   starve a queued reader, and intent waiters are served in FIFO order.
+// - A blocking read or intent lock (btree_node_lock, or over two states btree_node_lock_fast +
+//   btree_node_lock_wait_state) QUEUES on the node (lock->wait_list) and sleeps; the unlock HANDS the lock
+//   over: a write unlock (or a pending writer giving up) grants read to EVERY queued reader
+//   (__six_lock_wakeup(read) walks all read waiters), an intent unlock grants intent to the FIRST queued
+//   intent waiter (only one for non-read types). The granted lock is recorded in the waiter's btree_trans and
+//   the waiter is marked `granted` (w->lock_acquired) until it runs and returns. So a looping updater cannot
+//   starve a queued reader, and intent waiters are served in FIFO order (lock.wait_list, by start_time).
 //   Approximation: unlock + wakeup are ONE step here. In six.c the state word is released first and the
 //   wakeup trylock runs after, so a fast-path locker on another CPU can barge into that window (the waiter
 //   stays queued); the model closes the window, as the fiemap model's local six lock does (the barging is a
 //   timing window, not a protocol step a model checks).
-// - The one-step forms (btree_node_lock, btree_node_lock_write) do NOT queue: a blocked guard that is only
-//   intermittently true, so under weak fairness such a waiter can starve. They are kept for safety
-//   (deadlock) models; use the two-step forms wherever liveness is checked.
+// - The *_unqueued forms (btree_node_lock_unqueued, btree_node_lock_write_unqueued) leave the wait list out:
+//   a blocked guard that is only intermittently true, so under weak fairness such a waiter can starve. They
+//   are kept for safety (deadlock) checks of fixed sequences; btree_node_lock is the faithful one.
+// Checked against fs/bcachefs/six.c of v6.7 (bcachefs's first release: six_lock_slowpath, __six_lock_wakeup,
+// do_six_unlock_type).
 // Sequence numbers without counters: six_lock_write bumps the node's seq, which makes every path that saved
 // the old seq fail to relock. Here, taking a write lock marks every OTHER transaction's saved (unlocked)
 // entry for that node `valid: false` — the same predicate as "seq changed since unlock", but bounded.
@@ -41,7 +44,7 @@
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
 import { kAssign, withLock, type WaitFn } from './types.ts';
-import { tryBranch, type Step, type TryTargets } from './locks.ts';
+import { nextOf, tryBranch, type Next, type Step, type TryTargets } from './locks.ts';
 
 type Args = { context: Context };
 export type SixMode = 'read' | 'intent' | 'write';
@@ -55,6 +58,8 @@ export interface SixState {
   readWaiters: string[];
   /** sleeping six_lock_intent callers, FIFO (the wakeup grants the first) */
   intentWaiters: string[];
+  /** waiters the wakeup handed the lock to (w->lock_acquired) that have not returned yet, sorted */
+  granted: string[];
 }
 export interface TransLock {
   node: string;
@@ -77,7 +82,7 @@ export interface BtreeParams {
   name?: string;
 }
 
-export const six = (): SixState => ({ readers: [], intent: null, write: null, writePending: null, readWaiters: [], intentWaiters: [] });
+export const six = (): SixState => ({ readers: [], intent: null, write: null, writePending: null, readWaiters: [], intentWaiters: [], granted: [] });
 export const btreeTrans = (): TransState => ({ locked: [], saved: [], restarted: false });
 export const btree = (o: { nodes: string[]; threads: string[] }): BtreeState => ({
   nodes: Object.fromEntries(o.nodes.map((n) => [n, six()])),
@@ -92,12 +97,24 @@ const nodeOf = (s: BtreeState, p: BtreeParams): SixState => {
   if (!n) misuse(p, `names an unknown node (nodes: ${Object.keys(s.nodes).join(', ')})`);
   return n!;
 };
-const transOf = (s: BtreeState, p: BtreeParams): TransState => {
-  const t = s.trans[p.thread];
-  if (!t) misuse(p, `has no btree_trans (threads: ${Object.keys(s.trans).join(', ')})`);
+const transOf = (s: BtreeState, p: BtreeParams): TransState =>
+  s.trans[p.thread] ?? misuse(p, `has no btree_trans (threads: ${Object.keys(s.trans).join(', ')})`);
+/** The six lock of `node` (inside the primitive, where the node was checked when the lock was taken). */
+function sixAt(nodes: Record<string, SixState>, node: string): SixState {
+  const n = nodes[node];
+  if (n === undefined) throw new Error(`kernel primitive misuse: btree node "${node}" does not exist (nodes: ${Object.keys(nodes).join(', ')})`);
+  return n;
+}
+/** The btree_trans of `thread` (inside the primitive). */
+function transAt(trans: Record<string, TransState>, thread: string): TransState {
+  const t = trans[thread];
+  if (t === undefined) throw new Error(`kernel primitive misuse: "${thread}" has no btree_trans (threads: ${Object.keys(trans).join(', ')})`);
   return t;
-};
+}
 
+/** `thread` is not in the middle of a blocking lock call on the node (queued, handed the lock, or write-pending). */
+const notWaiting = (n: SixState, thread: string) =>
+  n.writePending !== thread && !n.granted.includes(thread) && !n.readWaiters.includes(thread) && !n.intentWaiters.includes(thread);
 /** Can `thread` take `mode` on the node right now? (write: the caller must hold intent.) */
 function canTake(n: SixState, mode: SixMode, thread: string): boolean {
   switch (mode) {
@@ -138,27 +155,30 @@ function release(n: SixState, thread: string): SixState {
  * recorded in the waiter's btree_trans (the waiter's wait state sees the lock held).
  */
 function wakeup(nodes: Record<string, SixState>, trans: Record<string, TransState>, node: string): { nodes: Record<string, SixState>; trans: Record<string, TransState> } {
-  let n = nodes[node];
-  const granted: TransLock[] = [];
-  const grantedTo: string[] = [];
+  let n = sixAt(nodes, node);
+  const granted: Array<{ thread: string; mode: SixMode }> = [];
   if (n.readWaiters.length > 0 && n.write === null && n.writePending === null) {
     let readers = n.readers;
     for (const r of n.readWaiters) {
       readers = insertSorted(readers, r);
-      granted.push({ node, mode: 'read' });
-      grantedTo.push(r);
+      granted.push({ thread: r, mode: 'read' });
     }
     n = { ...n, readers, readWaiters: [] };
   }
-  if (n.intentWaiters.length > 0 && n.intent === null) {
-    const [first, ...rest] = n.intentWaiters;
+  const [first, ...rest] = n.intentWaiters;
+  if (first !== undefined && n.intent === null) {
     n = { ...n, intent: first, intentWaiters: rest };
-    granted.push({ node, mode: 'intent' });
-    grantedTo.push(first);
+    granted.push({ thread: first, mode: 'intent' });
   }
-  if (grantedTo.length === 0) return { nodes, trans };
+  if (granted.length === 0) return { nodes, trans };
+  let marked = n.granted;
+  for (const g of granted) marked = insertSorted(marked, g.thread);
+  n = { ...n, granted: marked };
   const t2 = { ...trans };
-  grantedTo.forEach((t, i) => (t2[t] = { ...t2[t], locked: [...t2[t].locked, granted[i]] }));
+  for (const g of granted) {
+    const tr = transAt(t2, g.thread);
+    t2[g.thread] = { ...tr, locked: [...tr.locked, { node, mode: g.mode }] };
+  }
   return { nodes: { ...nodes, [node]: n }, trans: t2 };
 }
 /** Wakeup on every node in `touched` (after a release of several nodes). */
@@ -196,23 +216,24 @@ function lockIn(s: BtreeState, p: BtreeParams, mode: SixMode): BtreeState {
   };
 }
 function unlockAll(s: BtreeState, thread: string): { nodes: Record<string, SixState>; locked: TransLock[] } {
-  const tr = s.trans[thread];
+  const tr = transAt(s.trans, thread);
   const nodes = { ...s.nodes };
-  for (const l of tr.locked) nodes[l.node] = release(nodes[l.node], thread);
+  for (const l of tr.locked) nodes[l.node] = release(sixAt(nodes, l.node), thread);
   return { nodes, locked: tr.locked };
 }
 /** Drops every lock of `thread`'s trans, sets its trans to `next(old)`, then wakes the waiters of those nodes. */
 function dropAll(s: BtreeState, thread: string, next: (tr: TransState, locked: TransLock[]) => TransState): BtreeState {
-  const tr = s.trans[thread];
+  const tr = transAt(s.trans, thread);
   const { nodes, locked } = unlockAll(s, thread);
   return wakeupAll({ nodes, trans: { ...s.trans, [thread]: next(tr, locked) } }, locked.map((l) => l.node));
 }
 function relockOk(s: BtreeState, thread: string): boolean {
-  const tr = s.trans[thread];
+  const tr = transAt(s.trans, thread);
   let nodes = s.nodes;
   for (const e of tr.saved) {
-    if (!e.valid || !canTake(nodes[e.node], e.mode, thread)) return false;
-    nodes = { ...nodes, [e.node]: take(nodes[e.node], e.mode, thread) };
+    const n = sixAt(nodes, e.node);
+    if (!e.valid || !canTake(n, e.mode, thread)) return false;
+    nodes = { ...nodes, [e.node]: take(n, e.mode, thread) };
   }
   return true;
 }
@@ -221,15 +242,22 @@ export const btreeGuards = {
   // six_lock_{read,intent}() / btree_node_lock(): can take `mode` now
   btree_can_lock: ({ context }: Args, p: BtreeParams) => canTake(nodeOf(getIn(context, p.btree), p), p.mode!, p.thread),
   btree_trylock_ok: ({ context }: Args, p: BtreeParams) => canTake(nodeOf(getIn(context, p.btree), p), p.mode!, p.thread),
-  // six_lock_write() second half: the old readers drained
-  btree_write_ready: ({ context }: Args, p: BtreeParams) => {
-    const n = nodeOf(getIn(context, p.btree), p);
-    return n.readers.length === 0 && n.write === null;
-  },
   // the queued waiter was handed the lock by six_lock_wakeup (w->lock_acquired)
-  btree_lock_granted: ({ context }: Args, p: BtreeParams) => {
+  btree_lock_granted: ({ context }: Args, p: BtreeParams) => nodeOf(getIn(context, p.btree), p).granted.includes(p.thread),
+  // btree_node_lock() on entry: the trylock fast path (read/intent; write: the caller's intent, no readers)
+  btree_lock_now: ({ context }: Args, p: BtreeParams) => {
     const n = nodeOf(getIn(context, p.btree), p);
-    return p.mode === 'read' ? n.readers.includes(p.thread) : n.intent === p.thread;
+    return notWaiting(n, p.thread) && canTake(n, p.mode!, p.thread);
+  },
+  // btree_node_lock() on entry, otherwise: six_lock_slowpath queues (write: sets the write-locking bit)
+  btree_lock_must_wait: ({ context }: Args, p: BtreeParams) => {
+    const n = nodeOf(getIn(context, p.btree), p);
+    return notWaiting(n, p.thread) && !canTake(n, p.mode!, p.thread);
+  },
+  // a write locker that set the write-locking bit: the readers drained (the last read unlock's wakeup)
+  btree_write_pending_ready: ({ context }: Args, p: BtreeParams) => {
+    const n = nodeOf(getIn(context, p.btree), p);
+    return n.writePending === p.thread && n.readers.length === 0 && n.write === null;
   },
   // bch2_trans_relock() would succeed
   btree_relock_ok: ({ context }: Args, p: BtreeParams) => relockOk(getIn(context, p.btree), p.thread),
@@ -266,6 +294,14 @@ export const btreeActions = {
       return { ...s, nodes: { ...s.nodes, [p.node!]: nn } };
     }),
   ), sixEffect),
+  // the handed-over waiter returns from six_lock_slowpath (it saw w->lock_acquired)
+  btree_take_grant: kAssign(({ context }, p: BtreeParams) =>
+    updateIn(context, p.btree, (s: BtreeState) => {
+      const n = nodeOf(s, p);
+      if (!n.granted.includes(p.thread)) misuse(p, 'returns from a lock it was not handed');
+      return { ...s, nodes: { ...s.nodes, [p.node!]: { ...n, granted: removeOne(n.granted, p.thread) ?? n.granted } } };
+    }),
+  ),
   // six_lock_write() first half: announce (new readers now wait), requires intent
   btree_write_pending: kAssign(({ context }, p: BtreeParams) =>
     updateIn(context, p.btree, (s: BtreeState) => {
@@ -317,7 +353,7 @@ export const btreeActions = {
       if (!relockOk(s, p.thread)) misuse(p, 'relocks when relock cannot succeed');
       const tr = transOf(s, p);
       let nodes = s.nodes;
-      for (const e of tr.saved) nodes = { ...nodes, [e.node]: take(nodes[e.node], e.mode, p.thread) };
+      for (const e of tr.saved) nodes = { ...nodes, [e.node]: take(sixAt(nodes, e.node), e.mode, p.thread) };
       const locked = [...tr.locked, ...tr.saved.map((e) => ({ node: e.node, mode: e.mode }))];
       return { nodes, trans: { ...s.trans, [p.thread]: { ...tr, locked, saved: [] } } };
     }),
@@ -345,20 +381,20 @@ export const btreeWaits: Record<string, WaitFn> = {
     if (canTake(n, p.mode!, p.thread)) return null;
     let holders: string[];
     if (p.mode === 'read') holders = [n.write ?? n.writePending!];
-    else if (p.mode === 'intent') holders = [n.intent ?? n.intentWaiters[0]];
+    else if (p.mode === 'intent') holders = (n.intent !== null ? [n.intent] : n.intentWaiters).slice(0, 1);
     else holders = n.write ? [n.write] : n.readers.filter((r) => r !== p.thread).concat(n.intent !== p.thread && n.intent ? [n.intent] : []);
     return { resource: nname(p), kind: 'six', mode: `six_lock_${p.mode}`, holders: [...new Set(holders)] };
   },
   btree_lock_granted: (context, p: BtreeParams) => {
     const n = nodeOf(getIn(context, p.btree), p);
-    if (p.mode === 'read' ? n.readers.includes(p.thread) : n.intent === p.thread) return null;
+    if (!(p.mode === 'read' ? n.readWaiters : n.intentWaiters).includes(p.thread)) return null;
     // read waits for the writer (held or pending); intent for the holder (FIFO: the waiters ahead come next)
     const holders = p.mode === 'read' ? [n.write ?? n.writePending].filter((x): x is string => x !== null) : n.intent !== null ? [n.intent] : [];
     return { resource: nname(p), kind: 'six', mode: `six_lock_${p.mode} (queued)`, holders };
   },
-  btree_write_ready: (context, p: BtreeParams) => {
+  btree_write_pending_ready: (context, p: BtreeParams) => {
     const n = nodeOf(getIn(context, p.btree), p);
-    if (n.readers.length === 0 && n.write === null) return null;
+    if (n.writePending !== p.thread || (n.readers.length === 0 && n.write === null)) return null;
     return { resource: nname(p), kind: 'six', mode: 'six_lock_write (wait for readers)', holders: n.write ? [n.write] : [...new Set(n.readers)] };
   },
 };
@@ -367,46 +403,78 @@ export const btreeWaits: Record<string, WaitFn> = {
 const P = (btree: string, thread: string, node?: string, mode?: SixMode, name?: string): BtreeParams => ({
   btree, thread, ...(node !== undefined ? { node } : {}), ...(mode ? { mode } : {}), ...(name ? { name } : {}),
 });
+/** The wakeup side of a blocking six lock call: handed read/intent by six_lock_wakeup, or (write) the readers drained. */
+function lockWakeup(btree: string, thread: string, node: string, mode: SixMode, next: { target: string; actions: any[] }, name?: string): any {
+  return mode === 'write'
+    ? {
+        guard: { type: 'btree_write_pending_ready', params: P(btree, thread, node, undefined, name) },
+        actions: [{ type: 'btree_lock', params: P(btree, thread, node, 'write') }, ...next.actions],
+        target: next.target,
+      }
+    : {
+        guard: { type: 'btree_lock_granted', params: P(btree, thread, node, mode, name) },
+        actions: [{ type: 'btree_take_grant', params: P(btree, thread, node, mode) }, ...next.actions],
+        target: next.target,
+      };
+}
+/** six_lock_slowpath's first step: read/intent join lock->wait_list; write sets the write-locking bit. */
+const slowpath = (btree: string, thread: string, node: string, mode: SixMode, name?: string): any =>
+  mode === 'write'
+    ? { type: 'btree_write_pending', params: P(btree, thread, node) }
+    : { type: 'btree_queue', params: P(btree, thread, node, mode, name) };
 /**
- * One-step btree_node_lock(trans, node, mode) for read or intent (write: see btree_node_lock_write). Blocks on
- * a guard WITHOUT queueing (never handed the lock): fine for safety checks, starvable under weak fairness.
+ * btree_node_lock(trans, path, node, mode) -> six_lock_ip_waiter, for ONE event of the calling state (the
+ * thread stays there while it sleeps): the trylock fast path, else six_lock_slowpath: read and intent
+ * queue on lock->wait_list and are handed the lock by six_lock_wakeup (every queued reader at once, the first
+ * intent waiter); write (the caller holds intent) sets the write-locking bit, so new readers wait, and takes
+ * write once the readers drained. `next` is the target (or { target, actions }).
+ *   on: { 'updater.commit': btree_node_lock('bt', 'updater', 'leaf', 'write', 'committed') }
  */
-export const btree_node_lock = (btree: string, thread: string, node: string, mode: SixMode, name?: string): Step => ({
+export const btree_node_lock = (btree: string, thread: string, node: string, mode: SixMode, next: Next, name?: string): any[] => {
+  const n = nextOf('btree_node_lock', next);
+  return [
+    lockWakeup(btree, thread, node, mode, n, name),
+    { guard: { type: 'btree_lock_now', params: P(btree, thread, node, mode, name) }, actions: [{ type: 'btree_lock', params: P(btree, thread, node, mode) }, ...n.actions], target: n.target },
+    { guard: { type: 'btree_lock_must_wait', params: P(btree, thread, node, mode, name) }, actions: [slowpath(btree, thread, node, mode, name)] },
+  ];
+};
+/**
+ * btree_node_lock over two states, for a model that wants the sleep in a state of its own: the call, for ONE
+ * event of the calling state (the trylock fast path to `next`, else the slow path's first step and go to
+ * `wait`); build `wait` with btree_node_lock_wait_state.
+ */
+export const btree_node_lock_fast = (btree: string, thread: string, node: string, mode: SixMode, t: { next: string; wait: string }, name?: string): any[] => [
+  { guard: { type: 'btree_lock_now', params: P(btree, thread, node, mode, name) }, actions: [{ type: 'btree_lock', params: P(btree, thread, node, mode) }], target: t.next },
+  { guard: { type: 'btree_lock_must_wait', params: P(btree, thread, node, mode, name) }, actions: [slowpath(btree, thread, node, mode, name)], target: t.wait },
+];
+/** The wait state of btree_node_lock_fast: asleep until six_lock_wakeup handed the lock over (write: readers drained). */
+export const btree_node_lock_wait_state = (event: string, btree: string, thread: string, node: string, mode: SixMode, next: string, name?: string): any => ({
+  on: { [event]: lockWakeup(btree, thread, node, mode, { target: next, actions: [] }, name) },
+});
+/**
+ * btree_node_lock without the wait list, for read or intent: blocked on a guard, never handed the lock. It
+ * leaves out the queue and the handoff: fine for a safety check of a fixed sequence, starvable under weak
+ * fairness. Prefer btree_node_lock.
+ */
+export const btree_node_lock_unqueued = (btree: string, thread: string, node: string, mode: SixMode, name?: string): Step => ({
   guard: { type: 'btree_can_lock', params: P(btree, thread, node, mode, name) },
   actions: [{ type: 'btree_lock', params: P(btree, thread, node, mode) }],
 });
-/**
- * six_lock_{read,intent,write} with a wait queue, for ONE event of the calling state: the trylock fast path
- * goes to `next`; otherwise read/intent QUEUE (six_lock_slowpath) and write announces itself (write-locking
- * bit), and the thread goes to `wait` (build it with btree_node_lock_wait_state).
- */
-export const btree_node_lock_fast = (btree: string, thread: string, node: string, mode: SixMode, t: { next: string; wait: string }, name?: string): any[] =>
-  mode === 'write'
-    ? btree_node_lock_write_fast(btree, thread, node, t)
-    : [
-        { guard: { type: 'btree_trylock_ok', params: P(btree, thread, node, mode) }, actions: [{ type: 'btree_lock', params: P(btree, thread, node, mode) }], target: t.next },
-        { actions: [{ type: 'btree_queue', params: P(btree, thread, node, mode, name) }], target: t.wait },
-      ];
-/** The wait state of btree_node_lock_fast: blocked until six_lock_wakeup handed the lock over (write: readers drained). */
-export const btree_node_lock_wait_state = (event: string, btree: string, thread: string, node: string, mode: SixMode, next: string, name?: string): any =>
-  mode === 'write'
-    ? btree_node_lock_write_wait_state(event, btree, thread, node, next, name)
-    : { on: { [event]: { guard: { type: 'btree_lock_granted', params: P(btree, thread, node, mode, name) }, target: next } } };
 /** Non-blocking btree_node_lock (the *_nowait / trylock form). */
 export const btree_node_trylock = (btree: string, thread: string, node: string, mode: SixMode, t: TryTargets): any[] =>
   tryBranch({ guard: { type: 'btree_trylock_ok', params: P(btree, thread, node, mode) }, actions: [{ type: 'btree_lock', params: P(btree, thread, node, mode) }] }, t);
-/** One-step write lock (caller holds intent): blocked while readers hold the node; no write-locking bit, so
- *  readers that keep re-taking the lock can starve it (use btree_node_lock_write_fast + its wait state). */
-export const btree_node_lock_write = (btree: string, thread: string, node: string, name?: string): Step =>
-  btree_node_lock(btree, thread, node, 'write', name);
-/** six_lock_write with the pending bit, for ONE event: at once if no readers, else announce and go to `wait`. */
-export const btree_node_lock_write_fast = (btree: string, thread: string, node: string, t: { next: string; wait: string }): any[] => [
-  { guard: { type: 'btree_can_lock', params: P(btree, thread, node, 'write') }, actions: [{ type: 'btree_lock', params: P(btree, thread, node, 'write') }], target: t.next },
-  { actions: [{ type: 'btree_write_pending', params: P(btree, thread, node) }], target: t.wait },
-];
-export const btree_node_lock_write_wait_state = (event: string, btree: string, thread: string, node: string, next: string, name?: string): any => ({
-  on: { [event]: { guard: { type: 'btree_write_ready', params: P(btree, thread, node, undefined, name) }, actions: [{ type: 'btree_lock', params: P(btree, thread, node, 'write') }], target: next } },
-});
+/**
+ * Write lock (the caller holds intent) without the write-locking bit: blocked while readers hold the node, so
+ * readers that keep re-taking the lock can starve it. Prefer btree_node_lock(..., 'write', next).
+ */
+export const btree_node_lock_write_unqueued = (btree: string, thread: string, node: string, name?: string): Step =>
+  btree_node_lock_unqueued(btree, thread, node, 'write', name);
+/** six_lock_write over two states (btree_node_lock_fast with mode 'write'): at once if no readers, else set the bit and go to `wait`. */
+export const btree_node_lock_write_fast = (btree: string, thread: string, node: string, t: { next: string; wait: string }): any[] =>
+  btree_node_lock_fast(btree, thread, node, 'write', t);
+/** The wait state of btree_node_lock_write_fast. */
+export const btree_node_lock_write_wait_state = (event: string, btree: string, thread: string, node: string, next: string, name?: string): any =>
+  btree_node_lock_wait_state(event, btree, thread, node, 'write', next, name);
 export const btree_node_unlock_write = (btree: string, thread: string, node: string): Step => ({
   actions: [{ type: 'btree_unlock_write', params: P(btree, thread, node) }],
 });

@@ -138,7 +138,7 @@ const typeOf = (p: BtrfsTransParams): BtrfsTransType => {
   if (!p.type) misuse(p, 'gave no join type');
   return p.type;
 };
-const blocks = (state: number, type: BtrfsTransType) => BTRFS_BLOCKED_TRANS_TYPES[state].includes(type);
+const blocks = (state: number, type: BtrfsTransType) => (BTRFS_BLOCKED_TRANS_TYPES[state] ?? []).includes(type);
 // is_transaction_blocked(): COMMIT_START <= state < UNBLOCKED (no aborts here)
 const isBlocked = (r: BtrfsRunning | null) => r !== null && r.state >= TRANS_STATE_COMMIT_START && r.state < TRANS_STATE_UNBLOCKED;
 const noStartTypes = (type: BtrfsTransType) => type === 'TRANS_ATTACH' || type === 'TRANS_JOIN_NOSTART';
@@ -178,7 +178,8 @@ const guards = {
   // wait_for_commit(cur_trans, TRANS_STATE_COMPLETED) by a task that lost the commit race
   btrfs_commit_waited: ({ context }: Args, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
-    return s.committed >= s.commitWaits[p.thread];
+    const want = s.commitWaits[p.thread];
+    return want !== undefined && s.committed >= want;
   },
   btrfs_has_handle: ({ context }: Args, p: BtrfsTransParams) => p.thread in getIn(context, p.fs).handles,
 };
@@ -265,6 +266,14 @@ const actions = {
 };
 
 const tr = (s: BtrfsTransState, n: string, transid: number) => `${n} ${transid}`;
+/** The committer's wait_event(cur_trans->writer_wait, ...) on the running transaction: waits for `holders` to end their handles. */
+const writersWait = (mode: string, holders: (r: BtrfsRunning, thread: string) => string[]): WaitFn => (context, p: BtrfsTransParams) => {
+  const s: BtrfsTransState = getIn(context, p.fs);
+  const r = s.running;
+  const h = r === null ? [] : holders(r, p.thread);
+  if (r === null || h.length === 0) return null;
+  return { resource: tr(s, tname(p), r.transid), kind: 'btrfs transaction', mode, holders: h };
+};
 const waits: Record<string, WaitFn> = {
   btrfs_trans_not_blocked: (context, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
@@ -278,24 +287,13 @@ const waits: Record<string, WaitFn> = {
     if (c === null) return null;
     return { resource: tr(s, tname(p), c.transid), kind: 'btrfs transaction', mode: 'wait_for_commit (previous transaction)', holders: [c.committer], act: 'commit' };
   },
-  btrfs_extwriters_drained: (context, p: BtrfsTransParams) => {
-    const s: BtrfsTransState = getIn(context, p.fs);
-    const r = s.running!;
-    if (r.extwriters.length === 0) return null;
-    return { resource: tr(s, tname(p), r.transid), kind: 'btrfs transaction', mode: 'wait_event(writer_wait, num_extwriters == 0)', holders: r.extwriters };
-  },
-  btrfs_writers_drained: (context, p: BtrfsTransParams) => {
-    const s: BtrfsTransState = getIn(context, p.fs);
-    const r = s.running!;
-    const others = r.writers.filter((w) => w !== p.thread);
-    if (others.length === 0) return null;
-    return { resource: tr(s, tname(p), r.transid), kind: 'btrfs transaction', mode: 'wait_event(writer_wait, num_writers == 1)', holders: others };
-  },
+  btrfs_extwriters_drained: writersWait('wait_event(writer_wait, num_extwriters == 0)', (r) => r.extwriters),
+  btrfs_writers_drained: writersWait('wait_event(writer_wait, num_writers == 1)', (r, thread) => r.writers.filter((w) => w !== thread)),
   btrfs_commit_waited: (context, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
     const want = s.commitWaits[p.thread];
-    if (s.committed >= want) return null;
-    const committer = s.running?.transid === want ? s.running.committer : s.committing?.committer;
+    if (want === undefined || s.committed >= want) return null;
+    const committer = s.running !== null && s.running.transid === want ? s.running.committer : s.committing?.committer;
     return { resource: tr(s, tname(p), want), kind: 'btrfs transaction', mode: 'wait_for_commit', holders: committer ? [committer] : [], act: 'commit' };
   },
 };
@@ -316,22 +314,32 @@ const P = (fs: string, thread: string, type?: BtrfsTransType, name?: string): Bt
 });
 const g = (type: string, params: any) => ({ type, params });
 
-/** Options of btrfsStartTransactionStates. */
-export interface StartOptions {
+/** What both state fragments derive from their options: the slice path, the thread, the state-name prefix, the params. */
+function fragmentBase(o: TransFragmentOptions) {
+  const fs = o.fs ?? 'trans';
+  return { fs, t: o.thread, pre: o.prefix ?? '', p: P(fs, o.thread, o.type, o.name) };
+}
+
+/** Options both transaction fragments take. */
+export interface TransFragmentOptions {
   /** The calling thread. */
   thread: string;
+  /** The join type of the thread's handle. */
   type: BtrfsTransType;
-  /** State to go to with the handle. */
+  /** State to go to when the call returns (with the handle; for a commit, winner or not). */
   next: string;
-  /** State to go to on -ENOENT (TRANS_ATTACH / TRANS_JOIN_NOSTART with nothing running). */
-  enoent?: string;
   /** Context path of the transaction slice. Default "trans". */
   fs?: string;
-  /** Context path of sb_writers, for sb_start_intwrite; omit when the model has no freeze. */
+  /** Context path of sb_writers, for sb_start_intwrite / sb_end_intwrite; omit when the model has no freeze. */
   sb?: string;
-  /** Prefix of the state names (several starts in one thread). Default "". */
+  /** Prefix of the state names (several calls in one thread). Default "". */
   prefix?: string;
   name?: string;
+}
+/** Options of btrfsStartTransactionStates. */
+export interface StartOptions extends TransFragmentOptions {
+  /** State to go to on -ENOENT (TRANS_ATTACH / TRANS_JOIN_NOSTART with nothing running). */
+  enoent?: string;
 }
 
 /**
@@ -341,10 +349,7 @@ export interface StartOptions {
  * `..._join_transaction`, `..._join_busy_wait`; one event each, `${thread}.${state}`.
  */
 export function btrfsStartTransactionStates(o: StartOptions): Fragment {
-  const fs = o.fs ?? 'trans';
-  const t = o.thread;
-  const pre = o.prefix ?? '';
-  const p = P(fs, t, o.type, o.name);
+  const { fs, t, pre, p } = fragmentBase(o);
   const n = {
     intwrite: `${pre}start_transaction_sb_start_intwrite`,
     wait: `${pre}start_transaction_wait_current_trans`,
@@ -380,17 +385,8 @@ export const btrfs_end_transaction = (fs: string, thread: string, type: BtrfsTra
   ],
 });
 
-/** Options of btrfsCommitTransactionStates. */
-export interface CommitOptions {
-  thread: string;
-  /** The join type of the committer's handle (decides extwriter_counter_dec and sb_end_intwrite). */
-  type: BtrfsTransType;
-  /** State to go to when btrfs_commit_transaction() returns (winner or not). */
-  next: string;
-  fs?: string;
-  sb?: string;
-  prefix?: string;
-  name?: string;
+/** Options of btrfsCommitTransactionStates (`type`: the committer's join type, which decides extwriter_counter_dec and sb_end_intwrite). */
+export interface CommitOptions extends TransFragmentOptions {
   /**
    * The model's own states between the writers draining (C5) and TRANS_STATE_UNBLOCKED (C6): commit_fs_roots,
    * commit_cowonly_roots, switch_commit_roots. They must end by targeting names.unblock.
@@ -405,10 +401,7 @@ export interface CommitOptions {
  * a handle on the running transaction.
  */
 export function btrfsCommitTransactionStates(o: CommitOptions): Fragment {
-  const fs = o.fs ?? 'trans';
-  const t = o.thread;
-  const pre = o.prefix ?? '';
-  const p = P(fs, t, o.type, o.name);
+  const { fs, t, pre, p } = fragmentBase(o);
   const n = {
     begin: `${pre}commit_C1_begin`,
     waitOther: `${pre}commit_C1_wait_for_commit`,
@@ -460,7 +453,7 @@ export const btrfsTransRunning = (handles: Record<string, BtrfsTransType>): Btrf
   return {
     ...btrfsTrans(),
     generation: 1,
-    running: { transid: 1, state: TRANS_STATE_RUNNING, writers: threads, extwriters: threads.filter((t) => isExtwriter(handles[t])), committer: null },
+    running: { transid: 1, state: TRANS_STATE_RUNNING, writers: threads, extwriters: threads.filter((t) => isExtwriter(handles[t]!)), committer: null },
     handles: Object.fromEntries(threads.map((t) => [t, 1])),
   };
 };

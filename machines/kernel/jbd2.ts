@@ -77,7 +77,7 @@ export const jbd2Journal = (): Jbd2JournalState => ({
 export const jbd2JournalRunning = (handles: Record<string, number>): Jbd2JournalState => {
   for (const [t, ref] of Object.entries(handles)) if (!(Number.isInteger(ref) && ref >= 1)) throw new Error(`jbd2JournalRunning: h_ref of ${t} must be an integer >= 1, got ${ref}`);
   const sorted = Object.keys(handles).sort();
-  return { ...jbd2Journal(), sequence: 1, running: { tid: 1, state: 'T_RUNNING', committer: null }, handles: Object.fromEntries(sorted.map((t) => [t, handles[t]])) };
+  return { ...jbd2Journal(), sequence: 1, running: { tid: 1, state: 'T_RUNNING', committer: null }, handles: Object.fromEntries(sorted.map((t) => [t, handles[t]!])) };
 };
 
 type Args = { context: Context };
@@ -113,7 +113,7 @@ const actions = {
   // handle->h_ref++ (nested jbd2__journal_start)
   jbd2_handle_nest: update((s, p) => {
     if (!(p.thread in s.handles)) misuse(p, 'nested a handle it does not hold');
-    return { ...s, handles: { ...s.handles, [p.thread]: s.handles[p.thread] + 1 } };
+    return { ...s, handles: { ...s.handles, [p.thread]: (s.handles[p.thread] ?? 0) + 1 } };
   }),
   // start_this_handle(): (jbd2_get_transaction if none runs) t_updates++; current->journal_info = handle
   jbd2_handle_start: update((s, p) => {

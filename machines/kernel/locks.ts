@@ -136,7 +136,7 @@ const rwsemReadNow = (s: RwsemState) =>
   s.owner === null &&
   (s.waiters.length === 0 || (s.readerSteal !== false && !s.handoff && s.readers.length === 0));
 // rwsem_mark_wake() would grant the queued readers: no writer holds it and a reader is first in line.
-const rwsemReadersWake = (s: RwsemState) => s.owner === null && s.waiters.length > 0 && isReaderWaiter(s.waiters[0]);
+const rwsemReadersWake = (s: RwsemState) => s.owner === null && s.waiters[0] !== undefined && isReaderWaiter(s.waiters[0]);
 // down_write() takes it: nobody holds it and HANDOFF is clear, or this queued thread is first and set it.
 const rwsemCanWrite = (s: RwsemState, thread: string) => unheld(s) && (!s.handoff || s.waiters[0] === W(thread));
 
@@ -324,8 +324,8 @@ const percpuGuards = {
 const percpuHolds = (s: PercpuRwsemState | undefined, thread: string, context: Context, path: string) => {
   if (s?.readers?.includes(thread)) return 'read' as const;
   if (s?.writer !== thread) return null;
-  const m = /^(.*)\.rw_sem\.[0-2]$/.exec(path);
-  if (m && getIn(context, m[1])?.frozen === SB_FREEZE_COMPLETE) return null;
+  const sb = /^(.*)\.rw_sem\.[0-2]$/.exec(path)?.[1];
+  if (sb !== undefined && getIn(context, sb)?.frozen === SB_FREEZE_COMPLETE) return null;
   return 'write' as const;
 };
 const percpuActions = {
@@ -368,9 +368,9 @@ const percpuActions = {
  * (the model's thawer, or nobody). null when the lock is not a completely frozen sb_writers level.
  */
 function frozenLevelHolders(context: Context, p: LockParams): string[] | null {
-  const m = /^(.*)\.rw_sem\.[0-2]$/.exec(p.lock);
-  if (!m) return null;
-  const sb = getIn(context, m[1]);
+  const path = /^(.*)\.rw_sem\.[0-2]$/.exec(p.lock)?.[1];
+  if (path === undefined) return null;
+  const sb = getIn(context, path);
   if (!sb || typeof sb !== 'object' || sb.frozen !== SB_FREEZE_COMPLETE) return null;
   return sb.thawer ? [sb.thawer] : [];
 }
@@ -546,7 +546,8 @@ export const spin_trylock = (lock: string, thread: string, t: TryTargets, name?:
 /** Where a blocking call continues: a target state, or a target with extra actions run on acquisition. */
 export type Next = string | { target: string; actions?: any[] };
 
-function nextOf(call: string, next: Next): { target: string; actions: any[] } {
+/** A blocking call's continuation, normalised: the target state and the actions run on acquisition. */
+export function nextOf(call: string, next: Next): { target: string; actions: any[] } {
   if (typeof next === 'string') return { target: next, actions: [] };
   if (next && typeof next === 'object' && typeof next.target === 'string') return { target: next.target, actions: next.actions ?? [] };
   throw new Error(`${call}(lock, thread, next, name?): next must be the target state (or { target, actions }), got ${JSON.stringify(next)}`);

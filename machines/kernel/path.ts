@@ -31,7 +31,7 @@ export function getIn(context: Context, path: string): any {
 }
 
 function setAt(obj: any, segs: string[], i: number, value: any): any {
-  const key = segs[i];
+  const key = segs[i]!; // i < segs.length
   const child = i === segs.length - 1 ? value : setAt(obj[key], segs, i + 1, value);
   if (Array.isArray(obj)) {
     const copy = obj.slice();
@@ -47,7 +47,7 @@ function setAt(obj: any, segs: string[], i: number, value: any): any {
  */
 export function patchIn(context: Context, path: string, value: any): Context {
   const segs = pathSegments(path);
-  const root = segs[0];
+  const root = segs[0]!; // a path has at least one segment
   if (segs.length === 1) return { [root]: value };
   return { [root]: setAt(context[root], segs, 1, value) };
 }
@@ -61,7 +61,7 @@ export function updateIn(context: Context, path: string, fn: (slice: any) => any
 export function insertSorted(arr: readonly string[], x: string): string[] {
   const out = arr.slice();
   let i = out.length;
-  while (i > 0 && out[i - 1] > x) i--;
+  while (i > 0 && out[i - 1]! > x) i--;
   out.splice(i, 0, x);
   return out;
 }
@@ -81,6 +81,6 @@ export function uniq(arr: readonly string[]): string[] {
 /** A copy of the record without key `k` (records in contexts are never changed in place). */
 export function withoutKey<T>(r: Record<string, T>, k: string): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const key of Object.keys(r)) if (key !== k) out[key] = r[key];
+  for (const [key, v] of Object.entries(r)) if (key !== k) out[key] = v;
   return out;
 }

@@ -137,7 +137,8 @@ export function btreeLocked(o: { nodes: string[]; threads: string[] }, held: Rec
         if (n.intent !== t || n.readers.length) throw new Error(`btreeLocked: ${t} write-locks ${node} only after its intent lock, with no readers`);
         nodes[node] = { ...n, write: t };
       }
-      trans[t] = { ...trans[t], locked: [...trans[t].locked, { node, mode }] };
+      const tr = trans[t]!; // checked above
+      trans[t] = { ...tr, locked: [...tr.locked, { node, mode }] };
     }
   }
   return { nodes, trans };
@@ -153,7 +154,11 @@ export const rwsemReaders = (context: Context, lock: string): string[] => (getIn
 export const percpuWriter = (context: Context, lock: string): string | null => (getIn(context, lock) as PercpuRwsemState).writer;
 export const percpuReaders = (context: Context, lock: string): string[] => (getIn(context, lock) as PercpuRwsemState).readers;
 /** The thread that write-holds freeze level `level` (1..3) of sb_writers at `sb` (sb_wait_write), or null. */
-export const sbLevelWriter = (context: Context, sb: string, level: number): string | null => (getIn(context, sb) as SbWritersState).rw_sem[level - 1].writer;
+export const sbLevelWriter = (context: Context, sb: string, level: number): string | null => {
+  const lv = (getIn(context, sb) as SbWritersState).rw_sem[level - 1];
+  if (lv === undefined) throw new Error(`sbLevelWriter: freeze level ${level} does not exist (1..3: SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT, SB_FREEZE_FS)`);
+  return lv.writer;
+};
 /** complete() calls not yet consumed (Infinity after complete_all). */
 export const completionCount = (context: Context, c: string): number => {
   const s = getIn(context, c) as CompletionState;
@@ -164,4 +169,4 @@ export const sbSetFrozenPatch = (context: Context, sb: string, level: number): C
   patchIn(context, `${sb}.frozen`, level);
 /** The folio's lock owner, or null, and its sleeping lockers (folio_lock). */
 export const folioOwner = (context: Context, f: string): string | null => (getIn(context, f) as FolioState).owner;
-export const folioWaiters = (context: Context, f: string): string[] => (getIn(context, f) as FolioState).waiters;
+export const folioWaiters = (context: Context, f: string): string[] => (getIn(context, f) as FolioState).waiters.map((e) => e.slice(e.indexOf(':') + 1));

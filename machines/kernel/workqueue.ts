@@ -47,12 +47,24 @@
 //   flushers as the grab above), PENDING is held (canceling); (2) wait until the running instance (if any)
 //   has finished, then release PENDING.
 // - drain_workqueue: set draining, wait until nothing is pending or running, clear draining.
+// Lock order (explorer/properties/lockorder.ts), as lockdep sees workqueues in kernel/workqueue.c v6.6: each
+// work item and each workqueue is a lock ("lockdep map"). process_one_work() holds
+// lock_map_acquire(&pwq->wq->lockdep_map) then lock_map_acquire(&work->lockdep_map) around the work
+// function, so the worker holds `(wq_completion)<wq>` and `(work_completion)<item>` while it runs the item
+// (running[item] is the worker); __flush_work() (flush_work, and cancel_work_sync since v6.0's c0feea594e05
+// "don't skip lockdep work dependency in cancel_work_sync()") and __flush_workqueue() (flush_workqueue,
+// drain_workqueue) acquire and release the item's / the workqueue's map at once. So "hold L,
+// cancel_work_sync(W)" against "W's function takes L" is the cycle L -> W -> L, found from two separate
+// traces even when no interleaving deadlocks. Classes are named after the path and item; merge them with the
+// model's lockClass (lockdep keys a work map by its INIT_WORK site). Not modelled: start_flush_work()'s
+// acquisition of the workqueue map for flush_work on an ordered (max_active 1) or rescuer workqueue.
 // Compatibility: machines/xfs-inodegc has a local mod_delayed_work_on written against this state shape
 // (plain names in flushers); the shape is unchanged.
 // Params: { wq: path, thread, item?, name? } (name = resource name in reports; default the path).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, removeOne, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
+import type { LockAcquisition, LockEffect } from '../../explorer/model.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import type { Step } from './locks.ts';
 
@@ -161,6 +173,36 @@ const modDelayedAction = kAssign(({ context }, p: WqParams) =>
   }),
 );
 
+// lockdep maps: the workqueue's at `{wq}.running` (held by any worker running one of its items), an item's at
+// `{wq}.running.<item>` (held by the worker running it)
+const wqMap = (p: WqParams, o: { released: boolean }): LockAcquisition => ({
+  path: `${p.wq}.running`, name: `(wq_completion)${p.wq}`, mode: 'write', thread: p.thread, try: false, ...(o.released ? { released: true } : {}),
+});
+const workMap = (p: WqParams, item: string, o: { released: boolean }): LockAcquisition => ({
+  path: `${p.wq}.running.${item}`, name: `(work_completion)${item}`, mode: 'write', thread: p.thread, try: false, ...(o.released ? { released: true } : {}),
+});
+const wqLockdep = (acquires: (p: WqParams, context: Context) => LockAcquisition[]): LockEffect => ({
+  kind: 'workqueue',
+  acquires,
+  holds: (context, path, thread) => {
+    const v = getIn(context, path);
+    const held = v !== null && typeof v === 'object' ? Object.values(v).includes(thread) : v === thread;
+    return held ? 'write' : null;
+  },
+});
+/** Attaches a lockdep-map effect to a workqueue action (see the header). */
+const withMaps = <A extends object>(action: A, acquires: (p: WqParams, context: Context) => LockAcquisition[]): A =>
+  Object.assign(action, { lockEffect: wqLockdep(acquires) });
+// process_one_work(): the workqueue's map, then the item's, held while the work function runs
+const startMaps = (p: WqParams, context: Context) => {
+  const item = p.item ?? runnable(getIn(context, p.wq));
+  return item === undefined ? [] : [wqMap(p, { released: false }), workMap(p, item, { released: false })];
+};
+// __flush_work(): lock_map_acquire + lock_map_release of the item's map
+const flushWorkMaps = (p: WqParams) => [workMap(p, itemOf(p), { released: true })];
+// __flush_workqueue(): the same on the workqueue's map
+const flushWqMaps = (p: WqParams) => [wqMap(p, { released: true })];
+
 export const workqueueGuards = {
   // work_pending(item)
   wq_work_pending: ({ context }: Args, p: WqParams) => getIn(context, p.wq).pending.includes(itemOf(p)),
@@ -192,7 +234,7 @@ export const workqueueActions = {
   wq_queue_work: queueAction,
   wq_mod_delayed_work: modDelayedAction,
   // process_one_work(): take the first runnable pending item, clear PENDING, run it on this worker
-  wq_worker_start: kAssign(({ context }, p: WqParams) =>
+  wq_worker_start: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => {
       if (runningItemOf(s, p.thread) !== undefined) throw new Error(`kernel primitive misuse: worker ${p.thread} starts a work item while running one`);
       const item = p.item ?? runnable(s);
@@ -201,7 +243,7 @@ export const workqueueActions = {
       }
       return { ...s, pending: removeOne(s.pending, item)!, running: { ...s.running, [item]: p.thread }, flushers: pendingStarted(s.flushers, item) };
     }),
-  ),
+  ), startMaps),
   // the work function returned
   wq_worker_done: kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => {
@@ -211,7 +253,7 @@ export const workqueueActions = {
     }),
   ),
   // cancel_work_sync() step 1 (try_to_grab_pending): a pending instance is removed unrun
-  wq_cancel_grab: kAssign(({ context }, p: WqParams) =>
+  wq_cancel_grab: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => {
       const item = checkItem(s, p);
       const wasPending = s.pending.includes(item);
@@ -222,27 +264,28 @@ export const workqueueActions = {
         flushers: wasPending ? pendingGrabbed(s, item) : s.flushers,
       };
     }),
-  ),
+  ), flushWorkMaps),
   // cancel_work_sync() end: release PENDING (queue_work works again)
   wq_cancel_done: kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, canceling: removeOne(s.canceling, itemOf(p)) ?? s.canceling })),
   ),
-  wq_flush_work_begin: kAssign(({ context }, p: WqParams) =>
+  wq_flush_work_begin: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, flushers: { ...s.flushers, [p.thread]: flushWorkTarget(s, checkItem(s, p)) } })),
-  ),
-  wq_flush_workqueue_begin: kAssign(({ context }, p: WqParams) =>
+  ), flushWorkMaps),
+  wq_flush_workqueue_begin: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({
       ...s,
       flushers: { ...s.flushers, [p.thread]: Object.keys(s.running).flatMap((i) => instancesOf(s, i)) },
     })),
-  ),
+  ), flushWqMaps),
   wq_flush_end: kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => {
       const { [p.thread]: _, ...rest } = s.flushers;
       return { ...s, flushers: rest };
     }),
   ),
-  wq_drain_begin: kAssign(({ context }, p: WqParams) => updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, draining: true }))),
+  // drain_workqueue() -> __flush_workqueue()
+  wq_drain_begin: withMaps(kAssign(({ context }, p: WqParams) => updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, draining: true }))), flushWqMaps),
   wq_drain_end: kAssign(({ context }, p: WqParams) => updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, draining: false }))),
 };
 
@@ -266,7 +309,7 @@ export const workqueueWaits: Record<string, WaitFn> = {
   wq_work_not_running: (context, p: WqParams) => {
     const s: WorkqueueState = getIn(context, p.wq);
     const w = s.running[itemOf(p)];
-    return w === null ? null : { resource: wname(p, itemOf(p)), kind: 'workqueue', mode: 'cancel_work_sync (wait for the running instance)', holders: [w] };
+    return w === null || w === undefined ? null : { resource: wname(p, itemOf(p)), kind: 'workqueue', mode: 'cancel_work_sync (wait for the running instance)', holders: [w] };
   },
   wq_flush_done: (context, p: WqParams) => {
     const s: WorkqueueState = getIn(context, p.wq);

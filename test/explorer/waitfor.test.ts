@@ -1,6 +1,6 @@
-// Pins the wait-for cycle search and the lockdep-style rendering used in deadlock reports.
+// Pins the wait-for cycle search and the one deadlock renderer (renderDeadlock) every report uses.
 import { describe, expect, it } from 'vitest';
-import { buildWaitFor, renderLockdep, type BlockedThread } from '../../explorer/waitfor.ts';
+import { buildWaitFor, renderDeadlock, type BlockedThread } from '../../explorer/waitfor.ts';
 import { kernelWaits, mutex_lock, mutex_unlock, mutex, type LockParams } from '../../machines/kernel/index.ts';
 import { explore, straight, tinyModel, where } from '../machines/kernel/harness.ts';
 
@@ -27,14 +27,15 @@ describe('buildWaitFor', () => {
       { thread: 'fiemap', resource: 'folio 0', kind: 'mutex', mode: 'lock', heldBy: 'writer' },
       { thread: 'writer', resource: 'extent leaf', kind: 'mutex', mode: 'lock', heldBy: 'fiemap' },
     ]);
-    const text = renderLockdep(r, ['fiemap', 'writer']);
+    const text = renderDeadlock(r, { columns: ['fiemap', 'writer'] });
     expect(text).toContain('Possible unsafe locking scenario');
     expect(text).toContain('*** DEADLOCK ***');
-    expect(text).toContain('fiemap waits for folio 0 (mutex, lock) held by writer');
-    expect(text).toContain('writer in s1: waits for extent leaf (mutex, lock), held by fiemap');
+    expect(text).toContain('Wait-for cycle:\n  fiemap waits for folio 0 held by writer\n  → writer waits for extent leaf held by fiemap\n  → back to fiemap');
+    expect(text).toContain('writer at s1: waits for extent leaf (mutex lock), held by fiemap');
     // one column per thread: fiemap's rows start at the left column, writer's are indented
-    const rows = text.split('\n');
-    const header = rows.findIndex((l) => l.includes('fiemap') && l.includes('writer'));
+    const rows: string[] = text.split('\n');
+    const start = rows.findIndex((l) => l.includes('Possible unsafe locking scenario'));
+    const header = rows.findIndex((l, i) => i > start && l.includes('fiemap') && l.includes('writer'));
     expect(rows[header].indexOf('fiemap')).toBeLessThan(rows[header].indexOf('writer'));
     const col = rows[header].indexOf('writer');
     expect(rows.filter((l) => l.indexOf('lock(') === col).length).toBe(2);
@@ -55,7 +56,7 @@ describe('buildWaitFor', () => {
   it('reports no cycle when the holder is not blocked, and a self-deadlock as a cycle of one', () => {
     const none = buildWaitFor([{ thread: 'a', state: 's', waits: [{ resource: 'done', kind: 'completion', holders: [] }] }]);
     expect(none.cycle).toBeNull();
-    expect(renderLockdep(none, ['a'])).toContain('no wait-for cycle');
+    expect(renderDeadlock(none)).toContain('No wait-for cycle');
     const self = buildWaitFor([{ thread: 'a', state: 's', waits: [{ resource: 'm', kind: 'mutex', mode: 'lock', holders: ['a'] }] }]);
     expect(self.cycle).toEqual([{ thread: 'a', resource: 'm', kind: 'mutex', mode: 'lock', heldBy: 'a' }]);
   });

@@ -6,7 +6,8 @@ import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import { renderLockOrder } from '../../../explorer/properties/lockorder.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import {
-  complete, completion, down_read, kernelWaits, mutex, mutex_lock, mutex_trylock, mutex_unlock, rwsem, up_read, wait_for_completion,
+  cancel_work_sync, complete, completion, down_read, flush_work, flush_workqueue, kernelWaits, kworker_idle, mutex, mutex_lock, mutex_trylock,
+  mutex_unlock, queue_work, rwsem, up_read, wait_for_completion, worker_done, workqueue,
 } from '../../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../../machines/kernel/harness.ts';
 
@@ -100,5 +101,79 @@ describe('lock-order checking', () => {
     expect(checkModel({ model: nested(), check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
     const merged = checkModel({ model: nested(({ name }) => name.replace(/^inode\d+\./, '')), check: { lockOrder: true } });
     expect(merged.verdict).toMatchObject({ kind: 'lock-order', name: 'i_rwsem -> i_rwsem' });
+  });
+
+  it('work items are locks, as lockdep has them: "hold L, cancel_work_sync(W)" against "W takes L", even when they never overlap', () => {
+    // the worker runs W, which takes L and completes `done`; the canceler waits for `done`, then (under L, or
+    // not) cancel_work_sync(W): W has stopped taking L by then, so no deadlock is reachable
+    const build = (underL: boolean) => () => {
+      const cancel = cancel_work_sync('wq', 'W', 'canceler');
+      const lockL = mutex_lock('l', 'canceler', 'L');
+      const unlockL = mutex_unlock('l', 'canceler', 'L');
+      return tinyModel({ wq: workqueue(['W']), l: mutex(), done: completion() }, {
+        canceler: straight('canceler', [
+          queue_work('wq', 'W', 'canceler'),
+          wait_for_completion('done', 'canceler'),
+          ...(underL ? [lockL, cancel.grab, cancel.wait, unlockL] : [cancel.grab, cancel.wait, lockL, unlockL]),
+        ]),
+        worker: {
+          initial: 'idle',
+          states: {
+            idle: kworker_idle({ wq: 'wq', worker: 'worker', event: 'worker.start', next: 'lock' }),
+            lock: { on: { 'worker.lock': { ...mutex_lock('l', 'worker', 'L'), target: 'unlock' } } },
+            unlock: { on: { 'worker.unlock': { actions: [...mutex_unlock('l', 'worker', 'L').actions!, ...complete('done').actions!], target: 'end' } } },
+            end: { on: { 'worker.end': { ...worker_done('wq', 'worker'), target: 'idle' } } },
+          },
+        },
+      });
+    };
+    const bad = model(build(true));
+    expect(checkModel({ model: bad }).verdict).toEqual({ status: 'pass' });
+    const r = checkModel({ model: bad, check: { lockOrder: true } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: '(work_completion)W -> L -> (work_completion)W' });
+    const lo = r.trace!.lockOrder!;
+    expect(lo.edges.map((x) => `${x.thread}: ${x.from} -> ${x.to}`)).toEqual(['worker: (work_completion)W -> L', 'canceler: L -> (work_completion)W']);
+    expect(lo.edges[1].events.at(-1)).toBe('canceler.s3');
+    expect(replays(bad, r)).toMatchObject({ status: 'reproduced' });
+    expect(renderLockOrder(lo)).toContain('lock((work_completion)W);');
+    // cancel_work_sync outside L: only W -> L (and the workqueue's map -> W, L): consistent
+    expect(checkModel({ model: model(build(false)), check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
+  });
+
+  it('flush_work from the work item itself is recursive locking; flush_workqueue under a lock the work takes is a cycle', () => {
+    const self = model(() => {
+      const flush = flush_work('wq', 'W', 'worker');
+      return tinyModel({ wq: workqueue(['W']) }, {
+        q: straight('q', [queue_work('wq', 'W', 'q')]),
+        worker: {
+          initial: 'idle',
+          states: {
+            idle: kworker_idle({ wq: 'wq', worker: 'worker', event: 'worker.start', next: 'flush' }),
+            flush: { on: { 'worker.flush': { ...flush.begin, target: 'end' } } },
+            end: { on: { 'worker.end': { ...worker_done('wq', 'worker'), target: 'idle' } } },
+          },
+        },
+      });
+    });
+    const r = checkModel({ model: self, check: { lockOrder: true } });
+    expect(r.verdict).toMatchObject({ kind: 'lock-order', name: '(work_completion)W -> (work_completion)W', message: 'possible recursive locking: (work_completion)W -> (work_completion)W' });
+    expect(replays(self, r)).toMatchObject({ status: 'reproduced' });
+    const wqCycle = model(() => {
+      const flush = flush_workqueue('wq', 'f');
+      return tinyModel({ wq: workqueue(['W']), l: mutex() }, {
+        f: straight('f', [queue_work('wq', 'W', 'f'), mutex_lock('l', 'f', 'L'), flush.begin, mutex_unlock('l', 'f', 'L')]),
+        worker: {
+          initial: 'idle',
+          states: {
+            idle: kworker_idle({ wq: 'wq', worker: 'worker', event: 'worker.start', next: 'lock' }),
+            lock: { on: { 'worker.lock': { ...mutex_lock('l', 'worker', 'L'), target: 'unlock' } } },
+            unlock: { on: { 'worker.unlock': { actions: [...mutex_unlock('l', 'worker', 'L').actions!, ...worker_done('wq', 'worker').actions!], target: 'idle' } } },
+          },
+        },
+      });
+    });
+    const c = checkModel({ model: wqCycle, check: { lockOrder: true } });
+    expect(c.verdict).toMatchObject({ kind: 'lock-order', name: '(wq_completion)wq -> L -> (wq_completion)wq' });
+    expect(replays(wqCycle, c)).toMatchObject({ status: 'reproduced' });
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
-import { renderLockdep } from '../../../explorer/waitfor.ts';
+import { renderDeadlock } from '../../../explorer/waitfor.ts';
 import {
   bch2_trans_relock, bch2_trans_unlock, btree, btree_node_lock, btree_node_unlock, down_read, folio, folio_lock,
   folio_unlock, freezeSuperStates, kernelWaits, rwsem, sbWriters, sb_end_write, sb_start_write, thawSuperStates, up_read,
@@ -48,16 +48,18 @@ describe('kernel primitives under the fast engine', () => {
     const edges = report.cycle!.map((e) => `${e.thread} -> ${e.resource} -> ${e.heldBy}`);
     expect(edges[0]).toBe('freezer -> sb_writers[SB_FREEZE_WRITE] -> w0');
     expect(edges[1]).toBe('w0 -> sb->s_umount -> freezer');
-    const text = renderLockdep(report, ['freezer', 'w0', 'w1']);
-    expect(text).toContain('percpu_down_write(sb_writers[SB_FREEZE_WRITE]);');
-    expect(text).toContain('down_read(sb->s_umount);');
+    const text = renderDeadlock(report, { columns: ['freezer', 'w0', 'w1'] });
+    expect(text).toContain('lock(sb_writers[SB_FREEZE_WRITE]);');
+    expect(text).toContain('rlock(sb->s_umount);');
+    // the kernel calls, when asked for
+    expect(renderDeadlock(report, { calls: 'verb' })).toContain('percpu_down_write(sb_writers[SB_FREEZE_WRITE]);');
   });
 
   it('fiemap-style ABBA: folio lock under a btree read lock vs btree lock under the folio lock', () => {
     const build = () =>
       tinyModel({ bt: btree({ nodes: ['leaf'], threads: ['fiemap', 'writer'] }), f: folio() }, {
-        fiemap: straight('fiemap', [btree_node_lock('bt', 'fiemap', 'leaf', 'read', 'extent leaf'), folio_lock('f', 'fiemap', 'folio 0'), folio_unlock('f', 'fiemap'), btree_node_unlock('bt', 'fiemap', 'leaf')]),
-        writer: straight('writer', [folio_lock('f', 'writer', 'folio 0'), btree_node_lock('bt', 'writer', 'leaf', 'intent'), btree_node_lock('bt', 'writer', 'leaf', 'write', 'extent leaf'), btree_node_unlock('bt', 'writer', 'leaf'), folio_unlock('f', 'writer')]),
+        fiemap: straight('fiemap', [(n: string) => btree_node_lock('bt', 'fiemap', 'leaf', 'read', n, 'extent leaf'), (n: string) => folio_lock('f', 'fiemap', n, 'folio 0'), folio_unlock('f', 'fiemap'), btree_node_unlock('bt', 'fiemap', 'leaf')]),
+        writer: straight('writer', [(n: string) => folio_lock('f', 'writer', n, 'folio 0'), (n: string) => btree_node_lock('bt', 'writer', 'leaf', 'intent', n), (n: string) => btree_node_lock('bt', 'writer', 'leaf', 'write', n, 'extent leaf'), btree_node_unlock('bt', 'writer', 'leaf'), folio_unlock('f', 'writer')]),
       });
     const model = defineModel({ name: 'abba-folio', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: build, waits: kernelWaits });
     const r = checkModel({ model });
@@ -72,16 +74,16 @@ describe('kernel primitives under the fast engine', () => {
         fiemap: {
           initial: 'lock',
           states: {
-            lock: { on: { 'fiemap.lock': { ...btree_node_lock('bt', 'fiemap', 'leaf', 'read'), target: 'unlock' } } },
+            lock: { on: { 'fiemap.lock': btree_node_lock('bt', 'fiemap', 'leaf', 'read', 'unlock') } },
             unlock: { on: { 'fiemap.unlock': { ...bch2_trans_unlock('bt', 'fiemap'), target: 'folio' } } },
-            folio: { on: { 'fiemap.folio': { ...folio_lock('f', 'fiemap'), target: 'relock' } } },
+            folio: { on: { 'fiemap.folio': folio_lock('f', 'fiemap', 'relock') } },
             relock: { on: { 'fiemap.relock': bch2_trans_relock('bt', 'fiemap', { ok: 'done_ok', restart: 'done_restart' }) } },
             done_ok: { on: { 'fiemap.end': { actions: [...folio_unlock('f', 'fiemap').actions!, ...btree_node_unlock('bt', 'fiemap', 'leaf').actions!], target: 'done' } } },
             done_restart: { on: { 'fiemap.end': { ...folio_unlock('f', 'fiemap'), target: 'done' } } },
             done: { type: 'final' },
           },
         },
-        writer: straight('writer', [folio_lock('f', 'writer'), btree_node_lock('bt', 'writer', 'leaf', 'intent'), btree_node_lock('bt', 'writer', 'leaf', 'write'), btree_node_unlock('bt', 'writer', 'leaf'), folio_unlock('f', 'writer')]),
+        writer: straight('writer', [(n: string) => folio_lock('f', 'writer', n), (n: string) => btree_node_lock('bt', 'writer', 'leaf', 'intent', n), (n: string) => btree_node_lock('bt', 'writer', 'leaf', 'write', n), btree_node_unlock('bt', 'writer', 'leaf'), folio_unlock('f', 'writer')]),
       });
     const ok = checkModel({ model: { ...model, create: fixed } });
     expect(ok.verdict.status).toBe('pass');

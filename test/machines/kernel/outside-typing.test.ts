@@ -1,5 +1,6 @@
 // A model outside machines/ that uses the kernel helpers type-checks with a plain typed setup() and no
-// casts under its own strict tsconfig (exactOptionalPropertyTypes included), and runs.
+// casts under its own strict tsconfig (exactOptionalPropertyTypes and noUncheckedIndexedAccess included: the
+// whole of machines/kernel, which the model imports, passes both), and runs.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ describe('a model outside machines/', () => {
     const dir = join(import.meta.dirname, '../../fixtures/outside-model');
     const tsc = join(import.meta.dirname, '../../../node_modules/typescript/bin/tsc');
     const r = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+    const options = JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).compilerOptions;
+    expect(options).toMatchObject({ strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, 'model.ts'), 'utf8')).not.toMatch(/\bas any\b/);

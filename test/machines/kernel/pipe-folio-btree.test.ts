@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   bch2_trans_begin, bch2_trans_relock, bch2_trans_unlock, btree, btree_node_lock, btree_node_lock_write_fast,
   btree_node_lock_write_wait_state, btree_node_unlock, btree_node_unlock_write, folio, folio_lock, folio_lock_fast,
-  folio_lock_wait_state, folio_trylock, folio_unlock, kernelWaits, pipe, pipe_close, pipe_read, pipe_write, mutex,
+  folio_lock_wait_state, folio_lock_unqueued, folio_trylock, PAGE_LOCK_UNFAIRNESS, folio_unlock, kernelWaits, pipe, pipe_close, pipe_read, pipe_write, mutex,
   mutex_lock, mutex_unlock,
 } from '../../../machines/kernel/index.ts';
+import { checkModel } from '../../../explorer/index.ts';
+import { defineModel } from '../../../explorer/model.ts';
 import { explore, straight, tinyModel, where } from './harness.ts';
 
 describe('bounded pipe', () => {
@@ -49,7 +51,7 @@ describe('bounded pipe', () => {
 });
 
 describe('folio lock', () => {
-  it('folio_unlock hands the lock to the first queued waiter; trylock never blocks', () => {
+  it('folio_unlock wakes the first queued waiter, a fast-path locker may steal from it; trylock never blocks', () => {
     const locker = (t: string) => ({
       initial: 'lock',
       states: {
@@ -76,18 +78,49 @@ describe('folio lock', () => {
       expect(inside.length).toBeLessThanOrEqual(1);
       if (inside.length === 1) expect(s.context.f.owner).toBe(inside[0]);
     }
-    // handoff: right after a unlocks with b queued, b owns it (a cannot re-take ahead of it)
-    expect(r.all.some((s) => where(s).b === 'wait' && s.context.f.owner === 'b')).toBe(true);
+    // v6.6 wakes b without the lock (b is off the queue, woken); the trylocker can steal it first, and b queues again
+    expect(r.all.some((s) => where(s).b === 'wait' && s.context.f.woken.includes('0:b') && s.context.f.owner === null)).toBe(true);
+    expect(r.all.some((s) => where(s).b === 'wait' && s.context.f.waiters.includes('1:b') && s.context.f.owner === 't')).toBe(true);
+    // with vm.page_lock_unfairness=0 every wakeup is a handoff: right after a unlocks with b queued, b owns it
+    const strict = explore(tinyModel({ f: folio({ unfairness: 0 }) }, { a: locker('a'), b: locker('b') }));
+    expect(strict.all.some((s) => where(s).b === 'wait' && s.context.f.owner === 'b' && s.context.f.woken.includes('h:b'))).toBe(true);
+    expect(strict.all.some((s) => s.context.f.woken.some((e: string) => !e.startsWith('h:')))).toBe(false);
+  });
+  it('a waiter loses the lock at most sysctl_page_lock_unfairness times, then it is handed over: a looping locker cannot starve it', () => {
+    // a takes and drops the folio forever; b locks it once. The plain folio_lock, and the unqueued control.
+    const looping = { initial: 'lock', states: {
+      lock: { on: { 'a.lock': folio_lock('f', 'a', 'locked') } },
+      locked: { on: { 'a.unlock': { ...folio_unlock('f', 'a'), target: 'lock' } } },
+    } };
+    const once = (step: any) => ({ initial: 'lock', states: {
+      lock: { on: { 'b.lock': step } },
+      got: { on: { 'b.unlock': { ...folio_unlock('f', 'b'), target: 'done' } } },
+      done: { type: 'final' },
+    } });
+    const starves = (b: any, f = folio()) => {
+      const build = () => tinyModel({ f }, { a: looping, b });
+      const model = defineModel({ name: 'folio-steal', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: build, waits: kernelWaits });
+      return { verdict: checkModel({ model, check: { deadlock: true, starvation: { thread: 'b', goal: 'got' }, fairness: 'weak' } }).verdict, all: explore(build()).all };
+    };
+    const fair = starves(once(folio_lock('f', 'b', 'got')));
+    expect(fair.verdict).toMatchObject({ status: 'pass' });
+    // b lost five wakeups and carries WQ_FLAG_CUSTOM; a's next unlock hands it the lock
+    const lost = fair.all.map((s) => s.context.f.waiters.concat(s.context.f.woken)).flat();
+    expect(lost).toContain(`${PAGE_LOCK_UNFAIRNESS}:b`);
+    expect(lost).not.toContain(`${PAGE_LOCK_UNFAIRNESS + 1}:b`);
+    expect(fair.all.some((s) => s.context.f.woken.includes('h:b') && s.context.f.owner === 'b')).toBe(true);
+    // control: without the wait queue b is only enabled between a's holds
+    expect(starves(once({ ...folio_lock_unqueued('f', 'b'), target: 'got' })).verdict).toMatchObject({ status: 'violation', kind: 'starvation', name: 'b' });
   });
   it('ABBA between a folio lock and a mutex deadlocks and names both', () => {
     const m = tinyModel({ f: folio(), leaf: mutex() }, {
-      fiemap: straight('fiemap', [mutex_lock('leaf', 'fiemap', 'extent leaf'), folio_lock('f', 'fiemap', 'folio 0'), folio_unlock('f', 'fiemap'), mutex_unlock('leaf', 'fiemap')]),
-      writer: straight('writer', [folio_lock('f', 'writer', 'folio 0'), mutex_lock('leaf', 'writer', 'extent leaf'), mutex_unlock('leaf', 'writer'), folio_unlock('f', 'writer')]),
+      fiemap: straight('fiemap', [mutex_lock('leaf', 'fiemap', 'extent leaf'), (n: string) => folio_lock('f', 'fiemap', n, 'folio 0'), folio_unlock('f', 'fiemap'), mutex_unlock('leaf', 'fiemap')]),
+      writer: straight('writer', [(n: string) => folio_lock('f', 'writer', n, 'folio 0'), mutex_lock('leaf', 'writer', 'extent leaf'), mutex_unlock('leaf', 'writer'), folio_unlock('f', 'writer')]),
     });
     const r = explore(m);
     expect(r.deadlocks.length).toBe(1);
     const ctx = r.deadlocks[0].context;
-    expect(kernelWaits.folio_can_lock(ctx, { lock: 'f', thread: 'fiemap', name: 'folio 0' })).toEqual({ resource: 'folio 0', kind: 'folio', mode: 'folio_lock', holders: ['writer'] });
+    expect(kernelWaits.folio_lock_granted(ctx, { lock: 'f', thread: 'fiemap', name: 'folio 0' })).toEqual({ resource: 'folio 0', kind: 'folio', mode: 'folio_lock', holders: ['writer'] });
   });
 });
 
@@ -99,7 +132,7 @@ describe('btree transaction', () => {
         initial: 'begin',
         states: {
           begin: { on: { 'reader.begin': { ...bch2_trans_begin('bt', 'reader'), target: 'lock' } } },
-          lock: { on: { 'reader.lock': { ...btree_node_lock('bt', 'reader', 'leaf', 'read'), target: 'unlock' } } },
+          lock: { on: { 'reader.lock': btree_node_lock('bt', 'reader', 'leaf', 'read', 'unlock') } },
           // drop_locks_do(trans, folio_lock(...)): unlock, do the blocking thing, relock
           unlock: { on: { 'reader.unlock': { ...bch2_trans_unlock('bt', 'reader'), target: 'relock' } } },
           relock: { on: { 'reader.relock': bch2_trans_relock('bt', 'reader', { ok: 'finish', restart: 'restarted' }) } },
@@ -111,7 +144,7 @@ describe('btree transaction', () => {
       updater: {
         initial: 'intent',
         states: {
-          intent: { on: { 'updater.intent': { ...btree_node_lock('bt', 'updater', 'leaf', 'intent'), target: 'write' } } },
+          intent: { on: { 'updater.intent': btree_node_lock('bt', 'updater', 'leaf', 'intent', 'write') } },
           write: { on: { 'updater.write': btree_node_lock_write_fast('bt', 'updater', 'leaf', { next: 'written', wait: 'write_wait' }) } },
           write_wait: btree_node_lock_write_wait_state('updater.write_wait', 'bt', 'updater', 'leaf', 'written'),
           written: { on: { 'updater.unlock_write': { ...btree_node_unlock_write('bt', 'updater', 'leaf'), target: 'unlock' } } },
@@ -143,7 +176,7 @@ describe('btree transaction', () => {
       reader: {
         initial: 'lock',
         states: {
-          lock: { on: { 'reader.lock': { ...btree_node_lock('bt', 'reader', 'leaf', 'read'), target: 'unlock' } } },
+          lock: { on: { 'reader.lock': btree_node_lock('bt', 'reader', 'leaf', 'read', 'unlock') } },
           unlock: { on: { 'reader.unlock': { ...bch2_trans_unlock('bt', 'reader'), target: 'relock' } } },
           relock: { on: { 'reader.relock': bch2_trans_relock('bt', 'reader', { ok: 'ok', restart: 'restart' }) } },
           ok: { on: { 'reader.end': { ...bch2_trans_begin('bt', 'reader'), target: 'done' } } },
@@ -151,7 +184,7 @@ describe('btree transaction', () => {
           done: { type: 'final' },
         },
       },
-      updater: straight('updater', [btree_node_lock('bt', 'updater', 'leaf', 'intent'), btree_node_unlock('bt', 'updater', 'leaf')]),
+      updater: straight('updater', [(n: string) => btree_node_lock('bt', 'updater', 'leaf', 'intent', n), btree_node_unlock('bt', 'updater', 'leaf')]),
     });
     const r = explore(m);
     expect(r.deadlocks).toEqual([]);

@@ -1,11 +1,12 @@
 // Pins six-lock waiting in machines/kernel/btree.ts: queued waiters are handed the lock on release (FIFO for
 // intent, all readers at once), a pending writer blocks new readers, so looping lockers starve nobody
-// (checked with the explorer's weak-fairness starvation search); the one-step forms are the starvable control.
-import { describe, expect, it } from 'vitest';
+// (checked with the explorer's weak-fairness starvation search), both with the one-event btree_node_lock and
+// the two-state form; the *_unqueued forms are the starvable control.
+import { beforeEach, describe, expect, it } from 'vitest';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import {
-  btree, btree_node_lock, btree_node_lock_fast, btree_node_lock_wait_state, btree_node_lock_write,
+  btree, btree_node_lock, btree_node_lock_fast, btree_node_lock_unqueued, btree_node_lock_wait_state, btree_node_lock_write_unqueued,
   btree_node_unlock, btree_node_unlock_write, kernelWaits, type SixMode,
 } from '../../../machines/kernel/index.ts';
 import { createReferenceStepper } from '../../../explorer/reference.ts';
@@ -14,12 +15,17 @@ import { explore, tinyModel, where } from './harness.ts';
 const BT = 'bt';
 const NODE = 'leaf';
 
-/** States `<name>` (+ `<name>_wait`) taking `mode` with the queued two-step form, or one-step if `oneStep`. */
+type Form = 'plain' | 'two-state' | 'unqueued';
+/** Forms of the blocking lock: the one-event btree_node_lock, the two-state form (`<name>_wait`), or unqueued. */
+let defaultForm: Form = 'plain';
+/** State `<name>` (+ `<name>_wait`) taking `mode`, in `form` (an `oneStep` lock is the unqueued control). */
 function lockStates(t: string, name: string, mode: SixMode, next: string, oneStep: boolean): Record<string, any> {
-  if (oneStep) {
-    const step = mode === 'write' ? btree_node_lock_write(BT, t, NODE) : btree_node_lock(BT, t, NODE, mode);
+  const form: Form = oneStep ? 'unqueued' : defaultForm;
+  if (form === 'unqueued') {
+    const step = mode === 'write' ? btree_node_lock_write_unqueued(BT, t, NODE) : btree_node_lock_unqueued(BT, t, NODE, mode);
     return { [name]: { on: { [`${t}.${name}`]: { ...step, target: next } } } };
   }
+  if (form === 'plain') return { [name]: { on: { [`${t}.${name}`]: btree_node_lock(BT, t, NODE, mode, next) } } };
   return {
     [name]: { on: { [`${t}.${name}`]: btree_node_lock_fast(BT, t, NODE, mode, { next, wait: `${name}_wait` }) } },
     [`${name}_wait`]: btree_node_lock_wait_state(`${t}.${name}_wake`, BT, t, NODE, mode, next),
@@ -67,7 +73,11 @@ function model(threads: Record<string, any>) {
 const starves = (threads: Record<string, any>, thread: string, goal: string) =>
   checkModel({ model: model(threads).model, check: { deadlock: true, starvation: { thread, goal }, fairness: 'weak' } }).verdict;
 
-describe('six lock waiters (btree.ts)', () => {
+for (const form of ['plain', 'two-state'] as const)
+describe(`six lock waiters (btree.ts), ${form} btree_node_lock`, () => {
+  beforeEach(() => {
+    defaultForm = form;
+  });
   it('a reader looping re-acquire/release cannot starve a queued writer; the unqueued one-step write can be starved', () => {
     const fair = starves({ reader: looping('reader', 'read'), writer: updater('writer', { loop: false }) }, 'writer', 'written');
     expect(fair).toMatchObject({ status: 'pass' });
@@ -132,6 +142,7 @@ describe('six lock waiters (btree.ts)', () => {
     expect(kernelWaits.btree_lock_granted(both!.context, { btree: BT, thread: 'r0', node: NODE, mode: 'read' })).toEqual({
       resource: 'btree node leaf', kind: 'six', mode: 'six_lock_read (queued)', holders: ['updater'],
     });
-    expect(r.all.some((s) => where(s).updater === 'unlock' && s.context.bt.nodes.leaf.readers.length === 2 && where(s).r0 === 'lock_wait' && where(s).r1 === 'lock_wait')).toBe(true);
+    const asleep = form === 'plain' ? 'lock' : 'lock_wait';
+    expect(r.all.some((s) => where(s).updater === 'unlock' && s.context.bt.nodes.leaf.readers.length === 2 && where(s).r0 === asleep && where(s).r1 === asleep)).toBe(true);
   });
 });

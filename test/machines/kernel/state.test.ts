@@ -26,7 +26,7 @@ describe('initial-state helpers', () => {
     expect(percpuRwsemHeld({ readers: ['r'], writer: 'w' })).toEqual(
       after({ p: percpuRwsem() }, { r: straight('r', [percpu_down_read('p', 'r')]), w: straight('w', [percpu_down_write_block('p', 'w')]) }).p,
     );
-    expect(folioLocked('t')).toEqual(after({ f: folio() }, { t: straight('t', [folio_lock('f', 't')]) }).f);
+    expect(folioLocked('t')).toEqual(after({ f: folio() }, { t: straight('t', [(n: string) => folio_lock('f', 't', n)]) }).f);
   });
 
   it('sb_writers: threads inside sb_start_*, and a completed freeze_super', () => {
@@ -50,7 +50,7 @@ describe('initial-state helpers', () => {
     expect(() => workqueueWith(['x'], { pending: ['q'] })).toThrow(/not a work item/);
     expect(pipeWith(2, 1)).toEqual({ ...pipe(2), count: 1 });
     expect(btreeLocked({ nodes: ['n'], threads: ['t'] }, { t: [{ node: 'n', mode: 'read' }] })).toEqual(
-      after({ b: btree({ nodes: ['n'], threads: ['t'] }) }, { t: straight('t', [btree_node_lock('b', 't', 'n', 'read')]) }).b,
+      after({ b: btree({ nodes: ['n'], threads: ['t'] }) }, { t: straight('t', [(n: string) => btree_node_lock('b', 't', 'n', 'read', n)]) }).b,
     );
   });
 

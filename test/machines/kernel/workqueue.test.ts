@@ -8,7 +8,7 @@ import {
 } from '../../../machines/kernel/index.ts';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
-import { renderLockdep } from '../../../explorer/waitfor.ts';
+import { renderDeadlock } from '../../../explorer/waitfor.ts';
 import { explore, straight, tinyModel, where } from './harness.ts';
 
 /** A generic worker that runs items until `stop` is set; counts each run of an item in context.runs. */
@@ -324,6 +324,6 @@ describe('kworker_idle: a valid end state (meta: { end: true })', () => {
     expect(r.verdict.message).toMatch(/at a valid end \(meta\.end\): kworker@idle/);
     expect(r.trace!.deadlock!.idle).toEqual([{ thread: 'kworker', state: 'idle' }]);
     expect(r.trace!.deadlock!.blocked.map((b) => b.thread)).toEqual(['t0', 't1']);
-    expect(renderLockdep(r.trace!.deadlock!, ['kworker', 't0', 't1'])).toContain('at a valid end (meta.end), not blocked:\n  kworker in idle');
+    expect(renderDeadlock(r.trace!.deadlock!)).toContain('At a valid end (meta.end), not blocked:\n  kworker at idle');
   });
 });
