@@ -13,7 +13,7 @@ function setupModel(model: any, given: Record<string, unknown>) {
   const packed = instantiate(model, params, model.defaultVariant).packed;
   const fps = systemFootprints(packed.system, { byName: model.footprints });
   const sym = compileSymmetry(packed.system, model.symmetry({ params, variant: model.defaultVariant }), fps.sets);
-  return { packed, sym, ...createRepresentative(packed.system, sym) };
+  return { packed, sym, ...createRepresentative(packed, sym) };
 }
 
 /** Every reachable state of a small model (unreduced), decoded. */
@@ -63,19 +63,19 @@ describe('symmetry', () => {
       const states = reachable(packed, 600);
       let moved = 0;
       for (const s of states) {
-        const r = representative(s.leaves, s.context, true);
+        const r = representative(s.leaves, s.context);
         if (!r.identity) moved++;
         // in the orbit: the representative is the state with its threads permuted by r.perm
         const img = applyPermutation(s.leaves, s.context, r.perm);
         expect(packed.encode(img.leaves, img.context)).toEqual(packed.encode(r.leaves, r.context));
         // idempotent
-        const rr = representative(r.leaves, r.context, true);
+        const rr = representative(r.leaves, r.context);
         expect(packed.encode(rr.leaves, rr.context)).toEqual(packed.encode(r.leaves, r.context));
         // the swapped state has the same representative (canonical on these models)
         for (const g of sym.groups) {
           const p = Int32Array.from({ length: packed.threadCount }, (_, i) => (i === g.members[0] ? g.members[1] : i === g.members[1] ? g.members[0] : i));
           const sw = applyPermutation(s.leaves, s.context, p);
-          const rs = representative(sw.leaves, sw.context, true);
+          const rs = representative(sw.leaves, sw.context);
           expect(packed.encode(rs.leaves, rs.context)).toEqual(packed.encode(r.leaves, r.context));
         }
       }
@@ -87,7 +87,7 @@ describe('symmetry', () => {
     const { packed, representative } = setupModel(workers, { n: 3 });
     const leaves = Int32Array.from([1, 1, 0]); // w0 and w1 reading, w2 idle
     const ctx = { ...packed.system.initialContext, sem: { ...packed.system.initialContext.sem, readers: ['w0', 'w1'], waiters: ['w:w2', 'r:w0'] } };
-    const r = representative(leaves, ctx, true);
+    const r = representative(leaves, ctx);
     // the idle thread sorts first: w2 -> w0, and the readers are renamed and sorted again; the FIFO of
     // "r:"/"w:" waiters is renamed after the colon and keeps its order
     expect(Array.from(r.leaves)).toEqual([0, 1, 1]);
