@@ -97,4 +97,45 @@ describe('symmetry', () => {
     expect(reader).toMatch(/^r:w[12]$/);
     expect(r.context.sem.readers).toContain(reader.slice(2));
   });
+
+  it('the word walker permutes like a plain renaming of the decoded context: keys, sets, indexed arrays, nested values', () => {
+    const params = resolveParams(workers, { n: 3 });
+    const packed = instantiate(workers, params, 'main').packed;
+    const sym = compileSymmetry(packed.system, [{ threads: ['w0', 'w1', 'w2'], indexed: ['idx', 'per.*.slots'] }], ['sem.readers', 'per.a.set']);
+    const { applyPermutation } = createRepresentative(packed, sym);
+    const ctx = {
+      ...packed.system.initialContext,
+      sem: { ...packed.system.initialContext.sem, readers: ['w0', 'w2'], waiters: ['w:w2', 'r:w0', 'x'] },
+      // keys named after threads (re-sorted after renaming), values naming threads at any depth
+      byThread: { w0: 1, w2: ['w1', { owner: 'w0' }], other: 'w2' },
+      // element i belongs to w<i>: the array is permuted; a compact int array too
+      idx: [{ who: 'w0', n: 1.5 }, 'w1', null],
+      per: { a: { slots: [7, 8, 9], set: ['w1', 'w2', 'w0'].sort() }, b: { slots: [true, 'w2', -3] } },
+    };
+    const names = ['w0', 'w1', 'w2'];
+    /** The reference: rename strings, keys and "tag:name" after the colon; permute indexed arrays; sort sets. */
+    const plain = (v: any, p: number[], path: string[]): any => {
+      const ren = (x: string) => (names.includes(x) ? names[p[names.indexOf(x)]] : x.includes(':') && names.includes(x.slice(x.indexOf(':') + 1)) ? x.slice(0, x.indexOf(':') + 1) + names[p[names.indexOf(x.slice(x.indexOf(':') + 1))]] : x);
+      if (typeof v === 'string') return ren(v);
+      if (Array.isArray(v)) {
+        let out = v.map((x, i) => plain(x, p, [...path, String(i)]));
+        const where = path.join('.');
+        if (where === 'idx' || /^per\.[^.]+\.slots$/.test(where)) {
+          const moved = out.slice();
+          out.forEach((x, i) => (moved[p[i]] = x));
+          out = moved;
+        }
+        if (where === 'sem.readers' || where === 'per.a.set') out.sort();
+        return out;
+      }
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [ren(k), plain(x, p, [...path, k])]));
+      return v;
+    };
+    for (const p of [[1, 2, 0], [2, 0, 1], [0, 2, 1], [1, 0, 2]]) {
+      const leaves = Int32Array.from([0, 1, 2]);
+      const img = applyPermutation(leaves, ctx, p);
+      expect(Array.from(img.leaves)).toEqual(p.map((_, i) => p.indexOf(i)));
+      expect(packed.encode(img.leaves, img.context)).toEqual(packed.encode(img.leaves, plain(ctx, p, [])));
+    }
+  });
 });
