@@ -225,34 +225,29 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
     return m;
   };
 
-  // Per interned string (by id, filled on first sight): the grouped thread it names (-1: none), the thread
-  // named after a colon ("r:writer0"; -1: none), and hashes of the string and of the part before the colon.
-  let known = new Uint8Array(64);
-  let threadOf = new Int32Array(64);
-  let colonThread = new Int32Array(64);
-  let strHash = new Int32Array(64);
-  let tagHash = new Int32Array(64);
-  const learn = (id: number) => {
-    if (id >= known.length) {
-      const n = Math.max(id + 1, known.length * 2);
-      const grow = <A extends Uint8Array | Int32Array>(a: A): A => {
-        const b = new (a.constructor as any)(n) as A;
-        b.set(a);
-        return b;
-      };
-      known = grow(known);
-      threadOf = grow(threadOf);
-      colonThread = grow(colonThread);
-      strHash = grow(strHash);
-      tagHash = grow(tagHash);
-    }
+  // Per interned string, in a direct-mapped cache by id (ids are dense from 0 in one thread, 32-bit hashes of the
+  // string in the parallel search's shared table): the grouped thread it names (-1: none), the thread named after
+  // a colon ("r:writer0"; -1: none), and hashes of the string and of the part before the colon. A collision only
+  // costs a look-up again.
+  const SLOTS = 1 << 12;
+  const slotId = new Int32Array(SLOTS);
+  const slotUsed = new Uint8Array(SLOTS);
+  const threadOf = new Int32Array(SLOTS);
+  const colonThread = new Int32Array(SLOTS);
+  const strHash = new Int32Array(SLOTS);
+  const tagHash = new Int32Array(SLOTS);
+  const slot = (id: number): number => {
+    const k = id & (SLOTS - 1);
+    if (slotUsed[k] === 1 && slotId[k] === id) return k;
     const s = codec.stringOf(id);
-    threadOf[id] = nameToThread.get(s) ?? -1;
-    const colon = threadOf[id] < 0 ? s.indexOf(':') : -1;
-    colonThread[id] = colon >= 0 ? (nameToThread.get(s.slice(colon + 1)) ?? -1) : -1;
-    tagHash[id] = colon >= 0 ? segHash(s.slice(0, colon)) : 0;
-    strHash[id] = segHash(s);
-    known[id] = 1;
+    threadOf[k] = nameToThread.get(s) ?? -1;
+    const colon = threadOf[k] < 0 ? s.indexOf(':') : -1;
+    colonThread[k] = colon >= 0 ? (nameToThread.get(s.slice(colon + 1)) ?? -1) : -1;
+    tagHash[k] = colon >= 0 ? segHash(s.slice(0, colon)) : 0;
+    strHash[k] = segHash(s);
+    slotId[k] = id;
+    slotUsed[k] = 1;
+    return k;
   };
   /** "tag:thread" strings renamed, by id * T + new thread. */
   const colonRenames = new Map<number, number>();
@@ -267,10 +262,10 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
   let scratch = new Int32Array(64);
 
   const renameId = (id: number): number => {
-    if (id >= known.length || known[id] === 0) learn(id);
-    const t = threadOf[id];
+    const k = slot(id);
+    const t = threadOf[k];
     if (t >= 0) return nameIds[perm[t]];
-    const c = colonThread[id];
+    const c = colonThread[k];
     if (c < 0 || perm[c] === c) return id;
     const key = id * T + perm[c];
     let r = colonRenames.get(key);
@@ -316,8 +311,8 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
       const x = w[p];
       if (x === T_STR) {
         const id = w[p + 1];
-        if (id >= known.length || known[id] === 0) learn(id);
-        h = mix(h, threadOf[id] >= 0 ? THREAD_NAME : colonThread[id] >= 0 ? tagHash[id] : strHash[id]);
+        const k = slot(id);
+        h = mix(h, threadOf[k] >= 0 ? THREAD_NAME : colonThread[k] >= 0 ? tagHash[k] : strHash[k]);
         p += 2;
       } else if (x === T_OBJ) {
         // keys: the next words alternate key id, value; a key is hashed as its string
@@ -327,8 +322,8 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
         p += 2;
         for (let i = 0; i < n; i++) {
           const id = w[p];
-          if (id >= known.length || known[id] === 0) learn(id);
-          h = mix(h, threadOf[id] >= 0 ? THREAD_KEY : strHash[id]);
+          const k = slot(id);
+          h = mix(h, threadOf[k] >= 0 ? THREAD_KEY : strHash[k]);
           const q = skip(p + 1);
           h = mix(h, valueHash(p + 1, q));
           p = q;
@@ -346,10 +341,10 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
     switch (w[p]) {
       case T_STR: {
         const id = w[p + 1];
-        if (id >= known.length || known[id] === 0) learn(id);
-        const t = threadOf[id];
+        const k = slot(id);
+        const t = threadOf[k];
         if (t >= 0) sig[t] = (sig[t] + mix(h, THREAD_NAME)) | 0;
-        else if (colonThread[id] >= 0) sig[colonThread[id]] = (sig[colonThread[id]] + mix(h, tagHash[id])) | 0;
+        else if (colonThread[k] >= 0) sig[colonThread[k]] = (sig[colonThread[k]] + mix(h, tagHash[k])) | 0;
         return p + 2;
       }
       case T_INT:
@@ -388,13 +383,13 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
         p += 2;
         for (let i = 0; i < n; i++) {
           const id = w[p];
-          if (id >= known.length || known[id] === 0) learn(id);
-          const t = threadOf[id];
+          const k = slot(id);
+          const t = threadOf[k];
           let hk: number;
           if (t >= 0) {
             sig[t] = (sig[t] + mix(h, THREAD_KEY)) | 0;
             hk = THREAD_KEY;
-          } else hk = strHash[id];
+          } else hk = strHash[k];
           const x = w[p + 1];
           if (x === T_INT) p += 3;
           else if (x < T_INT) p += 2;
@@ -544,8 +539,8 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
         p = start;
         for (let i = 0; i < n; i++) {
           const id = w[p];
-          if (id >= known.length || known[id] === 0) learn(id);
-          const t = threadOf[id];
+          const k = slot(id);
+          const t = threadOf[k];
           const key = t >= 0 ? nameIds[perm[t]] : id;
           if (key !== id) renamedKey = true;
           pushSpan(p);
