@@ -194,7 +194,14 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
   const groups = sym.groups;
   const nameToThread = new Map<string, number>();
   for (const g of groups) for (const m of g.members) nameToThread.set(system.threads[m].name, m);
-  const nameIds = Int32Array.from(system.threads, (t) => (nameToThread.has(t.name) ? codec.intern(t.name) : -1));
+  // Thread names' string ids, interned when first needed (as a re-encode would): nothing is interned before the
+  // search starts, so ids follow the exploration order as without symmetry (a checkpoint's string list stays valid).
+  const nameIds = new Int32Array(T);
+  const nameKnown = new Uint8Array(T);
+  const nameId = (t: number): number => {
+    if (nameKnown[t] === 0) ((nameIds[t] = codec.intern(system.threads[t].name)), (nameKnown[t] = 1));
+    return nameIds[t];
+  };
 
   const root = newNode();
   const insert = (segs: string[], at: (n: PathNode) => void) => {
@@ -264,7 +271,7 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
   const renameId = (id: number): number => {
     const k = slot(id);
     const t = threadOf[k];
-    if (t >= 0) return nameIds[perm[t]];
+    if (t >= 0) return perm[t] === t ? id : nameId(perm[t]);
     const c = colonThread[k];
     if (c < 0 || perm[c] === c) return id;
     const key = id * T + perm[c];
@@ -541,7 +548,7 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
           const id = w[p];
           const k = slot(id);
           const t = threadOf[k];
-          const key = t >= 0 ? nameIds[perm[t]] : id;
+          const key = t >= 0 && perm[t] !== t ? nameId(perm[t]) : id;
           if (key !== id) renamedKey = true;
           pushSpan(p);
           o[p] = key;
