@@ -5,7 +5,7 @@
 //   node bin/run-ts.js bench/alternate.ts --old /work/main --new . --rounds 3 [--phil 14,16] [SPEC ...]
 //
 // Philosophers N (naive, whole space) are written as temporary specs; SPEC paths are relative to each
-// checkout (default: the three largest kernel specs).
+// checkout, or absolute (default: the three largest kernel specs).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,8 @@ for (const n of o.phil.split(',').filter(Boolean).map(Number)) {
   specs.push({ name: `philosophers-${n}`, path: () => file });
 }
 const kernel = positionals.length ? positionals : ['specs/btrfs-send-merged-2rounds.json', 'specs/bcachefs-freeze-intwrite-trans-large.json', 'specs/sb-freeze-generic-large.json'];
-for (const k of kernel) specs.push({ name: k.replace(/^.*\//, '').replace(/\.json$/, ''), path: (tree) => join(tree, k) });
+// a relative SPEC is taken in each checkout; an absolute one (a scratch spec) is the same file for both
+for (const k of kernel) specs.push({ name: k.replace(/^.*\//, '').replace(/\.json$/, ''), path: (tree) => resolve(tree, k) });
 
 function seconds(tree: string, spec: string): number {
   let out: string;

@@ -20,6 +20,8 @@ const T_OBJ = 7;
 const T_F64 = 8;
 /** An array whose elements are all int32: [T_IARR, n, v0 .. vn-1], one word per element. */
 const T_IARR = 9;
+/** The tags, for code that walks the encoding without decoding it (the symmetry representative, explorer/reduce/symmetry.ts). */
+export const TAGS = { T_UNDEF, T_NULL, T_FALSE, T_TRUE, T_INT, T_STR, T_ARR, T_OBJ, T_F64, T_IARR } as const;
 
 const f64 = new Float64Array(1);
 const f64words = new Int32Array(f64.buffer);

@@ -283,7 +283,7 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
   const groups = o.model.symmetry?.(o.options)?.filter((g) => g.threads.length > 1) ?? [];
   const fps = groups.length ? systemFootprints(system, { byName }) : null;
   const sym = groups.length ? compileSymmetry(system, groups, fps!.sets) : null;
-  const permuter = sym ? createRepresentative(system, sym) : null;
+  const permuter = sym ? createRepresentative(packed, sym) : null;
   const swaps: Array<{ perm: Int32Array; events: Int32Array }> = [];
   if (sym) {
     for (const g of sym.groups) {

@@ -6,7 +6,6 @@
 // starvation) runs unreduced: symmetry is sound for it only with symmetric fairness and goal (TLC warns of the
 // same), and POR under weak fairness needs its own proviso (Valmari and Vogler, SPIN 2016), which we do not
 // implement; the result says so.
-import { WordBuffer } from '../codec.ts';
 import { InputError } from '../errors.ts';
 import type { Context, ModelDefinition, ModelCreateOptions } from '../model.ts';
 import type { Reduction } from '../space/reduction.ts';
@@ -99,27 +98,9 @@ export function planReductions(space: StateSpace, req: ReductionRequest): Reduct
     else {
       const sym = compileSymmetry(system, useful, fps.sets);
       plan.symmetry = sym;
-      const { representative } = createRepresentative(system, sym);
-      const T = packed.threadCount;
-      const buf = new WordBuffer(256);
-      rep = (words, length, leaves, context) => {
-        // Leaves strictly increasing inside every group: the sort is the identity, no decoding needed.
-        let sorted = true;
-        for (const g of sym.groups) {
-          for (let j = 1; j < g.members.length && sorted; j++) if (words[g.members[j - 1]] >= words[g.members[j]]) sorted = false;
-          if (!sorted) break;
-        }
-        if (sorted) return words.subarray(0, length);
-        const ctx = context ?? packed.decodeContext(words.subarray(0, length));
-        const r = representative(leaves ?? words.subarray(0, T), ctx);
-        if (r.identity) return words.subarray(0, length);
-        buf.reset();
-        buf.ensure(T);
-        for (let i = 0; i < T; i++) buf.words[i] = r.leaves[i];
-        buf.length = T;
-        packed.codec.encode(r.context, buf);
-        return buf.words.subarray(0, buf.length);
-      };
+      const { representativeWords } = createRepresentative(packed, sym);
+      // Over the successor's words: nothing decoded, nothing re-encoded (see symmetry.ts).
+      rep = representativeWords;
       ran.push('symmetry');
     }
   }
@@ -140,7 +121,7 @@ export function planReductions(space: StateSpace, req: ReductionRequest): Reduct
   if (ran.length === 0) return plan;
   plan.hooks = {
     expandEvents: ample ? (leaves, ctx, candidates) => ample!.expandEvents(leaves, ctx, candidates) : (_l, _c, candidates) => candidates,
-    representative: rep ?? ((words, length) => words.subarray(0, length)),
+    representative: rep ?? ((words) => words),
   };
   return plan;
 }

@@ -5,16 +5,19 @@
 //
 // A permutation moves the threads' leaves and renames every reference to a thread in the context: a string
 // equal to a thread's name (owners, holders, waiter lists) or ending in ':' and the name (an rwsem's "r:writer0"
-// waiter), a record key equal to a thread's name, and the
-// elements of arrays the model declares as indexed by the thread's position in its group. Lists declared as
-// sorted thread sets (FootprintDecl.sets, e.g. an rwsem's readers) are re-sorted after renaming, as
+// waiter), a record key equal to a thread's name (the record's keys are sorted again, as the codec keeps them),
+// and the elements of arrays the model declares as indexed by the thread's position in its group. Lists declared
+// as sorted thread sets (FootprintDecl.sets, e.g. an rwsem's readers) are re-sorted after renaming, as
 // insertSorted keeps them. The representative sorts each group by (leaf, where the thread occurs in the
-// context): not canonical in every case, but always in the orbit, which is all soundness needs.
+// context): not canonical in every case, but always in the orbit, which is all soundness needs. It works on the
+// packed words (one walker, two modes: see "The representative, over packed words" below).
 //
 // Groups are checked against the compiled threads: two threads are interchangeable only when one's XState
 // config, with the two names swapped, is the other's (same states, events, guards, actions and params).
+import { TAGS, WordBuffer } from '../codec.ts';
 import type { CompiledSystem } from '../compile.ts';
 import { ModelError } from '../errors.ts';
+import type { PackedSystem } from '../packed.ts';
 import type { Context } from '../model.ts';
 import type { SymmetryGroup } from './declare.ts';
 
@@ -116,13 +119,16 @@ export function compileSymmetry(system: CompiledSystem, groups: SymmetryGroup[],
 }
 
 // ----------------------------------------------------------------------------------------------
-// The representative.
+// The representative, over packed words.
+//
+// One walker reads a state's context words in the codec's tagged encoding (explorer/codec.ts: a tag word, then
+// its payload) without decoding it, in one of two modes: `signature` adds, for each grouped thread, a hash of
+// every path where the thread occurs (the tie-breaker of the sort); `rename` writes the words of the permuted
+// state (thread names and "tag:thread" strings renamed, records with renamed keys re-sorted, declared sets
+// re-sorted, indexed arrays permuted). Nothing is decoded or re-encoded; test/explorer/reduce/symmetry.test.ts
+// pins the walker against the codec and against a plain renaming of the decoded context.
 
-function matchesPattern(path: readonly (string | number)[], pattern: readonly string[]): boolean {
-  if (path.length !== pattern.length) return false;
-  for (let i = 0; i < path.length; i++) if (pattern[i] !== '*' && pattern[i] !== String(path[i])) return false;
-  return true;
-}
+const { T_INT, T_STR, T_ARR, T_OBJ, T_F64, T_IARR } = TAGS;
 
 /** 32-bit mixing of a path hash with a segment hash (murmur3's finaliser over the pair). */
 function mix(h: number, x: number): number {
@@ -132,255 +138,547 @@ function mix(h: number, x: number): number {
   return (k ^ (k >>> 16)) | 0;
 }
 
-const segCache = new Map<string, number>();
 function segHash(seg: string): number {
-  let h = segCache.get(seg);
-  if (h === undefined) {
-    h = 0x811c9dc5;
-    for (let i = 0; i < seg.length; i++) h = Math.imul(h ^ seg.charCodeAt(i), 0x01000193);
-    segCache.set(seg, (h |= 0));
-  }
-  return h;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < seg.length; i++) h = Math.imul(h ^ seg.charCodeAt(i), 0x01000193);
+  return h | 0;
 }
 const indexHashes: number[] = [];
 const indexHash = (i: number) => indexHashes[i] ?? (indexHashes[i] = segHash(String(i)));
-const pathHash = (path: string) => path.split('.').reduce((h, seg) => mix(h, segHash(seg)), 0);
-/** Segment hash standing for "a key named after a thread" and "some position of a sorted set". */
-const byString = (a: any, b: any) => (a < b ? -1 : a > b ? 1 : 0);
+/** Segment hashes standing for "a key named after a thread", "some position of a sorted set", "a thread's name". */
 const THREAD_KEY = segHash('\u0000thread');
 const SET_POSITION = segHash('\u0000set');
+const THREAD_NAME = 0x51ed270b;
 
-/** Builds the representative function of a compiled symmetry. */
-export function createRepresentative(system: CompiledSystem, sym: CompiledSymmetry) {
+/** A node of the declared paths (sets, indexed arrays) as a trie over path segments ('*' matches one). */
+interface PathNode {
+  set: boolean;
+  /** Groups whose threads index the array here. */
+  indexed: number[];
+  next: Map<string, PathNode>;
+  star: PathNode | null;
+}
+const newNode = (): PathNode => ({ set: false, indexed: [], next: new Map(), star: null });
+
+/**
+ * Where a subtree sits among the declared paths: the trie nodes its path matches, as one state of the
+ * trie's subset automaton, with its moves by record key id and by array index cached. null: no declared path
+ * lies below (the common case once off the few declared paths).
+ */
+interface Where {
+  nodes: PathNode[];
+  set: boolean;
+  indexed: number[];
+  byKey: Map<number, Where | null>;
+  byIndex: Array<Where | null | undefined>;
+}
+function where(nodes: PathNode[]): Where | null {
+  if (nodes.length === 0) return null;
+  return { nodes, set: nodes.some((n) => n.set), indexed: nodes.flatMap((n) => n.indexed), byKey: new Map(), byIndex: [] };
+}
+function move(at: Where, seg: string): Where | null {
+  const out: PathNode[] = [];
+  for (const n of at.nodes) {
+    const a = n.next.get(seg);
+    if (a !== undefined) out.push(a);
+    if (n.star !== null) out.push(n.star);
+  }
+  return where(out);
+}
+
+/** Builds the representative of a compiled symmetry over a packed system's words. */
+export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry) {
+  const system = packed.system;
+  const codec = packed.codec;
   const T = system.threads.length;
+  const groups = sym.groups;
   const nameToThread = new Map<string, number>();
-  for (const g of sym.groups) for (const m of g.members) nameToThread.set(system.threads[m].name, m);
-  const setHashes = new Set([...sym.sets].map(pathHash));
-  const indexedPatterns = sym.groups.flatMap((g, gi) => g.indexed.map((p) => ({ gi, p })));
-  const hasIndexed = indexedPatterns.length > 0;
-  /** Per-thread signature: a sum of hashes of the paths where the thread occurs (name-independent). */
-  const sig = new Int32Array(T);
-  const path: (string | number)[] = [];
+  for (const g of groups) for (const m of g.members) nameToThread.set(system.threads[m].name, m);
+  // Thread names' string ids, interned when first needed (as a re-encode would): nothing is interned before the
+  // search starts, so ids follow the exploration order as without symmetry (a checkpoint's string list stays valid).
+  const nameIds = new Int32Array(T);
+  const nameKnown = new Uint8Array(T);
+  const nameId = (t: number): number => {
+    if (nameKnown[t] === 0) ((nameIds[t] = codec.intern(system.threads[t].name)), (nameKnown[t] = 1));
+    return nameIds[t];
+  };
 
-  /** Adds the hashes of the paths below `v` (path hash `h`) where grouped threads occur to `sig`. */
-  function walkOccurrences(v: any, h: number): void {
-    if (typeof v === 'string') {
-      let t = nameToThread.get(v);
-      let tag = 0x51ed270b;
-      // "tag:thread" (e.g. an rwsem's "r:writer0" waiter) names the thread too
-      const colon = t === undefined ? v.indexOf(':') : -1;
-      if (colon >= 0) {
-        t = nameToThread.get(v.slice(colon + 1));
-        tag = segHash(v.slice(0, colon));
+  const root = newNode();
+  const insert = (segs: string[], at: (n: PathNode) => void) => {
+    let n = root;
+    for (const seg of segs) {
+      if (seg === '*') n = n.star ??= newNode();
+      else {
+        let m = n.next.get(seg);
+        if (!m) n.next.set(seg, (m = newNode()));
+        n = m;
       }
-      if (t !== undefined) sig[t] = (sig[t] + mix(h, tag)) | 0;
-      return;
     }
-    if (v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) {
-      const isSet = setHashes.has(h);
-      if (hasIndexed) {
-        for (const ip of indexedPatterns) {
-          if (!matchesPattern(path, ip.p)) continue;
-          const g = sym.groups[ip.gi];
-          for (let i = 0; i < v.length && i < g.members.length; i++) {
-            const m = g.members[i];
-            sig[m] = (sig[m] + mix(h, segHash(JSON.stringify(v[i])))) | 0;
+    at(n);
+  };
+  for (const p of sym.sets) insert(p.split('.'), (n) => (n.set = true));
+  groups.forEach((g, gi) => g.indexed.forEach((p) => insert(p, (n) => n.indexed.push(gi))));
+  const rootWhere = root.next.size > 0 || root.star !== null ? where([root]) : null;
+  const byKey = (at: Where | null, id: number): Where | null => {
+    if (at === null) return null;
+    let m = at.byKey.get(id);
+    if (m === undefined) at.byKey.set(id, (m = move(at, codec.stringOf(id))));
+    return m;
+  };
+  const byIndex = (at: Where | null, i: number): Where | null => {
+    if (at === null) return null;
+    let m = at.byIndex[i];
+    if (m === undefined) at.byIndex[i] = m = move(at, String(i));
+    return m;
+  };
+
+  // Per interned string, in a direct-mapped cache by id (ids are dense from 0 in one thread, 32-bit hashes of the
+  // string in the parallel search's shared table): the grouped thread it names (-1: none), the thread named after
+  // a colon ("r:writer0"; -1: none), and hashes of the string and of the part before the colon. A collision only
+  // costs a look-up again.
+  const SLOTS = 1 << 12;
+  const slotId = new Int32Array(SLOTS);
+  const slotUsed = new Uint8Array(SLOTS);
+  const threadOf = new Int32Array(SLOTS);
+  const colonThread = new Int32Array(SLOTS);
+  const strHash = new Int32Array(SLOTS);
+  const tagHash = new Int32Array(SLOTS);
+  const slot = (id: number): number => {
+    const k = id & (SLOTS - 1);
+    if (slotUsed[k] === 1 && slotId[k] === id) return k;
+    const s = codec.stringOf(id);
+    threadOf[k] = nameToThread.get(s) ?? -1;
+    const colon = threadOf[k] < 0 ? s.indexOf(':') : -1;
+    colonThread[k] = colon >= 0 ? (nameToThread.get(s.slice(colon + 1)) ?? -1) : -1;
+    tagHash[k] = colon >= 0 ? segHash(s.slice(0, colon)) : 0;
+    strHash[k] = segHash(s);
+    slotId[k] = id;
+    slotUsed[k] = 1;
+    return k;
+  };
+  /** "tag:thread" strings renamed, by id * T + new thread. */
+  const colonRenames = new Map<number, number>();
+
+  // The walk's state: the input words, the signature, the permutation being applied and the output.
+  let w: Int32Array = new Int32Array(0);
+  const sig = new Int32Array(T);
+  const perm = new Int32Array(T);
+  /** orders[g][j] = the position in group g whose thread moves to position j. */
+  const orders = groups.map((g) => new Int32Array(g.members.length));
+  const out = new WordBuffer(256);
+  let scratch = new Int32Array(64);
+
+  const renameId = (id: number): number => {
+    const k = slot(id);
+    const t = threadOf[k];
+    if (t >= 0) return perm[t] === t ? id : nameId(perm[t]);
+    const c = colonThread[k];
+    if (c < 0 || perm[c] === c) return id;
+    const key = id * T + perm[c];
+    let r = colonRenames.get(key);
+    if (r === undefined) {
+      const s = codec.stringOf(id);
+      r = codec.intern(s.slice(0, s.indexOf(':') + 1) + system.threads[perm[c]].name);
+      colonRenames.set(key, r);
+    }
+    return r;
+  };
+
+  /** The end of the value at p. */
+  const skip = (p: number): number => {
+    switch (w[p]) {
+      case T_INT:
+      case T_STR:
+        return p + 2;
+      case T_F64:
+        return p + 3;
+      case T_IARR:
+        return p + 2 + w[p + 1];
+      case T_ARR: {
+        const n = w[p + 1];
+        p += 2;
+        for (let i = 0; i < n; i++) p = skip(p);
+        return p;
+      }
+      case T_OBJ: {
+        const n = w[p + 1];
+        p += 2;
+        for (let i = 0; i < n; i++) p = skip(p + 1);
+        return p;
+      }
+      default:
+        return p + 1;
+    }
+  };
+
+  /** A hash of the value at p that does not depend on thread names or on string ids (for indexed elements). */
+  const valueHash = (p: number, end: number): number => {
+    let h = 0;
+    while (p < end) {
+      const x = w[p];
+      if (x === T_STR) {
+        const id = w[p + 1];
+        const k = slot(id);
+        h = mix(h, threadOf[k] >= 0 ? THREAD_NAME : colonThread[k] >= 0 ? tagHash[k] : strHash[k]);
+        p += 2;
+      } else if (x === T_OBJ) {
+        // keys: the next words alternate key id, value; a key is hashed as its string
+        h = mix(h, x);
+        h = mix(h, w[p + 1]);
+        const n = w[p + 1];
+        p += 2;
+        for (let i = 0; i < n; i++) {
+          const id = w[p];
+          const k = slot(id);
+          h = mix(h, threadOf[k] >= 0 ? THREAD_KEY : strHash[k]);
+          const q = skip(p + 1);
+          h = mix(h, valueHash(p + 1, q));
+          p = q;
+        }
+      } else {
+        h = mix(h, x);
+        p++;
+      }
+    }
+    return h;
+  };
+
+  /** Signature mode: adds to sig the hash of every path below p (path hash h) where a grouped thread occurs. */
+  function signature(p: number, at: Where | null, h: number): number {
+    switch (w[p]) {
+      case T_STR: {
+        const id = w[p + 1];
+        const k = slot(id);
+        const t = threadOf[k];
+        if (t >= 0) sig[t] = (sig[t] + mix(h, THREAD_NAME)) | 0;
+        else if (colonThread[k] >= 0) sig[colonThread[k]] = (sig[colonThread[k]] + mix(h, tagHash[k])) | 0;
+        return p + 2;
+      }
+      case T_INT:
+        return p + 2;
+      case T_F64:
+        return p + 3;
+      case T_IARR:
+      case T_ARR: {
+        const n = w[p + 1];
+        const compact = w[p] === T_IARR;
+        if (at !== null) {
+          for (const gi of at.indexed) {
+            const members = groups[gi].members;
+            let q = p + 2;
+            for (let i = 0; i < n && i < members.length; i++) {
+              const e = compact ? q + 1 : skip(q);
+              const vh = compact ? w[q] : valueHash(q, e);
+              sig[members[i]] = (sig[members[i]] + mix(h, mix(indexHash(i), vh))) | 0;
+              q = e;
+            }
           }
         }
+        if (compact) return p + 2 + n;
+        const isSet = at !== null && at.set;
+        p += 2;
+        for (let i = 0; i < n; i++) {
+          const x = w[p];
+          if (x === T_INT) p += 2;
+          else if (x < T_INT) p++;
+          else p = signature(p, byIndex(at, i), mix(h, isSet ? SET_POSITION : indexHash(i)));
+        }
+        return p;
       }
-      for (let i = 0; i < v.length; i++) {
-        const x = v[i];
-        if (typeof x === 'number' || typeof x === 'boolean') continue;
-        if (hasIndexed) path.push(i);
-        walkOccurrences(x, mix(h, isSet ? SET_POSITION : indexHash(i)));
-        if (hasIndexed) path.pop();
+      case T_OBJ: {
+        const n = w[p + 1];
+        p += 2;
+        for (let i = 0; i < n; i++) {
+          const id = w[p];
+          const k = slot(id);
+          const t = threadOf[k];
+          let hk: number;
+          if (t >= 0) {
+            sig[t] = (sig[t] + mix(h, THREAD_KEY)) | 0;
+            hk = THREAD_KEY;
+          } else hk = strHash[k];
+          const x = w[p + 1];
+          if (x === T_INT) p += 3;
+          else if (x < T_INT) p += 2;
+          else p = signature(p + 1, byKey(at, id), mix(h, hk));
+        }
+        return p;
       }
-      return;
-    }
-    for (const k in v) {
-      const x = v[k];
-      const t = nameToThread.get(k);
-      if (t !== undefined) sig[t] = (sig[t] + mix(h, THREAD_KEY)) | 0;
-      else if (typeof x === 'number' || typeof x === 'boolean' || x === null) continue;
-      if (hasIndexed) path.push(k);
-      walkOccurrences(x, mix(h, t !== undefined ? THREAD_KEY : segHash(k)));
-      if (hasIndexed) path.pop();
+      default:
+        return p + 1;
     }
   }
 
-  /** Fills `sig` for the grouped threads: where each occurs in the context. */
-  function occurrences(ctx: Context): void {
-    sig.fill(0);
-    walkOccurrences(ctx, 0);
-  }
+  /** Ensures scratch holds n words. */
+  const scratchOf = (n: number) => (scratch.length >= n ? scratch : (scratch = new Int32Array(Math.max(n, scratch.length * 2))));
 
-  // The renaming being applied (set by rename()).
-  let renames: Map<string, string> = new Map();
-  let renameOrders: Int32Array[] = [];
-  /** The declared set paths as a trie over path segments: a walk off the trie has no set below it. */
-  interface Trie {
-    set: boolean;
-    next: Map<string, Trie>;
-  }
-  const trie: Trie = { set: false, next: new Map() };
-  for (const p of sym.sets) {
-    let n = trie;
-    for (const seg of p.split('.')) {
-      let m = n.next.get(seg);
-      if (!m) n.next.set(seg, (m = { set: false, next: new Map() }));
-      n = m;
-    }
-    n.set = true;
-  }
-  const below = (n: Trie | undefined, seg: string | number) => (n === undefined || n.next.size === 0 ? undefined : n.next.get(String(seg)));
-
-  function renameWalk(v: any, at: Trie | undefined): any {
-    if (typeof v === 'string') {
-      const r = renames.get(v);
-      if (r !== undefined) return r;
-      // "tag:thread" (an rwsem's "r:writer0" waiter) is renamed after the colon
-      const colon = v.indexOf(':');
-      if (colon < 0) return v;
-      const t = renames.get(v.slice(colon + 1));
-      return t === undefined ? v : v.slice(0, colon + 1) + t;
-    }
-    if (v === null || typeof v !== 'object') return v;
-    if (Array.isArray(v)) {
-      let out: any[] | null = null;
-      for (let i = 0; i < v.length; i++) {
-        const y = v[i];
-        let x = y;
-        if (typeof y === 'string' || (y !== null && typeof y === 'object')) {
-          if (hasIndexed) path.push(i);
-          x = renameWalk(y, below(at, i));
-          if (hasIndexed) path.pop();
-        }
-        if (x !== y && out === null) out = v.slice(0, i);
-        if (out !== null) out.push(x);
+  // Spans of the elements of the array or record being reordered (offsets into o), and the order to write them in.
+  let spans = new Int32Array(64);
+  let spanTop = 0;
+  let spanOrder = new Int32Array(16);
+  const spanKeys: string[] = [];
+  /** Makes room for n elements in spanOrder and spanKeys (their lengths never shrink: no reallocation per call). */
+  const room = (n: number) => {
+    if (spanOrder.length < n) spanOrder = new Int32Array(Math.max(n, spanOrder.length * 2));
+    while (spanKeys.length < n) spanKeys.push('');
+  };
+  /** Sorts spanOrder[0 .. n) by spanKeys, stably (insertion sort: sets and records are small). */
+  const sortSpans = (n: number) => {
+    for (let j = 1; j < n; j++) {
+      const k = spanOrder[j];
+      const key = spanKeys[k];
+      let i = j - 1;
+      while (i >= 0 && spanKeys[spanOrder[i]] > key) {
+        spanOrder[i + 1] = spanOrder[i];
+        i--;
       }
-      if (hasIndexed) {
-        for (const ip of indexedPatterns) {
-          if (!matchesPattern(path, ip.p)) continue;
-          const order = renameOrders[ip.gi];
-          const src = out ?? v;
-          const permuted = src.slice();
-          for (let j = 0; j < order.length && j < src.length; j++) permuted[j] = src[order[j]];
-          out = permuted;
-        }
-      }
-      if (out !== null && at !== undefined && at.set) out.sort(byString);
-      return out ?? v;
+      spanOrder[i + 1] = k;
     }
-    // A record: values renamed, keys named after threads renamed in place (the key order is kept).
-    let out: Record<string, any> | null = null;
-    for (const k in v) {
-      const y = v[k];
-      let x = y;
-      if (typeof y === 'string' || (y !== null && typeof y === 'object')) {
-        if (hasIndexed) path.push(k);
-        x = renameWalk(y, below(at, k));
-        if (hasIndexed) path.pop();
-      }
-      const nk = renames.get(k);
-      if (out === null && (x !== y || nk !== undefined)) {
-        out = {};
-        for (const k2 in v) {
-          if (k2 === k) break;
-          out[k2] = v[k2];
-        }
-      }
-      if (out !== null) out[nk ?? k] = x;
-    }
-    return out ?? v;
-  }
+  };
 
   /**
-   * Applies a renaming of thread names (and each group's index permutation) to the context. Subtrees with
-   * nothing to rename are returned as they are (so the codec reuses their words).
+   * Rewrites o[start .. end) from the n element spans at spans[base .. base + n] (each an offset, the next one
+   * its end; spans[base + n] = end) in spanOrder (spanOrder[j] = the span that goes j-th).
    */
-  function rename(ctx: Context, names: Map<string, string>, groupOrder: Int32Array[]): Context {
-    renames = names;
-    renameOrders = groupOrder;
-    return renameWalk(ctx, trie);
+  function reorder(start: number, end: number, base: number, n: number): void {
+    const s = scratchOf(end - start);
+    for (let i = start; i < end; i++) s[i - start] = o[i];
+    let q = start;
+    for (let j = 0; j < n; j++) {
+      const k = spanOrder[j];
+      for (let i = spans[base + k]; i < spans[base + k + 1]; i++) o[q++] = s[i - start];
+    }
+    // the spans as they now lie, for a later reorder of the same elements (lengths first, in s)
+    for (let j = 0; j < n; j++) s[j] = spans[base + spanOrder[j] + 1] - spans[base + spanOrder[j]];
+    for (let j = 0, x = start; j < n; j++) ((spans[base + j] = x), (x += s[j]));
   }
 
-  const perm = new Int32Array(T);
-  const leavesOut = new Int32Array(T);
-  const groupOrders = sym.groups.map((g) => new Int32Array(g.members.length));
-  const repNames = new Map<string, string>();
+  const pushSpan = (x: number) => {
+    if (spanTop === spans.length) {
+      const b = new Int32Array(spans.length * 2);
+      b.set(spans);
+      spans = b;
+    }
+    spans[spanTop++] = x;
+  };
 
-  /**
-   * The representative of (leaves, ctx). The returned arrays are reused by the next call unless `copy`;
-   * when nothing moves, `identity` is true and the context is `ctx` itself.
-   */
-  function representative(leaves: ArrayLike<number>, ctx: Context, copy = false): Representative {
-    let walked = false;
-    const orders = groupOrders;
+  /** The output (a permuted state is exactly as long as the state: ids change, spans move). */
+  let o: Int32Array = out.words;
+
+  /** Rename mode: writes the permuted value at w[p] to o[r]; returns the end of the value in w (also in o). */
+  function rename(p: number, at: Where | null): number {
+    const x = w[p];
+    switch (x) {
+      case T_STR:
+        o[p] = T_STR;
+        o[p + 1] = renameId(w[p + 1]);
+        return p + 2;
+      case T_INT:
+        o[p] = x;
+        o[p + 1] = w[p + 1];
+        return p + 2;
+      case T_F64:
+        o[p] = x;
+        o[p + 1] = w[p + 1];
+        o[p + 2] = w[p + 2];
+        return p + 3;
+      case T_IARR: {
+        const n = w[p + 1];
+        for (let i = 0; i < n + 2; i++) o[p + i] = w[p + i];
+        if (at !== null) {
+          for (const gi of at.indexed) {
+            const order = orders[gi];
+            const s = scratchOf(n);
+            for (let i = 0; i < n; i++) s[i] = o[p + 2 + i];
+            for (let j = 0; j < order.length && j < n; j++) o[p + 2 + j] = s[order[j]];
+          }
+        }
+        return p + 2 + n;
+      }
+      case T_ARR: {
+        const n = w[p + 1];
+        o[p] = x;
+        o[p + 1] = n;
+        const start = p + 2;
+        if (at === null) {
+          p = start;
+          for (let i = 0; i < n; i++) p = rename(p, null);
+          return p;
+        }
+        const base = spanTop;
+        p = start;
+        for (let i = 0; i < n; i++) {
+          pushSpan(p);
+          p = rename(p, byIndex(at, i));
+        }
+        pushSpan(p);
+        for (const gi of at.indexed) {
+          const order = orders[gi];
+          room(n);
+          for (let j = 0; j < n; j++) spanOrder[j] = j < order.length ? order[j] : j;
+          reorder(start, p, base, n);
+        }
+        if (at.set && n > 1) {
+          // a sorted set of thread names: sorted again after the renaming (elements that are not strings sort as '')
+          room(n);
+          for (let j = 0; j < n; j++) {
+            spanOrder[j] = j;
+            const q = spans[base + j];
+            spanKeys[j] = o[q] === T_STR ? codec.stringOf(o[q + 1]) : '';
+          }
+          let moved = false;
+          for (let j = 1; j < n; j++) if (spanKeys[j - 1] > spanKeys[j]) moved = true;
+          if (moved) {
+            sortSpans(n);
+            reorder(start, p, base, n);
+          }
+        }
+        spanTop = base;
+        return p;
+      }
+      case T_OBJ: {
+        const n = w[p + 1];
+        o[p] = x;
+        o[p + 1] = n;
+        const start = p + 2;
+        const base = spanTop;
+        let renamedKey = false;
+        p = start;
+        for (let i = 0; i < n; i++) {
+          const id = w[p];
+          const k = slot(id);
+          const t = threadOf[k];
+          const key = t >= 0 && perm[t] !== t ? nameId(perm[t]) : id;
+          if (key !== id) renamedKey = true;
+          pushSpan(p);
+          o[p] = key;
+          p = rename(p + 1, byKey(at, id));
+        }
+        pushSpan(p);
+        if (renamedKey) {
+          // a key named after a thread was renamed: the record's keys are sorted again, as the codec writes them
+          room(n);
+          for (let j = 0; j < n; j++) ((spanOrder[j] = j), (spanKeys[j] = codec.stringOf(o[spans[base + j]])));
+          sortSpans(n);
+          reorder(start, p, base, n);
+        }
+        spanTop = base;
+        return p;
+      }
+      default:
+        o[p] = x;
+        return p + 1;
+    }
+  }
+
+  /** Writes the state `words` with perm applied (thread i's state moves to perm[i]) to out; returns its words. */
+  function permuteWords(words: Int32Array, length: number): Int32Array {
+    w = words;
+    out.reset();
+    out.ensure(length);
+    o = out.words;
+    for (let i = 0; i < T; i++) o[perm[i]] = words[i];
+    out.length = length;
+    spanTop = 0;
+    const end = rename(T, rootWhere);
+    if (end !== length) throw new Error(`internal: symmetry walked ${end} of ${length} words`);
+    return o;
+  }
+
+  /** Fills perm and orders from the sorted orders; true when some thread moves. */
+  function permFromOrders(): boolean {
     let moved = false;
-    for (let gi = 0; gi < sym.groups.length; gi++) {
-      const members = sym.groups[gi].members;
+    for (let i = 0; i < T; i++) perm[i] = i;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const members = groups[gi].members;
+      const order = orders[gi];
+      for (let j = 0; j < order.length; j++) {
+        if (order[j] !== j) moved = true;
+        perm[members[order[j]]] = members[j];
+      }
+    }
+    return moved;
+  }
+
+  /**
+   * The representative of the state `words[0 .. length)`: each group sorted by (leaf, signature, index), the
+   * signature (where the thread occurs in the context) computed only when two threads of a group share a leaf.
+   * Returns `words` itself when nothing moves, else a reused buffer (valid until the next call) whose first
+   * `length` words are the representative's.
+   * Afterwards `lastPerm` holds the permutation applied (thread i -> perm[i]).
+   */
+  function representativeWords(words: Int32Array, length: number): Int32Array {
+    let walked = false;
+    let sorted = true;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const members = groups[gi].members;
       const k = members.length;
-      // The leaves decide; where two are equal the occurrences in the context break the tie.
-      if (!walked) {
-        let tie = false;
-        for (let j = 1; j < k && !tie; j++) for (let i = 0; i < j; i++) if (leaves[members[i]] === leaves[members[j]]) tie = true;
-        if (tie) {
-          occurrences(ctx);
+      for (let j = 1; j < k; j++) {
+        const a = words[members[j - 1]];
+        const b = words[members[j]];
+        if (a >= b) sorted = false;
+        if (a === b && !walked) {
+          // a tie: the occurrences in the context break it (one walk for every group)
+          w = words;
+          sig.fill(0);
+          signature(T, rootWhere, 0);
           walked = true;
         }
       }
-      // Insertion sort of the k members by (leaf, signature, index): k is small.
+    }
+    if (sorted) {
+      for (let i = 0; i < T; i++) perm[i] = i;
+      return words;
+    }
+    for (let gi = 0; gi < groups.length; gi++) {
+      const members = groups[gi].members;
       const order = orders[gi];
-      for (let j = 0; j < k; j++) {
+      // Insertion sort of the k members by (leaf, signature, index): k is small.
+      for (let j = 0; j < members.length; j++) {
         let i = j - 1;
         const mj = members[j];
         while (i >= 0) {
           const mi = members[order[i]];
-          const d = leaves[mi] - leaves[mj] || (walked ? sig[mi] - sig[mj] : 0);
+          const d = words[mi] - words[mj] || (walked ? sig[mi] - sig[mj] : 0);
           if (d <= 0) break;
           order[i + 1] = order[i];
           i--;
         }
         order[i + 1] = j;
       }
-      for (let j = 0; j < k; j++) if (order[j] !== j) moved = true;
     }
-    for (let i = 0; i < T; i++) perm[i] = i;
-    for (let i = 0; i < T; i++) leavesOut[i] = leaves[i];
-    if (!moved) return { leaves: copy ? leavesOut.slice() : leavesOut, context: ctx, perm: copy ? perm.slice() : perm, identity: true };
-    const names = repNames;
-    names.clear();
-    sym.groups.forEach((g, gi) => {
-      const order = orders[gi];
-      for (let j = 0; j < order.length; j++) {
-        const from = g.members[order[j]];
-        const to = g.members[j];
-        perm[from] = to;
-        leavesOut[to] = leaves[from];
-        if (from !== to) names.set(system.threads[from].name, system.threads[to].name);
-      }
-    });
-    const context = rename(ctx, names, orders);
-    return { leaves: copy ? leavesOut.slice() : leavesOut, context, perm: copy ? perm.slice() : perm, identity: false };
+    if (!permFromOrders()) return words;
+    return permuteWords(words, length);
   }
 
-  /** Applies the thread permutation `p` (thread i -> p[i], within groups) to a state: for tests and checks. */
+  /**
+   * The representative of (leaves, ctx), decoded (for tests and checks; the search uses representativeWords).
+   * `identity` is true when nothing moves (then the context is `ctx` itself).
+   */
+  function representative(leaves: ArrayLike<number>, ctx: Context): Representative {
+    const words = packed.encode(leaves, ctx);
+    const r = representativeWords(words, words.length);
+    if (r.buffer === words.buffer) {
+      return { leaves: Int32Array.from(leaves), context: ctx, perm: perm.slice(), identity: true };
+    }
+    const d = packed.decode(r.slice(0, words.length));
+    return { leaves: d.leaves.slice(), context: d.context, perm: perm.slice(), identity: false };
+  }
+
+  /** Applies the thread permutation `p` (thread i -> p[i], within groups) to a state's words: a reused buffer (its first `length` words). */
+  function permute(words: Int32Array, length: number, p: ArrayLike<number>): Int32Array {
+    for (let i = 0; i < T; i++) perm[i] = p[i];
+    // orders[g][j] = the position whose thread moves to position j
+    groups.forEach((g, gi) => g.members.forEach((m, i) => (orders[gi][g.members.indexOf(p[m])] = i)));
+    return permuteWords(words, length);
+  }
+
+  /** Applies the thread permutation `p` to a decoded state: for tests and checks. */
   function applyPermutation(leaves: ArrayLike<number>, ctx: Context, p: ArrayLike<number>): { leaves: Int32Array; context: Context } {
-    const names = new Map<string, string>();
-    const out = new Int32Array(T);
-    for (let i = 0; i < T; i++) {
-      out[p[i]] = leaves[i];
-      if (p[i] !== i) names.set(system.threads[i].name, system.threads[p[i]].name);
-    }
-    // order[j] = the position whose element moves to position j
-    const orders = sym.groups.map((g) => {
-      const order = new Int32Array(g.members.length);
-      g.members.forEach((m, i) => (order[g.members.indexOf(p[m])] = i));
-      return order;
-    });
-    return { leaves: out, context: names.size ? rename(ctx, names, orders) : ctx };
+    const words = packed.encode(leaves, ctx);
+    const d = packed.decode(permute(words, words.length, p).slice(0, words.length));
+    return { leaves: d.leaves.slice(), context: d.context };
   }
 
-  return { representative, applyPermutation };
+  return { representative, representativeWords, permute, applyPermutation, lastPerm: perm };
 }

@@ -77,8 +77,7 @@ export class StateSpace {
     const r = this.reduction;
     if (r === null) fingerprint(words, this.fp, length);
     else {
-      const rep = r.representative(words, length);
-      fingerprint(rep, this.fp, rep.length);
+      fingerprint(r.representative(words, length), this.fp, length);
     }
   }
 
@@ -116,8 +115,7 @@ export class StateSpace {
       const next = packed.encoded;
       if (r === null) fingerprint(next, fp, len);
       else {
-        const rep = r.representative(next, len, nextLeaves, nextCtx);
-        fingerprint(rep, fp, rep.length);
+        fingerprint(r.representative(next, len), fp, len);
       }
       // As int32 (| 0): small integers, never boxed when the visit is not inlined.
       if (visit(e, next, len, fp[0] | 0, fp[1] | 0) === true) break;

@@ -17,9 +17,9 @@ export interface Reduction {
    */
   expandEvents(leaves: Int32Array, context: Context, candidates: number[]): ArrayLike<number>;
   /**
-   * The representative of a successor whose packed words are `words[0 .. length)`: the words to
-   * fingerprint: all of the returned array (a view, valid until the next call). The expansion also
-   * passes the successor's leaves and context (decoded from the words otherwise).
+   * The representative of a state whose packed words are `words[0 .. length)`: an array whose first `length`
+   * words are the representative's (a permutation of identical threads keeps the length), to fingerprint.
+   * May return `words` itself; otherwise a reused buffer, valid until the next call.
    */
-  representative(words: Int32Array, length: number, leaves?: ArrayLike<number>, context?: Context): Int32Array;
+  representative(words: Int32Array, length: number): Int32Array;
 }
