@@ -2,7 +2,7 @@
 // compares, event by event, the successor the compiled engine computes. Users run it on their own models
 // (`interleave check --cross-check`, and `crossCheck` in interleave/testing); the test suite on every model.
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
-import { compileMachine } from './compile.ts';
+import { compileMachine } from './compile/index.ts';
 import { canonicalJson, createReferenceStepper, referenceKey, threadLocationsOf } from './reference.ts';
 
 export interface CrossCheckResult {

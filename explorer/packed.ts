@@ -1,6 +1,6 @@
 // A compiled system over packed states: [leaf of each thread, ...context words].
 import { ContextCodec, WordBuffer, type StringTable } from './codec.ts';
-import type { CompiledSystem, CompiledTransition } from './compile.ts';
+import type { CompiledSystem, CompiledTransition } from './compile/index.ts';
 import { ModelError, ModelRuntimeError } from './errors.ts';
 import type { Context } from './model.ts';
 

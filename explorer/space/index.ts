@@ -5,7 +5,7 @@
 // Successor order is fixed and documented: a state's candidate events ascending (the alphabet's order,
 // document order of first appearance in the machine), so the same model and options give the same
 // states and the same counterexample, byte for byte.
-import type { CompiledSystem, CompiledTransition } from '../compile.ts';
+import type { CompiledSystem, CompiledTransition } from '../compile/index.ts';
 import type { Context } from '../model.ts';
 import type { PackedSystem } from '../packed.ts';
 import { fingerprint } from '../store/index.ts';
