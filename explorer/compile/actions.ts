@@ -7,13 +7,29 @@ import type { Context } from '../model.ts';
 import { UNSUPPORTED_ACTIONS } from './features.ts';
 import { freshCopy, SINGLE_ASSIGN_SOURCE, singleAssignFactory } from './fresh.ts';
 import { nodePath } from './nodes.ts';
+import { lowerAssign, type AssignPlan, type Lowered } from './lower/plans.ts';
 import type { ActionFn, Event, LockAction, StateNode, Where } from './types.ts';
+
+/** The lowering of each compiled action (./lower/plans.ts), by its closure. */
+const loweredActions = new WeakMap<ActionFn, Lowered<AssignPlan>>();
+
+/** How a compiled action was lowered (every ActionFn comes from an assign). */
+export function loweringOf(fn: ActionFn): Lowered<AssignPlan> {
+  return loweredActions.get(fn) ?? { plan: null, why: 'not an assign' };
+}
 
 /** Compiles actions into context transformers, following XState's resolveAssign. */
 export function createActionCompiler(machine: AnyStateMachine) {
   const impls: Record<string, unknown> = (machine.implementations as any).actions ?? {};
 
-  function assignFn(a: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where): ActionFn {
+  /** An assign's closure, with its lowering recorded (`params`: fixed params, or a function of the context). */
+  function assignFn(a: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where, params?: unknown): ActionFn {
+    const fn = assignClosure(a, paramsOf, name, where);
+    loweredActions.set(fn, typeof params === 'function' ? { plan: null, why: `action ${name} has dynamic params` } : lowerAssign(a.assignment, params));
+    return fn;
+  }
+
+  function assignClosure(a: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where): ActionFn {
     const assignment = a.assignment;
     // One args object per action, refilled per call (actions do not nest, and none keeps its args).
     const args = { context: null as unknown as Context, event: null as unknown as Event };
@@ -100,7 +116,7 @@ export function createActionCompiler(machine: AnyStateMachine) {
         hasParams && typeof params === 'function'
           ? (ctx: Context, ev: Event) => (params as any)({ context: ctx, event: ev })
           : () => params;
-      const fn = assignFn(resolved, paramsOf, type, where);
+      const fn = assignFn(resolved, paramsOf, type, where, params);
       if (resolved.lockEffect) Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf } satisfies LockAction);
       return fn;
     }

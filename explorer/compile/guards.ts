@@ -4,7 +4,15 @@ import { and, not, or, type AnyStateMachine } from 'xstate';
 import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { Context } from '../model.ts';
 import { freshCopy, GUARD_CALL_SOURCE, guardCallFactory } from './fresh.ts';
+import { lowerGuardCombination, lowerGuardFn, type GuardPlan, type Lowered } from './lower/plans.ts';
 import type { Event, GuardFn, GuardRef, Where } from './types.ts';
+
+/** A compiled guard expression: the closure, its named references (for wait reports), and its lowering. */
+export interface CompiledGuard {
+  fn: GuardFn;
+  refs: (ctx: Context, ev: Event, neg: boolean, out: GuardRef[]) => void;
+  lowered: Lowered<GuardPlan>;
+}
 
 const BUILTIN_CHECKS = new Map<unknown, 'and' | 'or' | 'not'>([
   [(and([]) as any).check, 'and'],
@@ -50,7 +58,7 @@ export function createGuardCompiler(machine: AnyStateMachine) {
     return p === undefined ? '' : one(p);
   }
 
-  function compile(g: unknown, where: Where, depth = 0): { fn: GuardFn; refs: (ctx: Context, ev: Event, neg: boolean, out: GuardRef[]) => void } {
+  function compile(g: unknown, where: Where, depth = 0): CompiledGuard {
     if (depth > 64) throw new ModelError(`guard at ${where.state} on ${where.event} resolves in a cycle`, { ...where, feature: 'guard' });
     const lbl = label(g);
     const fail = (e: unknown): never => {
@@ -72,7 +80,7 @@ export function createGuardCompiler(machine: AnyStateMachine) {
     if (typeof g === 'function') {
       const f = g as any;
       if ('check' in f) return compileBuiltin(f, where, depth);
-      return { fn: wrap((ctx, ev) => f({ context: ctx, event: ev }, undefined)), refs: noRefs };
+      return { fn: wrap((ctx, ev) => f({ context: ctx, event: ev }, undefined)), refs: noRefs, lowered: lowerGuardFn(f, undefined) };
     }
     let type: string;
     let params: unknown;
@@ -110,10 +118,11 @@ export function createGuardCompiler(machine: AnyStateMachine) {
     return {
       fn: freshCopy(GUARD_CALL_SOURCE, guardCallFactory)(args, r, paramsOf, fail),
       refs: (ctx, ev, neg, out) => out.push({ type, params: paramsOf(ctx, ev), negated: neg }),
+      lowered: hasParams && typeof params === 'function' ? { plan: null, why: `guard ${type} has dynamic params` } : lowerGuardFn(r, params),
     };
   }
 
-  function compileBuiltin(f: any, where: Where, depth: number) {
+  function compileBuiltin(f: any, where: Where, depth: number): CompiledGuard {
     const kind = builtinGuardKind(f);
     if (kind === null) {
       throw new ModelError(
@@ -131,7 +140,7 @@ export function createGuardCompiler(machine: AnyStateMachine) {
     const refs = (ctx: Context, ev: Event, neg: boolean, out: GuardRef[]) => {
       for (const p of parts) p.refs(ctx, ev, kind === 'not' ? !neg : neg, out);
     };
-    return { fn, refs };
+    return { fn, refs, lowered: lowerGuardCombination(kind, parts.map((p) => p.lowered)) };
   }
 
   return { compile, label };

@@ -3,9 +3,10 @@
 // as XState's microstep does (getTransitionDomain, computeExitSet, computeEntrySet); then which threads
 // declare each event.
 import { ModelError } from '../errors.ts';
-import type { CompiledThread, CompiledTransition, GuardRef, StateNode, Where } from './types.ts';
+import type { ActionFn, CompiledThread, CompiledTransition, GuardRef, StateNode, Where } from './types.ts';
 import type { createGuardCompiler } from './guards.ts';
-import type { createActionCompiler, StateActions } from './actions.ts';
+import { loweringOf, type createActionCompiler, type StateActions } from './actions.ts';
+import type { AssignPlan, Lowered } from './lower/plans.ts';
 import { isDescendant, nodePath, properAncestors } from './nodes.ts';
 import { checkNodeFeatures } from './features.ts';
 import { checkEventOwnership } from '../ownership.ts';
@@ -199,6 +200,7 @@ export function buildTables({ root, guards, actions, stateActions }: TableInput)
             }
             const g = t.guard === undefined ? null : guards.compile(t.guard, where);
             const own = actions.compileList(t.actions, where);
+            const sequence = [...exits.flatMap(exitOf), ...own, ...entries.flatMap((n) => (defaultEntries.has(n) ? defaultEntryOf(n) : entryOf(n)))];
             list.push({
               thread: ti,
               event: ev,
@@ -216,7 +218,9 @@ export function buildTables({ root, guards, actions, stateActions }: TableInput)
               exits,
               entries,
               actions: own,
-              sequence: [...exits.flatMap(exitOf), ...own, ...entries.flatMap((n) => (defaultEntries.has(n) ? defaultEntryOf(n) : entryOf(n)))],
+              sequence,
+              guardLowered: g ? g.lowered : null,
+              sequenceLowered: lowerSequence(sequence),
               defaultEntries,
               progress: !!t.meta?.progress,
               meta: t.meta,
@@ -246,4 +250,15 @@ export function buildTables({ root, guards, actions, stateActions }: TableInput)
   for (const list of eventThreads) list.sort((a, b) => a - b);
   checkEventOwnership({ threads, events, eventThreads, joint: root.meta?.joint });
   return { threads, events, eventThreads };
+}
+
+/** A transition's action sequence lowered: every action's plan, or the first reason one is not. */
+function lowerSequence(sequence: ActionFn[]): Lowered<AssignPlan[]> {
+  const plans: AssignPlan[] = [];
+  for (const fn of sequence) {
+    const l = loweringOf(fn);
+    if (l.plan === null) return l;
+    plans.push(l.plan);
+  }
+  return { plan: plans };
 }

@@ -2,6 +2,7 @@
 // runtime step (./step.ts) runs.
 import type { AnyStateMachine } from 'xstate';
 import type { Context, LockEffect, ThreadLocations } from '../model.ts';
+import type { AssignPlan, GuardPlan, Lowered } from './lower/plans.ts';
 
 /** An XState state node (XState does not export the type in a usable form). */
 export type StateNode = any;
@@ -54,6 +55,10 @@ export interface CompiledTransition {
   actions: ActionFn[];
   /** Exit actions, transition actions and entry actions in the order a lone transition runs them. */
   sequence: ActionFn[];
+  /** The guard lowered to word operations (./lower/), or why not; null when there is no guard. */
+  guardLowered: Lowered<GuardPlan> | null;
+  /** `sequence` lowered to word operations, or why not (the first action that is not). */
+  sequenceLowered: Lowered<AssignPlan[]>;
   /** The transition's `meta.progress`. */
   progress: boolean;
   meta: Record<string, unknown> | undefined;
