@@ -115,38 +115,71 @@ export class Linker {
   }
 
   action(plan: AssignPlan): LinkedAction {
-    // Every write the action makes, in order: a path and how its value is computed.
-    type Write = { path: Segment[]; ev: Ev; element: boolean };
-    const steps: Array<{ env: unknown[]; run: Array<{ i: number; ev: Ev } | Write> }> = [];
+    // The action's statements in order, flattened: a local bound (write < 0) or a value for write k; all
+    // values are computed (from the context before the action) before any is written.
+    const evs: Ev[] = [];
+    const locals: number[] = [];
+    const writeOf: number[] = [];
+    const paths: Segment[][] = [];
+    const element: boolean[] = [];
+    let envSize = 0;
+    const write = (path: Segment[], ev: Ev, el: boolean) => {
+      evs.push(ev);
+      locals.push(-1);
+      writeOf.push(paths.length);
+      paths.push(path);
+      element.push(el);
+    };
     for (const { key, fn, value } of plan.keys) {
       if (fn === null) {
-        steps.push({ env: [], run: [{ path: this.path([key]), ev: () => value, element: false }] });
+        write(this.path([key]), () => value, false);
         continue;
       }
-      const run: Array<{ i: number; ev: Ev } | Write> = [];
+      // Each value function's locals get their own slots in one env.
+      const base = envSize;
+      envSize += fn.locals;
+      const shift = (e: Expr): Expr => shiftLocals(e, base);
       for (const op of fn.ops) {
-        if (op.k === 'let') run.push({ i: op.i, ev: this.expr(op.e) });
-        else run.push({ path: this.path([key, op.index]), ev: this.expr(op.e), element: true });
+        if (op.k === 'let') {
+          evs.push(this.expr(shift(op.e)));
+          locals.push(base + op.i);
+          writeOf.push(-1);
+        } else write(this.path([key, op.index]), this.expr(shift(op.e)), true);
       }
-      if (!fn.copyOf) run.push({ path: this.path([key]), ev: this.expr(fn.result), element: false });
-      steps.push({ env: new Array(fn.locals), run });
+      if (!fn.copyOf) write(this.path([key]), this.expr(shift(fn.result)), false);
     }
-    const writes: Write[] = steps.flatMap((s) => s.run.filter((r): r is Write => 'path' in r));
-    const values: unknown[] = new Array(writes.length);
+    const env: unknown[] = new Array(envSize);
+    const values: unknown[] = new Array(paths.length);
     const root = this.root;
     const strings = this.strings;
+    const n = evs.length;
     return (out) => {
       const w = out.words;
-      let n = 0;
-      for (let s = 0; s < steps.length; s++) {
-        const { env, run } = steps[s];
-        for (let k = 0; k < run.length; k++) {
-          const r = run[k];
-          if ('path' in r) values[n++] = r.ev(w, env);
-          else env[r.i] = r.ev(w, env);
-        }
+      for (let k = 0; k < n; k++) {
+        const v = evs[k](w, env);
+        const at = writeOf[k];
+        if (at >= 0) values[at] = v;
+        else env[locals[k]] = v;
       }
-      for (let k = 0; k < writes.length; k++) writePath(out, root, writes[k].path, values[k], strings, writes[k].element);
+      for (let k = 0; k < paths.length; k++) writePath(out, root, paths[k], values[k], strings, element[k]);
     };
+  }
+}
+
+/** The expression with its locals moved up by `base` slots (value functions of one action share an env). */
+function shiftLocals(e: Expr, base: number): Expr {
+  if (base === 0) return e;
+  switch (e.k) {
+    case 'local':
+      return { k: 'local', i: e.i + base };
+    case 'bin':
+    case 'logic':
+      return { ...e, a: shiftLocals(e.a, base), b: shiftLocals(e.b, base) };
+    case 'unary':
+      return { ...e, a: shiftLocals(e.a, base) };
+    case 'cond':
+      return { k: 'cond', t: shiftLocals(e.t, base), a: shiftLocals(e.a, base), b: shiftLocals(e.b, base) };
+    default:
+      return e;
   }
 }

@@ -111,9 +111,15 @@ describe('lowered guards and assigns agree with JavaScript on the decoded contex
     let bailed = 0;
     let refused = 0;
     for (let i = 0; i < 1500; i++) {
-      const { key, src } = randomAssign(r);
-      const fn = make(src);
-      const lowered = lowerAssign({ [key]: fn }, params);
+      // One key, or two (each value from the same pre-assign context; locals of both in one action).
+      const parts = [randomAssign(r)];
+      if (r() < 0.3) {
+        const more = randomAssign(r);
+        if (more.key !== parts[0].key) parts.push(more);
+      }
+      const src = parts.map((p) => `${p.key}: ${p.src}`).join(', ');
+      const fns = parts.map((p) => [p.key, make(p.src)] as const);
+      const lowered = lowerAssign(Object.fromEntries(fns), params);
       if (lowered.plan === null) {
         refused++;
         continue;
@@ -127,7 +133,7 @@ describe('lowered guards and assigns agree with JavaScript on the decoded contex
         const [ctx] = codec.decode(before, 0) as [Record<string, unknown>, number];
         // As assign: the value from the pre-step context, then the context with the key replaced, encoded.
         const js = run(() => {
-          const next = { ...ctx, [key]: fn({ context: ctx }, params) };
+          const next = { ...ctx, ...Object.fromEntries(fns.map(([key, fn]) => [key, fn({ context: ctx }, params)])) };
           const out = new WordBuffer(64);
           codec.encode(next, out);
           return Array.from(out.view());
