@@ -30,7 +30,13 @@ interface Candidate {
   guard: LinkedGuard | null | undefined;
   /** The linked action sequence, or null when some action is not lowered. */
   actions: LinkedAction[] | null;
+  /** Runs of its lowered guard or actions, and how many of them BAILed (a throw is slow: see bailed()). */
+  runs: number;
+  bails: number;
 }
+
+/** After this many BAILs, a candidate whose lowered code BAILs on more than a quarter of its runs is unlinked. */
+const BAIL_LIMIT = 32;
 
 /** How many steps took each path (for tests: the fallback is taken where the compiler refused). */
 export interface StepCounts {
@@ -69,19 +75,54 @@ export class WordStep {
       if (c === undefined) {
         const guard = tr.guardLowered === null ? null : enabled && tr.guardLowered.plan ? linker.guard(tr.guardLowered.plan) : undefined;
         const actions = enabled && tr.sequenceLowered.plan ? tr.sequenceLowered.plan.map((p) => linker.action(p)) : null;
-        linked.set(tr, (c = { tr, guard, actions }));
+        linked.set(tr, (c = { tr, guard, actions, runs: 0, bails: 0 }));
       }
       return c;
     };
     this.candidates = system.threads.map((t) => t.candidates.map((byEvent) => byEvent.map((cands) => (cands === undefined ? undefined : cands.map(link)))));
     this.eventObjects = system.events.map((type) => Object.freeze({ type }));
+    this.lowered = this.candidates.map(() => new Uint8Array(0));
+    this.markLowered();
+  }
+
+  /**
+   * lowered[thread][leaf]: every candidate transition there is lowered (guard and actions). A state is stepped
+   * on the words only when every thread's leaf is: where some step needs the decoded context anyway, the
+   * compiled step is as cheap for the others (the context is there, and its successors' contexts come free
+   * for the property checks, which a step on the words would have to decode).
+   */
+  private lowered: Uint8Array[];
+
+  private markLowered(): void {
+    this.lowered = this.candidates.map((byLeaf) =>
+      Uint8Array.from(byLeaf, (byEvent) => (byEvent.every((cands) => cands === undefined || cands.every((c) => c.guard !== undefined && c.actions !== null)) ? 1 : 0)),
+    );
+  }
+
+  /** A lowered guard or action BAILed: count it, and unlink the candidate's lowering if it BAILs too often. */
+  private bailed(c: Candidate): void {
+    if (++c.bails >= BAIL_LIMIT && c.bails * 4 > c.runs) {
+      c.guard = c.guard === null ? null : undefined;
+      c.actions = null;
+      this.markLowered();
+    }
   }
 
   /** Starts expanding a state (its words are copied into packed.own); `fast`: the word path may be used. */
   begin(words: Int32Array, fast: boolean): void {
     this.packed.beginWords(words);
     this.ctx = null;
-    this.fast = fast && this.enabled;
+    let on = fast && this.enabled;
+    if (on) {
+      const own = this.packed.own;
+      for (let t = 0; t < this.T; t++) {
+        if (this.lowered[t][own[t]] === 0) {
+          on = false;
+          break;
+        }
+      }
+    }
+    this.fast = on;
   }
 
   /** The decoded context of the state being expanded. */
@@ -117,10 +158,12 @@ export class WordStep {
         let ok: boolean;
         if (cand.guard === null) ok = true;
         else if (cand.guard !== undefined) {
+          cand.runs++;
           try {
             ok = cand.guard(own);
           } catch (x) {
             if (x !== BAIL) throw x;
+            this.bailed(cand);
             ok = cand.tr.guard!(this.context(), this.eventObjects[e]);
             decodedGuard = true;
           }
@@ -155,10 +198,12 @@ export class WordStep {
     b.length = n;
     if (tr.target >= 0) b.words[tr.thread] = tr.target;
     const actions = chosen!.actions!;
+    chosen!.runs++;
     try {
       for (let k = 0; k < actions.length; k++) actions[k](b);
     } catch (x) {
       if (x !== BAIL) throw x;
+      this.bailed(chosen!);
       return this.compiledStep(e, out);
     }
     const taken = this.system.taken as CompiledTransition[];

@@ -42,14 +42,21 @@ const machine = setup({
     t: {
       initial: 'a',
       states: {
+        // every transition here is lowered: states with t at a step on the words
         a: {
           on: {
             't.inc': { guard: { type: 'below', params: { max: 3 } }, actions: 'inc' },
-            't.mark': { guard: 'hasZero', actions: { type: 'mark', params: { at: 0 } } },
             't.half': { actions: 'half', target: 'b' },
           },
         },
-        b: { on: { 't.name': { actions: 'name', target: 'a' }, 't.end': 'done' } },
+        // refused guard and refused action here: states with t at b take the compiled step
+        b: {
+          on: {
+            't.mark': { guard: 'hasZero', actions: { type: 'mark', params: { at: 0 } } },
+            't.name': { actions: 'name', target: 'a' },
+            't.end': 'done',
+          },
+        },
         done: { type: 'final' },
       },
     },
@@ -101,7 +108,7 @@ describe('word step: fallback where the compiler refuses', () => {
     expect(on.edges).toEqual(off.edges);
     expect(off.counts.lowered).toBe(0);
     expect(on.counts.lowered).toBeGreaterThan(0);
-    // t.name (refused) and t.half at odd n (BAIL) take the compiled step
+    // states at b (refused guard and action) and t.half at odd n (BAIL) take the compiled step
     expect(on.counts.fallback).toBeGreaterThan(0);
     expect(on.counts.fallback).toBeLessThan(off.counts.fallback);
     // the BAIL case is reached: a state where xs holds a non-int32
