@@ -1,7 +1,7 @@
 // `interleave graph`: a model's statechart as a Mermaid state diagram, one box per thread, with
 // each transition labelled by its event and guard (with its params); asserting and progress states are
 // marked. The same per-thread chart (threadCharts) feeds the HTML viewer's statechart.
-import type { CompiledSystem } from '../explorer/compile.ts';
+import type { CompiledSystem } from '../explorer/compile/index.ts';
 
 export interface ChartState {
   /** Dotted path of the leaf in its thread. */

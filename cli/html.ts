@@ -3,7 +3,7 @@
 // block; the page's script (./viewer/page.js) builds the view with DOM calls and puts every piece of model
 // text in as text, so a context string holding markup stays text.
 import { readFileSync } from 'node:fs';
-import type { CompiledSystem } from '../explorer/compile.ts';
+import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Plain } from '../explorer/model.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { threadCharts, type ThreadChart } from './graph.ts';

@@ -19,7 +19,7 @@ import { renderCoverage } from './coverage.ts';
 import { toItf } from './itf.ts';
 import { renderHtml } from './html.ts';
 import { loadTraceModel } from './trace-model.ts';
-import type { CompiledSystem } from '../explorer/compile.ts';
+import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { renderTrace } from './show.ts';
 import { renderMermaid } from './graph.ts';

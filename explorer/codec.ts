@@ -9,17 +9,17 @@
 import { ModelError } from './errors.ts';
 import { ensureCapacity } from './store/growable.ts';
 
-const T_UNDEF = 0;
-const T_NULL = 1;
-const T_FALSE = 2;
-const T_TRUE = 3;
-const T_INT = 4;
-const T_STR = 5;
-const T_ARR = 6;
-const T_OBJ = 7;
-const T_F64 = 8;
+export const T_UNDEF = 0;
+export const T_NULL = 1;
+export const T_FALSE = 2;
+export const T_TRUE = 3;
+export const T_INT = 4;
+export const T_STR = 5;
+export const T_ARR = 6;
+export const T_OBJ = 7;
+export const T_F64 = 8;
 /** An array whose elements are all int32: [T_IARR, n, v0 .. vn-1], one word per element. */
-const T_IARR = 9;
+export const T_IARR = 9;
 /** The tags, for code that walks the encoding without decoding it (the symmetry representative, explorer/reduce/symmetry.ts). */
 export const TAGS = { T_UNDEF, T_NULL, T_FALSE, T_TRUE, T_INT, T_STR, T_ARR, T_OBJ, T_F64, T_IARR } as const;
 

@@ -2,7 +2,7 @@
 // (as SPIN's "unreached in proctype" and TLC's coverage). The search hands every step's taken transitions
 // to a collector (through the task's TransitionHook, explorer/space/index.ts); the report lists what never fired. A pass whose model has
 // transitions that never fire may have tested nothing: a guard that is never true, a state never entered.
-import type { CompiledSystem, CompiledTransition } from './compile.ts';
+import type { CompiledSystem, CompiledTransition } from './compile/index.ts';
 
 /** A declared transition: where it is written, its event, its guard and where it goes. */
 export interface CoverageTransition {

@@ -2,7 +2,11 @@
 // compares, event by event, the successor the compiled engine computes. Users run it on their own models
 // (`interleave check --cross-check`, and `crossCheck` in interleave/testing); the test suite on every model.
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
-import { compileMachine } from './compile.ts';
+import { compileMachine } from './compile/index.ts';
+import { ModelError } from './errors.ts';
+import type { Context } from './model.ts';
+import { PackedSystem } from './packed.ts';
+import { StateSpace } from './space/index.ts';
 import { canonicalJson, createReferenceStepper, referenceKey, threadLocationsOf } from './reference.ts';
 
 export interface CrossCheckResult {
@@ -16,9 +20,13 @@ export interface CrossCheckResult {
 }
 
 /** Walks every reachable state (up to `limit`) with the reference stepper and compares successor sets. */
-export function crossCheck(machine: AnyStateMachine, options: { limit?: number } = {}): CrossCheckResult {
+export function crossCheck(machine: AnyStateMachine, options: { limit?: number; lowered?: boolean } = {}): CrossCheckResult {
   const limit = options.limit ?? 20000;
   const system = compileMachine(machine);
+  // The step the searches take: the state space over packed words (lowered transitions on the words,
+  // unless `lowered` is false or INTERLEAVE_LOWER=0), compared too.
+  const packed = new PackedSystem(system, options.lowered === undefined ? {} : { lowered: options.lowered });
+  const space = new StateSpace(packed);
   const ref = createReferenceStepper(machine);
   const init = ref.initial();
   const seen = new Set<string>([referenceKey(init)]);
@@ -41,6 +49,23 @@ export function crossCheck(machine: AnyStateMachine, options: { limit?: number }
   if (initKey !== referenceKey(init)) {
     return { status: 'differ', states: 1, limit, difference: { state: '(initial state)', engine: { '(initial)': initKey }, xstate: { '(initial)': referenceKey(init) } } };
   }
+  /** The successors the state space gives (null when the context does not encode: the search reports that). */
+  const successorsInSpace = (leaves: Int32Array, context: unknown): Map<string, string> | null => {
+    let words: Int32Array;
+    try {
+      words = packed.encode(leaves, context as Context);
+    } catch (e) {
+      if (e instanceof ModelError) return null;
+      throw e;
+    }
+    const out = new Map<string, string>();
+    space.expand(words, (e, next, len) => {
+      const d = packed.decode(next.subarray(0, len));
+      out.set(system.events[e], compiledKey(d.leaves, d.context));
+    });
+    space.endExpansions();
+    return out;
+  };
   for (let head = 0; head < queue.length; head++) {
     const s = queue[head];
     const leaves = toLeaves(s);
@@ -53,6 +78,15 @@ export function crossCheck(machine: AnyStateMachine, options: { limit?: number }
         const r = system.step(leaves, s.context, e);
         if (r) actual.set(ev, compiledKey(r.leaves, r.context));
       });
+    }
+    const packedSuccessors = successorsInSpace(leaves, s.context);
+    if (packedSuccessors !== null && canonicalJson([...packedSuccessors].sort()) !== canonicalJson([...actual].sort())) {
+      return {
+        status: 'differ',
+        states: seen.size,
+        limit,
+        difference: { state: referenceKey(s), engine: Object.fromEntries([...packedSuccessors].sort()), xstate: Object.fromEntries([...expected].sort()) },
+      };
     }
     if (canonicalJson([...actual].sort()) !== canonicalJson([...expected].sort())) {
       return {

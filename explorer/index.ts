@@ -1,5 +1,5 @@
 // The explorer's entry point: build a model instance, compile it, search it, explain the verdict.
-import { compileMachine } from './compile.ts';
+import { compileMachine } from './compile/index.ts';
 import { createCoverage, type Coverage } from './coverage.ts';
 import { InputError, ModelError, thrownMessage, unreachable } from './errors.ts';
 import type { Invariant, ModelDefinition, ParamValue } from './model.ts';

@@ -1,6 +1,7 @@
 // A compiled system over packed states: [leaf of each thread, ...context words].
 import { ContextCodec, WordBuffer, type StringTable } from './codec.ts';
-import type { CompiledSystem, CompiledTransition } from './compile.ts';
+import type { CompiledSystem, CompiledTransition } from './compile/index.ts';
+import { loweringEnabledByDefault } from './compile/lower/step.ts';
 import { ModelError, ModelRuntimeError } from './errors.ts';
 import type { Context } from './model.ts';
 
@@ -38,12 +39,21 @@ export class PackedSystem {
   private readonly buf = new WordBuffer(256);
   readonly threadCount: number;
 
+  /** Step lowered transitions on the words (compile/lower/); false: every step on the decoded context. */
+  readonly lowered: boolean;
+
   constructor(
     readonly system: CompiledSystem,
-    options: { freeze?: boolean; strings?: StringTable } = {},
+    options: { freeze?: boolean; strings?: StringTable; lowered?: boolean } = {},
   ) {
     this.codec = new ContextCodec(options.freeze ?? true, options.strings);
     this.threadCount = system.threads.length;
+    this.lowered = options.lowered ?? loweringEnabledByDefault();
+  }
+
+  /** The reused encode buffer (encodeInto writes it; the word step builds successors in it). */
+  get buffer(): WordBuffer {
+    return this.buf;
   }
 
   /** Encodes a state; the returned array is a fresh copy. */
@@ -101,10 +111,20 @@ export class PackedSystem {
    * words of unchanged subtrees. The leaves are own[0 .. threadCount).
    */
   beginExpansion(words: Int32Array): Context {
+    this.beginWords(words);
+    return this.decodeOwn();
+  }
+
+  /** beginExpansion without the decode: the context is decoded by decodeOwn when needed. */
+  beginWords(words: Int32Array): void {
     if (this.own.length < words.length) this.own = new Int32Array(Math.max(words.length, this.own.length * 2));
     this.own.set(words);
     this.ownLength = words.length;
     this.codec.beginCache(this.own);
+  }
+
+  /** Decodes the context of the state being expanded (after beginWords; its subtrees are cached for encode). */
+  decodeOwn(): Context {
     return this.codec.decode(this.own, this.threadCount)[0] as Context;
   }
 

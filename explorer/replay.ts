@@ -1,6 +1,6 @@
 // Replays a saved trace on the current model: each recorded event must be enabled and lead where the
 // trace says, and the last state must show the same violation. Says where and why it diverges.
-import type { CompiledSystem } from './compile.ts';
+import type { CompiledSystem } from './compile/index.ts';
 import type { Context, Invariant, ModelDefinition } from './model.ts';
 import { lassoProblem } from './properties/liveness.ts';
 import { checkEdgeReplay } from './properties/lockorder.ts';

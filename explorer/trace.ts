@@ -1,6 +1,6 @@
 // Counterexample traces: built by replaying recorded event indices from the initial state, and
 // replayed against the current model to check they still reach the same violation.
-import type { CompiledSystem } from './compile.ts';
+import type { CompiledSystem } from './compile/index.ts';
 import { ModelRuntimeError, thrownMessage } from './errors.ts';
 import type { Context, ModelDefinition, ParamValue, Plain, ThreadLocations, WaitInfo } from './model.ts';
 import type { Violation } from './outcome.ts';

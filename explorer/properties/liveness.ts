@@ -2,7 +2,7 @@
 // which a thread never reaches its goal). Goals resolved against the model, progress states, the
 // description of a lasso's loop, and the check of a saved lasso's loop (replay). The exploration and
 // the cycle search are the liveness strategy's (explorer/strategies/liveness.ts, ../scc.ts).
-import type { CompiledSystem } from '../compile.ts';
+import type { CompiledSystem } from '../compile/index.ts';
 import { InputError } from '../errors.ts';
 import type { Fairness } from '../scc.ts';
 import type { StateSpace } from '../space/index.ts';

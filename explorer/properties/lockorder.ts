@@ -9,7 +9,7 @@
 // itself is "possible recursive locking" (a recursive down_read included). Each edge keeps the path of the
 // first transition that recorded it, so each edge has one real, replayable trace.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
-import type { CompiledSystem, CompiledTransition, LockAction } from '../compile.ts';
+import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Context, LockAcquisition, LockEffect, LockMode, ModelDefinition } from '../model.ts';
 import type { StateSpace } from '../space/index.ts';
 import { PathWalker } from '../space/walk.ts';

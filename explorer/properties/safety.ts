@@ -1,7 +1,7 @@
 // The safety properties checked per state: state assertions and invariants (stateChecker), and the
 // deadlock of a state where nothing is enabled and some thread has not finished (deadlockAt). Every
 // safety strategy (bfs, dfs, the parallel partitions) checks states through these.
-import type { CompiledSystem } from '../compile.ts';
+import type { CompiledSystem } from '../compile/index.ts';
 import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { Assertion, Context, Invariant, ThreadLocations } from '../model.ts';
 import type { Violation } from '../outcome.ts';

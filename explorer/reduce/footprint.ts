@@ -7,7 +7,7 @@
 // leaf l on event e" is the union over all its candidates (the guards of the earlier ones are read too).
 // Anything without a declaration touches everything ('*').
 import type { AnyStateMachine } from 'xstate';
-import type { CompiledSystem, CompiledThread } from '../compile.ts';
+import type { CompiledSystem, CompiledThread } from '../compile/index.ts';
 import { ModelError } from '../errors.ts';
 import { footprintOf, type FootprintDecl } from './declare.ts';
 

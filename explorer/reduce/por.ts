@@ -24,7 +24,7 @@
 // Candidates are tried in thread order; the first that qualifies gives the ample set, else every event is
 // expanded. Deadlocks are kept by C0 and C1 alone; invariants and assertions by C1-C3. Liveness does not run
 // reduced (see explorer/reduce/index.ts).
-import type { CompiledSystem } from '../compile.ts';
+import type { CompiledSystem } from '../compile/index.ts';
 import type { Context } from '../model.ts';
 import { conflicts, covered, EVERYTHING, pathsOverlap, type SystemFootprints } from './footprint.ts';
 

@@ -15,7 +15,7 @@
 // Groups are checked against the compiled threads: two threads are interchangeable only when one's XState
 // config, with the two names swapped, is the other's (same states, events, guards, actions and params).
 import { TAGS, WordBuffer } from '../codec.ts';
-import type { CompiledSystem } from '../compile.ts';
+import type { CompiledSystem } from '../compile/index.ts';
 import { ModelError } from '../errors.ts';
 import type { PackedSystem } from '../packed.ts';
 import type { Context } from '../model.ts';

@@ -5,8 +5,9 @@
 // Successor order is fixed and documented: a state's candidate events ascending (the alphabet's order,
 // document order of first appearance in the machine), so the same model and options give the same
 // states and the same counterexample, byte for byte.
-import type { CompiledSystem, CompiledTransition } from '../compile.ts';
+import type { CompiledSystem, CompiledTransition } from '../compile/index.ts';
 import type { Context } from '../model.ts';
+import { WordStep } from '../compile/lower/step.ts';
 import type { PackedSystem } from '../packed.ts';
 import { fingerprint } from '../store/index.ts';
 import type { Reduction } from './reduction.ts';
@@ -41,9 +42,8 @@ export class StateSpace {
   readonly threadCount: number;
   /** The successor being visited: its leaves and context (reused buffers; valid during the visit). */
   readonly nextLeaves: Int32Array;
-  nextContext: Context = {};
-  /** The context of the state being expanded (valid during expand). */
-  expanding: Context = {};
+  /** The step over the packed words (lowered transitions on the words, the others on the decoded context). */
+  readonly words: WordStep;
   /** The fingerprint of the initial state, or of the representative last fingerprinted. */
   readonly fp = new Uint32Array(2);
 
@@ -58,6 +58,17 @@ export class StateSpace {
     this.system = packed.system;
     this.threadCount = packed.threadCount;
     this.nextLeaves = new Int32Array(this.threadCount);
+    this.words = new WordStep(packed, packed.lowered);
+  }
+
+  /** The context of the successor being visited (decoded on demand after a step on the words). */
+  get nextContext(): Context {
+    return this.words.nextContext();
+  }
+
+  /** The context of the state being expanded (valid during expand; decoded on demand). */
+  get expanding(): Context {
+    return this.words.context();
   }
 
   /** The transitions the visited successor took (one per thread that moved). */
@@ -94,24 +105,22 @@ export class StateSpace {
   expand(words: Int32Array, visit: Visit): number {
     const packed = this.packed;
     const system = this.system;
-    const ctx = packed.beginExpansion(words);
-    this.expanding = ctx;
+    const step = this.words;
+    const r = this.reduction;
+    // The reductions read decoded contexts: with one, every step runs on the decoded context.
+    step.begin(words, r === null);
     const leaves = packed.own;
     if (system.allFinal(leaves)) return 0;
     const nextLeaves = this.nextLeaves;
     const fp = this.fp;
-    const r = this.reduction;
     const candidates = system.candidateEvents(leaves);
-    const events = r === null ? candidates : r.expandEvents(leaves, ctx, candidates);
+    const events = r === null ? candidates : r.expandEvents(leaves, step.context(), candidates);
     let visited = 0;
     for (let k = 0; k < events.length; k++) {
       const e = events[k];
-      const nextCtx = system.stepInto(leaves, ctx, e, nextLeaves);
-      packed.checkStep(ctx, e);
-      if (nextCtx === null) continue;
+      const len = step.successor(e, nextLeaves);
+      if (len < 0) continue;
       visited++;
-      this.nextContext = nextCtx;
-      const len = packed.encodeInto(nextLeaves, nextCtx);
       const next = packed.encoded;
       if (r === null) fingerprint(next, fp, len);
       else {

@@ -1,6 +1,6 @@
 // The one path walker: follows a path of events from the initial state through the state space, one
 // step at a time. Counterexample traces, replay and the liveness reports all walk paths with it.
-import type { CompiledTransition } from '../compile.ts';
+import type { CompiledTransition } from '../compile/index.ts';
 import type { Context } from '../model.ts';
 import type { PathState, StateSpace } from './index.ts';
 

@@ -2,7 +2,7 @@
 // transition system whose candidate events come out in another fixed order, so a depth-first search
 // dives into other interleavings first. The state space, and so every verdict of an exhaustive run,
 // is unchanged; which counterexample a stopping search meets first is what changes.
-import type { CompiledSystem } from '../compile.ts';
+import type { CompiledSystem } from '../compile/index.ts';
 import { createPrng } from '../prng.ts';
 
 /** The system with its candidate events ordered by a permutation drawn from `seed`. */

@@ -2,7 +2,7 @@
 // exactly as XState runs them, and rejects what it does not support by name.
 import { describe, expect, it } from 'vitest';
 import { and, assign, createMachine, not, raise, sendTo, setup } from 'xstate';
-import { compileMachine, GUARD_CALL_SOURCE, guardCallFactory, SINGLE_ASSIGN_SOURCE, singleAssignFactory } from '../../explorer/compile.ts';
+import { compileMachine, GUARD_CALL_SOURCE, guardCallFactory, SINGLE_ASSIGN_SOURCE, singleAssignFactory } from '../../explorer/compile/index.ts';
 import { ModelError, ModelRuntimeError } from '../../explorer/errors.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
 import { StateSpace } from '../../explorer/space/index.ts';

@@ -7,7 +7,7 @@ import { checkModel } from '../../explorer/index.ts';
 import { referenceKey } from '../../explorer/reference.ts';
 import type { ModelDefinition } from '../../explorer/model.ts';
 import { featureMachine } from '../helpers/features.ts';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
 import { StateSpace } from '../../explorer/space/index.ts';
 import { search } from '../../explorer/search.ts';

@@ -2,7 +2,7 @@
 // compile error naming both threads and the fix, unless the machine declares the joint step.
 import { setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 import { ModelError } from '../../explorer/errors.ts';
 
 const thread = (events: string[]) => ({

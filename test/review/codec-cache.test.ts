@@ -1,7 +1,7 @@
 // Review (pin): the subtree cache used while a state is expanded gives the same words as a fresh encoding.
 import { describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
 
 const packedFor = (context: unknown) =>

@@ -4,7 +4,7 @@
 // later sees it rewritten. What the functions see during the call is unchanged.
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 
 describe('review: reused args objects (pin)', () => {
   it('a named guard gets the same args object on every call; a kept one shows the latest context', () => {

@@ -5,7 +5,7 @@
 // assign({ x: 1 }). FAILS on 3dcaf24 (first test).
 import { describe, expect, it } from 'vitest';
 import { assign, initialTransition, setup, transition } from 'xstate';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 import { ModelRuntimeError } from '../../explorer/errors.ts';
 
 const badParams = () => {

@@ -4,7 +4,7 @@
 // FAILS on 3dcaf24: the successor's context gets a non-plain prototype.
 import { describe, expect, it } from 'vitest';
 import { assign, initialTransition, setup, transition } from 'xstate';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 
 describe('review: single-key assign of a "__proto__" key', () => {
   it('leaves the context as XState does', () => {

@@ -1,7 +1,7 @@
 // Review (pin): BFS reports the shallowest violation across kinds, bounds never yield pass, in-place writes stop the run.
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
 import { StateSpace } from '../../explorer/space/index.ts';
 import { search } from '../../explorer/search.ts';

@@ -2,13 +2,13 @@
 // Was a real bug found in review, now fixed: this pins the fix.
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 import { PackedSystem } from '../../explorer/packed.ts';
 import { StateSpace } from '../../explorer/space/index.ts';
 import { canonicalJson, createReferenceStepper } from '../../explorer/reference.ts';
 import { search } from '../../explorer/search.ts';
 
-// compile.ts properAncestors(target, domain) walks to the root when target === domain (XState's
+// compile/nodes.ts properAncestors(target, domain) walks to the root when target === domain (XState's
 // getProperAncestors returns [] in that case), so the entry set gets every ancestor of the state.
 const machine = () =>
   setup({}).createMachine({

@@ -2,7 +2,7 @@
 // Was a real bug found in review, now fixed: this pins the fix.
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { compileMachine } from '../../explorer/compile.ts';
+import { compileMachine } from '../../explorer/compile/index.ts';
 import { createReferenceStepper, canonicalJson } from '../../explorer/reference.ts';
 
 describe('review: semantics vs XState', () => {

@@ -1,0 +1,168 @@
+// Compiles actions into context transformers, following XState's resolveAssign: assign() (inline or named,
+// with params), log (dropped); every other action is rejected by name. Also the per-state entry and exit
+// action lists, compiled once per state node.
+import type { AnyStateMachine } from 'xstate';
+import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
+import type { Context } from '../model.ts';
+import { UNSUPPORTED_ACTIONS } from './features.ts';
+import { freshCopy, SINGLE_ASSIGN_SOURCE, singleAssignFactory } from './fresh.ts';
+import { nodePath } from './nodes.ts';
+import { lowerAssign, type AssignPlan, type Lowered } from './lower/plans.ts';
+import type { ActionFn, Event, LockAction, StateNode, Where } from './types.ts';
+
+/** The lowering of each compiled action (./lower/plans.ts), by its closure. */
+const loweredActions = new WeakMap<ActionFn, Lowered<AssignPlan>>();
+
+/** How a compiled action was lowered (every ActionFn comes from an assign). */
+export function loweringOf(fn: ActionFn): Lowered<AssignPlan> {
+  return loweredActions.get(fn) ?? { plan: null, why: 'not an assign' };
+}
+
+/** Compiles actions into context transformers, following XState's resolveAssign. */
+export function createActionCompiler(machine: AnyStateMachine) {
+  const impls: Record<string, unknown> = (machine.implementations as any).actions ?? {};
+
+  /** An assign's closure, with its lowering recorded (`params`: fixed params, or a function of the context). */
+  function assignFn(a: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where, params?: unknown): ActionFn {
+    const fn = assignClosure(a, paramsOf, name, where);
+    loweredActions.set(fn, typeof params === 'function' ? { plan: null, why: `action ${name} has dynamic params` } : lowerAssign(a.assignment, params));
+    return fn;
+  }
+
+  function assignClosure(a: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where): ActionFn {
+    const assignment = a.assignment;
+    // One args object per action, refilled per call (actions do not nest, and none keeps its args).
+    const args = { context: null as unknown as Context, event: null as unknown as Event };
+    const keys = typeof assignment === 'function' ? null : Object.keys(assignment);
+    // (`__proto__` would hit the prototype setter on a plain write: it takes the general path, as in XState.)
+    const single = keys !== null && keys.length === 1 && keys[0] !== '__proto__' ? keys[0] : null;
+    const singleValue = single === null ? undefined : assignment[single];
+    const fail = (e: unknown): never => {
+      throw new ModelRuntimeError(
+        `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${thrownMessage(e)}${inPlaceHint(e)}`,
+        { state: where.state, event: where.event, action: name },
+        e,
+      );
+    };
+    if (single !== null) {
+      // The common case, assign({ key: fn }), as its own compiled function (see freshCopy).
+      return freshCopy(SINGLE_ASSIGN_SOURCE, singleAssignFactory)(args, single, singleValue, paramsOf, fail);
+    }
+    return (ctx, ev) => {
+      try {
+        args.context = ctx;
+        args.event = ev;
+        const params = paramsOf(ctx, ev);
+        let partial: Record<string, unknown>;
+        if (keys === null) partial = assignment(args, params);
+        else {
+          partial = {};
+          for (const key of keys) {
+            const v = assignment[key];
+            partial[key] = typeof v === 'function' ? v(args, params) : v;
+          }
+        }
+        return Object.assign({}, ctx, partial);
+      } catch (e) {
+        return fail(e);
+      }
+    };
+  }
+
+  function compile(a: unknown, where: Where): ActionFn | null {
+    if (typeof a === 'function') {
+      const f = a as any;
+      if (f.type === 'xstate.assign') return assignFn(f, () => undefined, 'inline assign', where);
+      if (f.type === 'xstate.log') return null;
+      if (typeof f.type === 'string' && f.type.startsWith('xstate.')) {
+        const feature = UNSUPPORTED_ACTIONS[f.type] ?? f.type;
+        throw new ModelError(
+          `action ${feature} at state ${where.state}${where.event ? ` on event ${where.event}` : ''} is not supported: ` +
+            `threads communicate through the shared context; use assign() to change it`,
+          { ...where, feature, action: feature },
+        );
+      }
+      throw new ModelError(
+        `custom action ${f.name || '(anonymous)'} at state ${where.state}${where.event ? ` on event ${where.event}` : ''} ` +
+          `is not supported: only assign() changes state; write it as assign(...)`,
+        { ...where, feature: 'custom action', action: f.name || '(anonymous)' },
+      );
+    }
+    let type: string;
+    let params: unknown;
+    let hasParams = false;
+    if (typeof a === 'string') type = a;
+    else if (a && typeof a === 'object' && typeof (a as any).type === 'string') {
+      type = (a as any).type;
+      hasParams = 'params' in (a as any);
+      params = (a as any).params;
+    } else {
+      throw new ModelError(`action at state ${where.state} is not a function, name or {type, params}: ${String(a)}`, {
+        ...where,
+        feature: 'action',
+      });
+    }
+    const resolved = impls[type] as any;
+    if (resolved === undefined) {
+      const known = Object.keys(impls);
+      throw new ModelError(
+        `action '${type}' at state ${where.state}${where.event ? ` on event ${where.event}` : ''} is not implemented; ` +
+          `add it to setup({ actions }) (known actions: ${known.length ? known.join(', ') : 'none'})`,
+        { ...where, action: type, feature: 'action' },
+      );
+    }
+    if (typeof resolved === 'function' && resolved.type === 'xstate.assign') {
+      const paramsOf =
+        hasParams && typeof params === 'function'
+          ? (ctx: Context, ev: Event) => (params as any)({ context: ctx, event: ev })
+          : () => params;
+      const fn = assignFn(resolved, paramsOf, type, where, params);
+      if (resolved.lockEffect) Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf } satisfies LockAction);
+      return fn;
+    }
+    if (typeof resolved === 'function' && resolved.type === 'xstate.log') return null;
+    const inner = compile(resolved, where);
+    return inner;
+  }
+
+  function compileList(list: unknown, where: Where): ActionFn[] {
+    const arr = list === undefined ? [] : Array.isArray(list) ? list : [list];
+    const out: ActionFn[] = [];
+    for (const a of arr) {
+      const fn = compile(a, where);
+      if (fn) out.push(fn);
+    }
+    return out;
+  }
+
+  return { compileList };
+}
+
+/** Entry and exit actions per state node, compiled once each. */
+export interface StateActions {
+  entryOf(n: StateNode): ActionFn[];
+  /** Entry actions of a state entered by default (XState's statesForDefaultEntry): entry, then `initial` actions. */
+  defaultEntryOf(n: StateNode): ActionFn[];
+  exitOf(n: StateNode): ActionFn[];
+}
+
+export function createStateActions(actions: ReturnType<typeof createActionCompiler>): StateActions {
+  const entryActionsCache = new Map<StateNode, ActionFn[]>();
+  const exitActionsCache = new Map<StateNode, ActionFn[]>();
+  const entryOf = (n: StateNode) => {
+    let a = entryActionsCache.get(n);
+    if (!a) entryActionsCache.set(n, (a = actions.compileList(n.config?.entry, { state: nodePath(n) })));
+    return a;
+  };
+  const defaultEntryOf = (n: StateNode) => {
+    const initialActions = n.type === 'compound' ? n.initial?.actions : undefined;
+    if (!initialActions || initialActions.length === 0) return entryOf(n);
+    return [...entryOf(n), ...actions.compileList(initialActions, { state: nodePath(n) })];
+  };
+  const exitOf = (n: StateNode) => {
+    let a = exitActionsCache.get(n);
+    if (!a) exitActionsCache.set(n, (a = actions.compileList(n.config?.exit, { state: nodePath(n) })));
+    return a;
+  };
+  return { entryOf, defaultEntryOf, exitOf };
+}

@@ -1,0 +1,63 @@
+// Feature rejection: what interleave does not support in a machine, rejected up front with a ModelError
+// naming the state, the event, the feature and the fix.
+import { ModelError } from '../errors.ts';
+import { nodePath } from './nodes.ts';
+import type { StateNode } from './types.ts';
+
+/** XState's built-in actions other than assign and log, by type: threads talk only through the context. */
+export const UNSUPPORTED_ACTIONS: Record<string, string> = {
+  'xstate.raise': 'raise',
+  'xstate.sendTo': 'sendTo',
+  'xstate.sendParent': 'sendParent',
+  'xstate.emit': 'emit',
+  'xstate.enqueueActions': 'enqueueActions',
+  'xstate.spawnChild': 'spawnChild',
+  'xstate.stopChild': 'stopChild',
+  'xstate.cancel': 'cancel',
+};
+
+export function checkNodeFeatures(node: StateNode, isRoot: boolean): void {
+  const where = nodePath(node);
+  const cfg = node.config ?? {};
+  const reject = (feature: string, fix: string) => {
+    throw new ModelError(`state ${where} uses ${feature}, which interleave does not support: ${fix}`, { state: where, feature });
+  };
+  if (node.type === 'history') reject('a history state', 'model the remembered state in the context instead');
+  if (!isRoot && node.type === 'parallel') {
+    reject('a parallel state inside a thread', 'make each concurrent activity its own top-level region (thread)');
+  }
+  if (node.invoke?.length || cfg.invoke) reject('invoke', 'model the invoked activity as its own thread');
+  if (cfg.after) reject("'after' (delayed transitions)", 'model time as an explicit thread or event');
+  if (cfg.always) reject("'always' (eventless transitions)", 'give the step its own thread-qualified event');
+  if (cfg.onDone) reject("'onDone'", 'add an explicit event from the final state instead');
+  if (cfg.onError) reject("'onError'", 'remove it; errors are modelled in the context');
+  for (const key of Object.keys(cfg.on ?? {})) {
+    if (key.includes('*')) {
+      throw new ModelError(`state ${where} has a wildcard event '${key}', which interleave does not support: name each event`, {
+        state: where,
+        event: key,
+        feature: 'wildcard event',
+      });
+    }
+  }
+}
+
+/** The machine's root: a parallel state (one region per thread) with no transitions of its own. */
+export function checkRoot(root: StateNode): void {
+  if (root.type !== 'parallel') {
+    throw new ModelError(
+      `the machine's root is '${root.type}', but interleave needs type: 'parallel' at the root, ` +
+        `with one top-level region per thread`,
+      { state: '(root)', feature: 'root type' },
+    );
+  }
+  checkNodeFeatures(root, true);
+  if (root.config.on && Object.keys(root.config.on).length) {
+    const ev = Object.keys(root.config.on)[0];
+    throw new ModelError(`the root declares 'on' (event ${ev}); events belong to threads: move the transition into a thread`, {
+      state: '(root)',
+      event: ev,
+      feature: 'root transition',
+    });
+  }
+}

@@ -1,0 +1,185 @@
+// Links lowered plans (./plans.ts) to one run's string table: closures that read and write the packed
+// state words directly (./words.ts). A linked guard reads the words of the state being expanded; a linked
+// action reads and writes the successor's words as they stand after the actions before it (XState runs a
+// transition's actions in order, each on the context the previous one left). Each action evaluates every
+// value before writing any (assign computes the whole partial from one context).
+import type { WordBuffer } from '../../codec.ts';
+import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
+import type { AssignPlan, GuardPlan } from './plans.ts';
+import { readPath, Segment, writePath, type Strings } from './words.ts';
+
+type Ev = (w: Int32Array, env: unknown[]) => unknown;
+
+export type LinkedGuard = (w: Int32Array) => boolean;
+export type LinkedAction = (out: WordBuffer) => void;
+
+export class Linker {
+  constructor(
+    private readonly strings: Strings,
+    /** Where the context record starts in a state's words (after one leaf per thread). */
+    private readonly root: number,
+  ) {}
+
+  private path(keys: readonly string[]): Segment[] {
+    return keys.map((k) => new Segment(k, this.strings));
+  }
+
+  expr(e: Expr): Ev {
+    switch (e.k) {
+      case 'const': {
+        const v = e.v;
+        return () => v;
+      }
+      case 'read': {
+        const path = this.path(e.path);
+        const root = this.root;
+        const strings = this.strings;
+        return (w) => readPath(w, root, path, strings);
+      }
+      case 'local': {
+        const i = e.i;
+        return (_w, env) => env[i];
+      }
+      case 'bin': {
+        const a = this.expr(e.a);
+        const b = this.expr(e.b);
+        switch (e.op) {
+          case '===': return (w, env) => a(w, env) === b(w, env);
+          case '!==': return (w, env) => a(w, env) !== b(w, env);
+          case '<': return (w, env) => (a(w, env) as number) < (b(w, env) as number);
+          case '<=': return (w, env) => (a(w, env) as number) <= (b(w, env) as number);
+          case '>': return (w, env) => (a(w, env) as number) > (b(w, env) as number);
+          case '>=': return (w, env) => (a(w, env) as number) >= (b(w, env) as number);
+          case '+': return (w, env) => (a(w, env) as number) + (b(w, env) as number);
+          case '-': return (w, env) => (a(w, env) as number) - (b(w, env) as number);
+          default: {
+            const op = e.op;
+            return (w, env) => applyBinary(op, a(w, env), b(w, env));
+          }
+        }
+      }
+      case 'logic': {
+        const a = this.expr(e.a);
+        const b = this.expr(e.b);
+        if (e.op === '&&') return (w, env) => a(w, env) && b(w, env);
+        if (e.op === '||') return (w, env) => a(w, env) || b(w, env);
+        return (w, env) => a(w, env) ?? b(w, env);
+      }
+      case 'unary': {
+        const a = this.expr(e.a);
+        if (e.op === '!') return (w, env) => !a(w, env);
+        const op = e.op;
+        return (w, env) => applyUnary(op, a(w, env));
+      }
+      case 'cond': {
+        const t = this.expr(e.t);
+        const a = this.expr(e.a);
+        const b = this.expr(e.b);
+        return (w, env) => (t(w, env) ? a(w, env) : b(w, env));
+      }
+    }
+  }
+
+  /** A function body's value: its `let` ops in order (into `env`), then its result. Element sets are the caller's. */
+  private body(fn: FnPlan): { lets: Array<{ i: number; ev: Ev }>; result: Ev } {
+    const lets: Array<{ i: number; ev: Ev }> = [];
+    for (const op of fn.ops) if (op.k === 'let') lets.push({ i: op.i, ev: this.expr(op.e) });
+    return { lets, result: this.expr(fn.result) };
+  }
+
+  guard(plan: GuardPlan): LinkedGuard {
+    switch (plan.k) {
+      case 'fn': {
+        const { lets, result } = this.body(plan.fn);
+        // One env per guard, refilled per call (guards do not nest).
+        const env: unknown[] = new Array(plan.fn.locals);
+        if (lets.length === 0) return (w) => !!result(w, env);
+        return (w) => {
+          for (let k = 0; k < lets.length; k++) env[lets[k].i] = lets[k].ev(w, env);
+          return !!result(w, env);
+        };
+      }
+      case 'not': {
+        const a = this.guard(plan.a);
+        return (w) => !a(w);
+      }
+      case 'and': {
+        const parts = plan.parts.map((p) => this.guard(p));
+        return (w) => parts.every((g) => g(w));
+      }
+      case 'or': {
+        const parts = plan.parts.map((p) => this.guard(p));
+        return (w) => parts.some((g) => g(w));
+      }
+    }
+  }
+
+  action(plan: AssignPlan): LinkedAction {
+    // The action's statements in order, flattened: a local bound (write < 0) or a value for write k; all
+    // values are computed (from the context before the action) before any is written.
+    const evs: Ev[] = [];
+    const locals: number[] = [];
+    const writeOf: number[] = [];
+    const paths: Segment[][] = [];
+    const element: boolean[] = [];
+    let envSize = 0;
+    const write = (path: Segment[], ev: Ev, el: boolean) => {
+      evs.push(ev);
+      locals.push(-1);
+      writeOf.push(paths.length);
+      paths.push(path);
+      element.push(el);
+    };
+    for (const { key, fn, value } of plan.keys) {
+      if (fn === null) {
+        write(this.path([key]), () => value, false);
+        continue;
+      }
+      // Each value function's locals get their own slots in one env.
+      const base = envSize;
+      envSize += fn.locals;
+      const shift = (e: Expr): Expr => shiftLocals(e, base);
+      for (const op of fn.ops) {
+        if (op.k === 'let') {
+          evs.push(this.expr(shift(op.e)));
+          locals.push(base + op.i);
+          writeOf.push(-1);
+        } else write(this.path([key, op.index]), this.expr(shift(op.e)), true);
+      }
+      if (!fn.copyOf) write(this.path([key]), this.expr(shift(fn.result)), false);
+    }
+    const env: unknown[] = new Array(envSize);
+    const values: unknown[] = new Array(paths.length);
+    const root = this.root;
+    const strings = this.strings;
+    const n = evs.length;
+    return (out) => {
+      const w = out.words;
+      for (let k = 0; k < n; k++) {
+        const v = evs[k](w, env);
+        const at = writeOf[k];
+        if (at >= 0) values[at] = v;
+        else env[locals[k]] = v;
+      }
+      for (let k = 0; k < paths.length; k++) writePath(out, root, paths[k], values[k], strings, element[k]);
+    };
+  }
+}
+
+/** The expression with its locals moved up by `base` slots (value functions of one action share an env). */
+function shiftLocals(e: Expr, base: number): Expr {
+  if (base === 0) return e;
+  switch (e.k) {
+    case 'local':
+      return { k: 'local', i: e.i + base };
+    case 'bin':
+    case 'logic':
+      return { ...e, a: shiftLocals(e.a, base), b: shiftLocals(e.b, base) };
+    case 'unary':
+      return { ...e, a: shiftLocals(e.a, base) };
+    case 'cond':
+      return { k: 'cond', t: shiftLocals(e.t, base), a: shiftLocals(e.a, base), b: shiftLocals(e.b, base) };
+    default:
+      return e;
+  }
+}

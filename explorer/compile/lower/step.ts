@@ -1,0 +1,228 @@
+// The step over packed words: the successors of a state being expanded, computed on its words where the
+// transition is lowered (its guard and every action of its sequence, ./plans.ts), and by the compiled step
+// on the decoded context (../step.ts) where it is not. A lowered transition skips decode and encode: the
+// successor is the state's words, copied, with the thread's leaf set and the actions' writes patched in.
+// The decoded context of the state is made only when something needs it (a guard or action that is not
+// lowered, a lowered one that cannot compute this state exactly (BAIL), the reductions, lock order), and a
+// successor's context only when a property check asks for it.
+//
+// Same result as the compiled step, by construction: the same candidates in the same order, the first
+// enabled per thread; a lowered guard or action computes what the function computes on the decoded
+// context or BAILs; anything else (two threads stepping together, the machine finishing, a BAIL) takes
+// the compiled step for that event. The differential tests check it on every reachable state of every
+// bundled model; INTERLEAVE_LOWER=0 turns the word path off (then every step is the compiled step).
+import type { WordBuffer } from '../../codec.ts';
+import type { Context } from '../../model.ts';
+import type { PackedSystem } from '../../packed.ts';
+import type { CompiledSystem, CompiledTransition, Event } from '../types.ts';
+import { Linker, type LinkedAction, type LinkedGuard } from './link.ts';
+import { BAIL } from './words.ts';
+
+/** The word path is on unless INTERLEAVE_LOWER=0 (for the differential comparison, and to measure it). */
+export function loweringEnabledByDefault(): boolean {
+  return (globalThis as any).process?.env?.INTERLEAVE_LOWER !== '0';
+}
+
+/** A candidate transition with its linked word operations. */
+interface Candidate {
+  tr: CompiledTransition;
+  /** The linked guard; null when the transition has no guard; undefined when its guard is not lowered. */
+  guard: LinkedGuard | null | undefined;
+  /** The linked action sequence, or null when some action is not lowered. */
+  actions: LinkedAction[] | null;
+  /** Runs of its lowered guard or actions, and how many of them BAILed (a throw is slow: see bailed()). */
+  runs: number;
+  bails: number;
+}
+
+/** After this many BAILs, a candidate whose lowered code BAILs on more than a quarter of its runs is unlinked. */
+const BAIL_LIMIT = 32;
+
+/** How many steps took each path (for tests: the fallback is taken where the compiler refused). */
+export interface StepCounts {
+  lowered: number;
+  fallback: number;
+}
+
+export class WordStep {
+  private readonly system: CompiledSystem;
+  private readonly T: number;
+  /** candidates[thread][leaf][event], as the compiled tables, with linked word operations. */
+  private readonly candidates: Array<Array<Array<Candidate[] | undefined>>>;
+  private readonly eventObjects: Event[];
+  private readonly buf: WordBuffer;
+  /** The decoded context of the state being expanded (null until needed). */
+  private ctx: Context | null = null;
+  /** The successor's context when the compiled step made it (null after a lowered step: decoded on demand). */
+  private next: Context | null = null;
+  private nextLength = 0;
+  /** Use the word path in this expansion. */
+  private fast = false;
+  readonly counts: StepCounts = { lowered: 0, fallback: 0 };
+
+  constructor(
+    private readonly packed: PackedSystem,
+    /** Link the lowered plans (false: every step is the compiled step on the decoded context). */
+    readonly enabled: boolean,
+  ) {
+    const system = (this.system = packed.system);
+    this.T = packed.threadCount;
+    this.buf = packed.buffer;
+    const linker = new Linker(packed.codec, this.T);
+    const linked = new Map<CompiledTransition, Candidate>();
+    const link = (tr: CompiledTransition): Candidate => {
+      let c = linked.get(tr);
+      if (c === undefined) {
+        const guard = tr.guardLowered === null ? null : enabled && tr.guardLowered.plan ? linker.guard(tr.guardLowered.plan) : undefined;
+        const actions = enabled && tr.sequenceLowered.plan ? tr.sequenceLowered.plan.map((p) => linker.action(p)) : null;
+        linked.set(tr, (c = { tr, guard, actions, runs: 0, bails: 0 }));
+      }
+      return c;
+    };
+    this.candidates = system.threads.map((t) => t.candidates.map((byEvent) => byEvent.map((cands) => (cands === undefined ? undefined : cands.map(link)))));
+    this.eventObjects = system.events.map((type) => Object.freeze({ type }));
+    this.lowered = this.candidates.map(() => new Uint8Array(0));
+    this.markLowered();
+  }
+
+  /**
+   * lowered[thread][leaf]: every candidate transition there is lowered (guard and actions). A state is stepped
+   * on the words only when every thread's leaf is: where some step needs the decoded context anyway, the
+   * compiled step is as cheap for the others (the context is there, and its successors' contexts come free
+   * for the property checks, which a step on the words would have to decode).
+   */
+  private lowered: Uint8Array[];
+
+  private markLowered(): void {
+    this.lowered = this.candidates.map((byLeaf) =>
+      Uint8Array.from(byLeaf, (byEvent) => (byEvent.every((cands) => cands === undefined || cands.every((c) => c.guard !== undefined && c.actions !== null)) ? 1 : 0)),
+    );
+  }
+
+  /** A lowered guard or action BAILed: count it, and unlink the candidate's lowering if it BAILs too often. */
+  private bailed(c: Candidate): void {
+    if (++c.bails >= BAIL_LIMIT && c.bails * 4 > c.runs) {
+      c.guard = c.guard === null ? null : undefined;
+      c.actions = null;
+      this.markLowered();
+    }
+  }
+
+  /** Starts expanding a state (its words are copied into packed.own); `fast`: the word path may be used. */
+  begin(words: Int32Array, fast: boolean): void {
+    this.packed.beginWords(words);
+    this.ctx = null;
+    let on = fast && this.enabled;
+    if (on) {
+      const own = this.packed.own;
+      for (let t = 0; t < this.T; t++) {
+        if (this.lowered[t][own[t]] === 0) {
+          on = false;
+          break;
+        }
+      }
+    }
+    this.fast = on;
+  }
+
+  /** The decoded context of the state being expanded. */
+  context(): Context {
+    if (this.ctx === null) this.ctx = this.packed.decodeOwn();
+    return this.ctx;
+  }
+
+  /** The context of the successor last made by `successor`. */
+  nextContext(): Context {
+    if (this.next === null) this.next = this.packed.decodeContext(this.buf.words.subarray(0, this.nextLength));
+    return this.next;
+  }
+
+  /**
+   * The successor by event `e` of the state being expanded: its leaves into `out`, its words the first
+   * (returned) many of packed.encoded; -1 when no thread has an enabled transition for `e`. The
+   * transitions taken are in system.taken.
+   */
+  successor(e: number, out: Int32Array): number {
+    if (!this.fast) return this.compiledStep(e, out);
+    const own = this.packed.own;
+    const ts = this.system.eventThreads[e];
+    let count = 0;
+    let chosen: Candidate | null = null;
+    let decodedGuard = false;
+    for (let k = 0; k < ts.length; k++) {
+      const t = ts[k];
+      const cands = this.candidates[t][own[t]][e];
+      if (cands === undefined) continue;
+      for (let c = 0; c < cands.length; c++) {
+        const cand = cands[c];
+        let ok: boolean;
+        if (cand.guard === null) ok = true;
+        else if (cand.guard !== undefined) {
+          cand.runs++;
+          try {
+            ok = cand.guard(own);
+          } catch (x) {
+            if (x !== BAIL) throw x;
+            this.bailed(cand);
+            ok = cand.tr.guard!(this.context(), this.eventObjects[e]);
+            decodedGuard = true;
+          }
+        } else {
+          ok = cand.tr.guard!(this.context(), this.eventObjects[e]);
+          decodedGuard = true;
+        }
+        if (ok) {
+          count++;
+          chosen = cand;
+          break;
+        }
+      }
+    }
+    if (decodedGuard) this.packed.checkStep(this.ctx!, e);
+    if (count === 0) return -1;
+    if (count > 1 || chosen!.actions === null) return this.compiledStep(e, out);
+    const tr = chosen!.tr;
+    const T = this.T;
+    for (let i = 0; i < T; i++) out[i] = own[i];
+    if (tr.target >= 0) {
+      out[tr.thread] = tr.target;
+      // The machine finishing runs every active state's exit actions: the compiled step does that.
+      if (this.system.threads[tr.thread].isFinal[tr.target] && this.system.allFinal(out)) return this.compiledStep(e, out);
+    }
+    const b = this.buf;
+    b.reset();
+    const n = this.packed.ownLength;
+    b.ensure(n);
+    const w = b.words;
+    for (let i = 0; i < n; i++) w[i] = own[i];
+    b.length = n;
+    if (tr.target >= 0) b.words[tr.thread] = tr.target;
+    const actions = chosen!.actions!;
+    chosen!.runs++;
+    try {
+      for (let k = 0; k < actions.length; k++) actions[k](b);
+    } catch (x) {
+      if (x !== BAIL) throw x;
+      this.bailed(chosen!);
+      return this.compiledStep(e, out);
+    }
+    const taken = this.system.taken as CompiledTransition[];
+    taken[0] = tr;
+    if (taken.length !== 1) taken.length = 1;
+    this.next = null;
+    this.nextLength = b.length;
+    this.counts.lowered++;
+    return b.length;
+  }
+
+  /** The compiled step on the decoded context, then encode. */
+  private compiledStep(e: number, out: Int32Array): number {
+    const ctx = this.context();
+    const next = this.system.stepInto(this.packed.own, ctx, e, out);
+    this.packed.checkStep(ctx, e);
+    if (next === null) return -1;
+    this.counts.fallback++;
+    this.next = next;
+    return (this.nextLength = this.packed.encodeInto(out, next));
+  }
+}

@@ -1,0 +1,226 @@
+// Word-level access to a packed context (the tagged encoding of ../../codec.ts), for lowered guards and
+// actions: read the plain value at a context path, and write a scalar there, straight on the int32 words,
+// with no decoded object. Anything these cannot do exactly as decode + JavaScript + encode would (a path
+// that is missing, a value that is not a scalar, a write that would change an array's encoding form)
+// throws BAIL, and the step falls back to the decoded-object path for that transition.
+import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_UNDEF, type WordBuffer } from '../../codec.ts';
+
+/** Thrown by a lowered guard or action that cannot compute this state exactly: the step takes the fallback. */
+export const BAIL: { readonly bail: true } = Object.freeze({ bail: true });
+
+/** The strings of the run (the codec's table): record keys and string values are interned ids in the words. */
+export interface Strings {
+  intern(s: string): number;
+  stringOf(id: number): string;
+}
+
+/** One property access of a context path: a record key, an array index, or `length`. */
+export class Segment {
+  /** The array index this key names (a canonical non-negative integer), or -1. */
+  readonly index: number;
+  readonly isLength: boolean;
+  /** The key's interned id in the linked string table (interned on first use), or -1. */
+  private id = -1;
+
+  constructor(
+    readonly key: string,
+    private readonly strings: Strings,
+  ) {
+    const n = Number(key);
+    this.index = Number.isInteger(n) && n >= 0 && n < 0x7fffffff && String(n) === key ? n : -1;
+    this.isLength = key === 'length';
+  }
+
+  keyId(): number {
+    if (this.id < 0) this.id = this.strings.intern(this.key);
+    return this.id;
+  }
+}
+
+/** How many words the value at p takes. */
+export function sizeAt(w: Int32Array, p: number): number {
+  switch (w[p]) {
+    case T_UNDEF:
+    case T_NULL:
+    case T_FALSE:
+    case T_TRUE:
+      return 1;
+    case T_INT:
+    case T_STR:
+      return 2;
+    case T_F64:
+      return 3;
+    case T_IARR:
+      return 2 + w[p + 1];
+    case T_ARR: {
+      const n = w[p + 1];
+      let q = p + 2;
+      for (let i = 0; i < n; i++) q += sizeAt(w, q);
+      return q - p;
+    }
+    case T_OBJ: {
+      const n = w[p + 1];
+      let q = p + 2;
+      for (let i = 0; i < n; i++) q += 1 + sizeAt(w, q + 1);
+      return q - p;
+    }
+    default:
+      throw BAIL;
+  }
+}
+
+/** Where the value of key `id` starts in the record at p, or -1 when the record has no such key. */
+function fieldAt(w: Int32Array, p: number, id: number): number {
+  const n = w[p + 1];
+  let q = p + 2;
+  for (let i = 0; i < n; i++) {
+    if (w[q] === id) return q + 1;
+    q += 1 + sizeAt(w, q + 1);
+  }
+  return -1;
+}
+
+const f64 = new Float64Array(1);
+const f64words = new Int32Array(f64.buffer);
+
+/** The scalar (as decode gives it) of the tagged value at p; BAIL for arrays and records. */
+function scalarAt(w: Int32Array, p: number, strings: Strings): unknown {
+  switch (w[p]) {
+    case T_INT:
+      return w[p + 1];
+    case T_TRUE:
+      return true;
+    case T_FALSE:
+      return false;
+    case T_NULL:
+      return null;
+    case T_STR:
+      return strings.stringOf(w[p + 1]);
+    case T_F64:
+      f64words[0] = w[p + 1];
+      f64words[1] = w[p + 2];
+      return f64[0];
+    default:
+      throw BAIL;
+  }
+}
+
+/**
+ * The plain value at `path` below the record at `root` (the context), as JavaScript reads it from the
+ * decoded context: scalars, and the `length` of an array or a string. BAIL for a missing key, an index out
+ * of range, a read through a scalar, or an array or record value.
+ */
+export function readPath(w: Int32Array, root: number, path: readonly Segment[], strings: Strings): unknown {
+  let p = root;
+  const last = path.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const s = path[i];
+    const tag = w[p];
+    if (tag === T_OBJ) {
+      p = fieldAt(w, p, s.keyId());
+      if (p < 0) throw BAIL;
+    } else if (tag === T_IARR) {
+      const n = w[p + 1];
+      if (s.index >= 0 && s.index < n) {
+        if (i !== last) throw BAIL; // a property of a number
+        return w[p + 2 + s.index];
+      }
+      if (s.isLength && i === last) return n;
+      throw BAIL;
+    } else if (tag === T_ARR) {
+      const n = w[p + 1];
+      if (s.index >= 0 && s.index < n) {
+        let q = p + 2;
+        for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
+        p = q;
+      } else if (s.isLength && i === last) return n;
+      else throw BAIL;
+    } else if (tag === T_STR && s.isLength && i === last) {
+      return strings.stringOf(w[p + 1]).length;
+    } else throw BAIL;
+  }
+  return scalarAt(w, p, strings);
+}
+
+/** The words that encode a scalar as codec.enc does, into `tmp`; returns how many. BAIL for anything else. */
+function encodeScalar(v: unknown, tmp: Int32Array, strings: Strings): number {
+  switch (typeof v) {
+    case 'number':
+      if ((v | 0) === v) {
+        tmp[0] = T_INT;
+        tmp[1] = v;
+        return 2;
+      }
+      if (v !== v || v === Infinity || v === -Infinity) throw BAIL;
+      f64[0] = v;
+      tmp[0] = T_F64;
+      tmp[1] = f64words[0];
+      tmp[2] = f64words[1];
+      return 3;
+    case 'boolean':
+      tmp[0] = v ? T_TRUE : T_FALSE;
+      return 1;
+    case 'string':
+      tmp[0] = T_STR;
+      tmp[1] = strings.intern(v);
+      return 2;
+    case 'object':
+      if (v === null) {
+        tmp[0] = T_NULL;
+        return 1;
+      }
+      throw BAIL;
+    default:
+      throw BAIL;
+  }
+}
+
+const tmp = new Int32Array(3);
+
+/**
+ * Writes scalar `v` at `path` below the record at `root` in `out` (the words of the successor being built,
+ * `out.length` of them): the value a copy-and-assign would leave there, encoded as the codec would encode
+ * the whole new context. The path must exist (an assign to a new key changes the record's shape: BAIL).
+ * An element of an int32 array takes only an int32 (anything else changes the array's form: BAIL); an
+ * element of a mixed array BAILs (a write can change its form); a record field takes any scalar, moving
+ * the words after it when the width changes. `element`: an element of an array copied by the function
+ * (`a = context.k.slice(); a[i] = v`): the container must be an int32 array (a record has no slice: BAIL).
+ */
+export function writePath(out: WordBuffer, root: number, path: readonly Segment[], v: unknown, strings: Strings, element = false): void {
+  let w = out.words;
+  let p = root;
+  const last = path.length - 1;
+  for (let i = 0; i < last; i++) {
+    const s = path[i];
+    const tag = w[p];
+    if (tag === T_OBJ) p = fieldAt(w, p, s.keyId());
+    else if (tag === T_ARR && s.index >= 0 && s.index < w[p + 1]) {
+      let q = p + 2;
+      for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
+      p = q;
+    } else throw BAIL;
+    if (p < 0) throw BAIL;
+  }
+  const s = path[last];
+  const tag = w[p];
+  if (tag === T_IARR) {
+    if (s.index < 0 || s.index >= w[p + 1] || typeof v !== 'number' || (v | 0) !== v) throw BAIL;
+    w[p + 2 + s.index] = v;
+    return;
+  }
+  if (tag !== T_OBJ || element) throw BAIL;
+  const at = fieldAt(w, p, s.keyId());
+  if (at < 0) throw BAIL;
+  const n = encodeScalar(v, tmp, strings);
+  const old = sizeAt(w, at);
+  if (n !== old) {
+    const end = out.length;
+    if (n > old) {
+      out.ensure(n - old);
+      w = out.words;
+    }
+    w.copyWithin(at + n, at + old, end);
+    out.length = end + n - old;
+  }
+  for (let k = 0; k < n; k++) w[at + k] = tmp[k];
+}
