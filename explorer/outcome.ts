@@ -2,11 +2,16 @@
 // starts) or incomplete (cut by a named bound). Strategies return it; index.ts and the CLI switch over it.
 
 export type ViolationKind = 'deadlock' | 'assertion' | 'invariant' | 'livelock' | 'starvation' | 'lock-order';
-export type BoundName = 'maxStates' | 'maxDepth' | 'timeout';
+/** lostWorker: a partition of a distributed search stopped answering (limit: its index). */
+export type BoundName = 'maxStates' | 'maxDepth' | 'timeout' | 'lostWorker';
 
 export interface Bound {
   name: BoundName;
   limit: number;
+  /** lostWorker: the worker as it introduced itself (host, pid, id). */
+  worker?: string;
+  /** lostWorker: how it was found lost. */
+  why?: string;
 }
 
 export interface Violation {

@@ -53,9 +53,8 @@ port.on('message', async (m: any) => {
     } else if (m.cmd === 'round') {
       const report = run.partition.round(m.limits, m.expand);
       send({ report }, report.outboxes.map((o) => o.buffer as ArrayBuffer));
-    } else if (m.cmd === 'links') {
-      const links = run.partition.links();
-      send({ links }, [links.parents.buffer as ArrayBuffer, links.events.buffer as ArrayBuffer]);
+    } else if (m.cmd === 'link') {
+      send({ link: run.partition.link(m.local) });
     }
   } catch (e) {
     send({ error: serializeError(e) });
