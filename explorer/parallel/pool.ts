@@ -44,17 +44,31 @@ export function receive(h: WorkerHandle, what: string): any {
 
 const idle: WorkerHandle[] = [];
 
-function spawn(): WorkerHandle {
+/**
+ * Starts a thread running `module` (through worker-entry.mjs, which registers the loaders) with a port and
+ * a flag (WorkerBoot), and waits for its first message. Also the distributed search's NATS thread
+ * (explorer/distributed/peers.ts).
+ */
+export function startThread(module: URL): WorkerHandle {
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(8));
-  const boot: WorkerBoot = { port: port2, flag };
+  const boot: WorkerBoot = { port: port2, flag, module: module.href };
   const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: boot, transferList: [port2] });
   // Errors come as messages (worker.ts); this only keeps a late 'error' event from ending the process.
   worker.on('error', () => {});
   worker.unref();
   const h = { worker, port: port1, flag };
-  receive(h, 'starting');
+  try {
+    receive(h, 'starting');
+  } catch (e) {
+    void worker.terminate();
+    throw e;
+  }
   return h;
+}
+
+function spawn(): WorkerHandle {
+  return startThread(new URL('./worker.ts', import.meta.url));
 }
 
 /** n workers ready for an 'init' message: idle ones first, then new ones. */

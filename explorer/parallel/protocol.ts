@@ -11,6 +11,8 @@ export interface WorkerBoot {
    * [1]: bumped every 1024 states a worker handles, so the main thread can tell a long round from a dead worker.
    */
   flag: Int32Array;
+  /** URL of the module the thread runs (explorer/parallel/worker.ts, or the distributed search's NATS thread). */
+  module: string;
 }
 
 /** One run of a worker (the 'init' message): which model instance, which partition of how many. */

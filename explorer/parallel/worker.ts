@@ -3,11 +3,9 @@
 // (explorer/parallel/pool.ts; explorer/strategies/parallel.ts has the protocol).
 import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
-import { instantiate, selectInvariants } from '../index.ts';
 import type { ModelDefinition } from '../model.ts';
-import { stateChecker } from '../properties/safety.ts';
-import { parseReduce, planReductions } from '../reduce/index.ts';
-import { Partition } from './partition.ts';
+import { buildPartition } from './build.ts';
+import type { Partition } from './partition.ts';
 import { SharedStrings } from './strings.ts';
 import { serializeError, type WorkerBoot, type WorkerInit } from './protocol.ts';
 
@@ -28,12 +26,7 @@ let run: { partition: Partition; stopAtFirst: boolean } | null = null;
 async function start(init: WorkerInit): Promise<void> {
   const mod = await import(pathToFileURL(init.modelPath).href);
   const model: ModelDefinition = mod.default ?? mod.model;
-  // Built and selected exactly as the main thread did (explorer/index.ts), with the shared string table.
-  const space = instantiate(model, init.params, init.variant, new SharedStrings(init.strings));
-  const invariants = selectInvariants(model, init.params, init.variant, init.invariants);
-  planReductions(space, { model, options: { params: init.params, variant: init.variant }, reduce: parseReduce(init.reduce, 'reduce'), invariants: Object.keys(invariants), assertions: init.assertions }).apply();
-  const checker = stateChecker(space.system, { assertions: init.assertions, invariants, assertionPredicates: model.assertions ?? {} });
-  const partition = new Partition(space, checker, init.index, init.count, init.budget, () => Atomics.add(flag, 1, 1));
+  const { partition } = buildPartition(model, init, new SharedStrings(init.strings), init.budget, () => Atomics.add(flag, 1, 1));
   partition.seed(init.stopAtFirst);
   run = { partition, stopAtFirst: init.stopAtFirst };
 }
