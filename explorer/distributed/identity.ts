@@ -1,6 +1,6 @@
 // The identity of a model instance as the search sees it: a hash of the compiled tables (events, threads,
-// leaves, transitions, the initial state's words and fingerprint) and of the named guard and action
-// sources. Every worker of a distributed search builds the model from its own copy of the files and sends
+// leaves, transitions with their guard labels, the initial state's words and fingerprint). Not the source
+// text of guards and actions: loaders (tsx, vitest, a build) print the same function differently. Every worker of a distributed search builds the model from its own copy of the files and sends
 // this hash; a worker whose hash differs from the coordinator's (another version of the model or of
 // interleave, other params) is refused before the search starts.
 import { createHash } from 'node:crypto';
@@ -9,10 +9,6 @@ import type { StateSpace } from '../space/index.ts';
 export function modelHash(space: StateSpace): string {
   const system = space.system;
   const init = space.initial();
-  const impl = (space.system.machine as unknown as { implementations?: Record<string, Record<string, unknown>> }).implementations ?? {};
-  const sources = Object.fromEntries(
-    ['guards', 'actions'].map((k) => [k, Object.entries(impl[k] ?? {}).map(([name, fn]) => [name, String(fn)]).sort()]),
-  );
   const tables = {
     events: system.events,
     threads: system.threads.map((t) => ({
@@ -29,7 +25,6 @@ export function modelHash(space: StateSpace): string {
     })),
     initial: Array.from(init.words),
     fingerprint: Array.from(space.fp),
-    sources,
   };
   return createHash('sha256').update(JSON.stringify(tables)).digest('hex').slice(0, 32);
 }

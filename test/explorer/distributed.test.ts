@@ -1,0 +1,123 @@
+// The distributed search (explorer/strategies/distributed.ts) on a local nats-server with `interleave worker`
+// processes: the same verdict, states, transitions and depth as the one-thread search (exploring everything),
+// a counterexample of the same length that replays, the pinned CLI (check --nats URL --peers N), and a worker
+// killed mid-run: incomplete naming it, never pass, and no process left running.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../cli/models.ts';
+import { loadSpec } from '../../cli/spec.ts';
+import { checkModel, type CheckRequest, type CheckResult } from '../../explorer/index.ts';
+import { runCli } from '../helpers/cli.ts';
+import { BIN, LocalNats, type Worker } from '../helpers/nats.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const nats = new LocalNats();
+const workers: Worker[] = [];
+let out = '';
+
+beforeAll(async () => {
+  await nats.start();
+  for (let i = 0; i < 3; i++) workers.push(await nats.worker());
+  out = mkdtempSync(join(tmpdir(), 'interleave-distributed-'));
+}, 120_000);
+
+afterAll(async () => {
+  await nats.stop();
+  expect(nats.running()).toEqual([]);
+  rmSync(out, { recursive: true, force: true });
+});
+
+async function request(file: string): Promise<CheckRequest> {
+  const spec = loadSpec(resolve(root, 'specs', file));
+  const { def, path, bundled } = await loadModel(spec.model, resolve(root, 'specs'), file);
+  return {
+    model: def,
+    modelPath: path,
+    params: spec.params,
+    variant: spec.variant,
+    check: spec.check,
+    reduce: spec.reduce,
+    nats: { target: { url: nats.url }, peers: 2, model: { path, ...(bundled ? { bundled: spec.model } : {}) } },
+  };
+}
+
+const summary = (r: CheckResult) => ({
+  status: r.verdict.status,
+  kind: r.verdict.kind,
+  name: r.verdict.name,
+  states: r.stats.states,
+  transitions: r.stats.transitions,
+  depth: r.stats.depth,
+});
+
+describe('check --nats URL --peers 2 reports what one thread reports', () => {
+  for (const file of ['philosophers-10.json', 'btrfs-send-merged-2rounds.json', 'xfs-inodegc-posted.json', 'sb-freeze-umount-held.json']) {
+    it(`${file}, exploring everything`, async () => {
+      const req = await request(file);
+      const { nats: _n, ...alone } = req;
+      const one = checkModel({ ...alone, stopAtFirst: false });
+      const two = checkModel({ ...req, stopAtFirst: false });
+      expect(summary(two)).toEqual(summary(one));
+      expect(two.trace?.steps.length).toBe(one.trace?.steps.length);
+    }, 300_000);
+  }
+
+  it('a violation spec through the CLI: the same counterexample length, and the saved trace replays', async () => {
+    const spec = 'specs/sb-freeze-umount-held.json';
+    const alone = await runCli(['check', spec, '--json', '--out', join(out, 'one')]);
+    const run = await runCli(['check', spec, '--nats', nats.url, '--peers', '2', '--json', '--out', join(out, 'two')]);
+    expect(run.code).toBe(0);
+    const a = JSON.parse(alone.out).results[0];
+    const b = JSON.parse(run.out).results[0];
+    expect(b.verdict).toEqual(a.verdict);
+    expect(b.depth).toBe(a.depth);
+    const replay = await runCli(['replay', join(out, 'two', 'sb-freeze-umount-held.json')]);
+    expect(replay.code).toBe(0);
+  }, 300_000);
+
+  it('is deterministic for a given number of workers: the same counterexample twice', async () => {
+    const req = await request('philosophers-10.json');
+    const first = checkModel({ ...req, stopAtFirst: true });
+    const again = checkModel({ ...req, stopAtFirst: true });
+    expect(again.trace!.steps.map((s) => s.event)).toEqual(first.trace!.steps.map((s) => s.event));
+  }, 300_000);
+
+  it('a worker built from other model files is refused by name before the search', async () => {
+    const req = await request('philosophers-10.json');
+    // The coordinator builds n=10, the workers are told the spec's params but a model file that differs.
+    const other = await loadModel('philosophers', root, 'test');
+    const def = { ...other.def, create: (o: { params: Record<string, unknown>; variant: string }) => other.def.create({ ...o, params: { ...o.params, n: 9 } } as never) };
+    const r = () => checkModel({ ...req, model: def as typeof other.def });
+    expect(r).toThrow(/worker .* built a different model \(hash [0-9a-f]+, the coordinator's [0-9a-f]+\)/);
+  }, 300_000);
+
+  it('a worker killed mid-run: the run is incomplete naming it (never pass), nothing is left running', async () => {
+    const child = spawn(process.execPath, [BIN, 'check', 'specs/btrfs-send-merged-2rounds.json', '--nats', nats.url, '--peers', '3', '--json', '--no-save'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    nats.procs.push(child);
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += String(d)));
+    // Killed once every worker has joined and taken in a round or two.
+    const joined = () => workers.every((w) => /joined run (\S+)\n(?![\s\S]*(ended|abandoned))/.test(w.log()));
+    while (!joined()) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    const victim = workers[1];
+    const name = /worker (\S+): joined/.exec(victim.log())![1];
+    victim.proc.kill('SIGKILL');
+    const code = await new Promise<number | null>((res) => child.once('exit', res));
+    const result = JSON.parse(stdout).results[0];
+    expect(code).toBe(1);
+    expect(result.verdict.status).toBe('incomplete');
+    expect(result.verdict.bound).toMatchObject({ name: 'lostWorker', worker: name });
+    expect(result.verdict.message).toContain(name);
+    // The other workers leave the run (the coordinator ended it) and wait for the next one.
+    for (const w of [workers[0], workers[2]]) {
+      while (!/run \S+ (ended|abandoned|failed)/.test(w.log().split('joined run').pop()!)) await new Promise((r) => setTimeout(r, 50));
+    }
+  }, 300_000);
+});
