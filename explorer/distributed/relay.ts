@@ -9,6 +9,7 @@ import { InputError, thrownMessage } from '../errors.ts';
 import { serializeError, type WorkerBoot } from '../parallel/protocol.ts';
 import type { ArrivalReport, RoundReport } from '../parallel/partition.ts';
 import { connectNats, redact, type NatsTarget } from './connect.ts';
+import { RunJournal, type RunRecord } from './journal.ts';
 import { RECRUIT, subjects, type Command, type DistributedInit, type RecruitReply, type WireLimits } from './protocol.ts';
 
 const { port, flag } = workerData as WorkerBoot;
@@ -26,7 +27,7 @@ export type RelayCommand =
   | { cmd: 'arrive'; depth: number; stopAtFirst: boolean }
   | { cmd: 'round'; limits: WireLimits; expand: boolean }
   | { cmd: 'link'; gid: number }
-  | { cmd: 'close' };
+  | { cmd: 'close'; summary: Pick<RunRecord, 'status' | 'states' | 'transitions' | 'depth' | 'detail'> };
 
 interface Member {
   id: string;
@@ -58,6 +59,8 @@ let strings: string[] = [];
 /** Batches of states each partition must hold before its next arrival. */
 let expect: number[] = [];
 let outage: string | null = null;
+let journal: RunJournal | null = null;
+let record: RunRecord | null = null;
 
 // This thread's own liveness for the main thread's wait (explorer/parallel/pool.ts).
 setInterval(() => Atomics.add(flag, 1, 1), 1000).unref();
@@ -101,6 +104,8 @@ async function open(c: Extract<RelayCommand, { cmd: 'open' }>): Promise<unknown>
     await new Promise((r) => setTimeout(r, 200));
   }
   startHeartbeat(c.silenceSeconds);
+  journal = await RunJournal.open(conn);
+  record = { run, status: 'running', peers: c.peers, workers: members.map((m) => m.name), started: new Date().toISOString() };
   return { opened: true, workers: members.map((m) => m.name) };
 }
 
@@ -179,6 +184,10 @@ async function handle(c: RelayCommand): Promise<unknown> {
       });
       strings = answers.flatMap((a) => a.strings);
       expect = new Array(W).fill(0);
+      if (record) {
+        record = { ...record, model: c.init.model.bundled ?? c.init.model.path, variant: c.init.variant, params: c.init.params };
+        await journal?.put(record);
+      }
       return { ready: true };
     }
     case 'arrive': {
@@ -200,6 +209,7 @@ async function handle(c: RelayCommand): Promise<unknown> {
       return { link: (await ask(p, { cmd: 'link', local: (c.gid - p) / W })).link };
     }
     case 'close':
+      if (record) await journal?.put({ ...record, ...c.summary, ended: new Date().toISOString() });
       await endAll();
       return { closed: true };
   }

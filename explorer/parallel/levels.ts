@@ -18,8 +18,8 @@ export interface Peers {
   round(limits: RoundLimits, expand: boolean): RoundReport[];
   /** The parent and event of global state `gid` (gid = local * count + partition), kept by its owner. */
   link(gid: number): { parent: number; event: number };
-  /** Ends the run; ok: it ended normally (the peers may serve another run). */
-  close(ok: boolean): void;
+  /** Ends the run; ok: it ended normally (the peers may serve another run), with this outcome. */
+  close(ok: boolean, outcome?: Outcome): void;
 }
 
 /** A partition that stopped answering (a worker process that died or was cut off): the run is incomplete. */
@@ -68,6 +68,7 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
   const stopAtFirst = options.stopAtFirst;
   const progressMs = (options.progressInterval ?? 1) * 1000;
   let ok = false;
+  let outcome: Outcome | undefined;
   let reports: RoundReport[] = [];
   let deepest = 0;
   const stats = () => {
@@ -123,7 +124,6 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
       }
       const found = first as { v: Finding; p: number } | undefined;
       const result = stats();
-      let outcome: Outcome;
       if (found) {
         const { stateId, ...violation } = found.v;
         outcome = { status: 'violation', violation, path: pathAcross(peers, stateId), ...(bound ? { bound } : {}), stats: result };
@@ -136,9 +136,9 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
       // violation either: its counterexample may run through the lost partition's parent links).
       if (!(e instanceof LostPeer)) throw e;
       ok = true;
-      return { status: 'incomplete', bound: { name: 'lostWorker', limit: e.partition, worker: e.worker, why: e.why }, stats: stats() };
+      return (outcome = { status: 'incomplete', bound: { name: 'lostWorker', limit: e.partition, worker: e.worker, why: e.why }, stats: stats() });
     }
   } finally {
-    peers.close(ok);
+    peers.close(ok, outcome);
   }
 }

@@ -71,12 +71,24 @@ class NatsPeers implements Peers {
     return this.ask({ cmd: 'link', gid }, 'collecting the parent links').link;
   }
 
-  close(): void {
+  close(_ok: boolean, outcome?: Outcome): void {
     const relay = this.relay;
     if (!relay) return;
     this.relay = null;
     try {
-      relay.port.postMessage({ cmd: 'close' } satisfies RelayCommand);
+      const detail = !outcome
+        ? 'error'
+        : outcome.status === 'violation'
+          ? `${outcome.violation.kind}:${outcome.violation.name}`
+          : outcome.status === 'incomplete'
+            ? outcome.bound.name === 'lostWorker'
+              ? `lost worker ${outcome.bound.worker}`
+              : `${outcome.bound.name} = ${outcome.bound.limit}`
+            : undefined;
+      const summary = outcome
+        ? { status: outcome.status, states: outcome.stats.states, transitions: outcome.stats.transitions, depth: outcome.stats.depth, ...(detail ? { detail } : {}) }
+        : { status: 'error' as const, detail: 'the run failed (see the coordinator\'s report)' };
+      relay.port.postMessage({ cmd: 'close', summary } satisfies RelayCommand);
       receive(relay, 'ending the run');
     } catch {
       // The run's result stands; the workers also leave a run whose coordinator is gone.

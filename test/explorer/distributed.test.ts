@@ -11,6 +11,9 @@ import { loadModel } from '../../cli/models.ts';
 import { loadSpec } from '../../cli/spec.ts';
 import { checkModel, type CheckRequest, type CheckResult } from '../../explorer/index.ts';
 import { runCli } from '../helpers/cli.ts';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { RUNS_BUCKET, type RunRecord } from '../../explorer/distributed/journal.ts';
 import { BIN, LocalNats, type Worker } from '../helpers/nats.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -73,9 +76,22 @@ describe('check --nats URL --peers 2 reports what one thread reports', () => {
     const a = JSON.parse(alone.out).results[0];
     const b = JSON.parse(run.out).results[0];
     expect(b.verdict).toEqual(a.verdict);
-    expect(b.depth).toBe(a.depth);
+    expect(b.stats.depth).toBe(a.stats.depth);
+    expect(b.stats.depth).toBeGreaterThan(0);
     const replay = await runCli(['replay', join(out, 'two', 'sb-freeze-umount-held.json')]);
     expect(replay.code).toBe(0);
+    // The run's record in the JetStream journal: its workers, then its outcome.
+    const nc = await connect({ servers: nats.url });
+    try {
+      const kv = await new Kvm(nc).open(RUNS_BUCKET);
+      const records = [];
+      for await (const key of await kv.keys()) records.push((await kv.get(key))!.json<RunRecord>());
+      expect(records).toContainEqual(
+        expect.objectContaining({ status: 'violation', model: 'sb-freeze', peers: 2, states: b.stats.states, detail: `deadlock:${b.verdict.name}`, workers: expect.any(Array) }),
+      );
+    } finally {
+      await nc.close();
+    }
   }, 300_000);
 
   it('is deterministic for a given number of workers: the same counterexample twice', async () => {
