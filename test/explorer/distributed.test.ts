@@ -137,3 +137,29 @@ describe('check --nats URL --peers 2 reports what one thread reports', () => {
     }
   }, 300_000);
 });
+
+describe('a NATS server that requires a user and password', () => {
+  const secured = new LocalNats();
+  afterAll(async () => {
+    await secured.stop();
+    expect(secured.running()).toEqual([]);
+  });
+
+  it('runs with the credentials in the URL and never prints them; wrong ones are exit 2 without them', async () => {
+    await secured.start({ user: 'alice', pass: 's3cret-pw' });
+    const w = await secured.worker(['--once']);
+    const run = await runCli(['check', 'specs/philosophers-10.json', '--nats', secured.url, '--peers', '1', '--no-save']);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/philosophers-10\s+6726\s+43480\s+10\s/);
+    const wrong = await runCli(['check', 'specs/philosophers-10.json', '--nats', secured.url.replace('s3cret-pw', 'wr0ng-pw'), '--peers', '1', '--no-save']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.out + wrong.err).toMatch(/cannot connect to NATS at nats:\/\/\*\*\*@127/);
+    // --once: the worker exits after its run.
+    const code = await new Promise((res) => (w.proc.exitCode !== null ? res(w.proc.exitCode) : w.proc.once('exit', res)));
+    expect(code).toBe(0);
+    for (const text of [run.out, run.err, wrong.out, wrong.err, w.log()]) {
+      expect(text).not.toContain('s3cret-pw');
+      expect(text).not.toContain('wr0ng-pw');
+    }
+  }, 120_000);
+});

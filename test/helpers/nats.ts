@@ -44,15 +44,17 @@ export class LocalNats {
   url = '';
   private dir = '';
 
-  async start(): Promise<this> {
+  /** auth: a user and password the server requires (url then carries them). */
+  async start(auth?: { user: string; pass: string }): Promise<this> {
     if (spawnSync('sh', ['-c', 'command -v nats-server']).status !== 0) {
       throw new Error('nats-server is not installed: apt-get install -y nats-server (.ci/run installs it)');
     }
     this.dir = mkdtempSync(join(tmpdir(), 'interleave-nats-'));
     const port = await freePort();
-    this.track(spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', this.dir], { stdio: 'ignore' }));
+    const creds = auth ? ['--user', auth.user, '--pass', auth.pass] : [];
+    this.track(spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', this.dir, ...creds], { stdio: 'ignore' }));
     await listening(port, 10_000);
-    this.url = `nats://127.0.0.1:${port}`;
+    this.url = `nats://${auth ? `${auth.user}:${auth.pass}@` : ''}127.0.0.1:${port}`;
     return this;
   }
 
