@@ -52,7 +52,8 @@ const run = nuid.next();
 const subj = subjects(run);
 let members: Member[] = [];
 let lost: Lost | null = null;
-let failLost: (l: Lost) => void = () => {};
+/** Rejects the gathering in progress (a lost worker, a NATS outage). */
+let abort: (e: Error) => void = () => {};
 let heartbeat: ReturnType<typeof setInterval> | null = null;
 /** Strings the workers met in the last round, passed to all before the next arrival. */
 let strings: string[] = [];
@@ -71,7 +72,10 @@ async function open(c: Extract<RelayCommand, { cmd: 'open' }>): Promise<unknown>
   const conn = nc;
   void (async () => {
     for await (const s of conn.status()) {
-      if (s.type === 'disconnect' && !outage) outage = `the NATS connection to ${redact(url)} dropped mid-run; states in flight may be lost, so the run stops`;
+      if (s.type === 'disconnect' && !outage) {
+        outage = `the NATS connection to ${redact(url)} dropped mid-run; states in flight may be lost, so the run stops (rerun when NATS is back)`;
+        abort(new InputError(outage));
+      }
     }
   })();
   // Workers probe the coordinator here; they leave the run when nobody answers.
@@ -79,6 +83,10 @@ async function open(c: Extract<RelayCommand, { cmd: 'open' }>): Promise<unknown>
   const deadline = Date.now() + c.joinSeconds * 1000;
   const seen = new Set<string>();
   while (members.length < c.peers) {
+    if (outage) {
+      await endAll();
+      throw new InputError(outage);
+    }
     let reply: RecruitReply | null = null;
     try {
       reply = (await conn.request(RECRUIT, JSON.stringify({ run, version: c.version }), { timeout: 2000 })).json<RecruitReply>();
@@ -129,7 +137,7 @@ function startHeartbeat(silenceSeconds: number): void {
 function fail(l: Lost): void {
   if (lost) return;
   lost = l;
-  failLost(l);
+  abort(l);
 }
 
 /** Sends a command to worker p and waits for its answer (or for a worker to be lost). */
@@ -149,11 +157,11 @@ async function ask(p: number, c: Command): Promise<any> {
 async function all(make: (p: number) => Command): Promise<any[]> {
   if (lost) throw lost;
   if (outage) throw new InputError(outage);
-  const gone = new Promise<never>((_, reject) => (failLost = reject));
+  const gone = new Promise<never>((_, reject) => (abort = reject));
   try {
     return await Promise.race([Promise.all(members.map((_, p) => ask(p, make(p)))), gone]);
   } finally {
-    failLost = () => {};
+    abort = () => {};
     if (outage) throw new InputError(outage);
   }
 }

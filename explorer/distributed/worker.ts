@@ -6,7 +6,7 @@
 // coordinatorSilence seconds between two commands); the worker then waits for the next run (or exits: once).
 import { hostname } from 'node:os';
 import { nuid, type Msg, type Subscription } from '@nats-io/transport-node';
-import { thrownMessage } from '../errors.ts';
+import { InputError, thrownMessage } from '../errors.ts';
 import type { ModelDefinition } from '../model.ts';
 import { buildPartition } from '../parallel/build.ts';
 import type { Partition } from '../parallel/partition.ts';
@@ -55,7 +55,9 @@ export async function serveWorker(o: WorkerOptions): Promise<void> {
   const silence = (o.coordinatorSilence ?? 60) * 1000;
   let run: Run | null = null;
   let done: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (done = resolve));
+  let failed: (e: Error) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => ((done = resolve), (failed = reject)));
+  let leaving = false;
 
   const end = (why: string) => {
     if (!run) return;
@@ -64,7 +66,10 @@ export async function serveWorker(o: WorkerOptions): Promise<void> {
     if (r.probe) clearInterval(r.probe);
     for (const s of r.subs) s.unsubscribe();
     o.log(`worker ${name}: run ${r.id} ${why}`);
-    if (o.once) void nc.drain().then(done, done);
+    if (o.once) {
+      leaving = true;
+      void nc.drain().then(done, done);
+    }
   };
 
   // A NATS outage in a run loses states in flight: the run cannot be trusted, so the worker leaves it.
@@ -73,9 +78,10 @@ export async function serveWorker(o: WorkerOptions): Promise<void> {
       if (s.type === 'disconnect' && run) end(`abandoned: the NATS connection dropped (${redact(o.target.url)})`);
     }
   })();
+  // A connection NATS closed (the server gone past the reconnect attempts): exit 2, saying so.
   void nc.closed().then((e) => {
-    if (e) o.log(`worker ${name}: the NATS connection closed: ${thrownMessage(e)}`);
-    done();
+    if (leaving) done();
+    else failed(new InputError(`interleave worker: lost the NATS connection to ${redact(o.target.url)}${e ? ` (${thrownMessage(e)})` : ''}; restart the worker when NATS is back`));
   });
 
   const recruit = nc.subscribe(RECRUIT, {

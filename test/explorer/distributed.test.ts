@@ -163,3 +163,34 @@ describe('a NATS server that requires a user and password', () => {
     }
   }, 120_000);
 });
+
+describe('a NATS outage mid-run', () => {
+  const local = new LocalNats();
+  afterAll(async () => {
+    await local.stop();
+    expect(local.running()).toEqual([]);
+  });
+
+  it('stops the coordinator with exit 2 naming the server, and the worker with exit 2', async () => {
+    await local.start();
+    const w = await local.worker();
+    const child = spawn(process.execPath, [BIN, 'check', 'specs/btrfs-send-merged-2rounds.json', '--nats', local.url, '--peers', '1', '--no-save', '--quiet'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    local.procs.push(child);
+    let text = '';
+    child.stdout!.on('data', (d) => (text += String(d)));
+    child.stderr!.on('data', (d) => (text += String(d)));
+    while (!/joined run/.test(w.log())) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    local.procs[0].kill('SIGKILL'); // the nats-server
+    const code = await new Promise((res) => child.once('exit', res));
+    expect(code).toBe(2);
+    expect(text, text).toMatch(/the NATS connection to nats:\/\/127\.0\.0\.1:\d+ dropped mid-run/);
+    expect(text).not.toMatch(/\n\s+at /);
+    const workerCode = await new Promise((res) => (w.proc.exitCode !== null ? res(w.proc.exitCode) : w.proc.once('exit', res)));
+    expect(workerCode).toBe(2);
+    expect(w.log()).toMatch(/lost the NATS connection/);
+  }, 120_000);
+});
