@@ -5,7 +5,7 @@
 // by the owner once stored, so a round's sends are all delivered before its report reaches the coordinator
 // (the barrier). Everything of a run lives under interleave.run.<run id>., so workers of a dead run ignore
 // the next one's traffic.
-import type { ParamValue } from '../model.ts';
+import type { PartitionSetup } from '../parallel/build.ts';
 import type { RoundLimits } from '../parallel/partition.ts';
 
 export const PREFIX = 'interleave';
@@ -39,16 +39,9 @@ export interface ModelRef {
   bundled?: string;
 }
 
-export interface DistributedInit {
+/** A worker's part of a run: the model to load, and its partition (as a worker thread's, explorer/parallel/build.ts). */
+export interface DistributedInit extends PartitionSetup {
   model: ModelRef;
-  params: Record<string, ParamValue>;
-  variant: string;
-  invariants: string[];
-  assertions: boolean;
-  reduce: string[];
-  stopAtFirst: boolean;
-  index: number;
-  count: number;
 }
 
 /** RoundLimits over the wire: no Infinity in JSON, and a deadline as time left (clocks differ between machines). */

@@ -149,6 +149,10 @@ async function ask(p: number, c: Command): Promise<any> {
   });
   m.heard = Date.now();
   const answer = reply.json<any>();
+  if (typeof answer.unreachable === 'number') {
+    const q = answer.unreachable;
+    throw new Lost(q, members[q].name, 'its partition stopped taking states (its subscriptions are gone from NATS: the process ended, or NATS dropped it)');
+  }
   if (answer.error) throw Object.assign(new Error(answer.error.message), { remote: answer.error, worker: m.name });
   return answer;
 }

@@ -138,7 +138,8 @@ export async function serveWorker(o: WorkerOptions): Promise<void> {
       if (r.broken) throw new Error(r.broken);
       msg.respond(JSON.stringify(await execute(r, c)));
     } catch (e) {
-      msg.respond(JSON.stringify({ error: serializeError(e) }));
+      const unreachable = (e as { unreachable?: number }).unreachable;
+      msg.respond(JSON.stringify({ error: serializeError(e), ...(unreachable !== undefined ? { unreachable } : {}) }));
       end(`failed: ${thrownMessage(e)}`);
       return;
     }
@@ -170,6 +171,7 @@ export async function serveWorker(o: WorkerOptions): Promise<void> {
         );
         const hash = modelHash(space);
         partition.seed(c.init.stopAtFirst);
+        o.log(`worker ${name}: run ${r.id}: partition ${c.init.index} of ${c.init.count}, model ${c.init.model.bundled ?? c.init.model.path} built (hash ${hash})`);
         return { hash, strings: r.strings.fresh() };
       }
       case 'arrive': {
@@ -184,7 +186,7 @@ export async function serveWorker(o: WorkerOptions): Promise<void> {
       case 'round': {
         const p = need(r);
         const report = p.round(fromWire(c.limits), c.expand);
-        const sent = await Promise.all(report.outboxes.map((out, q) => (q === r.index || out.length === 0 ? 0 : send(subj.data(q), batches(r.index, out)))));
+        const sent = await Promise.all(report.outboxes.map((out, q) => (q === r.index || out.length === 0 ? 0 : send(subj.data(q), batches(r.index, out), q))));
         return { report: { ...report, outboxes: [] }, batches: sent, strings: r.strings.fresh() };
       }
       case 'link':
@@ -194,9 +196,15 @@ export async function serveWorker(o: WorkerOptions): Promise<void> {
     }
   }
 
-  async function send(subject: string, list: Uint8Array[]): Promise<number> {
-    for (let i = 0; i < list.length; i += WINDOW) {
-      await Promise.all(list.slice(i, i + WINDOW).map((b) => nc.request(subject, b, { timeout: 600_000 })));
+  /** Sends batches to partition q; a partition nobody listens to any more is reported as such (the coordinator names its worker lost). */
+  async function send(subject: string, list: Uint8Array[], q: number): Promise<number> {
+    try {
+      for (let i = 0; i < list.length; i += WINDOW) {
+        await Promise.all(list.slice(i, i + WINDOW).map((b) => nc.request(subject, b, { timeout: 600_000 })));
+      }
+    } catch (e) {
+      if ((e as { isNoResponders?: () => boolean }).isNoResponders?.()) throw Object.assign(new Error(`partition ${q} is not listening`), { unreachable: q });
+      throw e;
     }
     return list.length;
   }

@@ -17,6 +17,8 @@ export interface PartitionSetup {
   assertions: boolean;
   /** Reductions to apply, as on the main thread. */
   reduce: string[];
+  /** Stop at the first violation: violating states are not queued for expansion. */
+  stopAtFirst: boolean;
   index: number;
   count: number;
 }

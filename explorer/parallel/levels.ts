@@ -82,7 +82,6 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
     };
   };
   try {
-    peers.start(stopAtFirst);
     let first: { v: Finding; p: number } | undefined;
     let bound: Bound | undefined;
     let lastProgress = start;
@@ -90,6 +89,7 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
       if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
     };
     try {
+      peers.start(stopAtFirst);
       for (let depth = 0; ; depth++) {
         // First half: every partition takes in (and checks) the states sent to it.
         peers.arrive(depth, stopAtFirst).forEach((a, p) => consider(a.violation, p));

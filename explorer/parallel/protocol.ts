@@ -1,7 +1,7 @@
 // What the main thread and the workers of a parallel search pass each other.
 import type { MessagePort } from 'node:worker_threads';
 import { InputError, ModelError, ModelRuntimeError } from '../errors.ts';
-import type { ParamValue } from '../model.ts';
+import type { PartitionSetup } from './build.ts';
 
 /** What a worker thread is started with (it lives for several runs: explorer/parallel/pool.ts). */
 export interface WorkerBoot {
@@ -16,19 +16,8 @@ export interface WorkerBoot {
 }
 
 /** One run of a worker (the 'init' message): which model instance, which partition of how many. */
-export interface WorkerInit {
+export interface WorkerInit extends PartitionSetup {
   modelPath: string;
-  params: Record<string, ParamValue>;
-  variant: string;
-  /** Names of the invariants to check. */
-  invariants: string[];
-  assertions: boolean;
-  /** Reductions to apply to the worker's space (explorer/reduce/), as on the main thread. */
-  reduce: string[];
-  /** Stop at the first violation: violating states are not queued for expansion. */
-  stopAtFirst: boolean;
-  index: number;
-  count: number;
   strings: SharedArrayBuffer;
   /** The shared maxStates budget (see Partition), or null. */
   budget: Int32Array | null;

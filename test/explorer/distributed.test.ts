@@ -2,7 +2,6 @@
 // processes: the same verdict, states, transitions and depth as the one-thread search (exploring everything),
 // a counterexample of the same length that replays, the pinned CLI (check --nats URL --peers N), and a worker
 // killed mid-run: incomplete naming it, never pass, and no process left running.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,7 +13,7 @@ import { runCli } from '../helpers/cli.ts';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { RUNS_BUCKET, type RunRecord } from '../../explorer/distributed/journal.ts';
-import { BIN, LocalNats, type Worker } from '../helpers/nats.ts';
+import { LocalNats, type Worker } from '../helpers/nats.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const nats = new LocalNats();
@@ -111,23 +110,17 @@ describe('check --nats URL --peers 2 reports what one thread reports', () => {
   }, 300_000);
 
   it('a worker killed mid-run: the run is incomplete naming it (never pass), nothing is left running', async () => {
-    const child = spawn(process.execPath, [BIN, 'check', 'specs/btrfs-send-merged-2rounds.json', '--nats', nats.url, '--peers', '3', '--json', '--no-save'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    nats.procs.push(child);
-    let stdout = '';
-    child.stdout!.on('data', (d) => (stdout += String(d)));
-    // Killed once every worker has joined and taken in a round or two.
-    const joined = () => workers.every((w) => /joined run (\S+)\n(?![\s\S]*(ended|abandoned))/.test(w.log()));
+    const run = nats.check(['specs/btrfs-send-merged-2rounds.json', '--nats', nats.url, '--peers', '3', '--json', '--no-save']);
+    // Killed once every worker has built the model and the rounds have started.
+    const joined = () => workers.every((w) => /partition \d of 3, model .* built[^\n]*\n(?![\s\S]*(ended|abandoned))/.test(w.log()));
     while (!joined()) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 500));
     const victim = workers[1];
     const name = /worker (\S+): joined/.exec(victim.log())![1];
     victim.proc.kill('SIGKILL');
-    const code = await new Promise<number | null>((res) => child.once('exit', res));
-    const result = JSON.parse(stdout).results[0];
-    expect(code).toBe(1);
+    const code = await new Promise<number | null>((res) => run.proc.once('exit', res));
+    const result = JSON.parse(run.stdout()).results[0];
+    expect(code, run.output()).toBe(1);
     expect(result.verdict.status).toBe('incomplete');
     expect(result.verdict.bound).toMatchObject({ name: 'lostWorker', worker: name });
     expect(result.verdict.message).toContain(name);
@@ -174,18 +167,12 @@ describe('a NATS outage mid-run', () => {
   it('stops the coordinator with exit 2 naming the server, and the worker with exit 2', async () => {
     await local.start();
     const w = await local.worker();
-    const child = spawn(process.execPath, [BIN, 'check', 'specs/btrfs-send-merged-2rounds.json', '--nats', local.url, '--peers', '1', '--no-save', '--quiet'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    local.procs.push(child);
-    let text = '';
-    child.stdout!.on('data', (d) => (text += String(d)));
-    child.stderr!.on('data', (d) => (text += String(d)));
+    const run = local.check(['specs/btrfs-send-merged-2rounds.json', '--nats', local.url, '--peers', '1', '--no-save', '--quiet']);
     while (!/joined run/.test(w.log())) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 500));
     local.procs[0].kill('SIGKILL'); // the nats-server
-    const code = await new Promise((res) => child.once('exit', res));
+    const code = await new Promise((res) => run.proc.once('exit', res));
+    const text = run.output();
     expect(code).toBe(2);
     expect(text, text).toMatch(/the NATS connection to nats:\/\/127\.0\.0\.1:\d+ dropped mid-run/);
     expect(text).not.toMatch(/\n\s+at /);

@@ -91,6 +91,16 @@ export class LocalNats {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** `interleave check ARGS` in a child process (killed by stop()); output() is what it printed so far. */
+  check(args: string[]): { proc: ChildProcess; stdout: () => string; output: () => string } {
+    const proc = this.track(spawn(process.execPath, [BIN, 'check', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stdout = '';
+    let stderr = '';
+    proc.stdout!.on('data', (d) => (stdout += String(d)));
+    proc.stderr!.on('data', (d) => (stderr += String(d)));
+    return { proc, stdout: () => stdout, output: () => stdout + stderr };
+  }
+
   /** Processes started here that are still running. */
   running(): ChildProcess[] {
     return this.procs.filter((p) => p.exitCode === null && p.signalCode === null);
