@@ -13,10 +13,10 @@ import { runCli } from '../helpers/cli.ts';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { RUNS_BUCKET, type RunRecord } from '../../explorer/distributed/journal.ts';
-import { LocalNats, type Worker } from '../helpers/nats.ts';
+import { localNats, type Worker } from '../helpers/nats.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-const nats = new LocalNats();
+const nats = localNats();
 const workers: Worker[] = [];
 let out = '';
 
@@ -26,11 +26,7 @@ beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'interleave-distributed-'));
 }, 120_000);
 
-afterAll(async () => {
-  await nats.stop();
-  expect(nats.running()).toEqual([]);
-  rmSync(out, { recursive: true, force: true });
-});
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 async function request(file: string): Promise<CheckRequest> {
   const spec = loadSpec(resolve(root, 'specs', file));
@@ -132,11 +128,7 @@ describe('check --nats URL --peers 2 reports what one thread reports', () => {
 });
 
 describe('a NATS server that requires a user and password', () => {
-  const secured = new LocalNats();
-  afterAll(async () => {
-    await secured.stop();
-    expect(secured.running()).toEqual([]);
-  });
+  const secured = localNats();
 
   it('runs with the credentials in the URL and never prints them; wrong ones are exit 2 without them', async () => {
     await secured.start({ user: 'alice', pass: 's3cret-pw' });
@@ -158,11 +150,7 @@ describe('a NATS server that requires a user and password', () => {
 });
 
 describe('a NATS outage mid-run', () => {
-  const local = new LocalNats();
-  afterAll(async () => {
-    await local.stop();
-    expect(local.running()).toEqual([]);
-  });
+  const local = localNats();
 
   it('stops the coordinator with exit 2 naming the server, and the worker with exit 2', async () => {
     await local.start();

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, expect } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
 export const BIN = join(root, 'bin/interleave.js');
@@ -105,4 +106,14 @@ export class LocalNats {
   running(): ChildProcess[] {
     return this.procs.filter((p) => p.exitCode === null && p.signalCode === null);
   }
+}
+
+/** A LocalNats for the enclosing describe (or file): stopped in its afterAll, which checks nothing is left running. */
+export function localNats(): LocalNats {
+  const n = new LocalNats();
+  afterAll(async () => {
+    await n.stop();
+    expect(n.running()).toEqual([]);
+  });
+  return n;
 }
