@@ -2,7 +2,8 @@
 // processes: the same verdict, states, transitions and depth as the one-thread search (exploring everything),
 // a counterexample of the same length that replays, the pinned CLI (check --nats URL --peers N), and a worker
 // killed mid-run: incomplete naming it, never pass, and no process left running.
-import { mkdtempSync, rmSync } from 'node:fs';
+import Ajv from 'ajv';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { RUNS_BUCKET, type RunRecord } from '../../explorer/distributed/journal.
 import { localNats, type Worker } from '../helpers/nats.ts';
 
 const root = resolve(import.meta.dirname, '../..');
+const validate = new (Ajv as any)({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(root, 'schemas/check-result.schema.json'), 'utf8')));
 const nats = localNats();
 const workers: Worker[] = [];
 let out = '';
@@ -120,6 +122,7 @@ describe('check --nats URL --peers 2 reports what one thread reports', () => {
     expect(result.verdict.status).toBe('incomplete');
     expect(result.verdict.bound).toMatchObject({ name: 'lostWorker', worker: name });
     expect(result.verdict.message).toContain(name);
+    expect(validate(JSON.parse(run.stdout())) ? [] : validate.errors).toEqual([]);
     // The other workers leave the run (the coordinator ended it) and wait for the next one.
     for (const w of [workers[0], workers[2]]) {
       while (!/run \S+ (ended|abandoned|failed)/.test(w.log().split('joined run').pop()!)) await new Promise((r) => setTimeout(r, 50));
