@@ -128,6 +128,24 @@ describe('check --nats URL --peers 2 reports what one thread reports', () => {
       while (!/run \S+ (ended|abandoned|failed)/.test(w.log().split('joined run').pop()!)) await new Promise((r) => setTimeout(r, 50));
     }
   }, 300_000);
+
+  it('a coordinator killed mid-run: its workers leave the run and serve the next one', async () => {
+    const from = workers.map((w) => w.log().length);
+    const since = (k: number) => workers[k].log().slice(from[k]);
+    const run = nats.check(['specs/btrfs-send-merged-2rounds.json', '--nats', nats.url, '--peers', '2', '--no-save', '--quiet']);
+    let members: number[] = [];
+    while (members.length < 2) {
+      members = workers.map((_, k) => k).filter((k) => /partition \d of 2, model .* built/.test(since(k)));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    run.proc.kill('SIGKILL');
+    for (const k of members) {
+      while (!/abandoned: its coordinator is gone/.test(since(k))) await new Promise((r) => setTimeout(r, 50));
+    }
+    // Both serve the next run.
+    const again = await runCli(['check', 'specs/philosophers-10.json', '--nats', nats.url, '--peers', '2', '--no-save']);
+    expect(again.code, again.err).toBe(0);
+  }, 300_000);
 });
 
 describe('a NATS server that requires a user and password', () => {
