@@ -1,6 +1,6 @@
 // `interleave check`: load specs (or models given without a spec), run each, compare the outcome with the
 // expectation. A chain of typed stages with errors as values: load spec -> build model -> explore -> compare.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
 import type { DistributedOptions } from '../explorer/strategies/distributed.ts';
@@ -9,15 +9,28 @@ import { crossCheck, type CrossCheckResult } from '../explorer/crosscheck.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import type { Progress } from '../explorer/outcome.ts';
-import type { StrategyName } from '../explorer/strategies/index.ts';
+import type { SearchStrategyName } from '../explorer/strategies/index.ts';
 import { checkFootprints } from '../explorer/reduce/check.ts';
 import type { ReductionName } from '../explorer/reduce/index.ts';
+import { writeFileAtomic } from './files.ts';
 import { loadModel } from './models.ts';
 import { loadSpec, type Spec } from './spec.ts';
 import type { Target } from './targets.ts';
 
 export interface CheckOptions {
-  strategy?: StrategyName;
+  strategy?: SearchStrategyName;
+  /** Seed of the random walks (overrides the spec's). */
+  seed?: number;
+  /** Random walks: stop after this many (overrides the spec's bounds.walks). */
+  walks?: number;
+  /** Save the breadth-first search to this file every `everySeconds` (one spec only). */
+  checkpoint?: { file: string; everySeconds?: number };
+  /** Continue the search saved in this checkpoint file. */
+  resume?: string;
+  /** Bitstate hashing with 2^bitstate bits. */
+  bitstate?: number;
+  /** At most this many preemptive context switches per schedule. */
+  preemptions?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -43,7 +56,7 @@ export interface CheckOptions {
   save: boolean;
   /** Record coverage (transitions never taken, states never reached) in each result. */
   coverage?: boolean;
-  onProgress?: (spec: string, p: Progress) => void;
+  onProgress?: (spec: string, p: Progress, strategy: SearchStrategyName) => void;
 }
 
 export interface SpecOutcome {
@@ -153,6 +166,16 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     if ((o.workers ?? 1) > 1 && !o.strategy && spec.strategy === 'dfs') {
       throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
     }
+    const strategy = o.strategy ?? spec.strategy ?? 'bfs';
+    let resume: { bytes: Uint8Array; file: string } | undefined;
+    if (o.resume) {
+      try {
+        resume = { bytes: readFileSync(o.resume), file: o.resume };
+      } catch (e) {
+        throw new InputError(`--resume ${o.resume}: cannot read the checkpoint: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give the file --checkpoint wrote`);
+      }
+    }
+    const checkpointFile = o.checkpoint?.file;
     let cross: CrossCheckResult | undefined;
     if (o.crossCheck) cross = crossCheck(instantiate(def, params, variant).system.machine);
     if (o.checkFootprints) {
@@ -169,7 +192,13 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       params,
       variant,
       check: { ...spec.check, ...(o.fairness ? { fairness: o.fairness } : {}), ...(o.lockOrder ? { lockOrder: true } : {}) },
-      strategy: o.strategy ?? spec.strategy,
+      strategy,
+      seed: o.seed ?? spec.seed,
+      walks: o.walks ?? spec.bounds?.walks,
+      ...(checkpointFile ? { checkpoint: { everySeconds: o.checkpoint!.everySeconds, write: (bytes: Uint8Array) => writeFileAtomic(checkpointFile, bytes) } } : {}),
+      ...(resume ? { resume } : {}),
+      bitstate: o.bitstate,
+      preemptions: o.preemptions,
       maxStates: o.maxStates ?? spec.bounds?.maxStates,
       maxDepth: o.maxDepth ?? spec.bounds?.maxDepth,
       timeoutSeconds: o.timeoutSeconds ?? spec.bounds?.timeoutSeconds,
@@ -179,7 +208,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       modelPath,
       ...(o.nats ? { nats: { ...o.nats, model: { path: modelPath, ...(bundled ? { bundled: spec.model } : {}) } } } : {}),
       coverage: o.coverage,
-      onProgress: o.onProgress ? (p) => o.onProgress!(target.label, p) : undefined,
+      onProgress: o.onProgress ? (p) => o.onProgress!(target.label, p, strategy) : undefined,
       spec: target.kind === 'spec' ? target.label : undefined,
     });
     const specReduce = [...(spec.reduce ?? [])].sort().join();

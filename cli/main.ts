@@ -1,18 +1,20 @@
-// The interleave command line: check, show, replay, list, graph, worker, init. The one place that prints and picks exit codes.
+// The interleave command line: check, show, replay, list, graph, swarm, worker, init. The one place that prints and picks exit codes.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
 import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
 import { replayTrace } from '../explorer/replay.ts';
-import { STRATEGY_NAMES } from '../explorer/strategies/index.ts';
+import { SEARCH_STRATEGY_NAMES } from '../explorer/strategies/index.ts';
+import { parseSeed } from '../explorer/prng.ts';
 import { parseReduce } from '../explorer/reduce/index.ts';
+import { cmdSwarm } from './swarm.ts';
 import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
 import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
 import { scaffold } from './init.ts';
 import { distributedOptions, runWorker } from './worker.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
-import { jsonDocument, renderTable, verdictText } from './report.ts';
+import { jsonDocument, progressText, renderTable, verdictText } from './report.ts';
 import { junitXml } from './junit.ts';
 import { renderCoverage } from './coverage.ts';
 import { toItf } from './itf.ts';
@@ -53,7 +55,13 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
   const params = paramOptions(v);
   const isTty = process.stderr.isTTY;
   const opts: CheckOptions = {
-    strategy: choiceOption(v, 'strategy', STRATEGY_NAMES),
+    strategy: choiceOption(v, 'strategy', SEARCH_STRATEGY_NAMES),
+    seed: v.seed === undefined ? undefined : parseSeed(String(v.seed), 'option --seed'),
+    walks: intOption(v, 'walks', { min: 1, example: 1000 }),
+    preemptions: intOption(v, 'preemptions', { min: 0, max: 1000, example: 2 }),
+    bitstate: intOption(v, 'bitstate', { min: 10, max: 32, example: 27 }),
+    ...(v.checkpoint !== undefined ? { checkpoint: { file: String(v.checkpoint), everySeconds: secondsOption(v, 'checkpoint-every') } } : {}),
+    ...(v.resume !== undefined ? { resume: String(v.resume) } : {}),
     maxStates: intOption(v, 'max-states', { min: 1, example: 1000000 }),
     maxDepth: intOption(v, 'max-depth', { min: 0, example: 50 }),
     timeoutSeconds: secondsOption(v, 'timeout'),
@@ -71,16 +79,19 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     coverage: !!v.coverage,
     onProgress: quiet
       ? undefined
-      : (spec, pr) => {
-          const rate = pr.seconds > 0 ? Math.round(pr.states / pr.seconds) : 0;
-          const line = `${spec}: ${pr.states} states, ${rate} states/s, depth ${pr.depth}, queue ${pr.queue}, ${pr.seconds.toFixed(0)}s`;
+      : (spec, pr, strategy) => {
+          const line = `${spec}: ${progressText(pr, strategy)}`;
           process.stderr.write(isTty ? `\r${line}\x1b[K` : line + '\n');
         },
   };
   if ((opts.workers ?? 1) > 1 && opts.strategy === 'dfs') {
     throw new InputError(`options --workers ${opts.workers} and --strategy dfs: the parallel search is breadth-first; drop one of them`);
   }
+  if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined) throw new InputError('option --checkpoint-every needs --checkpoint FILE');
   const targets = collectTargets(p.positionals, { variant: opts.variant, params });
+  if ((opts.checkpoint || opts.resume) && targets.length !== 1) {
+    throw new InputError(`option ${opts.checkpoint ? '--checkpoint' : '--resume'}: a checkpoint holds one search; give exactly one spec (got ${targets.length})`);
+  }
   const junit = v.junit as string | undefined;
   // Every output is checked before the first run: a bad path loses no results and overwrites nothing.
   checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit });
@@ -122,6 +133,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
       }
       const verdict = o.result!.verdict;
       if (verdict.status === 'incomplete') io.out(`${o.name}: INCOMPLETE: ${verdict.message}`);
+      if (o.result!.seed !== undefined) io.out(`${o.name}: seed ${o.result!.seed} (the same walks again: --strategy random --seed ${o.result!.seed})`);
       if (o.result!.coverage) {
         io.out('');
         io.out(renderCoverage(o.name, o.result!.coverage, verdict.status));
@@ -332,6 +344,26 @@ const HANDLERS: Record<string, (p: ParsedCommand, io: Printer) => Promise<number
   list: cmdList,
   graph: cmdGraph,
   init: cmdInit,
+  swarm: (p, io) => {
+    const v = p.values;
+    return cmdSwarm(
+      {
+        positional: p.positionals,
+        jobs: v.jobs as string | undefined,
+        shard: v.shard as string | undefined,
+        merge: !!v.merge,
+        seed: v.seed === undefined ? undefined : parseSeed(String(v.seed), 'option --seed'),
+        timeoutSeconds: secondsOption(v, 'timeout'),
+        maxStates: intOption(v, 'max-states', { min: 1, example: 1000000 }),
+        maxDepth: intOption(v, 'max-depth', { min: 0, example: 100 }),
+        out: v.out as string | undefined,
+        json: !!v.json,
+        quiet: !!v.quiet,
+        waitAll: !!v['wait-all'],
+      },
+      io,
+    );
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {

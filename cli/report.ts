@@ -1,7 +1,15 @@
 // Formats check outcomes: the human table, the --json document and JUnit XML. Only the CLI prints.
 import { unreachable } from '../explorer/errors.ts';
 import type { CheckResult } from '../explorer/index.ts';
+import type { Progress } from '../explorer/outcome.ts';
 import { depthOf, type SpecOutcome } from './check.ts';
+
+/** One progress line: the strategy, then states, rate, depth and queue (walks for random walks). */
+export function progressText(pr: Progress, strategy: string): string {
+  const rate = pr.seconds > 0 ? Math.round(pr.states / pr.seconds) : 0;
+  const work = pr.walks !== undefined ? `${pr.walks} walks` : `queue ${pr.queue}`;
+  return `${strategy}: ${pr.states} states, ${rate} states/s, depth ${pr.depth}, ${work}, ${pr.seconds.toFixed(0)}s`;
+}
 
 export function verdictText(o: SpecOutcome): string {
   if (o.error || !o.result) return `error (${o.error?.kind ?? 'internal'})`;
@@ -69,6 +77,8 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
               ...(r.verdict.bound ? { bound: r.verdict.bound } : {}),
             }
           : { status: 'error' },
+        ...(r?.seed !== undefined ? { seed: r.seed } : {}),
+        ...(r?.bitstate ? { bitstate: { ...r.bitstate, fill: Number(r.bitstate.fill.toFixed(6)), hashFactor: Number(r.bitstate.hashFactor.toFixed(1)), coverage: Number(r.bitstate.coverage.toFixed(6)) } } : {}),
         expected: o.expected ?? null,
         matched: o.matched,
         ...(o.mismatch ? { mismatch: o.mismatch } : {}),
@@ -83,6 +93,7 @@ export function jsonDocument(outcomes: SpecOutcome[]): object {
               exploredDepth: r.stats.depth,
               seconds: Number(r.stats.seconds.toFixed(3)),
               bytesPerState: Number(r.stats.bytesPerState.toFixed(1)),
+              ...('walks' in r.stats ? { walks: r.stats.walks } : {}),
               // Liveness runs also report the stored graph and the cycle analysis.
               ...liveStats(r.stats),
             }

@@ -8,6 +8,7 @@ import type { Fairness, StarvationGoal } from '../explorer/properties/liveness.t
 import { TRACE_FORMAT, TRACE_VERSION, type Trace } from '../explorer/trace.ts';
 import { fromItf, isItf } from './itf.ts';
 import { REPO_ROOT } from './models.ts';
+import type { ShardResult } from '../explorer/swarm.ts';
 
 export interface Spec {
   description?: string;
@@ -24,9 +25,10 @@ export interface Spec {
     starvation?: StarvationGoal | StarvationGoal[];
     fairness?: Fairness;
   };
-  strategy?: 'bfs' | 'dfs';
+  strategy?: 'bfs' | 'dfs' | 'random';
+  seed?: number;
   reduce?: Array<'symmetry' | 'por'>;
-  bounds?: { maxStates?: number; maxDepth?: number; timeoutSeconds?: number };
+  bounds?: { maxStates?: number; maxDepth?: number; timeoutSeconds?: number; walks?: number };
   expect: { status: 'pass' | 'violation' | 'incomplete'; kind?: string; name?: string; states?: number; depth?: number };
 }
 
@@ -170,6 +172,20 @@ function traceProblem(t: Trace): string | null {
   if (lasso && t.loopStart === undefined) return `$.loopStart: missing; a ${t.violation.kind} trace is a lasso and needs the step its loop starts at`;
   if (!lasso && t.loopStart !== undefined) return `$.loopStart: only livelock and starvation traces have a loop; remove it (the violation is a ${t.violation.kind})`;
   return null;
+}
+
+/** Loads a swarm shard result (schemas/swarm-shard.schema.json; its trace against the trace schema). */
+export function loadShard(file: string): ShardResult {
+  const data = parseJsonFile(file, 'swarm shard result');
+  // The shard schema refers to these by id.
+  validatorFor('trace.schema.json');
+  validatorFor('check-result.schema.json');
+  const validate = validatorFor('swarm-shard.schema.json');
+  if (!validate(data)) {
+    const lines = formatErrors(validate.errors ?? [], 'swarm-shard.schema.json');
+    throw new InputError(`${file}: invalid swarm shard result:\n  ${lines.join('\n  ')}\n  (write it with interleave swarm SPEC --shard I/N)`, file);
+  }
+  return data as ShardResult;
 }
 
 export function validateTraceObject(data: unknown): string[] {

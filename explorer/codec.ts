@@ -82,6 +82,10 @@ class LocalStrings implements StringTable {
   stringOf(id: number): string {
     return this.strings[id];
   }
+  /** The interned strings in id order (a checkpoint saves them, so a resumed run gives them the same ids). */
+  list(): readonly string[] {
+    return this.strings;
+  }
 }
 
 export class ContextCodec {
@@ -104,6 +108,11 @@ export class ContextCodec {
 
   stringOf(id: number): string {
     return this.table.stringOf(id);
+  }
+
+  /** The strings interned so far, in id order, for a per-run table; undefined for a shared one. */
+  internedStrings(): readonly string[] | undefined {
+    return this.table instanceof LocalStrings ? this.table.list() : undefined;
   }
 
   /**

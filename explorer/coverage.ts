@@ -95,13 +95,43 @@ export function createCoverage(system: CompiledSystem): CoverageCollector {
           neverReached,
         };
       });
-      const sum = (f: (c: ThreadCoverage) => number) => threads.reduce((a, c) => a + f(c), 0);
-      return {
-        complete,
-        transitions: { total: sum((c) => c.transitions.total), taken: sum((c) => c.transitions.taken) },
-        states: { total: sum((c) => c.states.total), reached: sum((c) => c.states.reached) },
-        threads,
-      };
+      return summarise(threads, complete);
     },
+  };
+}
+
+const transitionKey = (t: CoverageTransition) => `${t.state}\u0000${t.event}\u0000${t.guard ?? ''}\u0000${t.target ?? ''}`;
+
+/**
+ * The union of several runs' coverage of one model (swarm jobs, shard files): a transition is never taken
+ * only if no run took it, a state never reached only if no run reached it. Complete when one run was
+ * (then its lists are already the truth). Undefined for no reports.
+ */
+export function mergeCoverage(reports: Coverage[]): Coverage | undefined {
+  const first = reports[0];
+  if (first === undefined) return undefined;
+  const threads = first.threads.map((t0): ThreadCoverage => {
+    const others = reports.map((r) => r.threads.find((t) => t.thread === t0.thread));
+    const neverTaken = t0.neverTaken.filter((tr) => others.every((t) => t === undefined || t.neverTaken.some((u) => transitionKey(u) === transitionKey(tr))));
+    const neverReached = t0.neverReached.filter((s) => others.every((t) => t === undefined || t.neverReached.includes(s)));
+    return {
+      thread: t0.thread,
+      transitions: { total: t0.transitions.total, taken: t0.transitions.total - neverTaken.length },
+      states: { total: t0.states.total, reached: t0.states.total - neverReached.length },
+      neverTaken,
+      neverReached,
+    };
+  });
+  return summarise(threads, reports.some((r) => r.complete));
+}
+
+/** The whole model's coverage from its threads'. */
+function summarise(threads: ThreadCoverage[], complete: boolean): Coverage {
+  const sum = (f: (c: ThreadCoverage) => number) => threads.reduce((a, c) => a + f(c), 0);
+  return {
+    complete,
+    transitions: { total: sum((c) => c.transitions.total), taken: sum((c) => c.transitions.taken) },
+    states: { total: sum((c) => c.states.total), reached: sum((c) => c.states.reached) },
+    threads,
   };
 }

@@ -10,7 +10,12 @@ import { SharedStrings } from './parallel/strings.ts';
 import type { Fairness, StarvationGoal } from './properties/liveness.ts';
 import { stateChecker } from './properties/safety.ts';
 import { StateSpace } from './space/index.ts';
-import { STRATEGIES, type SafetyTask, type StrategyName } from './strategies/index.ts';
+import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategies/index.ts';
+import { DEFAULT_WALK_DEPTH, random, type RandomOutcome, type RandomStats } from './strategies/random.ts';
+import { withEventOrder } from './strategies/event-order.ts';
+import { preemptionBound, type PreemptionOutcome } from './strategies/preemption.ts';
+import { DEFAULT_CHECKPOINT_SECONDS } from './resume.ts';
+import type { BitstateEstimate } from './bitstate.ts';
 import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
 import { parallel } from './strategies/parallel.ts';
 import { distributed, type DistributedOptions } from './strategies/distributed.ts';
@@ -46,7 +51,21 @@ export interface CheckRequest {
   params?: Record<string, ParamValue>;
   variant?: string;
   check?: PropertySelection;
-  strategy?: StrategyName;
+  strategy?: SearchStrategyName;
+  /** Seed of the random choices (--strategy random); recorded in the result and the trace. */
+  seed?: number;
+  /** Random walks: stop after this many walks. */
+  walks?: number;
+  /** Expand successors in an order permuted by this seed (swarm jobs; one thread only). */
+  eventOrderSeed?: number;
+  /** Save the breadth-first safety search every `everySeconds` (default 60): `write` gets the file's bytes. */
+  checkpoint?: { everySeconds?: number; write(bytes: Uint8Array): void };
+  /** Continue the search saved in these bytes (read from `file`), refused if it is another run's. */
+  resume?: { bytes: Uint8Array; file: string };
+  /** Bitstate hashing: the visited set as 2^bitstate bits (explorer/bitstate.ts); never a pass. */
+  bitstate?: number;
+  /** Explore schedules with at most this many preemptive context switches, fewest first (./strategies/preemption.ts). */
+  preemptions?: number;
   maxStates?: number;
   maxDepth?: number;
   timeoutSeconds?: number;
@@ -112,8 +131,12 @@ export interface CheckResult {
   params: Record<string, ParamValue>;
   verdict: Verdict;
   /** Liveness runs report the stored graph and the cycle analysis too (LivenessStats). */
-  stats: SearchStats | LivenessStats;
+  stats: SearchStats | LivenessStats | RandomStats;
   trace?: Trace;
+  /** The seed of a randomised run (printed in every report, stored in the trace). */
+  seed?: number;
+  /** A bitstate search's bit array and coverage estimate. */
+  bitstate?: BitstateEstimate;
   /** With CheckRequest.coverage: the transitions never taken and states never reached, per thread. */
   coverage?: Coverage;
   /** Present when the request named its reductions (even none). */
@@ -222,6 +245,9 @@ export function checkModel(req: CheckRequest): CheckResult {
   if (workers > 1 && !req.modelPath) {
     throw new InputError(`workers: ${workers} threads need the model's module file (modelPath), from which each worker builds the model`);
   }
+  if (req.strategy === 'random' && req.seed === undefined) {
+    throw new InputError(`strategy random: needs a seed (--seed N, a whole number), so that the run can be reproduced`);
+  }
   if (workers > 1 && (req.strategy ?? 'bfs') !== 'bfs') {
     throw new InputError(`workers: the parallel search is breadth-first; drop --strategy ${req.strategy} or run with one worker`);
   }
@@ -230,7 +256,11 @@ export function checkModel(req: CheckRequest): CheckResult {
   }
   if (req.nats) checkDistributed(req, workers);
   const sharedStrings = workers > 1 ? SharedStrings.allocate() : undefined;
-  const space = instantiate(model, params, variant, sharedStrings ? new SharedStrings(sharedStrings) : req.nats ? new HashStrings() : undefined);
+  const built = instantiate(model, params, variant, sharedStrings ? new SharedStrings(sharedStrings) : req.nats ? new HashStrings() : undefined);
+  if (req.eventOrderSeed !== undefined && workers > 1) {
+    throw new InputError(`eventOrderSeed: a permuted successor order runs on one thread; drop it or run with one worker`);
+  }
+  const space = req.eventOrderSeed === undefined ? built : new StateSpace(new PackedSystem(withEventOrder(built.system, req.eventOrderSeed)));
   const check = req.check ?? {};
   const invariants = selectInvariants(model, params, variant, check.invariants);
   const strategy = req.strategy ?? 'bfs';
@@ -239,14 +269,72 @@ export function checkModel(req: CheckRequest): CheckResult {
   const lockOrder = check.lockOrder ? new LockOrderRecorder(space.system, model) : undefined;
   const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0 || !!lockOrder;
   const assertions = check.assertions ?? true;
+  if (lockOrder && strategy === 'random') {
+    throw new InputError(`check.lockOrder: the lock-order graph is recorded by the exhaustive sequential search, not by random walks; drop --strategy random or --lock-order`);
+  }
   // Liveness is a separate strategy (strategies/liveness.ts): the safety search runs first, then, if it
   // passes, the liveness exploration records the edges and looks for fair cycles.
+  if (req.bitstate !== undefined) {
+    const b = req.bitstate;
+    if (!Number.isInteger(b) || b < 10 || b > 32) throw new InputError(`--bitstate ${b}: expected the log2 of the bit array's size, from 10 to 32 (27 = 2^27 bits = 16 MB)`);
+    if (strategy === 'random' || workers > 1 || liveness || req.checkpoint || req.resume) {
+      throw new InputError(`--bitstate: runs on the one-thread breadth- or depth-first safety search; drop --strategy random, --workers, --checkpoint/--resume or the liveness checks`);
+    }
+  }
+  if (req.preemptions !== undefined) {
+    const k = req.preemptions;
+    if (!Number.isInteger(k) || k < 0 || k > 1000) throw new InputError(`--preemptions ${k}: expected a whole number of preemptive context switches from 0 to 1000`);
+    if (req.strategy !== undefined && req.strategy !== 'bfs') throw new InputError(`--preemptions: explores schedules fewest preemptions first; drop --strategy ${req.strategy}`);
+    if (workers > 1 || liveness || lockOrder || req.bitstate !== undefined || req.checkpoint || req.resume) {
+      throw new InputError(`--preemptions: runs the one-thread safety search; drop --workers, --bitstate, --checkpoint/--resume, --lock-order or the liveness checks`);
+    }
+    if (req.reduce?.length) {
+      // The bound counts switches away from the thread that ran last: a renamed (symmetric) state or a
+      // pruned (ample-set) successor order would count them on schedules the bound never sees.
+      throw new InputError(`--preemptions with --reduce ${req.reduce.join(',')}: the preemption bound runs unreduced; pass --reduce none (a spec's "reduce" too) or drop --preemptions`);
+    }
+  }
+  let checkpointOptions = {};
+  if (req.checkpoint || req.resume) {
+    const what = req.checkpoint ? '--checkpoint' : '--resume';
+    if (strategy !== 'bfs') throw new InputError(`${what}: checkpoints are taken of the breadth-first search; drop --strategy ${strategy}`);
+    if (liveness) throw new InputError(`${what}: checkpoints cover the safety search; livelock and starvation checks cannot be checkpointed yet: drop ${what} for this spec`);
+    if (lockOrder) throw new InputError(`${what}: the lock-order graph is not saved in checkpoints yet; drop --lock-order or ${what}`);
+    if (req.coverage) throw new InputError(`${what}: coverage is not saved in checkpoints; drop --coverage or ${what}`);
+    const identity = {
+      tool: TOOL_VERSION,
+      model: model.name,
+      variant,
+      params,
+      options: {
+        strategy,
+        workers,
+        deadlock: check.deadlock ?? true,
+        assertions,
+        invariants: Object.keys(invariants).sort(),
+        stopAtFirst: req.stopAtFirst ?? true,
+        maxStates: req.maxStates,
+        maxDepth: req.maxDepth,
+        // Reductions change the states stored (representatives, pruned successors): another set is another search.
+        reduce: [...(req.reduce ?? [])].sort(),
+        ...(req.eventOrderSeed !== undefined ? { eventOrderSeed: req.eventOrderSeed } : {}),
+      },
+    };
+    const every = req.checkpoint?.everySeconds ?? DEFAULT_CHECKPOINT_SECONDS;
+    if (!(every > 0)) throw new InputError(`--checkpoint-every ${every}: expected a positive number of seconds`);
+    checkpointOptions = {
+      ...(req.checkpoint ? { checkpoint: { everySeconds: every, identity, write: req.checkpoint.write } } : {}),
+      ...(req.resume ? { resume: { ...req.resume, identity } } : {}),
+    };
+  }
   const coverage = req.coverage ? createCoverage(space.system) : undefined;
   if (coverage) space.onTransition = coverage.onTransition;
   const base = { space, bounds: { maxStates: req.maxStates, maxDepth: req.maxDepth, timeoutSeconds: req.timeoutSeconds }, onProgress: req.onProgress };
+  let walked: RandomOutcome | undefined;
+  let bounded: PreemptionOutcome | undefined;
   const reduce = req.reduce ?? [];
   const report: ReductionReport = { requested: [...reduce], ran: [], notes: [] };
-  const runSafety = (): Outcome => {
+  const runSafety = (): Outcome<SearchStats | RandomStats> => {
     // The lock-order check and coverage record every transition: they run unreduced (a pruned interleaving
     // can hold an acquisition order, or take a transition, no other one shows).
     const unreduced = lockOrder ? 'the lock-order check' : coverage ? 'coverage' : null;
@@ -259,7 +347,11 @@ export function checkModel(req: CheckRequest): CheckResult {
       checker: stateChecker(space.system, { assertions, invariants, assertionPredicates: model.assertions ?? {} }),
       deadlock: check.deadlock ?? true,
       stopAtFirst: req.stopAtFirst ?? true,
+      ...checkpointOptions,
+      ...(req.bitstate !== undefined ? { bitstate: req.bitstate } : {}),
     };
+    if (strategy === 'random') return (walked = random.run({ ...task, seed: req.seed!, walks: req.walks }));
+    if (req.preemptions !== undefined) return (bounded = preemptionBound.run({ ...task, preemptions: req.preemptions }));
     // The lock-order check records every transition: it runs in the sequential search.
     if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, onTransition: (id, e, pathTo) => lockOrder.onStep(id, e, space.expanding, pathTo) }), lockOrder);
     if (req.nats) {
@@ -276,8 +368,9 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (reduce.length) report.notes.push(`livelock/starvation ran unreduced (${reduce.join(', ')} is not proven sound for liveness here)`);
     return livenessStrategy.run({ ...base, livelock: check.livelock, starvation, fairness: check.fairness });
   };
-  let outcome: Outcome<SearchStats | LivenessStats>;
-  if (!liveness) outcome = runSafety();
+  let outcome: Outcome<SearchStats | LivenessStats | RandomStats>;
+  // Random walks check the safety properties only; a liveness selection leaves the run incomplete.
+  if (!liveness || strategy === 'random') outcome = runSafety();
   else if (!safety) outcome = runLiveness();
   else {
     // A safety violation wins. Otherwise the liveness run decides, except that a cut safety run keeps
@@ -309,7 +402,13 @@ export function checkModel(req: CheckRequest): CheckResult {
           variant,
           params,
           spec: req.spec,
-          options: { strategy: outcome.loopStart !== undefined ? 'bfs' : strategy, ...liveOptions },
+          options: {
+            strategy: outcome.loopStart !== undefined ? 'bfs' : strategy,
+            ...liveOptions,
+            ...(walked?.status === 'violation' ? { seed: req.seed, walk: walked.walk, maxDepth: req.maxDepth ?? DEFAULT_WALK_DEPTH } : {}),
+            ...(req.eventOrderSeed !== undefined ? { eventOrderSeed: req.eventOrderSeed } : {}),
+            ...(bounded ? { preemptions: req.preemptions, preemptionsUsed: bounded.preemptionsUsed } : {}),
+          },
           toolVersion: TOOL_VERSION,
         },
         outcome.loopStart,
@@ -320,8 +419,11 @@ export function checkModel(req: CheckRequest): CheckResult {
     case 'incomplete':
       verdict = {
         status: 'incomplete',
-        message:
-          outcome.bound.name === 'lostWorker'
+        message: walked
+          ? `random walks (seed ${req.seed}): ${walked.stats.walks} walks of at most ${req.maxDepth ?? DEFAULT_WALK_DEPTH} steps saw ` +
+            `${walked.stats.states} distinct states, stopped by ${outcome.bound.name} = ${outcome.bound.limit}; a random search never proves ` +
+            `absence${liveness ? ' (and random walks do not check livelock or starvation)' : ''}`
+          : outcome.bound.name === 'lostWorker'
             ? `worker ${outcome.bound.worker} (partition ${outcome.bound.limit}) was lost: ${outcome.bound.why}; its part of the state space is gone, so the search is incomplete`
             : `search cut by ${outcome.bound.name} = ${outcome.bound.limit} before the whole state space was explored`,
         bound: outcome.bound,
@@ -330,14 +432,40 @@ export function checkModel(req: CheckRequest): CheckResult {
     default:
       return unreachable(outcome);
   }
+  if (bounded && verdict.status === 'incomplete' && verdict.bound.name === 'preemptions') {
+    verdict.message = `no violation in schedules with at most ${req.preemptions} preemptive context switches (${outcome.stats.states} states with the thread that ran last); schedules needing more were not explored`;
+  }
+  if (bounded?.preemptionsUsed !== undefined && verdict.status === 'violation') {
+    verdict.message += ` (${bounded.preemptionsUsed} preemptive context switch${bounded.preemptionsUsed === 1 ? '' : 'es'})`;
+  }
+  const bits = 'bitstate' in outcome.stats ? (outcome.stats.bitstate as BitstateEstimate) : undefined;
+  if (bits && verdict.status === 'incomplete' && verdict.bound.name === 'bitstate') {
+    verdict.message =
+      `bitstate search: ${bits.states} states in 2^${Math.log2(bits.bits)} bits with ${bits.hashes} hashes: hash factor ${bits.hashFactor.toFixed(0)}, ` +
+      `${(bits.fill * 100).toFixed(2)}% of the bits set, expected coverage ${(bits.coverage * 100).toFixed(4)}%; states whose bits collided were ` +
+      `skipped, so no violation here is not a proof`;
+  }
+  if (trace && walked) trace.seed = req.seed;
   space.reduction = null;
-  const result: CheckResult = { model: model.name, variant, params, verdict, stats: outcome.stats, trace, ...(req.reduce !== undefined ? { reductions: report } : {}) };
+  const result: CheckResult = {
+    model: model.name,
+    variant,
+    params,
+    verdict,
+    stats: outcome.stats,
+    trace,
+    ...(walked ? { seed: req.seed } : {}),
+    ...(bits ? { bitstate: bits } : {}),
+    ...(req.reduce !== undefined ? { reductions: report } : {}),
+  };
   if (coverage) {
     // Complete only when the whole reachable space was explored: a pass, or a violation found by a search
     // that went on to the end (stopAtFirst false, nothing cut). Liveness explores everything before it
     // analyses, so its violations (lassos) count as complete too when no bound cut it.
+    // Random walks, bitstate and preemption-bounded searches never explore everything.
+    const partial = walked !== undefined || bounded !== undefined || req.bitstate !== undefined;
     const exhausted =
-      outcome.status === 'pass' || (outcome.status === 'violation' && !outcome.bound && (outcome.loopStart !== undefined || req.stopAtFirst === false));
+      !partial && (outcome.status === 'pass' || (outcome.status === 'violation' && !outcome.bound && (outcome.loopStart !== undefined || req.stopAtFirst === false)));
     result.coverage = coverage.report(exhausted);
   }
   return result;
@@ -351,6 +479,16 @@ function checkDistributed(req: CheckRequest, workers: number): void {
   if ((req.strategy ?? 'bfs') !== 'bfs') throw new InputError(`nats: the distributed search is breadth-first; drop --strategy ${req.strategy} or --nats`);
   if (req.coverage) throw new InputError('coverage: the coverage collector runs on one thread; drop --nats (or --coverage)');
   if (req.check?.lockOrder) throw new InputError('lock-order: the lock-order check runs in the one-thread search; drop --nats (or --lock-order)');
+  const unsupported: Array<[unknown, string]> = [
+    [req.checkpoint, '--checkpoint'],
+    [req.resume, '--resume'],
+    [req.bitstate, '--bitstate'],
+    [req.preemptions, '--preemptions'],
+    [req.eventOrderSeed, 'a permuted successor order'],
+  ];
+  for (const [given, what] of unsupported) {
+    if (given !== undefined) throw new InputError(`nats: ${what} is not supported by the distributed search; drop it or --nats`);
+  }
 }
 
 /**

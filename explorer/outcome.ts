@@ -2,8 +2,12 @@
 // starts) or incomplete (cut by a named bound). Strategies return it; index.ts and the CLI switch over it.
 
 export type ViolationKind = 'deadlock' | 'assertion' | 'invariant' | 'livelock' | 'starvation' | 'lock-order';
-/** lostWorker: a partition of a distributed search stopped answering (limit: its index). */
-export type BoundName = 'maxStates' | 'maxDepth' | 'timeout' | 'lostWorker';
+/**
+ * What cut a search short: a named option (maxStates, maxDepth, timeout), the number of random walks,
+ * the preemption bound, a bitstate store (which may skip states on hash collisions), or a lost worker of a
+ * distributed search (lostWorker, limit: its partition).
+ */
+export type BoundName = 'maxStates' | 'maxDepth' | 'timeout' | 'walks' | 'preemptions' | 'bitstate' | 'lostWorker';
 
 export interface Bound {
   name: BoundName;
@@ -66,5 +70,7 @@ export interface Progress {
   depth: number;
   queue: number;
   seconds: number;
+  /** Random walks finished so far (--strategy random). */
+  walks?: number;
 }
 

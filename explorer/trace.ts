@@ -63,6 +63,8 @@ export interface Trace {
    * own trace from the initial state. `steps` is the trace of the first edge.
    */
   lockOrder?: LockOrderReport;
+  /** The seed of the randomised search that found the trace (--strategy random, swarm jobs). */
+  seed?: number;
 }
 
 /** Deep differences between two plain values, as dotted/indexed paths. */

@@ -24,6 +24,21 @@ export class FifoQueue implements Frontier {
     this.count++;
   }
 
+  /** The waiting states as one record array (a copy), for a checkpoint. */
+  save(): { records: Int32Array; count: number } {
+    return { records: this.records.buf.slice(this.head, this.records.end), count: this.count };
+  }
+
+  /** A queue holding the records save() returned. */
+  static restore(records: Int32Array, count: number): FifoQueue {
+    const q = new FifoQueue();
+    q.records.ensure(records.length);
+    q.records.buf.set(records);
+    q.records.end = records.length;
+    q.count = count;
+    return q;
+  }
+
   pop(): FrontierEntry | null {
     if (this.count === 0) return null;
     const b = this.records.buf;

@@ -3,6 +3,7 @@
 // on every partition and moves the states between them; this loop decides when to stop, which violation wins,
 // folds the bounds and the counts, and rebuilds the counterexample from the owners' parent links.
 import type { Bound, Outcome } from '../outcome.ts';
+import { saveParallel, type ParallelSnapshot } from '../resume.ts';
 import type { Finding } from '../properties/safety.ts';
 import type { SafetyTask } from '../strategies/index.ts';
 import type { ArrivalReport, RoundLimits, RoundReport } from './partition.ts';
@@ -10,6 +11,10 @@ import type { ArrivalReport, RoundLimits, RoundReport } from './partition.ts';
 /** The partitions of one run, wherever they are. Every call covers all of them and returns in partition order. */
 export interface Peers {
   readonly count: number;
+  /** Resuming a checkpoint: where the saved search was (the transport restores the partitions in start()). */
+  readonly resumed?: ParallelSnapshot['counters'] | undefined;
+  /** Between two rounds: every partition and the states in transit, for a checkpoint (transports that can). */
+  save?(): Omit<ParallelSnapshot, 'counters'>;
   /** Seeds every partition (the owner of the initial state stores it); returns when all are ready. */
   start(stopAtFirst: boolean): void;
   /** First half of a round: every partition takes in the states sent to it. */
@@ -61,8 +66,8 @@ export interface LevelOptions extends SafetyTask {
  * of the lowest partition (then the first that partition met), so a run is deterministic for a given count.
  */
 export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
-  const W = peers.count;
-  const start = performance.now();
+  const resumed = peers.resumed;
+  const start = performance.now() - (resumed?.seconds ?? 0) * 1000;
   const { maxStates = Infinity, maxDepth = Infinity, timeoutSeconds } = options.bounds;
   const deadline = timeoutSeconds ? start + timeoutSeconds * 1000 : Infinity;
   const stopAtFirst = options.stopAtFirst;
@@ -70,7 +75,8 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
   let ok = false;
   let outcome: Outcome | undefined;
   let reports: RoundReport[] = [];
-  let deepest = 0;
+  let deepest = resumed?.deepest ?? 0;
+  let states = resumed?.states ?? 1;
   const stats = () => {
     const n = reports.length ? reports.reduce((a, r) => a + r.size, 0) : 0;
     return {
@@ -82,15 +88,23 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
     };
   };
   try {
-    let first: { v: Finding; p: number } | undefined;
-    let bound: Bound | undefined;
-    let lastProgress = start;
+    let first: { v: Finding; p: number } | undefined = resumed?.first;
+    let bound: Bound | undefined = resumed?.bound;
+    let lastProgress = performance.now();
+    const sink = options.checkpoint;
+    let lastCheckpoint = performance.now();
     const consider = (v: Finding | undefined, p: number) => {
       if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
     };
     try {
       peers.start(stopAtFirst);
-      for (let depth = 0; ; depth++) {
+      for (let depth = resumed?.depth ?? 0; ; depth++) {
+        // Checkpoints are taken between two rounds: every partition's store and next states, and the states in transit.
+        if (sink && peers.save && performance.now() - lastCheckpoint >= sink.everySeconds * 1000) {
+          const seconds = (performance.now() - start) / 1000;
+          saveParallel(sink, { ...peers.save(), counters: { depth, states, deepest, seconds, first, bound } });
+          lastCheckpoint = performance.now();
+        }
         // First half: every partition takes in (and checks) the states sent to it.
         peers.arrive(depth, stopAtFirst).forEach((a, p) => consider(a.violation, p));
         // Second half: a violation at this depth or above stops the level (as the sequential search stops
@@ -98,7 +112,7 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
         const expand = !(stopAtFirst && first && first.v.depth <= depth);
         const limits: RoundLimits = { depth, maxDepth, deadline, deadlock: options.deadlock, stopAtFirst };
         reports = peers.round(limits, expand);
-        const states = reports.reduce((a, r) => a + r.size, 0);
+        states = reports.reduce((a, r) => a + r.size, 0);
         const queued = reports.reduce((a, r) => a + r.queued + r.sent.reduce((x, y) => x + y, 0), 0);
         deepest = Math.max(...reports.map((r) => r.deepest));
         reports.forEach((r, p) => consider(r.violation, p));

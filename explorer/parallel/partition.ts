@@ -8,7 +8,7 @@
 import { PackedRecords } from '../frontier/index.ts';
 import { deadlockAt, type Finding, type StateChecker } from '../properties/safety.ts';
 import type { StateSpace, Visit } from '../space/index.ts';
-import { FingerprintSet } from '../store/index.ts';
+import { FingerprintSet, type StoreImage } from '../store/index.ts';
 
 /** log2 of the entries of the sent-states cache (8 bytes each). */
 const SENT_BITS = 18;
@@ -46,8 +46,19 @@ export interface ArrivalReport {
   bound?: 'maxStates';
 }
 
+/** A partition between two rounds, as saved in a checkpoint (explorer/resume.ts): plain data and typed arrays. */
+export interface PartitionSnapshot {
+  store: StoreImage;
+  /** The records of the states to expand next round. */
+  current: Int32Array;
+  currentCount: number;
+  transitions: number;
+  deepest: number;
+  violation?: Finding;
+}
+
 export class Partition {
-  readonly store: FingerprintSet;
+  store: FingerprintSet;
   private current = new PackedRecords();
   private currentCount = 0;
   private next = new PackedRecords();
@@ -262,6 +273,33 @@ export class Partition {
     b[at++] = n;
     for (let i = 0; i < n; i++) b[at + i] = words[i];
     o.end = at + n;
+  }
+
+  /** This partition between two rounds: its store, the states it expands next round, its counters (copies). */
+  save(): PartitionSnapshot {
+    const image = this.store.save();
+    const arrays = Object.fromEntries(Object.entries(image.arrays).map(([k, a]) => [k, a.slice()]));
+    return {
+      store: { ...image, arrays },
+      current: this.current.buf.slice(0, this.current.end),
+      currentCount: this.currentCount,
+      transitions: this.transitions,
+      deepest: this.deepest,
+      violation: this.violation,
+    };
+  }
+
+  /** Takes the place of seed() when a search resumes: the partition as save() left it. */
+  restore(snap: PartitionSnapshot): void {
+    this.store = FingerprintSet.restore(snap.store);
+    this.current.end = 0;
+    this.current.ensure(snap.current.length);
+    this.current.buf.set(snap.current);
+    this.current.end = snap.current.length;
+    this.currentCount = snap.currentCount;
+    this.transitions = snap.transitions;
+    this.deepest = snap.deepest;
+    this.violation = snap.violation;
   }
 
   /** The parent (global id, -1 for the initial state) and event of a state this partition stores (local id). */

@@ -2,6 +2,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { InputError, ModelError, ModelRuntimeError } from '../errors.ts';
 import type { PartitionSetup } from './build.ts';
+import type { PartitionSnapshot } from './partition.ts';
 
 /** What a worker thread is started with (it lives for several runs: explorer/parallel/pool.ts). */
 export interface WorkerBoot {
@@ -21,6 +22,8 @@ export interface WorkerInit extends PartitionSetup {
   strings: SharedArrayBuffer;
   /** The shared maxStates budget (see Partition), or null. */
   budget: Int32Array | null;
+  /** Resuming a checkpoint: this partition as it was saved (instead of seeding the initial state). */
+  resume?: PartitionSnapshot;
 }
 
 export interface SerializedError {

@@ -100,6 +100,16 @@ export class SharedStrings implements StringTable {
     throw new Error(`corrupt state encoding: string id ${id} is in no thread's string table`);
   }
 
+  /** Every string in the shared table (a checkpoint saves them; ids are hashes, so order does not matter). */
+  all(): string[] {
+    const out: string[] = [];
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const base = HEADER + slot * SLOT_WORDS;
+      if (Atomics.load(this.meta, base) !== 0) out.push(this.read(base));
+    }
+    return out;
+  }
+
   private read(base: number): string {
     const at = this.meta[base + 2];
     const len = this.meta[base + 3];

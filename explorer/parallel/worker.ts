@@ -27,7 +27,8 @@ async function start(init: WorkerInit): Promise<void> {
   const mod = await import(pathToFileURL(init.modelPath).href);
   const model: ModelDefinition = mod.default ?? mod.model;
   const { partition } = buildPartition(model, init, new SharedStrings(init.strings), init.budget, () => Atomics.add(flag, 1, 1));
-  partition.seed(init.stopAtFirst);
+  if (init.resume) partition.restore(init.resume);
+  else partition.seed(init.stopAtFirst);
   run = { partition, stopAtFirst: init.stopAtFirst };
 }
 
@@ -48,6 +49,9 @@ port.on('message', async (m: any) => {
       send({ report }, report.outboxes.map((o) => o.buffer as ArrayBuffer));
     } else if (m.cmd === 'link') {
       send({ link: run.partition.link(m.local) });
+    } else if (m.cmd === 'save') {
+      const snapshot = run.partition.save();
+      send({ snapshot }, [snapshot.current.buffer as ArrayBuffer, ...Object.values(snapshot.store.arrays).map((a) => a.buffer as ArrayBuffer)]);
     }
   } catch (e) {
     send({ error: serializeError(e) });

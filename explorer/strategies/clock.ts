@@ -6,12 +6,17 @@ import type { SearchTask } from './index.ts';
 const now = () => performance.now();
 
 export class SearchClock {
-  readonly start = now();
-  private lastProgress = this.start;
+  readonly start: number;
+  private lastProgress = now();
   private readonly timeoutMs: number;
   private readonly progressMs: number;
 
-  constructor(private readonly task: SearchTask) {
+  /** `earlierSeconds`: time a resumed search spent before (counted against the timeout too). */
+  constructor(
+    private readonly task: SearchTask,
+    earlierSeconds = 0,
+  ) {
+    this.start = now() - earlierSeconds * 1000;
     this.timeoutMs = task.bounds.timeoutSeconds ? task.bounds.timeoutSeconds * 1000 : Infinity;
     this.progressMs = (task.progressInterval ?? 1) * 1000;
   }

@@ -6,13 +6,19 @@ import type { Bound, Outcome, SearchStats } from '../outcome.ts';
 import { deadlockAt, type Finding } from '../properties/safety.ts';
 import type { Visit } from '../space/index.ts';
 import { FingerprintSet } from '../store/index.ts';
+import { FifoQueue } from '../frontier/index.ts';
+import { restoreBfs, saveBfs } from '../resume.ts';
+import { BitstateSet, type BitstateEstimate } from '../bitstate.ts';
 import { SearchClock } from './clock.ts';
 import type { SafetyTask } from './index.ts';
 
-export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAtOnce: boolean }): Outcome {
+export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnce: boolean }): Outcome {
   const { space, checker, bounds } = task;
   const system = space.system;
-  const store = new FingerprintSet(system.events.length);
+  if ((task.checkpoint || task.resume) && !(fresh instanceof FifoQueue)) throw new Error('internal: checkpoints are of the breadth-first search');
+  const restored = task.resume ? restoreBfs(space, task.resume) : undefined;
+  const frontier = restored?.frontier ?? fresh;
+  const store = restored?.store ?? (task.bitstate !== undefined ? new BitstateSet(task.bitstate) : new FingerprintSet(system.events.length));
   const maxStates = bounds.maxStates ?? Infinity;
   const maxDepth = bounds.maxDepth ?? Infinity;
   const stopAtFirst = task.stopAtFirst;
@@ -20,20 +26,22 @@ export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAt
   const onTransition = task.onTransition;
   const pathTo = (i: number) => store.pathTo(i);
 
-  const clock = new SearchClock(task);
-  let transitions = 0;
-  let maxSeenDepth = 0;
-  let first: Finding | undefined;
-  let bound: Bound | undefined;
+  const clock = new SearchClock(task, restored?.counters.seconds);
+  let transitions = restored?.counters.transitions ?? 0;
+  let maxSeenDepth = restored?.counters.maxSeenDepth ?? 0;
+  let first: Finding | undefined = restored?.counters.first;
+  let bound: Bound | undefined = restored?.counters.bound;
   const record = (v: Finding) => {
     if (!first || v.depth < first.depth) first = v;
   };
 
-  const init = space.initial();
-  const initId = store.add(space.fp[0], space.fp[1], -1, -1);
-  const v0 = checkState(init.leaves, init.context, initId, 0);
-  if (v0) record(v0);
-  if (!(v0 && stopAtFirst)) frontier.push(initId, 0, init.words);
+  if (!restored) {
+    const init = space.initial();
+    const initId = store.add(space.fp[0], space.fp[1], -1, -1);
+    const v0 = checkState(init.leaves, init.context, initId, 0);
+    if (v0) record(v0);
+    if (!(v0 && stopAtFirst)) frontier.push(initId, 0, init.words);
+  }
 
   // The state being expanded, read by the visit.
   let id = 0;
@@ -65,8 +73,17 @@ export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAt
     return false;
   };
 
-  let expanded = 0;
+  let expanded = restored?.counters.expanded ?? 0;
+  // Checkpoints are taken here, between two expansions, where the store, the frontier and the counters agree.
+  const sink = task.checkpoint;
+  const checkpointMs = sink ? sink.everySeconds * 1000 : Infinity;
+  let lastCheckpoint = performance.now();
+  let sinceCheckpoint = 0;
   for (;;) {
+    if (sink && (++sinceCheckpoint & 1023) === 0 && performance.now() - lastCheckpoint >= checkpointMs) {
+      saveBfs(space, sink, store as FingerprintSet, frontier as FifoQueue, { transitions, maxSeenDepth, expanded, seconds: clock.seconds(), first, bound });
+      lastCheckpoint = performance.now();
+    }
     const entry = frontier.pop();
     if (!entry) break;
     // Breadth-first: a pending violation at depth d is shortest once all states above d are expanded.
@@ -86,17 +103,20 @@ export function frontierSearch(task: SafetyTask, frontier: Frontier, o: { stopAt
   }
   space.endExpansions();
 
-  const stats: SearchStats = {
+  const stats: SearchStats & { bitstate?: BitstateEstimate } = {
     states: store.size,
     transitions,
     depth: maxSeenDepth,
     seconds: clock.seconds(),
     bytesPerState: store.bytesPerStateUsed(),
+    ...(store instanceof BitstateSet ? { bitstate: store.estimate() } : {}),
   };
   if (first) {
     const { stateId, ...violation } = first;
     return { status: 'violation', violation, path: store.pathTo(stateId), ...(bound ? { bound } : {}), stats };
   }
   if (bound) return { status: 'incomplete', bound, stats };
+  // A bitstate search may have skipped states: never a pass.
+  if (store instanceof BitstateSet) return { status: 'incomplete', bound: { name: 'bitstate', limit: store.bits }, stats };
   return { status: 'pass', stats };
 }

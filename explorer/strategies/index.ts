@@ -8,6 +8,7 @@
 import type { Outcome, Progress } from '../outcome.ts';
 import type { StateChecker } from '../properties/safety.ts';
 import type { StateSpace } from '../space/index.ts';
+import type { CheckpointSink, ResumeSource } from '../resume.ts';
 import { bfs } from './bfs.ts';
 import { dfs } from './dfs.ts';
 
@@ -41,6 +42,12 @@ export interface SafetyTask extends SearchTask {
   onTransition?: TransitionHook;
   /** Stop at the first violation (default); false explores everything and keeps the first one found. */
   stopAtFirst: boolean;
+  /** Save the search every so often (breadth-first only; explorer/resume.ts). */
+  checkpoint?: CheckpointSink;
+  /** Continue a saved search instead of starting from the initial state. */
+  resume?: ResumeSource;
+  /** Bitstate hashing (explorer/bitstate.ts): a bit array of 2^bitstate bits as the visited set; never a pass. */
+  bitstate?: number;
 }
 
 export interface Strategy<T extends SearchTask = SafetyTask, O extends Outcome = Outcome> {
@@ -51,3 +58,6 @@ export interface Strategy<T extends SearchTask = SafetyTask, O extends Outcome =
 export const STRATEGIES = { bfs, dfs } as const satisfies Record<string, Strategy>;
 export type StrategyName = keyof typeof STRATEGIES;
 export const STRATEGY_NAMES = Object.keys(STRATEGIES) as StrategyName[];
+/** Every search a run can ask for by name: the exhaustive ones and random walks (./random.ts, which need a seed). */
+export type SearchStrategyName = StrategyName | 'random';
+export const SEARCH_STRATEGY_NAMES: SearchStrategyName[] = [...STRATEGY_NAMES, 'random'];

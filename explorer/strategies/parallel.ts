@@ -10,6 +10,8 @@ import { levelSearch, type Peers } from '../parallel/levels.ts';
 import { Partition, type ArrivalReport, type RoundLimits, type RoundReport } from '../parallel/partition.ts';
 import { acquireWorkers, receive, releaseWorkers, type WorkerHandle } from '../parallel/pool.ts';
 import type { WorkerInit } from '../parallel/protocol.ts';
+import { SharedStrings } from '../parallel/strings.ts';
+import { restoreParallel, restoreStrings, type ParallelSnapshot } from '../resume.ts';
 import type { SafetyTask, Strategy } from './index.ts';
 
 export interface ParallelTask extends SafetyTask {
@@ -28,23 +30,32 @@ export interface ParallelTask extends SafetyTask {
   reduce?: string[];
 }
 
-/** Partition 0 on the main thread, the others on worker threads; the main thread routes the outboxes. */
+/**
+ * Partition 0 on the main thread, the others on worker threads; the main thread routes the outboxes. Resumes
+ * from a checkpoint (explorer/resume.ts) and saves one between two rounds.
+ */
 class ThreadPeers implements Peers {
   readonly count: number;
   private readonly main: Partition;
   private handles: WorkerHandle[] = [];
   private inboxes: Int32Array[][];
+  private readonly budget: Int32Array | null;
+  private readonly snapshot: ParallelSnapshot | undefined;
+  readonly resumed: ParallelSnapshot['counters'] | undefined;
 
   constructor(private readonly options: ParallelTask) {
     this.count = options.workers;
+    this.snapshot = options.resume ? restoreParallel(options.resume, this.count) : undefined;
+    this.resumed = this.snapshot?.counters;
+    // The strings the saved states use, back in the shared table (ids are hashes: the same ids as before).
+    if (this.snapshot) restoreStrings(options.space, this.snapshot.strings, options.resume!.file, false);
     const { maxStates = Infinity } = options.bounds;
     const budget = maxStates === Infinity ? null : new Int32Array(new SharedArrayBuffer(4));
-    if (budget) budget[0] = Math.min(maxStates, 0x7fffffff);
+    if (budget) budget[0] = Math.min(maxStates - (this.resumed?.states ?? 0), 0x7fffffff);
     this.budget = budget;
     this.main = new Partition(options.space, options.checker, 0, this.count, budget);
-    this.inboxes = Array.from({ length: this.count }, () => []);
+    this.inboxes = this.snapshot ? this.snapshot.inboxes.map((b) => (b.length ? [b] : [])) : Array.from({ length: this.count }, () => []);
   }
-  private readonly budget: Int32Array | null;
 
   start(stopAtFirst: boolean): void {
     const o = this.options;
@@ -62,10 +73,12 @@ class ThreadPeers implements Peers {
         count: this.count,
         strings: o.strings,
         budget: this.budget,
+        ...(this.snapshot ? { resume: this.snapshot.partitions[k + 1] } : {}),
       };
       h.port.postMessage({ cmd: 'init', init });
     });
-    this.main.seed(stopAtFirst);
+    if (this.snapshot) this.main.restore(this.snapshot.partitions[0]);
+    else this.main.seed(stopAtFirst);
     for (const h of this.handles) receive(h, 'building the model');
   }
 
@@ -83,6 +96,18 @@ class ThreadPeers implements Peers {
     const reports = [mine, ...this.handles.map((h) => receive(h, `running round ${limits.depth}`).report as RoundReport)];
     this.inboxes = Array.from({ length: this.count }, (_, q) => reports.map((r) => r.outboxes[q]).filter((b) => b.length > 0));
     return reports;
+  }
+
+  save(): Omit<ParallelSnapshot, 'counters'> {
+    const partitions = [this.main.save(), ...this.handles.map((h) => (h.port.postMessage({ cmd: 'save' }), receive(h, 'saving a checkpoint').snapshot))];
+    // The states in transit, one buffer per destination.
+    const inboxes = this.inboxes.map((list) => {
+      const out = new Int32Array(list.reduce((a, b) => a + b.length, 0));
+      let at = 0;
+      for (const b of list) (out.set(b, at), (at += b.length));
+      return out;
+    });
+    return { partitions, inboxes, strings: new SharedStrings(this.options.strings).all() };
   }
 
   link(gid: number): { parent: number; event: number } {

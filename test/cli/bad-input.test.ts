@@ -81,7 +81,7 @@ describe('options are checked and blamed on the option', () => {
     [['--workers', '0'], /option --workers "0": expected a whole number from 1 to 64/],
     [['--workers', 'two'], /option --workers "two"/],
     [['--timeout', 'soon'], /option --timeout "soon": expected a positive number of seconds/],
-    [['--strategy', 'random'], /option --strategy "random": expected one of bfs, dfs/],
+    [['--strategy', 'bestfirst'], /option --strategy "bestfirst": expected one of bfs, dfs, random/],
     [['--fairness', 'strong'], /option --fairness "strong": expected one of none, weak/],
     [['--param', 'n'], /option --param "n": expected name=value, e\.g\. --param n=6/],
     [['--variant', 'polite'], /--variant: model philosophers has no variant 'polite' \(its variants: naive, ordered\)/],

@@ -5,6 +5,8 @@ import { checkModel } from '../../explorer/index.ts';
 import deadTransition from '../fixtures/coverage/dead-transition.ts';
 import abba from '../../machines/abba/index.ts';
 import philosophers from '../../machines/philosophers/index.ts';
+import sbFreeze from '../../machines/sb-freeze/index.ts';
+import { mergeCoverage } from '../../explorer/coverage.ts';
 
 describe('coverage', () => {
   it('lists the transition that can never fire and the state it leads to, on a complete pass', () => {
@@ -48,5 +50,24 @@ describe('coverage', () => {
     const r = checkModel({ model: deadTransition, coverage: true, check: { deadlock: false, assertions: false, invariants: false, livelock: true } });
     expect(r.coverage!.complete).toBe(true);
     expect(r.coverage!.transitions.taken).toBe(4);
+  });
+
+  it('under --reduce por runs unreduced (a pruned interleaving is not "never taken"): the unreduced counts, complete, and a note', () => {
+    const params = { writers: 2, umountWriters: 1, faulters: 1, intwriters: 1 };
+    const plain = checkModel({ model: sbFreeze, variant: 'generic', params, coverage: true });
+    const por = checkModel({ model: sbFreeze, variant: 'generic', params, coverage: true, reduce: ['por'] });
+    expect(por.reductions!.ran).toEqual([]);
+    expect(por.reductions!.notes).toContain('coverage ran unreduced (por not applied)');
+    expect(por.stats.states).toBe(plain.stats.states);
+    expect(por.coverage).toEqual(plain.coverage);
+    expect(por.coverage!.complete).toBe(true);
+  });
+
+  it('merges runs: never taken only if no run took it; complete if one run was', () => {
+    const cut = checkModel({ model: deadTransition, coverage: true, maxStates: 2 }).coverage!;
+    const full = checkModel({ model: deadTransition, coverage: true }).coverage!;
+    expect(mergeCoverage([cut, full])).toEqual(full);
+    expect(mergeCoverage([cut, cut])).toEqual(cut);
+    expect(mergeCoverage([])).toBeUndefined();
   });
 });

@@ -10,7 +10,11 @@ import { loadSpec } from '../../cli/spec.ts';
 import { checkModel, type CheckRequest, type CheckResult } from '../../explorer/index.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-const specs = readdirSync(resolve(root, 'specs')).filter((f) => f.endsWith('.json')).sort();
+// Specs checked by random walks (strategy random) are past exhaustive reach by design: no breadth-first
+// run of theirs would end, so they are not compared here (test/explorer/strategies/random.test.ts has them).
+const specs = readdirSync(resolve(root, 'specs'))
+  .filter((f) => f.endsWith('.json') && loadSpec(resolve(root, 'specs', f)).strategy !== 'random')
+  .sort();
 
 const summary = (r: CheckResult, counts: boolean) => ({
   status: r.verdict.status,

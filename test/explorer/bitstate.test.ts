@@ -1,0 +1,43 @@
+// Bitstate hashing: with room to spare it stores every state the exhaustive search does, yet is never a
+// pass; a small bit array skips states and says so in its coverage estimate; violations still replay.
+import { describe, expect, it } from 'vitest';
+import philosophers from '../../machines/philosophers/index.ts';
+import { checkModel, instantiate, selectInvariants } from '../../explorer/index.ts';
+import { replayTrace } from '../../explorer/replay.ts';
+import { BitstateSet } from '../../explorer/bitstate.ts';
+
+describe('bitstate', () => {
+  it('with a large bit array: the same states as the exhaustive run, but incomplete, with hash factor and coverage', () => {
+    const exact = checkModel({ model: philosophers, variant: 'ordered', params: { n: 8 } });
+    expect(exact.verdict.status).toBe('pass');
+    const r = checkModel({ model: philosophers, variant: 'ordered', params: { n: 8 }, bitstate: 22 });
+    expect(r.verdict).toMatchObject({ status: 'incomplete', bound: { name: 'bitstate', limit: 2 ** 22 } });
+    expect(r.stats.states).toBe(exact.stats.states);
+    expect(r.bitstate!.hashFactor).toBeGreaterThan(100);
+    expect(r.bitstate!.coverage).toBeGreaterThan(0.9999);
+    expect(r.verdict.message).toMatch(/hash factor \d+, .* expected coverage/);
+  });
+
+  it('with a small one: states are skipped and the estimate says coverage is partial', () => {
+    const r = checkModel({ model: philosophers, variant: 'ordered', params: { n: 8 }, bitstate: 10 });
+    expect(r.verdict.status).toBe('incomplete');
+    expect(r.bitstate!.fill).toBeGreaterThan(0.5);
+    expect(r.bitstate!.coverage).toBeLessThan(0.99);
+  });
+
+  it('finds a violation whose trace replays', () => {
+    const r = checkModel({ model: philosophers, params: { n: 6 }, bitstate: 16 });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    const packed = instantiate(philosophers, r.params, r.variant);
+    expect(replayTrace(packed, philosophers, r.trace!, selectInvariants(philosophers, r.params, r.variant, true)).status).toBe('reproduced');
+  });
+
+  it('refuses sizes out of range and combinations it does not support', () => {
+    expect(() => checkModel({ model: philosophers, bitstate: 40 })).toThrow(/from 10 to 32/);
+    expect(() => checkModel({ model: philosophers, bitstate: 20, strategy: 'random', seed: 1 })).toThrow(/--bitstate/);
+    const s = new BitstateSet(10);
+    expect(s.add(1, 2, -1, -1)).toBe(0);
+    expect(s.add(1, 2, 0, 3)).toBe(-1);
+    expect(s.has(1, 2)).toBe(true);
+  });
+});

@@ -1,0 +1,64 @@
+// Preemption-bounded search: schedules with the fewest preemptive context switches first; a search cut
+// by the bound is incomplete naming it; with a bound that cuts nothing it is a real pass.
+import { describe, expect, it } from 'vitest';
+import abba from '../../../machines/abba/index.ts';
+import philosophers from '../../../machines/philosophers/index.ts';
+import sbFreeze from '../../../machines/sb-freeze/index.ts';
+import { checkModel, instantiate, selectInvariants } from '../../../explorer/index.ts';
+import { replayTrace } from '../../../explorer/replay.ts';
+import type { ModelDefinition } from '../../../explorer/model.ts';
+import type { CheckResult } from '../../../explorer/index.ts';
+
+function replays(model: ModelDefinition, r: CheckResult): boolean {
+  const packed = instantiate(model, r.params, r.variant);
+  return replayTrace(packed, model, r.trace!, selectInvariants(model, r.params, r.variant, true)).status === 'reproduced';
+}
+
+/** Counted independently along a trace: a step by another thread while the last one could still run. */
+function preemptionsAlong(model: ModelDefinition, r: CheckResult): number {
+  const { system } = instantiate(model, r.params, r.variant);
+  let leaves = system.initialLeaves;
+  let ctx = system.initialContext;
+  let last = -1;
+  let count = 0;
+  for (const step of r.trace!.steps) {
+    const e = system.events.indexOf(step.event);
+    const threads = system.eventThreads[e];
+    const lastCanRun = system.candidateEvents(leaves).some((x) => system.eventThreads[x].includes(last) && system.step(leaves, ctx, x) !== null);
+    if (last >= 0 && lastCanRun && !threads.includes(last)) count++;
+    const next = system.step(leaves, ctx, e)!;
+    leaves = next.leaves;
+    ctx = next.context;
+    last = threads[0];
+  }
+  return count;
+}
+
+describe('--preemptions', () => {
+  it('ABBA needs one preemption: none with K=0 (incomplete, naming the bound), the deadlock with K=1', () => {
+    const zero = checkModel({ model: abba, preemptions: 0 });
+    expect(zero.verdict).toMatchObject({ status: 'incomplete', bound: { name: 'preemptions', limit: 0 } });
+    expect(zero.verdict.message).toMatch(/at most 0 preemptive context switches/);
+    const one = checkModel({ model: abba, preemptions: 1 });
+    expect(one.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    expect(one.verdict.message).toMatch(/\(1 preemptive context switch\)/);
+    expect(one.trace!.options).toMatchObject({ preemptions: 1, preemptionsUsed: 1 });
+    expect(preemptionsAlong(abba, one)).toBe(1);
+    expect(replays(abba, one)).toBe(true);
+  });
+
+  it('finds the sb-freeze umount-held deadlock with one preemption, and its trace replays', () => {
+    const r = checkModel({ model: sbFreeze, variant: 'umount-held', preemptions: 3 });
+    expect(r.verdict.kind).toBe('deadlock');
+    expect(r.trace!.options).toMatchObject({ preemptionsUsed: 1 });
+    expect(preemptionsAlong(sbFreeze, r)).toBe(1);
+    expect(replays(sbFreeze, r)).toBe(true);
+  });
+
+  it('is a pass when the bound cut nothing, and refuses what it does not support', () => {
+    const r = checkModel({ model: philosophers, variant: 'ordered', params: { n: 4 }, preemptions: 50 });
+    expect(r.verdict.status).toBe('pass');
+    expect(() => checkModel({ model: abba, preemptions: -1 })).toThrow(/--preemptions -1/);
+    expect(() => checkModel({ model: abba, preemptions: 1, strategy: 'dfs' })).toThrow(/drop --strategy dfs/);
+  });
+});
