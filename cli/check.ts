@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
+import type { DistributedOptions } from '../explorer/strategies/distributed.ts';
 import { checkModel, instantiate, resolveParams, resolveVariant, selectInvariants, type CheckResult } from '../explorer/index.ts';
 import { crossCheck, type CrossCheckResult } from '../explorer/crosscheck.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
@@ -35,6 +36,8 @@ export interface CheckOptions {
   timeoutSeconds?: number;
   /** Threads for the breadth-first safety search (explorer/parallel/). */
   workers?: number;
+  /** --nats URL --peers N: the breadth-first safety search over N worker processes (explorer/distributed/). */
+  nats?: DistributedOptions;
   /** Reductions (--reduce); override the spec's `reduce`. */
   reduce?: ReductionName[];
   /** --check-footprints: check the model's footprint and symmetry declarations first (explorer/reduce/check.ts). */
@@ -203,6 +206,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       workers: o.workers,
       reduce: o.reduce ?? spec.reduce,
       modelPath,
+      ...(o.nats ? { nats: { ...o.nats, model: { path: modelPath, ...(bundled ? { bundled: spec.model } : {}) } } } : {}),
       coverage: o.coverage,
       onProgress: o.onProgress ? (p) => o.onProgress!(target.label, p, strategy) : undefined,
       spec: target.kind === 'spec' ? target.label : undefined,

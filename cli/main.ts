@@ -1,4 +1,4 @@
-// The interleave command line: check, show, replay, list, graph, init. The one place that prints and picks exit codes.
+// The interleave command line: check, show, replay, list, graph, swarm, worker, init. The one place that prints and picks exit codes.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
@@ -12,6 +12,7 @@ import { cmdSwarm } from './swarm.ts';
 import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
 import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
 import { scaffold } from './init.ts';
+import { distributedOptions, runWorker } from './worker.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, progressText, renderTable, verdictText } from './report.ts';
 import { junitXml } from './junit.ts';
@@ -65,6 +66,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     maxDepth: intOption(v, 'max-depth', { min: 0, example: 50 }),
     timeoutSeconds: secondsOption(v, 'timeout'),
     workers: intOption(v, 'workers', { min: 1, max: 64, example: 2 }),
+    nats: distributedOptions(v),
     fairness: choiceOption(v, 'fairness', FAIRNESS),
     variant: v.variant as string | undefined,
     params,
@@ -329,7 +331,13 @@ async function cmdInit(p: ParsedCommand, io: Printer): Promise<number> {
   return EXIT.OK;
 }
 
+async function cmdWorker(p: ParsedCommand, io: Printer): Promise<number> {
+  await runWorker(p, (line) => io.err(line));
+  return EXIT.OK;
+}
+
 const HANDLERS: Record<string, (p: ParsedCommand, io: Printer) => Promise<number>> = {
+  worker: cmdWorker,
   check: cmdCheck,
   show: cmdShow,
   replay: cmdReplay,

@@ -18,6 +18,9 @@ import { DEFAULT_CHECKPOINT_SECONDS } from './resume.ts';
 import type { BitstateEstimate } from './bitstate.ts';
 import { liveness as livenessStrategy, type LivenessStats } from './strategies/liveness.ts';
 import { parallel } from './strategies/parallel.ts';
+import { distributed, type DistributedOptions } from './strategies/distributed.ts';
+import { HashStrings } from './distributed/strings.ts';
+import type { ModelRef } from './distributed/protocol.ts';
 import { buildTrace, type Trace } from './trace.ts';
 import { LockOrderRecorder, lockOrderName, type LockOrderFinding, type LockOrderReport } from './properties/lockorder.ts';
 import { planReductions, type ReductionName } from './reduce/index.ts';
@@ -77,6 +80,11 @@ export interface CheckRequest {
   workers?: number;
   /** The model's module file (needed by workers > 1). */
   modelPath?: string;
+  /**
+   * Spread the breadth-first safety search over worker processes through NATS (explorer/distributed/):
+   * `peers` workers, each loading `model` (a bundled name, else the module path) and owning one partition.
+   */
+  nats?: DistributedOptions & { model: ModelRef };
   /** Record which transitions fire and which states are reached (./coverage.ts); one thread only. */
   coverage?: boolean;
   /**
@@ -246,8 +254,9 @@ export function checkModel(req: CheckRequest): CheckResult {
   if (workers > 1 && req.coverage) {
     throw new InputError(`coverage: the coverage collector runs on one thread; drop --workers ${workers} (or --coverage)`);
   }
+  if (req.nats) checkDistributed(req, workers);
   const sharedStrings = workers > 1 ? SharedStrings.allocate() : undefined;
-  const built = instantiate(model, params, variant, sharedStrings && new SharedStrings(sharedStrings));
+  const built = instantiate(model, params, variant, sharedStrings ? new SharedStrings(sharedStrings) : req.nats ? new HashStrings() : undefined);
   if (req.eventOrderSeed !== undefined && workers > 1) {
     throw new InputError(`eventOrderSeed: a permuted successor order runs on one thread; drop it or run with one worker`);
   }
@@ -355,6 +364,10 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (req.preemptions !== undefined) return (bounded = preemptionBound.run({ ...task, preemptions: req.preemptions }));
     // The lock-order check records every transition: it runs in the sequential search.
     if (lockOrder) return withLockOrder(STRATEGIES[strategy].run({ ...task, ...(bothHooks ? { onTransition: bothHooks } : {}) }), lockOrder);
+    if (req.nats) {
+      const { model: ref, ...nats } = req.nats;
+      return distributed.run({ ...task, nats, model: ref, params, variant, invariantNames: Object.keys(invariants), assertions, reduce, version: TOOL_VERSION });
+    }
     if (workers === 1) return STRATEGIES[strategy].run(task);
     if (!req.modelPath || !sharedStrings) throw new InputError(`workers: ${workers} threads need the model's module file (modelPath)`);
     return parallel.run({ ...task, workers, modelPath: req.modelPath, params, variant, strings: sharedStrings, invariantNames: Object.keys(invariants), assertions, reduce });
@@ -420,7 +433,9 @@ export function checkModel(req: CheckRequest): CheckResult {
           ? `random walks (seed ${req.seed}): ${walked.stats.walks} walks of at most ${req.maxDepth ?? DEFAULT_WALK_DEPTH} steps saw ` +
             `${walked.stats.states} distinct states, stopped by ${outcome.bound.name} = ${outcome.bound.limit}; a random search never proves ` +
             `absence${liveness ? ' (and random walks do not check livelock or starvation)' : ''}`
-          : `search cut by ${outcome.bound.name} = ${outcome.bound.limit} before the whole state space was explored`,
+          : outcome.bound.name === 'lostWorker'
+            ? `worker ${outcome.bound.worker} (partition ${outcome.bound.limit}) was lost: ${outcome.bound.why}; its part of the state space is gone, so the search is incomplete`
+            : `search cut by ${outcome.bound.name} = ${outcome.bound.limit} before the whole state space was explored`,
         bound: outcome.bound,
       };
       break;
@@ -464,6 +479,26 @@ export function checkModel(req: CheckRequest): CheckResult {
     result.coverage = coverage.report(exhausted);
   }
   return result;
+}
+
+/** What the distributed search cannot do, as bad input naming the option. */
+function checkDistributed(req: CheckRequest, workers: number): void {
+  const peers = req.nats!.peers;
+  if (!Number.isInteger(peers) || peers < 1 || peers > 256) throw new InputError(`peers: expected a whole number of worker processes from 1 to 256, got ${peers}`);
+  if (workers > 1) throw new InputError(`nats: the distributed search runs one partition per worker process; drop --workers ${workers} (or --nats)`);
+  if ((req.strategy ?? 'bfs') !== 'bfs') throw new InputError(`nats: the distributed search is breadth-first; drop --strategy ${req.strategy} or --nats`);
+  if (req.coverage) throw new InputError('coverage: the coverage collector runs on one thread; drop --nats (or --coverage)');
+  if (req.check?.lockOrder) throw new InputError('lock-order: the lock-order check runs in the one-thread search; drop --nats (or --lock-order)');
+  const unsupported: Array<[unknown, string]> = [
+    [req.checkpoint, '--checkpoint'],
+    [req.resume, '--resume'],
+    [req.bitstate, '--bitstate'],
+    [req.preemptions, '--preemptions'],
+    [req.eventOrderSeed, 'a permuted successor order'],
+  ];
+  for (const [given, what] of unsupported) {
+    if (given !== undefined) throw new InputError(`nats: ${what} is not supported by the distributed search; drop it or --nats`);
+  }
 }
 
 /**

@@ -4,13 +4,18 @@
 export type ViolationKind = 'deadlock' | 'assertion' | 'invariant' | 'livelock' | 'starvation' | 'lock-order';
 /**
  * What cut a search short: a named option (maxStates, maxDepth, timeout), the number of random walks,
- * the preemption bound, or a bitstate store (which may skip states on hash collisions).
+ * the preemption bound, a bitstate store (which may skip states on hash collisions), or a lost worker of a
+ * distributed search (lostWorker, limit: its partition).
  */
-export type BoundName = 'maxStates' | 'maxDepth' | 'timeout' | 'walks' | 'preemptions' | 'bitstate';
+export type BoundName = 'maxStates' | 'maxDepth' | 'timeout' | 'walks' | 'preemptions' | 'bitstate' | 'lostWorker';
 
 export interface Bound {
   name: BoundName;
   limit: number;
+  /** lostWorker: the worker as it introduced itself (host, pid, id). */
+  worker?: string;
+  /** lostWorker: how it was found lost. */
+  why?: string;
 }
 
 export interface Violation {

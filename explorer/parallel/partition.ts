@@ -302,15 +302,8 @@ export class Partition {
     this.violation = snap.violation;
   }
 
-  /** Parent links and events of the stored states, for the traces. */
-  links(): { parents: Int32Array; events: Int32Array } {
-    const n = this.store.size;
-    const parents = new Int32Array(n);
-    const events = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      parents[i] = this.store.parentOf(i);
-      events[i] = this.store.eventOf(i);
-    }
-    return { parents, events };
+  /** The parent (global id, -1 for the initial state) and event of a state this partition stores (local id). */
+  link(local: number): { parent: number; event: number } {
+    return { parent: this.store.parentOf(local), event: this.store.eventOf(local) };
   }
 }

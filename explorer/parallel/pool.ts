@@ -47,7 +47,7 @@ export function receive(h: WorkerHandle, what: string): any {
 const idle: WorkerHandle[] = [];
 
 /** This module's extension: .ts when the sources run, .js from the build (dist/). */
-const EXT = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
+export const EXT = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
 
 /**
  * The loaders a new worker registers before it loads the worker module: those this thread registered
@@ -60,17 +60,32 @@ function workerLoaders(): WorkerBoot['loaders'] {
   return mine;
 }
 
-function spawn(loaders: WorkerBoot['loaders']): WorkerHandle {
+/**
+ * Starts a thread running `module` (through worker-entry.mjs, which registers the loaders first) with a port
+ * and a flag (WorkerBoot), and waits for its first message. Also the distributed search's NATS thread
+ * (explorer/strategies/distributed.ts). `module` names the file without its extension's choice: pass it
+ * with EXT (.ts from the sources, .js from the build).
+ */
+export function startThread(module: URL, loaders: WorkerBoot['loaders'] = workerLoaders()): WorkerHandle {
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(8));
-  const boot: WorkerBoot = { port: port2, flag, worker: new URL(`./worker${EXT}`, import.meta.url).href, loaders };
+  const boot: WorkerBoot = { port: port2, flag, worker: module.href, loaders };
   const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: boot, transferList: [port2] });
   // Errors come as messages (worker.ts); this only keeps a late 'error' event from ending the process.
   worker.on('error', () => {});
   worker.unref();
   const h = { worker, port: port1, flag, loaders: JSON.stringify(loaders) };
-  receive(h, 'starting');
+  try {
+    receive(h, 'starting');
+  } catch (e) {
+    void worker.terminate();
+    throw e;
+  }
   return h;
+}
+
+function spawn(loaders: WorkerBoot['loaders']): WorkerHandle {
+  return startThread(new URL(`./worker${EXT}`, import.meta.url), loaders);
 }
 
 /** n workers ready for an 'init' message: idle ones first (those with the loaders needed now), then new ones. */

@@ -1,7 +1,7 @@
 // What the main thread and the workers of a parallel search pass each other.
 import type { MessagePort } from 'node:worker_threads';
 import { InputError, ModelError, ModelRuntimeError } from '../errors.ts';
-import type { ParamValue } from '../model.ts';
+import type { PartitionSetup } from './build.ts';
 import type { PartitionSnapshot } from './partition.ts';
 
 /** What a worker thread is started with (it lives for several runs: explorer/parallel/pool.ts). */
@@ -12,26 +12,15 @@ export interface WorkerBoot {
    * [1]: bumped every 1024 states a worker handles, so the main thread can tell a long round from a dead worker.
    */
   flag: Int32Array;
-  /** The worker module to load (./worker.ts from the sources, ./worker.js from the build). */
+  /** The module the thread runs (./worker.ts from the sources, ./worker.js from the build; or the distributed search's NATS relay). */
   worker: string;
   /** The loaders to register first (bin/register.mjs at `url`), as the main thread has them; null: none. */
   loaders: { dist: boolean; url: string } | null;
 }
 
 /** One run of a worker (the 'init' message): which model instance, which partition of how many. */
-export interface WorkerInit {
+export interface WorkerInit extends PartitionSetup {
   modelPath: string;
-  params: Record<string, ParamValue>;
-  variant: string;
-  /** Names of the invariants to check. */
-  invariants: string[];
-  assertions: boolean;
-  /** Reductions to apply to the worker's space (explorer/reduce/), as on the main thread. */
-  reduce: string[];
-  /** Stop at the first violation: violating states are not queued for expansion. */
-  stopAtFirst: boolean;
-  index: number;
-  count: number;
   strings: SharedArrayBuffer;
   /** The shared maxStates budget (see Partition), or null. */
   budget: Int32Array | null;

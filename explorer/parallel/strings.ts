@@ -12,7 +12,7 @@ const ARENA = 1 << 22; // UTF-16 code units of all strings together
 const HEADER = 2;
 const SLOT_WORDS = 4;
 
-function hash32(s: string): number {
+export function hash32(s: string): number {
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;

@@ -1,4 +1,4 @@
-// Entry of a parallel-search worker thread: registers the loaders the main thread chose (bin/register.mjs: tsx,
+// Entry of a parallel-search worker thread (or the distributed search's NATS relay thread): registers the loaders the main thread chose (bin/register.mjs: tsx,
 // and models outside the install; none when the build runs a bundled model), then the worker proper
 // (worker.ts, or worker.js in the build). A failure to load is reported to the main thread, which is blocked
 // waiting for it. Plain JavaScript, copied as is into the build.
@@ -10,7 +10,7 @@ try {
   }
   await import(workerData.worker);
 } catch (e) {
-  workerData.port.postMessage({ error: { name: 'Error', message: `the parallel search worker failed to start: ${e?.message ?? e}` } });
+  workerData.port.postMessage({ error: { name: 'Error', message: `the thread ${workerData.worker} failed to start: ${e?.message ?? e}` } });
   Atomics.add(workerData.flag, 0, 1);
   Atomics.notify(workerData.flag, 0);
 }

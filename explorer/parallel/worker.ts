@@ -3,11 +3,9 @@
 // (explorer/parallel/pool.ts; explorer/strategies/parallel.ts has the protocol).
 import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
-import { instantiate, selectInvariants } from '../index.ts';
 import type { ModelDefinition } from '../model.ts';
-import { stateChecker } from '../properties/safety.ts';
-import { parseReduce, planReductions } from '../reduce/index.ts';
-import { Partition } from './partition.ts';
+import { buildPartition } from './build.ts';
+import type { Partition } from './partition.ts';
 import { SharedStrings } from './strings.ts';
 import { serializeError, type WorkerBoot, type WorkerInit } from './protocol.ts';
 
@@ -28,12 +26,7 @@ let run: { partition: Partition; stopAtFirst: boolean } | null = null;
 async function start(init: WorkerInit): Promise<void> {
   const mod = await import(pathToFileURL(init.modelPath).href);
   const model: ModelDefinition = mod.default ?? mod.model;
-  // Built and selected exactly as the main thread did (explorer/index.ts), with the shared string table.
-  const space = instantiate(model, init.params, init.variant, new SharedStrings(init.strings));
-  const invariants = selectInvariants(model, init.params, init.variant, init.invariants);
-  planReductions(space, { model, options: { params: init.params, variant: init.variant }, reduce: parseReduce(init.reduce, 'reduce'), invariants: Object.keys(invariants), assertions: init.assertions }).apply();
-  const checker = stateChecker(space.system, { assertions: init.assertions, invariants, assertionPredicates: model.assertions ?? {} });
-  const partition = new Partition(space, checker, init.index, init.count, init.budget, () => Atomics.add(flag, 1, 1));
+  const { partition } = buildPartition(model, init, new SharedStrings(init.strings), init.budget, () => Atomics.add(flag, 1, 1));
   if (init.resume) partition.restore(init.resume);
   else partition.seed(init.stopAtFirst);
   run = { partition, stopAtFirst: init.stopAtFirst };
@@ -54,12 +47,11 @@ port.on('message', async (m: any) => {
     } else if (m.cmd === 'round') {
       const report = run.partition.round(m.limits, m.expand);
       send({ report }, report.outboxes.map((o) => o.buffer as ArrayBuffer));
+    } else if (m.cmd === 'link') {
+      send({ link: run.partition.link(m.local) });
     } else if (m.cmd === 'save') {
       const snapshot = run.partition.save();
       send({ snapshot }, [snapshot.current.buffer as ArrayBuffer, ...Object.values(snapshot.store.arrays).map((a) => a.buffer as ArrayBuffer)]);
-    } else if (m.cmd === 'links') {
-      const links = run.partition.links();
-      send({ links }, [links.parents.buffer as ArrayBuffer, links.events.buffer as ArrayBuffer]);
     }
   } catch (e) {
     send({ error: serializeError(e) });

@@ -41,7 +41,7 @@ describe('help and version', () => {
     expect(r.out).toMatch(/interleave COMMAND --help/);
     const u = await run(['chek']);
     expect(u.code).toBe(2);
-    expect(u.err).toMatch(/unknown command 'chek'; commands: check, show, replay, list, graph, swarm, init/);
+    expect(u.err).toMatch(/unknown command 'chek'; commands: check, show, replay, list, graph, swarm, worker, init/);
   });
 });
 
