@@ -31,9 +31,13 @@
 //   hold-sem        the d96b34248c2f shape but commit_root_sem stays held across changed_cb (BS-V2)
 //   no-reloc-check  the d96b34248c2f shape without the last_reloc_trans comparisons (BS-V4)
 //   merged          d96b34248c2f as merged
-import { and, assign, setup } from 'xstate';
+import { and, assign, not, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import {
+  btrfsCommitTransactionStates,
+  btrfsStartTransactionStates,
+  btrfsTrans,
+  btrfs_end_transaction,
   down_read,
   down_write_acquire,
   down_write_queue,
@@ -48,12 +52,15 @@ import {
   up_read,
   up_write,
   rwsemReaders,
+  type BtrfsTransState,
 } from '../kernel/index.ts';
 
 export const VARIANTS = ['uncoordinated', 'mutex', 'hold-sem', 'no-reloc-check', 'merged'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 const CRS = 'commit_root_sem';
+const FS = 'trans';
+const TRANS_NAME = 'transaction';
 const CRS_NAME = 'fs_info->commit_root_sem';
 const PIPE_NAME = 'pipe (send stream)';
 // kernel_write() of one command into the pipe; the receive task is the only reader
@@ -94,8 +101,9 @@ export default defineModel({
   description:
     'btrfs send versus block group relocation: stale extent buffers without coordination, the pipe/commit deadlock when commit_root_sem is held across changed_cb, and the merged d96b34248c2f protocol',
   source: 'seeds/004_3f40253288910bd0.txt; KERNEL.md section 4; fs/btrfs/send.c, transaction.c, relocation.c at d96b34248c2f',
-  // One leaf keeps every variant under 11k states for the engine-vs-XState differential test.
-  smallParams: { leaves: 1 },
+  // One leaf and no reuse keep every variant's whole space under 13k states for the engine-vs-XState differential
+  // test (with a reuse, merged and no-reloc-check pass 20k since the commits run on the btrfs-trans primitive).
+  smallParams: { leaves: 1, reuses: 0 },
   params: {
     mode: { default: 'incremental', description: 'send kind: full (full_send_tree) or incremental (btrfs_compare_trees)', choices: ['full', 'incremental'] },
     leaves: { default: 2, description: 'leaves of the send tree under its level-1 node (one item each)', min: 1, max: 4 },
@@ -147,7 +155,7 @@ export default defineModel({
           ? [
               REPEAT
                 ? { guard: grd('reloc_running'), target: 'eagain' } // the backup job retries later
-                : { guard: grd('reloc_running'), actions: [act('send_fail'), ...pipe_close('pipe', 'send').actions!], target: 'eagain' },
+                : { guard: grd('reloc_running'), actions: pipe_close('pipe', 'send').actions!, target: 'eagain' },
               { actions: [act('send_begin')], target: 'send_header' },
             ]
           : { actions: [act('send_begin')], target: 'send_header' },
@@ -362,77 +370,109 @@ export default defineModel({
     }
 
     // ------------------------------------------------------------------------------------------
+    // Transactions: machines/kernel/btrfs-trans.ts (fs/btrfs/transaction.c, v6.6). Whoever calls
+    // btrfs_commit_transaction() commits (receive, relocation): C1 decides who runs the commit, the others
+    // wait_for_commit(). Each commit's switch_commit_roots() is the model's own hook between the writers
+    // drain (C5) and TRANS_STATE_UNBLOCKED (C6); btrfs_finish_extent_commit() unpins in C8.
+    const commitBy = (thread: string, prefix: string, next: string) => {
+      const pre = `${prefix}switch_commit_roots`;
+      const c = btrfsCommitTransactionStates({
+        thread,
+        type: 'TRANS_START',
+        next,
+        fs: FS,
+        prefix,
+        name: TRANS_NAME,
+        commitRoots: { enter: `${pre}_down_write` },
+        finishExtentCommit: [act('unpin_extents')],
+      });
+      // sendRepeat: renumber the transaction ids once this commit is COMPLETED (see renumber_transids)
+      if (REPEAT) {
+        const done = c.states[c.names.complete].on[`${thread}.${c.names.complete}`];
+        done.actions = [...done.actions, act('renumber_transids')];
+      }
+      const on = (name: string, tr: any) => ({ on: { [`${thread}.${name}`]: tr } });
+      return {
+        initial: c.initial,
+        states: {
+          ...c.states,
+          // switch_commit_roots(): down_write(&fs_info->commit_root_sem) (rwsem_down_write_slowpath queues it)
+          [`${pre}_down_write`]: on(`${pre}_down_write`, { ...down_write_queue(CRS, thread, CRS_NAME), target: `${pre}_wait` }),
+          [`${pre}_wait`]: on(`${pre}_wait`, { ...down_write_acquire(CRS, thread, CRS_NAME), target: pre }),
+          // switch_commit_roots(): if (test_bit(BTRFS_FS_RELOC_RUNNING)) fs_info->last_reloc_trans = trans->transid;
+          // root->commit_root = root->node; up_write(&fs_info->commit_root_sem)
+          [pre]: on(pre, {
+            actions: [act('switch_commit_roots', { lastRelocTrans: f.coordinated }), ...up_write(CRS, thread, CRS_NAME).actions!],
+            target: c.names.unblock,
+          }),
+        },
+      };
+    };
+
+    // ------------------------------------------------------------------------------------------
     // receive thread (btrfs-progs receive on the same filesystem)
-    const commitRequest = (slot: string) => act('request_commit', { slot });
-    const receive: any = {
-      initial: 'read',
-      states: {
-        // read_buf() -> read(2) on the pipe: sleeps while it is empty
-        read: {
-          on: {
-            'receive.read': [
-              { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'subvol' })]), actions: [act('pipe_read', READ), act('received')], target: 'start_transaction' },
-              { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('pipe_read', READ), ...(REPEAT ? [act('next_stream')] : [act('received'), act('receive_finish')])], target: REPEAT ? 'read' : 'done' },
-              { guard: grd('pipe_has_data', READ), actions: [act('pipe_read', READ), act('received')], target: 'apply' },
-            ],
-            // read() == 0: the sender closed the pipe without an end command (send failed)
-            'receive.eof': { guard: grd('pipe_eof', READ), actions: [act('receive_finish')], target: 'done' },
-          },
+    // The stream's first command creates the target: incremental -> BTRFS_SEND_C_SNAPSHOT -> BTRFS_IOC_SNAP_CREATE
+    // -> create_snapshot(): btrfs_start_transaction() ... btrfs_commit_transaction() (the pending snapshot is
+    // created by the commit); full -> BTRFS_SEND_C_SUBVOL -> BTRFS_IOC_SUBVOL_CREATE -> create_subvol(), which
+    // committed the same way until 6.5 (1b53e51a4a8f "btrfs: don't commit transaction for every subvol create"
+    // ends the transaction instead). Both: start_transaction(TRANS_START) then btrfs_commit_transaction().
+    const subvolCommit = commitBy('receive', 'subvol_', 'read');
+    const subvolStart = btrfsStartTransactionStates({ thread: 'receive', type: 'TRANS_START', next: subvolCommit.initial, fs: FS, prefix: 'subvol_', name: TRANS_NAME });
+    const receiveStates: Record<string, any> = {
+      // read_buf() -> read(2) on the pipe: sleeps while it is empty
+      read: {
+        on: {
+          'receive.read': [
+            { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'subvol' })]), actions: [act('pipe_read', READ), act('received')], target: subvolStart.initial },
+            { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('pipe_read', READ), ...(REPEAT ? [act('next_stream')] : [act('received')])], target: REPEAT ? 'read' : 'done' },
+            { guard: grd('pipe_has_data', READ), actions: [act('pipe_read', READ), act('received')], target: 'apply' },
+          ],
+          // read() == 0: the sender closed the pipe without an end command (send failed)
+          'receive.eof': { guard: grd('pipe_eof', READ), target: 'done' },
         },
-        // process_subvol -> BTRFS_IOC_SUBVOL_CREATE -> create_subvol() -> btrfs_start_transaction()
-        // (wait_current_trans while a commit blocks joiners) ... btrfs_commit_transaction();
-        // with writeCommits also the flush of a space reservation for a write
-        start_transaction: {
-          on: { 'receive.start_transaction': { guard: grd('trans_unblocked'), actions: [commitRequest('recvWaitFor')], target: 'wait_commit' } },
-        },
-        // btrfs_commit_transaction(): wait_for_commit() until the transaction is fully committed
-        wait_commit: { on: { 'receive.commit_done': { guard: grd('commit_done', { slot: 'recvWaitFor' }), target: 'read' } } },
-        // process_write / process_clone ...: btrfs_buffered_write() reserves space
-        apply: {
-          on: {
-            'receive.write': { target: 'read' },
-            ...(params.writeCommits ? { 'receive.reserve_space_commit': { target: 'start_transaction' } } : {}),
-          },
-        },
-        done: { type: 'final' },
       },
+      ...subvolStart.states,
+      ...subvolCommit.states,
+      // process_write / process_clone ...: btrfs_buffered_write() reserves space
+      apply: {
+        on: {
+          'receive.write': { target: 'read' },
+          ...(params.writeCommits ? { 'receive.reserve_space_commit': { target: 'flush_start_transaction_join_transaction' } } : {}),
+        },
+      },
+      done: { type: 'final' },
     };
+    if (params.writeCommits) {
+      // btrfs_reserve_metadata_bytes() with BTRFS_RESERVE_FLUSH_ALL: the reclaim flush_space(COMMIT_TRANS)
+      // (fs/btrfs/space-info.c, v6.6; run by the async reclaim worker while the writer waits on its ticket,
+      // folded into the receive thread): btrfs_attach_transaction_barrier() = start_transaction(TRANS_ATTACH),
+      // on -ENOENT btrfs_wait_for_commit(fs_info, 0) for a commit in progress; then btrfs_commit_transaction()
+      const flushCommit = commitBy('receive', 'flush_', 'read');
+      const flushStart = btrfsStartTransactionStates({
+        thread: 'receive',
+        type: 'TRANS_ATTACH',
+        next: flushCommit.initial,
+        enoent: 'flush_wait_for_commit',
+        fs: FS,
+        prefix: 'flush_',
+        name: TRANS_NAME,
+      });
+      Object.assign(receiveStates, flushStart.states, flushCommit.states, {
+        flush_wait_for_commit: { on: { 'receive.flush_wait_for_commit': { guard: { type: 'btrfs_prev_committed', params: { fs: FS, thread: 'receive' } }, target: 'read' } } },
+      });
+    }
+    const receive: any = { initial: 'read', states: receiveStates };
 
     // ------------------------------------------------------------------------------------------
-    // committer thread (btrfs_commit_transaction, run for whoever asked; one commit at a time)
-    const committer: any = {
-      initial: 'idle',
-      states: {
-        idle: {
-          on: {
-            // btrfs_commit_transaction(): cur_trans->state = TRANS_STATE_COMMIT_START ... COMMIT_DOING:
-            // new joiners wait (wait_current_trans), later ones go to the next transaction
-            'committer.commit_start': { guard: grd('commit_wanted'), actions: [act('commit_start')], target: 'down_write' },
-            'committer.exit': { guard: grd('committer_may_exit'), target: 'stopped' },
-          },
-        },
-        // switch_commit_roots(): down_write(&fs_info->commit_root_sem) (rwsem_down_write_slowpath queues it)
-        down_write: { on: { 'committer.down_write': { ...down_write_queue(CRS, 'committer', CRS_NAME), target: 'down_write_wait' } } },
-        down_write_wait: { on: { 'committer.down_write_acquired': { ...down_write_acquire(CRS, 'committer', CRS_NAME), target: 'switch_commit_roots' } } },
-        // switch_commit_roots(): if (test_bit(BTRFS_FS_RELOC_RUNNING)) last_reloc_trans = trans->transid;
-        // root->commit_root = root->node; up_write(); the transaction is unblocked (TRANS_STATE_UNBLOCKED)
-        switch_commit_roots: {
-          on: {
-            'committer.switch_commit_roots': {
-              actions: [act('switch_commit_roots', { lastRelocTrans: variant === 'merged' || variant === 'hold-sem' || variant === 'no-reloc-check' }), ...up_write(CRS, 'committer', CRS_NAME).actions!],
-              target: 'finish_extent_commit',
-            },
-          },
-        },
-        // write_all_supers(); btrfs_finish_extent_commit() -> unpin_extent_range(): the extents freed in
-        // this transaction become allocatable (or are discarded); then the commit is complete
-        finish_extent_commit: { on: { 'committer.unpin_extents': { actions: [act('unpin_and_complete')], target: 'idle' } } },
-        stopped: { type: 'final' },
-      },
-    };
-
-    // ------------------------------------------------------------------------------------------
-    // relocation thread (btrfs_relocate_chunk -> btrfs_relocate_block_group)
+    // relocation thread (btrfs_relocate_chunk -> btrfs_relocate_block_group -> relocate_block_group, v6.6)
+    // One round is one relocate_block_group() pass: btrfs_start_transaction() (TRANS_START),
+    // relocate_tree_blocks() COWs the tree blocks into new extents and frees (pins) the old ones in that
+    // transaction, btrfs_end_transaction_throttle(); then "get rid of pinned extents":
+    // btrfs_join_transaction() (TRANS_JOIN) + btrfs_commit_transaction(). (prepare_to_relocate's and
+    // prepare_to_merge's join+commit move no send-tree block and are folded into this commit.)
+    const relocCommit = commitBy('relocation', 'reloc_', 'relocated');
+    const relocJoin = btrfsStartTransactionStates({ thread: 'relocation', type: 'TRANS_JOIN', next: relocCommit.initial, fs: FS, prefix: 'reloc_join_', name: TRANS_NAME });
+    const relocStart = btrfsStartTransactionStates({ thread: 'relocation', type: 'TRANS_START', next: 'relocate_tree_blocks', fs: FS, prefix: 'reloc_', name: TRANS_NAME });
     const relocation: any = {
       initial: R > 0 ? 'chunk_start' : 'done',
       states: {
@@ -443,39 +483,36 @@ export default defineModel({
             'relocation.reloc_chunk_start': f.mutex
               ? [
                   { guard: grd('send_in_progress'), target: 'eagain' },
-                  { actions: [act('reloc_start')], target: 'relocate' },
+                  { actions: [act('reloc_start')], target: relocStart.initial },
                 ]
-              : { actions: [act('reloc_start')], target: 'relocate' },
+              : { actions: [act('reloc_start')], target: relocStart.initial },
           },
         },
         // -EAGAIN: balance fails / zoned auto-reclaim puts the block group back (again_list) and retries later
         eagain: { on: { 'relocation.requeue': { target: 'chunk_start' } } },
-        // relocate_block_group(): btrfs_start_transaction() (wait_current_trans), relocate_tree_blocks()
-        // COWs the tree blocks into new extents and frees (pins) the old ones; btrfs_commit_transaction()
-        relocate: {
+        ...relocStart.states,
+        // relocate_tree_blocks(): COW every block of the send tree into new extents (btrfs_reserve_extent
+        // needs free extents), the old ones are pinned in this transaction
+        relocate_tree_blocks: {
           meta: { progress: true },
+          on: { 'relocation.relocate_tree_blocks': { guard: grd('enough_free_extents'), actions: [act('relocate')], target: 'end_transaction_throttle' } },
+        },
+        // btrfs_end_transaction_throttle(trans)
+        end_transaction_throttle: {
+          on: { 'relocation.end_transaction_throttle': { ...btrfs_end_transaction(FS, 'relocation', 'TRANS_START'), target: relocJoin.initial } },
+        },
+        ...relocJoin.states,
+        ...relocCommit.states,
+        // relocate_block_group() returned: the next pass, or reloc_chunk_end(): clear_and_wake_up_bit(BTRFS_FS_RELOC_RUNNING)
+        relocated: {
           on: {
-            'relocation.relocate_tree_blocks': {
-              guard: and([grd('trans_unblocked'), grd('enough_free_extents')]),
-              actions: [act('relocate'), commitRequest('relocWaitFor')],
-              target: 'wait_commit',
-            },
+            'relocation.relocate_block_group': { guard: grd('more_rounds'), actions: [act('reloc_round_done')], target: relocStart.initial },
+            'relocation.reloc_chunk_end': { guard: not(grd('more_rounds')), actions: [act('reloc_round_done'), act('reloc_end')], target: 'done' },
           },
         },
-        wait_commit: {
-          on: {
-            'relocation.commit_done': [
-              { guard: and([grd('commit_done', { slot: 'relocWaitFor' }), grd('more_rounds')]), actions: [act('reloc_round_done')], target: 'relocate' },
-              { guard: grd('commit_done', { slot: 'relocWaitFor' }), actions: [act('reloc_round_done')], target: 'chunk_end' },
-            ],
-          },
-        },
-        // reloc_chunk_end(): clear_and_wake_up_bit(BTRFS_FS_RELOC_RUNNING)
-        chunk_end: { on: { 'relocation.reloc_chunk_end': { actions: [act('reloc_end')], target: 'done' } } },
         done: { type: 'final' },
       },
     };
-
     // ------------------------------------------------------------------------------------------
     // allocator thread: btrfs_alloc_tree_block() -> btrfs_reserve_extent() finds a freed extent,
     // btrfs_init_new_buffer() writes new content into the (possibly still cached) extent buffer
@@ -499,11 +536,7 @@ export default defineModel({
       relocRunning: false, // BTRFS_FS_RELOC_RUNNING
       lastRelocTrans: 0, // fs_info->last_reloc_trans
       sendInProgress: 0, // fs_info->send_in_progress (5.3/5.14)
-      runningTrans: 1, // transid of the transaction new joiners join
-      transBlocked: false, // a commit is between COMMIT_START and UNBLOCKED: joiners wait
-      committing: 0, // transid being committed (0: none)
-      committedTrans: 0, // fs_info->last_trans_committed
-      commitReq: 0, // highest transid someone asked to commit
+      trans: btrfsTrans(), // fs_info's transactions (machines/kernel/btrfs-trans.ts): none running at mount
       extState: Array.from({ length: E }, (_, e): string => (e < B ? 'used' : 'free')),
       extPin: Array.from({ length: E }, () => 0),
       extTag: Array.from({ length: E }, (_, e) => (e < B ? tagOf(0, e) : '')),
@@ -524,13 +557,9 @@ export default defineModel({
       derefs: null as null | Ref, // the non-cloned extent buffer send reads at its current step
       sendActive: false,
       relocDuringSend: false,
-      sendDone: false,
-      recvDone: false,
       relocDone: R === 0,
       // thread-local
       relocRound: 0,
-      relocWaitFor: 0,
-      recvWaitFor: 0,
       reusesLeft: Number(params.reuses),
     };
 
@@ -551,16 +580,12 @@ export default defineModel({
           const n = c.received + 1;
           return p.cmd === 'subvol' ? n === 1 : p.cmd === 'end' ? n === ITEMS : false;
         },
-        trans_unblocked: ({ context: c }) => !c.transBlocked,
-        commit_done: ({ context: c }, p: { slot: 'recvWaitFor' | 'relocWaitFor' }) => c.committedTrans >= c[p.slot],
-        commit_wanted: ({ context: c }) => c.commitReq >= c.runningTrans,
-        committer_may_exit: ({ context: c }) => c.sendDone && c.recvDone && c.relocDone && c.commitReq < c.runningTrans,
         enough_free_extents: ({ context: c }) => freeCount(c) >= B,
         extent_reusable: ({ context: c }, p: { e: number }) => c.reusesLeft > 0 && c.extState[p.e] === 'free' && c.extTag[p.e] !== '',
         last_reuse: ({ context: c }) => c.reusesLeft === 1,
         // nothing is or will become reusable: relocation is over and no extent is pinned or reusable
         allocator_may_exit: ({ context: c }) =>
-          (c.relocDone && c.committing === 0 && !c.extState.some((s, e) => s === 'pinned' || (s === 'free' && c.extTag[e] !== ''))),
+          c.relocDone && !c.extState.some((s, e) => s === 'pinned' || (s === 'free' && c.extTag[e] !== '')),
       },
       actions: {
         ...kernelActions,
@@ -568,17 +593,13 @@ export default defineModel({
         send_begin: assign(({ context: c }) => ({
           sendActive: true,
           sendInProgress: f.mutex ? c.sendInProgress + 1 : c.sendInProgress,
-          ...(REPEAT ? { leafIdx: 0, phase: 'node', node: null, leaf: null, leafVer: 0, rootVer: 0, sctxLast: 0, lastRelocTrans: 0 } : {}),
+          // a new struct send_ctx (kzalloc: sctx->last_reloc_trans = 0); fs_info->last_reloc_trans is left as it is
+          ...(REPEAT ? { leafIdx: 0, phase: 'node', node: null, leaf: null, leafVer: 0, rootVer: 0, sctxLast: 0 } : {}),
         })),
         send_finish_again: assign(({ context: c }) => ({ sendActive: false, sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress })),
         next_stream: assign({ received: 0 }),
-        send_fail: assign({ sendDone: true }),
-        send_finish: assign(({ context: c }) => ({
-          sendActive: false,
-          sendDone: true,
-          sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress,
-        })),
-        snapshot_last_reloc: assign(({ context: c }) => (REPEAT ? { sctxLast: 0, lastRelocTrans: 0 } : { sctxLast: c.lastRelocTrans })),
+        send_finish: assign(({ context: c }) => ({ sendActive: false, sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress })),
+        snapshot_last_reloc: assign(({ context: c }) => ({ sctxLast: c.lastRelocTrans })),
         set_phase: assign((_, p: { phase: string }) => ({ phase: p.phase })),
         clone_roots: assign(({ context: c }) => ({ rootVer: c.commitVer })),
         obtain_node: assign(({ context: c }) => ({ node: { e: c.verLoc[c.rootVer][0], tag: tagOf(c.rootVer, 0), ver: c.rootVer } })),
@@ -600,7 +621,7 @@ export default defineModel({
           node: c.phase === 'node' ? null : { e: c.verLoc[c.commitVer][0], tag: tagOf(c.commitVer, 0), ver: c.commitVer },
           leaf: null,
           leafVer: CS && c.phase !== 'node' ? c.commitVer : c.leafVer,
-          ...(REPEAT ? { sctxLast: 0, lastRelocTrans: 0 } : { sctxLast: c.lastRelocTrans }),
+          sctxLast: c.lastRelocTrans,
         })),
         // the walk is stale when a commit switched the commit roots past the leaf's version: the
         // extent tree no longer has the leaf's disk_bytenr (relocated), or has it for other data
@@ -616,38 +637,44 @@ export default defineModel({
         }),
         deref_done: assign({ derefs: null }),
         received: assign(({ context: c }) => ({ received: c.received + 1 })),
-        receive_finish: assign({ recvDone: true }),
-        request_commit: assign(({ context: c }, p: { slot: string }) => ({
-          commitReq: Math.max(c.commitReq, c.runningTrans),
-          [p.slot]: c.runningTrans,
-        })),
-        commit_start: assign(({ context: c }) => ({ committing: c.runningTrans, runningTrans: c.runningTrans + 1, transBlocked: true })),
+        // switch_commit_roots() of the transaction being committed (still fs_info->running_transaction in C5..C6)
         switch_commit_roots: assign(({ context: c }, p: { lastRelocTrans: boolean }) => {
           const bump = p.lastRelocTrans && c.relocRunning;
-          return {
-            commitVer: c.curVer,
-            // sendRepeat: only the order of last_reloc_trans and sctx->last_reloc_trans matters, so keep
-            // them canonical (0,0) = nothing new, (0,1) = a relocation commit since the snapshot
-            ...(REPEAT ? (bump ? { lastRelocTrans: 1, sctxLast: 0 } : {}) : { lastRelocTrans: bump ? c.committing : c.lastRelocTrans }),
-            transBlocked: false,
-          };
+          return { commitVer: c.curVer, lastRelocTrans: bump ? (c.trans as BtrfsTransState).running!.transid : c.lastRelocTrans };
         }),
-        unpin_and_complete: assign(({ context: c }) => {
-          const extState = c.extState.map((s, e) => (s === 'pinned' && c.extPin[e] <= c.committing ? 'free' : s));
-          if (!REPEAT) return { extState, committedTrans: c.committing, committing: 0 };
-          // sendRepeat: renumber transactions so the last committed one is 1 (otherwise every stream's
-          // commit makes a new state); ids at or below it only mean "already committed" (0)
-          const d = c.committing - 1;
-          const rel = (t: number) => (t <= c.committing ? 0 : t - d);
+        // btrfs_finish_extent_commit() -> unpin_extent_range(): extents pinned by this transaction (or an
+        // earlier one) become allocatable
+        unpin_extents: assign(({ context: c }) => {
+          const t = (c.trans as BtrfsTransState).committing!.transid;
+          return { extState: c.extState.map((s, e) => (s === 'pinned' && c.extPin[e] <= t ? 'free' : s)) };
+        }),
+        // sendRepeat only: transaction ids grow with every stream's commit, so after each COMPLETED commit
+        // every id in the state is replaced by its rank among them (0 kept as the floor). The model only
+        // compares transids with each other (<, <=, ==; a new one is generation + 1, above all), so the
+        // ranked state has exactly the futures of the original: a finite space with the same behaviours.
+        renumber_transids: assign(({ context: c }) => {
+          const s = c.trans as BtrfsTransState;
+          const pinned = (e: number) => c.extState[e] === 'pinned';
+          const ids = [0, s.generation, s.committed, c.lastRelocTrans, c.sctxLast, ...Object.values(s.handles), ...Object.values(s.commitWaits)];
+          if (s.running) ids.push(s.running.transid);
+          if (s.committing) ids.push(s.committing.transid);
+          c.extPin.forEach((t, e) => pinned(e) && ids.push(t));
+          const ranks = [...new Set(ids)].sort((a, b) => a - b);
+          const r = (t: number) => ranks.indexOf(t);
+          const map = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, r(t)]));
           return {
-            extState,
-            extPin: c.extPin.map((t, e) => (extState[e] === 'pinned' ? rel(t) : 0)),
-            committedTrans: 1,
-            committing: 0,
-            runningTrans: rel(c.runningTrans),
-            commitReq: rel(c.commitReq),
-            recvWaitFor: rel(c.recvWaitFor),
-            relocWaitFor: rel(c.relocWaitFor),
+            trans: {
+              ...s,
+              generation: r(s.generation),
+              committed: r(s.committed),
+              running: s.running && { ...s.running, transid: r(s.running.transid) },
+              committing: s.committing && { ...s.committing, transid: r(s.committing.transid) },
+              handles: map(s.handles),
+              commitWaits: map(s.commitWaits),
+            },
+            lastRelocTrans: r(c.lastRelocTrans),
+            sctxLast: r(c.sctxLast),
+            extPin: c.extPin.map((t, e) => (pinned(e) ? r(t) : 0)),
           };
         }),
         reloc_start: assign({ relocRunning: true }),
@@ -661,9 +688,10 @@ export default defineModel({
           const extState = c.extState.slice();
           const extPin = c.extPin.slice();
           const extTag = c.extTag.slice();
+          const transid = (c.trans as BtrfsTransState).handles.relocation!; // the relocation's transaction handle
           for (const e of old) {
             extState[e] = 'pinned';
-            extPin[e] = c.runningTrans;
+            extPin[e] = transid;
           }
           fresh.forEach((e, b) => {
             extState[e] = 'used';
@@ -684,7 +712,6 @@ export default defineModel({
       states: {
         send: { initial: 'ioctl', states: send },
         receive,
-        committer,
         relocation,
         allocator,
       },
@@ -717,18 +744,10 @@ export default defineModel({
   },
   waits: {
     ...kernelWaits,
-    trans_unblocked: (ctx: Context): WaitInfo | null =>
-      !ctx.transBlocked
-        ? null
-        : { resource: `transaction ${ctx.committing} (committing; joiners wait in wait_current_trans)`, kind: 'transaction', mode: 'start_transaction', holders: ['committer'] },
-    commit_done: (ctx: Context, p: { slot: string }): WaitInfo | null =>
-      ctx.committedTrans >= ctx[p.slot]
-        ? null
-        : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'], act: 'commit' },
-    allocator_may_exit: (): WaitInfo | null => ({ resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'committer'] }),
+    allocator_may_exit: (): WaitInfo | null => ({ resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'receive'] }),
     enough_free_extents: (ctx: Context): WaitInfo | null =>
       ctx.extState.filter((s: string) => s === 'free').length >= ctx.verLoc[0].length
         ? null
-        : { resource: 'free extents (unpinned when a commit finishes)', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['committer'] },
+        : { resource: 'free extents (unpinned when a commit finishes)', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'receive'] },
   },
 });

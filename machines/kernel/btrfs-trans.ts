@@ -398,6 +398,12 @@ export interface CommitOptions {
   commitRoots?: { enter: string };
   /** The model's own states between COMMIT_START (C2) and the num_extwriters wait (C3): delalloc flush. End at names.waitExtwriters. */
   delallocFlush?: { enter: string };
+  /**
+   * The model's own actions of btrfs_finish_extent_commit() (unpin_extent_range: the extents freed in this
+   * transaction become allocatable), run in C8 before the state becomes COMPLETED, so `committing` still names
+   * the transaction.
+   */
+  finishExtentCommit?: any[];
 }
 
 /**
@@ -438,7 +444,7 @@ export function btrfsCommitTransactionStates(o: CommitOptions): Fragment {
   s[n.waitWriters] = on(n.waitWriters, { guard: g('btrfs_writers_drained', p), target: o.commitRoots?.enter ?? n.unblock });
   s[n.unblock] = on(n.unblock, { actions: [{ type: 'btrfs_commit_unblock', params: p }], target: n.superCommitted });
   s[n.superCommitted] = on(n.superCommitted, { actions: [{ type: 'btrfs_commit_super', params: p }], target: n.complete });
-  s[n.complete] = on(n.complete, { actions: [{ type: 'btrfs_commit_complete', params: p }, ...endIntwrite], target: o.next });
+  s[n.complete] = on(n.complete, { actions: [...(o.finishExtentCommit ?? []), { type: 'btrfs_commit_complete', params: p }, ...endIntwrite], target: o.next });
   return { initial: n.begin, states: s, names: n };
 }
 

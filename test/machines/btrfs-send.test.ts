@@ -41,8 +41,11 @@ describe('btrfs-send: before 5.3 (uncoordinated)', () => {
   it('incremental: send reads node I after relocation committed, unpinned and the allocator reused its extent', () => {
     const r = replays('uncoordinated', { mode: 'incremental', leaves: 1 }, { invariants: [STALE] }, 'merged');
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: STALE });
-    const events = r.trace!.steps.map((s: any) => s.event);
-    for (const e of ['relocation.relocate_tree_blocks', 'committer.switch_commit_roots', 'committer.unpin_extents']) expect(events).toContain(e);
+    const events: string[] = r.trace!.steps.map((s: any) => s.event);
+    // relocation COWs the tree in its transaction, commits it itself (switch_commit_roots, then C8 unpins)
+    expect(events).toContain('relocation.relocate_tree_blocks');
+    expect(events).toContain('relocation.reloc_switch_commit_roots');
+    expect(events).toContain('relocation.reloc_commit_C8_completed');
     expect(events.at(-1)).toMatch(/^(allocator\.reuse_extent_|send\.)/);
   });
 
@@ -78,18 +81,26 @@ describe('btrfs-send: 5.3/5.14 mutual exclusion', () => {
 
 describe('btrfs-send: commit_root_sem held across changed_cb (hold-sem)', () => {
   for (const mode of ['incremental', 'full']) {
-    it(`${mode}: deadlock send -> pipe -> receive -> commit -> commit_root_sem -> send`, () => {
+    it(`${mode}: deadlock send -> pipe -> receive, whose commit's switch_commit_roots waits for commit_root_sem held by send`, () => {
       const r = replays('hold-sem', { mode, leaves: 2 }, { invariants: [STALE] }, 'merged');
       expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
       const cycle = (r.trace as any).deadlock.cycle as Array<{ thread: string; resource: string; heldBy: string }>;
-      expect(cycle.map((c) => `${c.thread}->${c.heldBy}`)).toEqual(['send->receive', 'receive->committer', 'committer->send']);
+      // the shortest: receive runs btrfs_commit_transaction() itself (the snapshot / subvolume commit)
+      expect(cycle.map((c) => `${c.thread}->${c.heldBy}`)).toEqual(['send->receive', 'receive->send']);
       expect(cycle[0].resource).toMatch(/pipe/);
-      expect(cycle[1].resource).toMatch(/commit of transaction/);
-      // the committer does not hold the commit: it must finish it (wait_for_commit sleeps on commit_wait)
-      expect((cycle[1] as any).act).toBe('commit');
-      expect(cycle[2].resource).toBe('fs_info->commit_root_sem');
+      expect(cycle[1].resource).toBe('fs_info->commit_root_sem');
+      expect(r.trace!.final.locations.receive).toBe('subvol_switch_commit_roots_wait');
     });
   }
+
+  it('also as in the changed_cb comment: receive waits for a commit that relocation runs, blocked on commit_root_sem', () => {
+    // C1: relocation won the commit race, receive's btrfs_commit_transaction() ended its handle and sleeps in
+    // wait_for_commit(); relocation's switch_commit_roots() waits for send's read hold; send waits on the full pipe
+    const stuck = (c: Context, t: ThreadLocations) =>
+      t.send === 'kernel_write' && c.pipe.count === c.pipe.capacity && c.commit_root_sem.readers.includes('send') && t.receive === 'subvol_commit_C1_wait_for_commit' && t.relocation === 'reloc_switch_commit_roots_wait';
+    expect(reachable('hold-sem', { mode: 'incremental', leaves: 2 }, stuck)).toBe(true);
+    expect(reachable('merged', { mode: 'incremental', leaves: 2 }, stuck)).toBe(false);
+  });
 
   it('breaks BS-P6: send sleeps on a full pipe holding commit_root_sem', () => {
     const r = run('hold-sem', { mode: 'incremental', leaves: 2 }, { deadlock: false, invariants: ['bs_p6_no_pipe_sleep_under_commit_root_sem'] });
