@@ -3,14 +3,18 @@
 // Threads (top-level regions, in diagram column order):
 //   send       btrfs_ioctl_send -> send_subvol -> full_send_tree (mode "full") or btrfs_compare_trees
 //              (mode "incremental"); changed_cb() emits commands with kernel_write() into the pipe.
-//   receive    btrfs receive (userspace) on the SAME filesystem: the only reader of the pipe; creating
-//              the subvolume (and, with writeCommits, a space reservation) commits a transaction.
-//   committer  btrfs_commit_transaction: switch_commit_roots() under down_write(commit_root_sem),
-//              then write + btrfs_finish_extent_commit(): extents freed in the transaction are unpinned.
-//   relocation btrfs_relocate_chunk: reloc_chunk_start() sets BTRFS_FS_RELOC_RUNNING, `rounds`
-//              relocation transactions (each moves the send tree's blocks and commits), reloc_chunk_end().
+//   receive    btrfs receive (userspace) on the SAME filesystem: the only reader of the pipe; the stream's first
+//              command creates the target (create_snapshot / create_subvol: btrfs_start_transaction +
+//              btrfs_commit_transaction) and, with writeCommits, a write's space reservation may commit too.
+//   relocation btrfs_relocate_chunk: reloc_chunk_start() sets BTRFS_FS_RELOC_RUNNING, `rounds` passes of
+//              relocate_block_group() (start a transaction, move the send tree's blocks, end it, join and commit),
+//              reloc_chunk_end().
 //   allocator  any later transaction that allocates a tree block: reuses an unpinned extent and writes
 //              new content into it (btrfs_alloc_tree_block -> btrfs_init_new_buffer).
+// Transactions are machines/kernel/btrfs-trans.ts (fs/btrfs/transaction.c, v6.6): there is no committer thread,
+// receive and relocation run btrfs_commit_transaction() themselves; its switch_commit_roots() (down_write
+// commit_root_sem, last_reloc_trans, commit_root = node) is the commit's hook between C5 and C6, and
+// btrfs_finish_extent_commit() unpins in C8.
 //
 // Physical abstraction. The send root is read-only, so its logical content never changes; only its
 // location does. Tree: a root node (level 2, always CLONED by send, so never modelled as an extent),
