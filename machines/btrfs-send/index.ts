@@ -41,6 +41,9 @@ import {
   btrfsCommitTransactionStates,
   btrfsStartTransactionStates,
   btrfsTrans,
+  btrfsTransIds,
+  btrfsTransMapIds,
+  btrfsHandleTransid,
   btrfs_end_transaction,
   down_read,
   down_write_acquire,
@@ -388,7 +391,7 @@ export default defineModel({
         prefix,
         name: TRANS_NAME,
         commitRoots: { enter: `${pre}_down_write` },
-        finishExtentCommit: [act('unpin_extents')],
+        finishExtentCommit: [act('unpin_extents', { thread })],
       });
       // sendRepeat: renumber the transaction ids once this commit is COMPLETED (see renumber_transids)
       if (REPEAT) {
@@ -406,7 +409,7 @@ export default defineModel({
           // switch_commit_roots(): if (test_bit(BTRFS_FS_RELOC_RUNNING)) fs_info->last_reloc_trans = trans->transid;
           // root->commit_root = root->node; up_write(&fs_info->commit_root_sem)
           [pre]: on(pre, {
-            actions: [act('switch_commit_roots', { lastRelocTrans: f.coordinated }), ...up_write(CRS, thread, CRS_NAME).actions!],
+            actions: [act('switch_commit_roots', { lastRelocTrans: f.coordinated, thread }), ...up_write(CRS, thread, CRS_NAME).actions!],
             target: c.names.unblock,
           }),
         },
@@ -642,14 +645,14 @@ export default defineModel({
         deref_done: assign({ derefs: null }),
         received: assign(({ context: c }) => ({ received: c.received + 1 })),
         // switch_commit_roots() of the transaction being committed (still fs_info->running_transaction in C5..C6)
-        switch_commit_roots: assign(({ context: c }, p: { lastRelocTrans: boolean }) => {
+        switch_commit_roots: assign(({ context: c }, p: { lastRelocTrans: boolean; thread: string }) => {
           const bump = p.lastRelocTrans && c.relocRunning;
-          return { commitVer: c.curVer, lastRelocTrans: bump ? (c.trans as BtrfsTransState).running!.transid : c.lastRelocTrans };
+          return { commitVer: c.curVer, lastRelocTrans: bump ? btrfsHandleTransid(c, FS, p.thread)! : c.lastRelocTrans };
         }),
         // btrfs_finish_extent_commit() -> unpin_extent_range(): extents pinned by this transaction (or an
         // earlier one) become allocatable
-        unpin_extents: assign(({ context: c }) => {
-          const t = (c.trans as BtrfsTransState).committing!.transid;
+        unpin_extents: assign(({ context: c }, p: { thread: string }) => {
+          const t = btrfsHandleTransid(c, FS, p.thread)!; // btrfs_finish_extent_commit(trans): trans->transid
           return { extState: c.extState.map((s, e) => (s === 'pinned' && c.extPin[e] <= t ? 'free' : s)) };
         }),
         // sendRepeat only: transaction ids grow with every stream's commit, so after each COMPLETED commit
@@ -659,23 +662,11 @@ export default defineModel({
         renumber_transids: assign(({ context: c }) => {
           const s = c.trans as BtrfsTransState;
           const pinned = (e: number) => c.extState[e] === 'pinned';
-          const ids = [0, s.generation, s.committed, c.lastRelocTrans, c.sctxLast, ...Object.values(s.handles), ...Object.values(s.commitWaits)];
-          if (s.running) ids.push(s.running.transid);
-          if (s.committing) ids.push(s.committing.transid);
-          c.extPin.forEach((t, e) => pinned(e) && ids.push(t));
+          const ids = [0, ...btrfsTransIds(s), c.lastRelocTrans, c.sctxLast, ...c.extPin.filter((_, e) => pinned(e))];
           const ranks = [...new Set(ids)].sort((a, b) => a - b);
           const r = (t: number) => ranks.indexOf(t);
-          const map = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, r(t)]));
           return {
-            trans: {
-              ...s,
-              generation: r(s.generation),
-              committed: r(s.committed),
-              running: s.running && { ...s.running, transid: r(s.running.transid) },
-              committing: s.committing && { ...s.committing, transid: r(s.committing.transid) },
-              handles: map(s.handles),
-              commitWaits: map(s.commitWaits),
-            },
+            trans: btrfsTransMapIds(s, r),
             lastRelocTrans: r(c.lastRelocTrans),
             sctxLast: r(c.sctxLast),
             extPin: c.extPin.map((t, e) => (pinned(e) ? r(t) : 0)),
@@ -692,7 +683,7 @@ export default defineModel({
           const extState = c.extState.slice();
           const extPin = c.extPin.slice();
           const extTag = c.extTag.slice();
-          const transid = (c.trans as BtrfsTransState).handles.relocation!; // the relocation's transaction handle
+          const transid = btrfsHandleTransid(c, FS, 'relocation')!; // relocate_tree_blocks(trans, ...): trans->transid
           for (const e of old) {
             extState[e] = 'pinned';
             extPin[e] = transid;

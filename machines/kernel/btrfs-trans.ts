@@ -451,10 +451,40 @@ export function btrfsCommitTransactionStates(o: CommitOptions): Fragment {
 /** Guard ref: the thread holds a trans handle. */
 export const btrfs_has_handle = (fs: string, thread: string) => g('btrfs_has_handle', P(fs, thread));
 
+/** Every transaction id the slice holds: generation, committed, the running and committing transids, handles, commit waits. */
+export const btrfsTransIds = (s: BtrfsTransState): number[] => [
+  s.generation,
+  s.committed,
+  ...(s.running ? [s.running.transid] : []),
+  ...(s.committing ? [s.committing.transid] : []),
+  ...Object.values(s.handles),
+  ...Object.values(s.commitWaits),
+];
+
+/**
+ * The slice with every transaction id replaced by map(id). The primitive only compares ids with each other and
+ * hands out generation + 1, so an order-preserving map (e.g. ranks, to keep a model with endless commits finite)
+ * leaves its behaviour unchanged.
+ */
+export function btrfsTransMapIds(s: BtrfsTransState, map: (id: number) => number): BtrfsTransState {
+  const each = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, map(t)]));
+  return {
+    ...s,
+    generation: map(s.generation),
+    committed: map(s.committed),
+    running: s.running && { ...s.running, transid: map(s.running.transid) },
+    committing: s.committing && { ...s.committing, transid: map(s.committing.transid) },
+    handles: each(s.handles),
+    commitWaits: each(s.commitWaits),
+  };
+}
+
 /** Plain views for invariants and assertions. */
 export const btrfsRunningState = (context: Context, fs: string): number | null => getIn(context, fs).running?.state ?? null;
 export const btrfsWriters = (context: Context, fs: string): string[] => getIn(context, fs).running?.writers ?? [];
 export const btrfsCommitted = (context: Context, fs: string): number => getIn(context, fs).committed;
+/** trans->transid of the thread's handle (current->journal_info), or null without one. */
+export const btrfsHandleTransid = (context: Context, fs: string, thread: string): number | null => getIn(context, fs).handles[thread] ?? null;
 
 /**
  * Initial state: a transaction already running (transid 1, TRANS_STATE_RUNNING) with a handle held by each
