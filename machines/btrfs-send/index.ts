@@ -54,6 +54,7 @@ import {
   pipe,
   pipe_close,
   pipe_write,
+  pipeFull,
   rwsem,
   rwsem_is_contended,
   up_read,
@@ -723,7 +724,7 @@ export default defineModel({
       !CHANGED_CB_STATES.includes(threads.send) || (!sendHoldsRead(ctx) && ctx.leaf === null),
     // BS-P6: send never sleeps on a full pipe while holding commit_root_sem.
     bs_p6_no_pipe_sleep_under_commit_root_sem: (ctx: Context, threads: ThreadLocations) =>
-      !(PIPE_WRITE_STATES.includes(threads.send) && ctx.pipe.count >= ctx.pipe.capacity && sendHoldsRead(ctx)),
+      !(PIPE_WRITE_STATES.includes(threads.send) && pipeFull(ctx, 'pipe') && sendHoldsRead(ctx)),
     // BS-P5: no clone command is built from a backref walk over a disk_bytenr that relocation moved
     // after the leaf was read (with cloneSources; otherwise vacuous).
     bs_p5_no_stale_clone_source: (ctx: Context, threads: ThreadLocations) => !(threads.send === 'kernel_write' && ctx.cloneCmd && ctx.walk === 'stale'),

@@ -5,7 +5,7 @@ import { checkModel, instantiate, resolveParams, selectInvariants } from '../../
 import { replayTrace } from '../../explorer/replay.ts';
 import { createReferenceStepper, referenceKey, threadLocationsOf } from '../../explorer/reference.ts';
 import type { Context, Invariant, ThreadLocations } from '../../explorer/model.ts';
-import { rwsemReaders } from '../../machines/kernel/index.ts';
+import { pipeFull, rwsemReaders } from '../../machines/kernel/index.ts';
 
 type Params = Record<string, number | boolean | string>;
 type Check = { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[] };
@@ -98,7 +98,7 @@ describe('btrfs-send: commit_root_sem held across changed_cb (hold-sem)', () => 
     // C1: relocation won the commit race, receive's btrfs_commit_transaction() ended its handle and sleeps in
     // wait_for_commit(); relocation's switch_commit_roots() waits for send's read hold; send waits on the full pipe
     const stuck = (c: Context, t: ThreadLocations) =>
-      t.send === 'kernel_write' && c.pipe.count === c.pipe.capacity && rwsemReaders(c, 'commit_root_sem').includes('send') && t.receive === 'subvol_commit_C1_wait_for_commit' && t.relocation === 'reloc_switch_commit_roots_wait';
+      t.send === 'kernel_write' && pipeFull(c, 'pipe') && rwsemReaders(c, 'commit_root_sem').includes('send') && t.receive === 'subvol_commit_C1_wait_for_commit' && t.relocation === 'reloc_switch_commit_roots_wait';
     expect(reachable('hold-sem', { mode: 'incremental', leaves: 2 }, stuck)).toBe(true);
     expect(reachable('merged', { mode: 'incremental', leaves: 2 }, stuck)).toBe(false);
   });
