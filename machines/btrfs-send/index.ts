@@ -89,6 +89,26 @@ export const PIPE_WRITE_STATES = ['send_header', 'kernel_write', 'send_end'];
 /** The send task holds commit_root_sem for read. */
 const sendHoldsRead = (ctx: Context) => rwsemReaders(ctx, CRS).includes('send');
 
+/**
+ * The transaction-id fields of the model's context with every id replaced by its rank among the ids present (0 kept
+ * as the floor): the btrfs-trans slice, last_reloc_trans, sctx->last_reloc_trans and the pin marks of pinned extents
+ * (a free or used extent's mark is dead and becomes 0). The model compares ids only with each other, and a new id is
+ * generation + 1, so this order-preserving renaming keeps its behaviour (sendRepeat; see docs/models/btrfs-send.md).
+ */
+export function rankTransids(c: Context): Context {
+  const s = c.trans as BtrfsTransState;
+  const pinned = (e: number) => c.extState[e] === 'pinned';
+  const ids = [0, ...btrfsTransIds(s), c.lastRelocTrans, c.sctxLast, ...c.extPin.filter((_: number, e: number) => pinned(e))];
+  const ranks = [...new Set(ids)].sort((a, b) => a - b);
+  const r = (t: number) => ranks.indexOf(t);
+  return {
+    trans: btrfsTransMapIds(s, r),
+    lastRelocTrans: r(c.lastRelocTrans),
+    sctxLast: r(c.sctxLast),
+    extPin: c.extPin.map((t: number, e: number) => (pinned(e) ? r(t) : 0)),
+  };
+}
+
 function variantFlags(variant: string) {
   if (!(VARIANTS as readonly string[]).includes(variant)) throw new Error(`unknown variant ${variant}`);
   const v = variant as Variant;
@@ -660,19 +680,7 @@ export default defineModel({
         // every id in the state is replaced by its rank among them (0 kept as the floor). The model only
         // compares transids with each other (<, <=, ==; a new one is generation + 1, above all), so the
         // ranked state has exactly the futures of the original: a finite space with the same behaviours.
-        renumber_transids: assign(({ context: c }) => {
-          const s = c.trans as BtrfsTransState;
-          const pinned = (e: number) => c.extState[e] === 'pinned';
-          const ids = [0, ...btrfsTransIds(s), c.lastRelocTrans, c.sctxLast, ...c.extPin.filter((_, e) => pinned(e))];
-          const ranks = [...new Set(ids)].sort((a, b) => a - b);
-          const r = (t: number) => ranks.indexOf(t);
-          return {
-            trans: btrfsTransMapIds(s, r),
-            lastRelocTrans: r(c.lastRelocTrans),
-            sctxLast: r(c.sctxLast),
-            extPin: c.extPin.map((t, e) => (pinned(e) ? r(t) : 0)),
-          };
-        }),
+        renumber_transids: assign(({ context: c }) => rankTransids(c)),
         reloc_start: assign({ relocRunning: true }),
         reloc_end: assign({ relocRunning: false, relocDone: true }),
         reloc_round_done: assign(({ context: c }) => ({ relocRound: c.relocRound + 1 })),
