@@ -61,6 +61,7 @@ import {
   up_write,
   rwsemReaders,
   type BtrfsTransState,
+  type BtrfsTransType,
 } from '../kernel/index.ts';
 
 export const VARIANTS = ['uncoordinated', 'mutex', 'hold-sem', 'no-reloc-check', 'merged'] as const;
@@ -402,11 +403,11 @@ export default defineModel({
     // btrfs_commit_transaction() commits (receive, relocation): C1 decides who runs the commit, the others
     // wait_for_commit(). Each commit's switch_commit_roots() is the model's own hook between the writers
     // drain (C5) and TRANS_STATE_UNBLOCKED (C6); btrfs_finish_extent_commit() unpins in C8.
-    const commitBy = (thread: string, prefix: string, next: string) => {
+    const commitBy = (thread: string, type: BtrfsTransType, prefix: string, next: string) => {
       const pre = `${prefix}switch_commit_roots`;
       const c = btrfsCommitTransactionStates({
         thread,
-        type: 'TRANS_START',
+        type, // the join type of the handle being committed
         next,
         fs: FS,
         prefix,
@@ -444,8 +445,10 @@ export default defineModel({
     // created by the commit); full -> BTRFS_SEND_C_SUBVOL -> BTRFS_IOC_SUBVOL_CREATE -> create_subvol(), which
     // committed the same way until 6.5 (1b53e51a4a8f "btrfs: don't commit transaction for every subvol create"
     // ends the transaction instead). Both: start_transaction(TRANS_START) then btrfs_commit_transaction().
-    const subvolCommit = commitBy('receive', 'subvol_', 'read');
+    const subvolCommit = commitBy('receive', 'TRANS_START', 'subvol_', 'read');
     const subvolStart = btrfsStartTransactionStates({ thread: 'receive', type: 'TRANS_START', next: subvolCommit.initial, fs: FS, prefix: 'subvol_', name: TRANS_NAME });
+    // TRANS_ATTACH has no sb_start_intwrite and no wait_current_trans: its start_transaction begins at the join
+    const FLUSH_START = 'flush_start_transaction_join_transaction';
     const receiveStates: Record<string, any> = {
       // read_buf() -> read(2) on the pipe: sleeps while it is empty
       read: {
@@ -465,7 +468,7 @@ export default defineModel({
       apply: {
         on: {
           'receive.write': { target: 'read' },
-          ...(params.writeCommits ? { 'receive.reserve_space_commit': { target: 'flush_start_transaction_join_transaction' } } : {}),
+          ...(params.writeCommits ? { 'receive.reserve_space_commit': { target: FLUSH_START } } : {}),
         },
       },
       done: { type: 'final' },
@@ -475,7 +478,7 @@ export default defineModel({
       // (fs/btrfs/space-info.c, v6.6; run by the async reclaim worker while the writer waits on its ticket,
       // folded into the receive thread): btrfs_attach_transaction_barrier() = start_transaction(TRANS_ATTACH),
       // on -ENOENT btrfs_wait_for_commit(fs_info, 0) for a commit in progress; then btrfs_commit_transaction()
-      const flushCommit = commitBy('receive', 'flush_', 'read');
+      const flushCommit = commitBy('receive', 'TRANS_ATTACH', 'flush_', 'read');
       const flushStart = btrfsStartTransactionStates({
         thread: 'receive',
         type: 'TRANS_ATTACH',
@@ -485,6 +488,7 @@ export default defineModel({
         prefix: 'flush_',
         name: TRANS_NAME,
       });
+      if (flushStart.initial !== FLUSH_START) throw new Error(`btrfs-send: the flush's start_transaction begins at ${flushStart.initial}`);
       Object.assign(receiveStates, flushStart.states, flushCommit.states, {
         flush_wait_for_commit: { on: { 'receive.flush_wait_for_commit': { guard: { type: 'btrfs_prev_committed', params: { fs: FS, thread: 'receive' } }, target: 'read' } } },
       });
@@ -498,7 +502,7 @@ export default defineModel({
     // transaction, btrfs_end_transaction_throttle(); then "get rid of pinned extents":
     // btrfs_join_transaction() (TRANS_JOIN) + btrfs_commit_transaction(). (prepare_to_relocate's and
     // prepare_to_merge's join+commit move no send-tree block and are folded into this commit.)
-    const relocCommit = commitBy('relocation', 'reloc_', 'relocated');
+    const relocCommit = commitBy('relocation', 'TRANS_JOIN', 'reloc_', 'relocated');
     const relocJoin = btrfsStartTransactionStates({ thread: 'relocation', type: 'TRANS_JOIN', next: relocCommit.initial, fs: FS, prefix: 'reloc_join_', name: TRANS_NAME });
     const relocStart = btrfsStartTransactionStates({ thread: 'relocation', type: 'TRANS_START', next: 'relocate_tree_blocks', fs: FS, prefix: 'reloc_', name: TRANS_NAME });
     const relocation: any = {
