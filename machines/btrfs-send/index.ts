@@ -3,14 +3,18 @@
 // Threads (top-level regions, in diagram column order):
 //   send       btrfs_ioctl_send -> send_subvol -> full_send_tree (mode "full") or btrfs_compare_trees
 //              (mode "incremental"); changed_cb() emits commands with kernel_write() into the pipe.
-//   receive    btrfs receive (userspace) on the SAME filesystem: the only reader of the pipe; creating
-//              the subvolume (and, with writeCommits, a space reservation) commits a transaction.
-//   committer  btrfs_commit_transaction: switch_commit_roots() under down_write(commit_root_sem),
-//              then write + btrfs_finish_extent_commit(): extents freed in the transaction are unpinned.
-//   relocation btrfs_relocate_chunk: reloc_chunk_start() sets BTRFS_FS_RELOC_RUNNING, `rounds`
-//              relocation transactions (each moves the send tree's blocks and commits), reloc_chunk_end().
+//   receive    btrfs receive (userspace) on the SAME filesystem: the only reader of the pipe; the stream's first
+//              command creates the target (create_snapshot / create_subvol: btrfs_start_transaction +
+//              btrfs_commit_transaction) and, with writeCommits, a write's space reservation may commit too.
+//   relocation btrfs_relocate_chunk: reloc_chunk_start() sets BTRFS_FS_RELOC_RUNNING, `rounds` passes of
+//              relocate_block_group() (start a transaction, move the send tree's blocks, end it, join and commit),
+//              reloc_chunk_end().
 //   allocator  any later transaction that allocates a tree block: reuses an unpinned extent and writes
 //              new content into it (btrfs_alloc_tree_block -> btrfs_init_new_buffer).
+// Transactions are machines/kernel/btrfs-trans.ts (fs/btrfs/transaction.c, v6.6): there is no committer thread,
+// receive and relocation run btrfs_commit_transaction() themselves; its switch_commit_roots() (down_write
+// commit_root_sem, last_reloc_trans, commit_root = node) is the commit's hook between C5 and C6, and
+// btrfs_finish_extent_commit() unpins in C8.
 //
 // Physical abstraction. The send root is read-only, so its logical content never changes; only its
 // location does. Tree: a root node (level 2, always CLONED by send, so never modelled as an extent),
@@ -31,9 +35,16 @@
 //   hold-sem        the d96b34248c2f shape but commit_root_sem stays held across changed_cb (BS-V2)
 //   no-reloc-check  the d96b34248c2f shape without the last_reloc_trans comparisons (BS-V4)
 //   merged          d96b34248c2f as merged
-import { and, assign, setup } from 'xstate';
+import { and, assign, not, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import {
+  btrfsCommitTransactionStates,
+  btrfsStartTransactionStates,
+  btrfsTrans,
+  btrfsTransIds,
+  btrfsTransMapIds,
+  btrfsHandleTransid,
+  btrfs_end_transaction,
   down_read,
   down_write_acquire,
   down_write_queue,
@@ -43,17 +54,22 @@ import {
   pipe,
   pipe_close,
   pipe_write,
+  pipeFull,
   rwsem,
   rwsem_is_contended,
   up_read,
   up_write,
   rwsemReaders,
+  type BtrfsTransState,
+  type BtrfsTransType,
 } from '../kernel/index.ts';
 
 export const VARIANTS = ['uncoordinated', 'mutex', 'hold-sem', 'no-reloc-check', 'merged'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 const CRS = 'commit_root_sem';
+const FS = 'trans';
+const TRANS_NAME = 'transaction';
 const CRS_NAME = 'fs_info->commit_root_sem';
 const PIPE_NAME = 'pipe (send stream)';
 // kernel_write() of one command into the pipe; the receive task is the only reader
@@ -73,6 +89,26 @@ export const CHANGED_CB_STATES = ['changed_cb', 'kernel_write'];
 export const PIPE_WRITE_STATES = ['send_header', 'kernel_write', 'send_end'];
 /** The send task holds commit_root_sem for read. */
 const sendHoldsRead = (ctx: Context) => rwsemReaders(ctx, CRS).includes('send');
+
+/**
+ * The transaction-id fields of the model's context with every id replaced by its rank among the ids present (0 kept
+ * as the floor): the btrfs-trans slice, last_reloc_trans, sctx->last_reloc_trans and the pin marks of pinned extents
+ * (a free or used extent's mark is dead and becomes 0). The model compares ids only with each other, and a new id is
+ * generation + 1, so this order-preserving renaming keeps its behaviour (sendRepeat; see docs/models/btrfs-send.md).
+ */
+export function rankTransids(c: Context): Context {
+  const s = c.trans as BtrfsTransState;
+  const pinned = (e: number) => c.extState[e] === 'pinned';
+  const ids = [0, ...btrfsTransIds(s), c.lastRelocTrans, c.sctxLast, ...c.extPin.filter((_: number, e: number) => pinned(e))];
+  const ranks = [...new Set(ids)].sort((a, b) => a - b);
+  const r = (t: number) => ranks.indexOf(t);
+  return {
+    trans: btrfsTransMapIds(s, r),
+    lastRelocTrans: r(c.lastRelocTrans),
+    sctxLast: r(c.sctxLast),
+    extPin: c.extPin.map((t: number, e: number) => (pinned(e) ? r(t) : 0)),
+  };
+}
 
 function variantFlags(variant: string) {
   if (!(VARIANTS as readonly string[]).includes(variant)) throw new Error(`unknown variant ${variant}`);
@@ -94,8 +130,9 @@ export default defineModel({
   description:
     'btrfs send versus block group relocation: stale extent buffers without coordination, the pipe/commit deadlock when commit_root_sem is held across changed_cb, and the merged d96b34248c2f protocol',
   source: 'seeds/004_3f40253288910bd0.txt; KERNEL.md section 4; fs/btrfs/send.c, transaction.c, relocation.c at d96b34248c2f',
-  // One leaf keeps every variant under 11k states for the engine-vs-XState differential test.
-  smallParams: { leaves: 1 },
+  // One leaf and no reuse keep every variant's whole space under 13k states for the engine-vs-XState differential
+  // test (with a reuse, merged and no-reloc-check pass 20k since the commits run on the btrfs-trans primitive).
+  smallParams: { leaves: 1, reuses: 0 },
   params: {
     mode: { default: 'incremental', description: 'send kind: full (full_send_tree) or incremental (btrfs_compare_trees)', choices: ['full', 'incremental'] },
     leaves: { default: 2, description: 'leaves of the send tree under its level-1 node (one item each)', min: 1, max: 4 },
@@ -147,7 +184,7 @@ export default defineModel({
           ? [
               REPEAT
                 ? { guard: grd('reloc_running'), target: 'eagain' } // the backup job retries later
-                : { guard: grd('reloc_running'), actions: [act('send_fail'), ...pipe_close('pipe', 'send').actions!], target: 'eagain' },
+                : { guard: grd('reloc_running'), actions: pipe_close('pipe', 'send').actions!, target: 'eagain' },
               { actions: [act('send_begin')], target: 'send_header' },
             ]
           : { actions: [act('send_begin')], target: 'send_header' },
@@ -362,77 +399,112 @@ export default defineModel({
     }
 
     // ------------------------------------------------------------------------------------------
+    // Transactions: machines/kernel/btrfs-trans.ts (fs/btrfs/transaction.c, v6.6). Whoever calls
+    // btrfs_commit_transaction() commits (receive, relocation): C1 decides who runs the commit, the others
+    // wait_for_commit(). Each commit's switch_commit_roots() is the model's own hook between the writers
+    // drain (C5) and TRANS_STATE_UNBLOCKED (C6); btrfs_finish_extent_commit() unpins in C8.
+    const commitBy = (thread: string, type: BtrfsTransType, prefix: string, next: string) => {
+      const pre = `${prefix}switch_commit_roots`;
+      const c = btrfsCommitTransactionStates({
+        thread,
+        type, // the join type of the handle being committed
+        next,
+        fs: FS,
+        prefix,
+        name: TRANS_NAME,
+        commitRoots: { enter: `${pre}_down_write` },
+        finishExtentCommit: [act('unpin_extents', { thread })],
+      });
+      // sendRepeat: renumber the transaction ids once this commit is COMPLETED (see renumber_transids)
+      if (REPEAT) {
+        const done = c.states[c.names.complete].on[`${thread}.${c.names.complete}`];
+        done.actions = [...done.actions, act('renumber_transids')];
+      }
+      const on = (name: string, tr: any) => ({ on: { [`${thread}.${name}`]: tr } });
+      return {
+        initial: c.initial,
+        states: {
+          ...c.states,
+          // switch_commit_roots(): down_write(&fs_info->commit_root_sem) (rwsem_down_write_slowpath queues it)
+          [`${pre}_down_write`]: on(`${pre}_down_write`, { ...down_write_queue(CRS, thread, CRS_NAME), target: `${pre}_wait` }),
+          [`${pre}_wait`]: on(`${pre}_wait`, { ...down_write_acquire(CRS, thread, CRS_NAME), target: pre }),
+          // switch_commit_roots(): if (test_bit(BTRFS_FS_RELOC_RUNNING)) fs_info->last_reloc_trans = trans->transid;
+          // root->commit_root = root->node; up_write(&fs_info->commit_root_sem)
+          [pre]: on(pre, {
+            actions: [act('switch_commit_roots', { lastRelocTrans: f.coordinated, thread }), ...up_write(CRS, thread, CRS_NAME).actions!],
+            target: c.names.unblock,
+          }),
+        },
+      };
+    };
+
+    // ------------------------------------------------------------------------------------------
     // receive thread (btrfs-progs receive on the same filesystem)
-    const commitRequest = (slot: string) => act('request_commit', { slot });
-    const receive: any = {
-      initial: 'read',
-      states: {
-        // read_buf() -> read(2) on the pipe: sleeps while it is empty
-        read: {
-          on: {
-            'receive.read': [
-              { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'subvol' })]), actions: [act('pipe_read', READ), act('received')], target: 'start_transaction' },
-              { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('pipe_read', READ), ...(REPEAT ? [act('next_stream')] : [act('received'), act('receive_finish')])], target: REPEAT ? 'read' : 'done' },
-              { guard: grd('pipe_has_data', READ), actions: [act('pipe_read', READ), act('received')], target: 'apply' },
-            ],
-            // read() == 0: the sender closed the pipe without an end command (send failed)
-            'receive.eof': { guard: grd('pipe_eof', READ), actions: [act('receive_finish')], target: 'done' },
-          },
+    // The stream's first command creates the target: incremental -> BTRFS_SEND_C_SNAPSHOT -> BTRFS_IOC_SNAP_CREATE
+    // -> create_snapshot(): btrfs_start_transaction() ... btrfs_commit_transaction() (the pending snapshot is
+    // created by the commit); full -> BTRFS_SEND_C_SUBVOL -> BTRFS_IOC_SUBVOL_CREATE -> create_subvol(), which
+    // committed the same way until 6.5 (1b53e51a4a8f "btrfs: don't commit transaction for every subvol create"
+    // ends the transaction instead). Both: start_transaction(TRANS_START) then btrfs_commit_transaction().
+    const subvolCommit = commitBy('receive', 'TRANS_START', 'subvol_', 'read');
+    const subvolStart = btrfsStartTransactionStates({ thread: 'receive', type: 'TRANS_START', next: subvolCommit.initial, fs: FS, prefix: 'subvol_', name: TRANS_NAME });
+    // TRANS_ATTACH has no sb_start_intwrite and no wait_current_trans: its start_transaction begins at the join
+    const FLUSH_START = 'flush_start_transaction_join_transaction';
+    const receiveStates: Record<string, any> = {
+      // read_buf() -> read(2) on the pipe: sleeps while it is empty
+      read: {
+        on: {
+          'receive.read': [
+            { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'subvol' })]), actions: [act('pipe_read', READ), act('received')], target: subvolStart.initial },
+            { guard: and([grd('pipe_has_data', READ), grd('next_cmd_is', { cmd: 'end' })]), actions: [act('pipe_read', READ), ...(REPEAT ? [act('next_stream')] : [act('received')])], target: REPEAT ? 'read' : 'done' },
+            { guard: grd('pipe_has_data', READ), actions: [act('pipe_read', READ), act('received')], target: 'apply' },
+          ],
+          // read() == 0: the sender closed the pipe without an end command (send failed)
+          'receive.eof': { guard: grd('pipe_eof', READ), target: 'done' },
         },
-        // process_subvol -> BTRFS_IOC_SUBVOL_CREATE -> create_subvol() -> btrfs_start_transaction()
-        // (wait_current_trans while a commit blocks joiners) ... btrfs_commit_transaction();
-        // with writeCommits also the flush of a space reservation for a write
-        start_transaction: {
-          on: { 'receive.start_transaction': { guard: grd('trans_unblocked'), actions: [commitRequest('recvWaitFor')], target: 'wait_commit' } },
-        },
-        // btrfs_commit_transaction(): wait_for_commit() until the transaction is fully committed
-        wait_commit: { on: { 'receive.commit_done': { guard: grd('commit_done', { slot: 'recvWaitFor' }), target: 'read' } } },
-        // process_write / process_clone ...: btrfs_buffered_write() reserves space
-        apply: {
-          on: {
-            'receive.write': { target: 'read' },
-            ...(params.writeCommits ? { 'receive.reserve_space_commit': { target: 'start_transaction' } } : {}),
-          },
-        },
-        done: { type: 'final' },
       },
+      ...subvolStart.states,
+      ...subvolCommit.states,
+      // process_write / process_clone ...: btrfs_buffered_write() reserves space
+      apply: {
+        on: {
+          'receive.write': { target: 'read' },
+          ...(params.writeCommits ? { 'receive.reserve_space_commit': { target: FLUSH_START } } : {}),
+        },
+      },
+      done: { type: 'final' },
     };
+    if (params.writeCommits) {
+      // btrfs_reserve_metadata_bytes() with BTRFS_RESERVE_FLUSH_ALL: the reclaim flush_space(COMMIT_TRANS)
+      // (fs/btrfs/space-info.c, v6.6; run by the async reclaim worker while the writer waits on its ticket,
+      // folded into the receive thread): btrfs_attach_transaction_barrier() = start_transaction(TRANS_ATTACH),
+      // on -ENOENT btrfs_wait_for_commit(fs_info, 0) for a commit in progress; then btrfs_commit_transaction()
+      const flushCommit = commitBy('receive', 'TRANS_ATTACH', 'flush_', 'read');
+      const flushStart = btrfsStartTransactionStates({
+        thread: 'receive',
+        type: 'TRANS_ATTACH',
+        next: flushCommit.initial,
+        enoent: 'flush_wait_for_commit',
+        fs: FS,
+        prefix: 'flush_',
+        name: TRANS_NAME,
+      });
+      if (flushStart.initial !== FLUSH_START) throw new Error(`btrfs-send: the flush's start_transaction begins at ${flushStart.initial}`);
+      Object.assign(receiveStates, flushStart.states, flushCommit.states, {
+        flush_wait_for_commit: { on: { 'receive.flush_wait_for_commit': { guard: { type: 'btrfs_prev_committed', params: { fs: FS, thread: 'receive' } }, target: 'read' } } },
+      });
+    }
+    const receive: any = { initial: 'read', states: receiveStates };
 
     // ------------------------------------------------------------------------------------------
-    // committer thread (btrfs_commit_transaction, run for whoever asked; one commit at a time)
-    const committer: any = {
-      initial: 'idle',
-      states: {
-        idle: {
-          on: {
-            // btrfs_commit_transaction(): cur_trans->state = TRANS_STATE_COMMIT_START ... COMMIT_DOING:
-            // new joiners wait (wait_current_trans), later ones go to the next transaction
-            'committer.commit_start': { guard: grd('commit_wanted'), actions: [act('commit_start')], target: 'down_write' },
-            'committer.exit': { guard: grd('committer_may_exit'), target: 'stopped' },
-          },
-        },
-        // switch_commit_roots(): down_write(&fs_info->commit_root_sem) (rwsem_down_write_slowpath queues it)
-        down_write: { on: { 'committer.down_write': { ...down_write_queue(CRS, 'committer', CRS_NAME), target: 'down_write_wait' } } },
-        down_write_wait: { on: { 'committer.down_write_acquired': { ...down_write_acquire(CRS, 'committer', CRS_NAME), target: 'switch_commit_roots' } } },
-        // switch_commit_roots(): if (test_bit(BTRFS_FS_RELOC_RUNNING)) last_reloc_trans = trans->transid;
-        // root->commit_root = root->node; up_write(); the transaction is unblocked (TRANS_STATE_UNBLOCKED)
-        switch_commit_roots: {
-          on: {
-            'committer.switch_commit_roots': {
-              actions: [act('switch_commit_roots', { lastRelocTrans: variant === 'merged' || variant === 'hold-sem' || variant === 'no-reloc-check' }), ...up_write(CRS, 'committer', CRS_NAME).actions!],
-              target: 'finish_extent_commit',
-            },
-          },
-        },
-        // write_all_supers(); btrfs_finish_extent_commit() -> unpin_extent_range(): the extents freed in
-        // this transaction become allocatable (or are discarded); then the commit is complete
-        finish_extent_commit: { on: { 'committer.unpin_extents': { actions: [act('unpin_and_complete')], target: 'idle' } } },
-        stopped: { type: 'final' },
-      },
-    };
-
-    // ------------------------------------------------------------------------------------------
-    // relocation thread (btrfs_relocate_chunk -> btrfs_relocate_block_group)
+    // relocation thread (btrfs_relocate_chunk -> btrfs_relocate_block_group -> relocate_block_group, v6.6)
+    // One round is one relocate_block_group() pass: btrfs_start_transaction() (TRANS_START),
+    // relocate_tree_blocks() COWs the tree blocks into new extents and frees (pins) the old ones in that
+    // transaction, btrfs_end_transaction_throttle(); then "get rid of pinned extents":
+    // btrfs_join_transaction() (TRANS_JOIN) + btrfs_commit_transaction(). (prepare_to_relocate's and
+    // prepare_to_merge's join+commit move no send-tree block and are folded into this commit.)
+    const relocCommit = commitBy('relocation', 'TRANS_JOIN', 'reloc_', 'relocated');
+    const relocJoin = btrfsStartTransactionStates({ thread: 'relocation', type: 'TRANS_JOIN', next: relocCommit.initial, fs: FS, prefix: 'reloc_join_', name: TRANS_NAME });
+    const relocStart = btrfsStartTransactionStates({ thread: 'relocation', type: 'TRANS_START', next: 'relocate_tree_blocks', fs: FS, prefix: 'reloc_', name: TRANS_NAME });
     const relocation: any = {
       initial: R > 0 ? 'chunk_start' : 'done',
       states: {
@@ -443,39 +515,36 @@ export default defineModel({
             'relocation.reloc_chunk_start': f.mutex
               ? [
                   { guard: grd('send_in_progress'), target: 'eagain' },
-                  { actions: [act('reloc_start')], target: 'relocate' },
+                  { actions: [act('reloc_start')], target: relocStart.initial },
                 ]
-              : { actions: [act('reloc_start')], target: 'relocate' },
+              : { actions: [act('reloc_start')], target: relocStart.initial },
           },
         },
         // -EAGAIN: balance fails / zoned auto-reclaim puts the block group back (again_list) and retries later
         eagain: { on: { 'relocation.requeue': { target: 'chunk_start' } } },
-        // relocate_block_group(): btrfs_start_transaction() (wait_current_trans), relocate_tree_blocks()
-        // COWs the tree blocks into new extents and frees (pins) the old ones; btrfs_commit_transaction()
-        relocate: {
+        ...relocStart.states,
+        // relocate_tree_blocks(): COW every block of the send tree into new extents (btrfs_reserve_extent
+        // needs free extents), the old ones are pinned in this transaction
+        relocate_tree_blocks: {
           meta: { progress: true },
+          on: { 'relocation.relocate_tree_blocks': { guard: grd('enough_free_extents'), actions: [act('relocate')], target: 'end_transaction_throttle' } },
+        },
+        // btrfs_end_transaction_throttle(trans)
+        end_transaction_throttle: {
+          on: { 'relocation.end_transaction_throttle': { ...btrfs_end_transaction(FS, 'relocation', 'TRANS_START'), target: relocJoin.initial } },
+        },
+        ...relocJoin.states,
+        ...relocCommit.states,
+        // relocate_block_group() returned: the next pass, or reloc_chunk_end(): clear_and_wake_up_bit(BTRFS_FS_RELOC_RUNNING)
+        relocated: {
           on: {
-            'relocation.relocate_tree_blocks': {
-              guard: and([grd('trans_unblocked'), grd('enough_free_extents')]),
-              actions: [act('relocate'), commitRequest('relocWaitFor')],
-              target: 'wait_commit',
-            },
+            'relocation.relocate_block_group': { guard: grd('more_rounds'), actions: [act('reloc_round_done')], target: relocStart.initial },
+            'relocation.reloc_chunk_end': { guard: not(grd('more_rounds')), actions: [act('reloc_round_done'), act('reloc_end')], target: 'done' },
           },
         },
-        wait_commit: {
-          on: {
-            'relocation.commit_done': [
-              { guard: and([grd('commit_done', { slot: 'relocWaitFor' }), grd('more_rounds')]), actions: [act('reloc_round_done')], target: 'relocate' },
-              { guard: grd('commit_done', { slot: 'relocWaitFor' }), actions: [act('reloc_round_done')], target: 'chunk_end' },
-            ],
-          },
-        },
-        // reloc_chunk_end(): clear_and_wake_up_bit(BTRFS_FS_RELOC_RUNNING)
-        chunk_end: { on: { 'relocation.reloc_chunk_end': { actions: [act('reloc_end')], target: 'done' } } },
         done: { type: 'final' },
       },
     };
-
     // ------------------------------------------------------------------------------------------
     // allocator thread: btrfs_alloc_tree_block() -> btrfs_reserve_extent() finds a freed extent,
     // btrfs_init_new_buffer() writes new content into the (possibly still cached) extent buffer
@@ -499,11 +568,7 @@ export default defineModel({
       relocRunning: false, // BTRFS_FS_RELOC_RUNNING
       lastRelocTrans: 0, // fs_info->last_reloc_trans
       sendInProgress: 0, // fs_info->send_in_progress (5.3/5.14)
-      runningTrans: 1, // transid of the transaction new joiners join
-      transBlocked: false, // a commit is between COMMIT_START and UNBLOCKED: joiners wait
-      committing: 0, // transid being committed (0: none)
-      committedTrans: 0, // fs_info->last_trans_committed
-      commitReq: 0, // highest transid someone asked to commit
+      trans: btrfsTrans(), // fs_info's transactions (machines/kernel/btrfs-trans.ts): none running at mount
       extState: Array.from({ length: E }, (_, e): string => (e < B ? 'used' : 'free')),
       extPin: Array.from({ length: E }, () => 0),
       extTag: Array.from({ length: E }, (_, e) => (e < B ? tagOf(0, e) : '')),
@@ -524,13 +589,9 @@ export default defineModel({
       derefs: null as null | Ref, // the non-cloned extent buffer send reads at its current step
       sendActive: false,
       relocDuringSend: false,
-      sendDone: false,
-      recvDone: false,
       relocDone: R === 0,
       // thread-local
       relocRound: 0,
-      relocWaitFor: 0,
-      recvWaitFor: 0,
       reusesLeft: Number(params.reuses),
     };
 
@@ -551,16 +612,12 @@ export default defineModel({
           const n = c.received + 1;
           return p.cmd === 'subvol' ? n === 1 : p.cmd === 'end' ? n === ITEMS : false;
         },
-        trans_unblocked: ({ context: c }) => !c.transBlocked,
-        commit_done: ({ context: c }, p: { slot: 'recvWaitFor' | 'relocWaitFor' }) => c.committedTrans >= c[p.slot],
-        commit_wanted: ({ context: c }) => c.commitReq >= c.runningTrans,
-        committer_may_exit: ({ context: c }) => c.sendDone && c.recvDone && c.relocDone && c.commitReq < c.runningTrans,
         enough_free_extents: ({ context: c }) => freeCount(c) >= B,
         extent_reusable: ({ context: c }, p: { e: number }) => c.reusesLeft > 0 && c.extState[p.e] === 'free' && c.extTag[p.e] !== '',
         last_reuse: ({ context: c }) => c.reusesLeft === 1,
         // nothing is or will become reusable: relocation is over and no extent is pinned or reusable
         allocator_may_exit: ({ context: c }) =>
-          (c.relocDone && c.committing === 0 && !c.extState.some((s, e) => s === 'pinned' || (s === 'free' && c.extTag[e] !== ''))),
+          c.relocDone && !c.extState.some((s, e) => s === 'pinned' || (s === 'free' && c.extTag[e] !== '')),
       },
       actions: {
         ...kernelActions,
@@ -568,17 +625,13 @@ export default defineModel({
         send_begin: assign(({ context: c }) => ({
           sendActive: true,
           sendInProgress: f.mutex ? c.sendInProgress + 1 : c.sendInProgress,
-          ...(REPEAT ? { leafIdx: 0, phase: 'node', node: null, leaf: null, leafVer: 0, rootVer: 0, sctxLast: 0, lastRelocTrans: 0 } : {}),
+          // a new struct send_ctx (kzalloc: sctx->last_reloc_trans = 0); fs_info->last_reloc_trans is left as it is
+          ...(REPEAT ? { leafIdx: 0, phase: 'node', node: null, leaf: null, leafVer: 0, rootVer: 0, sctxLast: 0 } : {}),
         })),
         send_finish_again: assign(({ context: c }) => ({ sendActive: false, sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress })),
         next_stream: assign({ received: 0 }),
-        send_fail: assign({ sendDone: true }),
-        send_finish: assign(({ context: c }) => ({
-          sendActive: false,
-          sendDone: true,
-          sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress,
-        })),
-        snapshot_last_reloc: assign(({ context: c }) => (REPEAT ? { sctxLast: 0, lastRelocTrans: 0 } : { sctxLast: c.lastRelocTrans })),
+        send_finish: assign(({ context: c }) => ({ sendActive: false, sendInProgress: f.mutex ? c.sendInProgress - 1 : c.sendInProgress })),
+        snapshot_last_reloc: assign(({ context: c }) => ({ sctxLast: c.lastRelocTrans })),
         set_phase: assign((_, p: { phase: string }) => ({ phase: p.phase })),
         clone_roots: assign(({ context: c }) => ({ rootVer: c.commitVer })),
         obtain_node: assign(({ context: c }) => ({ node: { e: c.verLoc[c.rootVer][0], tag: tagOf(c.rootVer, 0), ver: c.rootVer } })),
@@ -600,7 +653,7 @@ export default defineModel({
           node: c.phase === 'node' ? null : { e: c.verLoc[c.commitVer][0], tag: tagOf(c.commitVer, 0), ver: c.commitVer },
           leaf: null,
           leafVer: CS && c.phase !== 'node' ? c.commitVer : c.leafVer,
-          ...(REPEAT ? { sctxLast: 0, lastRelocTrans: 0 } : { sctxLast: c.lastRelocTrans }),
+          sctxLast: c.lastRelocTrans,
         })),
         // the walk is stale when a commit switched the commit roots past the leaf's version: the
         // extent tree no longer has the leaf's disk_bytenr (relocated), or has it for other data
@@ -616,40 +669,22 @@ export default defineModel({
         }),
         deref_done: assign({ derefs: null }),
         received: assign(({ context: c }) => ({ received: c.received + 1 })),
-        receive_finish: assign({ recvDone: true }),
-        request_commit: assign(({ context: c }, p: { slot: string }) => ({
-          commitReq: Math.max(c.commitReq, c.runningTrans),
-          [p.slot]: c.runningTrans,
-        })),
-        commit_start: assign(({ context: c }) => ({ committing: c.runningTrans, runningTrans: c.runningTrans + 1, transBlocked: true })),
-        switch_commit_roots: assign(({ context: c }, p: { lastRelocTrans: boolean }) => {
+        // switch_commit_roots() of the transaction being committed (still fs_info->running_transaction in C5..C6)
+        switch_commit_roots: assign(({ context: c }, p: { lastRelocTrans: boolean; thread: string }) => {
           const bump = p.lastRelocTrans && c.relocRunning;
-          return {
-            commitVer: c.curVer,
-            // sendRepeat: only the order of last_reloc_trans and sctx->last_reloc_trans matters, so keep
-            // them canonical (0,0) = nothing new, (0,1) = a relocation commit since the snapshot
-            ...(REPEAT ? (bump ? { lastRelocTrans: 1, sctxLast: 0 } : {}) : { lastRelocTrans: bump ? c.committing : c.lastRelocTrans }),
-            transBlocked: false,
-          };
+          return { commitVer: c.curVer, lastRelocTrans: bump ? btrfsHandleTransid(c, FS, p.thread)! : c.lastRelocTrans };
         }),
-        unpin_and_complete: assign(({ context: c }) => {
-          const extState = c.extState.map((s, e) => (s === 'pinned' && c.extPin[e] <= c.committing ? 'free' : s));
-          if (!REPEAT) return { extState, committedTrans: c.committing, committing: 0 };
-          // sendRepeat: renumber transactions so the last committed one is 1 (otherwise every stream's
-          // commit makes a new state); ids at or below it only mean "already committed" (0)
-          const d = c.committing - 1;
-          const rel = (t: number) => (t <= c.committing ? 0 : t - d);
-          return {
-            extState,
-            extPin: c.extPin.map((t, e) => (extState[e] === 'pinned' ? rel(t) : 0)),
-            committedTrans: 1,
-            committing: 0,
-            runningTrans: rel(c.runningTrans),
-            commitReq: rel(c.commitReq),
-            recvWaitFor: rel(c.recvWaitFor),
-            relocWaitFor: rel(c.relocWaitFor),
-          };
+        // btrfs_finish_extent_commit() -> unpin_extent_range(): extents pinned by this transaction (or an
+        // earlier one) become allocatable
+        unpin_extents: assign(({ context: c }, p: { thread: string }) => {
+          const t = btrfsHandleTransid(c, FS, p.thread)!; // btrfs_finish_extent_commit(trans): trans->transid
+          return { extState: c.extState.map((s, e) => (s === 'pinned' && c.extPin[e] <= t ? 'free' : s)) };
         }),
+        // sendRepeat only: transaction ids grow with every stream's commit, so after each COMPLETED commit
+        // every id in the state is replaced by its rank among them (0 kept as the floor). The model only
+        // compares transids with each other (<, <=, ==; a new one is generation + 1, above all), so the
+        // ranked state has exactly the futures of the original: a finite space with the same behaviours.
+        renumber_transids: assign(({ context: c }) => rankTransids(c)),
         reloc_start: assign({ relocRunning: true }),
         reloc_end: assign({ relocRunning: false, relocDone: true }),
         reloc_round_done: assign(({ context: c }) => ({ relocRound: c.relocRound + 1 })),
@@ -661,9 +696,10 @@ export default defineModel({
           const extState = c.extState.slice();
           const extPin = c.extPin.slice();
           const extTag = c.extTag.slice();
+          const transid = btrfsHandleTransid(c, FS, 'relocation')!; // relocate_tree_blocks(trans, ...): trans->transid
           for (const e of old) {
             extState[e] = 'pinned';
-            extPin[e] = c.runningTrans;
+            extPin[e] = transid;
           }
           fresh.forEach((e, b) => {
             extState[e] = 'used';
@@ -684,7 +720,6 @@ export default defineModel({
       states: {
         send: { initial: 'ioctl', states: send },
         receive,
-        committer,
         relocation,
         allocator,
       },
@@ -701,7 +736,7 @@ export default defineModel({
       !CHANGED_CB_STATES.includes(threads.send) || (!sendHoldsRead(ctx) && ctx.leaf === null),
     // BS-P6: send never sleeps on a full pipe while holding commit_root_sem.
     bs_p6_no_pipe_sleep_under_commit_root_sem: (ctx: Context, threads: ThreadLocations) =>
-      !(PIPE_WRITE_STATES.includes(threads.send) && ctx.pipe.count >= ctx.pipe.capacity && sendHoldsRead(ctx)),
+      !(PIPE_WRITE_STATES.includes(threads.send) && pipeFull(ctx, 'pipe') && sendHoldsRead(ctx)),
     // BS-P5: no clone command is built from a backref walk over a disk_bytenr that relocation moved
     // after the leaf was read (with cloneSources; otherwise vacuous).
     bs_p5_no_stale_clone_source: (ctx: Context, threads: ThreadLocations) => !(threads.send === 'kernel_write' && ctx.cloneCmd && ctx.walk === 'stale'),
@@ -717,18 +752,10 @@ export default defineModel({
   },
   waits: {
     ...kernelWaits,
-    trans_unblocked: (ctx: Context): WaitInfo | null =>
-      !ctx.transBlocked
-        ? null
-        : { resource: `transaction ${ctx.committing} (committing; joiners wait in wait_current_trans)`, kind: 'transaction', mode: 'start_transaction', holders: ['committer'] },
-    commit_done: (ctx: Context, p: { slot: string }): WaitInfo | null =>
-      ctx.committedTrans >= ctx[p.slot]
-        ? null
-        : { resource: `commit of transaction ${ctx[p.slot]}`, kind: 'transaction', mode: 'wait_for_commit', holders: ['committer'], act: 'commit' },
-    allocator_may_exit: (): WaitInfo | null => ({ resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'committer'] }),
+    allocator_may_exit: (): WaitInfo | null => ({ resource: 'an extent freed by relocation and unpinned by a commit', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'receive'] }),
     enough_free_extents: (ctx: Context): WaitInfo | null =>
       ctx.extState.filter((s: string) => s === 'free').length >= ctx.verLoc[0].length
         ? null
-        : { resource: 'free extents (unpinned when a commit finishes)', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['committer'] },
+        : { resource: 'free extents (unpinned when a commit finishes)', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'receive'] },
   },
 });

@@ -23,7 +23,7 @@
 // sb_wait_write(SB_FREEZE_WRITE) (F7) while CPU1 is inside, and even the unfixed variant passes: the deadlock
 // needs a handle holder without SB_FREEZE_WRITE protection (lockdep flags the jbd2_handle -> sb_internal
 // inversion either way).
-import { setup } from 'xstate';
+import { and, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
 import {
   freezeSuperStates, jbd2JournalRunning, jbd2_current_handle, jbd2_journal_lock_updates, jbd2_journal_start, jbd2_journal_stop,
@@ -51,6 +51,7 @@ export default defineModel({
     const wantWrite = Boolean(params.mntWantWrite);
     const t = 'xattr';
     const on = (name: string, tr: any) => ({ on: { [`${t}.${name}`]: tr } });
+    const intwrite = sb_start_intwrite(SB, t);
     const xattr = {
       initial: 'evict_freeze_protect',
       states: {
@@ -59,7 +60,8 @@ export default defineModel({
           'evict_freeze_protect',
           variant === 'fixed'
             ? [
-                { guard: jbd2_no_current_handle(J, t), ...sb_start_intwrite(SB, t), target: 'evict_journal_start_protected' },
+                // both conditions: no current handle AND sb_start_intwrite's own (a spread after `guard` would replace it)
+                { ...intwrite, guard: and([jbd2_no_current_handle(J, t), intwrite.guard!]), target: 'evict_journal_start_protected' },
                 { guard: jbd2_current_handle(J, t), target: 'evict_journal_start' },
               ]
             : { ...sb_start_intwrite(SB, t), target: 'evict_journal_start_protected' },

@@ -394,6 +394,12 @@ export interface CommitOptions extends TransFragmentOptions {
   commitRoots?: { enter: string };
   /** The model's own states between COMMIT_START (C2) and the num_extwriters wait (C3): delalloc flush. End at names.waitExtwriters. */
   delallocFlush?: { enter: string };
+  /**
+   * The model's own actions of btrfs_finish_extent_commit() (unpin_extent_range: the extents freed in this
+   * transaction become allocatable), run in C8 before the state becomes COMPLETED, so `committing` still names
+   * the transaction.
+   */
+  finishExtentCommit?: any[];
 }
 
 /**
@@ -431,17 +437,47 @@ export function btrfsCommitTransactionStates(o: CommitOptions): Fragment {
   s[n.waitWriters] = on(n.waitWriters, { guard: g('btrfs_writers_drained', p), target: o.commitRoots?.enter ?? n.unblock });
   s[n.unblock] = on(n.unblock, { actions: [{ type: 'btrfs_commit_unblock', params: p }], target: n.superCommitted });
   s[n.superCommitted] = on(n.superCommitted, { actions: [{ type: 'btrfs_commit_super', params: p }], target: n.complete });
-  s[n.complete] = on(n.complete, { actions: [{ type: 'btrfs_commit_complete', params: p }, ...endIntwrite], target: o.next });
+  s[n.complete] = on(n.complete, { actions: [...(o.finishExtentCommit ?? []), { type: 'btrfs_commit_complete', params: p }, ...endIntwrite], target: o.next });
   return { initial: n.begin, states: s, names: n };
 }
 
 /** Guard ref: the thread holds a trans handle. */
 export const btrfs_has_handle = (fs: string, thread: string) => g('btrfs_has_handle', P(fs, thread));
 
+/** Every transaction id the slice holds: generation, committed, the running and committing transids, handles, commit waits. */
+export const btrfsTransIds = (s: BtrfsTransState): number[] => [
+  s.generation,
+  s.committed,
+  ...(s.running ? [s.running.transid] : []),
+  ...(s.committing ? [s.committing.transid] : []),
+  ...Object.values(s.handles),
+  ...Object.values(s.commitWaits),
+];
+
+/**
+ * The slice with every transaction id replaced by map(id). The primitive only compares ids with each other and
+ * hands out generation + 1, so an order-preserving map (e.g. ranks, to keep a model with endless commits finite)
+ * leaves its behaviour unchanged.
+ */
+export function btrfsTransMapIds(s: BtrfsTransState, map: (id: number) => number): BtrfsTransState {
+  const each = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, map(t)]));
+  return {
+    ...s,
+    generation: map(s.generation),
+    committed: map(s.committed),
+    running: s.running && { ...s.running, transid: map(s.running.transid) },
+    committing: s.committing && { ...s.committing, transid: map(s.committing.transid) },
+    handles: each(s.handles),
+    commitWaits: each(s.commitWaits),
+  };
+}
+
 /** Plain views for invariants and assertions. */
 export const btrfsRunningState = (context: Context, fs: string): number | null => getIn(context, fs).running?.state ?? null;
 export const btrfsWriters = (context: Context, fs: string): string[] => getIn(context, fs).running?.writers ?? [];
 export const btrfsCommitted = (context: Context, fs: string): number => getIn(context, fs).committed;
+/** trans->transid of the thread's handle (current->journal_info), or null without one. */
+export const btrfsHandleTransid = (context: Context, fs: string, thread: string): number | null => getIn(context, fs).handles[thread] ?? null;
 
 /**
  * Initial state: a transaction already running (transid 1, TRANS_STATE_RUNNING) with a handle held by each

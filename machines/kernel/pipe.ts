@@ -96,3 +96,9 @@ export const pipe_close = (pipe: string, thread: string): Step => ({ actions: [{
 // Footprints (explorer/reduce/declare.ts), for --reduce por: the pipe slice at `{pipe}`.
 declareFootprints(pipeGuards, Object.fromEntries(Object.keys(pipeGuards).map((n) => [n, { reads: ['{pipe}'] }])));
 declareFootprints(pipeActions, Object.fromEntries(Object.keys(pipeActions).map((n) => [n, { writes: ['{pipe}'] }])));
+
+/** View: the pipe is full (pipe_write() would sleep). */
+export const pipeFull = (context: Context, pipe: string): boolean => {
+  const s = getIn(context, pipe) as PipeState;
+  return s.count >= s.capacity;
+};

@@ -5,6 +5,9 @@ import { checkModel, instantiate, resolveParams, selectInvariants } from '../../
 import { replayTrace } from '../../explorer/replay.ts';
 import { createReferenceStepper, referenceKey, threadLocationsOf } from '../../explorer/reference.ts';
 import type { Context, Invariant, ThreadLocations } from '../../explorer/model.ts';
+import { pipeFull, rwsemReaders } from '../../machines/kernel/index.ts';
+import { rankTransids } from '../../machines/btrfs-send/index.ts';
+import { assign } from 'xstate';
 
 type Params = Record<string, number | boolean | string>;
 type Check = { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[] };
@@ -41,8 +44,11 @@ describe('btrfs-send: before 5.3 (uncoordinated)', () => {
   it('incremental: send reads node I after relocation committed, unpinned and the allocator reused its extent', () => {
     const r = replays('uncoordinated', { mode: 'incremental', leaves: 1 }, { invariants: [STALE] }, 'merged');
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: STALE });
-    const events = r.trace!.steps.map((s: any) => s.event);
-    for (const e of ['relocation.relocate_tree_blocks', 'committer.switch_commit_roots', 'committer.unpin_extents']) expect(events).toContain(e);
+    const events: string[] = r.trace!.steps.map((s: any) => s.event);
+    // relocation COWs the tree in its transaction, commits it itself (switch_commit_roots, then C8 unpins)
+    expect(events).toContain('relocation.relocate_tree_blocks');
+    expect(events).toContain('relocation.reloc_switch_commit_roots');
+    expect(events).toContain('relocation.reloc_commit_C8_completed');
     expect(events.at(-1)).toMatch(/^(allocator\.reuse_extent_|send\.)/);
   });
 
@@ -78,18 +84,26 @@ describe('btrfs-send: 5.3/5.14 mutual exclusion', () => {
 
 describe('btrfs-send: commit_root_sem held across changed_cb (hold-sem)', () => {
   for (const mode of ['incremental', 'full']) {
-    it(`${mode}: deadlock send -> pipe -> receive -> commit -> commit_root_sem -> send`, () => {
+    it(`${mode}: deadlock send -> pipe -> receive, whose commit's switch_commit_roots waits for commit_root_sem held by send`, () => {
       const r = replays('hold-sem', { mode, leaves: 2 }, { invariants: [STALE] }, 'merged');
       expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
       const cycle = (r.trace as any).deadlock.cycle as Array<{ thread: string; resource: string; heldBy: string }>;
-      expect(cycle.map((c) => `${c.thread}->${c.heldBy}`)).toEqual(['send->receive', 'receive->committer', 'committer->send']);
+      // the shortest: receive runs btrfs_commit_transaction() itself (the snapshot / subvolume commit)
+      expect(cycle.map((c) => `${c.thread}->${c.heldBy}`)).toEqual(['send->receive', 'receive->send']);
       expect(cycle[0].resource).toMatch(/pipe/);
-      expect(cycle[1].resource).toMatch(/commit of transaction/);
-      // the committer does not hold the commit: it must finish it (wait_for_commit sleeps on commit_wait)
-      expect((cycle[1] as any).act).toBe('commit');
-      expect(cycle[2].resource).toBe('fs_info->commit_root_sem');
+      expect(cycle[1].resource).toBe('fs_info->commit_root_sem');
+      expect(r.trace!.final.locations.receive).toBe('subvol_switch_commit_roots_wait');
     });
   }
+
+  it('also as in the changed_cb comment: receive waits for a commit that relocation runs, blocked on commit_root_sem', () => {
+    // C1: relocation won the commit race, receive's btrfs_commit_transaction() ended its handle and sleeps in
+    // wait_for_commit(); relocation's switch_commit_roots() waits for send's read hold; send waits on the full pipe
+    const stuck = (c: Context, t: ThreadLocations) =>
+      t.send === 'kernel_write' && pipeFull(c, 'pipe') && rwsemReaders(c, 'commit_root_sem').includes('send') && t.receive === 'subvol_commit_C1_wait_for_commit' && t.relocation === 'reloc_switch_commit_roots_wait';
+    expect(reachable('hold-sem', { mode: 'incremental', leaves: 2 }, stuck)).toBe(true);
+    expect(reachable('merged', { mode: 'incremental', leaves: 2 }, stuck)).toBe(false);
+  });
 
   it('breaks BS-P6: send sleeps on a full pipe holding commit_root_sem', () => {
     const r = run('hold-sem', { mode: 'incremental', leaves: 2 }, { deadlock: false, invariants: ['bs_p6_no_pipe_sleep_under_commit_root_sem'] });
@@ -211,3 +225,51 @@ describe('btrfs-send: periodic sends (sendRepeat)', () => {
   });
 });
 
+
+const WALK = 60;
+describe('btrfs-send: the transaction-id window of sendRepeat (rankTransids)', () => {
+  // XState's own stepper on the model as built (ids ranked after each COMPLETED commit) and on the same model whose
+  // renumber_transids does nothing (the kernel's ever-growing ids): both follow the same `walk` first steps (the
+  // first enabled event each time), then go breadth-first for `depth` steps. Seen through the ranking, both reach
+  // the same states, each first at the same depth: the window loses no behaviour. (A bounded check: it fails when
+  // the action leaves the transaction slice or last_reloc_trans unranked; a wrong sctx->last_reloc_trans would need
+  // a relocation commit after a send's snapshot inside the window, which this one does not reach.)
+  function firstDepths(renumber: boolean, walk: number, depth: number) {
+    const params = resolveParams(model, { mode: 'incremental', leaves: 1, reuses: 0, sendRepeat: true });
+    const built = model.create({ params, variant: 'merged' });
+    const machine = renumber ? built : built.provide({ actions: { renumber_transids: assign({}) as any } });
+    const stepper = createReferenceStepper(machine);
+    const form = (s: any) => JSON.stringify([s.value, { ...s.context, ...rankTransids(s.context) }]);
+    let start = stepper.initial();
+    for (let i = 0; i < walk; i++) start = stepper.successors(start)[0]!.next;
+    let frontier = [start];
+    const seen = new Set<string>([referenceKey(start)]);
+    const first = new Map<string, number>([[form(start), 0]]);
+    let renamed = false; // some state's ids had a gap the ranking closes
+    for (let d = 1; d <= depth; d++) {
+      const next: any[] = [];
+      for (const s of frontier) {
+        for (const { next: n } of stepper.successors(s)) {
+          const k = referenceKey(n);
+          if (seen.has(k)) continue;
+          seen.add(k);
+          next.push(n);
+          const f = form(n);
+          if (!first.has(f)) first.set(f, d);
+          renamed ||= JSON.stringify(rankTransids(n.context).trans) !== JSON.stringify(n.context.trans);
+        }
+      }
+      frontier = next;
+    }
+    return { first: [...first.entries()].sort(), renamed };
+  }
+
+  it('ranked, the model with and without renumbering reach the same states at the same depths', () => {
+    const a = firstDepths(true, WALK, 18);
+    const b = firstDepths(false, WALK, 18);
+    // the unranked run got far enough for ids to have gaps, so the ranking had something to rename
+    expect(b.renamed).toBe(true);
+    expect(a.first.length).toBe(b.first.length);
+    expect(a.first).toEqual(b.first);
+  }, 120_000);
+});

@@ -7,6 +7,7 @@ import { checkModel, instantiate, resolveParams, selectInvariants } from '../../
 import { replayTrace } from '../../explorer/replay.ts';
 import { renderTrace } from '../../cli/show.ts';
 import type { Context, Invariant, ThreadLocations } from '../../explorer/model.ts';
+import { percpuReaders } from '../../machines/kernel/index.ts';
 
 const run = (variant: string, params: Record<string, boolean> = {}) => checkModel({ model, variant, params });
 
@@ -49,6 +50,10 @@ describe('ext4-freeze-ea-inode', () => {
     expect(reachable('fixed', (c, t) => t.freezer === 'ext4_freeze_wait_updates' && c.journal.handles.xattr === 2)).toBe(true);
     // the freeze completes only after the xattr task dropped its handle
     expect(reachable('fixed', (c, t) => t.freezer === 'frozen' && t.xattr !== 'done')).toBe(false);
+    // and inside the running handle it never takes sb_start_intwrite (the coverage review found the fixed variant
+    // taking it whenever the level was free: a spread sb_start_intwrite() guard had replaced the handle check)
+    expect(reachable('fixed', (c) => percpuReaders(c, 's_writers.rw_sem.2').includes('xattr'))).toBe(false);
+    expect(reachable('intwrite-in-handle', (c) => percpuReaders(c, 's_writers.rw_sem.2').includes('xattr'))).toBe(true);
   });
 
   it('with mnt_want_write (the removexattr syscall path) even the unfixed code passes: the freezer waits at SB_FREEZE_WRITE', () => {

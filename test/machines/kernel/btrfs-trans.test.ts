@@ -159,6 +159,23 @@ describe('btrfs_commit_transaction against joiners', () => {
   });
 });
 
+describe('btrfs_finish_extent_commit hook', () => {
+  it('runs in C8 while the transaction is still the committing one, once, before TRANS_STATE_COMPLETED', () => {
+    const c = btrfsCommitTransactionStates({ thread: 'c', type: 'TRANS_START', next: 'done', finishExtentCommit: [{ type: 'unpin' }] });
+    const m = tinyModel({ trans: btrfsTransRunning({ c: 'TRANS_START' }), unpinned: [] as number[] }, {
+      c: { initial: c.initial, states: { ...c.states, done: { type: 'final' } } },
+    }, {
+      // records the transid that btrfs_finish_extent_commit() saw as committing, and the last committed one
+      actions: { unpin: assign(({ context }: any) => ({ unpinned: [...context.unpinned, context.trans.committing.transid, context.trans.committed] })) },
+    });
+    const r = explore(m);
+    const done = r.all.filter((s) => s.status === 'done');
+    expect(done.length).toBe(1);
+    expect(done[0]!.context.unpinned).toEqual([1, 0]);
+    expect(done[0]!.context.trans.committed).toBe(1);
+  });
+});
+
 describe('freeze protection', () => {
   it('the committer keeps its sb_start_intwrite until TRANS_STATE_COMPLETED; a losing committer drops it before wait_for_commit', () => {
     const sb = sbWritersHeld({ intwrite: ['c0', 'c1'] });
