@@ -107,7 +107,8 @@ export class StateSpace {
     const system = this.system;
     const step = this.words;
     const r = this.reduction;
-    // The reductions read decoded contexts: with one, every step runs on the decoded context.
+    // A reduction chooses the events to expand from the decoded context (expandEvents; the symmetry
+    // representative itself works on the words): with one, every step runs on the decoded context.
     step.begin(words, r === null);
     const leaves = packed.own;
     if (system.allFinal(leaves)) return 0;

@@ -16,6 +16,7 @@ import { EDGE_PROGRESS, fairCycle, findFairScc, type EdgeFilter, type Fairness, 
 import mutexFairness from '../../machines/mutex-fairness/index.ts';
 import retryLoop from '../../machines/retry-loop/index.ts';
 import sharedEvent from '../fixtures/liveness/shared-event.ts';
+import { rng } from '../helpers/rng.ts';
 
 function replay(model: ModelDefinition, r: CheckResult) {
   const packed = instantiate(model, r.params, r.variant);
@@ -196,15 +197,6 @@ describe('bounds and the safety path', () => {
   });
 });
 
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random graph: random edges with random mover sets; enabled = union of movers on out-edges (as in a real system). */
 function randomGraph(rand: () => number): { g: StateGraph; progress: Uint8Array } {

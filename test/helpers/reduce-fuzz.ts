@@ -6,18 +6,8 @@ import { checkModel, type CheckResult } from '../../explorer/index.ts';
 import { defineModel, type ModelDefinition } from '../../explorer/model.ts';
 import type { ReductionName } from '../../explorer/reduce/index.ts';
 import { kernelActions, kernelGuards, mutex, mutex_lock, mutex_unlock } from '../../machines/kernel/index.ts';
+import { rng } from './rng.ts';
 
-/** A small deterministic generator (mulberry32). */
-export function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Op =
   | { kind: 'inc'; v: number }

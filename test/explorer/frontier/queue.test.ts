@@ -3,16 +3,8 @@
 // sibling states costs a few bytes per state, freed as it is read.
 import { describe, expect, it } from 'vitest';
 import { FifoQueue } from '../../../explorer/frontier/queue.ts';
+import { rng } from '../../helpers/rng.ts';
 
-/** A small seeded generator (mulberry32): the same records on every run. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('FifoQueue', () => {
   it('pops every record as pushed, interleaved with pushes, across chunks and length changes', () => {

@@ -7,7 +7,7 @@ import { ContextCodec, WordBuffer } from '../../../../explorer/codec.ts';
 import { Linker } from '../../../../explorer/compile/lower/link.ts';
 import { lowerAssign, lowerGuardFn } from '../../../../explorer/compile/lower/plans.ts';
 import { BAIL } from '../../../../explorer/compile/lower/words.ts';
-import { rng } from '../../../helpers/reduce-fuzz.ts';
+import { rng } from '../../../helpers/rng.ts';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
