@@ -103,17 +103,22 @@ export function createRuntime({ machine, threads, events, eventThreads, stateAct
   const eventMark = new Uint8Array(events.length);
   const eventList: number[] = [];
   const candidateEvents = (leaves: ArrayLike<number>) => {
-    eventList.length = 0;
+    // The list is overwritten in place and its length set only when the count changes (setting an
+    // array's length is a runtime call, once per expanded state otherwise).
+    let n = 0;
     for (let k = 0; k < threads.length; k++) {
       const evs = threads[k].leafEvents[leaves[k]];
       for (let i = 0; i < evs.length; i++) {
         const e = evs[i];
         if (eventMark[e] === 0) {
           eventMark[e] = 1;
-          eventList.push(e);
+          if (n < eventList.length) eventList[n] = e;
+          else eventList.push(e);
+          n++;
         }
       }
     }
+    if (eventList.length !== n) eventList.length = n;
     // Insertion sort: the list is short and nearly sorted (threads' events are numbered in order).
     for (let i = 1; i < eventList.length; i++) {
       const e = eventList[i];

@@ -221,9 +221,12 @@ export class Partition {
       if (local < 0) return false;
       if (depth + 1 > this.deepest) this.deepest = depth + 1;
       const nid = local * this.count + this.index;
-      const v = this.checker.check(space.nextLeaves, space.nextContext, nid, depth + 1);
-      this.record(v);
-      if (v && limits.stopAtFirst) return false;
+      if (this.checker.needed) {
+        // (Decoded only when some property reads it.)
+        const v = this.checker.check(space.nextLeaves, space.nextContext, nid, depth + 1);
+        this.record(v);
+        if (v && limits.stopAtFirst) return false;
+      }
       this.next.append(nid, depth + 1, words, n);
       this.nextCount++;
       return false;

@@ -17,6 +17,10 @@ const GROWTH = 1.18;
 const CHUNK_BITS = 10;
 const CHUNK = 1 << CHUNK_BITS;
 const TWO_32 = 4294967296;
+/** The cache of recent fingerprints (add): 2^15 entries, 256 KiB, once the table has 2^19 slots (4 MiB). */
+const RECENT = 1 << 15;
+const RECENT_MASK = RECENT - 1;
+const RECENT_FROM = 1 << 19;
 
 export class FingerprintSet implements Store {
   private table: Int32Array; // (hi, lo) per slot; (0, 0) = empty
@@ -36,11 +40,34 @@ export class FingerprintSet implements Store {
     this.cap = Math.max(16, initialSlots);
     this.table = new Int32Array(this.cap * 2);
     this.limit = Math.floor(this.cap * MAX_LOAD);
+    if (this.cap >= RECENT_FROM) this.recent = new Int32Array(RECENT * 2);
   }
+
+  /**
+   * Fingerprints seen lately, direct-mapped by their low bits: a duplicate found here costs no probe of
+   * the table, which past a few MB misses the CPU caches on nearly every look-up. Most duplicates of a
+   * breadth-first search are reached again within a few levels (a.b = b.a), so most hit here. Only
+   * stored fingerprints are ever put here, so a hit is a duplicate. Made once the table outgrows
+   * RECENT_FROM slots (smaller tables stay in the caches anyway).
+   */
+  private recent: Int32Array | null = null;
 
   /** Adds a state by fingerprint: its new id, or -1 when it was already stored. */
   add(hi: number, lo: number, parent: number, event: number): number {
+    const recent = this.recent;
+    let r = 0;
+    if (recent !== null) {
+      hi |= 0;
+      lo |= 0;
+      if (hi === 0 && lo === 0) lo = 1;
+      r = (lo & RECENT_MASK) << 1;
+      if (recent[r] === hi && recent[r + 1] === lo) return -1;
+    }
     const slot = this.probe(hi, lo);
+    if (recent !== null) {
+      recent[r] = this.probeHi;
+      recent[r + 1] = this.probeLo;
+    }
     if (slot >= 0) return -1;
     const i = (-slot - 1) << 1;
     this.table[i] = this.probeHi;
@@ -132,7 +159,7 @@ export class FingerprintSet implements Store {
   bytesPerStateUsed(): number {
     if (this.size === 0) return 0;
     const records = this.parentChunks.length * CHUNK * (4 + (this.wideEvents ? 2 : 1));
-    return (this.table.byteLength + records) / this.size;
+    return (this.table.byteLength + records + (this.recent?.byteLength ?? 0)) / this.size;
   }
 
   /** The table's current load (for tests). */
@@ -157,5 +184,6 @@ export class FingerprintSet implements Store {
     this.table = t;
     this.cap = cap;
     this.limit = Math.floor(cap * MAX_LOAD);
+    if (this.recent === null && cap >= RECENT_FROM) this.recent = new Int32Array(RECENT * 2);
   }
 }

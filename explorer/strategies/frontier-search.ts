@@ -23,6 +23,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   const maxDepth = bounds.maxDepth ?? Infinity;
   const stopAtFirst = task.stopAtFirst;
   const checkState = checker.check;
+  const checkNeeded = checker.needed;
   const onTransition = task.onTransition;
   const pathTo = (i: number) => store.pathTo(i);
 
@@ -64,10 +65,13 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
     const nid = store.add(hi, lo, id, e);
     if (nid < 0) return false;
     if (depth + 1 > maxSeenDepth) maxSeenDepth = depth + 1;
-    const v = checkState(space.nextLeaves, space.nextContext, nid, depth + 1);
-    if (v) {
-      record(v);
-      if (stopAtFirst) return false;
+    // (The successor's context is decoded only when some property reads it: after a step on the words it is not there.)
+    if (checkNeeded) {
+      const v = checkState(space.nextLeaves, space.nextContext, nid, depth + 1);
+      if (v) {
+        record(v);
+        if (stopAtFirst) return false;
+      }
     }
     frontier.push(nid, depth + 1, words, len);
     return false;

@@ -43,6 +43,24 @@ describe('FingerprintSet', () => {
     expect(s.size).toBe(200_000);
   });
 
+  it('past the size where it keeps a cache of recent fingerprints: duplicates (also (0, 0) and fingerprints sharing low bits) are -1, new ones get the next id', () => {
+    // A table from 2^19 slots has the cache: fingerprints with equal low 15 bits share its entries.
+    const s = new FingerprintSet(10, 1 << 19);
+    const all = fps(40_000, 99);
+    const twins = all.map(([h, l]) => [h ^ 0x5555, l ^ 0x10000] as [number, number]); // same low bits, another fingerprint
+    expect(s.add(0, 0, -1, -1)).toBe(0);
+    expect(s.add(0, 1, -1, -1)).toBe(-1); // (0, 0) is kept as (0, 1)
+    let id = 1;
+    all.forEach(([h, l]) => expect(s.add(h, l, 0, 1)).toBe(id++));
+    all.forEach(([h, l]) => expect(s.add(h, l, 0, 1)).toBe(-1));
+    twins.forEach(([h, l]) => expect(s.add(h, l, 0, 1)).toBe(id++));
+    all.forEach(([h, l]) => expect(s.add(h, l, 0, 1)).toBe(-1));
+    twins.forEach(([h, l]) => expect(s.add(h, l, 0, 1)).toBe(-1));
+    expect(s.add(0, 0, 0, 1)).toBe(-1);
+    expect(s.size).toBe(1 + 2 * all.length);
+    for (const [h, l] of [...all, ...twins]) expect(s.has(h, l)).toBe(true);
+  });
+
   it('rebuilds the path of events from the parent links', () => {
     const s = new FingerprintSet(300);
     const a = s.add(1, 1, -1, -1);
