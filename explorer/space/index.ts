@@ -40,8 +40,8 @@ export interface PathState {
 export class StateSpace {
   readonly system: CompiledSystem;
   readonly threadCount: number;
-  /** The successor being visited: its leaves and context (reused buffers; valid during the visit). */
-  readonly nextLeaves: Int32Array;
+  /** The successor's leaves (filled by the compiled step, or from the words on demand: nextLeaves). */
+  private readonly leavesOut: Int32Array;
   /** The step over the packed words (lowered transitions on the words, the others on the decoded context). */
   readonly words: WordStep;
   /** The fingerprint of the initial state, or of the representative last fingerprinted. */
@@ -57,8 +57,13 @@ export class StateSpace {
   ) {
     this.system = packed.system;
     this.threadCount = packed.threadCount;
-    this.nextLeaves = new Int32Array(this.threadCount);
+    this.leavesOut = new Int32Array(this.threadCount);
     this.words = new WordStep(packed, packed.lowered);
+  }
+
+  /** The leaves of the successor being visited (a reused buffer; valid during the visit). */
+  get nextLeaves(): Int32Array {
+    return this.words.leavesInto(this.leavesOut);
   }
 
   /** The context of the successor being visited (decoded on demand after a step on the words). */
@@ -112,7 +117,7 @@ export class StateSpace {
     step.begin(words, r === null);
     const leaves = packed.own;
     if (system.allFinal(leaves)) return 0;
-    const nextLeaves = this.nextLeaves;
+    const nextLeaves = this.leavesOut;
     const fp = this.fp;
     const candidates = system.candidateEvents(leaves);
     const events = r === null ? candidates : r.expandEvents(leaves, step.context(), candidates);

@@ -33,6 +33,8 @@ interface Candidate {
   /** Runs of its lowered guard or actions, and how many of them BAILed (a throw is slow: see bailed()). */
   runs: number;
   bails: number;
+  /** Its target is a final state of its thread (the machine may finish: the compiled step runs the exits). */
+  final: boolean;
 }
 
 /** After this many BAILs, a candidate whose lowered code BAILs on more than a quarter of its runs is unlinked. */
@@ -49,6 +51,9 @@ export class WordStep {
   private readonly T: number;
   /** candidates[thread][leaf][event], as the compiled tables, with linked word operations. */
   private readonly candidates: Array<Array<Array<Candidate[] | undefined>>>;
+  /** The same, flat per thread: byLeafEvent[thread][leaf * events + event] (one look-up less per step). */
+  private readonly byLeafEvent: Array<Array<Candidate[] | undefined>>;
+  private readonly E: number;
   private readonly eventObjects: Event[];
   private readonly buf: WordBuffer;
   /** The decoded context of the state being expanded (null until needed). */
@@ -58,6 +63,8 @@ export class WordStep {
   private nextLength = 0;
   /** Use the word path in this expansion. */
   private fast = false;
+  /** The successor's leaves are in the `out` array given to successor (the compiled step); else only in its words. */
+  private leavesInOut = true;
   readonly counts: StepCounts = { lowered: 0, fallback: 0 };
 
   constructor(
@@ -75,11 +82,18 @@ export class WordStep {
       if (c === undefined) {
         const guard = tr.guardLowered === null ? null : enabled && tr.guardLowered.plan ? linker.guard(tr.guardLowered.plan) : undefined;
         const actions = enabled && tr.sequenceLowered.plan ? tr.sequenceLowered.plan.map((p) => linker.action(p)) : null;
-        linked.set(tr, (c = { tr, guard, actions, runs: 0, bails: 0 }));
+        const final = tr.target >= 0 && system.threads[tr.thread].isFinal[tr.target] === true;
+        linked.set(tr, (c = { tr, guard, actions, runs: 0, bails: 0, final }));
       }
       return c;
     };
     this.candidates = system.threads.map((t) => t.candidates.map((byEvent) => byEvent.map((cands) => (cands === undefined ? undefined : cands.map(link)))));
+    const E = (this.E = system.events.length);
+    this.byLeafEvent = this.candidates.map((byLeaf) => {
+      const flat: Array<Candidate[] | undefined> = new Array(byLeaf.length * E).fill(undefined);
+      byLeaf.forEach((byEvent, leaf) => byEvent.forEach((cands, e) => (flat[leaf * E + e] = cands)));
+      return flat;
+    });
     this.eventObjects = system.events.map((type) => Object.freeze({ type }));
     this.lowered = this.candidates.map(() => new Uint8Array(0));
     this.markLowered();
@@ -146,12 +160,13 @@ export class WordStep {
     if (!this.fast) return this.compiledStep(e, out);
     const own = this.packed.own;
     const ts = this.system.eventThreads[e];
+    const E = this.E;
     let count = 0;
     let chosen: Candidate | null = null;
     let decodedGuard = false;
     for (let k = 0; k < ts.length; k++) {
       const t = ts[k];
-      const cands = this.candidates[t][own[t]][e];
+      const cands = this.byLeafEvent[t][own[t] * E + e];
       if (cands === undefined) continue;
       for (let c = 0; c < cands.length; c++) {
         const cand = cands[c];
@@ -182,13 +197,6 @@ export class WordStep {
     if (count === 0) return -1;
     if (count > 1 || chosen!.actions === null) return this.compiledStep(e, out);
     const tr = chosen!.tr;
-    const T = this.T;
-    for (let i = 0; i < T; i++) out[i] = own[i];
-    if (tr.target >= 0) {
-      out[tr.thread] = tr.target;
-      // The machine finishing runs every active state's exit actions: the compiled step does that.
-      if (this.system.threads[tr.thread].isFinal[tr.target] && this.system.allFinal(out)) return this.compiledStep(e, out);
-    }
     const b = this.buf;
     b.reset();
     const n = this.packed.ownLength;
@@ -196,7 +204,10 @@ export class WordStep {
     const w = b.words;
     for (let i = 0; i < n; i++) w[i] = own[i];
     b.length = n;
-    if (tr.target >= 0) b.words[tr.thread] = tr.target;
+    // The leaves are the first words: `out` is filled only when asked for (leavesInto).
+    if (tr.target >= 0) w[tr.thread] = tr.target;
+    // The machine finishing runs every active state's exit actions: the compiled step does that.
+    if (chosen!.final && this.system.allFinal(w)) return this.compiledStep(e, out);
     const actions = chosen!.actions!;
     chosen!.runs++;
     try {
@@ -211,8 +222,19 @@ export class WordStep {
     if (taken.length !== 1) taken.length = 1;
     this.next = null;
     this.nextLength = b.length;
+    this.leavesInOut = false;
     this.counts.lowered++;
     return b.length;
+  }
+
+  /** The leaves of the successor last made by `successor`, in `out` (the array it was given). */
+  leavesInto(out: Int32Array): Int32Array {
+    if (!this.leavesInOut) {
+      const w = this.buf.words;
+      for (let i = 0; i < this.T; i++) out[i] = w[i];
+      this.leavesInOut = true;
+    }
+    return out;
   }
 
   /** The compiled step on the decoded context, then encode. */
@@ -222,6 +244,7 @@ export class WordStep {
     this.packed.checkStep(ctx, e);
     if (next === null) return -1;
     this.counts.fallback++;
+    this.leavesInOut = true;
     this.next = next;
     return (this.nextLength = this.packed.encodeInto(out, next));
   }
