@@ -137,7 +137,11 @@ export class WordStep {
       }
     }
     this.fast = on;
+    // The words every successor starts from, copied by TypedArray.set (a memory copy) per successor.
+    if (on) this.ownWords = this.packed.own.subarray(0, this.packed.ownLength);
   }
+
+  private ownWords: Int32Array = new Int32Array(0);
 
   /** The decoded context of the state being expanded. */
   context(): Context {
@@ -202,7 +206,7 @@ export class WordStep {
     const n = this.packed.ownLength;
     b.ensure(n);
     const w = b.words;
-    for (let i = 0; i < n; i++) w[i] = own[i];
+    w.set(this.ownWords);
     b.length = n;
     // The leaves are the first words: `out` is filled only when asked for (leavesInto).
     if (tr.target >= 0) w[tr.thread] = tr.target;
