@@ -13,7 +13,8 @@
 import { InputError } from './errors.ts';
 
 export const CHECKPOINT_FORMAT = 'interleave-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+// 2: fingerprints are sums of per-word mixes (explorer/store/fingerprint.ts); a version-1 store holds the old ones.
+export const CHECKPOINT_VERSION = 2;
 const MAGIC = 'ILVCKPT\n';
 const END = 0xffff;
 

@@ -7,6 +7,7 @@ import { ModelError } from './errors.ts';
 import type { Context } from './model.ts';
 import { PackedSystem } from './packed.ts';
 import { StateSpace } from './space/index.ts';
+import { fingerprint } from './store/index.ts';
 import { canonicalJson, createReferenceStepper, referenceKey, threadLocationsOf } from './reference.ts';
 
 export interface CrossCheckResult {
@@ -49,6 +50,7 @@ export function crossCheck(machine: AnyStateMachine, options: { limit?: number; 
   if (initKey !== referenceKey(init)) {
     return { status: 'differ', states: 1, limit, difference: { state: '(initial state)', engine: { '(initial)': initKey }, xstate: { '(initial)': referenceKey(init) } } };
   }
+  const fpOfWords = new Uint32Array(2);
   /** The successors the state space gives (null when the context does not encode: the search reports that). */
   const successorsInSpace = (leaves: Int32Array, context: unknown): Map<string, string> | null => {
     let words: Int32Array;
@@ -59,9 +61,12 @@ export function crossCheck(machine: AnyStateMachine, options: { limit?: number; 
       throw e;
     }
     const out = new Map<string, string>();
-    space.expand(words, (e, next, len) => {
+    space.expand(words, (e, next, len, hi, lo) => {
       const d = packed.decode(next.subarray(0, len));
-      out.set(system.events[e], compiledKey(d.leaves, d.context));
+      // The fingerprint the space gives (incremental after a step on the words) must be its words' own.
+      fingerprint(next, fpOfWords, len);
+      const key = compiledKey(d.leaves, d.context);
+      out.set(system.events[e], (fpOfWords[0] | 0) === hi && (fpOfWords[1] | 0) === lo ? key : `${key} (fingerprint ${hi},${lo} is not its words' ${fpOfWords[0] | 0},${fpOfWords[1] | 0})`);
     });
     space.endExpansions();
     return out;

@@ -128,7 +128,10 @@ export class StateSpace {
       if (len < 0) continue;
       visited++;
       const next = packed.encoded;
-      if (r === null) fingerprint(next, fp, len);
+      if (r === null) {
+        // A step on the words knows its fingerprint from the expanded state's and the words it wrote.
+        if (!step.fingerprintInto(fp, len)) fingerprint(next, fp, len);
+      }
       else {
         fingerprint(r.representative(next, len), fp, len);
       }

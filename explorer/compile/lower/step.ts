@@ -16,7 +16,8 @@ import type { Context } from '../../model.ts';
 import type { PackedSystem } from '../../packed.ts';
 import type { CompiledSystem, CompiledTransition, Event } from '../types.ts';
 import { Linker, type LinkedAction, type LinkedGuard } from './link.ts';
-import { BAIL } from './words.ts';
+import { BAIL, WRITES } from './words.ts';
+import { finishFingerprint, mixA, mixB } from '../../store/fingerprint.ts';
 
 /** The word path is on unless INTERLEAVE_LOWER=0 (for the differential comparison, and to measure it). */
 export function loweringEnabledByDefault(): boolean {
@@ -137,8 +138,85 @@ export class WordStep {
       }
     }
     this.fast = on;
-    // The words every successor starts from, copied by TypedArray.set (a memory copy) per successor.
-    if (on) this.ownWords = this.packed.own.subarray(0, this.packed.ownLength);
+    // The words every successor starts from, copied by TypedArray.set (a memory copy) per successor, and
+    // their fingerprint sums, from which a successor's are computed over the words it changed.
+    if (on) {
+      const own = (this.ownWords = this.packed.own.subarray(0, this.packed.ownLength));
+      const n = own.length;
+      if (this.ownMixA.length < n) {
+        this.ownMixA = new Int32Array(n + 16);
+        this.ownMixB = new Int32Array(n + 16);
+        this.stamp = new Int32Array(n + 16);
+      }
+      // Each word's mixes, kept for the successors (which swap a few of them), and their sums.
+      const ma = this.ownMixA;
+      const mb = this.ownMixB;
+      let a = 0;
+      let b = 0;
+      for (let i = 0; i < n; i++) {
+        const x = mixA(own[i], i);
+        const y = mixB(own[i], i);
+        ma[i] = x;
+        mb[i] = y;
+        a = (a + x) | 0;
+        b = (b + y) | 0;
+      }
+      this.ownSums[0] = a;
+      this.ownSums[1] = b;
+    }
+    this.sumsKnown = false;
+  }
+
+  private readonly ownSums = new Int32Array(2);
+  /** The expanded state's words' mixes per position (lanes A and B). */
+  private ownMixA = new Int32Array(0);
+  private ownMixB = new Int32Array(0);
+  /** The last successor's fingerprint sums (when sumsKnown: it was a lowered step that moved no words). */
+  private nextSumA = 0;
+  private nextSumB = 0;
+  private sumsKnown = false;
+  /** Positions already counted in this successor's sums (== epoch), so a word written twice counts once. */
+  private stamp = new Int32Array(0);
+  private epoch = 0;
+
+  /**
+   * The fingerprint of the successor last made by `successor` into `out`, from the expanded state's sums
+   * and the words the step wrote; false when it is not known that way (then fingerprint its words).
+   */
+  fingerprintInto(out: Uint32Array, length: number): boolean {
+    if (!this.sumsKnown) return false;
+    finishFingerprint(this.nextSumA, this.nextSumB, length, out);
+    return true;
+  }
+
+  /** The successor's sums: the expanded state's, with each position written (once) swapped from old word to new. */
+  private updateSums(w: Int32Array, thread: number): void {
+    const ma = this.ownMixA;
+    const mb = this.ownMixB;
+    if (++this.epoch === 0x3fffffff) {
+      this.stamp.fill(0);
+      this.epoch = 1;
+    }
+    const stamp = this.stamp;
+    const epoch = this.epoch;
+    let a = this.ownSums[0];
+    let b = this.ownSums[1];
+    if (thread >= 0) {
+      stamp[thread] = epoch;
+      a = (a - ma[thread] + mixA(w[thread], thread)) | 0;
+      b = (b - mb[thread] + mixB(w[thread], thread)) | 0;
+    }
+    const pos = WRITES.pos;
+    for (let k = 0; k < WRITES.count; k++) {
+      const p = pos[k];
+      if (stamp[p] === epoch) continue;
+      stamp[p] = epoch;
+      a = (a - ma[p] + mixA(w[p], p)) | 0;
+      b = (b - mb[p] + mixB(w[p], p)) | 0;
+    }
+    this.nextSumA = a;
+    this.nextSumB = b;
+    this.sumsKnown = true;
   }
 
   private ownWords: Int32Array = new Int32Array(0);
@@ -161,6 +239,7 @@ export class WordStep {
    * transitions taken are in system.taken.
    */
   successor(e: number, out: Int32Array): number {
+    this.sumsKnown = false;
     if (!this.fast) return this.compiledStep(e, out);
     const own = this.packed.own;
     const ts = this.system.eventThreads[e];
@@ -214,6 +293,7 @@ export class WordStep {
     if (chosen!.final && this.system.allFinal(w)) return this.compiledStep(e, out);
     const actions = chosen!.actions!;
     chosen!.runs++;
+    WRITES.clear();
     try {
       for (let k = 0; k < actions.length; k++) actions[k](b);
     } catch (x) {
@@ -224,6 +304,7 @@ export class WordStep {
     const taken = this.system.taken as CompiledTransition[];
     taken[0] = tr;
     if (taken.length !== 1) taken.length = 1;
+    if (!WRITES.whole && b.length === n) this.updateSums(b.words, tr.target >= 0 ? tr.thread : -1);
     this.next = null;
     this.nextLength = b.length;
     this.leavesInOut = false;

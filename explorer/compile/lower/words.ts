@@ -5,6 +5,28 @@
 // throws BAIL, and the step falls back to the decoded-object path for that transition.
 import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_UNDEF, type WordBuffer } from '../../codec.ts';
 
+/**
+ * The words a lowered step wrote, for the incremental fingerprint (../../store/fingerprint.ts): every
+ * word operation that changes the successor's words logs the positions here (`log`), or sets `whole`
+ * when it moves words (a wider or narrower value, an array that grows or shrinks), and then the
+ * successor is fingerprinted whole. WordStep clears it before each lowered step. A word operation that
+ * writes without logging would make a wrong fingerprint: crossCheck compares every successor's
+ * fingerprint with its words' own (test/explorer/differential.test.ts runs it on every bundled model).
+ */
+export const WRITES = {
+  pos: new Int32Array(32),
+  count: 0,
+  whole: false,
+  clear(): void {
+    this.count = 0;
+    this.whole = false;
+  },
+  log(p: number): void {
+    if (this.count === this.pos.length) this.whole = true;
+    else this.pos[this.count++] = p;
+  },
+};
+
 /** Thrown by a lowered guard or action that cannot compute this state exactly: the step takes the fallback. */
 export const BAIL: { readonly bail: true } = Object.freeze({ bail: true });
 
@@ -206,6 +228,7 @@ export function writePath(out: WordBuffer, root: number, path: readonly Segment[
   if (tag === T_IARR) {
     if (s.index < 0 || s.index >= w[p + 1] || typeof v !== 'number' || (v | 0) !== v) throw BAIL;
     w[p + 2 + s.index] = v;
+    WRITES.log(p + 2 + s.index);
     return;
   }
   if (tag !== T_OBJ || element) throw BAIL;
@@ -221,6 +244,10 @@ export function writePath(out: WordBuffer, root: number, path: readonly Segment[
     }
     w.copyWithin(at + n, at + old, end);
     out.length = end + n - old;
+    WRITES.whole = true;
   }
-  for (let k = 0; k < n; k++) w[at + k] = tmp[k];
+  for (let k = 0; k < n; k++) {
+    w[at + k] = tmp[k];
+    WRITES.log(at + k);
+  }
 }
