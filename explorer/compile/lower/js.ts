@@ -81,6 +81,13 @@ export function applyUnary(op: string, a: any): unknown {
 
 const isScalar = (v: unknown) => v === null || v === undefined || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
 
+/**
+ * Parsed function nodes by source text (or why the source is not a function): one guard function is
+ * lowered once per transition that uses it, with that transition's params, so a model with many
+ * threads would parse the same source many times. The nodes are only read.
+ */
+const parsedBySource = new Map<string, any>();
+
 /** A function's node: an arrow, a function expression, or a method (`name(a, b) { ... }` as toString gives it). */
 function parseFunction(fn: Function): any {
   let src: string;
@@ -89,6 +96,14 @@ function parseFunction(fn: Function): any {
   } catch {
     return refuse('no source');
   }
+  let node = parsedBySource.get(src);
+  if (node === undefined) parsedBySource.set(src, (node = parseSource(src)));
+  if (typeof node === 'string') return refuse(node);
+  return node;
+}
+
+/** The function node of a source text, or why it is none. */
+function parseSource(src: string): any {
   const opts = { ecmaVersion: 'latest' as const, preserveParens: true };
   for (const text of [`(${src})`, `({${src}})`]) {
     let node: any;
@@ -102,7 +117,7 @@ function parseFunction(fn: Function): any {
     if (node.type === 'ObjectExpression' && node.properties.length === 1 && node.properties[0].method) return node.properties[0].value;
     if (node.type === 'ArrowFunctionExpression' || node.type === 'FunctionExpression') return node;
   }
-  return refuse('source does not parse as a function');
+  return 'source does not parse as a function';
 }
 
 interface Scope {
