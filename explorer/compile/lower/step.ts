@@ -146,23 +146,49 @@ export class WordStep {
       if (this.ownMixA.length < n) {
         this.ownMixA = new Int32Array(n + 16);
         this.ownMixB = new Int32Array(n + 16);
+        this.mixedWords = new Int32Array(n + 16);
         this.stamp = new Int32Array(n + 16);
+        this.mixedLength = -1;
       }
-      // Each word's mixes, kept for the successors (which swap a few of them), and their sums.
+      // Each word's mixes, kept for the successors (which swap a few of them), and their sums. A state
+      // popped after one of the same length (a breadth-first queue pops siblings and cousins in turn)
+      // differs from it in a few words: only those are mixed again.
       const ma = this.ownMixA;
       const mb = this.ownMixB;
-      let a = 0;
-      let b = 0;
-      for (let i = 0; i < n; i++) {
-        const x = mixA(own[i], i);
-        const y = mixB(own[i], i);
-        ma[i] = x;
-        mb[i] = y;
-        a = (a + x) | 0;
-        b = (b + y) | 0;
+      const mw = this.mixedWords;
+      if (this.mixedLength === n) {
+        let a = this.ownSums[0];
+        let b = this.ownSums[1];
+        for (let i = 0; i < n; i++) {
+          const k = own[i];
+          if (k === mw[i]) continue;
+          mw[i] = k;
+          const x = mixA(k, i);
+          const y = mixB(k, i);
+          a = (a - ma[i] + x) | 0;
+          b = (b - mb[i] + y) | 0;
+          ma[i] = x;
+          mb[i] = y;
+        }
+        this.ownSums[0] = a;
+        this.ownSums[1] = b;
+      } else {
+        let a = 0;
+        let b = 0;
+        for (let i = 0; i < n; i++) {
+          const k = own[i];
+          mw[i] = k;
+          const x = mixA(k, i);
+          const y = mixB(k, i);
+          ma[i] = x;
+          mb[i] = y;
+          a = (a + x) | 0;
+          b = (b + y) | 0;
+        }
+        this.ownSums[0] = a;
+        this.ownSums[1] = b;
+        this.mixedLength = n;
       }
-      this.ownSums[0] = a;
-      this.ownSums[1] = b;
     }
     this.sumsKnown = false;
   }
@@ -171,6 +197,9 @@ export class WordStep {
   /** The expanded state's words' mixes per position (lanes A and B). */
   private ownMixA = new Int32Array(0);
   private ownMixB = new Int32Array(0);
+  /** The words ownMixA/B are the mixes of (the first mixedLength; -1: none). */
+  private mixedWords = new Int32Array(0);
+  private mixedLength = -1;
   /** The last successor's fingerprint sums (when sumsKnown: it was a lowered step that moved no words). */
   private nextSumA = 0;
   private nextSumB = 0;
