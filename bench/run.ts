@@ -437,11 +437,29 @@ interface OldRow {
   now: ToolRun[];
 }
 
-/** The kernel models' largest specs (as run above) in the --old checkout and in this one, alternately. */
+/** The scale tier (specs/scale/: the largest runs, minutes each) against --old: cut at this many seconds, a rate. */
+const SCALE_CAP_SECONDS = opts.quick ? 10 : 40;
+
+/** specs/scale/*.json as kernel rows to run against --old (capped: a cut run gives a rate). */
+function scaleTier(): KernelRow[] {
+  const dir = join(REPO_DIR, 'specs', 'scale');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const spec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as SpecLike;
+      const capped = { ...spec, check: { ...(spec.check ?? {}), stopAtFirst: false }, bounds: capBounds(spec, SCALE_CAP_SECONDS) };
+      const name = `scale-${f.replace(/\.json$/, '')}`;
+      return { spec: `specs/scale/${f} (cut at ${SCALE_CAP_SECONDS}s)`, model: spec.model, ran: { spec: capped, name }, interleave: emptyRun('interleave', ''), baseline: emptyRun('XState baseline', ''), others: [] };
+    });
+}
+
+/** The kernel models' largest specs (as run above), then the scale tier, in the --old checkout and in this one, alternately. */
 async function againstOld(kernel: KernelRow[]): Promise<OldRow[]> {
   const dir = resolve(opts.old!);
   const rows: OldRow[] = [];
-  for (const k of kernel) {
+  for (const k of [...kernel, ...scaleTier()]) {
     const row: OldRow = { spec: k.spec, old: [], now: [] };
     for (let i = 0; i < OLD_ROUNDS; i++) {
       await pairInTurn(
@@ -715,7 +733,8 @@ Method:
   on the machine slows both alike, unlike the single runs of the philosophers table.
 - Against the previous commit (\`npm run bench -- --old DIR\`, DIR an installed checkout of it): each kernel model's
   largest spec (the one of the kernel table, capped alike) runs there and here alternately, --rounds times;
-  states/s is states over the search's own seconds (a capped run gives a rate), peak RSS is the process's.
+  states/s is states over the search's own seconds (a capped run gives a rate), peak RSS is the process's. The
+  scale tier (specs/scale/, minutes per run) follows, each spec cut at ${SCALE_CAP_SECONDS} s: a rate, not a count.
 - Budget: philosophers N=16 in interleave is cut at 90 s, and past 9 minutes the remaining runs are skipped with
   a note, so the whole bench stays near 10 minutes on this 2-CPU machine.`;
 
