@@ -1,4 +1,5 @@
 // A fingerprint set with parent links: the store of the safety searches, at most 16 bytes per state.
+/// <reference lib="es2024.arraybuffer" />
 import { expectKind, type Store, type StoreImage } from './index.ts';
 
 /**
@@ -11,6 +12,12 @@ import { expectKind, type Store, type StoreImage } from './index.ts';
  * the table never sits at half load after a growth step. With 1-byte events that keeps the visited
  * set plus parent links at 8 / load + 5 = 14.1 to 15.8 bytes per state at every size (past the
  * initial table). Per-id records are chunked, so they need no copying and at most one chunk of slack.
+ *
+ * The table grows in place: it lives in a resizable ArrayBuffer that reserves address space for the
+ * largest table (no memory until used), so a growth step commits only the added slots and rehashes
+ * within the one table (grow() below), instead of copying into a second table while the first is
+ * still held (a peak of 2.18 tables: up to 9 bytes per state more at the moment of growth). Where the
+ * runtime cannot reserve the space, the table is a plain Int32Array grown by copying.
  */
 const MAX_LOAD = 0.875;
 const GROWTH = 1.18;
@@ -21,6 +28,31 @@ const TWO_32 = 4294967296;
 const RECENT = 1 << 15;
 const RECENT_MASK = RECENT - 1;
 const RECENT_FROM = 1 << 19;
+/** The largest resizable ArrayBuffer V8 allows (2^32 bytes, a multiple of 8): about 470M states in place. */
+const MAX_TABLE_BYTES = TWO_32 - 8;
+
+/** Options of a fingerprint set (tests use `inPlace: false` to take the copying growth). */
+export interface FingerprintSetOptions {
+  /** Grow the table in place in a resizable ArrayBuffer (default true; false: a plain array, copied on growth). */
+  inPlace?: boolean;
+}
+
+/** The home slot of a fingerprint in a table of `cap` slots (as probe() computes it): a multiply-shift range reduction, monotone in the hash and in cap. */
+function homeSlot(hi: number, lo: number, cap: number): number {
+  return Math.floor(((hi ^ Math.imul(lo, 0x9e3779b1)) >>> 0) * cap / TWO_32);
+}
+
+/** A zeroed table of `slots` (hi, lo) pairs: length-tracking over a resizable buffer when `inPlace` and the runtime allows. */
+function newTable(slots: number, inPlace: boolean): Int32Array {
+  if (inPlace) {
+    try {
+      return new Int32Array(new ArrayBuffer(slots * 8, { maxByteLength: MAX_TABLE_BYTES }));
+    } catch {
+      // No resizable buffers, or no address space left to reserve: grow by copying.
+    }
+  }
+  return new Int32Array(slots * 2);
+}
 
 export class FingerprintSet implements Store {
   private table: Int32Array; // (hi, lo) per slot; (0, 0) = empty
@@ -33,12 +65,12 @@ export class FingerprintSet implements Store {
   size = 0;
 
   /** `eventCount`: the model's number of events (decides 1- or 2-byte event indices). */
-  constructor(eventCount: number, initialSlots = 1 << 12) {
+  constructor(eventCount: number, initialSlots = 1 << 12, options: FingerprintSetOptions = {}) {
     if (eventCount > 0xfffe) throw new RangeError(`${eventCount} events: at most ${0xfffe} are supported`);
     this.wideEvents = eventCount >= 0xff;
     this.noEvent = this.wideEvents ? 0xffff : 0xff;
     this.cap = Math.max(16, initialSlots);
-    this.table = new Int32Array(this.cap * 2);
+    this.table = newTable(this.cap, options.inPlace ?? true);
     this.limit = Math.floor(this.cap * MAX_LOAD);
     if (this.cap >= RECENT_FROM) this.recent = new Int32Array(RECENT * 2);
   }
@@ -145,7 +177,7 @@ export class FingerprintSet implements Store {
     expectKind(image, 'fingerprint-set');
     const { size, cap, eventCount } = image.numbers;
     const s = new FingerprintSet(eventCount, cap);
-    s.table = Int32Array.from(image.arrays.table);
+    s.table.set(image.arrays.table);
     s.size = size;
     const { parents, events } = image.arrays;
     for (let at = 0; at < parents.length; at += CHUNK) {
@@ -167,23 +199,70 @@ export class FingerprintSet implements Store {
     return this.size / this.cap;
   }
 
+  /** Grows the table by GROWTH: in place when its buffer can be resized that far, else by copying. */
   private grow(): void {
-    const old = this.table;
     const oldCap = this.cap;
     const cap = Math.ceil(oldCap * GROWTH);
-    const t = new Int32Array(cap * 2);
-    for (let s = 0; s < oldCap; s++) {
-      const hi = old[s << 1];
-      const lo = old[(s << 1) + 1];
-      if (hi === 0 && lo === 0) continue;
-      let slot = Math.floor(((hi ^ Math.imul(lo, 0x9e3779b1)) >>> 0) * cap / TWO_32);
-      while (t[slot << 1] !== 0 || t[(slot << 1) + 1] !== 0) if (++slot === cap) slot = 0;
-      t[slot << 1] = hi;
-      t[(slot << 1) + 1] = lo;
-    }
-    this.table = t;
+    const buffer = this.table.buffer;
+    if (buffer instanceof ArrayBuffer && buffer.resizable && cap * 8 <= buffer.maxByteLength) this.growInPlace(buffer, oldCap, cap);
+    else this.growByCopy(oldCap, cap);
     this.cap = cap;
     this.limit = Math.floor(cap * MAX_LOAD);
     if (this.recent === null && cap >= RECENT_FROM) this.recent = new Int32Array(RECENT * 2);
   }
+
+  /**
+   * Rehashes within the one table, grown to `cap` slots. A fingerprint's home slot only moves up as the table
+   * grows (homeSlot is monotone in cap), so the old slots are taken from the top down: everything at or above
+   * the slot being taken is already the new table, and a fingerprint whose new home is there is placed by
+   * probing up within it (the slots it passes stay filled, so the probe sequence stays intact). The few whose
+   * new home lies below the slot they sat in (displaced far, near the start), or whose probe would wrap past
+   * the end, are set aside and inserted last, by the ordinary probe, into the finished table.
+   */
+  private growInPlace(buffer: ArrayBuffer, oldCap: number, cap: number): void {
+    buffer.resize(cap * 8); // the new slots read as empty
+    const t = this.table; // length-tracking: now cap slots
+    const aside: number[] = [];
+    for (let s = oldCap - 1; s >= 0; s--) {
+      const i = s << 1;
+      const hi = t[i];
+      const lo = t[i + 1];
+      if (hi === 0 && lo === 0) continue;
+      t[i] = 0;
+      t[i + 1] = 0;
+      let slot = homeSlot(hi, lo, cap);
+      if (slot < s) {
+        aside.push(hi, lo);
+        continue;
+      }
+      while (slot < cap && (t[slot << 1] !== 0 || t[(slot << 1) + 1] !== 0)) slot++;
+      if (slot === cap) {
+        aside.push(hi, lo);
+        continue;
+      }
+      t[slot << 1] = hi;
+      t[(slot << 1) + 1] = lo;
+    }
+    for (let k = 0; k < aside.length; k += 2) place(t, cap, aside[k], aside[k + 1]);
+  }
+
+  /** Rehashes into a new table of `cap` slots (the old one is garbage once done). */
+  private growByCopy(oldCap: number, cap: number): void {
+    const old = this.table;
+    const t = new Int32Array(cap * 2);
+    for (let s = 0; s < oldCap; s++) {
+      const hi = old[s << 1];
+      const lo = old[(s << 1) + 1];
+      if (hi !== 0 || lo !== 0) place(t, cap, hi, lo);
+    }
+    this.table = t;
+  }
+}
+
+/** Puts a fingerprint known to be absent into the first empty slot from its home (wrapping at the end). */
+function place(t: Int32Array, cap: number, hi: number, lo: number): void {
+  let slot = homeSlot(hi, lo, cap);
+  while (t[slot << 1] !== 0 || t[(slot << 1) + 1] !== 0) if (++slot === cap) slot = 0;
+  t[slot << 1] = hi;
+  t[(slot << 1) + 1] = lo;
 }
