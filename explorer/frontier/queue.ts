@@ -2,14 +2,25 @@
 // delta-packed into a chunked byte arena: the BFS frontier of a large run holds millions of states.
 //
 // A record is its difference from the record pushed before it (often a sibling: a successor of the same
-// state, equal in all but a few words): the id and depth as zigzag varint deltas, the length, and then only
-// the words that differ, as (index gap, previous XOR new) varint pairs. A queued state of W words costs
-// about 4 bytes plus 2 to 4 per changed word, not 12 + 4W. Records are read in the order they were written,
-// so the reader rebuilds each one from the one it read before. Chunks are freed as soon as they are read:
-// the arena holds the queued bytes plus at most one chunk being filled and one being read, with no doubling
-// and no copying.
+// state, equal in all but a few words, and its id one more). A record is a head byte, whose bits say which of
+// the id (when it is not the last id plus one), the depth and the length follow as varints, and then one
+// token per changed word, ended by a 0 byte. The changed words of a step sit mostly side by side and differ
+// in a few low bits (the leaves and the context's small integers): a word next to the last changed one whose
+// XOR with the old word is below 128 is that XOR as one byte; any other word is a byte 0x80 + the gap of
+// unchanged words before it (0xff: the gap follows as a varint) and then the XOR as a varint. A queued state
+// of W words costs about 2 bytes plus 1 to 2 per changed word, not 12 + 4W. Records are read in the order
+// they were written, so the reader rebuilds each one from the one it read before. Chunks are freed as soon as
+// they are read: the arena holds the queued bytes plus at most one chunk being filled and one being read,
+// with no doubling and no copying.
 import type { Frontier, FrontierEntry } from './index.ts';
 import { PackedRecords } from './records.ts';
+
+// A record's head byte: which of the id, the depth and the length differ from the record before.
+const NEW_ID = 1;
+const NEW_DEPTH = 2;
+const NEW_LENGTH = 4;
+/** A gap token at 0x80 + GAP_ESCAPE says the gap follows as a varint. */
+const GAP_ESCAPE = 0x7f;
 
 /** The first chunk's size; each new chunk doubles up to MAX_CHUNK (a small search allocates little). */
 const FIRST_CHUNK = 1 << 12;
@@ -46,30 +57,47 @@ export class FifoQueue implements Frontier {
   }
 
   push(id: number, depth: number, words: Int32Array, length = words.length): void {
-    // A record's worst case: four 5-byte varints and a 10-byte pair per word.
+    // A record's worst case: a head byte and three 5-byte varints, a token and two varints per word, the end.
     let buf = this.chunks[this.chunks.length - 1];
-    if (this.writeAt + 20 + 10 * length > buf.length) buf = this.newChunk(20 + 10 * length);
-    let at = this.writeAt;
-    at = writeVarint(buf, at, zigzag(id - this.wId));
-    at = writeVarint(buf, at, zigzag(depth - this.wDepth));
-    at = writeVarint(buf, at, length);
+    if (this.writeAt + 17 + 11 * length > buf.length) buf = this.newChunk(17 + 11 * length);
+    let at = this.writeAt + 1;
+    let head = 0;
+    if (id !== this.wId + 1) {
+      head |= NEW_ID;
+      at = writeVarint(buf, at, zigzag(id - this.wId));
+    }
+    if (depth !== this.wDepth) {
+      head |= NEW_DEPTH;
+      at = writeVarint(buf, at, zigzag(depth - this.wDepth));
+    }
+    if (length !== this.wLen) {
+      head |= NEW_LENGTH;
+      at = writeVarint(buf, at, length);
+      if (this.wWords.length < length) this.wWords = grown(this.wWords, this.wLen, length);
+    }
+    buf[this.writeAt] = head;
     this.wId = id;
     this.wDepth = depth;
-    if (this.wWords.length < length) this.wWords = grown(this.wWords, this.wLen, length);
     const prev = this.wWords;
-    // The changed words' count first, then the words.
-    let changed = 0;
-    for (let i = 0; i < length; i++) if (prev[i] !== words[i]) changed++;
-    at = writeVarint(buf, at, changed);
     let last = -1;
     for (let i = 0; i < length; i++) {
-      const x = prev[i] ^ words[i];
+      const x = (prev[i] ^ words[i]) >>> 0;
       if (x === 0) continue;
-      at = writeVarint(buf, at, i - last - 1);
-      at = writeVarint(buf, at, x >>> 0);
+      const gap = i - last - 1;
       last = i;
       prev[i] = words[i];
+      if (gap === 0 && x < 0x80) {
+        buf[at++] = x;
+        continue;
+      }
+      if (gap < GAP_ESCAPE) buf[at++] = 0x80 + gap;
+      else {
+        buf[at++] = 0x80 + GAP_ESCAPE;
+        at = writeVarint(buf, at, gap);
+      }
+      at = writeVarint(buf, at, x);
     }
+    buf[at++] = 0;
     // Words past this record's length count as 0 for the next one, on both sides.
     if (this.wLen > length) prev.fill(0, length, this.wLen);
     this.wLen = length;
@@ -124,16 +152,25 @@ export class FifoQueue implements Frontier {
   /** Decodes the record at the reader's position into it (the record before it is what it holds), and moves past it. */
   private decode(r: Reader): void {
     const buf = this.chunks[r.chunk];
-    r.id += unzigzag(readVarint(buf, r));
-    r.depth += unzigzag(readVarint(buf, r));
-    const length = readVarint(buf, r);
-    if (r.words.length < length) r.words = grown(r.words, r.len, length);
+    const head = buf[r.at++];
+    r.id = head & NEW_ID ? r.id + unzigzag(readVarint(buf, r)) : r.id + 1;
+    if (head & NEW_DEPTH) r.depth += unzigzag(readVarint(buf, r));
+    if (head & NEW_LENGTH) {
+      const length = readVarint(buf, r);
+      if (r.words.length < length) r.words = grown(r.words, r.len, length);
+      if (r.len > length) r.words.fill(0, length, r.len);
+      r.len = length;
+    }
     const words = r.words;
-    if (r.len > length) words.fill(0, length, r.len);
-    r.len = length;
     let i = -1;
-    for (let n = readVarint(buf, r); n > 0; n--) {
-      i += readVarint(buf, r) + 1;
+    for (;;) {
+      const b = buf[r.at++];
+      if (b < 0x80) {
+        if (b === 0) return;
+        words[++i] ^= b;
+        continue;
+      }
+      i += (b === 0x80 + GAP_ESCAPE ? readVarint(buf, r) : b - 0x80) + 1;
       words[i] ^= readVarint(buf, r);
     }
   }

@@ -47,6 +47,23 @@ describe('FifoQueue', () => {
     expect(q.pop()).toBeNull();
   });
 
+  it('pops long records whose changed words lie far apart (gaps past a one-byte token) and whose ids repeat or go back', () => {
+    const r = rng(11);
+    const q = new FifoQueue();
+    const words = new Int32Array(700);
+    const expected: number[][] = [];
+    for (let n = 0; n < 400; n++) {
+      const length = n % 50 === 0 ? 1 + Math.floor(r() * 700) : 700;
+      for (let k = 0; k < 3; k++) words[Math.floor(r() * length)] ^= r() < 0.5 ? 1 + Math.floor(r() * 127) : (r() * 2 ** 32) | 0;
+      const id = n % 7 === 0 ? n - 3 : n;
+      q.push(id, n >> 5, words, length);
+      expected.push([id, n >> 5, ...words.subarray(0, length)]);
+    }
+    const popped: number[][] = [];
+    for (let e = q.pop(); e; e = q.pop()) popped.push([e.id, e.depth, ...e.words]);
+    expect(popped).toEqual(expected);
+  });
+
   it('a frontier of siblings (ids in order, a few words changed) costs a few bytes per state, and its chunks are freed as they are read', () => {
     const q = new FifoQueue();
     const W = 12;
