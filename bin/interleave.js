@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point: runs the CLI from the compiled build in dist/ when it matches the sources, else from the
 // TypeScript sources through the loaders (bin/tree.mjs decides; INTERLEAVE_FROM=auto|dist|src overrides).
+import { setFlagsFromString } from 'node:v8';
 import { ROOT } from './register.mjs';
 import { chooseTree } from './tree.mjs';
 // A reader that stops early (interleave list | head) closes the pipe: stop quietly, not with an unhandled EPIPE.
@@ -10,6 +11,12 @@ for (const stream of [process.stdout, process.stderr]) {
     throw e;
   });
 }
+// A young generation that stays at V8's initial size (1 MB semi-spaces) instead of growing to 16 MB: a search
+// makes short-lived objects (decoded contexts) at a high rate, and the larger young generation only held more of
+// them and promoted more into the old generation (peak RSS 150 -> 102 MB on the kernel specs' largest runs, the
+// same CPU or less: BENCHMARKS.md "Memory at scale"). V8 raises a growth factor below 2 given on the command line
+// back to 2 when it sets up the heap, so it is set here, after; a user's own young-generation flags win.
+if (!process.execArgv.some((a) => a.includes('semi-space'))) setFlagsFromString('--semi-space-growth-factor=1');
 const tree = chooseTree(ROOT, process.env.INTERLEAVE_FROM || 'auto');
 if (tree.error) {
   process.stderr.write(`${tree.error}\n`);
