@@ -6,7 +6,8 @@
 import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
-import { readPath, Segment, writePath, type Strings } from './words.ts';
+import type { PathOp } from './declared.ts';
+import { BAIL, listIncludes, locate, readList, readPath, Segment, writeList, writePath, type Strings } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
@@ -34,7 +35,19 @@ export class Linker {
         const path = this.path(e.path);
         const root = this.root;
         const strings = this.strings;
+        if (e.opt) {
+          if (e.path.length === 0 || e.path[e.path.length - 1] in Object.prototype) throw new Error(`optional read of ${e.path.join('.')}: an Object.prototype name`);
+          return (w) => readPath(w, root, path, strings, true);
+        }
         return (w) => readPath(w, root, path, strings);
+      }
+      case 'startsWith': {
+        const a = this.expr(e.a);
+        const prefix = e.s;
+        return (w, env) => {
+          const v = a(w, env);
+          return typeof v === 'string' && v.startsWith(prefix);
+        };
       }
       case 'local': {
         const i = e.i;
@@ -70,6 +83,13 @@ export class Linker {
         if (e.op === '!') return (w, env) => !a(w, env);
         const op = e.op;
         return (w, env) => applyUnary(op, a(w, env));
+      }
+      case 'includes': {
+        const path = this.path(e.path);
+        const x = this.expr(e.x);
+        const root = this.root;
+        const strings = this.strings;
+        return (w, env) => listIncludes(w, locate(w, root, path), x(w, env), strings);
       }
       case 'cond': {
         const t = this.expr(e.t);
@@ -115,6 +135,7 @@ export class Linker {
   }
 
   action(plan: AssignPlan): LinkedAction {
+    if (plan.ops !== undefined) return this.ops(plan.ops);
     // The action's statements in order, flattened: a local bound (write < 0) or a value for write k; all
     // values are computed (from the context before the action) before any is written.
     const evs: Ev[] = [];
@@ -164,6 +185,102 @@ export class Linker {
       for (let k = 0; k < paths.length; k++) writePath(out, root, paths[k], values[k], strings, element[k]);
     };
   }
+
+  /**
+   * A declared action (./declared.ts): every value and check evaluated on the words before the action, then
+   * the operations in order, each locating its path afresh (an earlier one may have moved the words).
+   */
+  private ops(ops: PathOp[]): LinkedAction {
+    const root = this.root;
+    const strings = this.strings;
+    const n = ops.length;
+    const evs: Ev[] = ops.map((op) => this.expr(op.e));
+    const paths: Segment[][] = ops.map((op) => (op.k === 'check' ? [] : this.path(op.path)));
+    const wakes = ops.map((op) => (op.k === 'wake' ? { prefix: op.prefix, all: this.path(op.into[0]), others: this.path(op.into[1]) } : null));
+    const woken: string[] = [];
+    const other: unknown[] = [];
+    const kinds = ops.map((op) => op.k);
+    const keepAbsent = ops.map((op) => op.k === 'removeOne' && op.absent === 'keep');
+    const values: unknown[] = new Array(n);
+    const env: unknown[] = [];
+    const list: unknown[] = [];
+    return (out) => {
+      const w0 = out.words;
+      for (let k = 0; k < n; k++) {
+        const v = evs[k](w0, env);
+        if (kinds[k] === 'check' && !v) throw BAIL;
+        values[k] = v;
+      }
+      for (let k = 0; k < n; k++) {
+        const kind = kinds[k];
+        if (kind === 'check') continue;
+        if (kind === 'set') {
+          writePath(out, root, paths[k], values[k], strings);
+          continue;
+        }
+        const p = locate(out.words, root, paths[k]);
+        const xs = readList(out.words, p, strings, list);
+        const x = values[k];
+        if (kind === 'wake') {
+          const wk = wakes[k]!;
+          woken.length = 0;
+          let j = 0;
+          for (let i = 0; i < xs.length; i++) {
+            const y = xs[i];
+            if (typeof y === 'string' && y.startsWith(wk.prefix)) woken.push(y.slice(wk.prefix.length));
+            else xs[j++] = y;
+          }
+          if (woken.length === 0) continue;
+          xs.length = j;
+          writeList(out, p, xs, strings);
+          for (const [into, skipSelf] of [[wk.all, false], [wk.others, true]] as const) {
+            const q = locate(out.words, root, into);
+            const ys = readList(out.words, q, strings, other);
+            let changed = false;
+            for (const t of woken) {
+              if (skipSelf && t === x) continue;
+              let i = ys.length;
+              while (i > 0 && (ys[i - 1] as string) > t) i--;
+              ys.splice(i, 0, t);
+              changed = true;
+            }
+            if (changed) writeList(out, q, ys, strings);
+          }
+          continue;
+        }
+        switch (kind) {
+          case 'insertSorted': {
+            // insertSorted(): after every element not greater than x
+            if (typeof x !== 'string') throw BAIL;
+            let i = xs.length;
+            while (i > 0 && (xs[i - 1] as string) > x) i--;
+            xs.splice(i, 0, x);
+            break;
+          }
+          case 'removeOne': {
+            const i = xs.indexOf(x);
+            if (i < 0) {
+              if (keepAbsent[k]) continue;
+              throw BAIL;
+            }
+            xs.splice(i, 1);
+            break;
+          }
+          case 'append':
+            xs.push(x);
+            break;
+          case 'removeAll': {
+            let j = 0;
+            for (let i = 0; i < xs.length; i++) if (xs[i] !== x) xs[j++] = xs[i];
+            if (j === xs.length) continue;
+            xs.length = j;
+            break;
+          }
+        }
+        writeList(out, p, xs, strings);
+      }
+    };
+  }
 }
 
 /** The expression with its locals moved up by `base` slots (value functions of one action share an env). */
@@ -179,6 +296,10 @@ function shiftLocals(e: Expr, base: number): Expr {
       return { ...e, a: shiftLocals(e.a, base) };
     case 'cond':
       return { k: 'cond', t: shiftLocals(e.t, base), a: shiftLocals(e.a, base), b: shiftLocals(e.b, base) };
+    case 'includes':
+      return { ...e, x: shiftLocals(e.x, base) };
+    case 'startsWith':
+      return { ...e, a: shiftLocals(e.a, base) };
     default:
       return e;
   }
