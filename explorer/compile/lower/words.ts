@@ -217,19 +217,8 @@ const tmp = new Int32Array(3);
  */
 export function writePath(out: WordBuffer, root: number, path: readonly Segment[], v: unknown, strings: Strings, element = false): void {
   let w = out.words;
-  let p = root;
   const last = path.length - 1;
-  for (let i = 0; i < last; i++) {
-    const s = path[i];
-    const tag = w[p];
-    if (tag === T_OBJ) p = fieldAt(w, p, s.keyId());
-    else if (tag === T_ARR && s.index >= 0 && s.index < w[p + 1]) {
-      let q = p + 2;
-      for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
-      p = q;
-    } else throw BAIL;
-    if (p < 0) throw BAIL;
-  }
+  const p = locate(w, root, path, last);
   const s = path[last];
   const tag = w[p];
   if (tag === T_IARR) {
@@ -259,10 +248,10 @@ export function writePath(out: WordBuffer, root: number, path: readonly Segment[
   }
 }
 
-/** Where the value at `path` below the record at `root` starts (BAIL when the path is missing). */
-export function locate(w: Int32Array, root: number, path: readonly Segment[]): number {
+/** Where the value at `path` (its first `n` segments) below the record at `root` starts (BAIL when the path is missing). */
+export function locate(w: Int32Array, root: number, path: readonly Segment[], n = path.length): number {
   let p = root;
-  for (let i = 0; i < path.length; i++) {
+  for (let i = 0; i < n; i++) {
     const s = path[i];
     const tag = w[p];
     if (tag === T_OBJ) p = fieldAt(w, p, s.keyId());
