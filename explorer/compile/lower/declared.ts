@@ -25,7 +25,7 @@ export const LOWERING = Symbol.for('interleave.lowering');
 export type PathOp =
   /** path = value (a scalar; the path exists) */
   | { k: 'set'; path: string[]; e: Expr }
-  /** path = insertSorted(path, x): x inserted before the first element greater than it */
+  /** path = insertSorted(path, x): x inserted after every element not greater than it (strings, or numbers: one type) */
   | { k: 'insertSorted'; path: string[]; e: Expr }
   /** path = removeOne(path, x): the first x removed; absent: BAIL (the function reports the misuse) or keep */
   | { k: 'removeOne'; path: string[]; e: Expr; absent: 'bail' | 'keep' }
@@ -70,6 +70,8 @@ export function lowerActionAs<A, P = any>(action: A, decl: ActionDecl<P>): A {
 
 // Builders of expressions and operations. A path is given as dotted parts ('inodes.0.lock', 'owner').
 
+/** An expression, or a constant. */
+const val = (x: Expr | string | number | boolean | null): Expr => (x !== null && typeof x === 'object' ? x : lit(x));
 /** A context path from dotted parts. */
 export const path = (...parts: Array<string | number>): string[] => parts.flatMap((p) => String(p).split('.'));
 export const read = (...parts: Array<string | number>): Expr => ({ k: 'read', path: path(...parts) });
@@ -89,18 +91,17 @@ export const not = (a: Expr): Expr => ({ k: 'unary', op: '!', a });
 export const and = (...xs: Expr[]): Expr => xs.reduce((a, b) => ({ k: 'logic', op: '&&', a, b }));
 export const or = (...xs: Expr[]): Expr => xs.reduce((a, b) => ({ k: 'logic', op: '||', a, b }));
 /** The array at the path includes x. */
-export const includes = (at: string[], x: Expr | string): Expr => ({ k: 'includes', path: at, x: typeof x === 'string' ? lit(x) : x });
+export const includes = (at: string[], x: Expr | string | number): Expr => ({ k: 'includes', path: at, x: val(x) });
 /** The array's length. */
 export const len = (at: string[]): Expr => ({ k: 'read', path: [...at, 'length'] });
 /** The array's element i (undefined past the end). */
 export const at = (arr: string[], i: number): Expr => ({ k: 'read', path: [...arr, String(i)] });
 
-const val = (x: Expr | string | number | boolean | null): Expr => (x !== null && typeof x === 'object' ? x : lit(x));
 export const set = (at: string[], x: Expr | string | number | boolean | null): PathOp => ({ k: 'set', path: at, e: val(x) });
-export const insertSorted = (at: string[], x: Expr | string): PathOp => ({ k: 'insertSorted', path: at, e: val(x) });
-export const removeOne = (at: string[], x: Expr | string, absent: 'bail' | 'keep' = 'bail'): PathOp => ({ k: 'removeOne', path: at, e: val(x), absent });
-export const append = (at: string[], x: Expr | string): PathOp => ({ k: 'append', path: at, e: val(x) });
-export const removeAll = (at: string[], x: Expr | string): PathOp => ({ k: 'removeAll', path: at, e: val(x) });
+export const insertSorted = (at: string[], x: Expr | string | number): PathOp => ({ k: 'insertSorted', path: at, e: val(x) });
+export const removeOne = (at: string[], x: Expr | string | number, absent: 'bail' | 'keep' = 'bail'): PathOp => ({ k: 'removeOne', path: at, e: val(x), absent });
+export const append = (at: string[], x: Expr | string | number): PathOp => ({ k: 'append', path: at, e: val(x) });
+export const removeAll = (at: string[], x: Expr | string | number): PathOp => ({ k: 'removeAll', path: at, e: val(x) });
 export const check = (e: Expr): PathOp => ({ k: 'check', e });
 /**
  * rwsem_mark_wake()'s batch: the elements of `list` starting with `prefix` leave it; each one's name goes

@@ -250,10 +250,12 @@ export class Linker {
         }
         switch (kind) {
           case 'insertSorted': {
-            // insertSorted(): after every element not greater than x
-            if (typeof x !== 'string') throw BAIL;
+            // insertSorted(): after every element not greater than x (a list of strings, or of numbers)
+            const type = typeof x;
+            if (type !== 'string' && type !== 'number') throw BAIL;
+            for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== type) throw BAIL;
             let i = xs.length;
-            while (i > 0 && (xs[i - 1] as string) > x) i--;
+            while (i > 0 && (xs[i - 1] as string) > (x as string)) i--;
             xs.splice(i, 0, x);
             break;
           }
