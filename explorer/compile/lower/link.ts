@@ -21,6 +21,39 @@ export class Linker {
     private readonly root: number,
   ) {}
 
+  /**
+   * The state whose words the guards read: the word step bumps it per expanded state. Guards read the
+   * expanded state's words only, so where a record or list lies in them is found once per state and kept
+   * (one slot per container path, shared by every guard that reads below it).
+   */
+  private stamp = 0;
+
+  /** The guards will read other words from now on (a new state to expand): forget the locations found. */
+  newState(): void {
+    this.stamp++;
+  }
+
+  /** Linking a guard: its reads may use the per-state locations. */
+  private inGuard = false;
+  private readonly slots = new Map<string, { stamp: number; at: number }>();
+
+  /** Where the value at `path` lies in the words (the record or list a guard reads in), found once per state. */
+  private located(path: Segment[]): (w: Int32Array) => number {
+    const root = this.root;
+    if (!this.inGuard) return (w) => locate(w, root, path);
+    const key = path.map((s) => s.key).join('\u0000');
+    let slot = this.slots.get(key);
+    if (slot === undefined) this.slots.set(key, (slot = { stamp: -1, at: 0 }));
+    const s = slot;
+    return (w) => {
+      if (s.stamp === this.stamp) return s.at;
+      const at = locate(w, root, path);
+      s.at = at;
+      s.stamp = this.stamp;
+      return at;
+    };
+  }
+
   private path(keys: readonly string[]): Segment[] {
     return keys.map((k) => new Segment(k, this.strings));
   }
@@ -35,11 +68,15 @@ export class Linker {
         const path = this.path(e.path);
         const root = this.root;
         const strings = this.strings;
-        if (e.opt) {
-          if (e.path.length === 0 || e.path[e.path.length - 1] in Object.prototype) throw new Error(`optional read of ${e.path.join('.')}: an Object.prototype name`);
-          return (w) => readPath(w, root, path, strings, true);
+        if (e.opt && (e.path.length === 0 || e.path[e.path.length - 1] in Object.prototype)) throw new Error(`optional read of ${e.path.join('.')}: an Object.prototype name`);
+        const opt = e.opt === true;
+        if (this.inGuard && path.length >= 2) {
+          // The container's place once per state, then the last key from there.
+          const container = this.located(path.slice(0, -1));
+          const last = path.slice(-1);
+          return (w) => readPath(w, container(w), last, strings, opt);
         }
-        return (w) => readPath(w, root, path, strings);
+        return (w) => readPath(w, root, path, strings, opt);
       }
       case 'startsWith': {
         const a = this.expr(e.a);
@@ -85,11 +122,10 @@ export class Linker {
         return (w, env) => applyUnary(op, a(w, env));
       }
       case 'includes': {
-        const path = this.path(e.path);
+        const list = this.located(this.path(e.path));
         const x = this.expr(e.x);
-        const root = this.root;
         const strings = this.strings;
-        return (w, env) => listIncludes(w, locate(w, root, path), x(w, env), strings);
+        return (w, env) => listIncludes(w, list(w), x(w, env), strings);
       }
       case 'cond': {
         const t = this.expr(e.t);
@@ -108,6 +144,16 @@ export class Linker {
   }
 
   guard(plan: GuardPlan): LinkedGuard {
+    const outer = this.inGuard;
+    this.inGuard = true;
+    try {
+      return this.guardOf(plan);
+    } finally {
+      this.inGuard = outer;
+    }
+  }
+
+  private guardOf(plan: GuardPlan): LinkedGuard {
     switch (plan.k) {
       case 'fn': {
         const { lets, result } = this.body(plan.fn);

@@ -129,6 +129,7 @@ describe('declared list operations on the packed words', () => {
       const buf = new WordBuffer(64);
       codec.encode(randomContext(r), buf);
       const [ctx] = codec.decode(buf.view(), 0);
+      linker.newState();
       try {
         expect(!!linker.guard(g.plan!)(buf.view())).toBe(!!js(ctx, p));
         agreed++;
