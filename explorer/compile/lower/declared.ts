@@ -31,6 +31,8 @@ export type PathOp =
   | { k: 'removeOne'; path: string[]; e: Expr; absent: 'bail' | 'keep' }
   /** path = [...path, x] */
   | { k: 'append'; path: string[]; e: Expr }
+  /** path = path.map((y, i) => (i === index ? x : y)); an index past the end BAILs */
+  | { k: 'setAt'; path: string[]; index: number; e: Expr }
   /** path = path.filter((y) => y !== x) */
   | { k: 'removeAll'; path: string[]; e: Expr }
   /**
@@ -101,6 +103,8 @@ export const set = (at: string[], x: Expr | string | number | boolean | null): P
 export const insertSorted = (at: string[], x: Expr | string | number): PathOp => ({ k: 'insertSorted', path: at, e: val(x) });
 export const removeOne = (at: string[], x: Expr | string | number, absent: 'bail' | 'keep' = 'bail'): PathOp => ({ k: 'removeOne', path: at, e: val(x), absent });
 export const append = (at: string[], x: Expr | string | number): PathOp => ({ k: 'append', path: at, e: val(x) });
+/** Element `index` of the list at the path set to x (a list of scalars: the list is re-encoded, its form may change). */
+export const setAt = (at: string[], index: number, x: Expr | string | number | boolean | null): PathOp => ({ k: 'setAt', path: at, index, e: val(x) });
 export const removeAll = (at: string[], x: Expr | string | number): PathOp => ({ k: 'removeAll', path: at, e: val(x) });
 export const check = (e: Expr): PathOp => ({ k: 'check', e });
 /**

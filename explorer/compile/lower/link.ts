@@ -247,6 +247,7 @@ export class Linker {
     const other: unknown[] = [];
     const kinds = ops.map((op) => op.k);
     const keepAbsent = ops.map((op) => op.k === 'removeOne' && op.absent === 'keep');
+    const indexes = ops.map((op) => (op.k === 'setAt' ? op.index : -1));
     const values: unknown[] = new Array(n);
     const env: unknown[] = [];
     const list: unknown[] = [];
@@ -316,6 +317,10 @@ export class Linker {
           }
           case 'append':
             xs.push(x);
+            break;
+          case 'setAt':
+            if (indexes[k] >= xs.length) throw BAIL;
+            xs[indexes[k]] = x;
             break;
           case 'removeAll': {
             let j = 0;

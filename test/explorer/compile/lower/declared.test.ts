@@ -46,6 +46,14 @@ const OPS: Op[] = [
   },
   { name: 'removeOne (keep)', decl: (p) => [L.removeOne(L.path('ys'), p.x, 'keep')], js: (c, p) => ({ ...c, ys: removeOne(c.ys, p.x) ?? c.ys }) },
   { name: 'append', decl: (p) => [L.append(L.path('s.w'), p.x)], js: (c, p) => ({ ...c, s: { ...c.s, w: [...c.s.w, p.x] } }) },
+  {
+    name: 'setAt',
+    decl: (p) => [L.setAt(L.path('s.w'), 1, p.x)],
+    js: (c, p) => {
+      if (c.s.w.length < 2) throw new Error('past the end');
+      return { ...c, s: { ...c.s, w: c.s.w.map((y: unknown, i: number) => (i === 1 ? p.x : y)) } };
+    },
+  },
   { name: 'removeAll', decl: (p) => [L.removeAll(L.path('s.w'), p.x)], js: (c, p) => ({ ...c, s: { ...c.s, w: c.s.w.filter((y: unknown) => y !== p.x) } }) },
   {
     name: 'check then set',
