@@ -102,6 +102,7 @@ const actions = {
 
 // The same actions declared as word operations (explorer/compile/lower/declared.ts), run on the packed state.
 const num = (at: string, n: number) => L.set(L.path(at), L.plus(L.read(at), n));
+declareLowerings(guards, { bch_reclaim_idle: () => L.ne(L.read(RECLAIM_LOCK, 'owner'), L.lit('reclaim')) });
 declareLowerings(actions, {
   bch_write_ref_get: (p: { thread: string }) => [L.insertSorted(L.path('c.writes.holders'), p.thread)],
   bch_write_ref_put: (p: { thread: string }) => [L.removeOne(L.path('c.writes.holders'), p.thread, 'keep')],
