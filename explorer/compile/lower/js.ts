@@ -31,7 +31,7 @@ export interface FnPlan {
   ops: Op[];
   result: Expr;
   /** Set when the function returns a copy of the array at this context path with `set` ops applied. */
-  copyOf?: string[];
+  copyOf?: string[] | undefined;
 }
 
 /** Why a function was not lowered. */
