@@ -319,7 +319,8 @@ const elemWords = new Int32Array(3);
 
 /**
  * Replaces the value at p in `out` with the array `list` of scalars, encoded as the codec encodes an array
- * (every element an int32, or none: an int32 array; else a tagged array), moving the words after it.
+ * (every element an int32, or none: an int32 array; else a tagged array), moving the words after it (then
+ * WRITES.whole) or logging the words it rewrites in place (WRITES).
  */
 export function writeList(out: WordBuffer, p: number, list: readonly unknown[], strings: Strings): void {
   const n = list.length;
@@ -340,7 +341,8 @@ export function writeList(out: WordBuffer, p: number, list: readonly unknown[], 
     if (size > old) out.ensure(size - old);
     out.words.copyWithin(p + size, p + old, end);
     out.length = end + size - old;
-  }
+    WRITES.whole = true;
+  } else for (let q = p; q < p + size; q++) WRITES.log(q);
   const w = out.words;
   w[p] = ints ? T_IARR : T_ARR;
   w[p + 1] = n;

@@ -8,7 +8,7 @@ import { ContextCodec, WordBuffer } from '../../../../explorer/codec.ts';
 import * as L from '../../../../explorer/compile/lower/declared.ts';
 import { Linker } from '../../../../explorer/compile/lower/link.ts';
 import { lowerAssign, lowerGuardFn } from '../../../../explorer/compile/lower/plans.ts';
-import { BAIL } from '../../../../explorer/compile/lower/words.ts';
+import { BAIL, WRITES } from '../../../../explorer/compile/lower/words.ts';
 import { compileMachine } from '../../../../explorer/compile/index.ts';
 import { crossCheck } from '../../../../explorer/crosscheck.ts';
 import { checkModel } from '../../../../explorer/index.ts';
@@ -106,6 +106,7 @@ describe('declared list operations on the packed words', () => {
         out.ensure(before.length);
         out.words.set(before);
         out.length = before.length;
+        WRITES.clear();
         try {
           linker.action(plan.plan!)(out);
         } catch (e) {
@@ -115,6 +116,12 @@ describe('declared list operations on the packed words', () => {
           continue;
         }
         expect({ op: op.name, ctx, p, got: Array.from(out.view()) }).toEqual({ op: op.name, ctx, p, got: want });
+        // The successor's fingerprint is computed from the logged writes unless words moved: every word that
+        // changed in place is logged.
+        if (!WRITES.whole && out.length === before.length) {
+          const logged = new Set(Array.from(WRITES.pos.subarray(0, WRITES.count)));
+          for (let i = 0; i < before.length; i++) if (out.words[i] !== before[i]) expect({ op: op.name, i, logged: logged.has(i) }).toEqual({ op: op.name, i, logged: true });
+        }
         tally.agreed++;
       }
     }
