@@ -4,6 +4,8 @@ import { and, assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import { down_write, kernelActions, kernelGuards, kernelWaits, mutex, mutexOwner, mutex_lock, mutex_unlock, rwsem, up_write } from '../kernel/index.ts';
 import { insertSorted, removeOne } from '../kernel/path.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import {
   freezeWatch,
   SB,
@@ -97,6 +99,26 @@ const actions = {
   ),
   // a non-daemon thread finished (for the reclaim kthread's exit at unmount)
 };
+
+// The same actions declared as word operations (explorer/compile/lower/declared.ts), run on the packed state.
+const num = (at: string, n: number) => L.set(L.path(at), L.plus(L.read(at), n));
+declareLowerings(guards, { bch_reclaim_idle: () => L.ne(L.read(RECLAIM_LOCK, 'owner'), L.lit('reclaim')) });
+declareLowerings(actions, {
+  bch_write_ref_get: (p: { thread: string }) => [L.insertSorted(L.path('c.writes.holders'), p.thread)],
+  bch_write_ref_put: (p: { thread: string }) => [L.removeOne(L.path('c.writes.holders'), p.thread, 'keep')],
+  bch_going_ro_kill_writes: () => [L.set(L.path('c.going_ro'), true), L.set(L.path('c.writes.killed'), true)],
+  bch_journal_res_get: () => [num('c.journal.free', -1)],
+  bch_trans_commit: () => [num('c.journal.dirty', 1)],
+  bch_flush_pin: () => [num('c.journal.dirty', -1), num('c.journal.free', 1)],
+  bch_journal_stop: () => [L.set(L.path('c.reclaim.running'), false), L.set(L.path('c.journal.running'), false)],
+  bch_clear_rw: () => [L.set(L.path('c.going_ro'), false), L.set(L.path('c.rw'), false)],
+  bch_read_write: () => [
+    L.set(L.path('c.rw'), true),
+    L.set(L.path('c.journal.running'), true),
+    L.set(L.path('c.reclaim.running'), true),
+    L.set(L.path('c.writes.killed'), false),
+  ],
+});
 
 const waits: Record<string, (ctx: Ctx, p: any) => WaitInfo | null> = {
   bch_write_disable_complete: (ctx) =>

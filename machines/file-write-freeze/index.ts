@@ -3,6 +3,8 @@
 import { assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import { kernelActions, kernelGuards, kernelWaits } from '../kernel/index.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import {
   freezeWatch,
   SB,
@@ -41,6 +43,11 @@ const actions = {
     [p.field]: context[p.field].map((v: boolean, i: number) => (i === p.inode ? p.value : v)),
   })),
 };
+
+// The same action as a word operation (explorer/compile/lower/declared.ts): element `inode` of the flag array.
+declareLowerings(actions, {
+  fwf_set: (p: { field: string; inode: number; value: boolean }) => [L.setAt(L.path(p.field), p.inode, p.value)],
+});
 
 const waits: Record<string, (ctx: Ctx, p: any) => WaitInfo | null> = {
   fwf_inode_not_frozen: (ctx, p: { inode: number; unfreezer: string }) =>

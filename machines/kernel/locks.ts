@@ -9,6 +9,8 @@ import { kAssign, withLock, type WaitFn } from './types.ts';
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 export interface LockParams {
   /** Context path of the primitive's slice. */
@@ -718,3 +720,84 @@ declareFootprints(
   rwsemActions,
   Object.fromEntries(Object.keys(rwsemActions).map((n) => [n, { writes: ['{lock}'], sets: ['{lock}.readers', '{lock}.granted'] }])),
 );
+
+// ---------------------------------------------------------------------------------------------
+// Declared lowerings (explorer/compile/lower/declared.ts): what each guard reads and each action does, as
+// word operations on the slice at `{lock}` / `{sb}`; the explorer runs these on the packed state words and
+// falls back to the functions above where they BAIL (a misuse check fails, an absent holder). They mirror the
+// functions line by line: the differential tests (compiled step against XState, word path on) hold them to it.
+const f = (p: LockParams, field: string) => L.path(p.lock, field);
+const rd = (p: LockParams, field: string) => L.read(p.lock, field);
+const dQueued = (p: LockParams) => L.or(L.includes(f(p, 'waiters'), R(p.thread)), L.includes(f(p, 'waiters'), W(p.thread)));
+const dIdle = (p: LockParams) => L.and(L.not(dQueued(p)), L.not(L.includes(f(p, 'granted'), p.thread)));
+const dUnheld = (p: LockParams) => L.and(L.eq(rd(p, 'owner'), L.lit(null)), L.eq(L.len(f(p, 'readers')), L.lit(0)));
+const dFirstWaiter = (p: LockParams) => L.at(f(p, 'waiters'), 0);
+const dCanWrite = (p: LockParams) => L.and(dUnheld(p), L.or(L.not(rd(p, 'handoff')), L.eq(dFirstWaiter(p), L.lit(W(p.thread)))));
+const dReadNow = (p: LockParams) =>
+  L.and(
+    L.eq(rd(p, 'owner'), L.lit(null)),
+    L.or(
+      L.eq(L.len(f(p, 'waiters')), L.lit(0)),
+      L.and(L.ne(L.readOpt(p.lock, 'readerSteal'), L.lit(false)), L.not(rd(p, 'handoff')), L.eq(L.len(f(p, 'readers')), L.lit(0))),
+    ),
+  );
+const dReadersWake = (p: LockParams) =>
+  L.and(L.eq(rd(p, 'owner'), L.lit(null)), L.ne(dFirstWaiter(p), L.lit(undefined)), L.startsWith(dFirstWaiter(p), 'r'));
+const ownerFree = (p: LockParams) => L.eq(rd(p, 'owner'), L.lit(null));
+const ownerGuards = {
+  free: ownerFree,
+  held: (p: LockParams) => L.ne(rd(p, 'owner'), L.lit(null)),
+  owned: (p: LockParams) => L.eq(rd(p, 'owner'), L.lit(p.thread)),
+};
+declareLowerings(lockGuards, {
+  mutex_can_lock: ownerGuards.free, mutex_trylock_ok: ownerGuards.free, mutex_is_locked: ownerGuards.held, mutex_is_owner: ownerGuards.owned,
+  spin_can_lock: ownerGuards.free, spin_trylock_ok: ownerGuards.free, spin_is_locked: ownerGuards.held, spin_is_owner: ownerGuards.owned,
+  rwsem_down_read_now: (p: LockParams) => L.and(dIdle(p), dReadNow(p)),
+  rwsem_down_read_must_queue: dIdle,
+  rwsem_read_wake_ok: (p: LockParams) => L.and(L.includes(f(p, 'waiters'), R(p.thread)), dReadersWake(p)),
+  rwsem_read_granted: (p: LockParams) => L.includes(f(p, 'granted'), p.thread),
+  rwsem_down_write_now: (p: LockParams) => L.and(dIdle(p), dCanWrite(p)),
+  rwsem_down_write_must_queue: dIdle,
+  rwsem_can_down_write: (p: LockParams) => L.and(L.includes(f(p, 'waiters'), W(p.thread)), dCanWrite(p)),
+  rwsem_may_set_handoff: (p: LockParams) => L.and(L.not(rd(p, 'handoff')), L.eq(dFirstWaiter(p), L.lit(W(p.thread))), L.not(dUnheld(p))),
+  rwsem_down_read_trylock_ok: (p: LockParams) => L.and(ownerFree(p), L.eq(L.len(f(p, 'waiters')), L.lit(0)), L.not(rd(p, 'handoff'))),
+  rwsem_down_write_trylock_ok: (p: LockParams) => L.and(dUnheld(p), L.eq(L.len(f(p, 'waiters')), L.lit(0))),
+  rwsem_is_contended: (p: LockParams) => L.lt(L.lit(0), L.len(f(p, 'waiters'))),
+  rwsem_is_write_owner: ownerGuards.owned,
+  rwsem_is_read_holder: (p: LockParams) => L.includes(f(p, 'readers'), p.thread),
+  rwsem_is_locked: (p: LockParams) => L.not(dUnheld(p)),
+  percpu_can_down_read: (p: LockParams) => L.not(rd(p, 'block')),
+  percpu_down_read_trylock_ok: (p: LockParams) => L.not(rd(p, 'block')),
+  percpu_can_down_write: (p: LockParams) => L.eq(rd(p, 'writer'), L.lit(null)),
+  percpu_readers_drained: (p: LockParams) => L.eq(L.len(f(p, 'readers')), L.lit(0)),
+  percpu_is_write_owner: (p: LockParams) => L.eq(rd(p, 'writer'), L.lit(p.thread)),
+  percpu_is_read_holder: (p: LockParams) => L.includes(f(p, 'readers'), p.thread),
+  sb_frozen_is: (p: SbParams) => L.eq(L.read(p.sb, 'frozen'), L.lit(p.level)),
+  sb_frozen_below: (p: SbParams) => L.lt(L.read(p.sb, 'frozen'), L.lit(p.level)),
+  sb_frozen_at_least: (p: SbParams) => L.ge(L.read(p.sb, 'frozen'), L.lit(p.level)),
+});
+const dTake = (p: LockParams) => [L.check(ownerFree(p)), L.set(f(p, 'owner'), p.thread)];
+const dRelease = (p: LockParams) => [L.check(ownerGuards.owned(p)), L.set(f(p, 'owner'), null)];
+const dReadHold = (p: LockParams) => [L.insertSorted(f(p, 'readers'), p.thread)];
+const dDownWrite = (p: LockParams) => [L.check(dUnheld(p)), L.set(f(p, 'owner'), p.thread), L.removeAll(f(p, 'waiters'), W(p.thread)), L.set(f(p, 'handoff'), false)];
+declareLowerings(lockActions, {
+  mutex_lock: dTake, mutex_unlock: dRelease, spin_lock: dTake, spin_unlock: dRelease,
+  rwsem_down_read: dReadHold,
+  rwsem_down_read_trylock: dReadHold,
+  rwsem_queue_reader: (p: LockParams) => [L.check(L.not(dQueued(p))), L.append(f(p, 'waiters'), R(p.thread))],
+  rwsem_read_wake: (p: LockParams) => [L.wake(f(p, 'waiters'), 'r:', f(p, 'readers'), f(p, 'granted'), p.thread)],
+  rwsem_read_take_grant: (p: LockParams) => [L.removeOne(f(p, 'granted'), p.thread, 'keep')],
+  rwsem_up_read: (p: LockParams) => [L.removeOne(f(p, 'readers'), p.thread)],
+  rwsem_queue_writer: (p: LockParams) => [L.check(L.not(dQueued(p))), L.append(f(p, 'waiters'), W(p.thread))],
+  rwsem_down_write: dDownWrite,
+  rwsem_down_write_woken: dDownWrite,
+  rwsem_down_write_trylock: (p: LockParams) => [L.check(dUnheld(p)), L.set(f(p, 'owner'), p.thread)],
+  rwsem_set_handoff: (p: LockParams) => [L.set(f(p, 'handoff'), true)],
+  rwsem_up_write: dRelease,
+  rwsem_downgrade_write: (p: LockParams) => [L.check(ownerGuards.owned(p)), L.set(f(p, 'owner'), null), L.insertSorted(f(p, 'readers'), p.thread)],
+  percpu_down_read: dReadHold,
+  percpu_up_read: (p: LockParams) => [L.removeOne(f(p, 'readers'), p.thread)],
+  percpu_down_write_block: (p: LockParams) => [L.check(L.eq(rd(p, 'writer'), L.lit(null))), L.set(f(p, 'writer'), p.thread), L.set(f(p, 'block'), true)],
+  percpu_up_write: (p: LockParams) => [L.check(L.ne(rd(p, 'writer'), L.lit(null))), L.set(f(p, 'writer'), null), L.set(f(p, 'block'), false)],
+  sb_set_frozen: (p: SbParams) => [L.set(L.path(p.sb, 'frozen'), p.level)],
+});

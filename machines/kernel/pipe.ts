@@ -7,6 +7,8 @@ import type { Context } from '../../explorer/model.ts';
 import { getIn, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import type { Step } from './locks.ts';
 
 type Args = { context: Context };
@@ -102,3 +104,19 @@ export const pipeFull = (context: Context, pipe: string): boolean => {
   const s = getIn(context, pipe) as PipeState;
   return s.count >= s.capacity;
 };
+
+// Declared lowerings (explorer/compile/lower/declared.ts): the same guards and actions as word operations;
+// a misuse check that fails BAILs, and the function above reports it.
+const cnt = (p: PipeParams) => L.read(p.pipe, 'count');
+const cap = (p: PipeParams) => L.read(p.pipe, 'capacity');
+declareLowerings(pipeGuards, {
+  pipe_can_write: (p: PipeParams) => L.lt(cnt(p), cap(p)),
+  pipe_has_data: (p: PipeParams) => L.lt(L.lit(0), cnt(p)),
+  pipe_eof: (p: PipeParams) => L.and(L.eq(cnt(p), L.lit(0)), L.read(p.pipe, 'closed')),
+  pipe_is_full: (p: PipeParams) => L.ge(cnt(p), cap(p)),
+});
+declareLowerings(pipeActions, {
+  pipe_write: (p: PipeParams) => [L.check(L.and(L.lt(cnt(p), cap(p)), L.not(L.read(p.pipe, 'closed')))), L.set(L.path(p.pipe, 'count'), L.plus(cnt(p), 1))],
+  pipe_read: (p: PipeParams) => [L.check(L.ne(cnt(p), L.lit(0))), L.set(L.path(p.pipe, 'count'), L.plus(cnt(p), -1))],
+  pipe_close: (p: PipeParams) => [L.set(L.path(p.pipe, 'closed'), true)],
+});

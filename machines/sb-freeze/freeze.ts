@@ -35,6 +35,8 @@ import {
   sbSetFrozenPatch,
 } from '../kernel/index.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 /** Context paths of the superblock state every model here shares. */
 export const SB = 's_writers';
@@ -95,6 +97,21 @@ declareFootprints(freezeActions, {
   sbf_set_flag: { writes: ['{flag}'] },
 });
 declareFootprints(freezeGuards, { sbf_flag_is: { reads: ['{flag}'] } });
+// Declared lowerings (explorer/compile/lower/declared.ts): the same as the functions, on the packed words. The
+// monitor's write of a violation BAILs (the function runs and records it): it happens once on a violating path.
+declareLowerings(freezeActions, {
+  sb_set_frozen: (p: SetFrozenParams) => {
+    const legalFrom = [0, 1, 2, 3, 4].filter((from) => LEGAL_MOVES.has(`${from}>${p.level}`));
+    const from = L.read(p.sb, 'frozen');
+    const legal = legalFrom.length ? L.or(...legalFrom.map((v) => L.eq(from, L.lit(v)))) : L.lit(false);
+    return [
+      L.check(L.or(L.ne(L.read('frozen_violation'), L.lit(null)), L.and(legal, L.ne(L.read(UMOUNT, 'owner'), L.lit(null))))),
+      L.set(L.path(p.sb, 'frozen'), p.level),
+    ];
+  },
+  sbf_set_flag: (p: { flag: string; value: any }) => [L.set(L.path(p.flag), p.value)],
+});
+declareLowerings(freezeGuards, { sbf_flag_is: (p: { flag: string; value: any }) => L.eq(L.read(p.flag), L.lit(p.value)) });
 export const freezeWaits = {
   sbf_flag_is: (context: Context, p: { flag: string; value: any; waitFor?: string; holders?: string[] }): WaitInfo | null =>
     getIn(context, p.flag) === p.value

@@ -10,12 +10,17 @@ import { parseExpressionAt } from 'acorn';
 /** An expression over the context (read paths), the locals of its function, and constants. */
 export type Expr =
   | { k: 'const'; v: unknown }
-  | { k: 'read'; path: string[] }
+  /** `opt`: a record without the path's last key reads undefined (declared plans; the key is no Object.prototype name). */
+  | { k: 'read'; path: string[]; opt?: boolean }
   | { k: 'local'; i: number }
   | { k: 'bin'; op: string; a: Expr; b: Expr }
   | { k: 'logic'; op: string; a: Expr; b: Expr }
   | { k: 'unary'; op: string; a: Expr }
-  | { k: 'cond'; t: Expr; a: Expr; b: Expr };
+  | { k: 'cond'; t: Expr; a: Expr; b: Expr }
+  /** The array at a context path includes the value (declared plans only: ./declared.ts). */
+  | { k: 'includes'; path: string[]; x: Expr }
+  /** The value is a string that starts with `s` (declared plans only). */
+  | { k: 'startsWith'; a: Expr; s: string };
 
 /** One statement of a lowered body, in program order: bind a local, or set an element of the copied array. */
 export type Op = { k: 'let'; i: number; e: Expr } | { k: 'set'; index: string; e: Expr };
@@ -26,7 +31,7 @@ export interface FnPlan {
   ops: Op[];
   result: Expr;
   /** Set when the function returns a copy of the array at this context path with `set` ops applied. */
-  copyOf?: string[];
+  copyOf?: string[] | undefined;
 }
 
 /** Why a function was not lowered. */

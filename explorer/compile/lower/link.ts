@@ -6,7 +6,8 @@
 import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
-import { readPath, Segment, writePath, type Strings } from './words.ts';
+import type { PathOp } from './declared.ts';
+import { BAIL, listIncludes, locate, readList, readPath, Segment, writeList, writePath, type Strings } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
@@ -19,6 +20,39 @@ export class Linker {
     /** Where the context record starts in a state's words (after one leaf per thread). */
     private readonly root: number,
   ) {}
+
+  /**
+   * The state whose words the guards read: the word step bumps it per expanded state. Guards read the
+   * expanded state's words only, so where a record or list lies in them is found once per state and kept
+   * (one slot per container path, shared by every guard that reads below it).
+   */
+  private stamp = 0;
+
+  /** The guards will read other words from now on (a new state to expand): forget the locations found. */
+  newState(): void {
+    this.stamp++;
+  }
+
+  /** Linking a guard: its reads may use the per-state locations. */
+  private inGuard = false;
+  private readonly slots = new Map<string, { stamp: number; at: number }>();
+
+  /** Where the value at `path` lies in the words (the record or list a guard reads in), found once per state. */
+  private located(path: Segment[]): (w: Int32Array) => number {
+    const root = this.root;
+    if (!this.inGuard) return (w) => locate(w, root, path);
+    const key = path.map((s) => s.key).join('\u0000');
+    let slot = this.slots.get(key);
+    if (slot === undefined) this.slots.set(key, (slot = { stamp: -1, at: 0 }));
+    const s = slot;
+    return (w) => {
+      if (s.stamp === this.stamp) return s.at;
+      const at = locate(w, root, path);
+      s.at = at;
+      s.stamp = this.stamp;
+      return at;
+    };
+  }
 
   private path(keys: readonly string[]): Segment[] {
     return keys.map((k) => new Segment(k, this.strings));
@@ -34,7 +68,23 @@ export class Linker {
         const path = this.path(e.path);
         const root = this.root;
         const strings = this.strings;
-        return (w) => readPath(w, root, path, strings);
+        if (e.opt && (e.path.length === 0 || e.path[e.path.length - 1] in Object.prototype)) throw new Error(`optional read of ${e.path.join('.')}: an Object.prototype name`);
+        const opt = e.opt === true;
+        if (this.inGuard && path.length >= 2) {
+          // The container's place once per state, then the last key from there.
+          const container = this.located(path.slice(0, -1));
+          const last = path.slice(-1);
+          return (w) => readPath(w, container(w), last, strings, opt);
+        }
+        return (w) => readPath(w, root, path, strings, opt);
+      }
+      case 'startsWith': {
+        const a = this.expr(e.a);
+        const prefix = e.s;
+        return (w, env) => {
+          const v = a(w, env);
+          return typeof v === 'string' && v.startsWith(prefix);
+        };
       }
       case 'local': {
         const i = e.i;
@@ -71,6 +121,12 @@ export class Linker {
         const op = e.op;
         return (w, env) => applyUnary(op, a(w, env));
       }
+      case 'includes': {
+        const list = this.located(this.path(e.path));
+        const x = this.expr(e.x);
+        const strings = this.strings;
+        return (w, env) => listIncludes(w, list(w), x(w, env), strings);
+      }
       case 'cond': {
         const t = this.expr(e.t);
         const a = this.expr(e.a);
@@ -88,6 +144,16 @@ export class Linker {
   }
 
   guard(plan: GuardPlan): LinkedGuard {
+    const outer = this.inGuard;
+    this.inGuard = true;
+    try {
+      return this.guardOf(plan);
+    } finally {
+      this.inGuard = outer;
+    }
+  }
+
+  private guardOf(plan: GuardPlan): LinkedGuard {
     switch (plan.k) {
       case 'fn': {
         const { lets, result } = this.body(plan.fn);
@@ -115,6 +181,7 @@ export class Linker {
   }
 
   action(plan: AssignPlan): LinkedAction {
+    if (plan.ops !== undefined) return this.ops(plan.ops);
     // The action's statements in order, flattened: a local bound (write < 0) or a value for write k; all
     // values are computed (from the context before the action) before any is written.
     const evs: Ev[] = [];
@@ -164,6 +231,109 @@ export class Linker {
       for (let k = 0; k < paths.length; k++) writePath(out, root, paths[k], values[k], strings, element[k]);
     };
   }
+
+  /**
+   * A declared action (./declared.ts): every value and check evaluated on the words before the action, then
+   * the operations in order, each locating its path afresh (an earlier one may have moved the words).
+   */
+  private ops(ops: PathOp[]): LinkedAction {
+    const root = this.root;
+    const strings = this.strings;
+    const n = ops.length;
+    const evs: Ev[] = ops.map((op) => this.expr(op.e));
+    const paths: Segment[][] = ops.map((op) => (op.k === 'check' ? [] : this.path(op.path)));
+    const wakes = ops.map((op) => (op.k === 'wake' ? { prefix: op.prefix, all: this.path(op.into[0]), others: this.path(op.into[1]) } : null));
+    const woken: string[] = [];
+    const other: unknown[] = [];
+    const kinds = ops.map((op) => op.k);
+    const keepAbsent = ops.map((op) => op.k === 'removeOne' && op.absent === 'keep');
+    const indexes = ops.map((op) => (op.k === 'setAt' ? op.index : -1));
+    const values: unknown[] = new Array(n);
+    const env: unknown[] = [];
+    const list: unknown[] = [];
+    return (out) => {
+      const w0 = out.words;
+      for (let k = 0; k < n; k++) {
+        const v = evs[k](w0, env);
+        if (kinds[k] === 'check' && !v) throw BAIL;
+        values[k] = v;
+      }
+      for (let k = 0; k < n; k++) {
+        const kind = kinds[k];
+        if (kind === 'check') continue;
+        if (kind === 'set') {
+          writePath(out, root, paths[k], values[k], strings);
+          continue;
+        }
+        const p = locate(out.words, root, paths[k]);
+        const xs = readList(out.words, p, strings, list);
+        const x = values[k];
+        if (kind === 'wake') {
+          const wk = wakes[k]!;
+          woken.length = 0;
+          let j = 0;
+          for (let i = 0; i < xs.length; i++) {
+            const y = xs[i];
+            if (typeof y === 'string' && y.startsWith(wk.prefix)) woken.push(y.slice(wk.prefix.length));
+            else xs[j++] = y;
+          }
+          if (woken.length === 0) continue;
+          xs.length = j;
+          writeList(out, p, xs, strings);
+          for (const [into, skipSelf] of [[wk.all, false], [wk.others, true]] as const) {
+            const q = locate(out.words, root, into);
+            const ys = readList(out.words, q, strings, other);
+            let changed = false;
+            for (const t of woken) {
+              if (skipSelf && t === x) continue;
+              let i = ys.length;
+              while (i > 0 && (ys[i - 1] as string) > t) i--;
+              ys.splice(i, 0, t);
+              changed = true;
+            }
+            if (changed) writeList(out, q, ys, strings);
+          }
+          continue;
+        }
+        switch (kind) {
+          case 'insertSorted': {
+            // insertSorted(): after every element not greater than x (a list of strings, or of numbers)
+            const type = typeof x;
+            if (type !== 'string' && type !== 'number') throw BAIL;
+            for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== type) throw BAIL;
+            let i = xs.length;
+            while (i > 0 && (xs[i - 1] as string) > (x as string)) i--;
+            xs.splice(i, 0, x);
+            break;
+          }
+          case 'removeOne': {
+            const i = xs.indexOf(x);
+            if (i < 0) {
+              if (keepAbsent[k]) continue;
+              throw BAIL;
+            }
+            xs.splice(i, 1);
+            break;
+          }
+          case 'append':
+            xs.push(x);
+            break;
+          case 'setAt':
+            if (indexes[k] >= xs.length) throw BAIL;
+            xs[indexes[k]] = x;
+            break;
+          case 'removeAll': {
+            let j = 0;
+            for (let i = 0; i < xs.length; i++) if (xs[i] !== x) xs[j++] = xs[i];
+            if (j === xs.length) continue;
+            xs.length = j;
+            break;
+          }
+        }
+        writeList(out, p, xs, strings);
+      }
+    };
+  }
 }
 
 /** The expression with its locals moved up by `base` slots (value functions of one action share an env). */
@@ -179,6 +349,10 @@ function shiftLocals(e: Expr, base: number): Expr {
       return { ...e, a: shiftLocals(e.a, base) };
     case 'cond':
       return { k: 'cond', t: shiftLocals(e.t, base), a: shiftLocals(e.a, base), b: shiftLocals(e.b, base) };
+    case 'includes':
+      return { ...e, x: shiftLocals(e.x, base) };
+    case 'startsWith':
+      return { ...e, a: shiftLocals(e.a, base) };
     default:
       return e;
   }

@@ -67,6 +67,7 @@ export class WordStep {
   /** The successor's leaves are in the `out` array given to successor (the compiled step); else only in its words. */
   private leavesInOut = true;
   readonly counts: StepCounts = { lowered: 0, fallback: 0 };
+  private readonly linker: Linker;
 
   constructor(
     private readonly packed: PackedSystem,
@@ -76,7 +77,7 @@ export class WordStep {
     const system = (this.system = packed.system);
     this.T = packed.threadCount;
     this.buf = packed.buffer;
-    const linker = new Linker(packed.codec, this.T);
+    const linker = (this.linker = new Linker(packed.codec, this.T));
     const linked = new Map<CompiledTransition, Candidate>();
     const link = (tr: CompiledTransition): Candidate => {
       let c = linked.get(tr);
@@ -126,6 +127,7 @@ export class WordStep {
   /** Starts expanding a state (its words are copied into packed.own); `fast`: the word path may be used. */
   begin(words: Int32Array, fast: boolean): void {
     this.packed.beginWords(words);
+    this.linker.newState();
     this.ctx = null;
     let on = fast && this.enabled;
     if (on) {

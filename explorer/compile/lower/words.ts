@@ -129,10 +129,12 @@ function scalarAt(w: Int32Array, p: number, strings: Strings): unknown {
 
 /**
  * The plain value at `path` below the record at `root` (the context), as JavaScript reads it from the
- * decoded context: scalars, and the `length` of an array or a string. BAIL for a missing key, an index out
- * of range, a read through a scalar, or an array or record value.
+ * decoded context: scalars, the `length` of an array or a string, and undefined for an index past an
+ * array's end (as JavaScript reads it). BAIL for a missing key, a read through a scalar or past an array's
+ * end, or an array or record value. `opt`: a record without the last key reads undefined (the caller made
+ * sure the key is not an Object.prototype property).
  */
-export function readPath(w: Int32Array, root: number, path: readonly Segment[], strings: Strings): unknown {
+export function readPath(w: Int32Array, root: number, path: readonly Segment[], strings: Strings, opt = false): unknown {
   let p = root;
   const last = path.length - 1;
   for (let i = 0; i <= last; i++) {
@@ -140,7 +142,10 @@ export function readPath(w: Int32Array, root: number, path: readonly Segment[], 
     const tag = w[p];
     if (tag === T_OBJ) {
       p = fieldAt(w, p, s.keyId());
-      if (p < 0) throw BAIL;
+      if (p < 0) {
+        if (opt && i === last) return undefined;
+        throw BAIL;
+      }
     } else if (tag === T_IARR) {
       const n = w[p + 1];
       if (s.index >= 0 && s.index < n) {
@@ -148,6 +153,7 @@ export function readPath(w: Int32Array, root: number, path: readonly Segment[], 
         return w[p + 2 + s.index];
       }
       if (s.isLength && i === last) return n;
+      if (s.index >= 0 && i === last) return undefined; // past the end: JavaScript reads undefined
       throw BAIL;
     } else if (tag === T_ARR) {
       const n = w[p + 1];
@@ -156,6 +162,7 @@ export function readPath(w: Int32Array, root: number, path: readonly Segment[], 
         for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
         p = q;
       } else if (s.isLength && i === last) return n;
+      else if (s.index >= 0 && i === last) return undefined;
       else throw BAIL;
     } else if (tag === T_STR && s.isLength && i === last) {
       return strings.stringOf(w[p + 1]).length;
@@ -210,19 +217,8 @@ const tmp = new Int32Array(3);
  */
 export function writePath(out: WordBuffer, root: number, path: readonly Segment[], v: unknown, strings: Strings, element = false): void {
   let w = out.words;
-  let p = root;
   const last = path.length - 1;
-  for (let i = 0; i < last; i++) {
-    const s = path[i];
-    const tag = w[p];
-    if (tag === T_OBJ) p = fieldAt(w, p, s.keyId());
-    else if (tag === T_ARR && s.index >= 0 && s.index < w[p + 1]) {
-      let q = p + 2;
-      for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
-      p = q;
-    } else throw BAIL;
-    if (p < 0) throw BAIL;
-  }
+  const p = locate(w, root, path, last);
   const s = path[last];
   const tag = w[p];
   if (tag === T_IARR) {
@@ -249,5 +245,113 @@ export function writePath(out: WordBuffer, root: number, path: readonly Segment[
   for (let k = 0; k < n; k++) {
     w[at + k] = tmp[k];
     WRITES.log(at + k);
+  }
+}
+
+/** Where the value at `path` (its first `n` segments) below the record at `root` starts (BAIL when the path is missing). */
+export function locate(w: Int32Array, root: number, path: readonly Segment[], n = path.length): number {
+  let p = root;
+  for (let i = 0; i < n; i++) {
+    const s = path[i];
+    const tag = w[p];
+    if (tag === T_OBJ) p = fieldAt(w, p, s.keyId());
+    else if (tag === T_ARR && s.index >= 0 && s.index < w[p + 1]) {
+      let q = p + 2;
+      for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
+      p = q;
+    } else throw BAIL;
+    if (p < 0) throw BAIL;
+  }
+  return p;
+}
+
+/**
+ * The elements of the array at p (an int32 array, or an array of scalars), as decode gives them, into `into`
+ * (cleared first). BAIL when the value is not an array or holds an array or record.
+ */
+export function readList(w: Int32Array, p: number, strings: Strings, into: unknown[]): unknown[] {
+  into.length = 0;
+  const tag = w[p];
+  const n = w[p + 1];
+  if (tag === T_IARR) {
+    for (let i = 0; i < n; i++) into.push(w[p + 2 + i]);
+    return into;
+  }
+  if (tag !== T_ARR) throw BAIL;
+  let q = p + 2;
+  for (let i = 0; i < n; i++) {
+    into.push(scalarAt(w, q, strings));
+    q += sizeAt(w, q);
+  }
+  return into;
+}
+
+/** True when the array at p holds `x` (Array.prototype.includes: SameValueZero; NaN never occurs in a context). */
+export function listIncludes(w: Int32Array, p: number, x: unknown, strings: Strings): boolean {
+  const tag = w[p];
+  const n = w[p + 1];
+  if (tag === T_IARR) {
+    if (typeof x !== 'number') return false;
+    for (let i = 0; i < n; i++) if (w[p + 2 + i] === x) return true;
+    return false;
+  }
+  if (tag !== T_ARR) throw BAIL;
+  let q = p + 2;
+  if (typeof x === 'string') {
+    // Strings are interned: compare ids, without making the element's string.
+    for (let i = 0; i < n; i++) {
+      const t = w[q];
+      if (t === T_STR) {
+        if (strings.stringOf(w[q + 1]) === x) return true;
+        q += 2;
+      } else q += sizeAt(w, q);
+    }
+    return false;
+  }
+  for (let i = 0; i < n; i++) {
+    if (scalarAt(w, q, strings) === x) return true;
+    q += sizeAt(w, q);
+  }
+  return false;
+}
+
+const elemWords = new Int32Array(3);
+
+/**
+ * Replaces the value at p in `out` with the array `list` of scalars, encoded as the codec encodes an array
+ * (every element an int32, or none: an int32 array; else a tagged array), moving the words after it (then
+ * WRITES.whole) or logging the words it rewrites in place (WRITES).
+ */
+export function writeList(out: WordBuffer, p: number, list: readonly unknown[], strings: Strings): void {
+  const n = list.length;
+  let ints = true;
+  for (let i = 0; i < n; i++) {
+    const v = list[i];
+    if (typeof v !== 'number' || (v | 0) !== v) {
+      ints = false;
+      break;
+    }
+  }
+  let size = 2;
+  if (ints) size += n;
+  else for (let i = 0; i < n; i++) size += encodeScalar(list[i], elemWords, strings);
+  const old = sizeAt(out.words, p);
+  if (size !== old) {
+    const end = out.length;
+    if (size > old) out.ensure(size - old);
+    out.words.copyWithin(p + size, p + old, end);
+    out.length = end + size - old;
+    WRITES.whole = true;
+  } else for (let q = p; q < p + size; q++) WRITES.log(q);
+  const w = out.words;
+  w[p] = ints ? T_IARR : T_ARR;
+  w[p + 1] = n;
+  let q = p + 2;
+  for (let i = 0; i < n; i++) {
+    if (ints) w[q++] = list[i] as number;
+    else {
+      const k = encodeScalar(list[i], elemWords, strings);
+      for (let j = 0; j < k; j++) w[q++] = elemWords[j];
+    }
   }
 }

@@ -80,8 +80,10 @@ describe('lowered guards and assigns agree with JavaScript on the decoded contex
         continue;
       }
       const codec = new ContextCodec(true);
-      const linked = new Linker(codec, 0).guard(lowered.plan);
+      const linker = new Linker(codec, 0);
+      const linked = linker.guard(lowered.plan);
       for (let c = 0; c < 4; c++) {
+        linker.newState();
         const buf = new WordBuffer(64);
         codec.encode(randomContext(r), buf);
         const words = buf.view();

@@ -4,9 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { compileMachine } from '../../../../explorer/compile/index.ts';
-import type { CompiledSystem } from '../../../../explorer/compile/types.ts';
-import { PackedSystem } from '../../../../explorer/packed.ts';
-import { StateSpace } from '../../../../explorer/space/index.ts';
+import { exploreWords } from '../../../helpers/explore-words.ts';
 
 const machine = setup({
   types: {} as { context: { n: number; xs: number[]; s: string | null } },
@@ -63,30 +61,7 @@ const machine = setup({
   },
 });
 
-/** Every reachable state's successors, by BFS over the state space. */
-function explore(system: CompiledSystem, lowered: boolean) {
-  const packed = new PackedSystem(system, { lowered });
-  const space = new StateSpace(packed);
-  const key = (w: Int32Array) => JSON.stringify(packed.decode(w));
-  const init = space.initial();
-  const seen = new Map<string, Int32Array>([[key(init.words), init.words]]);
-  const edges: string[] = [];
-  const queue = [init.words];
-  while (queue.length) {
-    const words = queue.pop()!;
-    space.expand(words, (e, next, len) => {
-      const w = next.slice(0, len);
-      const k = key(w);
-      edges.push(`${key(words)} -${system.events[e]}-> ${k}`);
-      if (!seen.has(k)) {
-        seen.set(k, w);
-        queue.push(w);
-      }
-    });
-  }
-  space.endExpansions();
-  return { states: [...seen.keys()].sort(), edges: edges.sort(), counts: space.words.counts };
-}
+const explore = exploreWords;
 
 describe('word step: fallback where the compiler refuses', () => {
   const system = compileMachine(machine);

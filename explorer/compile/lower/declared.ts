@@ -1,0 +1,129 @@
+// Declared lowerings: a guard or an assign action that is a closure over helpers (the kernel primitives'
+// getIn/updateIn/insertSorted) says, as data beside the function, what it computes, and the compiler links
+// that description to word operations (./link.ts) instead of parsing the function (./js.ts refuses calls).
+// A declaration is a function of the guard's/action's params, run once per transition at build time:
+//
+//   withLowering(guard, (p) => not(read(p.lock, 'block')))                    percpu_can_down_read
+//   withLowering(action, (p) => [insertSorted(path(p.lock, 'readers'), p.thread)])  percpu_down_read
+//
+// A guard's declaration is an expression; an action's is a list of operations on context paths. The action's
+// expressions (values, and the `check`s) are all evaluated on the context before the action, then the
+// operations apply in order (as the function computes its patch from one context). A `check` that fails, a
+// removal of an absent element, a path that is missing, a value the words cannot hold exactly: BAIL, and the
+// step runs the real function, which throws the primitive's misuse error or computes the odd case.
+//
+// The declaration must compute what the function computes: the differential tests (compiled step against
+// XState's transition() on every reachable state of every bundled model, with the word path on) and the
+// tests of each primitive hold it to that; a declaration that returns null declines those params (the
+// function runs on the decoded context).
+import type { Expr } from './js.ts';
+
+/** The property under which a declaration rides on its guard or assign function (Symbol.for: one key across module copies). */
+export const LOWERING = Symbol.for('interleave.lowering');
+
+/** One operation of a declared action on the context: a list operation or a scalar write at a path. */
+export type PathOp =
+  /** path = value (a scalar; the path exists) */
+  | { k: 'set'; path: string[]; e: Expr }
+  /** path = insertSorted(path, x): x inserted after every element not greater than it (strings, or numbers: one type) */
+  | { k: 'insertSorted'; path: string[]; e: Expr }
+  /** path = removeOne(path, x): the first x removed; absent: BAIL (the function reports the misuse) or keep */
+  | { k: 'removeOne'; path: string[]; e: Expr; absent: 'bail' | 'keep' }
+  /** path = [...path, x] */
+  | { k: 'append'; path: string[]; e: Expr }
+  /** path = path.map((y, i) => (i === index ? x : y)); an index past the end BAILs */
+  | { k: 'setAt'; path: string[]; index: number; e: Expr }
+  /** path = path.filter((y) => y !== x) */
+  | { k: 'removeAll'; path: string[]; e: Expr }
+  /**
+   * A wait list's wakeup: every element of `path` that starts with `prefix` leaves it (the rest keep their
+   * order); each one's name (the element without the prefix) is inserted sorted into every `into` list,
+   * except where it equals that entry's `except` (e is the except value of the second entry, or unused).
+   */
+  | { k: 'wake'; path: string[]; prefix: string; into: string[][]; e: Expr }
+  /** the function throws unless e holds (a misuse check): BAIL when it does not */
+  | { k: 'check'; e: Expr };
+
+export type GuardDecl<P = any> = (params: P) => Expr | null;
+export type ActionDecl<P = any> = (params: P) => PathOp[] | null;
+
+/** The declaration attached to a guard or an assign function, if any. */
+export function declaredLowering(fn: unknown): ((params: any) => unknown) | undefined {
+  if (typeof fn !== 'function' || !(LOWERING in fn)) return undefined;
+  return (fn as any)[LOWERING];
+}
+
+/** Attaches a guard's declared lowering; returns the guard. */
+export function lowerGuardAs<F extends Function, P = any>(guard: F, decl: GuardDecl<P>): F {
+  Object.defineProperty(guard, LOWERING, { value: decl, enumerable: false, configurable: true });
+  return guard;
+}
+
+/**
+ * Attaches an assign action's declared lowering to its assignment function (an XState assign action object
+ * carries it as `assignment`); returns the action.
+ */
+export function lowerActionAs<A, P = any>(action: A, decl: ActionDecl<P>): A {
+  const fn = (action as any)?.assignment;
+  if (typeof fn !== 'function') throw new Error('lowerActionAs: not an assign(fn) action');
+  Object.defineProperty(fn, LOWERING, { value: decl, enumerable: false, configurable: true });
+  return action;
+}
+
+// Builders of expressions and operations. A path is given as dotted parts ('inodes.0.lock', 'owner').
+
+/** An expression, or a constant. */
+const val = (x: Expr | string | number | boolean | null): Expr => (x !== null && typeof x === 'object' ? x : lit(x));
+/** A context path from dotted parts. */
+export const path = (...parts: Array<string | number>): string[] => parts.flatMap((p) => String(p).split('.'));
+export const read = (...parts: Array<string | number>): Expr => ({ k: 'read', path: path(...parts) });
+/** A record field that may be absent (then undefined, as JavaScript reads a missing key). */
+export const readOpt = (...parts: Array<string | number>): Expr => ({ k: 'read', path: path(...parts), opt: true });
+export const lit = (v: unknown): Expr => ({ k: 'const', v });
+export const startsWith = (a: Expr, s: string): Expr => ({ k: 'startsWith', a, s });
+const bin = (op: string) => (a: Expr, b: Expr): Expr => ({ k: 'bin', op, a, b });
+export const eq = bin('===');
+export const ne = bin('!==');
+export const lt = bin('<');
+export const ge = bin('>=');
+/** a + n (a number read from the context plus a constant). */
+export const plus = (a: Expr, n: number): Expr => ({ k: 'bin', op: '+', a, b: lit(n) });
+export const not = (a: Expr): Expr => ({ k: 'unary', op: '!', a });
+/** a && b && ... (JavaScript's &&: the guard is truthy exactly when the function's is). */
+export const and = (...xs: Expr[]): Expr => xs.reduce((a, b) => ({ k: 'logic', op: '&&', a, b }));
+export const or = (...xs: Expr[]): Expr => xs.reduce((a, b) => ({ k: 'logic', op: '||', a, b }));
+/** The array at the path includes x. */
+export const includes = (at: string[], x: Expr | string | number): Expr => ({ k: 'includes', path: at, x: val(x) });
+/** The array's length. */
+export const len = (at: string[]): Expr => ({ k: 'read', path: [...at, 'length'] });
+/** The array's element i (undefined past the end). */
+export const at = (arr: string[], i: number): Expr => ({ k: 'read', path: [...arr, String(i)] });
+
+export const set = (at: string[], x: Expr | string | number | boolean | null): PathOp => ({ k: 'set', path: at, e: val(x) });
+export const insertSorted = (at: string[], x: Expr | string | number): PathOp => ({ k: 'insertSorted', path: at, e: val(x) });
+export const removeOne = (at: string[], x: Expr | string | number, absent: 'bail' | 'keep' = 'bail'): PathOp => ({ k: 'removeOne', path: at, e: val(x), absent });
+export const append = (at: string[], x: Expr | string | number): PathOp => ({ k: 'append', path: at, e: val(x) });
+/** Element `index` of the list at the path set to x (a list of scalars: the list is re-encoded, its form may change). */
+export const setAt = (at: string[], index: number, x: Expr | string | number | boolean | null): PathOp => ({ k: 'setAt', path: at, index, e: val(x) });
+export const removeAll = (at: string[], x: Expr | string | number): PathOp => ({ k: 'removeAll', path: at, e: val(x) });
+export const check = (e: Expr): PathOp => ({ k: 'check', e });
+/**
+ * rwsem_mark_wake()'s batch: the elements of `list` starting with `prefix` leave it; each one's name goes
+ * sorted into `all`, and into `others` unless it is `self`.
+ */
+export const wake = (list: string[], prefix: string, all: string[], others: string[], self: string): PathOp => ({ k: 'wake', path: list, prefix, into: [all, others], e: lit(self) });
+
+/**
+ * Attaches declarations to a registry of named implementations (as spread into setup({ guards }) or
+ * setup({ actions })): a guard's declaration to the guard, an assign action's to its assignment. Every name
+ * in `table` must exist in `impls`.
+ */
+export function declareLowerings(impls: Record<string, unknown>, table: Record<string, GuardDecl | ActionDecl>): void {
+  for (const [name, decl] of Object.entries(table)) {
+    const impl = impls[name] as any;
+    if (impl === undefined) throw new Error(`lowering declared for '${name}', which is not in the registry (${Object.keys(impls).join(', ')})`);
+    if (typeof impl?.assignment === 'function') lowerActionAs(impl, decl as ActionDecl);
+    else if (typeof impl === 'function') lowerGuardAs(impl, decl as GuardDecl);
+    else throw new Error(`lowering declared for '${name}', which is neither a guard function nor an assign(fn) action`);
+  }
+}

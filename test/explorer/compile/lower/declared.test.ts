@@ -1,0 +1,236 @@
+// Declared lowerings (explorer/compile/lower/declared.ts): the list operations run on the packed words give
+// the words the codec gives for the JavaScript result, or BAIL exactly where the primitive's function throws
+// (a misuse) or the words cannot hold the result; and the kernel primitives' declarations agree with their
+// functions on every reachable state of a model that uses them, with the misuse error unchanged.
+import { describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
+import { ContextCodec, WordBuffer } from '../../../../explorer/codec.ts';
+import * as L from '../../../../explorer/compile/lower/declared.ts';
+import { Linker } from '../../../../explorer/compile/lower/link.ts';
+import { lowerAssign, lowerGuardFn } from '../../../../explorer/compile/lower/plans.ts';
+import { BAIL, WRITES } from '../../../../explorer/compile/lower/words.ts';
+import { compileMachine } from '../../../../explorer/compile/index.ts';
+import { crossCheck } from '../../../../explorer/crosscheck.ts';
+import { checkModel } from '../../../../explorer/index.ts';
+import { defineModel } from '../../../../explorer/model.ts';
+import { insertSorted, removeOne } from '../../../../machines/kernel/path.ts';
+import { down_read, down_write, kernelActions, kernelGuards, percpu_down_read, percpu_up_read, rwsem, percpuRwsem, up_read, up_write, mutex, mutex_lock, mutex_unlock } from '../../../../machines/kernel/index.ts';
+import { exploreWords } from '../../../helpers/explore-words.ts';
+import { rng } from '../../../helpers/rng.ts';
+
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+const NAMES = ['a', 'b', 'c', 'r:a', 'w:b', 'r:c'];
+
+/** A context with lists of every form the codec gives them: empty (an int32 array), strings, ints, mixed. */
+function randomContext(r: () => number): Record<string, unknown> {
+  const list = () => {
+    const n = Math.floor(r() * 4);
+    const kind = r();
+    return Array.from({ length: n }, () => (kind < 0.7 ? pick(r, NAMES) : kind < 0.85 ? Math.floor(r() * 3) : pick(r, [null, 'a', 1.5])));
+  };
+  return { n: 1, s: { xs: list().sort(), w: list(), flag: r() < 0.5 }, ys: list(), tail: pick(r, ['x', 3, [1, 2]]) };
+}
+
+type Op = { name: string; decl: L.ActionDecl; js: (ctx: any, p: any) => any };
+// Each op with the JavaScript the primitives run for it (a throw is a misuse).
+const OPS: Op[] = [
+  { name: 'insertSorted', decl: (p) => [L.insertSorted(L.path('s.xs'), p.x)], js: (c, p) => ({ ...c, s: { ...c.s, xs: insertSorted(c.s.xs, p.x) } }) },
+  {
+    name: 'removeOne (misuse when absent)',
+    decl: (p) => [L.removeOne(L.path('s.xs'), p.x)],
+    js: (c, p) => {
+      const xs = removeOne(c.s.xs, p.x);
+      if (xs === null) throw new Error('misuse');
+      return { ...c, s: { ...c.s, xs } };
+    },
+  },
+  { name: 'removeOne (keep)', decl: (p) => [L.removeOne(L.path('ys'), p.x, 'keep')], js: (c, p) => ({ ...c, ys: removeOne(c.ys, p.x) ?? c.ys }) },
+  { name: 'append', decl: (p) => [L.append(L.path('s.w'), p.x)], js: (c, p) => ({ ...c, s: { ...c.s, w: [...c.s.w, p.x] } }) },
+  {
+    name: 'setAt',
+    decl: (p) => [L.setAt(L.path('s.w'), 1, p.x)],
+    js: (c, p) => {
+      if (c.s.w.length < 2) throw new Error('past the end');
+      return { ...c, s: { ...c.s, w: c.s.w.map((y: unknown, i: number) => (i === 1 ? p.x : y)) } };
+    },
+  },
+  { name: 'removeAll', decl: (p) => [L.removeAll(L.path('s.w'), p.x)], js: (c, p) => ({ ...c, s: { ...c.s, w: c.s.w.filter((y: unknown) => y !== p.x) } }) },
+  {
+    name: 'check then set',
+    decl: (p) => [L.check(L.not(L.includes(L.path('s.w'), p.x))), L.set(L.path('s.flag'), true), L.append(L.path('s.w'), p.x)],
+    js: (c, p) => {
+      if (c.s.w.includes(p.x)) throw new Error('misuse');
+      return { ...c, s: { ...c.s, flag: true, w: [...c.s.w, p.x] } };
+    },
+  },
+  {
+    name: 'wake',
+    decl: (p) => [L.wake(L.path('s.w'), 'r:', L.path('s.xs'), L.path('ys'), p.x)],
+    js: (c, p) => {
+      let all = c.s.xs;
+      let others = c.ys;
+      for (const w of c.s.w) {
+        if (typeof w !== 'string' || !w.startsWith('r:')) continue;
+        all = insertSorted(all, w.slice(2));
+        if (w.slice(2) !== p.x) others = insertSorted(others, w.slice(2));
+      }
+      return { ...c, s: { ...c.s, xs: all, w: c.s.w.filter((w: unknown) => !(typeof w === 'string' && w.startsWith('r:'))) }, ys: others };
+    },
+  },
+];
+
+describe('declared list operations on the packed words', () => {
+  it('give the words of the JavaScript result, or BAIL where it throws or the words cannot hold it', () => {
+    const r = rng(33);
+    const codec = new ContextCodec(true);
+    const linker = new Linker(codec, 0);
+    const tally = { agreed: 0, bailed: 0, misuses: 0 };
+    for (const op of OPS) {
+      for (let i = 0; i < 400; i++) {
+        const p = { x: pick(r, [...NAMES, 1]) };
+        const plan = lowerAssign(Object.assign(() => ({}), { [L.LOWERING]: op.decl }), p);
+        expect(plan.plan).not.toBeNull();
+        const buf = new WordBuffer(64);
+        codec.encode(randomContext(r), buf);
+        const before = buf.view().slice();
+        const [ctx] = codec.decode(before, 0);
+        let want: number[] | 'throws';
+        try {
+          const out = new WordBuffer(64);
+          codec.encode(op.js(ctx, p), out);
+          want = Array.from(out.view());
+        } catch {
+          want = 'throws';
+        }
+        const out = new WordBuffer(8);
+        out.ensure(before.length);
+        out.words.set(before);
+        out.length = before.length;
+        WRITES.clear();
+        try {
+          linker.action(plan.plan!)(out);
+        } catch (e) {
+          if (e !== BAIL) throw e;
+          if (want === 'throws') tally.misuses++;
+          else tally.bailed++;
+          continue;
+        }
+        expect({ op: op.name, ctx, p, got: Array.from(out.view()) }).toEqual({ op: op.name, ctx, p, got: want });
+        // The successor's fingerprint is computed from the logged writes unless words moved: every word that
+        // changed in place is logged.
+        if (!WRITES.whole && out.length === before.length) {
+          const logged = new Set(Array.from(WRITES.pos.subarray(0, WRITES.count)));
+          for (let i = 0; i < before.length; i++) if (out.words[i] !== before[i]) expect({ op: op.name, i, logged: logged.has(i) }).toEqual({ op: op.name, i, logged: true });
+        }
+        tally.agreed++;
+      }
+    }
+    // Not vacuous: most runs are exact, misuses are met (and BAIL), and a BAIL is rare (a list holding a float).
+    expect(tally.agreed).toBeGreaterThan(2000);
+    expect(tally.misuses).toBeGreaterThan(50);
+    expect(tally.bailed).toBeLessThan(tally.agreed / 5);
+  });
+
+  it('guards read lists: includes, length, the first element (undefined when empty), startsWith', () => {
+    const r = rng(34);
+    const codec = new ContextCodec(true);
+    const linker = new Linker(codec, 0);
+    const decl: L.GuardDecl = (p) => L.or(L.includes(L.path('s.w'), p.x), L.and(L.eq(L.len(L.path('ys')), L.lit(0)), L.startsWith(L.at(L.path('s.xs'), 0), 'r')));
+    const js = (c: any, p: any) => c.s.w.includes(p.x) || (c.ys.length === 0 && typeof c.s.xs[0] === 'string' && c.s.xs[0].startsWith('r'));
+    let agreed = 0;
+    for (let i = 0; i < 1000; i++) {
+      const p = { x: pick(r, [...NAMES, 1]) };
+      const g = lowerGuardFn(Object.assign(() => false, { [L.LOWERING]: decl }), p);
+      const buf = new WordBuffer(64);
+      codec.encode(randomContext(r), buf);
+      const [ctx] = codec.decode(buf.view(), 0);
+      linker.newState();
+      try {
+        expect(!!linker.guard(g.plan!)(buf.view())).toBe(!!js(ctx, p));
+        agreed++;
+      } catch (e) {
+        if (e !== BAIL) throw e;
+      }
+    }
+    expect(agreed).toBeGreaterThan(900);
+  });
+});
+
+// Two readers, a writer and a percpu reader on kernel primitives: every guard and action is declared, so
+// every state is stepped on the words; the same graph with lowering off. (The threads end in states that are
+// not final: the step into an all-final state runs every exit action, which the compiled step does.)
+const machine = setup({ guards: kernelGuards, actions: kernelActions }).createMachine({
+  type: 'parallel',
+  context: { sem: rwsem(), pc: percpuRwsem(), m: mutex() },
+  states: {
+    ...Object.fromEntries(
+      ['r0', 'r1'].map((t) => [
+        t,
+        {
+          initial: 'a',
+          states: {
+            a: { on: { [`${t}.down_read`]: down_read('sem', t, 'b') } },
+            b: { on: { [`${t}.up_read`]: { ...up_read('sem', t), target: 'c' } } },
+            c: { on: { [`${t}.percpu`]: { ...percpu_down_read('pc', t), target: 'd' } } },
+            d: { on: { [`${t}.percpu_up`]: { ...percpu_up_read('pc', t), target: 'done' } } },
+            done: {},
+          },
+        },
+      ]),
+    ),
+    w: {
+      initial: 'a',
+      states: {
+        a: { on: { 'w.down_write': down_write('sem', 'w', 'b') } },
+        b: { on: { 'w.lock': { ...mutex_lock('m', 'w'), target: 'c' } } },
+        c: { on: { 'w.unlock': { ...mutex_unlock('m', 'w'), target: 'd' } } },
+        d: { on: { 'w.up_write': { ...up_write('sem', 'w'), target: 'done' } } },
+        done: {},
+      },
+    },
+  },
+});
+
+const explore = (lowered: boolean) => exploreWords(compileMachine(machine), lowered);
+
+describe('kernel primitives on the words', () => {
+  it('step every state on the words, with the same successors as the decoded step', () => {
+    const on = explore(true);
+    const off = explore(false);
+    expect(on.edges).toEqual(off.edges);
+    expect(on.states.length).toBeGreaterThan(50);
+    expect(on.counts.fallback).toBe(0);
+    expect(on.counts.lowered).toBe(on.edges.length);
+  });
+
+  it('agree with XState transition() on every reachable state, word path on', () => {
+    const r = crossCheck(machine, { lowered: true });
+    expect(r.difference).toBeUndefined();
+    expect(r.states).toBeGreaterThan(50);
+  });
+
+  it('a misuse BAILs on the words and the function reports it, as with lowering off', () => {
+    // t runs up_read without holding the rwsem: rwsem_up_read's removeOne finds no hold (a misuse)
+    const bad = setup({ guards: kernelGuards, actions: kernelActions }).createMachine({
+      type: 'parallel',
+      context: { sem: rwsem() },
+      states: { t: { initial: 'a', states: { a: { on: { 't.up_read': { ...up_read('sem', 't'), target: 'done' } } }, done: { type: 'final' } } } },
+    });
+    const model = defineModel({ name: 'misuse', description: 'up_read without down_read', params: {}, defaultVariant: 'v', variants: { v: { description: 'bad' } }, create: () => bad });
+    const messages = [true, false].map((lowered) => {
+      const prev = process.env.INTERLEAVE_LOWER;
+      process.env.INTERLEAVE_LOWER = lowered ? '1' : '0';
+      try {
+        checkModel({ model, params: {} });
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      } finally {
+        if (prev === undefined) delete process.env.INTERLEAVE_LOWER;
+        else process.env.INTERLEAVE_LOWER = prev;
+      }
+    });
+    expect(messages[0]).toMatch(/kernel primitive misuse: t up_read without a read hold/);
+    expect(messages[0]).toBe(messages[1]);
+  });
+});
