@@ -118,13 +118,20 @@ export class ContextCodec {
   }
 
   /**
-   * Subtrees of the context decoded last, with where their words are: an unchanged subtree (the same
-   * object, which assign() keeps by reference) is copied word for word instead of re-encoded. Sound
-   * because the decoded context is checked to be unchanged after each step (PackedSystem.checkStep):
-   * a run in which anything changed it in place stops with an error.
+   * The state being expanded, decoded (its words a private copy, `decodedWords`): each record and array decoded
+   * from it is kept by where its words start (`objAt`), with where they end (`ends`). Encoding a successor walks
+   * it beside those words (encRef): a subtree still the same object at the same place (assign() keeps unchanged
+   * ones by reference) is copied word for word, with no look-up by object and no re-encoding. Sound because the
+   * decoded context is checked to be unchanged after each step (PackedSystem.checkStep): a run in which anything
+   * changed it in place stops with an error.
    */
-  private readonly decodedFrom = new Map<object, number>();
   private decodedWords: Int32Array | null = null;
+  /** Where the decoded context starts in decodedWords; -1 until it is decoded (then encode walks it). */
+  private refStart = -1;
+  /** ends[p]: where the record or array whose words start at p ends (valid at the container positions of the decoded context). */
+  private ends = new Int32Array(256);
+  /** objAt[p]: the record or array decoded from the words at p (valid at the same positions). */
+  private objAt: unknown[] = [];
   /** Arrays decoded from decodedWords and where each starts: arrays are not frozen, so they are checked. */
   private readonly decodedArrays: unknown[][] = [];
   private readonly decodedArrayStarts: number[] = [];
@@ -134,6 +141,9 @@ export class ContextCodec {
   beginCache(words: Int32Array): void {
     this.dropCache();
     this.decodedWords = words;
+    if (this.ends.length < words.length) this.ends = new Int32Array(words.length);
+    // (Grown by push: a packed array, never holey.)
+    for (let i = this.objAt.length; i < words.length; i++) this.objAt.push(null);
   }
 
   endCache(): void {
@@ -141,10 +151,10 @@ export class ContextCodec {
     this.decodedWords = null;
   }
 
-  // Only when something was decoded: Map.clear allocates a new table and setting an array's length is a
-  // runtime call, about a microsecond per expanded state on the word path, which decodes nothing.
+  // Only when something was decoded: setting an array's length is a runtime call, about a microsecond per
+  // expanded state on the word path, which decodes nothing.
   private dropCache(): void {
-    if (this.decodedFrom.size !== 0) this.decodedFrom.clear();
+    this.refStart = -1;
     if (this.decodedArrays.length !== 0) {
       this.decodedArrays.length = 0;
       this.decodedArrayStarts.length = 0;
@@ -190,7 +200,8 @@ export class ContextCodec {
 
   encode(value: unknown, out: WordBuffer): void {
     try {
-      this.enc(value, out);
+      if (this.refStart >= 0) this.encRef(value, this.refStart, out);
+      else this.enc(value, out);
     } catch (e) {
       // A value that is not plain data, or (RangeError: the recursion never ends) a context that contains itself.
       if (e instanceof ModelError || e instanceof RangeError) {
@@ -232,37 +243,9 @@ export class ContextCodec {
           out.push(T_NULL);
           return;
         }
-        const src = this.decodedWords;
-        if (src !== null) {
-          const span = this.decodedFrom.get(value);
-          if (span !== undefined) {
-            const start = span % 0x400000;
-            const len = Math.floor(span / 0x400000);
-            out.ensure(len);
-            copyWords(out.words, out.length, src, start, len);
-            out.length += len;
-            return;
-          }
-        }
         if (Array.isArray(value)) {
+          if (encodeInt32Array(value, out)) return;
           const n = value.length;
-          // Fast path: an array of int32s (the common case: owners, counters, flags), written and
-          // checked in one pass; abandoned (the words past out.length are scratch) at a non-int32.
-          out.ensure(2 + n);
-          const w = out.words;
-          const at = out.length;
-          w[at] = T_IARR;
-          w[at + 1] = n;
-          let i = 0;
-          for (; i < n; i++) {
-            const v = value[i];
-            if (typeof v !== 'number' || (v | 0) !== v) break;
-            w[at + 2 + i] = v;
-          }
-          if (i === n) {
-            out.length = at + 2 + n;
-            return;
-          }
           out.push(T_ARR);
           out.push(n);
           for (let i = 0; i < n; i++) this.enc(value[i], out);
@@ -284,6 +267,83 @@ export class ContextCodec {
       default:
         throw new ModelError('not plain', { feature: 'context' });
     }
+  }
+
+  /**
+   * Encodes `value`, which stands where the decoded context had the value whose words start at decodedWords[p]:
+   * the same record or array is copied word for word; a record of the same keys, or an array, is encoded field by
+   * field (element by element) against the decoded one's fields; anything else is encoded afresh (enc).
+   */
+  private encRef(value: unknown, p: number, out: WordBuffer): void {
+    if (typeof value !== 'object' || value === null) return this.enc(value, out);
+    const src = this.decodedWords!;
+    const tag = src[p];
+    if (tag === T_OBJ || tag === T_ARR || tag === T_IARR) {
+      if (value === this.objAt[p]) {
+        const end = tag === T_IARR ? p + 2 + src[p + 1] : this.ends[p];
+        const len = end - p;
+        out.ensure(len);
+        copyWords(out.words, out.length, src, p, len);
+        out.length += len;
+        return;
+      }
+      if (Array.isArray(value)) {
+        if (tag === T_ARR) return this.encArrayRef(value, p, out);
+      } else if (tag === T_OBJ) return this.encRecordRef(value as Record<string, unknown>, p, out);
+    }
+    this.enc(value, out);
+  }
+
+  /** A record against the decoded record at p: the fields under the same key ids, in order, against theirs. */
+  private encRecordRef(value: Record<string, unknown>, p: number, out: WordBuffer): void {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) throw new ModelError('not plain', { feature: 'context' });
+    const shape = this.shapeOfRecord(value);
+    const sorted = shape.sorted;
+    const ids = shape.ids;
+    const n = sorted.length;
+    out.push(T_OBJ);
+    out.push(n);
+    const src = this.decodedWords!;
+    const refCount = src[p + 1];
+    let q = p + 2;
+    let r = 0;
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      out.push(id);
+      if (r < refCount && src[q] === id) {
+        this.encRef(value[sorted[i]], q + 1, out);
+        q = this.endOf(q + 1);
+        r++;
+      } else {
+        r = refCount; // the keys differ from here: the rest afresh
+        this.enc(value[sorted[i]], out);
+      }
+    }
+  }
+
+  /** An array (not all int32) against the decoded array (T_ARR) at p: element i against its element i. */
+  private encArrayRef(value: unknown[], p: number, out: WordBuffer): void {
+    if (encodeInt32Array(value, out)) return;
+    const n = value.length;
+    out.push(T_ARR);
+    out.push(n);
+    const src = this.decodedWords!;
+    const refCount = src[p + 1];
+    let q = p + 2;
+    for (let i = 0; i < n; i++) {
+      if (i < refCount) {
+        this.encRef(value[i], q, out);
+        q = this.endOf(q);
+      } else this.enc(value[i], out);
+    }
+  }
+
+  /** Where the value whose words start at decodedWords[p] ends (its records and arrays from `ends`, not walked). */
+  private endOf(p: number): number {
+    const src = this.decodedWords!;
+    const tag = src[p];
+    return tag === T_ARR || tag === T_OBJ ? this.ends[p] : valueEnd(src, p);
   }
 
   /**
@@ -376,6 +436,7 @@ export class ContextCodec {
   decode(words: Int32Array, pos: number): [unknown, number] {
     this.pos = pos;
     const v = this.dec(words);
+    if (words === this.decodedWords) this.refStart = pos;
     return [v, this.pos];
   }
 
@@ -408,7 +469,10 @@ export class ContextCodec {
           this.decodedArrayStarts.push(start);
         }
         for (let i = 0; i < n; i++) arr.push(this.dec(words));
-        if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(arr, start + (this.pos - start) * 0x400000);
+        if (words === this.decodedWords) {
+          this.ends[start] = this.pos;
+          this.objAt[start] = arr;
+        }
         return arr;
       }
       case T_IARR: {
@@ -421,7 +485,7 @@ export class ContextCodec {
         if (words === this.decodedWords) {
           this.decodedArrays.push(arr);
           this.decodedArrayStarts.push(start);
-          if (n > 0) this.decodedFrom.set(arr, start + (n + 2) * 0x400000);
+          this.objAt[start] = arr;
         }
         return arr;
       }
@@ -446,12 +510,62 @@ export class ContextCodec {
           if (decoder === undefined && n > 0 && n < 0x10000) this.learnRecord(shapeKey, ids);
         }
         if (this.freeze) Object.freeze(obj);
-        if (words === this.decodedWords && this.pos - start > 2) this.decodedFrom.set(obj, start + (this.pos - start) * 0x400000);
+        if (words === this.decodedWords) {
+          this.ends[start] = this.pos;
+          this.objAt[start] = obj;
+        }
         return obj;
       }
       default:
         throw new Error(`corrupt state encoding: tag ${tag} at word ${start}`);
     }
+  }
+}
+
+/**
+ * Writes an array of int32s in the compact form (the common case: owners, counters, flags), written and checked
+ * in one pass; false, with nothing written (the words past out.length are scratch), at the first non-int32.
+ */
+function encodeInt32Array(value: unknown[], out: WordBuffer): boolean {
+  const n = value.length;
+  out.ensure(2 + n);
+  const w = out.words;
+  const at = out.length;
+  w[at] = T_IARR;
+  w[at + 1] = n;
+  for (let i = 0; i < n; i++) {
+    const v = value[i];
+    if (typeof v !== 'number' || (v | 0) !== v) return false;
+    w[at + 2 + i] = v;
+  }
+  out.length = at + 2 + n;
+  return true;
+}
+
+/** Where the value whose words start at words[p] ends (its records and arrays walked). */
+export function valueEnd(words: Int32Array, p: number): number {
+  switch (words[p]) {
+    case T_INT:
+    case T_STR:
+      return p + 2;
+    case T_F64:
+      return p + 3;
+    case T_IARR:
+      return p + 2 + words[p + 1];
+    case T_ARR: {
+      const n = words[p + 1];
+      p += 2;
+      for (let i = 0; i < n; i++) p = valueEnd(words, p);
+      return p;
+    }
+    case T_OBJ: {
+      const n = words[p + 1];
+      p += 2;
+      for (let i = 0; i < n; i++) p = valueEnd(words, p + 1);
+      return p;
+    }
+    default:
+      return p + 1;
   }
 }
 

@@ -14,7 +14,7 @@
 //
 // Groups are checked against the compiled threads: two threads are interchangeable only when one's XState
 // config, with the two names swapped, is the other's (same states, events, guards, actions and params).
-import { TAGS, WordBuffer } from '../codec.ts';
+import { TAGS, valueEnd, WordBuffer } from '../codec.ts';
 import type { CompiledSystem } from '../compile/index.ts';
 import { ModelError } from '../errors.ts';
 import type { PackedSystem } from '../packed.ts';
@@ -284,33 +284,6 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
     return r;
   };
 
-  /** The end of the value at p. */
-  const skip = (p: number): number => {
-    switch (w[p]) {
-      case T_INT:
-      case T_STR:
-        return p + 2;
-      case T_F64:
-        return p + 3;
-      case T_IARR:
-        return p + 2 + w[p + 1];
-      case T_ARR: {
-        const n = w[p + 1];
-        p += 2;
-        for (let i = 0; i < n; i++) p = skip(p);
-        return p;
-      }
-      case T_OBJ: {
-        const n = w[p + 1];
-        p += 2;
-        for (let i = 0; i < n; i++) p = skip(p + 1);
-        return p;
-      }
-      default:
-        return p + 1;
-    }
-  };
-
   /** A hash of the value at p that does not depend on thread names or on string ids (for indexed elements). */
   const valueHash = (p: number, end: number): number => {
     let h = 0;
@@ -331,7 +304,7 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
           const id = w[p];
           const k = slot(id);
           h = mix(h, threadOf[k] >= 0 ? THREAD_KEY : strHash[k]);
-          const q = skip(p + 1);
+          const q = valueEnd(w, p + 1);
           h = mix(h, valueHash(p + 1, q));
           p = q;
         }
@@ -367,7 +340,7 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
             const members = groups[gi].members;
             let q = p + 2;
             for (let i = 0; i < n && i < members.length; i++) {
-              const e = compact ? q + 1 : skip(q);
+              const e = compact ? q + 1 : valueEnd(w, q);
               const vh = compact ? w[q] : valueHash(q, e);
               sig[members[i]] = (sig[members[i]] + mix(h, mix(indexHash(i), vh))) | 0;
               q = e;

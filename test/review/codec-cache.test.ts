@@ -21,6 +21,16 @@ describe('review: codec subtree cache (pin)', () => {
     ['subtree lifted to the top', (c) => c.b[1]],
     ['record keys reordered by spread', (c) => ({ n: c.n, c: c.c, b: c.b, a: { q: c.a.q, p: c.a.p } })],
     ['array copied and one element replaced', (c) => ({ ...c, b: [c.b[0], 'new', c.b[2]] })],
+    // Changes in place of the decoded tree (encoded against it field by field):
+    ['one nested field changed', (c) => ({ ...c, a: { ...c.a, q: 'z' } })],
+    ['an element of a nested array grown', (c) => ({ ...c, b: [c.b[0], [...c.b[1], 3], c.b[2]] })],
+    ['a nested record gains a key', (c) => ({ ...c, a: { ...c.a, r: 1 }, c: { ...c.c, a: 0 } })],
+    ['a record loses keys', (c) => ({ a: c.a, n: c.n })],
+    ['a mixed array becomes all int32', (c) => ({ ...c, b: [1, 2, 3] })],
+    ['an int32 array becomes mixed', (c) => ({ ...c, a: { ...c.a, p: [1, 'two', 3] } })],
+    ['an array shrinks and another grows', (c) => ({ ...c, b: [c.b[0], c.b[1]], c: { ...c.c, p: [...c.c.p, 4, 5] } })],
+    ['a record becomes an array and a number a float', (c) => ({ ...c, a: [c.a.q, c.a.p], n: 2 })],
+    ['a record becomes a string', (c) => ({ ...c, b: [c.b[0], c.b[1], 'z'] })],
   ];
 
   for (const [name, f] of moves) {
