@@ -188,6 +188,19 @@ export class ContextCodec {
           p += 2;
           continue;
         }
+        if (typeof v === 'string') {
+          if (src[p] !== T_STR || this.table.stringOf(src[p + 1]) !== v) return false;
+          p += 2;
+          continue;
+        }
+        if (typeof v === 'object' && v !== null) {
+          // A record or array decoded here, the same object (its own contents are checked on their own: records
+          // frozen, arrays in this list); anything else is a change (verifyUnchanged then compares the whole).
+          const tag = src[p];
+          if ((tag !== T_OBJ && tag !== T_ARR && tag !== T_IARR) || v !== this.objAt[p]) return false;
+          p = this.endOf(p);
+          continue;
+        }
         const b = this.scratch;
         b.reset();
         this.enc(v, b);
@@ -275,8 +288,16 @@ export class ContextCodec {
    * field (element by element) against the decoded one's fields; anything else is encoded afresh (enc).
    */
   private encRef(value: unknown, p: number, out: WordBuffer): void {
-    if (typeof value !== 'object' || value === null) return this.enc(value, out);
     const src = this.decodedWords!;
+    if (typeof value !== 'object' || value === null) {
+      // The same string as the decoded one: its id without the look-up by string.
+      if (typeof value === 'string' && src[p] === T_STR && this.table.stringOf(src[p + 1]) === value) {
+        out.push(T_STR);
+        out.push(src[p + 1]);
+        return;
+      }
+      return this.enc(value, out);
+    }
     const tag = src[p];
     if (tag === T_OBJ || tag === T_ARR || tag === T_IARR) {
       if (value === this.objAt[p]) {

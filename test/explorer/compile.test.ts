@@ -137,6 +137,19 @@ describe('compiler', () => {
     expect(() => search(new StateSpace(new PackedSystem(compileMachine(m))))).toThrow(/changed the context in place \(context\.xs\[1\]\)/);
   });
 
+  it('rejects in-place changes to an element of a mixed array (a string, a record or array replaced), naming the path', () => {
+    const mixed = () => ({ xs: ['a', { r: 1 }, [1, 'b']] });
+    const cases: Array<[(ctx: any) => void, RegExp]> = [
+      [(ctx) => (ctx.xs[0] = 'z'), /in place \(context\.xs\[0\]\)/],
+      [(ctx) => (ctx.xs[1] = { r: 2 }), /in place \(context\.xs\[1\]\.r\)/],
+      [(ctx) => (ctx.xs[2] = [1, 'c']), /in place \(context\.xs\[2\]\[1\]\)/],
+      [(ctx) => ctx.xs[2].push(3), /in place \(context\.xs\[2\]\[2\]\)/],
+    ];
+    for (const [mutate, message] of cases) {
+      expect(() => search(new StateSpace(new PackedSystem(compileMachine(mutatingMachine(mixed(), mutate)))))).toThrow(message);
+    }
+  });
+
   it('compiles each guard call and single-key assign from source that behaves as its TypeScript factory', () => {
     const fromSource = (src: string) => new Function(`return (${src});`)();
     const fail = (e: unknown): never => {
