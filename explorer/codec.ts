@@ -301,11 +301,7 @@ export class ContextCodec {
     const tag = src[p];
     if (tag === T_OBJ || tag === T_ARR || tag === T_IARR) {
       if (value === this.objAt[p]) {
-        const end = tag === T_IARR ? p + 2 + src[p + 1] : this.ends[p];
-        const len = end - p;
-        out.ensure(len);
-        copyWords(out.words, out.length, src, p, len);
-        out.length += len;
+        copyRange(out, src, p, tag === T_IARR ? p + 2 + src[p + 1] : this.ends[p]);
         return;
       }
       if (Array.isArray(value)) {
@@ -315,7 +311,11 @@ export class ContextCodec {
     this.enc(value, out);
   }
 
-  /** A record against the decoded record at p: the fields under the same key ids, in order, against theirs. */
+  /**
+   * A record against the decoded record at p: the fields under the same key ids, in order, against theirs. A run
+   * of fields equal to the decoded ones (the same record or array, an equal number, string, boolean or null) is
+   * copied with their key ids in one piece.
+   */
   private encRecordRef(value: Record<string, unknown>, p: number, out: WordBuffer): void {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) throw new ModelError('not plain', { feature: 'context' });
@@ -329,18 +329,60 @@ export class ContextCodec {
     const refCount = src[p + 1];
     let q = p + 2;
     let r = 0;
+    // The pending run of equal fields: src[run .. q) is still to be copied.
+    let run = q;
     for (let i = 0; i < n; i++) {
       const id = ids[i];
-      out.push(id);
+      const child = value[sorted[i]];
       if (r < refCount && src[q] === id) {
-        this.encRef(value[sorted[i]], q + 1, out);
-        q = this.endOf(q + 1);
+        const at = q + 1;
+        const tag = src[at];
+        let end: number;
+        switch (tag) {
+          case T_INT:
+            end = typeof child === 'number' && child === src[at + 1] ? at + 2 : -1;
+            break;
+          case T_STR:
+            end = typeof child === 'string' && this.table.stringOf(src[at + 1]) === child ? at + 2 : -1;
+            break;
+          case T_FALSE:
+            end = child === false ? at + 1 : -1;
+            break;
+          case T_TRUE:
+            end = child === true ? at + 1 : -1;
+            break;
+          case T_NULL:
+            end = child === null ? at + 1 : -1;
+            break;
+          case T_OBJ:
+          case T_ARR:
+            end = child === this.objAt[at] ? this.ends[at] : -1;
+            break;
+          case T_IARR:
+            end = child === this.objAt[at] ? at + 2 + src[at + 1] : -1;
+            break;
+          default:
+            end = -1;
+        }
         r++;
+        if (end >= 0) {
+          q = end;
+          continue;
+        }
+        if (run < q) copyRange(out, src, run, q);
+        out.push(id);
+        this.encRef(child, at, out);
+        q = this.endOf(at);
+        run = q;
       } else {
-        r = refCount; // the keys differ from here: the rest afresh
-        this.enc(value[sorted[i]], out);
+        if (run < q) copyRange(out, src, run, q);
+        run = q = src.length; // the keys differ from here: the rest afresh
+        r = refCount;
+        out.push(id);
+        this.enc(child, out);
       }
     }
+    if (run < q) copyRange(out, src, run, q);
   }
 
   /** An array (not all int32) against the decoded array (T_ARR) at p: element i against its element i. */
@@ -590,9 +632,14 @@ export function valueEnd(words: Int32Array, p: number): number {
   }
 }
 
-/** Copies len words (kept out of the large, polymorphic encoder so it stays a tight loop). */
-function copyWords(dst: Int32Array, at: number, src: Int32Array, start: number, len: number): void {
+/** Appends src[start .. end) to out (kept out of the large, polymorphic encoder so it stays a tight loop). */
+function copyRange(out: WordBuffer, src: Int32Array, start: number, end: number): void {
+  const len = end - start;
+  out.ensure(len);
+  const dst = out.words;
+  const at = out.length;
   for (let i = 0; i < len; i++) dst[at + i] = src[start + i];
+  out.length = at + len;
 }
 
 /** Path of the first value in `v` that is not plain data, for error messages. */

@@ -10,7 +10,7 @@ const packedFor = (context: unknown) =>
   );
 
 describe('review: codec subtree cache (pin)', () => {
-  const ctx0 = { a: { p: [1, 2, 3], q: 'x' }, b: [[1], [2, 'y'], { z: null }], c: { p: [1, 2, 3], q: 'x' }, n: 1.5 };
+  const ctx0 = { a: { p: [1, 2, 3], q: 'x' }, b: [[1], [2, 'y'], { z: null }], c: { p: [1, 2, 3], q: 'x' }, d: { f: false, i: 7, s: 'x', t: true, z: null }, n: 1.5 };
 
   const moves: Array<[string, (c: any) => unknown]> = [
     ['unchanged', (c) => c],
@@ -31,6 +31,8 @@ describe('review: codec subtree cache (pin)', () => {
     ['an array shrinks and another grows', (c) => ({ ...c, b: [c.b[0], c.b[1]], c: { ...c.c, p: [...c.c.p, 4, 5] } })],
     ['a record becomes an array and a number a float', (c) => ({ ...c, a: [c.a.q, c.a.p], n: 2 })],
     ['a record becomes a string', (c) => ({ ...c, b: [c.b[0], c.b[1], 'z'] })],
+    ['scalar fields kept and changed', (c) => ({ ...c, d: { ...c.d, i: 8, t: false, f: false } })],
+    ['scalar fields swapped for one another', (c) => ({ ...c, d: { f: null, i: 'x', s: 7, t: c.a, z: true } })],
   ];
 
   for (const [name, f] of moves) {
