@@ -131,8 +131,7 @@ export class StateSpace {
       if (r === null) {
         // A step on the words knows its fingerprint from the expanded state's and the words it wrote.
         if (!step.fingerprintInto(fp, len)) fingerprint(next, fp, len);
-      }
-      else {
+      } else {
         fingerprint(r.representative(next, len), fp, len);
       }
       // As int32 (| 0): small integers, never boxed when the visit is not inlined.

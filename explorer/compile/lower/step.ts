@@ -141,58 +141,53 @@ export class WordStep {
     }
     this.fast = on;
     // The words every successor starts from, copied by TypedArray.set (a memory copy) per successor, and
-    // their fingerprint sums, from which a successor's are computed over the words it changed.
-    if (on) {
-      const own = (this.ownWords = this.packed.own.subarray(0, this.packed.ownLength));
-      const n = own.length;
-      if (this.ownMixA.length < n) {
-        this.ownMixA = new Int32Array(n + 16);
-        this.ownMixB = new Int32Array(n + 16);
-        this.mixedWords = new Int32Array(n + 16);
-        this.stamp = new Int32Array(n + 16);
-        this.mixedLength = -1;
-      }
-      // Each word's mixes, kept for the successors (which swap a few of them), and their sums. A state
-      // popped after one of the same length (a breadth-first queue pops siblings and cousins in turn)
-      // differs from it in a few words: only those are mixed again.
-      const ma = this.ownMixA;
-      const mb = this.ownMixB;
-      const mw = this.mixedWords;
-      if (this.mixedLength === n) {
-        let a = this.ownSums[0];
-        let b = this.ownSums[1];
-        for (let i = 0; i < n; i++) {
-          const k = own[i];
-          if (k === mw[i]) continue;
-          mw[i] = k;
-          const x = mixA(k, i);
-          const y = mixB(k, i);
-          a = (a - ma[i] + x) | 0;
-          b = (b - mb[i] + y) | 0;
-          ma[i] = x;
-          mb[i] = y;
-        }
-        this.ownSums[0] = a;
-        this.ownSums[1] = b;
-      } else {
-        let a = 0;
-        let b = 0;
-        for (let i = 0; i < n; i++) {
-          const k = own[i];
-          mw[i] = k;
-          const x = mixA(k, i);
-          const y = mixB(k, i);
-          ma[i] = x;
-          mb[i] = y;
-          a = (a + x) | 0;
-          b = (b + y) | 0;
-        }
-        this.ownSums[0] = a;
-        this.ownSums[1] = b;
-        this.mixedLength = n;
-      }
+    // their fingerprint mixes, from which a successor's fingerprint is computed over the words it changed.
+    if (on) this.mixOwn((this.ownWords = this.packed.own.subarray(0, this.packed.ownLength)));
+  }
+
+  /**
+   * Each word's mixes of the state being expanded, kept for its successors (which swap a few of them), and
+   * their sums. A state popped after one of the same length (a breadth-first queue pops siblings and
+   * cousins in turn) differs from it in a few words: only those are mixed again. After one of another
+   * length every word counts as changed, from zero mixes and sums.
+   */
+  private mixOwn(own: Int32Array): void {
+    const n = own.length;
+    if (this.ownMixA.length < n) {
+      this.ownMixA = new Int32Array(n + 16);
+      this.ownMixB = new Int32Array(n + 16);
+      this.mixedWords = new Int32Array(n + 16);
+      this.stamp = new Int32Array(n + 16);
+      this.mixedLength = -1;
     }
-    this.sumsKnown = false;
+    const ma = this.ownMixA;
+    const mb = this.ownMixB;
+    const mw = this.mixedWords;
+    if (this.mixedLength !== n) {
+      for (let i = 0; i < n; i++) {
+        mw[i] = ~own[i];
+        ma[i] = 0;
+        mb[i] = 0;
+      }
+      this.ownSums[0] = 0;
+      this.ownSums[1] = 0;
+      this.mixedLength = n;
+    }
+    let a = this.ownSums[0];
+    let b = this.ownSums[1];
+    for (let i = 0; i < n; i++) {
+      const k = own[i];
+      if (k === mw[i]) continue;
+      mw[i] = k;
+      const x = mixA(k, i);
+      const y = mixB(k, i);
+      a = (a - ma[i] + x) | 0;
+      b = (b - mb[i] + y) | 0;
+      ma[i] = x;
+      mb[i] = y;
+    }
+    this.ownSums[0] = a;
+    this.ownSums[1] = b;
   }
 
   private readonly ownSums = new Int32Array(2);
@@ -220,8 +215,8 @@ export class WordStep {
     return true;
   }
 
-  /** The successor's sums: the expanded state's, with each position written (once) swapped from old word to new. */
-  private updateSums(w: Int32Array, thread: number): void {
+  /** The successor's sums: the expanded state's, with each position written (WRITES, once each) swapped from old word to new. */
+  private updateSums(w: Int32Array): void {
     const ma = this.ownMixA;
     const mb = this.ownMixB;
     if (++this.epoch === 0x3fffffff) {
@@ -232,11 +227,6 @@ export class WordStep {
     const epoch = this.epoch;
     let a = this.ownSums[0];
     let b = this.ownSums[1];
-    if (thread >= 0) {
-      stamp[thread] = epoch;
-      a = (a - ma[thread] + mixA(w[thread], thread)) | 0;
-      b = (b - mb[thread] + mixB(w[thread], thread)) | 0;
-    }
     const pos = WRITES.pos;
     for (let k = 0; k < WRITES.count; k++) {
       const p = pos[k];
@@ -318,13 +308,16 @@ export class WordStep {
     const w = b.words;
     w.set(this.ownWords);
     b.length = n;
+    WRITES.clear();
     // The leaves are the first words: `out` is filled only when asked for (leavesInto).
-    if (tr.target >= 0) w[tr.thread] = tr.target;
+    if (tr.target >= 0) {
+      w[tr.thread] = tr.target;
+      WRITES.log(tr.thread);
+    }
     // The machine finishing runs every active state's exit actions: the compiled step does that.
     if (chosen!.final && this.system.allFinal(w)) return this.compiledStep(e, out);
     const actions = chosen!.actions!;
     chosen!.runs++;
-    WRITES.clear();
     try {
       for (let k = 0; k < actions.length; k++) actions[k](b);
     } catch (x) {
@@ -335,7 +328,7 @@ export class WordStep {
     const taken = this.system.taken as CompiledTransition[];
     taken[0] = tr;
     if (taken.length !== 1) taken.length = 1;
-    if (!WRITES.whole && b.length === n) this.updateSums(b.words, tr.target >= 0 ? tr.thread : -1);
+    if (!WRITES.whole && b.length === n) this.updateSums(b.words);
     this.next = null;
     this.nextLength = b.length;
     this.leavesInOut = false;
