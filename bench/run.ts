@@ -406,10 +406,12 @@ const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math
 const pairRatios = (a: ToolRun[], b: ToolRun[], f: (r: ToolRun) => number | null) =>
   a.map((x, i) => (f(x) !== null && b[i] && f(b[i]) ? f(x)! / f(b[i])! : null)).filter((x): x is number => x !== null);
 
-const searchRatio = (r: WallRow) => {
-  const m = median(pairRatios(r.spin, r.interleave, (x) => x.seconds));
-  return m === null ? '–' : `${m.toFixed(2)}x`;
-};
+/**
+ * interleave's search states/s over SPIN's in a row's pairs (median of the pairs' ratios): equal state counts
+ * (the counts column checks them), so SPIN's search seconds over interleave's.
+ */
+const searchRatio = (r: WallRow) => median(pairRatios(r.spin, r.interleave, (x) => x.seconds));
+const times = (m: number | null) => (m === null ? '–' : `${m.toFixed(2)}x`);
 
 function wallTable(rows: WallRow[]): string[] {
   const out = [
@@ -424,7 +426,7 @@ function wallTable(rows: WallRow[]): string[] {
       `| ${r.n} | ${ratios.length} | ${r.interleave.map((x) => sec(w(x))).join(', ')} | ${r.spin.map((x) => sec(w(x))).join(', ')} | ` +
         `${sec(median(r.interleave.map(w).filter((x): x is number => x !== null)))} | ${sec(median(r.spin.map(w).filter((x): x is number => x !== null)))} | ` +
         `${ratios.length ? `${median(ratios)!.toFixed(2)}x` : '–'} | ` +
-        `${r.interleave.map((x) => sec(x.seconds)).join(', ')} | ${r.spin.map((x) => sec(x.seconds)).join(', ')} | ${searchRatio(r)} | ` +
+        `${r.interleave.map((x) => sec(x.seconds)).join(', ')} | ${r.spin.map((x) => sec(x.seconds)).join(', ')} | ${times(searchRatio(r))} | ` +
         `${mdCell(r.note || [...new Set(r.interleave.map((x) => x.note))].join('; '))} |`,
     );
   }
@@ -578,12 +580,11 @@ function targets(phil: PhilosophersRow[], base: PhilosophersRow[], kernel: Kerne
   const out: string[] = [];
   const mark = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : '**not met**');
   for (const w of wall) {
-    // Equal state counts (the counts column checks them), so SPIN's search seconds over ours is our states/s over SPIN's.
-    const s = median(pairRatios(w.spin, w.interleave, (x) => x.seconds));
-    out.push(`- N=${w.n}, interleave search states/s vs SPIN's, alternating pairs, median of pair ratios >= 1.0x (issue 20): ${s === null ? '–' : `${s.toFixed(2)}x`} (${mark(s === null ? null : s >= 1.0)})`);
+    const s = searchRatio(w);
+    out.push(`- N=${w.n}, interleave search states/s vs SPIN's, alternating pairs, median of pair ratios >= 1.0x (issue 20): ${times(s)} (${mark(s === null ? null : s >= 1.0)})`);
     if (w.n !== 14) continue;
     const m = median(pairRatios(w.interleave, w.spin, (x) => x.wallSeconds));
-    out.push(`- N=${w.n}, whole-process wall time vs SPIN's pan <= 1.3x (issue 20): ${m === null ? '–' : `${m.toFixed(2)}x`} (${mark(m === null ? null : m <= 1.3)})`);
+    out.push(`- N=${w.n}, whole-process wall time vs SPIN's pan <= 1.3x (issue 20): ${times(m)} (${mark(m === null ? null : m <= 1.3)})`);
   }
   for (const { n, runs } of phil.filter((r) => r.n >= 14)) {
     for (const ours of ['interleave', `interleave (${THREADS} workers)`]) {
