@@ -10,7 +10,7 @@
 // offset by a multiple of the position), so two states that differ in one word never collide, and the
 // lanes use different constants so that they fail independently.
 
-/** The offset of position i in lane A: (i + 1) * STEP_A (a running sum in the loops). */
+/** The offset of position i in lane A: (i + 1) * STEP_A. */
 const STEP_A = 0x9e3779b1 | 0;
 const STEP_B = 0x632be5ab | 0;
 
@@ -56,24 +56,10 @@ export function finishFingerprint(sumA: number, sumB: number, length: number, ou
 export function fingerprintSums(words: Int32Array, length: number, sums: Int32Array): void {
   let sa = 0;
   let sb = 0;
-  let oa = 0;
-  let ob = 0;
   for (let i = 0; i < length; i++) {
     const k = words[i];
-    oa = (oa + STEP_A) | 0;
-    ob = (ob + STEP_B) | 0;
-    let x = k ^ oa;
-    x ^= x >>> 16;
-    x = Math.imul(x, 0x85ebca6b);
-    x ^= x >>> 13;
-    x = Math.imul(x, 0xc2b2ae35);
-    sa = (sa + (x ^ (x >>> 16))) | 0;
-    let y = (k + ob) | 0;
-    y ^= y >>> 16;
-    y = Math.imul(y, 0x7feb352d);
-    y ^= y >>> 15;
-    y = Math.imul(y, 0x846ca68b);
-    sb = (sb + (y ^ (y >>> 16))) | 0;
+    sa = (sa + mixA(k, i)) | 0;
+    sb = (sb + mixB(k, i)) | 0;
   }
   sums[0] = sa;
   sums[1] = sb;
