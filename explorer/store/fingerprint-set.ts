@@ -37,7 +37,7 @@ export interface FingerprintSetOptions {
   inPlace?: boolean;
 }
 
-/** The home slot of a fingerprint in a table of `cap` slots (as probe() computes it): a multiply-shift range reduction, monotone in the hash and in cap. */
+/** The home slot of a fingerprint in a table of `cap` slots (probe() and the rehash): a multiply-shift range reduction, monotone in the hash and in cap. */
 function homeSlot(hi: number, lo: number, cap: number): number {
   return Math.floor(((hi ^ Math.imul(lo, 0x9e3779b1)) >>> 0) * cap / TWO_32);
 }
@@ -134,7 +134,7 @@ export class FingerprintSet implements Store {
     this.probeLo = lo;
     const t = this.table;
     const cap = this.cap;
-    let slot = Math.floor(((hi ^ Math.imul(lo, 0x9e3779b1)) >>> 0) * cap / TWO_32);
+    let slot = homeSlot(hi, lo, cap);
     for (;;) {
       const i = slot << 1;
       const h = t[i];
