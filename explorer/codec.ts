@@ -301,7 +301,7 @@ export class ContextCodec {
     const tag = src[p];
     if (tag === T_OBJ || tag === T_ARR || tag === T_IARR) {
       if (value === this.objAt[p]) {
-        copyRange(out, src, p, tag === T_IARR ? p + 2 + src[p + 1] : this.ends[p]);
+        copyRange(out, src, p, this.endOf(p));
         return;
       }
       if (Array.isArray(value)) {
