@@ -148,8 +148,8 @@ export class WordStep {
   /**
    * Each word's mixes of the state being expanded, kept for its successors (which swap a few of them), and
    * their sums. A state popped after one of the same length (a breadth-first queue pops siblings and
-   * cousins in turn) differs from it in a few words: only those are mixed again. After one of another
-   * length every word counts as changed, from zero mixes and sums.
+   * cousins in turn) differs from it in a few words: only those are mixed again, also after one of
+   * another length (the words before a list that grew or shrank keep their places).
    */
   private mixOwn(own: Int32Array): void {
     const n = own.length;
@@ -163,18 +163,27 @@ export class WordStep {
     const ma = this.ownMixA;
     const mb = this.ownMixB;
     const mw = this.mixedWords;
-    if (this.mixedLength !== n) {
-      for (let i = 0; i < n; i++) {
+    let a = this.ownSums[0];
+    let b = this.ownSums[1];
+    const m = this.mixedLength;
+    if (m !== n) {
+      // The sums are over the first mixedLength positions. Positions past a shorter state leave them;
+      // positions past a longer one enter with zero mixes, their words counted as changed.
+      if (m < 0) {
+        a = 0;
+        b = 0;
+      }
+      for (let i = n; i < m; i++) {
+        a = (a - ma[i]) | 0;
+        b = (b - mb[i]) | 0;
+      }
+      for (let i = Math.max(m, 0); i < n; i++) {
         mw[i] = ~own[i];
         ma[i] = 0;
         mb[i] = 0;
       }
-      this.ownSums[0] = 0;
-      this.ownSums[1] = 0;
       this.mixedLength = n;
     }
-    let a = this.ownSums[0];
-    let b = this.ownSums[1];
     for (let i = 0; i < n; i++) {
       const k = own[i];
       if (k === mw[i]) continue;
@@ -215,8 +224,16 @@ export class WordStep {
     return true;
   }
 
-  /** The successor's sums: the expanded state's, with each position written (WRITES, once each) swapped from old word to new. */
-  private updateSums(w: Int32Array): void {
+  /**
+   * The successor's sums: the expanded state's, with each position written (WRITES, once each) swapped from
+   * old word to new; from WRITES.from on (words moved there) the expanded state's mixes are taken out and
+   * the successor's `length` words mixed in. False when that cannot be done (the sums are not known).
+   */
+  private updateSums(w: Int32Array, length: number): boolean {
+    const n = this.packed.ownLength;
+    const from = WRITES.from;
+    // A step that changes the length moves words: a writer that did not say from where cannot be trusted.
+    if (length !== n && from >= length && from >= n) return false;
     const ma = this.ownMixA;
     const mb = this.ownMixB;
     if (++this.epoch === 0x3fffffff) {
@@ -230,14 +247,25 @@ export class WordStep {
     const pos = WRITES.pos;
     for (let k = 0; k < WRITES.count; k++) {
       const p = pos[k];
-      if (stamp[p] === epoch) continue;
+      if (p >= from || stamp[p] === epoch) continue;
       stamp[p] = epoch;
       a = (a - ma[p] + mixA(w[p], p)) | 0;
       b = (b - mb[p] + mixB(w[p], p)) | 0;
     }
+    if (from < 0x7fffffff) {
+      for (let i = from; i < n; i++) {
+        a = (a - ma[i]) | 0;
+        b = (b - mb[i]) | 0;
+      }
+      for (let i = from; i < length; i++) {
+        a = (a + mixA(w[i], i)) | 0;
+        b = (b + mixB(w[i], i)) | 0;
+      }
+    }
     this.nextSumA = a;
     this.nextSumB = b;
     this.sumsKnown = true;
+    return true;
   }
 
   private ownWords: Int32Array = new Int32Array(0);
@@ -328,7 +356,7 @@ export class WordStep {
     const taken = this.system.taken as CompiledTransition[];
     taken[0] = tr;
     if (taken.length !== 1) taken.length = 1;
-    if (!WRITES.whole && b.length === n) this.updateSums(b.words);
+    if (!WRITES.whole) this.updateSums(b.words, b.length);
     this.next = null;
     this.nextLength = b.length;
     this.leavesInOut = false;

@@ -7,23 +7,32 @@ import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_U
 
 /**
  * The words a lowered step wrote, for the incremental fingerprint (../../store/fingerprint.ts): every
- * word operation that changes the successor's words logs the positions here (`log`), or sets `whole`
- * when it moves words (a wider or narrower value, an array that grows or shrinks), and then the
- * successor is fingerprinted whole. WordStep clears it before each lowered step. A word operation that
- * writes without logging would make a wrong fingerprint: crossCheck compares every successor's
- * fingerprint with its words' own (test/explorer/differential.test.ts runs it on every bundled model).
+ * word operation that changes the successor's words logs the positions here (`log`); one that moves
+ * words (a wider or narrower value, an array that grows or shrinks) calls `shift` with the first position
+ * whose word may have moved or changed, and every word from there on is mixed again (the words before it
+ * keep their places). `whole`: fingerprint the successor whole (more writes than the log holds).
+ * WordStep clears it before each lowered step. A word operation that writes without logging would make a
+ * wrong fingerprint: crossCheck compares every successor's fingerprint with its words' own
+ * (test/explorer/differential.test.ts runs it on every bundled model).
  */
 export const WRITES = {
   pos: new Int32Array(32),
   count: 0,
   whole: false,
+  /** The first position from which words moved in this step (0x7fffffff: none moved). */
+  from: 0x7fffffff,
   clear(): void {
     this.count = 0;
     this.whole = false;
+    this.from = 0x7fffffff;
   },
   log(p: number): void {
     if (this.count === this.pos.length) this.whole = true;
     else this.pos[this.count++] = p;
+  },
+  /** The words from position p on may have moved (or changed): they are all mixed again. */
+  shift(p: number): void {
+    if (p < this.from) this.from = p;
   },
 };
 
@@ -240,7 +249,7 @@ export function writePath(out: WordBuffer, root: number, path: readonly Segment[
     }
     w.copyWithin(at + n, at + old, end);
     out.length = end + n - old;
-    WRITES.whole = true;
+    WRITES.shift(at);
   }
   for (let k = 0; k < n; k++) {
     w[at + k] = tmp[k];
@@ -320,7 +329,7 @@ const elemWords = new Int32Array(3);
 /**
  * Replaces the value at p in `out` with the array `list` of scalars, encoded as the codec encodes an array
  * (every element an int32, or none: an int32 array; else a tagged array), moving the words after it (then
- * WRITES.whole) or logging the words it rewrites in place (WRITES).
+ * WRITES.shift) or logging the words it rewrites in place (WRITES).
  */
 export function writeList(out: WordBuffer, p: number, list: readonly unknown[], strings: Strings): void {
   const n = list.length;
@@ -341,7 +350,7 @@ export function writeList(out: WordBuffer, p: number, list: readonly unknown[], 
     if (size > old) out.ensure(size - old);
     out.words.copyWithin(p + size, p + old, end);
     out.length = end + size - old;
-    WRITES.whole = true;
+    WRITES.shift(p);
   } else for (let q = p; q < p + size; q++) WRITES.log(q);
   const w = out.words;
   w[p] = ints ? T_IARR : T_ARR;

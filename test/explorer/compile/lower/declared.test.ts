@@ -116,11 +116,14 @@ describe('declared list operations on the packed words', () => {
           continue;
         }
         expect({ op: op.name, ctx, p, got: Array.from(out.view()) }).toEqual({ op: op.name, ctx, p, got: want });
-        // The successor's fingerprint is computed from the logged writes unless words moved: every word that
-        // changed in place is logged.
-        if (!WRITES.whole && out.length === before.length) {
+        // The successor's fingerprint is computed from the logged writes, and from WRITES.from on (where
+        // words moved) from every word: a change of length is a move, and every word that changed before
+        // the first moved one is logged.
+        if (!WRITES.whole) {
           const logged = new Set(Array.from(WRITES.pos.subarray(0, WRITES.count)));
-          for (let i = 0; i < before.length; i++) if (out.words[i] !== before[i]) expect({ op: op.name, i, logged: logged.has(i) }).toEqual({ op: op.name, i, logged: true });
+          const moved = Math.min(WRITES.from, before.length, out.length);
+          if (out.length !== before.length) expect({ op: op.name, movedFrom: WRITES.from <= moved }).toEqual({ op: op.name, movedFrom: true });
+          for (let i = 0; i < moved; i++) if (out.words[i] !== before[i]) expect({ op: op.name, i, logged: logged.has(i) }).toEqual({ op: op.name, i, logged: true });
         }
         tally.agreed++;
       }
