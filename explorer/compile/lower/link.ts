@@ -7,7 +7,7 @@ import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import type { PathOp } from './declared.ts';
-import { BAIL, listIncludes, locate, readList, readPath, Segment, writeList, writePath, type Strings } from './words.ts';
+import { BAIL, listIncludes, locate, readList, readPath, Segment, WRITES, writeAt, writeList, type Strings } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
@@ -37,19 +37,36 @@ export class Linker {
   private inGuard = false;
   private readonly slots = new Map<string, { stamp: number; at: number }>();
 
-  /** Where the value at `path` lies in the words (the record or list a guard reads in), found once per state. */
+  /**
+   * Where the value at `path` lies in the words (the record or list a guard or action reads or writes in),
+   * found once per state. A guard reads the expanded state's words. An action works on the successor's,
+   * which keep the expanded state's places before WRITES.from (where the step's first moved word is): a
+   * place found there is good for every successor, one past it is found again in that successor's words.
+   */
   private located(path: Segment[]): (w: Int32Array) => number {
     const root = this.root;
-    if (!this.inGuard) return (w) => locate(w, root, path);
+    if (path.length === 0) return () => root;
     const key = path.map((s) => s.key).join('\u0000');
     let slot = this.slots.get(key);
     if (slot === undefined) this.slots.set(key, (slot = { stamp: -1, at: 0 }));
     const s = slot;
+    if (this.inGuard) {
+      return (w) => {
+        if (s.stamp === this.stamp) return s.at;
+        const at = locate(w, root, path);
+        s.at = at;
+        s.stamp = this.stamp;
+        return at;
+      };
+    }
     return (w) => {
-      if (s.stamp === this.stamp) return s.at;
+      const from = WRITES.from;
+      if (s.stamp === this.stamp && s.at < from) return s.at;
       const at = locate(w, root, path);
-      s.at = at;
-      s.stamp = this.stamp;
+      if (from === 0x7fffffff) {
+        s.at = at;
+        s.stamp = this.stamp;
+      }
       return at;
     };
   }
@@ -70,7 +87,7 @@ export class Linker {
         const strings = this.strings;
         if (e.opt && (e.path.length === 0 || e.path[e.path.length - 1] in Object.prototype)) throw new Error(`optional read of ${e.path.join('.')}: an Object.prototype name`);
         const opt = e.opt === true;
-        if (this.inGuard && path.length >= 2) {
+        if (path.length >= 2) {
           // The container's place once per state, then the last key from there.
           const container = this.located(path.slice(0, -1));
           const last = path.slice(-1);
@@ -217,7 +234,8 @@ export class Linker {
     }
     const env: unknown[] = new Array(envSize);
     const values: unknown[] = new Array(paths.length);
-    const root = this.root;
+    const containers = paths.map((p) => this.located(p.slice(0, -1)));
+    const lasts = paths.map((p) => p[p.length - 1]);
     const strings = this.strings;
     const n = evs.length;
     return (out) => {
@@ -228,7 +246,7 @@ export class Linker {
         if (at >= 0) values[at] = v;
         else env[locals[k]] = v;
       }
-      for (let k = 0; k < paths.length; k++) writePath(out, root, paths[k], values[k], strings, element[k]);
+      for (let k = 0; k < paths.length; k++) writeAt(out, containers[k](out.words), lasts[k], values[k], strings, element[k]);
     };
   }
 
@@ -237,12 +255,15 @@ export class Linker {
    * the operations in order, each locating its path afresh (an earlier one may have moved the words).
    */
   private ops(ops: PathOp[]): LinkedAction {
-    const root = this.root;
     const strings = this.strings;
     const n = ops.length;
     const evs: Ev[] = ops.map((op) => this.expr(op.e));
     const paths: Segment[][] = ops.map((op) => (op.k === 'check' ? [] : this.path(op.path)));
-    const wakes = ops.map((op) => (op.k === 'wake' ? { prefix: op.prefix, all: this.path(op.into[0]), others: this.path(op.into[1]) } : null));
+    // A set writes its last key in the container; a list operation rewrites the list at the path.
+    const places = ops.map((op, k) => this.located(op.k === 'set' ? paths[k].slice(0, -1) : paths[k]));
+    const wakes = ops.map((op) =>
+      op.k === 'wake' ? { prefix: op.prefix, all: this.located(this.path(op.into[0])), others: this.located(this.path(op.into[1])) } : null,
+    );
     const woken: string[] = [];
     const other: unknown[] = [];
     const kinds = ops.map((op) => op.k);
@@ -262,10 +283,10 @@ export class Linker {
         const kind = kinds[k];
         if (kind === 'check') continue;
         if (kind === 'set') {
-          writePath(out, root, paths[k], values[k], strings);
+          writeAt(out, places[k](out.words), paths[k][paths[k].length - 1], values[k], strings);
           continue;
         }
-        const p = locate(out.words, root, paths[k]);
+        const p = places[k](out.words);
         const xs = readList(out.words, p, strings, list);
         const x = values[k];
         if (kind === 'wake') {
@@ -281,7 +302,7 @@ export class Linker {
           xs.length = j;
           writeList(out, p, xs, strings);
           for (const [into, skipSelf] of [[wk.all, false], [wk.others, true]] as const) {
-            const q = locate(out.words, root, into);
+            const q = into(out.words);
             const ys = readList(out.words, q, strings, other);
             let changed = false;
             for (const t of woken) {

@@ -1,6 +1,6 @@
 // Word-level access to a packed context (the tagged encoding of ../../codec.ts), for lowered guards and
-// actions: read the plain value at a context path, and write a scalar there, straight on the int32 words,
-// with no decoded object. Anything these cannot do exactly as decode + JavaScript + encode would (a path
+// actions: read the plain value at a context path, and write a scalar there (readPath, writeAt), straight
+// on the int32 words, with no decoded object. Anything these cannot do exactly as decode + JavaScript + encode would (a path
 // that is missing, a value that is not a scalar, a write that would change an array's encoding form)
 // throws BAIL, and the step falls back to the decoded-object path for that transition.
 import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_UNDEF, type WordBuffer } from '../../codec.ts';
@@ -216,19 +216,17 @@ function encodeScalar(v: unknown, tmp: Int32Array, strings: Strings): number {
 const tmp = new Int32Array(3);
 
 /**
- * Writes scalar `v` at `path` below the record at `root` in `out` (the words of the successor being built,
- * `out.length` of them): the value a copy-and-assign would leave there, encoded as the codec would encode
- * the whole new context. The path must exist (an assign to a new key changes the record's shape: BAIL).
- * An element of an int32 array takes only an int32 (anything else changes the array's form: BAIL); an
- * element of a mixed array BAILs (a write can change its form); a record field takes any scalar, moving
- * the words after it when the width changes. `element`: an element of an array copied by the function
- * (`a = context.k.slice(); a[i] = v`): the container must be an int32 array (a record has no slice: BAIL).
+ * Writes scalar `v` under key `s` of the record or array that starts at p in `out` (the words of the
+ * successor being built, `out.length` of them; the caller finds p, e.g. with locate): the value a
+ * copy-and-assign would leave there, encoded as the codec would encode the whole new context. The key
+ * must exist (an assign to a new key changes the record's shape: BAIL). An element of an int32 array
+ * takes only an int32 (anything else changes the array's form: BAIL); an element of a mixed array BAILs
+ * (a write can change its form); a record field takes any scalar, moving the words after it when the
+ * width changes. `element`: an element of an array copied by the function (`a = context.k.slice();
+ * a[i] = v`): the container must be an int32 array (a record has no slice: BAIL).
  */
-export function writePath(out: WordBuffer, root: number, path: readonly Segment[], v: unknown, strings: Strings, element = false): void {
+export function writeAt(out: WordBuffer, p: number, s: Segment, v: unknown, strings: Strings, element = false): void {
   let w = out.words;
-  const last = path.length - 1;
-  const p = locate(w, root, path, last);
-  const s = path[last];
   const tag = w[p];
   if (tag === T_IARR) {
     if (s.index < 0 || s.index >= w[p + 1] || typeof v !== 'number' || (v | 0) !== v) throw BAIL;

@@ -106,6 +106,7 @@ describe('declared list operations on the packed words', () => {
         out.ensure(before.length);
         out.words.set(before);
         out.length = before.length;
+        linker.newState();
         WRITES.clear();
         try {
           linker.action(plan.plan!)(out);
