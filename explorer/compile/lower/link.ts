@@ -7,7 +7,7 @@ import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import type { PathOp } from './declared.ts';
-import { BAIL, listIncludes, locate, readList, readPath, Segment, WRITES, writeAt, writeList, type Strings } from './words.ts';
+import { BAIL, listIncludes, locate, readList, readPath, scalarAt, Segment, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
@@ -38,10 +38,10 @@ export class Linker {
   private readonly slots = new Map<string, { stamp: number; at: number }>();
 
   /**
-   * Where the value at `path` lies in the words (the record or list a guard or action reads or writes in),
-   * found once per state. A guard reads the expanded state's words. An action works on the successor's,
-   * which keep the expanded state's places before WRITES.from (where the step's first moved word is): a
-   * place found there is good for every successor, one past it is found again in that successor's words.
+   * Where the value at `path` lies in the words (the record or list a guard or action reads or writes in,
+   * or a record's field), found once per state. A guard reads the expanded state's words. An action works
+   * on the successor's, where a place found in the expanded state's words is mapped past the words the step
+   * moved so far (WRITES.moved).
    */
   private located(path: Segment[]): (w: Int32Array) => number {
     const root = this.root;
@@ -60,10 +60,14 @@ export class Linker {
       };
     }
     return (w) => {
-      const from = WRITES.from;
-      if (s.stamp === this.stamp && s.at < from) return s.at;
+      const moves = WRITES.moves;
+      if (s.stamp === this.stamp) {
+        if (moves === 0 && !WRITES.whole) return s.at;
+        const p = WRITES.moved(s.at);
+        if (p >= 0) return p;
+      }
       const at = locate(w, root, path);
-      if (from === 0x7fffffff) {
+      if (moves === 0 && !WRITES.whole) {
         s.at = at;
         s.stamp = this.stamp;
       }
@@ -87,6 +91,13 @@ export class Linker {
         const strings = this.strings;
         if (e.opt && (e.path.length === 0 || e.path[e.path.length - 1] in Object.prototype)) throw new Error(`optional read of ${e.path.join('.')}: an Object.prototype name`);
         const opt = e.opt === true;
+        const lastKey = path[path.length - 1];
+        if (!opt && lastKey.index < 0 && !lastKey.isLength) {
+          // A record's field: its place once per state (locate BAILs where readPath would: a missing key,
+          // a path through a scalar or past an array's end), then the scalar there.
+          const at = this.located(path);
+          return (w) => scalarAt(w, at(w), strings);
+        }
         if (path.length >= 2) {
           // The container's place once per state, then the last key from there.
           const container = this.located(path.slice(0, -1));
@@ -234,9 +245,7 @@ export class Linker {
     }
     const env: unknown[] = new Array(envSize);
     const values: unknown[] = new Array(paths.length);
-    const containers = paths.map((p) => this.located(p.slice(0, -1)));
-    const lasts = paths.map((p) => p[p.length - 1]);
-    const strings = this.strings;
+    const writes = paths.map((p, k) => this.writer(p, element[k]));
     const n = evs.length;
     return (out) => {
       const w = out.words;
@@ -246,8 +255,23 @@ export class Linker {
         if (at >= 0) values[at] = v;
         else env[locals[k]] = v;
       }
-      for (let k = 0; k < paths.length; k++) writeAt(out, containers[k](out.words), lasts[k], values[k], strings, element[k]);
+      for (let k = 0; k < writes.length; k++) writes[k](out, values[k]);
     };
+  }
+
+  /**
+   * The write of a scalar at `path` (writeAt's): a record's field found once per state, or the last key
+   * (an array index) of the container found once per state.
+   */
+  private writer(path: Segment[], element: boolean): (out: WordBuffer, v: unknown) => void {
+    const strings = this.strings;
+    const last = path[path.length - 1];
+    if (!element && last.index < 0) {
+      const at = this.located(path);
+      return (out, v) => writeValue(out, at(out.words), v, strings);
+    }
+    const container = this.located(path.slice(0, -1));
+    return (out, v) => writeAt(out, container(out.words), last, v, strings, element);
   }
 
   /**
@@ -259,8 +283,9 @@ export class Linker {
     const n = ops.length;
     const evs: Ev[] = ops.map((op) => this.expr(op.e));
     const paths: Segment[][] = ops.map((op) => (op.k === 'check' ? [] : this.path(op.path)));
-    // A set writes its last key in the container; a list operation rewrites the list at the path.
-    const places = ops.map((op, k) => this.located(op.k === 'set' ? paths[k].slice(0, -1) : paths[k]));
+    // A list operation rewrites the list at the path.
+    const places = ops.map((op, k) => (op.k === 'check' || op.k === 'set' ? null : this.located(paths[k])));
+    const sets = ops.map((op, k) => (op.k === 'set' ? this.writer(paths[k], false) : null));
     const wakes = ops.map((op) =>
       op.k === 'wake' ? { prefix: op.prefix, all: this.located(this.path(op.into[0])), others: this.located(this.path(op.into[1])) } : null,
     );
@@ -283,10 +308,10 @@ export class Linker {
         const kind = kinds[k];
         if (kind === 'check') continue;
         if (kind === 'set') {
-          writeAt(out, places[k](out.words), paths[k][paths[k].length - 1], values[k], strings);
+          sets[k]!(out, values[k]);
           continue;
         }
-        const p = places[k](out.words);
+        const p = places[k]!(out.words);
         const xs = readList(out.words, p, strings, list);
         const x = values[k];
         if (kind === 'wake') {

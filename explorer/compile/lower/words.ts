@@ -8,9 +8,10 @@ import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_U
 /**
  * The words a lowered step wrote, for the incremental fingerprint (../../store/fingerprint.ts): every
  * word operation that changes the successor's words logs the positions here (`log`); one that moves
- * words (a wider or narrower value, an array that grows or shrinks) calls `shift` with the first position
- * whose word may have moved or changed, and every word from there on is mixed again (the words before it
- * keep their places). `whole`: fingerprint the successor whole (more writes than the log holds).
+ * words (a wider or narrower value, an array that grows or shrinks) calls `shift` with the position after
+ * which they moved and by how much, and every word from there on is mixed again (the words before it keep
+ * their places). `whole`: fingerprint the successor whole (more writes than the log holds, or a
+ * record or list replaced, which the places kept by the linked code (WRITES.moved) may point into).
  * WordStep clears it before each lowered step. A word operation that writes without logging would make a
  * wrong fingerprint: crossCheck compares every successor's fingerprint with its words' own
  * (test/explorer/differential.test.ts runs it on every bundled model).
@@ -21,18 +22,45 @@ export const WRITES = {
   whole: false,
   /** The first position from which words moved in this step (0x7fffffff: none moved). */
   from: 0x7fffffff,
+  /**
+   * The moves, in order: the words after the value at moveAt[k] moved by moveBy[k] (in the words as they
+   * stood then), so a place found before the step is mapped to where it is now (`moved`).
+   */
+  moveAt: new Int32Array(8),
+  moveBy: new Int32Array(8),
+  moves: 0,
   clear(): void {
     this.count = 0;
     this.whole = false;
     this.from = 0x7fffffff;
+    this.moves = 0;
   },
   log(p: number): void {
     if (this.count === this.pos.length) this.whole = true;
     else this.pos[this.count++] = p;
   },
-  /** The words from position p on may have moved (or changed): they are all mixed again. */
-  shift(p: number): void {
+  /**
+   * Every word after position p moved by `by` (back when negative), and every word from p on is mixed
+   * again: the value at p was replaced by one `by` words longer (a scalar, or a list of scalars, which hold
+   * no place a step keeps), or new words went in right after p.
+   */
+  shift(p: number, by: number): void {
     if (p < this.from) this.from = p;
+    if (this.moves < this.moveAt.length) {
+      this.moveAt[this.moves] = p;
+      this.moveBy[this.moves] = by;
+    }
+    this.moves++;
+  },
+  /**
+   * Where the value found at p before this step's moves is now; -1 when that is not known (more moves
+   * than were kept, or `whole`: a writer that moved words without saying where).
+   */
+  moved(p: number): number {
+    const n = this.moves;
+    if (n > this.moveAt.length || this.whole) return -1;
+    for (let k = 0; k < n; k++) if (p > this.moveAt[k]) p += this.moveBy[k];
+    return p;
   },
 };
 
@@ -115,7 +143,7 @@ const f64 = new Float64Array(1);
 const f64words = new Int32Array(f64.buffer);
 
 /** The scalar (as decode gives it) of the tagged value at p; BAIL for arrays and records. */
-function scalarAt(w: Int32Array, p: number, strings: Strings): unknown {
+export function scalarAt(w: Int32Array, p: number, strings: Strings): unknown {
   switch (w[p]) {
     case T_INT:
       return w[p + 1];
@@ -226,7 +254,7 @@ const tmp = new Int32Array(3);
  * a[i] = v`): the container must be an int32 array (a record has no slice: BAIL).
  */
 export function writeAt(out: WordBuffer, p: number, s: Segment, v: unknown, strings: Strings, element = false): void {
-  let w = out.words;
+  const w = out.words;
   const tag = w[p];
   if (tag === T_IARR) {
     if (s.index < 0 || s.index >= w[p + 1] || typeof v !== 'number' || (v | 0) !== v) throw BAIL;
@@ -237,7 +265,16 @@ export function writeAt(out: WordBuffer, p: number, s: Segment, v: unknown, stri
   if (tag !== T_OBJ || element) throw BAIL;
   const at = fieldAt(w, p, s.keyId());
   if (at < 0) throw BAIL;
+  writeValue(out, at, v, strings);
+}
+
+/** Replaces the value at `at` (a record field's) with scalar `v`, moving the words after it when the width changes. */
+export function writeValue(out: WordBuffer, at: number, v: unknown, strings: Strings): void {
+  let w = out.words;
   const n = encodeScalar(v, tmp, strings);
+  // A record or list replaced: places found inside it are gone (`whole` stops WRITES.moved mapping them).
+  const was = w[at];
+  if (was === T_OBJ || was === T_ARR || was === T_IARR) WRITES.whole = true;
   const old = sizeAt(w, at);
   if (n !== old) {
     const end = out.length;
@@ -247,7 +284,7 @@ export function writeAt(out: WordBuffer, p: number, s: Segment, v: unknown, stri
     }
     w.copyWithin(at + n, at + old, end);
     out.length = end + n - old;
-    WRITES.shift(at);
+    WRITES.shift(at, n - old);
   }
   for (let k = 0; k < n; k++) {
     w[at + k] = tmp[k];
@@ -348,7 +385,7 @@ export function writeList(out: WordBuffer, p: number, list: readonly unknown[], 
     if (size > old) out.ensure(size - old);
     out.words.copyWithin(p + size, p + old, end);
     out.length = end + size - old;
-    WRITES.shift(p);
+    WRITES.shift(p, size - old);
   } else for (let q = p; q < p + size; q++) WRITES.log(q);
   const w = out.words;
   w[p] = ints ? T_IARR : T_ARR;
