@@ -7,7 +7,7 @@ import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import type { PathOp } from './declared.ts';
-import { BAIL, listIncludes, locate, readList, readPath, scalarAt, Segment, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
+import { BAIL, listIncludes, locateIn, readList, readPath, scalarAt, Segment, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
@@ -50,10 +50,14 @@ export class Linker {
     let slot = this.slots.get(key);
     if (slot === undefined) this.slots.set(key, (slot = { stamp: -1, at: 0 }));
     const s = slot;
+    // From the place of the path's container (found once per state too: paths share their prefixes).
+    const container = this.located(path.slice(0, -1));
+    const last = path[path.length - 1];
+    const locate = (w: Int32Array) => locateIn(w, container(w), last);
     if (this.inGuard) {
       return (w) => {
         if (s.stamp === this.stamp) return s.at;
-        const at = locate(w, root, path);
+        const at = locate(w);
         s.at = at;
         s.stamp = this.stamp;
         return at;
@@ -66,7 +70,7 @@ export class Linker {
         const p = WRITES.moved(s.at);
         if (p >= 0) return p;
       }
-      const at = locate(w, root, path);
+      const at = locate(w);
       if (moves === 0 && !WRITES.whole) {
         s.at = at;
         s.stamp = this.stamp;

@@ -295,17 +295,20 @@ export function writeValue(out: WordBuffer, at: number, v: unknown, strings: Str
 /** Where the value at `path` (its first `n` segments) below the record at `root` starts (BAIL when the path is missing). */
 export function locate(w: Int32Array, root: number, path: readonly Segment[], n = path.length): number {
   let p = root;
-  for (let i = 0; i < n; i++) {
-    const s = path[i];
-    const tag = w[p];
-    if (tag === T_OBJ) p = fieldAt(w, p, s.keyId());
-    else if (tag === T_ARR && s.index >= 0 && s.index < w[p + 1]) {
-      let q = p + 2;
-      for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
-      p = q;
-    } else throw BAIL;
-    if (p < 0) throw BAIL;
-  }
+  for (let i = 0; i < n; i++) p = locateIn(w, p, path[i]);
+  return p;
+}
+
+/** Where the value under `s` of the record or array at p starts (BAIL when it has none). */
+export function locateIn(w: Int32Array, p: number, s: Segment): number {
+  const tag = w[p];
+  if (tag === T_OBJ) p = fieldAt(w, p, s.keyId());
+  else if (tag === T_ARR && s.index >= 0 && s.index < w[p + 1]) {
+    let q = p + 2;
+    for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
+    p = q;
+  } else throw BAIL;
+  if (p < 0) throw BAIL;
   return p;
 }
 
