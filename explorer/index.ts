@@ -354,7 +354,7 @@ export function checkModel(req: CheckRequest): CheckResult {
     report.notes.push(...plan.notes);
     const task: SafetyTask = {
       ...base,
-      checker: stateChecker(space.system, { assertions, invariants, assertionPredicates: model.assertions ?? {} }),
+      checker: stateChecker(space.system, { assertions, invariants, assertionPredicates: model.assertions ?? {} }, space.packed),
       deadlock: check.deadlock ?? true,
       stopAtFirst: req.stopAtFirst ?? true,
       ...checkpointOptions,

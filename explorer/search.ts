@@ -25,7 +25,7 @@ export function search(space: StateSpace, o: SearchOptions = {}): Outcome {
     space,
     bounds: { maxStates: o.maxStates, maxDepth: o.maxDepth, timeoutSeconds: o.timeoutSeconds },
     onProgress: o.onProgress,
-    checker: stateChecker(space.system, o),
+    checker: stateChecker(space.system, o, space.packed),
     deadlock: o.deadlock ?? true,
     stopAtFirst: o.stopAtFirst ?? true,
   });

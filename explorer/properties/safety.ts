@@ -5,6 +5,8 @@ import type { CompiledSystem } from '../compile/index.ts';
 import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { Assertion, Context, Invariant, ThreadLocations } from '../model.ts';
 import type { Violation } from '../outcome.ts';
+import type { PackedSystem } from '../packed.ts';
+import { wordInvariants } from './words.ts';
 
 /** A violation found at a stored state (its id in the strategy's store). */
 export interface Finding extends Violation {
@@ -23,6 +25,11 @@ export interface StateChecker {
   needed: boolean;
   /** The state properties of a state: a violation, or undefined. */
   check(leaves: ArrayLike<number>, ctx: Context, id: number, depth: number): Finding | undefined;
+  /**
+   * Given the packed system: true when the state's words (leaves, then context) show that `check` would find
+   * nothing there (./words.ts); false: run `check`. Null when the invariants are not all declared.
+   */
+  holdsOnWords: ((words: Int32Array) => boolean) | null;
 }
 
 /**
@@ -32,6 +39,8 @@ export interface StateChecker {
 export function stateChecker(
   system: CompiledSystem,
   options: SafetySelection,
+  /** The packed system of the search: with it, states may be checked on their words first. */
+  packed?: PackedSystem,
 ): StateChecker {
   const threads = system.threads;
   const checkAssertions = options.assertions ?? true;
@@ -100,7 +109,8 @@ export function stateChecker(
     return undefined;
   };
 
-  return { needed: needChecks, check };
+  const holdsOnWords = packed !== undefined && needChecks ? wordInvariants(packed, invariants, checkAssertions) : null;
+  return { needed: needChecks, check, holdsOnWords };
 }
 
 /** The deadlock violation of a state where no step is enabled and some thread is neither final nor at a valid end. */

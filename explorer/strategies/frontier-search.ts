@@ -23,6 +23,8 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   const maxDepth = bounds.maxDepth ?? Infinity;
   const stopAtFirst = task.stopAtFirst;
   const checkState = checker.check;
+  // New states are checked on their words first where the invariants are declared (properties/words.ts).
+  const holdsOnWords = checker.holdsOnWords;
   const checkNeeded = checker.needed;
   const onTransition = task.onTransition;
   const pathTo = (i: number) => store.pathTo(i);
@@ -66,7 +68,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
     if (nid < 0) return false;
     if (depth + 1 > maxSeenDepth) maxSeenDepth = depth + 1;
     // (The successor's context is decoded only when some property reads it: after a step on the words it is not there.)
-    if (checkNeeded) {
+    if (checkNeeded && (holdsOnWords === null || !holdsOnWords(words))) {
       const v = checkState(space.nextLeaves, space.nextContext, nid, depth + 1);
       if (v) {
         record(v);

@@ -5,7 +5,7 @@ import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '
 import { down_write, kernelActions, kernelGuards, kernelWaits, mutex, mutexOwner, mutex_lock, mutex_unlock, rwsem, up_write } from '../kernel/index.ts';
 import { insertSorted, removeOne } from '../kernel/path.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import {
   freezeWatch,
   SB,
@@ -328,13 +328,29 @@ const bch2UnfreezeHook: Hook = ({ ok }) => {
   };
 };
 
+/** A thread location inside a transaction (between its reservation and its end). */
+const IN_TRANSACTION = /(^|\.)(in_write_ref|in_sb_intwrite)(\.|$)/;
+
 /** B-F1: while the fs is read-only after bch2_freeze (until bch2_unfreeze), nothing modifies it. */
 function bF1(ctx: Ctx, threads: ThreadLocations): boolean {
   if (ctx.c.rw) return true;
   if (ctx.c.journal.dirty !== 0 || ctx.c.writes.holders.length !== 0 || mutexOwner(ctx, 'c.journal.reclaim_lock') === 'reclaim') return false;
   // no thread inside a transaction (between its reservation and its end)
-  return !Object.values(threads).some((loc) => /(^|\.)(in_write_ref|in_sb_intwrite)(\.|$)/.test(loc));
+  return !Object.values(threads).some((loc) => IN_TRANSACTION.test(loc));
 }
+
+/** B-F1 on the packed words (explorer/properties/words.ts): the same truth as bF1. */
+const dBF1 = () =>
+  L.or(
+    L.read('c.rw'),
+    L.and(
+      L.eq(L.read('c.journal.dirty'), L.lit(0)),
+      L.eq(L.len(L.path('c.writes.holders')), L.lit(0)),
+      L.ne(L.read('c.journal.reclaim_lock', 'owner'), L.lit('reclaim')),
+      L.not(L.someThread((_t, loc) => IN_TRANSACTION.test(loc))),
+    ),
+  );
+declareInvariants({ 'B-F1': bF1 }, { 'B-F1': dBF1 });
 
 export default defineModel({
   name: 'bcachefs-freeze',

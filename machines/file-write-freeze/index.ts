@@ -4,7 +4,7 @@ import { assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import { kernelActions, kernelGuards, kernelWaits } from '../kernel/index.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import {
   freezeWatch,
   SB,
@@ -135,7 +135,33 @@ function fwThawState(thread: string, inode: number, next: string, waitForFreeze:
 /** Faulters are numbered per inode: faulter i works on inode (i mod inodes). */
 const inodeOf = (i: number, inodes: number) => i % inodes;
 
-export default defineModel({
+/** The no-write-after-FWFREEZE and no-sb-freeze-stall invariants, on the packed words (explorer/properties/words.ts). */
+const faulterIndex = (name: string) => (name.startsWith('faulter') ? Number(name.slice('faulter'.length)) : -1);
+/** ctx[list][inodeOf(i, ctx[list].length)] */
+const dInodeFlag = (list: string, i: number) => L.index(L.path(list), { k: 'bin', op: '%', a: L.lit(i), b: L.len(L.path(list)) });
+const invariantDecls = {
+  'no-write-after-FWFREEZE': () =>
+    L.everyThread((name, loc) => {
+      const i = faulterIndex(name);
+      return i < 0 || !loc.endsWith('.dirtied') ? true : L.not(dInodeFlag('fwfreeze_returned', i));
+    }),
+  'no-sb-freeze-stall-on-I_WRITE_FREEZED': () =>
+    L.and(
+      ...[SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT].map((level) =>
+        L.or(
+          L.not(L.someThread((_t, loc) => isDraining(loc, level))),
+          L.not(
+            L.someThread((name, loc) => {
+              const i = faulterIndex(name);
+              return i >= 0 && inSection(loc, level) && loc.endsWith('.inode_start_write') ? dInodeFlag('i_write_freezed', i) : false;
+            }),
+          ),
+        ),
+      ),
+    ),
+};
+
+const model = defineModel({
   name: 'file-write-freeze',
   description:
     'per-file write freeze (FS_IOC_FWFREEZE) built on freeze_super/thaw_super: the flag test before sb_start_pagefault races, after it the fault sleeps holding freeze protection',
@@ -230,3 +256,5 @@ export default defineModel({
   watch: freezeWatch,
   waits: { ...kernelWaits, ...freezeWaits, ...waits },
 });
+declareInvariants(model.invariants!, invariantDecls);
+export default model;

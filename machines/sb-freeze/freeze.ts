@@ -36,7 +36,7 @@ import {
 } from '../kernel/index.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 /** Context paths of the superblock state every model here shares. */
 export const SB = 's_writers';
@@ -403,5 +403,21 @@ export const freezeInvariants = {
   // P-F3: frozen == SB_UNFROZEN implies no freeze level is write-held.
   'P-F3': (ctx: Context) => sbFrozen(ctx, SB) !== SB_UNFROZEN || [SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT, SB_FREEZE_FS].every((l) => sbLevelWriter(ctx, SB, l) === null),
 };
+
+// The invariants on the packed words (explorer/properties/words.ts): the same truth as the functions above.
+const LEVELS = [SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT, SB_FREEZE_FS];
+const dLevelWriter = (level: number) => L.read(SB, 'rw_sem', level - 1, 'writer');
+const dLevelFrozen = (level: number) => L.and(L.ne(dLevelWriter(level), L.lit(null)), L.not(L.someThread((_t, loc) => isDraining(loc, level))));
+declareInvariants(freezeInvariants, {
+  'P-F1': () =>
+    L.and(
+      ...LEVELS.map((level) =>
+        L.or(L.not(dLevelFrozen(level)), L.and(L.eq(L.len(L.path(SB, 'rw_sem', level - 1, 'readers')), L.lit(0)), L.not(L.someThread((_t, loc) => inSection(loc, level))))),
+      ),
+      L.or(L.ne(L.read(SB, 'frozen'), L.lit(SB_FREEZE_COMPLETE)), L.not(L.someThread((_t, loc) => LEVELS.some((level) => inSection(loc, level))))),
+    ),
+  'P-F2': () => L.eq(L.read('frozen_violation'), L.lit(null)),
+  'P-F3': () => L.or(L.ne(L.read(SB, 'frozen'), L.lit(SB_UNFROZEN)), L.and(...LEVELS.map((level) => L.eq(dLevelWriter(level), L.lit(null))))),
+});
 
 export { SB_FREEZE_COMPLETE, SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE, SB_UNFROZEN };

@@ -99,6 +99,13 @@ export const len = (at: string[]): Expr => ({ k: 'read', path: [...at, 'length']
 /** The array's element i (undefined past the end). */
 export const at = (arr: string[], i: number): Expr => ({ k: 'read', path: [...arr, String(i)] });
 
+/** Element i (a number, or an expression) of the array at the path; undefined past its end. */
+export const index = (arr: string[], i: Expr | number): Expr => ({ k: 'index', path: arr, i: val(i) });
+/** Some thread's f(name, location) holds (f: an expression, or a constant, per thread and location). */
+export const someThread = (f: (name: string, loc: string) => Expr | boolean): Expr => ({ k: 'threads', some: true, f });
+/** Every thread's f(name, location) holds. */
+export const everyThread = (f: (name: string, loc: string) => Expr | boolean): Expr => ({ k: 'threads', some: false, f });
+
 export const set = (at: string[], x: Expr | string | number | boolean | null): PathOp => ({ k: 'set', path: at, e: val(x) });
 export const insertSorted = (at: string[], x: Expr | string | number): PathOp => ({ k: 'insertSorted', path: at, e: val(x) });
 export const removeOne = (at: string[], x: Expr | string | number, absent: 'bail' | 'keep' = 'bail'): PathOp => ({ k: 'removeOne', path: at, e: val(x), absent });
@@ -125,5 +132,22 @@ export function declareLowerings(impls: Record<string, unknown>, table: Record<s
     if (typeof impl?.assignment === 'function') lowerActionAs(impl, decl as ActionDecl);
     else if (typeof impl === 'function') lowerGuardAs(impl, decl as GuardDecl);
     else throw new Error(`lowering declared for '${name}', which is neither a guard function nor an assign(fn) action`);
+  }
+}
+
+/**
+ * A state property's declaration: the invariant (ctx, threads) => boolean as one expression over the context
+ * and the threads' locations (someThread/everyThread), whose truth is the function's. The search checks it
+ * on a state's words (explorer/properties/words.ts) and decodes the state only when it does not hold there
+ * (the function then finds the violation and says it) or cannot be computed exactly (BAIL).
+ */
+export type InvariantDecl = () => Expr;
+
+/** Attaches declarations to a model's invariants (by name); every name in `table` must exist in `invariants`. */
+export function declareInvariants(invariants: Record<string, unknown>, table: Record<string, InvariantDecl>): void {
+  for (const [name, decl] of Object.entries(table)) {
+    const fn = invariants[name];
+    if (typeof fn !== 'function') throw new Error(`lowering declared for invariant '${name}', which is not among them (${Object.keys(invariants).join(', ')})`);
+    Object.defineProperty(fn, LOWERING, { value: decl, enumerable: false, configurable: true });
   }
 }

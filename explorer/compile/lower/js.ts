@@ -20,7 +20,15 @@ export type Expr =
   /** The array at a context path includes the value (declared plans only: ./declared.ts). */
   | { k: 'includes'; path: string[]; x: Expr }
   /** The value is a string that starts with `s` (declared plans only). */
-  | { k: 'startsWith'; a: Expr; s: string };
+  | { k: 'startsWith'; a: Expr; s: string }
+  /** Element i (an expression) of the array at a context path, undefined past its end (declared plans only). */
+  | { k: 'index'; path: string[]; i: Expr }
+  /**
+   * Over the threads (declared plans only, with the threads known at link time): some (or every) thread's
+   * `f(name, location)` holds, where f gives an expression or a constant per thread and location (the
+   * location as ThreadLocations gives it), tabulated when linked.
+   */
+  | { k: 'threads'; some: boolean; f: (name: string, loc: string) => Expr | boolean };
 
 /** One statement of a lowered body, in program order: bind a local, or set an element of the copied array. */
 export type Op = { k: 'let'; i: number; e: Expr } | { k: 'set'; index: string; e: Expr };

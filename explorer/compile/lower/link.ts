@@ -7,18 +7,26 @@ import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import type { PathOp } from './declared.ts';
-import { BAIL, listIncludes, locateIn, readList, readPath, scalarAt, Segment, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
+import { BAIL, elementAt, listIncludes, locateIn, readList, readPath, scalarAt, Segment, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
 export type LinkedGuard = (w: Int32Array) => boolean;
 export type LinkedAction = (out: WordBuffer) => void;
 
+/** A thread as a `threads` expression sees it: its name, and its locations by leaf (ThreadLocations' strings). */
+export interface LinkThread {
+  name: string;
+  leafPaths: readonly string[];
+}
+
 export class Linker {
   constructor(
     private readonly strings: Strings,
     /** Where the context record starts in a state's words (after one leaf per thread). */
     private readonly root: number,
+    /** The threads, in leaf order (for `threads` expressions; without them those are refused). */
+    private readonly threads: readonly LinkThread[] = [],
   ) {}
 
   /**
@@ -159,6 +167,30 @@ export class Linker {
         const strings = this.strings;
         return (w, env) => listIncludes(w, list(w), x(w, env), strings);
       }
+      case 'index': {
+        const list = this.located(this.path(e.path));
+        const i = this.expr(e.i);
+        const strings = this.strings;
+        return (w, env) => elementAt(w, list(w), i(w, env), strings);
+      }
+      case 'threads': {
+        if (this.threads.length !== this.root) throw new Error('a threads expression needs the threads (Linker built without them)');
+        // Per thread, per leaf: the linked expression, or its constant.
+        const table = this.threads.map((t) => t.leafPaths.map((loc) => {
+          const x = e.f(t.name, loc);
+          return typeof x === 'boolean' ? x : this.expr(x);
+        }));
+        const some = e.some;
+        const T = table.length;
+        return (w, env) => {
+          for (let t = 0; t < T; t++) {
+            const x = table[t][w[t]];
+            const v = typeof x === 'boolean' ? x : !!x(w, env);
+            if (v === some) return some;
+          }
+          return !some;
+        };
+      }
       case 'cond': {
         const t = this.expr(e.t);
         const a = this.expr(e.a);
@@ -173,6 +205,19 @@ export class Linker {
     const lets: Array<{ i: number; ev: Ev }> = [];
     for (const op of fn.ops) if (op.k === 'let') lets.push({ i: op.i, ev: this.expr(op.e) });
     return { lets, result: this.expr(fn.result) };
+  }
+
+  /** An expression over a state's words as a predicate (its truth, as `!!`), reading them as a guard does. */
+  predicate(e: Expr): LinkedGuard {
+    const outer = this.inGuard;
+    this.inGuard = true;
+    try {
+      const ev = this.expr(e);
+      const env: unknown[] = [];
+      return (w) => !!ev(w, env);
+    } finally {
+      this.inGuard = outer;
+    }
   }
 
   guard(plan: GuardPlan): LinkedGuard {
@@ -403,6 +448,8 @@ function shiftLocals(e: Expr, base: number): Expr {
       return { ...e, x: shiftLocals(e.x, base) };
     case 'startsWith':
       return { ...e, a: shiftLocals(e.a, base) };
+    case 'index':
+      return { ...e, i: shiftLocals(e.i, base) };
     default:
       return e;
   }

@@ -333,6 +333,23 @@ export function readList(w: Int32Array, p: number, strings: Strings, into: unkno
   return into;
 }
 
+/**
+ * Element i of the array at p, as JavaScript reads `array[i]` from the decoded array: a scalar, undefined
+ * past the end. BAIL for an index that is not a non-negative integer, an element that is an array or a
+ * record, or a value that is not an array.
+ */
+export function elementAt(w: Int32Array, p: number, i: unknown, strings: Strings): unknown {
+  if (typeof i !== 'number' || !Number.isInteger(i) || i < 0) throw BAIL;
+  const tag = w[p];
+  const n = w[p + 1];
+  if (tag === T_IARR) return i < n ? w[p + 2 + i] : undefined;
+  if (tag !== T_ARR) throw BAIL;
+  if (i >= n) return undefined;
+  let q = p + 2;
+  for (let k = 0; k < i; k++) q += sizeAt(w, q);
+  return scalarAt(w, q, strings);
+}
+
 /** True when the array at p holds `x` (Array.prototype.includes: SameValueZero; NaN never occurs in a context). */
 export function listIncludes(w: Int32Array, p: number, x: unknown, strings: Strings): boolean {
   const tag = w[p];
