@@ -7,7 +7,8 @@ import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import type { PathOp } from './declared.ts';
-import { BAIL, elementAt, listIncludes, locateIn, readList, readPath, scalarAt, Segment, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
+import { T_ARR, T_OBJ } from '../../codec.ts';
+import { BAIL, elementAt, listIncludes, locateIn, readList, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
@@ -43,47 +44,59 @@ export class Linker {
 
   /** Linking a guard: its reads may use the per-state locations. */
   private inGuard = false;
-  private readonly slots = new Map<string, { stamp: number; at: number }>();
+  /** The places kept per state, by path (the context record's own slot under ''). */
+  private readonly slots = new Map<string, Slot>([['', newSlot(null)]]);
+
+  /** The slot of a path, made (and listed under its container's) on first use. */
+  private slotOf(path: Segment[]): Slot {
+    const key = path.map((s) => s.key).join('\u0000');
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      const last = path[path.length - 1];
+      this.slots.set(key, (slot = newSlot(last)));
+      const container = this.slotOf(path.slice(0, -1));
+      container.children.push(slot);
+      container.fields = null;
+      container.elements = null;
+    }
+    return slot;
+  }
 
   /**
    * Where the value at `path` lies in the words (the record or list a guard or action reads or writes in,
    * or a record's field), found once per state. A guard reads the expanded state's words. An action works
    * on the successor's, where a place found in the expanded state's words is mapped past the words the step
-   * moved so far (WRITES.moved).
+   * moved so far (WRITES.moved). A record is walked once per state for all the fields some path reads in
+   * it (`fill`), not once per field.
    */
   private located(path: Segment[]): (w: Int32Array) => number {
     const root = this.root;
     if (path.length === 0) return () => root;
-    const key = path.map((s) => s.key).join('\u0000');
-    let slot = this.slots.get(key);
-    if (slot === undefined) this.slots.set(key, (slot = { stamp: -1, at: 0 }));
-    const s = slot;
+    const s = this.slotOf(path);
     // From the place of the path's container (found once per state too: paths share their prefixes).
     const container = this.located(path.slice(0, -1));
     const last = path[path.length - 1];
-    const locate = (w: Int32Array) => locateIn(w, container(w), last);
-    if (this.inGuard) {
-      return (w) => {
+    const top = this.slots.get('')!;
+    /** Found in the expanded state's words (the guards', or an action's before any word moved): kept. */
+    const find = (w: Int32Array) => {
+      if (top.filled !== this.stamp) {
+        fill(w, root, top, this.stamp);
         if (s.stamp === this.stamp) return s.at;
-        const at = locate(w);
-        s.at = at;
-        s.stamp = this.stamp;
-        return at;
-      };
-    }
+      }
+      // Not found by the walk (a key the record lacks: locateIn BAILs; the slot is filled again next state).
+      const at = locateIn(w, container(w), last);
+      s.at = at;
+      s.stamp = this.stamp;
+      return at;
+    };
+    if (this.inGuard) return (w) => (s.stamp === this.stamp ? s.at : find(w));
     return (w) => {
-      const moves = WRITES.moves;
+      if (WRITES.moves === 0 && !WRITES.whole) return s.stamp === this.stamp ? s.at : find(w);
       if (s.stamp === this.stamp) {
-        if (moves === 0 && !WRITES.whole) return s.at;
         const p = WRITES.moved(s.at);
         if (p >= 0) return p;
       }
-      const at = locate(w);
-      if (moves === 0 && !WRITES.whole) {
-        s.at = at;
-        s.stamp = this.stamp;
-      }
-      return at;
+      return locateIn(w, container(w), last);
     };
   }
 
@@ -429,6 +442,70 @@ export class Linker {
       }
     };
   }
+}
+
+/** A place kept per state: where the value at a path starts (valid while `stamp` is the linker's). */
+interface Slot {
+  stamp: number;
+  at: number;
+  /** The last key of its path (null: the context record). */
+  seg: Segment | null;
+  /** The slots of the paths one key longer. */
+  children: Slot[];
+  /** Those children by key id (record fields) and by index (array elements), made on first fill. */
+  fields: Map<number, Slot> | null;
+  elements: Array<Slot | undefined> | null;
+  /** The stamp at which the walk from the context record last ran (on the context record's slot). */
+  filled: number;
+}
+
+const newSlot = (seg: Segment | null): Slot => ({ stamp: -1, at: 0, seg, children: [], fields: null, elements: null, filled: -1 });
+
+/**
+ * Walks the value at p (the place of `slot`) once, keeping the place of every record field and array element
+ * a slot names below it, for this stamp; returns where the value ends. From the context record, one walk per
+ * state finds every place the linked code reads or writes.
+ */
+function fill(w: Int32Array, p: number, slot: Slot, stamp: number): number {
+  slot.filled = stamp;
+  const tag = w[p];
+  if (tag !== T_OBJ && tag !== T_ARR) return p + sizeAt(w, p);
+  if (slot.fields === null) {
+    slot.fields = new Map();
+    slot.elements = [];
+    for (const c of slot.children) {
+      if (c.seg === null || c.seg.isLength) continue;
+      if (c.seg.index >= 0) slot.elements[c.seg.index] = c;
+      else slot.fields.set(c.seg.keyId(), c);
+    }
+  }
+  const n = w[p + 1];
+  let q = p + 2;
+  if (tag === T_OBJ) {
+    const fields = slot.fields;
+    for (let i = 0; i < n; i++) {
+      const c = fields.get(w[q]);
+      q++;
+      if (c === undefined) q += sizeAt(w, q);
+      else {
+        c.at = q;
+        c.stamp = stamp;
+        q = c.children.length === 0 ? q + sizeAt(w, q) : fill(w, q, c, stamp);
+      }
+    }
+  } else {
+    const elements = slot.elements!;
+    for (let i = 0; i < n; i++) {
+      const c = elements[i];
+      if (c === undefined) q += sizeAt(w, q);
+      else {
+        c.at = q;
+        c.stamp = stamp;
+        q = c.children.length === 0 ? q + sizeAt(w, q) : fill(w, q, c, stamp);
+      }
+    }
+  }
+  return q;
 }
 
 /** The expression with its locals moved up by `base` slots (value functions of one action share an env). */
