@@ -144,7 +144,9 @@ export class FifoQueue implements Frontier {
     // The reader's own buffer: valid until the next pop (a push does not touch it).
     this.entry.id = r.id;
     this.entry.depth = r.depth;
-    this.entry.words = r.words.subarray(0, r.len);
+    // The same view as the last pop's while the buffer and the length are (no view made per state).
+    const view = this.entry.words;
+    if (view.length !== r.len || view.buffer !== r.words.buffer) this.entry.words = r.words.subarray(0, r.len);
     if (this.count === 0) this.reset();
     return this.entry;
   }

@@ -142,7 +142,13 @@ export class WordStep {
     this.fast = on;
     // The words every successor starts from, copied by TypedArray.set (a memory copy) per successor, and
     // their fingerprint mixes, from which a successor's fingerprint is computed over the words it changed.
-    if (on) this.mixOwn((this.ownWords = this.packed.own.subarray(0, this.packed.ownLength)));
+    if (on) {
+      // The same view as the last state's while the buffer and the length are (no view made per state).
+      const own = this.packed.own;
+      const n = this.packed.ownLength;
+      if (this.ownWords.length !== n || this.ownWords.buffer !== own.buffer) this.ownWords = own.subarray(0, n);
+      this.mixOwn(this.ownWords);
+    }
   }
 
   /**
