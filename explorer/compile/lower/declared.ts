@@ -42,7 +42,29 @@ export type PathOp =
    */
   | { k: 'wake'; path: string[]; prefix: string; into: string[][]; e: Expr }
   /** the function throws unless e holds (a misuse check): BAIL when it does not */
-  | { k: 'check'; e: Expr };
+  | { k: 'check'; e: Expr }
+  // Record operations (a record keyed by thread or item, conditional updates; builders below, rec*):
+  /** the ops of `then` when e holds on the context before the action, else those of `else` */
+  | { k: 'recWhen'; e: Expr; then: PathOp[]; else: PathOp[] }
+  /** record[key] = e (a scalar or a list of scalars); a new key goes in at its place in the encoding's key order */
+  | { k: 'recPut'; path: string[]; key: string; e: Expr }
+  /** delete record[key] (an absent key: nothing changes); e unused */
+  | { k: 'recDelete'; path: string[]; key: string; e: Expr }
+  /** path = e (a list of scalars, e.g. recListAt of another path before the action) */
+  | { k: 'recSetList'; path: string[]; e: Expr }
+  /** every value of the record at path (each a list of scalars: else BAIL) edited by `edits` in order; e unused */
+  | { k: 'recEachValue'; path: string[]; edits: RecListEdit[]; e: Expr }
+  /** the first field (Object.keys order) of the record at path whose value === e is set to the scalar `to`; none: BAIL */
+  | { k: 'recSetKeyOf'; path: string[]; e: Expr; to: Expr };
+
+/** An edit of one list by recEachValue (its values evaluated before the action). */
+export type RecListEdit =
+  /** list.filter((y) => y !== x) */
+  | { k: 'removeAll'; x: Expr }
+  /** list.map((y) => (y === x ? to : y)) */
+  | { k: 'replaceAll'; x: Expr; to: Expr }
+  /** the first x removed when the list holds more than n of it (n = 0: removeOne, absent kept) */
+  | { k: 'removeOneIfMore'; x: Expr; n: Expr };
 
 export type GuardDecl<P = any> = (params: P) => Expr | null;
 export type ActionDecl<P = any> = (params: P) => PathOp[] | null;
@@ -119,6 +141,26 @@ export const check = (e: Expr): PathOp => ({ k: 'check', e });
  * sorted into `all`, and into `others` unless it is `self`.
  */
 export const wake = (list: string[], prefix: string, all: string[], others: string[], self: string): PathOp => ({ k: 'wake', path: list, prefix, into: [all, others], e: lit(self) });
+
+// Record operations (see PathOp): builders.
+/** The record at the path has `key` (its own key; the declaration declines Object.prototype names, which `in` sees). */
+export const recHasKey = (at: string[], key: string): Expr => ({ k: 'recHasKey', path: at, key });
+export const recSize = (at: string[]): Expr => ({ k: 'recSize', path: at });
+/** The first key of the record at the path whose value === x (undefined when none). */
+export const recKeyOf = (at: string[], x: Expr | string | number | boolean | null): Expr => ({ k: 'recKeyOf', path: at, x: val(x) });
+export const recListAt = (at: string[]): Expr => ({ k: 'recListAt', path: at });
+/** t ? a : b */
+export const recIf = (t: Expr, a: Expr | string | number | boolean | null, b: Expr | string | number | boolean | null): Expr => ({ k: 'cond', t, a: val(a), b: val(b) });
+export const recWhen = (e: Expr, then: PathOp[], otherwise: PathOp[] = []): PathOp => ({ k: 'recWhen', e, then, else: otherwise });
+/** record[key] = x: a scalar, or a constant list of scalars, or an expression giving one. */
+export const recPut = (at: string[], key: string, x: Expr | string | number | boolean | null | unknown[]): PathOp => ({ k: 'recPut', path: at, key, e: Array.isArray(x) ? lit(x) : val(x as Expr) });
+export const recDelete = (at: string[], key: string): PathOp => ({ k: 'recDelete', path: at, key, e: lit(null) });
+export const recSetList = (at: string[], x: Expr | unknown[]): PathOp => ({ k: 'recSetList', path: at, e: Array.isArray(x) ? lit(x) : x });
+export const recEachValue = (at: string[], edits: RecListEdit[]): PathOp => ({ k: 'recEachValue', path: at, edits, e: lit(null) });
+export const recSetKeyOf = (at: string[], x: Expr | string | number | boolean | null, to: Expr | string | number | boolean | null): PathOp => ({ k: 'recSetKeyOf', path: at, e: val(x), to: val(to) });
+export const editRemoveAll = (x: Expr | string | number): RecListEdit => ({ k: 'removeAll', x: val(x) });
+export const editReplaceAll = (x: Expr | string | number, to: Expr | string | number): RecListEdit => ({ k: 'replaceAll', x: val(x), to: val(to) });
+export const editRemoveOneIfMore = (x: Expr | string | number, n: Expr | number): RecListEdit => ({ k: 'removeOneIfMore', x: val(x), n: val(n) });
 
 /**
  * Attaches declarations to a registry of named implementations (as spread into setup({ guards }) or

@@ -28,7 +28,16 @@ export type Expr =
    * `f(name, location)` holds, where f gives an expression or a constant per thread and location (the
    * location as ThreadLocations gives it), tabulated when linked.
    */
-  | { k: 'threads'; some: boolean; f: (name: string, loc: string) => Expr | boolean };
+  | { k: 'threads'; some: boolean; f: (name: string, loc: string) => Expr | boolean }
+  // Record reads (declared plans only; ./declared.ts "record operations"):
+  /** The record at the path has `key` as its own key. */
+  | { k: 'recHasKey'; path: string[]; key: string }
+  /** How many keys the record at the path has. */
+  | { k: 'recSize'; path: string[] }
+  /** The first key (in Object.keys order) of the record at the path whose value === x, or undefined. */
+  | { k: 'recKeyOf'; path: string[]; x: Expr }
+  /** A fresh copy of the list of scalars at the path. */
+  | { k: 'recListAt'; path: string[] };
 
 /** One statement of a lowered body, in program order: bind a local, or set an element of the copied array. */
 export type Op = { k: 'let'; i: number; e: Expr } | { k: 'set'; index: string; e: Expr };

@@ -6,9 +6,10 @@
 import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
-import type { PathOp } from './declared.ts';
-import { T_ARR, T_OBJ } from '../../codec.ts';
-import { BAIL, elementAt, listIncludes, locateIn, readList, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
+import type { PathOp, RecListEdit } from './declared.ts';
+import { T_ARR, T_IARR, T_OBJ } from '../../codec.ts';
+import { BAIL, elementAt, listIncludes, locate, locateIn, readList, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
+import { isIndexKey, recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
@@ -210,6 +211,130 @@ export class Linker {
         const b = this.expr(e.b);
         return (w, env) => (t(w, env) ? a(w, env) : b(w, env));
       }
+      case 'recHasKey':
+      case 'recSize':
+      case 'recKeyOf':
+      case 'recListAt':
+        return this.recExpr(e);
+    }
+  }
+
+  // Record operations (./declared.ts PathOp rec*, Expr rec*): reads of records and lists, and the ops on them.
+
+  private recExpr(e: Extract<Expr, { k: 'recHasKey' | 'recSize' | 'recKeyOf' | 'recListAt' }>): Ev {
+    const at = this.located(this.path(e.path));
+    const strings = this.strings;
+    switch (e.k) {
+      case 'recHasKey': {
+        const key = new Segment(e.key, strings);
+        return (w) => recFieldAt(w, at(w), key.keyId()) >= 0;
+      }
+      case 'recSize':
+        return (w) => {
+          const p = at(w);
+          if (w[p] !== T_OBJ) throw BAIL;
+          return w[p + 1];
+        };
+      case 'recKeyOf': {
+        const x = this.expr(e.x);
+        const starts: number[] = [];
+        return (w, env) => {
+          const v = x(w, env);
+          const p = at(w);
+          recValueStarts(w, p, starts);
+          let found: string | undefined;
+          for (const q of starts) {
+            const key = strings.stringOf(w[q - 1]);
+            if (isIndexKey(key)) throw BAIL; // Object.keys would put it first
+            if (found === undefined && w[q] !== T_ARR && w[q] !== T_OBJ && w[q] !== T_IARR && recScalarAt(w, q, strings) === v) found = key;
+          }
+          return found;
+        };
+      }
+      case 'recListAt':
+        return (w) => readList(w, at(w), strings, []);
+    }
+  }
+
+  /** A record operation, linked: its values evaluated on the words before the action (pre), then applied. */
+  private recOp(op: PathOp): { pre: Ev; apply: (out: WordBuffer, v: unknown) => void } | null {
+    const root = this.root;
+    const strings = this.strings;
+    switch (op.k) {
+      case 'recPut':
+      case 'recDelete': {
+        const path = this.path(op.path);
+        const key = new Segment(op.key, strings);
+        const name = op.key;
+        const e = this.expr(op.e);
+        if (op.k === 'recDelete') return { pre: e, apply: (out) => recDeleteField(out, locate(out.words, root, path), key.keyId()) };
+        return { pre: e, apply: (out, v) => recPutField(out, locate(out.words, root, path), name, key.keyId(), v, strings) };
+      }
+      case 'recSetList': {
+        const path = this.path(op.path);
+        const e = this.expr(op.e);
+        return {
+          pre: e,
+          apply: (out, v) => {
+            if (!Array.isArray(v)) throw BAIL;
+            writeList(out, locate(out.words, root, path), v, strings);
+          },
+        };
+      }
+      case 'recSetKeyOf': {
+        const path = this.path(op.path);
+        const x = this.expr(op.e);
+        const to = this.expr(op.to);
+        const pair: unknown[] = [undefined, undefined];
+        const starts: number[] = [];
+        return {
+          pre: (w, env) => {
+            pair[0] = x(w, env);
+            pair[1] = to(w, env);
+            return pair;
+          },
+          apply: (out, v) => {
+            const [match, value] = v as unknown[];
+            const w = out.words;
+            recValueStarts(w, locate(w, root, path), starts);
+            for (const q of starts) if (isIndexKey(strings.stringOf(w[q - 1]))) throw BAIL;
+            for (const q of starts) {
+              if (w[q] === T_ARR || w[q] === T_OBJ || w[q] === T_IARR) continue;
+              if (recScalarAt(w, q, strings) === match) return writeValue(out, q, value, strings);
+            }
+            throw BAIL;
+          },
+        };
+      }
+      case 'recEachValue': {
+        const path = this.path(op.path);
+        const edits = op.edits.map((d) => ({ k: d.k, x: this.expr(d.x), y: this.expr(d.k === 'replaceAll' ? d.to : d.k === 'removeOneIfMore' ? d.n : d.x) }));
+        const vals: unknown[] = new Array(edits.length * 2);
+        const starts: number[] = [];
+        const list: unknown[] = [];
+        return {
+          pre: (w, env) => {
+            for (let i = 0; i < edits.length; i++) {
+              vals[2 * i] = edits[i].x(w, env);
+              vals[2 * i + 1] = edits[i].y(w, env);
+            }
+            return vals;
+          },
+          apply: (out) => {
+            const n = recValueStarts(out.words, locate(out.words, root, path), starts).length;
+            for (let f = 0; f < n; f++) {
+              // Each value found afresh: a rewritten list before it may have moved the words.
+              const q = recValueStarts(out.words, locate(out.words, root, path), starts)[f];
+              const xs = readList(out.words, q, strings, list);
+              let changed = false;
+              for (let i = 0; i < edits.length; i++) if (editList(xs, edits[i].k, vals[2 * i], vals[2 * i + 1])) changed = true;
+              if (changed) writeList(out, q, xs, strings);
+            }
+          },
+        };
+      }
+      default:
+        return null;
     }
   }
 
@@ -340,13 +465,19 @@ export class Linker {
    * A declared action (./declared.ts): every value and check evaluated on the words before the action, then
    * the operations in order, each locating its path afresh (an earlier one may have moved the words).
    */
-  private ops(ops: PathOp[]): LinkedAction {
+  private ops(declared: PathOp[]): LinkedAction {
     const strings = this.strings;
+    // recWhen flattened: each op with the condition under which it runs (null: always)
+    const flat = recFlatten(declared, null);
+    const ops = flat.map((f) => f.op);
+    const whens = flat.map((f) => (f.when === null ? null : this.expr(f.when)));
+    const recs = ops.map((op) => this.recOp(op));
+    const skip = new Uint8Array(ops.length);
     const n = ops.length;
-    const evs: Ev[] = ops.map((op) => this.expr(op.e));
-    const paths: Segment[][] = ops.map((op) => (op.k === 'check' ? [] : this.path(op.path)));
+    const evs: Ev[] = ops.map((op, k) => recs[k]?.pre ?? this.expr(op.e));
+    const paths: Segment[][] = ops.map((op) => (op.k === 'check' || op.k === 'recWhen' ? [] : this.path(op.path)));
     // A list operation rewrites the list at the path.
-    const places = ops.map((op, k) => (op.k === 'check' || op.k === 'set' ? null : this.located(paths[k])));
+    const places = ops.map((op, k) => (op.k === 'check' || op.k === 'set' || recs[k] !== null ? null : this.located(paths[k])));
     const sets = ops.map((op, k) => (op.k === 'set' ? this.writer(paths[k], false) : null));
     const wakes = ops.map((op) =>
       op.k === 'wake' ? { prefix: op.prefix, all: this.located(this.path(op.into[0])), others: this.located(this.path(op.into[1])) } : null,
@@ -362,13 +493,21 @@ export class Linker {
     return (out) => {
       const w0 = out.words;
       for (let k = 0; k < n; k++) {
+        const when = whens[k];
+        skip[k] = when !== null && !when(w0, env) ? 1 : 0;
+        if (skip[k] === 1) continue;
         const v = evs[k](w0, env);
         if (kinds[k] === 'check' && !v) throw BAIL;
         values[k] = v;
       }
       for (let k = 0; k < n; k++) {
         const kind = kinds[k];
-        if (kind === 'check') continue;
+        if (kind === 'check' || skip[k] === 1) continue;
+        const rec = recs[k];
+        if (rec !== null) {
+          rec.apply(out, values[k]);
+          continue;
+        }
         if (kind === 'set') {
           sets[k]!(out, values[k]);
           continue;
@@ -529,5 +668,53 @@ function shiftLocals(e: Expr, base: number): Expr {
       return { ...e, i: shiftLocals(e.i, base) };
     default:
       return e;
+  }
+}
+
+// Record operations (continued): recWhen flattened, and the list edits of recEachValue.
+
+/** The ops with recWhen blocks flattened: each op with the condition it runs under (the conjunction of its blocks'). */
+function recFlatten(ops: PathOp[], when: Expr | null): Array<{ op: PathOp; when: Expr | null }> {
+  const out: Array<{ op: PathOp; when: Expr | null }> = [];
+  for (const op of ops) {
+    if (op.k !== 'recWhen') {
+      out.push({ op, when });
+      continue;
+    }
+    const yes = when === null ? op.e : ({ k: 'logic', op: '&&', a: when, b: op.e } as Expr);
+    const notE: Expr = { k: 'unary', op: '!', a: op.e };
+    const no = when === null ? notE : ({ k: 'logic', op: '&&', a: when, b: notE } as Expr);
+    out.push(...recFlatten(op.then, yes), ...recFlatten(op.else, no));
+  }
+  return out;
+}
+
+/** One recEachValue edit of xs in place; true when it changed. */
+function editList(xs: unknown[], kind: RecListEdit['k'], x: unknown, y: unknown): boolean {
+  switch (kind) {
+    case 'removeAll': {
+      let j = 0;
+      for (let i = 0; i < xs.length; i++) if (xs[i] !== x) xs[j++] = xs[i];
+      if (j === xs.length) return false;
+      xs.length = j;
+      return true;
+    }
+    case 'replaceAll': {
+      let changed = false;
+      for (let i = 0; i < xs.length; i++) {
+        if (xs[i] === x) {
+          xs[i] = y;
+          changed = true;
+        }
+      }
+      return changed;
+    }
+    case 'removeOneIfMore': {
+      let count = 0;
+      for (let i = 0; i < xs.length; i++) if (xs[i] === x) count++;
+      if (!(count > (y as number))) return false;
+      xs.splice(xs.indexOf(x), 1);
+      return true;
+    }
   }
 }

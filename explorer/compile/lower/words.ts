@@ -419,3 +419,79 @@ export function writeList(out: WordBuffer, p: number, list: readonly unknown[], 
     }
   }
 }
+
+// Record operations (./declared.ts PathOp rec*): fields of a record found, added and removed on the words.
+
+/** True when a record key would be enumerated out of the encoding's (sorted) order by Object.keys: an array index. */
+export function isIndexKey(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 0xffffffff && String(n) === key;
+}
+
+/** Where the value of key `id` starts in the record at p (BAIL when p is not a record), or -1. */
+export function recFieldAt(w: Int32Array, p: number, id: number): number {
+  if (w[p] !== T_OBJ) throw BAIL;
+  return fieldAt(w, p, id);
+}
+
+/** Replaces the value at `at` with `v`: a list of scalars (as writeList) or a scalar. */
+export function writeValueAt(out: WordBuffer, at: number, v: unknown, strings: Strings): void {
+  // a record replaced: places found inside it are gone (as writeValue says for what it replaces)
+  if (out.words[at] === T_OBJ) WRITES.whole = true;
+  if (Array.isArray(v)) writeList(out, at, v, strings);
+  else writeValue(out, at, v, strings);
+}
+
+/**
+ * record[key] = v for the record at p: an existing field is overwritten; a new one goes in before the first
+ * key that sorts after it (the codec writes keys sorted). BAIL when p is not a record.
+ */
+export function recPutField(out: WordBuffer, p: number, key: string, id: number, v: unknown, strings: Strings): void {
+  const at = recFieldAt(out.words, p, id);
+  if (at >= 0) return writeValueAt(out, at, v, strings);
+  const w0 = out.words;
+  const n = w0[p + 1];
+  let q = p + 2;
+  for (let i = 0; i < n && strings.stringOf(w0[q]) < key; i++) q += 1 + sizeAt(w0, q + 1);
+  const end = out.length;
+  out.ensure(2);
+  const w = out.words;
+  w.copyWithin(q + 2, q, end);
+  out.length = end + 2;
+  w[q] = id;
+  w[q + 1] = T_NULL;
+  w[p + 1] = n + 1;
+  WRITES.whole = true;
+  writeValueAt(out, q + 1, v, strings);
+}
+
+/** delete record[key] for the record at p (absent: nothing changes). BAIL when p is not a record. */
+export function recDeleteField(out: WordBuffer, p: number, id: number): void {
+  const w = out.words;
+  const at = recFieldAt(w, p, id);
+  if (at < 0) return;
+  const size = 1 + sizeAt(w, at);
+  const end = out.length;
+  w.copyWithin(at - 1, at - 1 + size, end);
+  out.length = end - size;
+  w[p + 1]--;
+  WRITES.whole = true;
+}
+
+/** The positions of the values of the record at p, in the encoding's order (BAIL when p is not a record). */
+export function recValueStarts(w: Int32Array, p: number, into: number[]): number[] {
+  if (w[p] !== T_OBJ) throw BAIL;
+  into.length = 0;
+  const n = w[p + 1];
+  let q = p + 2;
+  for (let i = 0; i < n; i++) {
+    into.push(q + 1);
+    q += 1 + sizeAt(w, q + 1);
+  }
+  return into;
+}
+
+/** The scalar value at p (BAIL for a list or record). */
+export function recScalarAt(w: Int32Array, p: number, strings: Strings): unknown {
+  return scalarAt(w, p, strings);
+}
