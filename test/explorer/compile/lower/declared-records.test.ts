@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { ContextCodec, WordBuffer } from '../../../../explorer/codec.ts';
 import * as L from '../../../../explorer/compile/lower/declared.ts';
 import { Linker } from '../../../../explorer/compile/lower/link.ts';
-import { lowerAssign, lowerGuardFn } from '../../../../explorer/compile/lower/plans.ts';
-import { BAIL, WRITES } from '../../../../explorer/compile/lower/words.ts';
+import { lowerGuardFn } from '../../../../explorer/compile/lower/plans.ts';
 import { rng } from '../../../helpers/rng.ts';
+import { runDeclaredAction, type DeclaredOp } from '../../../helpers/declared-action.ts';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const NAMES = ['a', 'b', 'c', 'a#q'];
@@ -36,7 +36,7 @@ const misuse = (): never => {
 const eachList = (rec: Record<string, unknown>, fn: (xs: unknown[]) => unknown[]) =>
   Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, isList(v) ? fn(v as unknown[]) : misuse()]));
 
-type Op = { name: string; decl: L.ActionDecl; js: (c: any, p: any) => any };
+type Op = DeclaredOp;
 const OPS: Op[] = [
   { name: 'recPut (list)', decl: (p) => [L.recPut(L.path('r'), p.k, [p.x, 'z'])], js: (c, p) => ({ ...c, r: { ...c.r, [p.k]: [p.x, 'z'] } }) },
   { name: 'recPut (scalar)', decl: (p) => [L.recPut(L.path('run'), p.k, p.x)], js: (c, p) => ({ ...c, run: { ...c.run, [p.k]: p.x } }) },
@@ -109,40 +109,10 @@ describe('declared record operations on the packed words', () => {
       const t = (tally[op.name] = { agreed: 0, misuses: 0, bailed: 0 });
       for (let i = 0; i < 400; i++) {
         const p = { x: pick(r, NAMES.slice(0, 3)), y: pick(r, NAMES), k: pick(r, KEYS) };
-        const plan = lowerAssign(Object.assign(() => ({}), { [L.LOWERING]: op.decl }), p);
-        expect(plan.plan).not.toBeNull();
-        const buf = new WordBuffer(64);
-        codec.encode(randomContext(r), buf);
-        const before = buf.view().slice();
-        const [ctx] = codec.decode(before, 0);
-        let want: number[] | 'throws';
-        try {
-          const out = new WordBuffer(64);
-          codec.encode(op.js(ctx, p), out);
-          want = Array.from(out.view());
-        } catch {
-          want = 'throws';
-        }
-        const out = new WordBuffer(8);
-        out.ensure(before.length);
-        out.words.set(before);
-        out.length = before.length;
-        WRITES.clear();
-        try {
-          linker.action(plan.plan!)(out);
-        } catch (e) {
-          if (e !== BAIL) throw e;
-          if (want === 'throws') t.misuses++;
-          else t.bailed++;
-          continue;
-        }
-        expect({ op: op.name, ctx, p, got: Array.from(out.view()) }).toEqual({ op: op.name, ctx, p, got: want });
-        // every word changed in place is logged for the incremental fingerprint (or the words moved: whole)
-        if (!WRITES.whole && out.length === before.length) {
-          const logged = new Set(Array.from(WRITES.pos.subarray(0, WRITES.count)));
-          for (let k = 0; k < before.length; k++) if (out.words[k] !== before[k]) expect({ op: op.name, k, logged: logged.has(k) }).toEqual({ op: op.name, k, logged: true });
-        }
-        t.agreed++;
+        const got = runDeclaredAction(codec, linker, op, p, randomContext(r));
+        if (got === 'agreed') t.agreed++;
+        else if (got === 'misuse') t.misuses++;
+        else t.bailed++;
       }
     }
     // Not vacuous: every operation is exact on many contexts; the misuse cases are met and BAIL.
