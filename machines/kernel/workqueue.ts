@@ -66,7 +66,10 @@ import { getIn, removeOne, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
 import type { LockAcquisition, LockEffect } from '../../explorer/model.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import type { Step } from './locks.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { isIndexKey } from '../../explorer/compile/lower/words.ts';
 
 type Args = { context: Context };
 
@@ -83,6 +86,8 @@ export interface WqParams {
   thread: string;
   item?: string;
   name?: string;
+  /** flush_workqueue only: the workqueue's items, when the caller knows them (lets the step run on the packed words). */
+  items?: string[];
 }
 
 /** A workqueue whose work items are `items` (their names; each item is one work_struct). */
@@ -370,8 +375,9 @@ export const flush_work = (wq: string, item: string, thread: string, name?: stri
   begin: { actions: [act('wq_flush_work_begin', P(wq, thread, item))] },
   wait: { guard: { type: 'wq_flush_done', params: P(wq, thread, undefined, name) }, actions: [act('wq_flush_end', P(wq, thread))] },
 });
-export const flush_workqueue = (wq: string, thread: string, name?: string): { begin: Step; wait: Step } => ({
-  begin: { actions: [act('wq_flush_workqueue_begin', P(wq, thread))] },
+/** `items`: the workqueue's items (optional; given, the flush's first step runs on the packed words). */
+export const flush_workqueue = (wq: string, thread: string, name?: string, items?: string[]): { begin: Step; wait: Step } => ({
+  begin: { actions: [act('wq_flush_workqueue_begin', { ...P(wq, thread), ...(items !== undefined ? { items } : {}) })] },
   wait: { guard: { type: 'wq_flush_done', params: P(wq, thread, undefined, name) }, actions: [act('wq_flush_end', P(wq, thread))] },
 });
 /** drain_workqueue: step 1 (set __WQ_DRAINING), step 2 (wait until empty, clear it). */
@@ -389,3 +395,91 @@ const wqRead = { reads: ['{wq}'] };
 const wqWrite = { writes: ['{wq}'] };
 declareFootprints(workqueueGuards, Object.fromEntries(Object.keys(workqueueGuards).map((n) => [n, wqRead])));
 declareFootprints(workqueueActions, Object.fromEntries(Object.keys(workqueueActions).map((n) => [n, wqWrite])));
+
+// The same guards and actions declared as word operations (explorer/compile/lower/declared.ts), run on the packed
+// state. A name the declarations cannot treat as the functions do (an Object.prototype name, which `in` sees; an
+// array index, which Object.keys puts first; a dot, which splits a path) or a missing item declines: the function
+// runs (and reports a misuse).
+const plainName = (s: string | undefined): s is string => s !== undefined && !(s in Object.prototype) && !isIndexKey(s) && !s.includes('.');
+const wf = (p: WqParams, ...k: string[]) => L.path(p.wq, ...k);
+/** Declares for params with a plain thread (and item, when `withItem`), else declines. */
+const dWq = <T>(withItem: boolean, fn: (p: WqParams, item: string) => T) => (p: WqParams): T | null =>
+  plainName(p.thread) && (!withItem || plainName(p.item)) ? fn(p, p.item as string) : null;
+/** checkItem(): the item is a key of `running` (else the function throws its misuse). */
+const dCheckItem = (p: WqParams, item: string) => L.check(L.recHasKey(wf(p, 'running'), item));
+/** is_chained_work(): the thread runs an item of this workqueue. */
+const dChained = (p: WqParams) => L.ne(L.recKeyOf(wf(p, 'running'), p.thread), L.lit(undefined));
+const dRunning = (p: WqParams, item: string) => L.read(p.wq, 'running', item);
+/** __queue_work(): WARN + drop while draining unless chained, else the tail of the worklist (queueTail). */
+const dQueueTail = (p: WqParams, item: string) =>
+  L.recWhen(L.and(L.read(p.wq, 'draining'), L.not(dChained(p))), [L.set(wf(p, 'droppedWhileDraining'), true)], [L.append(wf(p, 'pending'), item)]);
+/** try_to_grab_pending() took the pending instance (pendingGrabbed). */
+const dGrab = (p: WqParams, item: string) => [
+  L.removeOne(wf(p, 'pending'), item),
+  L.recEachValue(wf(p, 'flushers'), [L.editRemoveAll(item + QUEUED), L.editRemoveOneIfMore(item, L.recIf(L.ne(dRunning(p, item), L.lit(null)), 1, 0))]),
+];
+declareLowerings(workqueueGuards, {
+  wq_work_pending: dWq(true, (p, item) => L.includes(wf(p, 'pending'), item)),
+  wq_work_busy: dWq(true, (p, item) => L.or(L.includes(wf(p, 'pending'), item), L.ne(dRunning(p, item), L.lit(null)))),
+  wq_item_runnable: dWq(true, (p, item) => L.and(L.includes(wf(p, 'pending'), item), L.eq(dRunning(p, item), L.lit(null)))),
+  wq_running_is: dWq(true, (p, item) => L.eq(dRunning(p, item), L.lit(p.thread))),
+  wq_work_not_running: dWq(true, (p, item) => L.eq(dRunning(p, item), L.lit(null))),
+  wq_flush_done: dWq(false, (p) => L.or(L.not(L.recHasKey(wf(p, 'flushers'), p.thread)), L.eq(L.len(wf(p, 'flushers', p.thread)), L.lit(0)))),
+  wq_dropped_while_draining: dWq(false, (p) => L.read(p.wq, 'droppedWhileDraining')),
+});
+declareLowerings(workqueueActions, {
+  wq_queue_work: dWq(true, (p, item) => [
+    dCheckItem(p, item),
+    L.recWhen(L.or(L.includes(wf(p, 'pending'), item), L.includes(wf(p, 'canceling'), item)), [], [dQueueTail(p, item)]),
+  ]),
+  wq_mod_delayed_work: dWq(true, (p, item) => [
+    dCheckItem(p, item),
+    L.recWhen(L.includes(wf(p, 'canceling'), item), [], [L.recWhen(L.includes(wf(p, 'pending'), item), dGrab(p, item)), dQueueTail(p, item)]),
+  ]),
+  // a generic worker (no item) picks runnable(): not declared
+  wq_worker_start: dWq(true, (p, item) => [
+    L.check(L.not(dChained(p))),
+    L.check(L.includes(wf(p, 'pending'), item)),
+    L.check(L.eq(dRunning(p, item), L.lit(null))),
+    L.removeOne(wf(p, 'pending'), item),
+    L.set(wf(p, 'running', item), p.thread),
+    L.recEachValue(wf(p, 'flushers'), [L.editReplaceAll(item + QUEUED, item)]),
+  ]),
+  wq_worker_done: dWq(false, (p) => [
+    L.check(dChained(p)),
+    L.recEachValue(wf(p, 'flushers'), [L.editRemoveOneIfMore(L.recKeyOf(wf(p, 'running'), p.thread), 0)]),
+    L.recSetKeyOf(wf(p, 'running'), p.thread, null),
+  ]),
+  wq_cancel_grab: dWq(true, (p, item) => [
+    dCheckItem(p, item),
+    L.recWhen(L.includes(wf(p, 'pending'), item), dGrab(p, item)),
+    L.recWhen(L.not(L.includes(wf(p, 'canceling'), item)), [L.append(wf(p, 'canceling'), item)]),
+  ]),
+  wq_cancel_done: dWq(true, (p, item) => [L.removeOne(wf(p, 'canceling'), item, 'keep')]),
+  wq_flush_work_begin: dWq(true, (p, item) => [
+    dCheckItem(p, item),
+    L.recWhen(
+      L.includes(wf(p, 'pending'), item),
+      [L.recPut(wf(p, 'flushers'), p.thread, [item + QUEUED])],
+      [L.recWhen(L.ne(dRunning(p, item), L.lit(null)), [L.recPut(wf(p, 'flushers'), p.thread, [item])], [L.recPut(wf(p, 'flushers'), p.thread, [])])],
+    ),
+  ]),
+  // instancesOf() over Object.keys(running): declared when the caller names the items (the words keep keys sorted)
+  wq_flush_workqueue_begin: dWq(false, (p) => {
+    if (p.items === undefined || !p.items.every(plainName)) return null;
+    const items = [...p.items].sort();
+    const mine = wf(p, 'flushers', p.thread);
+    return [
+      L.check(L.eq(L.recSize(wf(p, 'running')), L.lit(items.length))),
+      ...items.map((i) => L.check(L.recHasKey(wf(p, 'running'), i))),
+      L.recPut(wf(p, 'flushers'), p.thread, []),
+      ...items.flatMap((i) => [
+        L.recWhen(L.ne(dRunning(p, i), L.lit(null)), [L.append(mine, i)]),
+        L.recWhen(L.includes(wf(p, 'pending'), i), [L.append(mine, i)]),
+      ]),
+    ];
+  }),
+  wq_flush_end: dWq(false, (p) => [L.recDelete(wf(p, 'flushers'), p.thread)]),
+  wq_drain_begin: dWq(false, (p) => [L.set(wf(p, 'draining'), true)]),
+  wq_drain_end: dWq(false, (p) => [L.set(wf(p, 'draining'), false)]),
+});

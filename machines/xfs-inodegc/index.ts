@@ -78,6 +78,10 @@ import {
   wqPending,
   wqDroppedWhileDraining,
 } from '../kernel/index.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
+
+type Args = { context: Context };
 
 type Variant = 'posted' | 'dave' | 'drain' | 'mainline';
 type StopKind = 'cancel' | 'drain' | 'flushloop';
@@ -178,7 +182,7 @@ function stopStates(kind: StopKind, cpus: number, pinned: boolean, exit: string,
     states.drain_workqueue_wait = { on: { 'freezer.drain_workqueue_done': { ...drain.wait, target: exit } } };
   } else {
     // do { flush_workqueue(wq); rerun = xfs_inodegc_queue_all(mp); } while (rerun);
-    const flush = flush_workqueue(WQ, 'freezer', WQNAME);
+    const flush = flush_workqueue(WQ, 'freezer', WQNAME, Array.from({ length: cpus }, (_, c) => item(c)));
     states.flush_workqueue = { on: { 'freezer.flush_workqueue': { ...flush.begin, target: here('flush_workqueue_wait') } } };
     states.flush_workqueue_wait = { on: { 'freezer.flush_workqueue_done': { ...flush.wait, target: here('rerun_queue_all') } } };
     states.rerun_queue_all = {
@@ -501,46 +505,69 @@ export default defineModel({
     if (nshr > 0) threads.shrinker = buildShrinker(cpus, V.pinned);
     for (let c = 0; c < cpus; c++) threads[`worker${c}`] = buildWorker(c, V, debugAssert, others, thaw);
 
-    return setup({
-      guards: {
-        ...kernelGuards,
-        // xfs_is_inodegc_enabled(mp): test_bit(XFS_OPSTATE_INODEGC_ENABLED, &mp->m_opstate)
-        inodegc_enabled: ({ context }) => context.inodegc_enabled,
-        inodegc_disabled: ({ context }) => !context.inodegc_enabled,
-        gc_list_nonempty: ({ context }, p: { cpu: number }) => context.gc[p.cpu].length > 0,
-        // exactly the CPUs in `mask` have a non-empty llist (one branch of xfs_inodegc_queue_all)
-        gc_nonempty_mask: ({ context }, p: { mask: number }) => context.gc.every((l: number[], c: number) => (l.length > 0) === ((p.mask & (1 << c)) !== 0)),
-        batch_has_more: ({ context }, p: { cpu: number }) => context.batch[p.cpu].length > 1,
-        // get_cpu_ptr() in xfs_inodegc_queue (5.19+) keeps other tasks of that CPU off it until put_cpu_ptr()
-        cpu_free: ({ context }, p: { cpu: number; thread: string }) => context.preempt[p.cpu] === null || context.preempt[p.cpu] === p.thread,
-        freeze_failed: ({ context }) => context.freeze_failed,
-        // every non-worker thread has ended and nothing is queued for this kworker
-        quiesced: ({ context }, p: { work: number; others: number }) => context.exited === p.others && !wqPending(context, 'wq').includes(item(p.work)),
-      },
-      actions: {
-        ...kernelActions,
-        llist_add: assign({
-          gc: ({ context }, p: { cpu: number; ino: number }) =>
-            context.gc.map((l: number[], k: number) => (k === p.cpu ? [...l, p.ino].sort((x, y) => x - y) : l)),
-        }),
-        // node = llist_del_all(&gc->list): the worker's batch
-        llist_del_all: assign(({ context }, p: { cpu: number }) => ({
-          batch: context.batch.map((b: number[], k: number) => (k === p.cpu ? context.gc[p.cpu] : b)),
-          gc: context.gc.map((l: number[], k: number) => (k === p.cpu ? [] : l)),
-        })),
-        // xfs_inodegc_set_reclaimable(ip): this inode is done
-        inactivated: assign(({ context }, p: { cpu: number }) => ({
-          batch: context.batch.map((b: number[], k: number) => (k === p.cpu ? b.slice(1) : b)),
-          inactivated: context.inactivated + 1,
-        })),
-        pin_cpu: assign({ preempt: ({ context }, p: { cpu: number; thread: string }) => context.preempt.map((x: string | null, k: number) => (k === p.cpu ? p.thread : x)) }),
-        unpin_cpu: assign({ preempt: ({ context }, p: { cpu: number }) => context.preempt.map((x: string | null, k: number) => (k === p.cpu ? null : x)) }),
-        clear_inodegc_enabled: assign({ inodegc_enabled: false }),
-        set_inodegc_enabled: assign({ inodegc_enabled: true }),
-        set_freeze_failed: assign({ freeze_failed: true }),
-        exit_thread: assign({ exited: ({ context }) => context.exited + 1 }),
-      },
-    }).createMachine({
+    const guards = {
+      ...kernelGuards,
+      // xfs_is_inodegc_enabled(mp): test_bit(XFS_OPSTATE_INODEGC_ENABLED, &mp->m_opstate)
+      inodegc_enabled: ({ context }: Args) => context.inodegc_enabled,
+      inodegc_disabled: ({ context }: Args) => !context.inodegc_enabled,
+      gc_list_nonempty: ({ context }: Args, p: { cpu: number }) => context.gc[p.cpu].length > 0,
+      // exactly the CPUs in `mask` have a non-empty llist (one branch of xfs_inodegc_queue_all)
+      gc_nonempty_mask: ({ context }: Args, p: { mask: number }) => context.gc.every((l: number[], c: number) => (l.length > 0) === ((p.mask & (1 << c)) !== 0)),
+      batch_has_more: ({ context }: Args, p: { cpu: number }) => context.batch[p.cpu].length > 1,
+      // get_cpu_ptr() in xfs_inodegc_queue (5.19+) keeps other tasks of that CPU off it until put_cpu_ptr()
+      cpu_free: ({ context }: Args, p: { cpu: number; thread: string }) => context.preempt[p.cpu] === null || context.preempt[p.cpu] === p.thread,
+      freeze_failed: ({ context }: Args) => context.freeze_failed,
+      // every non-worker thread has ended and nothing is queued for this kworker
+      quiesced: ({ context }: Args, p: { work: number; others: number }) => context.exited === p.others && !wqPending(context, 'wq').includes(item(p.work)),
+    };
+    const actions = {
+      ...kernelActions,
+      llist_add: assign(({ context }: Args, p: { cpu: number; ino: number }) => ({
+        gc: context.gc.map((l: number[], k: number) => (k === p.cpu ? [...l, p.ino].sort((x, y) => x - y) : l)),
+      })),
+      // node = llist_del_all(&gc->list): the worker's batch
+      llist_del_all: assign(({ context }: Args, p: { cpu: number }) => ({
+        batch: context.batch.map((b: number[], k: number) => (k === p.cpu ? context.gc[p.cpu] : b)),
+        gc: context.gc.map((l: number[], k: number) => (k === p.cpu ? [] : l)),
+      })),
+      // xfs_inodegc_set_reclaimable(ip): this inode is done
+      inactivated: assign(({ context }: Args, p: { cpu: number }) => ({
+        batch: context.batch.map((b: number[], k: number) => (k === p.cpu ? b.slice(1) : b)),
+        inactivated: context.inactivated + 1,
+      })),
+      pin_cpu: assign(({ context }: Args, p: { cpu: number; thread: string }) => ({ preempt: context.preempt.map((x: string | null, k: number) => (k === p.cpu ? p.thread : x)) })),
+      unpin_cpu: assign(({ context }: Args, p: { cpu: number }) => ({ preempt: context.preempt.map((x: string | null, k: number) => (k === p.cpu ? null : x)) })),
+      clear_inodegc_enabled: assign({ inodegc_enabled: false }),
+      set_inodegc_enabled: assign({ inodegc_enabled: true }),
+      set_freeze_failed: assign({ freeze_failed: true }),
+      exit_thread: assign({ exited: ({ context }: Args) => context.exited + 1 }),
+    };
+    // The model's guards and actions as word operations (explorer/compile/lower/declared.ts), run on the packed state.
+    const gcLen = (c: number) => L.len(L.path('gc', c));
+    declareLowerings(guards, {
+      quiesced: (p: { work: number; others: number }) => L.and(L.eq(L.read('exited'), L.lit(p.others)), L.not(L.includes(L.path(WQ, 'pending'), item(p.work)))),
+      // gc has `cpus` lists (built so above, kept by every action); another length reads a key no array has: BAIL
+      gc_nonempty_mask: (p: { mask: number }) =>
+        L.recIf(
+          L.eq(L.len(L.path('gc')), L.lit(cpus)),
+          L.and(...Array.from({ length: cpus }, (_, c) => ((p.mask & (1 << c)) !== 0 ? L.lt(L.lit(0), gcLen(c)) : L.not(L.lt(L.lit(0), gcLen(c)))))),
+          L.read('gc', 'bail'),
+        ),
+    });
+    declareLowerings(actions, {
+      // the per-CPU lists only ever grow by llist_add, so they are sorted: inserting in order is the sort
+      llist_add: (p: { cpu: number; ino: number }) => [L.insertSorted(L.path('gc', p.cpu), p.ino)],
+      llist_del_all: (p: { cpu: number }) => [L.recSetList(L.path('batch', p.cpu), L.recListAt(L.path('gc', p.cpu))), L.recSetList(L.path('gc', p.cpu), [])],
+      // batch[cpu].slice(1): the first element removed (an empty batch stays empty)
+      inactivated: (p: { cpu: number }) => [
+        L.removeOne(L.path('batch', p.cpu), L.at(L.path('batch', p.cpu), 0), 'keep'),
+        L.set(L.path('inactivated'), L.plus(L.read('inactivated'), 1)),
+      ],
+      pin_cpu: (p: { cpu: number; thread: string }) => [L.setAt(L.path('preempt'), p.cpu, p.thread)],
+      unpin_cpu: (p: { cpu: number }) => [L.setAt(L.path('preempt'), p.cpu, null)],
+    });
+
+    return setup({ guards, actions } as any).createMachine({
       id: ID,
       type: 'parallel',
       context: {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import model from '../../machines/xfs-inodegc/index.ts';
 import { checkModel, instantiate, resolveParams, selectInvariants } from '../../explorer/index.ts';
 import { replayTrace } from '../../explorer/replay.ts';
+import { crossCheck } from '../../explorer/crosscheck.ts';
 
 const ASSERT = 'frozen < SB_FREEZE_FS';
 type Check = { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[] };
@@ -153,5 +154,38 @@ describe('xfs-inodegc: mainline (2254a7396a0c)', () => {
   it('fires before thaw with the shrinker as well (the actors of 2254a7396a0c)', () => {
     const r = run('mainline', { evictors: 1, shrinkers: 1, thaw: false }, { deadlock: false });
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: ASSERT });
+  });
+});
+
+// The model and its workqueue declare their guards and actions as word operations (declareLowerings): every
+// variant steps (nearly) every state on the packed words, with the same successors as XState's transition().
+describe('xfs-inodegc on the packed words', () => {
+  // (every variant at its smallParams is in test/explorer/differential.test.ts; here the shrinker's mod_delayed_work too)
+  for (const variant of ['drain', 'mainline']) {
+    it(`${variant}: agrees with XState transition() everywhere (two CPUs, the shrinker, a failing freeze), word path on`, () => {
+      const params = resolveParams(model, { evictors: 1, cpus: 2, shrinkers: 1, debugAssert: variant !== 'mainline', freezeFail: true });
+      const r = crossCheck(model.create({ params, variant }), { lowered: true, limit: 20_000 });
+      expect(r.difference).toBeUndefined();
+      expect(r.states).toBeGreaterThan(500);
+    }, 120_000);
+  }
+
+  it('mainline steps on the words: under 1% of the steps take the decoded path', () => {
+    const space = instantiate(model, resolveParams(model, { evictors: 1, cpus: 2, shrinkers: 1, debugAssert: false, freezeFail: true }), 'mainline');
+    const init = space.initial().words;
+    const seen = new Set<string>([init.join(',')]);
+    const queue = [init];
+    while (queue.length > 0) {
+      space.expand(queue.pop()!, (_e, next, len) => {
+        const k = next.subarray(0, len).join(',');
+        if (!seen.has(k)) {
+          seen.add(k);
+          queue.push(next.slice(0, len));
+        }
+      });
+    }
+    expect(seen.size).toBe(3407); // specs/xfs-inodegc-mainline-2cpu-shrinker.json
+    expect(space.words.counts.lowered).toBeGreaterThan(5000);
+    expect(space.words.counts.fallback).toBeLessThan(space.words.counts.lowered / 100);
   });
 });

@@ -10,6 +10,10 @@ import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import { renderDeadlock } from '../../../explorer/waitfor.ts';
 import { explore, straight, tinyModel, where } from './harness.ts';
+import { compileMachine } from '../../../explorer/compile/index.ts';
+import { crossCheck } from '../../../explorer/crosscheck.ts';
+import { exploreWords } from '../../helpers/explore-words.ts';
+import { errorsWithLoweringOnAndOff } from '../../helpers/declared-action.ts';
 
 /** A generic worker that runs items until `stop` is set; counts each run of an item in context.runs. */
 const worker = (wq = 'wq') => ({
@@ -325,5 +329,63 @@ describe('kworker_idle: a valid end state (meta: { end: true })', () => {
     expect(r.trace!.deadlock!.idle).toEqual([{ thread: 'kworker', state: 'idle' }]);
     expect(r.trace!.deadlock!.blocked.map((b) => b.thread)).toEqual(['t0', 't1']);
     expect(renderDeadlock(r.trace!.deadlock!)).toContain('At a valid end (meta.end), not blocked:\n  kworker at idle');
+  });
+});
+
+// The declared lowerings (end of machines/kernel/workqueue.ts): every operation of a workqueue on the packed words.
+// Items w and v with a dedicated kworker each; a producer that queues, steals (mod_delayed_work) and requeues;
+// a flusher that cancels, flushes one item, flushes the workqueue (items named: declared) and drains it.
+describe('workqueue on the packed words', () => {
+  const ITEMS = ['v', 'w'];
+  const kworker = (item: string) => ({
+    initial: 'idle',
+    states: {
+      idle: kworker_idle({ wq: 'wq', worker: `k${item}`, event: `k${item}.start`, next: 'run', item }),
+      run: { on: { [`k${item}.done`]: { ...worker_done('wq', `k${item}`), target: 'idle' } } },
+    },
+  });
+  const machine = () => {
+    const c = cancel_work_sync('wq', 'v', 'f');
+    const fw = flush_work('wq', 'w', 'f');
+    const fq = flush_workqueue('wq', 'f', undefined, ITEMS);
+    const d = drain_workqueue('wq', 'f');
+    return tinyModel({ wq: workqueue(ITEMS) }, {
+      p: straight('p', [queue_work('wq', 'w', 'p'), mod_delayed_work('wq', 'v', 'p'), mod_delayed_work('wq', 'w', 'p'), queue_work('wq', 'v', 'p')]),
+      f: straight('f', [c.grab, c.wait, fw.begin, fw.wait, fq.begin, fq.wait, d.begin, d.wait]),
+      kv: kworker('v'),
+      kw: kworker('w'),
+    });
+  };
+
+  it('agree with XState transition() on every reachable state, word path on', () => {
+    const r = crossCheck(machine(), { lowered: true });
+    expect(r.difference).toBeUndefined();
+    expect(r.states).toBeGreaterThan(300);
+  });
+
+  it('step (nearly) every state on the words, with the same successors as the decoded step', () => {
+    const system = compileMachine(machine());
+    const on = exploreWords(system, true);
+    const off = exploreWords(system, false);
+    expect(on.edges).toEqual(off.edges);
+    expect(on.edges.length).toBeGreaterThan(1000);
+    // the fallback: drain_workqueue's wait (wq_drained is not declared), and the steps into an all-final state
+    expect(on.counts.fallback).toBeLessThan(on.counts.lowered / 5);
+  });
+
+  it('a misuse BAILs on the words and the function reports it, as with lowering off', () => {
+    // worker_done on a worker that runs nothing; a queue_work of an item the workqueue does not have
+    for (const [steps, message] of [
+      [[worker_done('wq', 't')], /kernel primitive misuse: worker t finished but runs nothing on wq/],
+      [[queue_work('wq', 'x', 't')], /kernel primitive misuse: "x" is not a work item of wq/],
+    ] as const) {
+      const model = defineModel({
+        name: 'misuse', description: '', params: {}, defaultVariant: 'v', variants: { v: { description: '' } },
+        create: () => tinyModel({ wq: workqueue(['w']) }, { t: straight('t', [...steps]) }),
+      });
+      const messages = errorsWithLoweringOnAndOff(model);
+      expect(messages[0]).toMatch(message);
+      expect(messages[0]).toBe(messages[1]);
+    }
   });
 });
