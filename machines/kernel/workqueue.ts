@@ -69,7 +69,6 @@ import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import type { Step } from './locks.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import { isIndexKey } from '../../explorer/compile/lower/words.ts';
 
 type Args = { context: Context };
 
@@ -400,7 +399,7 @@ declareFootprints(workqueueActions, Object.fromEntries(Object.keys(workqueueActi
 // state. A name the declarations cannot treat as the functions do (an Object.prototype name, which `in` sees; an
 // array index, which Object.keys puts first; a dot, which splits a path) or a missing item declines: the function
 // runs (and reports a misuse).
-const plainName = (s: string | undefined): s is string => s !== undefined && !(s in Object.prototype) && !isIndexKey(s) && !s.includes('.');
+const plainName = (s: string | undefined): s is string => s !== undefined && !(s in Object.prototype) && !L.isIndexKey(s) && !s.includes('.');
 const wf = (p: WqParams, ...k: string[]) => L.path(p.wq, ...k);
 /** Declares for params with a plain thread (and item, when `withItem`), else declines. */
 const dWq = <T>(withItem: boolean, fn: (p: WqParams, item: string) => T) => (p: WqParams): T | null =>

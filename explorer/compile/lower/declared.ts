@@ -143,6 +143,11 @@ export const check = (e: Expr): PathOp => ({ k: 'check', e });
 export const wake = (list: string[], prefix: string, all: string[], others: string[], self: string): PathOp => ({ k: 'wake', path: list, prefix, into: [all, others], e: lit(self) });
 
 // Record operations (see PathOp): builders.
+/** True when a record key would be enumerated out of the encoding's (sorted) order by Object.keys: an array index. */
+export function isIndexKey(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 0xffffffff && String(n) === key;
+}
 /** The record at the path has `key` (its own key; the declaration declines Object.prototype names, which `in` sees). */
 export const recHasKey = (at: string[], key: string): Expr => ({ k: 'recHasKey', path: at, key });
 export const recSize = (at: string[]): Expr => ({ k: 'recSize', path: at });

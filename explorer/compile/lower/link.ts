@@ -6,10 +6,10 @@
 import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
-import type { PathOp, RecListEdit } from './declared.ts';
+import { isIndexKey, type PathOp, type RecListEdit } from './declared.ts';
 import { T_ARR, T_IARR, T_OBJ } from '../../codec.ts';
 import { BAIL, elementAt, listIncludes, locate, locateIn, readList, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
-import { isIndexKey, recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
+import { recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 

@@ -422,12 +422,6 @@ export function writeList(out: WordBuffer, p: number, list: readonly unknown[], 
 
 // Record operations (./declared.ts PathOp rec*): fields of a record found, added and removed on the words.
 
-/** True when a record key would be enumerated out of the encoding's (sorted) order by Object.keys: an array index. */
-export function isIndexKey(key: string): boolean {
-  const n = Number(key);
-  return Number.isInteger(n) && n >= 0 && n < 0xffffffff && String(n) === key;
-}
-
 /** Where the value of key `id` starts in the record at p (BAIL when p is not a record), or -1. */
 export function recFieldAt(w: Int32Array, p: number, id: number): number {
   if (w[p] !== T_OBJ) throw BAIL;
