@@ -79,7 +79,7 @@ import {
   wqDroppedWhileDraining,
 } from '../kernel/index.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 type Args = { context: Context };
 
@@ -464,7 +464,7 @@ function buildWorker(c: number, V: (typeof VARIANT)[Variant], debugAssert: boole
 /** Freezer leaf states in which the freezer, holding s_umount, waits for an inodegc worker. */
 const WAITS_FOR_WORKER = /(cancel_work_sync\d+_wait|flush_work\d+_wait|flush_workqueue_wait|drain_workqueue_wait)$/;
 
-export default defineModel({
+const model = defineModel({
   name: 'xfs-inodegc',
   description:
     'XFS inodegc start/stop versus freeze_super: the xfs/517 ASSERT(frozen < SB_FREEZE_FS) in the inodegc worker, the deadlock without it, and the fixes up to 2254a7396a0c',
@@ -616,5 +616,15 @@ export default defineModel({
         : { resource: `cpu${p.cpu} (preemption disabled by get_cpu_ptr)`, kind: 'cpu', mode: 'run', holders: [ctx.preempt[p.cpu]] },
   },
 });
+
+// The invariants on the packed words (explorer/properties/words.ts): the same truth as the functions above.
+declareInvariants(model.invariants!, {
+  noQueueWorkWhileDraining: () => L.not(L.read(WQ, 'droppedWhileDraining')),
+  noTransactionWhileFrozen: () =>
+    L.or(L.ne(L.read(SB, 'frozen'), L.lit(SB_FREEZE_COMPLETE)), L.not(L.someThread((t, loc) => t.startsWith('worker') && loc === 'in_transaction'))),
+  noUmountHolderWaitsForWorker: () =>
+    L.not(L.and(L.ge(L.read(SB, 'frozen'), L.lit(SB_FREEZE_FS)), L.eq(L.read(UMOUNT, 'owner'), L.lit('freezer')), L.someThread((t, loc) => t === 'freezer' && WAITS_FOR_WORKER.test(loc)))),
+});
+export default model;
 
 export const XFS_INODEGC_VARIANTS = Object.keys(VARIANT) as Variant[];
