@@ -294,7 +294,8 @@ export class Linker {
             return pair;
           },
           apply: (out, v) => {
-            const [match, value] = v as unknown[];
+            const match = (v as unknown[])[0];
+            const value = (v as unknown[])[1];
             const w = out.words;
             recValueStarts(w, locate(w, root, path), starts);
             for (const q of starts) if (isIndexKey(strings.stringOf(w[q - 1]))) throw BAIL;
@@ -310,7 +311,6 @@ export class Linker {
         const path = this.path(op.path);
         const edits = op.edits.map((d) => ({ k: d.k, x: this.expr(d.x), y: this.expr(d.k === 'replaceAll' ? d.to : d.k === 'removeOneIfMore' ? d.n : d.x) }));
         const vals: unknown[] = new Array(edits.length * 2);
-        const starts: number[] = [];
         const list: unknown[] = [];
         return {
           pre: (w, env) => {
@@ -321,14 +321,17 @@ export class Linker {
             return vals;
           },
           apply: (out) => {
-            const n = recValueStarts(out.words, locate(out.words, root, path), starts).length;
+            const p = locate(out.words, root, path);
+            if (out.words[p] !== T_OBJ) throw BAIL;
+            const n = out.words[p + 1];
+            let q = p + 2;
             for (let f = 0; f < n; f++) {
-              // Each value found afresh: a rewritten list before it may have moved the words.
-              const q = recValueStarts(out.words, locate(out.words, root, path), starts)[f];
-              const xs = readList(out.words, q, strings, list);
+              // field f's value at q + 1; a list rewritten there moves only the words after it
+              const xs = readList(out.words, q + 1, strings, list);
               let changed = false;
               for (let i = 0; i < edits.length; i++) if (editList(xs, edits[i].k, vals[2 * i], vals[2 * i + 1])) changed = true;
-              if (changed) writeList(out, q, xs, strings);
+              if (changed) writeList(out, q + 1, xs, strings);
+              q += 1 + sizeAt(out.words, q + 1);
             }
           },
         };
