@@ -28,7 +28,16 @@ export type Expr =
    * `f(name, location)` holds, where f gives an expression or a constant per thread and location (the
    * location as ThreadLocations gives it), tabulated when linked.
    */
-  | { k: 'threads'; some: boolean; f: (name: string, loc: string) => Expr | boolean };
+  | { k: 'threads'; some: boolean; f: (name: string, loc: string) => Expr | boolean }
+  // List and entry reads (declared plans only; ./link.ts's "list and entry reads" block):
+  /** arr.every((y) => y === x) ('eq'), or arr.every((y) => !y) ('falsy', x unused), for the array at a context path */
+  | { k: 'listEvery'; path: string[]; test: 'eq' | 'falsy'; x: Expr }
+  /** The first element e of the array at a context path whose part after its first `sep` === x, or undefined; BAIL on an element that is not a string holding `sep` */
+  | { k: 'entryOf'; path: string[]; sep: string; x: Expr }
+  /** The part of a string before (or after) its first `sep`; BAIL when the value is not a string holding `sep` */
+  | { k: 'strPart'; a: Expr; sep: string; side: 'before' | 'after' }
+  /** Number(a) */
+  | { k: 'toNumber'; a: Expr };
 
 /** One statement of a lowered body, in program order: bind a local, or set an element of the copied array. */
 export type Op = { k: 'let'; i: number; e: Expr } | { k: 'set'; index: string; e: Expr };
