@@ -12,11 +12,11 @@ import { lowerAssign, lowerGuardFn } from '../../../../explorer/compile/lower/pl
 import { BAIL, WRITES } from '../../../../explorer/compile/lower/words.ts';
 import { compileMachine } from '../../../../explorer/compile/index.ts';
 import { crossCheck } from '../../../../explorer/crosscheck.ts';
-import { checkModel } from '../../../../explorer/index.ts';
 import { defineModel } from '../../../../explorer/model.ts';
 import { insertSorted, removeOne } from '../../../../machines/kernel/path.ts';
 import { down_read, down_write, kernelActions, kernelGuards, percpu_down_read, percpu_up_read, rwsem, percpuRwsem, up_read, up_write, mutex, mutex_lock, mutex_unlock } from '../../../../machines/kernel/index.ts';
 import { exploreWords } from '../../../helpers/explore-words.ts';
+import { checkErrors } from '../../../helpers/lowering.ts';
 import { rng } from '../../../helpers/rng.ts';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -384,19 +384,7 @@ describe('kernel primitives on the words', () => {
       states: { t: { initial: 'a', states: { a: { on: { 't.up_read': { ...up_read('sem', 't'), target: 'done' } } }, done: { type: 'final' } } } },
     });
     const model = defineModel({ name: 'misuse', description: 'up_read without down_read', params: {}, defaultVariant: 'v', variants: { v: { description: 'bad' } }, create: () => bad });
-    const messages = [true, false].map((lowered) => {
-      const prev = process.env.INTERLEAVE_LOWER;
-      process.env.INTERLEAVE_LOWER = lowered ? '1' : '0';
-      try {
-        checkModel({ model, params: {} });
-        return 'no error';
-      } catch (e) {
-        return (e as Error).message;
-      } finally {
-        if (prev === undefined) delete process.env.INTERLEAVE_LOWER;
-        else process.env.INTERLEAVE_LOWER = prev;
-      }
-    });
+    const messages = checkErrors(model);
     expect(messages[0]).toMatch(/kernel primitive misuse: t up_read without a read hold/);
     expect(messages[0]).toBe(messages[1]);
   });
