@@ -36,6 +36,8 @@ import { and as xand, assign, not as xnot, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations } from '../../explorer/model.ts';
 import { folio, folioActions, folioGuards, folioOwner, folioWaiters, folioWaits, folio_lock_fast, folio_lock_wait_state, folio_trylock, type FolioState } from '../kernel/index.ts';
 import { localActions, localGuards, localWaits, lp, sixHeldBy, sixLock, type SixState } from './locks.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 export const VARIANTS = ['v2', 'v3', 'unconditional', 'final'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -331,6 +333,42 @@ function updaterThread(updates: number, leaves: number) {
 
 const setAt = <T>(arr: readonly T[], i: number, v: T): T[] => arr.map((x, k) => (k === i ? v : x));
 
+// The model's own guards and actions (the primitives' are folio.ts's and ./locks.ts's).
+const modelGuards = {
+  extent_at: ({ context }: { context: Ctx }, p: { pos: number }) => context.extent[p.pos],
+  dirty_at: ({ context }: { context: Ctx }, p: { folio: number }) => context.dirty[p.folio],
+  // writeback has nothing left to do: the writer finished and no folio is dirty
+  writeback_can_exit: ({ context }: { context: Ctx }) => context.writerDone && !context.dirty.some((d) => d),
+  fiemap_is_done: ({ context }: { context: Ctx }) => context.fiemapDone,
+};
+const modelActions = {
+  set_dirty: assign(({ context }: { context: Ctx }, p: { folio: number }) => ({ dirty: setAt(context.dirty, p.folio, true) })),
+  clean: assign(({ context }: { context: Ctx }, p: { folio: number }) => ({ dirty: setAt(context.dirty, p.folio, false) })),
+  insert_extent: assign(({ context }: { context: Ctx }, p: { folio: number }) => ({ extent: setAt(context.extent, p.folio, true) })),
+  writer_done: assign({ writerDone: true }),
+  fiemap_done: assign({ fiemapDone: true }),
+  // what bch2_next_fiemap_extent produced for this position: the btree key, or the pagecache scan result
+  report: assign(({ context }: { context: Ctx }, p: { pos: number; what: 'extent' | 'scan' }) => ({
+    reported: setAt(context.reported, p.pos, p.what === 'extent' ? 'extent' : context.dirty[p.pos] ? 'delalloc' : 'hole'),
+  })),
+};
+// Declared lowerings (explorer/compile/lower/declared.ts): the same reads and writes on the packed words
+// (setAt's map over an index past the end keeps the array: the word op BAILs there and the function runs).
+declareLowerings(modelGuards, {
+  extent_at: (p: { pos: number }) => L.read('extent', p.pos),
+  dirty_at: (p: { folio: number }) => L.read('dirty', p.folio),
+  writeback_can_exit: () => L.and(L.read('writerDone'), L.noneTruthy(L.path('dirty'))),
+  fiemap_is_done: () => L.read('fiemapDone'),
+});
+declareLowerings(modelActions, {
+  set_dirty: (p: { folio: number }) => [L.setAt(L.path('dirty'), p.folio, true)],
+  clean: (p: { folio: number }) => [L.setAt(L.path('dirty'), p.folio, false)],
+  insert_extent: (p: { folio: number }) => [L.setAt(L.path('extent'), p.folio, true)],
+  report: (p: { pos: number; what: 'extent' | 'scan' }) => [
+    L.setAt(L.path('reported'), p.pos, p.what === 'extent' ? 'extent' : L.cond(L.read('dirty', p.pos), 'delalloc', 'hole')),
+  ],
+});
+
 /** A six lock as a short string for trace columns: "R:fiemap I:writer W?" (W? = write pending, q = queued). */
 function sixString(s: SixState): string {
   const out: string[] = [];
@@ -389,29 +427,8 @@ export default defineModel({
     threads.updater = updaterThread(updates, leaves);
     return setup({
       types: {} as { context: Ctx },
-      guards: {
-        ...folioGuards,
-        ...localGuards,
-        extent_at: ({ context }, p: { pos: number }) => context.extent[p.pos],
-        dirty_at: ({ context }, p: { folio: number }) => context.dirty[p.folio],
-        // writeback has nothing left to do: the writer finished and no folio is dirty
-        writeback_can_exit: ({ context }) => context.writerDone && !context.dirty.some((d) => d),
-        fiemap_is_done: ({ context }) => context.fiemapDone,
-      },
-      actions: {
-        ...folioActions,
-        ...localActions,
-        set_dirty: assign({ dirty: ({ context }, p: { folio: number }) => setAt(context.dirty, p.folio, true) }),
-        clean: assign({ dirty: ({ context }, p: { folio: number }) => setAt(context.dirty, p.folio, false) }),
-        insert_extent: assign({ extent: ({ context }, p: { folio: number }) => setAt(context.extent, p.folio, true) }),
-        writer_done: assign({ writerDone: true }),
-        fiemap_done: assign({ fiemapDone: true }),
-        // what bch2_next_fiemap_extent produced for this position: the btree key, or the pagecache scan result
-        report: assign({
-          reported: ({ context }, p: { pos: number; what: 'extent' | 'scan' }) =>
-            setAt(context.reported, p.pos, p.what === 'extent' ? 'extent' : context.dirty[p.pos] ? 'delalloc' : 'hole'),
-        }),
-      },
+      guards: { ...folioGuards, ...localGuards, ...modelGuards } as any,
+      actions: { ...folioActions, ...localActions, ...modelActions } as any,
     }).createMachine({
       id: 'bcachefs-fiemap',
       type: 'parallel',
