@@ -233,12 +233,14 @@ export class Linker {
         return (w, env) => {
           readList(w, list(w), strings, xs);
           const v = x(w, env);
+          // y.slice(at + sep.length) === v, without making the slice (no other value equals a string)
+          const vs = typeof v === 'string' ? v : null;
           for (let i = 0; i < xs.length; i++) {
             const y = xs[i];
             if (typeof y !== 'string') throw BAIL;
-            const at = y.indexOf(sep);
-            if (at < 0) throw BAIL;
-            if (y.slice(at + sep.length) === v) return y;
+            const at = y.indexOf(sep) + sep.length;
+            if (at < sep.length) throw BAIL;
+            if (vs !== null && y.length - at === vs.length && y.startsWith(vs, at)) return y;
           }
           return undefined;
         };
@@ -310,11 +312,18 @@ export class Linker {
       }
       case 'and': {
         const parts = plan.parts.map((p) => this.guard(p));
-        return (w) => parts.every((g) => g(w));
+        // A loop, not parts.every(callback): no closure made per guard evaluation.
+        return (w) => {
+          for (let i = 0; i < parts.length; i++) if (!parts[i](w)) return false;
+          return true;
+        };
       }
       case 'or': {
         const parts = plan.parts.map((p) => this.guard(p));
-        return (w) => parts.some((g) => g(w));
+        return (w) => {
+          for (let i = 0; i < parts.length; i++) if (parts[i](w)) return true;
+          return false;
+        };
       }
     }
   }
