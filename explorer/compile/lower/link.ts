@@ -7,7 +7,7 @@ import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import type { PathOp } from './declared.ts';
-import { T_ARR, T_OBJ } from '../../codec.ts';
+import { T_ARR, T_IARR, T_OBJ, T_STR } from '../../codec.ts';
 import { BAIL, elementAt, listIncludes, locateIn, readList, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
@@ -229,15 +229,18 @@ export class Linker {
         const x = this.expr(e.x);
         const strings = this.strings;
         const sep = e.sep;
-        const xs: unknown[] = [];
         return (w, env) => {
-          readList(w, list(w), strings, xs);
+          // The elements straight from the words (every one a string: a tagged array of T_STR, or empty).
+          const p = list(w);
+          const tag = w[p];
+          const n = w[p + 1];
+          if (tag !== T_ARR && !(tag === T_IARR && n === 0)) throw BAIL;
           const v = x(w, env);
           // y.slice(at + sep.length) === v, without making the slice (no other value equals a string)
           const vs = typeof v === 'string' ? v : null;
-          for (let i = 0; i < xs.length; i++) {
-            const y = xs[i];
-            if (typeof y !== 'string') throw BAIL;
+          for (let i = 0, q = p + 2; i < n; i++, q += 2) {
+            if (w[q] !== T_STR) throw BAIL;
+            const y = strings.stringOf(w[q + 1]);
             const at = y.indexOf(sep) + sep.length;
             if (at < sep.length) throw BAIL;
             if (vs !== null && y.length - at === vs.length && y.startsWith(vs, at)) return y;
