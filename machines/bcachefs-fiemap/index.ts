@@ -37,7 +37,7 @@ import { defineModel, type Context, type ThreadLocations } from '../../explorer/
 import { folio, folioActions, folioGuards, folioOwner, folioWaiters, folioWaits, folio_lock_fast, folio_lock_wait_state, folio_trylock, type FolioState } from '../kernel/index.ts';
 import { localActions, localGuards, localWaits, lp, sixHeldBy, sixLock, type SixState } from './locks.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 export const VARIANTS = ['v2', 'v3', 'unconditional', 'final'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -394,7 +394,7 @@ const folioString = (ctx: Context, path: string) => {
 /** Which position fiemap is at, from its location "pos1.cur". */
 const fiemapPos = (loc: string | undefined) => (loc?.startsWith('pos') ? Number(loc.slice(3, loc.indexOf('.'))) : -1);
 
-export default defineModel({
+const model = defineModel({
   name: 'bcachefs-fiemap',
   description: 'bcachefs fiemap delalloc scan vs the write path: folio locks vs extents-btree six locks, restarts and relocks',
   source: 'seed 003 (bcachefs: fiemap delalloc support, Brian Foster / Kent Overstreet, April 2024); KERNEL.md section 3',
@@ -484,3 +484,19 @@ export default defineModel({
       ctx.writerDone && !ctx.dirty.some((d: boolean) => d) ? null : { resource: 'dirty folios / end of writes', kind: 'work', mode: 'idle', holders: ['writer'] },
   },
 });
+
+// FM-P1 on the packed words (explorer/properties/words.ts): a thread in a folio_lock* state holds no leaf's read
+// or intent lock (sixHeldBy), over the leaves the context has; more leaves than WORD_LEAVES count as held, so
+// such a state is decoded and checked by the function.
+const WORD_LEAVES = 3;
+const dHoldsBtreeLock = (t: string) =>
+  L.or(
+    L.lt(L.lit(WORD_LEAVES), L.len(L.path('leaves'))),
+    ...Array.from({ length: WORD_LEAVES }, (_, l) =>
+      L.and(L.lt(L.lit(l), L.len(L.path('leaves'))), L.or(L.includes(L.path('leaves', l, 'readers'), t), L.eq(L.read('leaves', l, 'intent'), L.lit(t)))),
+    ),
+  );
+declareInvariants(model.invariants!, {
+  noFolioLockUnderBtreeLocks: () => L.everyThread((t, loc) => (loc.startsWith('folio_lock', loc.lastIndexOf('.') + 1) ? L.not(dHoldsBtreeLock(t)) : true)),
+});
+export default model;

@@ -150,9 +150,9 @@ describe('invariants on the packed words', () => {
   it('is not vacuous: declarations were compared, on states where they are false too', () => {
     expect(tally.agreed).toBeGreaterThan(1000);
     // The bundled specs' violations of declared invariants: P-F1 is not among them (no bundled run of these
-    // models violates it); no-write-after-FWFREEZE's and the stall's are.
+    // models violates it); no-write-after-FWFREEZE's, the stall's and fiemap v2's FM-P1 are.
     expect(tally.falseAgreed).toBeGreaterThan(0);
-    expect([...tally.falseNames].sort()).toEqual(['no-sb-freeze-stall-on-I_WRITE_FREEZED', 'no-write-after-FWFREEZE']);
+    expect([...tally.falseNames].sort()).toEqual(['no-sb-freeze-stall-on-I_WRITE_FREEZED', 'no-write-after-FWFREEZE', 'noFolioLockUnderBtreeLocks']);
     expect(tally.bailed).toBeLessThan(tally.agreed / 10);
     // Nearby states where some invariant is false: the word check was asked about many.
     expect(tally.mutantsFalse).toBeGreaterThan(500);
