@@ -36,6 +36,8 @@ import { and as xand, assign, not as xnot, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations } from '../../explorer/model.ts';
 import { folio, folioActions, folioGuards, folioOwner, folioWaiters, folioWaits, folio_lock_fast, folio_lock_wait_state, folio_trylock, type FolioState } from '../kernel/index.ts';
 import { localActions, localGuards, localWaits, lp, sixHeldBy, sixLock, type SixState } from './locks.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 export const VARIANTS = ['v2', 'v3', 'unconditional', 'final'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -79,7 +81,12 @@ function folioLockStates(t: string, f: number, next: string) {
 }
 
 /** Does `thread` hold any btree node lock? */
-const holdsBtreeLock = (ctx: Context, thread: string) => (ctx.leaves as SixState[]).some((s) => sixHeldBy(s, thread));
+function holdsBtreeLock(ctx: Context, thread: string): boolean {
+  // a loop (this runs on every state the search checks): no closure made per call
+  const leaves = ctx.leaves as SixState[];
+  for (let i = 0; i < leaves.length; i++) if (sixHeldBy(leaves[i], thread)) return true;
+  return false;
+}
 
 /**
  * The states of one btree update on leaf `l` by `t`: traverse takes intent (btree_node_lock, intent),
@@ -331,6 +338,42 @@ function updaterThread(updates: number, leaves: number) {
 
 const setAt = <T>(arr: readonly T[], i: number, v: T): T[] => arr.map((x, k) => (k === i ? v : x));
 
+// The model's own guards and actions (the primitives' are folio.ts's and ./locks.ts's).
+const modelGuards = {
+  extent_at: ({ context }: { context: Ctx }, p: { pos: number }) => context.extent[p.pos],
+  dirty_at: ({ context }: { context: Ctx }, p: { folio: number }) => context.dirty[p.folio],
+  // writeback has nothing left to do: the writer finished and no folio is dirty
+  writeback_can_exit: ({ context }: { context: Ctx }) => context.writerDone && !context.dirty.some((d) => d),
+  fiemap_is_done: ({ context }: { context: Ctx }) => context.fiemapDone,
+};
+const modelActions = {
+  set_dirty: assign(({ context }: { context: Ctx }, p: { folio: number }) => ({ dirty: setAt(context.dirty, p.folio, true) })),
+  clean: assign(({ context }: { context: Ctx }, p: { folio: number }) => ({ dirty: setAt(context.dirty, p.folio, false) })),
+  insert_extent: assign(({ context }: { context: Ctx }, p: { folio: number }) => ({ extent: setAt(context.extent, p.folio, true) })),
+  writer_done: assign({ writerDone: true }),
+  fiemap_done: assign({ fiemapDone: true }),
+  // what bch2_next_fiemap_extent produced for this position: the btree key, or the pagecache scan result
+  report: assign(({ context }: { context: Ctx }, p: { pos: number; what: 'extent' | 'scan' }) => ({
+    reported: setAt(context.reported, p.pos, p.what === 'extent' ? 'extent' : context.dirty[p.pos] ? 'delalloc' : 'hole'),
+  })),
+};
+// Declared lowerings (explorer/compile/lower/declared.ts): the same reads and writes on the packed words
+// (setAt's map over an index past the end keeps the array: the word op BAILs there and the function runs).
+declareLowerings(modelGuards, {
+  extent_at: (p: { pos: number }) => L.read('extent', p.pos),
+  dirty_at: (p: { folio: number }) => L.read('dirty', p.folio),
+  writeback_can_exit: () => L.and(L.read('writerDone'), L.noneTruthy(L.path('dirty'))),
+  fiemap_is_done: () => L.read('fiemapDone'),
+});
+declareLowerings(modelActions, {
+  set_dirty: (p: { folio: number }) => [L.setAt(L.path('dirty'), p.folio, true)],
+  clean: (p: { folio: number }) => [L.setAt(L.path('dirty'), p.folio, false)],
+  insert_extent: (p: { folio: number }) => [L.setAt(L.path('extent'), p.folio, true)],
+  report: (p: { pos: number; what: 'extent' | 'scan' }) => [
+    L.setAt(L.path('reported'), p.pos, p.what === 'extent' ? 'extent' : L.cond(L.read('dirty', p.pos), 'delalloc', 'hole')),
+  ],
+});
+
 /** A six lock as a short string for trace columns: "R:fiemap I:writer W?" (W? = write pending, q = queued). */
 function sixString(s: SixState): string {
   const out: string[] = [];
@@ -351,7 +394,7 @@ const folioString = (ctx: Context, path: string) => {
 /** Which position fiemap is at, from its location "pos1.cur". */
 const fiemapPos = (loc: string | undefined) => (loc?.startsWith('pos') ? Number(loc.slice(3, loc.indexOf('.'))) : -1);
 
-export default defineModel({
+const model = defineModel({
   name: 'bcachefs-fiemap',
   description: 'bcachefs fiemap delalloc scan vs the write path: folio locks vs extents-btree six locks, restarts and relocks',
   source: 'seed 003 (bcachefs: fiemap delalloc support, Brian Foster / Kent Overstreet, April 2024); KERNEL.md section 3',
@@ -389,29 +432,8 @@ export default defineModel({
     threads.updater = updaterThread(updates, leaves);
     return setup({
       types: {} as { context: Ctx },
-      guards: {
-        ...folioGuards,
-        ...localGuards,
-        extent_at: ({ context }, p: { pos: number }) => context.extent[p.pos],
-        dirty_at: ({ context }, p: { folio: number }) => context.dirty[p.folio],
-        // writeback has nothing left to do: the writer finished and no folio is dirty
-        writeback_can_exit: ({ context }) => context.writerDone && !context.dirty.some((d) => d),
-        fiemap_is_done: ({ context }) => context.fiemapDone,
-      },
-      actions: {
-        ...folioActions,
-        ...localActions,
-        set_dirty: assign({ dirty: ({ context }, p: { folio: number }) => setAt(context.dirty, p.folio, true) }),
-        clean: assign({ dirty: ({ context }, p: { folio: number }) => setAt(context.dirty, p.folio, false) }),
-        insert_extent: assign({ extent: ({ context }, p: { folio: number }) => setAt(context.extent, p.folio, true) }),
-        writer_done: assign({ writerDone: true }),
-        fiemap_done: assign({ fiemapDone: true }),
-        // what bch2_next_fiemap_extent produced for this position: the btree key, or the pagecache scan result
-        report: assign({
-          reported: ({ context }, p: { pos: number; what: 'extent' | 'scan' }) =>
-            setAt(context.reported, p.pos, p.what === 'extent' ? 'extent' : context.dirty[p.pos] ? 'delalloc' : 'hole'),
-        }),
-      },
+      guards: { ...folioGuards, ...localGuards, ...modelGuards } as any,
+      actions: { ...folioActions, ...localActions, ...modelActions } as any,
     }).createMachine({
       id: 'bcachefs-fiemap',
       type: 'parallel',
@@ -430,11 +452,14 @@ export default defineModel({
   invariants: {
     // FM-P1: no btree transaction calls (or sleeps in) a blocking folio_lock while holding a btree node lock.
     // States named folio_lock* are the blocking folio_lock call and its sleep.
-    noFolioLockUnderBtreeLocks: (ctx: Context, threads: ThreadLocations) =>
-      Object.entries(threads).every(([t, loc]) => {
-        const leaf = loc.slice(loc.lastIndexOf('.') + 1);
-        return !leaf.startsWith('folio_lock') || !holdsBtreeLock(ctx, t);
-      }),
+    // (Every thread's leaf state name is tested where it starts, after the last '.': no entries, no slices.)
+    noFolioLockUnderBtreeLocks: (ctx: Context, threads: ThreadLocations) => {
+      for (const t in threads) {
+        const loc = threads[t];
+        if (loc.startsWith('folio_lock', loc.lastIndexOf('.') + 1) && holdsBtreeLock(ctx, t)) return false;
+      }
+      return true;
+    },
   },
   assertions: {
     // FM-P3: bch2_fill_extent (copy_to_user) runs after bch2_trans_unlock
@@ -459,3 +484,19 @@ export default defineModel({
       ctx.writerDone && !ctx.dirty.some((d: boolean) => d) ? null : { resource: 'dirty folios / end of writes', kind: 'work', mode: 'idle', holders: ['writer'] },
   },
 });
+
+// FM-P1 on the packed words (explorer/properties/words.ts): a thread in a folio_lock* state holds no leaf's read
+// or intent lock (sixHeldBy), over the leaves the context has; more leaves than WORD_LEAVES count as held, so
+// such a state is decoded and checked by the function.
+const WORD_LEAVES = 3;
+const dHoldsBtreeLock = (t: string) =>
+  L.or(
+    L.lt(L.lit(WORD_LEAVES), L.len(L.path('leaves'))),
+    ...Array.from({ length: WORD_LEAVES }, (_, l) =>
+      L.and(L.lt(L.lit(l), L.len(L.path('leaves'))), L.or(L.includes(L.path('leaves', l, 'readers'), t), L.eq(L.read('leaves', l, 'intent'), L.lit(t)))),
+    ),
+  );
+declareInvariants(model.invariants!, {
+  noFolioLockUnderBtreeLocks: () => L.everyThread((t, loc) => (loc.startsWith('folio_lock', loc.lastIndexOf('.') + 1) ? L.not(dHoldsBtreeLock(t)) : true)),
+});
+export default model;

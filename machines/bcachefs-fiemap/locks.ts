@@ -23,6 +23,8 @@ import { assign } from 'xstate';
 import type { Context, WaitInfo } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from '../kernel/path.ts';
 import { withLock } from '../kernel/types.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 export interface LockParams {
   lock: string;
@@ -163,3 +165,47 @@ export const localWaits: Record<string, WaitFn> = {
 
 export const lp = (lock: string, thread: string, name?: string): LockParams =>
   name === undefined ? { lock, thread } : { lock, thread, name };
+
+// Declared lowerings (explorer/compile/lower/declared.ts): the six lock's guards and actions as word operations
+// on the slice at `{lock}`, as the functions above compute them; a misuse BAILs and the function throws it.
+const sField = (p: LockParams, field: string) => L.path(p.lock, field);
+const sRead = (p: LockParams, field: string) => L.read(p.lock, field);
+const sCanRead = (p: LockParams) => L.and(L.not(sRead(p, 'write')), L.not(sRead(p, 'writePending')));
+const sIntentIs = (p: LockParams, who: string | null) => L.eq(sRead(p, 'intent'), L.lit(who));
+const sWriteReady = (p: LockParams) => L.and(sIntentIs(p, p.thread), L.not(sRead(p, 'write')), L.everyIs(sField(p, 'readers'), p.thread));
+const sFirstIntentWaiter = (p: LockParams) => L.at(sField(p, 'intentWaiters'), 0);
+declareLowerings(localGuards, {
+  six_can_read: sCanRead,
+  six_read_granted: (p: LockParams) => L.includes(sField(p, 'readers'), p.thread),
+  six_can_intent: (p: LockParams) => L.and(sIntentIs(p, null), L.eq(L.len(sField(p, 'intentWaiters')), L.lit(0))),
+  six_intent_granted: (p: LockParams) => sIntentIs(p, p.thread),
+  six_write_ready: sWriteReady,
+  six_relock_ok: (p: LockParams) => L.and(L.includes(sField(p, 'paths'), p.thread), sCanRead(p)),
+});
+declareLowerings(localActions, {
+  six_read_acquire: (p: LockParams) => [L.check(sCanRead(p)), L.insertSorted(sField(p, 'readers'), p.thread)],
+  six_read_queue: (p: LockParams) => [L.insertSorted(sField(p, 'readWaiters'), p.thread)],
+  six_read_unlock: (p: LockParams) => [L.removeOne(sField(p, 'readers'), p.thread)],
+  six_intent_acquire: (p: LockParams) => [L.check(sIntentIs(p, null)), L.set(sField(p, 'intent'), p.thread)],
+  six_intent_queue: (p: LockParams) => [L.append(sField(p, 'intentWaiters'), p.thread)],
+  // intent: intentWaiters[0] ?? null; intentWaiters.slice(1): the first element's first occurrence removed
+  six_intent_unlock: (p: LockParams) => [
+    L.check(L.and(sIntentIs(p, p.thread), L.not(sRead(p, 'write')))),
+    L.set(sField(p, 'intent'), L.coalesce(sFirstIntentWaiter(p), null)),
+    L.removeOne(sField(p, 'intentWaiters'), sFirstIntentWaiter(p), 'keep'),
+  ],
+  six_write_request: (p: LockParams) => [L.check(sIntentIs(p, p.thread)), L.set(sField(p, 'writePending'), true)],
+  six_write_acquire: (p: LockParams) => [
+    L.check(sWriteReady(p)),
+    L.set(sField(p, 'write'), true),
+    L.set(sField(p, 'writePending'), false),
+    L.clear(sField(p, 'paths')),
+  ],
+  six_write_unlock: (p: LockParams) => [
+    L.check(L.and(sRead(p, 'write'), sIntentIs(p, p.thread))),
+    L.set(sField(p, 'write'), false),
+    L.moveSorted(sField(p, 'readWaiters'), sField(p, 'readers')),
+  ],
+  six_path_save: (p: LockParams) => [L.insertSortedOpt(sField(p, 'paths'), L.cond(L.includes(sField(p, 'paths'), p.thread), L.lit(undefined), p.thread))],
+  six_path_drop: (p: LockParams) => [L.removeOne(sField(p, 'paths'), p.thread, 'keep')],
+});

@@ -24,6 +24,9 @@ import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
 import { kAssign, withLock, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import type { Expr } from '../../explorer/compile/lower/js.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import { nextOf, tryBranch, type LockParams, type Next, type Step, type TryTargets } from './locks.ts';
 
 type Args = { context: Context };
@@ -226,3 +229,52 @@ declareFootprints(folioGuards, {
   folio_test_locked: { reads: ['{lock}.owner'] },
 });
 declareFootprints(folioActions, Object.fromEntries(Object.keys(folioActions).map((n) => [n, { writes: ['{lock}'], sets: ['{lock}.woken'] }])));
+
+// Declared lowerings (explorer/compile/lower/declared.ts): the folio lock's guards and actions as word
+// operations on the slice at `{lock}`, line by line as the functions above compute them. An entry is found as
+// entryOf finds "tag:thread" (entryOf/entryTag/entryThread above); an entry without its ':' and every misuse
+// BAIL, and the function runs (and throws the misuse).
+const fField = (p: LockParams, field: string) => L.path(p.lock, field);
+const fFree = (p: LockParams) => L.eq(L.read(p.lock, 'owner'), L.lit(null));
+const fHeld = (p: LockParams) => L.ne(L.read(p.lock, 'owner'), L.lit(null));
+const fEntry = (p: LockParams, list: 'waiters' | 'woken') => L.entryOf(fField(p, list), ':', p.thread);
+const fIdle = (p: LockParams) => L.and(L.eq(fEntry(p, 'waiters'), L.lit(undefined)), L.eq(fEntry(p, 'woken'), L.lit(undefined)));
+const fTag = (e: Expr) => L.strPart(e, ':', 'before');
+const fWokenPlain = (p: LockParams) => L.and(L.ne(fEntry(p, 'woken'), L.lit(undefined)), L.ne(fTag(fEntry(p, 'woken')), L.lit(HANDED)));
+declareLowerings(folioGuards, {
+  folio_trylock_ok: fFree,
+  folio_lock_now: (p: LockParams) => L.and(fFree(p), fIdle(p)),
+  folio_lock_must_queue: (p: LockParams) => L.and(fHeld(p), fIdle(p)),
+  folio_lock_granted: (p: LockParams) => L.includes(fField(p, 'woken'), `${HANDED}:${p.thread}`),
+  folio_woken_can_lock: (p: LockParams) => L.and(fFree(p), fWokenPlain(p)),
+  folio_woken_lost: (p: LockParams) => L.and(fHeld(p), fWokenPlain(p)),
+  folio_unqueued_can_lock: (p: LockParams) => L.and(fFree(p), L.eq(L.len(fField(p, 'waiters')), L.lit(0)), L.eq(L.len(fField(p, 'woken')), L.lit(0))),
+  folio_test_locked: fHeld,
+});
+/** folio_unlock's first waiter, whether it is handed the lock (it lost `unfairness` wakeups), and its thread. */
+const fFirst = (p: LockParams) => L.at(fField(p, 'waiters'), 0);
+const fHandoff = (p: LockParams) =>
+  L.and(L.ne(fFirst(p), L.lit(undefined)), L.ge(L.toNumber(fTag(fFirst(p))), L.coalesce(L.readOpt(p.lock, 'unfairness'), PAGE_LOCK_UNFAIRNESS)));
+const fFirstThread = (p: LockParams) => L.strPart(fFirst(p), ':', 'after');
+declareLowerings(folioActions, {
+  folio_lock: (p: LockParams) => [L.check(fFree(p)), L.set(fField(p, 'owner'), p.thread)],
+  folio_queue: (p: LockParams) => [L.check(fIdle(p)), L.append(fField(p, 'waiters'), `0:${p.thread}`)],
+  folio_lock_woken: (p: LockParams) => [
+    L.check(fWokenPlain(p)),
+    L.check(fFree(p)),
+    L.set(fField(p, 'owner'), p.thread),
+    L.removeOne(fField(p, 'woken'), fEntry(p, 'woken'), 'keep'),
+  ],
+  folio_requeue: (p: LockParams) => [
+    L.check(fWokenPlain(p)),
+    L.removeOne(fField(p, 'woken'), fEntry(p, 'woken'), 'keep'),
+    L.append(fField(p, 'waiters'), L.concat(L.plus(L.toNumber(fTag(fEntry(p, 'woken'))), 1), `:${p.thread}`)),
+  ],
+  folio_take_grant: (p: LockParams) => [L.removeOne(fField(p, 'woken'), `${HANDED}:${p.thread}`, 'keep')],
+  folio_unlock: (p: LockParams) => [
+    L.check(fHeld(p)),
+    L.set(fField(p, 'owner'), L.cond(fHandoff(p), fFirstThread(p), null)),
+    L.removeOne(fField(p, 'waiters'), fFirst(p), 'keep'),
+    L.insertSortedOpt(fField(p, 'woken'), L.cond(L.eq(fFirst(p), L.lit(undefined)), L.lit(undefined), L.cond(fHandoff(p), L.concat(`${HANDED}:`, fFirstThread(p)), fFirst(p)))),
+  ],
+});

@@ -4,6 +4,13 @@ import model from '../../machines/bcachefs-fiemap/index.ts';
 import { checkModel, instantiate, resolveParams, selectInvariants } from '../../explorer/index.ts';
 import { exploreReference } from '../../explorer/reference.ts';
 import { replayTrace } from '../../explorer/replay.ts';
+import { setup } from 'xstate';
+import { compileMachine } from '../../explorer/compile/index.ts';
+import { crossCheck } from '../../explorer/crosscheck.ts';
+import { defineModel } from '../../explorer/model.ts';
+import { localActions, localGuards, lp, sixLock } from '../../machines/bcachefs-fiemap/locks.ts';
+import { exploreWords } from '../helpers/explore-words.ts';
+import { checkErrors } from '../helpers/lowering.ts';
 
 type Params = Record<string, number | boolean | string>;
 type Check = { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[]; livelock?: boolean; fairness?: 'weak' | 'none' };
@@ -186,5 +193,39 @@ describe('bcachefs-fiemap liveness (issue 7 checker)', () => {
     for (const [variant, params, fairness] of cases) {
       expect([variant, params, fairness, nonProgressCycle(variant, params, fairness)]).toEqual([variant, params, fairness, livelocks(variant, params, fairness)]);
     }
+  });
+});
+
+// The declared lowerings of the model's six locks (./locks.ts), folio locks and own guards and actions: every
+// step of these instances runs on the packed words (none on the decoded context but the machine's last step
+// into all-final), with the successors XState's transition() gives; a six lock misuse reads as before.
+describe('bcachefs-fiemap on the packed words', () => {
+  const CASES: Array<[string, Params]> = [
+    ['unconditional', { folios: 2, writes: 1 }],
+    ['v3', { folios: 2, leaves: 2, writes: 1, writerLock: 'read' }],
+    ['final', { writes: -1, updates: -1, writeback: false }],
+    ['v2', { folios: 2, writes: 1 }],
+  ];
+  for (const [variant, params] of CASES) {
+    it(`${variant} ${JSON.stringify(params)}: every step on the words agrees with XState`, () => {
+      const machine = model.create({ params: resolveParams(model, params), variant });
+      const on = exploreWords(compileMachine(machine), true);
+      expect(on.counts.fallback).toBeLessThan(on.counts.lowered / 100);
+      const r = crossCheck(machine, { lowered: true });
+      expect(r.difference).toBeUndefined();
+      expect(r.states).toBe(on.states.length);
+    });
+  }
+
+  it('a six lock misuse BAILs on the words and the function reports it, as with lowering off', () => {
+    const bad = setup({ guards: localGuards, actions: localActions }).createMachine({
+      type: 'parallel',
+      context: { leaf: sixLock() },
+      states: { t: { initial: 'a', states: { a: { on: { 't.unlock': { actions: [{ type: 'six_read_unlock', params: lp('leaf', 't') }], target: 'done' } } }, done: { type: 'final' } } } },
+    });
+    const misuse = defineModel({ name: 'six-misuse', description: 'read unlock without a read hold', params: {}, defaultVariant: 'v', variants: { v: { description: 'bad' } }, create: () => bad });
+    const [on, off] = checkErrors(misuse);
+    expect(on).toMatch(/lock misuse: t read unlock without a read hold/);
+    expect(on).toBe(off);
   });
 });

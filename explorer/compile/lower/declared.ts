@@ -55,7 +55,14 @@ export type PathOp =
   /** every value of the record at path (each a list of scalars: else BAIL) edited by `edits` in order; e unused */
   | { k: 'recEachValue'; path: string[]; edits: RecListEdit[]; e: Expr }
   /** the first field (Object.keys order) of the record at path whose value === e is set to the scalar `to`; none: BAIL */
-  | { k: 'recSetKeyOf'; path: string[]; e: Expr; to: Expr };
+  | { k: 'recSetKeyOf'; path: string[]; e: Expr; to: Expr }
+  // List moves (./link.ts's "list moves" block; e unused where not said):
+  /** path = [] */
+  | { k: 'clear'; path: string[]; e: Expr }
+  /** path = x === undefined ? path : insertSorted(path, x) */
+  | { k: 'insertSortedOpt'; path: string[]; e: Expr }
+  /** for (const y of path) into = insertSorted(into, y); path = [] */
+  | { k: 'moveSorted'; path: string[]; into: string[]; e: Expr };
 
 /** An edit of one list by recEachValue (its values evaluated before the action). */
 export type RecListEdit =
@@ -166,6 +173,27 @@ export const recSetKeyOf = (at: string[], x: Expr | string | number | boolean | 
 export const editRemoveAll = (x: Expr | string | number): RecListEdit => ({ k: 'removeAll', x: val(x) });
 export const editReplaceAll = (x: Expr | string | number, to: Expr | string | number): RecListEdit => ({ k: 'replaceAll', x: val(x), to: val(to) });
 export const editRemoveOneIfMore = (x: Expr | string | number, n: Expr | number): RecListEdit => ({ k: 'removeOneIfMore', x: val(x), n: val(n) });
+// Builders of the list and entry reads and the list moves (js.ts's Expr and PathOp above).
+/** arr.every((y) => y === x) for the array at the path. */
+export const everyIs = (at: string[], x: Expr | string | number | boolean | null): Expr => ({ k: 'listEvery', path: at, test: 'eq', x: val(x) });
+/** !arr.some((y) => y): every element of the array at the path is falsy. */
+export const noneTruthy = (at: string[]): Expr => ({ k: 'listEvery', path: at, test: 'falsy', x: lit(undefined) });
+/** list.find((e) => e.slice(e.indexOf(sep) + 1) === x): the entry "tag<sep>x" of the array at the path, or undefined. */
+export const entryOf = (at: string[], sep: string, x: Expr | string | number): Expr => ({ k: 'entryOf', path: at, sep, x: val(x) });
+/** s.slice(0, s.indexOf(sep)) ('before') or s.slice(s.indexOf(sep) + 1) ('after'). */
+export const strPart = (a: Expr, sep: string, side: 'before' | 'after'): Expr => ({ k: 'strPart', a, sep, side });
+export const toNumber = (a: Expr): Expr => ({ k: 'toNumber', a });
+/** t ? a : b */
+export const cond = (t: Expr, a: Expr | string | number | boolean | null, b: Expr | string | number | boolean | null): Expr => ({ k: 'cond', t, a: val(a), b: val(b) });
+/** a ?? b */
+export const coalesce = (a: Expr, b: Expr | string | number | boolean | null): Expr => ({ k: 'logic', op: '??', a, b: val(b) });
+/** a + b + ... (JavaScript's +: a string when any part is one). */
+export const concat = (...xs: Array<Expr | string | number>): Expr => xs.map(val).reduce((a, b) => ({ k: 'bin', op: '+', a, b }));
+export const clear = (at: string[]): PathOp => ({ k: 'clear', path: at, e: lit(undefined) });
+/** insertSorted unless x evaluates to undefined (then the list is kept). */
+export const insertSortedOpt = (at: string[], x: Expr): PathOp => ({ k: 'insertSortedOpt', path: at, e: x });
+/** Every element of `from`, in order, inserted sorted into `into`; `from` emptied (six_unlock_write's read grants). */
+export const moveSorted = (from: string[], into: string[]): PathOp => ({ k: 'moveSorted', path: from, into, e: lit(undefined) });
 
 /**
  * Attaches declarations to a registry of named implementations (as spread into setup({ guards }) or

@@ -37,7 +37,16 @@ export type Expr =
   /** The first key (in Object.keys order) of the record at the path whose value === x, or undefined. */
   | { k: 'recKeyOf'; path: string[]; x: Expr }
   /** A fresh copy of the list of scalars at the path. */
-  | { k: 'recListAt'; path: string[] };
+  | { k: 'recListAt'; path: string[] }
+  // List and entry reads (declared plans only; ./link.ts's "list and entry reads" block):
+  /** arr.every((y) => y === x) ('eq'), or arr.every((y) => !y) ('falsy', x unused), for the array at a context path */
+  | { k: 'listEvery'; path: string[]; test: 'eq' | 'falsy'; x: Expr }
+  /** The first element e of the array at a context path whose part after its first `sep` === x, or undefined; BAIL on an element that is not a string holding `sep` */
+  | { k: 'entryOf'; path: string[]; sep: string; x: Expr }
+  /** The part of a string before (or after) its first `sep`; BAIL when the value is not a string holding `sep` */
+  | { k: 'strPart'; a: Expr; sep: string; side: 'before' | 'after' }
+  /** Number(a) */
+  | { k: 'toNumber'; a: Expr };
 
 /** One statement of a lowered body, in program order: bind a local, or set an element of the copied array. */
 export type Op = { k: 'let'; i: number; e: Expr } | { k: 'set'; index: string; e: Expr };

@@ -7,7 +7,7 @@ import type { WordBuffer } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import { isIndexKey, type PathOp, type RecListEdit } from './declared.ts';
-import { T_ARR, T_IARR, T_OBJ } from '../../codec.ts';
+import { T_ARR, T_IARR, T_OBJ, T_STR } from '../../codec.ts';
 import { BAIL, elementAt, listIncludes, locate, locateIn, readList, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 import { recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
 
@@ -216,6 +216,60 @@ export class Linker {
       case 'recKeyOf':
       case 'recListAt':
         return this.recExpr(e);
+      // List and entry reads (declared plans only): each reads the array's scalars as decode gives them.
+      case 'listEvery': {
+        const list = this.located(this.path(e.path));
+        const x = this.expr(e.x);
+        const strings = this.strings;
+        const eqTest = e.test === 'eq';
+        const xs: unknown[] = [];
+        return (w, env) => {
+          readList(w, list(w), strings, xs);
+          if (!eqTest) return xs.every((y) => !y);
+          const v = x(w, env);
+          return xs.every((y) => y === v);
+        };
+      }
+      case 'entryOf': {
+        const list = this.located(this.path(e.path));
+        const x = this.expr(e.x);
+        const strings = this.strings;
+        const sep = e.sep;
+        return (w, env) => {
+          // The elements straight from the words (every one a string: a tagged array of T_STR, or empty).
+          const p = list(w);
+          const tag = w[p];
+          const n = w[p + 1];
+          if (tag !== T_ARR && !(tag === T_IARR && n === 0)) throw BAIL;
+          const v = x(w, env);
+          // y.slice(at + sep.length) === v, without making the slice (no other value equals a string)
+          const vs = typeof v === 'string' ? v : null;
+          for (let i = 0, q = p + 2; i < n; i++, q += 2) {
+            if (w[q] !== T_STR) throw BAIL;
+            const y = strings.stringOf(w[q + 1]);
+            const at = y.indexOf(sep) + sep.length;
+            if (at < sep.length) throw BAIL;
+            if (vs !== null && y.length - at === vs.length && y.startsWith(vs, at)) return y;
+          }
+          return undefined;
+        };
+      }
+      case 'strPart': {
+        const a = this.expr(e.a);
+        const sep = e.sep;
+        const before = e.side === 'before';
+        return (w, env) => {
+          const v = a(w, env);
+          if (typeof v !== 'string') throw BAIL;
+          const at = v.indexOf(sep);
+          if (at < 0) throw BAIL;
+          return before ? v.slice(0, at) : v.slice(at + sep.length);
+        };
+      }
+      case 'toNumber': {
+        const a = this.expr(e.a);
+        return (w, env) => Number(a(w, env));
+      }
     }
   }
 
@@ -389,11 +443,18 @@ export class Linker {
       }
       case 'and': {
         const parts = plan.parts.map((p) => this.guard(p));
-        return (w) => parts.every((g) => g(w));
+        // A loop, not parts.every(callback): no closure made per guard evaluation.
+        return (w) => {
+          for (let i = 0; i < parts.length; i++) if (!parts[i](w)) return false;
+          return true;
+        };
       }
       case 'or': {
         const parts = plan.parts.map((p) => this.guard(p));
-        return (w) => parts.some((g) => g(w));
+        return (w) => {
+          for (let i = 0; i < parts.length; i++) if (parts[i](w)) return true;
+          return false;
+        };
       }
     }
   }
@@ -488,6 +549,7 @@ export class Linker {
     const woken: string[] = [];
     const other: unknown[] = [];
     const kinds = ops.map((op) => op.k);
+    const intos = ops.map((op) => (op.k === 'moveSorted' ? this.located(this.path(op.into)) : null));
     const keepAbsent = ops.map((op) => op.k === 'removeOne' && op.absent === 'keep');
     const indexes = ops.map((op) => (op.k === 'setAt' ? op.index : -1));
     const values: unknown[] = new Array(n);
@@ -545,15 +607,26 @@ export class Linker {
           }
           continue;
         }
+        // List moves: clear, insertSortedOpt, moveSorted.
+        if (kind === 'clear' || kind === 'insertSortedOpt' || kind === 'moveSorted') {
+          if (kind === 'insertSortedOpt') {
+            if (x === undefined) continue;
+            sortedInsert(xs, x);
+            writeList(out, p, xs, strings);
+          } else if (kind === 'clear') writeList(out, p, NONE, strings);
+          else {
+            writeList(out, p, NONE, strings);
+            if (xs.length === 0) continue;
+            const q = intos[k]!(out.words);
+            const ys = readList(out.words, q, strings, other);
+            for (let i = 0; i < xs.length; i++) sortedInsert(ys, xs[i]);
+            writeList(out, q, ys, strings);
+          }
+          continue;
+        }
         switch (kind) {
           case 'insertSorted': {
-            // insertSorted(): after every element not greater than x (a list of strings, or of numbers)
-            const type = typeof x;
-            if (type !== 'string' && type !== 'number') throw BAIL;
-            for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== type) throw BAIL;
-            let i = xs.length;
-            while (i > 0 && (xs[i - 1] as string) > (x as string)) i--;
-            xs.splice(i, 0, x);
+            sortedInsert(xs, x);
             break;
           }
           case 'removeOne': {
@@ -650,6 +723,22 @@ function fill(w: Int32Array, p: number, slot: Slot, stamp: number): number {
   return q;
 }
 
+/** An empty list (list moves write it). */
+const NONE: readonly unknown[] = [];
+
+/**
+ * insertSorted() (machines/kernel/path.ts), in place: x after every element not greater than it, in a list of
+ * strings or of numbers (one type; anything else BAILs, where JavaScript's > would compare across types).
+ */
+function sortedInsert(xs: unknown[], x: unknown): void {
+  const type = typeof x;
+  if (type !== 'string' && type !== 'number') throw BAIL;
+  for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== type) throw BAIL;
+  let i = xs.length;
+  while (i > 0 && (xs[i - 1] as string) > (x as string)) i--;
+  xs.splice(i, 0, x);
+}
+
 /** The expression with its locals moved up by `base` slots (value functions of one action share an env). */
 function shiftLocals(e: Expr, base: number): Expr {
   if (base === 0) return e;
@@ -669,6 +758,12 @@ function shiftLocals(e: Expr, base: number): Expr {
       return { ...e, a: shiftLocals(e.a, base) };
     case 'index':
       return { ...e, i: shiftLocals(e.i, base) };
+    case 'listEvery':
+    case 'entryOf':
+      return { ...e, x: shiftLocals(e.x, base) };
+    case 'strPart':
+    case 'toNumber':
+      return { ...e, a: shiftLocals(e.a, base) };
     default:
       return e;
   }

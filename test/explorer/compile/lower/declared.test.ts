@@ -7,6 +7,7 @@ import { setup } from 'xstate';
 import { ContextCodec, WordBuffer } from '../../../../explorer/codec.ts';
 import * as L from '../../../../explorer/compile/lower/declared.ts';
 import { Linker } from '../../../../explorer/compile/lower/link.ts';
+import type { Expr } from '../../../../explorer/compile/lower/js.ts';
 import { lowerAssign, lowerGuardFn } from '../../../../explorer/compile/lower/plans.ts';
 import { BAIL, WRITES } from '../../../../explorer/compile/lower/words.ts';
 import { compileMachine } from '../../../../explorer/compile/index.ts';
@@ -77,6 +78,22 @@ const OPS: Op[] = [
       return { ...c, s: { ...c.s, xs: all, w: c.s.w.filter((w: unknown) => !(typeof w === 'string' && w.startsWith('r:'))) }, ys: others };
     },
   },
+  // List moves
+  { name: 'clear', decl: () => [L.clear(L.path('s.w'))], js: (c) => ({ ...c, s: { ...c.s, w: [] } }) },
+  {
+    name: 'insertSortedOpt (kept when the value is undefined)',
+    decl: (p) => [L.insertSortedOpt(L.path('s.xs'), L.cond(L.includes(L.path('s.xs'), p.x), L.lit(undefined), L.lit(p.x)))],
+    js: (c, p) => (c.s.xs.includes(p.x) ? c : { ...c, s: { ...c.s, xs: insertSorted(c.s.xs, p.x) } }),
+  },
+  {
+    name: 'moveSorted',
+    decl: () => [L.moveSorted(L.path('s.w'), L.path('s.xs'))],
+    js: (c) => {
+      let xs = c.s.xs;
+      for (const y of c.s.w) xs = insertSorted(xs, y);
+      return { ...c, s: { ...c.s, xs, w: [] } };
+    },
+  },
 ];
 
 describe('declared list operations on the packed words', () => {
@@ -122,6 +139,66 @@ describe('declared list operations on the packed words', () => {
       }
     }
     expect(agreed).toBeGreaterThan(900);
+  });
+});
+
+// List and entry reads: "tag:thread" entries as the folio lock keeps them, and the odd elements (no
+// separator, not a string) where the JavaScript does something else or throws: those BAIL.
+const ENTRIES = ['0:a', '1:b', 'h:a', '5:c', 'h:c', '12:b', 'a', 3, null, false, true];
+type Read = { name: string; e: (p: { x: string }) => Expr; js: (ctx: any, p: { x: string }) => unknown };
+const firstEntry = (c: any) => c.s.w[0];
+const READS: Read[] = [
+  { name: 'everyIs', e: (p) => L.everyIs(L.path('s.w'), p.x), js: (c, p) => c.s.w.every((y: unknown) => y === p.x) },
+  { name: 'noneTruthy', e: () => L.noneTruthy(L.path('ys')), js: (c) => !c.ys.some((y: unknown) => y) },
+  { name: 'entryOf', e: (p) => L.entryOf(L.path('s.w'), ':', p.x), js: (c, p) => c.s.w.find((e: string) => e.slice(e.indexOf(':') + 1) === p.x) },
+  {
+    name: 'strPart, toNumber, concat: the entry with one more lost wakeup',
+    e: () => {
+      const e = L.at(L.path('s.w'), 0);
+      return L.concat(L.plus(L.toNumber(L.strPart(e, ':', 'before')), 1), ':', L.strPart(e, ':', 'after'));
+    },
+    js: (c) => `${Number(firstEntry(c).slice(0, firstEntry(c).indexOf(':'))) + 1}:${firstEntry(c).slice(firstEntry(c).indexOf(':') + 1)}`,
+  },
+  { name: 'cond, coalesce', e: (p) => L.cond(L.read('s.flag'), L.coalesce(L.at(L.path('ys'), 0), 'none'), p.x), js: (c, p) => (c.s.flag ? (c.ys[0] ?? 'none') : p.x) },
+];
+
+describe('list and entry reads on the packed words', () => {
+  it('give the value the JavaScript gives, or BAIL (always where it throws)', () => {
+    const r = rng(35);
+    const codec = new ContextCodec(true);
+    const linker = new Linker(codec, 0);
+    const list = () => Array.from({ length: Math.floor(r() * 4) }, () => (r() < 0.75 ? pick(r, ENTRIES.slice(0, 6)) : pick(r, ENTRIES)));
+    const tally = { agreed: 0, bailed: 0, throws: 0 };
+    for (const read of READS) {
+      for (let i = 0; i < 500; i++) {
+        const p = { x: pick(r, ['a', 'b', 'c', '0:a']) };
+        const buf = new WordBuffer(64);
+        codec.encode({ n: 1, s: { w: list(), flag: r() < 0.5 }, ys: list() }, buf);
+        const [ctx] = codec.decode(buf.view(), 0);
+        let want: unknown;
+        let throws = false;
+        try {
+          want = read.js(ctx, p);
+        } catch {
+          throws = true;
+        }
+        linker.newState();
+        let got: unknown;
+        try {
+          got = linker.expr(read.e(p))(buf.view(), []);
+        } catch (e) {
+          if (e !== BAIL) throw e;
+          if (throws) tally.throws++;
+          else tally.bailed++;
+          continue;
+        }
+        expect({ read: read.name, ctx, p, throws, got }).toEqual({ read: read.name, ctx, p, throws: false, got: want });
+        tally.agreed++;
+      }
+    }
+    expect(tally.agreed).toBeGreaterThan(1500);
+    expect(tally.throws).toBeGreaterThan(20);
+    expect(tally.bailed).toBeLessThan(tally.agreed / 5);
   });
 });
 
