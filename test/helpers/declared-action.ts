@@ -8,8 +8,6 @@ import * as L from '../../explorer/compile/lower/declared.ts';
 import type { Linker } from '../../explorer/compile/lower/link.ts';
 import { lowerAssign } from '../../explorer/compile/lower/plans.ts';
 import { BAIL, WRITES } from '../../explorer/compile/lower/words.ts';
-import { checkModel } from '../../explorer/index.ts';
-import type { ModelDefinition } from '../../explorer/model.ts';
 
 export type DeclaredOp = { name: string; decl: L.ActionDecl; js: (ctx: any, p: any) => any };
 
@@ -52,22 +50,4 @@ export function runDeclaredAction(codec: ContextCodec, linker: Linker, op: Decla
     for (let i = 0; i < moved; i++) if (out.words[i] !== before[i]) expect({ op: op.name, i, logged: logged.has(i) }).toEqual({ op: op.name, i, logged: true });
   }
   return 'agreed';
-}
-
-/** The error checkModel reports for `model` with the word path on, then off ('no error' when none): a misuse must read the same. */
-export function errorsWithLoweringOnAndOff(model: ModelDefinition): [string, string] {
-  const messages = [true, false].map((lowered) => {
-    const prev = process.env.INTERLEAVE_LOWER;
-    process.env.INTERLEAVE_LOWER = lowered ? '1' : '0';
-    try {
-      checkModel({ model, params: {} });
-      return 'no error';
-    } catch (e) {
-      return (e as Error).message;
-    } finally {
-      if (prev === undefined) delete process.env.INTERLEAVE_LOWER;
-      else process.env.INTERLEAVE_LOWER = prev;
-    }
-  });
-  return [messages[0], messages[1]];
 }

@@ -13,7 +13,7 @@ import { explore, straight, tinyModel, where } from './harness.ts';
 import { compileMachine } from '../../../explorer/compile/index.ts';
 import { crossCheck } from '../../../explorer/crosscheck.ts';
 import { exploreWords } from '../../helpers/explore-words.ts';
-import { errorsWithLoweringOnAndOff } from '../../helpers/declared-action.ts';
+import { checkErrors } from '../../helpers/lowering.ts';
 
 /** A generic worker that runs items until `stop` is set; counts each run of an item in context.runs. */
 const worker = (wq = 'wq') => ({
@@ -383,7 +383,7 @@ describe('workqueue on the packed words', () => {
         name: 'misuse', description: '', params: {}, defaultVariant: 'v', variants: { v: { description: '' } },
         create: () => tinyModel({ wq: workqueue(['w']) }, { t: straight('t', [...steps]) }),
       });
-      const messages = errorsWithLoweringOnAndOff(model);
+      const messages = checkErrors(model);
       expect(messages[0]).toMatch(message);
       expect(messages[0]).toBe(messages[1]);
     }

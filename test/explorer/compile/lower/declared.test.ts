@@ -17,7 +17,8 @@ import { insertSorted, removeOne } from '../../../../machines/kernel/path.ts';
 import { down_read, down_write, kernelActions, kernelGuards, percpu_down_read, percpu_up_read, rwsem, percpuRwsem, up_read, up_write, mutex, mutex_lock, mutex_unlock } from '../../../../machines/kernel/index.ts';
 import { exploreWords } from '../../../helpers/explore-words.ts';
 import { rng } from '../../../helpers/rng.ts';
-import { errorsWithLoweringOnAndOff, runDeclaredAction, type DeclaredOp } from '../../../helpers/declared-action.ts';
+import { runDeclaredAction, type DeclaredOp } from '../../../helpers/declared-action.ts';
+import { checkErrors } from '../../../helpers/lowering.ts';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const NAMES = ['a', 'b', 'c', 'r:a', 'w:b', 'r:c'];
@@ -349,7 +350,7 @@ describe('kernel primitives on the words', () => {
       states: { t: { initial: 'a', states: { a: { on: { 't.up_read': { ...up_read('sem', 't'), target: 'done' } } }, done: { type: 'final' } } } },
     });
     const model = defineModel({ name: 'misuse', description: 'up_read without down_read', params: {}, defaultVariant: 'v', variants: { v: { description: 'bad' } }, create: () => bad });
-    const messages = errorsWithLoweringOnAndOff(model);
+    const messages = checkErrors(model);
     expect(messages[0]).toMatch(/kernel primitive misuse: t up_read without a read hold/);
     expect(messages[0]).toBe(messages[1]);
   });
