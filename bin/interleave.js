@@ -17,6 +17,12 @@ for (const stream of [process.stdout, process.stderr]) {
 // same CPU or less: BENCHMARKS.md "Memory at scale"). V8 raises a growth factor below 2 given on the command line
 // back to 2 when it sets up the heap, so it is set here, after; a user's own young-generation flags win.
 if (!process.execArgv.some((a) => a.includes('semi-space'))) setFlagsFromString('--semi-space-growth-factor=1');
+// Hot functions optimised sooner: V8 tiers a function up after its interrupt budget (about 132 KB of bytecode
+// run) is spent; the search's linked guards and actions are many small closures, each warming up on its own, so
+// a run of a few seconds spent much of itself in the interpreter. A budget of 20 KB: 0.80-0.84x the search's
+// wall time on the kernel models' 30k-60k-state specs (the optimising compiler runs on the other core), the same
+// on a 300k-state one (BENCHMARKS.md "Start-up of the word path"). A user's own budget wins.
+if (!process.execArgv.some((a) => a.includes('interrupt-budget'))) setFlagsFromString('--interrupt-budget=20000');
 const tree = chooseTree(ROOT, process.env.INTERLEAVE_FROM || 'auto');
 if (tree.error) {
   process.stderr.write(`${tree.error}\n`);
