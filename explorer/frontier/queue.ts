@@ -14,6 +14,7 @@
 // with no doubling and no copying.
 import type { Frontier, FrontierEntry } from './index.ts';
 import { PackedRecords } from './records.ts';
+import { viewOf } from '../views.ts';
 
 // A record's head byte: which of the id, the depth and the length differ from the record before.
 const NEW_ID = 1;
@@ -42,6 +43,7 @@ export class FifoQueue implements Frontier {
   private wDepth = 0;
   private readonly reader: Reader = { chunk: 0, at: 0, words: new Int32Array(16), len: 0, id: 0, depth: 0 };
   private readonly entry: FrontierEntry = { id: 0, depth: 0, words: new Int32Array(0) };
+  private readonly views: Int32Array[] = [];
 
   get size(): number {
     return this.count;
@@ -144,9 +146,8 @@ export class FifoQueue implements Frontier {
     // The reader's own buffer: valid until the next pop (a push does not touch it).
     this.entry.id = r.id;
     this.entry.depth = r.depth;
-    // The same view as the last pop's while the buffer and the length are (no view made per state).
-    const view = this.entry.words;
-    if (view.length !== r.len || view.buffer !== r.words.buffer) this.entry.words = r.words.subarray(0, r.len);
+    // One view per length of the reader's buffer, kept (no view made per state).
+    this.entry.words = viewOf(this.views, r.words, r.len);
     if (this.count === 0) this.reset();
     return this.entry;
   }

@@ -18,6 +18,7 @@ import type { CompiledSystem, CompiledTransition, Event } from '../types.ts';
 import { Linker, type LinkedAction, type LinkedGuard } from './link.ts';
 import { BAIL, WRITES } from './words.ts';
 import { finishFingerprint, mixA, mixB } from '../../store/fingerprint.ts';
+import { viewOf } from '../../views.ts';
 
 /** The word path is on unless INTERLEAVE_LOWER=0 (for the differential comparison, and to measure it). */
 export function loweringEnabledByDefault(): boolean {
@@ -143,10 +144,10 @@ export class WordStep {
     // The words every successor starts from, copied by TypedArray.set (a memory copy) per successor, and
     // their fingerprint mixes, from which a successor's fingerprint is computed over the words it changed.
     if (on) {
-      // The same view as the last state's while the buffer and the length are (no view made per state).
+      // One view per length of the buffer, kept (no view made per state).
       const own = this.packed.own;
       const n = this.packed.ownLength;
-      if (this.ownWords.length !== n || this.ownWords.buffer !== own.buffer) this.ownWords = own.subarray(0, n);
+      this.ownWords = viewOf(this.ownViews, own, n);
       this.mixOwn(this.ownWords);
     }
   }
@@ -213,8 +214,7 @@ export class WordStep {
   private mixedWords = new Int32Array(0);
   private mixedLength = -1;
   /** The last successor's fingerprint sums (when sumsKnown: it was a lowered step that moved no words). */
-  private nextSumA = 0;
-  private nextSumB = 0;
+  private readonly nextSums = new Int32Array(2);
   private sumsKnown = false;
   /** Positions already counted in this successor's sums (== epoch), so a word written twice counts once. */
   private stamp = new Int32Array(0);
@@ -226,7 +226,7 @@ export class WordStep {
    */
   fingerprintInto(out: Uint32Array, length: number): boolean {
     if (!this.sumsKnown) return false;
-    finishFingerprint(this.nextSumA, this.nextSumB, length, out);
+    finishFingerprint(this.nextSums[0], this.nextSums[1], length, out);
     return true;
   }
 
@@ -268,13 +268,15 @@ export class WordStep {
         b = (b + mixB(w[i], i)) | 0;
       }
     }
-    this.nextSumA = a;
-    this.nextSumB = b;
+    // (In a typed array: an int32 out of the small-integer range in a field would be boxed per store.)
+    this.nextSums[0] = a;
+    this.nextSums[1] = b;
     this.sumsKnown = true;
     return true;
   }
 
   private ownWords: Int32Array = new Int32Array(0);
+  private readonly ownViews: Int32Array[] = [];
 
   /** The decoded context of the state being expanded. */
   context(): Context {
