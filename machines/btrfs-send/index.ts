@@ -38,7 +38,7 @@
 import { and, assign, not, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import * as D from '../../explorer/compile/lower/declared.ts';
-import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import type { Expr } from '../../explorer/compile/lower/js.ts';
 import {
   btrfsCommitTransactionStates,
@@ -227,7 +227,7 @@ function declareModelLowerings(
   });
 }
 
-export default defineModel({
+const model = defineModel({
   name: 'btrfs-send',
   description:
     'btrfs send versus block group relocation: stale extent buffers without coordination, the pipe/commit deadlock when commit_root_sem is held across changed_cb, and the merged d96b34248c2f protocol',
@@ -863,3 +863,21 @@ export default defineModel({
         : { resource: 'free extents (unpinned when a commit finishes)', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'receive'] },
   },
 });
+
+// The invariants declared as expressions over the words (explorer/properties/words.ts): a new state is decoded
+// for them only when its words do not show every one holding (each the same predicate as its function above).
+const sendReads = D.includes(D.path(CRS, 'readers'), 'send');
+/** At `loc`, the send thread's state is one of `states`. */
+const sendAt = (states: string[]) => (name: string, loc: string) => name === 'send' && states.includes(loc);
+declareInvariants(model.invariants!, {
+  no_stale_extent_buffer: () => D.or(D.isNull('derefs'), D.eq(D.index(D.path('extTag'), D.read('derefs', 'e')), D.read('derefs', 'tag'))),
+  bs_p1_freshness: () => D.or(D.isNull('derefs'), D.and(sendReads, D.eq(D.read('sctxLast'), D.read('lastRelocTrans')))),
+  bs_p2_changed_cb_unlocked_on_clone: () =>
+    D.everyThread((name, loc) => !sendAt(CHANGED_CB_STATES)(name, loc) || D.and(D.not(sendReads), D.isNull('leaf'))),
+  bs_p6_no_pipe_sleep_under_commit_root_sem: () =>
+    D.everyThread((name, loc) => !sendAt(PIPE_WRITE_STATES)(name, loc) || D.not(D.and(D.ge(D.read('pipe', 'count'), D.read('pipe', 'capacity')), sendReads))),
+  bs_p5_no_stale_clone_source: () =>
+    D.everyThread((name, loc) => !sendAt(['kernel_write'])(name, loc) || D.not(D.and(D.read('cloneCmd'), D.eq(D.read('walk'), D.lit('stale'))))),
+  no_relocation_during_send: () => D.not(D.read('relocDuringSend')),
+});
+export default model;
