@@ -37,6 +37,9 @@
 //   merged          d96b34248c2f as merged
 import { and, assign, not, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
+import * as D from '../../explorer/compile/lower/declared.ts';
+import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import type { Expr } from '../../explorer/compile/lower/js.ts';
 import {
   btrfsCommitTransactionStates,
   btrfsStartTransactionStates,
@@ -125,7 +128,106 @@ function variantFlags(variant: string) {
   };
 }
 
-export default defineModel({
+/**
+ * The model's own guards and actions declared as word operations (explorer/compile/lower/declared.ts), so the
+ * explorer steps them on the packed state: each computes what its function above computes, with the sizes
+ * of this instance (rounds, blocks, extents, leaves, pipe commands) as constants. relocate (a scan for the
+ * first free extents) and renumber_transids run their own functions on the few context keys they read.
+ */
+function declareModelLowerings(
+  impls: { guards: Record<string, unknown>; actions: Record<string, unknown> },
+  n: { R: number; B: number; E: number; L: number; ITEMS: number; CS: boolean; REPEAT: boolean; mutex: boolean },
+) {
+  const r = (k: string) => D.read(k);
+  const num = (k: string, by: number) => D.set(D.path(k), D.plus(r(k), by));
+  const exts = Array.from({ length: n.E }, (_, e) => e);
+  const st = (e: number) => D.at(D.path('extState'), e);
+  const tag = (ver: Expr, blk: Expr | number) => D.add(D.add(D.add(D.lit('v'), ver), 'b'), blk);
+  // the extent of block `blk` of tree version `ver`, with its tag: { e: verLoc[ver][blk], tag: tagOf(ver, blk) }
+  const ref = (ver: Expr, blk: Expr | number) => ({ e: D.readAt(D.path('verLoc'), ver, blk), tag: tag(ver, blk) });
+  const leafBlk = D.plus(r('leafIdx'), 1);
+  const free = exts.map((e) => D.cond(D.eq(st(e), D.lit('free')), 1, 0)).reduce((a, b) => D.add(a, b));
+  // btrfsHandleTransid(c, FS, thread): the thread's trans->transid, or null
+  const transid = (thread: string) => (thread in Object.prototype ? null : D.coalesce(D.readOpt(FS, 'handles', thread), null));
+  const own = (name: string) => (impls.actions[name] as { assignment: (args: { context: Context }, p: unknown) => Context }).assignment;
+  const viaFunction = (name: string, reads: string[]) => (p: unknown) => [D.compute(reads, (context) => own(name)({ context }, p))];
+  declareLowerings(impls.guards, {
+    reloc_running: () => r('relocRunning'),
+    send_in_progress: () => D.lt(D.lit(0), r('sendInProgress')),
+    reloc_committed_since_snapshot: () => D.lt(r('sctxLast'), r('lastRelocTrans')),
+    phase_is: (p: { phase: string }) => D.eq(r('phase'), D.lit(p.phase)),
+    more_leaves: () => D.lt(leafBlk, D.lit(n.L)),
+    more_rounds: () => D.lt(D.plus(r('relocRound'), 1), D.lit(n.R)),
+    next_cmd_is: (p: { cmd: string }) =>
+      p.cmd === 'subvol' ? D.eq(D.plus(r('received'), 1), D.lit(1)) : p.cmd === 'end' ? D.eq(D.plus(r('received'), 1), D.lit(n.ITEMS)) : D.lit(false),
+    enough_free_extents: () => D.ge(free, D.lit(n.B)),
+    extent_reusable: (p: { e: number }) =>
+      D.and(D.lt(D.lit(0), r('reusesLeft')), D.eq(st(p.e), D.lit('free')), D.ne(D.at(D.path('extTag'), p.e), D.lit(''))),
+    last_reuse: () => D.eq(r('reusesLeft'), D.lit(1)),
+    allocator_may_exit: () =>
+      D.and(
+        r('relocDone'),
+        D.not(D.or(...exts.map((e) => D.or(D.eq(st(e), D.lit('pinned')), D.and(D.eq(st(e), D.lit('free')), D.ne(D.at(D.path('extTag'), e), D.lit(''))))))),
+      ),
+  });
+  const finish = () => [D.set(D.path('sendActive'), false), ...(n.mutex ? [num('sendInProgress', -1)] : [])];
+  declareLowerings(impls.actions, {
+    send_begin: () => [
+      D.set(D.path('sendActive'), true),
+      ...(n.mutex ? [num('sendInProgress', 1)] : []),
+      ...(n.REPEAT ? (['leafIdx', 'phase', 'node', 'leaf', 'leafVer', 'rootVer', 'sctxLast'] as const).map((k) => D.set(D.path(k), { leafIdx: 0, phase: 'node', node: null, leaf: null, leafVer: 0, rootVer: 0, sctxLast: 0 }[k])) : []),
+    ],
+    send_finish_again: finish,
+    send_finish: finish,
+    snapshot_last_reloc: () => [D.set(D.path('sctxLast'), r('lastRelocTrans'))],
+    set_phase: (p: { phase: string }) => [D.set(D.path('phase'), p.phase)],
+    clone_roots: () => [D.set(D.path('rootVer'), r('commitVer'))],
+    obtain_node: () => [D.put(D.path('node'), D.obj({ ...ref(r('rootVer'), 0), ver: r('rootVer') }))],
+    obtain_leaf: (p: { clone: boolean }) => [
+      D.put(D.path('leaf'), p.clone ? null : D.obj(ref(r('commitVer'), leafBlk))),
+      D.set(D.path('leafVer'), n.CS ? r('commitVer') : 0),
+    ],
+    obtain_leaf_from_node: (p: { clone: boolean }) => [
+      D.check(D.not(D.isNull('node'))), // c.node!.ver throws on a null node
+      D.put(D.path('leaf'), p.clone ? null : D.obj(ref(D.read('node', 'ver'), leafBlk))),
+      D.set(D.path('leafVer'), n.CS ? D.read('node', 'ver') : 0),
+    ],
+    next_leaf: () => [num('leafIdx', 1)],
+    restart_after_relocation: () => [
+      D.set(D.path('rootVer'), r('commitVer')),
+      D.put(D.path('node'), D.cond(D.eq(r('phase'), D.lit('node')), null, D.obj({ ...ref(r('commitVer'), 0), ver: r('commitVer') }))),
+      D.set(D.path('leaf'), null),
+      D.set(D.path('leafVer'), n.CS ? D.cond(D.ne(r('phase'), D.lit('node')), r('commitVer'), r('leafVer')) : r('leafVer')),
+      D.set(D.path('sctxLast'), r('lastRelocTrans')),
+    ],
+    backref_walk: () => [D.set(D.path('walk'), D.cond(D.eq(r('leafVer'), r('commitVer')), 'fresh', 'stale'))],
+    clone_decision: (p: { clone: boolean }) => [D.set(D.path('cloneCmd'), p.clone)],
+    deref: (p: { what: 'leaf' | 'node' | 'root_child' }) => {
+      if (p.what === 'root_child') return [D.put(D.path('derefs'), D.obj(ref(r('rootVer'), 0)))];
+      // the leaf itself ({ e, tag }), or node I's { e, tag }; null stays null
+      const at = p.what;
+      return [D.put(D.path('derefs'), D.cond(D.isNull(at), null, D.obj({ e: D.read(at, 'e'), tag: D.read(at, 'tag') })))];
+    },
+    received: () => [num('received', 1)],
+    switch_commit_roots: (p: { lastRelocTrans: boolean; thread: string }) => {
+      const t = transid(p.thread);
+      if (t === null) return null;
+      return [D.set(D.path('commitVer'), r('curVer')), D.set(D.path('lastRelocTrans'), p.lastRelocTrans ? D.cond(r('relocRunning'), t, r('lastRelocTrans')) : r('lastRelocTrans'))];
+    },
+    unpin_extents: (p: { thread: string }) => {
+      const t = transid(p.thread);
+      if (t === null) return null;
+      const unpinned = exts.map((e) => D.cond(D.and(D.eq(st(e), D.lit('pinned')), D.le(D.at(D.path('extPin'), e), t)), 'free', st(e)));
+      return [D.put(D.path('extState'), D.arr(...unpinned))];
+    },
+    renumber_transids: viaFunction('renumber_transids', ['trans', 'lastRelocTrans', 'sctxLast', 'extState', 'extPin']),
+    reloc_round_done: () => [num('relocRound', 1)],
+    relocate: viaFunction('relocate', ['verLoc', 'curVer', 'extState', 'extPin', 'extTag', 'trans', 'relocDuringSend', 'sendActive']),
+    reuse_extent: (p: { e: number }) => [D.setAt(D.path('extState'), p.e, 'used'), D.setAt(D.path('extTag'), p.e, 'other'), num('reusesLeft', -1)],
+  });
+}
+
+const model = defineModel({
   name: 'btrfs-send',
   description:
     'btrfs send versus block group relocation: stale extent buffers without coordination, the pipe/commit deadlock when commit_root_sem is held across changed_cb, and the merged d96b34248c2f protocol',
@@ -598,7 +700,7 @@ export default defineModel({
     type C = typeof context;
     const freeCount = (c: C) => c.extState.filter((s) => s === 'free').length;
 
-    return setup({
+    const machine = setup({
       types: {} as { context: C },
       guards: {
         ...kernelGuards,
@@ -724,6 +826,8 @@ export default defineModel({
         allocator,
       },
     });
+    declareModelLowerings(machine.implementations, { R, B, E, L, ITEMS, CS, REPEAT, mutex: f.mutex });
+    return machine;
   },
   invariants: {
     // The seed's failure: send reads an extent buffer whose extent was freed and reused after send got it.
@@ -759,3 +863,21 @@ export default defineModel({
         : { resource: 'free extents (unpinned when a commit finishes)', kind: 'space', mode: 'btrfs_reserve_extent', holders: ['relocation', 'receive'] },
   },
 });
+
+// The invariants declared as expressions over the words (explorer/properties/words.ts): a new state is decoded
+// for them only when its words do not show every one holding (each the same predicate as its function above).
+const sendReads = D.includes(D.path(CRS, 'readers'), 'send');
+/** At `loc`, the send thread's state is one of `states`. */
+const sendAt = (states: string[]) => (name: string, loc: string) => name === 'send' && states.includes(loc);
+declareInvariants(model.invariants!, {
+  no_stale_extent_buffer: () => D.or(D.isNull('derefs'), D.eq(D.index(D.path('extTag'), D.read('derefs', 'e')), D.read('derefs', 'tag'))),
+  bs_p1_freshness: () => D.or(D.isNull('derefs'), D.and(sendReads, D.eq(D.read('sctxLast'), D.read('lastRelocTrans')))),
+  bs_p2_changed_cb_unlocked_on_clone: () =>
+    D.everyThread((name, loc) => !sendAt(CHANGED_CB_STATES)(name, loc) || D.and(D.not(sendReads), D.isNull('leaf'))),
+  bs_p6_no_pipe_sleep_under_commit_root_sem: () =>
+    D.everyThread((name, loc) => !sendAt(PIPE_WRITE_STATES)(name, loc) || D.not(D.and(D.ge(D.read('pipe', 'count'), D.read('pipe', 'capacity')), sendReads))),
+  bs_p5_no_stale_clone_source: () =>
+    D.everyThread((name, loc) => !sendAt(['kernel_write'])(name, loc) || D.not(D.and(D.read('cloneCmd'), D.eq(D.read('walk'), D.lit('stale'))))),
+  no_relocation_during_send: () => D.not(D.read('relocDuringSend')),
+});
+export default model;

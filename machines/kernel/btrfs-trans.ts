@@ -58,6 +58,8 @@ import { getIn, insertSorted, removeOne, updateIn, withoutKey } from './path.ts'
 import { kAssign, type WaitFn } from './types.ts';
 import { sbLevelLock, SB_FREEZE_FS, type Step } from './locks.ts';
 import type { Fragment } from './freeze.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
+import { declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 /** enum btrfs_trans_state (fs/btrfs/transaction.h, v6.6): the values of running.state / committing.state. */
 export const TRANS_STATE_RUNNING = 0;
@@ -264,6 +266,122 @@ const actions = {
     return { ...s, committing: null, committed: c.transid, handles: withoutKey(s.handles, p.thread) };
   }),
 };
+
+// Declared lowerings (explorer/compile/lower/declared.ts): the same guards and actions as word operations on
+// the slice at p.fs. A misuse check that fails BAILs and the function above reports it; a call without a join
+// type where the function needs one is declined (the function reports it).
+const fsp = (p: BtrfsTransParams, ...parts: string[]) => L.path(p.fs, ...parts);
+const running = (p: BtrfsTransParams) => fsp(p, 'running');
+const rstate = (p: BtrfsTransParams) => L.read(p.fs, 'running', 'state');
+const rtransid = (p: BtrfsTransParams) => L.read(p.fs, 'running', 'transid');
+const noRunning = (p: BtrfsTransParams) => L.isNull(p.fs, 'running');
+/** The thread's entry of a record keyed by thread (undefined when absent); null: a thread name JavaScript objects inherit. */
+const entryOf = (p: BtrfsTransParams, record: string) => (p.thread in Object.prototype ? null : L.readOpt(p.fs, record, p.thread));
+/** blocks(running.state, type) over the table: the running state is one of those that turn the type away. */
+const dBlocks = (p: BtrfsTransParams, type: BtrfsTransType) => {
+  const states = BTRFS_BLOCKED_TRANS_TYPES.flatMap((types, state) => (types.includes(type) ? [state] : []));
+  return states.length === 0 ? L.lit(false) : L.or(...states.map((state) => L.eq(rstate(p), L.lit(state))));
+};
+/** The thread's handle is on the running transaction (the checks of __btrfs_end_transaction and C1). */
+const dHandleOnRunning = (p: BtrfsTransParams, handle: ReturnType<typeof L.readOpt>) => L.and(L.not(noRunning(p)), L.eq(handle, rtransid(p)));
+/** setState()'s check: the thread commits the running transaction. */
+const dCommitter = (p: BtrfsTransParams) => L.and(L.not(noRunning(p)), L.eq(L.read(p.fs, 'running', 'committer'), L.lit(p.thread)));
+/** The checks of C7 and C8: the thread commits the transaction in `committing`. */
+const dCommitting = (p: BtrfsTransParams) => L.and(L.not(L.isNull(p.fs, 'committing')), L.eq(L.read(p.fs, 'committing', 'committer'), L.lit(p.thread)));
+const dEndHandle = (p: BtrfsTransParams): L.PathOp[] | null => {
+  const handle = entryOf(p, 'handles');
+  if (!p.type || handle === null) return null;
+  return [
+    L.check(dHandleOnRunning(p, handle)),
+    L.removeOne(fsp(p, 'running', 'writers'), p.thread),
+    ...(isExtwriter(p.type) ? [L.removeOne(fsp(p, 'running', 'extwriters'), p.thread, 'keep')] : []),
+    L.deleteKey(fsp(p, 'handles'), p.thread),
+  ];
+};
+declareLowerings(guards, {
+  btrfs_join_ok: (p: BtrfsTransParams) => (p.type ? L.cond(noRunning(p), !noStartTypes(p.type), L.not(dBlocks(p, p.type))) : null),
+  btrfs_join_busy: (p: BtrfsTransParams) => (p.type ? L.and(L.not(noRunning(p)), dBlocks(p, p.type)) : null),
+  btrfs_join_enoent: (p: BtrfsTransParams) => (p.type ? L.and(noRunning(p), L.lit(noStartTypes(p.type))) : null),
+  btrfs_trans_not_blocked: (p: BtrfsTransParams) =>
+    L.not(L.and(L.not(noRunning(p)), L.ge(rstate(p), L.lit(TRANS_STATE_COMMIT_START)), L.lt(rstate(p), L.lit(TRANS_STATE_UNBLOCKED)))),
+  btrfs_commit_in_progress: (p: BtrfsTransParams) => L.and(L.not(noRunning(p)), L.ge(rstate(p), L.lit(TRANS_STATE_COMMIT_PREP))),
+  btrfs_commit_not_started: (p: BtrfsTransParams) => L.and(L.not(noRunning(p)), L.lt(rstate(p), L.lit(TRANS_STATE_COMMIT_PREP))),
+  btrfs_prev_committed: (p: BtrfsTransParams) => L.isNull(p.fs, 'committing'),
+  btrfs_extwriters_drained: (p: BtrfsTransParams) => L.eq(L.len(fsp(p, 'running', 'extwriters')), L.lit(0)),
+  btrfs_writers_drained: (p: BtrfsTransParams) => L.and(L.eq(L.len(fsp(p, 'running', 'writers')), L.lit(1)), L.eq(L.at(fsp(p, 'running', 'writers'), 0), L.lit(p.thread))),
+  btrfs_commit_waited: (p: BtrfsTransParams) => {
+    const want = entryOf(p, 'commitWaits');
+    return want && L.and(L.ne(want, L.lit(undefined)), L.ge(L.read(p.fs, 'committed'), want));
+  },
+  // (the values of handles are transids, never undefined: `in` is "has a value")
+  btrfs_has_handle: (p: BtrfsTransParams) => {
+    const handle = entryOf(p, 'handles');
+    return handle && L.ne(handle, L.lit(undefined));
+  },
+});
+declareLowerings(actions, {
+  btrfs_join: (p: BtrfsTransParams) => {
+    const handle = entryOf(p, 'handles');
+    if (!p.type || handle === null) return null;
+    const type = p.type;
+    const free = L.check(L.eq(handle, L.lit(undefined)));
+    const join = [
+      free,
+      L.check(L.not(dBlocks(p, type))),
+      L.insertSorted(fsp(p, 'running', 'writers'), p.thread),
+      ...(isExtwriter(type) ? [L.insertSorted(fsp(p, 'running', 'extwriters'), p.thread)] : []),
+      L.setKey(fsp(p, 'handles'), p.thread, rtransid(p)),
+    ];
+    const transid = L.plus(L.read(p.fs, 'generation'), 1);
+    const start =
+      type === 'TRANS_JOIN_NOLOCK' || noStartTypes(type)
+        ? [L.check(L.lit(false))]
+        : [
+            free,
+            L.set(fsp(p, 'generation'), transid),
+            L.put(running(p), L.obj({ transid, state: TRANS_STATE_RUNNING, writers: L.arr(p.thread), extwriters: isExtwriter(type) ? L.arr(p.thread) : L.arr(), committer: null })),
+            L.setKey(fsp(p, 'handles'), p.thread, transid),
+          ];
+    return [L.choose(L.not(noRunning(p)), join, start)];
+  },
+  btrfs_end_trans: dEndHandle,
+  btrfs_commit_join_wait: (p: BtrfsTransParams) => {
+    const end = dEndHandle(p);
+    return end && [...end, L.setKey(fsp(p, 'commitWaits'), p.thread, rtransid(p))];
+  },
+  btrfs_commit_wait_done: (p: BtrfsTransParams) => [L.deleteKey(fsp(p, 'commitWaits'), p.thread)],
+  btrfs_commit_prep: (p: BtrfsTransParams) => {
+    const handle = entryOf(p, 'handles');
+    if (handle === null) return null;
+    return [
+      L.check(dHandleOnRunning(p, handle)),
+      L.check(L.lt(rstate(p), L.lit(TRANS_STATE_COMMIT_PREP))),
+      L.set(fsp(p, 'running', 'state'), TRANS_STATE_COMMIT_PREP),
+      L.set(fsp(p, 'running', 'committer'), p.thread),
+    ];
+  },
+  btrfs_commit_start: (p: BtrfsTransParams) =>
+    p.type
+      ? [
+          L.check(dCommitter(p)),
+          L.set(fsp(p, 'running', 'state'), TRANS_STATE_COMMIT_START),
+          ...(isExtwriter(p.type) ? [L.removeOne(fsp(p, 'running', 'extwriters'), p.thread, 'keep')] : []),
+        ]
+      : null,
+  btrfs_commit_doing: (p: BtrfsTransParams) => [L.check(dCommitter(p)), L.set(fsp(p, 'running', 'state'), TRANS_STATE_COMMIT_DOING)],
+  btrfs_commit_unblock: (p: BtrfsTransParams) => [
+    L.check(dCommitter(p)),
+    L.put(fsp(p, 'committing'), L.obj({ transid: rtransid(p), state: TRANS_STATE_UNBLOCKED, committer: p.thread })),
+    L.set(running(p), null),
+  ],
+  btrfs_commit_super: (p: BtrfsTransParams) => [L.check(dCommitting(p)), L.set(fsp(p, 'committing', 'state'), TRANS_STATE_SUPER_COMMITTED)],
+  btrfs_commit_complete: (p: BtrfsTransParams) => [
+    L.check(dCommitting(p)),
+    L.set(fsp(p, 'committed'), L.read(p.fs, 'committing', 'transid')),
+    L.set(fsp(p, 'committing'), null),
+    L.deleteKey(fsp(p, 'handles'), p.thread),
+  ],
+});
 
 const tr = (s: BtrfsTransState, n: string, transid: number) => `${n} ${transid}`;
 /** The committer's wait_event(cur_trans->writer_wait, ...) on the running transaction: waits for `holders` to end their handles. */

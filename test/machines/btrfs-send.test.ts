@@ -8,6 +8,10 @@ import type { Context, Invariant, ThreadLocations } from '../../explorer/model.t
 import { pipeFull, rwsemReaders } from '../../machines/kernel/index.ts';
 import { rankTransids } from '../../machines/btrfs-send/index.ts';
 import { assign } from 'xstate';
+import { compileMachine } from '../../explorer/compile/index.ts';
+import { crossCheck } from '../../explorer/crosscheck.ts';
+import { PackedSystem } from '../../explorer/packed.ts';
+import { StateSpace } from '../../explorer/space/index.ts';
 
 type Params = Record<string, number | boolean | string>;
 type Check = { deadlock?: boolean; assertions?: boolean; invariants?: boolean | string[] };
@@ -272,4 +276,45 @@ describe('btrfs-send: the transaction-id window of sendRepeat (rankTransids)', (
     expect(a.first.length).toBe(b.first.length);
     expect(a.first).toEqual(b.first);
   }, 120_000);
+});
+
+describe('btrfs-send on the packed words (declared lowerings)', () => {
+  // Beyond smallParams (which the differential test covers for every variant): the allocator's reuses, the
+  // receive's flush commit (TRANS_ATTACH), clone sources, a full send, repeated sends (renumber_transids and
+  // relocate run their own functions on the keys they read). The first states of each, breadth first.
+  const cases: Array<[string, Params]> = [
+    ['merged', { leaves: 1, reuses: 1, rounds: 2, writeCommits: true }],
+    ['merged', { mode: 'full', leaves: 2, reuses: 1, cloneSources: true }],
+    ['no-reloc-check', { leaves: 1, reuses: 1, cloneSources: true }],
+    ['mutex', { leaves: 1, reuses: 1, sendRepeat: true }],
+    ['merged', { leaves: 1, reuses: 0, sendRepeat: true }],
+  ];
+  for (const [variant, params] of cases) {
+    it(`${variant} ${JSON.stringify(params)}: the word step agrees with XState transition()`, () => {
+      const machine = model.create({ params: resolveParams(model, params), variant });
+      const r = crossCheck(machine, { lowered: true, limit: 1500 });
+      expect(r.difference).toBeUndefined();
+      expect(r.states).toBeGreaterThan(1000);
+    }, 120_000);
+  }
+
+  it('the largest spec (merged, two rounds, receive commits) steps its transitions on the words', () => {
+    const machine = model.create({ params: resolveParams(model, { leaves: 1, rounds: 2, writeCommits: true }), variant: 'merged' });
+    const space = new StateSpace(new PackedSystem(compileMachine(machine), { lowered: true }));
+    const seen = new Set<string>();
+    const queue: Int32Array[] = [space.initial().words];
+    for (let head = 0; head < queue.length && head < 3000; head++) {
+      space.expand(queue[head], (_e, next, len) => {
+        const w = next.slice(0, len);
+        const k = w.join(',');
+        if (!seen.has(k)) {
+          seen.add(k);
+          queue.push(w);
+        }
+      });
+    }
+    space.endExpansions();
+    expect(space.words.counts.lowered).toBeGreaterThan(5000);
+    expect(space.words.counts.fallback).toBe(0);
+  });
 });

@@ -62,7 +62,22 @@ export type PathOp =
   /** path = x === undefined ? path : insertSorted(path, x) */
   | { k: 'insertSortedOpt'; path: string[]; e: Expr }
   /** for (const y of path) into = insertSorted(into, y); path = [] */
-  | { k: 'moveSorted'; path: string[]; into: string[]; e: Expr };
+  | { k: 'moveSorted'; path: string[]; into: string[]; e: Expr }
+  // Nested values (see "nested values" below):
+  /** path = e, any plain value (a record or array built by obj/arr, or a scalar), replacing whatever is there */
+  | { k: 'put'; path: string[]; e: Expr }
+  /** path = { ...path, [key]: e } (the record keeps the codec's sorted key order) */
+  | { k: 'setKey'; path: string[]; key: string; e: Expr }
+  /** path = withoutKey(path, key) (absent: unchanged); e unused */
+  | { k: 'deleteKey'; path: string[]; key: string; e: Expr }
+  /** e ? then : else, each a whole declared action; only as the action's one operation */
+  | { k: 'choose'; e: Expr; then: PathOp[]; else: PathOp[] }
+  /**
+   * The context's top-level keys `reads` decoded (nothing else of it), `fn` run on that partial context, and
+   * each key of the patch it returns encoded in place; only as the action's one operation. `fn` must read no
+   * other key (reading one throws an error naming it); a throw of `fn` BAILs (the real function reports it).
+   */
+  | { k: 'compute'; reads: string[]; fn: (context: Record<string, unknown>) => Record<string, unknown>; e: Expr };
 
 /** An edit of one list by recEachValue (its values evaluated before the action). */
 export type RecListEdit =
@@ -194,6 +209,26 @@ export const clear = (at: string[]): PathOp => ({ k: 'clear', path: at, e: lit(u
 export const insertSortedOpt = (at: string[], x: Expr): PathOp => ({ k: 'insertSortedOpt', path: at, e: x });
 /** Every element of `from`, in order, inserted sorted into `into`; `from` emptied (six_unlock_write's read grants). */
 export const moveSorted = (from: string[], into: string[]): PathOp => ({ k: 'moveSorted', path: from, into, e: lit(undefined) });
+// Nested values: null-or-record fields, records keyed by thread, values built from reads, array elements by a
+// computed index, a branch on the state, and a partial decode for an action too irregular to spell as operations.
+
+/** The value at the path is null (false for a record, an array or any other scalar). */
+export const isNull = (...parts: Array<string | number>): Expr => ({ k: 'isNull', path: path(...parts) });
+/** A record value from its fields (each an expression or a constant). */
+export const obj = (fields: Record<string, Expr | string | number | boolean | null>): Expr => ({ k: 'obj', fields: Object.entries(fields).map(([k, v]) => [k, val(v)]) });
+/** An array value from its elements. */
+export const arr = (...items: Array<Expr | string | number | boolean | null>): Expr => ({ k: 'arr', items: items.map(val) });
+/** `at[i0][i1]...`, each index an expression (a number read from the context) or a constant. */
+export const readAt = (at: string[], ...idx: Array<Expr | number>): Expr => ({ k: 'readAt', path: at, idx: idx.map(val) });
+/** a + b (numbers; strings concatenate, as JavaScript's +). */
+export const add = (a: Expr, b: Expr | string | number): Expr => ({ k: 'bin', op: '+', a, b: val(b) });
+/** a <= b */
+export const le = bin('<=');
+export const put = (at: string[], x: Expr | string | number | boolean | null): PathOp => ({ k: 'put', path: at, e: val(x) });
+export const setKey = (at: string[], key: string, x: Expr | string | number | boolean | null): PathOp => ({ k: 'setKey', path: at, key, e: val(x) });
+export const deleteKey = (at: string[], key: string): PathOp => ({ k: 'deleteKey', path: at, key, e: lit(null) });
+export const choose = (e: Expr, then: PathOp[], otherwise: PathOp[]): PathOp => ({ k: 'choose', e, then, else: otherwise });
+export const compute = (reads: string[], fn: (context: Record<string, unknown>) => Record<string, unknown>): PathOp => ({ k: 'compute', reads, fn, e: lit(null) });
 
 /**
  * Attaches declarations to a registry of named implementations (as spread into setup({ guards }) or

@@ -46,7 +46,16 @@ export type Expr =
   /** The part of a string before (or after) its first `sep`; BAIL when the value is not a string holding `sep` */
   | { k: 'strPart'; a: Expr; sep: string; side: 'before' | 'after' }
   /** Number(a) */
-  | { k: 'toNumber'; a: Expr };
+  | { k: 'toNumber'; a: Expr }
+  // Nested values (declared plans only; ./declared.ts "nested values"):
+  /** The value at the path is null (false for any other value, records and arrays included). */
+  | { k: 'isNull'; path: string[] }
+  /** A record built from its fields' values (for `put` and `setKey`). */
+  | { k: 'obj'; fields: Array<[string, Expr]> }
+  /** An array built from its elements' values (for `put` and `setKey`). */
+  | { k: 'arr'; items: Expr[] }
+  /** `path[i0][i1]...`: an element of nested arrays by indexes computed at run time. */
+  | { k: 'readAt'; path: string[]; idx: Expr[] };
 
 /** One statement of a lowered body, in program order: bind a local, or set an element of the copied array. */
 export type Op = { k: 'let'; i: number; e: Expr } | { k: 'set'; index: string; e: Expr };

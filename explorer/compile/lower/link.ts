@@ -3,13 +3,14 @@
 // action reads and writes the successor's words as they stand after the actions before it (XState runs a
 // transition's actions in order, each on the context the previous one left). Each action evaluates every
 // value before writing any (assign computes the whole partial from one context).
-import type { WordBuffer } from '../../codec.ts';
+import { ContextCodec, T_NULL, WordBuffer, type StringTable } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import { isIndexKey, type PathOp, type RecListEdit } from './declared.ts';
 import { T_ARR, T_IARR, T_OBJ, T_STR } from '../../codec.ts';
 import { BAIL, elementAt, listIncludes, locate, locateIn, readList, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 import { recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
+import { deleteRecordKey, elementPlace, replaceValue, setRecordKey } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
 
@@ -211,6 +212,11 @@ export class Linker {
         const b = this.expr(e.b);
         return (w, env) => (t(w, env) ? a(w, env) : b(w, env));
       }
+      case 'isNull':
+      case 'obj':
+      case 'arr':
+      case 'readAt':
+        return this.nestedExpr(e);
       case 'recHasKey':
       case 'recSize':
       case 'recKeyOf':
@@ -530,6 +536,7 @@ export class Linker {
    * the operations in order, each locating its path afresh (an earlier one may have moved the words).
    */
   private ops(declared: PathOp[]): LinkedAction {
+    if (declared.some((op) => op.k === 'choose' || op.k === 'compute')) return this.wholeOp(declared);
     const strings = this.strings;
     // recWhen flattened: each op with the condition under which it runs (null: always)
     const flat = recFlatten(declared, null);
@@ -539,7 +546,7 @@ export class Linker {
     const skip = new Uint8Array(ops.length);
     const n = ops.length;
     const evs: Ev[] = ops.map((op, k) => recs[k]?.pre ?? this.expr(op.e));
-    const paths: Segment[][] = ops.map((op) => (op.k === 'check' || op.k === 'recWhen' ? [] : this.path(op.path)));
+    const paths: Segment[][] = ops.map((op) => ('path' in op ? this.path(op.path) : []));
     // A list operation rewrites the list at the path.
     const places = ops.map((op, k) => (op.k === 'check' || op.k === 'set' || recs[k] !== null ? null : this.located(paths[k])));
     const sets = ops.map((op, k) => (op.k === 'set' ? this.writer(paths[k], false) : null));
@@ -550,6 +557,7 @@ export class Linker {
     const other: unknown[] = [];
     const kinds = ops.map((op) => op.k);
     const intos = ops.map((op) => (op.k === 'moveSorted' ? this.located(this.path(op.into)) : null));
+    const nesteds = ops.map((op) => this.nestedOp(op));
     const keepAbsent = ops.map((op) => op.k === 'removeOne' && op.absent === 'keep');
     const indexes = ops.map((op) => (op.k === 'setAt' ? op.index : -1));
     const values: unknown[] = new Array(n);
@@ -575,6 +583,11 @@ export class Linker {
         }
         if (kind === 'set') {
           sets[k]!(out, values[k]);
+          continue;
+        }
+        const nested = nesteds[k];
+        if (nested !== null) {
+          nested(out, places[k]!(out.words), values[k]);
           continue;
         }
         const p = places[k]!(out.words);
@@ -657,6 +670,132 @@ export class Linker {
       }
     };
   }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Nested values (./declared.ts "nested values"): isNull / obj / arr / readAt expressions; put / setKey /
+  // deleteKey operations (values encoded by a codec on the run's string table, so their words are the
+  // codec's); choose and compute, each an action's one operation.
+
+  private nestedCodec: { codec: ContextCodec; scratch: WordBuffer } | null = null;
+
+  /** A codec of its own (its decode cache and record shapes apart from the run's) on the run's string table. */
+  private valueCodec(): { codec: ContextCodec; scratch: WordBuffer } {
+    return (this.nestedCodec ??= { codec: new ContextCodec(true, this.strings as StringTable), scratch: new WordBuffer(64) });
+  }
+
+  private nestedExpr(e: Expr): Ev {
+    const strings = this.strings;
+    switch (e.k) {
+      case 'isNull': {
+        const at = this.located(this.path(e.path));
+        return (w) => w[at(w)] === T_NULL;
+      }
+      case 'obj': {
+        const keys = e.fields.map(([k]) => k);
+        const evs = e.fields.map(([, x]) => this.expr(x));
+        return (w, env) => {
+          const o: Record<string, unknown> = {};
+          for (let i = 0; i < keys.length; i++) o[keys[i]] = evs[i](w, env);
+          return o;
+        };
+      }
+      case 'arr': {
+        const evs = e.items.map((x) => this.expr(x));
+        return (w, env) => evs.map((ev) => ev(w, env));
+      }
+      case 'readAt': {
+        const list = this.located(this.path(e.path));
+        const idx = e.idx.map((x) => this.expr(x));
+        const last = idx.length - 1;
+        return (w, env) => {
+          let p = list(w);
+          for (let k = 0; k < last; k++) p = elementPlace(w, p, idx[k](w, env));
+          return elementAt(w, p, idx[last](w, env), strings);
+        };
+      }
+      default:
+        throw new Error(`not a nested-value expression: ${e.k}`);
+    }
+  }
+
+  /** A put / setKey / deleteKey operation, given the place of its path and its value; null for the other kinds. */
+  private nestedOp(op: PathOp): ((out: WordBuffer, p: number, v: unknown) => void) | null {
+    if (op.k !== 'put' && op.k !== 'setKey' && op.k !== 'deleteKey') return null;
+    const strings = this.strings;
+    const c = this.valueCodec();
+    if (op.k === 'put') {
+      return (out, p, v) => {
+        const b = encodeNested(c, v);
+        replaceValue(out, p, b.words, b.length);
+      };
+    }
+    const key = op.key;
+    if (op.k === 'setKey') {
+      return (out, p, v) => {
+        const b = encodeNested(c, v);
+        setRecordKey(out, p, key, b.words, b.length, strings);
+      };
+    }
+    return (out, p) => deleteRecordKey(out, p, key, strings);
+  }
+
+  /** An action whose one operation is a choose or a compute. */
+  private wholeOp(ops: PathOp[]): LinkedAction {
+    const op = ops[0];
+    if (ops.length !== 1) throw new Error(`a declared ${ops.find((o) => o.k === 'choose' || o.k === 'compute')!.k} must be its action's one operation`);
+    if (op.k === 'choose') {
+      const t = this.expr(op.e);
+      const a = this.ops(op.then);
+      const b = this.ops(op.else);
+      const env: unknown[] = [];
+      return (out) => (t(out.words, env) ? a(out) : b(out));
+    }
+    if (op.k !== 'compute') throw new Error(`not a whole operation: ${op.k}`);
+    const keys = op.reads;
+    const places = keys.map((k) => this.located(this.path([k])));
+    const fn = op.fn;
+    const c = this.valueCodec();
+    const placeOf = new Map<string, (w: Int32Array) => number>();
+    return (out) => {
+      // Only the listed keys are decoded; reading another one throws (UNREAD), it is not a BAIL.
+      const ctx: Record<string, unknown> = Object.create(UNREAD);
+      for (let i = 0; i < keys.length; i++) ctx[keys[i]] = c.codec.decode(out.words, places[i](out.words))[0];
+      let patch: Record<string, unknown>;
+      try {
+        patch = fn(ctx);
+      } catch (e) {
+        if (e instanceof UnreadKey) throw e;
+        throw BAIL;
+      }
+      for (const key of Object.keys(patch)) {
+        let place = placeOf.get(key);
+        if (place === undefined) placeOf.set(key, (place = this.located(this.path([key]))));
+        const b = encodeNested(c, patch[key]);
+        replaceValue(out, place(out.words), b.words, b.length);
+      }
+    };
+  }
+}
+
+// Nested values, continued: the helpers of the Linker's block above.
+
+/** A context key a compute operation did not list in its reads: a bug of the declaration, not a BAIL. */
+class UnreadKey extends Error {}
+const UNREAD = new Proxy(Object.create(null), {
+  get(_t, key) {
+    throw new UnreadKey(`declared compute read context.${String(key)}, which is not in its reads list: add it`);
+  },
+});
+
+/** The words of a plain value, encoded as the codec encodes it (BAIL for a value the codec refuses). */
+function encodeNested(c: { codec: ContextCodec; scratch: WordBuffer }, v: unknown): WordBuffer {
+  c.scratch.reset();
+  try {
+    c.codec.encode(v, c.scratch);
+  } catch {
+    throw BAIL;
+  }
+  return c.scratch;
 }
 
 /** A place kept per state: where the value at a path starts (valid while `stamp` is the linker's). */

@@ -489,3 +489,84 @@ export function recValueStarts(w: Int32Array, p: number, into: number[]): number
 export function recScalarAt(w: Int32Array, p: number, strings: Strings): unknown {
   return scalarAt(w, p, strings);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Nested values (declared ops put / setKey / deleteKey and the readAt expression, ./declared.ts): replace a
+// value of any shape, add or remove a record key (records keep their keys in the codec's sorted order), walk
+// into an array by an index computed at run time.
+
+/**
+ * Replaces the value at p in `out` with the `n` words `src[0..n)` (an encoded value), moving the words after
+ * it. A record or list replaced, or put in (a tagged array or record), may hold places the step kept: `whole`.
+ */
+export function replaceValue(out: WordBuffer, p: number, src: Int32Array, n: number): void {
+  const was = out.words[p];
+  if (was === T_OBJ || was === T_ARR || was === T_IARR || src[0] === T_OBJ || src[0] === T_ARR) WRITES.whole = true;
+  const old = sizeAt(out.words, p);
+  if (n !== old) {
+    const end = out.length;
+    if (n > old) out.ensure(n - old);
+    out.words.copyWithin(p + n, p + old, end);
+    out.length = end + n - old;
+    WRITES.shift(p, n - old);
+  }
+  out.words.set(src.subarray(0, n), p);
+  for (let q = p; q < p + n; q++) WRITES.log(q);
+}
+
+/**
+ * Where the field `key` (interned as `id`) is, or belongs, in the record at p: [position of its key word,
+ * found]. The codec writes a record's keys sorted (Array.prototype.sort: by UTF-16 code units, as `<` compares).
+ */
+function keySlot(w: Int32Array, p: number, id: number, key: string, strings: Strings): [number, boolean] {
+  const n = w[p + 1];
+  let q = p + 2;
+  for (let i = 0; i < n; i++) {
+    if (w[q] === id) return [q, true];
+    if (strings.stringOf(w[q]) > key) return [q, false];
+    q += 1 + sizeAt(w, q + 1);
+  }
+  return [q, false];
+}
+
+/**
+ * Sets field `key` of the record at p to the encoded value src[0..n): replaces it, or inserts the key at its
+ * sorted place (as `{ ...r, [key]: v }` encodes). BAIL when the value at p is not a record. A key added
+ * changes what the step's kept places (a field found absent) mean: `whole`.
+ */
+export function setRecordKey(out: WordBuffer, p: number, key: string, src: Int32Array, n: number, strings: Strings): void {
+  if (out.words[p] !== T_OBJ) throw BAIL;
+  const id = strings.intern(key);
+  const [q, found] = keySlot(out.words, p, id, key, strings);
+  if (found) return replaceValue(out, q + 1, src, n);
+  const end = out.length;
+  out.ensure(1 + n);
+  const w = out.words;
+  w.copyWithin(q + 1 + n, q, end);
+  out.length = end + 1 + n;
+  w[q] = id;
+  w.set(src.subarray(0, n), q + 1);
+  w[p + 1]++;
+  WRITES.whole = true;
+}
+
+/** Removes field `key` from the record at p (absent: unchanged, as withoutKey). BAIL when p is not a record. */
+export function deleteRecordKey(out: WordBuffer, p: number, key: string, strings: Strings): void {
+  const w = out.words;
+  if (w[p] !== T_OBJ) throw BAIL;
+  const [q, found] = keySlot(w, p, strings.intern(key), key, strings);
+  if (!found) return;
+  const size = 1 + sizeAt(w, q + 1);
+  w.copyWithin(q, q + size, out.length);
+  out.length -= size;
+  w[p + 1]--;
+  WRITES.whole = true;
+}
+
+/** Where element i (computed at run time) of the tagged array at p starts; BAIL unless i is an index inside it. */
+export function elementPlace(w: Int32Array, p: number, i: unknown): number {
+  if (w[p] !== T_ARR || typeof i !== 'number' || (i | 0) !== i || i < 0 || i >= w[p + 1]) throw BAIL;
+  let q = p + 2;
+  for (let k = 0; k < i; k++) q += sizeAt(w, q);
+  return q;
+}

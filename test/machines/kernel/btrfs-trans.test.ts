@@ -9,6 +9,11 @@ import {
 } from '../../../machines/kernel/index.ts';
 import { createReferenceStepper } from '../../../explorer/reference.ts';
 import { explore, tinyModel, where } from './harness.ts';
+import { compileMachine } from '../../../explorer/compile/index.ts';
+import { crossCheck } from '../../../explorer/crosscheck.ts';
+import { checkModel } from '../../../explorer/index.ts';
+import { defineModel } from '../../../explorer/model.ts';
+import { exploreWords } from '../../helpers/explore-words.ts';
 
 /** A thread: start_transaction(type), then end it. */
 function user(thread: string, type: BtrfsTransType, o: { sb?: string; before?: any } = {}) {
@@ -205,5 +210,57 @@ describe('freeze protection', () => {
       expect([type, held.every((x) => x.includes('t'))]).toEqual([type, freezable]);
       for (const s of r.all.filter((x) => where(x).t === 'done')) expect(s.context.s_writers.rw_sem[2].readers).toEqual([]);
     }
+  });
+});
+
+describe('btrfs transactions on the packed words (declared lowerings)', () => {
+  const lowering = <T>(on: boolean, fn: () => T): T => {
+    const prev = process.env.INTERLEAVE_LOWER;
+    process.env.INTERLEAVE_LOWER = on ? '1' : '0';
+    try {
+      return fn();
+    } finally {
+      if (prev === undefined) delete process.env.INTERLEAVE_LOWER;
+      else process.env.INTERLEAVE_LOWER = prev;
+    }
+  };
+
+  it('joiners of every type against a committer: every state on the words, the successors of the decoded step, and XState agrees', () => {
+    const m = tinyModel({ trans: btrfsTransRunning({ committer: 'TRANS_START' }) }, {
+      committer: committer(),
+      joiner: user('joiner', 'TRANS_JOIN'),
+      starter: user('starter', 'TRANS_START'),
+      attacher: user('attacher', 'TRANS_ATTACH'),
+    });
+    const on = exploreWords(compileMachine(m), true);
+    const off = exploreWords(compileMachine(m), false);
+    expect(on.edges).toEqual(off.edges);
+    expect(on.states.length).toBeGreaterThan(100);
+    // every step on the words but those into the all-final state (the compiled step runs the exits there)
+    expect(on.counts.lowered + on.counts.fallback).toBe(on.edges.length);
+    expect(on.counts.lowered).toBeGreaterThan(on.edges.length * 0.9);
+    const r = crossCheck(m, { lowered: true });
+    expect(r.difference).toBeUndefined();
+    expect(r.status).toBe('agree');
+  });
+
+  it('a misuse BAILs on the words and the function reports it, as with lowering off', () => {
+    // t ends a handle it never started: __btrfs_end_transaction's check fails
+    const bad = tinyModel({ trans: btrfsTrans() }, {
+      t: { initial: 'a', states: { a: { on: { 't.end': { ...btrfs_end_transaction('trans', 't', 'TRANS_START'), target: 'done' } } }, done: { type: 'final' } } },
+    });
+    const model = defineModel({ name: 'misuse', description: 'end without a handle', params: {}, defaultVariant: 'v', variants: { v: { description: 'bad' } }, create: () => bad });
+    const messages = [true, false].map((on) =>
+      lowering(on, () => {
+        try {
+          checkModel({ model, params: {} });
+          return 'no error';
+        } catch (e) {
+          return (e as Error).message;
+        }
+      }),
+    );
+    expect(messages[0]).toMatch(/kernel primitive misuse: t ended a transaction handle it does not hold/);
+    expect(messages[0]).toBe(messages[1]);
   });
 });
