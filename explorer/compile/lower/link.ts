@@ -8,7 +8,7 @@ import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import { isIndexKey, type PathOp, type RecListEdit } from './declared.ts';
 import { T_ARR, T_IARR, T_OBJ, T_STR } from '../../codec.ts';
-import { BAIL, elementAt, listIncludes, locate, locateIn, readList, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
+import { BAIL, elementAt, insertAt, listIncludes, locate, locateIn, readList, removeAt, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 import { recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
 import { deleteRecordKey, elementPlace, replaceValue, setRecordKey } from './words.ts';
 
@@ -613,7 +613,7 @@ export class Linker {
               if (skipSelf && t === x) continue;
               let i = ys.length;
               while (i > 0 && (ys[i - 1] as string) > t) i--;
-              ys.splice(i, 0, t);
+              insertAt(ys, i, t);
               changed = true;
             }
             if (changed) writeList(out, q, ys, strings);
@@ -648,7 +648,7 @@ export class Linker {
               if (keepAbsent[k]) continue;
               throw BAIL;
             }
-            xs.splice(i, 1);
+            removeAt(xs, i);
             break;
           }
           case 'append':
@@ -875,7 +875,7 @@ function sortedInsert(xs: unknown[], x: unknown): void {
   for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== type) throw BAIL;
   let i = xs.length;
   while (i > 0 && (xs[i - 1] as string) > (x as string)) i--;
-  xs.splice(i, 0, x);
+  insertAt(xs, i, x);
 }
 
 /** The expression with its locals moved up by `base` slots (value functions of one action share an env). */
@@ -950,7 +950,7 @@ function editList(xs: unknown[], kind: RecListEdit['k'], x: unknown, y: unknown)
       let count = 0;
       for (let i = 0; i < xs.length; i++) if (xs[i] === x) count++;
       if (!(count > (y as number))) return false;
-      xs.splice(xs.indexOf(x), 1);
+      removeAt(xs, xs.indexOf(x));
       return true;
     }
   }

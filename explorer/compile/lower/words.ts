@@ -317,20 +317,37 @@ export function locateIn(w: Int32Array, p: number, s: Segment): number {
  * (cleared first). BAIL when the value is not an array or holds an array or record.
  */
 export function readList(w: Int32Array, p: number, strings: Strings, into: unknown[]): unknown[] {
-  into.length = 0;
+  // Overwritten in place and cut to length (not emptied first: an array set to length 0 lets its storage go,
+  // and each refill would allocate it again).
   const tag = w[p];
   const n = w[p + 1];
   if (tag === T_IARR) {
-    for (let i = 0; i < n; i++) into.push(w[p + 2 + i]);
-    return into;
+    for (let i = 0; i < n; i++) into[i] = w[p + 2 + i];
+  } else {
+    if (tag !== T_ARR) throw BAIL;
+    let q = p + 2;
+    for (let i = 0; i < n; i++) {
+      into[i] = scalarAt(w, q, strings);
+      q += sizeAt(w, q);
+    }
   }
-  if (tag !== T_ARR) throw BAIL;
-  let q = p + 2;
-  for (let i = 0; i < n; i++) {
-    into.push(scalarAt(w, q, strings));
-    q += sizeAt(w, q);
-  }
+  if (into.length !== n) into.length = n;
   return into;
+}
+
+/** xs.splice(i, 0, x), without the array of removed elements splice makes. */
+export function insertAt(xs: unknown[], i: number, x: unknown): void {
+  let j = xs.length;
+  xs.push(x);
+  for (; j > i; j--) xs[j] = xs[j - 1];
+  xs[i] = x;
+}
+
+/** xs.splice(i, 1), without the array of removed elements splice makes. */
+export function removeAt(xs: unknown[], i: number): void {
+  const n = xs.length - 1;
+  for (let j = i; j < n; j++) xs[j] = xs[j + 1];
+  xs.length = n;
 }
 
 /**
