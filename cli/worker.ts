@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../explorer/errors.ts';
 import { TOOL_VERSION } from '../explorer/index.ts';
 import type { ModelRef } from '../explorer/distributed/protocol.ts';
-import { redact } from '../explorer/distributed/connect.ts';
-import { serveWorker } from '../explorer/distributed/worker.ts';
+import { redact } from '../explorer/distributed/redact.ts';
 import type { DistributedOptions } from '../explorer/strategies/distributed.ts';
 import { intOption, secondsOption, type ParsedCommand } from './args.ts';
 import { loadModel } from './models.ts';
@@ -22,6 +21,8 @@ async function loadRef(ref: ModelRef) {
 export async function runWorker(p: ParsedCommand, log: (s: string) => void): Promise<void> {
   const v = p.values;
   if (typeof v.nats !== 'string') throw new InputError('interleave worker: --nats URL is required, e.g. interleave worker --nats nats://127.0.0.1:4222');
+  // Loaded here, not at start-up: the NATS client costs every other command about 0.1 s to load.
+  const { serveWorker } = await import('../explorer/distributed/worker.ts');
   await serveWorker({
     target: { url: v.nats, ...(typeof v['nats-creds'] === 'string' ? { creds: v['nats-creds'] } : {}) },
     version: TOOL_VERSION,

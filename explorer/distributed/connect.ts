@@ -4,6 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { InputError, thrownMessage } from '../errors.ts';
+import { redact } from './redact.ts';
+
+export { redact };
 
 export interface NatsTarget {
   /** The URL as given (may hold credentials: never print it; print redact(url)). */
@@ -28,10 +31,6 @@ function parse(url: string, where: string): URL {
   return u;
 }
 
-/** The URL without its credentials (user, password or token replaced by ***), safe to print. */
-export function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)?[^@/]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
-}
 
 /** Connection options for a URL: credentials moved out of the server address into options. */
 export function connectionOptions(t: NatsTarget, where: string): NodeConnectionOptions {
