@@ -268,6 +268,19 @@ export function writeAt(out: WordBuffer, p: number, s: Segment, v: unknown, stri
   writeValue(out, at, v, strings);
 }
 
+/**
+ * Makes room for a value at p that was `old` words long and will be `size`: the words after it move (the buffer
+ * grows as needed), and WRITES says from where and by how much. Nothing happens when the sizes are equal.
+ */
+function resizeAt(out: WordBuffer, p: number, old: number, size: number): void {
+  if (size === old) return;
+  const end = out.length;
+  if (size > old) out.ensure(size - old);
+  out.words.copyWithin(p + size, p + old, end);
+  out.length = end + size - old;
+  WRITES.shift(p, size - old);
+}
+
 /** Replaces the value at `at` (a record field's) with scalar `v`, moving the words after it when the width changes. */
 export function writeValue(out: WordBuffer, at: number, v: unknown, strings: Strings): void {
   let w = out.words;
@@ -275,17 +288,8 @@ export function writeValue(out: WordBuffer, at: number, v: unknown, strings: Str
   // A record or list replaced: places found inside it are gone (`whole` stops WRITES.moved mapping them).
   const was = w[at];
   if (was === T_OBJ || was === T_ARR || was === T_IARR) WRITES.whole = true;
-  const old = sizeAt(w, at);
-  if (n !== old) {
-    const end = out.length;
-    if (n > old) {
-      out.ensure(n - old);
-      w = out.words;
-    }
-    w.copyWithin(at + n, at + old, end);
-    out.length = end + n - old;
-    WRITES.shift(at, n - old);
-  }
+  resizeAt(out, at, sizeAt(w, at), n);
+  w = out.words;
   for (let k = 0; k < n; k++) {
     w[at + k] = tmp[k];
     WRITES.log(at + k);
@@ -417,13 +421,8 @@ export function writeList(out: WordBuffer, p: number, list: readonly unknown[], 
   if (ints) size += n;
   else for (let i = 0; i < n; i++) size += encodeScalar(list[i], elemWords, strings);
   const old = sizeAt(out.words, p);
-  if (size !== old) {
-    const end = out.length;
-    if (size > old) out.ensure(size - old);
-    out.words.copyWithin(p + size, p + old, end);
-    out.length = end + size - old;
-    WRITES.shift(p, size - old);
-  } else for (let q = p; q < p + size; q++) WRITES.log(q);
+  if (size !== old) resizeAt(out, p, old, size);
+  else for (let q = p; q < p + size; q++) WRITES.log(q);
   const w = out.words;
   w[p] = ints ? T_IARR : T_ARR;
   w[p + 1] = n;
@@ -519,14 +518,7 @@ export function recScalarAt(w: Int32Array, p: number, strings: Strings): unknown
 export function replaceValue(out: WordBuffer, p: number, src: Int32Array, n: number): void {
   const was = out.words[p];
   if (was === T_OBJ || was === T_ARR || was === T_IARR || src[0] === T_OBJ || src[0] === T_ARR) WRITES.whole = true;
-  const old = sizeAt(out.words, p);
-  if (n !== old) {
-    const end = out.length;
-    if (n > old) out.ensure(n - old);
-    out.words.copyWithin(p + n, p + old, end);
-    out.length = end + n - old;
-    WRITES.shift(p, n - old);
-  }
+  resizeAt(out, p, sizeAt(out.words, p), n);
   out.words.set(src.subarray(0, n), p);
   for (let q = p; q < p + n; q++) WRITES.log(q);
 }

@@ -14,6 +14,7 @@ import { crossCheck } from '../../../explorer/crosscheck.ts';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import { exploreWords } from '../../helpers/explore-words.ts';
+import { withLowering } from '../../helpers/lowering.ts';
 
 /** A thread: start_transaction(type), then end it. */
 function user(thread: string, type: BtrfsTransType, o: { sb?: string; before?: any } = {}) {
@@ -214,16 +215,6 @@ describe('freeze protection', () => {
 });
 
 describe('btrfs transactions on the packed words (declared lowerings)', () => {
-  const lowering = <T>(on: boolean, fn: () => T): T => {
-    const prev = process.env.INTERLEAVE_LOWER;
-    process.env.INTERLEAVE_LOWER = on ? '1' : '0';
-    try {
-      return fn();
-    } finally {
-      if (prev === undefined) delete process.env.INTERLEAVE_LOWER;
-      else process.env.INTERLEAVE_LOWER = prev;
-    }
-  };
 
   it('joiners of every type against a committer: every state on the words, the successors of the decoded step, and XState agrees', () => {
     const m = tinyModel({ trans: btrfsTransRunning({ committer: 'TRANS_START' }) }, {
@@ -251,7 +242,7 @@ describe('btrfs transactions on the packed words (declared lowerings)', () => {
     });
     const model = defineModel({ name: 'misuse', description: 'end without a handle', params: {}, defaultVariant: 'v', variants: { v: { description: 'bad' } }, create: () => bad });
     const messages = [true, false].map((on) =>
-      lowering(on, () => {
+      withLowering(on, () => {
         try {
           checkModel({ model, params: {} });
           return 'no error';
