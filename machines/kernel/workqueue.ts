@@ -415,7 +415,7 @@ const dQueueTail = (p: WqParams, item: string) =>
 /** try_to_grab_pending() took the pending instance (pendingGrabbed). */
 const dGrab = (p: WqParams, item: string) => [
   L.removeOne(wf(p, 'pending'), item),
-  L.recEachValue(wf(p, 'flushers'), [L.editRemoveAll(item + QUEUED), L.editRemoveOneIfMore(item, L.recIf(L.ne(dRunning(p, item), L.lit(null)), 1, 0))]),
+  L.recEachValue(wf(p, 'flushers'), [L.editRemoveAll(item + QUEUED), L.editRemoveOneIfMore(item, L.cond(L.ne(dRunning(p, item), L.lit(null)), 1, 0))]),
 ];
 declareLowerings(workqueueGuards, {
   wq_work_pending: dWq(true, (p, item) => L.includes(wf(p, 'pending'), item)),

@@ -548,7 +548,7 @@ const model = defineModel({
       quiesced: (p: { work: number; others: number }) => L.and(L.eq(L.read('exited'), L.lit(p.others)), L.not(L.includes(L.path(WQ, 'pending'), item(p.work)))),
       // gc has `cpus` lists (built so above, kept by every action); another length reads a key no array has: BAIL
       gc_nonempty_mask: (p: { mask: number }) =>
-        L.recIf(
+        L.cond(
           L.eq(L.len(L.path('gc')), L.lit(cpus)),
           L.and(...Array.from({ length: cpus }, (_, c) => ((p.mask & (1 << c)) !== 0 ? L.lt(L.lit(0), gcLen(c)) : L.not(L.lt(L.lit(0), gcLen(c)))))),
           L.read('gc', 'bail'),

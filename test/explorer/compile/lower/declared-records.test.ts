@@ -55,7 +55,7 @@ const OPS: Op[] = [
   },
   {
     name: 'recEachValue',
-    decl: (p) => [L.recEachValue(L.path('r'), [L.editRemoveAll(p.x + '#q'), L.editReplaceAll(p.y, p.x), L.editRemoveOneIfMore(p.x, L.recIf(L.eq(L.read('n'), L.lit(1)), 1, 0))])],
+    decl: (p) => [L.recEachValue(L.path('r'), [L.editRemoveAll(p.x + '#q'), L.editReplaceAll(p.y, p.x), L.editRemoveOneIfMore(p.x, L.cond(L.eq(L.read('n'), L.lit(1)), 1, 0))])],
     js: (c, p) => ({
       ...c,
       r: eachList(c.r, (xs) => {
@@ -90,7 +90,7 @@ const OPS: Op[] = [
     name: 'check on recSize and recKeyOf',
     decl: (p) => {
       const k = L.recKeyOf(L.path('run'), p.x);
-      return [L.check(L.eq(L.recSize(L.path('run')), L.lit(2))), L.recPut(L.path('r'), 'a', L.recIf(L.eq(k, L.lit(undefined)), 'none', k))];
+      return [L.check(L.eq(L.recSize(L.path('run')), L.lit(2))), L.recPut(L.path('r'), 'a', L.cond(L.eq(k, L.lit(undefined)), 'none', k))];
     },
     js: (c, p) => {
       if (Object.keys(c.run).length !== 2) misuse();
