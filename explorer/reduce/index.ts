@@ -120,7 +120,8 @@ export function planReductions(space: StateSpace, req: ReductionRequest): Reduct
   ran.sort((a, b) => req.reduce.indexOf(a) - req.reduce.indexOf(b));
   if (ran.length === 0) return plan;
   plan.hooks = {
-    expandEvents: ample ? (leaves, ctx, candidates) => ample!.expandEvents(leaves, ctx, candidates) : (_l, _c, candidates) => candidates,
+    // Symmetry alone expands every candidate: no expandEvents, so the state's context is not decoded for it.
+    expandEvents: ample ? (leaves, ctx, candidates) => ample!.expandEvents(leaves, ctx, candidates) : null,
     representative: rep ?? ((words) => words),
   };
   return plan;

@@ -112,15 +112,16 @@ export class StateSpace {
     const system = this.system;
     const step = this.words;
     const r = this.reduction;
-    // A reduction chooses the events to expand from the decoded context (expandEvents; the symmetry
-    // representative itself works on the words): with one, every step runs on the decoded context.
-    step.begin(words, r === null);
+    // The steps run on the words with a reduction too: partial order decodes the expanded state's context
+    // to choose its events (expandEvents; once per state), and symmetry's representative works on the
+    // successor's words.
+    step.begin(words, true);
     const leaves = packed.own;
     if (system.allFinal(leaves)) return 0;
     const nextLeaves = this.leavesOut;
     const fp = this.fp;
     const candidates = system.candidateEvents(leaves);
-    const events = r === null ? candidates : r.expandEvents(leaves, step.context(), candidates);
+    const events = r === null || r.expandEvents === null ? candidates : r.expandEvents(leaves, step.context(), candidates);
     let visited = 0;
     for (let k = 0; k < events.length; k++) {
       const e = events[k];
@@ -132,7 +133,9 @@ export class StateSpace {
         // A step on the words knows its fingerprint from the expanded state's and the words it wrote.
         if (!step.fingerprintInto(fp, len)) fingerprint(next, fp, len);
       } else {
-        fingerprint(r.representative(next, len), fp, len);
+        // A successor that is its own representative (nothing permuted) has the step's fingerprint too.
+        const rep = r.representative(next, len);
+        if (rep !== next || !step.fingerprintInto(fp, len)) fingerprint(rep, fp, len);
       }
       // As int32 (| 0): small integers, never boxed when the visit is not inlined.
       if (visit(e, next, len, fp[0] | 0, fp[1] | 0) === true) break;

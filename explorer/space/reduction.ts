@@ -13,9 +13,10 @@ import type { Context } from '../model.ts';
 export interface Reduction {
   /**
    * The events to expand at a state, a subsequence of `candidates` (the events some thread has a
-   * transition for there, ascending). May return `candidates` itself.
+   * transition for there, ascending). May return `candidates` itself. null: every candidate (then the
+   * expanded state's context is not decoded for it).
    */
-  expandEvents(leaves: Int32Array, context: Context, candidates: number[]): ArrayLike<number>;
+  expandEvents: ((leaves: Int32Array, context: Context, candidates: number[]) => ArrayLike<number>) | null;
   /**
    * The representative of a state whose packed words are `words[0 .. length)`: an array whose first `length`
    * words are the representative's (a permutation of identical threads keeps the length), to fingerprint.
