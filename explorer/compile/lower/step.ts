@@ -216,15 +216,23 @@ export class WordStep {
   /** The last successor's fingerprint sums (when sumsKnown: it was a lowered step that moved no words). */
   private readonly nextSums = new Int32Array(2);
   private sumsKnown = false;
+  /** The last successor was a lowered step whose sums are not made yet (fingerprintInto makes them). */
+  private sumsPending = false;
   /** Positions already counted in this successor's sums (== epoch), so a word written twice counts once. */
   private stamp = new Int32Array(0);
   private epoch = 0;
 
   /**
    * The fingerprint of the successor last made by `successor` into `out`, from the expanded state's sums
-   * and the words the step wrote; false when it is not known that way (then fingerprint its words).
+   * and the words the step wrote; false when it is not known that way (then fingerprint its words). Asked
+   * before the next step (the sums are made here, from WRITES, only for a successor whose fingerprint is
+   * wanted: a symmetry-reduced search fingerprints most successors' representatives instead).
    */
   fingerprintInto(out: Uint32Array, length: number): boolean {
+    if (this.sumsPending) {
+      this.sumsPending = false;
+      this.updateSums(this.buf.words, this.buf.length);
+    }
     if (!this.sumsKnown) return false;
     finishFingerprint(this.nextSums[0], this.nextSums[1], length, out);
     return true;
@@ -297,6 +305,7 @@ export class WordStep {
    */
   successor(e: number, out: Int32Array): number {
     this.sumsKnown = false;
+    this.sumsPending = false;
     if (!this.fast) return this.compiledStep(e, out);
     const own = this.packed.own;
     const ts = this.system.eventThreads[e];
@@ -364,7 +373,7 @@ export class WordStep {
     const taken = this.system.taken as CompiledTransition[];
     taken[0] = tr;
     if (taken.length !== 1) taken.length = 1;
-    if (!WRITES.whole) this.updateSums(b.words, b.length);
+    this.sumsPending = !WRITES.whole;
     this.next = null;
     this.nextLength = b.length;
     this.leavesInOut = false;
