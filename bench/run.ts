@@ -10,6 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { distState } from '../bin/tree.mjs';
 import {
+  BENCH_DIR,
   buildPan,
   detectRumur,
   detectSpin,
@@ -439,6 +440,86 @@ interface OldRow {
   now: ToolRun[];
 }
 
+/** The warm comparison: per round, one process per tree running the spec WARM_RUNS times; the last WARM_KEPT measured. */
+interface WarmRow {
+  spec: string;
+  /** Per round: states, and the median search seconds of the kept runs (null: the process failed, with a note). */
+  old: Array<{ states: number | null; seconds: number | null; note: string }>;
+  now: Array<{ states: number | null; seconds: number | null; note: string }>;
+}
+
+/** In-process runs per warm process, and how many of the last ones are measured (the first warm V8 up). */
+const WARM_RUNS = 6;
+const WARM_KEPT = 3;
+/** Specs with fewer states are left out of the warm comparison (milliseconds of search). */
+const WARM_MIN_STATES = 10_000;
+/** Nor specs whose cold search took longer than this in either tree: warm-up is a small part of those already. */
+const WARM_MAX_SECONDS = 5;
+
+/** One warm process: the spec run WARM_RUNS times in one process of the tree at `dir` (from its sources). */
+async function runWarm(spec: SpecLike, name: string, dir: string): Promise<WarmRow['old'][number]> {
+  const work = mkdtempSync(join(scratch, `${name}-warm-`));
+  const file = join(work, `${name}.json`);
+  writeFileSync(file, JSON.stringify(spec, null, 2));
+  const r = await runMeasured(process.execPath, [join(dir, 'bin', 'run-ts.js'), join(BENCH_DIR, 'warm-harness.ts'), dir, file, String(WARM_RUNS)], {
+    cwd: work,
+    timeoutSeconds: RUN_TIMEOUT_SECONDS * WARM_RUNS,
+  });
+  const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+  if (r.timedOut || lines.length < WARM_RUNS) {
+    return { states: null, seconds: null, note: r.timedOut ? 'timed out' : `exit ${r.code}: ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' | ')}` };
+  }
+  const runs = lines.map((l) => JSON.parse(l) as { states: number; seconds: number });
+  return { states: runs[runs.length - 1].states, seconds: median(runs.slice(-WARM_KEPT).map((x) => x.seconds)), note: '' };
+}
+
+/**
+ * The kernel models' largest specs (of at least WARM_MIN_STATES states, searched in under WARM_MAX_SECONDS cold), warm, in
+ * the --old checkout and in this one, alternately.
+ */
+async function warmAgainstOld(kernel: KernelRow[], old: OldRow[]): Promise<WarmRow[]> {
+  const dir = resolve(opts.old!);
+  const rows: WarmRow[] = [];
+  for (const k of kernel) {
+    const cold = old.find((o) => o.spec === k.spec);
+    const slowest = Math.max(...[...cold?.old ?? [], ...cold?.now ?? []].map((x) => x.seconds ?? Infinity));
+    if (!cold || (cold.now[0]?.states ?? 0) < WARM_MIN_STATES || !(slowest <= WARM_MAX_SECONDS)) continue;
+    const row: WarmRow = { spec: k.spec, old: [], now: [] };
+    for (let i = 0; i < OLD_ROUNDS; i++) {
+      await pairInTurn(
+        i,
+        async () => row.old.push(await runWarm(k.ran.spec, `${k.ran.name}-old-${i}`, dir)),
+        async () => row.now.push(await runWarm(k.ran.spec, `${k.ran.name}-new-${i}`, REPO_DIR)),
+      );
+      const r = (x: WarmRow['old'][number]) => (x.states !== null && x.seconds ? int(x.states / x.seconds) : '–');
+      log(`${k.spec} warm round ${i + 1}: previous ${r(row.old[i])} states/s, this ${r(row.now[i])} states/s`);
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+function warmTable(rows: WarmRow[]): string[] {
+  const out = [
+    '| spec (largest of its model) | states (previous / this) | previous states/s (each round) | this states/s (each round) | states/s this / previous (median of pair ratios) | note |',
+    '|---|---|---|---|---:|---|',
+  ];
+  const rateOf = (x: WarmRow['old'][number]) => (x.states !== null && x.seconds ? x.states / x.seconds : null);
+  for (const r of rows) {
+    const ratios = r.now.map((x, i) => {
+      const a = rateOf(x);
+      const b = r.old[i] ? rateOf(r.old[i]) : null;
+      return a !== null && b !== null ? a / b : null;
+    }).filter((x): x is number => x !== null);
+    const notes = [...new Set([...r.old, ...r.now].map((x) => x.note).filter((x) => x))].join('; ');
+    out.push(
+      `| ${r.spec} | ${int(r.old[0]?.states ?? null)} / ${int(r.now[0]?.states ?? null)} | ${r.old.map((x) => int(rateOf(x))).join(', ')} | ` +
+        `${r.now.map((x) => int(rateOf(x))).join(', ')} | ${ratios.length ? `${median(ratios)!.toFixed(2)}x` : '–'} | ${mdCell(notes)} |`,
+    );
+  }
+  return out;
+}
+
 /** The scale tier (specs/scale/: the largest runs, minutes each) against --old: cut at this many seconds, a rate. */
 const SCALE_CAP_SECONDS = opts.quick ? 10 : 40;
 
@@ -625,6 +706,7 @@ async function main() {
   const kernel = SECTIONS.has('kernel') ? await kernelSpecs() : { rows: [], skipped: [] };
   const wall = SECTIONS.has('wall') ? await wholeProcess() : [];
   const old = opts.old ? await againstOld(kernel.rows) : [];
+  const warm = opts.old ? await warmAgainstOld(kernel.rows, old) : [];
   const total = elapsed();
 
   const notes: string[] = [];
@@ -676,11 +758,20 @@ async function main() {
           '',
         ]
       : []),
+    ...(warm.length
+      ? [
+          `### Kernel models' largest specs, warm: this commit vs the previous one (each spec run ${WARM_RUNS} times in one process per tree, ` +
+            `from its sources with V8's defaults; the median search seconds of the last ${WARM_KEPT}; alternating, ${OLD_ROUNDS} round${OLD_ROUNDS === 1 ? '' : 's'})`,
+          '',
+          ...warmTable(warm),
+          '',
+        ]
+      : []),
   ];
 
   const outFile = resolve(REPO_DIR, opts.out!);
   writeFileSync(outFile, mergeIntoReport(existsSync(outFile) ? readFileSync(outFile, 'utf8') : null, lines.join('\n')));
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ philosophers: phil, baseline: base, kernel, wall, old }, null, 2) + '\n');
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ philosophers: phil, baseline: base, kernel, wall, old, warm }, null, 2) + '\n');
   log(`wrote ${relative(process.cwd(), outFile) || outFile} in ${total.toFixed(0)}s`);
 }
 
@@ -736,6 +827,10 @@ Method:
   largest spec (the one of the kernel table, capped alike) runs there and here alternately, --rounds times;
   states/s is states over the search's own seconds (a capped run gives a rate), peak RSS is the process's. The
   scale tier (specs/scale/, minutes per run) follows, each spec cut at ${SCALE_CAP_SECONDS} s: a rate, not a count.
+  Then the same largest specs (those of ${WARM_MIN_STATES} states or more whose cold searches took under ${WARM_MAX_SECONDS} s) warm: one process per tree runs the spec
+  ${WARM_RUNS} times (bench/warm-harness.ts, the tree's own CLI from its sources, V8's defaults) and the median search
+  seconds of the last ${WARM_KEPT} runs count, so the rate is the search's own, without V8's warm-up (which the cold
+  runs above pay in full: a search of under a second runs much of itself before its hot code is optimised).
 - Budget: philosophers N=16 in interleave is cut at 90 s, and past 9 minutes the remaining runs are skipped with
   a note, so the whole bench stays near 10 minutes on this 2-CPU machine.`;
 
