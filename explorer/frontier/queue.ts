@@ -83,12 +83,13 @@ export class FifoQueue implements Frontier {
     const prev = this.wWords;
     let last = -1;
     for (let i = 0; i < length; i++) {
-      const x = (prev[i] ^ words[i]) >>> 0;
+      // (As int32: the varint writes its 32 bits as unsigned.)
+      const x = prev[i] ^ words[i];
       if (x === 0) continue;
       const gap = i - last - 1;
       last = i;
       prev[i] = words[i];
-      if (gap === 0 && x < 0x80) {
+      if (gap === 0 && (x & ~0x7f) === 0) {
         buf[at++] = x;
         continue;
       }
@@ -228,27 +229,32 @@ interface Reader {
   depth: number;
 }
 
-/** Reads a varint of `buf` at the reader's byte, and moves past it. */
+// Varints carry 32 bits (the words' XORs, the zigzagged differences of ids and depths, lengths and gaps) and are
+// written and read with int32 operations only: a value past the small integers, or a division speculated to stay
+// integral ("lost precision"), would send the optimised push and pop back to the interpreter mid-search.
+
+/** Reads a varint of `buf` at the reader's byte (its 32 bits, as an int32), and moves past it. */
 function readVarint(buf: Uint8Array, r: Reader): number {
   let at = r.at;
   let b = buf[at++];
   let v = b & 0x7f;
-  for (let scale = 128; b & 0x80; scale *= 128) {
+  for (let shift = 7; (b & 0x80) !== 0; shift += 7) {
     b = buf[at++];
-    v += (b & 0x7f) * scale;
+    v |= (b & 0x7f) << shift;
   }
   r.at = at;
   return v;
 }
 
-const zigzag = (n: number) => (n >= 0 ? n * 2 : -n * 2 - 1);
-const unzigzag = (z: number) => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+/** An int32 difference as the 32 bits of its zigzag code (0, -1, 1, -2 ... -> 0, 1, 2, 3 ...), and back. */
+const zigzag = (n: number) => (n << 1) ^ (n >> 31);
+const unzigzag = (z: number) => (z >>> 1) ^ -(z & 1);
 
-/** Writes a non-negative integer (below 2^53) as a little-endian base-128 varint; returns the next offset. */
+/** Writes 32 bits (an int32, read as unsigned) as a little-endian base-128 varint; returns the next offset. */
 function writeVarint(buf: Uint8Array, at: number, v: number): number {
-  while (v >= 0x80) {
+  while ((v & ~0x7f) !== 0) {
     buf[at++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
+    v >>>= 7;
   }
   buf[at++] = v;
   return at;
