@@ -101,7 +101,7 @@ export class FingerprintSet implements Store {
       recent[r + 1] = this.probeLo;
     }
     if (slot >= 0) return -1;
-    const i = (-slot - 1) << 1;
+    const i = ~slot << 1;
     this.table[i] = this.probeHi;
     this.table[i + 1] = this.probeLo;
     const id = this.size++;
@@ -125,7 +125,10 @@ export class FingerprintSet implements Store {
   private probeHi = 0;
   private probeLo = 0;
 
-  /** The slot holding the fingerprint, or -(the empty slot where it would go) - 1. */
+  /**
+   * The slot holding the fingerprint, or ~(the empty slot where it would go) (= -slot - 1: as int32 bits, since
+   * -slot is -0, not a small integer, at slot 0, which sent the optimised add back to the interpreter).
+   */
   private probe(hi: number, lo: number): number {
     hi |= 0;
     lo |= 0;
@@ -140,7 +143,7 @@ export class FingerprintSet implements Store {
       const h = t[i];
       const l = t[i + 1];
       if (h === hi && l === lo) return slot;
-      if (h === 0 && l === 0) return -slot - 1;
+      if (h === 0 && l === 0) return ~slot;
       if (++slot === cap) slot = 0;
     }
   }
