@@ -132,8 +132,12 @@ export class ContextCodec {
   private ends = new Int32Array(256);
   /** objAt[p]: the record or array decoded from the words at p (valid at the same positions). */
   private objAt: unknown[] = [];
-  /** Arrays decoded from decodedWords and where each starts: arrays are not frozen, so they are checked. */
-  private readonly decodedArrays: unknown[][] = [];
+  /**
+   * Arrays decoded from decodedWords and where each starts: arrays are not frozen, so they are checked. (Made
+   * holding objects from the start: an empty literal holds small integers and changes its map at the first
+   * array pushed, which sent the optimised code that reads it (beginWords, dropCache) back to the interpreter.)
+   */
+  private readonly decodedArrays: unknown[][] = emptyArrayOfObjects();
   private readonly decodedArrayStarts: number[] = [];
   private readonly scratch = new WordBuffer(64);
 
@@ -583,6 +587,13 @@ export class ContextCodec {
         throw new Error(`corrupt state encoding: tag ${tag} at word ${start}`);
     }
   }
+}
+
+/** An empty array whose elements are objects (as `[]` after its first object pushed: the map it keeps). */
+function emptyArrayOfObjects<T extends object>(): T[] {
+  const a: Array<T | null> = [null];
+  a.length = 0;
+  return a as T[];
 }
 
 /**
