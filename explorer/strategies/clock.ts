@@ -22,11 +22,13 @@ export class SearchClock {
   }
 
   /**
-   * Call once per expanded state with a running count: every 1024th call reads the time, reports
-   * progress when due, and returns the timeout bound once it has passed (else null).
+   * Call once per expanded state with a running count: every 1024th call (and each of the first 1024) reads
+   * the time, reports progress when due, and returns the timeout bound once it has passed (else null).
+   * (The first ones too, so that this path has run before the search loop is optimised: code compiled while
+   * it had never run was thrown away at the 1024th state, and the whole loop compiled again.)
    */
   tick(count: number, progress: () => Omit<Progress, 'seconds'>): Bound | null {
-    if ((count & 1023) !== 0) return null;
+    if ((count & 1023) !== 0 && count > 1024) return null;
     const t = now();
     if (t - this.start > this.timeoutMs) return { name: 'timeout', limit: this.task.bounds.timeoutSeconds ?? 0 };
     if (this.task.onProgress && t - this.lastProgress >= this.progressMs) {

@@ -27,6 +27,9 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   const holdsOnWords = checker.holdsOnWords;
   const checkNeeded = checker.needed;
   const onTransition = task.onTransition;
+  // (Read once here, not where a state has no successors: a property read first met mid-search, after the loop
+  // was optimised, throws that code away.)
+  const deadlock = task.deadlock;
   const pathTo = (i: number) => store.pathTo(i);
 
   const clock = new SearchClock(task, restored?.counters.seconds);
@@ -104,7 +107,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
     atDepthLimit = depth >= maxDepth;
     const successors = space.expand(entry.words, visit);
     if (full) break;
-    if (successors === 0 && task.deadlock && !space.allEnded()) record(deadlockAt(system, space.leaves, id, depth));
+    if (successors === 0 && deadlock && !space.allEnded()) record(deadlockAt(system, space.leaves, id, depth));
     if (first && stopAtFirst && o.stopAtOnce) break;
   }
   space.endExpansions();
