@@ -4,28 +4,22 @@ import { join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
 import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
-import { replayTrace } from '../explorer/replay.ts';
 import { SEARCH_STRATEGY_NAMES } from '../explorer/strategies/index.ts';
 import { parseSeed } from '../explorer/prng.ts';
 import { parseReduce } from '../explorer/reduce/index.ts';
-import { cmdSwarm } from './swarm.ts';
 import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
 import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
-import { scaffold } from './init.ts';
 import { distributedOptions, runWorker } from './worker.ts';
 import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, progressText, renderTable, verdictText } from './report.ts';
-import { junitXml } from './junit.ts';
-import { renderCoverage } from './coverage.ts';
-import { toItf } from './itf.ts';
-import { renderHtml } from './html.ts';
-import { loadTraceModel } from './trace-model.ts';
 import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
-import { renderTrace } from './show.ts';
-import { renderMermaid } from './graph.ts';
 import { loadSpec, loadTrace } from './spec.ts';
 import { checkOutputs, collectTargets, specsIn } from './targets.ts';
+
+// The modules of one command or one option (swarm and its child processes, init, show, graph, replay, the HTML
+// viewer, JUnit, coverage) are loaded by the command that uses them, not at start-up by every command: a small
+// check's whole process is mostly start-up, and each module loaded costs it (child_process alone ~10 ms).
 
 /** Exit codes: 0 all outcomes match, 1 some do not (or a replay diverges), 2 bad input, 3 internal error. */
 export const EXIT = { OK: 0, MISMATCH: 1, INPUT: 2, INTERNAL: 3 } as const;
@@ -109,14 +103,18 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
       const out = join(htmlDir, `${o.name}.html`);
       const replay = o.counterexample ? `npx interleave replay ${o.counterexample}` : `npx interleave check ${o.spec}   (the trace was not saved: --no-save)`;
       mkdirOrFail(htmlDir);
-      writeViewer(out, o.result.trace, await viewerModel(o.result.trace, o.counterexample ?? o.spec), replay);
+      await writeViewer(out, o.result.trace, await viewerModel(o.result.trace, o.counterexample ?? o.spec), replay);
       o.html = relative(process.cwd(), out) || out;
     }
   }
-  if (junit !== undefined) writeOutput(junit, junitXml(outcomes, { started }), '--junit');
+  if (junit !== undefined) {
+    const { junitXml } = await import('./junit.ts');
+    writeOutput(junit, junitXml(outcomes, { started }), '--junit');
+  }
   if (json) io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
   else {
     io.out(renderTable(outcomes));
+    const coverage = outcomes.some((o) => o.result?.coverage) ? await import('./coverage.ts') : null;
     for (const o of outcomes) {
       if (o.error) {
         io.err('');
@@ -136,7 +134,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
       if (o.result!.seed !== undefined) io.out(`${o.name}: seed ${o.result!.seed} (the same walks again: --strategy random --seed ${o.result!.seed})`);
       if (o.result!.coverage) {
         io.out('');
-        io.out(renderCoverage(o.name, o.result!.coverage, verdict.status));
+        io.out(coverage!.renderCoverage(o.name, o.result!.coverage, verdict.status));
       }
       const red = o.result!.reductions;
       if (red) io.out(`${o.name}: reduced by ${red.ran.length ? red.ran.join(', ') : 'nothing'}${red.notes.length ? ` (${red.notes.join('; ')})` : ''}`);
@@ -159,15 +157,17 @@ async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
   const file = p.positionals[0];
   const trace = loadTrace(file);
   if (p.values.itf) {
+    const { toItf } = await import('./itf.ts');
     io.out(JSON.stringify(toItf(trace, file), null, 2));
     return EXIT.OK;
   }
   const html = p.values.html as string | undefined;
   if (html !== undefined) {
-    writeViewer(html, trace, await viewerModel(trace, file), `npx interleave replay ${file}`);
+    await writeViewer(html, trace, await viewerModel(trace, file), `npx interleave replay ${file}`);
     io.out(`wrote ${html}`);
     return EXIT.OK;
   }
+  const { renderTrace } = await import('./show.ts');
   io.out(renderTrace(trace, { replayCommand: `npx interleave replay ${file}`, noChanges: !!p.values['no-changes'], ...fitOptions(p) }));
   return EXIT.OK;
 }
@@ -186,6 +186,7 @@ function fitOptions(p: ParsedCommand): { threads?: string[]; fold?: boolean; wid
 /** The compiled model for the viewer's statecharts, or why it could not be built (the page says so). */
 async function viewerModel(trace: Trace, file: string): Promise<{ system?: CompiledSystem; chartError?: string }> {
   try {
+    const { loadTraceModel } = await import('./trace-model.ts');
     const def = await loadTraceModel(trace, file);
     const variant = resolveVariant(def, trace.variant, `${file}: $.variant`);
     const params = overlayParams(def, trace.params, `${file}: $.params`, {});
@@ -204,7 +205,8 @@ function mkdirOrFail(dir: string): void {
   }
 }
 
-function writeViewer(out: string, trace: Trace, model: { system?: CompiledSystem; chartError?: string }, replayCommand: string): void {
+async function writeViewer(out: string, trace: Trace, model: { system?: CompiledSystem; chartError?: string }, replayCommand: string): Promise<void> {
+  const { renderHtml } = await import('./html.ts');
   writeOutput(out, renderHtml(trace, { ...model, replayCommand }), '--html');
 }
 
@@ -221,6 +223,7 @@ function writeOutput(out: string, content: string, flag: string): void {
 async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
   const file = p.positionals[0];
   const trace = loadTrace(file);
+  const { loadTraceModel } = await import('./trace-model.ts');
   const def = await loadTraceModel(trace, file);
   const overrideVariant = p.values.variant as string | undefined;
   const variant = resolveVariant(def, overrideVariant ?? trace.variant, overrideVariant !== undefined ? '--variant' : `${file}: $.variant`);
@@ -250,6 +253,7 @@ async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
   }
   const invariants = selectInvariants(def, params, variant, true);
   // Another variant (or other params) may name its states differently: follow the events only.
+  const { replayTrace } = await import('../explorer/replay.ts');
   const r = replayTrace(packed, def, trace, invariants, { strictLocations: !overridden && !p.values.loose });
   const label = `${trace.violation.kind}${trace.violation.name !== trace.violation.kind ? ` ${trace.violation.name}` : ''}`;
   if (r.status === 'reproduced') {
@@ -267,6 +271,7 @@ async function cmdGraph(p: ParsedCommand, io: Printer): Promise<number> {
   const params = overlayParams(def, {}, '--param', paramOptions(p.values));
   const packed = instantiate(def, params, variant);
   const ps = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
+  const { renderMermaid } = await import('./graph.ts');
   io.out(renderMermaid(packed.system, `${def.name} variant ${variant}${ps ? ` (${ps})` : ''}`));
   return EXIT.OK;
 }
@@ -320,6 +325,7 @@ async function cmdList(p: ParsedCommand, io: Printer): Promise<number> {
 
 async function cmdInit(p: ParsedCommand, io: Printer): Promise<number> {
   const dir = p.positionals[0];
+  const { scaffold } = await import('./init.ts');
   const files = scaffold(dir);
   io.out(`Created ${files.length} files in ${dir}:`);
   for (const f of files) io.out(`  ${f}`);
@@ -344,8 +350,9 @@ const HANDLERS: Record<string, (p: ParsedCommand, io: Printer) => Promise<number
   list: cmdList,
   graph: cmdGraph,
   init: cmdInit,
-  swarm: (p, io) => {
+  swarm: async (p, io) => {
     const v = p.values;
+    const { cmdSwarm } = await import('./swarm.ts');
     return cmdSwarm(
       {
         positional: p.positionals,
