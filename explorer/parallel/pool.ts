@@ -2,8 +2,13 @@
 // loads tsx, xstate and the model) costs about half a second, so a check of many specs with --workers,
 // or the test that runs every spec on 2 and 3 workers, reuses them. An idle worker does not keep the
 // process alive (unref). A worker whose run failed is stopped, not reused.
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { reviveError, type WorkerBoot } from './protocol.ts';
+
+/** node:worker_threads, loaded when the first thread starts, not at start-up by every command (about 10 ms). */
+let workerThreads: typeof import('node:worker_threads') | null = null;
+const threads = () => (workerThreads ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads'));
 
 export interface WorkerHandle {
   worker: Worker;
@@ -20,13 +25,13 @@ const SILENCE_SECONDS = 120;
 export function receive(h: WorkerHandle, what: string): any {
   let beat = Atomics.load(h.flag, 1);
   for (let silent = 0; ; ) {
-    const m = receiveMessageOnPort(h.port);
+    const m = threads().receiveMessageOnPort(h.port);
     if (m) {
       if (m.message.error) throw reviveError(m.message.error);
       return m.message;
     }
     const seen = Atomics.load(h.flag, 0);
-    const again = receiveMessageOnPort(h.port);
+    const again = threads().receiveMessageOnPort(h.port);
     if (again) {
       if (again.message.error) throw reviveError(again.message.error);
       return again.message;
@@ -67,6 +72,7 @@ function workerLoaders(): WorkerBoot['loaders'] {
  * with EXT (.ts from the sources, .js from the build).
  */
 export function startThread(module: URL, loaders: WorkerBoot['loaders'] = workerLoaders()): WorkerHandle {
+  const { MessageChannel, Worker } = threads();
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(8));
   const boot: WorkerBoot = { port: port2, flag, worker: module.href, loaders };
