@@ -5,5 +5,7 @@ export declare const DIST: string;
 export declare const STAMP: string;
 export declare function sourceFiles(root: string, roots?: string[]): string[];
 export declare function sourceDigest(root: string): string;
+export declare function statSignature(root: string): string;
+export declare function statSignatureAt(root: string, at: number): string | null;
 export declare function distState(root: string): 'fresh' | 'stale' | 'missing';
 export declare function chooseTree(root: string, from?: string): { dist?: boolean; error?: string };

@@ -7,7 +7,7 @@
 // INTERLEAVE_FROM picks the tree: `auto` (default, as above), `src` (always the sources), `dist` (the build,
 // or exit 2 when it is missing or stale).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What the build compiles and copies (relative to the package root), and what its digest covers. */
@@ -53,17 +53,55 @@ export function sourceDigest(root) {
   return h.digest('hex');
 }
 
-/** 'fresh' | 'stale' | 'missing': the state of `root`/dist against the sources beside it. */
+/**
+ * The source files' names and stat entries (size, modification and change times, inode), one line each: equal
+ * while no file was written, added, removed or renamed. The kernel sets a file's change time (ctime) at every
+ * write and every change of its other times, so an edit that restores the size and the modification time still
+ * shows. Taken by the build (`statSignatureAt`), and then compared instead of hashing every source per process.
+ */
+export function statSignature(root) {
+  let out = '';
+  for (const rel of sourceFiles(root, [...SOURCE_ROOTS, ...BUILD_INPUTS])) {
+    const st = statSync(join(root, rel));
+    out += `${rel}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.ino}\n`;
+  }
+  return out;
+}
+
+/** Seconds a file's times must lie before the signature's: a write within the same tick of a coarse clock would not change them. */
+const RACY_SECONDS = 2;
+
+/**
+ * The stat signature to record in a build taken at `at` (ms since the epoch, before the digest reads the files), or
+ * null when some file changed within RACY_SECONDS of it: a later write in the same clock tick could leave its times
+ * as recorded (git's "racily clean" entries), so such a build is always checked by its digest.
+ */
+export function statSignatureAt(root, at) {
+  const sig = statSignature(root);
+  for (const line of sig.split('\n')) {
+    if (line === '') continue;
+    const [, , mtime, ctime] = line.split('\0');
+    if (Math.max(Number(mtime), Number(ctime)) > at - RACY_SECONDS * 1000) return null;
+  }
+  return sig;
+}
+
+/**
+ * 'fresh' | 'stale' | 'missing': the state of `root`/dist against the sources beside it. Fresh at once when no source
+ * file was touched since the build (its stat signature); else by the digest of their bytes (a file touched but not
+ * changed, a copy of the package, a checkout with new times: still fresh when the bytes are the same).
+ */
 export function distState(root) {
   const stamp = join(root, DIST, STAMP);
   if (!existsSync(stamp)) return 'missing';
   let recorded;
   try {
-    recorded = JSON.parse(readFileSync(stamp, 'utf8')).sourceDigest;
+    recorded = JSON.parse(readFileSync(stamp, 'utf8'));
   } catch {
     return 'stale';
   }
-  return recorded === sourceDigest(root) ? 'fresh' : 'stale';
+  if (typeof recorded.statSignature === 'string' && recorded.statSignature === statSignature(root)) return 'fresh';
+  return recorded.sourceDigest === sourceDigest(root) ? 'fresh' : 'stale';
 }
 
 /**

@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIST, sourceDigest, sourceFiles, STAMP } from '../bin/tree.mjs';
+import { DIST, sourceDigest, sourceFiles, STAMP, statSignatureAt } from '../bin/tree.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outArg = process.argv.indexOf('--out');
@@ -22,6 +22,8 @@ const files = sourceFiles(root);
 const ts = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
 const copied = files.filter((f) => !f.endsWith('.ts'));
 const compiled = new Set(ts.map((f) => join(root, f)));
+// The stat signature first (taken before the bytes are read: a file written meanwhile has newer times than it says).
+const signature = statSignatureAt(root, Date.now());
 const digest = sourceDigest(root);
 
 // Built beside the target and renamed into place: a reader never sees half a build.
@@ -90,7 +92,10 @@ schemas.forEach((f, i) => {
   if (!validate) throw new Error(`schemas/${f}: no $id to compile it by`);
   writeFileSync(join(tmp, 'schemas', f.replace(/\.schema\.json$/, '.validate.cjs')), standalone(ajv, validate));
 });
-writeFileSync(join(tmp, STAMP), JSON.stringify({ sourceDigest: digest, files: ts.length + copied.length, builtBy: 'scripts/build.mjs' }, null, 2) + '\n');
+writeFileSync(
+  join(tmp, STAMP),
+  JSON.stringify({ sourceDigest: digest, files: ts.length + copied.length, builtBy: 'scripts/build.mjs', ...(signature !== null ? { statSignature: signature } : {}) }, null, 2) + '\n',
+);
 
 const old = `${out}.old-${process.pid}`;
 if (existsSync(out)) renameSync(out, old);

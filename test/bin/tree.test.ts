@@ -2,11 +2,11 @@
 // sources; INTERLEAVE_FROM forces one. End to end on a copy of this package built by scripts/build.mjs, so
 // the repository's own dist/ is never touched while other tests run it.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseTree, distState, sourceDigest } from '../../bin/tree.mjs';
+import { chooseTree, distState, sourceDigest, statSignature, statSignatureAt } from '../../bin/tree.mjs';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'interleave-tree-'));
 
@@ -39,6 +39,37 @@ describe('distState and chooseTree', () => {
     rmSync(join(root, 'explorer', 'x.ts'));
     expect(distState(root)).toBe('stale');
     expect(chooseTree(root, 'fast').error).toMatch(/INTERLEAVE_FROM=fast is not one of auto, dist, src/);
+  });
+
+  it('a build that recorded the sources\' stat signature is fresh without hashing them while no file is touched; any write makes the digest decide', () => {
+    const root = tmp();
+    mkdirSync(join(root, 'cli'));
+    const main = join(root, 'cli', 'main.ts');
+    writeFileSync(main, 'export const a = 1;\n');
+    // Files written within the last 2 s are racy (a write in the same clock tick would keep their times): no signature.
+    expect(statSignatureAt(root, Date.now())).toBeNull();
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(main, old, old);
+    // (utimes sets the change time to now: the signature is taken as if later.)
+    const signature = statSignatureAt(root, Date.now() + 10_000);
+    expect(signature).toBe(statSignature(root));
+    mkdirSync(join(root, 'dist'));
+    // A digest that matches nothing: fresh can only come from the signature.
+    const stamp = (digest: string) => writeFileSync(join(root, 'dist', 'BUILD.json'), JSON.stringify({ sourceDigest: digest, statSignature: signature }));
+    stamp('not the digest');
+    expect(distState(root)).toBe('fresh');
+    // The same size and modification time, other bytes: the change time still moves, so the digest decides (stale).
+    writeFileSync(main, 'export const a = 2;\n');
+    utimesSync(main, old, old);
+    expect(distState(root)).toBe('stale');
+    // Touched, not changed: the signature differs, the digest matches (fresh).
+    stamp(sourceDigest(root));
+    utimesSync(main, new Date(), new Date());
+    expect(statSignature(root)).not.toBe(signature);
+    expect(distState(root)).toBe('fresh');
+    // A new file: stale.
+    writeFileSync(join(root, 'cli', 'b.ts'), '');
+    expect(distState(root)).toBe('stale');
   });
 });
 
