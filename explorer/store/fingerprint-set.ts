@@ -64,8 +64,13 @@ export class FingerprintSet implements Store {
   private readonly noEvent: number;
   size = 0;
 
-  /** `eventCount`: the model's number of events (decides 1- or 2-byte event indices). */
-  constructor(eventCount: number, initialSlots = 1 << 12, options: FingerprintSetOptions = {}) {
+  /**
+   * `eventCount`: the model's number of events (decides 1- or 2-byte event indices). The table starts at 16 slots
+   * (some 30 growth steps to 4096, a few thousand slots moved in all): a table that first grew at the 3,585th
+   * state made add's growth a path never run before the search was optimised, and threw away the optimised
+   * add and the visit and expand it is inlined into.
+   */
+  constructor(eventCount: number, initialSlots = 16, options: FingerprintSetOptions = {}) {
     if (eventCount > 0xfffe) throw new RangeError(`${eventCount} events: at most ${0xfffe} are supported`);
     this.wideEvents = eventCount >= 0xff;
     this.noEvent = this.wideEvents ? 0xffff : 0xff;
