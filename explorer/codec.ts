@@ -133,12 +133,15 @@ export class ContextCodec {
   /** objAt[p]: the record or array decoded from the words at p (valid at the same positions). */
   private objAt: unknown[] = [];
   /**
-   * Arrays decoded from decodedWords and where each starts: arrays are not frozen, so they are checked. (Made
-   * holding objects from the start: an empty literal holds small integers and changes its map at the first
-   * array pushed, which sent the optimised code that reads it (beginWords, dropCache) back to the interpreter.)
+   * Arrays decoded from decodedWords and where each starts, the first decodedCount of each: arrays are not frozen,
+   * so they are checked. Overwritten in place and never shortened (setting an array's length is a runtime call,
+   * about a microsecond per expanded state, and only doing it after a decode was a branch first taken mid-search,
+   * which threw away the optimised code around it). Made holding objects from the start: an empty literal holds
+   * small integers and changes its map at the first array stored, with the same effect.
    */
   private readonly decodedArrays: unknown[][] = emptyArrayOfObjects();
   private readonly decodedArrayStarts: number[] = [];
+  private decodedCount = 0;
   private readonly scratch = new WordBuffer(64);
 
   /** Starts caching subtree positions for contexts decoded from `words` (a private copy). */
@@ -155,14 +158,9 @@ export class ContextCodec {
     this.decodedWords = null;
   }
 
-  // Only when something was decoded: setting an array's length is a runtime call, about a microsecond per
-  // expanded state on the word path, which decodes nothing.
   private dropCache(): void {
     this.refStart = -1;
-    if (this.decodedArrays.length !== 0) {
-      this.decodedArrays.length = 0;
-      this.decodedArrayStarts.length = 0;
-    }
+    this.decodedCount = 0;
   }
 
   /**
@@ -173,7 +171,7 @@ export class ContextCodec {
   arraysIntact(): boolean {
     const src = this.decodedWords;
     if (src === null) return true;
-    for (let k = 0; k < this.decodedArrays.length; k++) {
+    for (let k = 0; k < this.decodedCount; k++) {
       const arr = this.decodedArrays[k];
       let p = this.decodedArrayStarts[k];
       if (src[p] === T_IARR) {
@@ -532,8 +530,8 @@ export class ContextCodec {
         const n = words[this.pos++];
         const arr: unknown[] = []; // packed, as below
         if (words === this.decodedWords) {
-          this.decodedArrays.push(arr);
-          this.decodedArrayStarts.push(start);
+          this.decodedArrays[this.decodedCount] = arr;
+          this.decodedArrayStarts[this.decodedCount++] = start;
         }
         for (let i = 0; i < n; i++) arr.push(this.dec(words));
         if (words === this.decodedWords) {
@@ -550,8 +548,8 @@ export class ContextCodec {
         for (let i = 0; i < n; i++) arr.push(words[p + i]);
         this.pos = p + n;
         if (words === this.decodedWords) {
-          this.decodedArrays.push(arr);
-          this.decodedArrayStarts.push(start);
+          this.decodedArrays[this.decodedCount] = arr;
+          this.decodedArrayStarts[this.decodedCount++] = start;
           this.objAt[start] = arr;
         }
         return arr;
