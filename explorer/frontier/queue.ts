@@ -231,16 +231,20 @@ interface Reader {
 
 // Varints carry 32 bits (the words' XORs, the zigzagged differences of ids and depths, lengths and gaps) and are
 // written and read with int32 operations only: a value past the small integers, or a division speculated to stay
-// integral ("lost precision"), would send the optimised push and pop back to the interpreter mid-search.
+// integral ("lost precision"), would send the optimised push and pop back to the interpreter mid-search. Each
+// loop runs all of its operations for a one-byte varint too: the first longer one, often met only after push and
+// pop were optimised, then takes no path the optimised code has not seen.
 
 /** Reads a varint of `buf` at the reader's byte (its 32 bits, as an int32), and moves past it. */
 function readVarint(buf: Uint8Array, r: Reader): number {
   let at = r.at;
-  let b = buf[at++];
-  let v = b & 0x7f;
-  for (let shift = 7; (b & 0x80) !== 0; shift += 7) {
-    b = buf[at++];
+  let v = 0;
+  let shift = 0;
+  for (;;) {
+    const b = buf[at++];
     v |= (b & 0x7f) << shift;
+    shift += 7;
+    if (b < 0x80) break;
   }
   r.at = at;
   return v;
@@ -252,12 +256,13 @@ const unzigzag = (z: number) => (z >>> 1) ^ -(z & 1);
 
 /** Writes 32 bits (an int32, read as unsigned) as a little-endian base-128 varint; returns the next offset. */
 function writeVarint(buf: Uint8Array, at: number, v: number): number {
-  while ((v & ~0x7f) !== 0) {
-    buf[at++] = (v & 0x7f) | 0x80;
+  for (;;) {
+    const low = v & 0x7f;
     v >>>= 7;
+    const more = v !== 0 ? 0x80 : 0;
+    buf[at++] = low | more;
+    if (more === 0) return at;
   }
-  buf[at++] = v;
-  return at;
 }
 
 function grown(a: Int32Array, used: number, need: number): Int32Array<ArrayBuffer> {
