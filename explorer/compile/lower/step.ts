@@ -161,10 +161,13 @@ export class WordStep {
   private mixOwn(own: Int32Array): void {
     const n = own.length;
     if (this.ownMixA.length < n) {
-      this.ownMixA = new Int32Array(n + 16);
-      this.ownMixB = new Int32Array(n + 16);
-      this.mixedWords = new Int32Array(n + 16);
-      this.stamp = new Int32Array(n + 16);
+      // Room for states twice as long: this path ran at the first state, before its type feedback was kept, so
+      // each later growth threw away the optimised begin it is inlined into.
+      const room = 2 * n + 16;
+      this.ownMixA = new Int32Array(room);
+      this.ownMixB = new Int32Array(room);
+      this.mixedWords = new Int32Array(room);
+      this.stamp = new Int32Array(room);
       this.mixedLength = -1;
     }
     const ma = this.ownMixA;
