@@ -68,20 +68,17 @@ export function statSignature(root) {
   return out;
 }
 
-/** Seconds a file's times must lie before the signature's: a write within the same tick of a coarse clock would not change them. */
-const RACY_SECONDS = 2;
-
 /**
- * The stat signature to record in a build taken at `at` (ms since the epoch, before the digest reads the files), or
- * null when some file changed within RACY_SECONDS of it: a later write in the same clock tick could leave its times
- * as recorded (git's "racily clean" entries), so such a build is always checked by its digest.
+ * The stat signature to record in a build that starts at `at` (the file system's time, ms since the epoch, taken
+ * before the build reads the files), or null when some file's change time is not before it: a later write within
+ * the same tick of the file system's clock could leave its times as recorded (git's "racily clean" entries), so
+ * such a build is always checked by its digest. (Any write from `at` on gets a change time of `at` or later.)
  */
 export function statSignatureAt(root, at) {
   const sig = statSignature(root);
   for (const line of sig.split('\n')) {
     if (line === '') continue;
-    const [, , mtime, ctime] = line.split('\0');
-    if (Math.max(Number(mtime), Number(ctime)) > at - RACY_SECONDS * 1000) return null;
+    if (Number(line.split('\0')[3]) >= at) return null;
   }
   return sig;
 }

@@ -7,7 +7,7 @@
 //
 //   node scripts/build.mjs [--out DIR]    (default: dist/ beside this script's package)
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,14 +22,15 @@ const files = sourceFiles(root);
 const ts = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
 const copied = files.filter((f) => !f.endsWith('.ts'));
 const compiled = new Set(ts.map((f) => join(root, f)));
-// The stat signature first (taken before the bytes are read: a file written meanwhile has newer times than it says).
-const signature = statSignatureAt(root, Date.now());
-const digest = sourceDigest(root);
 
 // Built beside the target and renamed into place: a reader never sees half a build.
 const tmp = `${out}.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
 mkdirSync(tmp, { recursive: true });
+// The stat signature, against the time the file system gave that new directory (its own clock), and before the
+// bytes are read: a source written from then on has a later change time than the signature says.
+const signature = statSignatureAt(root, statSync(tmp).mtimeMs);
+const digest = sourceDigest(root);
 
 /** Where a file of the package lands in the build (a compiled .ts as .js), or null for files that stay put. */
 const target = (abs) => {

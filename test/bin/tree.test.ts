@@ -2,7 +2,7 @@
 // sources; INTERLEAVE_FROM forces one. End to end on a copy of this package built by scripts/build.mjs, so
 // the repository's own dist/ is never touched while other tests run it.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,12 +46,12 @@ describe('distState and chooseTree', () => {
     mkdirSync(join(root, 'cli'));
     const main = join(root, 'cli', 'main.ts');
     writeFileSync(main, 'export const a = 1;\n');
-    // Files written within the last 2 s are racy (a write in the same clock tick would keep their times): no signature.
-    expect(statSignatureAt(root, Date.now())).toBeNull();
     const old = new Date(Date.now() - 60_000);
     utimesSync(main, old, old);
-    // (utimes sets the change time to now: the signature is taken as if later.)
-    const signature = statSignatureAt(root, Date.now() + 10_000);
+    // A file changed at or after the build's start is racy (a write in the same clock tick would keep its times): no signature.
+    const changed = statSync(main).ctimeMs;
+    expect(statSignatureAt(root, changed)).toBeNull();
+    const signature = statSignatureAt(root, changed + 1);
     expect(signature).toBe(statSignature(root));
     mkdirSync(join(root, 'dist'));
     // A digest that matches nothing: fresh can only come from the signature.
