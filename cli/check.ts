@@ -5,12 +5,11 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
 import type { DistributedOptions } from '../explorer/strategies/distributed.ts';
 import { checkModel, instantiate, resolveParams, resolveVariant, selectInvariants, type CheckResult } from '../explorer/index.ts';
-import { crossCheck, type CrossCheckResult } from '../explorer/crosscheck.ts';
+import type { CrossCheckResult } from '../explorer/crosscheck.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import type { Progress } from '../explorer/outcome.ts';
 import type { SearchStrategyName } from '../explorer/strategies/index.ts';
-import { checkFootprints } from '../explorer/reduce/check.ts';
 import type { ReductionName } from '../explorer/reduce/index.ts';
 import { writeFileAtomic } from './files.ts';
 import { loadModel } from './models.ts';
@@ -177,8 +176,13 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     }
     const checkpointFile = o.checkpoint?.file;
     let cross: CrossCheckResult | undefined;
-    if (o.crossCheck) cross = crossCheck(instantiate(def, params, variant).system.machine);
+    // (Their modules are loaded by the runs that ask for them: start-up is most of a small check.)
+    if (o.crossCheck) {
+      const { crossCheck } = await import('../explorer/crosscheck.ts');
+      cross = crossCheck(instantiate(def, params, variant).system.machine);
+    }
     if (o.checkFootprints) {
+      const { checkFootprints } = await import('../explorer/reduce/check.ts');
       checkFootprints(instantiate(def, params, variant).packed, {
         model: def,
         options: { params, variant },
