@@ -3,7 +3,7 @@
 // text of guards and actions: loaders (tsx, vitest, a build) print the same function differently. Every worker of a distributed search builds the model from its own copy of the files and sends
 // this hash; a worker whose hash differs from the coordinator's (another version of the model or of
 // interleave, other params) is refused before the search starts.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { StateSpace } from '../space/index.ts';
 
 export function modelHash(space: StateSpace): string {
@@ -26,5 +26,7 @@ export function modelHash(space: StateSpace): string {
     initial: Array.from(init.words),
     fingerprint: Array.from(space.fp),
   };
+  // node:crypto loaded here, by the distributed search, not at start-up by every command.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(JSON.stringify(tables)).digest('hex').slice(0, 32);
 }
