@@ -38,7 +38,7 @@
 import { and, assign, not, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import * as D from '../../explorer/compile/lower/declared.ts';
-import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareAssertions, declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 import type { Expr } from '../../explorer/compile/lower/js.ts';
 import {
   btrfsCommitTransactionStates,
@@ -879,5 +879,10 @@ declareInvariants(model.invariants!, {
   bs_p5_no_stale_clone_source: () =>
     D.everyThread((name, loc) => !sendAt(['kernel_write'])(name, loc) || D.not(D.and(D.read('cloneCmd'), D.eq(D.read('walk'), D.lit('stale'))))),
   no_relocation_during_send: () => D.not(D.read('relocDuringSend')),
+});
+// changed_cb's two assertions on the words too (the send thread's changed_cb state is not decoded to check them).
+declareAssertions(model.assertions!, {
+  changed_cb_not_holding_commit_root_sem: () => D.not(sendReads),
+  changed_cb_leaf_is_clone: () => D.isNull('leaf'),
 });
 export default model;
