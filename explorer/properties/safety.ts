@@ -6,7 +6,7 @@ import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from '../er
 import type { Assertion, Context, Invariant, ThreadLocations } from '../model.ts';
 import type { Violation } from '../outcome.ts';
 import type { PackedSystem } from '../packed.ts';
-import { wordInvariants } from './words.ts';
+import { wordProperties } from './words.ts';
 
 /** A violation found at a stored state (its id in the strategy's store). */
 export interface Finding extends Violation {
@@ -27,7 +27,8 @@ export interface StateChecker {
   check(leaves: ArrayLike<number>, ctx: Context, id: number, depth: number): Finding | undefined;
   /**
    * Given the packed system: true when the state's words (leaves, then context) show that `check` would find
-   * nothing there (./words.ts); false: run `check`. Null when the invariants are not all declared.
+   * nothing there (./words.ts: the invariants and the assertions that apply there hold on the words); false:
+   * run `check`. Null when the invariants are not all declared.
    */
   holdsOnWords: ((words: Int32Array) => boolean) | null;
 }
@@ -109,7 +110,7 @@ export function stateChecker(
     return undefined;
   };
 
-  const holdsOnWords = packed !== undefined && needChecks ? wordInvariants(packed, invariants, checkAssertions) : null;
+  const holdsOnWords = packed !== undefined && needChecks ? wordProperties(packed, invariants, checkAssertions ? predicates : null) : null;
   return { needed: needChecks, check, holdsOnWords };
 }
 

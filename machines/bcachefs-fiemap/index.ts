@@ -37,7 +37,7 @@ import { defineModel, type Context, type ThreadLocations } from '../../explorer/
 import { folio, folioActions, folioGuards, folioOwner, folioWaiters, folioWaits, folio_lock_fast, folio_lock_wait_state, folio_trylock, type FolioState } from '../kernel/index.ts';
 import { localActions, localGuards, localWaits, lp, sixHeldBy, sixLock, type SixState } from './locks.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareAssertions, declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 export const VARIANTS = ['v2', 'v3', 'unconditional', 'final'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -498,5 +498,24 @@ const dHoldsBtreeLock = (t: string) =>
   );
 declareInvariants(model.invariants!, {
   noFolioLockUnderBtreeLocks: () => L.everyThread((t, loc) => (loc.startsWith('folio_lock', loc.lastIndexOf('.') + 1) ? L.not(dHoldsBtreeLock(t)) : true)),
+});
+// The state assertions on the words too, so fiemap's `cur` and `fill` states are not decoded to check them.
+// FM-P2: fiemap at pos<p>.cur reads leafOf(p) of the context's folios and leaves (the params); its readers
+// include fiemap. Tabulated for up to WORD_FOLIOS folios and WORD_LEAVES leaves; beyond, false (decoded).
+const WORD_FOLIOS = 3;
+const dCurUnderLeafLock = (p: number) =>
+  L.or(
+    L.lit(false),
+    ...Array.from({ length: WORD_FOLIOS }, (_, f) => f + 1)
+      .filter((folios) => p < folios)
+      .flatMap((folios) =>
+        Array.from({ length: WORD_LEAVES }, (_, l) => l + 1).map((leaves) =>
+          L.and(L.eq(L.len(L.path('folios')), L.lit(folios)), L.eq(L.len(L.path('leaves')), L.lit(leaves)), L.includes(L.path('leaves', leafOf(p, folios, leaves), 'readers'), 'fiemap')),
+        ),
+      ),
+  );
+declareAssertions(model.assertions!, {
+  fillWithoutBtreeLocks: () => L.not(dHoldsBtreeLock('fiemap')),
+  curUnderLeafLock: () => L.someThread((t, loc) => (t === 'fiemap' && fiemapPos(loc) >= 0 ? dCurUnderLeafLock(fiemapPos(loc)) : false)),
 });
 export default model;

@@ -38,7 +38,7 @@
 import { and, assign, not, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import * as D from '../../explorer/compile/lower/declared.ts';
-import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareAssertions, declareInvariants, declareLowerings, type PathOp } from '../../explorer/compile/lower/declared.ts';
 import type { Expr } from '../../explorer/compile/lower/js.ts';
 import {
   btrfsCommitTransactionStates,
@@ -131,8 +131,8 @@ function variantFlags(variant: string) {
 /**
  * The model's own guards and actions declared as word operations (explorer/compile/lower/declared.ts), so the
  * explorer steps them on the packed state: each computes what its function above computes, with the sizes
- * of this instance (rounds, blocks, extents, leaves, pipe commands) as constants. relocate (a scan for the
- * first free extents) and renumber_transids run their own functions on the few context keys they read.
+ * of this instance (rounds, blocks, extents, leaves, pipe commands) as constants. renumber_transids runs its
+ * own function on the few context keys it reads.
  */
 function declareModelLowerings(
   impls: { guards: Record<string, unknown>; actions: Record<string, unknown> },
@@ -151,6 +151,32 @@ function declareModelLowerings(
   const transid = (thread: string) => (thread in Object.prototype ? null : D.coalesce(D.readOpt(FS, 'handles', thread), null));
   const own = (name: string) => (impls.actions[name] as { assignment: (args: { context: Context }, p: unknown) => Context }).assignment;
   const viaFunction = (name: string, reads: string[]) => (p: unknown) => [D.compute(reads, (context) => own(name)({ context }, p))];
+  // relocate (relocate_tree_blocks): the first B free extents (by index) take the new version's blocks, the
+  // current version's extents are pinned in relocation's transaction. Extent e is fresh[b] when it is free and
+  // b extents before it are free; verLoc gains [fresh[0], ..., fresh[B-1]], spelled per length of verLoc (up to
+  // the R versions a run reaches before its last relocation; longer, or fewer than B free extents: BAIL, and
+  // the function runs).
+  const isFree = (e: number) => D.eq(st(e), D.lit('free'));
+  const freeBefore = (e: number): Expr => exts.slice(0, e).reduce<Expr>((a, x) => D.add(a, D.cond(isFree(x), 1, 0)), D.lit(0));
+  const freshAt = (e: number, b: number) => D.and(isFree(e), D.eq(freeBefore(e), D.lit(b)));
+  const blocks = Array.from({ length: n.B }, (_, b) => b);
+  const relocate = (versions: number): PathOp[] => {
+    if (versions > n.R) return [D.check(D.lit(false))];
+    const inOld = (e: number) => D.or(...blocks.map((b) => D.eq(D.readAt(D.path('verLoc'), r('curVer'), b), D.lit(e))));
+    const fresh = blocks.map((b) => exts.reduce<Expr>((a, e) => D.cond(freshAt(e, b), e, a), D.lit(-1)));
+    const version = (v: number) => D.arr(...blocks.map((b) => D.readAt(D.path('verLoc'), v, b)));
+    const tagged = (e: number) => blocks.reduce<Expr>((a, b) => D.cond(freshAt(e, b), tag(D.lit(versions), b), a), D.at(D.path('extTag'), e));
+    const ops: PathOp[] = [
+      D.check(D.ge(free, D.lit(n.B))),
+      D.put(D.path('extState'), D.arr(...exts.map((e) => D.cond(D.and(isFree(e), D.lt(freeBefore(e), D.lit(n.B))), 'used', D.cond(inOld(e), 'pinned', st(e)))))),
+      D.put(D.path('extPin'), D.arr(...exts.map((e) => D.cond(inOld(e), transid('relocation'), D.at(D.path('extPin'), e))))),
+      D.put(D.path('extTag'), D.arr(...exts.map(tagged))),
+      D.put(D.path('verLoc'), D.arr(...Array.from({ length: versions }, (_, v) => version(v)), D.arr(...fresh))),
+      D.set(D.path('curVer'), versions),
+      D.set(D.path('relocDuringSend'), D.or(r('relocDuringSend'), r('sendActive'))),
+    ];
+    return [D.choose(D.eq(D.len(D.path('verLoc')), D.lit(versions)), ops, relocate(versions + 1))];
+  };
   declareLowerings(impls.guards, {
     reloc_running: () => r('relocRunning'),
     send_in_progress: () => D.lt(D.lit(0), r('sendInProgress')),
@@ -222,7 +248,7 @@ function declareModelLowerings(
     },
     renumber_transids: viaFunction('renumber_transids', ['trans', 'lastRelocTrans', 'sctxLast', 'extState', 'extPin']),
     reloc_round_done: () => [num('relocRound', 1)],
-    relocate: viaFunction('relocate', ['verLoc', 'curVer', 'extState', 'extPin', 'extTag', 'trans', 'relocDuringSend', 'sendActive']),
+    relocate: () => relocate(1),
     reuse_extent: (p: { e: number }) => [D.setAt(D.path('extState'), p.e, 'used'), D.setAt(D.path('extTag'), p.e, 'other'), num('reusesLeft', -1)],
   });
 }
@@ -879,5 +905,10 @@ declareInvariants(model.invariants!, {
   bs_p5_no_stale_clone_source: () =>
     D.everyThread((name, loc) => !sendAt(['kernel_write'])(name, loc) || D.not(D.and(D.read('cloneCmd'), D.eq(D.read('walk'), D.lit('stale'))))),
   no_relocation_during_send: () => D.not(D.read('relocDuringSend')),
+});
+// changed_cb's two assertions on the words too (the send thread's changed_cb state is not decoded to check them).
+declareAssertions(model.assertions!, {
+  changed_cb_not_holding_commit_root_sem: () => D.not(sendReads),
+  changed_cb_leaf_is_clone: () => D.isNull('leaf'),
 });
 export default model;

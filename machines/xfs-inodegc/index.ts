@@ -79,7 +79,7 @@ import {
   wqDroppedWhileDraining,
 } from '../kernel/index.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import { declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
+import { declareAssertions, declareInvariants, declareLowerings } from '../../explorer/compile/lower/declared.ts';
 
 type Args = { context: Context };
 
@@ -624,6 +624,16 @@ declareInvariants(model.invariants!, {
     L.or(L.ne(L.read(SB, 'frozen'), L.lit(SB_FREEZE_COMPLETE)), L.not(L.someThread((t, loc) => t.startsWith('worker') && loc === 'in_transaction'))),
   noUmountHolderWaitsForWorker: () =>
     L.not(L.and(L.ge(L.read(SB, 'frozen'), L.lit(SB_FREEZE_FS)), L.eq(L.read(UMOUNT, 'owner'), L.lit('freezer')), L.someThread((t, loc) => t === 'freezer' && WAITS_FOR_WORKER.test(loc)))),
+});
+// The state assertions on the words too: the xfs/517 ASSERT, and a parked worker's empty list (worker<c>
+// parked: gc[c] is empty, where the context has a list c).
+declareAssertions(model.assertions!, {
+  'frozen < SB_FREEZE_FS': () => L.lt(L.read(SB, 'frozen'), L.lit(SB_FREEZE_FS)),
+  noStrandedInodes: () =>
+    L.everyThread((t, loc) => {
+      const c = /^worker(\d+)$/.exec(t);
+      return c === null || loc !== 'parked' || L.or(L.ge(L.lit(Number(c[1])), L.len(L.path('gc'))), L.eq(L.len(L.path('gc', c[1])), L.lit(0)));
+    }),
 });
 export default model;
 

@@ -244,18 +244,29 @@ export function declareLowerings(impls: Record<string, unknown>, table: Record<s
 }
 
 /**
- * A state property's declaration: the invariant (ctx, threads) => boolean as one expression over the context
- * and the threads' locations (someThread/everyThread), whose truth is the function's. The search checks it
- * on a state's words (explorer/properties/words.ts) and decodes the state only when it does not hold there
- * (the function then finds the violation and says it) or cannot be computed exactly (BAIL).
+ * A state property's declaration: the invariant or state assertion (ctx, threads) => boolean as one expression
+ * over the context and the threads' locations (someThread/everyThread), whose truth is the function's (an
+ * assertion's: wherever a thread is at a state that asserts it). The search checks it on a state's words
+ * (explorer/properties/words.ts) and decodes the state only when it does not hold there (the function then
+ * finds the violation and says it) or cannot be computed exactly (BAIL).
  */
 export type InvariantDecl = () => Expr;
+export type AssertionDecl = InvariantDecl;
 
 /** Attaches declarations to a model's invariants (by name); every name in `table` must exist in `invariants`. */
 export function declareInvariants(invariants: Record<string, unknown>, table: Record<string, InvariantDecl>): void {
+  declareProperties('invariant', invariants, table);
+}
+
+/** Attaches declarations to a model's state assertions (by name); every name in `table` must exist in `assertions`. */
+export function declareAssertions(assertions: Record<string, unknown>, table: Record<string, AssertionDecl>): void {
+  declareProperties('assertion', assertions, table);
+}
+
+function declareProperties(kind: 'invariant' | 'assertion', fns: Record<string, unknown>, table: Record<string, InvariantDecl>): void {
   for (const [name, decl] of Object.entries(table)) {
-    const fn = invariants[name];
-    if (typeof fn !== 'function') throw new Error(`lowering declared for invariant '${name}', which is not among them (${Object.keys(invariants).join(', ')})`);
+    const fn = fns[name];
+    if (typeof fn !== 'function') throw new Error(`lowering declared for ${kind} '${name}', which is not among them (${Object.keys(fns).join(', ')})`);
     Object.defineProperty(fn, LOWERING, { value: decl, enumerable: false, configurable: true });
   }
 }
