@@ -231,9 +231,14 @@ export class Linker {
         const xs: unknown[] = [];
         return (w, env) => {
           readList(w, list(w), strings, xs);
-          if (!eqTest) return xs.every((y) => !y);
+          // xs.every(...) as loops: no callback made per call
+          if (!eqTest) {
+            for (let i = 0; i < xs.length; i++) if (xs[i]) return false;
+            return true;
+          }
           const v = x(w, env);
-          return xs.every((y) => y === v);
+          for (let i = 0; i < xs.length; i++) if (xs[i] !== v) return false;
+          return true;
         };
       }
       case 'entryOf': {
@@ -551,7 +556,10 @@ export class Linker {
     const places = ops.map((op, k) => (op.k === 'check' || op.k === 'set' || recs[k] !== null ? null : this.located(paths[k])));
     const sets = ops.map((op, k) => (op.k === 'set' ? this.writer(paths[k], false) : null));
     const wakes = ops.map((op) =>
-      op.k === 'wake' ? { prefix: op.prefix, all: this.located(this.path(op.into[0])), others: this.located(this.path(op.into[1])) } : null,
+      // The woken go into both lists, the waker itself not into the second (the pairs made once, not per wake).
+      op.k === 'wake'
+        ? { prefix: op.prefix, into: [[this.located(this.path(op.into[0])), false], [this.located(this.path(op.into[1])), true]] as Array<[(w: Int32Array) => number, boolean]> }
+        : null,
     );
     const woken: string[] = [];
     const other: unknown[] = [];
@@ -605,7 +613,7 @@ export class Linker {
           if (woken.length === 0) continue;
           xs.length = j;
           writeList(out, p, xs, strings);
-          for (const [into, skipSelf] of [[wk.all, false], [wk.others, true]] as const) {
+          for (const [into, skipSelf] of wk.into) {
             const q = into(out.words);
             const ys = readList(out.words, q, strings, other);
             let changed = false;
