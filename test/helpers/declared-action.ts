@@ -43,7 +43,7 @@ export function runDeclaredAction(codec: ContextCodec, linker: Linker, op: Decla
   // The successor's fingerprint is computed from the logged writes, and from WRITES.from on (where
   // words moved) from every word: a change of length is a move, and every word that changed before
   // the first moved one is logged.
-  if (!WRITES.whole) {
+  if (!WRITES.rehash) {
     const logged = new Set(Array.from(WRITES.pos.subarray(0, WRITES.count)));
     const moved = Math.min(WRITES.from, before.length, out.length);
     if (out.length !== before.length) expect({ op: op.name, movedFrom: WRITES.from <= moved }).toEqual({ op: op.name, movedFrom: true });

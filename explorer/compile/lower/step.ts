@@ -376,7 +376,7 @@ export class WordStep {
     const taken = this.system.taken as CompiledTransition[];
     taken[0] = tr;
     if (taken.length !== 1) taken.length = 1;
-    this.sumsPending = !WRITES.whole;
+    this.sumsPending = !WRITES.rehash;
     this.next = null;
     this.nextLength = b.length;
     this.leavesInOut = false;

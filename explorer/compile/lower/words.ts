@@ -8,11 +8,13 @@ import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_U
 /**
  * The words a lowered step wrote, for the incremental fingerprint (../../store/fingerprint.ts): every
  * word operation that changes the successor's words logs the positions here (`log`); one that moves
- * words (a wider or narrower value, an array that grows or shrinks) calls `shift` with the position after
- * which they moved and by how much, and every word from there on is mixed again (the words before it keep
- * their places). `whole`: fingerprint the successor whole (more writes than the log holds, or a
- * record or list replaced, which the places kept by the linked code (WRITES.moved) may point into).
- * WordStep clears it before each lowered step. A word operation that writes without logging would make a
+ * words (a wider or narrower value, an array that grows or shrinks, a record key added or removed) calls
+ * `shift` with the position after which they moved and by how much, and every word from there on is mixed
+ * again (the words before it keep their places). Two flags, for two readers:
+ * - `whole`: the places kept by the linked code (WRITES.moved) may point into a record or list that was
+ *   replaced (or a key added or removed): they are found again. The fingerprint is still incremental.
+ * - `rehash`: fingerprint the successor whole, from its words (more writes than the log holds).
+ * WordStep clears them before each lowered step. A word operation that writes without logging would make a
  * wrong fingerprint: crossCheck compares every successor's fingerprint with its words' own
  * (test/explorer/differential.test.ts runs it on every bundled model).
  */
@@ -20,6 +22,7 @@ export const WRITES = {
   pos: new Int32Array(32),
   count: 0,
   whole: false,
+  rehash: false,
   /** The first position from which words moved in this step (0x7fffffff: none moved). */
   from: 0x7fffffff,
   /**
@@ -32,17 +35,19 @@ export const WRITES = {
   clear(): void {
     this.count = 0;
     this.whole = false;
+    this.rehash = false;
     this.from = 0x7fffffff;
     this.moves = 0;
   },
   log(p: number): void {
-    if (this.count === this.pos.length) this.whole = true;
+    if (this.count === this.pos.length) this.rehash = true;
     else this.pos[this.count++] = p;
   },
   /**
    * Every word after position p moved by `by` (back when negative), and every word from p on is mixed
    * again: the value at p was replaced by one `by` words longer (a scalar, or a list of scalars, which hold
-   * no place a step keeps), or new words went in right after p.
+   * no place a step keeps), or `by` new words went in right after p, or -`by` words right after p were
+   * removed (a record key with its value: then `whole` too).
    */
   shift(p: number, by: number): void {
     if (p < this.from) this.from = p;
@@ -472,6 +477,8 @@ export function recPutField(out: WordBuffer, p: number, key: string, id: number,
   w[q + 1] = T_NULL;
   w[p + 1] = n + 1;
   WRITES.whole = true;
+  WRITES.log(p + 1);
+  WRITES.shift(q - 1, 2);
   writeValueAt(out, q + 1, v, strings);
 }
 
@@ -486,6 +493,8 @@ export function recDeleteField(out: WordBuffer, p: number, id: number): void {
   out.length = end - size;
   w[p + 1]--;
   WRITES.whole = true;
+  WRITES.log(p + 1);
+  WRITES.shift(at - 2, -size);
 }
 
 /** The positions of the values of the record at p, in the encoding's order (BAIL when p is not a record). */
@@ -557,6 +566,8 @@ export function setRecordKey(out: WordBuffer, p: number, key: string, src: Int32
   w.set(src.subarray(0, n), q + 1);
   w[p + 1]++;
   WRITES.whole = true;
+  WRITES.log(p + 1);
+  WRITES.shift(q - 1, 1 + n);
 }
 
 /** Removes field `key` from the record at p (absent: unchanged, as withoutKey). BAIL when p is not a record. */
@@ -570,6 +581,8 @@ export function deleteRecordKey(out: WordBuffer, p: number, key: string, strings
   out.length -= size;
   w[p + 1]--;
   WRITES.whole = true;
+  WRITES.log(p + 1);
+  WRITES.shift(q - 1, -size);
 }
 
 /** Where element i (computed at run time) of the tagged array at p starts; BAIL unless i is an index inside it. */
