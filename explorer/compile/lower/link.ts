@@ -814,56 +814,82 @@ interface Slot {
   seg: Segment | null;
   /** The slots of the paths one key longer. */
   children: Slot[];
-  /** Those children by key id (record fields) and by index (array elements), made on first fill. */
-  fields: Map<number, Slot> | null;
+  /**
+   * Those children by key id (record fields) and by index (array elements), made on first fill (null: to
+   * make again). Arrays, not maps: a key id is a small integer (the string table's), read per field walked.
+   */
+  fields: Array<Slot | undefined> | null;
   elements: Array<Slot | undefined> | null;
+  /** How many children fields and elements hold (the walk of a value stops when it has found them all). */
+  fieldCount: number;
+  elementCount: number;
   /** The stamp at which the walk from the context record last ran (on the context record's slot). */
   filled: number;
 }
 
-const newSlot = (seg: Segment | null): Slot => ({ stamp: -1, at: 0, seg, children: [], fields: null, elements: null, filled: -1 });
+const newSlot = (seg: Segment | null): Slot => ({ stamp: -1, at: 0, seg, children: [], fields: null, elements: null, fieldCount: 0, elementCount: 0, filled: -1 });
+
+/** The slot's children by key id and by index (fill's tables). */
+function indexChildren(slot: Slot): void {
+  const kids = slot.children.filter((c) => c.seg !== null && !c.seg.isLength);
+  const byKey = kids.filter((c) => c.seg!.index < 0);
+  const byIndex = kids.filter((c) => c.seg!.index >= 0);
+  // Filled with undefined (no holes: a hole is read through the prototype chain, and a large id would make
+  // a sparse array a dictionary).
+  const fields: Array<Slot | undefined> = new Array(Math.max(0, ...byKey.map((c) => c.seg!.keyId() + 1))).fill(undefined);
+  const elements: Array<Slot | undefined> = new Array(Math.max(0, ...byIndex.map((c) => c.seg!.index + 1))).fill(undefined);
+  for (const c of byKey) fields[c.seg!.keyId()] = c;
+  for (const c of byIndex) elements[c.seg!.index] = c;
+  slot.fields = fields;
+  slot.elements = elements;
+  slot.fieldCount = byKey.length;
+  slot.elementCount = byIndex.length;
+}
 
 /**
  * Walks the value at p (the place of `slot`) once, keeping the place of every record field and array element
- * a slot names below it, for this stamp; returns where the value ends. From the context record, one walk per
+ * a slot names below it, for this stamp; returns where the value ends, or -1 when `end` is false (the caller
+ * needs no end: the walk stops at the last place it has to find). From the context record, one walk per
  * state finds every place the linked code reads or writes.
  */
-function fill(w: Int32Array, p: number, slot: Slot, stamp: number): number {
+function fill(w: Int32Array, p: number, slot: Slot, stamp: number, end = false): number {
   slot.filled = stamp;
   const tag = w[p];
-  if (tag !== T_OBJ && tag !== T_ARR) return p + sizeAt(w, p);
-  if (slot.fields === null) {
-    slot.fields = new Map();
-    slot.elements = [];
-    for (const c of slot.children) {
-      if (c.seg === null || c.seg.isLength) continue;
-      if (c.seg.index >= 0) slot.elements[c.seg.index] = c;
-      else slot.fields.set(c.seg.keyId(), c);
-    }
-  }
+  if (tag !== T_OBJ && tag !== T_ARR) return end ? p + sizeAt(w, p) : -1;
+  if (slot.fields === null || slot.elements === null) indexChildren(slot);
   const n = w[p + 1];
   let q = p + 2;
   if (tag === T_OBJ) {
-    const fields = slot.fields;
+    const fields = slot.fields!;
+    const ids = fields.length;
+    let left = slot.fieldCount;
     for (let i = 0; i < n; i++) {
-      const c = fields.get(w[q]);
+      const id = w[q];
+      const c = id < ids ? fields[id] : undefined;
       q++;
       if (c === undefined) q += sizeAt(w, q);
       else {
         c.at = q;
         c.stamp = stamp;
-        q = c.children.length === 0 ? q + sizeAt(w, q) : fill(w, q, c, stamp);
+        const more = --left > 0 || end;
+        if (c.children.length !== 0) q = fill(w, q, c, stamp, more);
+        else if (more) q += sizeAt(w, q);
+        if (!more) return -1;
       }
     }
   } else {
     const elements = slot.elements!;
+    let left = slot.elementCount;
     for (let i = 0; i < n; i++) {
-      const c = elements[i];
+      const c = i < elements.length ? elements[i] : undefined;
       if (c === undefined) q += sizeAt(w, q);
       else {
         c.at = q;
         c.stamp = stamp;
-        q = c.children.length === 0 ? q + sizeAt(w, q) : fill(w, q, c, stamp);
+        const more = --left > 0 || end;
+        if (c.children.length !== 0) q = fill(w, q, c, stamp, more);
+        else if (more) q += sizeAt(w, q);
+        if (!more) return -1;
       }
     }
   }
