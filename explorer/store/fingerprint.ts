@@ -10,13 +10,13 @@
 // offset by a multiple of the position), so two states that differ in one word never collide, and the
 // lanes use different constants so that they fail independently.
 
-/** The offset of position i in lane A: (i + 1) * STEP_A. */
-const STEP_A = 0x9e3779b1 | 0;
-const STEP_B = 0x632be5ab | 0;
+/** The offset of position i in lane A: (i + 1) * STEP_A (and in lane B with STEP_B), as int32. */
+export const STEP_A = 0x9e3779b1 | 0;
+export const STEP_B = 0x632be5ab | 0;
 
-/** Lane A's mix of word k at position i. */
-export function mixA(k: number, i: number): number {
-  let x = k ^ Math.imul(i + 1, STEP_A);
+/** Lane A's mix of word k at the position whose offset is o (mixA(k, i) is mixOffA(k, Math.imul(i + 1, STEP_A))). */
+export function mixOffA(k: number, o: number): number {
+  let x = k ^ o;
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;
@@ -24,14 +24,24 @@ export function mixA(k: number, i: number): number {
   return x ^ (x >>> 16);
 }
 
-/** Lane B's mix of word k at position i. */
-export function mixB(k: number, i: number): number {
-  let x = (k + Math.imul(i + 1, STEP_B)) | 0;
+/** Lane B's mix of word k at the position whose offset is o (mixB(k, i) is mixOffB(k, Math.imul(i + 1, STEP_B))). */
+export function mixOffB(k: number, o: number): number {
+  let x = (k + o) | 0;
   x ^= x >>> 16;
   x = Math.imul(x, 0x7feb352d);
   x ^= x >>> 15;
   x = Math.imul(x, 0x846ca68b);
   return x ^ (x >>> 16);
+}
+
+/** Lane A's mix of word k at position i. */
+export function mixA(k: number, i: number): number {
+  return mixOffA(k, Math.imul(i + 1, STEP_A));
+}
+
+/** Lane B's mix of word k at position i. */
+export function mixB(k: number, i: number): number {
+  return mixOffB(k, Math.imul(i + 1, STEP_B));
 }
 
 /** The fingerprint from the two lanes' sums and the length (an unsigned 32-bit half per lane). */
@@ -54,12 +64,25 @@ export function finishFingerprint(sumA: number, sumB: number, length: number, ou
 
 /** The two lanes' sums over the first `length` words, into sums[0] and sums[1] (as int32). */
 export function fingerprintSums(words: Int32Array, length: number, sums: Int32Array): void {
+  mixSums(words, 0, length, sums);
+}
+
+/**
+ * The two lanes' sums of the mixes of words[from..to) at their positions, into sums[0] and sums[1] (as int32).
+ * The positions' offsets are stepped by one addition per word (not a multiplication each, as mixA and mixB
+ * make them): the same sums, in about half the time.
+ */
+export function mixSums(words: Int32Array, from: number, to: number, sums: Int32Array): void {
   let sa = 0;
   let sb = 0;
-  for (let i = 0; i < length; i++) {
+  let oa = Math.imul(from + 1, STEP_A);
+  let ob = Math.imul(from + 1, STEP_B);
+  for (let i = from; i < to; i++) {
     const k = words[i];
-    sa = (sa + mixA(k, i)) | 0;
-    sb = (sb + mixB(k, i)) | 0;
+    sa = (sa + mixOffA(k, oa)) | 0;
+    sb = (sb + mixOffB(k, ob)) | 0;
+    oa = (oa + STEP_A) | 0;
+    ob = (ob + STEP_B) | 0;
   }
   sums[0] = sa;
   sums[1] = sb;
