@@ -17,7 +17,7 @@ import type { PackedSystem } from '../../packed.ts';
 import type { CompiledSystem, CompiledTransition, Event } from '../types.ts';
 import { Linker, type LinkedAction, type LinkedGuard } from './link.ts';
 import { BAIL, WRITES } from './words.ts';
-import { finishFingerprint, mixA, mixB } from '../../store/fingerprint.ts';
+import { finishFingerprint, mixA, mixB, mixSums } from '../../store/fingerprint.ts';
 import { viewOf } from '../../views.ts';
 
 /** The word path is on unless INTERLEAVE_LOWER=0 (for the differential comparison, and to measure it). */
@@ -210,6 +210,8 @@ export class WordStep {
   }
 
   private readonly ownSums = new Int32Array(2);
+  /** The sums of a successor's moved words (updateSums). */
+  private readonly movedSums = new Int32Array(2);
   /** The expanded state's words' mixes per position (lanes A and B). */
   private ownMixA = new Int32Array(0);
   private ownMixB = new Int32Array(0);
@@ -274,10 +276,10 @@ export class WordStep {
         a = (a - ma[i]) | 0;
         b = (b - mb[i]) | 0;
       }
-      for (let i = from; i < length; i++) {
-        a = (a + mixA(w[i], i)) | 0;
-        b = (b + mixB(w[i], i)) | 0;
-      }
+      const moved = this.movedSums;
+      mixSums(w, from, length, moved);
+      a = (a + moved[0]) | 0;
+      b = (b + moved[1]) | 0;
     }
     // (In a typed array: an int32 out of the small-integer range in a field would be boxed per store.)
     this.nextSums[0] = a;
