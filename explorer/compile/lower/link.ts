@@ -8,7 +8,7 @@ import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import { isIndexKey, type PathOp, type RecListEdit } from './declared.ts';
 import { T_ARR, T_IARR, T_OBJ, T_STR } from '../../codec.ts';
-import { BAIL, elementAt, insertAt, listIncludes, locate, locateIn, readList, removeAt, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
+import { BAIL, elementAt, endOf, insertAt, listIncludes, locate, locateIn, readList, removeAt, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
 import { recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
 import { deleteRecordKey, elementPlace, replaceValue, setRecordKey } from './words.ts';
 
@@ -855,7 +855,7 @@ function indexChildren(slot: Slot): void {
 function fill(w: Int32Array, p: number, slot: Slot, stamp: number, end = false): number {
   slot.filled = stamp;
   const tag = w[p];
-  if (tag !== T_OBJ && tag !== T_ARR) return end ? p + sizeAt(w, p) : -1;
+  if (tag !== T_OBJ && tag !== T_ARR) return end ? endOf(w, p) : -1;
   if (slot.fields === null || slot.elements === null) indexChildren(slot);
   const n = w[p + 1];
   let q = p + 2;
@@ -867,13 +867,13 @@ function fill(w: Int32Array, p: number, slot: Slot, stamp: number, end = false):
       const id = w[q];
       const c = id < ids ? fields[id] : undefined;
       q++;
-      if (c === undefined) q += sizeAt(w, q);
+      if (c === undefined) q = endOf(w, q);
       else {
         c.at = q;
         c.stamp = stamp;
         const more = --left > 0 || end;
         if (c.children.length !== 0) q = fill(w, q, c, stamp, more);
-        else if (more) q += sizeAt(w, q);
+        else if (more) q = endOf(w, q);
         if (!more) return -1;
       }
     }
@@ -882,13 +882,13 @@ function fill(w: Int32Array, p: number, slot: Slot, stamp: number, end = false):
     let left = slot.elementCount;
     for (let i = 0; i < n; i++) {
       const c = i < elements.length ? elements[i] : undefined;
-      if (c === undefined) q += sizeAt(w, q);
+      if (c === undefined) q = endOf(w, q);
       else {
         c.at = q;
         c.stamp = stamp;
         const more = --left > 0 || end;
         if (c.children.length !== 0) q = fill(w, q, c, stamp, more);
-        else if (more) q += sizeAt(w, q);
+        else if (more) q = endOf(w, q);
         if (!more) return -1;
       }
     }

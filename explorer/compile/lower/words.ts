@@ -119,18 +119,30 @@ export function sizeAt(w: Int32Array, p: number): number {
     case T_ARR: {
       const n = w[p + 1];
       let q = p + 2;
-      for (let i = 0; i < n; i++) q += sizeAt(w, q);
+      for (let i = 0; i < n; i++) q = endOf(w, q);
       return q - p;
     }
     case T_OBJ: {
       const n = w[p + 1];
       let q = p + 2;
-      for (let i = 0; i < n; i++) q += 1 + sizeAt(w, q + 1);
+      for (let i = 0; i < n; i++) q = endOf(w, q + 1);
       return q - p;
     }
     default:
       throw BAIL;
   }
+}
+
+/**
+ * Where the value at p ends: a scalar's or an int32 array's end found here (the tags in codec order: four one-word
+ * scalars, then T_INT and T_STR of two words), anything else's by sizeAt (a call per list or record, not per element).
+ */
+export function endOf(w: Int32Array, p: number): number {
+  const t = w[p];
+  if (t >= 0 && t <= T_TRUE) return p + 1; // (an undefined read past the words: sizeAt BAILs)
+  if (t <= T_STR) return p + 2;
+  if (t === T_IARR) return p + 2 + w[p + 1];
+  return p + sizeAt(w, p);
 }
 
 /** Where the value of key `id` starts in the record at p, or -1 when the record has no such key. */
@@ -139,7 +151,7 @@ function fieldAt(w: Int32Array, p: number, id: number): number {
   let q = p + 2;
   for (let i = 0; i < n; i++) {
     if (w[q] === id) return q + 1;
-    q += 1 + sizeAt(w, q + 1);
+    q = endOf(w, q + 1);
   }
   return -1;
 }
@@ -201,7 +213,7 @@ export function readPath(w: Int32Array, root: number, path: readonly Segment[], 
       const n = w[p + 1];
       if (s.index >= 0 && s.index < n) {
         let q = p + 2;
-        for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
+        for (let k = 0; k < s.index; k++) q = endOf(w, q);
         p = q;
       } else if (s.isLength && i === last) return n;
       else if (s.index >= 0 && i === last) return undefined;
@@ -314,7 +326,7 @@ export function locateIn(w: Int32Array, p: number, s: Segment): number {
   if (tag === T_OBJ) p = fieldAt(w, p, s.keyId());
   else if (tag === T_ARR && s.index >= 0 && s.index < w[p + 1]) {
     let q = p + 2;
-    for (let k = 0; k < s.index; k++) q += sizeAt(w, q);
+    for (let k = 0; k < s.index; k++) q = endOf(w, q);
     p = q;
   } else throw BAIL;
   if (p < 0) throw BAIL;
@@ -337,7 +349,7 @@ export function readList(w: Int32Array, p: number, strings: Strings, into: unkno
     let q = p + 2;
     for (let i = 0; i < n; i++) {
       into[i] = scalarAt(w, q, strings);
-      q += sizeAt(w, q);
+      q = endOf(w, q);
     }
   }
   if (into.length !== n) into.length = n;
@@ -372,7 +384,7 @@ export function elementAt(w: Int32Array, p: number, i: unknown, strings: Strings
   if (tag !== T_ARR) throw BAIL;
   if (i >= n) return undefined;
   let q = p + 2;
-  for (let k = 0; k < i; k++) q += sizeAt(w, q);
+  for (let k = 0; k < i; k++) q = endOf(w, q);
   return scalarAt(w, q, strings);
 }
 
@@ -394,13 +406,13 @@ export function listIncludes(w: Int32Array, p: number, x: unknown, strings: Stri
       if (t === T_STR) {
         if (strings.stringOf(w[q + 1]) === x) return true;
         q += 2;
-      } else q += sizeAt(w, q);
+      } else q = endOf(w, q);
     }
     return false;
   }
   for (let i = 0; i < n; i++) {
     if (scalarAt(w, q, strings) === x) return true;
-    q += sizeAt(w, q);
+    q = endOf(w, q);
   }
   return false;
 }
@@ -467,7 +479,7 @@ export function recPutField(out: WordBuffer, p: number, key: string, id: number,
   const w0 = out.words;
   const n = w0[p + 1];
   let q = p + 2;
-  for (let i = 0; i < n && strings.stringOf(w0[q]) < key; i++) q += 1 + sizeAt(w0, q + 1);
+  for (let i = 0; i < n && strings.stringOf(w0[q]) < key; i++) q = endOf(w0, q + 1);
   const end = out.length;
   out.ensure(2);
   const w = out.words;
@@ -505,7 +517,7 @@ export function recValueStarts(w: Int32Array, p: number, into: number[]): number
   let q = p + 2;
   for (let i = 0; i < n; i++) {
     into.push(q + 1);
-    q += 1 + sizeAt(w, q + 1);
+    q = endOf(w, q + 1);
   }
   return into;
 }
@@ -542,7 +554,7 @@ function keySlot(w: Int32Array, p: number, id: number, key: string, strings: Str
   for (let i = 0; i < n; i++) {
     if (w[q] === id) return [q, true];
     if (strings.stringOf(w[q]) > key) return [q, false];
-    q += 1 + sizeAt(w, q + 1);
+    q = endOf(w, q + 1);
   }
   return [q, false];
 }
@@ -589,6 +601,6 @@ export function deleteRecordKey(out: WordBuffer, p: number, key: string, strings
 export function elementPlace(w: Int32Array, p: number, i: unknown): number {
   if (w[p] !== T_ARR || typeof i !== 'number' || (i | 0) !== i || i < 0 || i >= w[p + 1]) throw BAIL;
   let q = p + 2;
-  for (let k = 0; k < i; k++) q += sizeAt(w, q);
+  for (let k = 0; k < i; k++) q = endOf(w, q);
   return q;
 }
