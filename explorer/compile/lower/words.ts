@@ -19,7 +19,8 @@ import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_U
  * (test/explorer/differential.test.ts runs it on every bundled model).
  */
 export const WRITES = {
-  pos: new Int32Array(32),
+  /** The positions logged (64: room for a replaced record of btrfs-send's; past it, `rehash`). */
+  pos: new Int32Array(64),
   count: 0,
   whole: false,
   rehash: false,
