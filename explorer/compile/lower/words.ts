@@ -11,8 +11,8 @@ import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_U
  * words (a wider or narrower value, an array that grows or shrinks, a record key added or removed) calls
  * `shift` with the position after which they moved and by how much, and every word from there on is mixed
  * again (the words before it keep their places). Two flags, for two readers:
- * - `whole`: the places kept by the linked code (WRITES.moved) may point into a record or list that was
- *   replaced (or a key added or removed): they are found again. The fingerprint is still incremental.
+ * - `whole`: the places kept by the linked code (WRITES.moved) are all to be found again (a writer that
+ *   cannot say which it invalidates; none does now: a replaced value says where it lay, `shift` and `forget`).
  * - `rehash`: fingerprint the successor whole, from its words (more writes than the log holds).
  * WordStep clears them before each lowered step. A word operation that writes without logging would make a
  * wrong fingerprint: crossCheck compares every successor's fingerprint with its words' own
@@ -27,11 +27,13 @@ export const WRITES = {
   /** The first position from which words moved in this step (0x7fffffff: none moved). */
   from: 0x7fffffff,
   /**
-   * The moves, in order: the words after the value at moveAt[k] moved by moveBy[k] (in the words as they
-   * stood then), so a place found before the step is mapped to where it is now (`moved`).
+   * The moves, in order (in the words as they stood then): places after moveAt[k] and before moveEnd[k] are
+   * gone (they lay inside a value replaced or removed), those from moveEnd[k] on moved by moveBy[k]; so a
+   * place found before the step is mapped to where it is now, or to -1 (`moved`).
    */
-  moveAt: new Int32Array(8),
-  moveBy: new Int32Array(8),
+  moveAt: new Int32Array(16),
+  moveEnd: new Int32Array(16),
+  moveBy: new Int32Array(16),
   moves: 0,
   clear(): void {
     this.count = 0;
@@ -45,27 +47,40 @@ export const WRITES = {
     else this.pos[this.count++] = p;
   },
   /**
-   * Every word after position p moved by `by` (back when negative), and every word from p on is mixed
-   * again: the value at p was replaced by one `by` words longer (a scalar, or a list of scalars, which hold
-   * no place a step keeps), or `by` new words went in right after p, or -`by` words right after p were
-   * removed (a record key with its value: then `whole` too).
+   * Every word from `end` on moved by `by` (back when negative), the places between p and `end` are gone,
+   * and every word from p on is mixed again: the value at p, which ended at `end`, was replaced by one `by`
+   * words longer; or `by` new words went in right after p (end = p + 1); or the words after p up to `end`
+   * were removed (by = p + 1 - end).
    */
-  shift(p: number, by: number): void {
+  shift(p: number, by: number, end = p + 1): void {
     if (p < this.from) this.from = p;
-    if (this.moves < this.moveAt.length) {
-      this.moveAt[this.moves] = p;
-      this.moveBy[this.moves] = by;
+    this.move(p, end, by);
+  },
+  /** The places between p and `end` are gone (a value replaced by one of the same size that may hold others). */
+  forget(p: number, end: number): void {
+    this.move(p, end, 0);
+  },
+  move(p: number, end: number, by: number): void {
+    const k = this.moves;
+    if (k < this.moveAt.length) {
+      this.moveAt[k] = p;
+      this.moveEnd[k] = end;
+      this.moveBy[k] = by;
     }
-    this.moves++;
+    this.moves = k + 1;
   },
   /**
-   * Where the value found at p before this step's moves is now; -1 when that is not known (more moves
-   * than were kept, or `whole`: a writer that moved words without saying where).
+   * Where the value found at p before this step's moves is now; -1 when it is gone or that is not known
+   * (more moves than were kept, or `whole`).
    */
   moved(p: number): number {
     const n = this.moves;
     if (n > this.moveAt.length || this.whole) return -1;
-    for (let k = 0; k < n; k++) if (p > this.moveAt[k]) p += this.moveBy[k];
+    for (let k = 0; k < n; k++) {
+      if (p <= this.moveAt[k]) continue;
+      if (p < this.moveEnd[k]) return -1;
+      p += this.moveBy[k];
+    }
     return p;
   },
 };
@@ -286,27 +301,35 @@ export function writeAt(out: WordBuffer, p: number, s: Segment, v: unknown, stri
   writeValue(out, at, v, strings);
 }
 
+/** The tag of a list or a record. */
+function isContainer(tag: number): boolean {
+  return tag === T_OBJ || tag === T_ARR || tag === T_IARR;
+}
+
 /**
  * Makes room for a value at p that was `old` words long and will be `size`: the words after it move (the buffer
- * grows as needed), and WRITES says from where and by how much. Nothing happens when the sizes are equal.
+ * grows as needed), and WRITES says from where and by how much, and that the places inside the old value are
+ * gone. With equal sizes no word moves; the places inside are gone when the old or the new value is a list or
+ * a record (`holds`: a place found in the successor's words must not be kept as the expanded state's).
  */
-function resizeAt(out: WordBuffer, p: number, old: number, size: number): void {
-  if (size === old) return;
+function resizeAt(out: WordBuffer, p: number, old: number, size: number, holds: boolean): void {
+  if (size === old) {
+    if (holds) WRITES.forget(p, p + old);
+    return;
+  }
   const end = out.length;
   if (size > old) out.ensure(size - old);
   out.words.copyWithin(p + size, p + old, end);
   out.length = end + size - old;
-  WRITES.shift(p, size - old);
+  WRITES.shift(p, size - old, p + old);
 }
 
 /** Replaces the value at `at` (a record field's) with scalar `v`, moving the words after it when the width changes. */
 export function writeValue(out: WordBuffer, at: number, v: unknown, strings: Strings): void {
   let w = out.words;
   const n = encodeScalar(v, tmp, strings);
-  // A record or list replaced: places found inside it are gone (`whole` stops WRITES.moved mapping them).
-  const was = w[at];
-  if (was === T_OBJ || was === T_ARR || was === T_IARR) WRITES.whole = true;
-  resizeAt(out, at, sizeAt(w, at), n);
+  // A record or list replaced: the places found inside it are gone (resizeAt tells WRITES).
+  resizeAt(out, at, sizeAt(w, at), n, isContainer(w[at]));
   w = out.words;
   for (let k = 0; k < n; k++) {
     w[at + k] = tmp[k];
@@ -439,8 +462,8 @@ export function writeList(out: WordBuffer, p: number, list: readonly unknown[], 
   if (ints) size += n;
   else for (let i = 0; i < n; i++) size += encodeScalar(list[i], elemWords, strings);
   const old = sizeAt(out.words, p);
-  if (size !== old) resizeAt(out, p, old, size);
-  else for (let q = p; q < p + size; q++) WRITES.log(q);
+  resizeAt(out, p, old, size, true);
+  if (size === old) for (let q = p; q < p + size; q++) WRITES.log(q);
   const w = out.words;
   w[p] = ints ? T_IARR : T_ARR;
   w[p + 1] = n;
@@ -464,8 +487,7 @@ export function recFieldAt(w: Int32Array, p: number, id: number): number {
 
 /** Replaces the value at `at` with `v`: a list of scalars (as writeList) or a scalar. */
 export function writeValueAt(out: WordBuffer, at: number, v: unknown, strings: Strings): void {
-  // a record replaced: places found inside it are gone (as writeValue says for what it replaces)
-  if (out.words[at] === T_OBJ) WRITES.whole = true;
+  // (a record or list replaced: writeList and writeValue tell WRITES the places inside it are gone)
   if (Array.isArray(v)) writeList(out, at, v, strings);
   else writeValue(out, at, v, strings);
 }
@@ -489,7 +511,6 @@ export function recPutField(out: WordBuffer, p: number, key: string, id: number,
   w[q] = id;
   w[q + 1] = T_NULL;
   w[p + 1] = n + 1;
-  WRITES.whole = true;
   WRITES.log(p + 1);
   WRITES.shift(q - 1, 2);
   writeValueAt(out, q + 1, v, strings);
@@ -505,9 +526,8 @@ export function recDeleteField(out: WordBuffer, p: number, id: number): void {
   w.copyWithin(at - 1, at - 1 + size, end);
   out.length = end - size;
   w[p + 1]--;
-  WRITES.whole = true;
   WRITES.log(p + 1);
-  WRITES.shift(at - 2, -size);
+  WRITES.shift(at - 2, -size, at - 1 + size);
 }
 
 /** The positions of the values of the record at p, in the encoding's order (BAIL when p is not a record). */
@@ -535,12 +555,10 @@ export function recScalarAt(w: Int32Array, p: number, strings: Strings): unknown
 
 /**
  * Replaces the value at p in `out` with the `n` words `src[0..n)` (an encoded value), moving the words after
- * it. A record or list replaced, or put in (a tagged array or record), may hold places the step kept: `whole`.
+ * it. A record or list replaced, or put in, may hold places the step kept: WRITES is told they are gone (resizeAt).
  */
 export function replaceValue(out: WordBuffer, p: number, src: Int32Array, n: number): void {
-  const was = out.words[p];
-  if (was === T_OBJ || was === T_ARR || was === T_IARR || src[0] === T_OBJ || src[0] === T_ARR) WRITES.whole = true;
-  resizeAt(out, p, sizeAt(out.words, p), n);
+  resizeAt(out, p, sizeAt(out.words, p), n, isContainer(out.words[p]) || isContainer(src[0]));
   out.words.set(src.subarray(0, n), p);
   for (let q = p; q < p + n; q++) WRITES.log(q);
 }
@@ -562,8 +580,8 @@ function keySlot(w: Int32Array, p: number, id: number, key: string, strings: Str
 
 /**
  * Sets field `key` of the record at p to the encoded value src[0..n): replaces it, or inserts the key at its
- * sorted place (as `{ ...r, [key]: v }` encodes). BAIL when the value at p is not a record. A key added
- * changes what the step's kept places (a field found absent) mean: `whole`.
+ * sorted place (as `{ ...r, [key]: v }` encodes). BAIL when the value at p is not a record. The words from the
+ * key's place on move (a field found absent was never kept as a place: it is looked for again).
  */
 export function setRecordKey(out: WordBuffer, p: number, key: string, src: Int32Array, n: number, strings: Strings): void {
   if (out.words[p] !== T_OBJ) throw BAIL;
@@ -578,7 +596,6 @@ export function setRecordKey(out: WordBuffer, p: number, key: string, src: Int32
   w[q] = id;
   w.set(src.subarray(0, n), q + 1);
   w[p + 1]++;
-  WRITES.whole = true;
   WRITES.log(p + 1);
   WRITES.shift(q - 1, 1 + n);
 }
@@ -593,9 +610,8 @@ export function deleteRecordKey(out: WordBuffer, p: number, key: string, strings
   w.copyWithin(q, q + size, out.length);
   out.length -= size;
   w[p + 1]--;
-  WRITES.whole = true;
   WRITES.log(p + 1);
-  WRITES.shift(q - 1, -size);
+  WRITES.shift(q - 1, -size, q + size);
 }
 
 /** Where element i (computed at run time) of the tagged array at p starts; BAIL unless i is an index inside it. */

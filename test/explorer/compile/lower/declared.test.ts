@@ -275,6 +275,16 @@ describe('places found once per state', () => {
       },
     },
     {
+      // (the same size: { n: int, owner: null } and { n: null, owner: int } take 7 words each, and owner's place
+      // moves back by one: no word after the record moves, yet the place found before is gone)
+      name: 'the record is replaced by one of the same size with its fields in other places, then a field in it is read and written',
+      decls: [
+        () => [L.check(L.eq(L.read('b.owner'), L.lit(null))), L.put(L.path('b'), L.obj({ n: null, owner: L.read('b.n') }))],
+        () => [L.set(L.path('b.owner'), L.plus(L.read('b.owner'), 1))],
+      ],
+      js: (c) => ({ ...c, b: { n: null, owner: c.b.n + 1 } }),
+    },
+    {
       name: 'a field before it widens (an int to a string), then the list after it grows',
       decls: [() => [L.set(L.path('b.n'), 'wide')], () => [L.append(L.path('c'), 'q')]],
       js: (c) => ({ ...c, b: { ...c.b, n: 'wide' }, c: [...c.c, 'q'] }),
