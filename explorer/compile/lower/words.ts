@@ -462,7 +462,8 @@ export function writeList(out: WordBuffer, p: number, list: readonly unknown[], 
   if (ints) size += n;
   else for (let i = 0; i < n; i++) size += encodeScalar(list[i], elemWords, strings);
   const old = sizeAt(out.words, p);
-  resizeAt(out, p, old, size, true);
+  // (an int32 array rewritten as one holds no place before or after: its elements are not places)
+  resizeAt(out, p, old, size, !ints || out.words[p] !== T_IARR);
   if (size === old) for (let q = p; q < p + size; q++) WRITES.log(q);
   const w = out.words;
   w[p] = ints ? T_IARR : T_ARR;
