@@ -829,11 +829,16 @@ interface Slot {
 
 const newSlot = (seg: Segment | null): Slot => ({ stamp: -1, at: 0, seg, children: [], fields: null, elements: null, fieldCount: 0, elementCount: 0, filled: -1 });
 
+/** The largest key id or index + 1 fill's tables hold. */
+const TABLE_LIMIT = 1 << 16;
+
 /** The slot's children by key id and by index (fill's tables). */
 function indexChildren(slot: Slot): void {
+  // Ids and indexes past TABLE_LIMIT are not tabled (a table that large would cost more than it saves): their
+  // slots are not filled by the walk, and `located` finds them on their own (locateIn).
   const kids = slot.children.filter((c) => c.seg !== null && !c.seg.isLength);
-  const byKey = kids.filter((c) => c.seg!.index < 0);
-  const byIndex = kids.filter((c) => c.seg!.index >= 0);
+  const byKey = kids.filter((c) => c.seg!.index < 0 && c.seg!.keyId() < TABLE_LIMIT);
+  const byIndex = kids.filter((c) => c.seg!.index >= 0 && c.seg!.index < TABLE_LIMIT);
   // Filled with undefined (no holes: a hole is read through the prototype chain, and a large id would make
   // a sparse array a dictionary).
   const fields: Array<Slot | undefined> = new Array(Math.max(0, ...byKey.map((c) => c.seg!.keyId() + 1))).fill(undefined);
