@@ -93,7 +93,7 @@ export class Linker {
     };
     if (this.inGuard) return (w) => (s.stamp === this.stamp ? s.at : find(w));
     return (w) => {
-      if (WRITES.moves === 0 && !WRITES.whole) return s.stamp === this.stamp ? s.at : find(w);
+      if (WRITES.moves === 0) return s.stamp === this.stamp ? s.at : find(w);
       if (s.stamp === this.stamp) {
         const p = WRITES.moved(s.at);
         if (p >= 0) return p;

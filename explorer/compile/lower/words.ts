@@ -10,19 +10,16 @@ import { T_ARR, T_F64, T_FALSE, T_IARR, T_INT, T_NULL, T_OBJ, T_STR, T_TRUE, T_U
  * word operation that changes the successor's words logs the positions here (`log`); one that moves
  * words (a wider or narrower value, an array that grows or shrinks, a record key added or removed) calls
  * `shift` with the position after which they moved and by how much, and every word from there on is mixed
- * again (the words before it keep their places). Two flags, for two readers:
- * - `whole`: the places kept by the linked code (WRITES.moved) are all to be found again (a writer that
- *   cannot say which it invalidates; none does now: a replaced value says where it lay, `shift` and `forget`).
- * - `rehash`: fingerprint the successor whole, from its words (more writes than the log holds).
- * WordStep clears them before each lowered step. A word operation that writes without logging would make a
- * wrong fingerprint: crossCheck compares every successor's fingerprint with its words' own
- * (test/explorer/differential.test.ts runs it on every bundled model).
+ * again (the words before it keep their places); a replaced value says where it lay (`shift`, `forget`), so
+ * the places the linked code kept inside it are found again (`moved`). `rehash`: fingerprint the successor
+ * whole, from its words (more writes than the log holds). WordStep clears it all before each lowered step.
+ * A word operation that writes without logging would make a wrong fingerprint: crossCheck compares every
+ * successor's fingerprint with its words' own (test/explorer/differential.test.ts runs it on every bundled model).
  */
 export const WRITES = {
   /** The positions logged (64: room for a replaced record of btrfs-send's; past it, `rehash`). */
   pos: new Int32Array(64),
   count: 0,
-  whole: false,
   rehash: false,
   /** The first position from which words moved in this step (0x7fffffff: none moved). */
   from: 0x7fffffff,
@@ -37,7 +34,6 @@ export const WRITES = {
   moves: 0,
   clear(): void {
     this.count = 0;
-    this.whole = false;
     this.rehash = false;
     this.from = 0x7fffffff;
     this.moves = 0;
@@ -71,11 +67,11 @@ export const WRITES = {
   },
   /**
    * Where the value found at p before this step's moves is now; -1 when it is gone or that is not known
-   * (more moves than were kept, or `whole`).
+   * (more moves than were kept).
    */
   moved(p: number): number {
     const n = this.moves;
-    if (n > this.moveAt.length || this.whole) return -1;
+    if (n > this.moveAt.length) return -1;
     for (let k = 0; k < n; k++) {
       if (p <= this.moveAt[k]) continue;
       if (p < this.moveEnd[k]) return -1;
