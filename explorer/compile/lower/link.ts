@@ -9,7 +9,7 @@ import type { AssignPlan, GuardPlan } from './plans.ts';
 import { isIndexKey, type PathOp, type RecListEdit } from './declared.ts';
 import { T_ARR, T_IARR, T_OBJ, T_STR } from '../../codec.ts';
 import { BAIL, elementAt, endOf, insertAt, listIncludes, locate, locateIn, readList, removeAt, readPath, scalarAt, Segment, sizeAt, WRITES, writeAt, writeList, writeValue, type Strings } from './words.ts';
-import { recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
+import { isContainer, recDeleteField, recFieldAt, recPutField, recScalarAt, recValueStarts } from './words.ts';
 import { deleteRecordKey, elementPlace, replaceValue, setRecordKey } from './words.ts';
 
 type Ev = (w: Int32Array, env: unknown[]) => unknown;
@@ -311,7 +311,7 @@ export class Linker {
           for (const q of starts) {
             const key = strings.stringOf(w[q - 1]);
             if (isIndexKey(key)) throw BAIL; // Object.keys would put it first
-            if (found === undefined && w[q] !== T_ARR && w[q] !== T_OBJ && w[q] !== T_IARR && recScalarAt(w, q, strings) === v) found = key;
+            if (found === undefined && !isContainer(w[q]) && recScalarAt(w, q, strings) === v) found = key;
           }
           return found;
         };
@@ -365,7 +365,7 @@ export class Linker {
             recValueStarts(w, locate(w, root, path), starts);
             for (const q of starts) if (isIndexKey(strings.stringOf(w[q - 1]))) throw BAIL;
             for (const q of starts) {
-              if (w[q] === T_ARR || w[q] === T_OBJ || w[q] === T_IARR) continue;
+              if (isContainer(w[q])) continue;
               if (recScalarAt(w, q, strings) === match) return writeValue(out, q, value, strings);
             }
             throw BAIL;

@@ -298,7 +298,7 @@ export function writeAt(out: WordBuffer, p: number, s: Segment, v: unknown, stri
 }
 
 /** The tag of a list or a record. */
-function isContainer(tag: number): boolean {
+export function isContainer(tag: number): boolean {
   return tag === T_OBJ || tag === T_ARR || tag === T_IARR;
 }
 
