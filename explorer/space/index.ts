@@ -129,14 +129,10 @@ export class StateSpace {
       if (len < 0) continue;
       visited++;
       const next = packed.encoded;
-      if (r === null) {
-        // A step on the words knows its fingerprint from the expanded state's and the words it wrote.
-        if (!step.fingerprintInto(fp, len)) fingerprint(next, fp, len);
-      } else {
-        // A successor that is its own representative (nothing permuted) has the step's fingerprint too.
-        const rep = r.representative(next, len);
-        if (rep !== next || !step.fingerprintInto(fp, len)) fingerprint(rep, fp, len);
-      }
+      // A step on the words knows its fingerprint from the expanded state's and the words it wrote; so does
+      // a successor that is its own representative (symmetry permuted nothing). Any other: fingerprinted whole.
+      const rep = r === null ? next : r.representative(next, len);
+      if (rep !== next || !step.fingerprintInto(fp, len)) fingerprint(rep, fp, len);
       // As int32 (| 0): small integers, never boxed when the visit is not inlined.
       if (visit(e, next, len, fp[0] | 0, fp[1] | 0) === true) break;
     }
