@@ -4,7 +4,8 @@
 // A record is its difference from the record pushed before it (often a sibling: a successor of the same
 // state, equal in all but a few words, and its id one more). A record is a head byte, whose bits say which of
 // the id (when it is not the last id plus one), the depth and the length follow as varints, and then one
-// token per changed word, ended by a 0 byte. The changed words of a step sit mostly side by side and differ
+// token per changed word, ended by a 0 byte. A record of another length whose last words are the last record's
+// moved (a value grew or shrank) says how many, and its tokens cover only the words before them. The changed words of a step sit mostly side by side and differ
 // in a few low bits (the leaves and the context's small integers): a word next to the last changed one whose
 // XOR with the old word is below 128 is that XOR as one byte; any other word is a byte 0x80 + the gap of
 // unchanged words before it (0xff: the gap follows as a varint) and then the XOR as a varint. A queued state
@@ -20,6 +21,14 @@ import { viewOf } from '../views.ts';
 const NEW_ID = 1;
 const NEW_DEPTH = 2;
 const NEW_LENGTH = 4;
+/**
+ * With NEW_LENGTH: the record ends with the previous record's last words, moved by the change of length (a
+ * value that grew or shrank moved every word after it); their count follows the length as a varint, and the
+ * record's tokens cover only the words before them.
+ */
+const MOVED_TAIL = 8;
+/** The fewest equal last words for which MOVED_TAIL is written (fewer cost less as XOR tokens). */
+const MIN_TAIL = 4;
 /** A gap token at 0x80 + GAP_ESCAPE says the gap follows as a varint. */
 const GAP_ESCAPE = 0x7f;
 
@@ -59,9 +68,9 @@ export class FifoQueue implements Frontier {
   }
 
   push(id: number, depth: number, words: Int32Array, length = words.length): void {
-    // A record's worst case: a head byte and three 5-byte varints, a token and two varints per word, the end.
+    // A record's worst case: a head byte and four 5-byte varints, a token and two varints per word, the end.
     let buf = this.chunks[this.chunks.length - 1];
-    if (this.writeAt + 17 + 11 * length > buf.length) buf = this.newChunk(17 + 11 * length);
+    if (this.writeAt + 22 + 11 * length > buf.length) buf = this.newChunk(22 + 11 * length);
     let at = this.writeAt + 1;
     let head = 0;
     if (id !== this.wId + 1) {
@@ -72,10 +81,22 @@ export class FifoQueue implements Frontier {
       head |= NEW_DEPTH;
       at = writeVarint(buf, at, zigzag(depth - this.wDepth));
     }
-    if (length !== this.wLen) {
+    const wLen = this.wLen;
+    if (length !== wLen) {
       head |= NEW_LENGTH;
       at = writeVarint(buf, at, length);
-      if (this.wWords.length < length) this.wWords = grown(this.wWords, this.wLen, length);
+      if (this.wWords.length < length) this.wWords = grown(this.wWords, wLen, length);
+      // A sibling that grew or shrank a value differs from the record before it in every word after that
+      // value, moved, which as tokens cost one or two bytes each. Both sides move the previous record's last
+      // words to the new end from a place `split` (moveTail) and the tokens then patch what differs, before it
+      // and after: the split is where the fewest words differ, those before it compared in place, those from
+      // it on moved by the change of length.
+      const tail = length - bestSplit(words, length, this.wWords, wLen);
+      if (tail >= MIN_TAIL) {
+        head |= MOVED_TAIL;
+        at = writeVarint(buf, at, tail);
+        moveTail(this.wWords, wLen, length, tail);
+      }
     }
     buf[this.writeAt] = head;
     this.wId = id;
@@ -102,7 +123,7 @@ export class FifoQueue implements Frontier {
     }
     buf[at++] = 0;
     // Words past this record's length count as 0 for the next one, on both sides.
-    if (this.wLen > length) prev.fill(0, length, this.wLen);
+    if (wLen > length) prev.fill(0, length, wLen);
     this.wLen = length;
     this.ends[this.ends.length - 1] = at;
     this.writeAt = at;
@@ -162,6 +183,7 @@ export class FifoQueue implements Frontier {
     if (head & NEW_LENGTH) {
       const length = readVarint(buf, r);
       if (r.words.length < length) r.words = grown(r.words, r.len, length);
+      if (head & MOVED_TAIL) moveTail(r.words, r.len, length, readVarint(buf, r));
       if (r.len > length) r.words.fill(0, length, r.len);
       r.len = length;
     }
@@ -263,6 +285,41 @@ function writeVarint(buf: Uint8Array, at: number, v: number): number {
     buf[at++] = low | more;
     if (more === 0) return at;
   }
+}
+
+/**
+ * Where to split a record of `length` words against the previous one of `prevLength` (another length) so that
+ * the fewest words differ when those before the split are compared in place and those from it on with the
+ * previous record's words moved by the change of length; `length` when moving none is as good.
+ */
+function bestSplit(words: Int32Array, length: number, prev: Int32Array, prevLength: number): number {
+  const d = length - prevLength;
+  // A word from the split on is compared with prev[i - d]: the split is at d or later when the record grew.
+  const lo = d > 0 ? d : 0;
+  // Splitting at s costs the in-place differences before s plus the moved ones from s on: the moved ones in
+  // all, plus (in place - moved) before s. One pass keeps that running difference and its least value.
+  let diff = 0;
+  let least = 0;
+  let best = lo;
+  for (let s = lo; s < length; s++) {
+    const k = words[s];
+    diff += (k !== prev[s] ? 1 : 0) - (k !== prev[s - d] ? 1 : 0);
+    if (diff < least) {
+      least = diff;
+      best = s + 1;
+    }
+  }
+  // Moving none is the split at the end (its running difference is `diff`).
+  return least < diff ? best : length;
+}
+
+/**
+ * The last `tail` of a record's `from` words moved to end at `to` (the previous record as the next one's base,
+ * the same on the writer's side and the reader's). The words before them stay as they were: the tokens patch
+ * them. (Room for `to` words is there; the words past `to` are zeroed by the caller.)
+ */
+function moveTail(words: Int32Array, from: number, to: number, tail: number): void {
+  words.copyWithin(to - tail, from - tail, from);
 }
 
 function grown(a: Int32Array, used: number, need: number): Int32Array<ArrayBuffer> {

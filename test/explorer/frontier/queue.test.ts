@@ -84,6 +84,33 @@ describe('FifoQueue', () => {
     expect(q.peakArenaBytes / n).toBeLessThan(12);
   });
 
+  it('siblings that grew or shrank a value cost bytes for the words before it, not for the moved words after it', () => {
+    // A state of 300 words; each successor inserts or removes 1-3 words at a random place (a list pushed to, a
+    // null made a record) and changes a word before it, as a step that moves words does. Pushed in turn, each
+    // differs from the one before it in every word after the place: about 2 bytes a word as tokens.
+    const r = rng(5);
+    const base = Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? 4 : (r() * 50) | 0));
+    const q = new FifoQueue();
+    const expected: number[][] = [];
+    const n = 20000;
+    for (let id = 0; id < n; id++) {
+      const words = [...base];
+      const at = Math.floor(r() * 250);
+      const k = 1 + Math.floor(r() * 3);
+      if (r() < 0.5) words.splice(at, 0, ...Array.from({ length: k }, () => (r() * 2 ** 32) | 0));
+      else words.splice(at, k);
+      words[Math.floor(r() * at)] ^= 1 + Math.floor(r() * 100);
+      q.push(id, 3, Int32Array.from(words));
+      if (id < 2000) expected.push(words);
+    }
+    // About 2 + (bytes for the words between the first change and the place) per state: at most ~1.3 KB as
+    // tokens for the moved words.
+    expect(q.peakArenaBytes / n).toBeLessThan(150);
+    const popped: number[][] = [];
+    for (let e = q.pop(); e; e = q.pop()) if (popped.length < 2000) popped.push([...e.words]);
+    expect(popped).toEqual(expected);
+  });
+
   it('save() gives the waiting records unpacked and leaves the queue as it was; restore() gives a queue that pops the same', () => {
     const q = new FifoQueue();
     const words = new Int32Array([5, -1, 0x7fffffff, 9]);
