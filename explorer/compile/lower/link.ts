@@ -228,7 +228,7 @@ export class Linker {
         const x = this.expr(e.x);
         const strings = this.strings;
         const eqTest = e.test === 'eq';
-        const xs: unknown[] = [];
+        const xs = anyValues(0);
         return (w, env) => {
           readList(w, list(w), strings, xs);
           // xs.every(...) as loops: no callback made per call
@@ -375,8 +375,8 @@ export class Linker {
       case 'recEachValue': {
         const path = this.path(op.path);
         const edits = op.edits.map((d) => ({ k: d.k, x: this.expr(d.x), y: this.expr(d.k === 'replaceAll' ? d.to : d.k === 'removeOneIfMore' ? d.n : d.x) }));
-        const vals: unknown[] = new Array(edits.length * 2);
-        const list: unknown[] = [];
+        const vals = anyValues(edits.length * 2);
+        const list = anyValues(0);
         return {
           pre: (w, env) => {
             for (let i = 0; i < edits.length; i++) {
@@ -419,7 +419,7 @@ export class Linker {
     this.inGuard = true;
     try {
       const ev = this.expr(e);
-      const env: unknown[] = [];
+      const env = anyValues(0);
       return (w) => !!ev(w, env);
     } finally {
       this.inGuard = outer;
@@ -441,7 +441,7 @@ export class Linker {
       case 'fn': {
         const { lets, result } = this.body(plan.fn);
         // One env per guard, refilled per call (guards do not nest).
-        const env: unknown[] = new Array(plan.fn.locals);
+        const env = anyValues(plan.fn.locals);
         if (lets.length === 0) return (w) => !!result(w, env);
         return (w) => {
           for (let k = 0; k < lets.length; k++) env[lets[k].i] = lets[k].ev(w, env);
@@ -505,8 +505,8 @@ export class Linker {
       }
       if (!fn.copyOf) write(this.path([key]), this.expr(shift(fn.result)), false);
     }
-    const env: unknown[] = new Array(envSize);
-    const values: unknown[] = new Array(paths.length);
+    const env = anyValues(envSize);
+    const values = anyValues(paths.length);
     const writes = paths.map((p, k) => this.writer(p, element[k]));
     const n = evs.length;
     return (out) => {
@@ -561,16 +561,16 @@ export class Linker {
         ? { prefix: op.prefix, into: [[this.located(this.path(op.into[0])), false], [this.located(this.path(op.into[1])), true]] as Array<[(w: Int32Array) => number, boolean]> }
         : null,
     );
-    const woken: string[] = [];
-    const other: unknown[] = [];
+    const woken = anyValues(0) as string[];
+    const other = anyValues(0);
     const kinds = ops.map((op) => op.k);
     const intos = ops.map((op) => (op.k === 'moveSorted' ? this.located(this.path(op.into)) : null));
     const nesteds = ops.map((op) => this.nestedOp(op));
     const keepAbsent = ops.map((op) => op.k === 'removeOne' && op.absent === 'keep');
     const indexes = ops.map((op) => (op.k === 'setAt' ? op.index : -1));
-    const values: unknown[] = new Array(n);
-    const env: unknown[] = [];
-    const list: unknown[] = [];
+    const values = anyValues(n);
+    const env = anyValues(0);
+    const list = anyValues(0);
     return (out) => {
       const w0 = out.words;
       for (let k = 0; k < n; k++) {
@@ -786,6 +786,19 @@ export class Linker {
 }
 
 // Nested values, continued: the helpers of the Linker's block above.
+
+/**
+ * An array of `n` undefined for values of any kind, reused by linked code: in V8's most general elements kind from
+ * the start. An array made empty or by `new Array(n)` starts as small integers (or holes) and changes kind at the
+ * first string or boolean stored; where that came after the code using it was optimised (a list of strings read
+ * first mid-search), the optimised code was thrown away (fiemap: insertAt, sortedInsert and a list operation).
+ */
+function anyValues(n: number): unknown[] {
+  const a: unknown[] = [undefined];
+  a.length = 0;
+  for (let i = 0; i < n; i++) a.push(undefined);
+  return a;
+}
 
 /** A context key a compute operation did not list in its reads: a bug of the declaration, not a BAIL. */
 class UnreadKey extends Error {}
