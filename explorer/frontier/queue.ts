@@ -32,19 +32,26 @@ const MIN_TAIL = 4;
 /** A gap token at 0x80 + GAP_ESCAPE says the gap follows as a varint. */
 const GAP_ESCAPE = 0x7f;
 
-/** The first chunk's size; each new chunk doubles up to MAX_CHUNK (a small search allocates little). */
-const FIRST_CHUNK = 1 << 12;
+/**
+ * The first chunk's size; each new chunk doubles up to MAX_CHUNK (a small search allocates little). Small, so
+ * that the first chunks fill within the first pushes: see `chunks`.
+ */
+const FIRST_CHUNK = 1 << 7;
 const MAX_CHUNK = 1 << 20;
 
 export class FifoQueue implements Frontier {
   /** Chunks not yet fully read, oldest first: the reader's chunk is read, the last one filled at `writeAt`. */
-  private chunks: Uint8Array[] = [new Uint8Array(FIRST_CHUNK)];
+  // (The first chunk is empty and the next ones small: the path that makes a chunk runs in the first pushes, before
+  // push is optimised (after a dozen or so; V8 keeps no type feedback for the first few). Met first at a later
+  // full chunk, it sent the optimised push back to the interpreter mid-search. The reader steps past the empty
+  // chunk at the first pop.)
+  private chunks: Uint8Array[] = [new Uint8Array(0)];
   /** The length of the record's bytes in each chunk (the rest of a chunk is unused when a record did not fit). */
   private ends: number[] = [0];
   private writeAt = 0;
   private count = 0;
-  private bytes = FIRST_CHUNK;
-  private peakBytes = FIRST_CHUNK;
+  private bytes = 0;
+  private peakBytes = 0;
   // The writer's previous record, and the reader's: equal sequences, so the deltas decode.
   private wWords: Int32Array<ArrayBuffer> = new Int32Array(16);
   private wLen = 0;
@@ -204,7 +211,7 @@ export class FifoQueue implements Frontier {
   /** A fresh chunk to write to, big enough for `need` bytes. */
   private newChunk(need: number): Uint8Array {
     const last = this.chunks[this.chunks.length - 1];
-    const size = Math.max(need, Math.min(MAX_CHUNK, last.length * 2));
+    const size = Math.max(need, FIRST_CHUNK, Math.min(MAX_CHUNK, last.length * 2));
     const c = new Uint8Array(size);
     this.chunks.push(c);
     this.ends.push(0);
