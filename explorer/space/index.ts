@@ -46,6 +46,12 @@ export class StateSpace {
   readonly words: WordStep;
   /** The fingerprint of the initial state, or of the representative last fingerprinted. */
   readonly fp = new Uint32Array(2);
+  /**
+   * The first successors are fingerprinted whole, from their words (the same fingerprint): so that path has run
+   * before expand is optimised. Met first later (the first successor of a step off the words), it sent the
+   * optimised expand back to the interpreter mid-search.
+   */
+  private wholeFirst = 16;
 
   constructor(
     readonly packed: PackedSystem,
@@ -132,7 +138,10 @@ export class StateSpace {
       // A step on the words knows its fingerprint from the expanded state's and the words it wrote; so does
       // a successor that is its own representative (symmetry permuted nothing). Any other: fingerprinted whole.
       const rep = r === null ? next : r.representative(next, len);
-      if (rep !== next || !step.fingerprintInto(fp, len)) fingerprint(rep, fp, len);
+      if (rep !== next || this.wholeFirst > 0 || !step.fingerprintInto(fp, len)) {
+        fingerprint(rep, fp, len);
+        if (this.wholeFirst > 0) this.wholeFirst--;
+      }
       // As int32 (| 0): small integers, never boxed when the visit is not inlined.
       if (visit(e, next, len, fp[0] | 0, fp[1] | 0) === true) break;
     }
