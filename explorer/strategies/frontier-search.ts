@@ -12,6 +12,14 @@ import { BitstateSet, type BitstateEstimate } from '../bitstate.ts';
 import { SearchClock } from './clock.ts';
 import type { SafetyTask } from './index.ts';
 
+/**
+ * The first PRIME expansions run the deadlock check's calls whatever their successors, and drop the result: met
+ * first mid-search (the first state without successors, often thousands of states in), a call the optimised
+ * search loop had never seen sent it back to the interpreter until it was compiled again. (V8 keeps type feedback
+ * for this loop only after some dozens of expansions: the calls must run past those.)
+ */
+const PRIME = 256;
+
 export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnce: boolean }): Outcome {
   const { space, checker, bounds } = task;
   const system = space.system;
@@ -37,8 +45,11 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   let maxSeenDepth = restored?.counters.maxSeenDepth ?? 0;
   let first: Finding | undefined = restored?.counters.first;
   let bound: Bound | undefined = restored?.counters.bound;
-  const record = (v: Finding) => {
-    if (!first || v.depth < first.depth) first = v;
+  // (`real` false: a finding made only to prime the deadlock check's calls; see PRIME. Every operation here runs
+  // on every call, so that the priming runs them too.)
+  const record = (v: Finding, real = true) => {
+    const better = v.depth < (first ?? v).depth || first === undefined;
+    if (real && better) first = v;
   };
 
   if (!restored) {
@@ -83,6 +94,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   };
 
   let expanded = restored?.counters.expanded ?? 0;
+  let primed = 0;
   // Checkpoints are taken here, between two expansions, where the store, the frontier and the counters agree.
   const sink = task.checkpoint;
   const checkpointMs = sink ? sink.everySeconds * 1000 : Infinity;
@@ -107,7 +119,11 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
     atDepthLimit = depth >= maxDepth;
     const successors = space.expand(entry.words, visit);
     if (full) break;
-    if (successors === 0 && deadlock && !space.allEnded()) record(deadlockAt(system, space.leaves, id, depth));
+    if (successors === 0 || primed < PRIME) {
+      const dead = !space.allEnded() && successors === 0 && deadlock;
+      if (dead || primed < PRIME) record(deadlockAt(system, space.leaves, id, depth), dead);
+      primed++;
+    }
     if (first && stopAtFirst && o.stopAtOnce) break;
   }
   space.endExpansions();
