@@ -49,9 +49,10 @@ export class StateSpace {
   /**
    * The first successors are fingerprinted whole, from their words (the same fingerprint): so that path has run
    * before expand is optimised. Met first later (the first successor of a step off the words), it sent the
-   * optimised expand back to the interpreter mid-search.
+   * optimised expand back to the interpreter mid-search. (V8 keeps type feedback for expand only after its first
+   * few calls: 64 successors run past those.)
    */
-  private wholeFirst = 16;
+  private wholeFirst = 64;
 
   constructor(
     readonly packed: PackedSystem,
