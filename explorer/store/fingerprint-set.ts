@@ -10,8 +10,8 @@ import { expectKind, type Store, type StoreImage } from './index.ts';
  * of (hi, lo) pairs whose load stays between MAX_LOAD / GROWTH and MAX_LOAD: it grows by GROWTH, not by
  * doubling, to any size (the slot is a multiply-shift range reduction of the hash, not a mask), so
  * the table never sits at half load after a growth step. With 1-byte events that keeps the visited
- * set plus parent links at 8 / load + 5 = 14.1 to 15.8 bytes per state at every size (past the
- * initial table). Per-id records are chunked, so they need no copying and at most one chunk of slack.
+ * set plus parent links at 8 / load + 5 = 14.1 to 15.8 bytes per state at every size past 57k states (a
+ * smaller table grows 4-fold: SMALL_TABLE). Per-id records are chunked, so they need no copying and at most one chunk of slack.
  *
  * The table grows in place: it lives in a resizable ArrayBuffer that reserves address space for the
  * largest table (no memory until used), so a growth step commits only the added slots and rehashes
@@ -21,6 +21,13 @@ import { expectKind, type Store, type StoreImage } from './index.ts';
  */
 const MAX_LOAD = 0.875;
 const GROWTH = 1.18;
+/**
+ * Below this many slots (a 512 KiB table) the table grows 4-fold, not by GROWTH: a run's first 57k states take
+ * 7 growth steps instead of 50, whose rehashing (about 6.5 slot moves per state stored, by GROWTH) ran in the
+ * first, unoptimised part of the search, and whose loop V8 then compiled on the other core while the search
+ * waited for its own functions. Memory is not the question at that size.
+ */
+const SMALL_TABLE = 1 << 16;
 const CHUNK_BITS = 10;
 const CHUNK = 1 << CHUNK_BITS;
 const TWO_32 = 4294967296;
@@ -66,7 +73,7 @@ export class FingerprintSet implements Store {
 
   /**
    * `eventCount`: the model's number of events (decides 1- or 2-byte event indices). The table starts at 16 slots
-   * (some 30 growth steps to 4096, a few thousand slots moved in all): a table that first grew at the 3,585th
+   * (growth steps at the 14th, 56th and 224th state, a few hundred slots moved): a table that first grew at the 3,585th
    * state made add's growth a path never run before the search was optimised, and threw away the optimised
    * add and the visit and expand it is inlined into.
    */
@@ -207,10 +214,10 @@ export class FingerprintSet implements Store {
     return this.size / this.cap;
   }
 
-  /** Grows the table by GROWTH: in place when its buffer can be resized that far, else by copying. */
+  /** Grows the table by GROWTH (4-fold while small): in place when its buffer can be resized that far, else by copying. */
   private grow(): void {
     const oldCap = this.cap;
-    const cap = Math.ceil(oldCap * GROWTH);
+    const cap = oldCap < SMALL_TABLE ? Math.min(oldCap * 4, SMALL_TABLE) : Math.ceil(oldCap * GROWTH);
     const buffer = this.table.buffer;
     if (buffer instanceof ArrayBuffer && buffer.resizable && cap * 8 <= buffer.maxByteLength) this.growInPlace(buffer, oldCap, cap);
     else this.growByCopy(oldCap, cap);

@@ -69,21 +69,23 @@ describe('FingerprintSet', () => {
   it('grows its table in place (one buffer, no second table) and keeps every member found after each step', () => {
     // Some fingerprints hash to the first or the last slots (lo = 0: the slot is hi's share of the table): they
     // crowd there and take the rehash's set-aside path (new home below the slot they sat in; probing past the end).
-    const all = fps(20_000, 99).map(([h, l], i) => (i % 40 === 0 ? [h & 0xfffff, 0] : i % 40 === 1 ? [h | 0xfff00000, 0] : [h, l]) as [number, number]);
+    // Past the 4-fold steps of a small table (to 2^16 slots), into the 1.18-fold ones.
+    const all = fps(150_000, 99).map(([h, l], i) => (i % 40 === 0 ? [h & 0xfffff, 0] : i % 40 === 1 ? [h | 0xfff00000, 0] : [h, l]) as [number, number]);
     const s = new FingerprintSet(10, 16);
     const buffer = s.save().arrays.table.buffer;
-    let steps = 0;
+    const factors: number[] = [];
     let bytes = s.save().arrays.table.byteLength;
     all.forEach(([h, l], i) => {
       s.add(h, l, i - 1, 0);
       const t = s.save().arrays.table;
       if (t.byteLength === bytes) return;
+      factors.push(t.byteLength / bytes);
       bytes = t.byteLength;
-      steps++;
       expect(t.buffer).toBe(buffer);
       for (const [h2, l2] of all.slice(0, i + 1)) if (!s.has(h2, l2)) throw new Error(`lost ${h2},${l2} after growing to ${bytes} bytes`);
     });
-    expect(steps).toBeGreaterThan(20);
+    expect(factors.filter((f) => f === 4).length).toBe(6);
+    expect(factors.filter((f) => f > 1.17 && f < 1.19).length).toBeGreaterThan(4);
     expect(s.size).toBe(new Set(all.map(([h, l]) => `${h},${l}`)).size);
   });
 
