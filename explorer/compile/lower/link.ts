@@ -72,6 +72,18 @@ export class Linker {
    * it (`fill`), not once per field.
    */
   private located(path: Segment[]): (w: Int32Array) => number {
+    // One closure per path and kind (a guard's or an action's), shared by every expression that reads there: the
+    // plans name the same paths many times (about 2,000 calls for some 300 paths per model), and linking is done
+    // before the search, where less work also leaves the optimising compiler to the search's own functions.
+    const key = (this.inGuard ? 'g\u0001' : 'a\u0001') + path.map((s) => s.key).join('\u0000');
+    let done = this.locatedOf.get(key);
+    if (done === undefined) this.locatedOf.set(key, (done = this.locate(path)));
+    return done;
+  }
+
+  private readonly locatedOf = new Map<string, (w: Int32Array) => number>();
+
+  private locate(path: Segment[]): (w: Int32Array) => number {
     const root = this.root;
     if (path.length === 0) return () => root;
     const s = this.slotOf(path);
@@ -103,8 +115,17 @@ export class Linker {
   }
 
   private path(keys: readonly string[]): Segment[] {
-    return keys.map((k) => new Segment(k, this.strings));
+    return keys.map((k) => this.segment(k));
   }
+
+  /** The segment of a key, one per key (a segment keeps the key's interned id once asked). */
+  private segment(key: string): Segment {
+    let seg = this.segments.get(key);
+    if (seg === undefined) this.segments.set(key, (seg = new Segment(key, this.strings)));
+    return seg;
+  }
+
+  private readonly segments = new Map<string, Segment>();
 
   expr(e: Expr): Ev {
     switch (e.k) {
