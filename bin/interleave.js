@@ -27,7 +27,7 @@ if (!process.execArgv.some((a) => a.includes('interrupt-budget'))) setFlagsFromS
 // functions compile in about half the time, so a search of under a second spends less of itself waiting for
 // the optimising compiler (it compiles on the other core while the search runs unoptimised). Alternating, on
 // the kernel models' largest specs: 0.80x the search's time on xfs-inodegc, 0.86x on bcachefs-fiemap, 0.93x on
-// file-write-freeze, 0.95-1.0x on the 150k-300k-state specs (BENCHMARKS.md "Less inlining"). 200 cost
+// file-write-freeze, 0.95-1.03x on the 150k-300k-state specs (BENCHMARKS.md "Less inlining"). 200 cost
 // sb-freeze's 292k-state run 1.35-1.5x: the long runs want the inlining. A user's own inlining flags win.
 if (!process.execArgv.some((a) => a.includes('inlined-bytecode'))) setFlagsFromString('--max-inlined-bytecode-size-cumulative=400');
 const tree = chooseTree(ROOT, process.env.INTERLEAVE_FROM || 'auto');
