@@ -48,7 +48,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   // (`real` false: a finding made only to prime the deadlock check's calls; see PRIME. Every operation here runs
   // on every call, so that the priming runs them too.)
   const record = (v: Finding, real = true) => {
-    const better = v.depth < (first ?? v).depth || first === undefined;
+    const better = v.depth < (first ?? v).depth || !first;
     if (real && better) first = v;
   };
 
