@@ -31,6 +31,8 @@ const SMALL_TABLE = 1 << 16;
 const CHUNK_BITS = 10;
 const CHUNK = 1 << CHUNK_BITS;
 const TWO_32 = 4294967296;
+/** The adds that also run the chunk-making path (addChunk), its result dropped. */
+const PRIME_ADDS = 256;
 /** The cache of recent fingerprints (add): 2^15 entries, 256 KiB, once the table has 2^19 slots (4 MiB). */
 const RECENT = 1 << 15;
 const RECENT_MASK = RECENT - 1;
@@ -118,10 +120,7 @@ export class FingerprintSet implements Store {
     this.table[i + 1] = this.probeLo;
     const id = this.size++;
     const c = id >>> CHUNK_BITS;
-    if (c === this.parentChunks.length) {
-      this.parentChunks.push(new Int32Array(CHUNK));
-      this.eventChunks.push(this.wideEvents ? new Uint16Array(CHUNK) : new Uint8Array(CHUNK));
-    }
+    if (c === this.parentChunks.length || id < PRIME_ADDS) this.addChunk(c === this.parentChunks.length);
     this.parentChunks[c][id & (CHUNK - 1)] = parent;
     this.eventChunks[c][id & (CHUNK - 1)] = event < 0 ? this.noEvent : event;
     if (this.size > this.limit) this.grow();
@@ -213,6 +212,24 @@ export class FingerprintSet implements Store {
   get load(): number {
     return this.size / this.cap;
   }
+
+  /**
+   * The next chunk of parent links and events (`next`), or, in the first PRIME_ADDS adds, an empty one thrown
+   * away: the path runs then, before add is optimised. Met first at the 1,024th id, after, it sent the optimised
+   * add (and the visit it is inlined into) back to the interpreter.
+   */
+  private addChunk(next: boolean): void {
+    const n = next ? CHUNK : 0;
+    (next ? this.parentChunks : this.primed).push(new Int32Array(n));
+    (next ? this.eventChunks : this.primedEvents).push(this.wideEvents ? new Uint16Array(n) : new Uint8Array(n));
+    if (!next) {
+      this.primed.length = 0;
+      this.primedEvents.length = 0;
+    }
+  }
+
+  private readonly primed: Int32Array[] = [];
+  private readonly primedEvents: Array<Uint8Array | Uint16Array> = [];
 
   /** Grows the table by GROWTH (4-fold while small): in place when its buffer can be resized that far, else by copying. */
   private grow(): void {
