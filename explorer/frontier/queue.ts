@@ -4,8 +4,9 @@
 // A record is its difference from the record pushed before it (often a sibling: a successor of the same
 // state, equal in all but a few words, and its id one more). A record is a head byte, whose bits say which of
 // the id (when it is not the last id plus one), the depth and the length follow as varints, and then one
-// token per changed word, ended by a 0 byte. A record of another length whose last words are the last record's
-// moved (a value grew or shrank) says how many, and its tokens cover only the words before them. The changed words of a step sit mostly side by side and differ
+// token per changed word, ended by a 0 byte. A record of another length may first say how many of the last
+// record's last words to move to its own end (a value grew or shrank: the words after it moved); its tokens then
+// patch the words that still differ. The changed words of a step sit mostly side by side and differ
 // in a few low bits (the leaves and the context's small integers): a word next to the last changed one whose
 // XOR with the old word is below 128 is that XOR as one byte; any other word is a byte 0x80 + the gap of
 // unchanged words before it (0xff: the gap follows as a varint) and then the XOR as a varint. A queued state
@@ -22,12 +23,11 @@ const NEW_ID = 1;
 const NEW_DEPTH = 2;
 const NEW_LENGTH = 4;
 /**
- * With NEW_LENGTH: the record ends with the previous record's last words, moved by the change of length (a
- * value that grew or shrank moved every word after it); their count follows the length as a varint, and the
- * record's tokens cover only the words before them.
+ * With NEW_LENGTH: the previous record's last words are moved to this record's end before its tokens apply (a
+ * value that grew or shrank moved every word after it); how many follows the length as a varint.
  */
 const MOVED_TAIL = 8;
-/** The fewest equal last words for which MOVED_TAIL is written (fewer cost less as XOR tokens). */
+/** The fewest moved words for which MOVED_TAIL is written. */
 const MIN_TAIL = 4;
 /** A gap token at 0x80 + GAP_ESCAPE says the gap follows as a varint. */
 const GAP_ESCAPE = 0x7f;
