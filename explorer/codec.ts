@@ -136,10 +136,10 @@ export class ContextCodec {
    * Arrays decoded from decodedWords and where each starts, the first decodedCount of each: arrays are not frozen,
    * so they are checked. Overwritten in place and never shortened (setting an array's length is a runtime call,
    * about a microsecond per expanded state, and only doing it after a decode was a branch first taken mid-search,
-   * which threw away the optimised code around it). Made holding objects from the start: an empty literal holds
-   * small integers and changes its map at the first array stored, with the same effect.
+   * which threw away the optimised code around it). In the general elements kind from the start (anyValues): an
+   * empty literal holds small integers and changes its map at the first array stored, with the same effect.
    */
-  private readonly decodedArrays: unknown[][] = emptyArrayOfObjects();
+  private readonly decodedArrays: unknown[][] = anyValues(0);
   private readonly decodedArrayStarts: number[] = [];
   private decodedCount = 0;
   private readonly scratch = new WordBuffer(64);
@@ -587,10 +587,16 @@ export class ContextCodec {
   }
 }
 
-/** An empty array whose elements are objects (as `[]` after its first object pushed: the map it keeps). */
-function emptyArrayOfObjects<T extends object>(): T[] {
-  const a: Array<T | null> = [null];
+/**
+ * An array of `n` undefined for values of any kind, to be reused on the hot path: in V8's most general elements
+ * kind from the start. An array made empty or by `new Array(n)` starts as small integers (or holes) and changes
+ * kind at the first object, string or boolean stored; where that came after the code using it was optimised (a
+ * list of strings read first mid-search), the optimised code was thrown away.
+ */
+export function anyValues<T = unknown>(n: number): T[] {
+  const a: unknown[] = [undefined];
   a.length = 0;
+  for (let i = 0; i < n; i++) a.push(undefined);
   return a as T[];
 }
 

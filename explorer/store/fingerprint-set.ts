@@ -11,7 +11,8 @@ import { expectKind, type Store, type StoreImage } from './index.ts';
  * doubling, to any size (the slot is a multiply-shift range reduction of the hash, not a mask), so
  * the table never sits at half load after a growth step. With 1-byte events that keeps the visited
  * set plus parent links at 8 / load + 5 = 14.1 to 15.8 bytes per state at every size past 57k states (a
- * smaller table grows 4-fold: SMALL_TABLE). Per-id records are chunked, so they need no copying and at most one chunk of slack.
+ * smaller table grows 4-fold: SMALL_TABLE). Per-id records are chunked, so they need no copying and at most
+ * one chunk of slack.
  *
  * The table grows in place: it lives in a resizable ArrayBuffer that reserves address space for the
  * largest table (no memory until used), so a growth step commits only the added slots and rehashes

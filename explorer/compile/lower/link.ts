@@ -3,7 +3,7 @@
 // action reads and writes the successor's words as they stand after the actions before it (XState runs a
 // transition's actions in order, each on the context the previous one left). Each action evaluates every
 // value before writing any (assign computes the whole partial from one context).
-import { ContextCodec, T_NULL, WordBuffer, type StringTable } from '../../codec.ts';
+import { anyValues, ContextCodec, T_NULL, WordBuffer, type StringTable } from '../../codec.ts';
 import { applyBinary, applyUnary, type Expr, type FnPlan } from './js.ts';
 import type { AssignPlan, GuardPlan } from './plans.ts';
 import { isIndexKey, type PathOp, type RecListEdit } from './declared.ts';
@@ -807,19 +807,6 @@ export class Linker {
 }
 
 // Nested values, continued: the helpers of the Linker's block above.
-
-/**
- * An array of `n` undefined for values of any kind, reused by linked code: in V8's most general elements kind from
- * the start. An array made empty or by `new Array(n)` starts as small integers (or holes) and changes kind at the
- * first string or boolean stored; where that came after the code using it was optimised (a list of strings read
- * first mid-search), the optimised code was thrown away (fiemap: insertAt, sortedInsert and a list operation).
- */
-function anyValues(n: number): unknown[] {
-  const a: unknown[] = [undefined];
-  a.length = 0;
-  for (let i = 0; i < n; i++) a.push(undefined);
-  return a;
-}
 
 /** A context key a compute operation did not list in its reads: a bug of the declaration, not a BAIL. */
 class UnreadKey extends Error {}
