@@ -7,6 +7,7 @@
 // the next one's traffic.
 import type { PartitionSetup } from '../parallel/build.ts';
 import type { RoundLimits } from '../parallel/partition.ts';
+import { monotonicMs } from '../strategies/clock.ts';
 
 export const PREFIX = 'interleave';
 /** Idle workers listen here, in one queue group, to be recruited by a coordinator. */
@@ -57,7 +58,7 @@ export function toWire(l: RoundLimits): WireLimits {
   return {
     depth: l.depth,
     maxDepth: Number.isFinite(l.maxDepth) ? l.maxDepth : null,
-    msLeft: Number.isFinite(l.deadline) ? Math.max(0, l.deadline - performance.now()) : null,
+    msLeft: Number.isFinite(l.deadline) ? Math.max(0, l.deadline - monotonicMs()) : null,
     deadlock: l.deadlock,
     stopAtFirst: l.stopAtFirst,
   };
@@ -67,7 +68,7 @@ export function fromWire(w: WireLimits): RoundLimits {
   return {
     depth: w.depth,
     maxDepth: w.maxDepth ?? Infinity,
-    deadline: w.msLeft === null ? Infinity : performance.now() + w.msLeft,
+    deadline: w.msLeft === null ? Infinity : monotonicMs() + w.msLeft,
     deadlock: w.deadlock,
     stopAtFirst: w.stopAtFirst,
   };

@@ -3,6 +3,7 @@
 // on every partition and moves the states between them; this loop decides when to stop, which violation wins,
 // folds the bounds and the counts, and rebuilds the counterexample from the owners' parent links.
 import type { Bound, Outcome } from '../outcome.ts';
+import { monotonicMs } from '../strategies/clock.ts';
 import { saveParallel, type ParallelSnapshot } from '../resume.ts';
 import type { Finding } from '../properties/safety.ts';
 import type { SafetyTask } from '../strategies/index.ts';
@@ -67,7 +68,7 @@ export interface LevelOptions extends SafetyTask {
  */
 export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
   const resumed = peers.resumed;
-  const start = performance.now() - (resumed?.seconds ?? 0) * 1000;
+  const start = monotonicMs() - (resumed?.seconds ?? 0) * 1000;
   const { maxStates = Infinity, maxDepth = Infinity, timeoutSeconds } = options.bounds;
   const deadline = timeoutSeconds ? start + timeoutSeconds * 1000 : Infinity;
   const stopAtFirst = options.stopAtFirst;
@@ -83,16 +84,16 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
       states: n,
       transitions: reports.reduce((a, r) => a + r.transitions, 0),
       depth: deepest,
-      seconds: (performance.now() - start) / 1000,
+      seconds: (monotonicMs() - start) / 1000,
       bytesPerState: n === 0 ? 0 : reports.reduce((a, r) => a + r.storeBytes, 0) / n,
     };
   };
   try {
     let first: { v: Finding; p: number } | undefined = resumed?.first;
     let bound: Bound | undefined = resumed?.bound;
-    let lastProgress = performance.now();
+    let lastProgress = monotonicMs();
     const sink = options.checkpoint;
-    let lastCheckpoint = performance.now();
+    let lastCheckpoint = monotonicMs();
     const consider = (v: Finding | undefined, p: number) => {
       if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
     };
@@ -100,10 +101,10 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
       peers.start(stopAtFirst);
       for (let depth = resumed?.depth ?? 0; ; depth++) {
         // Checkpoints are taken between two rounds: every partition's store and next states, and the states in transit.
-        if (sink && peers.save && performance.now() - lastCheckpoint >= sink.everySeconds * 1000) {
-          const seconds = (performance.now() - start) / 1000;
+        if (sink && peers.save && monotonicMs() - lastCheckpoint >= sink.everySeconds * 1000) {
+          const seconds = (monotonicMs() - start) / 1000;
           saveParallel(sink, { ...peers.save(), counters: { depth, states, deepest, seconds, first, bound } });
-          lastCheckpoint = performance.now();
+          lastCheckpoint = monotonicMs();
         }
         // First half: every partition takes in (and checks) the states sent to it.
         peers.arrive(depth, stopAtFirst).forEach((a, p) => consider(a.violation, p));
@@ -122,7 +123,7 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
           else if (r.bound === 'maxDepth' && !bound) bound = { name: 'maxDepth', limit: maxDepth };
         }
         if (!options.sharedBudget && states >= maxStates && queued > 0 && !bound) bound = { name: 'maxStates', limit: maxStates };
-        const now = performance.now();
+        const now = monotonicMs();
         if (options.onProgress && now - lastProgress >= progressMs) {
           lastProgress = now;
           const transitions = reports.reduce((a, r) => a + r.transitions, 0);

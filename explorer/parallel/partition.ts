@@ -6,6 +6,7 @@
 // round is one BFS level in every partition, so depths are exact and the shortest counterexample is
 // found, as in the sequential search. State ids are global: local id * W + p.
 import { PackedRecords } from '../frontier/index.ts';
+import { monotonicMs } from '../strategies/clock.ts';
 import { deadlockAt, type Finding, type StateChecker } from '../properties/safety.ts';
 import type { StateSpace, Visit } from '../space/index.ts';
 import { FingerprintSet, type StoreImage } from '../store/index.ts';
@@ -19,7 +20,7 @@ export interface RoundLimits {
   maxDepth: number;
   /** Stop at the first violation: a violating state is not queued for expansion. */
   stopAtFirst: boolean;
-  /** performance.now() deadline (Infinity: none). */
+  /** monotonicMs() deadline (Infinity: none). */
   deadline: number;
   deadlock: boolean;
 }
@@ -239,7 +240,7 @@ export class Partition {
       p += 3 + len;
       if ((++expanded & 1023) === 0) {
         this.heartbeat();
-        if (performance.now() > limits.deadline) {
+        if (monotonicMs() > limits.deadline) {
           space.endExpansions();
           return 'timeout';
         }

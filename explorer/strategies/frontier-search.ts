@@ -9,7 +9,7 @@ import { FingerprintSet } from '../store/index.ts';
 import { FifoQueue } from '../frontier/index.ts';
 import { restoreBfs, saveBfs } from '../resume.ts';
 import { BitstateSet, type BitstateEstimate } from '../bitstate.ts';
-import { SearchClock } from './clock.ts';
+import { monotonicMs, SearchClock } from './clock.ts';
 import type { SafetyTask } from './index.ts';
 
 /**
@@ -98,12 +98,12 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   // Checkpoints are taken here, between two expansions, where the store, the frontier and the counters agree.
   const sink = task.checkpoint;
   const checkpointMs = sink ? sink.everySeconds * 1000 : Infinity;
-  let lastCheckpoint = performance.now();
+  let lastCheckpoint = monotonicMs();
   let sinceCheckpoint = 0;
   for (;;) {
-    if (sink && (++sinceCheckpoint & 1023) === 0 && performance.now() - lastCheckpoint >= checkpointMs) {
+    if (sink && (++sinceCheckpoint & 1023) === 0 && monotonicMs() - lastCheckpoint >= checkpointMs) {
       saveBfs(space, sink, store as FingerprintSet, frontier as FifoQueue, { transitions, maxSeenDepth, expanded, seconds: clock.seconds(), first, bound });
-      lastCheckpoint = performance.now();
+      lastCheckpoint = monotonicMs();
     }
     const entry = frontier.pop();
     if (!entry) break;

@@ -40,7 +40,7 @@ import { EDGE_EVENT, EDGE_PROGRESS, fairCycle, findFairScc, STATE_EXPANDED, STAT
 import type { Visit } from '../space/index.ts';
 import { FingerprintIndex } from '../store/index.ts';
 import { GrowableArray } from '../store/growable.ts';
-import { SearchClock } from './clock.ts';
+import { monotonicMs, SearchClock } from './clock.ts';
 import type { SearchTask, Strategy } from './index.ts';
 
 export interface LivenessTask extends SearchTask {
@@ -59,7 +59,7 @@ export interface LivenessStats extends SearchStats {
   cyclicSccs: number[];
 }
 
-const now = () => performance.now();
+const now = monotonicMs;
 
 interface Explored {
   graph: StateGraph;
