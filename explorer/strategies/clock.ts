@@ -7,8 +7,7 @@ import type { SearchTask } from './index.ts';
  * Milliseconds on a monotonic clock, the same in every thread of the process (a deadline set by the parallel
  * search's coordinator is compared in its workers). process.hrtime, not performance.now(): the global
  * `performance` loads node:perf_hooks at its first use, about 2 ms (5 in a profile) spent inside the first
- * search's time, a tenth of a small spec's search; and a worker's performance.now() counts from the worker's
- * own start. (performance.now() where there is no process.)
+ * search's time, a tenth of a small spec's search. (performance.now() where there is no process.)
  */
 export const monotonicMs: () => number =
   typeof (globalThis as any).process?.hrtime === 'function'
