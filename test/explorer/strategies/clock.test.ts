@@ -1,6 +1,6 @@
 // The search clock's time source (explorer/strategies/clock.ts): monotonic milliseconds from process.hrtime, so a
-// search neither loads node:perf_hooks (the global `performance` does at its first use, inside the first search's
-// time) nor compares a worker's clock with its coordinator's.
+// search does not load node:perf_hooks (the global `performance` does at its first use, inside the first search's
+// time).
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
