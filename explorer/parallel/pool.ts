@@ -87,7 +87,21 @@ export function startThread(module: URL, loaders: WorkerBoot['loaders'] = worker
     void worker.terminate();
     throw e;
   }
+  setRunTimeFlagsAgain();
   return h;
+}
+
+/**
+ * The V8 flags the CLI set at run time (bin/interleave.js lists them on globalThis), set again: a new thread's heap
+ * set-up puts the young generation's growth factor (a process-wide flag) back to V8's own, and the main thread's
+ * young generation then grew to 4-8 MB semi-spaces with --workers instead of staying at 1 MB. Its first message
+ * comes after its heap is set up.
+ */
+function setRunTimeFlagsAgain(): void {
+  const flags = (globalThis as Record<symbol, unknown>)[Symbol.for('interleave.v8flags')] as string[] | undefined;
+  if (!flags?.length) return;
+  const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
+  for (const f of flags) setFlagsFromString(f);
 }
 
 function spawn(loaders: WorkerBoot['loaders']): WorkerHandle {
