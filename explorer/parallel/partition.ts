@@ -222,8 +222,8 @@ export class Partition {
       if (local < 0) return false;
       if (depth + 1 > this.deepest) this.deepest = depth + 1;
       const nid = local * this.count + this.index;
-      if (this.checker.needed) {
-        // (Decoded only when some property reads it.)
+      if (this.checker.needed && (this.checker.holdsOnWords === null || !this.checker.holdsOnWords(words))) {
+        // (Decoded only when some property reads it: the words show the others hold.)
         const v = this.checker.check(space.nextLeaves, space.nextContext, nid, depth + 1);
         this.record(v);
         if (v && limits.stopAtFirst) return false;

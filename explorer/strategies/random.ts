@@ -42,6 +42,7 @@ function randomWalks(task: RandomTask): RandomOutcome {
   const seconds = bounds.timeoutSeconds ?? (task.walks === undefined && bounds.maxStates === undefined ? DEFAULT_RANDOM_SECONDS : undefined);
   const clock = new SearchClock({ ...task, bounds: { ...bounds, timeoutSeconds: seconds } });
   const seen = new FingerprintSet(system.events.length);
+  const holdsOnWords = checker.holdsOnWords;
 
   let transitions = 0;
   let deepest = 0;
@@ -88,7 +89,8 @@ function randomWalks(task: RandomTask): RandomOutcome {
       if (depth + 1 > deepest) deepest = depth + 1;
       // A copy: the next expansion reuses the successor buffer.
       state = succ.wordsOf(k).slice();
-      if (seen.add(succ.hi(k), succ.lo(k), -1, e) >= 0) {
+      // A new state's properties: on its words first (decoded only when some property needs the context).
+      if (seen.add(succ.hi(k), succ.lo(k), -1, e) >= 0 && checker.needed && (holdsOnWords === null || !holdsOnWords(state))) {
         const leaves = state.subarray(0, space.threadCount);
         violation = checker.check(leaves, space.decodeContext(state), 0, depth + 1);
         if (violation) break;

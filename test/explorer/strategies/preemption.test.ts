@@ -62,3 +62,27 @@ describe('--preemptions', () => {
     expect(() => checkModel({ model: abba, preemptions: 1, strategy: 'dfs' })).toThrow(/drop --strategy dfs/);
   });
 });
+
+describe('--preemptions checks new states on their words', () => {
+  it('decodes a new state only where a property needs its context', async () => {
+    const { vi } = await import('vitest');
+    const { PackedSystem } = await import('../../../explorer/packed.ts');
+    const xfs = (await import('../../../machines/xfs-inodegc/index.ts')).default;
+    const run = (debugAssert: boolean) => checkModel({ model: xfs, variant: 'mainline', params: { cpus: 2, evictors: 2, debugAssert }, preemptions: 1, check: { invariants: true, assertions: true } });
+    const decodes = vi.spyOn(PackedSystem.prototype, 'decodeContext');
+    let r: CheckResult;
+    let decoded: number;
+    try {
+      r = run(false);
+      decoded = decodes.mock.calls.length;
+    } finally {
+      decodes.mockRestore();
+    }
+    expect(r.verdict.status).not.toBe('violation');
+    expect(r.stats.states).toBeGreaterThan(500);
+    // Each new state was decoded for its checks before; the declared invariants hold on the words.
+    expect(decoded).toBeLessThan(r.stats.states / 10);
+    // Where an assertion fails the words do not show it holds: the state is decoded and checked (xfs/517).
+    expect(run(true).verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: 'frozen < SB_FREEZE_FS' });
+  });
+});

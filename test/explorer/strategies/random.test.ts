@@ -55,3 +55,24 @@ describe('random walks', () => {
     expect(() => checkModel({ model: philosophers, strategy: 'random' })).toThrow(/seed/);
   });
 });
+
+describe('random walks check new states on their words', () => {
+  it('decode a new state only where a property needs its context, and still find an invariant violation', async () => {
+    const { vi } = await import('vitest');
+    const { PackedSystem } = await import('../../../explorer/packed.ts');
+    const xfs = (await import('../../../machines/xfs-inodegc/index.ts')).default;
+    const decodes = vi.spyOn(PackedSystem.prototype, 'decodeContext');
+    try {
+      const a = checkModel({ model: xfs, variant: 'mainline', params: { cpus: 2, evictors: 2 }, strategy: 'random', seed: 3, walks: 300, check: { invariants: true, assertions: true } });
+      expect(a.verdict.status).toBe('incomplete');
+      expect(a.stats.states).toBeGreaterThan(500);
+      // Each new state was decoded for its checks before; the declared invariants hold on the words.
+      expect(decodes.mock.calls.length).toBeLessThan(a.stats.states / 10);
+      // Where an invariant is false the words do not show it holds: the state is decoded and checked.
+      const b = checkModel({ model: xfs, variant: 'posted', params: { cpus: 1, evictors: 2, debugAssert: false }, strategy: 'random', seed: 3, walks: 2000, check: { deadlock: false, assertions: false, invariants: ['noUmountHolderWaitsForWorker'] } });
+      expect(b.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'noUmountHolderWaitsForWorker' });
+    } finally {
+      decodes.mockRestore();
+    }
+  });
+});
