@@ -39,8 +39,8 @@ export function buildPartition(
     invariants: Object.keys(invariants),
     assertions: setup.assertions,
   }).apply();
-  // With the packed system: a partition's own successors are checked on their words first (decoded only when
-  // some property needs the context); states that arrive from other partitions are checked decoded.
+  // With the packed system: new states, a partition's own successors and those that arrive from the others, are
+  // checked on their words first (decoded only when some property needs the context).
   const checker = stateChecker(space.system, { assertions: setup.assertions, invariants, assertionPredicates: model.assertions ?? {} }, space.packed);
   return { partition: new Partition(space, checker, setup.index, setup.count, budget, heartbeat), space };
 }

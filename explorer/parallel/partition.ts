@@ -149,7 +149,9 @@ export class Partition {
         const words = inbox.subarray(at, at + len);
         if (depth > this.deepest) this.deepest = depth;
         const gid = local * this.count + this.index;
-        if (this.checker.needed) {
+        // (Checked on the words first: string ids are content hashes, the same in every thread, and the shared
+        // table names any of them.)
+        if (this.checker.needed && (this.checker.holdsOnWords === null || !this.checker.holdsOnWords(words))) {
           const v = this.checker.check(words, this.space.decodeContext(words), gid, depth);
           this.record(v);
           if (v && stopAtFirst) continue;
