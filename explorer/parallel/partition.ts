@@ -151,7 +151,7 @@ export class Partition {
         const gid = local * this.count + this.index;
         // (Checked on the words first: string ids are content hashes, the same in every thread, and the shared
         // table names any of them.)
-        if (this.checker.needed && (this.checker.holdsOnWords === null || !this.checker.holdsOnWords(words))) {
+        if (this.checker.mustCheck(words)) {
           const v = this.checker.check(words, this.space.decodeContext(words), gid, depth);
           this.record(v);
           if (v && stopAtFirst) continue;
@@ -224,7 +224,7 @@ export class Partition {
       if (local < 0) return false;
       if (depth + 1 > this.deepest) this.deepest = depth + 1;
       const nid = local * this.count + this.index;
-      if (this.checker.needed && (this.checker.holdsOnWords === null || !this.checker.holdsOnWords(words))) {
+      if (this.checker.mustCheck(words)) {
         // (Decoded only when some property reads it: the words show the others hold.)
         const v = this.checker.check(space.nextLeaves, space.nextContext, nid, depth + 1);
         this.record(v);

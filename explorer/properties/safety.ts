@@ -31,6 +31,12 @@ export interface StateChecker {
    * run `check`. Null when the invariants are not all declared.
    */
   holdsOnWords: ((words: Int32Array) => boolean) | null;
+  /**
+   * Whether a new state, by its words, has to be checked (`check` on its decoded context): false when nothing
+   * is checked per state or its words show the properties hold. Every search asks this before decoding a state
+   * for its checks.
+   */
+  mustCheck: (words: Int32Array) => boolean;
 }
 
 /**
@@ -111,7 +117,8 @@ export function stateChecker(
   };
 
   const holdsOnWords = packed !== undefined && needChecks ? wordProperties(packed, invariants, checkAssertions ? predicates : null) : null;
-  return { needed: needChecks, check, holdsOnWords };
+  const mustCheck = !needChecks ? () => false : holdsOnWords === null ? () => true : (words: Int32Array) => !holdsOnWords(words);
+  return { needed: needChecks, check, holdsOnWords, mustCheck };
 }
 
 /** The deadlock violation of a state where no step is enabled and some thread is neither final nor at a valid end. */

@@ -32,8 +32,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   const stopAtFirst = task.stopAtFirst;
   const checkState = checker.check;
   // New states are checked on their words first where the invariants are declared (properties/words.ts).
-  const holdsOnWords = checker.holdsOnWords;
-  const checkNeeded = checker.needed;
+  const mustCheck = checker.mustCheck;
   const onTransition = task.onTransition;
   // (Read once here, not where a state has no successors: a property read first met mid-search, after the loop
   // was optimised, throws that code away.)
@@ -82,7 +81,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
     if (nid < 0) return false;
     if (depth + 1 > maxSeenDepth) maxSeenDepth = depth + 1;
     // (The successor's context is decoded only when some property reads it: after a step on the words it is not there.)
-    if (checkNeeded && (holdsOnWords === null || !holdsOnWords(words))) {
+    if (mustCheck(words)) {
       const v = checkState(space.nextLeaves, space.nextContext, nid, depth + 1);
       if (v) {
         record(v);

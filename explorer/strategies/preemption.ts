@@ -108,7 +108,7 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
       const id = store.add(hi, lo, parent, event);
       if (depth > deepest) deepest = depth;
       // (Decoded only when some property needs the context: the words show the others hold.)
-      const v = checker.needed && (checker.holdsOnWords === null || !checker.holdsOnWords(words)) ? checker.check(words.subarray(0, space.threadCount), space.decodeContext(words), id, depth) : undefined;
+      const v = checker.mustCheck(words) ? checker.check(words.subarray(0, space.threadCount), space.decodeContext(words), id, depth) : undefined;
       if (v) {
         violation = v;
         used = p;

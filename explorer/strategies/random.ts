@@ -42,7 +42,6 @@ function randomWalks(task: RandomTask): RandomOutcome {
   const seconds = bounds.timeoutSeconds ?? (task.walks === undefined && bounds.maxStates === undefined ? DEFAULT_RANDOM_SECONDS : undefined);
   const clock = new SearchClock({ ...task, bounds: { ...bounds, timeoutSeconds: seconds } });
   const seen = new FingerprintSet(system.events.length);
-  const holdsOnWords = checker.holdsOnWords;
 
   let transitions = 0;
   let deepest = 0;
@@ -90,7 +89,7 @@ function randomWalks(task: RandomTask): RandomOutcome {
       // A copy: the next expansion reuses the successor buffer.
       state = succ.wordsOf(k).slice();
       // A new state's properties: on its words first (decoded only when some property needs the context).
-      if (seen.add(succ.hi(k), succ.lo(k), -1, e) >= 0 && checker.needed && (holdsOnWords === null || !holdsOnWords(state))) {
+      if (seen.add(succ.hi(k), succ.lo(k), -1, e) >= 0 && checker.mustCheck(state)) {
         const leaves = state.subarray(0, space.threadCount);
         violation = checker.check(leaves, space.decodeContext(state), 0, depth + 1);
         if (violation) break;

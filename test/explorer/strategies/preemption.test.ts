@@ -1,9 +1,11 @@
 // Preemption-bounded search: schedules with the fewest preemptive context switches first; a search cut
 // by the bound is incomplete naming it; with a bound that cuts nothing it is a real pass.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import abba from '../../../machines/abba/index.ts';
 import philosophers from '../../../machines/philosophers/index.ts';
 import sbFreeze from '../../../machines/sb-freeze/index.ts';
+import xfs from '../../../machines/xfs-inodegc/index.ts';
+import { PackedSystem } from '../../../explorer/packed.ts';
 import { checkModel, instantiate, selectInvariants } from '../../../explorer/index.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import type { ModelDefinition } from '../../../explorer/model.ts';
@@ -64,10 +66,7 @@ describe('--preemptions', () => {
 });
 
 describe('--preemptions checks new states on their words', () => {
-  it('decodes a new state only where a property needs its context', async () => {
-    const { vi } = await import('vitest');
-    const { PackedSystem } = await import('../../../explorer/packed.ts');
-    const xfs = (await import('../../../machines/xfs-inodegc/index.ts')).default;
+  it('decodes a new state only where a property needs its context', () => {
     const run = (debugAssert: boolean) => checkModel({ model: xfs, variant: 'mainline', params: { cpus: 2, evictors: 2, debugAssert }, preemptions: 1, check: { invariants: true, assertions: true } });
     const decodes = vi.spyOn(PackedSystem.prototype, 'decodeContext');
     let r: CheckResult;

@@ -1,8 +1,10 @@
 // Random walks: reproducible from the seed, the trace replays and records the seed, and a run that
 // finds nothing is incomplete (never pass) with what it covered.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import sbFreeze from '../../../machines/sb-freeze/index.ts';
 import philosophers from '../../../machines/philosophers/index.ts';
+import xfs from '../../../machines/xfs-inodegc/index.ts';
+import { PackedSystem } from '../../../explorer/packed.ts';
 import { checkModel, instantiate, selectInvariants } from '../../../explorer/index.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import { validateTraceObject } from '../../../cli/spec.ts';
@@ -57,10 +59,7 @@ describe('random walks', () => {
 });
 
 describe('random walks check new states on their words', () => {
-  it('decode a new state only where a property needs its context, and still find an invariant violation', async () => {
-    const { vi } = await import('vitest');
-    const { PackedSystem } = await import('../../../explorer/packed.ts');
-    const xfs = (await import('../../../machines/xfs-inodegc/index.ts')).default;
+  it('decode a new state only where a property needs its context, and still find an invariant violation', () => {
     const decodes = vi.spyOn(PackedSystem.prototype, 'decodeContext');
     try {
       const a = checkModel({ model: xfs, variant: 'mainline', params: { cpus: 2, evictors: 2 }, strategy: 'random', seed: 3, walks: 300, check: { invariants: true, assertions: true } });
