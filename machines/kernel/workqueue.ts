@@ -463,9 +463,10 @@ declareLowerings(workqueueActions, {
       [L.recWhen(L.ne(dRunning(p, item), L.lit(null)), [L.recPut(wf(p, 'flushers'), p.thread, [item])], [L.recPut(wf(p, 'flushers'), p.thread, [])])],
     ),
   ]),
-  // instancesOf() over Object.keys(running): declared when the caller names the items (the words keep keys sorted)
+  // instancesOf() over Object.keys(running): declared when the caller names the items (the words keep keys sorted),
+  // each once (a name given twice would pass the size check with a key of running left out, and count twice)
   wq_flush_workqueue_begin: dWq(false, (p) => {
-    if (p.items === undefined || !p.items.every(plainName)) return null;
+    if (p.items === undefined || !p.items.every(plainName) || new Set(p.items).size !== p.items.length) return null;
     const items = [...p.items].sort();
     const mine = wf(p, 'flushers', p.thread);
     return [

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { WordBuffer, type ContextCodec } from '../../explorer/codec.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
-import type { Linker } from '../../explorer/compile/lower/link.ts';
+import type { LinkedAction, Linker } from '../../explorer/compile/lower/link.ts';
 import { lowerAssign } from '../../explorer/compile/lower/plans.ts';
 import { BAIL, WRITES } from '../../explorer/compile/lower/words.ts';
 
@@ -27,18 +27,9 @@ export function runDeclaredAction(codec: ContextCodec, linker: Linker, op: Decla
   } catch {
     want = 'throws';
   }
-  const out = new WordBuffer(8);
-  out.ensure(before.length);
-  out.words.set(before);
-  out.length = before.length;
   linker.newState();
-  WRITES.clear();
-  try {
-    linker.action(plan.plan!)(out);
-  } catch (e) {
-    if (e !== BAIL) throw e;
-    return want === 'throws' ? 'misuse' : 'bailed';
-  }
+  const out = runOnCopy([linker.action(plan.plan!)], before);
+  if (out === null) return want === 'throws' ? 'misuse' : 'bailed';
   expect({ op: op.name, ctx, p, got: Array.from(out.view()) }).toEqual({ op: op.name, ctx, p, got: want });
   // The successor's fingerprint is computed from the logged writes, and from WRITES.from on (where
   // words moved) from every word: a change of length is a move, and every word that changed before
@@ -50,4 +41,20 @@ export function runDeclaredAction(codec: ContextCodec, linker: Linker, op: Decla
     for (let i = 0; i < moved; i++) if (out.words[i] !== before[i]) expect({ op: op.name, i, logged: logged.has(i) }).toEqual({ op: op.name, i, logged: true });
   }
   return 'agreed';
+}
+
+/** The linked actions run in order on a copy of the words `before`, as the word step makes a successor: the copy, or null where they BAIL. */
+export function runOnCopy(actions: LinkedAction[], before: Int32Array): WordBuffer | null {
+  const out = new WordBuffer(8);
+  out.ensure(before.length);
+  out.words.set(before);
+  out.length = before.length;
+  WRITES.clear();
+  try {
+    for (const a of actions) a(out);
+  } catch (e) {
+    if (e !== BAIL) throw e;
+    return null;
+  }
+  return out;
 }
