@@ -409,9 +409,16 @@ const dCheckItem = (p: WqParams, item: string) => L.check(L.recHasKey(wf(p, 'run
 /** is_chained_work(): the thread runs an item of this workqueue. */
 const dChained = (p: WqParams) => L.ne(L.recKeyOf(wf(p, 'running'), p.thread), L.lit(undefined));
 const dRunning = (p: WqParams, item: string) => L.read(p.wq, 'running', item);
-/** __queue_work(): WARN + drop while draining unless chained, else the tail of the worklist (queueTail). */
+/**
+ * __queue_work(): WARN + drop while draining unless chained, else the tail of the worklist (queueTail). As queueTail,
+ * a droppedWhileDraining already truthy is left as it is.
+ */
 const dQueueTail = (p: WqParams, item: string) =>
-  L.recWhen(L.and(L.read(p.wq, 'draining'), L.not(dChained(p))), [L.set(wf(p, 'droppedWhileDraining'), true)], [L.append(wf(p, 'pending'), item)]);
+  L.recWhen(
+    L.and(L.read(p.wq, 'draining'), L.not(dChained(p))),
+    [L.recWhen(L.not(L.read(p.wq, 'droppedWhileDraining')), [L.set(wf(p, 'droppedWhileDraining'), true)])],
+    [L.append(wf(p, 'pending'), item)],
+  );
 /** try_to_grab_pending() took the pending instance (pendingGrabbed). */
 const dGrab = (p: WqParams, item: string) => [
   L.removeOne(wf(p, 'pending'), item),

@@ -5,7 +5,7 @@ import { ContextCodec } from '../../../../explorer/codec.ts';
 import * as L from '../../../../explorer/compile/lower/declared.ts';
 import { Linker } from '../../../../explorer/compile/lower/link.ts';
 import { lowerAssign } from '../../../../explorer/compile/lower/plans.ts';
-import { workqueueActions, workqueueWith } from '../../../../machines/kernel/index.ts';
+import { pipeActions, workqueueActions, workqueueWith } from '../../../../machines/kernel/index.ts';
 import { runDeclaredAction } from '../../../helpers/declared-action.ts';
 
 /** What XState's assign does with the function's patch. */
@@ -29,5 +29,18 @@ describe('kernel primitives: declarations that did not compute what their functi
     // the function waits for g0's run and g1's run and pending instance: ['g0', 'g1', 'g1']
     expect(['declined', 'bailed']).toContain(outcome(workqueueActions.wq_flush_workqueue_begin, { wq: 'wq', thread: 'f', items: ['g0', 'g0'] }, ctx));
     expect(outcome(workqueueActions.wq_flush_workqueue_begin, { wq: 'wq', thread: 'f', items: ['g1', 'g0'] }, ctx)).toBe('agreed');
+  });
+
+  it('pipe_read computes count - 1 (count + -1 concatenated a count that is a string)', () => {
+    expect(outcome(pipeActions.pipe_read, { pipe: 'p', thread: 'r' }, { p: { count: '2', capacity: 3, closed: false } })).toBe('agreed');
+    expect(outcome(pipeActions.pipe_read, { pipe: 'p', thread: 'r' }, { p: { count: 2, capacity: 3, closed: false } })).toBe('agreed');
+  });
+
+  it('a queue_work dropped while draining leaves a truthy droppedWhileDraining as it is (it was set to true)', () => {
+    const wq = (dropped: unknown) => ({ wq: { ...workqueueWith(['g0'], {}), draining: true, droppedWhileDraining: dropped } });
+    for (const dropped of [1, 'yes', false, true]) {
+      expect(outcome(workqueueActions.wq_queue_work, { wq: 'wq', thread: 'q', item: 'g0' }, wq(dropped))).toBe('agreed');
+      expect(outcome(workqueueActions.wq_mod_delayed_work, { wq: 'wq', thread: 'q', item: 'g0' }, wq(dropped))).toBe('agreed');
+    }
   });
 });
