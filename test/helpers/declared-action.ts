@@ -31,16 +31,20 @@ export function runDeclaredAction(codec: ContextCodec, linker: Linker, op: Decla
   const out = runOnCopy([linker.action(plan.plan!)], before);
   if (out === null) return want === 'throws' ? 'misuse' : 'bailed';
   expect({ op: op.name, ctx, p, got: Array.from(out.view()) }).toEqual({ op: op.name, ctx, p, got: want });
-  // The successor's fingerprint is computed from the logged writes, and from WRITES.from on (where
-  // words moved) from every word: a change of length is a move, and every word that changed before
-  // the first moved one is logged.
-  if (!WRITES.rehash) {
-    const logged = new Set(Array.from(WRITES.pos.subarray(0, WRITES.count)));
-    const moved = Math.min(WRITES.from, before.length, out.length);
-    if (out.length !== before.length) expect({ op: op.name, movedFrom: WRITES.from <= moved }).toEqual({ op: op.name, movedFrom: true });
-    for (let i = 0; i < moved; i++) if (out.words[i] !== before[i]) expect({ op: op.name, i, logged: logged.has(i) }).toEqual({ op: op.name, i, logged: true });
-  }
+  expectWritesLogged(op.name, before, out);
   return 'agreed';
+}
+
+/**
+ * The successor's fingerprint is computed from the logged writes, and from WRITES.from on (where words moved)
+ * from every word: a change of length is a move, and every word that changed before the first moved one is logged.
+ */
+export function expectWritesLogged(name: string, before: Int32Array, out: WordBuffer): void {
+  if (WRITES.rehash) return;
+  const logged = new Set(Array.from(WRITES.pos.subarray(0, WRITES.count)));
+  const moved = Math.min(WRITES.from, before.length, out.length);
+  if (out.length !== before.length) expect({ op: name, movedFrom: WRITES.from <= moved }).toEqual({ op: name, movedFrom: true });
+  for (let i = 0; i < moved; i++) if (out.words[i] !== before[i]) expect({ op: name, i, logged: logged.has(i) }).toEqual({ op: name, i, logged: true });
 }
 
 /** The linked actions run in order on a copy of the words `before`, as the word step makes a successor: the copy, or null where they BAIL. */
