@@ -276,10 +276,13 @@ export const workqueueActions = {
   wq_flush_work_begin: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, flushers: { ...s.flushers, [p.thread]: flushWorkTarget(s, checkItem(s, p)) } })),
   ), flushWorkMaps),
+  // (the items in sorted order, not Object.keys order: the packed state keeps a record's keys sorted, so the
+  // searches see `running` sorted while XState's transition() sees it in the order the model wrote it; the
+  // awaited instances are a multiset, so the order only has to be the same for both)
   wq_flush_workqueue_begin: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({
       ...s,
-      flushers: { ...s.flushers, [p.thread]: Object.keys(s.running).flatMap((i) => instancesOf(s, i)) },
+      flushers: { ...s.flushers, [p.thread]: Object.keys(s.running).sort().flatMap((i) => instancesOf(s, i)) },
     })),
   ), flushWqMaps),
   wq_flush_end: kAssign(({ context }, p: WqParams) =>
@@ -470,7 +473,7 @@ declareLowerings(workqueueActions, {
       [L.recWhen(L.ne(dRunning(p, item), L.lit(null)), [L.recPut(wf(p, 'flushers'), p.thread, [item])], [L.recPut(wf(p, 'flushers'), p.thread, [])])],
     ),
   ]),
-  // instancesOf() over Object.keys(running): declared when the caller names the items (the words keep keys sorted),
+  // instancesOf() over running's keys, sorted: declared when the caller names the items (the words keep keys sorted),
   // each once (a name given twice would pass the size check with a key of running left out, and count twice)
   wq_flush_workqueue_begin: dWq(false, (p) => {
     if (p.items === undefined || !p.items.every(plainName) || new Set(p.items).size !== p.items.length) return null;
