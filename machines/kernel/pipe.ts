@@ -117,6 +117,7 @@ declareLowerings(pipeGuards, {
 });
 declareLowerings(pipeActions, {
   pipe_write: (p: PipeParams) => [L.check(L.and(L.lt(cnt(p), cap(p)), L.not(L.read(p.pipe, 'closed')))), L.set(L.path(p.pipe, 'count'), L.plus(cnt(p), 1))],
-  pipe_read: (p: PipeParams) => [L.check(L.ne(cnt(p), L.lit(0))), L.set(L.path(p.pipe, 'count'), L.plus(cnt(p), -1))],
+  // (count - 1, as the function computes it: count + -1 would concatenate a count that is a string)
+  pipe_read: (p: PipeParams) => [L.check(L.ne(cnt(p), L.lit(0))), L.set(L.path(p.pipe, 'count'), L.minus(cnt(p), 1))],
   pipe_close: (p: PipeParams) => [L.set(L.path(p.pipe, 'closed'), true)],
 });

@@ -276,10 +276,13 @@ export const workqueueActions = {
   wq_flush_work_begin: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, flushers: { ...s.flushers, [p.thread]: flushWorkTarget(s, checkItem(s, p)) } })),
   ), flushWorkMaps),
+  // (the items in sorted order, not Object.keys order: the packed state keeps a record's keys sorted, so the
+  // searches see `running` sorted while XState's transition() sees it in the order the model wrote it; the
+  // awaited instances are a multiset, so the order only has to be the same for both)
   wq_flush_workqueue_begin: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({
       ...s,
-      flushers: { ...s.flushers, [p.thread]: Object.keys(s.running).flatMap((i) => instancesOf(s, i)) },
+      flushers: { ...s.flushers, [p.thread]: Object.keys(s.running).sort().flatMap((i) => instancesOf(s, i)) },
     })),
   ), flushWqMaps),
   wq_flush_end: kAssign(({ context }, p: WqParams) =>
@@ -409,9 +412,16 @@ const dCheckItem = (p: WqParams, item: string) => L.check(L.recHasKey(wf(p, 'run
 /** is_chained_work(): the thread runs an item of this workqueue. */
 const dChained = (p: WqParams) => L.ne(L.recKeyOf(wf(p, 'running'), p.thread), L.lit(undefined));
 const dRunning = (p: WqParams, item: string) => L.read(p.wq, 'running', item);
-/** __queue_work(): WARN + drop while draining unless chained, else the tail of the worklist (queueTail). */
+/**
+ * __queue_work(): WARN + drop while draining unless chained, else the tail of the worklist (queueTail). As queueTail,
+ * a droppedWhileDraining already truthy is left as it is.
+ */
 const dQueueTail = (p: WqParams, item: string) =>
-  L.recWhen(L.and(L.read(p.wq, 'draining'), L.not(dChained(p))), [L.set(wf(p, 'droppedWhileDraining'), true)], [L.append(wf(p, 'pending'), item)]);
+  L.recWhen(
+    L.and(L.read(p.wq, 'draining'), L.not(dChained(p))),
+    [L.recWhen(L.not(L.read(p.wq, 'droppedWhileDraining')), [L.set(wf(p, 'droppedWhileDraining'), true)])],
+    [L.append(wf(p, 'pending'), item)],
+  );
 /** try_to_grab_pending() took the pending instance (pendingGrabbed). */
 const dGrab = (p: WqParams, item: string) => [
   L.removeOne(wf(p, 'pending'), item),
@@ -463,9 +473,10 @@ declareLowerings(workqueueActions, {
       [L.recWhen(L.ne(dRunning(p, item), L.lit(null)), [L.recPut(wf(p, 'flushers'), p.thread, [item])], [L.recPut(wf(p, 'flushers'), p.thread, [])])],
     ),
   ]),
-  // instancesOf() over Object.keys(running): declared when the caller names the items (the words keep keys sorted)
+  // instancesOf() over running's keys, sorted: declared when the caller names the items (the words keep keys sorted),
+  // each once (a name given twice would pass the size check with a key of running left out, and count twice)
   wq_flush_workqueue_begin: dWq(false, (p) => {
-    if (p.items === undefined || !p.items.every(plainName)) return null;
+    if (p.items === undefined || !p.items.every(plainName) || new Set(p.items).size !== p.items.length) return null;
     const items = [...p.items].sort();
     const mine = wf(p, 'flushers', p.thread);
     return [

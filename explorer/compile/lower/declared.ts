@@ -132,6 +132,8 @@ export const lt = bin('<');
 export const ge = bin('>=');
 /** a + n (a number read from the context plus a constant). */
 export const plus = (a: Expr, n: number): Expr => ({ k: 'bin', op: '+', a, b: lit(n) });
+/** a - n (JavaScript's -, which makes a number of a string where + would concatenate). */
+export const minus = (a: Expr, n: number): Expr => ({ k: 'bin', op: '-', a, b: lit(n) });
 export const not = (a: Expr): Expr => ({ k: 'unary', op: '!', a });
 /** a && b && ... (JavaScript's &&: the guard is truthy exactly when the function's is). */
 export const and = (...xs: Expr[]): Expr => xs.reduce((a, b) => ({ k: 'logic', op: '&&', a, b }));

@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { ContextCodec, WordBuffer } from '../../../../explorer/codec.ts';
 import { Linker } from '../../../../explorer/compile/lower/link.ts';
 import { lowerAssign, lowerGuardFn } from '../../../../explorer/compile/lower/plans.ts';
-import { BAIL, WRITES } from '../../../../explorer/compile/lower/words.ts';
+import { BAIL } from '../../../../explorer/compile/lower/words.ts';
 import { rng } from '../../../helpers/rng.ts';
+import { runOnCopy } from '../../../helpers/declared-action.ts';
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
@@ -146,15 +147,8 @@ describe('lowered guards and assigns agree with JavaScript on the decoded contex
         // Twice, as for two successors of one state: the second takes the places the first found.
         let bails = 0;
         for (let twice = 0; twice < 2; twice++) {
-          const out = new WordBuffer(4);
-          out.ensure(before.length);
-          out.words.set(before);
-          out.length = before.length;
-          WRITES.clear();
-          try {
-            linked(out);
-          } catch (e) {
-            if (e !== BAIL) throw e;
+          const out = runOnCopy([linked], before);
+          if (out === null) {
             bails++;
             continue;
           }
