@@ -193,7 +193,15 @@ function keyOf(node: any, scope: Scope): string {
   return String(k.v);
 }
 
+/** An expression whose value the lowered code uses: never the context record itself (only paths below it are read). */
 function expr(node: any, scope: Scope): Expr {
+  const e = term(node, scope);
+  if (e.k === 'read' && e.path.length === 0) return refuse('the whole context as a value');
+  return e;
+}
+
+/** An expression, or the context record itself (`context`, `args.context`: the base of a member expression). */
+function term(node: any, scope: Scope): Expr {
   switch (node.type) {
     case 'Literal':
       if ('regex' in node || 'bigint' in node) return refuse('regex or bigint literal');
@@ -215,7 +223,7 @@ function expr(node: any, scope: Scope): Expr {
       if (unparen(node.object).type === 'Identifier' && unparen(node.object).name === scope.args && !node.computed && node.property.name === 'context') {
         return { k: 'read', path: [] };
       }
-      const obj = expr(node.object, scope);
+      const obj = term(node.object, scope);
       const key = keyOf(node, scope);
       if (obj.k === 'const') return { k: 'const', v: constMember(obj.v, key) };
       if (obj.k === 'read') return { k: 'read', path: [...obj.path, key] };
@@ -239,7 +247,7 @@ function expr(node: any, scope: Scope): Expr {
       return { k: 'unary', op: node.operator, a };
     }
     case 'ParenthesizedExpression':
-      return expr(node.expression, scope);
+      return term(node.expression, scope);
     case 'ConditionalExpression':
       return { k: 'cond', t: expr(node.test, scope), a: expr(node.consequent, scope), b: expr(node.alternate, scope) };
     default:
