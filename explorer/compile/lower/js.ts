@@ -144,7 +144,9 @@ function parseFunction(fn: Function): any {
 
 /** The function node of a source text, or why it is none. */
 function parseSource(src: string): any {
-  const opts = { ecmaVersion: 'latest' as const, preserveParens: true };
+  // Parsed as module (strict) code: what only sloppy code allows does not parse and is refused, where the
+  // subset would give it its strict meaning (`function (a, a)`: the second `a`, the params, is the one bound).
+  const opts = { ecmaVersion: 'latest' as const, preserveParens: true, sourceType: 'module' as const };
   for (const text of [`(${src})`, `({${src}})`]) {
     let node: any;
     try {

@@ -84,4 +84,11 @@ describe('lowered guards and assigns: bodies once lowered wrongly', () => {
     }
     expectAgree(assigns({ a: make('({ context }) => context && 2') }, { a: 1 }));
   });
+
+  it('sloppy-mode parameter names: a repeated name is the last parameter (the params), not the args', () => {
+    // function (a, a): `a` is the params, so a.context is params.context, not the context
+    const [r] = guards([make('function (a, a) { return a.context.n === 1; }')], { n: 2 }, { context: { n: 1 } });
+    expect(r.js).toEqual({ value: true });
+    expectAgree(r);
+  });
 });
