@@ -274,6 +274,8 @@ function copySource(init: any, scope: Scope): string[] | null {
 /** Binds the function's parameters: (args | { context }, params | { a, b }). */
 function bindParams(fn: any, params: unknown): Scope {
   if (fn.async || fn.generator) refuse('async or generator function');
+  // A function expression's own name is bound inside it: `undefined` would then not be undefined.
+  if (fn.id?.name === 'undefined') refuse('a function named undefined');
   const scope: Scope = { context: new Set(), args: null, consts: new Map(), locals: new Map(), copy: null };
   const [first, second, ...rest] = fn.params as any[];
   if (rest.length) refuse('more than two parameters');

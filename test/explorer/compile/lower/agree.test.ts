@@ -91,4 +91,10 @@ describe('lowered guards and assigns: bodies once lowered wrongly', () => {
     expect(r.js).toEqual({ value: true });
     expectAgree(r);
   });
+
+  it('a function expression named undefined: inside it, `undefined` is the function', () => {
+    const [r] = guards([make('function undefined({ context }) { return context.xs[5] === undefined; }')], { xs: [1] });
+    expect(r.js).toEqual({ value: false });
+    expectAgree(r);
+  });
 });
