@@ -195,10 +195,15 @@ function keyOf(node: any, scope: Scope): string {
   return String(k.v);
 }
 
-/** An expression whose value the lowered code uses: never the context record itself (only paths below it are read). */
+/**
+ * An expression whose value the lowered code uses: never the context record itself (only paths below it are
+ * read), nor a constant that is not a scalar (a params record or array, a symbol, a bigint: an operator's
+ * conversion of it may call its valueOf or throw, a throw that must come from the model's function).
+ */
 function expr(node: any, scope: Scope): Expr {
   const e = term(node, scope);
   if (e.k === 'read' && e.path.length === 0) return refuse('the whole context as a value');
+  if (e.k === 'const' && !isScalar(e.v)) return refuse(`a constant ${typeof e.v} as a value`);
   return e;
 }
 

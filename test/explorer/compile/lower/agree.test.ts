@@ -97,4 +97,14 @@ describe('lowered guards and assigns: bodies once lowered wrongly', () => {
     expect(r.js).toEqual({ value: false });
     expectAgree(r);
   });
+
+  it('params that are not scalars, used as values: their conversions may throw', () => {
+    // a record whose valueOf throws, and a symbol: the JavaScript throws (the guard's error), the words must BAIL
+    const params = { o: { valueOf: () => { throw new Error('valueOf'); } }, sym: Symbol('s') };
+    for (const src of ['({ context }, p) => context.a < p.o', '({ context }, p) => context.a + p.sym === 1']) {
+      const [r] = guards([make(src)], { a: 1 }, params);
+      expect(r.js).toEqual({ threw: true });
+      expectAgree(r);
+    }
+  });
 });
