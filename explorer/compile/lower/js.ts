@@ -233,7 +233,8 @@ function term(node: any, scope: Scope): Expr {
       const obj = term(node.object, scope);
       const key = keyOf(node, scope);
       if (obj.k === 'const') return { k: 'const', v: constMember(obj.v, key) };
-      if (obj.k === 'read') return { k: 'read', path: [...obj.path, key] };
+      // (A record key __proto__ is in the words but not an own key of the decoded record: decode's assignment sets none.)
+      if (obj.k === 'read') return key === '__proto__' ? refuse('context key __proto__') : { k: 'read', path: [...obj.path, key] };
       return refuse('member of a computed value');
     }
     case 'BinaryExpression': {
