@@ -115,4 +115,15 @@ describe('lowered guards and assigns: bodies once lowered wrongly', () => {
       expectAgree(r);
     }
   });
+
+  it('keys that joined into another path: a key holding the separator, or the empty key', () => {
+    // context['a\0b'] and context.a.b were one place (keys joined with \0); context[''] was the context record's
+    const [r] = guards([make("({ context }) => context['a\\u0000b'] === 2 && context.a.b === 1")], { a: { b: 1 }, 'a\u0000b': 2 });
+    expect(r.js).toEqual({ value: true });
+    expectAgree(r);
+    // with context[''] linked first, context.a (absent) was looked for in context['']
+    const rs = guards([make("({ context }) => context[''].a === 7"), make('({ context }) => context.a === 7')], { '': { a: 7 }, b: 1 });
+    expect(rs.map((x) => x.js)).toEqual([{ value: true }, { value: false }]);
+    rs.forEach(expectAgree);
+  });
 });
