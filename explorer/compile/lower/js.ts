@@ -222,6 +222,8 @@ function term(node: any, scope: Scope): Expr {
       if (scope.consts.has(name)) return { k: 'const', v: scope.consts.get(name) };
       if (scope.context.has(name)) return { k: 'read', path: [] };
       if (name === scope.copy) return refuse('the copied array read as a value');
+      // (Only `args.context` is read: the args object itself is no value here, also when its parameter is named undefined.)
+      if (name === scope.args) return refuse('the args object as a value');
       if (name === 'undefined') return { k: 'const', v: undefined };
       return refuse(`free variable ${name}`);
     }

@@ -92,10 +92,13 @@ describe('lowered guards and assigns: bodies once lowered wrongly', () => {
     expectAgree(r);
   });
 
-  it('a function expression named undefined: inside it, `undefined` is the function', () => {
+  it('a function expression named undefined, or an args parameter named so: inside, `undefined` is that', () => {
     const [r] = guards([make('function undefined({ context }) { return context.xs[5] === undefined; }')], { xs: [1] });
     expect(r.js).toEqual({ value: false });
     expectAgree(r);
+    const [s] = guards([make('(undefined) => undefined.context.xs[5] === undefined')], { xs: [1] });
+    expect(s.js).toEqual({ value: false });
+    expectAgree(s);
   });
 
   it('params that are not scalars, used as values: their conversions may throw', () => {
