@@ -328,6 +328,8 @@ export function lowerFunction(fn: Function, params: unknown, allowCopy: boolean)
         if (d.id.type !== 'Identifier' || !d.init) refuse('declaration pattern');
         const name: string = d.id.name;
         if (scope.locals.has(name) || scope.consts.has(name) || scope.context.has(name) || name === scope.copy) refuse(`shadowed name ${name}`);
+        // (A use of `undefined` before this declaration was read as undefined, where the JavaScript throws.)
+        if (name === 'undefined') refuse('a local named undefined');
         const src = allowCopy ? copySource(d.init, scope) : null;
         if (src !== null) {
           if (scope.copy !== null) refuse('two array copies');

@@ -92,13 +92,17 @@ describe('lowered guards and assigns: bodies once lowered wrongly', () => {
     expectAgree(r);
   });
 
-  it('a function expression named undefined, or an args parameter named so: inside, `undefined` is that', () => {
+  it('a function expression, an args parameter or a local named undefined: inside, `undefined` is that', () => {
     const [r] = guards([make('function undefined({ context }) { return context.xs[5] === undefined; }')], { xs: [1] });
     expect(r.js).toEqual({ value: false });
     expectAgree(r);
     const [s] = guards([make('(undefined) => undefined.context.xs[5] === undefined')], { xs: [1] });
     expect(s.js).toEqual({ value: false });
     expectAgree(s);
+    // a local named undefined declared after a use: the use throws (before its declaration)
+    const [t] = guards([make('({ context }) => { const a = context.xs[5] === undefined; const undefined = 1; return a; }')], { xs: [1] });
+    expect(t.js).toEqual({ threw: true });
+    expectAgree(t);
   });
 
   it('params that are not scalars, used as values: their conversions may throw', () => {
