@@ -530,8 +530,12 @@ export class Linker {
     const values = anyValues(paths.length);
     const writes = paths.map((p, k) => this.writer(p, element[k]));
     const n = evs.length;
+    const root = this.root;
     return (out) => {
       const w = out.words;
+      // assign makes a record of the context and its keys ({ ...context, key }): of an array too, whose element
+      // a key write would otherwise set in place (an int32 array's, writeAt).
+      if (w[root] !== T_OBJ) throw BAIL;
       for (let k = 0; k < n; k++) {
         const v = evs[k](w, env);
         const at = writeOf[k];

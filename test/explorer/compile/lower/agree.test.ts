@@ -133,4 +133,10 @@ describe('lowered guards and assigns: bodies once lowered wrongly', () => {
     expect(rs.map((x) => x.js)).toEqual([{ value: true }, { value: false }]);
     rs.forEach(expectAgree);
   });
+
+  it('an assign on a context that is an array: the new context is a record of its elements and the key', () => {
+    const r = assigns({ 0: make('({ context }) => context[0] + 1') }, [0, 5]);
+    expect(r.js).not.toEqual({ threw: true });
+    expectAgree(r);
+  });
 });
