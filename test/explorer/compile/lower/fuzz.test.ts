@@ -171,7 +171,8 @@ describe('lowered guards and assigns agree with JavaScript on the decoded contex
 
   it('many guards and assigns linked on one linker, over records with odd keys', () => {
     // A model's guards and actions share one linker (its places per path): paths whose keys are the empty
-    // string, hold a \0, or name an array index, length or a prototype property, in records and arrays of any depth.
+    // string, hold a \0, or name an array index, length or a prototype property, in records and arrays of any
+    // depth, below a context that is a record or an array.
     const r = rng(22);
     const keys = ['a', '', 'a\u0000b', '0', 'length', 'constructor', 'xs'];
     const value = (depth: number): unknown => {
@@ -210,7 +211,10 @@ describe('lowered guards and assigns agree with JavaScript on the decoded contex
       }
       for (let c = 0; c < 20; c++) {
         const buf = new WordBuffer(64);
-        codec.encode(Object.fromEntries(keys.filter(() => r() < 0.7).map((k) => [k, value(2)])), buf);
+        // (Sometimes the context itself is an array: of int32s, or of anything.)
+        const roll = r();
+        const record = () => Object.fromEntries(keys.filter(() => r() < 0.7).map((k) => [k, value(2)]));
+        codec.encode(roll < 0.8 ? record() : roll < 0.9 ? [1, 2, 3] : [value(1), value(1)], buf);
         const words = buf.view().slice();
         const [ctx] = codec.decode(words, 0) as [Record<string, unknown>, number];
         linker.newState();
