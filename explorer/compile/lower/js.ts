@@ -144,7 +144,9 @@ function parseFunction(fn: Function): any {
 
 /** The function node of a source text, or why it is none. */
 function parseSource(src: string): any {
-  const opts = { ecmaVersion: 'latest' as const, preserveParens: true };
+  // Parsed as module (strict) code: what only sloppy code allows does not parse and is refused, where the
+  // subset would give it its strict meaning (`function (a, a)`: the second `a`, the params, is the one bound).
+  const opts = { ecmaVersion: 'latest' as const, preserveParens: true, sourceType: 'module' as const };
   for (const text of [`(${src})`, `({${src}})`]) {
     let node: any;
     try {
@@ -193,7 +195,20 @@ function keyOf(node: any, scope: Scope): string {
   return String(k.v);
 }
 
+/**
+ * An expression whose value the lowered code uses: never the context record itself (only paths below it are
+ * read), nor a constant that is not a scalar (a params record or array, a symbol, a bigint: an operator's
+ * conversion of it may call its valueOf or throw, a throw that must come from the model's function).
+ */
 function expr(node: any, scope: Scope): Expr {
+  const e = term(node, scope);
+  if (e.k === 'read' && e.path.length === 0) return refuse('the whole context as a value');
+  if (e.k === 'const' && !isScalar(e.v)) return refuse(`a constant ${typeof e.v} as a value`);
+  return e;
+}
+
+/** An expression, or the context record itself (`context`, `args.context`: the base of a member expression). */
+function term(node: any, scope: Scope): Expr {
   switch (node.type) {
     case 'Literal':
       if ('regex' in node || 'bigint' in node) return refuse('regex or bigint literal');
@@ -207,6 +222,8 @@ function expr(node: any, scope: Scope): Expr {
       if (scope.consts.has(name)) return { k: 'const', v: scope.consts.get(name) };
       if (scope.context.has(name)) return { k: 'read', path: [] };
       if (name === scope.copy) return refuse('the copied array read as a value');
+      // (Only `args.context` is read: the args object itself is no value here, also when its parameter is named undefined.)
+      if (name === scope.args) return refuse('the args object as a value');
       if (name === 'undefined') return { k: 'const', v: undefined };
       return refuse(`free variable ${name}`);
     }
@@ -215,10 +232,11 @@ function expr(node: any, scope: Scope): Expr {
       if (unparen(node.object).type === 'Identifier' && unparen(node.object).name === scope.args && !node.computed && node.property.name === 'context') {
         return { k: 'read', path: [] };
       }
-      const obj = expr(node.object, scope);
+      const obj = term(node.object, scope);
       const key = keyOf(node, scope);
       if (obj.k === 'const') return { k: 'const', v: constMember(obj.v, key) };
-      if (obj.k === 'read') return { k: 'read', path: [...obj.path, key] };
+      // (A record key __proto__ is in the words but not an own key of the decoded record: decode's assignment sets none.)
+      if (obj.k === 'read') return key === '__proto__' ? refuse('context key __proto__') : { k: 'read', path: [...obj.path, key] };
       return refuse('member of a computed value');
     }
     case 'BinaryExpression': {
@@ -239,7 +257,7 @@ function expr(node: any, scope: Scope): Expr {
       return { k: 'unary', op: node.operator, a };
     }
     case 'ParenthesizedExpression':
-      return expr(node.expression, scope);
+      return term(node.expression, scope);
     case 'ConditionalExpression':
       return { k: 'cond', t: expr(node.test, scope), a: expr(node.consequent, scope), b: expr(node.alternate, scope) };
     default:
@@ -264,6 +282,8 @@ function copySource(init: any, scope: Scope): string[] | null {
 /** Binds the function's parameters: (args | { context }, params | { a, b }). */
 function bindParams(fn: any, params: unknown): Scope {
   if (fn.async || fn.generator) refuse('async or generator function');
+  // A function expression's own name is bound inside it: `undefined` would then not be undefined.
+  if (fn.id?.name === 'undefined') refuse('a function named undefined');
   const scope: Scope = { context: new Set(), args: null, consts: new Map(), locals: new Map(), copy: null };
   const [first, second, ...rest] = fn.params as any[];
   if (rest.length) refuse('more than two parameters');
@@ -308,6 +328,8 @@ export function lowerFunction(fn: Function, params: unknown, allowCopy: boolean)
         if (d.id.type !== 'Identifier' || !d.init) refuse('declaration pattern');
         const name: string = d.id.name;
         if (scope.locals.has(name) || scope.consts.has(name) || scope.context.has(name) || name === scope.copy) refuse(`shadowed name ${name}`);
+        // (A use of `undefined` before this declaration was read as undefined, where the JavaScript throws.)
+        if (name === 'undefined') refuse('a local named undefined');
         const src = allowCopy ? copySource(d.init, scope) : null;
         if (src !== null) {
           if (scope.copy !== null) refuse('two array copies');

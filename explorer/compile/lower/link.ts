@@ -46,12 +46,12 @@ export class Linker {
 
   /** Linking a guard: its reads may use the per-state locations. */
   private inGuard = false;
-  /** The places kept per state, by path (the context record's own slot under ''). */
-  private readonly slots = new Map<string, Slot>([['', newSlot(null)]]);
+  /** The places kept per state, by path (pathKey; the context record's own slot under the empty path's). */
+  private readonly slots = new Map<string, Slot>([[pathKey([]), newSlot(null)]]);
 
   /** The slot of a path, made (and listed under its container's) on first use. */
   private slotOf(path: Segment[]): Slot {
-    const key = path.map((s) => s.key).join('\u0000');
+    const key = pathKey(path);
     let slot = this.slots.get(key);
     if (slot === undefined) {
       const last = path[path.length - 1];
@@ -75,7 +75,7 @@ export class Linker {
     // One closure per path and kind (a guard's or an action's), shared by every expression that reads there: the
     // plans name the same paths many times (about 2,000 calls for some 300 paths per model), and linking is done
     // before the search, where less work also leaves the optimising compiler to the search's own functions.
-    const key = (this.inGuard ? 'g\u0001' : 'a\u0001') + path.map((s) => s.key).join('\u0000');
+    const key = (this.inGuard ? 'g' : 'a') + pathKey(path);
     let done = this.locatedOf.get(key);
     if (done === undefined) this.locatedOf.set(key, (done = this.locate(path)));
     return done;
@@ -90,7 +90,7 @@ export class Linker {
     // From the place of the path's container (found once per state too: paths share their prefixes).
     const container = this.located(path.slice(0, -1));
     const last = path[path.length - 1];
-    const top = this.slots.get('')!;
+    const top = this.slots.get(pathKey([]))!;
     /** Found in the expanded state's words (the guards', or an action's before any word moved): kept. */
     const find = (w: Int32Array) => {
       if (top.filled !== this.stamp) {
@@ -530,8 +530,12 @@ export class Linker {
     const values = anyValues(paths.length);
     const writes = paths.map((p, k) => this.writer(p, element[k]));
     const n = evs.length;
+    const root = this.root;
     return (out) => {
       const w = out.words;
+      // assign makes a record of the context and its keys ({ ...context, key }): of an array too, whose element
+      // a key write would otherwise set in place (an int32 array's, writeAt).
+      if (w[root] !== T_OBJ) throw BAIL;
       for (let k = 0; k < n; k++) {
         const v = evs[k](w, env);
         const at = writeOf[k];
@@ -826,6 +830,12 @@ function encodeNested(c: { codec: ContextCodec; scratch: WordBuffer }, v: unknow
   }
   return c.scratch;
 }
+
+/**
+ * A path's key in the linker's maps, one per path: keys joined with a separator made a key holding it one path
+ * with two keys (context['a\0b'] and context.a.b), and the empty key the context record's.
+ */
+const pathKey = (path: readonly Segment[]): string => JSON.stringify(path.map((s) => s.key));
 
 /** A place kept per state: where the value at a path starts (valid while `stamp` is the linker's). */
 interface Slot {

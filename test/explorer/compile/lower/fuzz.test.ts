@@ -162,4 +162,82 @@ describe('lowered guards and assigns agree with JavaScript on the decoded contex
     expect(refused).toBeLessThan(150);
     expect(agreed).toBeGreaterThan(1500);
   });
+
+  it('many guards and assigns linked on one linker, over records with odd keys', () => {
+    // A model's guards and actions share one linker (its places per path): paths whose keys are the empty
+    // string, hold a \0, or name an array index, length or a prototype property, in records and arrays of any
+    // depth, below a context that is a record or an array.
+    const r = rng(22);
+    const keys = ['a', '', 'a\u0000b', '0', 'length', 'constructor', 'xs'];
+    const value = (depth: number): unknown => {
+      const roll = r();
+      if (depth <= 0 || roll < 0.5) return pick(r, [0, 1, -1, 2.5, 'x', '', null, true]);
+      if (roll < 0.7) return Array.from({ length: Math.floor(r() * 3) }, () => value(depth - 1));
+      return Object.fromEntries(keys.filter(() => r() < 0.4).map((k) => [k, value(depth - 1)]));
+    };
+    const read = () => {
+      let s = `context[${JSON.stringify(pick(r, keys))}]`;
+      for (let n = Math.floor(r() * 3); n > 0; n--) s += pick(r, [`[${JSON.stringify(pick(r, keys))}]`, '[0]', '[1]', '.length']);
+      return s;
+    };
+    const body = (depth: number): string => {
+      const roll = r();
+      if (depth <= 0 || roll < 0.4) return r() < 0.2 ? pick(r, ['1', "''", 'null', "'x'"]) : read();
+      if (roll < 0.7) return `(${body(depth - 1)} ${pick(r, ['===', '!==', '==', '<', '+', '-'])} ${body(depth - 1)})`;
+      if (roll < 0.85) return `(${body(depth - 1)} ${pick(r, ['&&', '||', '??'])} ${body(depth - 1)})`;
+      return `(${body(depth - 1)} ? ${body(depth - 1)} : ${body(depth - 1)})`;
+    };
+    let agreed = 0;
+    let bailed = 0;
+    for (let round = 0; round < 10; round++) {
+      const codec = new ContextCodec(true);
+      const linker = new Linker(codec, 0);
+      const guards: Array<{ src: string; fn: Function; linked: (w: Int32Array) => boolean }> = [];
+      const actions: Array<{ src: string; key: string; fn: Function; linked: (out: WordBuffer) => void }> = [];
+      for (let i = 0; i < 60; i++) {
+        const src = `({ context }) => ${body(2)}`;
+        const fn = make(src);
+        const guard = lowerGuardFn(fn, undefined).plan;
+        if (guard) guards.push({ src, fn, linked: linker.guard(guard) });
+        const key = pick(r, keys);
+        const action = lowerAssign({ [key]: fn }, undefined).plan;
+        if (action) actions.push({ src, key, fn, linked: linker.action(action) });
+      }
+      for (let c = 0; c < 20; c++) {
+        const buf = new WordBuffer(64);
+        // (Sometimes the context itself is an array: of int32s, or of anything.)
+        const roll = r();
+        const record = () => Object.fromEntries(keys.filter(() => r() < 0.7).map((k) => [k, value(2)]));
+        codec.encode(roll < 0.8 ? record() : roll < 0.9 ? [1, 2, 3] : [value(1), value(1)], buf);
+        const words = buf.view().slice();
+        const [ctx] = codec.decode(words, 0) as [Record<string, unknown>, number];
+        linker.newState();
+        const exact = (src: string, js: Outcome, f: () => unknown) => {
+          try {
+            expect({ src, ctx, got: f() }).toEqual({ src, ctx, got: 'value' in js ? js.value : 'must bail' });
+            agreed++;
+          } catch (e) {
+            if (e !== BAIL) throw e;
+            bailed++;
+          }
+        };
+        for (const g of guards) exact(g.src, run(() => !!g.fn({ context: ctx })), () => g.linked(words));
+        for (const a of actions) {
+          const js = run(() => {
+            const out = new WordBuffer(64);
+            codec.encode({ ...ctx, [a.key]: a.fn({ context: ctx }) }, out);
+            return Array.from(out.view());
+          });
+          const out = new WordBuffer(words.length);
+          out.words.set(words);
+          out.length = words.length;
+          WRITES.clear();
+          exact(`${JSON.stringify(a.key)}: ${a.src}`, js, () => (a.linked(out), Array.from(out.view())));
+        }
+      }
+    }
+    console.log(`one linker: ${agreed} agreed, ${bailed} bailed`);
+    expect(agreed).toBeGreaterThan(3000);
+  });
 });
+
