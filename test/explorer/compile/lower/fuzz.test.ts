@@ -228,11 +228,11 @@ describe('lowered guards and assigns agree with JavaScript on the decoded contex
             codec.encode({ ...ctx, [a.key]: a.fn({ context: ctx }) }, out);
             return Array.from(out.view());
           });
-          const out = new WordBuffer(words.length);
-          out.words.set(words);
-          out.length = words.length;
-          WRITES.clear();
-          exact(`${JSON.stringify(a.key)}: ${a.src}`, js, () => (a.linked(out), Array.from(out.view())));
+          exact(`${JSON.stringify(a.key)}: ${a.src}`, js, () => {
+            const out = runOnCopy([a.linked], words);
+            if (out === null) throw BAIL;
+            return Array.from(out.view());
+          });
         }
       }
     }
