@@ -40,6 +40,12 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
   } catch (e) {
     throw new ModelRuntimeError(`the machine's initial state could not be computed: ${thrownMessage(e)}`, { state: '(root)' }, e);
   }
+  // An action that throws while entering the initial state does not throw out of initialTransition: XState
+  // returns a snapshot in status 'error' (with only the root active), the error in it.
+  if ((init as any).status === 'error') {
+    const e = (init as any).error;
+    throw new ModelRuntimeError(`the machine's initial state could not be computed: ${thrownMessage(e)}`, { state: '(root)' }, e);
+  }
   const initialLeaves = new Int32Array(threads.length);
   const initNodes: StateNode[] = (init as any)._nodes;
   for (const t of threads) {
