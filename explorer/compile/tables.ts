@@ -185,7 +185,14 @@ export function buildTables({ root, guards, actions, stateActions }: TableInput)
                 domain = lca;
               }
               if (domain === root || domain === undefined) {
-                throw new ModelError(`transition from ${where.state} on ${type} leaves thread ${name}`, { ...where, feature: 'cross-thread target' });
+                // The thread's own state exited and entered again (its region targeted from inside, or with reenter: true):
+                // XState's domain is then the machine's root, and it exits every other thread's states too.
+                throw new ModelError(
+                  `transition from ${where.state} on ${type} to ${nodePath(target)}${t.reenter ? ' with reenter: true' : ''} exits and ` +
+                    `re-enters thread ${name} itself, which XState does by exiting every thread (its domain is the machine's root): ` +
+                    `target a state inside ${name}${t.reenter ? ' without reenter' : ''}`,
+                  { ...where, feature: 'thread re-entry' },
+                );
               }
               // Exit set: active nodes (the leaf's chain) that are descendants of the domain, plus the domain on reenter.
               const exitSet = chain.filter((n) => isDescendant(n, domain));

@@ -99,6 +99,18 @@ describe('XState features: modelled exactly or refused by name', () => {
     expect((err as Error).message).toMatch(/initial state could not be computed: boom/);
   });
 
+  it("refuses a transition that exits the thread's own state (XState's domain is then the root: it exits every thread), saying so", () => {
+    const region = (on: object, onA: object) => createMachine({ type: 'parallel', states: { t: { id: 't', initial: 'a', on, states: { a: { on: onA }, b: {} } } } } as any);
+    for (const [m, event] of [
+      [region({}, { 't.up': '#t' }), 't.up'],
+      [region({ 't.x': { target: '.b', reenter: true } }, {}), 't.x'],
+    ] as const) {
+      const err = thrownBy(() => compileMachine(m));
+      expect(err).toBeInstanceOf(ModelError);
+      expect((err as Error).message).toMatch(new RegExp(`on ${event.replace('.', '\\.')} .*re-enters thread t itself.*exiting every thread`));
+    }
+  });
+
   it('cross-checks a context holding a bigint without a raw TypeError (the search refuses it by path)', () => {
     expect(() => crossCheck(oneStep({}, { n: 1n }))).not.toThrow(TypeError);
   });
