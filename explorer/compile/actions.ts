@@ -176,14 +176,22 @@ export interface StateActions {
   /** Entry actions of a state entered by default (XState's statesForDefaultEntry): entry, then `initial` actions. */
   defaultEntryOf(n: StateNode): ActionFn[];
   exitOf(n: StateNode): ActionFn[];
+  /** The machine's `output` as XState computes it when the machine is done (none when it is not a function). */
+  rootOutput: ActionFn | null;
 }
 
-export function createStateActions(actions: ReturnType<typeof createActionCompiler>): StateActions {
+export function createStateActions(actions: ReturnType<typeof createActionCompiler>, root: StateNode): StateActions {
   const entryActionsCache = new Map<StateNode, ActionFn[]>();
   const exitActionsCache = new Map<StateNode, ActionFn[]>();
   const entryOf = (n: StateNode) => {
     let a = entryActionsCache.get(n);
-    if (!a) entryActionsCache.set(n, (a = actions.compileList(n.config?.entry, { state: nodePath(n) })));
+    if (!a) {
+      a = actions.compileList(n.config?.entry, { state: nodePath(n) });
+      // XState computes a final state's output right after its entry actions (for the done event of its parent).
+      const output = n.type === 'final' && n.parent?.type === 'compound' ? outputFn(n.output, `the output of ${nodePath(n)}`, { state: nodePath(n) }) : null;
+      if (output) a.push(output);
+      entryActionsCache.set(n, a);
+    }
     return a;
   };
   const defaultEntryOf = (n: StateNode) => {
@@ -196,7 +204,26 @@ export function createStateActions(actions: ReturnType<typeof createActionCompil
     if (!a) exitActionsCache.set(n, (a = actions.compileList(n.config?.exit, { state: nodePath(n) })));
     return a;
   };
-  return { entryOf, defaultEntryOf, exitOf };
+  return { entryOf, defaultEntryOf, exitOf, rootOutput: outputFn(root.output, "the machine's output", { state: '(root)' }) };
+}
+
+/**
+ * An `output` function evaluated as XState does (with the context, the event and the actor's self, which the
+ * engine has none of): its value is dropped, so only a throw matters, and that is the model's error.
+ */
+function outputFn(output: unknown, name: string, where: Where): ActionFn | null {
+  if (typeof output !== 'function') return null;
+  const args = actionArgs(name, where, ['self']);
+  return (ctx, ev) => {
+    try {
+      args.context = ctx;
+      args.event = ev;
+      output(args);
+      return ctx;
+    } catch (e) {
+      throw new ModelRuntimeError(`${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${thrownMessage(e)}`, { state: where.state, event: where.event }, e);
+    }
+  };
 }
 
 /**

@@ -30,7 +30,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
   const root = machine.root as StateNode;
   checkRoot(root);
   const actions = createActionCompiler(machine);
-  const stateActions = createStateActions(actions);
+  const stateActions = createStateActions(actions, root);
   const { threads, events, eventThreads } = buildTables({ root, guards: createGuardCompiler(machine), actions, stateActions });
 
   // Initial state from XState itself: entry actions and initial states exactly as XState runs them.

@@ -111,6 +111,34 @@ describe('XState features: modelled exactly or refused by name', () => {
     }
   });
 
+  it("evaluates a final state's output and the machine's as XState does: one that throws is the model's error", () => {
+    const boom = () => {
+      throw new Error('boom');
+    };
+    const twoThreads = (finalOutput: unknown, rootOutput: unknown) =>
+      createMachine({
+        type: 'parallel',
+        context: { n: 0 },
+        output: rootOutput,
+        states: {
+          t: { initial: 'a', states: { a: { on: { 't.go': 'f' } }, f: { type: 'final', output: finalOutput } } },
+          u: { initial: 'x', states: { x: { on: { 'u.go': 'y' } }, y: { type: 'final' } } },
+        },
+      } as any);
+    const finalErr = thrownByStep(twoThreads(boom, undefined));
+    expect(finalErr).toBeInstanceOf(ModelRuntimeError);
+    expect((finalErr as Error).message).toMatch(/output of t\.f threw at state t\.f: boom/);
+    // The machine's output: when the last thread ends (u.go after t.go).
+    const sys = compileMachine(twoThreads(undefined, boom));
+    const afterT = sys.step(sys.initialLeaves, sys.initialContext, sys.events.indexOf('t.go'))!;
+    const rootErr = thrownBy(() => sys.step(afterT.leaves, afterT.context, sys.events.indexOf('u.go')));
+    expect(rootErr).toBeInstanceOf(ModelRuntimeError);
+    expect((rootErr as Error).message).toMatch(/the machine's output threw at state \(root\): boom/);
+    // Outputs that do not throw change nothing.
+    const fine = twoThreads(({ context }: any) => context.n, ({ context, event }: any) => [context.n, event.type]);
+    for (const lowered of [true, false]) expect(crossCheck(fine, { lowered }).status).toBe('agree');
+  });
+
   it('cross-checks a context holding a bigint without a raw TypeError (the search refuses it by path)', () => {
     expect(() => crossCheck(oneStep({}, { n: 1n }))).not.toThrow(TypeError);
   });
