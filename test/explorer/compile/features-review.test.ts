@@ -139,6 +139,19 @@ describe('XState features: modelled exactly or refused by name', () => {
     for (const lowered of [true, false]) expect(crossCheck(fine, { lowered }).status).toBe('agree');
   });
 
+  it("cross-checks a model whose action throws with the engine's error naming it, not XState's raw one", () => {
+    const m = oneStep({
+      actions: assign({
+        n: () => {
+          throw new Error('boom');
+        },
+      }),
+    });
+    const err = thrownBy(() => crossCheck(m));
+    expect(err).toBeInstanceOf(ModelRuntimeError);
+    expect((err as Error).message).toMatch(/inline assign threw at state t\.a on event t\.go: boom/);
+  });
+
   it('cross-checks a context holding a bigint without a raw TypeError (the search refuses it by path)', () => {
     expect(() => crossCheck(oneStep({}, { n: 1n }))).not.toThrow(TypeError);
   });
