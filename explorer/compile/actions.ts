@@ -228,8 +228,8 @@ function outputFn(output: unknown, name: string, where: Where): ActionFn | null 
 
 /**
  * The args object an action is called with: the context and event, refilled per call, and the actor's own
- * members XState adds (`spawn`, `self`, `system`), which the engine has no actors for: reading one throws,
- * naming the action, where a missing value would silently compute something else.
+ * members XState adds (`spawn`, `self`, `system`), which the engine has no actors for: reading one throws (the
+ * action's error), where a missing value would silently compute something else.
  */
 function actionArgs(name: string, where: Where, unmodelled: string[]): { context: Context; event: Event } {
   const args = { context: null as unknown as Context, event: null as unknown as Event };
@@ -237,11 +237,12 @@ function actionArgs(name: string, where: Where, unmodelled: string[]): { context
     Object.defineProperty(args, key, {
       enumerable: true,
       get() {
-        throw new ModelError(
-          `action ${name} at state ${where.state}${where.event ? ` on event ${where.event}` : ''} reads ${key}, ` +
-            `which interleave does not support (it has no actors): compute the value from the context and the event`,
-          { ...where, action: name, feature: key },
-        );
+        // (Its caller reports it as the action's error, naming the action, state and event.)
+        throw new ModelError(`it reads ${key}, which interleave does not support (it has no actors): compute the value from the context and the event`, {
+          ...where,
+          action: name,
+          feature: key,
+        });
       },
     });
   }
