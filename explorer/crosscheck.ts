@@ -3,7 +3,7 @@
 // (`interleave check --cross-check`, and `crossCheck` in interleave/testing); the test suite on every model.
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { compileMachine } from './compile/index.ts';
-import { ModelError } from './errors.ts';
+import { ModelError, thrownMessage } from './errors.ts';
 import type { Context } from './model.ts';
 import { PackedSystem } from './packed.ts';
 import { StateSpace } from './space/index.ts';
@@ -75,15 +75,25 @@ export function crossCheck(machine: AnyStateMachine, options: { limit?: number; 
     const s = queue[head];
     const leaves = toLeaves(s);
     const expected = new Map<string, string>();
-    const successors = ref.successors(s);
-    for (const { event, next } of successors) expected.set(event, referenceKey(next));
     const actual = new Map<string, string>();
-    if (!system.allFinal(leaves)) {
+    const engineSuccessors = () => {
+      if (system.allFinal(leaves)) return;
       system.events.forEach((ev, e) => {
         const r = system.step(leaves, s.context, e);
         if (r) actual.set(ev, compiledKey(r.leaves, r.context));
       });
+    };
+    let successors: ReturnType<typeof ref.successors>;
+    try {
+      successors = ref.successors(s);
+    } catch (e) {
+      // The model's own guard or action threw in XState: the engine must fail there too (its error, naming the
+      // guard or action, is the one reported), or it differs.
+      engineSuccessors();
+      return { status: 'differ', states: seen.size, limit, difference: { state: referenceKey(s), engine: Object.fromEntries([...actual].sort()), xstate: { '(threw)': thrownMessage(e) } } };
     }
+    for (const { event, next } of successors) expected.set(event, referenceKey(next));
+    engineSuccessors();
     const packedSuccessors = successorsInSpace(leaves, s.context);
     if (packedSuccessors !== null && canonicalJson([...packedSuccessors].sort()) !== canonicalJson([...actual].sort())) {
       return {

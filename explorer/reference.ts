@@ -4,6 +4,8 @@ import type { ThreadLocations } from './model.ts';
 
 /** Canonical JSON: object keys sorted, so equal contexts give equal strings. */
 export function canonicalJson(value: unknown): string {
+  // (A bigint, which JSON.stringify throws on, is no plain data: the search refuses it naming its path.)
+  if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
   if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
   const keys = Object.keys(value as object).sort();

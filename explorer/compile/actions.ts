@@ -32,7 +32,7 @@ export function createActionCompiler(machine: AnyStateMachine) {
   function assignClosure(a: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where): ActionFn {
     const assignment = a.assignment;
     // One args object per action, refilled per call (actions do not nest, and none keeps its args).
-    const args = { context: null as unknown as Context, event: null as unknown as Event };
+    const args = actionArgs(name, where, ['spawn', 'self', 'system']);
     const keys = typeof assignment === 'function' ? null : Object.keys(assignment);
     // (`__proto__` would hit the prototype setter on a plain write: it takes the general path, as in XState.)
     const single = keys !== null && keys.length === 1 && keys[0] !== '__proto__' ? keys[0] : null;
@@ -69,11 +69,35 @@ export function createActionCompiler(machine: AnyStateMachine) {
     };
   }
 
+  /**
+   * A log: XState evaluates a function value when it resolves the action (with the args and params), so one that
+   * throws fails the step; its result is dropped. A value that is not a function does nothing.
+   */
+  function logFn(f: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where): ActionFn | null {
+    const value = f.value;
+    if (typeof value !== 'function') return null;
+    const args = actionArgs(name, where, ['self', 'system']);
+    return (ctx, ev) => {
+      try {
+        args.context = ctx;
+        args.event = ev;
+        value(args, paramsOf(ctx, ev));
+        return ctx;
+      } catch (e) {
+        throw new ModelRuntimeError(
+          `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${thrownMessage(e)}${inPlaceHint(e)}`,
+          { state: where.state, event: where.event, action: name },
+          e,
+        );
+      }
+    };
+  }
+
   function compile(a: unknown, where: Where): ActionFn | null {
     if (typeof a === 'function') {
       const f = a as any;
       if (f.type === 'xstate.assign') return assignFn(f, () => undefined, 'inline assign', where);
-      if (f.type === 'xstate.log') return null;
+      if (f.type === 'xstate.log') return logFn(f, () => undefined, 'inline log', where);
       if (typeof f.type === 'string' && f.type.startsWith('xstate.')) {
         const feature = UNSUPPORTED_ACTIONS[f.type] ?? f.type;
         throw new ModelError(
@@ -111,18 +135,26 @@ export function createActionCompiler(machine: AnyStateMachine) {
         { ...where, action: type, feature: 'action' },
       );
     }
-    if (typeof resolved === 'function' && resolved.type === 'xstate.assign') {
-      const paramsOf =
-        hasParams && typeof params === 'function'
-          ? (ctx: Context, ev: Event) => (params as any)({ context: ctx, event: ev })
-          : () => params;
+    if (typeof resolved !== 'function') {
+      // XState calls the implementation it finds under the name: it does not look a name or { type, params } up again.
+      throw new ModelError(
+        `action '${type}' at state ${where.state}${where.event ? ` on event ${where.event}` : ''} is implemented by ` +
+          `${JSON.stringify(resolved) ?? String(resolved)}, which is not a function: XState does not resolve it again; ` +
+          `give setup({ actions }) the assign(...) itself`,
+        { ...where, action: type, feature: 'action implementation' },
+      );
+    }
+    const paramsOf =
+      hasParams && typeof params === 'function'
+        ? (ctx: Context, ev: Event) => (params as any)({ context: ctx, event: ev })
+        : () => params;
+    if (resolved.type === 'xstate.assign') {
       const fn = assignFn(resolved, paramsOf, type, where, params);
       if (resolved.lockEffect) Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf } satisfies LockAction);
       return fn;
     }
-    if (typeof resolved === 'function' && resolved.type === 'xstate.log') return null;
-    const inner = compile(resolved, where);
-    return inner;
+    if (resolved.type === 'xstate.log') return logFn(resolved, paramsOf, type, where);
+    return compile(resolved, where);
   }
 
   function compileList(list: unknown, where: Where): ActionFn[] {
@@ -144,14 +176,22 @@ export interface StateActions {
   /** Entry actions of a state entered by default (XState's statesForDefaultEntry): entry, then `initial` actions. */
   defaultEntryOf(n: StateNode): ActionFn[];
   exitOf(n: StateNode): ActionFn[];
+  /** The machine's `output` as XState computes it when the machine is done (none when it is not a function). */
+  rootOutput: ActionFn | null;
 }
 
-export function createStateActions(actions: ReturnType<typeof createActionCompiler>): StateActions {
+export function createStateActions(actions: ReturnType<typeof createActionCompiler>, root: StateNode): StateActions {
   const entryActionsCache = new Map<StateNode, ActionFn[]>();
   const exitActionsCache = new Map<StateNode, ActionFn[]>();
   const entryOf = (n: StateNode) => {
     let a = entryActionsCache.get(n);
-    if (!a) entryActionsCache.set(n, (a = actions.compileList(n.config?.entry, { state: nodePath(n) })));
+    if (!a) {
+      a = actions.compileList(n.config?.entry, { state: nodePath(n) });
+      // XState computes a final state's output right after its entry actions (for the done event of its parent).
+      const output = n.type === 'final' && n.parent?.type === 'compound' ? outputFn(n.output, `the output of ${nodePath(n)}`, { state: nodePath(n) }) : null;
+      if (output) a.push(output);
+      entryActionsCache.set(n, a);
+    }
     return a;
   };
   const defaultEntryOf = (n: StateNode) => {
@@ -164,5 +204,47 @@ export function createStateActions(actions: ReturnType<typeof createActionCompil
     if (!a) exitActionsCache.set(n, (a = actions.compileList(n.config?.exit, { state: nodePath(n) })));
     return a;
   };
-  return { entryOf, defaultEntryOf, exitOf };
+  return { entryOf, defaultEntryOf, exitOf, rootOutput: outputFn(root.output, "the machine's output", { state: '(root)' }) };
+}
+
+/**
+ * An `output` function evaluated as XState does (with the context, the event and the actor's self, which the
+ * engine has none of): its value is dropped, so only a throw matters, and that is the model's error.
+ */
+function outputFn(output: unknown, name: string, where: Where): ActionFn | null {
+  if (typeof output !== 'function') return null;
+  const args = actionArgs(name, where, ['self']);
+  return (ctx, ev) => {
+    try {
+      args.context = ctx;
+      args.event = ev;
+      output(args);
+      return ctx;
+    } catch (e) {
+      throw new ModelRuntimeError(`${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${thrownMessage(e)}`, { state: where.state, event: where.event }, e);
+    }
+  };
+}
+
+/**
+ * The args object an action is called with: the context and event, refilled per call, and the actor's own
+ * members XState adds (`spawn`, `self`, `system`), which the engine has no actors for: reading one throws (the
+ * action's error), where a missing value would silently compute something else.
+ */
+function actionArgs(name: string, where: Where, unmodelled: string[]): { context: Context; event: Event } {
+  const args = { context: null as unknown as Context, event: null as unknown as Event };
+  for (const key of unmodelled) {
+    Object.defineProperty(args, key, {
+      enumerable: true,
+      get() {
+        // (Its caller reports it as the action's error, naming the action, state and event.)
+        throw new ModelError(`it reads ${key}, which interleave does not support (it has no actors): compute the value from the context and the event`, {
+          ...where,
+          action: name,
+          feature: key,
+        });
+      },
+    });
+  }
+  return args;
 }

@@ -30,7 +30,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
   const root = machine.root as StateNode;
   checkRoot(root);
   const actions = createActionCompiler(machine);
-  const stateActions = createStateActions(actions);
+  const stateActions = createStateActions(actions, root);
   const { threads, events, eventThreads } = buildTables({ root, guards: createGuardCompiler(machine), actions, stateActions });
 
   // Initial state from XState itself: entry actions and initial states exactly as XState runs them.
@@ -38,6 +38,12 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
   try {
     [init] = initialTransition(machine);
   } catch (e) {
+    throw new ModelRuntimeError(`the machine's initial state could not be computed: ${thrownMessage(e)}`, { state: '(root)' }, e);
+  }
+  // An action that throws while entering the initial state does not throw out of initialTransition: XState
+  // returns a snapshot in status 'error' (with only the root active), the error in it.
+  if ((init as any).status === 'error') {
+    const e = (init as any).error;
     throw new ModelRuntimeError(`the machine's initial state could not be computed: ${thrownMessage(e)}`, { state: '(root)' }, e);
   }
   const initialLeaves = new Int32Array(threads.length);

@@ -18,13 +18,16 @@ export interface RuntimeInput {
 
 /** The compiled system: the tables and the step over them. */
 export function createRuntime({ machine, threads, events, eventThreads, stateActions, initialLeaves, initialContext }: RuntimeInput): CompiledSystem {
-  const { entryOf, defaultEntryOf, exitOf } = stateActions;
+  const { entryOf, defaultEntryOf, exitOf, rootOutput } = stateActions;
+  // The event the machine's output is computed with when the machine is done (XState's done event of its root).
+  const rootDone = Object.freeze({ type: `xstate.done.state.${machine.root.id}` });
   const runAll = (fns: ActionFn[], ctx: Context, ev: Event) => {
     for (const f of fns) ctx = f(ctx, ev);
     return ctx;
   };
 
   const doneExit = (leaves: Int32Array, ctx: Context, ev: Event) => {
+    if (rootOutput !== null) rootOutput(ctx, rootDone);
     const active = new Set<StateNode>();
     for (const t of threads) for (let m = t.leaves[leaves[t.index]]; m; m = m.parent) active.add(m);
     for (const n of [...active].sort((a, b) => b.order - a.order)) ctx = runAll(exitOf(n), ctx, ev);

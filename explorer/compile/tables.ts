@@ -2,7 +2,7 @@
 // and, per leaf and event, the transitions to try in order, each with its exit and entry sets computed
 // as XState's microstep does (getTransitionDomain, computeExitSet, computeEntrySet); then which threads
 // declare each event.
-import { ModelError } from '../errors.ts';
+import { ModelError, thrownMessage } from '../errors.ts';
 import type { ActionFn, CompiledThread, CompiledTransition, GuardRef, StateNode, Where } from './types.ts';
 import type { createGuardCompiler } from './guards.ts';
 import { loweringOf, type createActionCompiler, type StateActions } from './actions.ts';
@@ -88,7 +88,18 @@ export function buildTables({ root, guards, actions, stateActions }: TableInput)
     const settle = (target: StateNode, where: Where): StateNode => {
       let n = target;
       while (n.type === 'compound') {
-        const init = n.initial?.target?.[0];
+        let init: StateNode | undefined;
+        try {
+          init = n.initial?.target?.[0];
+        } catch (e) {
+          // XState resolves `initial` only when the state is first entered, and throws on one it cannot find.
+          const initial = typeof n.config.initial === 'string' ? n.config.initial : JSON.stringify(n.config.initial);
+          throw new ModelError(`state ${nodePath(n)} has initial ${initial}, which XState cannot resolve: ${thrownMessage(e)}; name a child of ${nodePath(n)}`, {
+            ...where,
+            state: nodePath(n),
+            feature: 'initial',
+          });
+        }
         if (!init) throw new ModelError(`state ${nodePath(n)} has no initial state; add initial: '<child>'`, { ...where, feature: 'initial' });
         n = init;
       }
@@ -174,7 +185,14 @@ export function buildTables({ root, guards, actions, stateActions }: TableInput)
                 domain = lca;
               }
               if (domain === root || domain === undefined) {
-                throw new ModelError(`transition from ${where.state} on ${type} leaves thread ${name}`, { ...where, feature: 'cross-thread target' });
+                // The thread's own state exited and entered again (its region targeted from inside, or with reenter: true):
+                // XState's domain is then the machine's root, and it exits every other thread's states too.
+                throw new ModelError(
+                  `transition from ${where.state} on ${type} to ${nodePath(target)}${t.reenter ? ' with reenter: true' : ''} exits and ` +
+                    `re-enters thread ${name} itself, which XState does by exiting every thread (its domain is the machine's root): ` +
+                    `target a state inside ${name}${t.reenter ? ' without reenter' : ''}`,
+                  { ...where, feature: 'thread re-entry' },
+                );
               }
               // Exit set: active nodes (the leaf's chain) that are descendants of the domain, plus the domain on reenter.
               const exitSet = chain.filter((n) => isDescendant(n, domain));
