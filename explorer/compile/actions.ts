@@ -229,13 +229,14 @@ function outputFn(output: unknown, name: string, where: Where): ActionFn | null 
 /**
  * The args object an action is called with: the context and event, refilled per call, and the actor's own
  * members XState adds (`spawn`, `self`, `system`), which the engine has no actors for: reading one throws (the
- * action's error), where a missing value would silently compute something else.
+ * action's error), where a missing value would silently compute something else. They are not enumerable, so
+ * an action that copies its args (`({ context, ...rest })`, `{ ...args }`) without reading them still runs.
  */
 function actionArgs(name: string, where: Where, unmodelled: string[]): { context: Context; event: Event } {
   const args = { context: null as unknown as Context, event: null as unknown as Event };
   for (const key of unmodelled) {
     Object.defineProperty(args, key, {
-      enumerable: true,
+      enumerable: false,
       get() {
         // (Its caller reports it as the action's error, naming the action, state and event.)
         throw new ModelError(`it reads ${key}, which interleave does not support (it has no actors): compute the value from the context and the event`, {

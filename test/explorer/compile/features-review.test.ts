@@ -47,9 +47,14 @@ describe('XState features: modelled exactly or refused by name', () => {
       expect(err).toBeInstanceOf(ModelRuntimeError);
       expect((err as Error).message).toMatch(new RegExp(`inline assign .*state t\\.a on event t\\.go.*reads ${key}`));
     }
-    // Destructuring only the context and event is fine, and agrees with XState.
+    // Destructuring only the context and event is fine, and agrees with XState; so is copying the args with a
+    // rest pattern or a spread that never reads the three.
     const plain = oneStep({ actions: assign({ n: ({ context, event }: any) => context.n + event.type.length }) });
     expect(crossCheck(plain).status).toBe('agree');
+    const rest = oneStep({ actions: assign({ n: ({ context, ...others }: any) => context.n + ('event' in others ? 1 : 0) }) });
+    expect(crossCheck(rest).status).toBe('agree');
+    const spread = oneStep({ actions: assign({ n: (args: any) => ({ ...args }).context.n + 1 }) });
+    expect(crossCheck(spread).status).toBe('agree');
   });
 
   it("evaluates a log's value as XState does: one that throws is the action's error, one that does not changes nothing", () => {
