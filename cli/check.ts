@@ -133,6 +133,15 @@ function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name'>, e: unknown, labe
   return { ...base, error: { kind: 'internal', message: `${base.spec}: internal error: ${(e as Error)?.stack ?? thrownMessage(e)}` }, matched: false };
 }
 
+/** Writes a checkpoint; a path that cannot be written (checked before the run, but the disk can fill) is bad input naming it. */
+function saveCheckpoint(file: string, bytes: Uint8Array): void {
+  try {
+    writeFileAtomic(file, bytes);
+  } catch (e) {
+    throw new InputError(`option --checkpoint ${file}: cannot write it (${(e as NodeJS.ErrnoException).code ?? thrownMessage(e)}); give a file path in a directory you can write to`);
+  }
+}
+
 /** Runs one target: a spec file, or a model checked without a spec. */
 export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOutcome> {
   const base = { spec: target.label, name: target.name };
@@ -199,7 +208,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       strategy,
       seed: o.seed ?? spec.seed,
       walks: o.walks ?? spec.bounds?.walks,
-      ...(checkpointFile ? { checkpoint: { everySeconds: o.checkpoint!.everySeconds, write: (bytes: Uint8Array) => writeFileAtomic(checkpointFile, bytes) } } : {}),
+      ...(checkpointFile ? { checkpoint: { everySeconds: o.checkpoint!.everySeconds, write: (bytes: Uint8Array) => saveCheckpoint(checkpointFile, bytes) } } : {}),
       ...(resume ? { resume } : {}),
       bitstate: o.bitstate,
       preemptions: o.preemptions,

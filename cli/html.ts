@@ -8,6 +8,7 @@ import type { Plain } from '../explorer/model.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { threadCharts, type ThreadChart } from './graph.ts';
 import { contextsOf } from './itf.ts';
+import { VIEWER_GENERATOR } from './targets.ts';
 import { renderScenario } from '../explorer/waitfor.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./viewer/${name}`, import.meta.url), 'utf8');
@@ -51,7 +52,7 @@ export function renderHtml(trace: Trace, o: HtmlOptions): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="interleave">
+${VIEWER_GENERATOR}
 <title>interleave counterexample</title>
 <style>
 ${asset('page.css')}</style>

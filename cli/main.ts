@@ -15,7 +15,7 @@ import { jsonDocument, progressText, renderTable, verdictText } from './report.t
 import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { loadSpec, loadTrace } from './spec.ts';
-import { checkOutputs, collectTargets, specsIn } from './targets.ts';
+import { checkOutputs, checkViewerPath, collectTargets, specsIn } from './targets.ts';
 
 // The modules of one command or one option (swarm and its child processes, init, show, graph, replay, the HTML
 // viewer, JUnit, coverage) are loaded by the command that uses them, not at start-up by every command: a small
@@ -88,7 +88,8 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
   }
   const junit = v.junit as string | undefined;
   // Every output is checked before the first run: a bad path loses no results and overwrites nothing.
-  checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit });
+  const htmlDir = v.html as string | undefined;
+  checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit, checkpoint: opts.checkpoint?.file, resume: opts.resume, html: htmlDir });
   const outcomes: SpecOutcome[] = [];
   const started = new Date();
   for (const t of targets) {
@@ -96,7 +97,6 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
     outcomes.push(o);
   }
-  const htmlDir = v.html as string | undefined;
   if (htmlDir !== undefined) {
     for (const o of outcomes) {
       if (!o.result?.trace) continue;
@@ -163,6 +163,7 @@ async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
   }
   const html = p.values.html as string | undefined;
   if (html !== undefined) {
+    checkViewerPath(html, `--html ${html}: it `, 'give another file');
     await writeViewer(html, trace, await viewerModel(trace, file), `npx interleave replay ${file}`);
     io.out(`wrote ${html}`);
     return EXIT.OK;

@@ -273,3 +273,50 @@ export default { name: 'm', description: 'd', params: {}, variants: { v: { descr
     expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save']), pattern);
   });
 });
+
+describe('a file in the way of an output is kept', () => {
+  it('--checkpoint naming a spec, or a file that is not a checkpoint: exit 2 before the run, the file kept', async () => {
+    const dir = tmp();
+    const notes = join(dir, 'notes.json');
+    writeFileSync(notes, '{"mine": true}');
+    const spec = join(dir, 'abba.json');
+    const text = JSON.stringify({ model: 'abba', expect: { status: 'violation', kind: 'deadlock' } });
+    writeFileSync(spec, text);
+    const a = await run(['check', 'specs/philosophers-6.json', '--checkpoint', notes, '--checkpoint-every', '0.001', '--no-save', '--quiet']);
+    expectBadInput(a, /option --checkpoint .*notes\.json: it exists and is not an interleave checkpoint; refusing to replace it: give another file/);
+    expect(a.out).toBe('');
+    expect(readFileSync(notes, 'utf8')).toBe('{"mine": true}');
+    const b = await run(['check', spec, '--checkpoint', spec, '--no-save', '--quiet']);
+    expectBadInput(b, /option --checkpoint .*abba\.json: that is a spec being checked; give another file for the checkpoint/);
+    expect(readFileSync(spec, 'utf8')).toBe(text);
+  });
+
+  it('--checkpoint under a file: exit 2 naming it before the run (it was an internal error with a stack trace at the first save)', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'f'), 'x');
+    const r = await run(['check', 'specs/philosophers-6.json', '--checkpoint', join(dir, 'f', 'c.ckpt'), '--checkpoint-every', '0.001', '--no-save', '--quiet']);
+    expectBadInput(r, /option --checkpoint .*f\/c\.ckpt: .*f is a file, not a directory/);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('x');
+  });
+
+  it('show --html and check --html never replace a file that is not an interleave viewer', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'keep.json');
+    writeFileSync(spec, '{"mine": true}');
+    expectBadInput(await run(['show', 'counterexamples/abba-abba.json', '--html', spec]), /--html .*keep\.json: it exists and is not an interleave HTML viewer; refusing to replace it: give another file/);
+    expect(readFileSync(spec, 'utf8')).toBe('{"mine": true}');
+    const html = join(dir, 'html');
+    mkdirSync(html);
+    writeFileSync(join(html, 'abba-abba.html'), '<p>my notes</p>');
+    const cx = join(dir, 'cx');
+    const r = await run(['check', 'specs/abba-abba.json', '--html', html, '--out', cx, '--quiet']);
+    expectBadInput(r, /option --html .*abba-abba\.html exists and is not an interleave HTML viewer/);
+    expect(readFileSync(join(html, 'abba-abba.html'), 'utf8')).toBe('<p>my notes</p>');
+    // Checked before the run: no counterexample written either.
+    expect(existsSync(cx)).toBe(false);
+    // --html naming a file: refused before the run too.
+    const c = await run(['check', 'specs/abba-abba.json', '--html', spec, '--out', cx, '--quiet']);
+    expectBadInput(c, /option --html .*keep\.json: it is a file, not a directory/);
+    expect(existsSync(cx)).toBe(false);
+  });
+});
