@@ -153,8 +153,19 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
   return outcomes.every((o) => o.matched) ? EXIT.OK : EXIT.MISMATCH;
 }
 
+/** show prints the race diagram, or with --itf the ITF JSON, or with --html writes the viewer: one of them. */
+function checkShowOptions(v: ParsedCommand['values']): void {
+  if (v.itf && v.html !== undefined) throw new InputError('options --itf and --html: --itf prints the trace as ITF JSON, --html writes the HTML viewer; give one of them (or run show twice)');
+  const output = v.itf ? '--itf' : v.html !== undefined ? '--html' : undefined;
+  if (!output) return;
+  for (const o of ['threads', 'fold', 'width', 'no-changes']) {
+    if (v[o] !== undefined) throw new InputError(`option --${o} applies to the race diagram, not to ${output}; drop it`);
+  }
+}
+
 async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
   const file = p.positionals[0];
+  checkShowOptions(p.values);
   const trace = loadTrace(file);
   if (p.values.itf) {
     const { toItf } = await import('./itf.ts');

@@ -320,3 +320,16 @@ describe('a file in the way of an output is kept', () => {
     expect(existsSync(cx)).toBe(false);
   });
 });
+
+describe('show options that do not go together', () => {
+  it.each([
+    [['--itf', '--html', 'x.html'], /options --itf and --html: .*give one of them/],
+    [['--itf', '--width', '80'], /option --width applies to the race diagram, not to --itf; drop it/],
+    [['--html', 'x.html', '--threads', 'task0'], /option --threads applies to the race diagram, not to --html; drop it/],
+  ])('show %j: exit 2', async (args, pattern) => {
+    const dir = tmp();
+    const r = await run(['show', 'counterexamples/abba-abba.json', ...args.map((a) => (a === 'x.html' ? join(dir, a) : a))]);
+    expectBadInput(r, pattern);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
