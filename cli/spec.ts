@@ -128,9 +128,10 @@ export function parseJsonFile(file: string, what: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    // Node says "at position N" (and some versions "(line L column C)"); at the end of the input, neither.
+    // Node says "at position N" (and some versions "(line L column C)"); for an unexpected token or at the end
+    // of the input, neither: then the scan below finds where.
     const m = /position (\d+)/.exec(msg);
-    const pos = m ? Number(m[1]) : /end of (JSON )?input/i.test(msg) ? text.length : -1;
+    const pos = m ? Number(m[1]) : jsonErrorOffset(text);
     let where = '';
     if (pos >= 0) {
       const before = text.slice(0, pos);
@@ -138,7 +139,99 @@ export function parseJsonFile(file: string, what: string): unknown {
       const col = pos - before.lastIndexOf('\n');
       where = ` at line ${line}, column ${col}`;
     }
-    throw new InputError(`${file}: the ${what} is not valid JSON${where}: ${msg}; fix the JSON syntax there`, file);
+    const fix = text.charCodeAt(0) === 0xfeff ? 'the file starts with a byte-order mark (U+FEFF); save it as UTF-8 without one' : 'fix the JSON syntax there';
+    throw new InputError(`${file}: the ${what} is not valid JSON${where}: ${msg}; ${fix}`, file);
+  }
+}
+
+/** Where JSON.parse fails on `text`: the offset of the first character that is not valid JSON (text.length at a premature end), or -1. */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    for (const c of word) {
+      if (text[i] !== c) fail();
+      i++;
+    }
+  };
+  const string = () => {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail();
+      const c = text.charCodeAt(i);
+      if (c === 0x22) return void i++;
+      if (c < 0x20) fail();
+      if (c !== 0x5c) {
+        i++;
+        continue;
+      }
+      i++;
+      if ('"\\/bfnrt'.includes(text[i] ?? 'x')) i++;
+      else if (text[i] === 'u') {
+        i++;
+        for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail();
+      } else fail();
+    }
+  };
+  const digits = () => {
+    const start = i;
+    while (text[i] >= '0' && text[i] <= '9') i++;
+    if (i === start) fail();
+  };
+  const number = () => {
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else digits();
+    if (text[i] === '.') (i++, digits());
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      digits();
+    }
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (text[i] !== '"') fail();
+          string();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === close) return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === '-' || (c >= '0' && c <= '9')) return number();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (at) {
+    // (Nesting too deep for this scan's stack: no position.)
+    return typeof at === 'number' ? Math.min(at, text.length) : -1;
   }
 }
 

@@ -150,6 +150,22 @@ describe('bad specs and traces', () => {
     expectBadInput(await run(['check', b]), /b\.json: the spec is not valid JSON at line 4, column 1/);
   });
 
+  it('a JSON syntax error node reports without a position (a bare word, NaN, a byte-order mark) still gets the line and column', async () => {
+    const dir = tmp();
+    const cases: Array<[string, RegExp]> = [
+      ['{\n  "model": abba,\n  "expect": { "status": "pass" }\n}\n', /line 2, column 12: Unexpected token 'a'/],
+      ['{"model": "abba", "params": {"n": NaN}, "expect": {"status": "pass"}}', /line 1, column 35/],
+      ['\ufeff{"model": "abba", "expect": {"status": "pass"}}', /line 1, column 1: .*the file starts with a byte-order mark \(U\+FEFF\); save it as UTF-8 without one/],
+    ];
+    for (const [text, pattern] of cases) {
+      const f = join(dir, 's.json');
+      writeFileSync(f, text);
+      expectBadInput(await run(['check', f, '--no-save']), /s\.json: the spec is not valid JSON at /, pattern);
+      expectBadInput(await run(['show', f]), /s\.json: the trace is not valid JSON at /, pattern);
+      expect(readFileSync(f, 'utf8')).toBe(text);
+    }
+  });
+
   it('a spec given to show or replay says it is a spec and how to get a trace; a trace given to check says it is a trace', async () => {
     expectBadInput(await run(['show', 'specs/abba-abba.json']), /specs\/abba-abba\.json: this is a spec, not a counterexample trace: run interleave check specs\/abba-abba\.json/);
     expectBadInput(await run(['replay', 'specs/abba-abba.json']), /this is a spec, not a counterexample trace/);
