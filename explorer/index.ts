@@ -7,7 +7,7 @@ import { PackedSystem } from './packed.ts';
 import type { StringTable } from './codec.ts';
 import type { Bound, Outcome, Progress, SearchStats, ViolationKind } from './outcome.ts';
 import { SharedStrings } from './parallel/strings.ts';
-import type { Fairness, StarvationGoal } from './properties/liveness.ts';
+import { resolveGoal, type Fairness, type StarvationGoal } from './properties/liveness.ts';
 import { stateChecker } from './properties/safety.ts';
 import { StateSpace, type TransitionHook } from './space/index.ts';
 import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategies/index.ts';
@@ -225,9 +225,9 @@ export function selectInvariants(model: ModelDefinition, params: Record<string, 
   if (sel === false) return {};
   if (sel === undefined || sel === true) return all;
   const out: Record<string, Invariant> = {};
-  for (const name of sel) {
+  for (const [i, name] of sel.entries()) {
     if (!(name in all)) {
-      throw new InputError(`check.invariants: model ${model.name} has no invariant '${name}' (its invariants: ${Object.keys(all).join(', ') || 'none'})`);
+      throw new InputError(`$.check.invariants[${i}]: model ${model.name} has no invariant '${name}' (its invariants: ${Object.keys(all).join(', ') || 'none'})`);
     }
     out[name] = all[name];
   }
@@ -265,6 +265,8 @@ export function checkModel(req: CheckRequest): CheckResult {
   const invariants = selectInvariants(model, params, variant, check.invariants);
   const strategy = req.strategy ?? 'bfs';
   const starvation = check.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
+  // Every goal is checked against the model now: the safety search runs first and may end the run before liveness does.
+  starvation.forEach((s, i) => resolveGoal(space.system, s, Array.isArray(check.starvation) ? `$.check.starvation[${i}]` : '$.check.starvation'));
   const liveness = !!check.livelock || starvation.length > 0;
   const lockOrder = check.lockOrder ? new LockOrderRecorder(space.system, model) : undefined;
   const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0 || !!lockOrder;

@@ -166,6 +166,23 @@ describe('bad specs and traces', () => {
     }
   });
 
+  it("a name the model does not have in check.invariants or check.starvation: exit 2 with the JSON path to it, before any search (a deadlock found first hid a starvation typo)", async () => {
+    const dir = tmp();
+    const cases: Array<[object, RegExp]> = [
+      [{ model: 'sb-freeze', check: { invariants: ['P-F1', 'P-F9'] } }, /s\.json: \$\.check\.invariants\[1\]: model sb-freeze has no invariant 'P-F9' \(its invariants: P-F1, P-F2, P-F3\)/],
+      [{ model: 'abba', check: { starvation: { thread: 'nobody', goal: 'critical' } } }, /s\.json: \$\.check\.starvation\.thread: the model has no thread 'nobody' \(its threads: task0, task1\)/],
+      [
+        { model: 'abba', check: { starvation: [{ thread: 'task0', goal: 'critical' }, { thread: 'task1', goal: ['critical', 'nowhere'] }] } },
+        /s\.json: \$\.check\.starvation\[1\]\.goal\[1\]: thread task1 has no state 'nowhere'/,
+      ],
+    ];
+    for (const [fields, pattern] of cases) {
+      const f = join(dir, 's.json');
+      writeFileSync(f, JSON.stringify({ ...fields, expect: { status: 'pass' } }));
+      expectBadInput(await run(['check', f, '--no-save']), pattern);
+    }
+  });
+
   it('a spec given to show or replay says it is a spec and how to get a trace; a trace given to check says it is a trace', async () => {
     expectBadInput(await run(['show', 'specs/abba-abba.json']), /specs\/abba-abba\.json: this is a spec, not a counterexample trace: run interleave check specs\/abba-abba\.json/);
     expectBadInput(await run(['replay', 'specs/abba-abba.json']), /this is a spec, not a counterexample trace/);
