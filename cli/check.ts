@@ -122,9 +122,11 @@ function mergeOverrides(spec: Pick<Spec, 'variant' | 'params'>, o: CheckOptions)
   };
 }
 
-function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name'>, e: unknown, label: string): SpecOutcome {
+/** `file`: the target's path as given, which a message may begin with instead of base.spec (the path relative to here). */
+function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name'>, e: unknown, label: string, file?: string): SpecOutcome {
   if (e instanceof InputError) {
-    const msg = e.message.startsWith(base.spec) ? e.message : `${base.spec}: ${e.message}`;
+    const given = file !== undefined && e.message.startsWith(`${file}:`) ? `${base.spec}${e.message.slice(file.length)}` : e.message;
+    const msg = given.startsWith(base.spec) ? given : `${base.spec}: ${given}`;
     return { ...base, error: { kind: 'input', message: msg }, matched: false };
   }
   if (e instanceof ModelError || e instanceof ModelRuntimeError) {
@@ -153,7 +155,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     try {
       spec = loadSpec(target.file);
     } catch (e) {
-      return errorOutcome(base, e, '');
+      return errorOutcome(base, e, '', target.file);
     }
     baseDir = dirname(resolve(target.file));
     where = { model: `${target.label}: $.model`, variant: `${target.label}: $.variant`, params: `${target.label}: $.params` };
@@ -161,7 +163,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     // Deadlock, assertions and every invariant; a clean model passes.
     spec = { model: target.model, expect: { status: 'pass' } };
     baseDir = process.cwd();
-    where = { model: target.model, variant: '--variant', params: '--param' };
+    where = { model: target.label, variant: '--variant', params: '--param' };
     implicit = true;
   }
   try {

@@ -183,6 +183,19 @@ describe('bad specs and traces', () => {
     }
   });
 
+  it('the file begins the message once, however it was given (an absolute path, ./x)', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'bad.json');
+    writeFileSync(spec, '{"model": "abba"}');
+    const model = join(dir, 'empty.ts');
+    writeFileSync(model, 'export const x = 1;\n');
+    for (const target of [spec, model]) {
+      const r = await run(['check', target, '--no-save']);
+      expectBadInput(r);
+      expect(r.err).not.toMatch(/(bad\.json|empty\.ts): \S*(bad\.json|empty\.ts):/);
+    }
+  });
+
   it('a spec given to show or replay says it is a spec and how to get a trace; a trace given to check says it is a trace', async () => {
     expectBadInput(await run(['show', 'specs/abba-abba.json']), /specs\/abba-abba\.json: this is a spec, not a counterexample trace: run interleave check specs\/abba-abba\.json/);
     expectBadInput(await run(['replay', 'specs/abba-abba.json']), /this is a spec, not a counterexample trace/);
