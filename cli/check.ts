@@ -123,7 +123,7 @@ function mergeOverrides(spec: Pick<Spec, 'variant' | 'params'>, o: CheckOptions)
 }
 
 /** `file`: the target's path as given, which a message may begin with instead of base.spec (the path relative to here). */
-function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name'>, e: unknown, label: string, file?: string): SpecOutcome {
+function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name' | 'implicitExpectation'>, e: unknown, label: string, file?: string): SpecOutcome {
   if (e instanceof InputError) {
     const given = file !== undefined && e.message.startsWith(`${file}:`) ? `${base.spec}${e.message.slice(file.length)}` : e.message;
     const msg = given.startsWith(base.spec) ? given : `${base.spec}: ${given}`;
@@ -146,7 +146,7 @@ function saveCheckpoint(file: string, bytes: Uint8Array): void {
 
 /** Runs one target: a spec file, or a model checked without a spec. */
 export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOutcome> {
-  const base = { spec: target.label, name: target.name };
+  const base = { spec: target.label, name: target.name, ...(target.kind === 'model' ? { implicitExpectation: true } : {}) };
   let spec: Spec;
   let baseDir: string;
   let where: { model: string; variant: string; params: string };

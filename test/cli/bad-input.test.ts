@@ -193,6 +193,7 @@ describe('bad specs and traces', () => {
       const r = await run(['check', target, '--no-save']);
       expectBadInput(r);
       expect(r.err).not.toMatch(/(bad\.json|empty\.ts): \S*(bad\.json|empty\.ts):/);
+      expect(r.out).toMatch(target === model ? /0 of 1 models pass/ : /0 of 1 specs match/);
     }
   });
 
