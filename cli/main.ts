@@ -111,8 +111,11 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     const { junitXml } = await import('./junit.ts');
     writeOutput(junit, junitXml(outcomes, { started }), '--junit');
   }
-  if (json) io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
-  else {
+  if (json) {
+    io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
+    // As when the check cannot start: the document for programs, the error on stderr for whoever reads it.
+    for (const o of outcomes) if (o.error) io.err(`error: ${o.error.message}`);
+  } else {
     io.out(renderTable(outcomes));
     const coverage = outcomes.some((o) => o.result?.coverage) ? await import('./coverage.ts') : null;
     for (const o of outcomes) {

@@ -98,6 +98,19 @@ describe('options are checked and blamed on the option', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('check --json: a spec that cannot be run is in the document and, as when the check cannot start, on stderr', async () => {
+    const dir = tmp();
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ model: 'abba', variant: 'nope', expect: { status: 'pass' } }));
+    for (const extra of [[], ['--workers', '0']]) {
+      const r = await run(['check', bad, '--json', '--no-save', ...extra]);
+      expectBadInput(r, extra.length ? /option --workers "0"/ : /bad\.json: \$\.variant: model abba has no variant 'nope'/);
+      const doc = JSON.parse(r.out);
+      const message = extra.length ? doc.error.message : doc.results[0].error.message;
+      expect(r.err).toBe(`error: ${message}\n`);
+    }
+  });
+
   it('show --json and list --bogus are rejected per command; list --json is one JSON document', async () => {
     expectBadInput(await run(['show', 'counterexamples/abba-abba.json', '--json']), /interleave show: unknown option --json; the options of show are --no-changes, --threads, --fold, --width, --html, --itf, --help/);
     expectBadInput(await run(['list', '--bogus']), /interleave list: unknown option --bogus/);
