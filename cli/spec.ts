@@ -101,7 +101,19 @@ function describe(e: ErrorObject, schemaFile: string): string {
     case 'const':
       return `${path}: must be ${JSON.stringify(p.allowedValue)}`;
     case 'type':
-      return `${path}: must be ${p.type}`;
+      return `${path}: must be ${p.type === 'integer' ? 'a whole number' : String(p.type).replace(/,/g, ' or ')}`;
+    case 'minimum':
+      return `${path}: must be at least ${p.limit}; give a number of at least ${p.limit}`;
+    case 'exclusiveMinimum':
+      return `${path}: must be greater than ${p.limit}; give a ${p.limit === 0 ? 'positive number' : `number above ${p.limit}`}`;
+    case 'maximum':
+      return `${path}: must be at most ${p.limit}; give a smaller number`;
+    case 'minLength':
+      return `${path}: must not be empty; write a value there`;
+    case 'minItems':
+      return `${path}: must not be empty; give at least ${p.limit === 1 ? 'one' : p.limit}`;
+    case 'uniqueItems':
+      return `${path}[${Math.max(p.i, p.j)}]: the same as ${path}[${Math.min(p.i, p.j)}]; remove one of them`;
     case 'not':
       return `${path}: 'kind' and 'name' go only with "status": "violation"; remove them or set the status to violation`;
     default:
@@ -109,9 +121,30 @@ function describe(e: ErrorObject, schemaFile: string): string {
   }
 }
 
+/**
+ * The errors worth reading. A field that may take one of several forms (oneOf: a boolean or a list, a goal or a
+ * list of goals) gets an error from each form; when the value has one form's type (another error is about it or
+ * what it holds), the other forms' type errors only mislead and are left out; when it has none, they are said
+ * as one ("must be boolean or array").
+ */
 function formatErrors(errors: ErrorObject[], schemaFile: string): string[] {
   const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
-  const lines = (useful.length ? useful : errors).map((e) => describe(e, schemaFile));
+  // (A value of the wrong type gets no other error from the same schema: ajv checks the other keywords only on their type.)
+  const isType = (e: ErrorObject) => e.keyword === 'type';
+  const inside = (e: ErrorObject, at: string) => e.instancePath === at || e.instancePath.startsWith(at + '/');
+  const kept: ErrorObject[] = [];
+  const types = new Map<string, string[]>();
+  for (const e of useful) {
+    if (!isType(e)) kept.push(e);
+    else if (!useful.some((o) => !isType(o) && inside(o, e.instancePath))) {
+      const list = types.get(e.instancePath);
+      if (list) list.push(String((e.params as { type: string }).type));
+      else (types.set(e.instancePath, [String((e.params as { type: string }).type)]), kept.push(e));
+    }
+  }
+  const lines = (kept.length ? kept : errors).map((e) =>
+    isType(e) ? describe({ ...e, params: { type: types.get(e.instancePath)!.join(',') } }, schemaFile) : describe(e, schemaFile),
+  );
   return [...new Set(lines)];
 }
 

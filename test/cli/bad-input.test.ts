@@ -210,6 +210,40 @@ describe('bad specs and traces', () => {
     }
   });
 
+  it('a schema error says what to give, and a field that may take two forms is told about the one it has', async () => {
+    const dir = tmp();
+    const f = join(dir, 's.json');
+    const spec = {
+      model: 'abba',
+      check: { invariants: ['a', 'a'], starvation: { thread: 'task0', goal: [] } },
+      bounds: { maxDepth: -1, maxStates: 1e300, timeoutSeconds: 0, walks: 2.5 },
+      expect: { status: 'pass', depth: 1e20 },
+    };
+    const text = JSON.stringify(spec);
+    writeFileSync(f, text);
+    const r = await run(['check', f, '--no-save']);
+    expectBadInput(
+      r,
+      /\$\.check\.invariants\[1\]: the same as \$\.check\.invariants\[0\]; remove one of them/,
+      /\$\.check\.starvation\.goal: must not be empty; give at least one/,
+      /\$\.bounds\.maxDepth: must be at least 0; give a number of at least 0/,
+      /\$\.bounds\.maxStates: must be at most 9007199254740991; give a smaller number/,
+      /\$\.bounds\.timeoutSeconds: must be greater than 0/,
+      /\$\.bounds\.walks: must be a whole number/,
+      /\$\.expect\.depth: must be at most 9007199254740991/,
+    );
+    // Not the other form's complaints: an array of names is not told to be a boolean, an object not to be an array.
+    expect(r.err).not.toMatch(/\$\.check\.invariants: must be boolean|\$\.check\.starvation: must be array|goal: must be string/);
+    expect(readFileSync(f, 'utf8')).toBe(text);
+    // A value of neither form is told both.
+    writeFileSync(f, JSON.stringify({ model: 'abba', check: { invariants: 5 }, expect: { status: 'pass' } }));
+    expectBadInput(await run(['check', f, '--no-save']), /\$\.check\.invariants: must be boolean or array/);
+    writeFileSync(f, JSON.stringify({ model: 'abba', check: { starvation: [] }, expect: { status: 'pass' } }));
+    const empty = await run(['check', f, '--no-save']);
+    expectBadInput(empty, /\$\.check\.starvation: must not be empty; give at least one/);
+    expect(empty.err).not.toMatch(/must be object/);
+  });
+
   it('a spec given to show or replay says it is a spec and how to get a trace; a trace given to check says it is a trace', async () => {
     expectBadInput(await run(['show', 'specs/abba-abba.json']), /specs\/abba-abba\.json: this is a spec, not a counterexample trace: run interleave check specs\/abba-abba\.json/);
     expectBadInput(await run(['replay', 'specs/abba-abba.json']), /this is a spec, not a counterexample trace/);
