@@ -163,6 +163,14 @@ export function fromItf(data: unknown, file: string): Trace {
       file,
     );
   }
+  itf.vars.forEach((v, i) => {
+    if (typeof v !== 'string') throw new InputError(`${file}: $.vars[${i}]: expected a variable name (a string), got ${JSON.stringify(v)}`, file);
+  });
+  itf.states.forEach((st, i) => {
+    if (!st || typeof st !== 'object' || Array.isArray(st)) {
+      throw new InputError(`${file}: $.states[${i}]: expected a state record ({"#meta", "pc", ...}), got ${Array.isArray(st) ? 'an array' : JSON.stringify(st)}`, file);
+    }
+  });
   const where = (i: number, v: string) => `${file}: $.states[${i}]${/^[A-Za-z_]\w*$/.test(v) ? `.${v}` : `[${JSON.stringify(v)}]`}`;
   const ctxVars = itf.vars.filter((v) => v !== ITF_PC && v !== ITF_ACTION);
   const decode = (i: number) => {

@@ -258,6 +258,24 @@ describe('bad specs and traces', () => {
     return { dir, file, trace: JSON.parse(readFileSync(file, 'utf8')) };
   }
 
+  it('an ITF trace whose state is not a record, or whose variable is not a name: exit 2 with the path (it was an internal error)', async () => {
+    const dir = tmp();
+    const file = join(dir, 't.itf.json');
+    const itf = JSON.parse((await run(['show', 'counterexamples/abba-abba.json', '--itf'])).out);
+    for (const [edit, pattern] of [
+      [(t: any) => (t.states[1] = null), /\$\.states\[1\]: expected a state record \(\{"#meta", "pc", \.\.\.\}\), got null/],
+      [(t: any) => (t.states[1] = [1]), /\$\.states\[1\]: expected a state record .*got an array/],
+      [(t: any) => t.vars.push(5), /\$\.vars\[\d+\]: expected a variable name \(a string\), got 5/],
+    ] as Array<[(t: any) => void, RegExp]>) {
+      const t = structuredClone(itf);
+      edit(t);
+      const text = JSON.stringify(t);
+      writeFileSync(file, text);
+      for (const cmd of ['show', 'replay']) expectBadInput(await run([cmd, file]), new RegExp(`t\\.itf\\.json: `), pattern);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    }
+  });
+
   it('a trace of a future format version: exit 2, upgrade', async () => {
     const { file, trace } = await traceOf('specs/abba-abba.json');
     writeFileSync(file, JSON.stringify({ ...trace, version: 99 }));
