@@ -19,6 +19,8 @@ export interface HtmlOptions {
   /** Why the model could not be loaded (shown instead of the statecharts). */
   chartError?: string;
   replayCommand: string;
+  /** The trace's file, for errors. */
+  source?: string;
 }
 
 interface PageData {
@@ -40,7 +42,7 @@ export function renderHtml(trace: Trace, o: HtmlOptions): string {
   const cycle = trace.deadlock?.cycle;
   const data: PageData = {
     trace,
-    contexts: contextsOf(trace),
+    contexts: contextsOf(trace, o.source),
     charts: o.system ? threadCharts(o.system) : null,
     ...(o.chartError ? { chartError: o.chartError } : {}),
     scenario: cycle && cycle.length ? renderScenario(cycle) : null,

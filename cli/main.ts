@@ -178,7 +178,7 @@ async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
   const html = p.values.html as string | undefined;
   if (html !== undefined) {
     checkViewerPath(html, `--html ${html}: it `, 'give another file');
-    await writeViewer(html, trace, await viewerModel(trace, file), `npx interleave replay ${file}`);
+    await writeViewer(html, trace, { ...(await viewerModel(trace, file)), source: file }, `npx interleave replay ${file}`);
     io.out(`wrote ${html}`);
     return EXIT.OK;
   }
@@ -220,7 +220,7 @@ function mkdirOrFail(dir: string): void {
   }
 }
 
-async function writeViewer(out: string, trace: Trace, model: { system?: CompiledSystem; chartError?: string }, replayCommand: string): Promise<void> {
+async function writeViewer(out: string, trace: Trace, model: { system?: CompiledSystem; chartError?: string; source?: string }, replayCommand: string): Promise<void> {
   const { renderHtml } = await import('./html.ts');
   writeOutput(out, renderHtml(trace, { ...model, replayCommand }), '--html');
 }

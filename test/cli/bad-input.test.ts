@@ -276,6 +276,23 @@ describe('bad specs and traces', () => {
     }
   });
 
+  it('show --itf and --html of a trace whose changes do not fit its context: exit 2 naming the change (it was an internal error)', async () => {
+    const dir = tmp();
+    const file = join(dir, 't.json');
+    const trace = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8'));
+    for (const [edit, pattern] of [
+      [(t: any) => (t.initial.context.owner = null), /t\.json: \$\.steps\[0\]\.changes\[0\]\.path: 'owner\.A' goes through owner, which is null before step 1, not a record or array; the trace was edited/],
+      [(t: any) => (t.steps[1].changes[0].path = 'nothing.here.B'), /\$\.steps\[1\]\.changes\[0\]\.path: 'nothing\.here\.B' goes through nothing, which is absent before step 2/],
+    ] as Array<[(t: any) => void, RegExp]>) {
+      const t = structuredClone(trace);
+      edit(t);
+      writeFileSync(file, JSON.stringify(t));
+      expectBadInput(await run(['show', file, '--itf']), pattern);
+      expectBadInput(await run(['show', file, '--html', join(dir, 't.html')]), pattern);
+      expect(existsSync(join(dir, 't.html'))).toBe(false);
+    }
+  });
+
   it('a trace of a future format version: exit 2, upgrade', async () => {
     const { file, trace } = await traceOf('specs/abba-abba.json');
     writeFileSync(file, JSON.stringify({ ...trace, version: 99 }));
