@@ -74,9 +74,8 @@ export function crossCheck(machine: AnyStateMachine, options: { limit?: number; 
   for (let head = 0; head < queue.length; head++) {
     const s = queue[head];
     const leaves = toLeaves(s);
-    const expected = new Map<string, string>();
-    const successors = ref.successors(s);
-    for (const { event, next } of successors) expected.set(event, referenceKey(next));
+    // The engine steps first: a guard or action that throws is then the model error naming it and the state
+    // (as in the search), not XState's own error out of transition().
     const actual = new Map<string, string>();
     if (!system.allFinal(leaves)) {
       system.events.forEach((ev, e) => {
@@ -84,6 +83,9 @@ export function crossCheck(machine: AnyStateMachine, options: { limit?: number; 
         if (r) actual.set(ev, compiledKey(r.leaves, r.context));
       });
     }
+    const expected = new Map<string, string>();
+    const successors = ref.successors(s);
+    for (const { event, next } of successors) expected.set(event, referenceKey(next));
     const packedSuccessors = successorsInSpace(leaves, s.context);
     if (packedSuccessors !== null && canonicalJson([...packedSuccessors].sort()) !== canonicalJson([...actual].sort())) {
       return {

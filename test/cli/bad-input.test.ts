@@ -142,6 +142,16 @@ describe('mistakes in a model are blamed on the model, with the state, event and
     expect(existsSync(out)).toBe(false);
   });
 
+  it.each([['--cross-check'], ['--check-footprints']])('a guard or action that throws, under %s: exit 2 naming it and the state (it was an internal error)', async (option) => {
+    for (const variant of ['nan', 'throw-object']) {
+      const r = await run(['check', specFor(variant), option, '--no-save', '--quiet']);
+      expectBadInput(
+        r,
+        variant === 'nan' ? /model .*misbehaving\.ts: .*context\.n is NaN|action work threw at state a\.idle/ : /action work threw at state a\.idle on (event )?a\.step: a non-Error value was thrown: \{"errno":-5,"why":"EIO"\}/,
+      );
+    }
+  });
+
   it("a typo in the model's own defaultVariant is blamed on the model, not the spec", async () => {
     const dir = tmp();
     const spec = join(dir, 's.json');
