@@ -1,7 +1,7 @@
 // The interleave command line: check, show, replay, list, graph, swarm, worker, init. The one place that prints and picks exit codes.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
+import { InputError, ModelError, ModelRuntimeError, placed, thrownMessage } from '../explorer/errors.ts';
 import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
 import { SEARCH_STRATEGY_NAMES } from '../explorer/strategies/index.ts';
@@ -14,6 +14,7 @@ import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, progressText, renderTable, verdictText } from './report.ts';
 import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
+import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import { loadSpec, loadTrace } from './spec.ts';
 import { checkOutputs, checkViewerPath, collectTargets, specsIn } from './targets.ts';
 
@@ -243,6 +244,15 @@ async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
   const overrideVariant = p.values.variant as string | undefined;
   const variant = resolveVariant(def, overrideVariant ?? trace.variant, overrideVariant !== undefined ? '--variant' : `${file}: $.variant`);
   const params = overlayParams(def, trace.params, `${file}: $.params`, paramOptions(p.values));
+  // From here on what fails is the model's (a guard or action that throws on the trace's path): named with the trace.
+  try {
+    return await replayOn(file, trace, def, variant, params, p, io);
+  } catch (e) {
+    throw e instanceof ModelError || e instanceof ModelRuntimeError ? placed(e, `${file}: model ${def.name}`) : e;
+  }
+}
+
+async function replayOn(file: string, trace: Trace, def: ModelDefinition, variant: string, params: Record<string, ParamValue>, p: ParsedCommand, io: Printer): Promise<number> {
   const packed = instantiate(def, params, variant);
   const overridden = variant !== trace.variant || Object.keys(paramOptions(p.values)).length > 0;
   if (!overridden) {

@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { InputError } from '../explorer/errors.ts';
-import { checkModel, TOOL_VERSION } from '../explorer/index.ts';
+import { InputError, placed } from '../explorer/errors.ts';
+import { checkModel, resolveParams, resolveVariant, TOOL_VERSION } from '../explorer/index.ts';
 import type { Progress } from '../explorer/outcome.ts';
 import { mergeShards, planJob, shardResult, swarmDisagreement, type MergedSwarm, type ShardResult } from '../explorer/swarm.ts';
 import { specName } from './check.ts';
@@ -112,27 +112,36 @@ export async function runShard(
   const spec = loadSpec(specFile);
   const rel = relPath(resolve(specFile));
   const { def, path: modelPath } = await loadModel(spec.model, dirname(resolve(specFile)), `${rel}: $.model`);
+  // The spec's values are checked against the model here, blamed on the spec and their JSON path (as check does).
+  const params = resolveParams(def, spec.params ?? {}, `${rel}: $.params`);
+  const variant = resolveVariant(def, spec.variant, `${rel}: $.variant`);
   const seed = a.seed ?? spec.seed ?? 0;
   const liveness = !!spec.check?.livelock || spec.check?.starvation !== undefined;
   const job = planJob(index, count, { seed, liveness, maxDepth: a.maxDepth ?? spec.bounds?.maxDepth });
-  const result = checkModel({
-    model: def,
-    params: spec.params,
-    variant: spec.variant,
-    check: spec.check,
-    strategy: job.strategy,
-    seed: job.seed,
-    eventOrderSeed: job.eventOrderSeed,
-    maxDepth: job.maxDepth,
-    maxStates: a.maxStates ?? spec.bounds?.maxStates,
-    timeoutSeconds: a.timeoutSeconds ?? spec.bounds?.timeoutSeconds ?? DEFAULT_JOB_SECONDS,
-    stopAtFirst: true,
-    // Every job records what it covered; the merge unites them (explorer/coverage.ts).
-    coverage: true,
-    modelPath,
-    spec: rel,
-    onProgress: onProgress ? (p: Progress) => onProgress(progressText(p, job.strategy), job.label) : undefined,
-  });
+  let result;
+  try {
+    result = checkModel({
+      model: def,
+      params,
+      variant,
+      check: spec.check,
+      strategy: job.strategy,
+      seed: job.seed,
+      eventOrderSeed: job.eventOrderSeed,
+      maxDepth: job.maxDepth,
+      maxStates: a.maxStates ?? spec.bounds?.maxStates,
+      timeoutSeconds: a.timeoutSeconds ?? spec.bounds?.timeoutSeconds ?? DEFAULT_JOB_SECONDS,
+      stopAtFirst: true,
+      // Every job records what it covered; the merge unites them (explorer/coverage.ts).
+      coverage: true,
+      modelPath,
+      spec: rel,
+      onProgress: onProgress ? (p: Progress) => onProgress(progressText(p, job.strategy), job.label) : undefined,
+    });
+  } catch (e) {
+    // A bad check field is the spec's, a guard or action that throws the model's: both named with the spec.
+    throw placed(e instanceof InputError ? e : placed(e, `model ${spec.model}`), rel);
+  }
   return shardResult({ spec: rel, seed, index, count, job, toolVersion: TOOL_VERSION, result, expect: spec.expect });
 }
 

@@ -152,6 +152,16 @@ describe('mistakes in a model are blamed on the model, with the state, event and
     }
   });
 
+  it('replay and swarm name the trace or spec, and the model, when the model fails (they said only what threw)', async () => {
+    const spec = specFor('ok', { expect: { status: 'violation', kind: 'deadlock' } });
+    const out = join(tmp(), 'cx');
+    expect((await run(['check', spec, '--out', out, '--quiet'])).code).toBe(0);
+    const trace = join(out, 'ok.json');
+    expectBadInput(await run(['replay', trace, '--variant', 'throw-object']), /ok\.json: model misbehaving: action work threw at state a\.idle on event a\.step/);
+    const shard = await run(['swarm', specFor('throw-object'), '--shard', '0/2', '--out', join(tmp(), 'sw'), '--quiet']);
+    expectBadInput(shard, /throw-object\.json: model .*misbehaving\.ts: action work threw at state a\.idle on event a\.step/);
+  });
+
   it("a typo in the model's own defaultVariant is blamed on the model, not the spec", async () => {
     const dir = tmp();
     const spec = join(dir, 's.json');
@@ -252,6 +262,20 @@ describe('bad specs and traces', () => {
     const empty = await run(['check', f, '--no-save']);
     expectBadInput(empty, /\$\.check\.starvation: must not be empty; give at least one/);
     expect(empty.err).not.toMatch(/must be object/);
+  });
+
+  it('swarm blames a spec the model does not fit on the spec and its JSON path, as check does', async () => {
+    const dir = tmp();
+    const f = join(dir, 'sw.json');
+    for (const [fields, pattern] of [
+      [{ model: 'abba', variant: 'zzz' }, /sw\.json: \$\.variant: model abba has no variant 'zzz' \(its variants: abba, ordered\)/],
+      [{ model: 'philosophers', params: { n: 'x' } }, /sw\.json: \$\.params\.n: expected a number/],
+      [{ model: 'abba', check: { invariants: ['q'] } }, /sw\.json: \$\.check\.invariants\[0\]: model abba has no invariant 'q'/],
+    ] as Array<[object, RegExp]>) {
+      writeFileSync(f, JSON.stringify({ ...fields, expect: { status: 'incomplete' } }));
+      expectBadInput(await run(['swarm', f, '--shard', '0/2', '--out', join(dir, 'out'), '--quiet']), pattern);
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
   it('a spec given to show or replay says it is a spec and how to get a trace; a trace given to check says it is a trace', async () => {
