@@ -291,10 +291,15 @@ async function replayOn(file: string, trace: Trace, def: ModelDefinition, varian
 }
 
 async function cmdGraph(p: ParsedCommand, io: Printer): Promise<number> {
-  const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0]);
+  const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0], 'the working directory');
   const variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
   const params = overlayParams(def, {}, '--param', paramOptions(p.values));
-  const packed = instantiate(def, params, variant);
+  let packed;
+  try {
+    packed = instantiate(def, params, variant);
+  } catch (e) {
+    throw placed(e instanceof InputError ? e : placed(e, `model ${def.name}`), p.positionals[0]);
+  }
   const ps = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
   const { renderMermaid } = await import('./graph.ts');
   io.out(renderMermaid(packed.system, `${def.name} variant ${variant}${ps ? ` (${ps})` : ''}`));

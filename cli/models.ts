@@ -83,8 +83,11 @@ export function looksLikePath(model: string): boolean {
   return model.startsWith('.') || isAbsolute(model) || /\.(ts|js|mjs|mts)$/.test(model) || model.includes('/');
 }
 
-/** Loads a model by bundled name, or by path relative to `baseDir`. `where` prefixes errors (file and JSON path). */
-export async function loadModel(model: string, baseDir: string, where: string): Promise<{ def: ModelDefinition; path: string; bundled: boolean }> {
+/**
+ * Loads a model by bundled name, or by path relative to `baseDir`. `where` prefixes errors (file and JSON path);
+ * `relativeTo` says in them what `baseDir` is.
+ */
+export async function loadModel(model: string, baseDir: string, where: string, relativeTo = 'the spec file'): Promise<{ def: ModelDefinition; path: string; bundled: boolean }> {
   if (looksLikePath(model)) {
     let file = resolve(baseDir, model);
     if (existsSync(file) && statSync(file).isDirectory()) {
@@ -94,13 +97,13 @@ export async function loadModel(model: string, baseDir: string, where: string): 
       file = index;
     }
     if (!existsSync(file)) {
-      throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to the spec file`);
+      throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to ${relativeTo}`);
     }
     return { def: await importModel(file, where), path: file, bundled: false };
   }
   const names = bundledModelNames();
   if (!names.includes(model)) {
-    throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to the spec file, e.g. "./my-model.ts"`);
+    throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to ${relativeTo}, e.g. "./my-model.ts"`);
   }
   const file = join(MACHINES_DIR, model, MODEL_INDEX);
   return { def: await importModel(file, where), path: file, bundled: true };

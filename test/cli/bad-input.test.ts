@@ -405,6 +405,19 @@ describe('neighbours', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('graph and replay say what a model path is relative to, and graph names the model of an unsupported feature', async () => {
+    const dir = tmp();
+    expectBadInput(await run(['graph', 'nomodel']), /nomodel: unknown model 'nomodel'; .*give a path relative to the working directory, e\.g\. "\.\/my-model\.ts"/);
+    writeFileSync(join(dir, 'after.ts'), `import { createMachine } from 'xstate';
+export default { name: 'after', description: 'd', params: {}, variants: { v: { description: 'v' } }, defaultVariant: 'v',
+  create: () => createMachine({ type: 'parallel', states: { t: { initial: 'a', states: { a: { after: { 100: 'b' } }, b: { type: 'final' } } } } }) };
+`);
+    expectBadInput(await run(['graph', join(dir, 'after.ts')]), /after\.ts: model after: state t\.a uses 'after' \(delayed transitions\), which interleave does not support/);
+    const trace = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8'));
+    writeFileSync(join(dir, 't.json'), JSON.stringify({ ...trace, modelPath: '../gone.ts' }));
+    expectBadInput(await run(['replay', join(dir, 't.json')]), /t\.json: \$\.modelPath: no model module at .*gone\.ts; give a bundled model name \(.*\) or a path relative to the trace/);
+  });
+
   it('a spec whose model path is a folder without index.ts, or a module that throws on import: exit 2 with the fix', async () => {
     const dir = tmp();
     mkdirSync(join(dir, 'm'));
