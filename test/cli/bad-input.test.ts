@@ -90,6 +90,8 @@ describe('options are checked and blamed on the option', () => {
     [['--bogus'], /interleave check: unknown option --bogus; the options of check are --json, /],
     [['--workers', '2', '--strategy', 'dfs'], /options --workers 2 and --strategy dfs: the parallel search is breadth-first; drop one of them/],
     [['--junit'], /option --junit needs a value: --junit FILE/],
+    [['--param', 'n=3', '--param', 'n=5'], /option --param: n is given twice \(n=3, n=5\); give it once/],
+    [['--max-states', '10', '--max-states=20'], /option --max-states is given twice \("10", "20"\); give it once/],
   ])('check %j: exit 2 naming the option', async (args, pattern) => {
     const dir = tmp();
     const r = await run(['check', 'specs/philosophers-4.json', ...args, '--out', dir, '--quiet']);
