@@ -67,6 +67,8 @@ export function collectTargets(args: string[], o: { variant?: string; params: Re
       out.push({ kind: 'model', model: resolve(a), label: label(a), name: modelTraceName(a, o.variant, o.params) });
     } else if (!looksLikePath(a) && bundledModelNames().includes(a)) {
       out.push({ kind: 'model', model: a, label: a, name: modelTraceName(a, o.variant, o.params) });
+    } else if (existsSync(a)) {
+      throw new InputError(`${a}: neither a spec (*.json) nor a model module (${[...MODEL_EXT].join(', ')}); give a spec, a directory of specs, a model module or a bundled model`);
     } else if (!args.length) {
       throw new InputError(`no specs/ directory here (${process.cwd()}); give a spec, a directory of specs or a model: interleave check MODEL|SPEC|DIR`);
     } else {

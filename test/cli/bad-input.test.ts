@@ -388,6 +388,14 @@ describe('traces of models loaded by path', () => {
 });
 
 describe('neighbours', () => {
+  it('check of a file that is there but neither a spec nor a model module says so, not "no such file"', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    const r = await run(['check', join(dir, 'notes.txt')]);
+    expectBadInput(r, /notes\.txt: neither a spec \(\*\.json\) nor a model module \(\.ts, \.mts, \.js, \.mjs\); give a spec/);
+    expect(r.err).not.toMatch(/no such/);
+  });
+
   it('a trace path that does not exist or is a directory: exit 2 saying which', async () => {
     expectBadInput(await run(['show', 'counterexamples/nope.json']), /counterexamples\/nope\.json: cannot read the trace: no such file; give the path of a trace file/);
     expectBadInput(await run(['replay', 'counterexamples']), /counterexamples: cannot read the trace: it is a directory, not a file/);
