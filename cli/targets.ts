@@ -151,6 +151,9 @@ export function checkOutputs(targets: Target[], o: { outDir: string; save: boole
     const file = resolve(o.checkpoint);
     const what = `option --checkpoint ${o.checkpoint}`;
     if (inputs.has(file)) throw new InputError(`${what}: that is a spec being checked; give another file for the checkpoint`);
+    if (o.junit !== undefined && resolve(o.junit) === file) throw new InputError(`${what}: --junit writes there too; give the checkpoint another file`);
+    const trace = o.save ? targets.find((t) => resolve(o.outDir, `${t.name}.json`) === file) : undefined;
+    if (trace) throw new InputError(`${what}: the counterexample of ${trace.label} is written there too; give the checkpoint another file`);
     writableDir(dirname(file), what);
     // The file --resume reads is the one a run keeps saving to (--resume F --checkpoint F): that one is checked as it is read.
     if (existsSync(file) && (o.resume === undefined || resolve(o.resume) !== file)) {

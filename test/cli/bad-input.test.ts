@@ -475,6 +475,10 @@ describe('a file in the way of an output is kept', () => {
     const b = await run(['check', spec, '--checkpoint', spec, '--no-save', '--quiet']);
     expectBadInput(b, /option --checkpoint .*abba\.json: that is a spec being checked; give another file for the checkpoint/);
     expect(readFileSync(spec, 'utf8')).toBe(text);
+    // Nor the file another output of the run goes to (it would replace the checkpoint at the end).
+    const ck = join(dir, 'run.ckpt');
+    expectBadInput(await run(['check', spec, '--checkpoint', ck, '--junit', ck, '--no-save', '--quiet']), /option --checkpoint .*run\.ckpt: --junit writes there too; give the checkpoint another file/);
+    expectBadInput(await run(['check', spec, '--checkpoint', join(dir, 'cx', 'abba.json'), '--out', join(dir, 'cx'), '--quiet']), /option --checkpoint .*abba\.json: the counterexample of .*abba\.json is written there too; give the checkpoint another file/);
   });
 
   it('--checkpoint under a file: exit 2 naming it before the run (it was an internal error with a stack trace at the first save)', async () => {
