@@ -70,6 +70,21 @@ function definitionProblem(def: ModelDefinition): string | null {
       return `params.${k} needs a default that is a number, boolean or string, e.g. ${k}: { default: 2, description: '...' }`;
     }
   }
+  if (def.symmetry !== undefined && typeof def.symmetry !== 'function') {
+    return `symmetry must be a function of the options returning the groups, e.g. symmetry: ({ params }) => [{ threads: ['w0', 'w1'] }]`;
+  }
+  if (def.footprints !== undefined) {
+    if (!isRecord(def.footprints)) return `footprints must be a record of declarations by guard or action name, e.g. footprints: { take: { reads: ['lock'], writes: ['lock'] } }`;
+    for (const [name, decl] of Object.entries(def.footprints)) {
+      if (!isRecord(decl)) return `footprints.${name} must be a record { reads, writes, sets } of lists of context paths, e.g. ${name}: { reads: ['n'] }`;
+      for (const k of ['reads', 'writes', 'sets'] as const) {
+        const paths = (decl as Record<string, unknown>)[k];
+        if (paths !== undefined && (!Array.isArray(paths) || paths.some((x) => typeof x !== 'string'))) {
+          return `footprints.${name}.${k} must be a list of context paths, e.g. ${k}: ['n']`;
+        }
+      }
+    }
+  }
   for (const field of ['invariants', 'assertions', 'waits', 'watch'] as const) {
     const v = def[field];
     if (v === undefined) continue;

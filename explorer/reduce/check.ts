@@ -12,6 +12,7 @@ import { fingerprint } from '../store/index.ts';
 import { footprintOf, type FootprintDecl } from './declare.ts';
 import { covered, EVERYTHING, resolveDecl, type Footprint } from './footprint.ts';
 import { compileSymmetry, createRepresentative } from './symmetry.ts';
+import { symmetryGroups } from './index.ts';
 import { systemFootprints } from './footprint.ts';
 
 export class FootprintError extends ModelError {}
@@ -290,7 +291,7 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
   };
 
   // Symmetry: adjacent transpositions of each group generate all its permutations.
-  const groups = o.model.symmetry?.(o.options)?.filter((g) => g.threads.length > 1) ?? [];
+  const groups = symmetryGroups(o.model, o.options).filter((g) => g.threads.length > 1);
   const fps = groups.length ? systemFootprints(system, { byName }) : null;
   const sym = groups.length ? compileSymmetry(system, groups, fps!.sets) : null;
   const permuter = sym ? createRepresentative(packed, sym) : null;

@@ -446,6 +446,11 @@ describe('a malformed model definition', () => {
     ['variants: {}', /variants must be a record with at least one variant/],
     ['invariants: { ok: true }', /invariants\.ok must be a function/],
     ["invariantsFor: () => { throw new Error('nope'); }", /invariantsFor\(\) threw: nope; fix it in the model/],
+    ['symmetry: [1]', /symmetry must be a function of the options returning the groups/],
+    ["symmetry: () => { throw new Error('sym'); }", /symmetry\(\) threw: sym; fix it in the model/],
+    ['symmetry: () => 5', /symmetry\(\) returned 5; it must return a list of groups, e\.g\. \[\{ threads: \['w0', 'w1'\] \}\]/],
+    ["footprints: { g: { reads: 'n' } }", /footprints\.g\.reads must be a list of context paths, e\.g\. reads: \['n'\]/],
+    ['footprints: { g: 5 }', /footprints\.g must be a record \{ reads, writes, sets \}/],
   ])('%s: exit 2 naming the field', async (field, pattern) => {
     const dir = tmp();
     writeFileSync(
@@ -456,7 +461,7 @@ export default { name: 'm', description: 'd', params: {}, variants: { v: { descr
   ${field} };
 `,
     );
-    expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save']), pattern);
+    expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save', '--reduce', 'symmetry,por']), pattern);
   });
 });
 
