@@ -177,6 +177,11 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
     }
     const strategy = o.strategy ?? spec.strategy ?? 'bfs';
+    // (On a spec that is not random walks, --seed and --walks may be meant for the others of a folder of specs.)
+    const walkOption = o.seed !== undefined ? '--seed' : o.walks !== undefined ? '--walks' : undefined;
+    if (walkOption && target.kind === 'model' && strategy !== 'random') {
+      throw new InputError(`option ${walkOption}: the seed and the walks are for random walks, and ${target.label} runs ${strategy}; drop ${walkOption} or add --strategy random`);
+    }
     let resume: { bytes: Uint8Array; file: string } | undefined;
     if (o.resume) {
       try {

@@ -90,6 +90,8 @@ describe('options are checked and blamed on the option', () => {
     [['--bogus'], /interleave check: unknown option --bogus; the options of check are --json, /],
     [['--workers', '2', '--strategy', 'dfs'], /options --workers 2 and --strategy dfs: the parallel search is breadth-first; drop one of them/],
     [['--junit'], /option --junit needs a value: --junit FILE/],
+    [['--strategy', 'dfs', '--seed', '3'], /options --seed and --strategy dfs: the seed and the walks are for random walks; drop --seed or run --strategy random/],
+    [['--strategy', 'bfs', '--walks', '3'], /options --walks and --strategy bfs: the seed and the walks are for random walks/],
     [['--param', 'n=3', '--param', 'n=5'], /option --param: n is given twice \(n=3, n=5\); give it once/],
     [['--max-states', '10', '--max-states=20'], /option --max-states is given twice \("10", "20"\); give it once/],
   ])('check %j: exit 2 naming the option', async (args, pattern) => {
@@ -111,6 +113,13 @@ describe('options are checked and blamed on the option', () => {
       const message = extra.length ? doc.error.message : doc.results[0].error.message;
       expect(r.err).toBe(`error: ${message}\n`);
     }
+  });
+
+  it('--seed or --walks on a model checked without a spec and without --strategy random: exit 2 (the search is breadth-first)', async () => {
+    expectBadInput(await run(['check', 'philosophers', '--seed', '5', '--no-save']), /option --seed: the seed and the walks are for random walks, and philosophers runs bfs; drop --seed or add --strategy random/);
+    // A spec that asks for random walks takes them (its strategy is random).
+    const r = await run(['check', 'specs/sb-freeze-generic-5-random.json', '--seed', '3', '--walks', '2', '--no-save', '--quiet']);
+    expect(r.code, r.err).not.toBe(2);
   });
 
   it('show --json and list --bogus are rejected per command; list --json is one JSON document', async () => {
