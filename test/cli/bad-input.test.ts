@@ -448,6 +448,21 @@ export default { name: 'after', description: 'd', params: {}, variants: { v: { d
   });
 });
 
+describe('a model whose initial state cannot be entered', () => {
+  it('an initial entry action that throws: exit 2 naming the error (XState kept it in the snapshot and the search crashed on no initial leaf)', async () => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'm.ts'),
+      `import { assign, setup } from 'xstate';
+export default { name: 'm', description: 'd', params: {}, variants: { v: { description: 'v' } }, defaultVariant: 'v',
+  create: () => setup({}).createMachine({ type: 'parallel', context: { n: 0 }, states: { t: { initial: 'a', states: {
+    a: { entry: assign({ n: () => { throw new Error('no initial n'); } }), on: { 't.go': 'b' } }, b: { type: 'final' } } } } }) };
+`,
+    );
+    expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save']), /m\.ts: model .*m\.ts: the machine's initial state could not be computed: no initial n/);
+  });
+});
+
 describe('a malformed model definition', () => {
   it.each([
     ['params: undefined', /the model in .*m\.ts: params must be a record \(params: \{\} when it has none\)/],
