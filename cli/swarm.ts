@@ -14,6 +14,7 @@ import { writeFileAtomic } from './files.ts';
 import { loadModel, REPO_ROOT } from './models.ts';
 import { progressText } from './report.ts';
 import { loadShard, loadSpec } from './spec.ts';
+import { writableDir } from './targets.ts';
 
 /** The swarm's options, as the command line gave them (strings are parsed here). */
 export interface SwarmArgs {
@@ -73,6 +74,8 @@ function relPath(f: string): string {
 
 export async function cmdSwarm(a: SwarmArgs, io: SwarmIo): Promise<number> {
   const outDir = resolve(a.out ?? DEFAULT_OUT);
+  // Checked before anything runs: a search is not lost to an output that cannot be written.
+  writableDir(outDir, `option --out ${a.out ?? DEFAULT_OUT}`);
   if (a.merge) {
     if (a.jobs !== undefined || a.shard !== undefined) throw new InputError('swarm --merge takes shard result files, not --jobs or --shard');
     if (a.positional.length === 0) throw new InputError('usage: interleave swarm --merge SHARD.json ... (the files written by swarm SPEC --shard I/N)');

@@ -87,7 +87,8 @@ function nearestExisting(p: string): string {
   return d;
 }
 
-function writableDir(dir: string, what: string): void {
+/** A directory that is there or can be made, and written in; else bad input naming `what` (the option). */
+export function writableDir(dir: string, what: string): void {
   const at = nearestExisting(dir);
   if (!statSync(at).isDirectory()) throw new InputError(`${what}: ${at} is a file, not a directory; give a directory`);
   try {

@@ -275,6 +275,20 @@ describe('bad specs and traces', () => {
     expect(empty.err).not.toMatch(/must be object/);
   });
 
+  it('swarm --out naming a file, or under one: exit 2 before any job runs, the file kept (it was an internal error, after the search)', async () => {
+    const dir = tmp();
+    const file = join(dir, 'keep.json');
+    writeFileSync(file, '{"mine": true}');
+    for (const args of [['specs/abba-ordered.json', '--shard', '0/2'], ['specs/abba-ordered.json', '--jobs', '2'], ['--merge', 'nothing.json']]) {
+      for (const out of [file, join(file, 'sub')]) {
+        const r = await run(['swarm', ...args, '--out', out, '--quiet']);
+        expectBadInput(r, /option --out .*keep\.json(\/sub)?: .*keep\.json is a file, not a directory; give a directory/);
+        expect(r.out).toBe('');
+      }
+    }
+    expect(readFileSync(file, 'utf8')).toBe('{"mine": true}');
+  });
+
   it('swarm blames a spec the model does not fit on the spec and its JSON path, as check does', async () => {
     const dir = tmp();
     const f = join(dir, 'sw.json');
