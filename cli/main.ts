@@ -412,7 +412,10 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-      if (cmd === 'help' && rest[0] && rest[0] in COMMANDS) io.out(commandHelp(rest[0]));
+      if (cmd === 'help' && rest[0] !== undefined && !Object.hasOwn(COMMANDS, rest[0])) {
+        throw new InputError(`unknown command '${rest[0]}'; commands: ${Object.keys(COMMANDS).join(', ')} (interleave --help)`);
+      }
+      if (cmd === 'help' && rest[0]) io.out(commandHelp(rest[0]));
       else io.out(globalHelp());
       return cmd ? EXIT.OK : EXIT.INPUT;
     }
@@ -420,7 +423,7 @@ export async function main(argv: string[]): Promise<number> {
       io.out(`interleave ${TOOL_VERSION}`);
       return EXIT.OK;
     }
-    const handler = HANDLERS[cmd];
+    const handler = Object.hasOwn(HANDLERS, cmd) ? HANDLERS[cmd] : undefined;
     if (!handler) {
       throw new InputError(`unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')} (interleave --help)`);
     }

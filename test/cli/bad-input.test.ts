@@ -126,6 +126,9 @@ describe('options are checked and blamed on the option', () => {
     expectBadInput(await run(['show', 'counterexamples/abba-abba.json', '--json']), /interleave show: unknown option --json; the options of show are --no-changes, --threads, --fold, --width, --html, --itf, --help/);
     expectBadInput(await run(['list', '--bogus']), /interleave list: unknown option --bogus/);
     expectBadInput(await run(['replay']), /interleave replay: wrong arguments; usage: interleave replay TRACE\.json/);
+    expectBadInput(await run(['help', 'chek']), /unknown command 'chek'; commands: check, show, /);
+    for (const name of ['constructor', 'toString', '__proto__']) expectBadInput(await run([name]), new RegExp(`unknown command '${name}'`));
+    expect((await run(['help', 'check'])).code).toBe(0);
     const l = await run(['list', '--json']);
     expect(l.code).toBe(0);
     const doc = JSON.parse(l.out);
