@@ -288,7 +288,8 @@ export function paramOptions(values: ParsedCommand['values']): Record<string, nu
     const before = seen.get(name);
     if (before !== undefined && before !== raw) throw new InputError(`option --param: ${name} is given twice (${name}=${before}, ${kv}); give it once`);
     seen.set(name, raw);
-    out[kv.slice(0, i)] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+    // (Defined, not assigned: a name such as __proto__ is a parameter the model does not have, not the prototype.)
+    Object.defineProperty(out, name, { value: raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -87,6 +87,9 @@ describe('options are checked and blamed on the option', () => {
     [['--variant', 'polite'], /--variant: model philosophers has no variant 'polite' \(its variants: naive, ordered\)/],
     [['--param', 'n=1'], /--param n: 1 is below the minimum 2/],
     [['--param', 'm=3'], /--param m: model philosophers has no parameter 'm'/],
+    [['--param', '__proto__=3'], /--param __proto__: model philosophers has no parameter '__proto__'/],
+    [['--param', 'toString=3'], /--param toString: model philosophers has no parameter 'toString'/],
+    [['--variant', 'constructor'], /--variant: model philosophers has no variant 'constructor' \(its variants: naive, ordered\)/],
     [['--bogus'], /interleave check: unknown option --bogus; the options of check are --json, /],
     [['--workers', '2', '--strategy', 'dfs'], /options --workers 2 and --strategy dfs: the parallel search is breadth-first; drop one of them/],
     [['--junit'], /option --junit needs a value: --junit FILE/],
@@ -217,6 +220,9 @@ describe('bad specs and traces', () => {
     const dir = tmp();
     const cases: Array<[object, RegExp]> = [
       [{ model: 'sb-freeze', check: { invariants: ['P-F1', 'P-F9'] } }, /s\.json: \$\.check\.invariants\[1\]: model sb-freeze has no invariant 'P-F9' \(its invariants: P-F1, P-F2, P-F3\)/],
+      [{ model: 'abba', check: { invariants: ['toString'] } }, /s\.json: \$\.check\.invariants\[0\]: model abba has no invariant 'toString'/],
+      [{ model: 'abba', variant: 'constructor' }, /s\.json: \$\.variant: model abba has no variant 'constructor'/],
+      [{ model: 'abba', params: { hasOwnProperty: 1 } }, /s\.json: \$\.params\.hasOwnProperty: model abba has no parameter 'hasOwnProperty'/],
       [{ model: 'abba', check: { starvation: { thread: 'nobody', goal: 'critical' } } }, /s\.json: \$\.check\.starvation\.thread: the model has no thread 'nobody' \(its threads: task0, task1\)/],
       [
         { model: 'abba', check: { starvation: [{ thread: 'task0', goal: 'critical' }, { thread: 'task1', goal: ['critical', 'nowhere'] }] } },
