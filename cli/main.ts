@@ -83,6 +83,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     throw new InputError(`options --workers ${opts.workers} and --strategy dfs: the parallel search is breadth-first; drop one of them`);
   }
   if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined) throw new InputError('option --checkpoint-every needs --checkpoint FILE');
+  if (v.out !== undefined && v['no-save']) throw new InputError('options --out and --no-save: --no-save writes no counterexample; drop one of them');
   const walkOption = opts.seed !== undefined ? '--seed' : opts.walks !== undefined ? '--walks' : undefined;
   if (walkOption && opts.strategy !== undefined && opts.strategy !== 'random') {
     throw new InputError(`options ${walkOption} and --strategy ${opts.strategy}: the seed and the walks are for random walks; drop ${walkOption} or run --strategy random`);
