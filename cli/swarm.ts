@@ -78,6 +78,8 @@ export async function cmdSwarm(a: SwarmArgs, io: SwarmIo): Promise<number> {
   writableDir(outDir, `option --out ${a.out ?? DEFAULT_OUT}`);
   if (a.merge) {
     if (a.jobs !== undefined || a.shard !== undefined) throw new InputError('swarm --merge takes shard result files, not --jobs or --shard');
+    const searchOnly = a.seed !== undefined ? '--seed' : a.timeoutSeconds !== undefined ? '--timeout' : a.maxStates !== undefined ? '--max-states' : a.maxDepth !== undefined ? '--max-depth' : a.waitAll ? '--wait-all' : undefined;
+    if (searchOnly) throw new InputError(`swarm --merge: option ${searchOnly} is for the searches (--jobs, --shard), not the merge; drop it`);
     if (a.positional.length === 0) throw new InputError('usage: interleave swarm --merge SHARD.json ... (the files written by swarm SPEC --shard I/N)');
     const results = a.positional.map((f) => loadShard(f));
     return report(mergeShards(results, a.positional), outDir, a, io);

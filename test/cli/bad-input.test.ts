@@ -299,6 +299,12 @@ describe('bad specs and traces', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"mine": true}');
   });
 
+  it('swarm --merge with an option of the searches (--seed, --timeout, --max-states, --max-depth, --wait-all): exit 2 naming it (it was ignored)', async () => {
+    for (const extra of [['--seed', '3'], ['--timeout', '5'], ['--max-states', '9'], ['--max-depth', '4'], ['--wait-all']]) {
+      expectBadInput(await run(['swarm', '--merge', 'a.json', ...extra, '--out', join(tmp(), 'o')]), new RegExp(`swarm --merge: option ${extra[0]} is for the searches \\(--jobs, --shard\\), not the merge; drop it`));
+    }
+  });
+
   it('swarm blames a spec the model does not fit on the spec and its JSON path, as check does', async () => {
     const dir = tmp();
     const f = join(dir, 'sw.json');
