@@ -109,7 +109,8 @@ function isTraceFile(file: string): boolean {
 /**
  * Checks, before anything runs, that every output can be written and overwrites nothing but earlier
  * output: the counterexample directory, each trace file (never a spec, never a file that is not a trace,
- * never two targets into one file) and the JUnit file.
+ * never two targets into one file), the JUnit file, the checkpoint (never a spec, another output or a file that is
+ * not a checkpoint) and the HTML viewers (never over a file that is not one).
  */
 export function checkOutputs(targets: Target[], o: { outDir: string; save: boolean; junit?: string; checkpoint?: string; resume?: string; html?: string }): void {
   const inputs = new Set(targets.filter((t) => t.kind === 'spec').map((t) => resolve((t as { file: string }).file)));
