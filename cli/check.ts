@@ -122,9 +122,11 @@ function mergeOverrides(spec: Pick<Spec, 'variant' | 'params'>, o: CheckOptions)
   };
 }
 
-function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name'>, e: unknown, label: string): SpecOutcome {
+/** `file`: the target's path as given, which a message may begin with instead of base.spec (the path relative to here). */
+function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name' | 'implicitExpectation'>, e: unknown, label: string, file?: string): SpecOutcome {
   if (e instanceof InputError) {
-    const msg = e.message.startsWith(base.spec) ? e.message : `${base.spec}: ${e.message}`;
+    const given = file !== undefined && e.message.startsWith(`${file}:`) ? `${base.spec}${e.message.slice(file.length)}` : e.message;
+    const msg = given.startsWith(base.spec) ? given : `${base.spec}: ${given}`;
     return { ...base, error: { kind: 'input', message: msg }, matched: false };
   }
   if (e instanceof ModelError || e instanceof ModelRuntimeError) {
@@ -133,9 +135,18 @@ function errorOutcome(base: Pick<SpecOutcome, 'spec' | 'name'>, e: unknown, labe
   return { ...base, error: { kind: 'internal', message: `${base.spec}: internal error: ${(e as Error)?.stack ?? thrownMessage(e)}` }, matched: false };
 }
 
+/** Writes a checkpoint; a path that cannot be written (checked before the run, but the disk can fill) is bad input naming it. */
+function saveCheckpoint(file: string, bytes: Uint8Array): void {
+  try {
+    writeFileAtomic(file, bytes);
+  } catch (e) {
+    throw new InputError(`option --checkpoint ${file}: cannot write it (${(e as NodeJS.ErrnoException).code ?? thrownMessage(e)}); give a file path in a directory you can write to`);
+  }
+}
+
 /** Runs one target: a spec file, or a model checked without a spec. */
 export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOutcome> {
-  const base = { spec: target.label, name: target.name };
+  const base = { spec: target.label, name: target.name, ...(target.kind === 'model' ? { implicitExpectation: true } : {}) };
   let spec: Spec;
   let baseDir: string;
   let where: { model: string; variant: string; params: string };
@@ -144,7 +155,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     try {
       spec = loadSpec(target.file);
     } catch (e) {
-      return errorOutcome(base, e, '');
+      return errorOutcome(base, e, '', target.file);
     }
     baseDir = dirname(resolve(target.file));
     where = { model: `${target.label}: $.model`, variant: `${target.label}: $.variant`, params: `${target.label}: $.params` };
@@ -152,7 +163,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     // Deadlock, assertions and every invariant; a clean model passes.
     spec = { model: target.model, expect: { status: 'pass' } };
     baseDir = process.cwd();
-    where = { model: target.model, variant: '--variant', params: '--param' };
+    where = { model: target.label, variant: '--variant', params: '--param' };
     implicit = true;
   }
   try {
@@ -166,6 +177,11 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
     }
     const strategy = o.strategy ?? spec.strategy ?? 'bfs';
+    // (On a spec that is not random walks, --seed and --walks may be meant for the others of a folder of specs.)
+    const walkOption = o.seed !== undefined ? '--seed' : o.walks !== undefined ? '--walks' : undefined;
+    if (walkOption && target.kind === 'model' && strategy !== 'random') {
+      throw new InputError(`option ${walkOption}: the seed and the walks are for random walks, and ${target.label} runs ${strategy}; drop ${walkOption} or add --strategy random`);
+    }
     let resume: { bytes: Uint8Array; file: string } | undefined;
     if (o.resume) {
       try {
@@ -199,7 +215,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       strategy,
       seed: o.seed ?? spec.seed,
       walks: o.walks ?? spec.bounds?.walks,
-      ...(checkpointFile ? { checkpoint: { everySeconds: o.checkpoint!.everySeconds, write: (bytes: Uint8Array) => writeFileAtomic(checkpointFile, bytes) } } : {}),
+      ...(checkpointFile ? { checkpoint: { everySeconds: o.checkpoint!.everySeconds, write: (bytes: Uint8Array) => saveCheckpoint(checkpointFile, bytes) } } : {}),
       ...(resume ? { resume } : {}),
       bitstate: o.bitstate,
       preemptions: o.preemptions,

@@ -8,6 +8,7 @@ import type { Plain } from '../explorer/model.ts';
 import type { Trace } from '../explorer/trace.ts';
 import { threadCharts, type ThreadChart } from './graph.ts';
 import { contextsOf } from './itf.ts';
+import { VIEWER_GENERATOR } from './targets.ts';
 import { renderScenario } from '../explorer/waitfor.ts';
 
 const asset = (name: string) => readFileSync(new URL(`./viewer/${name}`, import.meta.url), 'utf8');
@@ -18,6 +19,8 @@ export interface HtmlOptions {
   /** Why the model could not be loaded (shown instead of the statecharts). */
   chartError?: string;
   replayCommand: string;
+  /** The trace's file, for errors. */
+  source?: string;
 }
 
 interface PageData {
@@ -39,7 +42,7 @@ export function renderHtml(trace: Trace, o: HtmlOptions): string {
   const cycle = trace.deadlock?.cycle;
   const data: PageData = {
     trace,
-    contexts: contextsOf(trace),
+    contexts: contextsOf(trace, o.source),
     charts: o.system ? threadCharts(o.system) : null,
     ...(o.chartError ? { chartError: o.chartError } : {}),
     scenario: cycle && cycle.length ? renderScenario(cycle) : null,
@@ -51,7 +54,7 @@ export function renderHtml(trace: Trace, o: HtmlOptions): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="interleave">
+${VIEWER_GENERATOR}
 <title>interleave counterexample</title>
 <style>
 ${asset('page.css')}</style>

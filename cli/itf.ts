@@ -28,6 +28,7 @@ export interface ItfTrace {
 
 export function toItfValue(v: Plain, where: string): ItfValue {
   if (v === null) return { '#unserializable': 'null' };
+  if (v === undefined) throw new InputError(`${where}: no value (a hole the trace's changes left); the trace was edited: re-run check to make a fresh one`);
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) throw new InputError(`${where}: ${v} is not an integer; ITF has integers only`);
     return { '#bigint': String(v) };
@@ -89,7 +90,7 @@ export function toItf(trace: Trace, source: string): ItfTrace {
     throw new InputError(`${source}: the context is not a record; ITF needs named variables`);
   }
   const ctxKeys = Object.keys(ctx0);
-  const contexts = contextsOf(trace);
+  const contexts = contextsOf(trace, source);
   const locations = [trace.initial.locations, ...trace.steps.map((s) => s.locations)];
   const actions = ['init', ...trace.steps.map((s) => s.event)];
   const states = contexts.map((c, i) => {
@@ -116,14 +117,22 @@ export function toItf(trace: Trace, source: string): ItfTrace {
   return itf;
 }
 
-/** Sets `path` (as diffContext writes it: a.b[2].c) in a copy of `root`. */
-function setPath(root: Plain, path: string, value: Plain | undefined): Plain {
+/**
+ * Sets `path` (as diffContext writes it: a.b[2].c) in a copy of `root`. A path through something that is not a
+ * record or array (an edited trace) is bad input: `where` names the change and `when` the step.
+ */
+function setPath(root: Plain, path: string, value: Plain | undefined, where: string, when: string): Plain {
   if (path === '(context)') return value ?? null;
   const parts = [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]));
   const copy = (v: Plain): any => (Array.isArray(v) ? [...v] : v && typeof v === 'object' ? { ...v } : v);
   const top = copy(root);
   let node = top;
   parts.forEach((p, i) => {
+    if (node === null || typeof node !== 'object') {
+      const through = i === 0 ? 'the context' : parts.slice(0, i).map((q, k) => (typeof q === 'number' ? `[${q}]` : k ? `.${q}` : q)).join('');
+      const is = node === undefined ? 'absent' : JSON.stringify(node);
+      throw new InputError(`${where}: '${path}' goes through ${through}, which is ${is} ${when}, not a record or array; the trace was edited: re-run check to make a fresh one`);
+    }
     if (i === parts.length - 1) {
       if (value === undefined) delete node[p];
       else node[p] = value;
@@ -135,16 +144,16 @@ function setPath(root: Plain, path: string, value: Plain | undefined): Plain {
   return top;
 }
 
-function applyChanges(ctx: Plain, changes: TraceStep['changes']): Plain {
-  let out = ctx;
-  for (const c of changes) out = setPath(out, c.path, c.to as Plain | undefined);
-  return out;
-}
-
-/** The full context along a trace: the initial one (index 0), then after each step (its changes applied). */
-export function contextsOf(trace: Trace): Plain[] {
+/** The full context along a trace: the initial one (index 0), then after each step (its changes applied). `source` names the trace in errors. */
+export function contextsOf(trace: Trace, source = 'the trace'): Plain[] {
   const out: Plain[] = [trace.initial.context];
-  for (const s of trace.steps) out.push(applyChanges(out[out.length - 1], s.changes));
+  trace.steps.forEach((s, i) => {
+    let ctx = out[out.length - 1];
+    s.changes.forEach((c, j) => {
+      ctx = setPath(ctx, c.path, c.to as Plain | undefined, `${source}: $.steps[${i}].changes[${j}].path`, `before step ${i + 1}`);
+    });
+    out.push(ctx);
+  });
   return out;
 }
 
@@ -163,6 +172,14 @@ export function fromItf(data: unknown, file: string): Trace {
       file,
     );
   }
+  itf.vars.forEach((v, i) => {
+    if (typeof v !== 'string') throw new InputError(`${file}: $.vars[${i}]: expected a variable name (a string), got ${JSON.stringify(v)}`, file);
+  });
+  itf.states.forEach((st, i) => {
+    if (!st || typeof st !== 'object' || Array.isArray(st)) {
+      throw new InputError(`${file}: $.states[${i}]: expected a state record ({"#meta", "pc", ...}), got ${Array.isArray(st) ? 'an array' : JSON.stringify(st)}`, file);
+    }
+  });
   const where = (i: number, v: string) => `${file}: $.states[${i}]${/^[A-Za-z_]\w*$/.test(v) ? `.${v}` : `[${JSON.stringify(v)}]`}`;
   const ctxVars = itf.vars.filter((v) => v !== ITF_PC && v !== ITF_ACTION);
   const decode = (i: number) => {

@@ -1,7 +1,7 @@
 // The interleave command line: check, show, replay, list, graph, swarm, worker, init. The one place that prints and picks exit codes.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
+import { InputError, ModelError, ModelRuntimeError, placed, thrownMessage } from '../explorer/errors.ts';
 import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
 import { SEARCH_STRATEGY_NAMES } from '../explorer/strategies/index.ts';
@@ -14,8 +14,9 @@ import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
 import { jsonDocument, progressText, renderTable, verdictText } from './report.ts';
 import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
+import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import { loadSpec, loadTrace } from './spec.ts';
-import { checkOutputs, collectTargets, specsIn } from './targets.ts';
+import { checkOutputs, checkViewerPath, collectTargets, specsIn } from './targets.ts';
 
 // The modules of one command or one option (swarm and its child processes, init, show, graph, replay, the HTML
 // viewer, JUnit, coverage) are loaded by the command that uses them, not at start-up by every command: a small
@@ -82,13 +83,19 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     throw new InputError(`options --workers ${opts.workers} and --strategy dfs: the parallel search is breadth-first; drop one of them`);
   }
   if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined) throw new InputError('option --checkpoint-every needs --checkpoint FILE');
+  if (v.out !== undefined && v['no-save']) throw new InputError('options --out and --no-save: --no-save writes no counterexample; drop one of them');
+  const walkOption = opts.seed !== undefined ? '--seed' : opts.walks !== undefined ? '--walks' : undefined;
+  if (walkOption && opts.strategy !== undefined && opts.strategy !== 'random') {
+    throw new InputError(`options ${walkOption} and --strategy ${opts.strategy}: the seed and the walks are for random walks; drop ${walkOption} or run --strategy random`);
+  }
   const targets = collectTargets(p.positionals, { variant: opts.variant, params });
   if ((opts.checkpoint || opts.resume) && targets.length !== 1) {
     throw new InputError(`option ${opts.checkpoint ? '--checkpoint' : '--resume'}: a checkpoint holds one search; give exactly one spec (got ${targets.length})`);
   }
   const junit = v.junit as string | undefined;
   // Every output is checked before the first run: a bad path loses no results and overwrites nothing.
-  checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit });
+  const htmlDir = v.html as string | undefined;
+  checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit, checkpoint: opts.checkpoint?.file, resume: opts.resume, html: htmlDir });
   const outcomes: SpecOutcome[] = [];
   const started = new Date();
   for (const t of targets) {
@@ -96,7 +103,6 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
     outcomes.push(o);
   }
-  const htmlDir = v.html as string | undefined;
   if (htmlDir !== undefined) {
     for (const o of outcomes) {
       if (!o.result?.trace) continue;
@@ -111,8 +117,11 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     const { junitXml } = await import('./junit.ts');
     writeOutput(junit, junitXml(outcomes, { started }), '--junit');
   }
-  if (json) io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
-  else {
+  if (json) {
+    io.out(JSON.stringify(jsonDocument(outcomes), null, 2));
+    // As when the check cannot start: the document for programs, the error on stderr for whoever reads it.
+    for (const o of outcomes) if (o.error) io.err(`error: ${o.error.message}`);
+  } else {
     io.out(renderTable(outcomes));
     const coverage = outcomes.some((o) => o.result?.coverage) ? await import('./coverage.ts') : null;
     for (const o of outcomes) {
@@ -153,8 +162,19 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
   return outcomes.every((o) => o.matched) ? EXIT.OK : EXIT.MISMATCH;
 }
 
+/** show prints the race diagram, or with --itf the ITF JSON, or with --html writes the viewer: one of them. */
+function checkShowOptions(v: ParsedCommand['values']): void {
+  if (v.itf && v.html !== undefined) throw new InputError('options --itf and --html: --itf prints the trace as ITF JSON, --html writes the HTML viewer; give one of them (or run show twice)');
+  const output = v.itf ? '--itf' : v.html !== undefined ? '--html' : undefined;
+  if (!output) return;
+  for (const o of ['threads', 'fold', 'width', 'no-changes']) {
+    if (v[o] !== undefined) throw new InputError(`option --${o} applies to the race diagram, not to ${output}; drop it`);
+  }
+}
+
 async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
   const file = p.positionals[0];
+  checkShowOptions(p.values);
   const trace = loadTrace(file);
   if (p.values.itf) {
     const { toItf } = await import('./itf.ts');
@@ -163,7 +183,8 @@ async function cmdShow(p: ParsedCommand, io: Printer): Promise<number> {
   }
   const html = p.values.html as string | undefined;
   if (html !== undefined) {
-    await writeViewer(html, trace, await viewerModel(trace, file), `npx interleave replay ${file}`);
+    checkViewerPath(html, `--html ${html}: it `, 'give another file');
+    await writeViewer(html, trace, { ...(await viewerModel(trace, file)), source: file }, `npx interleave replay ${file}`);
     io.out(`wrote ${html}`);
     return EXIT.OK;
   }
@@ -205,7 +226,7 @@ function mkdirOrFail(dir: string): void {
   }
 }
 
-async function writeViewer(out: string, trace: Trace, model: { system?: CompiledSystem; chartError?: string }, replayCommand: string): Promise<void> {
+async function writeViewer(out: string, trace: Trace, model: { system?: CompiledSystem; chartError?: string; source?: string }, replayCommand: string): Promise<void> {
   const { renderHtml } = await import('./html.ts');
   writeOutput(out, renderHtml(trace, { ...model, replayCommand }), '--html');
 }
@@ -228,6 +249,15 @@ async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
   const overrideVariant = p.values.variant as string | undefined;
   const variant = resolveVariant(def, overrideVariant ?? trace.variant, overrideVariant !== undefined ? '--variant' : `${file}: $.variant`);
   const params = overlayParams(def, trace.params, `${file}: $.params`, paramOptions(p.values));
+  // From here on what fails is the model's (a guard or action that throws on the trace's path): named with the trace.
+  try {
+    return await replayOn(file, trace, def, variant, params, p, io);
+  } catch (e) {
+    throw e instanceof ModelError || e instanceof ModelRuntimeError ? placed(e, `${file}: model ${def.name}`) : e;
+  }
+}
+
+async function replayOn(file: string, trace: Trace, def: ModelDefinition, variant: string, params: Record<string, ParamValue>, p: ParsedCommand, io: Printer): Promise<number> {
   const packed = instantiate(def, params, variant);
   const overridden = variant !== trace.variant || Object.keys(paramOptions(p.values)).length > 0;
   if (!overridden) {
@@ -266,10 +296,15 @@ async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
 }
 
 async function cmdGraph(p: ParsedCommand, io: Printer): Promise<number> {
-  const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0]);
+  const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0], 'the working directory');
   const variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
   const params = overlayParams(def, {}, '--param', paramOptions(p.values));
-  const packed = instantiate(def, params, variant);
+  let packed;
+  try {
+    packed = instantiate(def, params, variant);
+  } catch (e) {
+    throw placed(e instanceof InputError ? e : placed(e, `model ${def.name}`), p.positionals[0]);
+  }
   const ps = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
   const { renderMermaid } = await import('./graph.ts');
   io.out(renderMermaid(packed.system, `${def.name} variant ${variant}${ps ? ` (${ps})` : ''}`));
@@ -378,7 +413,10 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-      if (cmd === 'help' && rest[0] && rest[0] in COMMANDS) io.out(commandHelp(rest[0]));
+      if (cmd === 'help' && rest[0] !== undefined && !Object.hasOwn(COMMANDS, rest[0])) {
+        throw new InputError(`unknown command '${rest[0]}'; commands: ${Object.keys(COMMANDS).join(', ')} (interleave --help)`);
+      }
+      if (cmd === 'help' && rest[0]) io.out(commandHelp(rest[0]));
       else io.out(globalHelp());
       return cmd ? EXIT.OK : EXIT.INPUT;
     }
@@ -386,7 +424,7 @@ export async function main(argv: string[]): Promise<number> {
       io.out(`interleave ${TOOL_VERSION}`);
       return EXIT.OK;
     }
-    const handler = HANDLERS[cmd];
+    const handler = Object.hasOwn(HANDLERS, cmd) ? HANDLERS[cmd] : undefined;
     if (!handler) {
       throw new InputError(`unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')} (interleave --help)`);
     }

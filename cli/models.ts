@@ -70,6 +70,21 @@ function definitionProblem(def: ModelDefinition): string | null {
       return `params.${k} needs a default that is a number, boolean or string, e.g. ${k}: { default: 2, description: '...' }`;
     }
   }
+  if (def.symmetry !== undefined && typeof def.symmetry !== 'function') {
+    return `symmetry must be a function of the options returning the groups, e.g. symmetry: ({ params }) => [{ threads: ['w0', 'w1'] }]`;
+  }
+  if (def.footprints !== undefined) {
+    if (!isRecord(def.footprints)) return `footprints must be a record of declarations by guard or action name, e.g. footprints: { take: { reads: ['lock'], writes: ['lock'] } }`;
+    for (const [name, decl] of Object.entries(def.footprints)) {
+      if (!isRecord(decl)) return `footprints.${name} must be a record { reads, writes, sets } of lists of context paths, e.g. ${name}: { reads: ['n'] }`;
+      for (const k of ['reads', 'writes', 'sets'] as const) {
+        const paths = (decl as Record<string, unknown>)[k];
+        if (paths !== undefined && (!Array.isArray(paths) || paths.some((x) => typeof x !== 'string'))) {
+          return `footprints.${name}.${k} must be a list of context paths, e.g. ${k}: ['n']`;
+        }
+      }
+    }
+  }
   for (const field of ['invariants', 'assertions', 'waits', 'watch'] as const) {
     const v = def[field];
     if (v === undefined) continue;
@@ -83,8 +98,11 @@ export function looksLikePath(model: string): boolean {
   return model.startsWith('.') || isAbsolute(model) || /\.(ts|js|mjs|mts)$/.test(model) || model.includes('/');
 }
 
-/** Loads a model by bundled name, or by path relative to `baseDir`. `where` prefixes errors (file and JSON path). */
-export async function loadModel(model: string, baseDir: string, where: string): Promise<{ def: ModelDefinition; path: string; bundled: boolean }> {
+/**
+ * Loads a model by bundled name, or by path relative to `baseDir`. `where` prefixes errors (file and JSON path);
+ * `relativeTo` says in them what `baseDir` is.
+ */
+export async function loadModel(model: string, baseDir: string, where: string, relativeTo = 'the spec file'): Promise<{ def: ModelDefinition; path: string; bundled: boolean }> {
   if (looksLikePath(model)) {
     let file = resolve(baseDir, model);
     if (existsSync(file) && statSync(file).isDirectory()) {
@@ -94,13 +112,13 @@ export async function loadModel(model: string, baseDir: string, where: string): 
       file = index;
     }
     if (!existsSync(file)) {
-      throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to the spec file`);
+      throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to ${relativeTo}`);
     }
     return { def: await importModel(file, where), path: file, bundled: false };
   }
   const names = bundledModelNames();
   if (!names.includes(model)) {
-    throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to the spec file, e.g. "./my-model.ts"`);
+    throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to ${relativeTo}, e.g. "./my-model.ts"`);
   }
   const file = join(MACHINES_DIR, model, MODEL_INDEX);
   return { def: await importModel(file, where), path: file, bundled: true };

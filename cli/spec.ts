@@ -101,7 +101,19 @@ function describe(e: ErrorObject, schemaFile: string): string {
     case 'const':
       return `${path}: must be ${JSON.stringify(p.allowedValue)}`;
     case 'type':
-      return `${path}: must be ${p.type}`;
+      return `${path}: must be ${p.type === 'integer' ? 'a whole number' : String(p.type).replace(/,/g, ' or ')}`;
+    case 'minimum':
+      return `${path}: must be at least ${p.limit}; give a number of at least ${p.limit}`;
+    case 'exclusiveMinimum':
+      return `${path}: must be greater than ${p.limit}; give a ${p.limit === 0 ? 'positive number' : `number above ${p.limit}`}`;
+    case 'maximum':
+      return `${path}: must be at most ${p.limit}; give a smaller number`;
+    case 'minLength':
+      return `${path}: must not be empty; write a value there`;
+    case 'minItems':
+      return `${path}: must not be empty; give at least ${p.limit === 1 ? 'one' : p.limit}`;
+    case 'uniqueItems':
+      return `${path}[${Math.max(p.i, p.j)}]: the same as ${path}[${Math.min(p.i, p.j)}]; remove one of them`;
     case 'not':
       return `${path}: 'kind' and 'name' go only with "status": "violation"; remove them or set the status to violation`;
     default:
@@ -109,9 +121,30 @@ function describe(e: ErrorObject, schemaFile: string): string {
   }
 }
 
+/**
+ * The errors worth reading. A field that may take one of several forms (oneOf: a boolean or a list, a goal or a
+ * list of goals) gets an error from each form; when the value has one form's type (another error is about it or
+ * what it holds), the other forms' type errors only mislead and are left out; when it has none, they are said
+ * as one ("must be boolean or array").
+ */
 function formatErrors(errors: ErrorObject[], schemaFile: string): string[] {
   const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
-  const lines = (useful.length ? useful : errors).map((e) => describe(e, schemaFile));
+  // (A value of the wrong type gets no other error from the same schema: ajv checks the other keywords only on their type.)
+  const isType = (e: ErrorObject) => e.keyword === 'type';
+  const inside = (e: ErrorObject, at: string) => e.instancePath === at || e.instancePath.startsWith(at + '/');
+  const kept: ErrorObject[] = [];
+  const types = new Map<string, string[]>();
+  for (const e of useful) {
+    if (!isType(e)) kept.push(e);
+    else if (!useful.some((o) => !isType(o) && inside(o, e.instancePath))) {
+      const list = types.get(e.instancePath);
+      if (list) list.push(String((e.params as { type: string }).type));
+      else (types.set(e.instancePath, [String((e.params as { type: string }).type)]), kept.push(e));
+    }
+  }
+  const lines = (kept.length ? kept : errors).map((e) =>
+    isType(e) ? describe({ ...e, params: { type: types.get(e.instancePath)!.join(',') } }, schemaFile) : describe(e, schemaFile),
+  );
   return [...new Set(lines)];
 }
 
@@ -128,9 +161,10 @@ export function parseJsonFile(file: string, what: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    // Node says "at position N" (and some versions "(line L column C)"); at the end of the input, neither.
+    // Node says "at position N" (and some versions "(line L column C)"); for an unexpected token or at the end
+    // of the input, neither: then the scan below finds where.
     const m = /position (\d+)/.exec(msg);
-    const pos = m ? Number(m[1]) : /end of (JSON )?input/i.test(msg) ? text.length : -1;
+    const pos = m ? Number(m[1]) : jsonErrorOffset(text);
     let where = '';
     if (pos >= 0) {
       const before = text.slice(0, pos);
@@ -138,7 +172,99 @@ export function parseJsonFile(file: string, what: string): unknown {
       const col = pos - before.lastIndexOf('\n');
       where = ` at line ${line}, column ${col}`;
     }
-    throw new InputError(`${file}: the ${what} is not valid JSON${where}: ${msg}; fix the JSON syntax there`, file);
+    const fix = text.charCodeAt(0) === 0xfeff ? 'the file starts with a byte-order mark (U+FEFF); save it as UTF-8 without one' : 'fix the JSON syntax there';
+    throw new InputError(`${file}: the ${what} is not valid JSON${where}: ${msg}; ${fix}`, file);
+  }
+}
+
+/** Where JSON.parse fails on `text`: the offset of the first character that is not valid JSON (text.length at a premature end), or -1. */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    for (const c of word) {
+      if (text[i] !== c) fail();
+      i++;
+    }
+  };
+  const string = () => {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail();
+      const c = text.charCodeAt(i);
+      if (c === 0x22) return void i++;
+      if (c < 0x20) fail();
+      if (c !== 0x5c) {
+        i++;
+        continue;
+      }
+      i++;
+      if ('"\\/bfnrt'.includes(text[i] ?? 'x')) i++;
+      else if (text[i] === 'u') {
+        i++;
+        for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail();
+      } else fail();
+    }
+  };
+  const digits = () => {
+    const start = i;
+    while (text[i] >= '0' && text[i] <= '9') i++;
+    if (i === start) fail();
+  };
+  const number = () => {
+    if (text[i] === '-') i++;
+    if (text[i] === '0') i++;
+    else digits();
+    if (text[i] === '.') (i++, digits());
+    if (text[i] === 'e' || text[i] === 'E') {
+      i++;
+      if (text[i] === '+' || text[i] === '-') i++;
+      digits();
+    }
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (text[i] !== '"') fail();
+          string();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === close) return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === '-' || (c >= '0' && c <= '9')) return number();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (at) {
+    // (Nesting too deep for this scan's stack: no position.)
+    return typeof at === 'number' ? Math.min(at, text.length) : -1;
   }
 }
 

@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { InputError } from '../explorer/errors.ts';
-import { checkModel, TOOL_VERSION } from '../explorer/index.ts';
+import { InputError, placed } from '../explorer/errors.ts';
+import { checkModel, resolveParams, resolveVariant, TOOL_VERSION } from '../explorer/index.ts';
 import type { Progress } from '../explorer/outcome.ts';
 import { mergeShards, planJob, shardResult, swarmDisagreement, type MergedSwarm, type ShardResult } from '../explorer/swarm.ts';
 import { specName } from './check.ts';
@@ -14,6 +14,7 @@ import { writeFileAtomic } from './files.ts';
 import { loadModel, REPO_ROOT } from './models.ts';
 import { progressText } from './report.ts';
 import { loadShard, loadSpec } from './spec.ts';
+import { writableDir } from './targets.ts';
 
 /** The swarm's options, as the command line gave them (strings are parsed here). */
 export interface SwarmArgs {
@@ -73,8 +74,12 @@ function relPath(f: string): string {
 
 export async function cmdSwarm(a: SwarmArgs, io: SwarmIo): Promise<number> {
   const outDir = resolve(a.out ?? DEFAULT_OUT);
+  // Checked before anything runs: a search is not lost to an output that cannot be written.
+  writableDir(outDir, `option --out ${a.out ?? DEFAULT_OUT}`);
   if (a.merge) {
     if (a.jobs !== undefined || a.shard !== undefined) throw new InputError('swarm --merge takes shard result files, not --jobs or --shard');
+    const searchOnly = a.seed !== undefined ? '--seed' : a.timeoutSeconds !== undefined ? '--timeout' : a.maxStates !== undefined ? '--max-states' : a.maxDepth !== undefined ? '--max-depth' : a.waitAll ? '--wait-all' : undefined;
+    if (searchOnly) throw new InputError(`swarm --merge: option ${searchOnly} is for the searches (--jobs, --shard), not the merge; drop it`);
     if (a.positional.length === 0) throw new InputError('usage: interleave swarm --merge SHARD.json ... (the files written by swarm SPEC --shard I/N)');
     const results = a.positional.map((f) => loadShard(f));
     return report(mergeShards(results, a.positional), outDir, a, io);
@@ -112,27 +117,36 @@ export async function runShard(
   const spec = loadSpec(specFile);
   const rel = relPath(resolve(specFile));
   const { def, path: modelPath } = await loadModel(spec.model, dirname(resolve(specFile)), `${rel}: $.model`);
+  // The spec's values are checked against the model here, blamed on the spec and their JSON path (as check does).
+  const params = resolveParams(def, spec.params ?? {}, `${rel}: $.params`);
+  const variant = resolveVariant(def, spec.variant, `${rel}: $.variant`);
   const seed = a.seed ?? spec.seed ?? 0;
   const liveness = !!spec.check?.livelock || spec.check?.starvation !== undefined;
   const job = planJob(index, count, { seed, liveness, maxDepth: a.maxDepth ?? spec.bounds?.maxDepth });
-  const result = checkModel({
-    model: def,
-    params: spec.params,
-    variant: spec.variant,
-    check: spec.check,
-    strategy: job.strategy,
-    seed: job.seed,
-    eventOrderSeed: job.eventOrderSeed,
-    maxDepth: job.maxDepth,
-    maxStates: a.maxStates ?? spec.bounds?.maxStates,
-    timeoutSeconds: a.timeoutSeconds ?? spec.bounds?.timeoutSeconds ?? DEFAULT_JOB_SECONDS,
-    stopAtFirst: true,
-    // Every job records what it covered; the merge unites them (explorer/coverage.ts).
-    coverage: true,
-    modelPath,
-    spec: rel,
-    onProgress: onProgress ? (p: Progress) => onProgress(progressText(p, job.strategy), job.label) : undefined,
-  });
+  let result;
+  try {
+    result = checkModel({
+      model: def,
+      params,
+      variant,
+      check: spec.check,
+      strategy: job.strategy,
+      seed: job.seed,
+      eventOrderSeed: job.eventOrderSeed,
+      maxDepth: job.maxDepth,
+      maxStates: a.maxStates ?? spec.bounds?.maxStates,
+      timeoutSeconds: a.timeoutSeconds ?? spec.bounds?.timeoutSeconds ?? DEFAULT_JOB_SECONDS,
+      stopAtFirst: true,
+      // Every job records what it covered; the merge unites them (explorer/coverage.ts).
+      coverage: true,
+      modelPath,
+      spec: rel,
+      onProgress: onProgress ? (p: Progress) => onProgress(progressText(p, job.strategy), job.label) : undefined,
+    });
+  } catch (e) {
+    // A bad check field is the spec's, a guard or action that throws the model's: both named with the spec.
+    throw placed(e instanceof InputError ? e : placed(e, `model ${spec.model}`), rel);
+  }
   return shardResult({ spec: rel, seed, index, count, job, toolVersion: TOOL_VERSION, result, expect: spec.expect });
 }
 

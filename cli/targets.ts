@@ -1,7 +1,8 @@
 // What `check` is asked to run (spec files, the specs in a directory, models without a spec), and where its
 // outputs go: checked before anything runs, so bad input loses nothing and no trace lands on a spec.
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { CHECKPOINT_MAGIC } from '../explorer/checkpoint.ts';
 import { InputError } from '../explorer/errors.ts';
 import type { ParamValue } from '../explorer/model.ts';
 import { bundledModelNames, looksLikePath } from './models.ts';
@@ -66,6 +67,8 @@ export function collectTargets(args: string[], o: { variant?: string; params: Re
       out.push({ kind: 'model', model: resolve(a), label: label(a), name: modelTraceName(a, o.variant, o.params) });
     } else if (!looksLikePath(a) && bundledModelNames().includes(a)) {
       out.push({ kind: 'model', model: a, label: a, name: modelTraceName(a, o.variant, o.params) });
+    } else if (existsSync(a)) {
+      throw new InputError(`${a}: neither a spec (*.json) nor a model module (${[...MODEL_EXT].join(', ')}); give a spec, a directory of specs, a model module or a bundled model`);
     } else if (!args.length) {
       throw new InputError(`no specs/ directory here (${process.cwd()}); give a spec, a directory of specs or a model: interleave check MODEL|SPEC|DIR`);
     } else {
@@ -84,7 +87,8 @@ function nearestExisting(p: string): string {
   return d;
 }
 
-function writableDir(dir: string, what: string): void {
+/** A directory that is there or can be made, and written in; else bad input naming `what` (the option). */
+export function writableDir(dir: string, what: string): void {
   const at = nearestExisting(dir);
   if (!statSync(at).isDirectory()) throw new InputError(`${what}: ${at} is a file, not a directory; give a directory`);
   try {
@@ -105,9 +109,10 @@ function isTraceFile(file: string): boolean {
 /**
  * Checks, before anything runs, that every output can be written and overwrites nothing but earlier
  * output: the counterexample directory, each trace file (never a spec, never a file that is not a trace,
- * never two targets into one file) and the JUnit file.
+ * never two targets into one file), the JUnit file, the checkpoint (never a spec, another output or a file that is
+ * not a checkpoint) and the HTML viewers (never over a file that is not one).
  */
-export function checkOutputs(targets: Target[], o: { outDir: string; save: boolean; junit?: string }): void {
+export function checkOutputs(targets: Target[], o: { outDir: string; save: boolean; junit?: string; checkpoint?: string; resume?: string; html?: string }): void {
   const inputs = new Set(targets.filter((t) => t.kind === 'spec').map((t) => resolve((t as { file: string }).file)));
   if (o.save) {
     if (existsSync(o.outDir) && !statSync(o.outDir).isDirectory()) {
@@ -143,5 +148,59 @@ export function checkOutputs(targets: Target[], o: { outDir: string; save: boole
       const head = readFileSync(file, 'utf8').trimStart();
       if (head !== '' && !head.startsWith('<')) throw new InputError(`option --junit ${o.junit}: it exists and is not XML; refusing to replace it: give another file`);
     }
+  }
+  if (o.checkpoint !== undefined) {
+    const file = resolve(o.checkpoint);
+    const what = `option --checkpoint ${o.checkpoint}`;
+    if (inputs.has(file)) throw new InputError(`${what}: that is a spec being checked; give another file for the checkpoint`);
+    if (o.junit !== undefined && resolve(o.junit) === file) throw new InputError(`${what}: --junit writes there too; give the checkpoint another file`);
+    const trace = o.save ? targets.find((t) => resolve(o.outDir, `${t.name}.json`) === file) : undefined;
+    if (trace) throw new InputError(`${what}: the counterexample of ${trace.label} is written there too; give the checkpoint another file`);
+    writableDir(dirname(file), what);
+    // The file --resume reads is the one a run keeps saving to (--resume F --checkpoint F): that one is checked as it is read.
+    if (existsSync(file) && (o.resume === undefined || resolve(o.resume) !== file)) {
+      if (!statSync(file).isFile()) throw new InputError(`${what}: it is a directory; give a file name, e.g. ${join(o.checkpoint, 'run.ckpt')}`);
+      if (!isCheckpointFile(file)) throw new InputError(`${what}: it exists and is not an interleave checkpoint; refusing to replace it: give another file`);
+    }
+  }
+  if (o.html !== undefined) {
+    const what = `option --html ${o.html}`;
+    if (existsSync(o.html) && !statSync(o.html).isDirectory()) throw new InputError(`${what}: it is a file, not a directory; give a directory for the HTML viewers`);
+    writableDir(o.html, what);
+    for (const t of targets) {
+      const file = join(o.html, `${t.name}.html`);
+      checkViewerPath(file, `${what}: ${file} `, 'give --html another directory');
+    }
+  }
+}
+
+/** The first bytes of every checkpoint file (explorer/checkpoint.ts). */
+function isCheckpointFile(file: string): boolean {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(CHECKPOINT_MAGIC.length);
+      const n = readSync(fd, head, 0, head.length, 0);
+      return n === 0 || head.toString('latin1', 0, n) === CHECKPOINT_MAGIC;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** The mark of an HTML viewer interleave wrote (cli/html.ts puts it in the page's head). */
+export const VIEWER_GENERATOR = '<meta name="generator" content="interleave">';
+
+/**
+ * An HTML viewer may replace an earlier one (or an empty file), nothing else; `where` begins the message
+ * ("option --html DIR: DIR/x.html "), `fix` ends it. A directory is left to the write, which names it.
+ */
+export function checkViewerPath(file: string, where: string, fix: string): void {
+  if (!existsSync(file) || !statSync(file).isFile()) return;
+  const text = readFileSync(file, 'utf8');
+  if (text.trim() !== '' && !text.includes(VIEWER_GENERATOR)) {
+    throw new InputError(`${where}exists and is not an interleave HTML viewer; refusing to replace it: ${fix}`);
   }
 }

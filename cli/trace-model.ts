@@ -12,22 +12,25 @@ export async function loadTraceModel(trace: Trace, file: string): Promise<ModelD
   let modelRef = trace.model;
   let base = process.cwd();
   let where = `${file}: $.model`;
+  let relativeTo = 'the working directory';
   if (trace.modelPath) {
     modelRef = trace.modelPath;
     base = dirname(resolve(file));
     where = `${file}: $.modelPath`;
+    relativeTo = 'the trace';
   } else if (trace.spec) {
     try {
       const spec = loadSpec(trace.spec);
       if (spec.model !== trace.model) {
         modelRef = spec.model;
         base = dirname(resolve(trace.spec));
+        relativeTo = `its spec ${trace.spec}`;
       }
     } catch {
       // The spec may have moved; the bundled model name is enough.
     }
   }
-  const { def } = await loadModel(modelRef, base, where);
+  const { def } = await loadModel(modelRef, base, where, relativeTo);
   if (def.name !== trace.model) {
     throw new InputError(`${file}: $.model: the trace is of model '${trace.model}', but ${modelRef} is model '${def.name}'; replay it against its own model (or re-run check to make a trace of this one)`);
   }

@@ -15,7 +15,8 @@ import { InputError } from './errors.ts';
 export const CHECKPOINT_FORMAT = 'interleave-checkpoint';
 // 2: fingerprints are sums of per-word mixes (explorer/store/fingerprint.ts); a version-1 store holds the old ones.
 export const CHECKPOINT_VERSION = 2;
-const MAGIC = 'ILVCKPT\n';
+export const CHECKPOINT_MAGIC = 'ILVCKPT\n';
+const MAGIC = CHECKPOINT_MAGIC;
 const END = 0xffff;
 
 /** What a checkpoint belongs to: a resumed run must match every field. */

@@ -35,6 +35,17 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * The same bad-input or model error with `place` (a file, a model) before its message, unless the message begins
+ * with it already; anything else (an internal error) as it is.
+ */
+export function placed(e: unknown, place: string): unknown {
+  if (e instanceof InputError) return e.message.startsWith(place) ? e : new InputError(`${place}: ${e.message}`, e.file);
+  if (e instanceof ModelError) return e.message.startsWith(place) ? e : new ModelError(`${place}: ${e.message}`, e.where);
+  if (e instanceof ModelRuntimeError) return e.message.startsWith(place) ? e : new ModelRuntimeError(`${place}: ${e.message}`, e.where, e.cause);
+  return e;
+}
+
 export function unreachable(x: never): never {
   throw new Error(`unreachable: ${JSON.stringify(x)}`);
 }

@@ -7,7 +7,7 @@ import { PackedSystem } from './packed.ts';
 import type { StringTable } from './codec.ts';
 import type { Bound, Outcome, Progress, SearchStats, ViolationKind } from './outcome.ts';
 import { SharedStrings } from './parallel/strings.ts';
-import type { Fairness, StarvationGoal } from './properties/liveness.ts';
+import { resolveGoal, type Fairness, type StarvationGoal } from './properties/liveness.ts';
 import { stateChecker } from './properties/safety.ts';
 import { StateSpace, type TransitionHook } from './space/index.ts';
 import { STRATEGIES, type SafetyTask, type SearchStrategyName } from './strategies/index.ts';
@@ -149,7 +149,7 @@ export function resolveParams(model: ModelDefinition, given: Record<string, unkn
   // A command-line option names the parameter after a space (--param n), a JSON path after a dot ($.params.n).
   const at = (key: string) => (where.startsWith('--') ? `${where} ${key}` : `${where}.${key}`);
   for (const key of Object.keys(given)) {
-    if (!(key in model.params)) {
+    if (!Object.hasOwn(model.params, key)) {
       const known = Object.keys(model.params);
       throw new InputError(
         `${at(key)}: model ${model.name} has no parameter '${key}' (its parameters: ${known.length ? known.join(', ') : 'none'})`,
@@ -157,7 +157,7 @@ export function resolveParams(model: ModelDefinition, given: Record<string, unkn
     }
   }
   for (const [key, spec] of Object.entries(model.params)) {
-    const v = key in given ? given[key] : spec.default;
+    const v = Object.hasOwn(given, key) ? given[key] : spec.default;
     if (typeof v !== typeof spec.default) {
       throw new InputError(`${at(key)}: expected a ${typeof spec.default} (${spec.description}), got ${JSON.stringify(v)}`);
     }
@@ -175,7 +175,7 @@ export function resolveParams(model: ModelDefinition, given: Record<string, unkn
 }
 
 export function resolveVariant(model: ModelDefinition, variant: string | undefined, where = 'variant'): string {
-  if (variant === undefined && !(model.defaultVariant in model.variants)) {
+  if (variant === undefined && !Object.hasOwn(model.variants, model.defaultVariant)) {
     // The model's own slip, not the caller's.
     throw new ModelError(
       `model ${model.name}: its defaultVariant '${model.defaultVariant}' is not one of its variants (${Object.keys(model.variants).join(', ')}); fix defaultVariant in the model`,
@@ -183,7 +183,7 @@ export function resolveVariant(model: ModelDefinition, variant: string | undefin
     );
   }
   const v = variant ?? model.defaultVariant;
-  if (!(v in model.variants)) {
+  if (!Object.hasOwn(model.variants, v)) {
     throw new InputError(`${where}: model ${model.name} has no variant '${v}' (its variants: ${Object.keys(model.variants).join(', ')})`);
   }
   return v;
@@ -225,9 +225,9 @@ export function selectInvariants(model: ModelDefinition, params: Record<string, 
   if (sel === false) return {};
   if (sel === undefined || sel === true) return all;
   const out: Record<string, Invariant> = {};
-  for (const name of sel) {
-    if (!(name in all)) {
-      throw new InputError(`check.invariants: model ${model.name} has no invariant '${name}' (its invariants: ${Object.keys(all).join(', ') || 'none'})`);
+  for (const [i, name] of sel.entries()) {
+    if (!Object.hasOwn(all, name)) {
+      throw new InputError(`$.check.invariants[${i}]: model ${model.name} has no invariant '${name}' (its invariants: ${Object.keys(all).join(', ') || 'none'})`);
     }
     out[name] = all[name];
   }
@@ -265,6 +265,8 @@ export function checkModel(req: CheckRequest): CheckResult {
   const invariants = selectInvariants(model, params, variant, check.invariants);
   const strategy = req.strategy ?? 'bfs';
   const starvation = check.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
+  // Every goal is checked against the model now: the safety search runs first and may end the run before liveness does.
+  starvation.forEach((s, i) => resolveGoal(space.system, s, Array.isArray(check.starvation) ? `$.check.starvation[${i}]` : '$.check.starvation'));
   const liveness = !!check.livelock || starvation.length > 0;
   const lockOrder = check.lockOrder ? new LockOrderRecorder(space.system, model) : undefined;
   const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0 || !!lockOrder;

@@ -14,7 +14,7 @@
 //
 // What it does not support it rejects with a ModelError naming the state, the event and the feature.
 import { initialTransition, type AnyStateMachine } from 'xstate';
-import { ModelRuntimeError, thrownMessage } from '../errors.ts';
+import { inPlaceHint, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import { createActionCompiler, createStateActions } from './actions.ts';
 import { checkRoot } from './features.ts';
 import { createGuardCompiler } from './guards.ts';
@@ -40,17 +40,17 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
   } catch (e) {
     throw new ModelRuntimeError(`the machine's initial state could not be computed: ${thrownMessage(e)}`, { state: '(root)' }, e);
   }
-  // An action that throws while entering the initial state does not throw out of initialTransition: XState
-  // returns a snapshot in status 'error' (with only the root active), the error in it.
+  // XState keeps what an initial entry action threw in the snapshot (status 'error') rather than throwing it.
   if ((init as any).status === 'error') {
     const e = (init as any).error;
-    throw new ModelRuntimeError(`the machine's initial state could not be computed: ${thrownMessage(e)}`, { state: '(root)' }, e);
+    throw new ModelRuntimeError(`the machine's initial state could not be computed: ${thrownMessage(e)}${inPlaceHint(e)}; fix the initial entry actions`, { state: '(root)' }, e);
   }
   const initialLeaves = new Int32Array(threads.length);
   const initNodes: StateNode[] = (init as any)._nodes;
   for (const t of threads) {
     const leaf = initNodes.find((n: StateNode) => (n.type === 'atomic' || n.type === 'final') && (n === t.node || isDescendant(n, t.node)));
     initialLeaves[t.index] = t.leaves.indexOf(leaf);
+    if (initialLeaves[t.index] < 0) throw new ModelRuntimeError(`the machine's initial state has thread ${t.name} in no state of its own (XState's snapshot: ${JSON.stringify((init as any).value)})`, { thread: t.name, state: '(root)' });
   }
 
   return createRuntime({ machine, threads, events, eventThreads, stateActions, initialLeaves, initialContext: (init as any).context });

@@ -27,15 +27,16 @@ export interface ResolvedGoal {
   excluded: Uint8Array;
 }
 
-export function resolveGoal(system: CompiledSystem, s: StarvationGoal): ResolvedGoal {
+/** `where`: the goal's JSON path in the spec, for errors (`$.check.starvation[1]`). */
+export function resolveGoal(system: CompiledSystem, s: StarvationGoal, where = '$.check.starvation'): ResolvedGoal {
   const t = system.threads.find((x) => x.name === s.thread);
   if (!t) {
-    throw new InputError(`check.starvation.thread: the model has no thread '${s.thread}' (its threads: ${system.threads.map((x) => x.name).join(', ')})`);
+    throw new InputError(`${where}.thread: the model has no thread '${s.thread}' (its threads: ${system.threads.map((x) => x.name).join(', ')})`);
   }
   const goals = Array.isArray(s.goal) ? s.goal : [s.goal];
-  if (goals.length === 0) throw new InputError(`check.starvation.goal: give at least one state path of thread ${t.name}`);
+  if (goals.length === 0) throw new InputError(`${where}.goal: give at least one state path of thread ${t.name}`);
   const excluded = new Uint8Array(t.leaves.length);
-  for (const goal of goals) {
+  for (const [k, goal] of goals.entries()) {
     let hit = false;
     t.leafPaths.forEach((p, leaf) => {
       if (p === goal || p.startsWith(goal + '.')) {
@@ -45,7 +46,7 @@ export function resolveGoal(system: CompiledSystem, s: StarvationGoal): Resolved
     });
     if (!hit) {
       throw new InputError(
-        `check.starvation.goal: thread ${t.name} has no state '${goal}' (its leaf states: ${t.leafPaths.join(', ')}); ` +
+        `${where}.goal${Array.isArray(s.goal) ? `[${k}]` : ''}: thread ${t.name} has no state '${goal}' (its leaf states: ${t.leafPaths.join(', ')}); ` +
           `give a dotted path relative to the thread, e.g. '${t.leafPaths[0]}'`,
       );
     }

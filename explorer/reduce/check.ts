@@ -5,13 +5,14 @@
 // and the same verdicts of invariants and assertions (so a thread-name list that is kept sorted but not declared
 // as a set, a closure that captures a thread's identity, or a property that names one thread, are caught).
 import { and, not, or } from 'xstate';
-import { ModelError } from '../errors.ts';
+import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { Assertion, Context, Invariant, ModelDefinition, ModelCreateOptions } from '../model.ts';
 import type { PackedSystem } from '../packed.ts';
 import { fingerprint } from '../store/index.ts';
 import { footprintOf, type FootprintDecl } from './declare.ts';
 import { covered, EVERYTHING, resolveDecl, type Footprint } from './footprint.ts';
 import { compileSymmetry, createRepresentative } from './symmetry.ts';
+import { symmetryGroups } from './index.ts';
 import { systemFootprints } from './footprint.ts';
 
 export class FootprintError extends ModelError {}
@@ -186,14 +187,24 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
     return runGuard(`guard ${type}`, typeof params === 'function' ? undefined : declOf('guard', type, impl), p, (c) => impl({ context: c, event: ev }, p), ctx, where);
   };
 
+  /** Runs the model's own code: what it throws is the model's error naming the guard or action and the state, as in the search. */
+  const model = <T>(what: string, where: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ModelError || e instanceof ModelRuntimeError) throw e;
+      throw new ModelRuntimeError(`${what} threw at state ${where}: ${thrownMessage(e)}${inPlaceHint(e)}`, { state: where }, e);
+    }
+  };
+
   const runGuard = (what: string, decl: FootprintDecl | undefined, params: unknown, call: (c: Context) => unknown, ctx: Context, where: string): boolean => {
     if (!decl) {
       undeclared.add(what);
-      return !!call(ctx);
+      return !!model(what, where, () => call(ctx));
     }
     rec.reads = new Set();
     rec.on = true;
-    const v = !!call(recording(ctx, '', rec));
+    const v = !!model(what, where, () => call(recording(ctx, '', rec)));
     rec.on = false;
     verify(what, where, resolveDecl(decl, params, what), rec.reads, []);
     return v;
@@ -214,7 +225,7 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
     if (!impl || impl.type === 'xstate.log') return ctx;
     if (impl.type !== 'xstate.assign') return ctx;
     const what = type ? `action ${type}` : 'inline assign';
-    const p = typeof params === 'function' ? (params as any)({ context: ctx, event: ev }) : params;
+    const p = typeof params === 'function' ? model(what, where, () => (params as any)({ context: ctx, event: ev })) : params;
     const apply = (c: Context) => {
       const args = { context: c, event: ev };
       const asg = impl.assignment;
@@ -232,11 +243,11 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
     }
     if (!decl || typeof params === 'function') {
       undeclared.add(what);
-      return apply(ctx);
+      return model(what, where, () => apply(ctx));
     }
     rec.reads = new Set();
     rec.on = true;
-    const out = apply(recording(ctx, '', rec));
+    const out = model(what, where, () => apply(recording(ctx, '', rec)));
     rec.on = false;
     const next = unwrap(out, rec);
     const writes: string[] = [];
@@ -280,7 +291,7 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
   };
 
   // Symmetry: adjacent transpositions of each group generate all its permutations.
-  const groups = o.model.symmetry?.(o.options)?.filter((g) => g.threads.length > 1) ?? [];
+  const groups = symmetryGroups(o.model, o.options).filter((g) => g.threads.length > 1);
   const fps = groups.length ? systemFootprints(system, { byName }) : null;
   const sym = groups.length ? compileSymmetry(system, groups, fps!.sets) : null;
   const permuter = sym ? createRepresentative(packed, sym) : null;

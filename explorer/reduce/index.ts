@@ -6,7 +6,8 @@
 // starvation) runs unreduced: symmetry is sound for it only with symmetric fairness and goal (TLC warns of the
 // same), and POR under weak fairness needs its own proviso (Valmari and Vogler, SPIN 2016), which we do not
 // implement; the result says so.
-import { InputError } from '../errors.ts';
+import { InputError, ModelError, thrownMessage } from '../errors.ts';
+import type { SymmetryGroup } from './declare.ts';
 import type { Context, ModelDefinition, ModelCreateOptions } from '../model.ts';
 import type { Reduction } from '../space/reduction.ts';
 import type { StateSpace } from '../space/index.ts';
@@ -92,7 +93,7 @@ export function planReductions(space: StateSpace, req: ReductionRequest): Reduct
 
   let rep: Reduction['representative'] | null = null;
   if (req.reduce.includes('symmetry')) {
-    const groups = req.model.symmetry?.(req.options) ?? [];
+    const groups = symmetryGroups(req.model, req.options);
     const useful = groups.filter((g) => g.threads.length > 1);
     if (useful.length === 0) notes.push(`symmetry: model ${req.model.name} declares no group of two or more interchangeable threads here`);
     else {
@@ -125,4 +126,19 @@ export function planReductions(space: StateSpace, req: ReductionRequest): Reduct
     representative: rep ?? ((words) => words),
   };
   return plan;
+}
+
+/** The model's symmetry groups for these options; what symmetry() throws, or a value that is not a list of groups, is the model's error. */
+export function symmetryGroups(model: Pick<ModelDefinition, 'name' | 'symmetry'>, options: ModelCreateOptions): SymmetryGroup[] {
+  let groups: unknown;
+  try {
+    groups = model.symmetry?.(options) ?? [];
+  } catch (e) {
+    throw new ModelError(`model ${model.name}: symmetry() threw: ${thrownMessage(e)}; fix it in the model`, { feature: 'symmetry' });
+  }
+  const isGroup = (g: unknown) => !!g && typeof g === 'object' && Array.isArray((g as SymmetryGroup).threads) && (g as SymmetryGroup).threads.every((t) => typeof t === 'string');
+  if (!Array.isArray(groups) || !groups.every(isGroup)) {
+    throw new ModelError(`model ${model.name}: symmetry() returned ${JSON.stringify(groups) ?? String(groups)}; it must return a list of groups, e.g. [{ threads: ['w0', 'w1'] }]`, { feature: 'symmetry' });
+  }
+  return groups;
 }

@@ -87,9 +87,17 @@ describe('options are checked and blamed on the option', () => {
     [['--variant', 'polite'], /--variant: model philosophers has no variant 'polite' \(its variants: naive, ordered\)/],
     [['--param', 'n=1'], /--param n: 1 is below the minimum 2/],
     [['--param', 'm=3'], /--param m: model philosophers has no parameter 'm'/],
+    [['--param', '__proto__=3'], /--param __proto__: model philosophers has no parameter '__proto__'/],
+    [['--param', 'toString=3'], /--param toString: model philosophers has no parameter 'toString'/],
+    [['--variant', 'constructor'], /--variant: model philosophers has no variant 'constructor' \(its variants: naive, ordered\)/],
     [['--bogus'], /interleave check: unknown option --bogus; the options of check are --json, /],
     [['--workers', '2', '--strategy', 'dfs'], /options --workers 2 and --strategy dfs: the parallel search is breadth-first; drop one of them/],
     [['--junit'], /option --junit needs a value: --junit FILE/],
+    [['--strategy', 'dfs', '--seed', '3'], /options --seed and --strategy dfs: the seed and the walks are for random walks; drop --seed or run --strategy random/],
+    [['--strategy', 'bfs', '--walks', '3'], /options --walks and --strategy bfs: the seed and the walks are for random walks/],
+    [['--no-save'], /options --out and --no-save: --no-save writes no counterexample; drop one of them/],
+    [['--param', 'n=3', '--param', 'n=5'], /option --param: n is given twice \(n=3, n=5\); give it once/],
+    [['--max-states', '10', '--max-states=20'], /option --max-states is given twice \("10", "20"\); give it once/],
   ])('check %j: exit 2 naming the option', async (args, pattern) => {
     const dir = tmp();
     const r = await run(['check', 'specs/philosophers-4.json', ...args, '--out', dir, '--quiet']);
@@ -98,10 +106,33 @@ describe('options are checked and blamed on the option', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('check --json: a spec that cannot be run is in the document and, as when the check cannot start, on stderr', async () => {
+    const dir = tmp();
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ model: 'abba', variant: 'nope', expect: { status: 'pass' } }));
+    for (const extra of [[], ['--workers', '0']]) {
+      const r = await run(['check', bad, '--json', '--no-save', ...extra]);
+      expectBadInput(r, extra.length ? /option --workers "0"/ : /bad\.json: \$\.variant: model abba has no variant 'nope'/);
+      const doc = JSON.parse(r.out);
+      const message = extra.length ? doc.error.message : doc.results[0].error.message;
+      expect(r.err).toBe(`error: ${message}\n`);
+    }
+  });
+
+  it('--seed or --walks on a model checked without a spec and without --strategy random: exit 2 (the search is breadth-first)', async () => {
+    expectBadInput(await run(['check', 'philosophers', '--seed', '5', '--no-save']), /option --seed: the seed and the walks are for random walks, and philosophers runs bfs; drop --seed or add --strategy random/);
+    // A spec that asks for random walks takes them (its strategy is random).
+    const r = await run(['check', 'specs/sb-freeze-generic-5-random.json', '--seed', '3', '--walks', '2', '--no-save', '--quiet']);
+    expect(r.code, r.err).not.toBe(2);
+  });
+
   it('show --json and list --bogus are rejected per command; list --json is one JSON document', async () => {
     expectBadInput(await run(['show', 'counterexamples/abba-abba.json', '--json']), /interleave show: unknown option --json; the options of show are --no-changes, --threads, --fold, --width, --html, --itf, --help/);
     expectBadInput(await run(['list', '--bogus']), /interleave list: unknown option --bogus/);
     expectBadInput(await run(['replay']), /interleave replay: wrong arguments; usage: interleave replay TRACE\.json/);
+    expectBadInput(await run(['help', 'chek']), /unknown command 'chek'; commands: check, show, /);
+    for (const name of ['constructor', 'toString', '__proto__']) expectBadInput(await run([name]), new RegExp(`unknown command '${name}'`));
+    expect((await run(['help', 'check'])).code).toBe(0);
     const l = await run(['list', '--json']);
     expect(l.code).toBe(0);
     const doc = JSON.parse(l.out);
@@ -129,6 +160,26 @@ describe('mistakes in a model are blamed on the model, with the state, event and
     expect(existsSync(out)).toBe(false);
   });
 
+  it.each([['--cross-check'], ['--check-footprints']])('a guard or action that throws, under %s: exit 2 naming it and the state (it was an internal error)', async (option) => {
+    for (const variant of ['nan', 'throw-object']) {
+      const r = await run(['check', specFor(variant), option, '--no-save', '--quiet']);
+      expectBadInput(
+        r,
+        variant === 'nan' ? /model .*misbehaving\.ts: .*context\.n is NaN|action work threw at state a\.idle/ : /action work threw at state a\.idle on (event )?a\.step: a non-Error value was thrown: \{"errno":-5,"why":"EIO"\}/,
+      );
+    }
+  });
+
+  it('replay and swarm name the trace or spec, and the model, when the model fails (they said only what threw)', async () => {
+    const spec = specFor('ok', { expect: { status: 'violation', kind: 'deadlock' } });
+    const out = join(tmp(), 'cx');
+    expect((await run(['check', spec, '--out', out, '--quiet'])).code).toBe(0);
+    const trace = join(out, 'ok.json');
+    expectBadInput(await run(['replay', trace, '--variant', 'throw-object']), /ok\.json: model misbehaving: action work threw at state a\.idle on event a\.step/);
+    const shard = await run(['swarm', specFor('throw-object'), '--shard', '0/2', '--out', join(tmp(), 'sw'), '--quiet']);
+    expectBadInput(shard, /throw-object\.json: model .*misbehaving\.ts: action work threw at state a\.idle on event a\.step/);
+  });
+
   it("a typo in the model's own defaultVariant is blamed on the model, not the spec", async () => {
     const dir = tmp();
     const spec = join(dir, 's.json');
@@ -150,6 +201,124 @@ describe('bad specs and traces', () => {
     expectBadInput(await run(['check', b]), /b\.json: the spec is not valid JSON at line 4, column 1/);
   });
 
+  it('a JSON syntax error node reports without a position (a bare word, NaN, a byte-order mark) still gets the line and column', async () => {
+    const dir = tmp();
+    const cases: Array<[string, RegExp]> = [
+      ['{\n  "model": abba,\n  "expect": { "status": "pass" }\n}\n', /line 2, column 12: Unexpected token 'a'/],
+      ['{"model": "abba", "params": {"n": NaN}, "expect": {"status": "pass"}}', /line 1, column 35/],
+      ['\ufeff{"model": "abba", "expect": {"status": "pass"}}', /line 1, column 1: .*the file starts with a byte-order mark \(U\+FEFF\); save it as UTF-8 without one/],
+    ];
+    for (const [text, pattern] of cases) {
+      const f = join(dir, 's.json');
+      writeFileSync(f, text);
+      expectBadInput(await run(['check', f, '--no-save']), /s\.json: the spec is not valid JSON at /, pattern);
+      expectBadInput(await run(['show', f]), /s\.json: the trace is not valid JSON at /, pattern);
+      expect(readFileSync(f, 'utf8')).toBe(text);
+    }
+  });
+
+  it("a name the model does not have in check.invariants or check.starvation: exit 2 with the JSON path to it, before any search (a deadlock found first hid a starvation typo)", async () => {
+    const dir = tmp();
+    const cases: Array<[object, RegExp]> = [
+      [{ model: 'sb-freeze', check: { invariants: ['P-F1', 'P-F9'] } }, /s\.json: \$\.check\.invariants\[1\]: model sb-freeze has no invariant 'P-F9' \(its invariants: P-F1, P-F2, P-F3\)/],
+      [{ model: 'abba', check: { invariants: ['toString'] } }, /s\.json: \$\.check\.invariants\[0\]: model abba has no invariant 'toString'/],
+      [{ model: 'abba', variant: 'constructor' }, /s\.json: \$\.variant: model abba has no variant 'constructor'/],
+      [{ model: 'abba', params: { hasOwnProperty: 1 } }, /s\.json: \$\.params\.hasOwnProperty: model abba has no parameter 'hasOwnProperty'/],
+      [{ model: 'abba', check: { starvation: { thread: 'nobody', goal: 'critical' } } }, /s\.json: \$\.check\.starvation\.thread: the model has no thread 'nobody' \(its threads: task0, task1\)/],
+      [
+        { model: 'abba', check: { starvation: [{ thread: 'task0', goal: 'critical' }, { thread: 'task1', goal: ['critical', 'nowhere'] }] } },
+        /s\.json: \$\.check\.starvation\[1\]\.goal\[1\]: thread task1 has no state 'nowhere'/,
+      ],
+    ];
+    for (const [fields, pattern] of cases) {
+      const f = join(dir, 's.json');
+      writeFileSync(f, JSON.stringify({ ...fields, expect: { status: 'pass' } }));
+      expectBadInput(await run(['check', f, '--no-save']), pattern);
+    }
+  });
+
+  it('the file begins the message once, however it was given (an absolute path, ./x)', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'bad.json');
+    writeFileSync(spec, '{"model": "abba"}');
+    const model = join(dir, 'empty.ts');
+    writeFileSync(model, 'export const x = 1;\n');
+    for (const target of [spec, model]) {
+      const r = await run(['check', target, '--no-save']);
+      expectBadInput(r);
+      expect(r.err).not.toMatch(/(bad\.json|empty\.ts): \S*(bad\.json|empty\.ts):/);
+      expect(r.out).toMatch(target === model ? /0 of 1 models pass/ : /0 of 1 specs match/);
+    }
+  });
+
+  it('a schema error says what to give, and a field that may take two forms is told about the one it has', async () => {
+    const dir = tmp();
+    const f = join(dir, 's.json');
+    const spec = {
+      model: 'abba',
+      check: { invariants: ['a', 'a'], starvation: { thread: 'task0', goal: [] } },
+      bounds: { maxDepth: -1, maxStates: 1e300, timeoutSeconds: 0, walks: 2.5 },
+      expect: { status: 'pass', depth: 1e20 },
+    };
+    const text = JSON.stringify(spec);
+    writeFileSync(f, text);
+    const r = await run(['check', f, '--no-save']);
+    expectBadInput(
+      r,
+      /\$\.check\.invariants\[1\]: the same as \$\.check\.invariants\[0\]; remove one of them/,
+      /\$\.check\.starvation\.goal: must not be empty; give at least one/,
+      /\$\.bounds\.maxDepth: must be at least 0; give a number of at least 0/,
+      /\$\.bounds\.maxStates: must be at most 9007199254740991; give a smaller number/,
+      /\$\.bounds\.timeoutSeconds: must be greater than 0/,
+      /\$\.bounds\.walks: must be a whole number/,
+      /\$\.expect\.depth: must be at most 9007199254740991/,
+    );
+    // Not the other form's complaints: an array of names is not told to be a boolean, an object not to be an array.
+    expect(r.err).not.toMatch(/\$\.check\.invariants: must be boolean|\$\.check\.starvation: must be array|goal: must be string/);
+    expect(readFileSync(f, 'utf8')).toBe(text);
+    // A value of neither form is told both.
+    writeFileSync(f, JSON.stringify({ model: 'abba', check: { invariants: 5 }, expect: { status: 'pass' } }));
+    expectBadInput(await run(['check', f, '--no-save']), /\$\.check\.invariants: must be boolean or array/);
+    writeFileSync(f, JSON.stringify({ model: 'abba', check: { starvation: [] }, expect: { status: 'pass' } }));
+    const empty = await run(['check', f, '--no-save']);
+    expectBadInput(empty, /\$\.check\.starvation: must not be empty; give at least one/);
+    expect(empty.err).not.toMatch(/must be object/);
+  });
+
+  it('swarm --out naming a file, or under one: exit 2 before any job runs, the file kept (it was an internal error, after the search)', async () => {
+    const dir = tmp();
+    const file = join(dir, 'keep.json');
+    writeFileSync(file, '{"mine": true}');
+    for (const args of [['specs/abba-ordered.json', '--shard', '0/2'], ['specs/abba-ordered.json', '--jobs', '2'], ['--merge', 'nothing.json']]) {
+      for (const out of [file, join(file, 'sub')]) {
+        const r = await run(['swarm', ...args, '--out', out, '--quiet']);
+        expectBadInput(r, /option --out .*keep\.json(\/sub)?: .*keep\.json is a file, not a directory; give a directory/);
+        expect(r.out).toBe('');
+      }
+    }
+    expect(readFileSync(file, 'utf8')).toBe('{"mine": true}');
+  });
+
+  it('swarm --merge with an option of the searches (--seed, --timeout, --max-states, --max-depth, --wait-all): exit 2 naming it (it was ignored)', async () => {
+    for (const extra of [['--seed', '3'], ['--timeout', '5'], ['--max-states', '9'], ['--max-depth', '4'], ['--wait-all']]) {
+      expectBadInput(await run(['swarm', '--merge', 'a.json', ...extra, '--out', join(tmp(), 'o')]), new RegExp(`swarm --merge: option ${extra[0]} is for the searches \\(--jobs, --shard\\), not the merge; drop it`));
+    }
+  });
+
+  it('swarm blames a spec the model does not fit on the spec and its JSON path, as check does', async () => {
+    const dir = tmp();
+    const f = join(dir, 'sw.json');
+    for (const [fields, pattern] of [
+      [{ model: 'abba', variant: 'zzz' }, /sw\.json: \$\.variant: model abba has no variant 'zzz' \(its variants: abba, ordered\)/],
+      [{ model: 'philosophers', params: { n: 'x' } }, /sw\.json: \$\.params\.n: expected a number/],
+      [{ model: 'abba', check: { invariants: ['q'] } }, /sw\.json: \$\.check\.invariants\[0\]: model abba has no invariant 'q'/],
+    ] as Array<[object, RegExp]>) {
+      writeFileSync(f, JSON.stringify({ ...fields, expect: { status: 'incomplete' } }));
+      expectBadInput(await run(['swarm', f, '--shard', '0/2', '--out', join(dir, 'out'), '--quiet']), pattern);
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
   it('a spec given to show or replay says it is a spec and how to get a trace; a trace given to check says it is a trace', async () => {
     expectBadInput(await run(['show', 'specs/abba-abba.json']), /specs\/abba-abba\.json: this is a spec, not a counterexample trace: run interleave check specs\/abba-abba\.json/);
     expectBadInput(await run(['replay', 'specs/abba-abba.json']), /this is a spec, not a counterexample trace/);
@@ -163,6 +332,41 @@ describe('bad specs and traces', () => {
     const file = join(dir, `${spec.replace(/^.*\//, '').replace(/\.json$/, '')}.json`);
     return { dir, file, trace: JSON.parse(readFileSync(file, 'utf8')) };
   }
+
+  it('an ITF trace whose state is not a record, or whose variable is not a name: exit 2 with the path (it was an internal error)', async () => {
+    const dir = tmp();
+    const file = join(dir, 't.itf.json');
+    const itf = JSON.parse((await run(['show', 'counterexamples/abba-abba.json', '--itf'])).out);
+    for (const [edit, pattern] of [
+      [(t: any) => (t.states[1] = null), /\$\.states\[1\]: expected a state record \(\{"#meta", "pc", \.\.\.\}\), got null/],
+      [(t: any) => (t.states[1] = [1]), /\$\.states\[1\]: expected a state record .*got an array/],
+      [(t: any) => t.vars.push(5), /\$\.vars\[\d+\]: expected a variable name \(a string\), got 5/],
+    ] as Array<[(t: any) => void, RegExp]>) {
+      const t = structuredClone(itf);
+      edit(t);
+      const text = JSON.stringify(t);
+      writeFileSync(file, text);
+      for (const cmd of ['show', 'replay']) expectBadInput(await run([cmd, file]), new RegExp(`t\\.itf\\.json: `), pattern);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    }
+  });
+
+  it('show --itf and --html of a trace whose changes do not fit its context: exit 2 naming the change (it was an internal error)', async () => {
+    const dir = tmp();
+    const file = join(dir, 't.json');
+    const trace = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8'));
+    for (const [edit, pattern] of [
+      [(t: any) => (t.initial.context.owner = null), /t\.json: \$\.steps\[0\]\.changes\[0\]\.path: 'owner\.A' goes through owner, which is null before step 1, not a record or array; the trace was edited/],
+      [(t: any) => (t.steps[1].changes[0].path = 'nothing.here.B'), /\$\.steps\[1\]\.changes\[0\]\.path: 'nothing\.here\.B' goes through nothing, which is absent before step 2/],
+    ] as Array<[(t: any) => void, RegExp]>) {
+      const t = structuredClone(trace);
+      edit(t);
+      writeFileSync(file, JSON.stringify(t));
+      expectBadInput(await run(['show', file, '--itf']), pattern);
+      expectBadInput(await run(['show', file, '--html', join(dir, 't.html')]), pattern);
+      expect(existsSync(join(dir, 't.html'))).toBe(false);
+    }
+  });
 
   it('a trace of a future format version: exit 2, upgrade', async () => {
     const { file, trace } = await traceOf('specs/abba-abba.json');
@@ -223,6 +427,14 @@ describe('traces of models loaded by path', () => {
 });
 
 describe('neighbours', () => {
+  it('check of a file that is there but neither a spec nor a model module says so, not "no such file"', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    const r = await run(['check', join(dir, 'notes.txt')]);
+    expectBadInput(r, /notes\.txt: neither a spec \(\*\.json\) nor a model module \(\.ts, \.mts, \.js, \.mjs\); give a spec/);
+    expect(r.err).not.toMatch(/no such/);
+  });
+
   it('a trace path that does not exist or is a directory: exit 2 saying which', async () => {
     expectBadInput(await run(['show', 'counterexamples/nope.json']), /counterexamples\/nope\.json: cannot read the trace: no such file; give the path of a trace file/);
     expectBadInput(await run(['replay', 'counterexamples']), /counterexamples: cannot read the trace: it is a directory, not a file/);
@@ -242,6 +454,19 @@ describe('neighbours', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('graph and replay say what a model path is relative to, and graph names the model of an unsupported feature', async () => {
+    const dir = tmp();
+    expectBadInput(await run(['graph', 'nomodel']), /nomodel: unknown model 'nomodel'; .*give a path relative to the working directory, e\.g\. "\.\/my-model\.ts"/);
+    writeFileSync(join(dir, 'after.ts'), `import { createMachine } from 'xstate';
+export default { name: 'after', description: 'd', params: {}, variants: { v: { description: 'v' } }, defaultVariant: 'v',
+  create: () => createMachine({ type: 'parallel', states: { t: { initial: 'a', states: { a: { after: { 100: 'b' } }, b: { type: 'final' } } } } }) };
+`);
+    expectBadInput(await run(['graph', join(dir, 'after.ts')]), /after\.ts: model after: state t\.a uses 'after' \(delayed transitions\), which interleave does not support/);
+    const trace = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8'));
+    writeFileSync(join(dir, 't.json'), JSON.stringify({ ...trace, modelPath: '../gone.ts' }));
+    expectBadInput(await run(['replay', join(dir, 't.json')]), /t\.json: \$\.modelPath: no model module at .*gone\.ts; give a bundled model name \(.*\) or a path relative to the trace/);
+  });
+
   it('a spec whose model path is a folder without index.ts, or a module that throws on import: exit 2 with the fix', async () => {
     const dir = tmp();
     mkdirSync(join(dir, 'm'));
@@ -253,6 +478,21 @@ describe('neighbours', () => {
   });
 });
 
+describe('a model whose initial state cannot be entered', () => {
+  it('an initial entry action that throws: exit 2 naming the error (XState kept it in the snapshot and the search crashed on no initial leaf)', async () => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'm.ts'),
+      `import { assign, setup } from 'xstate';
+export default { name: 'm', description: 'd', params: {}, variants: { v: { description: 'v' } }, defaultVariant: 'v',
+  create: () => setup({}).createMachine({ type: 'parallel', context: { n: 0 }, states: { t: { initial: 'a', states: {
+    a: { entry: assign({ n: () => { throw new Error('no initial n'); } }), on: { 't.go': 'b' } }, b: { type: 'final' } } } } }) };
+`,
+    );
+    expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save']), /m\.ts: model .*m\.ts: the machine's initial state could not be computed: no initial n/);
+  });
+});
+
 describe('a malformed model definition', () => {
   it.each([
     ['params: undefined', /the model in .*m\.ts: params must be a record \(params: \{\} when it has none\)/],
@@ -260,6 +500,11 @@ describe('a malformed model definition', () => {
     ['variants: {}', /variants must be a record with at least one variant/],
     ['invariants: { ok: true }', /invariants\.ok must be a function/],
     ["invariantsFor: () => { throw new Error('nope'); }", /invariantsFor\(\) threw: nope; fix it in the model/],
+    ['symmetry: [1]', /symmetry must be a function of the options returning the groups/],
+    ["symmetry: () => { throw new Error('sym'); }", /symmetry\(\) threw: sym; fix it in the model/],
+    ['symmetry: () => 5', /symmetry\(\) returned 5; it must return a list of groups, e\.g\. \[\{ threads: \['w0', 'w1'\] \}\]/],
+    ["footprints: { g: { reads: 'n' } }", /footprints\.g\.reads must be a list of context paths, e\.g\. reads: \['n'\]/],
+    ['footprints: { g: 5 }', /footprints\.g must be a record \{ reads, writes, sets \}/],
   ])('%s: exit 2 naming the field', async (field, pattern) => {
     const dir = tmp();
     writeFileSync(
@@ -270,6 +515,70 @@ export default { name: 'm', description: 'd', params: {}, variants: { v: { descr
   ${field} };
 `,
     );
-    expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save']), pattern);
+    expectBadInput(await run(['check', join(dir, 'm.ts'), '--no-save', '--reduce', 'symmetry,por']), pattern);
+  });
+});
+
+describe('a file in the way of an output is kept', () => {
+  it('--checkpoint naming a spec, or a file that is not a checkpoint: exit 2 before the run, the file kept', async () => {
+    const dir = tmp();
+    const notes = join(dir, 'notes.json');
+    writeFileSync(notes, '{"mine": true}');
+    const spec = join(dir, 'abba.json');
+    const text = JSON.stringify({ model: 'abba', expect: { status: 'violation', kind: 'deadlock' } });
+    writeFileSync(spec, text);
+    const a = await run(['check', 'specs/philosophers-6.json', '--checkpoint', notes, '--checkpoint-every', '0.001', '--no-save', '--quiet']);
+    expectBadInput(a, /option --checkpoint .*notes\.json: it exists and is not an interleave checkpoint; refusing to replace it: give another file/);
+    expect(a.out).toBe('');
+    expect(readFileSync(notes, 'utf8')).toBe('{"mine": true}');
+    const b = await run(['check', spec, '--checkpoint', spec, '--no-save', '--quiet']);
+    expectBadInput(b, /option --checkpoint .*abba\.json: that is a spec being checked; give another file for the checkpoint/);
+    expect(readFileSync(spec, 'utf8')).toBe(text);
+    // Nor the file another output of the run goes to (it would replace the checkpoint at the end).
+    const ck = join(dir, 'run.ckpt');
+    expectBadInput(await run(['check', spec, '--checkpoint', ck, '--junit', ck, '--no-save', '--quiet']), /option --checkpoint .*run\.ckpt: --junit writes there too; give the checkpoint another file/);
+    expectBadInput(await run(['check', spec, '--checkpoint', join(dir, 'cx', 'abba.json'), '--out', join(dir, 'cx'), '--quiet']), /option --checkpoint .*abba\.json: the counterexample of .*abba\.json is written there too; give the checkpoint another file/);
+  });
+
+  it('--checkpoint under a file: exit 2 naming it before the run (it was an internal error with a stack trace at the first save)', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'f'), 'x');
+    const r = await run(['check', 'specs/philosophers-6.json', '--checkpoint', join(dir, 'f', 'c.ckpt'), '--checkpoint-every', '0.001', '--no-save', '--quiet']);
+    expectBadInput(r, /option --checkpoint .*f\/c\.ckpt: .*f is a file, not a directory/);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('x');
+  });
+
+  it('show --html and check --html never replace a file that is not an interleave viewer', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'keep.json');
+    writeFileSync(spec, '{"mine": true}');
+    expectBadInput(await run(['show', 'counterexamples/abba-abba.json', '--html', spec]), /--html .*keep\.json: it exists and is not an interleave HTML viewer; refusing to replace it: give another file/);
+    expect(readFileSync(spec, 'utf8')).toBe('{"mine": true}');
+    const html = join(dir, 'html');
+    mkdirSync(html);
+    writeFileSync(join(html, 'abba-abba.html'), '<p>my notes</p>');
+    const cx = join(dir, 'cx');
+    const r = await run(['check', 'specs/abba-abba.json', '--html', html, '--out', cx, '--quiet']);
+    expectBadInput(r, /option --html .*abba-abba\.html exists and is not an interleave HTML viewer/);
+    expect(readFileSync(join(html, 'abba-abba.html'), 'utf8')).toBe('<p>my notes</p>');
+    // Checked before the run: no counterexample written either.
+    expect(existsSync(cx)).toBe(false);
+    // --html naming a file: refused before the run too.
+    const c = await run(['check', 'specs/abba-abba.json', '--html', spec, '--out', cx, '--quiet']);
+    expectBadInput(c, /option --html .*keep\.json: it is a file, not a directory/);
+    expect(existsSync(cx)).toBe(false);
+  });
+});
+
+describe('show options that do not go together', () => {
+  it.each([
+    [['--itf', '--html', 'x.html'], /options --itf and --html: .*give one of them/],
+    [['--itf', '--width', '80'], /option --width applies to the race diagram, not to --itf; drop it/],
+    [['--html', 'x.html', '--threads', 'task0'], /option --threads applies to the race diagram, not to --html; drop it/],
+  ])('show %j: exit 2', async (args, pattern) => {
+    const dir = tmp();
+    const r = await run(['show', 'counterexamples/abba-abba.json', ...args.map((a) => (a === 'x.html' ? join(dir, a) : a))]);
+    expectBadInput(r, pattern);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
