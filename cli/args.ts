@@ -207,7 +207,7 @@ export function parseCommand(name: string, args: string[]): ParsedCommand {
   const options = Object.fromEntries(Object.entries(c.options).map(([k, o]) => [k, { type: o.type, ...(o.multiple ? { multiple: true } : {}) }]));
   let parsed;
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (e) {
     const err = e as Error & { code?: string };
     const m = /'(-[^']*)'/.exec(err.message);
@@ -224,16 +224,6 @@ export function parseCommand(name: string, args: string[]): ParsedCommand {
       );
     }
     throw new InputError(`interleave ${name}: ${err.message} (interleave ${name} --help)`);
-  }
-  // An option given twice with two values (not one that repeats, as --param): the last would win unsaid.
-  const given = new Map<string, string>();
-  for (const t of parsed.tokens ?? []) {
-    if (t.kind !== 'option' || t.value === undefined || c.options[t.name]?.multiple) continue;
-    const before = given.get(t.name);
-    if (before !== undefined && before !== t.value) {
-      throw new InputError(`interleave ${name}: option --${t.name} is given twice (${JSON.stringify(before)}, ${JSON.stringify(t.value)}); give it once`);
-    }
-    given.set(t.name, t.value);
   }
   const values = parsed.values as ParsedCommand['values'];
   if (!values.help) {
@@ -279,15 +269,11 @@ export function choiceOption<T extends string>(values: ParsedCommand['values'], 
 /** --param k=v ... as a record (numbers and booleans parsed); a malformed one names the option and the fix. */
 export function paramOptions(values: ParsedCommand['values']): Record<string, number | boolean | string> {
   const out: Record<string, number | boolean | string> = {};
-  const seen = new Map<string, string>();
   for (const kv of (values.param as string[] | undefined) ?? []) {
     const i = kv.indexOf('=');
     if (i <= 0) throw new InputError(`option --param ${JSON.stringify(kv)}: expected name=value, e.g. --param n=6`);
     const raw = kv.slice(i + 1);
     const name = kv.slice(0, i);
-    const before = seen.get(name);
-    if (before !== undefined && before !== raw) throw new InputError(`option --param: ${name} is given twice (${name}=${before}, ${kv}); give it once`);
-    seen.set(name, raw);
     // (Defined, not assigned: a name such as __proto__ is a parameter the model does not have, not the prototype.)
     Object.defineProperty(out, name, { value: raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw, enumerable: true, writable: true, configurable: true });
   }
