@@ -37,13 +37,7 @@ export function createActionCompiler(machine: AnyStateMachine) {
     // (`__proto__` would hit the prototype setter on a plain write: it takes the general path, as in XState.)
     const single = keys !== null && keys.length === 1 && keys[0] !== '__proto__' ? keys[0] : null;
     const singleValue = single === null ? undefined : assignment[single];
-    const fail = (e: unknown): never => {
-      throw new ModelRuntimeError(
-        `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${thrownMessage(e)}${inPlaceHint(e)}`,
-        { state: where.state, event: where.event, action: name },
-        e,
-      );
-    };
+    const fail = actionFailure(name, where);
     if (single !== null) {
       // The common case, assign({ key: fn }), as its own compiled function (see freshCopy).
       return freshCopy(SINGLE_ASSIGN_SOURCE, singleAssignFactory)(args, single, singleValue, paramsOf, fail);
@@ -77,6 +71,7 @@ export function createActionCompiler(machine: AnyStateMachine) {
     const value = f.value;
     if (typeof value !== 'function') return null;
     const args = actionArgs(name, where, ['self', 'system']);
+    const fail = actionFailure(name, where);
     return (ctx, ev) => {
       try {
         args.context = ctx;
@@ -84,11 +79,7 @@ export function createActionCompiler(machine: AnyStateMachine) {
         value(args, paramsOf(ctx, ev));
         return ctx;
       } catch (e) {
-        throw new ModelRuntimeError(
-          `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${thrownMessage(e)}${inPlaceHint(e)}`,
-          { state: where.state, event: where.event, action: name },
-          e,
-        );
+        return fail(e);
       }
     };
   }
@@ -205,6 +196,17 @@ export function createStateActions(actions: ReturnType<typeof createActionCompil
     return a;
   };
   return { entryOf, defaultEntryOf, exitOf, rootOutput: outputFn(root.output, "the machine's output", { state: '(root)' }) };
+}
+
+/** What an action that threw is reported as: the model's error naming the action, its state and event. */
+function actionFailure(name: string, where: Where): (e: unknown) => never {
+  return (e) => {
+    throw new ModelRuntimeError(
+      `action ${name} threw at state ${where.state}${where.event ? ` on event ${where.event}` : ''}: ${thrownMessage(e)}${inPlaceHint(e)}`,
+      { state: where.state, event: where.event, action: name },
+      e,
+    );
+  };
 }
 
 /**
