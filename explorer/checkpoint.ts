@@ -16,7 +16,6 @@ export const CHECKPOINT_FORMAT = 'interleave-checkpoint';
 // 2: fingerprints are sums of per-word mixes (explorer/store/fingerprint.ts); a version-1 store holds the old ones.
 export const CHECKPOINT_VERSION = 2;
 export const CHECKPOINT_MAGIC = 'ILVCKPT\n';
-const MAGIC = CHECKPOINT_MAGIC;
 const END = 0xffff;
 
 /** What a checkpoint belongs to: a resumed run must match every field. */
@@ -78,7 +77,7 @@ export function encodeCheckpoint(header: CheckpointHeader, sections: Sections): 
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   let at = 0;
-  for (let i = 0; i < 8; i++) out[at++] = MAGIC.charCodeAt(i);
+  for (let i = 0; i < 8; i++) out[at++] = CHECKPOINT_MAGIC.charCodeAt(i);
   view.setUint32(at, head.length, true);
   at += 4;
   out.set(head, at);
@@ -105,7 +104,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): { header: Che
   const damaged = (why: string) =>
     new InputError(`${file}: not a usable interleave checkpoint (${why}); give a file written by --checkpoint, or start the run afresh without --resume`, file);
   if (bytes.length < 20 || bytes.length % 4 !== 0) throw damaged('too short or truncated');
-  for (let i = 0; i < 8; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) throw damaged('it does not start with the checkpoint magic');
+  for (let i = 0; i < 8; i++) if (bytes[i] !== CHECKPOINT_MAGIC.charCodeAt(i)) throw damaged('it does not start with the checkpoint magic');
   // Copy into an aligned buffer of our own.
   const b = new Uint8Array(bytes.length);
   b.set(bytes);
