@@ -42,7 +42,7 @@
 // cycle restarts instead: should_sleep_fn); a queued waiter here waits until it is granted.
 // Params: { btree: path, thread, node?, mode?, name? }.
 import type { Context } from '../../explorer/model.ts';
-import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
+import { getIn, insertSorted, ownValue, removeOne, updateIn } from './path.ts';
 import { kAssign, withLock, type WaitFn } from './types.ts';
 import { nextOf, tryBranch, type Next, type Step, type TryTargets } from './locks.ts';
 
@@ -98,16 +98,16 @@ const nodeOf = (s: BtreeState, p: BtreeParams): SixState => {
   return n!;
 };
 const transOf = (s: BtreeState, p: BtreeParams): TransState =>
-  s.trans[p.thread] ?? misuse(p, `has no btree_trans (threads: ${Object.keys(s.trans).join(', ')})`);
+  ownValue(s.trans, p.thread) ?? misuse(p, `has no btree_trans (threads: ${Object.keys(s.trans).join(', ')})`);
 /** The six lock of `node` (inside the primitive, where the node was checked when the lock was taken). */
 function sixAt(nodes: Record<string, SixState>, node: string): SixState {
-  const n = nodes[node];
+  const n = ownValue(nodes, node);
   if (n === undefined) throw new Error(`kernel primitive misuse: btree node "${node}" does not exist (nodes: ${Object.keys(nodes).join(', ')})`);
   return n;
 }
 /** The btree_trans of `thread` (inside the primitive). */
 function transAt(trans: Record<string, TransState>, thread: string): TransState {
-  const t = trans[thread];
+  const t = ownValue(trans, thread);
   if (t === undefined) throw new Error(`kernel primitive misuse: "${thread}" has no btree_trans (threads: ${Object.keys(trans).join(', ')})`);
   return t;
 }

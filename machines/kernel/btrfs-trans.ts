@@ -54,7 +54,7 @@
 // aborts and BTRFS_FS_ERROR, BTRFS_FS_LOG_RECOVERING, start_transaction's own "commit if the transaction we
 // joined is committing" path, btrfs_commit_transaction_async, in_fsync (wait for SUPER_COMMITTED only).
 import type { Context } from '../../explorer/model.ts';
-import { getIn, insertSorted, removeOne, updateIn, withoutKey } from './path.ts';
+import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
 import { sbLevelLock, SB_FREEZE_FS, type Step } from './locks.ts';
 import type { Fragment } from './freeze.ts';
@@ -180,10 +180,10 @@ const guards = {
   // wait_for_commit(cur_trans, TRANS_STATE_COMPLETED) by a task that lost the commit race
   btrfs_commit_waited: ({ context }: Args, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
-    const want = s.commitWaits[p.thread];
+    const want = ownValue(s.commitWaits, p.thread);
     return want !== undefined && s.committed >= want;
   },
-  btrfs_has_handle: ({ context }: Args, p: BtrfsTransParams) => p.thread in getIn(context, p.fs).handles,
+  btrfs_has_handle: ({ context }: Args, p: BtrfsTransParams) => Object.hasOwn(getIn(context, p.fs).handles, p.thread),
 };
 
 const update = (fn: (s: BtrfsTransState, p: BtrfsTransParams) => BtrfsTransState) =>
@@ -192,7 +192,7 @@ const update = (fn: (s: BtrfsTransState, p: BtrfsTransParams) => BtrfsTransState
 function endHandle(s: BtrfsTransState, p: BtrfsTransParams): BtrfsTransState {
   const type = typeOf(p);
   const r = s.running;
-  if (!(p.thread in s.handles) || r === null || s.handles[p.thread] !== r.transid) misuse(p, 'ended a transaction handle it does not hold');
+  if (!Object.hasOwn(s.handles, p.thread) || r === null || s.handles[p.thread] !== r.transid) misuse(p, 'ended a transaction handle it does not hold');
   const writers = removeOne(r.writers, p.thread) ?? misuse(p, 'ended a handle not counted in num_writers');
   const extwriters = isExtwriter(type) ? (removeOne(r.extwriters, p.thread) ?? r.extwriters) : r.extwriters;
   return { ...s, running: { ...r, writers, extwriters }, handles: withoutKey(s.handles, p.thread) };
@@ -206,7 +206,7 @@ const actions = {
   // join_transaction(): join the running transaction (num_writers++, extwriter_counter_inc) or start a new one
   btrfs_join: update((s, p) => {
     const type = typeOf(p);
-    if (p.thread in s.handles) misuse(p, 'started a transaction while holding a handle (nested handles are not modelled)');
+    if (Object.hasOwn(s.handles, p.thread)) misuse(p, 'started a transaction while holding a handle (nested handles are not modelled)');
     if (s.running !== null) {
       if (blocks(s.running.state, type)) misuse(p, `joined a transaction in ${TRANS_STATE_NAMES[s.running.state]} with ${type}`);
       const r = s.running;
@@ -409,7 +409,7 @@ const waits: Record<string, WaitFn> = {
   btrfs_writers_drained: writersWait('wait_event(writer_wait, num_writers == 1)', (r, thread) => r.writers.filter((w) => w !== thread)),
   btrfs_commit_waited: (context, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
-    const want = s.commitWaits[p.thread];
+    const want = ownValue(s.commitWaits, p.thread);
     if (want === undefined || s.committed >= want) return null;
     const committer = s.running !== null && s.running.transid === want ? s.running.committer : s.committing?.committer;
     return { resource: tr(s, tname(p), want), kind: 'btrfs transaction', mode: 'wait_for_commit', holders: committer ? [committer] : [], act: 'commit' };
@@ -595,7 +595,7 @@ export const btrfsRunningState = (context: Context, fs: string): number | null =
 export const btrfsWriters = (context: Context, fs: string): string[] => getIn(context, fs).running?.writers ?? [];
 export const btrfsCommitted = (context: Context, fs: string): number => getIn(context, fs).committed;
 /** trans->transid of the thread's handle (current->journal_info), or null without one. */
-export const btrfsHandleTransid = (context: Context, fs: string, thread: string): number | null => getIn(context, fs).handles[thread] ?? null;
+export const btrfsHandleTransid = (context: Context, fs: string, thread: string): number | null => ownValue(getIn(context, fs).handles, thread) ?? null;
 
 /**
  * Initial state: a transaction already running (transid 1, TRANS_STATE_RUNNING) with a handle held by each

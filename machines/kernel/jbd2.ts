@@ -93,12 +93,12 @@ const updatesDrained = (s: Jbd2JournalState) => s.running === null || Object.key
 
 const guards = {
   // jbd2__journal_start(), nested: current->journal_info is set
-  jbd2_has_handle: ({ context }: Args, p: Jbd2Params) => p.thread in getIn(context, p.journal).handles,
-  jbd2_no_handle: ({ context }: Args, p: Jbd2Params) => !(p.thread in getIn(context, p.journal).handles),
+  jbd2_has_handle: ({ context }: Args, p: Jbd2Params) => Object.hasOwn(getIn(context, p.journal).handles, p.thread),
+  jbd2_no_handle: ({ context }: Args, p: Jbd2Params) => !Object.hasOwn(getIn(context, p.journal).handles, p.thread),
   // jbd2__journal_start(), outermost: start_this_handle() does not wait
   jbd2_can_start: ({ context }: Args, p: Jbd2Params) => {
     const s: Jbd2JournalState = getIn(context, p.journal);
-    return !(p.thread in s.handles) && canStart(s);
+    return !Object.hasOwn(s.handles, p.thread) && canStart(s);
   },
   // jbd2_journal_wait_updates() returns
   jbd2_updates_drained: ({ context }: Args, p: Jbd2Params) => updatesDrained(getIn(context, p.journal)),
@@ -112,19 +112,19 @@ const update = (fn: (s: Jbd2JournalState, p: Jbd2Params) => Jbd2JournalState) =>
 const actions = {
   // handle->h_ref++ (nested jbd2__journal_start)
   jbd2_handle_nest: update((s, p) => {
-    if (!(p.thread in s.handles)) misuse(p, 'nested a handle it does not hold');
+    if (!Object.hasOwn(s.handles, p.thread)) misuse(p, 'nested a handle it does not hold');
     return { ...s, handles: { ...s.handles, [p.thread]: (s.handles[p.thread] ?? 0) + 1 } };
   }),
   // start_this_handle(): (jbd2_get_transaction if none runs) t_updates++; current->journal_info = handle
   jbd2_handle_start: update((s, p) => {
-    if (p.thread in s.handles) misuse(p, 'started a new handle while holding one');
+    if (Object.hasOwn(s.handles, p.thread)) misuse(p, 'started a new handle while holding one');
     if (!canStart(s)) misuse(p, 'started a handle past a barrier or a locked transaction');
     const running = s.running ?? { tid: s.sequence + 1, state: 'T_RUNNING' as const, committer: null };
     return { ...s, running, sequence: running.tid, handles: { ...s.handles, [p.thread]: 1 } };
   }),
   // jbd2_journal_stop(): --h_ref; at zero stop_this_handle (t_updates--)
   jbd2_handle_stop: update((s, p) => {
-    const ref = s.handles[p.thread];
+    const ref = Object.hasOwn(s.handles, p.thread) ? s.handles[p.thread] : undefined;
     if (ref === undefined) misuse(p, 'called jbd2_journal_stop without a handle');
     return { ...s, handles: ref > 1 ? { ...s.handles, [p.thread]: ref - 1 } : withoutKey(s.handles, p.thread) };
   }),
@@ -157,7 +157,7 @@ const tid = (s: Jbd2JournalState) => (s.running ? `transaction ${s.running.tid}`
 const waits: Record<string, WaitFn> = {
   jbd2_can_start: (context, p: Jbd2Params) => {
     const s: Jbd2JournalState = getIn(context, p.journal);
-    if (p.thread in s.handles || canStart(s)) return null;
+    if (Object.hasOwn(s.handles, p.thread) || canStart(s)) return null;
     if (s.barrier.length > 0) {
       return { resource: `${jname(p)} barrier`, kind: 'jbd2 journal', mode: 'start_this_handle (wait for j_barrier_count == 0)', holders: s.barrier };
     }
@@ -175,7 +175,7 @@ const waits: Record<string, WaitFn> = {
       resource: `jbd2_handle (${jname(p)} ${tid(s)})`,
       kind: 'jbd2 handle',
       mode: 'jbd2_journal_wait_updates (t_updates == 0)',
-      holders: holders(s).filter((t) => t !== p.thread).concat(p.thread in s.handles ? [p.thread] : []),
+      holders: holders(s).filter((t) => t !== p.thread).concat(Object.hasOwn(s.handles, p.thread) ? [p.thread] : []),
     };
   },
 };

@@ -169,6 +169,11 @@ export function uniq(arr: readonly string[]): string[] {
   return [...new Set(arr)];
 }
 
+/** r[k] when k is r's own key, else undefined (a thread named `constructor` is not a member every record has). */
+export function ownValue<T>(r: Record<string, T>, k: string): T | undefined {
+  return Object.hasOwn(r, k) ? r[k] : undefined;
+}
+
 /** A copy of the record without key `k` (records in contexts are never changed in place). */
 export function withoutKey<T>(r: Record<string, T>, k: string): Record<string, T> {
   const out: Record<string, T> = {};

@@ -62,7 +62,7 @@
 // (plain names in flushers); the shape is unchanged.
 // Params: { wq: path, thread, item?, name? } (name = resource name in reports; default the path).
 import type { Context } from '../../explorer/model.ts';
-import { getIn, removeOne, updateIn } from './path.ts';
+import { getIn, ownValue, removeOne, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
 import type { LockAcquisition, LockEffect } from '../../explorer/model.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
@@ -105,7 +105,7 @@ const itemOf = (p: WqParams): string => {
 };
 const checkItem = (s: WorkqueueState, p: WqParams): string => {
   const item = itemOf(p);
-  if (!(item in s.running)) throw new Error(`kernel primitive misuse: "${item}" is not a work item of ${p.wq} (items: ${Object.keys(s.running).join(', ')})`);
+  if (!Object.hasOwn(s.running, item)) throw new Error(`kernel primitive misuse: "${item}" is not a work item of ${p.wq} (items: ${Object.keys(s.running).join(', ')})`);
   return item;
 };
 const isChained = (s: WorkqueueState, thread: string) => Object.values(s.running).includes(thread);
@@ -227,7 +227,7 @@ export const workqueueGuards = {
   // cancel_work_sync() step 2 / the item is not running
   wq_work_not_running: ({ context }: Args, p: WqParams) => getIn(context, p.wq).running[itemOf(p)] === null,
   // flush_work()/flush_workqueue() step 2: every instance sampled at the flush has completed
-  wq_flush_done: ({ context }: Args, p: WqParams) => (getIn(context, p.wq).flushers[p.thread] ?? []).length === 0,
+  wq_flush_done: ({ context }: Args, p: WqParams) => (ownValue<string[]>(getIn(context, p.wq).flushers, p.thread) ?? []).length === 0,
   // drain_workqueue() step 2: nothing pending or running
   wq_drained: ({ context }: Args, p: WqParams) => idle(getIn(context, p.wq)),
   wq_is_idle: ({ context }: Args, p: WqParams) => idle(getIn(context, p.wq)),
@@ -320,7 +320,7 @@ export const workqueueWaits: Record<string, WaitFn> = {
   },
   wq_flush_done: (context, p: WqParams) => {
     const s: WorkqueueState = getIn(context, p.wq);
-    const items = (s.flushers[p.thread] ?? []).map(entryItem);
+    const items = (ownValue(s.flushers, p.thread) ?? []).map(entryItem);
     if (items.length === 0) return null;
     // the workers running the awaited items; if none runs (only pending), every busy worker of the queue
     let holders = busyWorkers(s, items);

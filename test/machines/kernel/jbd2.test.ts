@@ -55,6 +55,19 @@ describe('jbd2 handles and jbd2_journal_lock_updates', () => {
     });
   });
 
+  it('a thread named like an Object.prototype member (constructor) starts and stops a handle: handles are own keys', () => {
+    // `'constructor' in {}` is true: the handle checks look at own keys only, as current->journal_info is per task
+    const m = tinyModel({ journal: jbd2Journal() }, { constructor: handleUser('constructor', ['start', 'stop']) });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    expect(r.all.some((s) => where(s)['constructor'] === 'done')).toBe(true);
+    // jbd2__journal_start took the outermost path (h_ref 1), not the nested one on an inherited member
+    const started = r.all.filter((s) => where(s)['constructor'] === 'stop1');
+    expect(started.length).toBe(1);
+    expect(started[0].context.journal.handles).toEqual({ constructor: 1 });
+    expect(started[0].context.journal.running).not.toBeNull();
+  });
+
   it('lock_updates while a handle holder waits for the locker deadlocks, and the report names the handle and its holder', () => {
     // holder keeps its handle and waits for the locker's j_barrier mutex: lock_updates waits for the handle
     const m = tinyModel({ journal: jbd2JournalRunning({ holder: 1 }), m: { owner: null } }, {
