@@ -1,0 +1,76 @@
+// Adversarial review of the reductions: small models built to make a reduction hide a violation. Each reduced
+// search must find the violation the unreduced one finds (same kind), and its counterexample must replay
+// unreduced; a declaration the reduction cannot honour is refused by name.
+import { assign, setup } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { checkModel, instantiate, resolveParams, selectInvariants } from '../../../explorer/index.ts';
+import { ModelError } from '../../../explorer/errors.ts';
+import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
+import type { ReductionName } from '../../../explorer/reduce/index.ts';
+import { compileSymmetry } from '../../../explorer/reduce/symmetry.ts';
+import { replayTrace } from '../../../explorer/replay.ts';
+
+/** Reduced and unreduced agree on the verdict's status and kind; a reduced counterexample replays unreduced. */
+function agree(model: ModelDefinition, reduce: ReductionName[], check: any = { deadlock: false }) {
+  const plain = checkModel({ model, check });
+  const reduced = checkModel({ model, check, reduce });
+  expect(plain.verdict.status).toBe('violation');
+  expect(reduced.verdict.status).toBe(plain.verdict.status);
+  expect(reduced.verdict.kind).toBe(plain.verdict.kind);
+  const space = instantiate(model, {}, model.defaultVariant);
+  const r = replayTrace(space, model, reduced.trace!, selectInvariants(model, {}, model.defaultVariant, true));
+  expect(r.status, r.reason).toBe('reproduced');
+  return { plain, reduced };
+}
+
+/**
+ * Two identical threads w0, w1 (declared in `order`): one of them takes a token and moves to A; from A it goes
+ * to an asserting state when the context names it in `form` (a record key or a string). The initial context
+ * names w0, so only w0 can fail: symmetry must rename the name wherever `form` puts it, or it takes w1's
+ * harmless state for w0's failing one.
+ */
+function namedIn(order: string[], form: (me: string) => string, where: 'key' | 'value' | 'list') {
+  return defineModel({
+    name: `named-in-${where}`,
+    description: 'a thread named inside a string or a record key',
+    params: {},
+    variants: { main: { description: 'as is' } },
+    defaultVariant: 'main',
+    symmetry: () => [{ threads: ['w0', 'w1'] }],
+    create: () => {
+      const th = (me: string) => ({
+        initial: 'i',
+        states: {
+          i: { on: { [`${me}.take`]: { guard: 'free', actions: 'take', target: 'A' } } },
+          A: { on: { [`${me}.go`]: { guard: { type: 'named', params: { me } }, target: 'bad' } } },
+          bad: { meta: { assert: 'never' } },
+        },
+      });
+      const named = ({ context }: any, p: { me: string }) =>
+        where === 'key' ? context.k[form(p.me)] === 1 : where === 'list' ? context.k.includes(form(p.me)) : context.k === form(p.me);
+      return setup({ guards: { free: ({ context }: any) => !context.taken, named } as any, actions: { take: assign({ taken: true }) } as any }).createMachine({
+        type: 'parallel',
+        context: { taken: false, k: where === 'key' ? { [form('w0')]: 1 } : where === 'list' ? [form('w0')] : form('w0') },
+        states: Object.fromEntries(order.map((n) => [n, th(n)])) as any,
+      });
+    },
+    assertions: { never: () => false },
+  } as any);
+}
+
+describe('symmetry renames every reference to a thread', () => {
+  const forms: Array<[string, (me: string) => string]> = [
+    ['tag:thread', (me) => `x:${me}`],
+    ['thread:tag', (me) => `${me}:x`],
+    ['a:b:thread', (me) => `a:b:${me}`],
+    ['thread.lock', (me) => `${me}.lock`],
+    ['tag-thread', (me) => `x-${me}`],
+  ];
+  for (const [label, form] of forms) {
+    for (const where of ['key', 'value', 'list'] as const) {
+      it(`a "${label}" ${where === 'key' ? 'record key' : where === 'list' ? 'string in a list' : 'string'}: the violation is kept, whichever thread is declared first`, () => {
+        for (const order of [['w0', 'w1'], ['w1', 'w0']]) agree(namedIn(order, form, where), ['symmetry']);
+      });
+    }
+  }
+});
