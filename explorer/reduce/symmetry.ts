@@ -86,6 +86,8 @@ export interface CompiledSymmetry {
  */
 export function compileSymmetry(system: CompiledSystem, groups: SymmetryGroup[], sets: readonly string[] = []): CompiledSymmetry {
   const byName = new Map(system.threads.map((t) => [t.name, t]));
+  const texts: string[] = [];
+  const textOf = (i: number) => (texts[i] ??= configText(system.threads[i].node));
   const groupOf = new Int32Array(system.threads.length).fill(-1);
   const out: CompiledSymmetry['groups'] = [];
   groups.forEach((g, gi) => {
@@ -102,11 +104,12 @@ export function compileSymmetry(system: CompiledSystem, groups: SymmetryGroup[],
       members.push(t.index);
     }
     const first = system.threads[members[0]];
-    const firstText = configText(first.node);
+    const firstText = textOf(members[0]);
     for (const m of members.slice(1)) {
       const t = system.threads[m];
-      const swapped = renamer(new Map([[first.name, t.name], [t.name, first.name]]))(firstText);
-      const other = configText(t.node);
+      const swap = renamer(new Map([[first.name, t.name], [t.name, first.name]]));
+      const swapped = swap(firstText);
+      const other = textOf(m);
       if (swapped !== other) {
         let i = 0;
         while (i < swapped.length && swapped[i] === other[i]) i++;
@@ -116,6 +119,23 @@ export function compileSymmetry(system: CompiledSystem, groups: SymmetryGroup[],
             `machines differ (different code or params), near\n  ${first.name}: …${clip(swapped)}…\n  ${t.name}: …${clip(other)}…\n` +
             `Put only threads built by the same code with the same params in one group.`,
           { feature: 'symmetry', state: t.name },
+        );
+      }
+      // Every other thread, in the group or not, must not tell the two apart: the representative renames the
+      // context and moves the group's leaves, never another thread's code, params or leaves.
+      const names = namesPattern([first.name, t.name]);
+      for (let k = 0; k < system.threads.length; k++) {
+        if (k === members[0] || k === m) continue;
+        const text = textOf(k);
+        names.lastIndex = 0;
+        if (!names.test(text) || swap(text) === text) continue;
+        names.lastIndex = 0;
+        const named = [...new Set([...text.matchAll(names)].map((x) => x[0]))].join(' and ');
+        throw new ModelError(
+          `${where}: threads ${first.name} and ${t.name} are not interchangeable: thread ${system.threads[k].name}'s code names ${named} ` +
+            `(in its params, state or event names), so swapping ${first.name} and ${t.name} changes what it does. ` +
+            `Leave ${first.name} and ${t.name} out of the group, or make ${system.threads[k].name} treat them alike.`,
+          { feature: 'symmetry', state: system.threads[k].name },
         );
       }
     }
@@ -263,6 +283,7 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
     tagHash[k] = 0;
     slotMany[k] = undefined;
     if (threadOf[k] < 0 && occurs !== null) {
+      occurs.lastIndex = 0;
       const found = [...s.matchAll(occurs)];
       if (found.length === 1) {
         const at = found[0].index!;

@@ -23,6 +23,11 @@ function agree(model: ModelDefinition, reduce: ReductionName[], check: any = { d
   return { plain, reduced };
 }
 
+/** A one-variant model without params: the rest (create, symmetry, properties, footprints) as given. */
+function tiny(name: string, rest: Partial<ModelDefinition> & Pick<ModelDefinition, 'create'>): ModelDefinition {
+  return defineModel({ name, description: name, params: {}, variants: { main: { description: 'as is' } }, defaultVariant: 'main', ...rest } as any);
+}
+
 /**
  * Two identical threads w0, w1 (declared in `order`): one of them takes a token and moves to A; from A it goes
  * to an asserting state when the context names it in `form` (a record key or a string). The initial context
@@ -30,12 +35,7 @@ function agree(model: ModelDefinition, reduce: ReductionName[], check: any = { d
  * harmless state for w0's failing one.
  */
 function namedIn(order: string[], form: (me: string) => string, where: 'key' | 'value' | 'list') {
-  return defineModel({
-    name: `named-in-${where}`,
-    description: 'a thread named inside a string or a record key',
-    params: {},
-    variants: { main: { description: 'as is' } },
-    defaultVariant: 'main',
+  return tiny(`named-in-${where}`, {
     symmetry: () => [{ threads: ['w0', 'w1'] }],
     create: () => {
       const th = (me: string) => ({
@@ -55,7 +55,7 @@ function namedIn(order: string[], form: (me: string) => string, where: 'key' | '
       });
     },
     assertions: { never: () => false },
-  } as any);
+  });
 }
 
 describe('symmetry renames every reference to a thread', () => {
@@ -73,4 +73,51 @@ describe('symmetry renames every reference to a thread', () => {
       });
     }
   }
+});
+
+/**
+ * A group w0, w1 (declared in `order`) and a thread `boss` outside it whose code names w0: only w0's taking the
+ * token lets boss fail, so w0 and w1 are not interchangeable although their own code is.
+ */
+function namedByOutsider(order: string[]) {
+  return tiny('named-by-outsider', {
+    symmetry: () => [{ threads: ['w0', 'w1'] }],
+    create: () => {
+      const th = (me: string) => ({ initial: 'i', states: { i: { on: { [`${me}.take`]: { guard: 'free', actions: { type: 'take', params: { me } }, target: 'A' } } }, A: {} } });
+      const boss = { initial: 'i', states: { i: { on: { 'boss.check': { guard: { type: 'holder', params: { who: 'w0' } }, target: 'bad' } } }, bad: { meta: { assert: 'never' } } } };
+      return setup({
+        guards: { free: ({ context }: any) => context.holder === '', holder: ({ context }: any, p: { who: string }) => context.holder === p.who } as any,
+        actions: { take: assign(({ context }: any, p: { me: string }) => ({ ...context, holder: p.me })) } as any,
+      }).createMachine({ type: 'parallel', context: { holder: '' }, states: { ...Object.fromEntries(order.map((n) => [n, th(n)])), boss } as any });
+    },
+    assertions: { never: () => false },
+  });
+}
+
+describe('symmetry groups are checked against every thread', () => {
+  it('refuses a group one of whose threads is named by a thread outside it, naming that thread', () => {
+    for (const order of [['w0', 'w1'], ['w1', 'w0']]) {
+      const model = namedByOutsider(order);
+      expect(checkModel({ model, check: { deadlock: false } }).verdict.status).toBe('violation');
+      expect(() => checkModel({ model, check: { deadlock: false }, reduce: ['symmetry'] })).toThrow(ModelError);
+      expect(() => checkModel({ model, check: { deadlock: false }, reduce: ['symmetry'] })).toThrow(/thread boss's code names w0/);
+    }
+  });
+
+  it('refuses a group of three where one member names another (a, b name each other, c names b)', () => {
+    const model = tiny('peers', {
+      create: () => {
+        const th = (me: string, peer: string) => ({ initial: 'i', states: { i: { on: { [`${me}.go`]: { guard: { type: 'is', params: { who: peer } }, target: 'e' } } }, e: { type: 'final' } } });
+        return setup({ guards: { is: ({ context }: any, p: { who: string }) => context.x !== p.who } as any }).createMachine({
+          type: 'parallel',
+          context: { x: '' },
+          states: { a: th('a', 'b'), b: th('b', 'a'), c: th('c', 'b') } as any,
+        });
+      },
+    });
+    const packed = instantiate(model, resolveParams(model, {}), 'main').packed;
+    expect(() => compileSymmetry(packed.system, [{ threads: ['a', 'b', 'c'] }])).toThrow(/thread c's code names (a|b)/);
+    // the pair a, b alone: c still names b
+    expect(() => compileSymmetry(packed.system, [{ threads: ['a', 'b'] }])).toThrow(/thread c's code names b/);
+  });
 });
