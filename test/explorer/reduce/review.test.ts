@@ -7,6 +7,9 @@ import { checkModel, instantiate, resolveParams, selectInvariants } from '../../
 import { ModelError } from '../../../explorer/errors.ts';
 import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import type { ReductionName } from '../../../explorer/reduce/index.ts';
+import { systemFootprints } from '../../../explorer/reduce/footprint.ts';
+import { propertyReads } from '../../../explorer/reduce/index.ts';
+import { porTables } from '../../../explorer/reduce/por.ts';
 import { compileSymmetry } from '../../../explorer/reduce/symmetry.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 
@@ -119,5 +122,44 @@ describe('symmetry groups are checked against every thread', () => {
     expect(() => compileSymmetry(packed.system, [{ threads: ['a', 'b', 'c'] }])).toThrow(/thread c's code names (a|b)/);
     // the pair a, b alone: c still names b
     expect(() => compileSymmetry(packed.system, [{ threads: ['a', 'b'] }])).toThrow(/thread c's code names b/);
+  });
+});
+
+describe('partial order: the cycle proviso', () => {
+  // Thread a sets f, then spins s2 -> s3 -> s2 forever touching nothing; b, once f is set, writes y, which the
+  // invariant forbids. Every a step in the spin is independent and invisible, so only the proviso (the back edge
+  // s3 -> s2 forces full expansion) makes the reduced search take b's step: leaves past the thread count
+  // (s2, s3 with two threads) were never checked for back edges.
+  const spin = tiny('spin', {
+    footprints: { setF: { writes: ['f'] }, setY: { writes: ['y'] }, fSet: { reads: ['f'] } },
+    create: () =>
+      setup({ guards: { fSet: ({ context }: any) => context.f === 1 } as any, actions: { setF: assign({ f: 1 }), setY: assign({ y: 1 }) } as any }).createMachine({
+        type: 'parallel',
+        context: { f: 0, y: 0 },
+        states: {
+          a: { initial: 's0', states: { s0: { on: { 'a.0': 's1' } }, s1: { on: { 'a.1': { actions: 'setF', target: 's2' } } }, s2: { on: { 'a.2': 's3' } }, s3: { on: { 'a.3': 's2' } } } },
+          b: { initial: 'i', states: { i: { on: { 'b.go': { guard: 'fSet', actions: 'setY', target: 'e' } } }, e: { type: 'final' } } },
+        } as any,
+      }),
+    invariants: { noY: (ctx: any) => ctx.y !== 1 },
+    propertyFootprints: { noY: { context: ['y'], locations: false } },
+  });
+
+  for (const strategy of ['bfs', 'dfs'] as const) {
+    it(`${strategy}: a step ignored along a cycle of another thread is still taken`, () => {
+      const plain = checkModel({ model: spin, strategy });
+      const reduced = checkModel({ model: spin, strategy, reduce: ['por'] });
+      expect(plain.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'noY' });
+      expect(reduced.verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'noY' });
+    });
+  }
+
+  it("the proviso is each thread's own: leaves that close no cycle stay eligible", () => {
+    const packed = instantiate(spin, {}, 'main').packed;
+    const fps = systemFootprints(packed.system, { byName: spin.footprints });
+    const t = porTables(packed.system, fps, propertyReads(spin, ['noY'], []));
+    // a: s0, s2 eligible (s1 writes f, which b reads: that is C1 at run time, not a static reason); s3 closes the spin
+    expect(t.reason[0]).toEqual(['', '', '', 'closes a cycle of the thread (C3)']);
+    expect(t.eligible[0]).toEqual([true, true, true, false]);
   });
 });
