@@ -5,6 +5,7 @@ import { assign, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { checkModel, instantiate, resolveParams, selectInvariants } from '../../../explorer/index.ts';
 import { ModelError } from '../../../explorer/errors.ts';
+import { checkFootprints, FootprintError } from '../../../explorer/reduce/check.ts';
 import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import type { ReductionName } from '../../../explorer/reduce/index.ts';
 import { systemFootprints } from '../../../explorer/reduce/footprint.ts';
@@ -161,5 +162,58 @@ describe('partial order: the cycle proviso', () => {
     // a: s0, s2 eligible (s1 writes f, which b reads: that is C1 at run time, not a static reason); s3 closes the spin
     expect(t.reason[0]).toEqual(['', '', '', 'closes a cycle of the thread (C3)']);
     expect(t.eligible[0]).toEqual([true, true, true, false]);
+  });
+});
+
+describe('--check-footprints and property footprints', () => {
+  /** a sets x, b sets y, independently; the invariant forbids y before x and reads both, but `declared` says what it reads. */
+  const race = (declared: { context: string[]; locations?: boolean | string[] }, reads: 'context' | 'locations') =>
+    tiny('race', {
+      footprints: { setX: { writes: ['x'] }, setY: { writes: ['y'] } },
+      create: () =>
+        setup({ actions: { setX: assign({ x: 1 }), setY: assign({ y: 1 }) } as any }).createMachine({
+          type: 'parallel',
+          context: { x: 0, y: 0 },
+          states: {
+            a: { initial: 'i', states: { i: { on: { 'a.go': { actions: 'setX', target: 'e' } } }, e: { type: 'final' } } },
+            b: { initial: 'i', states: { i: { on: { 'b.go': { actions: 'setY', target: 'e' } } }, e: { type: 'final' } } },
+          } as any,
+        }),
+      invariants: { yAfterX: reads === 'context' ? (ctx: any) => !(ctx.x === 0 && ctx.y === 1) : (ctx: any, threads) => !(threads.a === 'i' && ctx.y === 1) },
+      propertyFootprints: { yAfterX: declared },
+    });
+  const footprintCheck = (model: ModelDefinition) =>
+    checkFootprints(instantiate(model, {}, 'main').packed, { model, options: { params: {}, variant: 'main' }, invariants: selectInvariants(model, {}, 'main', true), assertions: model.assertions });
+
+  it('names an invariant that reads a context path outside its declared property footprint', () => {
+    const model = race({ context: ['y'], locations: false }, 'context');
+    expect(checkModel({ model }).verdict.status).toBe('violation');
+    expect(() => footprintCheck(model)).toThrow(FootprintError);
+    expect(() => footprintCheck(model)).toThrow(/invariant yAfterX at .* reads x, outside its declared property footprint/);
+    // declared as it reads, it passes the check, and partial order keeps the violation
+    expect(() => footprintCheck(race({ context: ['x', 'y'], locations: false }, 'context'))).not.toThrow();
+    expect(checkModel({ model: race({ context: ['x', 'y'], locations: false }, 'context'), reduce: ['por'] }).verdict.status).toBe('violation');
+  });
+
+  it("names an invariant that reads a thread's location it does not declare", () => {
+    for (const locations of [false, ['b']]) {
+      expect(() => footprintCheck(race({ context: ['y'], locations }, 'locations'))).toThrow(/invariant yAfterX at .* reads the location of thread a, outside its declared locations/);
+    }
+    expect(() => footprintCheck(race({ context: ['y'], locations: ['a'] }, 'locations'))).not.toThrow();
+    expect(() => footprintCheck(race({ context: ['y'] }, 'locations'))).not.toThrow();
+  });
+
+  it('names an assertion that reads outside its declared property footprint, where it is in force', () => {
+    const model = tiny('asserted', {
+      create: () =>
+        setup({}).createMachine({
+          type: 'parallel',
+          context: { x: 0, y: 0 },
+          states: { a: { initial: 'i', states: { i: { on: { 'a.go': 'e' } }, e: { type: 'final', meta: { assert: 'calm' } } } } } as any,
+        }),
+      assertions: { calm: (ctx: any) => ctx.x + ctx.y === 0 },
+      propertyFootprints: { calm: { context: ['x'], locations: false } },
+    });
+    expect(() => footprintCheck(model)).toThrow(/assertion calm at .* reads y, outside its declared property footprint/);
   });
 });
