@@ -140,5 +140,15 @@ export function symmetryGroups(model: Pick<ModelDefinition, 'name' | 'symmetry'>
   if (!Array.isArray(groups) || !groups.every(isGroup)) {
     throw new ModelError(`model ${model.name}: symmetry() returned ${JSON.stringify(groups) ?? String(groups)}; it must return a list of groups, e.g. [{ threads: ['w0', 'w1'] }]`, { feature: 'symmetry' });
   }
+  groups.forEach((g, i) => {
+    const indexed: unknown = g.indexed;
+    if (indexed !== undefined && (!Array.isArray(indexed) || !indexed.every((p) => typeof p === 'string' && p !== ''))) {
+      throw new ModelError(
+        `model ${model.name}: symmetry() group ${i}: indexed must be a list of context paths ('*' matches one segment) of arrays whose ` +
+          `element i belongs to the group's thread i, e.g. indexed: ['slots'], got ${JSON.stringify(indexed) ?? String(indexed)}`,
+        { feature: 'symmetry' },
+      );
+    }
+  });
   return groups;
 }

@@ -217,3 +217,25 @@ describe('--check-footprints and property footprints', () => {
     expect(() => footprintCheck(model)).toThrow(/assertion calm at .* reads y, outside its declared property footprint/);
   });
 });
+
+describe('malformed reduction declarations are the model’s error, not a crash or a silent lie', () => {
+  const withDecl = (decl: Partial<ModelDefinition>) =>
+    tiny('decl', {
+      ...decl,
+      create: () =>
+        setup({}).createMachine({
+          type: 'parallel',
+          context: { y: 0, idx: [0, 0] },
+          states: Object.fromEntries(['w0', 'w1'].map((t) => [t, { initial: 'i', states: { i: { on: { [`${t}.go`]: 'e' } }, e: { type: 'final' } } }])) as any,
+        }),
+      invariants: { calm: (ctx: any) => ctx.y === 0 },
+    });
+
+  it('a symmetry group whose indexed is not a list of context paths', () => {
+    for (const indexed of ['idx', [3], [null]]) {
+      const model = withDecl({ symmetry: () => [{ threads: ['w0', 'w1'], indexed } as any] });
+      expect(() => checkModel({ model, reduce: ['symmetry'] })).toThrow(ModelError);
+      expect(() => checkModel({ model, reduce: ['symmetry'] })).toThrow(/symmetry\(\) group 0: indexed must be a list of context paths/);
+    }
+  });
+});
