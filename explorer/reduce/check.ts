@@ -15,7 +15,7 @@ import { fingerprint } from '../store/index.ts';
 import { footprintOf, type FootprintDecl } from './declare.ts';
 import { covered, EVERYTHING, resolveDecl, type Footprint } from './footprint.ts';
 import { compileSymmetry, createRepresentative } from './symmetry.ts';
-import { symmetryGroups } from './index.ts';
+import { checkPropertyFootprint, symmetryGroups } from './index.ts';
 import { systemFootprints } from './footprint.ts';
 
 export class FootprintError extends ModelError {}
@@ -293,7 +293,8 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
   const declaredProps = o.model.propertyFootprints ?? {};
   const checkProperty = (kind: 'invariant' | 'assertion', name: string, f: Invariant | Assertion | undefined, leaves: ArrayLike<number>, ctx: Context) => {
     const decl = Object.hasOwn(declaredProps, name) ? declaredProps[name] : undefined;
-    if (!decl || typeof f !== 'function') return;
+    if (decl === undefined || typeof f !== 'function') return;
+    checkPropertyFootprint(o.model.name, name, decl, system.threads.map((t) => t.name));
     const loc = system.locations(leaves);
     const where = Object.entries(loc).map(([t, l]) => `${t}.${l}`).join(', ');
     const what = `${kind} ${name}`;

@@ -238,4 +238,16 @@ describe('malformed reduction declarations are the model’s error, not a crash 
       expect(() => checkModel({ model, reduce: ['symmetry'] })).toThrow(/symmetry\(\) group 0: indexed must be a list of context paths/);
     }
   });
+
+  it('a property footprint without a list of context paths, or with locations that are not false, true or threads', () => {
+    for (const pf of [{ locations: false }, { context: 'y' }, { context: ['y'], locations: 'w0' }, { context: ['y'], locations: ['w7'] }, 'y']) {
+      const model = withDecl({ propertyFootprints: { calm: pf as any } });
+      expect(() => checkModel({ model, reduce: ['por'] }), JSON.stringify(pf)).toThrow(ModelError);
+      expect(() => checkModel({ model, reduce: ['por'] }), JSON.stringify(pf)).toThrow(/propertyFootprints\.calm/);
+    }
+    expect(checkModel({ model: withDecl({ propertyFootprints: { calm: { context: ['y'], locations: ['w0'] } } }), reduce: ['por'] }).verdict.status).toBe('pass');
+    // --check-footprints, which runs before the search, refuses it the same way
+    const model = withDecl({ propertyFootprints: { calm: { context: 'y' } as any } });
+    expect(() => checkFootprints(instantiate(model, {}, 'main').packed, { model, options: { params: {}, variant: 'main' }, invariants: model.invariants })).toThrow(/propertyFootprints\.calm needs context/);
+  });
 });
