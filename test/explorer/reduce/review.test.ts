@@ -11,7 +11,7 @@ import type { ReductionName } from '../../../explorer/reduce/index.ts';
 import { systemFootprints } from '../../../explorer/reduce/footprint.ts';
 import { propertyReads } from '../../../explorer/reduce/index.ts';
 import { porTables } from '../../../explorer/reduce/por.ts';
-import { compileSymmetry } from '../../../explorer/reduce/symmetry.ts';
+import { compileSymmetry, createRepresentative } from '../../../explorer/reduce/symmetry.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 
 /** Reduced and unreduced agree on the verdict's status and kind; a reduced counterexample replays unreduced. */
@@ -249,5 +249,37 @@ describe('malformed reduction declarations are the model’s error, not a crash 
     // --check-footprints, which runs before the search, refuses it the same way
     const model = withDecl({ propertyFootprints: { calm: { context: 'y' } as any } });
     expect(() => checkFootprints(instantiate(model, {}, 'main').packed, { model, options: { params: {}, variant: 'main' }, invariants: model.invariants })).toThrow(/propertyFootprints\.calm needs context/);
+  });
+});
+
+describe('the representative renames names inside strings and keys like a plain whole-word renaming', () => {
+  it('one name or several, in keys (re-sorted) and values, and never a name glued to other letters', () => {
+    const model = tiny('words', {
+      create: () =>
+        setup({}).createMachine({
+          type: 'parallel',
+          context: { k: {}, v: [] },
+          states: Object.fromEntries(['w0', 'w1', 'w2'].map((t) => [t, { initial: 'i', states: { i: { on: { [`${t}.go`]: 'e' } }, e: { type: 'final' } } }])) as any,
+        }),
+    });
+    const packed = instantiate(model, {}, 'main').packed;
+    const { permute } = createRepresentative(packed, compileSymmetry(packed.system, [{ threads: ['w0', 'w1', 'w2'] }]));
+    const ctx = {
+      k: { 'x:w0': 1, 'w1:y': 2, 'w2.lock': 3, 'w0->w2': 4, w10: 5, xw0: 6 },
+      v: ['a:b:w0', 'w1/w2/w0', 'w0w1', 'w2', 'r:w1', { 'q-w2': 'w0.w1' }],
+    };
+    const names = ['w0', 'w1', 'w2'];
+    const plain = (v: any, p: number[]): any => {
+      const ren = (s: string) => s.replace(/(?<![A-Za-z0-9_])(w0|w1|w2)(?![A-Za-z0-9_])/g, (m) => names[p[names.indexOf(m)]]);
+      if (typeof v === 'string') return ren(v);
+      if (Array.isArray(v)) return v.map((x) => plain(x, p));
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([key, x]) => [ren(key), plain(x, p)]));
+      return v;
+    };
+    for (const p of [[1, 2, 0], [2, 0, 1], [0, 2, 1], [1, 0, 2]]) {
+      const words = packed.encode([0, 0, 0], ctx);
+      const img = permute(words, words.length, p).slice(0, words.length);
+      expect(img).toEqual(packed.encode([0, 0, 0], plain(ctx, p)));
+    }
   });
 });
