@@ -14,7 +14,7 @@ import type { PackedSystem } from '../packed.ts';
 import { fingerprint } from '../store/index.ts';
 import { footprintOf, type FootprintDecl } from './declare.ts';
 import { covered, EVERYTHING, resolveDecl, type Footprint } from './footprint.ts';
-import { compileSymmetry, createRepresentative } from './symmetry.ts';
+import { compileSymmetry, createRepresentative, namesPattern } from './symmetry.ts';
 import { checkPropertyFootprint, symmetryGroups } from './index.ts';
 import { systemFootprints } from './footprint.ts';
 
@@ -368,7 +368,7 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
         const perm = Int32Array.from({ length: system.threads.length }, (_, i) => (i === a ? b : i === b ? a : i));
         const na = system.threads[a].name;
         const nb = system.threads[b].name;
-        const re = new RegExp(`(?<![A-Za-z0-9_])(${na}|${nb})(?![A-Za-z0-9_])`, 'g');
+        const re = namesPattern([na, nb]);
         const events = Int32Array.from(system.events, (name) => {
           const swapped = name.replace(re, (m) => (m === na ? nb : na));
           const k = system.events.indexOf(swapped);

@@ -38,8 +38,8 @@ export interface Representative {
 
 const ident = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Whole-word occurrences of the names (a name not glued to letters, digits or '_'), longest first. */
-function namesPattern(names: readonly string[]): RegExp {
+/** Whole-word occurrences of the names (a name not glued to letters, digits or '_'), longest first, read literally. */
+export function namesPattern(names: readonly string[]): RegExp {
   return new RegExp(`(?<![A-Za-z0-9_])(${[...names].sort((a, b) => b.length - a.length).map(ident).join('|')})(?![A-Za-z0-9_])`, 'g');
 }
 

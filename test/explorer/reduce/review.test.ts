@@ -283,3 +283,20 @@ describe('the representative renames names inside strings and keys like a plain 
     }
   });
 });
+
+describe('--check-footprints on threads whose names are not plain words', () => {
+  it('maps the events of a swap of cpu(0) and cpu(1) by their names, read literally', () => {
+    const names = ['cpu(0)', 'cpu(1)'];
+    const model = tiny('paren', {
+      symmetry: () => [{ threads: names }],
+      create: () =>
+        setup({}).createMachine({
+          type: 'parallel',
+          context: {},
+          states: Object.fromEntries(names.map((t) => [t, { initial: 'i', states: { i: { on: { [`${t}.go`]: 'e' } }, e: { type: 'final' } } }])) as any,
+        }),
+    });
+    const r = checkFootprints(instantiate(model, {}, 'main').packed, { model, options: { params: {}, variant: 'main' }, invariants: {} });
+    expect(r.symmetryChecks).toBe(r.states);
+  });
+});
