@@ -4,15 +4,18 @@
 // checks that swapping two threads of a group is an automorphism: the swapped state has the swapped successors
 // and the same verdicts of invariants and assertions (so a thread-name list that is kept sorted but not declared
 // as a set, a closure that captures a thread's identity, or a property that names one thread, are caught).
+// Invariants and assertions with a declared property footprint (ModelDefinition.propertyFootprints, what partial
+// order takes as visible) are run the same way, on every state (an assertion where it is in force), and fail
+// when they read a context path or a thread's location outside the declaration.
 import { and, not, or } from 'xstate';
 import { inPlaceHint, ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
-import type { Assertion, Context, Invariant, ModelDefinition, ModelCreateOptions } from '../model.ts';
+import type { Assertion, Context, Invariant, ModelDefinition, ModelCreateOptions, ThreadLocations } from '../model.ts';
 import type { PackedSystem } from '../packed.ts';
 import { fingerprint } from '../store/index.ts';
 import { footprintOf, type FootprintDecl } from './declare.ts';
 import { covered, EVERYTHING, resolveDecl, type Footprint } from './footprint.ts';
-import { compileSymmetry, createRepresentative } from './symmetry.ts';
-import { symmetryGroups } from './index.ts';
+import { compileSymmetry, createRepresentative, namesPattern } from './symmetry.ts';
+import { checkPropertyFootprint, symmetryGroups } from './index.ts';
 import { systemFootprints } from './footprint.ts';
 
 export class FootprintError extends ModelError {}
@@ -75,6 +78,31 @@ function recording(value: any, path: string, rec: Recorder): any {
   return p;
 }
 
+/** A view of the threads' locations that records whose location is read (listing the threads reads them all). */
+function recordingLocations(loc: ThreadLocations, read: Set<string>): ThreadLocations {
+  const all = () => Object.keys(loc).forEach((t) => read.add(t));
+  return new Proxy(
+    { ...loc },
+    {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && Object.prototype.hasOwnProperty.call(target, key)) read.add(key);
+        return Reflect.get(target, key, receiver);
+      },
+      has(target, key) {
+        if (typeof key === 'string') read.add(key);
+        return Reflect.has(target, key);
+      },
+      ownKeys(target) {
+        all();
+        return Reflect.ownKeys(target);
+      },
+      set() {
+        throw new TypeError('the thread locations are read-only');
+      },
+    },
+  );
+}
+
 /** A deep copy of `v` with every recording proxy replaced by what it wraps. */
 function unwrap(v: any, rec: Recorder): any {
   if (v === null || typeof v !== 'object') return v;
@@ -115,7 +143,7 @@ function allowedRead(path: string, decl: readonly string[]): boolean {
 // ----------------------------------------------------------------------------------------------
 
 export interface FootprintCheckOptions {
-  model: Pick<ModelDefinition, 'name' | 'footprints' | 'symmetry'>;
+  model: Pick<ModelDefinition, 'name' | 'footprints' | 'symmetry' | 'propertyFootprints'>;
   options: ModelCreateOptions;
   invariants?: Record<string, Invariant>;
   assertions?: Record<string, Assertion>;
@@ -261,6 +289,42 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
     return next;
   };
 
+  // Properties with a declared footprint: what they read must lie inside it (partial order trusts it for C2).
+  const declaredProps = o.model.propertyFootprints ?? {};
+  const checkProperty = (kind: 'invariant' | 'assertion', name: string, f: Invariant | Assertion | undefined, leaves: ArrayLike<number>, ctx: Context) => {
+    const decl = Object.hasOwn(declaredProps, name) ? declaredProps[name] : undefined;
+    if (decl === undefined || typeof f !== 'function') return;
+    checkPropertyFootprint(o.model.name, name, decl, system.threads.map((t) => t.name));
+    const loc = system.locations(leaves);
+    const where = Object.entries(loc).map(([t, l]) => `${t}.${l}`).join(', ');
+    const what = `${kind} ${name}`;
+    const threadsRead = new Set<string>();
+    rec.reads = new Set();
+    rec.on = true;
+    try {
+      model(what, where, () => f(recording(ctx, '', rec), recordingLocations(loc, threadsRead)));
+    } finally {
+      rec.on = false;
+    }
+    checked++;
+    for (const r of rec.reads) {
+      if (!allowedRead(r, decl.context)) {
+        fail(what, where, `reads ${r}, outside its declared property footprint (context ${JSON.stringify(decl.context)}): add it to propertyFootprints.${name}.context`);
+      }
+    }
+    const locations = decl.locations ?? true;
+    if (locations === true) return;
+    for (const t of threadsRead) {
+      if (locations === false || !locations.includes(t)) {
+        fail(what, where, `reads the location of thread ${t}, outside its declared locations ${JSON.stringify(locations)}: add '${t}' to propertyFootprints.${name}.locations (or make it true)`);
+      }
+    }
+  };
+  const checkProperties = (leaves: ArrayLike<number>, ctx: Context) => {
+    for (const [n, f] of Object.entries(o.invariants ?? {})) checkProperty('invariant', n, f, leaves, ctx);
+    for (const t of system.threads) for (const n of t.asserts[leaves[t.index]]) checkProperty('assertion', n, o.assertions?.[n], leaves, ctx);
+  };
+
   const eventObjects = system.events.map((type) => ({ type }));
   const checkState = (leaves: ArrayLike<number>, ctx: Context) => {
     for (const t of system.threads) {
@@ -304,7 +368,7 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
         const perm = Int32Array.from({ length: system.threads.length }, (_, i) => (i === a ? b : i === b ? a : i));
         const na = system.threads[a].name;
         const nb = system.threads[b].name;
-        const re = new RegExp(`(?<![A-Za-z0-9_])(${na}|${nb})(?![A-Za-z0-9_])`, 'g');
+        const re = namesPattern([na, nb]);
         const events = Int32Array.from(system.events, (name) => {
           const swapped = name.replace(re, (m) => (m === na ? nb : na));
           const k = system.events.indexOf(swapped);
@@ -362,6 +426,7 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
   for (let h = 0; h < queue.length; h++) {
     const { leaves, context } = queue[h];
     checkState(leaves, context);
+    checkProperties(leaves, context);
     if (swaps.length) checkSymmetry(leaves, context);
     if (system.allFinal(leaves)) continue;
     for (let e = 0; e < system.events.length; e++) {

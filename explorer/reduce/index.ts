@@ -59,19 +59,43 @@ export interface ReductionRequest {
   liveness?: boolean;
 }
 
-/** What the checked properties read, from the model's propertyFootprints (undeclared: everything). */
-export function propertyReads(model: ModelDefinition, invariants: string[], assertions: string[]): PropertyReads {
+/**
+ * What the checked properties read, from the model's propertyFootprints (undeclared: everything). A declaration
+ * that is not `{ context: [paths], locations?: false | true | [threads] }` (with `threads`, the model's thread
+ * names) is the model's error: partial order would take a wrong one for what is visible.
+ */
+export function propertyReads(model: ModelDefinition, invariants: string[], assertions: string[], threads?: readonly string[]): PropertyReads {
   const context: string[] = [];
   let locations: boolean | string[] = [];
+  const declared = model.propertyFootprints ?? {};
   for (const name of [...invariants, ...assertions]) {
-    const d = model.propertyFootprints?.[name];
-    if (!d) return { context: [EVERYTHING], locations: true, assertions: assertions.length > 0 };
+    const d = Object.hasOwn(declared, name) ? declared[name] : undefined;
+    if (d === undefined) return { context: [EVERYTHING], locations: true, assertions: assertions.length > 0 };
+    checkPropertyFootprint(model.name, name, d, threads);
     for (const p of d.context) if (!context.includes(p)) context.push(p);
     const loc = d.locations ?? true;
     if (loc === true) locations = true;
     else if (locations !== true && Array.isArray(loc)) for (const t of loc) if (!locations.includes(t)) locations.push(t);
   }
   return { context, locations, assertions: assertions.length > 0 };
+}
+
+/** Throws the model's error when a propertyFootprints entry is not { context: [paths], locations?: false | true | [threads] }. */
+export function checkPropertyFootprint(modelName: string, name: string, d: unknown, threads: readonly string[] | undefined): void {
+  const bad = (what: string): never => {
+    throw new ModelError(
+      `model ${modelName}: propertyFootprints.${name} ${what}, got ${JSON.stringify(d) ?? String(d)}; declare what the property reads: ` +
+        `{ context: ['path', ...], locations: false | true | ['thread', ...] } (locations left out: true)`,
+      { feature: 'footprint' },
+    );
+  };
+  if (!d || typeof d !== 'object' || Array.isArray(d)) bad('must be a record');
+  const { context, locations } = d as { context?: unknown; locations?: unknown };
+  if (!Array.isArray(context) || !context.every((p) => typeof p === 'string' && p !== '')) bad('needs context, a list of context paths');
+  if (locations === undefined || typeof locations === 'boolean') return;
+  if (!Array.isArray(locations) || !locations.every((t) => typeof t === 'string')) bad('has locations that are not false, true or a list of thread names');
+  const unknown = threads ? (locations as string[]).filter((t) => !threads.includes(t)) : [];
+  if (unknown.length) bad(`names thread ${unknown.join(', ')} in locations, which the model does not have (threads: ${threads!.join(', ')})`);
 }
 
 export function planReductions(space: StateSpace, req: ReductionRequest): ReductionPlan {
@@ -110,7 +134,7 @@ export function planReductions(space: StateSpace, req: ReductionRequest): Reduct
   if (req.reduce.includes('por')) {
     const asserted = new Set<string>();
     if (req.assertions) for (const t of system.threads) for (const names of t.asserts) for (const n of names) asserted.add(n);
-    const props = propertyReads(req.model, req.invariants, [...asserted]);
+    const props = propertyReads(req.model, req.invariants, [...asserted], system.threads.map((t) => t.name));
     const tables = porTables(system, fps, props);
     ample = createAmple(system, fps, tables);
     plan.porStats = ample.stats;
@@ -140,5 +164,15 @@ export function symmetryGroups(model: Pick<ModelDefinition, 'name' | 'symmetry'>
   if (!Array.isArray(groups) || !groups.every(isGroup)) {
     throw new ModelError(`model ${model.name}: symmetry() returned ${JSON.stringify(groups) ?? String(groups)}; it must return a list of groups, e.g. [{ threads: ['w0', 'w1'] }]`, { feature: 'symmetry' });
   }
+  groups.forEach((g, i) => {
+    const indexed: unknown = g.indexed;
+    if (indexed !== undefined && (!Array.isArray(indexed) || !indexed.every((p) => typeof p === 'string' && p !== ''))) {
+      throw new ModelError(
+        `model ${model.name}: symmetry() group ${i}: indexed must be a list of context paths ('*' matches one segment) of arrays whose ` +
+          `element i belongs to the group's thread i, e.g. indexed: ['slots'], got ${JSON.stringify(indexed) ?? String(indexed)}`,
+        { feature: 'symmetry' },
+      );
+    }
+  });
   return groups;
 }

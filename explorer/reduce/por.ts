@@ -95,7 +95,7 @@ export function porTables(system: CompiledSystem, fps: SystemFootprints, props: 
     t.leaves.forEach((_, leaf) => {
       const fp = fps.leaf[t.index][leaf];
       let r = '';
-      if (closes[leaf]) r = 'closes a cycle of the thread (C3)';
+      if (closes[t.index][leaf]) r = 'closes a cycle of the thread (C3)';
       else if (t.leafEvents[leaf].some((e) => system.eventThreads[e].length > 1)) r = 'an event shared with another thread';
       else if (fp.writes.length > 0 && (readsAll || fp.writes.some((w) => props.context.some((c) => pathsOverlap(w, c))))) r = 'writes what a property reads (C2)';
       else {

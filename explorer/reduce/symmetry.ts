@@ -4,8 +4,9 @@
 // expanding the concrete state it met first, so every stored path is a real path of the unreduced model.
 //
 // A permutation moves the threads' leaves and renames every reference to a thread in the context: a string
-// equal to a thread's name (owners, holders, waiter lists) or ending in ':' and the name (an rwsem's "r:writer0"
-// waiter), a record key equal to a thread's name (the record's keys are sorted again, as the codec keeps them),
+// equal to a thread's name (owners, holders, waiter lists) or naming it as a whole word inside (an rwsem's
+// "r:writer0" waiter, "writer0.lock": the occurrences the group check renames in the threads' code), a record key
+// that does either (the record's keys are sorted again, as the codec keeps them),
 // and the elements of arrays the model declares as indexed by the thread's position in its group. Lists declared
 // as sorted thread sets (FootprintDecl.sets, e.g. an rwsem's readers) are re-sorted after renaming, as
 // insertSorted keeps them. The representative sorts each group by (leaf, where the thread occurs in the
@@ -37,10 +38,15 @@ export interface Representative {
 
 const ident = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** Whole-word occurrences of the names (a name not glued to letters, digits or '_'), longest first, read literally. */
+export function namesPattern(names: readonly string[]): RegExp {
+  return new RegExp(`(?<![A-Za-z0-9_])(${[...names].sort((a, b) => b.length - a.length).map(ident).join('|')})(?![A-Za-z0-9_])`, 'g');
+}
+
 /** Replaces whole-word occurrences of thread names (a name not glued to letters, digits or '_'). */
 function renamer(map: Map<string, string>): (s: string) => string {
   if (map.size === 0) return (s) => s;
-  const re = new RegExp(`(?<![A-Za-z0-9_])(${[...map.keys()].sort((a, b) => b.length - a.length).map(ident).join('|')})(?![A-Za-z0-9_])`, 'g');
+  const re = namesPattern([...map.keys()]);
   return (s) => s.replace(re, (m) => map.get(m) ?? m);
 }
 
@@ -80,6 +86,8 @@ export interface CompiledSymmetry {
  */
 export function compileSymmetry(system: CompiledSystem, groups: SymmetryGroup[], sets: readonly string[] = []): CompiledSymmetry {
   const byName = new Map(system.threads.map((t) => [t.name, t]));
+  const texts: string[] = [];
+  const textOf = (i: number) => (texts[i] ??= configText(system.threads[i].node));
   const groupOf = new Int32Array(system.threads.length).fill(-1);
   const out: CompiledSymmetry['groups'] = [];
   groups.forEach((g, gi) => {
@@ -96,11 +104,12 @@ export function compileSymmetry(system: CompiledSystem, groups: SymmetryGroup[],
       members.push(t.index);
     }
     const first = system.threads[members[0]];
-    const firstText = configText(first.node);
+    const firstText = textOf(members[0]);
     for (const m of members.slice(1)) {
       const t = system.threads[m];
-      const swapped = renamer(new Map([[first.name, t.name], [t.name, first.name]]))(firstText);
-      const other = configText(t.node);
+      const swap = renamer(new Map([[first.name, t.name], [t.name, first.name]]));
+      const swapped = swap(firstText);
+      const other = textOf(m);
       if (swapped !== other) {
         let i = 0;
         while (i < swapped.length && swapped[i] === other[i]) i++;
@@ -110,6 +119,23 @@ export function compileSymmetry(system: CompiledSystem, groups: SymmetryGroup[],
             `machines differ (different code or params), near\n  ${first.name}: …${clip(swapped)}…\n  ${t.name}: …${clip(other)}…\n` +
             `Put only threads built by the same code with the same params in one group.`,
           { feature: 'symmetry', state: t.name },
+        );
+      }
+      // Every other thread, in the group or not, must not tell the two apart: the representative renames the
+      // context and moves the group's leaves, never another thread's code, params or leaves.
+      const names = namesPattern([first.name, t.name]);
+      for (let k = 0; k < system.threads.length; k++) {
+        if (k === members[0] || k === m) continue;
+        const text = textOf(k);
+        names.lastIndex = 0;
+        if (!names.test(text) || swap(text) === text) continue;
+        names.lastIndex = 0;
+        const named = [...new Set([...text.matchAll(names)].map((x) => x[0]))].join(' and ');
+        throw new ModelError(
+          `${where}: threads ${first.name} and ${t.name} are not interchangeable: thread ${system.threads[k].name}'s code names ${named} ` +
+            `(in its params, state or event names), so swapping ${first.name} and ${t.name} changes what it does. ` +
+            `Leave ${first.name} and ${t.name} out of the group, or make ${system.threads[k].name} treat them alike.`,
+          { feature: 'symmetry', state: system.threads[k].name },
         );
       }
     }
@@ -233,10 +259,15 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
   };
 
   // Per interned string, in a direct-mapped cache by id (ids are dense from 0 in one thread, 32-bit hashes of the
-  // string in the parallel search's shared table): the grouped thread it names (-1: none), the thread named after
-  // a colon ("r:writer0"; -1: none), and hashes of the string and of the part before the colon. A collision only
-  // costs a look-up again.
+  // string in the parallel search's shared table): the grouped thread it names (-1: none), the one grouped thread
+  // named inside it as a whole word ("r:writer0", "writer0.lock"; -1: none, MANY: several, listed in slotMany), and
+  // hashes of the string and of the string without the name ("r:writer0" hashes as its tag "r", as it always
+  // has). The group check (compileSymmetry) renames every whole-word occurrence of a name in the config, so the
+  // state must rename the same ones. A collision only costs a look-up again.
   const SLOTS = 1 << 12;
+  const MANY = -2;
+  const occurs = nameToThread.size > 0 ? namesPattern([...nameToThread.keys()]) : null;
+  const slotMany: Array<number[] | undefined> = [];
   const slotId = new Int32Array(SLOTS);
   const slotUsed = new Uint8Array(SLOTS);
   const threadOf = new Int32Array(SLOTS);
@@ -248,16 +279,36 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
     if (slotUsed[k] === 1 && slotId[k] === id) return k;
     const s = codec.stringOf(id);
     threadOf[k] = nameToThread.get(s) ?? -1;
-    const colon = threadOf[k] < 0 ? s.indexOf(':') : -1;
-    colonThread[k] = colon >= 0 ? (nameToThread.get(s.slice(colon + 1)) ?? -1) : -1;
-    tagHash[k] = colon >= 0 ? segHash(s.slice(0, colon)) : 0;
+    colonThread[k] = -1;
+    tagHash[k] = 0;
+    slotMany[k] = undefined;
+    if (threadOf[k] < 0 && occurs !== null) {
+      occurs.lastIndex = 0;
+      const found = [...s.matchAll(occurs)];
+      if (found.length === 1) {
+        const at = found[0].index!;
+        const prefix = s.slice(0, at);
+        const suffix = s.slice(at + found[0][0].length);
+        colonThread[k] = nameToThread.get(found[0][0])!;
+        tagHash[k] = suffix === '' && prefix.indexOf(':') === prefix.length - 1 ? segHash(prefix.slice(0, -1)) : segHash(`${prefix}\u0000${suffix}`);
+      } else if (found.length > 1) {
+        colonThread[k] = MANY;
+        slotMany[k] = found.map((m) => nameToThread.get(m[0])!);
+        tagHash[k] = segHash(s.replace(occurs, '\u0000'));
+      }
+    }
     strHash[k] = segHash(s);
     slotId[k] = id;
     slotUsed[k] = 1;
     return k;
   };
-  /** "tag:thread" strings renamed, by id * T + new thread. */
+  /** Strings naming one grouped thread inside ("tag:thread") renamed, by id * T + new thread. */
   const colonRenames = new Map<number, number>();
+  /** Strings naming several grouped threads inside renamed, by id and the new threads. */
+  const manyRenames = new Map<string, number>();
+  /** The string with every whole-word grouped name renamed by perm. */
+  const renamedString = (id: number): number =>
+    codec.intern(codec.stringOf(id).replace(occurs!, (m) => system.threads[perm[nameToThread.get(m)!]].name));
 
   // The walk's state: the input words, the signature, the permutation being applied and the output.
   let w: Int32Array = new Int32Array(0);
@@ -273,14 +324,18 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
     const t = threadOf[k];
     if (t >= 0) return perm[t] === t ? id : nameId(perm[t]);
     const c = colonThread[k];
+    if (c === MANY) {
+      const many = slotMany[k]!;
+      if (many.every((x) => perm[x] === x)) return id;
+      const key = `${id}:${many.map((x) => perm[x]).join(',')}`;
+      let r = manyRenames.get(key);
+      if (r === undefined) manyRenames.set(key, (r = renamedString(id)));
+      return r;
+    }
     if (c < 0 || perm[c] === c) return id;
     const key = id * T + perm[c];
     let r = colonRenames.get(key);
-    if (r === undefined) {
-      const s = codec.stringOf(id);
-      r = codec.intern(s.slice(0, s.indexOf(':') + 1) + system.threads[perm[c]].name);
-      colonRenames.set(key, r);
-    }
+    if (r === undefined) colonRenames.set(key, (r = renamedString(id)));
     return r;
   };
 
@@ -292,7 +347,7 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
       if (x === T_STR) {
         const id = w[p + 1];
         const k = slot(id);
-        h = mix(h, threadOf[k] >= 0 ? THREAD_NAME : colonThread[k] >= 0 ? tagHash[k] : strHash[k]);
+        h = mix(h, threadOf[k] >= 0 ? THREAD_NAME : colonThread[k] !== -1 ? tagHash[k] : strHash[k]);
         p += 2;
       } else if (x === T_OBJ) {
         // keys: the next words alternate key id, value; a key is hashed as its string
@@ -303,7 +358,7 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
         for (let i = 0; i < n; i++) {
           const id = w[p];
           const k = slot(id);
-          h = mix(h, threadOf[k] >= 0 ? THREAD_KEY : strHash[k]);
+          h = mix(h, threadOf[k] >= 0 ? THREAD_KEY : colonThread[k] !== -1 ? mix(THREAD_KEY, tagHash[k]) : strHash[k]);
           const q = valueEnd(w, p + 1);
           h = mix(h, valueHash(p + 1, q));
           p = q;
@@ -316,6 +371,11 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
     return h;
   };
 
+  /** Signature of a string naming several grouped threads: each by where it occurs in the string. */
+  const named = (many: number[], h: number, template: number) => {
+    for (let i = 0; i < many.length; i++) sig[many[i]] = (sig[many[i]] + mix(h, mix(template, indexHash(i)))) | 0;
+  };
+
   /** Signature mode: adds to sig the hash of every path below p (path hash h) where a grouped thread occurs. */
   function signature(p: number, at: Where | null, h: number): number {
     switch (w[p]) {
@@ -325,6 +385,7 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
         const t = threadOf[k];
         if (t >= 0) sig[t] = (sig[t] + mix(h, THREAD_NAME)) | 0;
         else if (colonThread[k] >= 0) sig[colonThread[k]] = (sig[colonThread[k]] + mix(h, tagHash[k])) | 0;
+        else if (colonThread[k] === MANY) named(slotMany[k]!, h, tagHash[k]);
         return p + 2;
       }
       case T_INT:
@@ -369,6 +430,11 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
           if (t >= 0) {
             sig[t] = (sig[t] + mix(h, THREAD_KEY)) | 0;
             hk = THREAD_KEY;
+          } else if (colonThread[k] !== -1) {
+            // a key naming a thread inside ("r:writer0"): the path below it does not depend on the name
+            hk = mix(THREAD_KEY, tagHash[k]);
+            if (colonThread[k] >= 0) sig[colonThread[k]] = (sig[colonThread[k]] + mix(h, hk)) | 0;
+            else named(slotMany[k]!, h, hk);
           } else hk = strHash[k];
           const x = w[p + 1];
           if (x === T_INT) p += 3;
@@ -519,9 +585,8 @@ export function createRepresentative(packed: PackedSystem, sym: CompiledSymmetry
         p = start;
         for (let i = 0; i < n; i++) {
           const id = w[p];
-          const k = slot(id);
-          const t = threadOf[k];
-          const key = t >= 0 && perm[t] !== t ? nameId(perm[t]) : id;
+          // a key named after a thread, or naming one inside ("r:writer0"), is renamed as a string is
+          const key = renameId(id);
           if (key !== id) renamedKey = true;
           pushSpan(p);
           o[p] = key;

@@ -503,6 +503,9 @@ describe('a malformed model definition', () => {
     ['symmetry: () => 5', /symmetry\(\) returned 5; it must return a list of groups, e\.g\. \[\{ threads: \['w0', 'w1'\] \}\]/],
     ["footprints: { g: { reads: 'n' } }", /footprints\.g\.reads must be a list of context paths, e\.g\. reads: \['n'\]/],
     ['footprints: { g: 5 }', /footprints\.g must be a record \{ reads, writes, sets \}/],
+    ["symmetry: () => [{ threads: ['t'], indexed: 'x' }]", /symmetry\(\) group 0: indexed must be a list of context paths/],
+    ["invariants: { ok: () => true }, propertyFootprints: { ok: { context: 'n' } }", /propertyFootprints\.ok needs context, a list of context paths/],
+    ["invariants: { ok: () => true }, propertyFootprints: { ok: { context: [], locations: ['u'] } }", /propertyFootprints\.ok names thread u in locations, which the model does not have \(threads: t\)/],
   ])('%s: exit 2 naming the field', async (field, pattern) => {
     const dir = tmp();
     writeFileSync(

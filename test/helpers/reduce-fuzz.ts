@@ -1,5 +1,5 @@
 // Random small models for the reduction differential fuzz: a group of identical threads (the same random program,
-// so symmetry applies) plus one other thread, over shared counters and a mutex from machines/kernel, with every
+// so symmetry applies) plus one other thread (sometimes spinning forever at its end), over shared counters and a mutex from machines/kernel, with every
 // guard and action footprint-declared and properties that declare what they read. Deterministic per seed.
 import { assign, setup } from 'xstate';
 import { checkModel, type CheckResult } from '../../explorer/index.ts';
@@ -38,10 +38,11 @@ function program(r: () => number, len: number): Op[] {
   return ops;
 }
 
-function thread(name: string, ops: Op[], loop: boolean): any {
+/** A thread running `ops` once, or forever (`loop`), or once and then spinning on two steps that touch nothing (`spin`). */
+function thread(name: string, ops: Op[], loop: boolean, spin = false): any {
   const states: Record<string, any> = {};
   ops.forEach((op, i) => {
-    const next = i + 1 < ops.length ? `s${i + 1}` : loop ? 's0' : 'done';
+    const next = i + 1 < ops.length ? `s${i + 1}` : loop ? 's0' : spin ? 'spin0' : 'done';
     const ev = `${name}.step${i}`;
     let t: any;
     switch (op.kind) {
@@ -63,6 +64,11 @@ function thread(name: string, ops: Op[], loop: boolean): any {
     states[`s${i}`] = { on: { [ev]: t } };
   });
   states.done = { type: 'final' };
+  if (spin) {
+    // independent and invisible steps around a cycle: only partial order's cycle proviso keeps the others' steps
+    states.spin0 = { on: { [`${name}.spin0`]: 'spin1' } };
+    states.spin1 = { on: { [`${name}.spin1`]: 'spin0' } };
+  }
   return { initial: 's0', states };
 }
 
@@ -77,6 +83,8 @@ export function randomModel(seed: number): ModelDefinition {
   const badVar = Math.floor(r() * VARS);
   const badValue = 1 + Math.floor(r() * (MOD - 1));
   const names = Array.from({ length: k }, (_, i) => `g${i}`);
+  const spinOther = r() < 0.3;
+  const spinGroup = r() < 0.3;
   return defineModel({
     name: `fuzz-${seed}`,
     description: 'random model for the reduction fuzz',
@@ -87,8 +95,8 @@ export function randomModel(seed: number): ModelDefinition {
     footprints: { inc: { writes: ['{v}'] }, eq: { reads: ['{v}'] } },
     create: () => {
       const states: Record<string, any> = {};
-      for (const n of names) states[n] = thread(n, shared, loopGroup);
-      states.other = thread('other', own, loopOther);
+      for (const n of names) states[n] = thread(n, shared, loopGroup, spinGroup);
+      states.other = thread('other', own, loopOther, spinOther);
       return setup({
         guards: { ...kernelGuards, eq: ({ context }: any, p: { v: string; value: number }) => context[p.v] === p.value } as any,
         actions: { ...kernelActions, inc: assign(({ context }: any, p: { v: string }) => ({ [p.v]: (context[p.v] + 1) % MOD })) } as any,
