@@ -7,7 +7,8 @@
 // (ModelDefinition.lockClass; default: one class per lock name). After the search, a cycle in the class
 // graph is a lock-order inversion ("possible circular locking dependency"), and an edge from a class to
 // itself is "possible recursive locking" (a recursive down_read included). Each edge keeps the path of the
-// first transition that recorded it, so each edge has one real, replayable trace.
+// first transition that recorded it, so each edge has one real, replayable trace. A lock held in the initial
+// state counts as held by its holder from the start.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Context, LockAcquisition, LockEffect, LockMode, ModelDefinition } from '../model.ts';
@@ -76,6 +77,49 @@ export class LockOrderRecorder {
   ) {
     this.classOf = model.lockClass ?? ((l) => l.name);
     this.eventObjects = system.events.map((type) => ({ type }));
+    this.knowInitialHolds();
+  }
+
+  /**
+   * A model may start with a lock held (machines/kernel/state.ts: mutexHeld('t'), rwsemHeld, ...): no transition
+   * acquires it, yet its holder's acquisitions depend on it, as lockdep saw it taken before. So the locks the
+   * transitions declare they acquire (their params read in the initial state) that some thread holds there are
+   * known from the start. (Only those: the others become known, as before, when first acquired.) A declaration
+   * that cannot be read in the initial state is left to the search, which reads it where the action runs.
+   */
+  private knowInitialHolds(): void {
+    const system = this.system;
+    const ctx = system.initialContext;
+    const candidates = new Map<string, { effect: LockEffect; name: string }>();
+    for (const t of system.threads) {
+      t.candidates.forEach((byEvent) =>
+        byEvent.forEach((list, e) => {
+          for (const tr of list ?? []) {
+            for (const a of acquiringActions(this.cache, tr)) {
+              let got: LockAcquisition | LockAcquisition[] | null;
+              try {
+                got = a.effect.acquires(a.params(ctx, this.eventObjects[e]), ctx);
+              } catch {
+                continue;
+              }
+              for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
+                if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name });
+              }
+            }
+          }
+        }),
+      );
+    }
+    const heldThere = (k: { effect: LockEffect }, path: string, thread: string) => {
+      try {
+        return k.effect.holds(ctx, path, thread) !== null;
+      } catch {
+        return false;
+      }
+    };
+    for (const [path, k] of candidates) {
+      if (system.threads.some((t) => heldThere(k, path, t.name))) this.known.set(path, k);
+    }
   }
 
   /** The acquisitions of the transitions `taken` by event `e` from `ctx`, each with what its thread held. */
