@@ -103,17 +103,30 @@ export function lassoProblem(space: StateSpace, trace: Trace): string | null {
   const system = space.system;
   const loopStart = trace.loopStart;
   if (loopStart === undefined) return 'the trace has no loop (loopStart)';
-  const eventIndex = new Map(system.events.map((e, i) => [e, i]));
   const opts = trace.options ?? {};
   const fairness = (opts.fairness as Fairness | undefined) ?? 'weak';
   const kind = trace.violation.kind;
-  let goal: ResolvedGoal | null = null;
-  if (kind === 'starvation') {
-    const list = (Array.isArray(opts.starvation) ? opts.starvation : opts.starvation ? [opts.starvation] : []) as StarvationGoal[];
-    const s = list.find((x) => x.thread === (trace.violation.thread ?? trace.violation.name));
-    if (!s) return `the trace does not record the goal of thread ${trace.violation.thread ?? trace.violation.name} (options.starvation)`;
-    goal = resolveGoal(system, s);
+  if (kind !== 'starvation') return loopProblem(space, trace, loopStart, fairness, null);
+  // A thread may have several goals (several properties, each its own entry): the loop shows starvation when it
+  // shows it for one of them.
+  const list = (Array.isArray(opts.starvation) ? opts.starvation : opts.starvation ? [opts.starvation] : []) as StarvationGoal[];
+  const thread = trace.violation.thread ?? trace.violation.name;
+  const goals = list.filter((x) => x.thread === thread);
+  if (goals.length === 0) return `the trace does not record the goal of thread ${thread} (options.starvation)`;
+  let first: string | null = null;
+  for (const s of goals) {
+    const p = loopProblem(space, trace, loopStart, fairness, resolveGoal(system, s));
+    if (p === null) return null;
+    first ??= p;
   }
+  return first;
+}
+
+/** lassoProblem for one property: livelock (goal null) or the starvation of goal's thread. */
+function loopProblem(space: StateSpace, trace: Trace, loopStart: number, fairness: Fairness, goal: ResolvedGoal | null): string | null {
+  const system = space.system;
+  const eventIndex = new Map(system.events.map((e, i) => [e, i]));
+  const kind = trace.violation.kind;
   const walker = new PathWalker(space);
   const moved = new Set<number>();
   const disabledSomewhere = new Set<number>();

@@ -445,3 +445,24 @@ describe('lock order', () => {
     expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
   });
 });
+
+describe('starvation traces', () => {
+  it('two goals of one thread: the lasso of the second replays, though its loop passes the first goal', () => {
+    // t0 loops a -> b -> a and never reaches c: no starvation with goal a, starvation with goal c.
+    const m = defineModel({
+      name: 'review',
+      description: '',
+      params: {},
+      variants: { v: { description: '' } },
+      defaultVariant: 'v',
+      create: () => createMachine({ type: 'parallel', states: { t0: { initial: 'a', states: { a: { on: { 't0.go': 'b' } }, b: { on: { 't0.back': 'a' } }, c: {} } } } }),
+    });
+    const r = checkModel({ model: m, check: { starvation: [{ thread: 't0', goal: 'a' }, { thread: 't0', goal: 'c' }] } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'starvation', name: 't0' });
+    expect(r.verdict.message).toMatch(/never reaches c/);
+    expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
+    // The loop still has to show one of the goals' starvation: with goal a alone it does not.
+    const onlyA = { ...r.trace!, options: { ...r.trace!.options, starvation: [{ thread: 't0', goal: 'a' }] } };
+    expect(replayTrace(instantiate(m, r.params, r.variant), m, onlyA, {})).toMatchObject({ status: 'not-reproduced', reason: expect.stringMatching(/t0 is at a .* its goal/) });
+  });
+});
