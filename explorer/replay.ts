@@ -3,7 +3,7 @@
 import type { CompiledSystem } from './compile/index.ts';
 import type { Context, Invariant, ModelDefinition } from './model.ts';
 import { lassoProblem } from './properties/liveness.ts';
-import { checkEdgeReplay } from './properties/lockorder.ts';
+import { checkEdgeReplay, lockOrderShapeProblem } from './properties/lockorder.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
 import type { Trace } from './trace.ts';
@@ -129,6 +129,8 @@ export function replayTrace(
     case 'lock-order': {
       const report = trace.lockOrder;
       if (!report || report.edges.length === 0) return { status: 'not-reproduced', reason: 'the trace has no lock-order edges (lockOrder) to check', stepsReplayed: n };
+      const shape = lockOrderShapeProblem(report);
+      if (shape) return { status: 'not-reproduced', reason: `the lock-order trace (${report.kind}): ${shape}`, stepsReplayed: n };
       for (let i = 0; i < report.edges.length; i++) {
         const edge = report.edges[i];
         const r = checkEdgeReplay(space, model, edge);

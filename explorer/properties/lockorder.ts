@@ -274,6 +274,21 @@ export function renderLockOrder(r: LockOrderReport): string {
 }
 
 /**
+ * Whether a saved report's edges are what its kind says: a recursive acquisition is one edge from a class to
+ * itself; a circular dependency is edges each from the class the one before it goes to, the last back to the
+ * first's, through two or more classes. Returns why not, or null.
+ */
+export function lockOrderShapeProblem(r: LockOrderReport): string | null {
+  const e = r.edges;
+  const chain = e.map((x) => `${x.from} -> ${x.to}`).join(', ');
+  if (r.kind === 'recursive') {
+    return e.length === 1 && e[0].from === e[0].to ? null : `its edges (${chain}) are not a recursive acquisition (one edge from a lock class to itself)`;
+  }
+  const closes = e.length >= 2 && e.every((x, i) => x.to === e[(i + 1) % e.length].from && x.from !== x.to);
+  return closes ? null : `its edges (${chain}) do not close a cycle (each edge from the class the one before it goes to, the last back to the first)`;
+}
+
+/**
  * Replays one edge's events from the initial state of `space` and checks that the last step acquires
  * `toPath` in thread `thread` while it holds `fromPath`. Returns null when it does, else why not.
  */

@@ -450,6 +450,33 @@ describe('lock order', () => {
     expect(r.trace!.lockOrder!.edges.map((x) => `${x.thread}: ${x.from} -> ${x.to}`)).toEqual(['t0: A -> B', 't1: B -> A']);
     expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
   });
+
+  it('replay reproduces a lock-order trace only when its edges close the cycle (or the one edge is recursive)', () => {
+    const m = kernelModel(() =>
+      tinyModel({ a: mutex(), b: mutex(), done: completion() }, {
+        t0: straight('t0', [mutex_lock('a', 't0', 'A'), mutex_lock('b', 't0', 'B'), mutex_unlock('b', 't0', 'B'), mutex_unlock('a', 't0', 'A'), complete('done')]),
+        t1: straight('t1', [wait_for_completion('done', 't1'), mutex_lock('b', 't1', 'B'), mutex_lock('a', 't1', 'A'), mutex_unlock('a', 't1', 'A'), mutex_unlock('b', 't1', 'B')]),
+      }),
+    );
+    const r = checkModel({ model: m, check: { lockOrder: true } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'A -> B -> A' });
+    const space = instantiate(m, r.params, r.variant);
+    expect(replayTrace(space, m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
+    const edited = (f: (lo: NonNullable<CheckResult['trace']>['lockOrder'] & object) => void) => {
+      const t = structuredClone(r.trace!);
+      f(t.lockOrder!);
+      return replayTrace(space, m, t, {});
+    };
+    // A -> B alone is no cycle; nor is A -> B twice; nor is A -> B a recursive acquisition.
+    expect(edited((lo) => (lo.edges = lo.edges.slice(0, 1)))).toMatchObject({ status: 'not-reproduced', reason: expect.stringMatching(/do not close a cycle/) });
+    expect(edited((lo) => (lo.edges = [lo.edges[0], lo.edges[0]]))).toMatchObject({ status: 'not-reproduced', reason: expect.stringMatching(/do not close a cycle/) });
+    expect(
+      edited((lo) => {
+        lo.kind = 'recursive';
+        lo.edges = lo.edges.slice(0, 1);
+      }),
+    ).toMatchObject({ status: 'not-reproduced', reason: expect.stringMatching(/not a recursive acquisition/) });
+  });
 });
 
 describe('starvation traces', () => {
