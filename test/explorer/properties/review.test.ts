@@ -499,3 +499,39 @@ describe('starvation traces', () => {
     expect(replayTrace(instantiate(m, r.params, r.variant), m, onlyA, {})).toMatchObject({ status: 'not-reproduced', reason: expect.stringMatching(/t0 is at a .* its goal/) });
   });
 });
+
+describe('weak fairness with 32 threads or more', () => {
+  /** `blocked` threads that can never move (from w to x), a thread looping a <-> b forever, and one that can finish once. */
+  const many = (blocked: number) => {
+    const states: Record<string, unknown> = {};
+    for (let i = 0; i < blocked; i++) states[`b${i}`] = { initial: 'w', states: { w: { on: { [`b${i}.go`]: { guard: ({ context }: any) => context.never, target: 'x' } } }, x: {} } };
+    states.loop = { initial: 'a', states: { a: { on: { 'loop.go': 'b' } }, b: { on: { 'loop.back': 'a' } } } };
+    states.late = { initial: 'idle', states: { idle: { on: { 'late.go': 'done' } }, done: { type: 'final' } } };
+    return defineModel({
+      name: 'review',
+      description: '',
+      params: {},
+      variants: { v: { description: '' } },
+      defaultVariant: 'v',
+      create: () => createMachine({ type: 'parallel', context: { never: false }, states } as any),
+    });
+  };
+
+  it('finds the fair non-progress loop and the starvation whatever the thread count (bit 31 of a mask word included)', () => {
+    for (const blocked of [29, 30, 63]) {
+      const m = many(blocked);
+      // Fair only once late has finished: the lasso's stem takes late.go.
+      const r = checkModel({ model: m, check: { deadlock: false, livelock: true } });
+      expect({ threads: blocked + 2, verdict: r.verdict.status }).toEqual({ threads: blocked + 2, verdict: 'violation' });
+      expect(r.trace!.steps.slice(0, r.trace!.loopStart! - 1).map((s) => s.event)).toContain('late.go');
+      expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
+      // b0 never reaches x, in the same loop.
+      const s = checkModel({ model: m, check: { deadlock: false, starvation: { thread: 'b0', goal: 'x' } } });
+      expect({ threads: blocked + 2, verdict: s.verdict.status }).toEqual({ threads: blocked + 2, verdict: 'violation' });
+      expect(s.trace!.steps.slice(0, s.trace!.loopStart! - 1).map((x) => x.event)).toContain('late.go');
+      // With no fairness, the loop alone (late never scheduled) is a livelock already.
+      const none = checkModel({ model: m, check: { deadlock: false, livelock: true, fairness: 'none' } });
+      expect(none.trace!.steps.map((x) => x.event)).not.toContain('late.go');
+    }
+  });
+});
