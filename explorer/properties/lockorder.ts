@@ -12,6 +12,7 @@
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Context, LockAcquisition, LockEffect, LockMode, ModelDefinition } from '../model.ts';
+import { ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { StateSpace } from '../space/index.ts';
 import { PathWalker } from '../space/walk.ts';
 
@@ -40,6 +41,26 @@ export interface LockOrderFinding {
 
 type Event = { type: string };
 type Acquiring = { effect: LockEffect; params: (ctx: Context, ev: Event) => unknown };
+
+/** The model's class of a lock: a non-empty string, else a model error naming the lock. */
+function modelLockClass(lockClass: NonNullable<ModelDefinition['lockClass']>, l: { path: string; name: string }): string {
+  let c: unknown;
+  try {
+    c = lockClass({ path: l.path, name: l.name });
+  } catch (e) {
+    throw new ModelRuntimeError(
+      `lockClass threw for lock ${l.name} (context path ${l.path}): ${thrownMessage(e)}; fix the model's lockClass: it gets { path, name } and returns the lock's class name`,
+      { predicate: 'lockClass' },
+      e,
+    );
+  }
+  if (typeof c !== 'string' || c === '') {
+    throw new ModelError(`lockClass returned ${JSON.stringify(c) ?? String(c)} for lock ${l.name} (context path ${l.path}); fix the model's lockClass: it must return the lock's class name, a non-empty string`, {
+      feature: 'lockClass',
+    });
+  }
+  return c;
+}
 
 /** The acquisitions declared by a transition's actions (exit, own, entry), cached per transition. */
 function acquiringActions(cache: WeakMap<CompiledTransition, Acquiring[]>, tr: CompiledTransition): Acquiring[] {
@@ -75,7 +96,8 @@ export class LockOrderRecorder {
     private readonly system: CompiledSystem,
     model: Pick<ModelDefinition, 'lockClass'>,
   ) {
-    this.classOf = model.lockClass ?? ((l) => l.name);
+    const lockClass = model.lockClass;
+    this.classOf = lockClass === undefined ? (l) => l.name : (l) => modelLockClass(lockClass, l);
     this.eventObjects = system.events.map((type) => ({ type }));
     this.knowInitialHolds();
   }

@@ -3,6 +3,7 @@
 // (explicit graph, reachability closure for the cycles, the README's fairness semantics), plus pinned cases.
 import { assign, createMachine, initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { ModelError, ModelRuntimeError } from '../../../explorer/errors.ts';
 import { checkModel, instantiate, type CheckResult, type PropertySelection } from '../../../explorer/index.ts';
 import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
@@ -449,6 +450,19 @@ describe('lock order', () => {
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'A -> B -> A' });
     expect(r.trace!.lockOrder!.edges.map((x) => `${x.thread}: ${x.from} -> ${x.to}`)).toEqual(['t0: A -> B', 't1: B -> A']);
     expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
+  });
+
+  it("a model's lockClass that throws or names no class is a model error naming the lock, not an internal error", () => {
+    const create = () =>
+      tinyModel({ a: mutex(), b: mutex() }, {
+        t0: straight('t0', [mutex_lock('a', 't0', 'A'), mutex_lock('b', 't0', 'B'), mutex_unlock('b', 't0', 'B'), mutex_unlock('a', 't0', 'A')]),
+      });
+    const throwing = { ...kernelModel(create), lockClass: (l: { name: string }) => (l.name === 'B' ? (null as any).boom : l.name) };
+    expect(() => checkModel({ model: throwing, check: { lockOrder: true } })).toThrow(ModelRuntimeError);
+    expect(() => checkModel({ model: throwing, check: { lockOrder: true } })).toThrow(/lockClass threw for lock B \(context path b\): .*; fix the model's lockClass/);
+    const nameless = { ...kernelModel(create), lockClass: (l: { name: string }) => (l.name === 'B' ? undefined : l.name) as string };
+    expect(() => checkModel({ model: nameless, check: { lockOrder: true } })).toThrow(ModelError);
+    expect(() => checkModel({ model: nameless, check: { lockOrder: true } })).toThrow(/lockClass returned undefined for lock B \(context path b\); .* a non-empty string/);
   });
 
   it('replay reproduces a lock-order trace only when its edges close the cycle (or the one edge is recursive)', () => {
