@@ -7,6 +7,7 @@ import { checkEdgeReplay, lockOrderShapeProblem } from './properties/lockorder.t
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
 import type { Trace } from './trace.ts';
+import { describeWait } from './waitfor.ts';
 
 export interface ReplayResult {
   /** reproduced: same violation at the end; diverged: a step could not be replayed; not-reproduced: replayed but no such violation. */
@@ -43,7 +44,7 @@ export function whyNotEnabled(system: CompiledSystem, model: ModelDefinition, le
     for (const tr of cands) {
       for (const ref of tr.guardRefs(ctx, ev)) {
         const describe = model.waits?.[ref.type];
-        const w = describe && !ref.negated ? describe(ctx, ref.params) : null;
+        const w = describe && !ref.negated ? describeWait(describe, ref.type, ctx, ref.params, `while replay explained why ${system.events[e]} is not enabled (thread ${t.name} at ${at})`) : null;
         if (w) waits.push(`${w.resource} (${w.kind}${w.mode ? `, ${w.mode}` : ''}${w.holders.length ? `, held by ${w.holders.join(', ')}` : ''})`);
       }
     }

@@ -549,3 +549,55 @@ describe('weak fairness with 32 threads or more', () => {
     }
   });
 });
+
+describe('deadlock reports', () => {
+  // t1 takes r for good (busy) and stops at y, which is no valid end; t0 then waits for r forever.
+  const waitsModel = (describer: (ctx: any) => any) =>
+    defineModel({
+      name: 'review',
+      description: '',
+      params: {},
+      variants: { v: { description: '' } },
+      defaultVariant: 'v',
+      waits: { free: describer },
+      create: () =>
+        createMachine({
+          type: 'parallel',
+          context: { busy: false },
+          states: {
+            t0: { initial: 'a', states: { a: { on: { 't0.go': { guard: 'free', target: 'b' } } }, b: { type: 'final' } } },
+            t1: { initial: 'x', states: { x: { on: { 't1.take': { actions: assign({ busy: true }), target: 'y' } } }, y: {} } },
+          },
+        }).provide({ guards: { free: ({ context }: any) => !context.busy } } as any),
+    });
+
+  it('name the holder from the wait describer', () => {
+    const m = waitsModel((ctx) => (ctx.busy ? { resource: 'r', kind: 'mutex', holders: ['t1'] } : null));
+    const r = checkModel({ model: m });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    expect(r.trace!.deadlock!.blocked).toEqual([
+      { thread: 't0', state: 'a', waits: [{ resource: 'r', kind: 'mutex', holders: ['t1'] }] },
+      { thread: 't1', state: 'y', waits: [] },
+    ]);
+  });
+
+  it('a wait describer returning no holder list, or throwing, is a model error naming it, also in replay', () => {
+    const good = waitsModel((ctx) => (ctx.busy ? { resource: 'r', kind: 'mutex', holders: ['t1'] } : null));
+    const r = checkModel({ model: good });
+    for (const [describer, error, text] of [
+      [(ctx: any) => (ctx.busy ? { resource: 'r', kind: 'mutex' } : null), ModelError, /waits\.free returned .*holders.*; fix the describer/],
+      [(ctx: any) => (ctx.busy ? { resource: 'r', kind: 'mutex', holders: [1] } : null), ModelError, /waits\.free returned .*holders/],
+      [(ctx: any) => (ctx.busy ? { kind: 'mutex', holders: [] } : null), ModelError, /waits\.free returned .*resource/],
+      [(ctx: any) => (ctx.busy ? (null as any).x : null), ModelRuntimeError, /waits\.free threw .*; fix the describer/],
+    ] as const) {
+      const bad = waitsModel(describer);
+      expect(() => checkModel({ model: bad })).toThrow(error);
+      expect(() => checkModel({ model: bad })).toThrow(text);
+      // Replay of a step the describer explains (t0.go after t1.take is not enabled).
+      const t = structuredClone(r.trace!);
+      t.steps.push({ ...t.steps[0], step: 2, event: 't0.go', threads: ['t0'] });
+      expect(() => replayTrace(instantiate(bad, r.params, r.variant), bad, t, {})).toThrow(error);
+      expect(() => replayTrace(instantiate(bad, r.params, r.variant), bad, t, {})).toThrow(text);
+    }
+  });
+});
