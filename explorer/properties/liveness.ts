@@ -104,18 +104,23 @@ export function lassoProblem(space: StateSpace, trace: Trace): string | null {
   const loopStart = trace.loopStart;
   if (loopStart === undefined) return 'the trace has no loop (loopStart)';
   const opts = trace.options ?? {};
-  const fairness = (opts.fairness as Fairness | undefined) ?? 'weak';
+  const fairness = (opts.fairness ?? 'weak') as Fairness;
+  if (!FAIRNESS.includes(fairness)) {
+    const shown = typeof fairness === 'string' ? `'${fairness}'` : JSON.stringify(fairness);
+    throw new InputError(`$.options.fairness: ${shown} is not one of ${FAIRNESS.join(', ')}; the trace was edited: write one of them, or re-run check to make a fresh trace`);
+  }
   const kind = trace.violation.kind;
   if (kind !== 'starvation') return loopProblem(space, trace, loopStart, fairness, null);
   // A thread may have several goals (several properties, each its own entry): the loop shows starvation when it
   // shows it for one of them.
-  const list = (Array.isArray(opts.starvation) ? opts.starvation : opts.starvation ? [opts.starvation] : []) as StarvationGoal[];
+  const listed = Array.isArray(opts.starvation);
+  const list = (listed ? opts.starvation : opts.starvation ? [opts.starvation] : []) as StarvationGoal[];
   const thread = trace.violation.thread ?? trace.violation.name;
-  const goals = list.filter((x) => x.thread === thread);
+  const goals = list.map((s, i) => ({ s, where: listed ? `$.options.starvation[${i}]` : '$.options.starvation' })).filter((x) => x.s.thread === thread);
   if (goals.length === 0) return `the trace does not record the goal of thread ${thread} (options.starvation)`;
   let first: string | null = null;
-  for (const s of goals) {
-    const p = loopProblem(space, trace, loopStart, fairness, resolveGoal(system, s));
+  for (const { s, where } of goals) {
+    const p = loopProblem(space, trace, loopStart, fairness, resolveGoal(system, s, where));
     if (p === null) return null;
     first ??= p;
   }

@@ -2,14 +2,18 @@
 // models checked by interleave and by an independent brute-force checker built on XState's own transition()
 // (explicit graph, reachability closure for the cycles, the README's fairness semantics), plus pinned cases.
 import { assign, createMachine, initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelError, ModelRuntimeError } from '../../../explorer/errors.ts';
+import { InputError, ModelError, ModelRuntimeError } from '../../../explorer/errors.ts';
 import { checkModel, instantiate, type CheckResult, type PropertySelection } from '../../../explorer/index.ts';
 import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import { complete, completion, kernelWaits, mutex, mutex_lock, mutex_unlock, wait_for_completion } from '../../../machines/kernel/index.ts';
 import { mutexHeld } from '../../../machines/kernel/state.ts';
 import { straight, tinyModel } from '../../machines/kernel/harness.ts';
+import { runCli } from '../../helpers/cli.ts';
 import { rng } from '../../helpers/rng.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -413,8 +417,8 @@ export function compare(seed: number, seen = new Set<string>(), joint = false): 
   return problems;
 }
 
-const SEEDS = Number(process.env.REVIEW_FUZZ_SEEDS ?? 12);
-const JOINT_SEEDS = Number(process.env.REVIEW_FUZZ_JOINT_SEEDS ?? 8);
+const SEEDS = Number(process.env.REVIEW_FUZZ_SEEDS ?? 10);
+const JOINT_SEEDS = Number(process.env.REVIEW_FUZZ_JOINT_SEEDS ?? 6);
 const FIRST = Number(process.env.REVIEW_FUZZ_FIRST ?? 1);
 
 describe('random small models: interleave against a brute-force checker on XState transition()', () => {
@@ -490,6 +494,51 @@ describe('lock order', () => {
         lo.edges = lo.edges.slice(0, 1);
       }),
     ).toMatchObject({ status: 'not-reproduced', reason: expect.stringMatching(/not a recursive acquisition/) });
+  });
+});
+
+describe('lasso traces', () => {
+  it("replay refuses a lasso trace whose options.fairness or options.starvation it cannot read, naming the trace's field", () => {
+    const m = defineModel({
+      name: 'review',
+      description: '',
+      params: {},
+      variants: { v: { description: '' } },
+      defaultVariant: 'v',
+      // t0 spins a <-> b; t1 could finish but is never scheduled in that loop: unfair.
+      create: () =>
+        createMachine({
+          type: 'parallel',
+          states: {
+            t0: { initial: 'a', states: { a: { on: { 't0.go': 'b' } }, b: { on: { 't0.back': 'a' } } } },
+            t1: { initial: 'idle', states: { idle: { on: { 't1.go': 'done' } }, done: { type: 'final' } } },
+          },
+        }),
+    });
+    const r = checkModel({ model: m, check: { deadlock: false, livelock: true, fairness: 'none' } });
+    expect(r.trace!.steps.map((x) => x.event)).not.toContain('t1.go');
+    const space = instantiate(m, r.params, r.variant);
+    expect(replayTrace(space, m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
+    expect(replayTrace(space, m, { ...r.trace!, options: { ...r.trace!.options, fairness: 'weak' } }, {})).toMatchObject({ status: 'not-reproduced' });
+    // A misspelt fairness is not 'none'.
+    expect(() => replayTrace(space, m, { ...r.trace!, options: { ...r.trace!.options, fairness: 'wek' } }, {})).toThrow(InputError);
+    expect(() => replayTrace(space, m, { ...r.trace!, options: { ...r.trace!.options, fairness: 'wek' } }, {})).toThrow(/\$\.options\.fairness: 'wek' is not one of none, weak/);
+    const s = checkModel({ model: m, check: { deadlock: false, starvation: { thread: 't1', goal: 'done' }, fairness: 'none' } });
+    expect(() => replayTrace(space, m, { ...s.trace!, options: { ...s.trace!.options, starvation: [{ thread: 't1', goal: 'gone' }] } }, {})).toThrow(/\$\.options\.starvation\[0\]\.goal: thread t1 has no state 'gone'/);
+  });
+});
+
+describe('lasso traces on the command line', () => {
+  it('replay of a trace with a misspelt options.fairness is bad input naming the file and the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'interleave-review-'));
+    expect((await runCli(['check', 'specs/liveness-spin-unfair.json', '--out', dir, '--quiet'])).code).toBe(0);
+    const file = join(dir, 'liveness-spin-unfair.json');
+    const t = JSON.parse(readFileSync(file, 'utf8'));
+    expect((await runCli(['replay', file])).code).toBe(0);
+    writeFileSync(file, JSON.stringify({ ...t, options: { ...t.options, fairness: 'wek' } }));
+    const r = await runCli(['replay', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${file}: $.options.fairness: 'wek' is not one of none, weak`);
   });
 });
 
