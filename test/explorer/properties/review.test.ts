@@ -436,8 +436,10 @@ describe('random small models: interleave against a brute-force checker on XStat
   });
 });
 
-const kernelModel = (create: () => AnyStateMachine): ModelDefinition =>
-  defineModel({ name: 'review', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create, waits: kernelWaits });
+/** A model of one variant around `create`. */
+const oneVariant = (create: () => AnyStateMachine, extra: Partial<ModelDefinition> = {}): ModelDefinition =>
+  defineModel({ name: 'review', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create, ...extra });
+const kernelModel = (create: () => AnyStateMachine): ModelDefinition => oneVariant(create, { waits: kernelWaits });
 
 describe('lock order', () => {
   it('a lock held in the initial state (mutexHeld) counts as held: its holder taking another lock adds the edge', () => {
@@ -499,22 +501,16 @@ describe('lock order', () => {
 
 describe('lasso traces', () => {
   it("replay refuses a lasso trace whose options.fairness or options.starvation it cannot read, naming the trace's field", () => {
-    const m = defineModel({
-      name: 'review',
-      description: '',
-      params: {},
-      variants: { v: { description: '' } },
-      defaultVariant: 'v',
-      // t0 spins a <-> b; t1 could finish but is never scheduled in that loop: unfair.
-      create: () =>
-        createMachine({
-          type: 'parallel',
-          states: {
-            t0: { initial: 'a', states: { a: { on: { 't0.go': 'b' } }, b: { on: { 't0.back': 'a' } } } },
-            t1: { initial: 'idle', states: { idle: { on: { 't1.go': 'done' } }, done: { type: 'final' } } },
-          },
-        }),
-    });
+    // t0 spins a <-> b; t1 could finish but is never scheduled in that loop: unfair.
+    const m = oneVariant(() =>
+      createMachine({
+        type: 'parallel',
+        states: {
+          t0: { initial: 'a', states: { a: { on: { 't0.go': 'b' } }, b: { on: { 't0.back': 'a' } } } },
+          t1: { initial: 'idle', states: { idle: { on: { 't1.go': 'done' } }, done: { type: 'final' } } },
+        },
+      }),
+    );
     const r = checkModel({ model: m, check: { deadlock: false, livelock: true, fairness: 'none' } });
     expect(r.trace!.steps.map((x) => x.event)).not.toContain('t1.go');
     const space = instantiate(m, r.params, r.variant);
@@ -545,14 +541,7 @@ describe('lasso traces on the command line', () => {
 describe('starvation traces', () => {
   it('two goals of one thread: the lasso of the second replays, though its loop passes the first goal', () => {
     // t0 loops a -> b -> a and never reaches c: no starvation with goal a, starvation with goal c.
-    const m = defineModel({
-      name: 'review',
-      description: '',
-      params: {},
-      variants: { v: { description: '' } },
-      defaultVariant: 'v',
-      create: () => createMachine({ type: 'parallel', states: { t0: { initial: 'a', states: { a: { on: { 't0.go': 'b' } }, b: { on: { 't0.back': 'a' } }, c: {} } } } }),
-    });
+    const m = oneVariant(() => createMachine({ type: 'parallel', states: { t0: { initial: 'a', states: { a: { on: { 't0.go': 'b' } }, b: { on: { 't0.back': 'a' } }, c: {} } } } }));
     const r = checkModel({ model: m, check: { starvation: [{ thread: 't0', goal: 'a' }, { thread: 't0', goal: 'c' }] } });
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'starvation', name: 't0' });
     expect(r.verdict.message).toMatch(/never reaches c/);
@@ -570,14 +559,7 @@ describe('weak fairness with 32 threads or more', () => {
     for (let i = 0; i < blocked; i++) states[`b${i}`] = { initial: 'w', states: { w: { on: { [`b${i}.go`]: { guard: ({ context }: any) => context.never, target: 'x' } } }, x: {} } };
     states.loop = { initial: 'a', states: { a: { on: { 'loop.go': 'b' } }, b: { on: { 'loop.back': 'a' } } } };
     states.late = { initial: 'idle', states: { idle: { on: { 'late.go': 'done' } }, done: { type: 'final' } } };
-    return defineModel({
-      name: 'review',
-      description: '',
-      params: {},
-      variants: { v: { description: '' } },
-      defaultVariant: 'v',
-      create: () => createMachine({ type: 'parallel', context: { never: false }, states } as any),
-    });
+    return oneVariant(() => createMachine({ type: 'parallel', context: { never: false }, states } as any));
   };
 
   it('finds the fair non-progress loop and the starvation whatever the thread count (bit 31 of a mask word included)', () => {
@@ -602,14 +584,8 @@ describe('weak fairness with 32 threads or more', () => {
 describe('deadlock reports', () => {
   // t1 takes r for good (busy) and stops at y, which is no valid end; t0 then waits for r forever.
   const waitsModel = (describer: (ctx: any) => any) =>
-    defineModel({
-      name: 'review',
-      description: '',
-      params: {},
-      variants: { v: { description: '' } },
-      defaultVariant: 'v',
-      waits: { free: describer },
-      create: () =>
+    oneVariant(
+      () =>
         createMachine({
           type: 'parallel',
           context: { busy: false },
@@ -618,7 +594,8 @@ describe('deadlock reports', () => {
             t1: { initial: 'x', states: { x: { on: { 't1.take': { actions: assign({ busy: true }), target: 'y' } } }, y: {} } },
           },
         }).provide({ guards: { free: ({ context }: any) => !context.busy } } as any),
-    });
+      { waits: { free: describer } },
+    );
 
   it('name the holder from the wait describer', () => {
     const m = waitsModel((ctx) => (ctx.busy ? { resource: 'r', kind: 'mutex', holders: ['t1'] } : null));
