@@ -44,7 +44,7 @@ export function whyNotEnabled(system: CompiledSystem, model: ModelDefinition, le
     for (const tr of cands) {
       for (const ref of tr.guardRefs(ctx, ev)) {
         const describe = model.waits?.[ref.type];
-        const w = describe && !ref.negated ? describeWait(describe, ref.type, ctx, ref.params, `while replay explained why ${system.events[e]} is not enabled (thread ${t.name} at ${at})`) : null;
+        const w = describe && !ref.negated ? describeWait(describe, ref.type, ctx, ref.params, `while replay explained why ${system.events[e]} is not enabled (thread ${t.name} at ${at})`, { thread: t.name, state: at }) : null;
         if (w) waits.push(`${w.resource} (${w.kind}${w.mode ? `, ${w.mode}` : ''}${w.holders.length ? `, held by ${w.holders.join(', ')}` : ''})`);
       }
     }

@@ -113,7 +113,8 @@ export function blockedThreads(
           const describe = waits[ref.type];
           if (!describe || ref.negated) continue;
           const where = `while the deadlock was being described (thread ${t.name} blocked at ${t.leafPaths[leaf]}, guard ${ref.type} with params ${JSON.stringify(ref.params) ?? 'undefined'})`;
-          const info = describeWait(describe, ref.type, ctx, ref.params, where);
+          const at = { thread: t.name, state: t.leafPaths[leaf] };
+          const info = describeWait(describe, ref.type, ctx, ref.params, where, at);
           if (!info) continue;
           const key = JSON.stringify(info);
           if (!seen.has(key)) {
@@ -121,7 +122,7 @@ export function blockedThreads(
             infos.push(info);
             const params = ref.params;
             if (probes && !probes.has(probeKey(t.name, info))) {
-              probes.set(probeKey(t.name, info), (c) => describeWait(describe, ref.type, c, params, `${where.replace(/\)$/, '')}, in an earlier state of the trace)`));
+              probes.set(probeKey(t.name, info), (c) => describeWait(describe, ref.type, c, params, `${where.replace(/\)$/, '')}, in an earlier state of the trace)`, at));
             }
           }
         }

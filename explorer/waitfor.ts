@@ -42,18 +42,26 @@ export interface WaitForReport {
  * (a describer that throws, or returns something else, is a model error naming it and where it ran). `where`
  * says what was being described, e.g. "while the deadlock was being described (thread t blocked at s, ...)".
  */
-export function describeWait(describe: WaitDescriber, name: string, ctx: Context, params: unknown, where: string): WaitInfo | null {
+export function describeWait(
+  describe: WaitDescriber,
+  name: string,
+  ctx: Context,
+  params: unknown,
+  where: string,
+  at: { thread?: string; state?: string } = {},
+): WaitInfo | null {
   const fix = `fix the describer in the model's waits: it gets (context, params) and returns { resource, kind, holders } or null`;
   let info: unknown;
   try {
     info = describe(ctx, params);
   } catch (e) {
-    throw new ModelRuntimeError(`waits.${name} threw ${where}: ${thrownMessage(e)}; ${fix}`, { guard: name }, e);
+    throw new ModelRuntimeError(`waits.${name} threw ${where}: ${thrownMessage(e)}; ${fix}`, { ...at, guard: name }, e);
   }
-  if (info === null) return null;
+  // (undefined, as a describer that falls off its end returns, is taken for null: no wait.)
+  if (info === null || info === undefined) return null;
   const w = info as Partial<WaitInfo>;
   const bad =
-    info === undefined || typeof info !== 'object' || Array.isArray(info)
+    typeof info !== 'object' || Array.isArray(info)
       ? 'not an object or null'
       : typeof w.resource !== 'string'
         ? 'resource is not a string'
@@ -68,7 +76,7 @@ export function describeWait(describe: WaitDescriber, name: string, ctx: Context
                 : w.act !== undefined && typeof w.act !== 'string'
                   ? 'act is not a string'
                   : null;
-  if (bad) throw new ModelError(`waits.${name} returned ${JSON.stringify(info) ?? String(info)} ${where}: ${bad}; ${fix}`, { guard: name, feature: 'waits' });
+  if (bad) throw new ModelError(`waits.${name} returned ${JSON.stringify(info) ?? String(info)} ${where}: ${bad}; ${fix}`, { ...at, guard: name, feature: 'waits' });
   return w as WaitInfo;
 }
 

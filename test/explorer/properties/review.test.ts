@@ -605,6 +605,9 @@ describe('deadlock reports', () => {
       { thread: 't0', state: 'a', waits: [{ resource: 'r', kind: 'mutex', holders: ['t1'] }] },
       { thread: 't1', state: 'y', waits: [] },
     ]);
+    // A describer that returns undefined (falls off its end) describes no wait, as null does.
+    const quiet = checkModel({ model: waitsModel(() => undefined) });
+    expect(quiet.trace!.deadlock!.blocked[0]).toEqual({ thread: 't0', state: 'a', waits: [] });
   });
 
   it('a wait describer returning no holder list, or throwing, is a model error naming it, also in replay', () => {
