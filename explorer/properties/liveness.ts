@@ -167,7 +167,7 @@ function loopProblem(space: StateSpace, trace: Trace, loopStart: number, fairnes
   }
   if (fairness === 'weak') {
     const unfair = system.threads.filter((t) => !moved.has(t.index) && !disabledSomewhere.has(t.index)).map((t) => t.name);
-    if (unfair.length) return `the loop is not weakly fair: ${unfair.join(', ')} stay${unfair.length === 1 ? 's' : ''} enabled in every state of the loop but never move`;
+    if (unfair.length) return `the loop is not weakly fair: ${unfair.join(', ')} ${unfair.length === 1 ? 'stays' : 'stay'} enabled in every state of the loop but never ${unfair.length === 1 ? 'moves' : 'move'}`;
   }
   return null;
 }

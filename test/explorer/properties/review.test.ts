@@ -515,7 +515,10 @@ describe('lasso traces', () => {
     expect(r.trace!.steps.map((x) => x.event)).not.toContain('t1.go');
     const space = instantiate(m, r.params, r.variant);
     expect(replayTrace(space, m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
-    expect(replayTrace(space, m, { ...r.trace!, options: { ...r.trace!.options, fairness: 'weak' } }, {})).toMatchObject({ status: 'not-reproduced' });
+    expect(replayTrace(space, m, { ...r.trace!, options: { ...r.trace!.options, fairness: 'weak' } }, {})).toMatchObject({
+      status: 'not-reproduced',
+      reason: expect.stringMatching(/not weakly fair: t1 stays enabled in every state of the loop but never moves$/),
+    });
     // A misspelt fairness is not 'none'.
     expect(() => replayTrace(space, m, { ...r.trace!, options: { ...r.trace!.options, fairness: 'wek' } }, {})).toThrow(InputError);
     expect(() => replayTrace(space, m, { ...r.trace!, options: { ...r.trace!.options, fairness: 'wek' } }, {})).toThrow(/\$\.options\.fairness: 'wek' is not one of none, weak/);
