@@ -253,6 +253,8 @@ async function cmdReplay(p: ParsedCommand, io: Printer): Promise<number> {
   try {
     return await replayOn(file, trace, def, variant, params, p, io);
   } catch (e) {
+    // (A field of the trace the replay cannot read, e.g. $.options.fairness: named with the trace.)
+    if (e instanceof InputError) throw placed(e, file);
     throw e instanceof ModelError || e instanceof ModelRuntimeError ? placed(e, `${file}: model ${def.name}`) : e;
   }
 }

@@ -3,10 +3,11 @@
 import type { CompiledSystem } from './compile/index.ts';
 import type { Context, Invariant, ModelDefinition } from './model.ts';
 import { lassoProblem } from './properties/liveness.ts';
-import { checkEdgeReplay } from './properties/lockorder.ts';
+import { checkEdgeReplay, lockOrderShapeProblem } from './properties/lockorder.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
 import type { Trace } from './trace.ts';
+import { describeWait } from './waitfor.ts';
 
 export interface ReplayResult {
   /** reproduced: same violation at the end; diverged: a step could not be replayed; not-reproduced: replayed but no such violation. */
@@ -43,7 +44,7 @@ export function whyNotEnabled(system: CompiledSystem, model: ModelDefinition, le
     for (const tr of cands) {
       for (const ref of tr.guardRefs(ctx, ev)) {
         const describe = model.waits?.[ref.type];
-        const w = describe && !ref.negated ? describe(ctx, ref.params) : null;
+        const w = describe && !ref.negated ? describeWait(describe, ref.type, ctx, ref.params, `while replay explained why ${system.events[e]} is not enabled (thread ${t.name} at ${at})`, { thread: t.name, state: at }) : null;
         if (w) waits.push(`${w.resource} (${w.kind}${w.mode ? `, ${w.mode}` : ''}${w.holders.length ? `, held by ${w.holders.join(', ')}` : ''})`);
       }
     }
@@ -129,6 +130,8 @@ export function replayTrace(
     case 'lock-order': {
       const report = trace.lockOrder;
       if (!report || report.edges.length === 0) return { status: 'not-reproduced', reason: 'the trace has no lock-order edges (lockOrder) to check', stepsReplayed: n };
+      const shape = lockOrderShapeProblem(report);
+      if (shape) return { status: 'not-reproduced', reason: `the lock-order trace (${report.kind}): ${shape}`, stepsReplayed: n };
       for (let i = 0; i < report.edges.length; i++) {
         const edge = report.edges[i];
         const r = checkEdgeReplay(space, model, edge);

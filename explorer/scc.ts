@@ -59,7 +59,9 @@ function fullMask(g: StateGraph): Uint32Array {
 }
 
 function covers(acc: Uint32Array, full: Uint32Array): boolean {
-  for (let k = 0; k < full.length; k++) if ((acc[k] & full[k]) !== full[k]) return false;
+  // (`&` gives a signed 32-bit result, the arrays' elements read unsigned: compare them unsigned, or a word with
+  // bit 31 set, 32 threads or more, never covers.)
+  for (let k = 0; k < full.length; k++) if ((acc[k] & full[k]) >>> 0 !== full[k]) return false;
   return true;
 }
 

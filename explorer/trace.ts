@@ -6,7 +6,7 @@ import type { Context, ModelDefinition, ParamValue, Plain, ThreadLocations, Wait
 import type { Violation } from './outcome.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
-import { buildWaitFor, type BlockedThread, type WaitForReport } from './waitfor.ts';
+import { buildWaitFor, describeWait, type BlockedThread, type WaitForReport } from './waitfor.ts';
 import type { LockOrderReport } from './properties/lockorder.ts';
 import { stampCycle } from './scenario.ts';
 
@@ -112,25 +112,18 @@ export function blockedThreads(
         for (const ref of tr.guardRefs(ctx, { type: system.events[e] })) {
           const describe = waits[ref.type];
           if (!describe || ref.negated) continue;
-          let info: WaitInfo | null;
-          try {
-            info = describe(ctx, ref.params);
-          } catch (e) {
-            throw new ModelRuntimeError(
-              `waits.${ref.type} threw while the deadlock was being described (thread ${t.name} blocked at ${t.leafPaths[leaf]}, ` +
-                `guard ${ref.type} with params ${JSON.stringify(ref.params) ?? 'undefined'}): ${thrownMessage(e)}; ` +
-                `fix the describer in the model's waits: it gets (context, params) and returns { resource, kind, holders } or null`,
-              { thread: t.name, state: t.leafPaths[leaf], guard: ref.type },
-              e,
-            );
-          }
+          const where = `while the deadlock was being described (thread ${t.name} blocked at ${t.leafPaths[leaf]}, guard ${ref.type} with params ${JSON.stringify(ref.params) ?? 'undefined'})`;
+          const at = { thread: t.name, state: t.leafPaths[leaf] };
+          const info = describeWait(describe, ref.type, ctx, ref.params, where, at);
           if (!info) continue;
           const key = JSON.stringify(info);
           if (!seen.has(key)) {
             seen.add(key);
             infos.push(info);
             const params = ref.params;
-            if (probes && !probes.has(probeKey(t.name, info))) probes.set(probeKey(t.name, info), (c) => describe(c, params));
+            if (probes && !probes.has(probeKey(t.name, info))) {
+              probes.set(probeKey(t.name, info), (c) => describeWait(describe, ref.type, c, params, `${where.replace(/\)$/, '')}, in an earlier state of the trace)`, at));
+            }
           }
         }
       }

@@ -1,5 +1,6 @@
 // Wait-for analysis at a deadlock: finds the cycle of "thread waits for a resource held by thread", renders it lockdep-style.
-import type { LockMode, WaitInfo } from './model.ts';
+import { ModelError, ModelRuntimeError, thrownMessage } from './errors.ts';
+import type { Context, LockMode, WaitDescriber, WaitInfo } from './model.ts';
 import { holderText, lockdepHeld, lockdepWant, renderScenarioText, type CallStyle } from './scenario.ts';
 
 export { lockdepHeld, lockdepWant };
@@ -34,6 +35,49 @@ export interface WaitForReport {
   cycle: WaitEdge[] | null;
   /** Threads idle at a valid end state (`meta: { end: true }`): not blocked, a valid place to stop. */
   idle?: Array<{ thread: string; state: string }>;
+}
+
+/**
+ * Calls the model's wait describer `waits.<name>` for a false guard with its params: a WaitInfo or null, checked
+ * (a describer that throws, or returns something else, is a model error naming it and where it ran). `where`
+ * says what was being described, e.g. "while the deadlock was being described (thread t blocked at s, ...)".
+ */
+export function describeWait(
+  describe: WaitDescriber,
+  name: string,
+  ctx: Context,
+  params: unknown,
+  where: string,
+  at: { thread?: string; state?: string } = {},
+): WaitInfo | null {
+  const fix = `fix the describer in the model's waits: it gets (context, params) and returns { resource, kind, holders } or null`;
+  let info: unknown;
+  try {
+    info = describe(ctx, params);
+  } catch (e) {
+    throw new ModelRuntimeError(`waits.${name} threw ${where}: ${thrownMessage(e)}; ${fix}`, { ...at, guard: name }, e);
+  }
+  // (undefined, as a describer that falls off its end returns, is taken for null: no wait.)
+  if (info === null || info === undefined) return null;
+  const w = info as Partial<WaitInfo>;
+  const bad =
+    typeof info !== 'object' || Array.isArray(info)
+      ? 'not an object or null'
+      : typeof w.resource !== 'string'
+        ? 'resource is not a string'
+        : typeof w.kind !== 'string'
+          ? 'kind is not a string'
+          : !Array.isArray(w.holders) || w.holders.some((h) => typeof h !== 'string')
+            ? 'holders is not a list of thread names'
+            : w.mode !== undefined && typeof w.mode !== 'string'
+              ? 'mode is not a string'
+              : w.holdMode !== undefined && w.holdMode !== 'read' && w.holdMode !== 'write'
+                ? "holdMode is not 'read' or 'write'"
+                : w.act !== undefined && typeof w.act !== 'string'
+                  ? 'act is not a string'
+                  : null;
+  if (bad) throw new ModelError(`waits.${name} returned ${JSON.stringify(info) ?? String(info)} ${where}: ${bad}; ${fix}`, { ...at, guard: name, feature: 'waits' });
+  return w as WaitInfo;
 }
 
 /** Wait-for edges out of one blocked thread, in the order of its waits and their holders. */

@@ -103,17 +103,35 @@ export function lassoProblem(space: StateSpace, trace: Trace): string | null {
   const system = space.system;
   const loopStart = trace.loopStart;
   if (loopStart === undefined) return 'the trace has no loop (loopStart)';
-  const eventIndex = new Map(system.events.map((e, i) => [e, i]));
   const opts = trace.options ?? {};
-  const fairness = (opts.fairness as Fairness | undefined) ?? 'weak';
-  const kind = trace.violation.kind;
-  let goal: ResolvedGoal | null = null;
-  if (kind === 'starvation') {
-    const list = (Array.isArray(opts.starvation) ? opts.starvation : opts.starvation ? [opts.starvation] : []) as StarvationGoal[];
-    const s = list.find((x) => x.thread === (trace.violation.thread ?? trace.violation.name));
-    if (!s) return `the trace does not record the goal of thread ${trace.violation.thread ?? trace.violation.name} (options.starvation)`;
-    goal = resolveGoal(system, s);
+  const fairness = (opts.fairness ?? 'weak') as Fairness;
+  if (!FAIRNESS.includes(fairness)) {
+    const shown = typeof fairness === 'string' ? `'${fairness}'` : JSON.stringify(fairness);
+    throw new InputError(`$.options.fairness: ${shown} is not one of ${FAIRNESS.join(', ')}; the trace was edited: write one of them, or re-run check to make a fresh trace`);
   }
+  const kind = trace.violation.kind;
+  if (kind !== 'starvation') return loopProblem(space, trace, loopStart, fairness, null);
+  // A thread may have several goals (several properties, each its own entry): the loop shows starvation when it
+  // shows it for one of them.
+  const listed = Array.isArray(opts.starvation);
+  const list = (listed ? opts.starvation : opts.starvation ? [opts.starvation] : []) as StarvationGoal[];
+  const thread = trace.violation.thread ?? trace.violation.name;
+  const goals = list.map((s, i) => ({ s, where: listed ? `$.options.starvation[${i}]` : '$.options.starvation' })).filter((x) => x.s.thread === thread);
+  if (goals.length === 0) return `the trace does not record the goal of thread ${thread} (options.starvation)`;
+  let first: string | null = null;
+  for (const { s, where } of goals) {
+    const p = loopProblem(space, trace, loopStart, fairness, resolveGoal(system, s, where));
+    if (p === null) return null;
+    first ??= p;
+  }
+  return first;
+}
+
+/** lassoProblem for one property: livelock (goal null) or the starvation of goal's thread. */
+function loopProblem(space: StateSpace, trace: Trace, loopStart: number, fairness: Fairness, goal: ResolvedGoal | null): string | null {
+  const system = space.system;
+  const eventIndex = new Map(system.events.map((e, i) => [e, i]));
+  const kind = trace.violation.kind;
   const walker = new PathWalker(space);
   const moved = new Set<number>();
   const disabledSomewhere = new Set<number>();
@@ -149,7 +167,7 @@ export function lassoProblem(space: StateSpace, trace: Trace): string | null {
   }
   if (fairness === 'weak') {
     const unfair = system.threads.filter((t) => !moved.has(t.index) && !disabledSomewhere.has(t.index)).map((t) => t.name);
-    if (unfair.length) return `the loop is not weakly fair: ${unfair.join(', ')} stay${unfair.length === 1 ? 's' : ''} enabled in every state of the loop but never move`;
+    if (unfair.length) return `the loop is not weakly fair: ${unfair.join(', ')} ${unfair.length === 1 ? 'stays' : 'stay'} enabled in every state of the loop but never ${unfair.length === 1 ? 'moves' : 'move'}`;
   }
   return null;
 }

@@ -7,10 +7,12 @@
 // (ModelDefinition.lockClass; default: one class per lock name). After the search, a cycle in the class
 // graph is a lock-order inversion ("possible circular locking dependency"), and an edge from a class to
 // itself is "possible recursive locking" (a recursive down_read included). Each edge keeps the path of the
-// first transition that recorded it, so each edge has one real, replayable trace.
+// first transition that recorded it, so each edge has one real, replayable trace. A lock held in the initial
+// state counts as held by its holder from the start.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Context, LockAcquisition, LockEffect, LockMode, ModelDefinition } from '../model.ts';
+import { ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { StateSpace } from '../space/index.ts';
 import { PathWalker } from '../space/walk.ts';
 
@@ -39,6 +41,26 @@ export interface LockOrderFinding {
 
 type Event = { type: string };
 type Acquiring = { effect: LockEffect; params: (ctx: Context, ev: Event) => unknown };
+
+/** The model's class of a lock: a non-empty string, else a model error naming the lock. */
+function modelLockClass(lockClass: NonNullable<ModelDefinition['lockClass']>, l: { path: string; name: string }): string {
+  let c: unknown;
+  try {
+    c = lockClass({ path: l.path, name: l.name });
+  } catch (e) {
+    throw new ModelRuntimeError(
+      `lockClass threw for lock ${l.name} (context path ${l.path}): ${thrownMessage(e)}; fix the model's lockClass: it gets { path, name } and returns the lock's class name`,
+      { predicate: 'lockClass' },
+      e,
+    );
+  }
+  if (typeof c !== 'string' || c === '') {
+    throw new ModelError(`lockClass returned ${JSON.stringify(c) ?? String(c)} for lock ${l.name} (context path ${l.path}); fix the model's lockClass: it must return the lock's class name, a non-empty string`, {
+      feature: 'lockClass',
+    });
+  }
+  return c;
+}
 
 /** The acquisitions declared by a transition's actions (exit, own, entry), cached per transition. */
 function acquiringActions(cache: WeakMap<CompiledTransition, Acquiring[]>, tr: CompiledTransition): Acquiring[] {
@@ -74,8 +96,52 @@ export class LockOrderRecorder {
     private readonly system: CompiledSystem,
     model: Pick<ModelDefinition, 'lockClass'>,
   ) {
-    this.classOf = model.lockClass ?? ((l) => l.name);
+    const lockClass = model.lockClass;
+    this.classOf = lockClass === undefined ? (l) => l.name : (l) => modelLockClass(lockClass, l);
     this.eventObjects = system.events.map((type) => ({ type }));
+    this.knowInitialHolds();
+  }
+
+  /**
+   * A model may start with a lock held (machines/kernel/state.ts: mutexHeld('t'), rwsemHeld, ...): no transition
+   * acquires it, yet its holder's acquisitions depend on it, as lockdep saw it taken before. So the locks the
+   * transitions declare they acquire (their params read in the initial state) that some thread holds there are
+   * known from the start. (Only those: the others become known, as before, when first acquired.) A declaration
+   * that cannot be read in the initial state is left to the search, which reads it where the action runs.
+   */
+  private knowInitialHolds(): void {
+    const system = this.system;
+    const ctx = system.initialContext;
+    const candidates = new Map<string, { effect: LockEffect; name: string }>();
+    for (const t of system.threads) {
+      t.candidates.forEach((byEvent) =>
+        byEvent.forEach((list, e) => {
+          for (const tr of list ?? []) {
+            for (const a of acquiringActions(this.cache, tr)) {
+              let got: LockAcquisition | LockAcquisition[] | null;
+              try {
+                got = a.effect.acquires(a.params(ctx, this.eventObjects[e]), ctx);
+              } catch {
+                continue;
+              }
+              for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
+                if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name });
+              }
+            }
+          }
+        }),
+      );
+    }
+    const heldThere = (k: { effect: LockEffect }, path: string, thread: string) => {
+      try {
+        return k.effect.holds(ctx, path, thread) !== null;
+      } catch {
+        return false;
+      }
+    };
+    for (const [path, k] of candidates) {
+      if (system.threads.some((t) => heldThere(k, path, t.name))) this.known.set(path, k);
+    }
   }
 
   /** The acquisitions of the transitions `taken` by event `e` from `ctx`, each with what its thread held. */
@@ -227,6 +293,21 @@ export function renderLockOrder(r: LockOrderReport): string {
   lines.push('', ` CPU i is the thread of edge #i (${r.edges.map((x, i) => `CPU${i}: ${x.thread}`).join(', ')}); each edge was seen on its own trace,`);
   lines.push(' so the order is inverted even when no explored interleaving overlaps them.');
   return lines.join('\n');
+}
+
+/**
+ * Whether a saved report's edges are what its kind says: a recursive acquisition is one edge from a class to
+ * itself; a circular dependency is edges each from the class the one before it goes to, the last back to the
+ * first's, through two or more classes. Returns why not, or null.
+ */
+export function lockOrderShapeProblem(r: LockOrderReport): string | null {
+  const e = r.edges;
+  const chain = e.map((x) => `${x.from} -> ${x.to}`).join(', ');
+  if (r.kind === 'recursive') {
+    return e.length === 1 && e[0].from === e[0].to ? null : `its edges (${chain}) are not a recursive acquisition (one edge from a lock class to itself)`;
+  }
+  const closes = e.length >= 2 && e.every((x, i) => x.to === e[(i + 1) % e.length].from && x.from !== x.to);
+  return closes ? null : `its edges (${chain}) do not close a cycle (each edge from the class the one before it goes to, the last back to the first)`;
 }
 
 /**
