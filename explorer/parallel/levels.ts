@@ -63,8 +63,9 @@ export interface LevelOptions extends SafetyTask {
 
 /**
  * Breadth-first over the partitions of `peers`, one BFS level per round. Same states, transitions and depth
- * as the sequential search; the counterexample is a shortest one, and of several at the same depth the one
- * of the lowest partition (then the first that partition met), so a run is deterministic for a given count.
+ * as the sequential search; the counterexample is a shortest one, and of several at the same depth a broken
+ * property before a deadlock (as the sequential search meets them), then the one of the lowest partition (then the
+ * first that partition met), so a run is deterministic for a given count.
  */
 export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
   const resumed = peers.resumed;
@@ -94,8 +95,12 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
     let lastProgress = monotonicMs();
     const sink = options.checkpoint;
     let lastCheckpoint = monotonicMs();
+    // The sequential search's order: shallower first; at one depth, a state that breaks a property (checked when
+    // it is generated, a level before it is expanded) before a deadlock (found when it is expanded); then the
+    // lowest partition.
+    const rank = (v: Finding) => v.depth * 2 + (v.kind === 'deadlock' ? 1 : 0);
     const consider = (v: Finding | undefined, p: number) => {
-      if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
+      if (v && (!first || rank(v) < rank(first.v) || (rank(v) === rank(first.v) && p < first.p))) first = { v, p };
     };
     try {
       peers.start(stopAtFirst);
