@@ -24,3 +24,20 @@ describe('--workers: the verdict of one thread', () => {
     }
   });
 });
+
+describe('--resume: a checkpoint of another model is refused', () => {
+  it('a model changed since the checkpoint (same name, variant and params) is refused naming the file and the fix', async () => {
+    const phil = (await import('../../../machines/philosophers/index.ts')).default;
+    const req = { model: phil, params: { n: 10 }, variant: 'ordered', stopAtFirst: false };
+    const saved: Uint8Array[] = [];
+    checkModel({ ...req, checkpoint: { everySeconds: 0.001, write: (b) => saved.push(b.slice()) } });
+    expect(saved.length).toBeGreaterThan(1);
+    const resume = { bytes: saved[0], file: 'run.ckpt' };
+    // The same model resumes (to the uninterrupted run, test/explorer/resume.test.ts).
+    expect(checkModel({ ...req, resume }).verdict.status).toBe('pass');
+    // The model file edited between the two runs: philosophers' naive order, under the same name, variant and params.
+    // Resumed, it went on from the old model's states: 8119 states and a deadlock (the edited model alone: 6726).
+    const edited = { ...phil, create: (o: Parameters<typeof phil.create>[0]) => phil.create({ ...o, variant: 'naive' }) };
+    expect(() => checkModel({ ...req, model: edited, resume })).toThrow(/^run\.ckpt: the checkpoint is of another version of model philosophers: .*start afresh without --resume/);
+  });
+});
