@@ -18,8 +18,8 @@ export interface Peers {
   save?(): Omit<ParallelSnapshot, 'counters'>;
   /** Seeds every partition (the owner of the initial state stores it); returns when all are ready. */
   start(stopAtFirst: boolean): void;
-  /** First half of a round: every partition takes in the states sent to it. */
-  arrive(depth: number, stopAtFirst: boolean): ArrivalReport[];
+  /** First half of a round: every partition takes in the states sent to it (beyond maxDepth: only checks they are stored). */
+  arrive(depth: number, stopAtFirst: boolean, maxDepth: number): ArrivalReport[];
   /** Second half: every partition expands its level and sends the successors it does not own. */
   round(limits: RoundLimits, expand: boolean): RoundReport[];
   /** The parent and event of global state `gid` (gid = local * count + partition), kept by its owner. */
@@ -112,7 +112,7 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
           lastCheckpoint = monotonicMs();
         }
         // First half: every partition takes in (and checks) the states sent to it.
-        peers.arrive(depth, stopAtFirst).forEach((a, p) => consider(a.violation, p));
+        peers.arrive(depth, stopAtFirst, maxDepth).forEach((a, p) => consider(a.violation, p));
         // Second half: a violation at this depth or above stops the level (as the sequential search stops
         // before expanding it), so no deadlock of this depth can win over it.
         const expand = !(stopAtFirst && first && first.v.depth <= depth);

@@ -19,7 +19,7 @@ type Op =
 const VARS = 2;
 const MOD = 3;
 
-function program(r: () => number, len: number): Op[] {
+export function program(r: () => number, len: number): Op[] {
   const ops: Op[] = [];
   let locked = false;
   for (let i = 0; i < len; i++) {
@@ -38,7 +38,7 @@ function program(r: () => number, len: number): Op[] {
   return ops;
 }
 
-function thread(name: string, ops: Op[], loop: boolean): any {
+export function thread(name: string, ops: Op[], loop: boolean): any {
   const states: Record<string, any> = {};
   ops.forEach((op, i) => {
     const next = i + 1 < ops.length ? `s${i + 1}` : loop ? 's0' : 'done';

@@ -41,3 +41,25 @@ describe('--resume: a checkpoint of another model is refused', () => {
     expect(() => checkModel({ ...req, model: edited, resume })).toThrow(/^run\.ckpt: the checkpoint is of another version of model philosophers: .*start afresh without --resume/);
   });
 });
+
+describe('--max-depth landing exactly on the deepest state', () => {
+  it('cuts nothing when every successor past the bound is a state already stored: pass, as without the bound, on every thread count', async () => {
+    // random-small seeds whose deepest states only lead back to stored states (seed 12: one state, a self-loop, at
+    // depth 0). Only a new successor past the bound cuts the search (as the liveness search already counted it);
+    // before, any successor did, and the whole space explored was reported incomplete.
+    const { model, modelPath } = await fixture('random-small');
+    const summary = (r: ReturnType<typeof checkModel>) => ({ status: r.verdict.status, bound: r.verdict.bound?.name, states: r.stats.states, transitions: r.stats.transitions, depth: r.stats.depth });
+    for (const seed of [1, 4, 12, 27]) {
+      const req = { model, modelPath, params: { seed }, stopAtFirst: false };
+      const free = checkModel(req);
+      expect(free.verdict.status).toBe('pass');
+      for (const workers of [1, 2, 3]) {
+        expect({ seed, workers, ...summary(checkModel({ ...req, workers, maxDepth: free.stats.depth })) }).toEqual({ seed, workers, ...summary(free) });
+        if (free.stats.depth > 0) {
+          const cut = checkModel({ ...req, workers, maxDepth: free.stats.depth - 1 });
+          expect({ seed, workers, verdict: cut.verdict.status, bound: cut.verdict.bound?.name }).toEqual({ seed, workers, verdict: 'incomplete', bound: 'maxDepth' });
+        }
+      }
+    }
+  });
+});
