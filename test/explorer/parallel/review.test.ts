@@ -63,3 +63,15 @@ describe('--max-depth landing exactly on the deepest state', () => {
     }
   });
 });
+
+describe('swarm on a spec that checks the lock order', () => {
+  it('plans depth-first jobs instead of random walks (which cannot record the lock order), so every shard runs', async () => {
+    // Before, shard 2 of 3 (random walks) was refused, "drop --strategy random or --lock-order", options the user
+    // never gave; in a swarm --jobs run that stopped the other jobs, and the swarm ended with exit 2 and no result.
+    const { runShard } = await import('../../../cli/swarm.ts');
+    const spec = resolve(root, 'specs/sb-freeze-umount-held-lock-order.json');
+    const r = await runShard(spec, 2, 3, { timeoutSeconds: 20 });
+    expect(r.job.strategy).toBe('dfs');
+    expect({ status: r.verdict.status, kind: r.verdict.kind }).toEqual({ status: 'violation', kind: 'lock-order' });
+  });
+});
