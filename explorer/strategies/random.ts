@@ -16,7 +16,7 @@ import type { SafetyTask, Strategy } from './index.ts';
 
 /** A walk ends here when --max-depth is not given. */
 export const DEFAULT_WALK_DEPTH = 1000;
-/** With no budget at all (walks, states, time), walks run for this long. */
+/** Without a budget of walks or time, walks run for this long (also with --max-states, which a small space never fills). */
 export const DEFAULT_RANDOM_SECONDS = 60;
 
 export interface RandomTask extends SafetyTask {
@@ -39,7 +39,8 @@ function randomWalks(task: RandomTask): RandomOutcome {
   const maxDepth = bounds.maxDepth ?? DEFAULT_WALK_DEPTH;
   const maxStates = bounds.maxStates ?? Infinity;
   const maxWalks = task.walks ?? Infinity;
-  const seconds = bounds.timeoutSeconds ?? (task.walks === undefined && bounds.maxStates === undefined ? DEFAULT_RANDOM_SECONDS : undefined);
+  // (Not --max-states alone: a space smaller than it never fills it, and the walks would never end.)
+  const seconds = bounds.timeoutSeconds ?? (task.walks === undefined ? DEFAULT_RANDOM_SECONDS : undefined);
   const clock = new SearchClock({ ...task, bounds: { ...bounds, timeoutSeconds: seconds } });
   const seen = new FingerprintSet(system.events.length);
 

@@ -75,3 +75,29 @@ describe('swarm on a spec that checks the lock order', () => {
     expect({ status: r.verdict.status, kind: r.verdict.kind }).toEqual({ status: 'violation', kind: 'lock-order' });
   });
 });
+
+describe('random walks: a budget that can never be met', () => {
+  it('--max-states above the states there are, without --walks or --timeout, still ends (the default 60 s), incomplete', async () => {
+    // random-small seed 1 has 8 states: 100000 distinct states are never seen, and the walks went on forever.
+    // The clock is made to run fast (each read a second later), so the 60 s pass in a moment; a run still going after
+    // 1000 s of that clock fails instead of hanging.
+    const { model, modelPath } = await fixture('random-small');
+    const real = process.hrtime;
+    let t = 0;
+    const fast = (() => {
+      t += 1;
+      if (t > 1000) throw new Error('the random walks did not stop');
+      return [Math.floor(t), Math.floor((t % 1) * 1e9)];
+    }) as typeof process.hrtime;
+    fast.bigint = real.bigint;
+    process.hrtime = fast;
+    let r;
+    try {
+      r = checkModel({ model, modelPath, params: { seed: 1 }, strategy: 'random', seed: 3, maxStates: 100_000 });
+    } finally {
+      process.hrtime = real;
+    }
+    expect(r.verdict).toMatchObject({ status: 'incomplete', bound: { name: 'timeout', limit: 60 } });
+    expect(r.stats.states).toBeLessThanOrEqual(8);
+  });
+});
