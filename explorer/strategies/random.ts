@@ -29,6 +29,8 @@ export interface RandomStats extends SearchStats {
   walks: number;
 }
 
+const stopAtFirstSuccessor = () => true;
+
 /** Found or incomplete (never pass), and which walk found the violation. Coverage, when asked, comes from the space's onTransition. */
 export type RandomOutcome = (Found<RandomStats> & { walk: number }) | Incomplete<RandomStats>;
 
@@ -97,6 +99,11 @@ function randomWalks(task: RandomTask): RandomOutcome {
       }
       // The time budget also holds inside one long walk.
       if (clock.tick(++ticks, () => ({ states: seen.size, transitions, depth: deepest, queue: 0, walks }))) break;
+      // The walk's last state, at --max-depth, is not stepped from but checked for deadlock (as the breadth-first
+      // search checks the states at its depth bound); its successors are not taken (no transition hook).
+      if (depth + 1 === maxDepth && task.deadlock && space.expand(state, stopAtFirstSuccessor) === 0 && !space.allEnded()) {
+        violation = deadlockAt(system, space.leaves, 0, maxDepth);
+      }
     }
     space.endExpansions();
     walks++;

@@ -101,3 +101,15 @@ describe('random walks: a budget that can never be met', () => {
     expect(r.stats.states).toBeLessThanOrEqual(8);
   });
 });
+
+describe('random walks: the state a walk ends in at --max-depth', () => {
+  it('is checked for deadlock, as the breadth-first search checks the states at its depth bound', async () => {
+    // philosophers n=3 deadlocks after 3 steps. Walks of at most 3 steps reached the dead state (2000 walks) but
+    // never expanded it, so they reported incomplete where --strategy bfs --max-depth 3 reports the deadlock.
+    const phil = (await import('../../../machines/philosophers/index.ts')).default;
+    const req = { model: phil, params: { n: 3 }, variant: 'naive', maxDepth: 3 };
+    expect(checkModel(req).verdict.kind).toBe('deadlock');
+    const r = checkModel({ ...req, strategy: 'random', seed: 1, walks: 2000 });
+    expect({ status: r.verdict.status, kind: r.verdict.kind, steps: r.trace?.steps.length }).toEqual({ status: 'violation', kind: 'deadlock', steps: 3 });
+  });
+});
