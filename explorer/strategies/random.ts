@@ -78,7 +78,13 @@ function randomWalks(task: RandomTask): RandomOutcome {
     }
     walk.length = 0;
     state = init.words;
-    for (let depth = 0; depth < maxDepth; depth++) {
+    for (let depth = 0; ; depth++) {
+      if (depth >= maxDepth) {
+        // The walk's last state, at --max-depth (0 included), is not stepped from but checked for deadlock, as the
+        // breadth-first search checks the states at its depth bound; its successors are not taken (no transition hook).
+        if (task.deadlock && space.expand(state, stopAtFirstSuccessor) === 0 && !space.allEnded()) violation = deadlockAt(system, space.leaves, 0, depth);
+        break;
+      }
       succ.clear();
       if (space.expand(state, succ.visit) === 0) {
         if (task.deadlock && !space.allEnded()) violation = deadlockAt(system, space.leaves, 0, depth);
@@ -99,11 +105,6 @@ function randomWalks(task: RandomTask): RandomOutcome {
       }
       // The time budget also holds inside one long walk.
       if (clock.tick(++ticks, () => ({ states: seen.size, transitions, depth: deepest, queue: 0, walks }))) break;
-      // The walk's last state, at --max-depth, is not stepped from but checked for deadlock (as the breadth-first
-      // search checks the states at its depth bound); its successors are not taken (no transition hook).
-      if (depth + 1 === maxDepth && task.deadlock && space.expand(state, stopAtFirstSuccessor) === 0 && !space.allEnded()) {
-        violation = deadlockAt(system, space.leaves, 0, maxDepth);
-      }
     }
     space.endExpansions();
     walks++;

@@ -2,7 +2,9 @@
 // walks, swarms and the bounds. Each test pins a behaviour the README promises and that failed before its fix.
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
 import { checkModel } from '../../../explorer/index.ts';
+import { defineModel } from '../../../explorer/model.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const fixture = async (name: string) => {
@@ -111,5 +113,16 @@ describe('random walks: the state a walk ends in at --max-depth', () => {
     expect(checkModel(req).verdict.kind).toBe('deadlock');
     const r = checkModel({ ...req, strategy: 'random', seed: 1, walks: 2000 });
     expect({ status: r.verdict.status, kind: r.verdict.kind, steps: r.trace?.steps.length }).toEqual({ status: 'violation', kind: 'deadlock', steps: 3 });
+    // --max-depth 0: the walks do not step at all, and the initial state is still checked.
+    const dead = defineModel({
+      name: 'dead-at-start',
+      description: 'a thread whose only step is never enabled',
+      params: {},
+      variants: { only: { description: 'the only one' } },
+      defaultVariant: 'only',
+      create: () => setup({ guards: { never: () => false } }).createMachine({ type: 'parallel', states: { t: { initial: 'a', states: { a: { on: { 't.go': { target: 'b', guard: 'never' } } }, b: { type: 'final' } } } } }),
+    });
+    expect(checkModel({ model: dead, maxDepth: 0 }).verdict.kind).toBe('deadlock');
+    expect(checkModel({ model: dead, maxDepth: 0, strategy: 'random', seed: 1, walks: 3 }).verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
   });
 });
