@@ -126,3 +126,12 @@ describe('random walks: the state a walk ends in at --max-depth', () => {
     expect(checkModel({ model: dead, maxDepth: 0, strategy: 'random', seed: 1, walks: 3 }).verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
   });
 });
+
+describe('--workers on a spec checked by random walks', () => {
+  it('is refused naming the spec, its $.strategy and the fix, not an option --strategy random the user never gave', async () => {
+    const { runSpec } = await import('../../../cli/check.ts');
+    const r = await runSpec(resolve(root, 'specs/sb-freeze-umount-held-5-random.json'), { outDir: root, save: false, workers: 2 });
+    expect(r.error?.kind).toBe('input');
+    expect(r.error?.message).toMatch(/sb-freeze-umount-held-5-random\.json: option --workers 2: the spec asks for "strategy": "random" \(\$\.strategy\).*drop --workers for this spec/);
+  });
+});
