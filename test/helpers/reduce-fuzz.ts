@@ -19,7 +19,7 @@ type Op =
 const VARS = 2;
 const MOD = 3;
 
-export function program(r: () => number, len: number): Op[] {
+function program(r: () => number, len: number): Op[] {
   const ops: Op[] = [];
   let locked = false;
   for (let i = 0; i < len; i++) {
@@ -38,7 +38,7 @@ export function program(r: () => number, len: number): Op[] {
   return ops;
 }
 
-export function thread(name: string, ops: Op[], loop: boolean): any {
+function thread(name: string, ops: Op[], loop: boolean): any {
   const states: Record<string, any> = {};
   ops.forEach((op, i) => {
     const next = i + 1 < ops.length ? `s${i + 1}` : loop ? 's0' : 'done';
@@ -123,3 +123,6 @@ export function compareReduced(model: ModelDefinition, reduce: ReductionName[]):
     reduced: checkModel({ model, check, reduce }),
   }));
 }
+
+// The random programs and threads, for the small random model of test/fixtures/models/random-small.ts.
+export { program, thread };
