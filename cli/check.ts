@@ -176,6 +176,11 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     if ((o.workers ?? 1) > 1 && !o.strategy && spec.strategy === 'dfs') {
       throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
     }
+    if ((o.workers ?? 1) > 1 && !o.strategy && spec.strategy === 'random') {
+      throw new InputError(
+        `option --workers ${o.workers}: the spec asks for "strategy": "random" ($.strategy): random walks run on one thread and the parallel search is breadth-first; drop --workers for this spec`,
+      );
+    }
     const strategy = o.strategy ?? spec.strategy ?? 'bfs';
     // (On a spec that is not random walks, --seed and --walks may be meant for the others of a folder of specs.)
     const walkOption = o.seed !== undefined ? '--seed' : o.walks !== undefined ? '--walks' : undefined;

@@ -26,6 +26,11 @@ export interface CheckpointIdentity {
   params: Record<string, unknown>;
   /** The search options that change what is explored or reported (strategy, properties, bounds, workers ...). */
   options: Record<string, unknown>;
+  /**
+   * A hash of the compiled model (explorer/distributed/identity.ts: events, threads, transitions, guard labels, the
+   * initial state): a model edited since the checkpoint, under the same name, variant and params, differs here.
+   */
+  tables?: string;
 }
 
 export interface CheckpointHeader extends CheckpointIdentity {
@@ -175,5 +180,15 @@ export function verifyIdentity(header: CheckpointHeader, expected: CheckpointIde
         file,
       );
     }
+  }
+  if (expected.tables !== undefined && header.tables !== expected.tables) {
+    throw new InputError(
+      `${file}: the checkpoint is of another version of model ${expected.model}: ` +
+        (header.tables === undefined
+          ? `it does not record its model's compiled tables, so this run cannot tell the model is the one it searched; `
+          : `its compiled tables (threads, states, events, transitions, guards, the initial state) hash to ${header.tables}, this run's to ${expected.tables}: the model changed since it was written; `) +
+        `resume with the model as it was, or start afresh without --resume`,
+      file,
+    );
   }
 }

@@ -20,6 +20,7 @@ import { liveness as livenessStrategy, type LivenessStats } from './strategies/l
 import { parallel } from './strategies/parallel.ts';
 import { distributed, type DistributedOptions } from './strategies/distributed.ts';
 import { HashStrings } from './distributed/strings.ts';
+import { modelHash } from './distributed/identity.ts';
 import type { ModelRef } from './distributed/protocol.ts';
 import { buildTrace, type Trace } from './trace.ts';
 import { LockOrderRecorder, lockOrderName, type LockOrderFinding, type LockOrderReport } from './properties/lockorder.ts';
@@ -321,6 +322,8 @@ export function checkModel(req: CheckRequest): CheckResult {
         reduce: [...(req.reduce ?? [])].sort(),
         ...(req.eventOrderSeed !== undefined ? { eventOrderSeed: req.eventOrderSeed } : {}),
       },
+      // The model as compiled: an edited model keeps its name, variant and params.
+      tables: modelHash(space),
     };
     const every = req.checkpoint?.everySeconds ?? DEFAULT_CHECKPOINT_SECONDS;
     if (!(every > 0)) throw new InputError(`--checkpoint-every ${every}: expected a positive number of seconds`);

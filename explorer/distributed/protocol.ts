@@ -76,7 +76,7 @@ export function fromWire(w: WireLimits): RoundLimits {
 
 export type Command =
   | { cmd: 'init'; init: DistributedInit }
-  | { cmd: 'arrive'; depth: number; stopAtFirst: boolean; expect: number; strings: string[] }
+  | { cmd: 'arrive'; depth: number; stopAtFirst: boolean; maxDepth?: number | null; expect: number; strings: string[] }
   | { cmd: 'round'; limits: WireLimits; expand: boolean }
   | { cmd: 'link'; local: number }
   | { cmd: 'end' };

@@ -24,7 +24,7 @@ function post(message: unknown): void {
 export type RelayCommand =
   | { cmd: 'open'; target: NatsTarget; peers: number; version: string; joinSeconds: number; silenceSeconds: number }
   | { cmd: 'init'; init: Omit<DistributedInit, 'index' | 'count'>; hash: string }
-  | { cmd: 'arrive'; depth: number; stopAtFirst: boolean }
+  | { cmd: 'arrive'; depth: number; stopAtFirst: boolean; maxDepth: number | null }
   | { cmd: 'round'; limits: WireLimits; expand: boolean }
   | { cmd: 'link'; gid: number }
   | { cmd: 'close'; summary: Pick<RunRecord, 'status' | 'states' | 'transitions' | 'depth' | 'detail'> };
@@ -205,7 +205,7 @@ async function handle(c: RelayCommand): Promise<unknown> {
     case 'arrive': {
       const s = strings;
       strings = [];
-      const answers = await all((p) => ({ cmd: 'arrive', depth: c.depth, stopAtFirst: c.stopAtFirst, expect: expect[p], strings: s }));
+      const answers = await all((p) => ({ cmd: 'arrive', depth: c.depth, stopAtFirst: c.stopAtFirst, maxDepth: c.maxDepth, expect: expect[p], strings: s }));
       return { arrivals: answers.map((a) => a.arrival as ArrivalReport) };
     }
     case 'round': {

@@ -181,7 +181,7 @@ export async function serveWorker(o: WorkerOptions): Promise<void> {
         // In the order the worker threads use: by sender, then as sent.
         const inbox = r.inbox.sort((a, b) => a.sender - b.sender || a.seq - b.seq).map((b) => b.records);
         r.inbox = [];
-        return { arrival: p.arrive(inbox, c.depth, c.stopAtFirst) };
+        return { arrival: p.arrive(inbox, c.depth, c.stopAtFirst, c.maxDepth ?? Infinity) };
       }
       case 'round': {
         const p = need(r);

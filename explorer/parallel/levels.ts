@@ -18,8 +18,8 @@ export interface Peers {
   save?(): Omit<ParallelSnapshot, 'counters'>;
   /** Seeds every partition (the owner of the initial state stores it); returns when all are ready. */
   start(stopAtFirst: boolean): void;
-  /** First half of a round: every partition takes in the states sent to it. */
-  arrive(depth: number, stopAtFirst: boolean): ArrivalReport[];
+  /** First half of a round: every partition takes in the states sent to it (beyond maxDepth: only checks they are stored). */
+  arrive(depth: number, stopAtFirst: boolean, maxDepth: number): ArrivalReport[];
   /** Second half: every partition expands its level and sends the successors it does not own. */
   round(limits: RoundLimits, expand: boolean): RoundReport[];
   /** The parent and event of global state `gid` (gid = local * count + partition), kept by its owner. */
@@ -63,8 +63,9 @@ export interface LevelOptions extends SafetyTask {
 
 /**
  * Breadth-first over the partitions of `peers`, one BFS level per round. Same states, transitions and depth
- * as the sequential search; the counterexample is a shortest one, and of several at the same depth the one
- * of the lowest partition (then the first that partition met), so a run is deterministic for a given count.
+ * as the sequential search; the counterexample is a shortest one, and of several at the same depth a broken
+ * property before a deadlock (as the sequential search meets them), then the one of the lowest partition (then the
+ * first that partition met), so a run is deterministic for a given count.
  */
 export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
   const resumed = peers.resumed;
@@ -94,8 +95,12 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
     let lastProgress = monotonicMs();
     const sink = options.checkpoint;
     let lastCheckpoint = monotonicMs();
+    // The sequential search's order: shallower first; at one depth, a state that breaks a property (checked when
+    // it is generated, a level before it is expanded) before a deadlock (found when it is expanded); then the
+    // lowest partition.
+    const rank = (v: Finding) => v.depth * 2 + (v.kind === 'deadlock' ? 1 : 0);
     const consider = (v: Finding | undefined, p: number) => {
-      if (v && (!first || v.depth < first.v.depth || (v.depth === first.v.depth && p < first.p))) first = { v, p };
+      if (v && (!first || rank(v) < rank(first.v) || (rank(v) === rank(first.v) && p < first.p))) first = { v, p };
     };
     try {
       peers.start(stopAtFirst);
@@ -107,7 +112,7 @@ export function levelSearch(options: LevelOptions, peers: Peers): Outcome {
           lastCheckpoint = monotonicMs();
         }
         // First half: every partition takes in (and checks) the states sent to it.
-        peers.arrive(depth, stopAtFirst).forEach((a, p) => consider(a.violation, p));
+        peers.arrive(depth, stopAtFirst, maxDepth).forEach((a, p) => consider(a.violation, p));
         // Second half: a violation at this depth or above stops the level (as the sequential search stops
         // before expanding it), so no deadlock of this depth can win over it.
         const expand = !(stopAtFirst && first && first.v.depth <= depth);

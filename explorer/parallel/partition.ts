@@ -44,7 +44,7 @@ export interface RoundReport {
 /** After taking in a round's received states: the first violation among them (or earlier), and the bound hit. */
 export interface ArrivalReport {
   violation?: Finding;
-  bound?: 'maxStates';
+  bound?: 'maxStates' | 'maxDepth';
 }
 
 /** A partition between two rounds, as saved in a checkpoint (explorer/resume.ts): plain data and typed arrays. */
@@ -127,8 +127,10 @@ export class Partition {
    * `depth`) and checks them. With stopAtFirst a violating state is not queued; the main thread then
    * expands the level only if no partition found a violation at this depth or above.
    */
-  arrive(inboxes: Int32Array[], depth: number, stopAtFirst: boolean): ArrivalReport {
+  arrive(inboxes: Int32Array[], depth: number, stopAtFirst: boolean, maxDepth = Infinity): ArrivalReport {
     let bound: ArrivalReport['bound'];
+    // States sent from the depth bound: one stored already cuts nothing, a new one cuts the search (not stored).
+    const beyond = depth > maxDepth;
     let handled = 0;
     for (const inbox of inboxes) {
       for (let p = 0; p < inbox.length; ) {
@@ -140,6 +142,10 @@ export class Partition {
         const len = inbox[p + 4];
         const at = p + 5;
         p = at + len;
+        if (beyond) {
+          if (!this.store.has(hi, lo)) bound = 'maxDepth';
+          continue;
+        }
         if (!this.take(hi, lo)) {
           bound = 'maxStates';
           continue;
@@ -205,17 +211,21 @@ export class Partition {
     const depth = limits.depth;
     const buf = this.current.buf;
     let gid = 0;
+    const atDepthLimit = depth >= limits.maxDepth;
     const visit: Visit = (e, words, n, hi, lo) => {
-      if (depth >= limits.maxDepth) {
+      const owner = this.owner(lo);
+      // Beyond the depth bound only a new state cuts the search, as in the sequential search: here for the states
+      // this partition owns; another partition's are sent to it and it decides on arrival (arrive's maxDepth).
+      if (atDepthLimit && owner === this.index && !this.store.has(hi, lo)) {
         bound = 'maxDepth';
         return true;
       }
       this.transitions++;
-      const owner = this.owner(lo);
       if (owner !== this.index) {
         this.send(owner, gid, e, words, n, hi, lo);
         return false;
       }
+      if (atDepthLimit) return false;
       if (!this.take(hi, lo)) {
         bound = 'maxStates';
         return false;

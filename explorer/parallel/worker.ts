@@ -43,7 +43,7 @@ port.on('message', async (m: any) => {
     } else if (!run) {
       throw new Error(`internal: parallel search worker got '${m.cmd}' before 'init'`);
     } else if (m.cmd === 'arrive') {
-      send({ arrival: run.partition.arrive(m.inboxes, m.depth, run.stopAtFirst) });
+      send({ arrival: run.partition.arrive(m.inboxes, m.depth, run.stopAtFirst, m.maxDepth) });
     } else if (m.cmd === 'round') {
       const report = run.partition.round(m.limits, m.expand);
       send({ report }, report.outboxes.map((o) => o.buffer as ArrayBuffer));

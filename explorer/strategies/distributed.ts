@@ -59,8 +59,9 @@ class NatsPeers implements Peers {
     this.ask({ cmd: 'init', init, hash: modelHash(t.space) }, 'the workers building the model');
   }
 
-  arrive(depth: number, stopAtFirst: boolean): ArrivalReport[] {
-    return this.ask({ cmd: 'arrive', depth, stopAtFirst }, `taking in round ${depth}`).arrivals;
+  arrive(depth: number, stopAtFirst: boolean, maxDepth: number): ArrivalReport[] {
+    // (JSON has no Infinity: no bound is null.)
+    return this.ask({ cmd: 'arrive', depth, stopAtFirst, maxDepth: maxDepth === Infinity ? null : maxDepth }, `taking in round ${depth}`).arrivals;
   }
 
   round(limits: RoundLimits, expand: boolean): RoundReport[] {

@@ -67,9 +67,14 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   const visit: Visit = (e, words, len, hi, lo) => {
     if (onTransition) onTransition(id, e, pathTo);
     if (atDepthLimit) {
-      // Successors exist beyond the depth bound: the search is cut here.
-      bound = { name: 'maxDepth', limit: maxDepth };
-      return true;
+      // A successor beyond the depth bound that is stored already cuts nothing (as in the liveness search); a new one
+      // cuts the search here.
+      if (!store.has(hi, lo)) {
+        bound = { name: 'maxDepth', limit: maxDepth };
+        return true;
+      }
+      transitions++;
+      return false;
     }
     transitions++;
     if (store.size >= maxStates && !store.has(hi, lo)) {

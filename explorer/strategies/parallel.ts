@@ -82,12 +82,12 @@ class ThreadPeers implements Peers {
     for (const h of this.handles) receive(h, 'building the model');
   }
 
-  arrive(depth: number, stopAtFirst: boolean): ArrivalReport[] {
+  arrive(depth: number, stopAtFirst: boolean, maxDepth: number): ArrivalReport[] {
     this.handles.forEach((h, i) => {
       const mine = this.inboxes[i + 1];
-      h.port.postMessage({ cmd: 'arrive', inboxes: mine, depth }, mine.map((b) => b.buffer as ArrayBuffer));
+      h.port.postMessage({ cmd: 'arrive', inboxes: mine, depth, maxDepth }, mine.map((b) => b.buffer as ArrayBuffer));
     });
-    return [this.main.arrive(this.inboxes[0], depth, stopAtFirst), ...this.handles.map((h) => receive(h, `taking in round ${depth}`).arrival as ArrivalReport)];
+    return [this.main.arrive(this.inboxes[0], depth, stopAtFirst, maxDepth), ...this.handles.map((h) => receive(h, `taking in round ${depth}`).arrival as ArrivalReport)];
   }
 
   round(limits: RoundLimits, expand: boolean): RoundReport[] {

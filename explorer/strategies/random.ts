@@ -16,7 +16,7 @@ import type { SafetyTask, Strategy } from './index.ts';
 
 /** A walk ends here when --max-depth is not given. */
 export const DEFAULT_WALK_DEPTH = 1000;
-/** With no budget at all (walks, states, time), walks run for this long. */
+/** Without a budget of walks or time, walks run for this long (also with --max-states, which a small space never fills). */
 export const DEFAULT_RANDOM_SECONDS = 60;
 
 export interface RandomTask extends SafetyTask {
@@ -29,6 +29,8 @@ export interface RandomStats extends SearchStats {
   walks: number;
 }
 
+const stopAtFirstSuccessor = () => true;
+
 /** Found or incomplete (never pass), and which walk found the violation. Coverage, when asked, comes from the space's onTransition. */
 export type RandomOutcome = (Found<RandomStats> & { walk: number }) | Incomplete<RandomStats>;
 
@@ -39,7 +41,8 @@ function randomWalks(task: RandomTask): RandomOutcome {
   const maxDepth = bounds.maxDepth ?? DEFAULT_WALK_DEPTH;
   const maxStates = bounds.maxStates ?? Infinity;
   const maxWalks = task.walks ?? Infinity;
-  const seconds = bounds.timeoutSeconds ?? (task.walks === undefined && bounds.maxStates === undefined ? DEFAULT_RANDOM_SECONDS : undefined);
+  // (Not --max-states alone: a space smaller than it never fills it, and the walks would never end.)
+  const seconds = bounds.timeoutSeconds ?? (task.walks === undefined ? DEFAULT_RANDOM_SECONDS : undefined);
   const clock = new SearchClock({ ...task, bounds: { ...bounds, timeoutSeconds: seconds } });
   const seen = new FingerprintSet(system.events.length);
 
@@ -75,7 +78,13 @@ function randomWalks(task: RandomTask): RandomOutcome {
     }
     walk.length = 0;
     state = init.words;
-    for (let depth = 0; depth < maxDepth; depth++) {
+    for (let depth = 0; ; depth++) {
+      if (depth >= maxDepth) {
+        // The walk's last state, at --max-depth (0 included), is not stepped from but checked for deadlock, as the
+        // breadth-first search checks the states at its depth bound; its successors are not taken (no transition hook).
+        if (task.deadlock && space.expand(state, stopAtFirstSuccessor) === 0 && !space.allEnded()) violation = deadlockAt(system, space.leaves, 0, depth);
+        break;
+      }
       succ.clear();
       if (space.expand(state, succ.visit) === 0) {
         if (task.deadlock && !space.allEnded()) violation = deadlockAt(system, space.leaves, 0, depth);

@@ -131,3 +131,6 @@ export function compareReduced(model: ModelDefinition, reduce: ReductionName[]):
     reduced: checkModel({ model, check, reduce }),
   }));
 }
+
+// The random programs and threads, for the small random model of test/fixtures/models/random-small.ts.
+export { program, thread };
