@@ -38,28 +38,48 @@ function describe(r: CheckResult): string {
 
 const notAResult = (received: unknown) => ({ pass: false, message: () => `expected the result of check(model, options), got ${JSON.stringify(received)?.slice(0, 80)}` });
 
+// Under `.not` a matcher asks for the opposite claim, and a search cut short proves neither: `.not.toBeDeadlockFree()`
+// holds only when a deadlock was found, `.not.toPass()` only when some violation was, and `.not.toViolate(kind)`
+// only on a pass (a violation of another kind stopped the search before it, or was the one reported of several:
+// neither proves there is none of this kind).
+// vitest inverts `pass` under `.not`, so each matcher returns, when negated, the negation of the opposite claim.
+
 expect.extend({
   /** The whole state space was explored and no deadlock (nor any other checked violation) was found. */
   toBeDeadlockFree(received: unknown) {
     if (!isCheckResult(received)) return notAResult(received);
     const v = received.verdict;
+    if (this.isNot) {
+      const deadlocks = v.status === 'violation' && v.kind === 'deadlock';
+      const why = v.status === 'incomplete' ? 'the search was cut before finding one, so this is not a proof' : v.status === 'pass' ? 'none was found' : 'another violation stopped the search first';
+      return { pass: !deadlocks, message: () => `expected a deadlock, but ${why}: ${describe(received)}` };
+    }
     const pass = v.status === 'pass';
     const why = v.status === 'incomplete' ? 'the search was cut before the whole state space was explored, so this is not a proof' : v.kind === 'deadlock' ? 'it deadlocks' : `another violation stopped the search first`;
-    return { pass, message: () => (pass ? `expected a deadlock, but ${describe(received)}` : `expected no deadlock, but ${why}: ${describe(received)}`) };
+    return { pass, message: () => `expected no deadlock, but ${why}: ${describe(received)}` };
   },
   /** The whole state space was explored and no violation was found. */
   toPass(received: unknown) {
     if (!isCheckResult(received)) return notAResult(received);
-    const pass = received.verdict.status === 'pass';
-    return { pass, message: () => (pass ? `expected a violation, but ${describe(received)}` : `expected a pass, but ${describe(received)}`) };
+    const v = received.verdict;
+    if (this.isNot) {
+      const why = v.status === 'incomplete' ? 'the search was cut before finding one, so this is not a proof' : 'none was found';
+      return { pass: v.status !== 'violation', message: () => `expected a violation, but ${why}: ${describe(received)}` };
+    }
+    const pass = v.status === 'pass';
+    return { pass, message: () => `expected a pass, but ${describe(received)}` };
   },
   /** The check found a violation of this kind (deadlock, assertion, invariant, livelock, starvation) and, if given, name. */
   toViolate(received: unknown, kind: string, name?: string) {
     if (!isCheckResult(received)) return notAResult(received);
     const v = received.verdict;
-    const pass = v.status === 'violation' && v.kind === kind && (name === undefined || v.name === name);
     const want = `${kind}${name ? ` ${name}` : ''}`;
-    return { pass, message: () => (pass ? `expected no ${want}, but ${describe(received)}` : `expected a ${want} violation, but ${describe(received)}`) };
+    const found = v.status === 'violation' && v.kind === kind && (name === undefined || v.name === name);
+    if (this.isNot) {
+      const why = found ? `it has one` : v.status === 'incomplete' ? 'the search was cut short, so this is not a proof' : 'another violation stopped the search first, so this is not a proof';
+      return { pass: v.status !== 'pass', message: () => `expected no ${want}, but ${why}: ${describe(received)}` };
+    }
+    return { pass: found, message: () => `expected a ${want} violation, but ${describe(received)}` };
   },
   /** The cross-check walked every reachable state and the engine agreed with XState everywhere. */
   toAgree(received: unknown) {

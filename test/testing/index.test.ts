@@ -23,6 +23,25 @@ describe('interleave/testing', () => {
     expect(() => expect({}).toBeDeadlockFree()).toThrow(/expected the result of check\(model, options\)/);
   });
 
+  it('under .not a matcher asks for the opposite claim, and a search cut short proves neither', async () => {
+    const cut = await check(philosophers, { params: { n: 6 }, maxStates: 10 });
+    expect(cut.verdict.status).toBe('incomplete');
+    expect(() => expect(cut).not.toBeDeadlockFree()).toThrow(/expected a deadlock, but the search was cut before finding one, so this is not a proof/);
+    expect(() => expect(cut).not.toPass()).toThrow(/expected a violation, but the search was cut before finding one/);
+    expect(() => expect(cut).not.toViolate('deadlock')).toThrow(/expected no deadlock, but the search was cut short, so this is not a proof/);
+    // a complete pass: no deadlock, no violation
+    const ok = await check(abba, { variant: 'ordered' });
+    expect(() => expect(ok).not.toBeDeadlockFree()).toThrow(/expected a deadlock, but none was found/);
+    expect(() => expect(ok).not.toPass()).toThrow(/expected a violation, but none was found/);
+    expect(ok).not.toViolate('deadlock');
+    // a deadlock found: the negations that claim one hold
+    const dead = await check(abba, { variant: 'abba' });
+    expect(dead).not.toBeDeadlockFree();
+    expect(dead).not.toPass();
+    // a violation of another kind: no proof that there is none of this one
+    expect(() => expect(dead).not.toViolate('invariant', 'x')).toThrow(/another violation stopped the search first, so this is not a proof/);
+  });
+
   it("crossCheck walks every reachable state with XState's transition(): agree, or cut past the limit", async () => {
     const r = await crossCheck(philosophers, { params: { n: 3 } });
     expect(r).toAgree();
