@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 
 const ajv = new (Ajv as any)({ allErrors: true, strict: false });
-const schema = (name: string) => ajv.compile(JSON.parse(readFileSync(`schemas/${name}.schema.json`, 'utf8')));
+ajv.addSchema(JSON.parse(readFileSync('schemas/trace.schema.json', 'utf8')));
+const schema = (name: string) => (name === 'trace' ? ajv.getSchema(JSON.parse(readFileSync('schemas/trace.schema.json', 'utf8')).$id) : ajv.compile(JSON.parse(readFileSync(`schemas/${name}.schema.json`, 'utf8'))));
 const work = mkdtempSync(join(tmpdir(), 'interleave-trace-review-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -20,5 +21,22 @@ describe('what the tool writes validates against its schemas', () => {
     const doc = JSON.parse(r.out);
     expect(doc.results[0].verdict).toMatchObject({ status: 'violation', kind: 'lock-order' });
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+  });
+});
+
+describe('a swarm shard of a lock-order spec', () => {
+  it('is written by --shard and read back by --merge, whose counterexample replays', async () => {
+    const out = join(work, 'shard-lock-order');
+    const s = await runCli(['swarm', 'specs/sb-freeze-umount-held-lock-order.json', '--shard', '0/1', '--out', out, '--quiet']);
+    expect(s.code, s.err).toBe(0);
+    const shard = join(out, 'sb-freeze-umount-held-lock-order.shard-0-of-1.json');
+    const validate = schema('swarm-shard');
+    expect(validate(JSON.parse(readFileSync(shard, 'utf8'))), JSON.stringify(validate.errors)).toBe(true);
+    const m = await runCli(['swarm', '--merge', shard, '--json']);
+    expect(m.code, m.err).toBe(0);
+    const doc = JSON.parse(m.out);
+    expect(doc.verdict).toMatchObject({ status: 'violation', kind: 'lock-order' });
+    const replay = await runCli(['replay', doc.counterexample]);
+    expect(replay.out).toMatch(/^REPRODUCED lock-order/);
   });
 });
