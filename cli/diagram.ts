@@ -30,19 +30,23 @@ function fmt(v: unknown): string {
   return v === undefined ? '(none)' : JSON.stringify(v);
 }
 
+/** Where to end the first line of `text` (longer than `w`): at a space, else after a '.', '_' or ',', else at `w`. */
+function cutAt(text: string, w: number): number {
+  const space = text.lastIndexOf(' ', w);
+  if (space > 0) return space;
+  // A state path breaks best after a dot, then after an underscore or comma.
+  const dot = text.lastIndexOf('.', w - 1);
+  const soft = dot > w / 3 ? dot : Math.max(dot, text.lastIndexOf('_', w - 1), text.lastIndexOf(',', w - 1));
+  return soft > 0 ? soft + 1 : w;
+}
+
 /** Breaks text into lines of at most `width`: at a space, else after a '.', '_' or ',', else anywhere. */
 export function wrapText(text: string, width: number): string[] {
   const w = Math.max(1, width);
   const out: string[] = [];
   let rest = text;
   while (rest.length > w) {
-    let cut = rest.lastIndexOf(' ', w);
-    if (cut <= 0) {
-      // A state path breaks best after a dot, then after an underscore or comma.
-      const dot = rest.lastIndexOf('.', w - 1);
-      const soft = dot > w / 3 ? dot : Math.max(dot, rest.lastIndexOf('_', w - 1), rest.lastIndexOf(',', w - 1));
-      cut = soft > 0 ? soft + 1 : w;
-    }
+    const cut = cutAt(rest, w);
     out.push(rest.slice(0, cut).trimEnd());
     rest = rest.slice(cut).trimStart();
   }
@@ -50,13 +54,19 @@ export function wrapText(text: string, width: number): string[] {
   return out;
 }
 
-/** A prose line wrapped to `width`, continuation lines indented two more than the line. */
+/**
+ * A prose line wrapped to `width`, continuation lines indented two more than the line. The continuation is the
+ * text after the first line's break, as it is: a word broken there is not joined back with a space.
+ */
 export function wrapLine(line: string, width: number): string[] {
   if (line.length <= width) return [line];
   const indent = /^ */.exec(line)![0].length;
-  const first = wrapText(line.slice(indent), width - indent);
-  const head = ' '.repeat(indent) + first[0];
-  const restText = first.slice(1).join(' ');
+  const text = line.slice(indent);
+  const w = Math.max(1, width - indent);
+  if (text.length <= w) return [line];
+  const cut = cutAt(text, w);
+  const head = ' '.repeat(indent) + text.slice(0, cut).trimEnd();
+  const restText = text.slice(cut).trimStart();
   if (!restText) return [head];
   return [head, ...wrapText(restText, width - indent - 2).map((l) => ' '.repeat(indent + 2) + l)];
 }

@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { wrapLine } from '../../cli/diagram.ts';
 import { runCli } from '../helpers/cli.ts';
+import { rng } from '../helpers/rng.ts';
 
 const ajv = new (Ajv as any)({ allErrors: true, strict: false });
 ajv.addSchema(JSON.parse(readFileSync('schemas/trace.schema.json', 'utf8')));
@@ -38,5 +40,35 @@ describe('a swarm shard of a lock-order spec', () => {
     expect(doc.verdict).toMatchObject({ status: 'violation', kind: 'lock-order' });
     const replay = await runCli(['replay', doc.counterexample]);
     expect(replay.out).toMatch(/^REPRODUCED lock-order/);
+  });
+});
+
+describe('prose wrapped to --width', () => {
+  /** Every wrapped line is a piece of the original, and together they hold all of it: nothing inserted, nothing lost. */
+  const faithful = (line: string, width: number) => {
+    const out = wrapLine(line, width);
+    for (const l of out) {
+      expect(l.length, `${JSON.stringify(l)} of ${JSON.stringify(line)} at ${width}`).toBeLessThanOrEqual(width);
+      expect(line, `${JSON.stringify(l)} of ${JSON.stringify(line)} at ${width}`).toContain(l.trim());
+    }
+    expect(out.join('').replace(/\s+/g, '')).toBe(line.replace(/\s+/g, ''));
+  };
+
+  it('a path broken inside a word gets no space inserted where it was broken', async () => {
+    faithful('Replay: npx interleave replay /tmp/tr/cx/xfs-inodegc-posted-lock-order.json', 40);
+    faithful('  task0 at a.very_long_state_name_without_spaces_in_it_at_all_for_sure: waits', 40);
+    const r = await runCli(['show', 'counterexamples/xfs-inodegc-posted-lock-order.json', '--width', '40']);
+    const replay = r.out.slice(r.out.indexOf('Replay:')).trimEnd().split('\n');
+    expect(replay.map((l) => l.trim()).join('')).toBe('Replay: npx interleave replaycounterexamples/xfs-inodegc-posted-lock-order.json');
+  });
+
+  it('random prose with long words, at random widths (300 cases)', () => {
+    const r = rng(11);
+    const word = () => 'abcdefghij_.,-/'.split('').filter(() => r() < 0.7).join('').repeat(1 + Math.floor(r() * 6));
+    for (let i = 0; i < 300; i++) {
+      const indent = ' '.repeat(Math.floor(r() * 5));
+      const line = indent + Array.from({ length: 1 + Math.floor(r() * 12) }, word).filter(Boolean).join(' ');
+      faithful(line, 20 + Math.floor(r() * 40));
+    }
   });
 });
