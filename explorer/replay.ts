@@ -129,6 +129,16 @@ export function replayTrace(
     case 'lock-order': {
       const report = trace.lockOrder;
       if (!report || report.edges.length === 0) return { status: 'not-reproduced', reason: 'the trace has no lock-order edges (lockOrder) to check', stepsReplayed: n };
+      // The edges must close a cycle of classes (one edge from a class to itself when recursive), and the steps be edge #0's.
+      const edges = report.edges;
+      const open = edges.findIndex((x, i) => x.to !== edges[(i + 1) % edges.length].from);
+      if (open >= 0 || (report.kind === 'recursive') !== (edges.length === 1)) {
+        const what = open >= 0 ? `edge #${open} ends at ${edges[open].to}, edge #${(open + 1) % edges.length} starts at ${edges[(open + 1) % edges.length].from}` : `a ${report.kind} report of ${edges.length} edges`;
+        return { status: 'not-reproduced', reason: `the trace's lock-order edges are not a cycle of lock classes: ${what}`, stepsReplayed: n };
+      }
+      if (edges[0].events.length !== n || edges[0].events.some((ev, i) => ev !== trace.steps[i].event)) {
+        return { status: 'not-reproduced', reason: "the trace's steps are not the events of its edge #0 (lockOrder.edges[0].events)", stepsReplayed: n };
+      }
       for (let i = 0; i < report.edges.length; i++) {
         const edge = report.edges[i];
         const r = checkEdgeReplay(space, model, edge);

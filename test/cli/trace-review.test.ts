@@ -6,6 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { wrapLine } from '../../cli/diagram.ts';
+import { checkModel, instantiate } from '../../explorer/index.ts';
+import { defineModel, type ModelDefinition } from '../../explorer/model.ts';
+import { replayTrace } from '../../explorer/replay.ts';
+import { down_read, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_read } from '../../machines/kernel/index.ts';
+import { straight, tinyModel } from '../machines/kernel/harness.ts';
 import { runCli } from '../helpers/cli.ts';
 import { rng } from '../helpers/rng.ts';
 
@@ -89,5 +94,46 @@ describe("a deadlock's wait-for cycle", () => {
     const show = await runCli(['show', file]);
     const rows = show.out.split('\n').filter((l) => /^ {7} *r?lock\(.*\);$/.test(l)).map((l) => l.trim());
     expect(rows).toEqual(['lock(s_umount);', 'rlock(sb_writers[SB_FREEZE_WRITE]);', 'lock(sb_writers[SB_FREEZE_WRITE]);', 'rlock(s_umount);']);
+  });
+});
+
+describe('replay of a lock-order trace', () => {
+  const model = (create: () => any, extra: Partial<ModelDefinition> = {}) =>
+    defineModel({ name: 'lockorder', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create, waits: kernelWaits, ...extra });
+  const replay = (m: ModelDefinition, trace: any) => replayTrace(instantiate(m, {}, 'v'), m, trace, {});
+
+  it('is not reproduced once the model gives the two locks their own classes (the lockdep fix: nesting annotation)', () => {
+    // two inodes' i_rwsem taken nested: one class (i_rwsem) makes it recursive locking; a class per inode does not
+    const nested = (lockClass?: ModelDefinition['lockClass']) =>
+      model(() => tinyModel({ i0: rwsem(), i1: rwsem() }, {
+        t: straight('t', [(n: string) => down_read('i0', 't', n, 'inode0.i_rwsem'), (n: string) => down_read('i1', 't', n, 'inode1.i_rwsem'), up_read('i1', 't'), up_read('i0', 't')]),
+      }), lockClass ? { lockClass } : {});
+    const merged = nested(({ name }) => name.replace(/^inode\d+\./, ''));
+    const r = checkModel({ model: merged, check: { lockOrder: true } });
+    expect(r.verdict).toMatchObject({ kind: 'lock-order', name: 'i_rwsem -> i_rwsem' });
+    expect(replay(merged, r.trace)).toMatchObject({ status: 'reproduced' });
+    expect(checkModel({ model: nested(), check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
+    const fixed = replay(nested(), r.trace);
+    expect(fixed.status).toBe('not-reproduced');
+    expect(fixed.reason).toMatch(/inode1\.i_rwsem/);
+  });
+
+  it('is not reproduced when its edges are not those of a cycle (an edge whose classes or modes the model does not take)', () => {
+    const abba = model(() => tinyModel({ a: mutex(), b: mutex() }, {
+      t0: straight('t0', [mutex_lock('a', 't0', 'A'), mutex_lock('b', 't0', 'B'), mutex_unlock('b', 't0', 'B'), mutex_unlock('a', 't0', 'A')]),
+      t1: straight('t1', [mutex_lock('b', 't1', 'B'), mutex_lock('a', 't1', 'A'), mutex_unlock('a', 't1', 'A'), mutex_unlock('b', 't1', 'B')]),
+    }));
+    const r = checkModel({ model: abba, check: { deadlock: false, lockOrder: true } });
+    expect(r.verdict).toMatchObject({ kind: 'lock-order', name: 'A -> B -> A' });
+    expect(replay(abba, r.trace)).toMatchObject({ status: 'reproduced' });
+    const renamed = structuredClone(r.trace!);
+    renamed.lockOrder!.edges[1].to = 'C';
+    expect(replay(abba, renamed)).toMatchObject({ status: 'not-reproduced' });
+    const read = structuredClone(r.trace!);
+    read.lockOrder!.edges[0].toMode = 'read';
+    expect(replay(abba, read)).toMatchObject({ status: 'not-reproduced' });
+    const open = structuredClone(r.trace!);
+    open.lockOrder!.edges = [open.lockOrder!.edges[0]];
+    expect(replay(abba, open)).toMatchObject({ status: 'not-reproduced' });
   });
 });
