@@ -3,7 +3,8 @@
 //
 // Shape: {"#meta": {...}, "vars": [...], "states": [{"#meta": {"index": i}, var: value, ...}], "loop"?: i}.
 // State 0 is the initial state, state i the state after step i. Variables: `pc` (each thread's location,
-// a record thread -> dotted state path), one variable per top-level field of the shared context, and
+// a record thread -> dotted state path), one variable per top-level field of the shared context (a field the model
+// adds after the initial state is {"#unserializable": "undefined"} in the states before it), and
 // `mbt::actionTaken` (Quint's name for the action variable: "init", then the event of each step).
 // Values: integers as {"#bigint": "n"}, strings and booleans as themselves, arrays as ITF lists, records
 // as ITF records ({"#map": [[k, v], ...]} when a key starts with '#'), null as {"#unserializable": "null"}.
@@ -15,6 +16,8 @@ import { diffContext, TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceStep } 
 
 export const ITF_ACTION = 'mbt::actionTaken';
 export const ITF_PC = 'pc';
+/** A context field's value in a state where the field is absent (the model adds it later): ITF needs every variable in every state. */
+const ITF_ABSENT = { '#unserializable': 'undefined' } as const;
 const ITF_FORMAT_DESCRIPTION = 'https://apalache-mc.org/docs/adr/015adr-trace.html';
 
 export type ItfValue = boolean | string | ItfValue[] | { [key: string]: ItfValue };
@@ -89,14 +92,15 @@ export function toItf(trace: Trace, source: string): ItfTrace {
   if (ctx0 === null || typeof ctx0 !== 'object' || Array.isArray(ctx0)) {
     throw new InputError(`${source}: the context is not a record; ITF needs named variables`);
   }
-  const ctxKeys = Object.keys(ctx0);
   const contexts = contextsOf(trace, source);
+  // Every top-level field of any state, in the order they appear: a model may add one after the initial state.
+  const ctxKeys = [...new Set(contexts.flatMap((c) => (c !== null && typeof c === 'object' && !Array.isArray(c) ? Object.keys(c) : [])))];
   const locations = [trace.initial.locations, ...trace.steps.map((s) => s.locations)];
   const actions = ['init', ...trace.steps.map((s) => s.event)];
   const states = contexts.map((c, i) => {
     const st: Record<string, ItfValue | { index: number }> = { '#meta': { index: i } };
     st[ITF_PC] = toItfValue(locations[i] as Plain, `${source}: state ${i}: pc`);
-    for (const k of ctxKeys) st[contextVar(k)] = toItfValue((c as Record<string, Plain>)[k], `${source}: state ${i}: ${k}`);
+    for (const k of ctxKeys) st[contextVar(k)] = Object.hasOwn(c as object, k) ? toItfValue((c as Record<string, Plain>)[k], `${source}: state ${i}: ${k}`) : { ...ITF_ABSENT };
     st[ITF_ACTION] = actions[i];
     return st as ItfTrace['states'][number];
   });
@@ -192,7 +196,12 @@ export function fromItf(data: unknown, file: string): Trace {
       throw new InputError(`${where(i, ITF_PC)}: expected a record of thread -> state path`, file);
     }
     const context: Record<string, Plain> = {};
-    for (const v of ctxVars) context[v.startsWith('ctx::') ? v.slice(5) : v] = fromItfValue(st[v], where(i, v));
+    for (const v of ctxVars) {
+      const x = st[v] as Record<string, unknown>;
+      // A field absent in this state (ITF_ABSENT): the model adds it later.
+      if (x && typeof x === 'object' && Object.keys(x).length === 1 && x['#unserializable'] === ITF_ABSENT['#unserializable']) continue;
+      context[v.startsWith('ctx::') ? v.slice(5) : v] = fromItfValue(x, where(i, v));
+    }
     const action = st[ITF_ACTION];
     if (typeof action !== 'string') throw new InputError(`${where(i, ITF_ACTION)}: expected the event name as a string`, file);
     return { locations: pc as Record<string, string>, context: context as Plain, action };

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { wrapLine } from '../../cli/diagram.ts';
+import { fromItf, toItf } from '../../cli/itf.ts';
 import { checkModel, instantiate } from '../../explorer/index.ts';
 import { defineModel, type ModelDefinition } from '../../explorer/model.ts';
+import { assign, setup } from 'xstate';
 import { replayTrace } from '../../explorer/replay.ts';
 import { down_read, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_read } from '../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../machines/kernel/harness.ts';
@@ -135,5 +137,35 @@ describe('replay of a lock-order trace', () => {
     const open = structuredClone(r.trace!);
     open.lockOrder!.edges = [open.lockOrder!.edges[0]];
     expect(replay(abba, open)).toMatchObject({ status: 'not-reproduced' });
+  });
+});
+
+describe('show --itf round-trips', () => {
+  it('a context field the model adds after the initial state is a variable of every ITF state, absent before it is added', () => {
+    const m = defineModel({
+      name: 'late-field', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v',
+      create: () =>
+        setup({}).createMachine({
+          type: 'parallel',
+          context: { a: 1 } as any,
+          states: {
+            t: { initial: 's0', states: { s0: { on: { 't.add': { target: 's1', actions: assign(() => ({ a: 2, extra: { n: [1, 2] } }) as any) } } }, s1: { on: { 't.stop': 's2' } }, s2: {} } },
+          },
+        }),
+    });
+    const r = checkModel({ model: m });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    const trace = r.trace!;
+    expect(trace.steps[0].changes).toContainEqual({ path: 'extra', to: { n: [1, 2] } });
+    const itf = JSON.parse(JSON.stringify(toItf(trace, 'late.json')));
+    const validate = ajv.compile(JSON.parse(readFileSync('test/fixtures/itf/itf.schema.json', 'utf8')));
+    expect(validate(itf), JSON.stringify(validate.errors)).toBe(true);
+    expect(itf.vars).toEqual(['pc', 'a', 'extra', 'mbt::actionTaken']);
+    expect(itf.states[1].extra).toEqual({ n: [{ '#bigint': '1' }, { '#bigint': '2' }] });
+    const back = fromItf(itf, 'late.itf.json');
+    expect(back.initial).toEqual(trace.initial);
+    expect(back.steps).toEqual(trace.steps);
+    expect(back.final).toEqual(trace.final);
+    expect(replayTrace(instantiate(m, {}, 'v'), m, back, {})).toMatchObject({ status: 'reproduced' });
   });
 });
