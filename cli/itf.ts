@@ -122,12 +122,14 @@ export function toItf(trace: Trace, source: string): ItfTrace {
 }
 
 /**
- * Sets `path` (as diffContext writes it: a.b[2].c) in a copy of `root`. A path through something that is not a
+ * Sets `path` (as diffContext writes it: a.b[2].c, or a["b.c"] for a key keyPath quotes) in a copy of `root`. A path through something that is not a
  * record or array (an edited trace) is bad input: `where` names the change and `when` the step.
  */
 function setPath(root: Plain, path: string, value: Plain | undefined, where: string, when: string): Plain {
   if (path === '(context)') return value ?? null;
-  const parts = [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]));
+  const parts = [...path.matchAll(/\[("(?:[^"\\]|\\.)*")\]|\[(\d+)\]|([^.[\]]+)/g)].map((m) =>
+    m[1] !== undefined ? (JSON.parse(m[1]) as string) : m[2] !== undefined ? Number(m[2]) : m[3],
+  );
   const copy = (v: Plain): any => (Array.isArray(v) ? [...v] : v && typeof v === 'object' ? { ...v } : v);
   const top = copy(root);
   let node = top;

@@ -67,7 +67,16 @@ export interface Trace {
   seed?: number;
 }
 
-/** Deep differences between two plain values, as dotted/indexed paths. */
+/**
+ * A record key appended to a change's path: `.key`, or `["key"]` (the key as a JSON string) when it holds a dot, a
+ * bracket or a quote, or is empty, which `.key` would misread. cli/itf.ts setPath and the viewer read both.
+ */
+export function keyPath(path: string, key: string): string {
+  if (key !== '' && !/[.[\]"]/.test(key)) return path ? `${path}.${key}` : key;
+  return `${path}[${JSON.stringify(key)}]`;
+}
+
+/** Deep differences between two plain values, as dotted/indexed paths (keyPath). */
 export function diffContext(a: unknown, b: unknown, path = '', out: ContextChange[] = []): ContextChange[] {
   if (Object.is(a, b)) return out;
   const bothArrays = Array.isArray(a) && Array.isArray(b);
@@ -79,7 +88,7 @@ export function diffContext(a: unknown, b: unknown, path = '', out: ContextChang
   }
   if (bothRecords) {
     const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
-    for (const k of keys) diffContext((a as any)[k], (b as any)[k], path ? `${path}.${k}` : k, out);
+    for (const k of keys) diffContext((a as any)[k], (b as any)[k], keyPath(path, k), out);
     return out;
   }
   out.push({ path: path || '(context)', from: a as Plain, to: b as Plain });

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { wrapLine } from '../../cli/diagram.ts';
-import { fromItf, toItf } from '../../cli/itf.ts';
+import { contextsOf, fromItf, toItf } from '../../cli/itf.ts';
+import { renderHtml } from '../../cli/html.ts';
+import { renderTrace } from '../../cli/show.ts';
 import { checkModel, instantiate } from '../../explorer/index.ts';
 import { defineModel, type ModelDefinition } from '../../explorer/model.ts';
 import { assign, setup } from 'xstate';
@@ -140,19 +142,21 @@ describe('replay of a lock-order trace', () => {
   });
 });
 
+/** A model of one thread that takes one step (t.step, assigning `update`) and then stays at a state that is no end: a deadlock. */
+const oneStep = (name: string, context: Record<string, unknown>, update: (c: any) => Record<string, unknown>) =>
+  defineModel({
+    name, description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v',
+    create: () =>
+      setup({}).createMachine({
+        type: 'parallel',
+        context: context as any,
+        states: { t: { initial: 's0', states: { s0: { on: { 't.step': { target: 's1', actions: assign(({ context: c }: any) => update(c) as any) } } }, s1: {} } } },
+      }),
+  });
+
 describe('show --itf round-trips', () => {
   it('a context field the model adds after the initial state is a variable of every ITF state, absent before it is added', () => {
-    const m = defineModel({
-      name: 'late-field', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v',
-      create: () =>
-        setup({}).createMachine({
-          type: 'parallel',
-          context: { a: 1 } as any,
-          states: {
-            t: { initial: 's0', states: { s0: { on: { 't.add': { target: 's1', actions: assign(() => ({ a: 2, extra: { n: [1, 2] } }) as any) } } }, s1: { on: { 't.stop': 's2' } }, s2: {} } },
-          },
-        }),
-    });
+    const m = oneStep('late-field', { a: 1 }, () => ({ a: 2, extra: { n: [1, 2] } }));
     const r = checkModel({ model: m });
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
     const trace = r.trace!;
@@ -167,5 +171,18 @@ describe('show --itf round-trips', () => {
     expect(back.steps).toEqual(trace.steps);
     expect(back.final).toEqual(trace.final);
     expect(replayTrace(instantiate(m, {}, 'v'), m, back, {})).toMatchObject({ status: 'reproduced' });
+  });
+});
+
+describe('context changes of record keys holding a dot or a bracket', () => {
+  it('name the key unambiguously, and rebuild the contexts that --itf and --html show', () => {
+    const m = oneStep('dotted', { files: { 'a.txt': 0, 'b[1]': 0, 'q"': 0 }, 'top.level': 0 }, (c) => ({ files: { ...c.files, 'a.txt': 1, 'b[1]': 2, 'q"': 3 }, 'top.level': 4 }));
+    const trace = checkModel({ model: m }).trace!;
+    expect(trace.steps[0].changes.map((c) => c.path)).toEqual(['files["a.txt"]', 'files["b[1]"]', 'files["q\\""]', '["top.level"]']);
+    expect(contextsOf(trace).at(-1)).toEqual(trace.final.context);
+    const back = fromItf(JSON.parse(JSON.stringify(toItf(trace, 'dotted.json'))), 'dotted.itf.json');
+    expect(back.steps).toEqual(trace.steps);
+    expect(renderHtml(trace, { replayCommand: 'npx interleave replay dotted.json' })).toContain('<!doctype html>');
+    expect(renderTrace(trace)).toContain('files["a.txt"]: 0 → 1');
   });
 });
