@@ -10,6 +10,7 @@
 // as ITF records ({"#map": [[k, v], ...]} when a key starts with '#'), null as {"#unserializable": "null"}.
 // What ITF has no room for (the model, variant and params, the violation, the deadlock report) goes in
 // "#meta".interleave, so the trace can be replayed on the model.
+import { dirname, resolve } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
 import type { Plain } from '../explorer/model.ts';
 import { diffContext, TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceStep } from '../explorer/trace.ts';
@@ -112,7 +113,8 @@ export function toItf(trace: Trace, source: string): ItfTrace {
       source,
       description: `interleave counterexample: ${trace.model} variant ${trace.variant}: ${trace.violation.kind} ${trace.violation.name}`,
       // What ITF has no room for: enough to rebuild the interleave trace and replay it.
-      interleave: { ...rest, steps: trace.steps.map((s) => ({ threads: s.threads, ...(s.progress ? { progress: true } : {}), ...(s.watch ? { watch: s.watch } : {}) })), ...(trace.initial.watch ? { initialWatch: trace.initial.watch } : {}) },
+      // A model loaded by path: its absolute path, since the ITF is saved wherever its reader likes (modelPath is relative to the trace).
+      interleave: { ...rest, ...(rest.modelPath ? { modelPath: resolve(dirname(source), rest.modelPath) } : {}), steps: trace.steps.map((s) => ({ threads: s.threads, ...(s.progress ? { progress: true } : {}), ...(s.watch ? { watch: s.watch } : {}) })), ...(trace.initial.watch ? { initialWatch: trace.initial.watch } : {}) },
     },
     vars: [ITF_PC, ...ctxKeys.map(contextVar), ITF_ACTION],
     states,

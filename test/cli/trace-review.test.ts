@@ -1,7 +1,7 @@
 // Review of the counterexamples and how results are seen: what the tool writes (check --json, swarm shards, traces)
 // validates against its own schemas and is read back; the text of `show` says what the trace holds.
 import Ajv from 'ajv';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -184,5 +184,24 @@ describe('context changes of record keys holding a dot or a bracket', () => {
     expect(back.steps).toEqual(trace.steps);
     expect(renderHtml(trace, { replayCommand: 'npx interleave replay dotted.json' })).toContain('<!doctype html>');
     expect(renderTrace(trace)).toContain('files["a.txt"]: 0 → 1');
+  });
+});
+
+describe('an ITF export of a trace of a model loaded by path', () => {
+  it('replays from wherever the ITF file is saved, as the trace itself does', async () => {
+    const cx = join(work, 'itf-model-path', 'cx');
+    const c = await runCli(['check', 'test/fixtures/models/two-moves.ts', '--out', cx, '--quiet']);
+    expect(c.code, c.out).toBe(1);
+    const trace = join(cx, 'two-moves.json');
+    expect(JSON.parse(readFileSync(trace, 'utf8')).modelPath).toBeDefined();
+    const itf = await runCli(['show', trace, '--itf']);
+    expect(itf.code, itf.err).toBe(0);
+    const elsewhere = join(work, 'itf-model-path', 'attached', 'to', 'a', 'bug');
+    mkdirSync(elsewhere, { recursive: true });
+    const file = join(elsewhere, 'two-moves.itf.json');
+    writeFileSync(file, itf.out);
+    const r = await runCli(['replay', file]);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^REPRODUCED invariant/);
   });
 });
