@@ -3,7 +3,8 @@
 // columns leave no room), runs of steps by one thread folded into one row on request, and, when even
 // narrow columns do not fit, a list with one line per step (as a mailing-list race diagram).
 import { InputError } from '../explorer/errors.ts';
-import type { Trace, TraceStep } from '../explorer/trace.ts';
+import { diffContext, type Trace, type TraceStep } from '../explorer/trace.ts';
+import { contextsOf } from './itf.ts';
 
 /** The widest a thread column grows before its text wraps. */
 const MAX_CELL = 34;
@@ -87,18 +88,14 @@ interface Row {
   watch: string[];
 }
 
-/** Merges a run's changes into net changes: the first `from` and the last `to` of each path. */
-function netChanges(steps: TraceStep[]): TraceStep['changes'] {
-  const byPath = new Map<string, { from: unknown; to: unknown }>();
-  for (const s of steps) {
-    for (const c of s.changes) {
-      const prev = byPath.get(c.path);
-      byPath.set(c.path, { from: prev ? prev.from : c.from, to: c.to });
-    }
-  }
-  return [...byPath]
-    .filter(([, c]) => JSON.stringify(c.from) !== JSON.stringify(c.to))
-    .map(([path, c]) => ({ path, from: c.from as any, to: c.to as any }));
+/**
+ * A run's net changes: the context before its first step against the context after its last (`contexts`: the
+ * initial context, then after each step). Not the steps' changes merged by path: a record a run creates and
+ * clears again (a transaction started and committed) changed its fields on the way, and has no net change.
+ */
+function netChanges(trace: Trace, run: TraceStep[], contexts: unknown[]): TraceStep['changes'] {
+  if (run.length === 1) return run[0].changes;
+  return diffContext(contexts[trace.steps.indexOf(run[0])], contexts[trace.steps.indexOf(run[run.length - 1]) + 1]);
 }
 
 /** Runs of consecutive steps taken by one and the same thread (a lasso's loop start breaks a run). */
@@ -148,7 +145,9 @@ export function renderDiagram(trace: Trace, o: DiagramOptions = {}): string[] {
       watch: watchOf(trace.initial.watch),
     },
   ];
-  for (const run of runs(trace, !!o.fold)) {
+  const folded = runs(trace, !!o.fold);
+  const contexts = !o.noChanges && folded.some((run) => run.length > 1) ? contextsOf(trace) : [];
+  for (const run of folded) {
     const first = run[0];
     const last = run[run.length - 1];
     const threads = first.threads;
@@ -162,7 +161,7 @@ export function renderDiagram(trace: Trace, o: DiagramOptions = {}): string[] {
       mark,
       cells,
       others,
-      changes: o.noChanges ? [] : netChanges(run).map((c) => `${c.path}: ${fmt(c.from)} → ${fmt(c.to)}`),
+      changes: o.noChanges ? [] : netChanges(trace, run, contexts).map((c) => `${c.path}: ${fmt(c.from)} → ${fmt(c.to)}`),
       watch: watchOf(last.watch),
     });
   }

@@ -205,3 +205,24 @@ describe('an ITF export of a trace of a model loaded by path', () => {
     expect(r.out).toMatch(/^REPRODUCED invariant/);
   });
 });
+
+describe('show --fold', () => {
+  it("a folded run's changes are the net changes from before its first step to after its last", async () => {
+    // btrfs-send-uncoordinated: relocation runs steps 5-21 alone, starting and committing a transaction: trans.running
+    // and trans.committing are null before and after the run, so they have no net change
+    const file = 'counterexamples/btrfs-send-uncoordinated.json';
+    const r = await runCli(['show', file, '--fold', '--width', '250']);
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    const at = lines.findIndex((l) => /^ *\+?5-21 │/.test(l));
+    expect(at).toBeGreaterThan(0);
+    const end = lines.findIndex((l, i) => i > at && /^ *\+?22 │/.test(l));
+    const changes = lines.slice(at, end).map((l) => l.split('│').at(-1)!.trim()).filter(Boolean);
+    const { contextsOf } = await import('../../cli/itf.ts');
+    const { diffContext } = await import('../../explorer/trace.ts');
+    const trace = JSON.parse(readFileSync(file, 'utf8'));
+    const contexts = contextsOf(trace);
+    const net = diffContext(contexts[4], contexts[21]).map((c) => `${c.path}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`);
+    expect(changes.sort()).toEqual(net.sort());
+  });
+});
