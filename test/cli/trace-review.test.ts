@@ -226,3 +226,17 @@ describe('show --fold', () => {
     expect(changes.sort()).toEqual(net.sort());
   });
 });
+
+describe('check --html of a model loaded by path', () => {
+  it('draws the statecharts, as show --html of the saved trace does', async () => {
+    const dir = join(work, 'html-model-path');
+    for (const save of [true, false]) {
+      const html = join(dir, save ? 'saved' : 'unsaved');
+      const r = await runCli(['check', 'test/fixtures/models/two-moves.ts', ...(save ? ['--out', join(dir, 'cx')] : ['--no-save']), '--html', html, '--quiet']);
+      expect(r.code, r.err).toBe(1);
+      const page = readFileSync(join(html, 'two-moves.html'), 'utf8');
+      expect(page, save ? 'saved' : '--no-save').not.toContain('"chartError"');
+      expect(page).toMatch(/"charts":\[\{/);
+    }
+  });
+});
