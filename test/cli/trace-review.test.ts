@@ -3,7 +3,7 @@
 import Ajv from 'ajv';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { wrapLine } from '../../cli/diagram.ts';
 import { contextsOf, fromItf, toItf } from '../../cli/itf.ts';
@@ -237,6 +237,33 @@ describe('check --html of a model loaded by path', () => {
       const page = readFileSync(join(html, 'two-moves.html'), 'utf8');
       expect(page, save ? 'saved' : '--no-save').not.toContain('"chartError"');
       expect(page).toMatch(/"charts":\[\{/);
+    }
+  });
+});
+
+describe("a swarm's counterexample of a model loaded by path", () => {
+  it('records modelPath relative to itself, so replay finds the model from any directory', async () => {
+    const dir = join(work, 'swarm-model-path');
+    mkdirSync(dir, { recursive: true });
+    const spec = join(dir, 'two-moves.json');
+    writeFileSync(spec, JSON.stringify({ model: relative(dir, join(process.cwd(), 'test/fixtures/models/two-moves.ts')), expect: { status: 'violation', kind: 'invariant' } }));
+    const out = join(dir, 'results', 'deep');
+    const s = await runCli(['swarm', spec, '--shard', '0/1', '--out', out, '--quiet']);
+    expect(s.code, s.err).toBe(0);
+    const m = await runCli(['swarm', '--merge', join(out, 'two-moves.shard-0-of-1.json'), '--out', out, '--json']);
+    expect(m.code, m.err).toBe(0);
+    const file = join(out, 'two-moves.counterexample.json');
+    const trace = JSON.parse(readFileSync(file, 'utf8'));
+    expect(trace.modelPath).toBe(relative(out, join(process.cwd(), 'test/fixtures/models/two-moves.ts')));
+    // the spec's path in the trace is relative to the directory the swarm ran in: replay from another one
+    const cwd = process.cwd();
+    process.chdir(tmpdir());
+    try {
+      const r = await runCli(['replay', file]);
+      expect(r.err).toBe('');
+      expect(r.out).toMatch(/^REPRODUCED invariant/);
+    } finally {
+      process.chdir(cwd);
     }
   });
 });
