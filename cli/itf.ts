@@ -82,9 +82,9 @@ export function fromItfValue(v: unknown, where: string): Plain {
   throw new InputError(`${where}: ${JSON.stringify(v)} is not an ITF value interleave reads (integers as {"#bigint": "n"})`);
 }
 
-/** The context's top-level fields, each an ITF variable (renamed ctx::NAME if it would clash with ours). */
+/** The context's top-level fields, each an ITF variable (renamed ctx::NAME if it would clash with ours or with a state's #meta). */
 function contextVar(key: string): string {
-  return key === ITF_PC || key === ITF_ACTION || key.startsWith('ctx::') ? `ctx::${key}` : key;
+  return key === ITF_PC || key === ITF_ACTION || key.startsWith('ctx::') || key.startsWith('#') ? `ctx::${key}` : key;
 }
 
 /** A trace as ITF: one state per step plus the initial state. */

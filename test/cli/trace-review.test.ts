@@ -267,3 +267,16 @@ describe("a swarm's counterexample of a model loaded by path", () => {
     }
   });
 });
+
+describe('show --itf of a context with a top-level field named like an ITF key', () => {
+  it('renames the field (ctx::#meta) instead of overwriting the state\'s #meta, and reads it back', () => {
+    const m = oneStep('hash-field', { '#meta': 1, pc: 0 }, () => ({ '#meta': 2, pc: 1 }));
+    const trace = checkModel({ model: m }).trace!;
+    const itf = JSON.parse(JSON.stringify(toItf(trace, 'hash.json')));
+    expect(itf.vars).toEqual(['pc', 'ctx::#meta', 'ctx::pc', 'mbt::actionTaken']);
+    expect(itf.states.map((s: any) => s['#meta'])).toEqual([{ index: 0 }, { index: 1 }]);
+    const back = fromItf(itf, 'hash.itf.json');
+    expect(back.steps).toEqual(trace.steps);
+    expect(back.final).toEqual(trace.final);
+  });
+});
