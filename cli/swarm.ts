@@ -121,7 +121,8 @@ export async function runShard(
   const params = resolveParams(def, spec.params ?? {}, `${rel}: $.params`);
   const variant = resolveVariant(def, spec.variant, `${rel}: $.variant`);
   const seed = a.seed ?? spec.seed ?? 0;
-  const liveness = !!spec.check?.livelock || spec.check?.starvation !== undefined;
+  // Random walks check neither liveness nor the lock order (recorded by the exhaustive search): those jobs search depth-first.
+  const liveness = !!spec.check?.livelock || spec.check?.starvation !== undefined || !!spec.check?.lockOrder;
   const job = planJob(index, count, { seed, liveness, maxDepth: a.maxDepth ?? spec.bounds?.maxDepth });
   let result;
   try {

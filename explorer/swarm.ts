@@ -44,7 +44,7 @@ export interface SwarmJob {
 export interface PlanInput {
   /** The swarm's base seed (every job's seed derives from it and the job's index). */
   seed: number;
-  /** The spec checks livelock or starvation, which random walks do not: those jobs search depth-first. */
+  /** The spec checks livelock, starvation or the lock order, which random walks do not: those jobs search depth-first. */
   liveness: boolean;
   /** The spec's or the command line's depth bound. */
   maxDepth?: number;

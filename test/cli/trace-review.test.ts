@@ -280,3 +280,14 @@ describe('show --itf of a context with a top-level field named like an ITF key',
     expect(back.final).toEqual(trace.final);
   });
 });
+
+describe('a swarm of a lock-order spec', () => {
+  it('runs depth-first jobs where it would run random walks (which cannot record the lock order), and finds the cycle', async () => {
+    const out = join(work, 'swarm-lock-order');
+    const r = await runCli(['swarm', 'specs/sb-freeze-umount-held-lock-order.json', '--shard', '2/3', '--out', out, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.job.strategy).toBe('dfs');
+    expect(doc.verdict).toMatchObject({ status: 'violation', kind: 'lock-order' });
+  });
+});
