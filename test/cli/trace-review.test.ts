@@ -291,3 +291,24 @@ describe('a swarm of a lock-order spec', () => {
     expect(doc.verdict).toMatchObject({ status: 'violation', kind: 'lock-order' });
   });
 });
+
+describe('replay on the trace\'s own variant and params', () => {
+  it('diverges where the model no longer makes the context the trace records (a stale trace)', async () => {
+    const trace = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8'));
+    const dir = join(work, 'stale-context');
+    mkdirSync(dir, { recursive: true });
+    const changed = structuredClone(trace);
+    changed.steps[1].changes[0].to = 'task0';
+    writeFileSync(join(dir, 'changed.json'), JSON.stringify(changed));
+    const r = await runCli(['replay', join(dir, 'changed.json')]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^DIVERGED at step 2 .*context/);
+    const initial = structuredClone(trace);
+    initial.initial.context.owner.A = 'task1';
+    writeFileSync(join(dir, 'initial.json'), JSON.stringify(initial));
+    const i = await runCli(['replay', join(dir, 'initial.json')]);
+    expect(i.out).toMatch(/^DIVERGED at step 0 .*context/);
+    // --loose follows the events only
+    expect((await runCli(['replay', join(dir, 'changed.json'), '--loose'])).out).toMatch(/^REPRODUCED/);
+  });
+});
