@@ -75,6 +75,8 @@ export interface SpecOutcome {
   /** Why it did not match. */
   mismatch?: string;
   counterexample?: string;
+  /** The model's module, absolute, when it was loaded by path (not bundled): for the viewer's statecharts. */
+  modelFile?: string;
   /** The HTML viewer written by --html DIR. */
   html?: string;
 }
@@ -262,6 +264,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       matched: mismatch === undefined,
       mismatch,
       counterexample,
+      ...(!bundled && modelPath ? { modelFile: resolve(modelPath) } : {}),
     };
   } catch (e) {
     return errorOutcome(base, e, spec.model);

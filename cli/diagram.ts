@@ -3,7 +3,8 @@
 // columns leave no room), runs of steps by one thread folded into one row on request, and, when even
 // narrow columns do not fit, a list with one line per step (as a mailing-list race diagram).
 import { InputError } from '../explorer/errors.ts';
-import type { Trace, TraceStep } from '../explorer/trace.ts';
+import { diffContext, type Trace, type TraceStep } from '../explorer/trace.ts';
+import { contextsOf } from './itf.ts';
 
 /** The widest a thread column grows before its text wraps. */
 const MAX_CELL = 34;
@@ -30,19 +31,23 @@ function fmt(v: unknown): string {
   return v === undefined ? '(none)' : JSON.stringify(v);
 }
 
+/** Where to end the first line of `text` (longer than `w`): at a space, else after a '.', '_' or ',', else at `w`. */
+function cutAt(text: string, w: number): number {
+  const space = text.lastIndexOf(' ', w);
+  if (space > 0) return space;
+  // A state path breaks best after a dot, then after an underscore or comma.
+  const dot = text.lastIndexOf('.', w - 1);
+  const soft = dot > w / 3 ? dot : Math.max(dot, text.lastIndexOf('_', w - 1), text.lastIndexOf(',', w - 1));
+  return soft > 0 ? soft + 1 : w;
+}
+
 /** Breaks text into lines of at most `width`: at a space, else after a '.', '_' or ',', else anywhere. */
 export function wrapText(text: string, width: number): string[] {
   const w = Math.max(1, width);
   const out: string[] = [];
   let rest = text;
   while (rest.length > w) {
-    let cut = rest.lastIndexOf(' ', w);
-    if (cut <= 0) {
-      // A state path breaks best after a dot, then after an underscore or comma.
-      const dot = rest.lastIndexOf('.', w - 1);
-      const soft = dot > w / 3 ? dot : Math.max(dot, rest.lastIndexOf('_', w - 1), rest.lastIndexOf(',', w - 1));
-      cut = soft > 0 ? soft + 1 : w;
-    }
+    const cut = cutAt(rest, w);
     out.push(rest.slice(0, cut).trimEnd());
     rest = rest.slice(cut).trimStart();
   }
@@ -50,13 +55,19 @@ export function wrapText(text: string, width: number): string[] {
   return out;
 }
 
-/** A prose line wrapped to `width`, continuation lines indented two more than the line. */
+/**
+ * A prose line wrapped to `width`, continuation lines indented two more than the line. The continuation is the
+ * text after the first line's break, as it is: a word broken there is not joined back with a space.
+ */
 export function wrapLine(line: string, width: number): string[] {
   if (line.length <= width) return [line];
   const indent = /^ */.exec(line)![0].length;
-  const first = wrapText(line.slice(indent), width - indent);
-  const head = ' '.repeat(indent) + first[0];
-  const restText = first.slice(1).join(' ');
+  const text = line.slice(indent);
+  const w = Math.max(1, width - indent);
+  if (text.length <= w) return [line];
+  const cut = cutAt(text, w);
+  const head = ' '.repeat(indent) + text.slice(0, cut).trimEnd();
+  const restText = text.slice(cut).trimStart();
   if (!restText) return [head];
   return [head, ...wrapText(restText, width - indent - 2).map((l) => ' '.repeat(indent + 2) + l)];
 }
@@ -77,18 +88,14 @@ interface Row {
   watch: string[];
 }
 
-/** Merges a run's changes into net changes: the first `from` and the last `to` of each path. */
-function netChanges(steps: TraceStep[]): TraceStep['changes'] {
-  const byPath = new Map<string, { from: unknown; to: unknown }>();
-  for (const s of steps) {
-    for (const c of s.changes) {
-      const prev = byPath.get(c.path);
-      byPath.set(c.path, { from: prev ? prev.from : c.from, to: c.to });
-    }
-  }
-  return [...byPath]
-    .filter(([, c]) => JSON.stringify(c.from) !== JSON.stringify(c.to))
-    .map(([path, c]) => ({ path, from: c.from as any, to: c.to as any }));
+/**
+ * A run's net changes: the context before its first step against the context after its last (`contexts`: the
+ * initial context, then after each step). Not the steps' changes merged by path: a record a run creates and
+ * clears again (a transaction started and committed) changed its fields on the way, and has no net change.
+ */
+function netChanges(trace: Trace, run: TraceStep[], contexts: unknown[]): TraceStep['changes'] {
+  if (run.length === 1) return run[0].changes;
+  return diffContext(contexts[trace.steps.indexOf(run[0])], contexts[trace.steps.indexOf(run[run.length - 1]) + 1]);
 }
 
 /** Runs of consecutive steps taken by one and the same thread (a lasso's loop start breaks a run). */
@@ -138,7 +145,9 @@ export function renderDiagram(trace: Trace, o: DiagramOptions = {}): string[] {
       watch: watchOf(trace.initial.watch),
     },
   ];
-  for (const run of runs(trace, !!o.fold)) {
+  const folded = runs(trace, !!o.fold);
+  const contexts = !o.noChanges && folded.some((run) => run.length > 1) ? contextsOf(trace) : [];
+  for (const run of folded) {
     const first = run[0];
     const last = run[run.length - 1];
     const threads = first.threads;
@@ -152,7 +161,7 @@ export function renderDiagram(trace: Trace, o: DiagramOptions = {}): string[] {
       mark,
       cells,
       others,
-      changes: o.noChanges ? [] : netChanges(run).map((c) => `${c.path}: ${fmt(c.from)} → ${fmt(c.to)}`),
+      changes: o.noChanges ? [] : netChanges(trace, run, contexts).map((c) => `${c.path}: ${fmt(c.from)} → ${fmt(c.to)}`),
       watch: watchOf(last.watch),
     });
   }

@@ -3,18 +3,22 @@
 //
 // Shape: {"#meta": {...}, "vars": [...], "states": [{"#meta": {"index": i}, var: value, ...}], "loop"?: i}.
 // State 0 is the initial state, state i the state after step i. Variables: `pc` (each thread's location,
-// a record thread -> dotted state path), one variable per top-level field of the shared context, and
+// a record thread -> dotted state path), one variable per top-level field of the shared context (a field the model
+// adds after the initial state is {"#unserializable": "undefined"} in the states before it), and
 // `mbt::actionTaken` (Quint's name for the action variable: "init", then the event of each step).
 // Values: integers as {"#bigint": "n"}, strings and booleans as themselves, arrays as ITF lists, records
 // as ITF records ({"#map": [[k, v], ...]} when a key starts with '#'), null as {"#unserializable": "null"}.
 // What ITF has no room for (the model, variant and params, the violation, the deadlock report) goes in
 // "#meta".interleave, so the trace can be replayed on the model.
+import { dirname, resolve } from 'node:path';
 import { InputError } from '../explorer/errors.ts';
 import type { Plain } from '../explorer/model.ts';
 import { diffContext, TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceStep } from '../explorer/trace.ts';
 
 export const ITF_ACTION = 'mbt::actionTaken';
 export const ITF_PC = 'pc';
+/** A context field's value in a state where the field is absent (the model adds it later): ITF needs every variable in every state. */
+const ITF_ABSENT = { '#unserializable': 'undefined' } as const;
 const ITF_FORMAT_DESCRIPTION = 'https://apalache-mc.org/docs/adr/015adr-trace.html';
 
 export type ItfValue = boolean | string | ItfValue[] | { [key: string]: ItfValue };
@@ -78,9 +82,9 @@ export function fromItfValue(v: unknown, where: string): Plain {
   throw new InputError(`${where}: ${JSON.stringify(v)} is not an ITF value interleave reads (integers as {"#bigint": "n"})`);
 }
 
-/** The context's top-level fields, each an ITF variable (renamed ctx::NAME if it would clash with ours). */
+/** The context's top-level fields, each an ITF variable (renamed ctx::NAME if it would clash with ours or with a state's #meta). */
 function contextVar(key: string): string {
-  return key === ITF_PC || key === ITF_ACTION || key.startsWith('ctx::') ? `ctx::${key}` : key;
+  return key === ITF_PC || key === ITF_ACTION || key.startsWith('ctx::') || key.startsWith('#') ? `ctx::${key}` : key;
 }
 
 /** A trace as ITF: one state per step plus the initial state. */
@@ -89,14 +93,15 @@ export function toItf(trace: Trace, source: string): ItfTrace {
   if (ctx0 === null || typeof ctx0 !== 'object' || Array.isArray(ctx0)) {
     throw new InputError(`${source}: the context is not a record; ITF needs named variables`);
   }
-  const ctxKeys = Object.keys(ctx0);
   const contexts = contextsOf(trace, source);
+  // Every top-level field of any state, in the order they appear: a model may add one after the initial state.
+  const ctxKeys = [...new Set(contexts.flatMap((c) => (c !== null && typeof c === 'object' && !Array.isArray(c) ? Object.keys(c) : [])))];
   const locations = [trace.initial.locations, ...trace.steps.map((s) => s.locations)];
   const actions = ['init', ...trace.steps.map((s) => s.event)];
   const states = contexts.map((c, i) => {
     const st: Record<string, ItfValue | { index: number }> = { '#meta': { index: i } };
     st[ITF_PC] = toItfValue(locations[i] as Plain, `${source}: state ${i}: pc`);
-    for (const k of ctxKeys) st[contextVar(k)] = toItfValue((c as Record<string, Plain>)[k], `${source}: state ${i}: ${k}`);
+    for (const k of ctxKeys) st[contextVar(k)] = Object.hasOwn(c as object, k) ? toItfValue((c as Record<string, Plain>)[k], `${source}: state ${i}: ${k}`) : { ...ITF_ABSENT };
     st[ITF_ACTION] = actions[i];
     return st as ItfTrace['states'][number];
   });
@@ -108,7 +113,8 @@ export function toItf(trace: Trace, source: string): ItfTrace {
       source,
       description: `interleave counterexample: ${trace.model} variant ${trace.variant}: ${trace.violation.kind} ${trace.violation.name}`,
       // What ITF has no room for: enough to rebuild the interleave trace and replay it.
-      interleave: { ...rest, steps: trace.steps.map((s) => ({ threads: s.threads, ...(s.progress ? { progress: true } : {}), ...(s.watch ? { watch: s.watch } : {}) })), ...(trace.initial.watch ? { initialWatch: trace.initial.watch } : {}) },
+      // A model loaded by path: its absolute path, since the ITF is saved wherever its reader likes (modelPath is relative to the trace).
+      interleave: { ...rest, ...(rest.modelPath ? { modelPath: resolve(dirname(source), rest.modelPath) } : {}), steps: trace.steps.map((s) => ({ threads: s.threads, ...(s.progress ? { progress: true } : {}), ...(s.watch ? { watch: s.watch } : {}) })), ...(trace.initial.watch ? { initialWatch: trace.initial.watch } : {}) },
     },
     vars: [ITF_PC, ...ctxKeys.map(contextVar), ITF_ACTION],
     states,
@@ -118,12 +124,14 @@ export function toItf(trace: Trace, source: string): ItfTrace {
 }
 
 /**
- * Sets `path` (as diffContext writes it: a.b[2].c) in a copy of `root`. A path through something that is not a
+ * Sets `path` (as diffContext writes it: a.b[2].c, or a["b.c"] for a key keyPath quotes) in a copy of `root`. A path through something that is not a
  * record or array (an edited trace) is bad input: `where` names the change and `when` the step.
  */
 function setPath(root: Plain, path: string, value: Plain | undefined, where: string, when: string): Plain {
   if (path === '(context)') return value ?? null;
-  const parts = [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]));
+  const parts = [...path.matchAll(/\[("(?:[^"\\]|\\.)*")\]|\[(\d+)\]|([^.[\]]+)/g)].map((m) =>
+    m[1] !== undefined ? (JSON.parse(m[1]) as string) : m[2] !== undefined ? Number(m[2]) : m[3],
+  );
   const copy = (v: Plain): any => (Array.isArray(v) ? [...v] : v && typeof v === 'object' ? { ...v } : v);
   const top = copy(root);
   let node = top;
@@ -192,7 +200,12 @@ export function fromItf(data: unknown, file: string): Trace {
       throw new InputError(`${where(i, ITF_PC)}: expected a record of thread -> state path`, file);
     }
     const context: Record<string, Plain> = {};
-    for (const v of ctxVars) context[v.startsWith('ctx::') ? v.slice(5) : v] = fromItfValue(st[v], where(i, v));
+    for (const v of ctxVars) {
+      const x = st[v] as Record<string, unknown>;
+      // A field absent in this state (ITF_ABSENT): the model adds it later.
+      if (x && typeof x === 'object' && Object.keys(x).length === 1 && x['#unserializable'] === ITF_ABSENT['#unserializable']) continue;
+      context[v.startsWith('ctx::') ? v.slice(5) : v] = fromItfValue(x, where(i, v));
+    }
     const action = st[ITF_ACTION];
     if (typeof action !== 'string') throw new InputError(`${where(i, ITF_ACTION)}: expected the event name as a string`, file);
     return { locations: pc as Record<string, string>, context: context as Plain, action };

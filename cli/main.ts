@@ -1,6 +1,6 @@
 // The interleave command line: check, show, replay, list, graph, swarm, worker, init. The one place that prints and picks exit codes.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, placed, thrownMessage } from '../explorer/errors.ts';
 import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
@@ -109,7 +109,10 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
       const out = join(htmlDir, `${o.name}.html`);
       const replay = o.counterexample ? `npx interleave replay ${o.counterexample}` : `npx interleave check ${o.spec}   (the trace was not saved: --no-save)`;
       mkdirOrFail(htmlDir);
-      await writeViewer(out, o.result.trace, await viewerModel(o.result.trace, o.counterexample ?? o.spec), replay);
+      // A model loaded by path: the viewer loads it as replay does, from modelPath (relative to the file named).
+      const file = o.counterexample ?? o.spec;
+      const trace = o.modelFile ? { ...o.result.trace, modelPath: relative(dirname(resolve(file)), o.modelFile) || basename(o.modelFile) } : o.result.trace;
+      await writeViewer(out, trace, await viewerModel(trace, file), replay);
       o.html = relative(process.cwd(), out) || out;
     }
   }

@@ -206,13 +206,29 @@ async function runJobs(specFile: string, count: number, outDir: string, a: Swarm
   return mergeShards(present.map((f) => loadShard(f)), present.map(relPath));
 }
 
+/**
+ * A counterexample of a model loaded by path, as check writes one: with modelPath, the model's path relative to
+ * `file`, so replay finds it from any directory (the trace's spec is relative to where the swarm ran). Unchanged
+ * when the model is bundled, or when the spec is not here (shards merged on another machine).
+ */
+async function withModelPath(trace: NonNullable<MergedSwarm['trace']>, file: string): Promise<NonNullable<MergedSwarm['trace']>> {
+  if (!trace.spec || trace.modelPath) return trace;
+  try {
+    const spec = loadSpec(trace.spec);
+    const { path, bundled } = await loadModel(spec.model, dirname(resolve(trace.spec)), `${trace.spec}: $.model`);
+    return bundled ? trace : { ...trace, modelPath: relative(dirname(resolve(file)), path) };
+  } catch {
+    return trace;
+  }
+}
+
 /** Prints a merged swarm, writes it and its counterexample under outDir, and picks the exit code. */
-function report(m: MergedSwarm, outDir: string, a: SwarmArgs, io: SwarmIo): number {
+async function report(m: MergedSwarm, outDir: string, a: SwarmArgs, io: SwarmIo): Promise<number> {
   const base = specName(m.spec);
   let counterexample: string | undefined;
   if (m.trace) {
     counterexample = join(outDir, `${base}.counterexample.json`);
-    writeFileAtomic(counterexample, JSON.stringify(m.trace, null, 2) + '\n');
+    writeFileAtomic(counterexample, JSON.stringify(await withModelPath(m.trace, counterexample), null, 2) + '\n');
   }
   const mergedFile = join(outDir, `${base}.swarm.json`);
   const { trace: _trace, ...summary } = m;

@@ -6,7 +6,8 @@ import { lassoProblem } from './properties/liveness.ts';
 import { checkEdgeReplay, lockOrderShapeProblem } from './properties/lockorder.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
-import type { Trace } from './trace.ts';
+import { canonicalJson } from './reference.ts';
+import { diffContext, type Trace } from './trace.ts';
 import { describeWait } from './waitfor.ts';
 
 export interface ReplayResult {
@@ -16,6 +17,18 @@ export interface ReplayResult {
   step?: number;
   reason: string;
   stepsReplayed: number;
+}
+
+/** JSON as the trace file holds it (no undefined), keys sorted: equal for equal plain data. */
+const plain = (v: unknown) => canonicalJson(JSON.parse(JSON.stringify(v ?? null)));
+
+type Changes = ReturnType<typeof diffContext>;
+const changesText = (cs: Changes) => (cs.length ? cs.map((c) => `${c.path}: ${JSON.stringify(c.from) ?? '(none)'} → ${JSON.stringify(c.to) ?? '(none)'}`).join(', ') : 'none');
+
+/** Where the context changes the model makes differ from those the trace records, or null. */
+function sameChanges(model: Changes, trace: Changes): string | null {
+  if (plain(model) === plain(trace)) return null;
+  return `the context changes differ: the model makes ${changesText(model)}, the trace says ${changesText(trace)}`;
 }
 
 function sameLocations(a: Record<string, string>, b: Record<string, string>): string | null {
@@ -69,6 +82,8 @@ export function replayTrace(
   if (strict) {
     const d = sameLocations(system.locations(walker.leaves), trace.initial.locations);
     if (d) return { status: 'diverged', step: 0, reason: `initial state differs: ${d}`, stepsReplayed: 0 };
+    const c = diffContext(trace.initial.context, walker.context);
+    if (plain(c) !== plain([])) return { status: 'diverged', step: 0, reason: `initial context differs (the trace's → the model's): ${changesText(c)}`, stepsReplayed: 0 };
   }
   let loopStartState: string | null = null;
   for (const s of trace.steps) {
@@ -80,11 +95,12 @@ export function replayTrace(
     if (walker.finished) {
       return { status: 'diverged', step: s.step, reason: `every thread has already finished before ${s.event}`, stepsReplayed: s.step - 1 };
     }
+    const before = walker.context;
     if (!walker.advance(e)) {
       return { status: 'diverged', step: s.step, reason: `event ${s.event} is not enabled: ${whyNotEnabled(system, model, walker.leaves, walker.context, e)}`, stepsReplayed: s.step - 1 };
     }
     if (strict) {
-      const d = sameLocations(system.locations(walker.leaves), s.locations);
+      const d = sameLocations(system.locations(walker.leaves), s.locations) ?? sameChanges(diffContext(before, walker.context), s.changes);
       if (d) return { status: 'diverged', step: s.step, reason: `after ${s.event}, ${d}`, stepsReplayed: s.step };
     }
   }
@@ -132,6 +148,10 @@ export function replayTrace(
       if (!report || report.edges.length === 0) return { status: 'not-reproduced', reason: 'the trace has no lock-order edges (lockOrder) to check', stepsReplayed: n };
       const shape = lockOrderShapeProblem(report);
       if (shape) return { status: 'not-reproduced', reason: `the lock-order trace (${report.kind}): ${shape}`, stepsReplayed: n };
+      const edges = report.edges;
+      if (edges[0].events.length !== n || edges[0].events.some((ev, i) => ev !== trace.steps[i].event)) {
+        return { status: 'not-reproduced', reason: "the trace's steps are not the events of its edge #0 (lockOrder.edges[0].events)", stepsReplayed: n };
+      }
       for (let i = 0; i < report.edges.length; i++) {
         const edge = report.edges[i];
         const r = checkEdgeReplay(space, model, edge);

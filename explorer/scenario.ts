@@ -5,14 +5,19 @@ import type { WaitEdge } from './waitfor.ts';
 
 /**
  * When each edge of the cycle began, from the path that reached the deadlock: `heldSince` is the first step from
- * which, through the end, the edge's wait describer named `heldBy` (it took the lock, or became the one to act;
- * 0: the initial state), `waitingSince` the last step the waiting thread took (0: it never moved).
+ * which, through the end, `heldBy` held the edge's lock (by the lock's own state, when `holding` knows the lock),
+ * else from which the edge's wait describer named `heldBy` (it took the lock, or became the one to act; 0: the
+ * initial state); `waitingSince` the last step the waiting thread took (0: it never moved). The lock's state comes
+ * first: a describer may name the holder only once the waiter has queued (an rwsem's down_read), long after the
+ * holder took the lock.
  */
 export function stampCycle(
   cycle: WaitEdge[],
   o: {
     /** The describer behind an edge, bound to its guard's params; undefined when unknown. */
     probe: (edge: WaitEdge) => ((ctx: Context) => WaitInfo | null) | undefined;
+    /** Whether the edge's holder holds its lock in a context; undefined when the lock is not known (or nothing is held: `act`). */
+    holding?: (edge: WaitEdge) => ((ctx: Context) => boolean) | undefined;
     /** contexts[k]: the context after step k (contexts[0]: the initial state). */
     contexts: Context[];
     /** moved[k]: the threads that took step k (moved[0] is empty). */
@@ -30,8 +35,13 @@ export function stampCycle(
       }
     }
     out.waitingSince = waiting;
+    const holds = e.act === undefined ? o.holding?.(e) : undefined;
     const probe = o.probe(e);
-    if (probe) {
+    if (holds) {
+      let since = last;
+      while (since > 0 && holds(o.contexts[since - 1])) since--;
+      out.heldSince = since;
+    } else if (probe) {
       let since = last;
       while (since > 0) {
         const w = probe(o.contexts[since - 1]);

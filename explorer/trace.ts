@@ -6,8 +6,8 @@ import type { Context, ModelDefinition, ParamValue, Plain, ThreadLocations, Wait
 import type { Violation } from './outcome.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
-import { buildWaitFor, describeWait, type BlockedThread, type WaitForReport } from './waitfor.ts';
-import type { LockOrderReport } from './properties/lockorder.ts';
+import { buildWaitFor, describeWait, type BlockedThread, type WaitEdge, type WaitForReport } from './waitfor.ts';
+import { LockOrderRecorder, type LockOrderReport } from './properties/lockorder.ts';
 import { stampCycle } from './scenario.ts';
 
 export const TRACE_FORMAT = 'interleave-trace';
@@ -67,7 +67,16 @@ export interface Trace {
   seed?: number;
 }
 
-/** Deep differences between two plain values, as dotted/indexed paths. */
+/**
+ * A record key appended to a change's path: `.key`, or `["key"]` (the key as a JSON string) when it holds a dot, a
+ * bracket or a quote, or is empty, which `.key` would misread. cli/itf.ts setPath and the viewer read both.
+ */
+export function keyPath(path: string, key: string): string {
+  if (key !== '' && !/[.[\]"]/.test(key)) return path ? `${path}.${key}` : key;
+  return `${path}[${JSON.stringify(key)}]`;
+}
+
+/** Deep differences between two plain values, as dotted/indexed paths (keyPath). */
 export function diffContext(a: unknown, b: unknown, path = '', out: ContextChange[] = []): ContextChange[] {
   if (Object.is(a, b)) return out;
   const bothArrays = Array.isArray(a) && Array.isArray(b);
@@ -79,7 +88,7 @@ export function diffContext(a: unknown, b: unknown, path = '', out: ContextChang
   }
   if (bothRecords) {
     const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
-    for (const k of keys) diffContext((a as any)[k], (b as any)[k], path ? `${path}.${k}` : k, out);
+    for (const k of keys) diffContext((a as any)[k], (b as any)[k], keyPath(path, k), out);
     return out;
   }
   out.push({ path: path || '(context)', from: a as Plain, to: b as Plain });
@@ -168,11 +177,14 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
   // the context after each step and who moved, to date the deadlock's wait-for edges (stampCycle)
   const contexts: Context[] = [initial.context];
   const moved: string[][] = [[]];
+  // the locks the path takes (kernel primitives' lock effects), to date each hold by the lock's own state
+  const locks = violation.kind === 'deadlock' ? new LockOrderRecorder(system, o.model) : null;
   path.forEach((e, i) => {
     const before = walker.leaves;
     const ctx = walker.context;
     const taken = walker.advance(e);
     if (!taken) throw new Error(`internal: recorded event ${system.events[e]} is not enabled at step ${i + 1}`);
+    locks?.acquisitions(taken, ctx, e);
     const from: Record<string, string> = {};
     let progress = false;
     for (const tr of taken) {
@@ -218,7 +230,12 @@ export function buildTrace(space: StateSpace, path: number[], violation: Violati
   if (violation.kind === 'deadlock') {
     const probes = new Map<string, (c: Context) => WaitInfo | null>();
     const report = buildWaitFor(blockedThreads(system, o.model, leaves, ctx, probes));
-    if (report.cycle) report.cycle = stampCycle(report.cycle, { probe: (e) => probes.get(probeKey(e.thread, e)), contexts, moved });
+    // A lock of the path with the edge's resource as its name, held by the edge's holder at the end: its state says since when.
+    const holding = (e: WaitEdge) => {
+      const holds = (c: Context) => locks!.heldBy(c, e.heldBy).some((h) => h.name === e.resource);
+      return holds(ctx) ? holds : undefined;
+    };
+    if (report.cycle) report.cycle = stampCycle(report.cycle, { probe: (e) => probes.get(probeKey(e.thread, e)), holding, contexts, moved });
     trace.deadlock = report;
     const idle = system.threads.filter((t) => t.isEnd[leaves[t.index]] && !t.isFinal[leaves[t.index]]);
     if (idle.length > 0) trace.deadlock.idle = idle.map((t) => ({ thread: t.name, state: t.leafPaths[leaves[t.index]] }));

@@ -121,7 +121,8 @@
       return el('span', { class: 'value' + (changed.has(path) ? ' changed' : ''), 'data-path': path }, Array.isArray(value) ? '[]' : '{}');
     }
     for (const k of keys) {
-      const p = Array.isArray(value) ? path + '[' + k + ']' : path ? path + '.' + k : String(k);
+      // as explorer/trace.ts keyPath names a record key: ["key"] when it holds a dot, a bracket or a quote
+      const p = Array.isArray(value) ? path + '[' + k + ']' : k !== '' && !/[.[\]"]/.test(k) ? (path ? path + '.' + k : String(k)) : path + '[' + JSON.stringify(k) + ']';
       const li = el('li', { 'data-path': p });
       const mark = changed.has(p) || [...changed].some((c) => c.indexOf(p + '.') === 0 || c.indexOf(p + '[') === 0);
       li.appendChild(el('span', { class: 'key' + (mark ? ' changed' : '') }, (Array.isArray(value) ? '[' + k + ']' : k) + ': '));

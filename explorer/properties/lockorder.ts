@@ -89,7 +89,8 @@ export class LockOrderRecorder {
   private readonly cache = new WeakMap<CompiledTransition, Acquiring[]>();
   private readonly known = new Map<string, { effect: LockEffect; name: string }>();
   private readonly edges = new Map<string, LockOrderEdge>();
-  private readonly classOf: (lock: { path: string; name: string }) => string;
+  /** The class of a lock: the model's lockClass, else its name. */
+  readonly classOf: (lock: { path: string; name: string }) => string;
   private readonly eventObjects: Event[];
 
   constructor(
@@ -334,6 +335,14 @@ export function checkEdgeReplay(
       const hit = acqs.find((a) => a.path === edge.toPath && a.thread === edge.thread && !a.try && a.held.some((h) => h.path === edge.fromPath));
       if (!hit) {
         return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}) does not acquire ${edge.to} in ${edge.thread} while it holds ${edge.from}` };
+      }
+      // The edge is one of classes: the model's classes and modes of the two locks must be the trace's.
+      const held = hit.held.find((h) => h.path === edge.fromPath)!;
+      for (const [what, lock, cls, mode] of [['acquires', hit, edge.to, edge.toMode], ['holds', held, edge.from, edge.fromMode]] as const) {
+        const now = rec.classOf(lock);
+        if (now !== cls || lock.mode !== mode) {
+          return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}): ${edge.thread} ${what} ${lock.path} as class ${now} (${lock.mode}), the trace says ${cls} (${mode})` };
+        }
       }
     }
   }
