@@ -74,8 +74,9 @@ export function stateChecker(
   const needChecks = invariants.length > 0 || (checkAssertions && hasAsserts.some((h) => h.some(Boolean)));
 
   const callPredicate = (kind: 'assertion' | 'invariant', name: string, fn: (c: Context, t: ThreadLocations) => boolean, ctx: Context, loc: ThreadLocations) => {
+    let r: unknown;
     try {
-      return !!fn(ctx, loc);
+      r = fn(ctx, loc);
     } catch (e) {
       const at = Object.entries(loc).map(([t, s]) => `${t}@${s}`).join(', ');
       throw new ModelRuntimeError(
@@ -84,6 +85,16 @@ export function stateChecker(
         e,
       );
     }
+    // undefined is a predicate that forgot its `return` (a body in braces), not a verdict: never "violated".
+    if (r === undefined) {
+      const at = Object.entries(loc).map(([t, s]) => `${t}@${s}`).join(', ');
+      throw new ModelRuntimeError(
+        `${kind} ${name} returned undefined in the state where ${at}; fix the predicate: it must return true or false ` +
+          `in every reachable state (a function body in braces needs a return)`,
+        { predicate: name, state: at },
+      );
+    }
+    return !!r;
   };
 
   /** Checks the state properties of a state; returns a violation or undefined. */

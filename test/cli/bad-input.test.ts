@@ -148,6 +148,7 @@ describe('mistakes in a model are blamed on the model, with the state, event and
     ['record-in-place', /action work threw at state a\.idle on event a\.step: .*read.only.*return the new value from assign instead of writing into it/],
     ['array-in-place', /a guard or action on event a\.step \(thread a from state a\.idle \(actions work, take\)\) changed the context in place \(context\.xs\[1\]\)/],
     ['invariant-throws', /invariant owned threw in the state where a@holds, b@idle: cannot read owner; fix the predicate/],
+    ['invariant-no-return', /invariant owned returned undefined in the state where a@holds, b@idle; fix the predicate: .*needs a return/],
     ['waits-throws', /waits\.free threw while the deadlock was being described \(thread a blocked at holds, guard free .*\): describer bug; fix the describer/],
     ['config', /create\(\) returned a plain object \(a machine config\?\), not an XState machine; return setup\(/],
   ])('variant %s: exit 2 with a clear message', async (variant, pattern) => {
