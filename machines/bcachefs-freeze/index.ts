@@ -1,5 +1,11 @@
 // bcachefs freeze (seed 000, Brian Foster 2023; KERNEL.md 1A): sb_start_intwrite mapped to transactions deadlocks
 // with journal reclaim; the merged design (->freeze_fs = bch2_fs_read_only via internal write refs) does not.
+// Sources: fs/bcachefs/fs.c bch2_freeze/bch2_unfreeze (7239f8e0ee7f, in mainline since bcachefs was merged in v6.7),
+// fs/bcachefs/super.c bch2_fs_read_only/__bch2_fs_read_only/__bch2_fs_read_write. c->writes is a percpu_ref
+// (percpu_ref_kill, percpu_ref_tryget_live, percpu_ref_reinit) until the 2025 conversion to enumerated_ref
+// (enumerated_ref_stop_async, enumerated_ref_tryget, enumerated_ref_start); the model is the same for both.
+// Not modelled: bch2_fs_read_only's early return when !BCH_FS_rw, BCH_FS_emergency_ro (the second wait_event
+// condition and bch2_unfreeze's early return).
 import { and, assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import { down_write, kernelActions, kernelGuards, kernelWaits, mutex, mutexOwner, mutex_lock, mutex_unlock, rwsem, up_write } from '../kernel/index.ts';

@@ -1,5 +1,10 @@
 // Per-file write freeze proposal (Namjae Jeon 2015, FS_IOC_FWFREEZE; Jan Kara's review in seed 001; KERNEL.md 1B):
 // file_write_freeze() = freeze_super + I_WRITE_FREEZED + thaw_super, checked by page faults before or after sb_start_pagefault.
+// The patch (Jan 2015) ran on v3.19's counter-based sb_writers: __sb_start_write() sleeps on wait_unfrozen while
+// frozen >= level and sb_wait_write() sums s_writers.counter[level-1]; the percpu rw_semaphore version used here
+// (fs/super.c v5.15, machines/kernel/freeze.ts) came with v4.3. Per level they block and drain the same way; the one
+// difference is that in v3.19 setting frozen (F5, F9, F12) already turns new sb_start_* callers away, where here that
+// happens at the following sb_wait_write's percpu_down_write (F7, F10, F13).
 import { assign, setup } from 'xstate';
 import { defineModel, type Context, type ThreadLocations, type WaitInfo } from '../../explorer/model.ts';
 import { kernelActions, kernelGuards, kernelWaits } from '../kernel/index.ts';

@@ -43,7 +43,11 @@
 // is reported as waiting for it.
 //
 // Not modelled: s_active references (no effect on the protocol here), SB_BORN (F3: always born),
-// lockdep annotations (F15/T4), the >= 6.6 holders and wait_for_partially_frozen (F2 returns -EBUSY as in 5.x).
+// lockdep annotations (F15/T4), the >= 6.6 holders and wait_for_partially_frozen (F2 returns -EBUSY as in 5.x),
+// and the F11 failure: since 2719c7160dcf "vfs: make freeze_super abort when sync_filesystem returns error"
+// (v5.17, backported to 5.10.y and 5.15.y; v5.15 itself ignores the error) freeze_super unwinds when
+// sync_filesystem() fails: frozen = SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT); wake_up;
+// deactivate_locked_super; return ret (->freeze_fs is not called). Here ->sync_fs never fails.
 //
 // Variant: `keepUmount: true` is the V1-2 bug: F6/F8 are removed, the freezer keeps s_umount held
 // for write across the SB_FREEZE_WRITE wait (F7).
@@ -175,7 +179,7 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   // F1: atomic_inc(&sb->s_active); down_write(&sb->s_umount)
   s[n.F1] = step(t, n.F1, down_write(um, t, n.F2));
   // F2: if (sb->s_writers.frozen != SB_UNFROZEN) { deactivate_locked_super(sb); return -EBUSY; }
-  //     (F3 SB_BORN and F4 sb_rdonly not modelled) F5: sb->s_writers.frozen = SB_FREEZE_WRITE
+  //     (F3 SB_BORN not modelled; F4 sb_rdonly only with `rdonly`) F5: sb->s_writers.frozen = SB_FREEZE_WRITE
   const ret = o.returns ?? {};
   s[n.F2] = step(t, n.F2, [
     // F4: if (sb_rdonly(sb)) { sb->s_writers.frozen = SB_FREEZE_COMPLETE; up_write(&sb->s_umount); return 0; }
@@ -242,7 +246,7 @@ export function thawSuperStates(o: ThawOptions): Fragment {
   // T1: down_write(&sb->s_umount)
   s[n.T1] = step(t, n.T1, down_write(um, t, n.T2));
   // T2: if (sb->s_writers.frozen != SB_FREEZE_COMPLETE) { up_write(&sb->s_umount); return -EINVAL; }
-  //     (T3 sb_rdonly not modelled; T4 lockdep_sb_freeze_acquire has no effect here)
+  //     (T3 sb_rdonly only with `rdonly`; T4 lockdep_sb_freeze_acquire has no effect here)
   //     T5: if (sb->s_op->unfreeze_fs) { error = sb->s_op->unfreeze_fs(sb); if (error) { ...; up_write; return error; } }
   const unfreezeEntry = hookEntry(s, t, o.unfreeze_fs, n.T5, n.T6, n.T5_fail, false);
   const ret = o.returns ?? {};

@@ -102,9 +102,14 @@ const spinOps = {
 //   slow path (rwsem_down_write_slowpath): joins the wait list; from then on takes it (rwsem_try_write_lock)
 //     when no one holds it and HANDOFF is clear or it is the first waiter, which set it. The first waiter may
 //     set HANDOFF while the lock is held (it waited past RWSEM_WAIT_TIMEOUT, or is RT): a separate step of
-//     the same event, taken at any time, after which nobody steals the lock from it.
-// Not modelled: a reader first in line setting HANDOFF in rwsem_mark_wake when a writer stole the lock
-// (only restricts stealing further), rwsem_down_read_slowpath's spinning on a writer owner.
+//     the same event, taken at any time, after which nobody steals the lock from it. (Since v6.3, "A waiter
+//     (first or not) can set the handoff bit", but the handoff is recorded on the first waiter:
+//     first->handoff_set = true; a first WRITER setting it is the case modelled.)
+// Not modelled: a reader first in line setting HANDOFF in rwsem_mark_wake when a writer stole the lock, or a
+// non-first writer setting it while a reader is first (both only restrict stealing further),
+// rwsem_down_read_slowpath's spinning on a writer owner. Over-approximated: a queued writer that is not first
+// takes a free lock at any time here; in the kernel rwsem_mark_wake wakes only the first waiter, so a sleeping
+// non-first writer tries rwsem_try_write_lock only when it joins the list and once it is first.
 
 export interface RwsemState {
   owner: string | null;

@@ -58,8 +58,8 @@
 // traces even when no interleaving deadlocks. Classes are named after the path and item; merge them with the
 // model's lockClass (lockdep keys a work map by its INIT_WORK site). Not modelled: start_flush_work()'s
 // acquisition of the workqueue map for flush_work on an ordered (max_active 1) or rescuer workqueue.
-// Compatibility: machines/xfs-inodegc has a local mod_delayed_work_on written against this state shape
-// (plain names in flushers); the shape is unchanged.
+// Users: machines/xfs-inodegc queues with queue_work (5.14-rc, 5.15) and mod_delayed_work (5.19+) from here
+// (its local mod_delayed_work_on is gone, commit 9debdb7).
 // Params: { wq: path, thread, item?, name? } (name = resource name in reports; default the path).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, ownValue, removeOne, updateIn } from './path.ts';

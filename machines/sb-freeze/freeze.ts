@@ -332,9 +332,11 @@ export const sbEnd: Record<number, (sb: string, thread: string) => any> = {
 
 /**
  * One writer that holds freeze level `level` around its work: idle -> sb_start_*() -> work -> sb_end_*() -> done.
- * `needsUmount`: inside sb_start_write it takes s_umount for read (the documented order
- * sb_start_write -> i_mutex -> s_umount that freeze_super's F6 protects), as e.g. a write path that
- * kicks writeback_inodes_sb() does.
+ * `needsUmount`: inside sb_start_write it takes s_umount for read with a blocking down_read (the order
+ * sb_start_write -> i_mutex -> s_umount that freeze_super's F6 protects). The in-tree 5.x write-path user of
+ * that order, try_to_writeback_inodes_sb() (fs/fs-writeback.c; e.g. ext4's delalloc ENOSPC path), takes it
+ * with down_read_trylock(&sb->s_umount) and skips the writeback when that fails, so it cannot block on a
+ * freezer; writeback_inodes_sb() itself does not take s_umount (it WARNs unless the caller holds it).
  */
 export function writerThread(thread: string, level: number, work: string, needsUmount = false) {
   const start = level === SB_FREEZE_WRITE ? 'sb_start_write' : level === SB_FREEZE_PAGEFAULT ? 'sb_start_pagefault' : 'sb_start_intwrite';

@@ -13,7 +13,9 @@
 //   workerC   the kworker running xfs_inodegc_worker for CPU C's struct xfs_inodegc: llist_del_all, then for each
 //             inode xfs_inodegc_inactivate (the 5.14-rc ASSERT(frozen < SB_FREEZE_FS)) -> xfs_inactive ->
 //             xfs_trans_alloc -> sb_start_intwrite -> commit -> xfs_inodegc_set_reclaimable.
-//   shrinker  (param shrinkers) xfs_inodegc_shrinker_scan from kswapd: sample INODEGC_ENABLED, then for each CPU
+//   shrinker  (param shrinkers) xfs_inodegc_shrinker_scan from kswapd (40b1de007aca "xfs: throttle inode
+//             inactivation queuing on memory reclaim": [PATCH 14/14] of the posted series, merged in 5.15, so present
+//             in every variant): sample INODEGC_ENABLED, then for each CPU
 //             with a non-empty list mod_delayed_work_on(cpu, wq, work, 0) (Thread 2 of 2254a7396a0c's message).
 //
 // Variants (kernel versions; seed 002 is the 5 Aug 2021 thread; 2254a7396a0c is the 2023 fix):
@@ -23,11 +25,16 @@
 //   dave      Dave Chinner's proposal of 5 Aug 2021 on top of it (= 5.15 as merged, minus the ASSERT): stop in
 //             sync_fs when frozen == SB_FREEZE_PAGEFAULT, xfs_inodegc_start() when xfs_fs_freeze fails; the stop
 //             still uses cancel_work_sync.
-//   drain     6191cf3ad59f (Brian Foster, 5.17) stop = queue_all + drain_workqueue, with the 5.19 delayed-work
-//             queueing (7cf2b0f9611b): the evictor holds its CPU (get_cpu_ptr) from llist_add to mod_delayed_work.
-//             Shape of 5.19..6.4; the syzbot __queue_work WARN on a draining workqueue is an invariant here.
-//   mainline  2254a7396a0c (Darrick Wong, 6.5+): stop = queue_all + do { flush_workqueue; rerun = queue_all }
-//             while (rerun); the ASSERT is gone from xfs_inodegc_inactivate (set debugAssert=false for that).
+//   drain     6191cf3ad59f (Brian Foster, 5.17; it also made xfs_inodegc_flush a flush_workqueue, unused here)
+//             stop = queue_all + drain_workqueue, with the 5.19 delayed-work queueing (7cf2b0f9611b): the evictor
+//             holds its CPU (get_cpu_ptr) from llist_add to mod_delayed_work. Shape of 5.19..6.3; the syzbot
+//             __queue_work WARN on a draining workqueue is an invariant here.
+//   mainline  2254a7396a0c (Darrick Wong, "xfs: fix xfs_inodegc_stop racing with mod_delayed_work", pulled with
+//             tags/xfs-6.4-rc1-fixes, so v6.4-rc2 and later; backported to 6.1.y): stop = queue_all + do {
+//             flush_workqueue; rerun = queue_all } while (rerun); the ASSERT is gone from xfs_inodegc_inactivate
+//             (set debugAssert=false for that). The per-mount m_inodegc_cpumask that 6.4 also added (queue_all walks
+//             it instead of every online CPU; the queuer sets the bit after llist_add, the worker clears it before
+//             llist_del_all) is not modelled: queue_all tests llist_empty on every CPU.
 //
 // Abstractions (each says what it drops):
 //   - xfs_inodegc_want_queue_work() is taken as always true (a backlog past inodes_per_cluster, or 5.19+'s
@@ -37,6 +44,11 @@
 //   - The freezer, thawer and shrinker run on CPUs of their own; preemption pinning (drain, mainline) only stops
 //     the worker and the other evictors of the pinned CPU.
 //   - Memory ordering is sequentially consistent (KERNEL.md I-P2 needs the 6.x barriers in reality).
+//   - xfs_inactive is one transaction per inode (the kernel may run several, e.g. xfs_inactive_truncate then
+//     xfs_inactive_ifree, each with its own xfs_trans_alloc -> sb_start_intwrite).
+//   - F11 cannot fail: freeze_super's unwind when sync_filesystem returns an error (2719c7160dcf "vfs: make
+//     freeze_super abort when sync_filesystem returns error", v5.17, backported to 5.10.y and 5.15.y: frozen =
+//     SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT), without calling ->freeze_fs) is not modelled.
 // The workqueue is machines/kernel's (items gc0.. = each CPU's struct xfs_inodegc.work on m_inodegc_wq),
 // including mod_delayed_work_on (5.19+): kernel/workqueue.c grabs PENDING (try_to_grab_pending) and calls
 // __queue_work again, so on a draining workqueue it WARNs and drops even a pending item, and a flush waiting for
@@ -139,8 +151,8 @@ function inodegcStart(cpus: number, pinned: boolean, thread: string, target: str
  *   S1 if (!xfs_clear_inodegc_enabled(mp)) return;     (test_and_clear_bit)
  *   S2 xfs_inodegc_queue_all(mp);
  *   S3 cancel:    for each cpu: cancel_work_sync(&gc->work)                    (5.14-rc series, 5.15)
- *      drain:     drain_workqueue(mp->m_inodegc_wq)                            (6191cf3ad59f, 5.17..6.4)
- *      flushloop: do { flush_workqueue(wq); rerun = queue_all(mp); } while (rerun)   (2254a7396a0c, 6.5+)
+ *      drain:     drain_workqueue(mp->m_inodegc_wq)                            (6191cf3ad59f, 5.17..6.3)
+ *      flushloop: do { flush_workqueue(wq); rerun = queue_all(mp); } while (rerun)   (2254a7396a0c, 6.4-rc2+)
  */
 function stopStates(kind: StopKind, cpus: number, pinned: boolean, exit: string, base: string): any {
   const here = (s: string) => `${F(base)}.${s}`;
@@ -485,8 +497,8 @@ const model = defineModel({
   variants: {
     posted: { description: '5.14-rc series as posted 4 Aug 2021: sync_fs flushes inodegc, xfs_fs_freeze stops it (cancel_work_sync)' },
     dave: { description: "Dave's proposal 5 Aug 2021 (5.15 shape): stop in sync_fs at SB_FREEZE_PAGEFAULT, restart on freeze error, cancel_work_sync" },
-    drain: { description: '6191cf3ad59f (5.17..6.4, with 5.19 delayed work): stop drains the workqueue; queue_work on a draining wq WARNs' },
-    mainline: { description: '2254a7396a0c (6.5+): stop = flush_workqueue + re-queue loop until the lists are empty' },
+    drain: { description: '6191cf3ad59f (5.17..6.3, with 5.19 delayed work): stop drains the workqueue; queue_work on a draining wq WARNs' },
+    mainline: { description: '2254a7396a0c (6.4-rc2+): stop = flush_workqueue + re-queue loop until the lists are empty' },
   },
   defaultVariant: 'posted',
   create({ params, variant }) {
