@@ -3,7 +3,8 @@
 // Threads
 //   freezer   freeze_super() (fs/super.c, 5.x shape, KERNEL.md 1(c) F1..F15) with the XFS hooks of each variant:
 //             ->sync_fs = xfs_fs_sync_fs(sb, wait=1) at F11 (the wait=0 pass returns at once in XFS), ->freeze_fs =
-//             xfs_fs_freeze at F14; xfs_log_quiesce may fail (param freezeFail) and takes the F14 unwind path.
+//             xfs_fs_freeze at F14; xfs_log_quiesce may fail (param freezeFail) and takes the F14 unwind path;
+//             sync_filesystem's last step, sync_blockdev, may fail after ->sync_fs (param syncFail) and takes F11's.
 //   thawer    thaw_super() -> thaw_super_locked() (T1..T7) with ->unfreeze_fs = xfs_fs_unfreeze at T5. Issued at any
 //             time (g/390, xfs/517 loops): -EINVAL while not fully frozen, then userspace retries; gives up when the
 //             freeze failed.
@@ -46,9 +47,13 @@
 //   - Memory ordering is sequentially consistent (KERNEL.md I-P2 needs the 6.x barriers in reality).
 //   - xfs_inactive is one transaction per inode (the kernel may run several, e.g. xfs_inactive_truncate then
 //     xfs_inactive_ifree, each with its own xfs_trans_alloc -> sb_start_intwrite).
-//   - F11 cannot fail: freeze_super's unwind when sync_filesystem returns an error (2719c7160dcf "vfs: make
-//     freeze_super abort when sync_filesystem returns error", v5.17, backported to 5.10.y and 5.15.y: frozen =
-//     SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT), without calling ->freeze_fs) is not modelled.
+//   - F11 fails only with param syncFail, and only at its last step: freeze_super's unwind when sync_filesystem
+//     returns an error (2719c7160dcf "vfs: make freeze_super abort when sync_filesystem returns error", v5.17,
+//     backported to 5.10.y and 5.15.y: frozen = SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT);
+//     deactivate_locked_super, without calling ->freeze_fs). sync_filesystem runs ->sync_fs(sb, 1) and then returns
+//     sync_blockdev(sb->s_bdev), so an I/O error there comes after xfs_fs_sync_fs stopped inodegc (dave, drain,
+//     mainline); the earlier failures (xfs_log_force in xfs_fs_sync_fs, sync_blockdev_nowait) return before the
+//     stop and change nothing here, so they are not modelled. Before 5.17 freeze_super ignored the error.
 // The workqueue is machines/kernel's (items gc0.. = each CPU's struct xfs_inodegc.work on m_inodegc_wq),
 // including mod_delayed_work_on (5.19+): kernel/workqueue.c grabs PENDING (try_to_grab_pending) and calls
 // __queue_work again, so on a draining workqueue it WARNs and drops even a pending item, and a flush waiting for
@@ -204,7 +209,7 @@ function stopStates(kind: StopKind, cpus: number, pinned: boolean, exit: string,
   return { initial: 'S1_clear_enabled', states };
 }
 
-function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
+function buildFreezer(v: Variant, cpus: number, freezeFail: boolean, syncFail: boolean): any {
   const V = VARIANT[v];
   const states: Record<string, any> = {
     // F1: atomic_inc(&sb->s_active); down_write(&sb->s_umount)    [freeze_super, fs/super.c 5.x]
@@ -250,6 +255,25 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
     },
     done: { type: 'final' },
   };
+  // Where ->sync_fs(sb, 1) returns to: F12, or (param syncFail) sync_filesystem's last step first.
+  const afterSyncFs = syncFail ? F('F11_sync_blockdev') : F('F12_frozen_fs');
+  if (syncFail) {
+    // sync_filesystem: return sync_blockdev(sb->s_bdev), which may fail with an I/O error
+    states.F11_sync_blockdev = {
+      on: { 'freezer.sync_blockdev': { target: 'F12_frozen_fs' }, 'freezer.sync_blockdev_fails': { target: 'F11_unwind' } },
+    };
+    // freeze_super: if (ret) { frozen = SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT); wake_up_var(...);
+    // deactivate_locked_super(sb) (up_write(&sb->s_umount)); return ret; }  (2719c7160dcf, v5.17): ->freeze_fs is not
+    // called, so nothing undoes what ->sync_fs did
+    states.F11_unwind = {
+      on: {
+        'freezer.sync_filesystem_failed': {
+          actions: [sb_set_frozen(SB, SB_UNFROZEN), ...sb_freeze_unlock(SB, 'freezer', SB_FREEZE_PAGEFAULT).actions!, ...up_write(UMOUNT, 'freezer').actions!, 'set_freeze_failed', 'exit_thread'],
+          target: 'done',
+        },
+      },
+    };
+  }
 
   // F11: sync_filesystem -> xfs_fs_sync_fs(sb, 1) (frozen == SB_FREEZE_PAGEFAULT, s_umount held for write)
   if (V.flushInSyncFs) {
@@ -258,7 +282,7 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
       inodegc_flush: {
         on: {
           'freezer.xfs_inodegc_flush': [
-            { guard: 'inodegc_disabled', target: F('F12_frozen_fs') },
+            { guard: 'inodegc_disabled', target: afterSyncFs },
             ...queueAllBranches(cpus, V.pinned, 'freezer', {
               post: flush_work(WQ, item(0), 'freezer', WQNAME).begin.actions,
               target: `${F('F11_sync_fs')}.flush_work0_wait`,
@@ -274,7 +298,7 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
           'freezer.flush_work_done': {
             guard: flush_work(WQ, item(c), 'freezer', WQNAME).wait.guard,
             actions: [...flush_work(WQ, item(c), 'freezer', WQNAME).wait.actions!, ...(last ? [] : flush_work(WQ, item(c + 1), 'freezer', WQNAME).begin.actions!)],
-            target: last ? F('F12_frozen_fs') : `${F('F11_sync_fs')}.flush_work${c + 1}_wait`,
+            target: last ? afterSyncFs : `${F('F11_sync_fs')}.flush_work${c + 1}_wait`,
           },
         },
       };
@@ -289,11 +313,11 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean): any {
           on: {
             'freezer.frozen_is_SB_FREEZE_PAGEFAULT': [
               { guard: sb_frozen_is(SB, SB_FREEZE_PAGEFAULT), target: `${F('F11_sync_fs')}.inodegc_stop` },
-              { target: F('F12_frozen_fs') },
+              { target: afterSyncFs },
             ],
           },
         },
-        inodegc_stop: stopStates(V.stop, cpus, V.pinned, F('F12_frozen_fs'), 'F11_sync_fs.inodegc_stop'),
+        inodegc_stop: stopStates(V.stop, cpus, V.pinned, afterSyncFs, 'F11_sync_fs.inodegc_stop'),
       },
     };
   }
@@ -481,14 +505,19 @@ const model = defineModel({
   description:
     'XFS inodegc start/stop versus freeze_super: the xfs/517 ASSERT(frozen < SB_FREEZE_FS) in the inodegc worker, the deadlock without it, and the fixes up to 2254a7396a0c',
   source: 'seeds/002 (Dave Chinner, 6 Aug 2021); KERNEL.md section 2; fs/xfs/xfs_icache.c, fs/xfs/xfs_super.c, fs/super.c; commits 6191cf3ad59f, 7cf2b0f9611b, 2254a7396a0c',
-  // two CPUs and a failing freeze in a few hundred states per variant (the shrinker is covered by the specs)
-  smallParams: { evictors: 1, cpus: 2, freezeFail: true },
+  // two CPUs and a freeze failing in xfs_fs_freeze or in sync_blockdev, in a few hundred states per variant (the
+  // shrinker is covered by the specs)
+  smallParams: { evictors: 1, cpus: 2, freezeFail: true, syncFail: true },
   params: {
     evictors: { default: 2, min: 1, max: 4, description: 'tasks doing the last iput of an unlinked file (evictor i runs on CPU i mod cpus)' },
     cpus: { default: 1, min: 1, max: 3, description: 'CPUs: per-CPU inodegc lists, work items and kworkers (threads worker0..)' },
     shrinkers: { default: 0, min: 0, max: 1, description: 'kswapd running xfs_inodegc_shrinker_scan once (0 or 1)' },
     debugAssert: { default: true, description: 'CONFIG_XFS_DEBUG ASSERT(frozen < SB_FREEZE_FS) in xfs_inodegc_inactivate (5.14-rc series; removed before 5.15 merged)' },
     freezeFail: { default: false, description: 'xfs_log_quiesce in xfs_fs_freeze may fail (freeze_super unwinds at F14)' },
+    syncFail: {
+      default: false,
+      description: 'sync_blockdev at the end of sync_filesystem may fail, after ->sync_fs (freeze_super unwinds at F11 without ->freeze_fs: 2719c7160dcf, v5.17+)',
+    },
     thaw: {
       default: true,
       description: 'a thawer (FITHAW) runs; false = the fs stays frozen, to ask what happens before any thaw (check with deadlock off: a frozen fs legitimately parks the worker in sb_start_intwrite)',
@@ -511,7 +540,7 @@ const model = defineModel({
     const thaw = Boolean(params.thaw);
     const others = 1 + (thaw ? 1 : 0) + nev + nshr; // threads that end: freezer, thawer, evictors, shrinker
 
-    const threads: Record<string, any> = { freezer: buildFreezer(v, cpus, Boolean(params.freezeFail)) };
+    const threads: Record<string, any> = { freezer: buildFreezer(v, cpus, Boolean(params.freezeFail), Boolean(params.syncFail)) };
     if (thaw) threads.thawer = buildThawer(cpus, V.pinned);
     for (let i = 0; i < nev; i++) threads[`evictor${i}`] = buildEvictor(i, i % cpus, V);
     if (nshr > 0) threads.shrinker = buildShrinker(cpus, V.pinned);
