@@ -46,6 +46,8 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
+    const esm = esmInCommonJs(file, e);
+    if (esm) throw new InputError(`${label}: the model module ${file} failed to load: ${thrownMessage(e)}; ${esm}`);
     throw new InputError(`${label}: the model module ${file} failed to load: ${thrownMessage(e)}; fix the module (it must import and run without error)`);
   }
   const def = mod.default ?? mod.model;
@@ -57,6 +59,26 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
   const problem = definitionProblem(def);
   if (problem) throw new InputError(`${label}: the model in ${file}: ${problem}`);
   return def;
+}
+
+/**
+ * The fix when a .js model written as an ES module (import/export) loaded as CommonJS: node reads a .js file as
+ * CommonJS unless the nearest package.json says "type": "module" (npm init writes "type": "commonjs"). Null when
+ * the error is something else.
+ */
+function esmInCommonJs(file: string, e: unknown): string | null {
+  if (!/\.js$/.test(file) || !(e instanceof SyntaxError)) return null;
+  if (!/Cannot use import statement outside a module|Unexpected token 'export'/.test(e.message)) return null;
+  let pkg: string | null = null;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) {
+      pkg = join(dir, 'package.json');
+      break;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  const where = pkg ? `${pkg} makes .js files CommonJS: add "type": "module" to it` : `add a package.json with "type": "module" beside it`;
+  return `a .js model written with import/export is an ES module; ${where}, or rename the model .mjs (or write it in TypeScript, .ts, which always loads as an ES module)`;
 }
 
 /** What is wrong with a model definition's declared fields (the explorer trusts them), or null. */

@@ -1,0 +1,46 @@
+// The first hour of a kernel developer with their own model, outside the clone: the mistakes a newcomer makes get
+// exit 2 and one paragraph naming the file and the fix, never a stack trace. These run the real CLI in a child
+// node (a model's module format is node's business, which an in-process run under vitest would not see).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = resolve('bin/interleave.js');
+const cli = (args: string[], cwd: string) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+
+/** A folder outside the clone holding `files`. */
+function folder(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'interleave-first-hour-'));
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  return dir;
+}
+
+const JS_MODEL = `import { setup } from 'xstate';
+import { defineModel } from 'interleave';
+export default defineModel({
+  name: 'js', description: 'one task', params: {}, variants: { v: { description: 'v' } }, defaultVariant: 'v',
+  create: () => setup({}).createMachine({ type: 'parallel', states: { t: { initial: 'i', states: { i: { on: { 't.go': 'd' } }, d: { type: 'final' } } } } }),
+});
+`;
+
+describe('a JavaScript model with import statements', () => {
+  it('in a CommonJS package (npm init -y) is exit 2 naming the package.json and the fix', () => {
+    const dir = folder({ 'package.json': JSON.stringify({ name: 'mine', type: 'commonjs' }), 'model.js': JS_MODEL });
+    const r = cli(['check', 'model.js'], dir);
+    expect(r.status, r.stderr).toBe(2);
+    const error = r.stderr.slice(r.stderr.indexOf('error: '));
+    expect(error).toMatch(/^error: model\.js: /);
+    expect(error).toContain(join(dir, 'package.json'));
+    expect(error).toMatch(/"type": "module"/);
+    expect(error).toMatch(/\.mjs/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+  it('loads under "type": "module"', () => {
+    const dir = folder({ 'package.json': JSON.stringify({ name: 'mine', type: 'module' }), 'model.js': JS_MODEL });
+    const r = cli(['check', 'model.js', '--no-save'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status, r.stdout).toBe(0);
+  });
+});
