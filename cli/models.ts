@@ -24,7 +24,8 @@ export function bundledModelNames(): string[] {
     .sort();
 }
 
-function isModelDefinition(x: unknown): x is ModelDefinition {
+/** Whether `x` looks like defineModel's result (a name, variants and create). */
+export function isModelDefinition(x: unknown): x is ModelDefinition {
   const m = x as ModelDefinition;
   return !!m && typeof m === 'object' && typeof m.name === 'string' && typeof m.create === 'function' && typeof m.variants === 'object';
 }
