@@ -32,11 +32,37 @@ export function checkNodeFeatures(node: StateNode, isRoot: boolean): void {
   if (cfg.onDone) reject("'onDone'", 'add an explicit event from the final state instead');
   if (cfg.onError) reject("'onError'", 'remove it; errors are modelled in the context');
   for (const key of Object.keys(cfg.on ?? {})) {
+    checkTransitionKeys(where, key, cfg.on[key]);
     if (key.includes('*')) {
       throw new ModelError(`state ${where} has a wildcard event '${key}', which interleave does not support: name each event`, {
         state: where,
         event: key,
         feature: 'wildcard event',
+      });
+    }
+  }
+}
+
+/** The keys of an XState v5 transition: XState ignores any other, so a misspelt or misplaced one would drop silently. */
+const TRANSITION_KEYS = new Set(['target', 'guard', 'actions', 'reenter', 'description', 'meta']);
+
+/**
+ * Refuses a transition object with a key XState ignores: a list of transitions spread into an object (the kernel's
+ * blocking calls and trylocks return one: `{ ...down_read(...), target }` leaves keys '0', '1' and drops the lock),
+ * XState v4's `internal`, a misspelling. Each would run the step without its guard or actions.
+ */
+function checkTransitionKeys(where: string, event: string, value: unknown): void {
+  for (const t of Array.isArray(value) ? value : [value]) {
+    if (!t || typeof t !== 'object') continue;
+    for (const k of Object.keys(t)) {
+      if (TRANSITION_KEYS.has(k)) continue;
+      const fix = /^\d+$/.test(k)
+        ? `a list of transitions (what down_read, down_write, the trylocks and other blocking calls return) was spread into an object; give the list as the event's value: '${event}': down_read(lock, thread, next), not { ...down_read(...), target }`
+        : `a transition takes only ${[...TRANSITION_KEYS].join(', ')}; fix its spelling or remove it`;
+      throw new ModelError(`state ${where} on event ${event}: the transition has key '${k}', which XState ignores (the step would run without it): ${fix}`, {
+        state: where,
+        event,
+        feature: 'transition key',
       });
     }
   }

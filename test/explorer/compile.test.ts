@@ -73,6 +73,12 @@ describe('compiler', () => {
   it('rejects custom side-effect actions', () => {
     rejects(threadWith({ on: { 't.go': { actions: function sideEffect() {} } } }), /custom action sideEffect/, /t\.s/);
   });
+  it('rejects a transition with keys XState ignores: a spread list of transitions (down_read) or a misspelt key, which would drop the guard and actions', () => {
+    // { ...down_read('sem', 't', 'end'), target: 'end' } spreads an array: its transitions become keys '0', '1'.
+    const list = [{ guard: () => false, target: 'end' }, { target: 'end' }];
+    rejects(threadWith({ on: { 't.go': { ...list, target: 'end' } } }), /key '0'.*list of transitions.*'t\.go': down_read\(/, /t\.s.*t\.go/);
+    rejects(threadWith({ on: { 't.go': { target: 'end', gaurd: () => false } } }), /key 'gaurd'/, /t\.s/);
+  });
   it('rejects wildcard events', () => {
     rejects(threadWith({ on: { '*': 'end' } }), /wildcard/, /t\.s/);
   });
