@@ -79,6 +79,20 @@ describe('compiler', () => {
     rejects(threadWith({ on: { 't.go': { ...list, target: 'end' } } }), /key '0'.*list of transitions.*'t\.go': down_read\(/, /t\.s.*t\.go/);
     rejects(threadWith({ on: { 't.go': { target: 'end', gaurd: () => false } } }), /key 'gaurd'/, /t\.s/);
   });
+  it("rejects a misspelt meta or state key (meta: { asert }, enter: ...): the assertion or action would be silently left out", () => {
+    rejects(threadWith({ meta: { asert: 'x' }, on: { 't.go': 'end' } }), /meta key 'asert'.*'assert'/, /t\.s/);
+    rejects(threadWith({ on: { 't.go': { target: 'end', meta: { progres: true } } } }), /meta key 'progres'.*'progress'/, /t\.s.*t\.go/);
+    rejects(threadWith({ enter: [], on: { 't.go': 'end' } }), /key 'enter'.*'entry'/, /t\.s/);
+    // Keys of the model's own, far from any key interleave or XState reads, stay allowed.
+    expect(() => compileMachine(threadWith({ meta: { kind: 'x', doc: 'y' }, on: { 't.go': 'end' } }))).not.toThrow();
+    const typed = setup({ types: {} as { context: { n: number } } }).createMachine({
+      types: {} as { context: { n: number } },
+      type: 'parallel',
+      context: { n: 0 },
+      states: { t: { initial: 's', states: { s: { on: { 't.go': 'end' } }, end: { type: 'final' } } } },
+    });
+    expect(() => compileMachine(typed)).not.toThrow();
+  });
   it('rejects wildcard events', () => {
     rejects(threadWith({ on: { '*': 'end' } }), /wildcard/, /t\.s/);
   });
