@@ -1,6 +1,6 @@
 // Finds models: bundled ones under machines/<name>/index.ts, or a module path given by a spec.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError, thrownMessage } from '../explorer/errors.ts';
 import type { ModelDefinition } from '../explorer/model.ts';
@@ -135,16 +135,34 @@ export async function loadModel(model: string, baseDir: string, where: string, r
       file = index;
     }
     if (!existsSync(file)) {
-      throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to ${relativeTo}`);
+      throw new InputError(
+        `${where}: no model module at ${file}${suggestModule(model, baseDir)}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to ${relativeTo}`,
+      );
     }
     return { def: await importModel(file, where), path: file, bundled: false };
   }
   const names = bundledModelNames();
   if (!names.includes(model)) {
-    throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to ${relativeTo}, e.g. "./my-model.ts"`);
+    throw new InputError(`${where}: unknown model '${model}'${suggestModule(model, baseDir)}; bundled models: ${names.join(', ')}. For your own model, give a path relative to ${relativeTo}, e.g. "./my-model.ts"`);
   }
   const file = join(MACHINES_DIR, model, MODEL_INDEX);
   return { def: await importModel(file, where), path: file, bundled: true };
+}
+
+/**
+ * A model module the user may have meant when `model` names none: with its extension left out, or relative to the
+ * folder above `baseDir` or to the working directory rather than to `baseDir`. Empty when there is none.
+ */
+function suggestModule(model: string, baseDir: string): string {
+  for (const dir of [baseDir, dirname(baseDir), process.cwd()]) {
+    for (const ext of ['', '.ts', '.mts', '.js', '.mjs']) {
+      const file = resolve(dir, model + ext);
+      if (!existsSync(file) || !statSync(file).isFile() || !/\.m?[jt]s$/.test(file)) continue;
+      const rel = relative(baseDir, file);
+      return ` (did you mean "${rel.startsWith('.') ? rel : `./${rel}`}"? That module exists)`;
+    }
+  }
+  return '';
 }
 
 export async function loadAllBundled(): Promise<ModelDefinition[]> {

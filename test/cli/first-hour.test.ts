@@ -2,7 +2,7 @@
 // exit 2 and one paragraph naming the file and the fix, never a stack trace, and no slip passes unnoticed. The module
 // format cases run the real CLI in a child node (node's business, which an in-process run under vitest would not see).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { setup } from 'xstate';
 import { ModelRuntimeError } from '../../explorer/errors.ts';
 import { checkModel } from '../../explorer/index.ts';
 import { defineModel } from '../../explorer/model.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const BIN = resolve('bin/interleave.js');
 const cli = (args: string[], cwd: string) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
@@ -67,5 +68,23 @@ describe('a predicate that returns nothing', () => {
     expect(() => checkModel({ model: model(forgot) })).toThrow(/invariant small returned undefined.*return/);
     expect(checkModel({ model: model((c) => c.x < 5) }).verdict.status).toBe('pass');
     expect(checkModel({ model: model((c) => c.x > 5) }).verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'small' });
+  });
+});
+
+describe('a spec naming its model by a path that is not there', () => {
+  it('suggests the module that exists: the extension left out, or a path relative to the folder checked from', async () => {
+    const dir = folder({ 'model.ts': JS_MODEL, 'a.json': JSON.stringify({ model: 'model', expect: { status: 'pass' } }) });
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ model: './model', expect: { status: 'pass' } }));
+    for (const spec of ['a.json', 'b.json']) {
+      const r = await runCli(['check', join(dir, spec), '--no-save']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/\$\.model: .*did you mean "\.\/model\.ts"/);
+    }
+    const sub = join(dir, 'sub');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'c.json'), JSON.stringify({ model: 'model.ts', expect: { status: 'pass' } }));
+    const r = await runCli(['check', join(sub, 'c.json'), '--no-save']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/sub\/c\.json: \$\.model: no model module at .*did you mean "\.\.\/model\.ts"/);
   });
 });
