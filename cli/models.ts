@@ -53,8 +53,10 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
   }
   const def = mod.default ?? mod.model;
   if (!isModelDefinition(def)) {
+    const named = Object.keys(mod).find((k) => isModelDefinition(mod[k]));
+    const hint = named ? `; it exports ${named}, a model: make it the default export (export default ${named})` : '';
     throw new InputError(
-      `${label}: ${file} does not export a model: its default export must be defineModel({ name, params, variants, defaultVariant, create })`,
+      `${label}: ${file} does not export a model: its default export must be defineModel({ name, params, variants, defaultVariant, create })${hint}`,
     );
   }
   const problem = definitionProblem(def);

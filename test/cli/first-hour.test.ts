@@ -88,3 +88,13 @@ describe('a spec naming its model by a path that is not there', () => {
     expect(r.err).toMatch(/sub\/c\.json: \$\.model: no model module at .*did you mean "\.\.\/model\.ts"/);
   });
 });
+
+describe('a model module whose default export is not the model', () => {
+  it('names the export that is one and the fix', async () => {
+    // A model by shape (defineModel returns its argument), so the module loads in-process without the loaders.
+    const dir = folder({ 'model.ts': "export const rwsemModel = { name: 'm', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: () => null };\n" });
+    const r = await runCli(['check', join(dir, 'model.ts'), '--no-save']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/does not export a model: .*it exports rwsemModel, a model: make it the default export \(export default rwsemModel\)/);
+  });
+});
