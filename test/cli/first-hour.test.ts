@@ -98,3 +98,19 @@ describe('a model module whose default export is not the model', () => {
     expect(r.err).toMatch(/does not export a model: .*it exports rwsemModel, a model: make it the default export \(export default rwsemModel\)/);
   });
 });
+
+describe('init', () => {
+  it("prints the next steps of README's first model: cd into the folder, then check ., show and vitest, the comments aligned", async () => {
+    const parent = folder({});
+    const r = await runCli(['init', join(parent, 'my-locks')]);
+    expect(r.code, r.err).toBe(0);
+    const next = r.out.slice(r.out.indexOf('Next:')).trim().split('\n').slice(1);
+    expect(next.map((l) => l.replace(/\s+#.*/, '').trim())).toEqual([
+      `cd ${join(parent, 'my-locks')}`,
+      'interleave check .',
+      'interleave show counterexamples/abba.json',
+      'npx vitest run',
+    ]);
+    expect(new Set(next.slice(1).map((l) => l.indexOf('#'))).size).toBe(1);
+  });
+});
