@@ -299,8 +299,13 @@ async function replayOn(file: string, trace: Trace, def: ModelDefinition, varian
 
 async function cmdGraph(p: ParsedCommand, io: Printer): Promise<number> {
   const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0], 'the working directory');
-  const variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
-  const params = overlayParams(def, {}, '--param', paramOptions(p.values));
+  let variant: string, params: ReturnType<typeof overlayParams>;
+  try {
+    variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
+    params = overlayParams(def, {}, '--param', paramOptions(p.values));
+  } catch (e) {
+    throw placed(e, p.positionals[0]);
+  }
   let packed;
   try {
     packed = instantiate(def, params, variant);

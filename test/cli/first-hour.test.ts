@@ -114,3 +114,16 @@ describe('init', () => {
     expect(new Set(next.slice(1).map((l) => l.indexOf('#'))).size).toBe(1);
   });
 });
+
+describe('graph MODEL with a wrong --variant or --param', () => {
+  it('names the model file, as check does', async () => {
+    for (const [args, message] of [
+      [['--variant', 'abab'], /^error: abba: --variant: model abba has no variant 'abab'/m],
+      [['--param', 'n=3'], /^error: abba: --param n: model abba has no parameter 'n'/m],
+    ] as const) {
+      const r = await runCli(['graph', 'abba', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+    }
+  });
+});
