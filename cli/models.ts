@@ -1,5 +1,5 @@
 // Finds models: bundled ones under machines/<name>/index.ts, or a module path given by a spec.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError, thrownMessage } from '../explorer/errors.ts';
@@ -65,12 +65,20 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
 }
 
 /**
- * The fix when a .js model written as an ES module (import/export) loaded as CommonJS: node reads a .js file as
+ * The fix when a .js model written as CommonJS requires interleave or xstate, or one written as an ES module
+ * (import/export) loaded as CommonJS: node reads a .js file as
  * CommonJS unless the nearest package.json says "type": "module" (npm init writes "type": "commonjs"). Null when
  * the error is something else.
  */
 function esmInCommonJs(file: string, e: unknown): string | null {
-  if (!/\.js$/.test(file) || !(e instanceof SyntaxError)) return null;
+  if (!/\.js$/.test(file)) return null;
+  // A CommonJS model's require('interleave') gets the package's ES module entry (a syntax error there), and its
+  // require('xstate') the folder's own xstate, or none: the hooks that map them serve import only.
+  if (/\brequire\(\s*['"](interleave|xstate)/.test(readFileSync(file, 'utf8'))) {
+    return `a CommonJS model cannot require('interleave') or require('xstate') (they resolve to interleave's ES modules and its own xstate only through import): write the model with import and export default, as a .ts or .mjs file or under "type": "module"`;
+  }
+  // Node names the file and line of the offending statement first: the model's own import/export.
+  if (!(e instanceof SyntaxError) || !e.stack?.startsWith(`${file}:`)) return null;
   if (!/Cannot use import statement outside a module|Unexpected token 'export'/.test(e.message)) return null;
   let pkg: string | null = null;
   for (let dir = dirname(file); ; dir = dirname(dir)) {

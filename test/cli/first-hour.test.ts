@@ -42,6 +42,18 @@ describe('a JavaScript model with import statements', () => {
     expect(error).toMatch(/\.mjs/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+  it('written as CommonJS (require) is exit 2 saying to write it with import, not blaming import/export', () => {
+    const cjs = JS_MODEL.replace("import { setup } from 'xstate';", "const { setup } = require('xstate');")
+      .replace("import { defineModel } from 'interleave';", "const { defineModel } = require('interleave');")
+      .replace('export default defineModel', 'module.exports = defineModel');
+    const dir = folder({ 'package.json': JSON.stringify({ name: 'mine', type: 'commonjs' }), 'model.js': cjs });
+    const r = cli(['check', 'model.js'], dir);
+    expect(r.status, r.stderr).toBe(2);
+    const error = r.stderr.slice(r.stderr.indexOf('error: '));
+    expect(error).not.toMatch(/written with import\/export/);
+    expect(error).toMatch(/^error: model\.js: [\s\S]*require\('interleave'\)[\s\S]*write the model with import/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
   it('loads under "type": "module"', () => {
     const dir = folder({ 'package.json': JSON.stringify({ name: 'mine', type: 'module' }), 'model.js': JS_MODEL });
     const r = cli(['check', 'model.js', '--no-save'], dir);
