@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { ModelRuntimeError } from '../../explorer/errors.ts';
-import { checkModel } from '../../explorer/index.ts';
+import { checkModel, resolveParams } from '../../explorer/index.ts';
 import { defineModel } from '../../explorer/model.ts';
 import { runCli } from '../helpers/cli.ts';
 
@@ -137,5 +137,16 @@ describe('graph MODEL with a wrong --variant or --param', () => {
       expect(r.code).toBe(2);
       expect(r.err).toMatch(message);
     }
+  });
+});
+
+describe('a parameter declared without a description', () => {
+  it("is named in the message without '(undefined)'", () => {
+    const m = defineModel({
+      name: 'nodesc', description: '', params: { n: { default: 2, min: 1 } as any }, variants: { v: { description: '' } }, defaultVariant: 'v',
+      create: () => null as any,
+    });
+    expect(() => resolveParams(m, { n: 0 }, '--param')).toThrow(/^--param n: 0 is below the minimum 1$/);
+    expect(() => resolveParams(m, { n: 'x' }, '--param')).toThrow(/^--param n: expected a number, got "x"$/);
   });
 });
