@@ -7,6 +7,8 @@ import { expect } from 'vitest';
 import { crossCheck as crossCheckMachine, type CrossCheckResult } from '../explorer/crosscheck.ts';
 import { checkModel, instantiate, resolveParams, resolveVariant, type CheckRequest, type CheckResult, type PropertySelection } from '../explorer/index.ts';
 import { InputError } from '../explorer/errors.ts';
+import { parseReduce } from '../explorer/reduce/index.ts';
+import { STRATEGIES } from '../explorer/strategies/index.ts';
 import { isModelDefinition } from '../cli/models.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import { renderTrace } from '../cli/show.ts';
@@ -45,11 +47,29 @@ function refuseNonModel(model: unknown, call: string): asserts model is ModelDef
   );
 }
 
+/** Refuses option values the CLI and the spec schema would refuse (the search would crash on them, or run unbounded). */
+function refuseBadValues(options: CheckOptions): void {
+  const strategies = [...Object.keys(STRATEGIES), 'random'];
+  if (options.strategy !== undefined && !strategies.includes(options.strategy)) {
+    throw new InputError(`strategy: '${options.strategy}' is not one of ${strategies.join(', ')}`);
+  }
+  const inv = options.check?.invariants;
+  if (inv !== undefined && typeof inv !== 'boolean' && !(Array.isArray(inv) && inv.every((n) => typeof n === 'string'))) {
+    throw new InputError(`check.invariants: expected true, false or a list of invariant names, got ${JSON.stringify(inv)}`);
+  }
+  for (const key of ['maxStates', 'maxDepth', 'walks'] as const) {
+    const v = options[key];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new InputError(`${key}: expected a whole number of at least 0, got ${v}`);
+  }
+  if (options.reduce !== undefined) parseReduce(options.reduce, 'reduce');
+}
+
 /** Explores every interleaving of the model (deadlock, assertions and invariants unless `check` says otherwise). */
 export async function check(model: ModelDefinition, options: CheckOptions = {}): Promise<CheckResult> {
   refuseNonModel(model, 'check');
   refuseUnknown(options, CHECK_OPTIONS, 'option');
   refuseUnknown(options.check, PROPERTIES, 'property', 'check.');
+  refuseBadValues(options);
   return checkModel({ ...options, model, stopAtFirst: options.stopAtFirst ?? true });
 }
 

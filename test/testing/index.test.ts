@@ -69,3 +69,16 @@ describe('interleave/testing: a misspelt option or a module namespace is refused
     await expect(check(undefined as any)).rejects.toThrow(/not a model: .*defineModel/);
   });
 });
+
+describe('interleave/testing: a bad option value is refused as bad input, not a crash or a silent pass', () => {
+  it.each([
+    [{ strategy: 'dfz' }, /strategy: 'dfz' is not one of bfs, dfs, random/],
+    [{ check: { invariants: 'all' } }, /check\.invariants: expected true, false or a list of invariant names, got "all"/],
+    [{ maxStates: Number.NaN }, /maxStates: expected a whole number of at least 0, got NaN/],
+    [{ maxDepth: -1 }, /maxDepth: expected a whole number of at least 0, got -1/],
+    [{ maxStates: 1.5 }, /maxStates: expected a whole number of at least 0, got 1\.5/],
+    [{ reduce: ['symetry'] }, /symetry/],
+  ])('%j', async (options, message) => {
+    await expect(check(abba, { variant: 'ordered', ...(options as object) })).rejects.toThrow(message);
+  });
+});
