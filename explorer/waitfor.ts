@@ -158,8 +158,9 @@ export function noCycleText(blocked: BlockedThread[]): string {
   const undescribed = blocked.filter((b) => b.waits.length === 0).map((b) => b.thread);
   if (undescribed.length === 0) return 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.';
   return (
-    `No wait-for cycle found: the model does not say what ${undescribed.join(', ')} wait for; give the blocking guards a ` +
-    `describer in the model's waits (waits: kernelWaits for the kernel's guards) or the state meta: { waitsFor: '...' }`
+    `No wait-for cycle found: the model does not say what ${undescribed.join(', ')} wait for; a state with no transitions ` +
+    `needs type: 'final' (or meta: { end: true }) to be a valid end, and a blocking guard a describer in the model's ` +
+    `waits (waits: kernelWaits for the kernel's guards) or the state meta: { waitsFor: '...' }`
   );
 }
 

@@ -105,7 +105,7 @@
       const undescribed = trace.deadlock.blocked.filter((b) => b.waits.length === 0).map((b) => b.thread);
       const why = undescribed.length === 0
         ? 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.'
-        : 'No wait-for cycle found: the model does not say what ' + undescribed.join(', ') + " wait for; give the blocking guards a describer in the model's waits (waits: kernelWaits for the kernel's guards) or the state meta: { waitsFor: '...' }";
+        : 'No wait-for cycle found: the model does not say what ' + undescribed.join(', ') + " wait for; a state with no transitions needs type: 'final' (or meta: { end: true }) to be a valid end, and a blocking guard a describer in the model's waits (waits: kernelWaits for the kernel's guards) or the state meta: { waitsFor: '...' }";
       list.replaceWith(el('p', { id: 'no-cycle' }, why));
     }
     const sc = document.getElementById('scenario');

@@ -150,3 +150,19 @@ describe('a parameter declared without a description', () => {
     expect(() => resolveParams(m, { n: 'x' }, '--param')).toThrow(/^--param n: expected a number, got "x"$/);
   });
 });
+
+describe("a thread's last state without type: 'final'", () => {
+  it("is a deadlock whose message says the state has no transitions and how to mark it a valid end", () => {
+    const m = defineModel({
+      name: 'no-final', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v',
+      create: () =>
+        setup({}).createMachine({
+          type: 'parallel',
+          states: { t: { initial: 'i', states: { i: { on: { 't.go': 'done' } }, done: {} } }, u: { initial: 'i', states: { i: { on: { 'u.go': 'd' } }, d: { type: 'final' } } } },
+        }),
+    });
+    const r = checkModel({ model: m });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    expect(r.verdict.message).toMatch(/not finished: t@done; t@done has no transitions: .*type: 'final'.*meta: \{ end: true \}/);
+  });
+});
