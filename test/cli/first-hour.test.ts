@@ -54,6 +54,12 @@ describe('a JavaScript model with import statements', () => {
     expect(error).toMatch(/^error: model\.js: [\s\S]*require\('interleave'\)[\s\S]*write the model with import/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+  it('loads where no package.json says either (node detects the module; the loaders did not)', () => {
+    const dir = folder({ 'model.js': JS_MODEL });
+    const r = cli(['check', 'model.js', '--no-save'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status, r.stdout).toBe(0);
+  });
   it('loads under "type": "module"', () => {
     const dir = folder({ 'package.json': JSON.stringify({ name: 'mine', type: 'module' }), 'model.js': JS_MODEL });
     const r = cli(['check', 'model.js', '--no-save'], dir);
