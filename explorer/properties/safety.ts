@@ -74,25 +74,16 @@ export function stateChecker(
   const needChecks = invariants.length > 0 || (checkAssertions && hasAsserts.some((h) => h.some(Boolean)));
 
   const callPredicate = (kind: 'assertion' | 'invariant', name: string, fn: (c: Context, t: ThreadLocations) => boolean, ctx: Context, loc: ThreadLocations) => {
-    const at = () => Object.entries(loc).map(([t, s]) => `${t}@${s}`).join(', ');
-    let holds: unknown;
     try {
-      holds = fn(ctx, loc);
+      return !!fn(ctx, loc);
     } catch (e) {
+      const at = Object.entries(loc).map(([t, s]) => `${t}@${s}`).join(', ');
       throw new ModelRuntimeError(
-        `${kind} ${name} threw in the state where ${at()}: ${thrownMessage(e)}${inPlaceHint(e)}; fix the predicate: it must return true or false in every reachable state`,
-        { predicate: name, state: at() },
+        `${kind} ${name} threw in the state where ${at}: ${thrownMessage(e)}${inPlaceHint(e)}; fix the predicate: it must return true or false in every reachable state`,
+        { predicate: name, state: at },
         e,
       );
     }
-    // Nothing returned is a slip (a block body without return), not the property failing.
-    if (holds === undefined) {
-      throw new ModelRuntimeError(
-        `${kind} ${name} returned undefined in the state where ${at()}; fix the predicate: it must return true or false (a block body { ... } needs return)`,
-        { predicate: name, state: at() },
-      );
-    }
-    return !!holds;
   };
 
   /** Checks the state properties of a state; returns a violation or undefined. */

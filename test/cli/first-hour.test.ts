@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
-import { ModelRuntimeError } from '../../explorer/errors.ts';
 import { checkModel, resolveParams } from '../../explorer/index.ts';
 import { defineModel } from '../../explorer/model.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -65,27 +64,6 @@ describe('a JavaScript model with import statements', () => {
     const r = cli(['check', 'model.js', '--no-save'], dir);
     expect(r.stderr).toBe('');
     expect(r.status, r.stdout).toBe(0);
-  });
-});
-
-describe('a predicate that returns nothing', () => {
-  const model = (invariant: (c: { x: number }) => unknown) =>
-    defineModel({
-      name: 'forgot-return', description: 'one step', params: {}, variants: { v: { description: 'v' } }, defaultVariant: 'v',
-      create: () =>
-        setup({ types: {} as { context: { x: number } } }).createMachine({
-          type: 'parallel', context: { x: 0 },
-          states: { t: { initial: 'i', states: { i: { on: { 't.go': 'd' } }, d: { type: 'final' } } } },
-        }),
-      invariants: { small: invariant as (c: any) => boolean },
-    });
-  it('(a block body without return) is a model error naming it, not a violation of the invariant', () => {
-    // eslint-disable-next-line no-unused-expressions
-    const forgot = (c: { x: number }) => { c.x < 5; };
-    expect(() => checkModel({ model: model(forgot) })).toThrow(ModelRuntimeError);
-    expect(() => checkModel({ model: model(forgot) })).toThrow(/invariant small returned undefined.*return/);
-    expect(checkModel({ model: model((c) => c.x < 5) }).verdict.status).toBe('pass');
-    expect(checkModel({ model: model((c) => c.x > 5) }).verdict).toMatchObject({ status: 'violation', kind: 'invariant', name: 'small' });
   });
 });
 
