@@ -7,8 +7,8 @@ import { InputError } from '../explorer/errors.ts';
 const MODEL = `// My first interleave model: two tasks take two mutexes. Variant \`abba\` takes them in opposite orders
 // (the lock-order inversion lockdep warns about) and deadlocks; variant \`ordered\` takes them in one order.
 // Each state says which kernel call it mirrors. Check it: interleave check .   (from this folder)
-import { setup } from 'xstate';
-import { defineModel } from 'interleave';
+// setup comes from interleave (its own xstate): the same under the CLI and under vitest, whatever xstate this folder has.
+import { defineModel, setup } from 'interleave';
 import { kernelActions, kernelGuards, kernelWaits, mutex, mutex_lock, mutex_unlock } from 'interleave/kernel';
 
 /** One task: mutex_lock(first); mutex_lock(second); ...; mutex_unlock(second); mutex_unlock(first). */

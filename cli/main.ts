@@ -302,8 +302,13 @@ async function replayOn(file: string, trace: Trace, def: ModelDefinition, varian
 
 async function cmdGraph(p: ParsedCommand, io: Printer): Promise<number> {
   const { def } = await loadModel(p.positionals[0], process.cwd(), p.positionals[0], 'the working directory');
-  const variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
-  const params = overlayParams(def, {}, '--param', paramOptions(p.values));
+  let variant: string, params: ReturnType<typeof overlayParams>;
+  try {
+    variant = resolveVariant(def, p.values.variant as string | undefined, '--variant');
+    params = overlayParams(def, {}, '--param', paramOptions(p.values));
+  } catch (e) {
+    throw placed(e, p.positionals[0]);
+  }
   let packed;
   try {
     packed = instantiate(def, params, variant);
@@ -371,9 +376,15 @@ async function cmdInit(p: ParsedCommand, io: Printer): Promise<number> {
   for (const f of files) io.out(`  ${f}`);
   io.out('');
   io.out('Next:');
-  io.out(`  interleave check ${dir}                      # the model against its two specs (exit 0: both match)`);
-  io.out(`  interleave show counterexamples/abba.json   # the race diagram of the deadlock`);
-  io.out(`  cd ${dir} && npx vitest run                 # the model's tests (needs vitest and interleave installed there; see the README)`);
+  // As README's "Your first model": from the folder, so the counterexamples land beside the specs.
+  const steps: [string, string][] = [
+    ...(resolve(dir) === process.cwd() ? [] : [[`cd ${dir}`, '']] as [string, string][]),
+    ['interleave check .', 'the model against its two specs (exit 0: both match)'],
+    ['interleave show counterexamples/abba.json', 'the race diagram of the deadlock'],
+    ['npx vitest run', "the model's tests (needs vitest and interleave installed there; see the README)"],
+  ];
+  const width = Math.max(...steps.map(([c]) => c.length));
+  for (const [command, what] of steps) io.out(`  ${what ? `${command.padEnd(width)}   # ${what}` : command}`);
   return EXIT.OK;
 }
 

@@ -1,6 +1,6 @@
 // Finds models: bundled ones under machines/<name>/index.ts, or a module path given by a spec.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError, thrownMessage } from '../explorer/errors.ts';
 import type { ModelDefinition } from '../explorer/model.ts';
@@ -24,7 +24,8 @@ export function bundledModelNames(): string[] {
     .sort();
 }
 
-function isModelDefinition(x: unknown): x is ModelDefinition {
+/** Whether `x` looks like defineModel's result (a name, variants and create). */
+export function isModelDefinition(x: unknown): x is ModelDefinition {
   const m = x as ModelDefinition;
   return !!m && typeof m === 'object' && typeof m.name === 'string' && typeof m.create === 'function' && typeof m.variants === 'object';
 }
@@ -46,17 +47,49 @@ async function importModel(file: string, label: string): Promise<ModelDefinition
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
+    const esm = esmInCommonJs(file, e);
+    if (esm) throw new InputError(`${label}: the model module ${file} failed to load: ${thrownMessage(e)}; ${esm}`);
     throw new InputError(`${label}: the model module ${file} failed to load: ${thrownMessage(e)}; fix the module (it must import and run without error)`);
   }
   const def = mod.default ?? mod.model;
   if (!isModelDefinition(def)) {
+    const named = Object.keys(mod).find((k) => isModelDefinition(mod[k]));
+    const hint = named ? `; it exports ${named}, a model: make it the default export (export default ${named})` : '';
     throw new InputError(
-      `${label}: ${file} does not export a model: its default export must be defineModel({ name, params, variants, defaultVariant, create })`,
+      `${label}: ${file} does not export a model: its default export must be defineModel({ name, params, variants, defaultVariant, create })${hint}`,
     );
   }
   const problem = definitionProblem(def);
   if (problem) throw new InputError(`${label}: the model in ${file}: ${problem}`);
   return def;
+}
+
+/**
+ * The fix when a .js model written as CommonJS requires interleave or xstate, or one written as an ES module
+ * (import/export) loaded as CommonJS: node reads a .js file as
+ * CommonJS unless the nearest package.json says "type": "module" (npm init writes "type": "commonjs"). Null when
+ * the error is something else.
+ */
+function esmInCommonJs(file: string, e: unknown): string | null {
+  if (!/\.js$/.test(file)) return null;
+  // A CommonJS model's require('interleave') gets the package's ES module entry (a syntax error there), and its
+  // require('xstate') the folder's own xstate, or none: the hooks that map them serve import only.
+  if (/\brequire\(\s*['"](interleave|xstate)/.test(readFileSync(file, 'utf8'))) {
+    return `a CommonJS model cannot require('interleave') or require('xstate') (they resolve to interleave's ES modules and its own xstate only through import): write the model with import and export default, as a .ts or .mjs file or under "type": "module"`;
+  }
+  // Node names the file and line of the offending statement first: the model's own import/export.
+  if (!(e instanceof SyntaxError) || !e.stack?.startsWith(`${file}:`)) return null;
+  if (!/Cannot use import statement outside a module|Unexpected token 'export'/.test(e.message)) return null;
+  let pkg: string | null = null;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) {
+      pkg = join(dir, 'package.json');
+      break;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  const where = pkg ? `${pkg} makes .js files CommonJS: add "type": "module" to it` : `add a package.json with "type": "module" beside it`;
+  return `a .js model written with import/export is an ES module; ${where}, or rename the model .mjs (or write it in TypeScript, .ts, which always loads as an ES module)`;
 }
 
 /** What is wrong with a model definition's declared fields (the explorer trusts them), or null. */
@@ -112,16 +145,34 @@ export async function loadModel(model: string, baseDir: string, where: string, r
       file = index;
     }
     if (!existsSync(file)) {
-      throw new InputError(`${where}: no model module at ${file}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to ${relativeTo}`);
+      throw new InputError(
+        `${where}: no model module at ${file}${suggestModule(model, baseDir)}; give a bundled model name (${bundledModelNames().join(', ')}) or a path relative to ${relativeTo}`,
+      );
     }
     return { def: await importModel(file, where), path: file, bundled: false };
   }
   const names = bundledModelNames();
   if (!names.includes(model)) {
-    throw new InputError(`${where}: unknown model '${model}'; bundled models: ${names.join(', ')}. For your own model, give a path relative to ${relativeTo}, e.g. "./my-model.ts"`);
+    throw new InputError(`${where}: unknown model '${model}'${suggestModule(model, baseDir)}; bundled models: ${names.join(', ')}. For your own model, give a path relative to ${relativeTo}, e.g. "./my-model.ts"`);
   }
   const file = join(MACHINES_DIR, model, MODEL_INDEX);
   return { def: await importModel(file, where), path: file, bundled: true };
+}
+
+/**
+ * A model module the user may have meant when `model` names none: with its extension left out, or relative to the
+ * folder above `baseDir` or to the working directory rather than to `baseDir`. Empty when there is none.
+ */
+function suggestModule(model: string, baseDir: string): string {
+  for (const dir of [baseDir, dirname(baseDir), process.cwd()]) {
+    for (const ext of ['', '.ts', '.mts', '.js', '.mjs']) {
+      const file = resolve(dir, model + ext);
+      if (!existsSync(file) || !statSync(file).isFile() || !/\.m?[jt]s$/.test(file)) continue;
+      const rel = relative(baseDir, file);
+      return ` (did you mean "${rel.startsWith('.') ? rel : `./${rel}`}"? That module exists)`;
+    }
+  }
+  return '';
 }
 
 export async function loadAllBundled(): Promise<ModelDefinition[]> {

@@ -159,13 +159,14 @@ export function resolveParams(model: ModelDefinition, given: Record<string, unkn
   }
   for (const [key, spec] of Object.entries(model.params)) {
     const v = Object.hasOwn(given, key) ? given[key] : spec.default;
+    const what = spec.description ? ` (${spec.description})` : '';
     if (typeof v !== typeof spec.default) {
-      throw new InputError(`${at(key)}: expected a ${typeof spec.default} (${spec.description}), got ${JSON.stringify(v)}`);
+      throw new InputError(`${at(key)}: expected a ${typeof spec.default}${what}, got ${JSON.stringify(v)}`);
     }
     if (typeof v === 'number') {
       if (!Number.isInteger(v) && Number.isInteger(spec.default)) throw new InputError(`${at(key)}: expected an integer, got ${v}`);
-      if (spec.min !== undefined && v < spec.min) throw new InputError(`${at(key)}: ${v} is below the minimum ${spec.min} (${spec.description})`);
-      if (spec.max !== undefined && v > spec.max) throw new InputError(`${at(key)}: ${v} is above the maximum ${spec.max} (${spec.description})`);
+      if (spec.min !== undefined && v < spec.min) throw new InputError(`${at(key)}: ${v} is below the minimum ${spec.min}${what}`);
+      if (spec.max !== undefined && v > spec.max) throw new InputError(`${at(key)}: ${v} is above the maximum ${spec.max}${what}`);
     }
     if (typeof v === 'string' && spec.choices && !spec.choices.includes(v)) {
       throw new InputError(`${at(key)}: '${v}' is not one of ${spec.choices.join(', ')}`);

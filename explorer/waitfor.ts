@@ -151,6 +151,20 @@ export function renderScenario(cycle: WaitEdge[], o: { columns?: string[]; fit?:
 }
 
 /**
+ * Why there is no wait-for cycle: something nobody will release or signal, or, when some blocked thread's wait is not
+ * described at all (a model without waits for its guards), that the model does not say (no claim it cannot back).
+ */
+export function noCycleText(blocked: BlockedThread[]): string {
+  const undescribed = blocked.filter((b) => b.waits.length === 0).map((b) => b.thread);
+  if (undescribed.length === 0) return 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.';
+  return (
+    `No wait-for cycle found: the model does not say what ${undescribed.join(', ')} wait for; a state with no transitions ` +
+    `needs type: 'final' (or meta: { end: true }) to be a valid end, and a blocking guard a describer in the model's ` +
+    `waits (waits: kernelWaits for the kernel's guards) or the state meta: { waitsFor: '...' }`
+  );
+}
+
+/**
  * The deadlock part of every report (show, check's output, the HTML viewer's text): every blocked thread with
  * its state, what it waits for and who holds it or must act; the threads idle at a valid end; then the wait-for
  * cycle and its lockdep-style scenario (renderScenario), or why there is none. Text only: the CLI prints it.
@@ -179,7 +193,7 @@ export function renderDeadlock(report: WaitForReport, o: { columns?: string[]; f
     lines.push(`  → back to ${cycle[0]!.thread}`);
     lines.push('', renderScenario(cycle, o));
   } else {
-    lines.push('No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.');
+    lines.push(noCycleText(report.blocked));
   }
   return lines.join('\n');
 }

@@ -5,7 +5,11 @@
 // Importing this module registers the matchers with vitest's expect.
 import { expect } from 'vitest';
 import { crossCheck as crossCheckMachine, type CrossCheckResult } from '../explorer/crosscheck.ts';
-import { checkModel, instantiate, resolveParams, resolveVariant, type CheckRequest, type CheckResult } from '../explorer/index.ts';
+import { checkModel, instantiate, resolveParams, resolveVariant, type CheckRequest, type CheckResult, type PropertySelection } from '../explorer/index.ts';
+import { InputError } from '../explorer/errors.ts';
+import { parseReduce } from '../explorer/reduce/index.ts';
+import { STRATEGIES } from '../explorer/strategies/index.ts';
+import { isModelDefinition } from '../cli/models.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import { renderTrace } from '../cli/show.ts';
 
@@ -14,13 +18,65 @@ export interface CheckOptions extends Omit<CheckRequest, 'model' | 'params' | 'v
   params?: Record<string, ParamValue>;
 }
 
+/** Every option check() takes (the type makes this list complete): a misspelt one is refused, not ignored. */
+const CHECK_OPTIONS: Record<keyof CheckOptions, true> = {
+  variant: true, params: true, check: true, strategy: true, seed: true, walks: true, eventOrderSeed: true, checkpoint: true,
+  resume: true, bitstate: true, preemptions: true, maxStates: true, maxDepth: true, timeoutSeconds: true, stopAtFirst: true,
+  onProgress: true, spec: true, workers: true, modelPath: true, nats: true, coverage: true, reduce: true,
+};
+const PROPERTIES: Record<keyof PropertySelection, true> = {
+  deadlock: true, assertions: true, invariants: true, livelock: true, starvation: true, fairness: true, lockOrder: true,
+};
+const CROSS_CHECK_OPTIONS: Record<string, true> = { variant: true, params: true, limit: true };
+
+/** Refuses keys of `given` that `known` does not have: a misspelt property would be silently left unchecked. */
+function refuseUnknown(given: unknown, known: Record<string, true>, what: string, prefix = ''): void {
+  if (!given || typeof given !== 'object') return;
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(known, key)) throw new InputError(`${prefix}${key}: unknown ${what}; fix its spelling (known: ${Object.keys(known).join(', ')})`);
+  }
+}
+
+function refuseNonModel(model: unknown, call: string): asserts model is ModelDefinition {
+  if (isModelDefinition(model)) return;
+  const ns = !!model && typeof model === 'object' && isModelDefinition((model as { default?: unknown }).default);
+  throw new InputError(
+    ns
+      ? `${call}(model): not a model: this is the module's namespace; pass its default export (import model from './model.ts', not import * as model)`
+      : `${call}(model): not a model: pass defineModel's result, the model module's default export (import model from './model.ts')`,
+  );
+}
+
+/** Refuses option values the CLI and the spec schema would refuse (the search would crash on them, or run unbounded). */
+function refuseBadValues(options: CheckOptions): void {
+  const strategies = [...Object.keys(STRATEGIES), 'random'];
+  if (options.strategy !== undefined && !strategies.includes(options.strategy)) {
+    throw new InputError(`strategy: '${options.strategy}' is not one of ${strategies.join(', ')}`);
+  }
+  const inv = options.check?.invariants;
+  if (inv !== undefined && typeof inv !== 'boolean' && !(Array.isArray(inv) && inv.every((n) => typeof n === 'string'))) {
+    throw new InputError(`check.invariants: expected true, false or a list of invariant names, got ${JSON.stringify(inv)}`);
+  }
+  for (const key of ['maxStates', 'maxDepth', 'walks'] as const) {
+    const v = options[key];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new InputError(`${key}: expected a whole number of at least 0, got ${v}`);
+  }
+  if (options.reduce !== undefined) parseReduce(options.reduce, 'reduce');
+}
+
 /** Explores every interleaving of the model (deadlock, assertions and invariants unless `check` says otherwise). */
 export async function check(model: ModelDefinition, options: CheckOptions = {}): Promise<CheckResult> {
+  refuseNonModel(model, 'check');
+  refuseUnknown(options, CHECK_OPTIONS, 'option');
+  refuseUnknown(options.check, PROPERTIES, 'property', 'check.');
+  refuseBadValues(options);
   return checkModel({ ...options, model, stopAtFirst: options.stopAtFirst ?? true });
 }
 
 /** Steps every reachable state with the compiled engine and with XState's transition(), and compares. */
 export async function crossCheck(model: ModelDefinition, options: { variant?: string; params?: Record<string, ParamValue>; limit?: number } = {}): Promise<CrossCheckResult> {
+  refuseNonModel(model, 'crossCheck');
+  refuseUnknown(options, CROSS_CHECK_OPTIONS, 'option');
   const params = resolveParams(model, options.params);
   const variant = resolveVariant(model, options.variant);
   return crossCheckMachine(instantiate(model, params, variant).system.machine, { limit: options.limit });

@@ -101,7 +101,12 @@
       for (const e of cycle) list.appendChild(el('li', { class: 'cycle-edge', 'data-thread': e.thread }, e.thread + ' waits for ' + e.resource + ' held by ' + e.heldBy));
       list.appendChild(el('li', { class: 'cycle-back' }, '→ back to ' + cycle[0].thread));
     } else {
-      list.replaceWith(el('p', { id: 'no-cycle' }, 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.'));
+      // As noCycleText in explorer/waitfor.ts.
+      const undescribed = trace.deadlock.blocked.filter((b) => b.waits.length === 0).map((b) => b.thread);
+      const why = undescribed.length === 0
+        ? 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.'
+        : 'No wait-for cycle found: the model does not say what ' + undescribed.join(', ') + " wait for; a state with no transitions needs type: 'final' (or meta: { end: true }) to be a valid end, and a blocking guard a describer in the model's waits (waits: kernelWaits for the kernel's guards) or the state meta: { waitsFor: '...' }";
+      list.replaceWith(el('p', { id: 'no-cycle' }, why));
     }
     const sc = document.getElementById('scenario');
     if (data.scenario) sc.textContent = data.scenario;

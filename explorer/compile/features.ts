@@ -31,12 +31,91 @@ export function checkNodeFeatures(node: StateNode, isRoot: boolean): void {
   if (cfg.always) reject("'always' (eventless transitions)", 'give the step its own thread-qualified event');
   if (cfg.onDone) reject("'onDone'", 'add an explicit event from the final state instead');
   if (cfg.onError) reject("'onError'", 'remove it; errors are modelled in the context');
+  checkNearMisses(where, undefined, cfg, cfg.meta);
   for (const key of Object.keys(cfg.on ?? {})) {
+    checkTransitionKeys(where, key, cfg.on[key]);
     if (key.includes('*')) {
       throw new ModelError(`state ${where} has a wildcard event '${key}', which interleave does not support: name each event`, {
         state: where,
         event: key,
         feature: 'wildcard event',
+      });
+    }
+  }
+}
+
+/** The meta keys interleave reads (joint on the root only). */
+const META_KEYS = ['assert', 'progress', 'end', 'waitsFor', 'joint'];
+/** XState's state node keys a model is likely to misspell (the short on and id are left out: too many near misses). */
+const STATE_KEYS = ['entry', 'exit', 'initial', 'states', 'type', 'meta', 'always', 'after', 'invoke', 'onDone', 'tags', 'description', 'output', 'history'];
+
+/** XState's other config keys (the root's too), never taken for a misspelling (types is one letter from type). */
+const OTHER_STATE_KEYS = new Set(['on', 'id', 'context', 'types', 'version', 'schemas', 'target', 'onError', 'order', 'key', 'parent']);
+
+/** Levenshtein distance, at most `cap + 1` (enough to tell a near miss). */
+function distance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return Math.min(prev[b.length]!, cap + 1);
+}
+
+/** The known key `key` misspells (a different key within 1 edit, 2 for keys of 5 letters or more, or another case), or undefined. */
+function nearMiss(key: string, known: string[]): string | undefined {
+  if (known.includes(key)) return undefined;
+  return known.find((k) => k.toLowerCase() === key.toLowerCase() || distance(key.toLowerCase(), k.toLowerCase(), 2) <= (k.length >= 5 ? 2 : 1));
+}
+
+/**
+ * Refuses a state key or meta key that misspells one XState or interleave reads (meta: { asert }, enter: ...): the
+ * assertion, progress mark or action would be left out without a word. Keys far from every known one are the model's own.
+ */
+function checkNearMisses(where: string, event: string | undefined, state: Record<string, unknown> | undefined, meta: unknown): void {
+  const at = event === undefined ? `state ${where}` : `state ${where} on event ${event}`;
+  const refuse = (what: string, key: string, known: string, lost: string) => {
+    throw new ModelError(`${at}: ${what} '${key}' looks like a misspelling of '${known}', which ${lost}; fix its spelling (or rename the key if it is the model's own)`, {
+      state: where,
+      ...(event === undefined ? {} : { event }),
+      feature: what,
+    });
+  };
+  for (const key of Object.keys(state ?? {})) {
+    if (OTHER_STATE_KEYS.has(key)) continue;
+    const known = nearMiss(key, STATE_KEYS);
+    if (known) refuse('key', key, known, 'XState reads and this state would go without');
+  }
+  if (!meta || typeof meta !== 'object') return;
+  for (const key of Object.keys(meta)) {
+    const known = nearMiss(key, META_KEYS);
+    if (known) refuse('meta key', key, known, 'interleave reads and would not check here');
+  }
+}
+
+/** The keys of an XState v5 transition: XState ignores any other, so a misspelt or misplaced one would drop silently. */
+const TRANSITION_KEYS = new Set(['target', 'guard', 'actions', 'reenter', 'description', 'meta']);
+
+/**
+ * Refuses a transition object with a key XState ignores: a list of transitions spread into an object (the kernel's
+ * blocking calls and trylocks return one: `{ ...down_read(...), target }` leaves keys '0', '1' and drops the lock),
+ * XState v4's `internal`, a misspelling. Each would run the step without its guard or actions.
+ */
+function checkTransitionKeys(where: string, event: string, value: unknown): void {
+  for (const t of Array.isArray(value) ? value : [value]) {
+    if (!t || typeof t !== 'object') continue;
+    checkNearMisses(where, event, undefined, (t as { meta?: unknown }).meta);
+    for (const k of Object.keys(t)) {
+      if (TRANSITION_KEYS.has(k)) continue;
+      const fix = /^\d+$/.test(k)
+        ? `a list of transitions (what down_read, down_write, the trylocks and other blocking calls return) was spread into an object; give the list as the event's value: '${event}': down_read(lock, thread, next), not { ...down_read(...), target }`
+        : `a transition takes only ${[...TRANSITION_KEYS].join(', ')}; fix its spelling or remove it`;
+      throw new ModelError(`state ${where} on event ${event}: the transition has key '${k}', which XState ignores (the step would run without it): ${fix}`, {
+        state: where,
+        event,
+        feature: 'transition key',
       });
     }
   }

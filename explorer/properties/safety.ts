@@ -138,5 +138,10 @@ export function deadlockAt(system: CompiledSystem, leaves: ArrayLike<number>, id
   const stuck = system.threads.filter((t) => !t.isEnd[leaves[t.index]]).map(at);
   const idle = system.threads.filter((t) => t.isEnd[leaves[t.index]] && !t.isFinal[leaves[t.index]]).map(at);
   const ended = idle.length ? `; at a valid end (meta.end): ${idle.join(', ')}` : '';
-  return { kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}${ended}`, stateId: id, depth };
+  // A state with no transitions at all is where a thread ended, most likely, but without type: 'final'.
+  const last = system.threads.filter((t) => !t.isEnd[leaves[t.index]] && t.leafEvents[leaves[t.index]]!.length === 0).map(at);
+  const unmarked = last.length
+    ? `; ${last.join(', ')} ${last.length > 1 ? 'have' : 'has'} no transitions: if a thread ends there, mark the state type: 'final' (or meta: { end: true })`
+    : '';
+  return { kind: 'deadlock', name: 'deadlock', message: `no step is enabled; not finished: ${stuck.join(', ')}${ended}${unmarked}`, stateId: id, depth };
 }

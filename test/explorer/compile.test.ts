@@ -73,6 +73,26 @@ describe('compiler', () => {
   it('rejects custom side-effect actions', () => {
     rejects(threadWith({ on: { 't.go': { actions: function sideEffect() {} } } }), /custom action sideEffect/, /t\.s/);
   });
+  it('rejects a transition with keys XState ignores: a spread list of transitions (down_read) or a misspelt key, which would drop the guard and actions', () => {
+    // { ...down_read('sem', 't', 'end'), target: 'end' } spreads an array: its transitions become keys '0', '1'.
+    const list = [{ guard: () => false, target: 'end' }, { target: 'end' }];
+    rejects(threadWith({ on: { 't.go': { ...list, target: 'end' } } }), /key '0'.*list of transitions.*'t\.go': down_read\(/, /t\.s.*t\.go/);
+    rejects(threadWith({ on: { 't.go': { target: 'end', gaurd: () => false } } }), /key 'gaurd'/, /t\.s/);
+  });
+  it("rejects a misspelt meta or state key (meta: { asert }, enter: ...): the assertion or action would be silently left out", () => {
+    rejects(threadWith({ meta: { asert: 'x' }, on: { 't.go': 'end' } }), /meta key 'asert'.*'assert'/, /t\.s/);
+    rejects(threadWith({ on: { 't.go': { target: 'end', meta: { progres: true } } } }), /meta key 'progres'.*'progress'/, /t\.s.*t\.go/);
+    rejects(threadWith({ enter: [], on: { 't.go': 'end' } }), /key 'enter'.*'entry'/, /t\.s/);
+    // Keys of the model's own, far from any key interleave or XState reads, stay allowed.
+    expect(() => compileMachine(threadWith({ meta: { kind: 'x', doc: 'y' }, on: { 't.go': 'end' } }))).not.toThrow();
+    const typed = setup({ types: {} as { context: { n: number } } }).createMachine({
+      types: {} as { context: { n: number } },
+      type: 'parallel',
+      context: { n: 0 },
+      states: { t: { initial: 's', states: { s: { on: { 't.go': 'end' } }, end: { type: 'final' } } } },
+    });
+    expect(() => compileMachine(typed)).not.toThrow();
+  });
   it('rejects wildcard events', () => {
     rejects(threadWith({ on: { '*': 'end' } }), /wildcard/, /t\.s/);
   });

@@ -57,6 +57,13 @@ describe('buildWaitFor', () => {
     const none = buildWaitFor([{ thread: 'a', state: 's', waits: [{ resource: 'done', kind: 'completion', holders: [] }] }]);
     expect(none.cycle).toBeNull();
     expect(renderDeadlock(none)).toContain('No wait-for cycle');
+    // Threads whose wait the model does not describe (no waits: kernelWaits): no claim about what they wait for.
+    const undescribed = buildWaitFor([
+      { thread: 'a', state: 's', waits: [] },
+      { thread: 'b', state: 's', waits: [] },
+    ]);
+    expect(renderDeadlock(undescribed)).not.toMatch(/waits for something nobody will release/);
+    expect(renderDeadlock(undescribed)).toMatch(/No wait-for cycle found: the model does not say what a, b wait for; .*type: 'final'.*waits: kernelWaits/);
     const self = buildWaitFor([{ thread: 'a', state: 's', waits: [{ resource: 'm', kind: 'mutex', mode: 'lock', holders: ['a'] }] }]);
     expect(self.cycle).toEqual([{ thread: 'a', resource: 'm', kind: 'mutex', mode: 'lock', heldBy: 'a' }]);
   });

@@ -51,3 +51,34 @@ describe('interleave/testing', () => {
     expect(() => expect(cut).toAgree()).toThrow(/more than 5 reachable states/);
   });
 });
+
+describe('interleave/testing: a misspelt option or a module namespace is refused, not ignored', () => {
+  it('an unknown property in check (check: { livelok: true }) is refused: the run would pass without checking it', async () => {
+    await expect(check(abba, { variant: 'ordered', check: { livelok: true } } as any)).rejects.toThrow(
+      /check\.livelok: unknown property; .*livelock/,
+    );
+  });
+  it('an unknown option (maxstates) is refused naming the known ones', async () => {
+    await expect(check(abba, { variant: 'ordered', maxstates: 10 } as any)).rejects.toThrow(/maxstates: unknown option; .*maxStates/);
+    await expect(crossCheck(abba, { varaint: 'ordered' } as any)).rejects.toThrow(/varaint: unknown option; .*variant/);
+  });
+  it("a module namespace (import * as model) instead of its default export is refused naming the fix", async () => {
+    const ns = { default: abba };
+    await expect(check(ns as any)).rejects.toThrow(/not a model: .*default export.*import model from/);
+    await expect(crossCheck(ns as any)).rejects.toThrow(/not a model: .*default export.*import model from/);
+    await expect(check(undefined as any)).rejects.toThrow(/not a model: .*defineModel/);
+  });
+});
+
+describe('interleave/testing: a bad option value is refused as bad input, not a crash or a silent pass', () => {
+  it.each([
+    [{ strategy: 'dfz' }, /strategy: 'dfz' is not one of bfs, dfs, random/],
+    [{ check: { invariants: 'all' } }, /check\.invariants: expected true, false or a list of invariant names, got "all"/],
+    [{ maxStates: Number.NaN }, /maxStates: expected a whole number of at least 0, got NaN/],
+    [{ maxDepth: -1 }, /maxDepth: expected a whole number of at least 0, got -1/],
+    [{ maxStates: 1.5 }, /maxStates: expected a whole number of at least 0, got 1\.5/],
+    [{ reduce: ['symetry'] }, /symetry/],
+  ])('%j', async (options, message) => {
+    await expect(check(abba, { variant: 'ordered', ...(options as object) })).rejects.toThrow(message);
+  });
+});
