@@ -39,6 +39,9 @@ export interface StateChecker {
   mustCheck: (words: Int32Array) => boolean;
 }
 
+/** The threads' locations as the predicates' errors name a state: `t@state, u@state`. */
+const stateText = (loc: ThreadLocations) => Object.entries(loc).map(([t, s]) => `${t}@${s}`).join(', ');
+
 /**
  * The per-state property checks (state assertions and invariants), shared by the sequential and the
  * parallel search. Validates up front that every asserted name is defined.
@@ -78,7 +81,7 @@ export function stateChecker(
     try {
       r = fn(ctx, loc);
     } catch (e) {
-      const at = Object.entries(loc).map(([t, s]) => `${t}@${s}`).join(', ');
+      const at = stateText(loc);
       throw new ModelRuntimeError(
         `${kind} ${name} threw in the state where ${at}: ${thrownMessage(e)}${inPlaceHint(e)}; fix the predicate: it must return true or false in every reachable state`,
         { predicate: name, state: at },
@@ -87,7 +90,7 @@ export function stateChecker(
     }
     // undefined is a predicate that forgot its `return` (a body in braces), not a verdict: never "violated".
     if (r === undefined) {
-      const at = Object.entries(loc).map(([t, s]) => `${t}@${s}`).join(', ');
+      const at = stateText(loc);
       throw new ModelRuntimeError(
         `${kind} ${name} returned undefined in the state where ${at}; fix the predicate: it must return true or false ` +
           `in every reachable state (a function body in braces needs a return)`,
