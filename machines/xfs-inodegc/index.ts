@@ -211,6 +211,12 @@ function stopStates(kind: StopKind, cpus: number, pinned: boolean, exit: string,
 
 function buildFreezer(v: Variant, cpus: number, freezeFail: boolean, syncFail: boolean): any {
   const V = VARIANT[v];
+  // freeze_super's error paths: frozen = SB_UNFROZEN; sb_freeze_unlock(sb, level) (the levels write-held so far);
+  // wake_up(wait_unfrozen); deactivate_locked_super (up_write(&sb->s_umount)); return the error
+  const unwind = (level: number) => ({
+    actions: [sb_set_frozen(SB, SB_UNFROZEN), ...sb_freeze_unlock(SB, 'freezer', level).actions!, ...up_write(UMOUNT, 'freezer').actions!, 'set_freeze_failed', 'exit_thread'],
+    target: 'done',
+  });
   const states: Record<string, any> = {
     // F1: atomic_inc(&sb->s_active); down_write(&sb->s_umount)    [freeze_super, fs/super.c 5.x]
     F1_down_write_s_umount: { on: { 'freezer.down_write_s_umount': down_write(UMOUNT, 'freezer', 'F5_frozen_write') } },
@@ -245,14 +251,7 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean, syncFail: b
       on: { 'freezer.frozen_SB_FREEZE_COMPLETE': { actions: [sb_set_frozen(SB, SB_FREEZE_COMPLETE), ...up_write(UMOUNT, 'freezer').actions!, 'exit_thread'], target: 'done' } },
     },
     // F14 error path: frozen = UNFROZEN; sb_freeze_unlock(sb); wake_up(wait_unfrozen); deactivate_locked_super (up_write)
-    F14_unwind: {
-      on: {
-        'freezer.freeze_fs_failed': {
-          actions: [sb_set_frozen(SB, SB_UNFROZEN), ...sb_freeze_unlock(SB, 'freezer').actions!, ...up_write(UMOUNT, 'freezer').actions!, 'set_freeze_failed', 'exit_thread'],
-          target: 'done',
-        },
-      },
-    },
+    F14_unwind: { on: { 'freezer.freeze_fs_failed': unwind(SB_FREEZE_FS) } },
     done: { type: 'final' },
   };
   // Where ->sync_fs(sb, 1) returns to: F12, or (param syncFail) sync_filesystem's last step first.
@@ -265,14 +264,7 @@ function buildFreezer(v: Variant, cpus: number, freezeFail: boolean, syncFail: b
     // freeze_super: if (ret) { frozen = SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT); wake_up_var(...);
     // deactivate_locked_super(sb) (up_write(&sb->s_umount)); return ret; }  (2719c7160dcf, v5.17): ->freeze_fs is not
     // called, so nothing undoes what ->sync_fs did
-    states.F11_unwind = {
-      on: {
-        'freezer.sync_filesystem_failed': {
-          actions: [sb_set_frozen(SB, SB_UNFROZEN), ...sb_freeze_unlock(SB, 'freezer', SB_FREEZE_PAGEFAULT).actions!, ...up_write(UMOUNT, 'freezer').actions!, 'set_freeze_failed', 'exit_thread'],
-          target: 'done',
-        },
-      },
-    };
+    states.F11_unwind = { on: { 'freezer.sync_filesystem_failed': unwind(SB_FREEZE_PAGEFAULT) } };
   }
 
   // F11: sync_filesystem -> xfs_fs_sync_fs(sb, 1) (frozen == SB_FREEZE_PAGEFAULT, s_umount held for write)
