@@ -30,7 +30,7 @@
 // j_errno, the checkpoint, T_SWITCH..T_COMMIT_CALLBACK as separate states, jbd2_log_start_commit requests,
 // jbd2_journal_flush's checkpointing (a model adds its own steps).
 import type { Context } from '../../explorer/model.ts';
-import { getIn, insertSorted, removeOne, updateIn, withoutKey } from './path.ts';
+import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
 import { mutex, type Step } from './locks.ts';
 
@@ -124,7 +124,7 @@ const actions = {
   }),
   // jbd2_journal_stop(): --h_ref; at zero stop_this_handle (t_updates--)
   jbd2_handle_stop: update((s, p) => {
-    const ref = Object.hasOwn(s.handles, p.thread) ? s.handles[p.thread] : undefined;
+    const ref = ownValue(s.handles, p.thread);
     if (ref === undefined) misuse(p, 'called jbd2_journal_stop without a handle');
     return { ...s, handles: ref > 1 ? { ...s.handles, [p.thread]: ref - 1 } : withoutKey(s.handles, p.thread) };
   }),
