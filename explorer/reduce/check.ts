@@ -291,10 +291,16 @@ export function checkFootprints(packed: PackedSystem, o: FootprintCheckOptions):
 
   // Properties with a declared footprint: what they read must lie inside it (partial order trusts it for C2).
   const declaredProps = o.model.propertyFootprints ?? {};
+  const threadNames = system.threads.map((t) => t.name);
+  /** The declarations already checked to be well formed (once each, at the first state the property runs in). */
+  const wellFormed = new Set<string>();
   const checkProperty = (kind: 'invariant' | 'assertion', name: string, f: Invariant | Assertion | undefined, leaves: ArrayLike<number>, ctx: Context) => {
     const decl = Object.hasOwn(declaredProps, name) ? declaredProps[name] : undefined;
     if (decl === undefined || typeof f !== 'function') return;
-    checkPropertyFootprint(o.model.name, name, decl, system.threads.map((t) => t.name));
+    if (!wellFormed.has(name)) {
+      checkPropertyFootprint(o.model.name, name, decl, threadNames);
+      wellFormed.add(name);
+    }
     const loc = system.locations(leaves);
     const where = Object.entries(loc).map(([t, l]) => `${t}.${l}`).join(', ');
     const what = `${kind} ${name}`;
