@@ -12,7 +12,7 @@ import type { Progress } from '../explorer/outcome.ts';
 import type { SearchStrategyName } from '../explorer/strategies/index.ts';
 import type { ReductionName } from '../explorer/reduce/index.ts';
 import { writeFileAtomic } from './files.ts';
-import { loadModel } from './models.ts';
+import { loadModel, modelPathFrom } from './models.ts';
 import { loadSpec, type Spec } from './spec.ts';
 import type { Target } from './targets.ts';
 
@@ -250,7 +250,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       mkdirSync(o.outDir, { recursive: true });
       const out = join(o.outDir, `${target.name}.json`);
       // A model loaded by path: the trace says where it is, relative to the trace, so replay works from anywhere.
-      const trace = bundled || !modelPath ? result.trace : { ...result.trace, modelPath: relative(dirname(out), modelPath) || basename(modelPath) };
+      const trace = bundled || !modelPath ? result.trace : { ...result.trace, modelPath: modelPathFrom(out, modelPath) };
       writeFileSync(out, JSON.stringify(trace, null, 2) + '\n');
       counterexample = relative(process.cwd(), out) || out;
     }

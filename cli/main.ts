@@ -1,6 +1,6 @@
 // The interleave command line: check, show, replay, list, graph, swarm, worker, init. The one place that prints and picks exit codes.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, placed, thrownMessage } from '../explorer/errors.ts';
 import { instantiate, resolveVariant, selectInvariants, TOOL_VERSION } from '../explorer/index.ts';
 import { FAIRNESS } from '../explorer/properties/liveness.ts';
@@ -10,7 +10,7 @@ import { parseReduce } from '../explorer/reduce/index.ts';
 import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOptions, parseCommand, secondsOption, type ParsedCommand } from './args.ts';
 import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
 import { distributedOptions, runWorker } from './worker.ts';
-import { bundledModelNames, loadAllBundled, loadModel } from './models.ts';
+import { bundledModelNames, loadAllBundled, loadModel, modelPathFrom } from './models.ts';
 import { jsonDocument, progressText, renderTable, verdictText } from './report.ts';
 import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
@@ -111,7 +111,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
       mkdirOrFail(htmlDir);
       // A model loaded by path: the viewer loads it as replay does, from modelPath (relative to the file named).
       const file = o.counterexample ?? o.spec;
-      const trace = o.modelFile ? { ...o.result.trace, modelPath: relative(dirname(resolve(file)), o.modelFile) || basename(o.modelFile) } : o.result.trace;
+      const trace = o.modelFile ? { ...o.result.trace, modelPath: modelPathFrom(file, o.modelFile) } : o.result.trace;
       await writeViewer(out, trace, await viewerModel(trace, file), replay);
       o.html = relative(process.cwd(), out) || out;
     }

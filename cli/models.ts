@@ -1,6 +1,6 @@
 // Finds models: bundled ones under machines/<name>/index.ts, or a module path given by a spec.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError, thrownMessage } from '../explorer/errors.ts';
 import type { ModelDefinition } from '../explorer/model.ts';
@@ -179,4 +179,12 @@ export async function loadAllBundled(): Promise<ModelDefinition[]> {
   const out: ModelDefinition[] = [];
   for (const name of bundledModelNames()) out.push(await importModel(join(MACHINES_DIR, name, MODEL_INDEX), `machines/${name}`));
   return out;
+}
+
+/**
+ * A trace's modelPath for a model loaded by path: the model file relative to the trace (or viewer) file that names
+ * it, so replay and the viewer find the model from any directory.
+ */
+export function modelPathFrom(traceFile: string, modelFile: string): string {
+  return relative(dirname(resolve(traceFile)), modelFile) || basename(modelFile);
 }

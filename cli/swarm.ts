@@ -11,7 +11,7 @@ import type { Progress } from '../explorer/outcome.ts';
 import { mergeShards, planJob, shardResult, swarmDisagreement, type MergedSwarm, type ShardResult } from '../explorer/swarm.ts';
 import { specName } from './check.ts';
 import { writeFileAtomic } from './files.ts';
-import { loadModel, REPO_ROOT } from './models.ts';
+import { loadModel, modelPathFrom, REPO_ROOT } from './models.ts';
 import { progressText } from './report.ts';
 import { loadShard, loadSpec } from './spec.ts';
 import { writableDir } from './targets.ts';
@@ -216,7 +216,7 @@ async function withModelPath(trace: NonNullable<MergedSwarm['trace']>, file: str
   try {
     const spec = loadSpec(trace.spec);
     const { path, bundled } = await loadModel(spec.model, dirname(resolve(trace.spec)), `${trace.spec}: $.model`);
-    return bundled ? trace : { ...trace, modelPath: relative(dirname(resolve(file)), path) };
+    return bundled ? trace : { ...trace, modelPath: modelPathFrom(file, path) };
   } catch {
     return trace;
   }
