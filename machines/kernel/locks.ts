@@ -6,7 +6,7 @@
 // The call helpers at the bottom return `{ guard, actions }` objects to spread into a transition,
 // so a model reads like the C: `on: { 'freezer.down_write': { ...down_write('s_umount', 'freezer'), target: 'F2' } }`.
 import { kAssign, withLock, type WaitFn } from './types.ts';
-import type { Context } from '../../explorer/model.ts';
+import type { Context, WaitInfo } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
@@ -99,17 +99,19 @@ const spinOps = {
 // down_write():
 //   fast path / optimistic spinning (rwsem_write_trylock, rwsem_try_write_lock_unqueued): takes it when no
 //     one holds it and HANDOFF is clear, even with waiters queued (lock stealing).
-//   slow path (rwsem_down_write_slowpath): joins the wait list; from then on takes it (rwsem_try_write_lock)
-//     when no one holds it and HANDOFF is clear or it is the first waiter, which set it. The first waiter may
+//   slow path (rwsem_down_write_slowpath): joins the wait list and sleeps; rwsem_mark_wake() wakes only the
+//     first waiter, so it takes the lock (rwsem_try_write_lock) once it is first in line and no one holds it.
+//     Its try right after joining, under wait_lock, succeeds only when the fast path would have (no holder,
+//     HANDOFF clear), so it is the fast path's step here, not one of its own. The first waiter may
 //     set HANDOFF while the lock is held (it waited past RWSEM_WAIT_TIMEOUT, or is RT): a separate step of
 //     the same event, taken at any time, after which nobody steals the lock from it. (Since v6.3, "A waiter
 //     (first or not) can set the handoff bit", but the handoff is recorded on the first waiter:
 //     first->handoff_set = true; a first WRITER setting it is the case modelled.)
 // Not modelled: a reader first in line setting HANDOFF in rwsem_mark_wake when a writer stole the lock, or a
 // non-first writer setting it while a reader is first (both only restrict stealing further),
-// rwsem_down_read_slowpath's spinning on a writer owner. Over-approximated: a queued writer that is not first
-// takes a free lock at any time here; in the kernel rwsem_mark_wake wakes only the first waiter, so a sleeping
-// non-first writer tries rwsem_try_write_lock only when it joins the list and once it is first.
+// rwsem_down_read_slowpath's spinning on a writer owner. The two-state form (down_write_queue, then
+// down_write_acquire) has no fast path: there any queued writer may take a free lock while HANDOFF is clear,
+// standing in for the fast path and the try after joining, which over-approximates a sleeping non-first writer.
 
 export interface RwsemState {
   owner: string | null;
@@ -146,6 +148,9 @@ const rwsemReadNow = (s: RwsemState) =>
 const rwsemReadersWake = (s: RwsemState) => s.owner === null && s.waiters[0] !== undefined && isReaderWaiter(s.waiters[0]);
 // down_write() takes it: nobody holds it and HANDOFF is clear, or this queued thread is first and set it.
 const rwsemCanWrite = (s: RwsemState, thread: string) => unheld(s) && (!s.handoff || s.waiters[0] === W(thread));
+// a queued writer woken by rwsem_mark_wake() takes it: only the FIRST waiter is woken, when nobody holds it
+// (a HANDOFF it did not set cannot be pending: only the first writer sets it, and taking the lock clears it).
+const rwsemFirstCanWrite = (s: RwsemState, thread: string) => s.waiters[0] === W(thread) && unheld(s);
 
 const rwsemGuards = {
   // down_read() on entry: read hold at once
@@ -169,8 +174,10 @@ const rwsemGuards = {
   },
   // down_write() on entry, otherwise: join the wait list
   rwsem_down_write_must_queue: ({ context }: Args, p: LockParams) => idle(getIn(context, p.lock), p.thread),
-  // a queued writer takes it (rwsem_try_write_lock)
-  rwsem_can_down_write: ({ context }: Args, p: LockParams) => {
+  // the queued writer first in line, woken by rwsem_mark_wake(), takes it (rwsem_try_write_lock)
+  rwsem_can_down_write: ({ context }: Args, p: LockParams) => rwsemFirstCanWrite(getIn(context, p.lock), p.thread),
+  // down_write_acquire(): any queued writer's rwsem_try_write_lock(), standing in for the fast path too
+  rwsem_try_write_lock_ok: ({ context }: Args, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
     return s.waiters.includes(W(p.thread)) && rwsemCanWrite(s, p.thread);
   },
@@ -274,14 +281,20 @@ const rwsemActions = {
   }),
 };
 
-/** Threads a queued waiter waits for: the writer holding it, else the readers, else the writers ahead of it. */
-function rwsemBlockers(s: RwsemState, entry: string): string[] {
-  if (s.owner !== null) return [s.owner];
+/**
+ * What a queued waiter waits for: the writer holding it; else the readers holding it; else the waiter it is
+ * queued behind, which holds nothing but must take the lock (and release it) first: for a reader, the
+ * writers ahead of it (rwsem_mark_wake() grants readers only when a reader is first); for a writer, the
+ * first waiter (only the first is woken).
+ */
+function rwsemWait(s: RwsemState, p: LockParams, entry: string, mode: string): WaitInfo {
+  const base = { resource: rname(p), kind: 'rwsem', mode };
+  if (s.owner !== null) return { ...base, holders: [s.owner], holdMode: 'write' };
   const at = s.waiters.indexOf(entry);
-  const aheadWriters = s.waiters.slice(0, at < 0 ? s.waiters.length : at).filter((w) => !isReaderWaiter(w)).map(waiterThread);
-  if (isReaderWaiter(entry)) return uniq(aheadWriters.length ? aheadWriters : s.readers);
-  if (s.readers.length > 0) return uniq(s.readers);
-  return uniq(aheadWriters.slice(0, 1));
+  const ahead = s.waiters.slice(0, at < 0 ? s.waiters.length : at);
+  const first = isReaderWaiter(entry) ? ahead.filter((w) => !isReaderWaiter(w)) : ahead.slice(0, 1);
+  if (first.length === 0 || (!isReaderWaiter(entry) && s.readers.length > 0)) return { ...base, holders: uniq(s.readers), holdMode: 'read' };
+  return { ...base, holders: uniq(first.map(waiterThread)), act: 'get it before' };
 }
 
 const rwsemWaits: Record<string, WaitFn> = {
@@ -289,13 +302,15 @@ const rwsemWaits: Record<string, WaitFn> = {
     const s: RwsemState = getIn(context, p.lock);
     if (!s.waiters.includes(R(p.thread)) || rwsemReadersWake(s)) return null;
     const mode = s.owner !== null ? 'down_read' : 'down_read (queued behind a waiting writer)';
-    return { resource: rname(p), kind: 'rwsem', mode, holders: rwsemBlockers(s, R(p.thread)), holdMode: 'write' };
+    return rwsemWait(s, p, R(p.thread), mode);
   },
   rwsem_can_down_write: (context, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
-    if (rwsemCanWrite(s, p.thread)) return null;
-    const holdMode = s.owner === null && s.readers.length > 0 ? 'read' : 'write';
-    return { resource: rname(p), kind: 'rwsem', mode: 'down_write', holders: rwsemBlockers(s, W(p.thread)), holdMode };
+    return rwsemFirstCanWrite(s, p.thread) ? null : rwsemWait(s, p, W(p.thread), 'down_write');
+  },
+  rwsem_try_write_lock_ok: (context, p: LockParams) => {
+    const s: RwsemState = getIn(context, p.lock);
+    return rwsemCanWrite(s, p.thread) ? null : rwsemWait(s, p, W(p.thread), 'down_write');
   },
 };
 
@@ -581,7 +596,8 @@ export const up_read = (lock: string, thread: string, name?: string): Step => ({
 /**
  * down_write(sem): takes it at once when nobody holds it and HANDOFF is clear (fast path, optimistic
  * spinning), or joins the wait list (new readers then queue behind it) and stays in the calling state
- * until rwsem_try_write_lock() succeeds; while queued first it may set HANDOFF.
+ * until, first in line (rwsem_mark_wake() wakes only the first waiter), rwsem_try_write_lock() succeeds;
+ * while queued first it may set HANDOFF.
  */
 export const down_write = (lock: string, thread: string, next: Next, name?: string): any[] => {
   const p = lp(lock, thread, name);
@@ -596,14 +612,14 @@ export const down_write = (lock: string, thread: string, next: Next, name?: stri
 /**
  * down_write split over two states, for a model that needs the queued writer in a state of its own
  * (e.g. to name it in a report): step 1 always joins the wait list, even when the lock is free (the
- * fast path is left out); step 2 (`down_write_acquire`) takes it when rwsem_try_write_lock() would.
- * HANDOFF is left out.
+ * fast path is left out); step 2 (`down_write_acquire`) takes it whenever no one holds it and HANDOFF is
+ * clear, first in line or not (it stands in for the fast path too). HANDOFF is never set here.
  */
 export const down_write_queue = (lock: string, thread: string, name?: string): Step => ({
   actions: [a('rwsem_queue_writer', lp(lock, thread, name))],
 });
 export const down_write_acquire = (lock: string, thread: string, name?: string): Step => ({
-  guard: g('rwsem_can_down_write', lp(lock, thread, name)),
+  guard: g('rwsem_try_write_lock_ok', lp(lock, thread, name)),
   actions: [a('rwsem_down_write_woken', lp(lock, thread, name))],
 });
 export const up_write = (lock: string, thread: string, name?: string): Step => ({
@@ -763,7 +779,8 @@ declareLowerings(lockGuards, {
   rwsem_read_granted: (p: LockParams) => L.includes(f(p, 'granted'), p.thread),
   rwsem_down_write_now: (p: LockParams) => L.and(dIdle(p), dCanWrite(p)),
   rwsem_down_write_must_queue: dIdle,
-  rwsem_can_down_write: (p: LockParams) => L.and(L.includes(f(p, 'waiters'), W(p.thread)), dCanWrite(p)),
+  rwsem_can_down_write: (p: LockParams) => L.and(L.eq(dFirstWaiter(p), L.lit(W(p.thread))), dUnheld(p)),
+  rwsem_try_write_lock_ok: (p: LockParams) => L.and(L.includes(f(p, 'waiters'), W(p.thread)), dCanWrite(p)),
   rwsem_may_set_handoff: (p: LockParams) => L.and(L.not(rd(p, 'handoff')), L.eq(dFirstWaiter(p), L.lit(W(p.thread))), L.not(dUnheld(p))),
   rwsem_down_read_trylock_ok: (p: LockParams) => L.and(ownerFree(p), L.eq(L.len(f(p, 'waiters')), L.lit(0)), L.not(rd(p, 'handoff'))),
   rwsem_down_write_trylock_ok: (p: LockParams) => L.and(dUnheld(p), L.eq(L.len(f(p, 'waiters')), L.lit(0))),

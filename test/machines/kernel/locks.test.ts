@@ -122,6 +122,43 @@ describe('rw_semaphore (kernel/locking/rwsem.c, v6.6)', () => {
     expect(batch.length).toBeGreaterThan(0);
   });
 
+  it('only the first queued writer takes a free lock: rwsem_mark_wake() wakes the first waiter alone', () => {
+    // w0 holds it; w1 and w2 queue in either order; after up_write the one first in line takes it, the
+    // other stays queued (it sleeps until it is first and the lock is released again)
+    const m = tinyModel({ sem: rwsem() }, {
+      w0: straight('w0', [wr('w0'), up_write('sem', 'w0')]),
+      w1: straight('w1', [wr('w1'), up_write('sem', 'w1')]),
+      w2: straight('w2', [wr('w2'), up_write('sem', 'w2')]),
+    });
+    const r = explore(m);
+    expect(r.deadlocks).toEqual([]);
+    const can = (ctx: any, t: string) => kernelGuards.rwsem_can_down_write({ context: ctx }, { lock: 'sem', thread: t });
+    // a free lock with two writers queued: only the first may take it
+    const freeTwoQueued = r.all.filter((s) => s.context.sem.owner === null && s.context.sem.waiters.length === 2);
+    expect(freeTwoQueued.length).toBeGreaterThan(0);
+    for (const s of freeTwoQueued) {
+      const [first, second] = s.context.sem.waiters.map((w: string) => w.slice(2));
+      expect(can(s.context, first)).toBe(true);
+      expect(can(s.context, second)).toBe(false);
+      expect(kernelWaits.rwsem_can_down_write(s.context, { lock: 'sem', thread: second })).toEqual({
+        resource: 'sem', kind: 'rwsem', mode: 'down_write', holders: [first], act: 'get it before',
+      });
+    }
+    // a writer that has not queued yet may still steal it ahead of both (the fast path, HANDOFF clear)
+    expect(r.all.some((s) => s.context.sem.owner === 'w2' && s.context.sem.waiters.join() === 'w:w1')).toBe(true);
+  });
+
+  it('a reader queued behind a waiting writer is described as waiting for that writer to get it, not as held by it', () => {
+    const m = tinyModel({ sem: rwsem() }, { r: recursiveReader('r'), w: straight('w', [wr('w'), up_write('sem', 'w')]) });
+    const d = explore(m).deadlocks[0];
+    expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })).toEqual({
+      resource: 'sem', kind: 'rwsem', mode: 'down_read (queued behind a waiting writer)', holders: ['w'], act: 'get it before',
+    });
+    expect(kernelWaits.rwsem_can_down_write(d.context, { lock: 'sem', thread: 'w' })).toEqual({
+      resource: 'sem', kind: 'rwsem', mode: 'down_write', holders: ['r'], holdMode: 'read',
+    });
+  });
+
   it('down_write_queue + down_write_acquire: the queued writer in a state of its own', () => {
     const m = tinyModel({ sem: rwsem() }, {
       r: recursiveReader('r'),

@@ -155,7 +155,18 @@ const sixMachine = setup({ guards: { ...kernelGuards, ...sixGuards }, actions: {
   ]),
 });
 
-const MACHINES = { locks, workqueue: wqMachine, six: sixMachine };
+// Three writers and a reader on one rw_semaphore: two writers queued at once, so only the first in line may
+// take the free lock (rwsem_can_down_write), while a writer or reader not yet queued may still steal it.
+const rwsemQueue = setup({ guards: kernelGuards, actions: kernelActions }).createMachine({
+  type: 'parallel',
+  context: { sem: rwsem() },
+  states: {
+    ...Object.fromEntries(['w0', 'w1', 'w2'].map((t) => [t, thread(t, [['down_write', down_write('sem', t, 's1')], ['up_write', up_write('sem', t)]])])),
+    r: thread('r', [['down_read', down_read('sem', 'r', 's1')], ['up_read', up_read('sem', 'r')]]),
+  },
+});
+
+const MACHINES = { locks, workqueue: wqMachine, six: sixMachine, rwsemQueue };
 
 describe('kernel primitives in combinations no bundled model has', () => {
   for (const [name, machine] of Object.entries(MACHINES)) {
