@@ -21,12 +21,12 @@
 //                                  one state F11_sync_filesystem with no effect)
 //   { actions?, guard?, mayFail? } one atomic step (state F11_sync_fs / F14_freeze_fs / T5_unfreeze_fs)
 //                                  running `actions`, blocked until `guard` holds; `mayFail: true` adds
-//                                  a failure branch (freeze_fs/unfreeze_fs only) as a second event
-//                                  `${thread}.${stepName}_error`, so both outcomes are explored
+//                                  a failure branch as a second event `${thread}.${stepName}_error`, so both
+//                                  outcomes are explored (for sync_fs: sync_filesystem() failing, below)
 //   { enter: 'stateName' }         the filesystem's OWN states (siblings in the same thread): the fragment
 //                                  goes to `enter`; the model's states must end by targeting
-//                                  names.afterSyncFs / names.afterFreezeFs / names.freezeFsFailed /
-//                                  names.afterUnfreezeFs / names.unfreezeFsFailed.
+//                                  names.afterSyncFs / names.syncFailed / names.afterFreezeFs /
+//                                  names.freezeFsFailed / names.afterUnfreezeFs / names.unfreezeFsFailed.
 //
 // sb_rdonly(sb) (fs/super.c v5.15): `rdonly` is a guard over the context (or `true`): F4 "Nothing to do
 // really": frozen = SB_FREEZE_COMPLETE, up_write(&s_umount), return 0, no level taken; T3: frozen =
@@ -43,11 +43,14 @@
 // is reported as waiting for it.
 //
 // Not modelled: s_active references (no effect on the protocol here), SB_BORN (F3: always born),
-// lockdep annotations (F15/T4), the >= 6.6 holders and wait_for_partially_frozen (F2 returns -EBUSY as in 5.x),
-// and the F11 failure: since 2719c7160dcf "vfs: make freeze_super abort when sync_filesystem returns error"
-// (v5.17, backported to 5.10.y and 5.15.y; v5.15 itself ignores the error) freeze_super unwinds when
-// sync_filesystem() fails: frozen = SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT); wake_up;
-// deactivate_locked_super; return ret (->freeze_fs is not called). Here ->sync_fs never fails.
+// lockdep annotations (F15/T4), the >= 6.6 holders and wait_for_partially_frozen (F2 returns -EBUSY as in 5.x).
+//
+// The F11 failure (opt-in: `syncMayFail: true`, or a sync_fs step hook with `mayFail: true`; the model's own
+// sync_fs states, with `syncMayFail: true`, target names.syncFailed): since 2719c7160dcf "vfs: make freeze_super abort when
+// sync_filesystem returns error" (v5.17, backported to 5.10.y and 5.15.y; v5.15 itself ignores the error)
+// freeze_super unwinds when sync_filesystem() fails: frozen = SB_UNFROZEN; sb_freeze_unlock(sb,
+// SB_FREEZE_PAGEFAULT) (percpu_up_write of the PAGEFAULT then the WRITE level); wake_up_var(&frozen);
+// deactivate_locked_super (drops s_umount); return ret; ->freeze_fs is not called. Without it sync never fails.
 //
 // Variant: `keepUmount: true` is the V1-2 bug: F6/F8 are removed, the freezer keeps s_umount held
 // for write across the SB_FREEZE_WRITE wait (F7).
@@ -63,7 +66,7 @@ export interface FreezeOptions {
   next: string;
   /** State to go to on -EBUSY (F2: already frozen or being frozen). Default: `next`. */
   busy?: string;
-  /** State to go to when ->freeze_fs() fails (after the F14 unwind). Default: `next`. */
+  /** State to go to when ->freeze_fs() or sync_filesystem() fails (after the F14 or F11 unwind). Default: `next`. */
   failed?: string;
   /** Context path of sb_writers. Default "s_writers". */
   sb?: string;
@@ -72,6 +75,8 @@ export interface FreezeOptions {
   /** Prefix of every state name (and so of every event). Default ''. */
   prefix?: string;
   sync_fs?: FsHook;
+  /** sync_filesystem() may fail at F11 (v5.17+ unwind, see the header): a second event of the F11 step. */
+  syncMayFail?: boolean;
   freeze_fs?: FsHook;
   /** V1-2 bug: keep s_umount across F7 (no F6 release, no F8 re-acquire). */
   keepUmount?: boolean;
@@ -158,6 +163,7 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
     F10: `${p}F10_sb_wait_pagefault`,
     F10_drain: `${p}F10_sb_wait_pagefault_drain`,
     F11: `${p}F11_${o.sync_fs === undefined ? 'sync_filesystem' : 'sync_fs'}`,
+    F11_fail: `${p}F11_sync_filesystem_failed`,
     F12: `${p}F12_frozen_fs`,
     F13: `${p}F13_sb_wait_fs`,
     F13_drain: `${p}F13_sb_wait_fs_drain`,
@@ -165,7 +171,7 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
     F14_fail: `${p}F14_freeze_fs_failed`,
     F15: `${p}F15_frozen_complete`,
   };
-  const names: Record<string, string> = { ...n, afterSyncFs: n.F12, afterFreezeFs: n.F15, freezeFsFailed: n.F14_fail };
+  const names: Record<string, string> = { ...n, afterSyncFs: n.F12, syncFailed: n.F11_fail, afterFreezeFs: n.F15, freezeFsFailed: n.F14_fail };
   const s: Record<string, any> = {};
   const ev = (name: string) => `${t}.${name}`;
   const level = (lv: number) => sbLevelLock(sb, lv, t);
@@ -202,8 +208,18 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   // F9: sb->s_writers.frozen = SB_FREEZE_PAGEFAULT
   s[n.F9] = step(t, n.F9, { actions: [frozenTo(sb, SB_FREEZE_PAGEFAULT)], target: n.F10 });
   // F10: sb_wait_write(sb, SB_FREEZE_PAGEFAULT); then F11: sync_filesystem(sb) -> ->sync_fs(sb, 0/1)
-  const syncEntry = hookEntry(s, t, o.sync_fs, n.F11, n.F12, null, true);
+  const syncFails = !!o.syncMayFail || (!!o.sync_fs && !isHookStates(o.sync_fs) && !!o.sync_fs.mayFail);
+  const syncHook = o.syncMayFail && !isHookStates(o.sync_fs) ? { ...o.sync_fs, mayFail: true } : o.sync_fs;
+  const syncEntry = hookEntry(s, t, syncHook, n.F11, n.F12, n.F11_fail, true);
   waitWrite(n.F10, n.F10_drain, SB_FREEZE_PAGEFAULT, syncEntry);
+  if (syncFails) {
+    // F11 failure: frozen = SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT); wake_up_var(&frozen);
+    //              deactivate_locked_super(sb) (drops s_umount); return ret
+    s[n.F11_fail] = step(t, n.F11_fail, {
+      actions: [frozenTo(sb, SB_UNFROZEN), ...unlockLevels(sb, t, SB_FREEZE_PAGEFAULT), upWrite(um, t), ...(ret.failed ?? [])],
+      target: o.failed ?? o.next,
+    });
+  }
   // F12: sb->s_writers.frozen = SB_FREEZE_FS
   s[n.F12] = step(t, n.F12, { actions: [frozenTo(sb, SB_FREEZE_FS)], target: n.F13 });
   // F13: sb_wait_write(sb, SB_FREEZE_FS); then F14: if (sb->s_op->freeze_fs) ret = sb->s_op->freeze_fs(sb)
@@ -213,7 +229,7 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
     // F14 failure: frozen = SB_UNFROZEN; sb_freeze_unlock(sb); wake_up(&sb->s_writers.wait_unfrozen);
     //              deactivate_locked_super(sb) (drops s_umount); return ret
     s[n.F14_fail] = step(t, n.F14_fail, {
-      actions: [frozenTo(sb, SB_UNFROZEN), ...unlockAll(sb, t), upWrite(um, t), ...(ret.failed ?? [])],
+      actions: [frozenTo(sb, SB_UNFROZEN), ...unlockLevels(sb, t, SB_FREEZE_FS), upWrite(um, t), ...(ret.failed ?? [])],
       target: o.failed ?? o.next,
     });
   }
@@ -222,9 +238,9 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   return { initial: n.F1, states: s, names };
 }
 
-/** sb_freeze_unlock(sb): percpu_up_write(rw_sem + level) for level = SB_FREEZE_LEVELS-1 downto 0. */
-function unlockAll(sb: string, thread: string): any[] {
-  return [SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE].map((lv) => ({ type: 'percpu_up_write', params: sbLevelLock(sb, lv, thread) }));
+/** sb_freeze_unlock(sb, level): percpu_up_write() of each freeze level taken, `level` down to SB_FREEZE_WRITE. */
+function unlockLevels(sb: string, thread: string, level: number): any[] {
+  return [SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE].filter((lv) => lv <= level).map((lv) => ({ type: 'percpu_up_write', params: sbLevelLock(sb, lv, thread) }));
 }
 
 /** thaw_super(sb) -> thaw_super_locked(sb), fs/super.c, 5.x: T1..T7 of KERNEL.md 1(c). */
@@ -262,7 +278,7 @@ export function thawSuperStates(o: ThawOptions): Fragment {
     s[n.T5_fail] = step(t, n.T5_fail, { actions: [upWrite(um, t), ...(ret.failed ?? [])], target: o.failed ?? o.next });
   }
   // T6: sb->s_writers.frozen = SB_UNFROZEN; sb_freeze_unlock(sb)  (atomic here; see P-F3)
-  s[n.T6] = step(t, n.T6, { actions: [frozenTo(sb, SB_UNFROZEN), ...unlockAll(sb, t)], target: n.T7 });
+  s[n.T6] = step(t, n.T6, { actions: [frozenTo(sb, SB_UNFROZEN), ...unlockLevels(sb, t, SB_FREEZE_FS)], target: n.T7 });
   // T7: wake_up(&sb->s_writers.wait_unfrozen); deactivate_locked_super(sb) (drops s_umount)
   s[n.T7] = step(t, n.T7, { actions: [upWrite(um, t), ...(ret.ok ?? [])], target: o.next });
   return { initial: n.T1, states: s, names };

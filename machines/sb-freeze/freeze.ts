@@ -150,7 +150,7 @@ export interface FreezeSuperOptions {
   thread: string;
   /** Unique per call site in the thread (a thread may call freeze_super more than once): part of the state ids. */
   id: string;
-  /** Targets (`#id`) after `return 0` and after an error return (-EBUSY at F2, or ->freeze_fs failed). */
+  /** Targets (`#id`) after `return 0` and after an error return (-EBUSY at F2, sync_filesystem or ->freeze_fs failed). */
   ok: string;
   err: string;
   okActions?: any[];
@@ -160,6 +160,8 @@ export interface FreezeSuperOptions {
   /** ->freeze_fs (F14) as a sub-program; default: absent, or one step when freezeFsMayFail. */
   freezeFs?: Hook;
   freezeFsMayFail?: boolean;
+  /** sync_filesystem() may fail at F11: freeze_super unwinds there (v5.17+, 2719c7160dcf; see machines/kernel/freeze.ts). */
+  syncMayFail?: boolean;
 }
 
 /** Gives every fragment state an id `${thread}-${call}-${name}`, so nested hooks can target them. */
@@ -194,6 +196,7 @@ export function freezeSuperState(o: FreezeSuperOptions) {
     s_umount: UMOUNT,
     keepUmount: !!o.keepUmountAcrossWriteWait,
     freeze_fs: o.freezeFs ? { enter: HOOK.freezeFs } : o.freezeFsMayFail ? { mayFail: true } : undefined,
+    syncMayFail: o.syncMayFail,
   });
   const n = frag.names;
   return finishFragment(o, frag, o.freezeFs && { key: HOOK.freezeFs, build: o.freezeFs, ok: n.afterFreezeFs, err: n.freezeFsFailed });
@@ -262,12 +265,13 @@ export const isDraining = (loc: string, level: number) => loc.endsWith(DRAIN_STA
 export interface FreezerThreadOptions {
   keepUmountAcrossWriteWait?: boolean;
   freezeFsMayFail?: boolean;
+  syncMayFail?: boolean;
   freezeFs?: Hook;
   /** Entry actions of the thread's final states (e.g. a live-thread counter). */
   finalEntry?: any[];
 }
 
-/** FIFREEZE -> freeze_super(sb): thread `freezer`, final states `returned` (0) and `failed` (->freeze_fs error). */
+/** FIFREEZE -> freeze_super(sb): thread `freezer`, final states `returned` (0) and `failed` (sync_filesystem or ->freeze_fs error). */
 export function freezerThread(o: FreezerThreadOptions = {}) {
   const entry = o.finalEntry ?? [];
   return {
@@ -282,6 +286,7 @@ export function freezerThread(o: FreezerThreadOptions = {}) {
         errActions: [setFlag('fifreeze_returned', true)],
         keepUmountAcrossWriteWait: o.keepUmountAcrossWriteWait,
         freezeFsMayFail: o.freezeFsMayFail,
+        syncMayFail: o.syncMayFail,
         freezeFs: o.freezeFs,
       }),
       returned: { id: 'freezer-returned', type: 'final', entry },

@@ -28,6 +28,10 @@ export default defineModel({
     faulters: { default: 1, description: 'page-fault writers (sb_start_pagefault in ->page_mkwrite)', min: 0, max: 8 },
     intwriters: { default: 1, description: 'fs-internal writers / transactions (sb_start_intwrite)', min: 0, max: 8 },
     freezeFsMayFail: { default: true, description: '->freeze_fs may return an error (freeze_super unwinds to SB_UNFROZEN)' },
+    syncFail: {
+      default: false,
+      description: 'sync_filesystem may return an error (freeze_super unwinds at F11 without ->freeze_fs: 2719c7160dcf, v5.17+, 5.10.y/5.15.y)',
+    },
   },
   variants: {
     generic: { description: 'freeze_super as in fs/super.c: s_umount is dropped across the SB_FREEZE_WRITE wait (F6/F8)' },
@@ -43,7 +47,7 @@ export default defineModel({
     const intwriters = Number(params.intwriters);
     const threads: Record<string, any> = {
       // FIFREEZE -> freeze_super(sb); the generic fs has a ->freeze_fs that may fail, no ->sync_fs/->unfreeze_fs work
-      freezer: freezerThread({ keepUmountAcrossWriteWait: variant === 'umount-held', freezeFsMayFail: Boolean(params.freezeFsMayFail) }),
+      freezer: freezerThread({ keepUmountAcrossWriteWait: variant === 'umount-held', freezeFsMayFail: Boolean(params.freezeFsMayFail), syncMayFail: Boolean(params.syncFail) }),
       // FITHAW -> thaw_super(sb), issued by the same user program once FIFREEZE has returned
       thawer: thawerThread(),
     };

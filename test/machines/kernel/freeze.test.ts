@@ -10,7 +10,7 @@ import { defineModel } from '../../../explorer/model.ts';
 import { assign } from 'xstate';
 import { explore, straight, tinyModel, where } from './harness.ts';
 
-function freezerThread(opts: { keepUmount?: boolean; sync_fs?: any; freeze_fs?: any; unfreeze_fs?: any } = {}) {
+function freezerThread(opts: { keepUmount?: boolean; sync_fs?: any; syncMayFail?: boolean; freeze_fs?: any; unfreeze_fs?: any } = {}) {
   const fz = freezeSuperStates({ thread: 'freezer', next: 'frozen', busy: 'done', ...opts });
   const th = thawSuperStates({ thread: 'freezer', next: 'done', unfreeze_fs: opts.unfreeze_fs });
   return {
@@ -107,6 +107,37 @@ describe('freeze_super / thaw_super fragments', () => {
       expect(d.context.s_writers.rw_sem.every((l: any) => l.block)).toBe(true);
     }
     expect(fz.names.F11).toBe('F11_sync_fs');
+  });
+
+  it('F11 failure (v5.17+): sync_filesystem fails, freeze_super unwinds with WRITE and PAGEFAULT released, ->freeze_fs not called', () => {
+    for (const opts of [{ syncMayFail: true }, { sync_fs: { mayFail: true } }, { sync_fs: { actions: [] }, syncMayFail: true }]) {
+      const { fz, config } = freezerThread({ ...opts, freeze_fs: { actions: [{ type: 'note_freeze_fs' }] } });
+      const m = tinyModel({ s_umount: rwsem(), s_writers: sbWriters(), freezeFsRan: false }, { freezer: config, pf: faulter('pf'), w0: writer('w0') }, {
+        actions: { note_freeze_fs: assign({ freezeFsRan: true }) },
+      });
+      const r = explore(m);
+      expect(r.deadlocks).toEqual([]);
+      const failed = r.all.filter((s) => where(s).freezer === fz.names.F11_fail);
+      expect(failed.length).toBeGreaterThan(0);
+      for (const s of failed) {
+        // at the failure: frozen == SB_FREEZE_PAGEFAULT, WRITE and PAGEFAULT write-held, FS untouched
+        expect(s.context.s_writers.frozen).toBe(2);
+        expect(s.context.s_writers.rw_sem.map((l: any) => l.writer)).toEqual(['freezer', 'freezer', null]);
+        expect(s.context.freezeFsRan).toBe(false);
+      }
+      // the unwind's next state: UNFROZEN, every level free, s_umount dropped, ->freeze_fs never ran
+      const unwound = r.all.filter((s) => where(s).freezer === 'done' && !s.context.freezeFsRan);
+      expect(unwound.length).toBeGreaterThan(0);
+      for (const s of unwound) {
+        expect(s.context.s_writers.frozen).toBe(SB_UNFROZEN);
+        expect(s.context.s_writers.rw_sem.every((l: any) => !l.block && l.writer === null)).toBe(true);
+        expect(s.context.s_umount.owner).toBeNull();
+      }
+    }
+    // not asked for: no failure branch, the step keeps its name
+    const plain = freezerThread();
+    expect(plain.fz.names.F11).toBe('F11_sync_filesystem');
+    expect(plain.config.states[plain.fz.names.F11_fail]).toBeUndefined();
   });
 });
 
