@@ -137,7 +137,7 @@ describe('freeze_super / thaw_super fragments', () => {
     // not asked for: no failure branch, the step keeps its name
     const plain = freezerThread();
     expect(plain.fz.names.F11).toBe('F11_sync_filesystem');
-    expect(plain.config.states[plain.fz.names.F11_fail]).toBeUndefined();
+    expect((plain.config.states as Record<string, unknown>)[plain.fz.names.F11_fail]).toBeUndefined();
   });
 });
 
