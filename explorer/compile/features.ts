@@ -31,7 +31,7 @@ export function checkNodeFeatures(node: StateNode, isRoot: boolean): void {
   if (cfg.always) reject("'always' (eventless transitions)", 'give the step its own thread-qualified event');
   if (cfg.onDone) reject("'onDone'", 'add an explicit event from the final state instead');
   if (cfg.onError) reject("'onError'", 'remove it; errors are modelled in the context');
-  checkNearMisses(where, undefined, cfg, cfg.meta);
+  checkNearMisses(where, undefined, cfg, cfg.meta, isRoot ? ROOT_META_KEYS : META_KEYS);
   for (const key of Object.keys(cfg.on ?? {})) {
     checkTransitionKeys(where, key, cfg.on[key]);
     if (key.includes('*')) {
@@ -44,37 +44,51 @@ export function checkNodeFeatures(node: StateNode, isRoot: boolean): void {
   }
 }
 
-/** The meta keys interleave reads (joint on the root only). */
-const META_KEYS = ['assert', 'progress', 'end', 'waitsFor', 'joint'];
+/** The meta keys interleave reads on a state or transition; `joint` is read on the root only. */
+const META_KEYS = ['assert', 'progress', 'end', 'waitsFor'];
+const ROOT_META_KEYS = [...META_KEYS, 'joint'];
 /** XState's state node keys a model is likely to misspell (the short on and id are left out: too many near misses). */
 const STATE_KEYS = ['entry', 'exit', 'initial', 'states', 'type', 'meta', 'always', 'after', 'invoke', 'onDone', 'tags', 'description', 'output', 'history'];
 
 /** XState's other config keys (the root's too), never taken for a misspelling (types is one letter from type). */
 const OTHER_STATE_KEYS = new Set(['on', 'id', 'context', 'types', 'version', 'schemas', 'target', 'onError', 'order', 'key', 'parent']);
 
-/** Levenshtein distance, at most `cap + 1` (enough to tell a near miss). */
+/**
+ * Edit distance counting a letter inserted, deleted or replaced, or two neighbours swapped, as one slip
+ * (optimal string alignment), at most `cap + 1` (enough to tell a near miss).
+ */
 function distance(a: string, b: string, cap: number): number {
   if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, before[j - 2]! + 1);
+    }
+    before = prev;
     prev = row;
   }
   return Math.min(prev[b.length]!, cap + 1);
 }
 
-/** The known key `key` misspells (a different key within 1 edit, 2 for keys of 5 letters or more, or another case), or undefined. */
-function nearMiss(key: string, known: string[]): string | undefined {
+/**
+ * The known key `key` misspells, or undefined: the same key in another case, or, for a known key of five letters
+ * or more, one slip away; `slips` is how many slips a long key may be off (state keys 2, meta keys 1: a meta
+ * key is the model's own word, and ordinary words sit two slips from assert or joint: insert, count, hint).
+ */
+function nearMiss(key: string, known: string[], slips: number): string | undefined {
   if (known.includes(key)) return undefined;
-  return known.find((k) => k.toLowerCase() === key.toLowerCase() || distance(key.toLowerCase(), k.toLowerCase(), 2) <= (k.length >= 5 ? 2 : 1));
+  const k0 = key.toLowerCase();
+  return known.find((k) => k.toLowerCase() === k0 || (k.length >= 5 ? distance(k0, k.toLowerCase(), slips) <= slips : slips > 1 && distance(k0, k.toLowerCase(), 1) <= 1));
 }
 
 /**
  * Refuses a state key or meta key that misspells one XState or interleave reads (meta: { asert }, enter: ...): the
  * assertion, progress mark or action would be left out without a word. Keys far from every known one are the model's own.
  */
-function checkNearMisses(where: string, event: string | undefined, state: Record<string, unknown> | undefined, meta: unknown): void {
+function checkNearMisses(where: string, event: string | undefined, state: Record<string, unknown> | undefined, meta: unknown, metaKeys: string[]): void {
   const at = event === undefined ? `state ${where}` : `state ${where} on event ${event}`;
   const refuse = (what: string, key: string, known: string, lost: string) => {
     throw new ModelError(`${at}: ${what} '${key}' looks like a misspelling of '${known}', which ${lost}; fix its spelling (or rename the key if it is the model's own)`, {
@@ -85,12 +99,12 @@ function checkNearMisses(where: string, event: string | undefined, state: Record
   };
   for (const key of Object.keys(state ?? {})) {
     if (OTHER_STATE_KEYS.has(key)) continue;
-    const known = nearMiss(key, STATE_KEYS);
+    const known = nearMiss(key, STATE_KEYS, 2);
     if (known) refuse('key', key, known, 'XState reads and this state would go without');
   }
   if (!meta || typeof meta !== 'object') return;
   for (const key of Object.keys(meta)) {
-    const known = nearMiss(key, META_KEYS);
+    const known = nearMiss(key, metaKeys, 1);
     if (known) refuse('meta key', key, known, 'interleave reads and would not check here');
   }
 }
@@ -106,7 +120,7 @@ const TRANSITION_KEYS = new Set(['target', 'guard', 'actions', 'reenter', 'descr
 function checkTransitionKeys(where: string, event: string, value: unknown): void {
   for (const t of Array.isArray(value) ? value : [value]) {
     if (!t || typeof t !== 'object') continue;
-    checkNearMisses(where, event, undefined, (t as { meta?: unknown }).meta);
+    checkNearMisses(where, event, undefined, (t as { meta?: unknown }).meta, META_KEYS);
     for (const k of Object.keys(t)) {
       if (TRANSITION_KEYS.has(k)) continue;
       const fix = /^\d+$/.test(k)

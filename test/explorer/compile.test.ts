@@ -83,8 +83,19 @@ describe('compiler', () => {
     rejects(threadWith({ meta: { asert: 'x' }, on: { 't.go': 'end' } }), /meta key 'asert'.*'assert'/, /t\.s/);
     rejects(threadWith({ on: { 't.go': { target: 'end', meta: { progres: true } } } }), /meta key 'progres'.*'progress'/, /t\.s.*t\.go/);
     rejects(threadWith({ enter: [], on: { 't.go': 'end' } }), /key 'enter'.*'entry'/, /t\.s/);
+    // a swapped pair of letters is one slip, as is a letter missing, extra or wrong; another case is the same key
+    rejects(threadWith({ meta: { porgress: true }, on: { 't.go': 'end' } }), /meta key 'porgress'.*'progress'/, /t\.s/);
+    rejects(threadWith({ meta: { waitFor: 'x' }, on: { 't.go': 'end' } }), /meta key 'waitFor'.*'waitsFor'/, /t\.s/);
+    rejects(threadWith({ meta: { End: true }, on: { 't.go': 'end' } }), /meta key 'End'.*'end'/, /t\.s/);
     // Keys of the model's own, far from any key interleave or XState reads, stay allowed.
     expect(() => compileMachine(threadWith({ meta: { kind: 'x', doc: 'y' }, on: { 't.go': 'end' } }))).not.toThrow();
+    // ... and so do ordinary words two slips from one (assert/insert, joint/count/hint/point, progress/regress) or
+    // one from the three-letter end (send, and, ends), and joint anywhere but the root, where it is read
+    const own = { insert: 1, alert: 1, count: 1, hint: 'h', point: 'P5', regress: 1, send: 1, and: 1, ends: 1, joints: 1 };
+    expect(() => compileMachine(threadWith({ meta: own, on: { 't.go': { target: 'end', meta: own } } }))).not.toThrow();
+    const rootMeta = (meta: Record<string, unknown>) =>
+      createMachine({ type: 'parallel', meta, states: { t: { initial: 's', states: { s: { on: { 't.go': 'end' } }, end: { type: 'final' } } } } });
+    rejects(rootMeta({ jiont: ['t.go'] }), /meta key 'jiont'.*'joint'/, /root|\(machine\)|^$/);
     const typed = setup({ types: {} as { context: { n: number } } }).createMachine({
       types: {} as { context: { n: number } },
       type: 'parallel',
