@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
 import type { DistributedOptions } from '../explorer/strategies/distributed.ts';
-import { checkModel, instantiate, resolveParams, resolveVariant, selectInvariants, type CheckResult } from '../explorer/index.ts';
+import { checkExpectedName, checkModel, instantiate, resolveParams, resolveVariant, selectInvariants, type CheckResult } from '../explorer/index.ts';
 import type { CrossCheckResult } from '../explorer/crosscheck.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
@@ -175,6 +175,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     if (spec.variant !== undefined) resolveVariant(def, spec.variant, where.variant);
     const run = mergeOverrides(spec, o);
     const variant = resolveVariant(def, run.variant, o.variant !== undefined ? '--variant' : where.variant);
+    checkExpectedName(def, params, variant, spec.check, spec.expect);
     if ((o.workers ?? 1) > 1 && !o.strategy && spec.strategy === 'dfs') {
       throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
     }

@@ -236,6 +236,43 @@ export function selectInvariants(model: ModelDefinition, params: Record<string, 
   return out;
 }
 
+/**
+ * A spec's expected violation name, checked against the model and the spec's own selection before any search:
+ * a name no run of it can report (a typo, a property the spec does not check) is bad input, not a mismatch.
+ * Lock-order names (cycles of lock classes) are only known once found, and are not checked.
+ */
+export function checkExpectedName(
+  model: ModelDefinition,
+  params: Record<string, ParamValue>,
+  variant: string,
+  check: PropertySelection | undefined,
+  expect: { kind?: string; name?: string },
+): void {
+  const { kind, name } = expect;
+  if (name === undefined) return;
+  const at = '$.expect.name';
+  const has = (names: string[]) => names.join(', ') || 'none';
+  if (kind === 'invariant') {
+    const all = Object.keys(selectInvariants(model, params, variant, true));
+    if (!all.includes(name)) throw new InputError(`${at}: model ${model.name} has no invariant '${name}' (its invariants: ${has(all)}); name one of them`);
+    const sel = check?.invariants;
+    if (sel === false) throw new InputError(`${at}: invariant '${name}' is not checked: $.check.invariants is false; check it or expect another violation`);
+    if (Array.isArray(sel) && !sel.includes(name)) throw new InputError(`${at}: invariant '${name}' is not checked: $.check.invariants lists ${sel.join(', ')}; add it there`);
+  } else if (kind === 'assertion') {
+    const all = Object.keys(model.assertions ?? {});
+    if (!all.includes(name)) throw new InputError(`${at}: model ${model.name} has no assertion '${name}' (its assertions: ${has(all)}); name one of them`);
+    if (check?.assertions === false) throw new InputError(`${at}: assertion '${name}' is not checked: $.check.assertions is false; check it or expect another violation`);
+  } else if (kind === 'deadlock' || kind === 'livelock') {
+    if (name !== kind) throw new InputError(`${at}: a ${kind} violation is named '${kind}', not '${name}'; write "${kind}" or leave the name out`);
+  } else if (kind === 'starvation') {
+    const goals = check?.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
+    const threads = goals.map((g) => g.thread);
+    if (!threads.includes(name)) {
+      throw new InputError(`${at}: a starvation violation is named by its starving thread, and $.check.starvation checks ${has(threads)}, not '${name}'; name one of them`);
+    }
+  }
+}
+
 export function checkModel(req: CheckRequest): CheckResult {
   const model = req.model;
   const params = resolveParams(model, req.params);

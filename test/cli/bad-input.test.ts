@@ -236,6 +236,40 @@ describe('bad specs and traces', () => {
     }
   });
 
+  it('an expect.name the run cannot find (a name the model does not have, a property not checked): exit 2 naming the spec, $.expect.name and the names it has, before any search (it was exit 1 after one)', async () => {
+    const dir = tmp();
+    const violation = (kind: string, name: string) => ({ expect: { status: 'violation', kind, name } });
+    const cases: Array<[object, RegExp]> = [
+      [{ model: 'sb-freeze', ...violation('invariant', 'P-F9') }, /s\.json: \$\.expect\.name: model sb-freeze has no invariant 'P-F9' \(its invariants: P-F1, P-F2, P-F3\); name one of them/],
+      [{ model: 'abba', ...violation('invariant', 'toString') }, /s\.json: \$\.expect\.name: model abba has no invariant 'toString' \(its invariants: none\)/],
+      [{ model: 'abba', ...violation('assertion', 'mutualExclusio') }, /s\.json: \$\.expect\.name: model abba has no assertion 'mutualExclusio' \(its assertions: mutualExclusion\); name one of them/],
+      [
+        { model: 'sb-freeze', check: { invariants: ['P-F1'] }, ...violation('invariant', 'P-F2') },
+        /s\.json: \$\.expect\.name: invariant 'P-F2' is not checked: \$\.check\.invariants lists P-F1; add it there/,
+      ],
+      [{ model: 'sb-freeze', check: { invariants: false }, ...violation('invariant', 'P-F2') }, /s\.json: \$\.expect\.name: invariant 'P-F2' is not checked: \$\.check\.invariants is false/],
+      [{ model: 'abba', check: { assertions: false }, ...violation('assertion', 'mutualExclusion') }, /s\.json: \$\.expect\.name: assertion 'mutualExclusion' is not checked: \$\.check\.assertions is false/],
+      [
+        { model: 'abba', check: { starvation: { thread: 'task0', goal: 'critical' } }, ...violation('starvation', 'task1') },
+        /s\.json: \$\.expect\.name: a starvation violation is named by its starving thread, and \$\.check\.starvation checks task0, not 'task1'/,
+      ],
+      [{ model: 'abba', ...violation('deadlock', 'abba') }, /s\.json: \$\.expect\.name: a deadlock violation is named 'deadlock', not 'abba'; write "deadlock" or leave the name out/],
+    ];
+    for (const [fields, pattern] of cases) {
+      const f = join(dir, 's.json');
+      writeFileSync(f, JSON.stringify(fields));
+      const r = await run(['check', f, '--no-save', '--json']);
+      expect(r.code, r.err).toBe(2);
+      expect(JSON.parse(r.out).results[0].stats ?? null).toBe(null);
+      expectBadInput(await run(['check', f, '--no-save']), pattern);
+      expectBadInput(await run(['swarm', f, '--shard', '0/2', '--out', join(dir, 'out'), '--quiet']), pattern);
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    // The names that are there still run: the assertion abba asserts, a starvation named by the checked thread.
+    writeFileSync(join(dir, 'ok.json'), JSON.stringify({ model: 'abba', ...violation('deadlock', 'deadlock') }));
+    expect((await run(['check', join(dir, 'ok.json'), '--no-save', '--quiet'])).code).toBe(0);
+  });
+
   it('the file begins the message once, however it was given (an absolute path, ./x)', async () => {
     const dir = tmp();
     const spec = join(dir, 'bad.json');
