@@ -76,7 +76,7 @@ export interface CompiledThread {
   isEnd: boolean[];
   /** Assertion names in force at each leaf (the leaf's and its ancestors' `meta.assert`). */
   asserts: string[][];
-  /** `meta.progress` on the leaf or an ancestor. */
+  /** `meta.progress` of the leaf, or of its nearest ancestor that has one (the nearest explicit mark wins). */
   progressLeaf: boolean[];
   /** `meta` of the leaf, merged over its ancestors' (nearest wins). */
   leafMeta: Array<Record<string, unknown>>;

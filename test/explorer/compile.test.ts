@@ -218,3 +218,47 @@ describe('valid end states (meta.end)', () => {
     expect(() => compileMachine(machine('yes'))).toThrow(/d\.idle has meta\.end that is not a boolean: write meta: \{ end: true \}/);
   });
 });
+
+describe('progress marks (meta.progress)', () => {
+  /** Thread d: `outer` (marked `outerMark`) holds `spin` (marked `innerMark`) and `go` (unmarked); `tMark` on spin -> go. */
+  const machine = (outerMark: unknown, innerMark: unknown, tMark?: unknown) =>
+    createMachine({
+      type: 'parallel',
+      states: {
+        d: {
+          initial: 'outer',
+          states: {
+            outer: {
+              ...(outerMark === undefined ? {} : { meta: { progress: outerMark } }),
+              initial: 'spin',
+              states: {
+                spin: { ...(innerMark === undefined ? {} : { meta: { progress: innerMark } }), on: { 'd.go': { target: 'go', ...(tMark === undefined ? {} : { meta: { progress: tMark } }) } } },
+                go: { meta: { end: true } },
+              },
+            },
+          },
+        },
+      },
+    });
+  it('rejects a state or transition meta.progress that is not a boolean (a model error naming the state, and the event)', () => {
+    for (const bad of ['yes', 1, 0, null]) {
+      expect(() => compileMachine(machine(bad, undefined))).toThrow(ModelError);
+      expect(() => compileMachine(machine(bad, undefined))).toThrow(/state d\.outer has meta\.progress that is not a boolean \(.*\): write meta: \{ progress: true \}/);
+      expect(() => compileMachine(machine(undefined, bad))).toThrow(/state d\.outer\.spin has meta\.progress that is not a boolean/);
+      expect(() => compileMachine(machine(undefined, undefined, bad))).toThrow(/transition d\.go of state d\.outer\.spin has meta\.progress that is not a boolean/);
+    }
+  });
+  it('the nearest explicit mark wins: progress: false on a state inside a progress: true parent is not progress; an unmarked one inherits', () => {
+    const leaves = (outer: unknown, inner: unknown) => {
+      const t = compileMachine(machine(outer, inner)).threads[0];
+      return Object.fromEntries(t.leafPaths.map((p, i) => [p, t.progressLeaf[i]]));
+    };
+    expect(leaves(true, false)).toEqual({ 'outer.spin': false, 'outer.go': true });
+    expect(leaves(true, undefined)).toEqual({ 'outer.spin': true, 'outer.go': true });
+    expect(leaves(false, true)).toEqual({ 'outer.spin': true, 'outer.go': false });
+    expect(leaves(undefined, undefined)).toEqual({ 'outer.spin': false, 'outer.go': false });
+    // A transition's own mark is its own: false or absent is not progress.
+    const tr = (mark: unknown) => compileMachine(machine(undefined, undefined, mark)).threads[0].candidates[0].flat().filter(Boolean)[0]!.progress;
+    expect([tr(true), tr(false), tr(undefined)]).toEqual([true, false, false]);
+  });
+});
