@@ -141,7 +141,7 @@ export function createActionCompiler(machine: AnyStateMachine) {
         : () => params;
     if (resolved.type === 'xstate.assign') {
       const fn = assignFn(resolved, paramsOf, type, where, params);
-      if (resolved.lockEffect) Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf } satisfies LockAction);
+      if (resolved.lockEffect) Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf, lockAction: type, lockWhere: where } satisfies LockAction);
       return fn;
     }
     if (resolved.type === 'xstate.log') return logFn(resolved, paramsOf, type, where);

@@ -25,6 +25,9 @@ export type ActionFn = (ctx: Context, event: Event) => Context;
 export interface LockAction {
   lockEffect: LockEffect;
   lockParams: (ctx: Context, event: Event) => unknown;
+  /** The action's name and where it runs, for the model error when a hook of the declaration throws. */
+  lockAction: string;
+  lockWhere: Where;
 }
 
 /** A named guard reference with resolved params, for wait reports. */

@@ -169,6 +169,17 @@ describe('mistakes in a model are blamed on the model, with the state, event and
     }
   });
 
+  it.each([
+    ['lock-acquires-throws', /the lock-order declaration \(LockEffect, as withLock attaches\) of action take threw at state a\.idle on event a\.step while reading what it acquires: no name for this lock; fix the model's lock declaration/],
+    ['lock-holds-throws', /the lock-order declaration \(LockEffect, as withLock attaches\) of action take threw at state a\.idle on event a\.step while reading whether thread a holds lock owner \(context path owner\): cannot read the holder; fix the model's lock declaration/],
+  ])('variant %s, under the lock-order check: exit 2 naming the action (it was an internal error with a stack)', async (variant, pattern) => {
+    // --lock-order, the spec's check.lockOrder, and without either: the deadlock's trace reads the declarations too (what each thread holds).
+    const runs: Array<[string[], object]> = [[['--lock-order'], {}], [[], { check: { lockOrder: true } }], [[], { expect: { status: 'violation', kind: 'deadlock' } }]];
+    for (const [extra, fields] of runs) {
+      expectBadInput(await run(['check', specFor(variant, fields), ...extra, '--no-save', '--quiet']), new RegExp(`${variant}\\.json: model .*misbehaving\\.ts: `), pattern);
+    }
+  });
+
   it('replay and swarm name the trace or spec, and the model, when the model fails (they said only what threw)', async () => {
     const spec = specFor('ok', { expect: { status: 'violation', kind: 'deadlock' } });
     const out = join(tmp(), 'cx');
