@@ -16,7 +16,7 @@ import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import { loadSpec, loadTrace } from './spec.ts';
-import { checkOutputs, checkViewerPath, collectTargets, specsIn } from './targets.ts';
+import { checkFairnessUsed, checkOutputs, checkViewerPath, collectTargets, specsIn } from './targets.ts';
 
 // The modules of one command or one option (swarm and its child processes, init, show, graph, replay, the HTML
 // viewer, JUnit, coverage) are loaded by the command that uses them, not at start-up by every command: a small
@@ -89,6 +89,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     throw new InputError(`options ${walkOption} and --strategy ${opts.strategy}: the seed and the walks are for random walks; drop ${walkOption} or run --strategy random`);
   }
   const targets = collectTargets(p.positionals, { variant: opts.variant, params });
+  if (opts.fairness !== undefined) checkFairnessUsed(targets, opts.fairness);
   if ((opts.checkpoint || opts.resume) && targets.length !== 1) {
     throw new InputError(`option ${opts.checkpoint ? '--checkpoint' : '--resume'}: a checkpoint holds one search; give exactly one spec (got ${targets.length})`);
   }

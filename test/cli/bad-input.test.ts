@@ -117,6 +117,21 @@ describe('options are checked and blamed on the option', () => {
     }
   });
 
+  it('--fairness when no target of the run checks livelock or starvation: exit 2 before any search (it was ignored); a run with one liveness spec takes it', async () => {
+    const dir = tmp();
+    for (const targets of [['specs/abba-abba.json'], ['philosophers'], ['specs/abba-abba.json', 'specs/philosophers-4.json']]) {
+      for (const fairness of ['none', 'weak']) {
+        const r = await run(['check', ...targets, '--fairness', fairness, '--out', dir, '--quiet']);
+        expectBadInput(r, new RegExp(`option --fairness ${fairness}: no spec or model of this run checks livelock or starvation, the checks fairness is for \\("check": \\{"livelock": true\\} or \\{"starvation": \\.\\.\\.\\}\\); drop --fairness`));
+        expect(r.out).toBe('');
+      }
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    // A mix: the liveness spec takes it, the others run as they would without it.
+    const mixed = await run(['check', 'specs/abba-abba.json', 'specs/liveness-spin-weak.json', '--fairness', 'weak', '--no-save', '--quiet']);
+    expect(mixed.code, mixed.err).toBe(0);
+  });
+
   it('--seed or --walks on a model checked without a spec and without --strategy random: exit 2 (the search is breadth-first)', async () => {
     expectBadInput(await run(['check', 'philosophers', '--seed', '5', '--no-save']), /option --seed: the seed and the walks are for random walks, and philosophers runs bfs; drop --seed or add --strategy random/);
     // A spec that asks for random walks takes them (its strategy is random).
