@@ -102,6 +102,10 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
   for (const t of targets) {
     const o = await runTarget(t, opts);
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
+    // Not refused (a spec may pin only the state count), but said: its pass checked nothing else.
+    if (o.result?.nothingChecked) {
+      io.err(`${o.spec}: nothing was checked but the state count (deadlock, assertions, invariants, livelock, starvation and lock order are all off); the verdict says only whether the search finished`);
+    }
     outcomes.push(o);
   }
   if (htmlDir !== undefined) {

@@ -142,6 +142,12 @@ export interface CheckResult {
   coverage?: Coverage;
   /** Present when the request named its reductions (even none). */
   reductions?: ReductionReport;
+  /**
+   * True when the selection checked no property at all: deadlock off, no invariant, no assertion (off, or no state
+   * asserts one), no livelock, starvation or lock order. A pass then says only that the search finished (the state
+   * count, e.g. a spec's expect.states, is all it measured). Absent otherwise.
+   */
+  nothingChecked?: true;
 }
 
 /** Fills in defaults and validates parameter values against the model's declared params. */
@@ -310,6 +316,8 @@ export function checkModel(req: CheckRequest): CheckResult {
   const lockOrder = check.lockOrder ? new LockOrderRecorder(space.system, model) : undefined;
   const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0 || !!lockOrder;
   const assertions = check.assertions ?? true;
+  const asserted = assertions && space.system.threads.some((t) => t.asserts.some((names) => names.length > 0));
+  const nothingChecked = !(check.deadlock ?? true) && !asserted && Object.keys(invariants).length === 0 && !liveness && !lockOrder;
   if (lockOrder && strategy === 'random') {
     throw new InputError(`check.lockOrder: the lock-order graph is recorded by the exhaustive sequential search, not by random walks; drop --strategy random or --lock-order`);
   }
@@ -510,6 +518,7 @@ export function checkModel(req: CheckRequest): CheckResult {
     ...(walked ? { seed: req.seed } : {}),
     ...(bits ? { bitstate: bits } : {}),
     ...(req.reduce !== undefined ? { reductions: report } : {}),
+    ...(nothingChecked ? { nothingChecked: true as const } : {}),
   };
   if (coverage) {
     // Complete only when the whole reachable space was explored: a pass, or a violation found by a search
