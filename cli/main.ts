@@ -98,10 +98,12 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
   const htmlDir = v.html as string | undefined;
   checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit, checkpoint: opts.checkpoint?.file, resume: opts.resume, html: htmlDir });
   const outcomes: SpecOutcome[] = [];
+  const warned = new Set<string>();
   const started = new Date();
   for (const t of targets) {
     const o = await runTarget(t, opts);
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
+    for (const w of o.warnings ?? []) if (!warned.has(w)) (warned.add(w), io.err(`warning: ${w}`));
     // Not refused (a spec may pin only the state count), but said: its pass checked nothing else.
     if (o.result?.nothingChecked) {
       io.err(`${o.spec}: nothing was checked but the state count (deadlock, assertions, invariants, livelock, starvation and lock order are all off); the verdict says only whether the search finished`);

@@ -243,6 +243,28 @@ export function selectInvariants(model: ModelDefinition, params: Record<string, 
 }
 
 /**
+ * The model's declared assertions that no state names in `meta.assert`, in any variant, under `params` or under
+ * the defaults: dead declarations, never checked (an assertion named only in some variants, or only under some
+ * params the defaults or the run set, is not one). A variant that fails to build makes the answer unknown: none.
+ */
+export function assertionsNamedNowhere(model: ModelDefinition, params: Record<string, ParamValue>): string[] {
+  let left = Object.keys(model.assertions ?? {});
+  for (const p of [params, resolveParams(model, {})]) {
+    for (const variant of Object.keys(model.variants)) {
+      if (left.length === 0) return left;
+      let named: Set<string>;
+      try {
+        named = new Set(instantiate(model, p, variant).system.threads.flatMap((t) => t.asserts.flat()));
+      } catch {
+        return [];
+      }
+      left = left.filter((n) => !named.has(n));
+    }
+  }
+  return left;
+}
+
+/**
  * A spec's expected violation name, checked against the model and the spec's own selection before any search:
  * a name no run of it can report (a typo, a property the spec does not check) is bad input, not a mismatch.
  * Lock-order names (cycles of lock classes) are only known once found, and are not checked.

@@ -95,6 +95,26 @@ describe('interleave check', () => {
     expect(on.err).toBe('');
   });
 
+  it('an assertion the model declares and no state of any variant names is never checked: one warning on stderr per run, naming it', async () => {
+    const dir = tmp();
+    const model = join(process.cwd(), 'test/fixtures/models/dead-assertion.ts');
+    const specs = ['a', 'b'].map((variant) => {
+      const f = join(dir, `${variant}.json`);
+      writeFileSync(f, JSON.stringify({ model, variant, params: { strict: false }, expect: { status: 'pass' } }));
+      return f;
+    });
+    const r = await run(['check', ...specs, '--no-save', '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe(
+      "warning: model dead-assertion: assertion 'neverNamed' is declared but no state of any variant names it (meta.assert), so it is never checked; " +
+        "name it in the state where it must hold, or remove it\n",
+    );
+    // inA (variant a only) and strictOnly (named under the default params) are not dead; with assertions off, nothing is said.
+    const off = join(dir, 'off.json');
+    writeFileSync(off, JSON.stringify({ model, check: { assertions: false }, expect: { status: 'pass' } }));
+    expect((await run(['check', off, '--no-save', '--quiet'])).err).toBe('');
+  });
+
   it('a bound that cuts the search gives incomplete, which does not match an expected pass', async () => {
     const dir = tmp();
     const spec = join(dir, 'cut.json');
