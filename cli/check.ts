@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError, ModelError, ModelRuntimeError, thrownMessage } from '../explorer/errors.ts';
 import type { DistributedOptions } from '../explorer/strategies/distributed.ts';
-import { checkModel, instantiate, resolveParams, resolveVariant, selectInvariants, type CheckResult } from '../explorer/index.ts';
+import { assertionsNamedNowhere, checkExpectedName, checkModel, instantiate, resolveParams, resolveVariant, selectInvariants, type CheckResult } from '../explorer/index.ts';
 import type { CrossCheckResult } from '../explorer/crosscheck.ts';
 import type { Fairness } from '../explorer/properties/liveness.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
@@ -79,6 +79,8 @@ export interface SpecOutcome {
   modelFile?: string;
   /** The HTML viewer written by --html DIR. */
   html?: string;
+  /** What the run should say on stderr, once per run (the same text from several specs is said once). */
+  warnings?: string[];
 }
 
 export function specName(file: string): string {
@@ -146,6 +148,18 @@ function saveCheckpoint(file: string, bytes: Uint8Array): void {
   }
 }
 
+/** assertionsNamedNowhere, once per model and params in a run of many specs. */
+const deadCache = new WeakMap<ModelDefinition, Map<string, string[]>>();
+function deadAssertions(def: ModelDefinition, params: Record<string, ParamValue>): string[] {
+  if (!def.assertions || Object.keys(def.assertions).length === 0) return [];
+  let byParams = deadCache.get(def);
+  if (!byParams) deadCache.set(def, (byParams = new Map()));
+  const key = JSON.stringify(params);
+  let dead = byParams.get(key);
+  if (!dead) byParams.set(key, (dead = assertionsNamedNowhere(def, params)));
+  return dead;
+}
+
 /** Runs one target: a spec file, or a model checked without a spec. */
 export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOutcome> {
   const base = { spec: target.label, name: target.name, ...(target.kind === 'model' ? { implicitExpectation: true } : {}) };
@@ -175,6 +189,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
     if (spec.variant !== undefined) resolveVariant(def, spec.variant, where.variant);
     const run = mergeOverrides(spec, o);
     const variant = resolveVariant(def, run.variant, o.variant !== undefined ? '--variant' : where.variant);
+    checkExpectedName(def, params, variant, spec.check, spec.expect);
     if ((o.workers ?? 1) > 1 && !o.strategy && spec.strategy === 'dfs') {
       throw new InputError(`option --workers ${o.workers}: the spec asks for "strategy": "dfs" ($.strategy) and the parallel search is breadth-first; drop --workers for this spec, or pass --strategy bfs`);
     }
@@ -238,6 +253,14 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       onProgress: o.onProgress ? (p) => o.onProgress!(target.label, p, strategy) : undefined,
       spec: target.kind === 'spec' ? target.label : undefined,
     });
+    const warnings: string[] = [];
+    if (spec.check?.assertions ?? true) {
+      for (const name of deadAssertions(def, params)) {
+        warnings.push(
+          `model ${def.name}: assertion '${name}' is declared but no state of any variant names it (meta.assert), so it is never checked; name it in the state where it must hold, or remove it`,
+        );
+      }
+    }
     const specReduce = [...(spec.reduce ?? [])].sort().join();
     let mismatch = compare(spec.expect, result, o.reduce === undefined || [...o.reduce].sort().join() === specReduce);
     if (!mismatch && cross && cross.status !== 'agree') {
@@ -265,6 +288,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
       mismatch,
       counterexample,
       ...(!bundled && modelPath ? { modelFile: resolve(modelPath) } : {}),
+      ...(warnings.length ? { warnings } : {}),
     };
   } catch (e) {
     return errorOutcome(base, e, spec.model);

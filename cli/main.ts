@@ -16,7 +16,7 @@ import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
 import { loadSpec, loadTrace } from './spec.ts';
-import { checkOutputs, checkViewerPath, collectTargets, specsIn } from './targets.ts';
+import { checkFairnessUsed, checkOutputs, checkViewerPath, collectTargets, specsIn } from './targets.ts';
 
 // The modules of one command or one option (swarm and its child processes, init, show, graph, replay, the HTML
 // viewer, JUnit, coverage) are loaded by the command that uses them, not at start-up by every command: a small
@@ -89,6 +89,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     throw new InputError(`options ${walkOption} and --strategy ${opts.strategy}: the seed and the walks are for random walks; drop ${walkOption} or run --strategy random`);
   }
   const targets = collectTargets(p.positionals, { variant: opts.variant, params });
+  if (opts.fairness !== undefined) checkFairnessUsed(targets, opts.fairness);
   if ((opts.checkpoint || opts.resume) && targets.length !== 1) {
     throw new InputError(`option ${opts.checkpoint ? '--checkpoint' : '--resume'}: a checkpoint holds one search; give exactly one spec (got ${targets.length})`);
   }
@@ -97,10 +98,16 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
   const htmlDir = v.html as string | undefined;
   checkOutputs(targets, { outDir: opts.outDir, save: opts.save, junit, checkpoint: opts.checkpoint?.file, resume: opts.resume, html: htmlDir });
   const outcomes: SpecOutcome[] = [];
+  const warned = new Set<string>();
   const started = new Date();
   for (const t of targets) {
     const o = await runTarget(t, opts);
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
+    for (const w of o.warnings ?? []) if (!warned.has(w)) (warned.add(w), io.err(`warning: ${w}`));
+    // Not refused (a spec may pin only the state count), but said: its pass checked nothing else.
+    if (o.result?.nothingChecked) {
+      io.err(`${o.spec}: nothing was checked but the state count (deadlock, assertions, invariants, livelock, starvation and lock order are all off); the verdict says only whether the search finished`);
+    }
     outcomes.push(o);
   }
   if (htmlDir !== undefined) {

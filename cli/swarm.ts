@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { InputError, placed } from '../explorer/errors.ts';
-import { checkModel, resolveParams, resolveVariant, TOOL_VERSION } from '../explorer/index.ts';
+import { checkExpectedName, checkModel, resolveParams, resolveVariant, TOOL_VERSION } from '../explorer/index.ts';
 import type { Progress } from '../explorer/outcome.ts';
 import { mergeShards, planJob, shardResult, swarmDisagreement, type MergedSwarm, type ShardResult } from '../explorer/swarm.ts';
 import { specName } from './check.ts';
@@ -126,6 +126,7 @@ export async function runShard(
   const job = planJob(index, count, { seed, liveness, maxDepth: a.maxDepth ?? spec.bounds?.maxDepth });
   let result;
   try {
+    checkExpectedName(def, params, variant, spec.check, spec.expect);
     result = checkModel({
       model: def,
       params,

@@ -7,6 +7,7 @@ import { InputError } from '../explorer/errors.ts';
 import type { ParamValue } from '../explorer/model.ts';
 import { bundledModelNames, looksLikePath } from './models.ts';
 import { specName } from './check.ts';
+import { loadSpec } from './spec.ts';
 
 export type Target =
   | { kind: 'spec'; file: string; label: string; name: string }
@@ -202,5 +203,28 @@ export function checkViewerPath(file: string, where: string, fix: string): void 
   const text = readFileSync(file, 'utf8');
   if (text.trim() !== '' && !text.includes(VIEWER_GENERATOR)) {
     throw new InputError(`${where}exists and is not an interleave HTML viewer; refusing to replace it: ${fix}`);
+  }
+}
+
+/**
+ * --fairness picks the fairness of the livelock and starvation checks, and nothing else: a run none of whose
+ * targets checks either would ignore it, so that is bad input. A directory may mix specs, so one liveness spec
+ * is enough; a spec that cannot be read counts as one (it reports its own error when it runs).
+ */
+export function checkFairnessUsed(targets: Target[], fairness: string): void {
+  const live = (t: Target) => {
+    if (t.kind !== 'spec') return false; // (a model checked without a spec: deadlock, assertions, invariants)
+    try {
+      const c = loadSpec(t.file).check;
+      return !!c?.livelock || c?.starvation !== undefined;
+    } catch {
+      return true;
+    }
+  };
+  if (!targets.some(live)) {
+    throw new InputError(
+      `option --fairness ${fairness}: no spec or model of this run checks livelock or starvation, the checks fairness is for ` +
+        `("check": {"livelock": true} or {"starvation": ...}); drop --fairness`,
+    );
   }
 }

@@ -142,6 +142,12 @@ export interface CheckResult {
   coverage?: Coverage;
   /** Present when the request named its reductions (even none). */
   reductions?: ReductionReport;
+  /**
+   * True when the selection checked no property at all: deadlock off, no invariant, no assertion (off, or no state
+   * asserts one), no livelock, starvation or lock order. A pass then says only that the search finished (the state
+   * count, e.g. a spec's expect.states, is all it measured). Absent otherwise.
+   */
+  nothingChecked?: true;
 }
 
 /** Fills in defaults and validates parameter values against the model's declared params. */
@@ -236,6 +242,65 @@ export function selectInvariants(model: ModelDefinition, params: Record<string, 
   return out;
 }
 
+/**
+ * The model's declared assertions that no state names in `meta.assert`, in any variant, under `params` or under
+ * the defaults: dead declarations, never checked (an assertion named only in some variants, or only under some
+ * params the defaults or the run set, is not one). A variant that fails to build makes the answer unknown: none.
+ */
+export function assertionsNamedNowhere(model: ModelDefinition, params: Record<string, ParamValue>): string[] {
+  let left = Object.keys(model.assertions ?? {});
+  for (const p of [params, resolveParams(model, {})]) {
+    for (const variant of Object.keys(model.variants)) {
+      if (left.length === 0) return left;
+      let named: Set<string>;
+      try {
+        named = new Set(instantiate(model, p, variant).system.threads.flatMap((t) => t.asserts.flat()));
+      } catch {
+        return [];
+      }
+      left = left.filter((n) => !named.has(n));
+    }
+  }
+  return left;
+}
+
+/**
+ * A spec's expected violation name, checked against the model and the spec's own selection before any search:
+ * a name no run of it can report (a typo, a property the spec does not check) is bad input, not a mismatch.
+ * Lock-order names (cycles of lock classes) are only known once found, and are not checked.
+ */
+export function checkExpectedName(
+  model: ModelDefinition,
+  params: Record<string, ParamValue>,
+  variant: string,
+  check: PropertySelection | undefined,
+  expect: { kind?: string; name?: string },
+): void {
+  const { kind, name } = expect;
+  if (name === undefined) return;
+  const at = '$.expect.name';
+  const has = (names: string[]) => names.join(', ') || 'none';
+  if (kind === 'invariant') {
+    const all = Object.keys(selectInvariants(model, params, variant, true));
+    if (!all.includes(name)) throw new InputError(`${at}: model ${model.name} has no invariant '${name}' (its invariants: ${has(all)}); name one of them`);
+    const sel = check?.invariants;
+    if (sel === false) throw new InputError(`${at}: invariant '${name}' is not checked: $.check.invariants is false; check it or expect another violation`);
+    if (Array.isArray(sel) && !sel.includes(name)) throw new InputError(`${at}: invariant '${name}' is not checked: $.check.invariants lists ${sel.join(', ')}; add it there`);
+  } else if (kind === 'assertion') {
+    const all = Object.keys(model.assertions ?? {});
+    if (!all.includes(name)) throw new InputError(`${at}: model ${model.name} has no assertion '${name}' (its assertions: ${has(all)}); name one of them`);
+    if (check?.assertions === false) throw new InputError(`${at}: assertion '${name}' is not checked: $.check.assertions is false; check it or expect another violation`);
+  } else if (kind === 'deadlock' || kind === 'livelock') {
+    if (name !== kind) throw new InputError(`${at}: a ${kind} violation is named '${kind}', not '${name}'; write "${kind}" or leave the name out`);
+  } else if (kind === 'starvation') {
+    const goals = check?.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
+    const threads = goals.map((g) => g.thread);
+    if (!threads.includes(name)) {
+      throw new InputError(`${at}: a starvation violation is named by its starving thread, and $.check.starvation checks ${has(threads)}, not '${name}'; name one of them`);
+    }
+  }
+}
+
 export function checkModel(req: CheckRequest): CheckResult {
   const model = req.model;
   const params = resolveParams(model, req.params);
@@ -273,6 +338,8 @@ export function checkModel(req: CheckRequest): CheckResult {
   const lockOrder = check.lockOrder ? new LockOrderRecorder(space.system, model) : undefined;
   const safety = (check.deadlock ?? true) || (check.assertions ?? true) || Object.keys(invariants).length > 0 || !!lockOrder;
   const assertions = check.assertions ?? true;
+  const asserted = assertions && space.system.threads.some((t) => t.asserts.some((names) => names.length > 0));
+  const nothingChecked = !(check.deadlock ?? true) && !asserted && Object.keys(invariants).length === 0 && !liveness && !lockOrder;
   if (lockOrder && strategy === 'random') {
     throw new InputError(`check.lockOrder: the lock-order graph is recorded by the exhaustive sequential search, not by random walks; drop --strategy random or --lock-order`);
   }
@@ -473,6 +540,7 @@ export function checkModel(req: CheckRequest): CheckResult {
     ...(walked ? { seed: req.seed } : {}),
     ...(bits ? { bitstate: bits } : {}),
     ...(req.reduce !== undefined ? { reductions: report } : {}),
+    ...(nothingChecked ? { nothingChecked: true as const } : {}),
   };
   if (coverage) {
     // Complete only when the whole reachable space was explored: a pass, or a violation found by a search

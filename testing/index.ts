@@ -92,6 +92,11 @@ function describe(r: CheckResult): string {
   return r.trace ? `${head}\n\n${renderTrace(r.trace)}` : head;
 }
 
+/** A pass of a check that checked nothing proves nothing: toPass and toBeDeadlockFree say so instead of holding. */
+const NOTHING_CHECKED =
+  'nothing was checked (deadlock, assertions, invariants, livelock, starvation and lock order all off): a pass proves only that the search finished; ' +
+  'turn a check on, or read result.stats.states to count states';
+
 const notAResult = (received: unknown) => ({ pass: false, message: () => `expected the result of check(model, options), got ${JSON.stringify(received)?.slice(0, 80)}` });
 
 // Under `.not` a matcher asks for the opposite claim, and a search cut short proves neither: `.not.toBeDeadlockFree()`
@@ -110,6 +115,7 @@ expect.extend({
       const why = v.status === 'incomplete' ? 'the search was cut before finding one, so this is not a proof' : v.status === 'pass' ? 'none was found' : 'another violation stopped the search first';
       return { pass: !deadlocks, message: () => `expected a deadlock, but ${why}: ${describe(received)}` };
     }
+    if (received.nothingChecked) return { pass: false, message: () => `expected no deadlock, but ${NOTHING_CHECKED}: ${describe(received)}` };
     const pass = v.status === 'pass';
     const why = v.status === 'incomplete' ? 'the search was cut before the whole state space was explored, so this is not a proof' : v.kind === 'deadlock' ? 'it deadlocks' : `another violation stopped the search first`;
     return { pass, message: () => `expected no deadlock, but ${why}: ${describe(received)}` };
@@ -122,6 +128,7 @@ expect.extend({
       const why = v.status === 'incomplete' ? 'the search was cut before finding one, so this is not a proof' : 'none was found';
       return { pass: v.status !== 'violation', message: () => `expected a violation, but ${why}: ${describe(received)}` };
     }
+    if (received.nothingChecked) return { pass: false, message: () => `expected a pass, but ${NOTHING_CHECKED}: ${describe(received)}` };
     const pass = v.status === 'pass';
     return { pass, message: () => `expected a pass, but ${describe(received)}` };
   },

@@ -141,7 +141,10 @@ export function createActionCompiler(machine: AnyStateMachine) {
         : () => params;
     if (resolved.type === 'xstate.assign') {
       const fn = assignFn(resolved, paramsOf, type, where, params);
-      if (resolved.lockEffect) Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf } satisfies LockAction);
+      if (resolved.lockEffect) {
+        if (!(hasParams && typeof params === 'function')) checkLockThread(type, params, where);
+        Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf, lockAction: type, lockWhere: where } satisfies LockAction);
+      }
       return fn;
     }
     if (resolved.type === 'xstate.log') return logFn(resolved, paramsOf, type, where);
@@ -196,6 +199,23 @@ export function createStateActions(actions: ReturnType<typeof createActionCompil
     return a;
   };
   return { entryOf, defaultEntryOf, exitOf, rootOutput: outputFn(root.output, "the machine's output", { state: '(root)' }) };
+}
+
+/**
+ * A lock acquisition declared in a thread's states takes the lock for that thread: the lock-order check records
+ * its edges under params.thread, and the primitive its owner. A kernel helper given another thread's name there
+ * (mutex_lock('a', 't1') in t0's states) is the model's slip. Static params only (a function of the context is
+ * read per step).
+ */
+function checkLockThread(action: string, params: unknown, where: Where): void {
+  const thread = where.state === '(root)' ? undefined : where.state.split('.')[0];
+  const named = params && typeof params === 'object' ? (params as { thread?: unknown }).thread : undefined;
+  if (thread === undefined || typeof named !== 'string' || named === thread) return;
+  throw new ModelError(
+    `state ${where.state}${where.event ? ` on event ${where.event}` : ''}: action ${action} takes its lock for thread '${named}', but the state is in ` +
+      `thread ${thread}'s region; a thread takes its own locks: give the helper '${thread}' (or move the step into ${named}'s region)`,
+    { ...where, action, feature: 'lock thread' },
+  );
 }
 
 /** What an action that threw is reported as: the model's error naming the action, its state and event. */

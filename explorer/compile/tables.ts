@@ -126,7 +126,8 @@ export function buildTables({ root, guards, actions, stateActions }: TableInput)
               asserts.push(a);
             }
           }
-          if (m.progress) progress = true;
+          // The nearest explicit mark wins (the loop runs from the thread's region down to the leaf).
+          if (m.progress !== undefined) progress = progressMark(m.progress, `state ${nodePath(chain[i])}`, { state: nodePath(chain[i]) });
         }
       }
       thread.asserts.push(asserts);
@@ -240,7 +241,7 @@ export function buildTables({ root, guards, actions, stateActions }: TableInput)
               guardLowered: g ? g.lowered : null,
               sequenceLowered: lowerSequence(sequence),
               defaultEntries,
-              progress: !!t.meta?.progress,
+              progress: t.meta?.progress === undefined ? false : progressMark(t.meta.progress, `transition ${type} of state ${nodePath(node)}`, where),
               meta: t.meta,
             });
           }
@@ -279,4 +280,13 @@ function lowerSequence(sequence: ActionFn[]): Lowered<AssignPlan[]> {
     plans.push(l.plan);
   }
   return { plan: plans };
+}
+
+/** A `meta.progress` mark: a boolean, or a model error naming where it is (a string or a number is not taken for its truth). */
+function progressMark(mark: unknown, what: string, where: Where): boolean {
+  if (typeof mark === 'boolean') return mark;
+  throw new ModelError(
+    `${what} has meta.progress that is not a boolean (${typeof mark === 'string' ? JSON.stringify(mark) : String(mark)}): write meta: { progress: true } to mark progress, or false to unmark a state inside a marked one`,
+    { ...where, feature: 'meta.progress' },
+  );
 }

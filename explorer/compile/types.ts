@@ -25,6 +25,9 @@ export type ActionFn = (ctx: Context, event: Event) => Context;
 export interface LockAction {
   lockEffect: LockEffect;
   lockParams: (ctx: Context, event: Event) => unknown;
+  /** The action's name and where it runs, for the model error when a hook of the declaration throws. */
+  lockAction: string;
+  lockWhere: Where;
 }
 
 /** A named guard reference with resolved params, for wait reports. */
@@ -76,7 +79,7 @@ export interface CompiledThread {
   isEnd: boolean[];
   /** Assertion names in force at each leaf (the leaf's and its ancestors' `meta.assert`). */
   asserts: string[][];
-  /** `meta.progress` on the leaf or an ancestor. */
+  /** `meta.progress` of the leaf, or of its nearest ancestor that has one (the nearest explicit mark wins). */
   progressLeaf: boolean[];
   /** `meta` of the leaf, merged over its ancestors' (nearest wins). */
   leafMeta: Array<Record<string, unknown>>;

@@ -11,6 +11,7 @@
 // state counts as held by its holder from the start.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
+import type { Where } from '../compile/types.ts';
 import type { Context, LockAcquisition, LockEffect, LockMode, ModelDefinition } from '../model.ts';
 import { ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { StateSpace } from '../space/index.ts';
@@ -40,7 +41,27 @@ export interface LockOrderFinding {
 }
 
 type Event = { type: string };
-type Acquiring = { effect: LockEffect; params: (ctx: Context, ev: Event) => unknown };
+type Acquiring = { effect: LockEffect; params: (ctx: Context, ev: Event) => unknown; action: string; where: Where };
+/** A lock seen acquired: the declaration that reads who holds it, and the action that declared it. */
+type KnownLock = { effect: LockEffect; name: string; action: string };
+
+/**
+ * Calls a hook of a model's lock declaration (LockEffect: acquires, holds): one that throws is the model's
+ * error naming the declaring action and the step (as a guard or action that throws is), not an internal one.
+ */
+function lockHook<T>(action: string, where: Where | undefined, what: string, hook: () => T): T {
+  try {
+    return hook();
+  } catch (e) {
+    const at = where ? ` at state ${where.state}${where.event ? ` on event ${where.event}` : ''}` : '';
+    throw new ModelRuntimeError(
+      `the lock-order declaration (LockEffect, as withLock attaches) of action ${action} threw${at} ${what}: ${thrownMessage(e)}; ` +
+        `fix the model's lock declaration: its hooks must not throw in any reachable state`,
+      { state: where?.state, event: where?.event, action },
+      e,
+    );
+  }
+}
 
 /** The model's class of a lock: a non-empty string, else a model error naming the lock. */
 function modelLockClass(lockClass: NonNullable<ModelDefinition['lockClass']>, l: { path: string; name: string }): string {
@@ -69,7 +90,7 @@ function acquiringActions(cache: WeakMap<CompiledTransition, Acquiring[]>, tr: C
     list = [];
     for (const fn of tr.sequence) {
       const la = fn as unknown as Partial<LockAction>;
-      if (la.lockEffect && la.lockParams) list.push({ effect: la.lockEffect, params: la.lockParams });
+      if (la.lockEffect && la.lockParams) list.push({ effect: la.lockEffect, params: la.lockParams, action: la.lockAction ?? '(unnamed)', where: la.lockWhere ?? { state: tr.source } });
     }
     cache.set(tr, list);
   }
@@ -87,7 +108,7 @@ export interface StepAcquisition extends LockAcquisition {
  */
 export class LockOrderRecorder {
   private readonly cache = new WeakMap<CompiledTransition, Acquiring[]>();
-  private readonly known = new Map<string, { effect: LockEffect; name: string }>();
+  private readonly known = new Map<string, KnownLock>();
   private readonly edges = new Map<string, LockOrderEdge>();
   /** The class of a lock: the model's lockClass, else its name. */
   readonly classOf: (lock: { path: string; name: string }) => string;
@@ -113,7 +134,7 @@ export class LockOrderRecorder {
   private knowInitialHolds(): void {
     const system = this.system;
     const ctx = system.initialContext;
-    const candidates = new Map<string, { effect: LockEffect; name: string }>();
+    const candidates = new Map<string, KnownLock>();
     for (const t of system.threads) {
       t.candidates.forEach((byEvent) =>
         byEvent.forEach((list, e) => {
@@ -126,7 +147,7 @@ export class LockOrderRecorder {
                 continue;
               }
               for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
-                if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name });
+                if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
               }
             }
           }
@@ -155,11 +176,11 @@ export class LockOrderRecorder {
       // what each thread acquires earlier in this same step counts as held for its later acquisitions
       const alsoHeld: Array<{ path: string; name: string; mode: LockMode }> = [];
       for (const a of list) {
-        const got = a.effect.acquires(a.params(ctx, ev), ctx);
+        const got = lockHook(a.action, a.where, 'while reading what it acquires', () => a.effect.acquires(a.params(ctx, ev), ctx));
         if (!got) continue;
         for (const acq of Array.isArray(got) ? got : [got]) {
-          if (!this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name });
-          const held = [...this.heldBy(ctx, acq.thread), ...alsoHeld];
+          if (!this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
+          const held = [...this.heldBy(ctx, acq.thread, a.where), ...alsoHeld];
           out.push({ ...acq, held });
           if (!acq.released) alsoHeld.push({ path: acq.path, name: acq.name, mode: acq.mode });
         }
@@ -168,11 +189,11 @@ export class LockOrderRecorder {
     return out;
   }
 
-  /** The locks among those seen so far that `thread` holds in `ctx`. */
-  heldBy(ctx: Context, thread: string): Array<{ path: string; name: string; mode: LockMode }> {
+  /** The locks among those seen so far that `thread` holds in `ctx` (`where`: the step that asks, for a hook's error). */
+  heldBy(ctx: Context, thread: string, where?: Where): Array<{ path: string; name: string; mode: LockMode }> {
     const out: Array<{ path: string; name: string; mode: LockMode }> = [];
     for (const [path, k] of this.known) {
-      const mode = k.effect.holds(ctx, path, thread);
+      const mode = lockHook(k.action, where, `while reading whether thread ${thread} holds lock ${k.name} (context path ${path})`, () => k.effect.holds(ctx, path, thread));
       if (mode) out.push({ path, name: k.name, mode });
     }
     return out;

@@ -3,8 +3,8 @@
 // nothing here runs unless a spec asks for livelock or starvation.
 //
 // Semantics.
-// - Progress (SPIN's non-progress cycles): a state is a progress state when some thread's leaf (or an
-//   ancestor of it) has `meta.progress`; an edge is a progress edge when a transition it takes has
+// - Progress (SPIN's non-progress cycles): a state is a progress state when some thread's leaf has
+//   `meta.progress: true`, its own or its nearest marked ancestor's (compile/tables.ts); an edge is a progress edge when a transition it takes has
 //   `meta.progress`, or it enters a progress state. A livelock is a reachable cycle with no progress
 //   edge (so also no progress state on it), that is fair.
 // - Weak fairness per thread (default): an infinite run is fair when no thread stays enabled forever

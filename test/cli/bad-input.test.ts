@@ -117,6 +117,21 @@ describe('options are checked and blamed on the option', () => {
     }
   });
 
+  it('--fairness when no target of the run checks livelock or starvation: exit 2 before any search (it was ignored); a run with one liveness spec takes it', async () => {
+    const dir = tmp();
+    for (const targets of [['specs/abba-abba.json'], ['philosophers'], ['specs/abba-abba.json', 'specs/philosophers-4.json']]) {
+      for (const fairness of ['none', 'weak']) {
+        const r = await run(['check', ...targets, '--fairness', fairness, '--out', dir, '--quiet']);
+        expectBadInput(r, new RegExp(`option --fairness ${fairness}: no spec or model of this run checks livelock or starvation, the checks fairness is for \\("check": \\{"livelock": true\\} or \\{"starvation": \\.\\.\\.\\}\\); drop --fairness`));
+        expect(r.out).toBe('');
+      }
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    // A mix: the liveness spec takes it, the others run as they would without it.
+    const mixed = await run(['check', 'specs/abba-abba.json', 'specs/liveness-spin-weak.json', '--fairness', 'weak', '--no-save', '--quiet']);
+    expect(mixed.code, mixed.err).toBe(0);
+  });
+
   it('--seed or --walks on a model checked without a spec and without --strategy random: exit 2 (the search is breadth-first)', async () => {
     expectBadInput(await run(['check', 'philosophers', '--seed', '5', '--no-save']), /option --seed: the seed and the walks are for random walks, and philosophers runs bfs; drop --seed or add --strategy random/);
     // A spec that asks for random walks takes them (its strategy is random).
@@ -166,6 +181,17 @@ describe('mistakes in a model are blamed on the model, with the state, event and
         r,
         variant === 'nan' ? /model .*misbehaving\.ts: .*context\.n is NaN|action work threw at state a\.idle/ : /action work threw at state a\.idle on (event )?a\.step: a non-Error value was thrown: \{"errno":-5,"why":"EIO"\}/,
       );
+    }
+  });
+
+  it.each([
+    ['lock-acquires-throws', /the lock-order declaration \(LockEffect, as withLock attaches\) of action take threw at state a\.idle on event a\.step while reading what it acquires: no name for this lock; fix the model's lock declaration/],
+    ['lock-holds-throws', /the lock-order declaration \(LockEffect, as withLock attaches\) of action take threw at state a\.idle on event a\.step while reading whether thread a holds lock owner \(context path owner\): cannot read the holder; fix the model's lock declaration/],
+  ])('variant %s, under the lock-order check: exit 2 naming the action (it was an internal error with a stack)', async (variant, pattern) => {
+    // --lock-order, the spec's check.lockOrder, and without either: the deadlock's trace reads the declarations too (what each thread holds).
+    const runs: Array<[string[], object]> = [[['--lock-order'], {}], [[], { check: { lockOrder: true } }], [[], { expect: { status: 'violation', kind: 'deadlock' } }]];
+    for (const [extra, fields] of runs) {
+      expectBadInput(await run(['check', specFor(variant, fields), ...extra, '--no-save', '--quiet']), new RegExp(`${variant}\\.json: model .*misbehaving\\.ts: `), pattern);
     }
   });
 
@@ -234,6 +260,40 @@ describe('bad specs and traces', () => {
       writeFileSync(f, JSON.stringify({ ...fields, expect: { status: 'pass' } }));
       expectBadInput(await run(['check', f, '--no-save']), pattern);
     }
+  });
+
+  it('an expect.name the run cannot find (a name the model does not have, a property not checked): exit 2 naming the spec, $.expect.name and the names it has, before any search (it was exit 1 after one)', async () => {
+    const dir = tmp();
+    const violation = (kind: string, name: string) => ({ expect: { status: 'violation', kind, name } });
+    const cases: Array<[object, RegExp]> = [
+      [{ model: 'sb-freeze', ...violation('invariant', 'P-F9') }, /s\.json: \$\.expect\.name: model sb-freeze has no invariant 'P-F9' \(its invariants: P-F1, P-F2, P-F3\); name one of them/],
+      [{ model: 'abba', ...violation('invariant', 'toString') }, /s\.json: \$\.expect\.name: model abba has no invariant 'toString' \(its invariants: none\)/],
+      [{ model: 'abba', ...violation('assertion', 'mutualExclusio') }, /s\.json: \$\.expect\.name: model abba has no assertion 'mutualExclusio' \(its assertions: mutualExclusion\); name one of them/],
+      [
+        { model: 'sb-freeze', check: { invariants: ['P-F1'] }, ...violation('invariant', 'P-F2') },
+        /s\.json: \$\.expect\.name: invariant 'P-F2' is not checked: \$\.check\.invariants lists P-F1; add it there/,
+      ],
+      [{ model: 'sb-freeze', check: { invariants: false }, ...violation('invariant', 'P-F2') }, /s\.json: \$\.expect\.name: invariant 'P-F2' is not checked: \$\.check\.invariants is false/],
+      [{ model: 'abba', check: { assertions: false }, ...violation('assertion', 'mutualExclusion') }, /s\.json: \$\.expect\.name: assertion 'mutualExclusion' is not checked: \$\.check\.assertions is false/],
+      [
+        { model: 'abba', check: { starvation: { thread: 'task0', goal: 'critical' } }, ...violation('starvation', 'task1') },
+        /s\.json: \$\.expect\.name: a starvation violation is named by its starving thread, and \$\.check\.starvation checks task0, not 'task1'/,
+      ],
+      [{ model: 'abba', ...violation('deadlock', 'abba') }, /s\.json: \$\.expect\.name: a deadlock violation is named 'deadlock', not 'abba'; write "deadlock" or leave the name out/],
+    ];
+    for (const [fields, pattern] of cases) {
+      const f = join(dir, 's.json');
+      writeFileSync(f, JSON.stringify(fields));
+      const r = await run(['check', f, '--no-save', '--json']);
+      expect(r.code, r.err).toBe(2);
+      expect(JSON.parse(r.out).results[0].stats ?? null).toBe(null);
+      expectBadInput(await run(['check', f, '--no-save']), pattern);
+      expectBadInput(await run(['swarm', f, '--shard', '0/2', '--out', join(dir, 'out'), '--quiet']), pattern);
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    // The names that are there still run: the assertion abba asserts, a starvation named by the checked thread.
+    writeFileSync(join(dir, 'ok.json'), JSON.stringify({ model: 'abba', ...violation('deadlock', 'deadlock') }));
+    expect((await run(['check', join(dir, 'ok.json'), '--no-save', '--quiet'])).code).toBe(0);
   });
 
   it('the file begins the message once, however it was given (an absolute path, ./x)', async () => {

@@ -77,6 +77,44 @@ describe('interleave check', () => {
     expect(r.out).toMatch(/MISMATCH: expected pass, got violation \(deadlock\)/);
   });
 
+  it('a spec with every check off still runs (it pins the state count) and says once on stderr that nothing else was checked; --json keeps its shape', async () => {
+    const dir = tmp();
+    const spec = join(dir, 'count.json');
+    const off = { deadlock: false, assertions: false, invariants: false };
+    writeFileSync(spec, JSON.stringify({ model: 'abba', variant: 'ordered', check: off, expect: { status: 'pass' } }));
+    const line = /^\S*count\.json: nothing was checked but the state count \(deadlock, assertions, invariants, livelock, starvation and lock order are all off\); the verdict says only whether the search finished\n$/;
+    for (const extra of [['--quiet'], ['--json']]) {
+      const r = await run(['check', spec, '--no-save', ...extra]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(line);
+      if (extra[0] === '--json') expect(Object.keys(JSON.parse(r.out).results[0])).not.toContain('nothingChecked');
+    }
+    // One check on (here the lock order, from the command line): no such line.
+    const on = await run(['check', spec, '--no-save', '--quiet', '--lock-order']);
+    expect(on.code, on.err).toBe(0);
+    expect(on.err).toBe('');
+  });
+
+  it('an assertion the model declares and no state of any variant names is never checked: one warning on stderr per run, naming it', async () => {
+    const dir = tmp();
+    const model = join(process.cwd(), 'test/fixtures/models/dead-assertion.ts');
+    const specs = ['a', 'b'].map((variant) => {
+      const f = join(dir, `${variant}.json`);
+      writeFileSync(f, JSON.stringify({ model, variant, params: { strict: false }, expect: { status: 'pass' } }));
+      return f;
+    });
+    const r = await run(['check', ...specs, '--no-save', '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe(
+      "warning: model dead-assertion: assertion 'neverNamed' is declared but no state of any variant names it (meta.assert), so it is never checked; " +
+        "name it in the state where it must hold, or remove it\n",
+    );
+    // inA (variant a only) and strictOnly (named under the default params) are not dead; with assertions off, nothing is said.
+    const off = join(dir, 'off.json');
+    writeFileSync(off, JSON.stringify({ model, check: { assertions: false }, expect: { status: 'pass' } }));
+    expect((await run(['check', off, '--no-save', '--quiet'])).err).toBe('');
+  });
+
   it('a bound that cuts the search gives incomplete, which does not match an expected pass', async () => {
     const dir = tmp();
     const spec = join(dir, 'cut.json');

@@ -9,6 +9,7 @@ import { StateSpace } from '../../explorer/space/index.ts';
 import { search } from '../../explorer/search.ts';
 import { compareEverywhere } from '../helpers/differential.ts';
 import { featureMachine } from '../helpers/features.ts';
+import { down_write, kernelActions, kernelGuards, mutex, mutex_lock, rwsem } from '../../machines/kernel/index.ts';
 
 describe('compiler', () => {
   it('agrees with XState on nested states, ancestor transitions, entry/exit, reenter and guard combinators', () => {
@@ -227,5 +228,71 @@ describe('valid end states (meta.end)', () => {
   it('rejects a meta.end that is not a boolean, naming the state and the fix', () => {
     expect(() => compileMachine(machine('yes'))).toThrow(ModelError);
     expect(() => compileMachine(machine('yes'))).toThrow(/d\.idle has meta\.end that is not a boolean: write meta: \{ end: true \}/);
+  });
+});
+
+describe('progress marks (meta.progress)', () => {
+  /** Thread d: `outer` (marked `outerMark`) holds `spin` (marked `innerMark`) and `go` (unmarked); `tMark` on spin -> go. */
+  const machine = (outerMark: unknown, innerMark: unknown, tMark?: unknown) =>
+    createMachine({
+      type: 'parallel',
+      states: {
+        d: {
+          initial: 'outer',
+          states: {
+            outer: {
+              ...(outerMark === undefined ? {} : { meta: { progress: outerMark } }),
+              initial: 'spin',
+              states: {
+                spin: { ...(innerMark === undefined ? {} : { meta: { progress: innerMark } }), on: { 'd.go': { target: 'go', ...(tMark === undefined ? {} : { meta: { progress: tMark } }) } } },
+                go: { meta: { end: true } },
+              },
+            },
+          },
+        },
+      },
+    });
+  it('rejects a state or transition meta.progress that is not a boolean (a model error naming the state, and the event)', () => {
+    for (const bad of ['yes', 1, 0, null]) {
+      expect(() => compileMachine(machine(bad, undefined))).toThrow(ModelError);
+      expect(() => compileMachine(machine(bad, undefined))).toThrow(/state d\.outer has meta\.progress that is not a boolean \(.*\): write meta: \{ progress: true \}/);
+      expect(() => compileMachine(machine(undefined, bad))).toThrow(/state d\.outer\.spin has meta\.progress that is not a boolean/);
+      expect(() => compileMachine(machine(undefined, undefined, bad))).toThrow(/transition d\.go of state d\.outer\.spin has meta\.progress that is not a boolean/);
+    }
+  });
+  it('the nearest explicit mark wins: progress: false on a state inside a progress: true parent is not progress; an unmarked one inherits', () => {
+    const leaves = (outer: unknown, inner: unknown) => {
+      const t = compileMachine(machine(outer, inner)).threads[0];
+      return Object.fromEntries(t.leafPaths.map((p, i) => [p, t.progressLeaf[i]]));
+    };
+    expect(leaves(true, false)).toEqual({ 'outer.spin': false, 'outer.go': true });
+    expect(leaves(true, undefined)).toEqual({ 'outer.spin': true, 'outer.go': true });
+    expect(leaves(false, true)).toEqual({ 'outer.spin': true, 'outer.go': false });
+    expect(leaves(undefined, undefined)).toEqual({ 'outer.spin': false, 'outer.go': false });
+    // A transition's own mark is its own: false or absent is not progress.
+    const tr = (mark: unknown) => compileMachine(machine(undefined, undefined, mark)).threads[0].candidates[0].flat().filter(Boolean)[0]!.progress;
+    expect([tr(true), tr(false), tr(undefined)]).toEqual([true, false, false]);
+  });
+});
+
+describe("a kernel helper's thread is the region's (lock-order declarations)", () => {
+  /** t0 takes a lock for `who` by `step` (the event's transitions, into done); t1 takes `b` as itself. */
+  const machine = (step: (who: string) => object, who: string) =>
+    setup({ guards: kernelGuards, actions: kernelActions }).createMachine({
+      type: 'parallel',
+      context: { a: mutex(), b: mutex(), s: rwsem() },
+      states: {
+        t0: { initial: 'idle', states: { idle: { on: { 't0.take': step(who) } }, done: { type: 'final' } } },
+        t1: { initial: 'idle', states: { idle: { on: { 't1.take': { ...mutex_lock('b', 't1'), target: 'done' } } }, done: { type: 'final' } } },
+      },
+    } as any);
+  it("refuses a lock taken in thread t0's states for another thread, naming the state, the event and both names", () => {
+    expect(() => compileMachine(machine((who) => ({ ...mutex_lock('a', who), target: 'done' }), 't1'))).toThrow(ModelError);
+    expect(() => compileMachine(machine((who) => ({ ...mutex_lock('a', who), target: 'done' }), 't1'))).toThrow(
+      /state t0\.idle on event t0\.take: action mutex_lock takes its lock for thread 't1', but the state is in thread t0's region; .*give the helper 't0'/,
+    );
+    expect(() => compileMachine(machine((who) => down_write('s', who, 'done'), 'nobody'))).toThrow(/action rwsem_down_write\w* takes its lock for thread 'nobody', but the state is in thread t0's region/);
+    // Its own name compiles.
+    expect(compileMachine(machine((who) => ({ ...mutex_lock('a', who), target: 'done' }), 't0')).threads.map((t) => t.name)).toEqual(['t0', 't1']);
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
 import { runCli } from '../helpers/cli.ts';
 import { renderTrace } from '../../cli/show.ts';
 import { validateTraceObject } from '../../cli/spec.ts';
@@ -90,6 +91,41 @@ describe('livelock: trylock retry loops', () => {
       status: 'not-reproduced',
       reason: expect.stringMatching(/step 3 \(spinner.mutex_trylock\) is a progress transition/),
     });
+  });
+});
+
+describe('livelock: progress marks', () => {
+  /** Thread t polls between two child states of `busy`; `busy` is marked progress, the children as given. */
+  const polling = (childMark: boolean | undefined): ModelDefinition => ({
+    name: 'polling',
+    description: 'a poll loop inside a progress state',
+    params: {},
+    variants: { base: { description: 'the only variant' } },
+    defaultVariant: 'base',
+    create: () =>
+      createMachine({
+        type: 'parallel',
+        states: {
+          t: {
+            initial: 'busy',
+            states: {
+              busy: {
+                meta: { progress: true },
+                initial: 'poll',
+                states: {
+                  poll: { ...(childMark === undefined ? {} : { meta: { progress: childMark } }), on: { 't.again': { target: 'poll2' } } },
+                  poll2: { ...(childMark === undefined ? {} : { meta: { progress: childMark } }), on: { 't.back': { target: 'poll' } } },
+                },
+              },
+            },
+          },
+        },
+      }),
+  });
+  it('progress: false on states inside a progress: true parent is no progress (the nearest mark wins): their loop is a livelock', () => {
+    expect(checkModel({ model: polling(false), check: { livelock: true } }).verdict).toMatchObject({ status: 'violation', kind: 'livelock' });
+    // Unmarked children inherit the parent's mark: the loop is progress.
+    expect(checkModel({ model: polling(undefined), check: { livelock: true } }).verdict.status).toBe('pass');
   });
 });
 

@@ -42,6 +42,24 @@ describe('interleave/testing', () => {
     expect(() => expect(dead).not.toViolate('invariant', 'x')).toThrow(/another violation stopped the search first, so this is not a proof/);
   });
 
+  it('a check with every property off counts states only: the result says so (nothingChecked) and toPass/toBeDeadlockFree fail rather than pass vacuously', async () => {
+    const off = { deadlock: false, assertions: false, invariants: false };
+    const r = await check(abba, { variant: 'ordered', check: off });
+    expect(r.verdict.status).toBe('pass');
+    expect(r.nothingChecked).toBe(true);
+    expect(r.stats.states).toBeGreaterThan(1);
+    for (const claim of [() => expect(r).toPass(), () => expect(r).toBeDeadlockFree()]) {
+      expect(claim).toThrow(/nothing was checked \(deadlock, assertions, invariants, livelock, starvation and lock order all off\): a pass proves only that the search finished; turn a check on, or read result\.stats\.states/);
+    }
+    expect(() => expect(r).not.toPass()).toThrow(/expected a violation, but none was found/);
+    // Assertions on, but no state of the model asserts one: nothing is checked either.
+    expect((await check(philosophers, { params: { n: 3 }, check: { ...off, assertions: true } })).nothingChecked).toBe(true);
+    // One check on: the field is absent.
+    for (const one of [{ deadlock: true }, { assertions: true }, { lockOrder: true }, { livelock: true }]) {
+      expect((await check(abba, { variant: 'ordered', check: { ...off, ...one } })).nothingChecked).toBeUndefined();
+    }
+  });
+
   it("crossCheck walks every reachable state with XState's transition(): agree, or cut past the limit", async () => {
     const r = await crossCheck(philosophers, { params: { n: 3 } });
     expect(r).toAgree();
