@@ -21,6 +21,7 @@ export function loweringOf(fn: ActionFn): Lowered<AssignPlan> {
 /** Compiles actions into context transformers, following XState's resolveAssign. */
 export function createActionCompiler(machine: AnyStateMachine) {
   const impls: Record<string, unknown> = (machine.implementations as any).actions ?? {};
+  const regions = new Set(Object.keys((machine.root as any)?.states ?? {}));
 
   /** An assign's closure, with its lowering recorded (`params`: fixed params, or a function of the context). */
   function assignFn(a: any, paramsOf: (ctx: Context, ev: Event) => unknown, name: string, where: Where, params?: unknown): ActionFn {
@@ -142,7 +143,7 @@ export function createActionCompiler(machine: AnyStateMachine) {
     if (resolved.type === 'xstate.assign') {
       const fn = assignFn(resolved, paramsOf, type, where, params);
       if (resolved.lockEffect) {
-        if (!(hasParams && typeof params === 'function')) checkLockThread(type, params, where);
+        if (!(hasParams && typeof params === 'function')) checkLockThread(type, params, where, regions);
         Object.assign(fn, { lockEffect: resolved.lockEffect, lockParams: paramsOf, lockAction: type, lockWhere: where } satisfies LockAction);
       }
       return fn;
@@ -203,14 +204,15 @@ export function createStateActions(actions: ReturnType<typeof createActionCompil
 
 /**
  * A lock acquisition declared in a thread's states takes the lock for that thread: the lock-order check records
- * its edges under params.thread, and the primitive its owner. A kernel helper given another thread's name there
- * (mutex_lock('a', 't1') in t0's states) is the model's slip. Static params only (a function of the context is
- * read per step).
+ * its edges under params.thread, and the primitive its owner. A kernel helper given ANOTHER thread's name there
+ * (mutex_lock('a', 't1') in t0's states) is the model's slip. A name that is no thread of the machine is left to
+ * the model (its own names for its tasks: reports then name them). Static params only (a function of the context
+ * is read per step).
  */
-function checkLockThread(action: string, params: unknown, where: Where): void {
+function checkLockThread(action: string, params: unknown, where: Where, regions: Set<string>): void {
   const thread = where.state === '(root)' ? undefined : where.state.split('.')[0];
   const named = params && typeof params === 'object' ? (params as { thread?: unknown }).thread : undefined;
-  if (thread === undefined || typeof named !== 'string' || named === thread) return;
+  if (thread === undefined || typeof named !== 'string' || named === thread || !regions.has(named)) return;
   throw new ModelError(
     `state ${where.state}${where.event ? ` on event ${where.event}` : ''}: action ${action} takes its lock for thread '${named}', but the state is in ` +
       `thread ${thread}'s region; a thread takes its own locks: give the helper '${thread}' (or move the step into ${named}'s region)`,

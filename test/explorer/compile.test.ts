@@ -286,12 +286,14 @@ describe("a kernel helper's thread is the region's (lock-order declarations)", (
         t1: { initial: 'idle', states: { idle: { on: { 't1.take': { ...mutex_lock('b', 't1'), target: 'done' } } }, done: { type: 'final' } } },
       },
     } as any);
-  it("refuses a lock taken in thread t0's states for another thread, naming the state, the event and both names", () => {
+  it("refuses a lock taken in thread t0's states for another thread of the machine, naming the state, the event and both names", () => {
     expect(() => compileMachine(machine((who) => ({ ...mutex_lock('a', who), target: 'done' }), 't1'))).toThrow(ModelError);
     expect(() => compileMachine(machine((who) => ({ ...mutex_lock('a', who), target: 'done' }), 't1'))).toThrow(
       /state t0\.idle on event t0\.take: action mutex_lock takes its lock for thread 't1', but the state is in thread t0's region; .*give the helper 't0'/,
     );
-    expect(() => compileMachine(machine((who) => down_write('s', who, 'done'), 'nobody'))).toThrow(/action rwsem_down_write\w* takes its lock for thread 'nobody', but the state is in thread t0's region/);
+    expect(() => compileMachine(machine((who) => down_write('s', who, 'done'), 't1'))).toThrow(/action rwsem_down_write\w* takes its lock for thread 't1', but the state is in thread t0's region/);
+    // A name that is no thread of the machine is the model's own name for its task: left alone.
+    expect(compileMachine(machine((who) => down_write('s', who, 'done'), 'A')).threads.map((t) => t.name)).toEqual(['t0', 't1']);
     // Its own name compiles.
     expect(compileMachine(machine((who) => ({ ...mutex_lock('a', who), target: 'done' }), 't0')).threads.map((t) => t.name)).toEqual(['t0', 't1']);
   });
