@@ -17,7 +17,7 @@
 import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
 import {
-  cancel_work_sync, cond_false, cond_true, kernelActions, kernelGuards, kernelWaits, kworker_idle, wait_event, worker_done, workqueueWith,
+  cancel_work, cancel_work_sync, cond_false, cond_true, kernelActions, kernelGuards, kernelWaits, kworker_idle, wait_event, worker_done, workqueueWith,
 } from '../../machines/kernel/index.ts';
 
 const WQ = 'sd_delete_wq';
@@ -45,7 +45,7 @@ export default defineModel({
         // gfs2_cancel_delete_work(io_gl): cancel_delayed_work_sync() / (fixed) cancel_delayed_work()
         cancel_delete_work:
           variant === 'fixed'
-            ? on(c, 'cancel_delayed_work', { actions: [...cancel.grab.actions!, { type: 'wq_cancel_done', params: { wq: WQ, thread: c, item: 'gl_delete' } }], target: 'unlock_new_inode' })
+            ? on(c, 'cancel_delayed_work', { ...cancel_work(WQ, 'gl_delete', c), target: 'unlock_new_inode' })
             : on(c, 'cancel_delayed_work_sync', { ...cancel.grab, target: 'cancel_wait' }),
         // __cancel_work_timer(): __flush_work() on the running instance
         cancel_wait: on(c, 'cancel_wait', { ...cancel.wait, target: 'unlock_new_inode' }),
