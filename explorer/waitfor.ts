@@ -151,6 +151,16 @@ export function renderScenario(cycle: WaitEdge[], o: { columns?: string[]; fit?:
 }
 
 /**
+ * How a blocked thread's wait is named: its kind and mode (`mutex lock`, `rwsem down_read`), or the mode alone when
+ * it already is the kind's own call (`wait_event(!x)` rather than `wait_event wait_event(!x)`). The HTML viewer
+ * (cli/viewer/page.js) names it the same way.
+ */
+export function waitKindText(w: { kind: string; mode?: string }): string {
+  if (!w.mode) return w.kind;
+  return w.mode.startsWith(`${w.kind}(`) ? w.mode : `${w.kind} ${w.mode}`;
+}
+
+/**
  * Why there is no wait-for cycle: something nobody will release or signal, or, when some blocked thread's wait is not
  * described at all (a model without waits for its guards), that the model does not say (no claim it cannot back).
  */
@@ -178,7 +188,7 @@ export function renderDeadlock(report: WaitForReport, o: { columns?: string[]; f
     }
     for (const w of b.waits) {
       const holders = w.holders.length ? holderText(w) : 'no holder recorded';
-      lines.push(`  ${b.thread} at ${b.state}: waits for ${w.resource} (${w.kind}${w.mode ? ` ${w.mode}` : ''}), ${holders}`);
+      lines.push(`  ${b.thread} at ${b.state}: waits for ${w.resource} (${waitKindText(w)}), ${holders}`);
     }
   }
   if (report.idle && report.idle.length > 0) {

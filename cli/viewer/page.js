@@ -93,7 +93,7 @@
       if (b.waits.length === 0) blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': no enabled step (no wait description in the model)'));
       for (const w of b.waits) {
         const holders = w.holders.length ? 'held by ' + w.holders.join(', ') : 'no holder recorded';
-        blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': waits for ' + w.resource + ' (' + w.kind + (w.mode ? ' ' + w.mode : '') + '), ' + holders));
+        blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': waits for ' + w.resource + ' (' + (w.mode && w.mode.indexOf(w.kind + '(') === 0 ? w.mode : w.kind + (w.mode ? ' ' + w.mode : '')) + '), ' + holders));
       }
     }
     const list = document.getElementById('cycle');

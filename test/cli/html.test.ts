@@ -139,6 +139,19 @@ describe('HTML viewer in Chromium', () => {
     }
   }, 300_000);
 
+  it('names a blocked wait once when its mode already is the call of its kind, as show does (waitKindText)', async () => {
+    const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
+    const t: Trace = JSON.parse(JSON.stringify(base));
+    t.deadlock!.blocked[0].waits = [{ resource: 'inode I_NEW', kind: 'wait_event', mode: 'wait_event(!inode.i_new)', holders: ['task1'] }];
+    const file = join(dir, 'wait-event.html');
+    writeFileSync(file, renderHtml(t, { replayCommand: 'x' }));
+    await open(file);
+    const items = await page.$$eval('#blocked li', (l) => l.map((x) => x.textContent));
+    expect(items[0]).toBe(`${t.deadlock!.blocked[0].thread} at ${t.deadlock!.blocked[0].state}: waits for inode I_NEW (wait_event(!inode.i_new)), held by task1`);
+    expect(items[1]).toContain('(mutex lock)');
+    expect(errors).toEqual([]);
+  });
+
   it('shows markup in the context, state names, thread names and messages as text', async () => {
     const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
     const img = '<img src=x onerror="window.__pwned=1">';

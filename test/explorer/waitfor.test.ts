@@ -67,4 +67,16 @@ describe('buildWaitFor', () => {
     const self = buildWaitFor([{ thread: 'a', state: 's', waits: [{ resource: 'm', kind: 'mutex', mode: 'lock', holders: ['a'] }] }]);
     expect(self.cycle).toEqual([{ thread: 'a', resource: 'm', kind: 'mutex', mode: 'lock', heldBy: 'a' }]);
   });
+
+  it('names a wait once when its mode already is the call of its kind (wait_event(cond), not "wait_event wait_event(cond)")', () => {
+    const r = buildWaitFor([
+      { thread: 'kworker', state: 'wait_on_inode', waits: [kernelWaits.cond_false({ inode: { i_new: true } }, { path: 'inode.i_new', name: 'inode I_NEW', by: ['creator'] })!] },
+      { thread: 'creator', state: 'cancel_wait', waits: [{ resource: 'gl_delete', kind: 'workqueue', mode: 'cancel_work_sync (wait for the running instance)', holders: ['kworker'] }] },
+    ]);
+    const text = renderDeadlock(r);
+    expect(text).toContain('kworker at wait_on_inode: waits for inode I_NEW (wait_event(!inode.i_new)), creator must wake_up');
+    expect(text).not.toContain('wait_event wait_event');
+    // a mode that is not the kind's own call keeps the kind
+    expect(text).toContain('creator at cancel_wait: waits for gl_delete (workqueue cancel_work_sync (wait for the running instance)), held by kworker');
+  });
 });
