@@ -23,6 +23,8 @@ export interface WaitEdge {
   heldMode?: LockMode;
   /** heldBy holds nothing but must do this (complete, wake_up, ...) for the thread to go on (WaitInfo.act). */
   act?: string;
+  /** heldBy holds nothing: it is queued on the resource ahead of the thread (WaitInfo.queued). */
+  queued?: boolean;
   /** Step from which heldBy held the resource (or was the one to act); 0: the initial state. */
   heldSince?: number;
   /** Step at which the thread reached its blocked state; 0: the initial state. */
@@ -75,7 +77,9 @@ export function describeWait(
                 ? "holdMode is not 'read' or 'write'"
                 : w.act !== undefined && typeof w.act !== 'string'
                   ? 'act is not a string'
-                  : null;
+                  : w.queued !== undefined && typeof w.queued !== 'boolean'
+                    ? 'queued is not a boolean'
+                    : null;
   if (bad) throw new ModelError(`waits.${name} returned ${JSON.stringify(info) ?? String(info)} ${where}: ${bad}; ${fix}`, { ...at, guard: name, feature: 'waits' });
   return w as WaitInfo;
 }
@@ -89,6 +93,7 @@ function edgesOf(b: BlockedThread): WaitEdge[] {
       if (w.mode !== undefined) e.mode = w.mode;
       if (w.holdMode !== undefined) e.heldMode = w.holdMode;
       if (w.act !== undefined) e.act = w.act;
+      if (w.queued) e.queued = true;
       out.push(e);
     }
   }
@@ -199,7 +204,7 @@ export function renderDeadlock(report: WaitForReport, o: { columns?: string[]; f
   lines.push('');
   if (cycle && cycle.length) {
     lines.push('Wait-for cycle:');
-    lines.push('  ' + cycle.map((e) => `${e.thread} waits for ${e.resource}${e.act ? `: ${holderText(e)}` : ` held by ${e.heldBy}`}`).join('\n  → '));
+    lines.push('  ' + cycle.map((e) => `${e.thread} waits for ${e.resource}${e.act ? `: ${holderText(e)}` : ` ${holderText(e)}`}`).join('\n  → '));
     lines.push(`  → back to ${cycle[0]!.thread}`);
     lines.push('', renderScenario(cycle, o));
   } else {

@@ -92,13 +92,13 @@
     for (const b of trace.deadlock.blocked) {
       if (b.waits.length === 0) blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': no enabled step (no wait description in the model)'));
       for (const w of b.waits) {
-        const holders = w.holders.length ? 'held by ' + w.holders.join(', ') : 'no holder recorded';
+        const holders = w.holders.length ? (w.queued ? 'queued behind ' : 'held by ') + w.holders.join(', ') : 'no holder recorded';
         blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': waits for ' + w.resource + ' (' + (w.mode && w.mode.indexOf(w.kind + '(') === 0 ? w.mode : w.kind + (w.mode ? ' ' + w.mode : '')) + '), ' + holders));
       }
     }
     const list = document.getElementById('cycle');
     if (cycle && cycle.length) {
-      for (const e of cycle) list.appendChild(el('li', { class: 'cycle-edge', 'data-thread': e.thread }, e.thread + ' waits for ' + e.resource + ' held by ' + e.heldBy));
+      for (const e of cycle) list.appendChild(el('li', { class: 'cycle-edge', 'data-thread': e.thread }, e.thread + ' waits for ' + e.resource + (e.queued ? ' queued behind ' : ' held by ') + e.heldBy));
       list.appendChild(el('li', { class: 'cycle-back' }, '→ back to ' + cycle[0].thread));
     } else {
       // As noCycleText in explorer/waitfor.ts.

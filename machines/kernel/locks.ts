@@ -288,12 +288,16 @@ const rwsemWaits: Record<string, WaitFn> = {
   rwsem_read_wake_ok: (context, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
     if (!s.waiters.includes(R(p.thread)) || rwsemReadersWake(s)) return null;
-    const mode = s.owner !== null ? 'down_read' : 'down_read (queued behind a waiting writer)';
-    return { resource: rname(p), kind: 'rwsem', mode, holders: rwsemBlockers(s, R(p.thread)), holdMode: 'write' };
+    // no owner: the writers ahead on the wait list hold nothing, they are queued ahead (rwsem_mark_wake grants
+    // readers only when a reader is first in line)
+    if (s.owner === null) return { resource: rname(p), kind: 'rwsem', mode: 'down_read (queued behind a waiting writer)', holders: rwsemBlockers(s, R(p.thread)), queued: true };
+    return { resource: rname(p), kind: 'rwsem', mode: 'down_read', holders: rwsemBlockers(s, R(p.thread)), holdMode: 'write' };
   },
   rwsem_can_down_write: (context, p: LockParams) => {
     const s: RwsemState = getIn(context, p.lock);
     if (rwsemCanWrite(s, p.thread)) return null;
+    // unheld (HANDOFF set by the first waiter): the writer ahead holds nothing, it is queued ahead
+    if (unheld(s)) return { resource: rname(p), kind: 'rwsem', mode: 'down_write', holders: rwsemBlockers(s, W(p.thread)), queued: true };
     const holdMode = s.owner === null && s.readers.length > 0 ? 'read' : 'write';
     return { resource: rname(p), kind: 'rwsem', mode: 'down_write', holders: rwsemBlockers(s, W(p.thread)), holdMode };
   },

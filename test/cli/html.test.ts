@@ -152,6 +152,23 @@ describe('HTML viewer in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a holder that is only queued ahead (an rwsem writer ahead of a reader) as queued behind, as show does', async () => {
+    const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
+    const t: Trace = JSON.parse(JSON.stringify(base));
+    const [b0] = t.deadlock!.blocked;
+    b0.waits = [{ ...b0.waits[0], queued: true }];
+    t.deadlock!.cycle![0] = { ...t.deadlock!.cycle![0], queued: true };
+    const file = join(dir, 'queued.html');
+    writeFileSync(file, renderHtml(t, { replayCommand: 'x' }));
+    await open(file);
+    const e0 = t.deadlock!.cycle![0];
+    expect(await page.$$eval('#cycle li.cycle-edge', (l) => l.map((x) => x.textContent))).toEqual(
+      t.deadlock!.cycle!.map((e) => `${e.thread} waits for ${e.resource} ${e === e0 ? 'queued behind' : 'held by'} ${e.heldBy}`),
+    );
+    expect((await page.$$eval('#blocked li', (l) => l.map((x) => x.textContent)))[0]).toContain(`, queued behind ${b0.waits[0].holders.join(', ')}`);
+    expect(errors).toEqual([]);
+  });
+
   it('shows markup in the context, state names, thread names and messages as text', async () => {
     const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
     const img = '<img src=x onerror="window.__pwned=1">';

@@ -69,6 +69,9 @@ describe('rw_semaphore (kernel/locking/rwsem.c, v6.6)', () => {
     // the writer queued first (and set HANDOFF: its timeout may pass), the reader queued behind it
     expect(d.context.sem).toEqual({ owner: null, readers: ['r'], waiters: ['w:w', 'r:r'], handoff: true, granted: [] });
     expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })).toMatchObject({ holders: ['w'], mode: 'down_read (queued behind a waiting writer)' });
+    // w holds nothing: it is queued ahead of r (reports must not show it as a holder)
+    expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })).toMatchObject({ queued: true });
+    expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })?.holdMode).toBeUndefined();
     expect(kernelWaits.rwsem_can_down_write(d.context, { lock: 'sem', thread: 'w' })?.holders).toEqual(['r']);
   });
 
