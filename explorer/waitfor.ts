@@ -169,9 +169,22 @@ export function waitKindText(w: { kind: string; mode?: string }): string {
  * Why there is no wait-for cycle: something nobody will release or signal, or, when some blocked thread's wait is not
  * described at all (a model without waits for its guards), that the model does not say (no claim it cannot back).
  */
-export function noCycleText(blocked: BlockedThread[]): string {
+export function noCycleText(blocked: BlockedThread[], idle: ReadonlyArray<{ thread: string }> = []): string {
   const undescribed = blocked.filter((b) => b.waits.length === 0).map((b) => b.thread);
-  if (undescribed.length === 0) return 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.';
+  if (undescribed.length === 0) {
+    // In a deadlocked state every thread is blocked, idle at a valid end or finished: a holder that is neither of the
+    // first two has finished, so what the waiter needs from it never comes (a lost wake-up, a lock never released).
+    const live = new Set([...blocked.map((b) => b.thread), ...idle.map((i) => i.thread)]);
+    const gone = blocked.flatMap((b) =>
+      b.waits.flatMap((w) =>
+        w.holders.filter((h) => !live.has(h)).map((h) =>
+          `${b.thread} waits for ${w.resource} ${w.act ? 'from' : w.queued ? 'queued behind' : 'held by'} ${h}, which has finished (${w.act ? `a ${w.act}() it did before ${b.thread} waited was lost, or it never does one` : 'it finished holding it: nothing releases it'}).`,
+        ),
+      ),
+    );
+    if (gone.length > 0) return `No wait-for cycle among the blocked threads: ${gone.join(' ')}`;
+    return 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.';
+  }
   return (
     `No wait-for cycle found: the model does not say what ${undescribed.join(', ')} wait for; a state with no transitions ` +
     `needs type: 'final' (or meta: { end: true }) to be a valid end, and a blocking guard a describer in the model's ` +
@@ -208,7 +221,7 @@ export function renderDeadlock(report: WaitForReport, o: { columns?: string[]; f
     lines.push(`  → back to ${cycle[0]!.thread}`);
     lines.push('', renderScenario(cycle, o));
   } else {
-    lines.push(noCycleText(report.blocked));
+    lines.push(noCycleText(report.blocked, report.idle));
   }
   return lines.join('\n');
 }

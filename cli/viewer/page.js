@@ -103,8 +103,19 @@
     } else {
       // As noCycleText in explorer/waitfor.ts.
       const undescribed = trace.deadlock.blocked.filter((b) => b.waits.length === 0).map((b) => b.thread);
+      const live = new Set(trace.deadlock.blocked.map((b) => b.thread).concat((trace.deadlock.idle || []).map((i) => i.thread)));
+      const gone = [];
+      for (const b of trace.deadlock.blocked) {
+        for (const w of b.waits) {
+          for (const h of w.holders) {
+            if (live.has(h)) continue;
+            gone.push(b.thread + ' waits for ' + w.resource + ' ' + (w.act ? 'from' : w.queued ? 'queued behind' : 'held by') + ' ' + h + ', which has finished (' +
+              (w.act ? 'a ' + w.act + '() it did before ' + b.thread + ' waited was lost, or it never does one' : 'it finished holding it: nothing releases it') + ').');
+          }
+        }
+      }
       const why = undescribed.length === 0
-        ? 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.'
+        ? 'No wait-for cycle among the blocked threads: ' + (gone.length ? gone.join(' ') : 'a thread waits for something nobody will release or signal.')
         : 'No wait-for cycle found: the model does not say what ' + undescribed.join(', ') + " wait for; a state with no transitions needs type: 'final' (or meta: { end: true }) to be a valid end, and a blocking guard a describer in the model's waits (waits: kernelWaits for the kernel's guards) or the state meta: { waitsFor: '...' }";
       list.replaceWith(el('p', { id: 'no-cycle' }, why));
     }

@@ -169,6 +169,19 @@ describe('HTML viewer in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('without a wait-for cycle, names a holder that has finished, as show does (noCycleText)', async () => {
+    const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
+    const t: Trace = JSON.parse(JSON.stringify(base));
+    t.deadlock = { blocked: [{ thread: 'task0', state: 'holdsFirst', waits: [{ resource: 'j_wait_updates', kind: 'waitqueue', holders: ['task1'], act: 'wake_up' }] }], cycle: null };
+    const file = join(dir, 'finished.html');
+    writeFileSync(file, renderHtml(t, { replayCommand: 'x' }));
+    await open(file);
+    expect(await page.textContent('#no-cycle')).toBe(
+      'No wait-for cycle among the blocked threads: task0 waits for j_wait_updates from task1, which has finished (a wake_up() it did before task0 waited was lost, or it never does one).',
+    );
+    expect(errors).toEqual([]);
+  });
+
   it('shows markup in the context, state names, thread names and messages as text', async () => {
     const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
     const img = '<img src=x onerror="window.__pwned=1">';
