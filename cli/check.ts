@@ -92,7 +92,7 @@ export function depthOf(r: CheckResult): number {
   return r.trace ? r.trace.steps.length : r.stats.depth;
 }
 
-function compare(expect: Spec['expect'], r: CheckResult, pinCounts = true): string | undefined {
+function compare(expect: Spec['expect'], r: CheckResult, pin: { states: boolean; depth: boolean } = { states: true, depth: true }): string | undefined {
   const v = r.verdict;
   if (v.status !== expect.status) {
     const got = v.status === 'violation' ? `violation (${v.kind}${v.name && v.name !== v.kind ? ` ${v.name}` : ''})` : v.status;
@@ -102,15 +102,32 @@ function compare(expect: Spec['expect'], r: CheckResult, pinCounts = true): stri
     if (expect.kind && expect.kind !== v.kind) return `expected a ${expect.kind} violation, got ${v.kind} (${v.name})`;
     if (expect.name && expect.name !== v.name) return `expected ${expect.kind} ${expect.name}, got ${v.kind} ${v.name}`;
   }
-  // States and depth are pinned for the spec's own reductions; --reduce with other ones compares the verdict only.
-  if (!pinCounts) return undefined;
-  if (expect.states !== undefined && expect.states !== r.stats.states) return `expected ${expect.states} states, explored ${r.stats.states}`;
-  if (expect.depth !== undefined) {
+  // States and depth are pinned for the spec's own search (pinsOf): another one compares the verdict only.
+  if (pin.states && expect.states !== undefined && expect.states !== r.stats.states) return `expected ${expect.states} states, explored ${r.stats.states}`;
+  if (pin.depth && expect.depth !== undefined) {
     const depth = depthOf(r);
     const what = r.trace ? 'a counterexample of' : 'the deepest state at';
     if (expect.depth !== depth) return `expected depth ${expect.depth} (steps), got ${what} ${depth} steps`;
   }
   return undefined;
+}
+
+/**
+ * Which of a spec's pinned counts a run can be held to. They are its own search's: other reductions, another strategy
+ * or seed, a preemption bound (states are (state, last thread) pairs) or a bitstate store count otherwise, so the
+ * verdict alone is compared; --workers stopping at its first violation may store other states than one thread (the
+ * counterexample's length is the same).
+ */
+function pinsOf(spec: Spec, o: CheckOptions, r: CheckResult): { states: boolean; depth: boolean } {
+  const sorted = (l: readonly string[]) => [...l].sort().join();
+  const own =
+    (o.reduce === undefined || sorted(o.reduce) === sorted(spec.reduce ?? [])) &&
+    (o.strategy === undefined || o.strategy === (spec.strategy ?? 'bfs')) &&
+    (o.seed === undefined || o.seed === spec.seed) &&
+    o.preemptions === undefined &&
+    o.bitstate === undefined;
+  const stoppedEarly = (o.workers ?? 1) > 1 && r.verdict.status === 'violation' && spec.check?.stopAtFirst !== false;
+  return { states: own && !stoppedEarly, depth: own };
 }
 
 /** What the run should be told: the spec's values with the command line's on top, and what changed. */
@@ -261,8 +278,7 @@ export async function runTarget(target: Target, o: CheckOptions): Promise<SpecOu
         );
       }
     }
-    const specReduce = [...(spec.reduce ?? [])].sort().join();
-    let mismatch = compare(spec.expect, result, o.reduce === undefined || [...o.reduce].sort().join() === specReduce);
+    let mismatch = compare(spec.expect, result, pinsOf(spec, o, result));
     if (!mismatch && cross && cross.status !== 'agree') {
       mismatch = cross.status === 'cut'
         ? `cross-check cut: more than ${cross.limit} states; cross-check a smaller instance (--param)`

@@ -111,7 +111,7 @@ export function toItf(trace: Trace, source: string): ItfTrace {
       format: 'ITF',
       'format-description': ITF_FORMAT_DESCRIPTION,
       source,
-      description: `interleave counterexample: ${trace.model} variant ${trace.variant}: ${trace.violation.kind} ${trace.violation.name}`,
+      description: `interleave counterexample: ${trace.model} variant ${trace.variant}: ${trace.violation.kind}${trace.violation.name !== trace.violation.kind ? ` ${trace.violation.name}` : ''}`,
       // What ITF has no room for: enough to rebuild the interleave trace and replay it.
       // A model loaded by path: its absolute path, since the ITF is saved wherever its reader likes (modelPath is relative to the trace).
       interleave: { ...rest, ...(rest.modelPath ? { modelPath: resolve(dirname(source), rest.modelPath) } : {}), steps: trace.steps.map((s) => ({ threads: s.threads, ...(s.progress ? { progress: true } : {}), ...(s.watch ? { watch: s.watch } : {}) })), ...(trace.initial.watch ? { initialWatch: trace.initial.watch } : {}) },

@@ -53,6 +53,12 @@ export interface WaitInfo {
    * commit to finish). Reports show them as who must act, not as lock holders.
    */
   act?: string;
+  /**
+   * Set when the holders do not hold the resource but are QUEUED on it ahead of the waiter, which the lock will not
+   * let past them (a writer waiting on an rw_semaphore blocks the readers that come after it): the waiter goes on
+   * once they have taken and released it. Reports show them as queued ahead, not as lock holders.
+   */
+  queued?: boolean;
 }
 
 /** Describes the wait behind a named guard with its params; returns null when the guard is not a wait. */

@@ -35,7 +35,8 @@ export function stampCycle(
       }
     }
     out.waitingSince = waiting;
-    const holds = e.act === undefined ? o.holding?.(e) : undefined;
+    // (a holder queued ahead holds nothing: when the describer began naming it is when it got in the way)
+    const holds = e.act === undefined && !e.queued ? o.holding?.(e) : undefined;
     const probe = o.probe(e);
     if (holds) {
       let since = last;
@@ -84,8 +85,8 @@ export function waitCall(e: { resource: string; mode?: string }): string {
 /**
  * The rows of the scenario: first what each holder took, in the order the trace took it (heldSince), then each
  * thread's blocking attempt, in the order they became blocked (the later of waitingSince and heldSince; ties in
- * cycle order). Edges whose holders must act
- * (edge.act) add no hold row: they are returned in `mustAct`. Edges without times (traces saved before the
+ * cycle order; a thread queued behind another, edge.queued, after that one's attempt). Edges whose holders must act
+ * (edge.act) add no hold row: they are returned in `mustAct`; nor do edges whose holder is only queued ahead. Edges without times (traces saved before the
  * stamps) keep the cycle order.
  */
 export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): { rows: ScenarioRow[]; mustAct: WaitEdge[] } {
@@ -93,7 +94,7 @@ export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): 
   const waits: Array<ScenarioRow & { at: number; i: number }> = [];
   const seen = new Set<string>();
   cycle.forEach((e, i) => {
-    if (e.act === undefined) {
+    if (e.act === undefined && !e.queued) {
       const text = lockdepHeld(e.resource, e.heldMode);
       const key = `${e.heldBy}\u0000${text}`;
       if (!seen.has(key)) {
@@ -106,6 +107,21 @@ export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): 
     const text = o.calls === 'lockdep' && e.act === undefined ? lockdepWant(e) : waitCall(e);
     waits.push({ thread: e.thread, text, kind: 'wait', at, i });
   });
+  // A thread queued behind another (edge.queued) blocked because that one queued first: its attempt comes after the
+  // attempt of the one ahead (a fixed point: at most one pass per edge of the cycle).
+  for (let pass = 0; pass < cycle.length; pass++) {
+    let moved = false;
+    cycle.forEach((e, i) => {
+      const ahead = waits.find((w) => w.thread === e.heldBy);
+      if (!e.queued || !ahead || ahead === waits[i] || waits[i].at < 0 || ahead.at < 0) return;
+      if (waits[i].at < ahead.at || (waits[i].at === ahead.at && waits[i].i < ahead.i)) {
+        waits[i].at = ahead.at;
+        waits[i].i = ahead.i + 0.5;
+        moved = true;
+      }
+    });
+    if (!moved) break;
+  }
   const byTime = (a: { at: number; i: number }, b: { at: number; i: number }) => a.at - b.at || a.i - b.i;
   const strip = ({ thread, text, kind }: ScenarioRow) => ({ thread, text, kind });
   return { rows: [...holds.sort(byTime), ...waits.sort(byTime)].map(strip), mustAct: cycle.filter((e) => e.act !== undefined) };
@@ -139,8 +155,8 @@ export function renderScenarioText(cycle: WaitEdge[], columns?: string[], o: { c
 }
 
 /** "held by X" or "X must complete", for the wait lines of reports. */
-export function holderText(w: { holders?: string[]; heldBy?: string; act?: string }): string {
+export function holderText(w: { holders?: string[]; heldBy?: string; act?: string; queued?: boolean }): string {
   const who = w.heldBy !== undefined ? [w.heldBy] : (w.holders ?? []);
   if (who.length === 0) return 'no recorded holder';
-  return w.act ? `${who.join(', ')} must ${w.act}` : `held by ${who.join(', ')}`;
+  return w.act ? `${who.join(', ')} must ${w.act}` : w.queued ? `queued behind ${who.join(', ')}` : `held by ${who.join(', ')}`;
 }

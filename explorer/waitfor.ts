@@ -23,6 +23,8 @@ export interface WaitEdge {
   heldMode?: LockMode;
   /** heldBy holds nothing but must do this (complete, wake_up, ...) for the thread to go on (WaitInfo.act). */
   act?: string;
+  /** heldBy holds nothing: it is queued on the resource ahead of the thread (WaitInfo.queued). */
+  queued?: boolean;
   /** Step from which heldBy held the resource (or was the one to act); 0: the initial state. */
   heldSince?: number;
   /** Step at which the thread reached its blocked state; 0: the initial state. */
@@ -75,7 +77,9 @@ export function describeWait(
                 ? "holdMode is not 'read' or 'write'"
                 : w.act !== undefined && typeof w.act !== 'string'
                   ? 'act is not a string'
-                  : null;
+                  : w.queued !== undefined && typeof w.queued !== 'boolean'
+                    ? 'queued is not a boolean'
+                    : null;
   if (bad) throw new ModelError(`waits.${name} returned ${JSON.stringify(info) ?? String(info)} ${where}: ${bad}; ${fix}`, { ...at, guard: name, feature: 'waits' });
   return w as WaitInfo;
 }
@@ -89,6 +93,7 @@ function edgesOf(b: BlockedThread): WaitEdge[] {
       if (w.mode !== undefined) e.mode = w.mode;
       if (w.holdMode !== undefined) e.heldMode = w.holdMode;
       if (w.act !== undefined) e.act = w.act;
+      if (w.queued) e.queued = true;
       out.push(e);
     }
   }
@@ -151,12 +156,35 @@ export function renderScenario(cycle: WaitEdge[], o: { columns?: string[]; fit?:
 }
 
 /**
+ * How a blocked thread's wait is named: its kind and mode (`mutex lock`, `rwsem down_read`), or the mode alone when
+ * it already is the kind's own call (`wait_event(!x)` rather than `wait_event wait_event(!x)`). The HTML viewer
+ * (cli/viewer/page.js) names it the same way.
+ */
+export function waitKindText(w: { kind: string; mode?: string }): string {
+  if (!w.mode) return w.kind;
+  return w.mode.startsWith(`${w.kind}(`) ? w.mode : `${w.kind} ${w.mode}`;
+}
+
+/**
  * Why there is no wait-for cycle: something nobody will release or signal, or, when some blocked thread's wait is not
  * described at all (a model without waits for its guards), that the model does not say (no claim it cannot back).
  */
-export function noCycleText(blocked: BlockedThread[]): string {
+export function noCycleText(blocked: BlockedThread[], idle: ReadonlyArray<{ thread: string }> = []): string {
   const undescribed = blocked.filter((b) => b.waits.length === 0).map((b) => b.thread);
-  if (undescribed.length === 0) return 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.';
+  if (undescribed.length === 0) {
+    // In a deadlocked state every thread is blocked, idle at a valid end or finished: a holder that is neither of the
+    // first two has finished, so what the waiter needs from it never comes (a lost wake-up, a lock never released).
+    const live = new Set([...blocked.map((b) => b.thread), ...idle.map((i) => i.thread)]);
+    const gone = blocked.flatMap((b) =>
+      b.waits.flatMap((w) =>
+        w.holders.filter((h) => !live.has(h)).map((h) =>
+          `${b.thread} waits for ${w.resource} ${w.act ? 'from' : w.queued ? 'queued behind' : 'held by'} ${h}, which has finished (${w.act ? `a ${w.act}() it did before ${b.thread} waited was lost, or it never does one` : 'it finished holding it: nothing releases it'}).`,
+        ),
+      ),
+    );
+    if (gone.length > 0) return `No wait-for cycle among the blocked threads: ${gone.join(' ')}`;
+    return 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.';
+  }
   return (
     `No wait-for cycle found: the model does not say what ${undescribed.join(', ')} wait for; a state with no transitions ` +
     `needs type: 'final' (or meta: { end: true }) to be a valid end, and a blocking guard a describer in the model's ` +
@@ -178,7 +206,7 @@ export function renderDeadlock(report: WaitForReport, o: { columns?: string[]; f
     }
     for (const w of b.waits) {
       const holders = w.holders.length ? holderText(w) : 'no holder recorded';
-      lines.push(`  ${b.thread} at ${b.state}: waits for ${w.resource} (${w.kind}${w.mode ? ` ${w.mode}` : ''}), ${holders}`);
+      lines.push(`  ${b.thread} at ${b.state}: waits for ${w.resource} (${waitKindText(w)}), ${holders}`);
     }
   }
   if (report.idle && report.idle.length > 0) {
@@ -189,11 +217,11 @@ export function renderDeadlock(report: WaitForReport, o: { columns?: string[]; f
   lines.push('');
   if (cycle && cycle.length) {
     lines.push('Wait-for cycle:');
-    lines.push('  ' + cycle.map((e) => `${e.thread} waits for ${e.resource}${e.act ? `: ${holderText(e)}` : ` held by ${e.heldBy}`}`).join('\n  → '));
+    lines.push('  ' + cycle.map((e) => `${e.thread} waits for ${e.resource}${e.act ? `: ${holderText(e)}` : ` ${holderText(e)}`}`).join('\n  → '));
     lines.push(`  → back to ${cycle[0]!.thread}`);
     lines.push('', renderScenario(cycle, o));
   } else {
-    lines.push(noCycleText(report.blocked));
+    lines.push(noCycleText(report.blocked, report.idle));
   }
   return lines.join('\n');
 }

@@ -92,19 +92,30 @@
     for (const b of trace.deadlock.blocked) {
       if (b.waits.length === 0) blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': no enabled step (no wait description in the model)'));
       for (const w of b.waits) {
-        const holders = w.holders.length ? 'held by ' + w.holders.join(', ') : 'no holder recorded';
-        blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': waits for ' + w.resource + ' (' + w.kind + (w.mode ? ' ' + w.mode : '') + '), ' + holders));
+        const holders = w.holders.length ? (w.queued ? 'queued behind ' : 'held by ') + w.holders.join(', ') : 'no holder recorded';
+        blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': waits for ' + w.resource + ' (' + (w.mode && w.mode.indexOf(w.kind + '(') === 0 ? w.mode : w.kind + (w.mode ? ' ' + w.mode : '')) + '), ' + holders));
       }
     }
     const list = document.getElementById('cycle');
     if (cycle && cycle.length) {
-      for (const e of cycle) list.appendChild(el('li', { class: 'cycle-edge', 'data-thread': e.thread }, e.thread + ' waits for ' + e.resource + ' held by ' + e.heldBy));
+      for (const e of cycle) list.appendChild(el('li', { class: 'cycle-edge', 'data-thread': e.thread }, e.thread + ' waits for ' + e.resource + (e.queued ? ' queued behind ' : ' held by ') + e.heldBy));
       list.appendChild(el('li', { class: 'cycle-back' }, '→ back to ' + cycle[0].thread));
     } else {
       // As noCycleText in explorer/waitfor.ts.
       const undescribed = trace.deadlock.blocked.filter((b) => b.waits.length === 0).map((b) => b.thread);
+      const live = new Set(trace.deadlock.blocked.map((b) => b.thread).concat((trace.deadlock.idle || []).map((i) => i.thread)));
+      const gone = [];
+      for (const b of trace.deadlock.blocked) {
+        for (const w of b.waits) {
+          for (const h of w.holders) {
+            if (live.has(h)) continue;
+            gone.push(b.thread + ' waits for ' + w.resource + ' ' + (w.act ? 'from' : w.queued ? 'queued behind' : 'held by') + ' ' + h + ', which has finished (' +
+              (w.act ? 'a ' + w.act + '() it did before ' + b.thread + ' waited was lost, or it never does one' : 'it finished holding it: nothing releases it') + ').');
+          }
+        }
+      }
       const why = undescribed.length === 0
-        ? 'No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.'
+        ? 'No wait-for cycle among the blocked threads: ' + (gone.length ? gone.join(' ') : 'a thread waits for something nobody will release or signal.')
         : 'No wait-for cycle found: the model does not say what ' + undescribed.join(', ') + " wait for; a state with no transitions needs type: 'final' (or meta: { end: true }) to be a valid end, and a blocking guard a describer in the model's waits (waits: kernelWaits for the kernel's guards) or the state meta: { waitsFor: '...' }";
       list.replaceWith(el('p', { id: 'no-cycle' }, why));
     }

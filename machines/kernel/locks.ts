@@ -282,8 +282,8 @@ const rwsemActions = {
 };
 
 /**
- * What a queued waiter waits for: the writer holding it; else the readers holding it; else the waiter it is
- * queued behind, which holds nothing but must take the lock (and release it) first: for a reader, the
+ * What a queued waiter waits for: the writer holding it; else the readers holding it; else the waiters it is
+ * queued behind (`queued`: they hold nothing, but must take the lock and release it first): for a reader, the
  * writers ahead of it (rwsem_mark_wake() grants readers only when a reader is first); for a writer, the
  * first waiter (only the first is woken).
  */
@@ -294,7 +294,7 @@ function rwsemWait(s: RwsemState, p: LockParams, entry: string, mode: string): W
   const ahead = s.waiters.slice(0, at < 0 ? s.waiters.length : at);
   const first = isReaderWaiter(entry) ? ahead.filter((w) => !isReaderWaiter(w)) : ahead.slice(0, 1);
   if (first.length === 0 || (!isReaderWaiter(entry) && s.readers.length > 0)) return { ...base, holders: uniq(s.readers), holdMode: 'read' };
-  return { ...base, holders: uniq(first.map(waiterThread)), act: 'get it before' };
+  return { ...base, holders: uniq(first.map(waiterThread)), queued: true };
 }
 
 const rwsemWaits: Record<string, WaitFn> = {

@@ -1,4 +1,4 @@
-// Workqueues (kernel/workqueue.c): queue_work/mod_delayed_work, workers, cancel_work_sync, flush_work, flush/drain_workqueue.
+// Workqueues (kernel/workqueue.c): queue_work/mod_delayed_work, workers, cancel_work(_sync), flush_work, flush/drain_workqueue.
 //
 // State at a context path (e.g. "wq"), built by workqueue(['gc0', 'gc1']) with the names of its work items:
 //   { pending: string[]                    items with WORK_STRUCT_PENDING, FIFO (worklist order)
@@ -46,6 +46,8 @@
 // - cancel_work_sync(item): (1) grab: the pending instance is removed WITHOUT running (same effect on
 //   flushers as the grab above), PENDING is held (canceling); (2) wait until the running instance (if any)
 //   has finished, then release PENDING.
+// - cancel_work / cancel_delayed_work (no _sync): the grab alone, PENDING released in the same step; a running
+//   instance goes on and nobody waits for it (gfs2's 486408d690e1 turned a cancel_delayed_work_sync into this).
 // - drain_workqueue: set draining, wait until nothing is pending or running, clear draining.
 // Lock order (explorer/properties/lockorder.ts), as lockdep sees workqueues in kernel/workqueue.c v6.6: each
 // work item and each workqueue is a lock ("lockdep map"). process_one_work() holds
@@ -269,6 +271,16 @@ export const workqueueActions = {
       };
     }),
   ), flushWorkMaps),
+  // cancel_work() / cancel_delayed_work() (__cancel_work, v6.6): try_to_grab_pending(), then
+  // set_work_pool_and_clear_pending(): a pending instance is removed unrun and PENDING is released at once; no
+  // wait for a running instance and no lockdep acquisition of the work (only the _sync forms flush it)
+  wq_cancel: kAssign(({ context }, p: WqParams) =>
+    updateIn(context, p.wq, (s: WorkqueueState) => {
+      const item = checkItem(s, p);
+      if (s.canceling.includes(item) || !s.pending.includes(item)) return s; // -ENOENT under a canceler / nothing to grab
+      return { ...s, pending: removeOne(s.pending, item)!, flushers: pendingGrabbed(s, item) };
+    }),
+  ),
   // cancel_work_sync() end: release PENDING (queue_work works again)
   wq_cancel_done: kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, canceling: removeOne(s.canceling, itemOf(p)) ?? s.canceling })),
@@ -372,6 +384,11 @@ export const cancel_work_sync = (wq: string, item: string, thread: string, name?
   grab: { actions: [act('wq_cancel_grab', P(wq, thread, item))] },
   wait: { guard: { type: 'wq_work_not_running', params: P(wq, thread, item, name) }, actions: [act('wq_cancel_done', P(wq, thread, item))] },
 });
+/**
+ * cancel_work / cancel_delayed_work(wq, item) (not _sync): one step, never blocks; a pending instance is dropped
+ * unrun, a running one goes on (nothing waits for it, no lockdep dependency on the work).
+ */
+export const cancel_work = (wq: string, item: string, thread: string): Step => ({ actions: [act('wq_cancel', P(wq, thread, item))] });
 /** flush_work: step 1 (sample the instances), step 2 (wait for them). */
 export const flush_work = (wq: string, item: string, thread: string, name?: string): { begin: Step; wait: Step } => ({
   begin: { actions: [act('wq_flush_work_begin', P(wq, thread, item))] },
@@ -463,6 +480,10 @@ declareLowerings(workqueueActions, {
     dCheckItem(p, item),
     L.recWhen(L.includes(wf(p, 'pending'), item), dGrab(p, item)),
     L.recWhen(L.not(L.includes(wf(p, 'canceling'), item)), [L.append(wf(p, 'canceling'), item)]),
+  ]),
+  wq_cancel: dWq(true, (p, item) => [
+    dCheckItem(p, item),
+    L.recWhen(L.and(L.not(L.includes(wf(p, 'canceling'), item)), L.includes(wf(p, 'pending'), item)), dGrab(p, item)),
   ]),
   wq_cancel_done: dWq(true, (p, item) => [L.removeOne(wf(p, 'canceling'), item, 'keep')]),
   wq_flush_work_begin: dWq(true, (p, item) => [

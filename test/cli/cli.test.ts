@@ -35,6 +35,31 @@ describe('interleave check', () => {
     expect(validateTraceObject(trace)).toEqual([]);
   });
 
+  it("a spec's pinned states and depth are its own search's: another strategy, seed, preemption bound or bitstate store compares the verdict only", async () => {
+    // philosophers-4 pins 34 states and a 4-step counterexample (breadth-first); dfs finds a 7-step one, a preemption
+    // bound counts (state, last thread) pairs, random walks see a few states: the verdict is what these can check
+    for (const extra of [['--strategy', 'dfs'], ['--preemptions', '1'], ['--strategy', 'random', '--seed', '1']]) {
+      const r = await run(['check', 'specs/philosophers-4.json', '--json', '--no-save', ...extra]);
+      expect(r.code, extra.join(' ')).toBe(0);
+      expect(JSON.parse(r.out).results[0], extra.join(' ')).toMatchObject({ matched: true, verdict: { status: 'violation', kind: 'deadlock' } });
+    }
+    // a wrong verdict is still a mismatch
+    const wrong = await run(['check', 'specs/philosophers-4.json', '--variant', 'ordered', '--strategy', 'dfs', '--json', '--no-save']);
+    expect(wrong.code).toBe(1);
+    // --workers stopping at its first violation may store other states than one thread (README): the depth is pinned,
+    // the states are not; with "stopAtFirst": false both are (the next test)
+    const dir = tmp();
+    const spec = join(dir, 'abba-pinned.json');
+    writeFileSync(spec, JSON.stringify({ model: 'abba', variant: 'abba', expect: { status: 'violation', kind: 'deadlock', states: 7, depth: 2 } }));
+    const one = await run(['check', spec, '--json', '--no-save']);
+    expect(JSON.parse(one.out).results[0]).toMatchObject({ matched: true, stats: { states: 7 } });
+    const two = await run(['check', spec, '--json', '--no-save', '--workers', '2']);
+    expect(two.code).toBe(0);
+    expect(JSON.parse(two.out).results[0]).toMatchObject({ matched: true });
+    writeFileSync(spec, JSON.stringify({ model: 'abba', variant: 'abba', expect: { status: 'violation', kind: 'deadlock', states: 7, depth: 3 } }));
+    expect((await run(['check', spec, '--json', '--no-save', '--workers', '2'])).code).toBe(1);
+  });
+
   it('--workers 2 gives the same outcome and counts, with a valid 10-step trace; --workers 0 is bad input', async () => {
     const dir = tmp();
     const r = await run(['check', 'specs/philosophers-10.json', '--json', '--workers', '2', '--out', dir]);

@@ -139,6 +139,49 @@ describe('HTML viewer in Chromium', () => {
     }
   }, 300_000);
 
+  it('names a blocked wait once when its mode already is the call of its kind, as show does (waitKindText)', async () => {
+    const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
+    const t: Trace = JSON.parse(JSON.stringify(base));
+    t.deadlock!.blocked[0].waits = [{ resource: 'inode I_NEW', kind: 'wait_event', mode: 'wait_event(!inode.i_new)', holders: ['task1'] }];
+    const file = join(dir, 'wait-event.html');
+    writeFileSync(file, renderHtml(t, { replayCommand: 'x' }));
+    await open(file);
+    const items = await page.$$eval('#blocked li', (l) => l.map((x) => x.textContent));
+    expect(items[0]).toBe(`${t.deadlock!.blocked[0].thread} at ${t.deadlock!.blocked[0].state}: waits for inode I_NEW (wait_event(!inode.i_new)), held by task1`);
+    expect(items[1]).toContain('(mutex lock)');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a holder that is only queued ahead (an rwsem writer ahead of a reader) as queued behind, as show does', async () => {
+    const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
+    const t: Trace = JSON.parse(JSON.stringify(base));
+    const [b0] = t.deadlock!.blocked;
+    b0.waits = [{ ...b0.waits[0], queued: true }];
+    t.deadlock!.cycle![0] = { ...t.deadlock!.cycle![0], queued: true };
+    const file = join(dir, 'queued.html');
+    writeFileSync(file, renderHtml(t, { replayCommand: 'x' }));
+    await open(file);
+    const e0 = t.deadlock!.cycle![0];
+    expect(await page.$$eval('#cycle li.cycle-edge', (l) => l.map((x) => x.textContent))).toEqual(
+      t.deadlock!.cycle!.map((e) => `${e.thread} waits for ${e.resource} ${e === e0 ? 'queued behind' : 'held by'} ${e.heldBy}`),
+    );
+    expect((await page.$$eval('#blocked li', (l) => l.map((x) => x.textContent)))[0]).toContain(`, queued behind ${b0.waits[0].holders.join(', ')}`);
+    expect(errors).toEqual([]);
+  });
+
+  it('without a wait-for cycle, names a holder that has finished, as show does (noCycleText)', async () => {
+    const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
+    const t: Trace = JSON.parse(JSON.stringify(base));
+    t.deadlock = { blocked: [{ thread: 'task0', state: 'holdsFirst', waits: [{ resource: 'j_wait_updates', kind: 'waitqueue', holders: ['task1'], act: 'wake_up' }] }], cycle: null };
+    const file = join(dir, 'finished.html');
+    writeFileSync(file, renderHtml(t, { replayCommand: 'x' }));
+    await open(file);
+    expect(await page.textContent('#no-cycle')).toBe(
+      'No wait-for cycle among the blocked threads: task0 waits for j_wait_updates from task1, which has finished (a wake_up() it did before task0 waited was lost, or it never does one).',
+    );
+    expect(errors).toEqual([]);
+  });
+
   it('shows markup in the context, state names, thread names and messages as text', async () => {
     const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
     const img = '<img src=x onerror="window.__pwned=1">';

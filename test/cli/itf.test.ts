@@ -24,6 +24,8 @@ describe('show --itf', () => {
     const itf = await exportItf('abba-abba.json');
     expect(validateItf(itf), JSON.stringify(validateItf.errors)).toBe(true);
     expect(itf['#meta']).toMatchObject({ format: 'ITF', source: 'counterexamples/abba-abba.json' });
+    // the violation named once when its name is its kind (a deadlock), as every other report does
+    expect(itf['#meta'].description).toBe('interleave counterexample: abba variant abba: deadlock');
     expect(itf.vars).toEqual(['pc', 'inCritical', 'owner', 'mbt::actionTaken']);
     expect(itf.states).toHaveLength(3);
     expect(itf.states[0]).toEqual({ '#meta': { index: 0 }, pc: { task0: 'idle', task1: 'idle' }, inCritical: { '#bigint': '0' }, owner: { A: '', B: '' }, 'mbt::actionTaken': 'init' });

@@ -1,12 +1,16 @@
 // Pins the lockdep-style scenario: rows in the order the trace took them, and threads that must signal shown as
 // who must act (not as lock holders), on real counterexamples of the fast engine.
+import Ajv from 'ajv';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkModel } from '../../explorer/index.ts';
 import { defineModel } from '../../explorer/model.ts';
 import { renderScenarioText, scenarioRows } from '../../explorer/scenario.ts';
 import type { WaitEdge } from '../../explorer/waitfor.ts';
 import { renderTrace } from '../../cli/show.ts';
-import { complete, completion, kernelWaits, mutex, mutex_lock, mutex_unlock, wait_for_completion } from '../../machines/kernel/index.ts';
+import {
+  complete, completion, down_read, down_write, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_read, up_write, wait_for_completion,
+} from '../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../machines/kernel/harness.ts';
 
 const model = (name: string, context: any, threads: any) =>
@@ -65,4 +69,32 @@ describe('scenario rows', () => {
     expect(text).toContain('t0 waits for ordered extent: t1 must complete');
     expect(renderScenarioText(cycle)).toContain('*** DEADLOCK ***');
   });
+
+  it('a writer queued on an rwsem ahead of a reader is shown as queued ahead, not as holding it (f2fs dd802406e396)', () => {
+    // creat holds cp_rwsem for read and takes it for read again (reclaim -> writepage); checkpoint queued down_write
+    // in between: the nested down_read queues behind it. checkpoint holds nothing: it waits for creat's read hold.
+    const m = model('queued-writer', { sem: rwsem({ readerSteal: false }) }, {
+      creat: straight('creat', [(n: string) => down_read('sem', 'creat', n, 'cp_rwsem'), {}, (n: string) => down_read('sem', 'creat', n, 'cp_rwsem'), up_read('sem', 'creat', 'cp_rwsem'), up_read('sem', 'creat', 'cp_rwsem')]),
+      checkpoint: straight('checkpoint', [(n: string) => down_write('sem', 'checkpoint', n, 'cp_rwsem'), up_write('sem', 'checkpoint', 'cp_rwsem')]),
+    });
+    const trace = checkModel({ model: m }).trace!;
+    const cycle = trace.deadlock!.cycle!;
+    expect(cycle.find((e) => e.thread === 'creat')).toMatchObject({ resource: 'cp_rwsem', heldBy: 'checkpoint', queued: true });
+    expect(cycle.find((e) => e.thread === 'checkpoint')).toMatchObject({ resource: 'cp_rwsem', heldBy: 'creat', heldMode: 'read' });
+    expect(cycle.find((e) => e.thread === 'checkpoint')?.queued).toBeUndefined();
+    const text = renderTrace(trace);
+    // lockdep's order: the read hold, the writer's attempt, then the nested read attempt behind it
+    expect(tableRows(text)).toEqual(['rlock(cp_rwsem);', 'lock(cp_rwsem);', 'rlock(cp_rwsem);']);
+    expect(text).toMatch(/creat at s2: waits for cp_rwsem \(rwsem down_read \(queued behind a waiting writer\)\), queued behind checkpoint/);
+    expect(text).toContain('creat waits for cp_rwsem queued behind checkpoint');
+    expect(text).toContain('checkpoint waits for cp_rwsem held by creat');
+    expect(text).not.toContain('held by checkpoint');
+    // the flag is part of the trace schema (cycle edges and blocked waits), and the trace validates
+    const schemaJson = JSON.parse(readFileSync('schemas/trace.schema.json', 'utf8'));
+    const valid = new (Ajv as any)({ allErrors: true, strict: false }).compile(schemaJson);
+    expect(valid(JSON.parse(JSON.stringify(trace))), JSON.stringify(valid.errors)).toBe(true);
+    expect(Object.keys(schemaJson.properties.deadlock.properties.cycle.oneOf[1].items.properties)).toContain('queued');
+    expect(Object.keys(schemaJson.definitions.wait.properties)).toContain('queued');
+  });
 });
+

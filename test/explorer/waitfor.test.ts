@@ -67,4 +67,32 @@ describe('buildWaitFor', () => {
     const self = buildWaitFor([{ thread: 'a', state: 's', waits: [{ resource: 'm', kind: 'mutex', mode: 'lock', holders: ['a'] }] }]);
     expect(self.cycle).toEqual([{ thread: 'a', resource: 'm', kind: 'mutex', mode: 'lock', heldBy: 'a' }]);
   });
+
+  it('names a wait once when its mode already is the call of its kind (wait_event(cond), not "wait_event wait_event(cond)")', () => {
+    const r = buildWaitFor([
+      { thread: 'kworker', state: 'wait_on_inode', waits: [kernelWaits.cond_false({ inode: { i_new: true } }, { path: 'inode.i_new', name: 'inode I_NEW', by: ['creator'] })!] },
+      { thread: 'creator', state: 'cancel_wait', waits: [{ resource: 'gl_delete', kind: 'workqueue', mode: 'cancel_work_sync (wait for the running instance)', holders: ['kworker'] }] },
+    ]);
+    const text = renderDeadlock(r);
+    expect(text).toContain('kworker at wait_on_inode: waits for inode I_NEW (wait_event(!inode.i_new)), creator must wake_up');
+    expect(text).not.toContain('wait_event wait_event');
+    // a mode that is not the kind's own call keeps the kind
+    expect(text).toContain('creator at cancel_wait: waits for gl_delete (workqueue cancel_work_sync (wait for the running instance)), held by kworker');
+  });
+
+  it('without a cycle, names the holders that have finished: a wake-up or release that will never come (jbd2 9837d8e982b7)', () => {
+    // locker sleeps on j_wait_updates for handle's wake_up; handle already woke the empty queue and finished
+    const blocked: BlockedThread[] = [
+      { thread: 'locker', state: 'sleep', waits: [{ resource: 'j_wait_updates', kind: 'waitqueue', mode: 'schedule (wait for wake_up)', holders: ['handle'], act: 'wake_up' }] },
+    ];
+    const text = renderDeadlock(buildWaitFor(blocked));
+    expect(text).toContain('No wait-for cycle among the blocked threads: locker waits for j_wait_updates from handle, which has finished (a wake_up() it did before locker waited was lost, or it never does one).');
+    // a holder idle at a valid end is not finished; nor is a blocked one
+    const idle = { ...buildWaitFor(blocked), idle: [{ thread: 'handle', state: 'idle' }] };
+    expect(renderDeadlock(idle)).toContain('No wait-for cycle among the blocked threads: a thread waits for something nobody will release or signal.');
+    // a lock whose holder finished holding it
+    const held = buildWaitFor([{ thread: 'a', state: 's', waits: [{ resource: 'm', kind: 'mutex', mode: 'lock', holders: ['b'] }] }]);
+    expect(renderDeadlock(held)).toContain('a waits for m held by b, which has finished (it finished holding it: nothing releases it).');
+  });
 });
+

@@ -69,6 +69,9 @@ describe('rw_semaphore (kernel/locking/rwsem.c, v6.6)', () => {
     // the writer queued first (and set HANDOFF: its timeout may pass), the reader queued behind it
     expect(d.context.sem).toEqual({ owner: null, readers: ['r'], waiters: ['w:w', 'r:r'], handoff: true, granted: [] });
     expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })).toMatchObject({ holders: ['w'], mode: 'down_read (queued behind a waiting writer)' });
+    // w holds nothing: it is queued ahead of r (reports must not show it as a holder)
+    expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })).toMatchObject({ queued: true });
+    expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })?.holdMode).toBeUndefined();
     expect(kernelWaits.rwsem_can_down_write(d.context, { lock: 'sem', thread: 'w' })?.holders).toEqual(['r']);
   });
 
@@ -141,7 +144,7 @@ describe('rw_semaphore (kernel/locking/rwsem.c, v6.6)', () => {
       expect(can(s.context, first)).toBe(true);
       expect(can(s.context, second)).toBe(false);
       expect(kernelWaits.rwsem_can_down_write(s.context, { lock: 'sem', thread: second })).toEqual({
-        resource: 'sem', kind: 'rwsem', mode: 'down_write', holders: [first], act: 'get it before',
+        resource: 'sem', kind: 'rwsem', mode: 'down_write', holders: [first], queued: true,
       });
     }
     // a writer that has not queued yet may still steal it ahead of both (the fast path, HANDOFF clear)
@@ -152,7 +155,7 @@ describe('rw_semaphore (kernel/locking/rwsem.c, v6.6)', () => {
     const m = tinyModel({ sem: rwsem() }, { r: recursiveReader('r'), w: straight('w', [wr('w'), up_write('sem', 'w')]) });
     const d = explore(m).deadlocks[0];
     expect(kernelWaits.rwsem_read_wake_ok(d.context, { lock: 'sem', thread: 'r' })).toEqual({
-      resource: 'sem', kind: 'rwsem', mode: 'down_read (queued behind a waiting writer)', holders: ['w'], act: 'get it before',
+      resource: 'sem', kind: 'rwsem', mode: 'down_read (queued behind a waiting writer)', holders: ['w'], queued: true,
     });
     expect(kernelWaits.rwsem_can_down_write(d.context, { lock: 'sem', thread: 'w' })).toEqual({
       resource: 'sem', kind: 'rwsem', mode: 'down_write', holders: ['r'], holdMode: 'read',

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { and, assign } from 'xstate';
 import {
-  cancel_work_sync, drain_workqueue, flush_work, flush_workqueue, kernelWaits, mod_delayed_work, queue_work, workqueue,
-  worker_done, worker_start, kworker_idle, mutex, mutex_lock, mutex_unlock,
+  cancel_work, cancel_work_sync, drain_workqueue, flush_work, flush_workqueue, kernelWaits, mod_delayed_work, queue_work, workqueue,
+  worker_done, worker_start, kworker_idle, mutex, mutex_lock, mutex_unlock, complete_all, completion, wait_for_completion,
 } from '../../../machines/kernel/index.ts';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
@@ -81,6 +81,42 @@ describe('workqueue', () => {
     // while the canceler waits, the running worker is reported as the holder
     const waiting = r.all.find((s) => where(s).canceler === 'wait' && s.context.wq.running.w === 'kworker');
     expect(kernelWaits.wq_work_not_running(waiting!.context, c.wait.guard.params)?.holders).toEqual(['kworker']);
+  });
+
+  it('cancel_work (cancel_delayed_work) drops a pending item unrun, does not wait for a running one, and is no lockdep acquisition', () => {
+    // kernel/workqueue.c (v6.6) cancel_work / cancel_delayed_work -> __cancel_work(): try_to_grab_pending(), then
+    // set_work_pool_and_clear_pending(); no __flush_work(), no lock_map_acquire of the work (the _sync forms do both).
+    // The worker runs W, which waits for `go`; the canceler takes L, cancels W, completes `go`: with cancel_work
+    // nothing waits for the running W (cancel_work_sync would deadlock here), and W taking L adds no cycle.
+    const build = () => tinyModel({ wq: workqueue(['W']), l: mutex(), go: completion(), runs: 0, stop: false }, {
+      canceler: straight('canceler', [
+        queue_work('wq', 'W', 'canceler'),
+        mutex_lock('l', 'canceler', 'L'),
+        cancel_work('wq', 'W', 'canceler'),
+        complete_all('go'),
+        mutex_unlock('l', 'canceler', 'L'),
+        queue_work('wq', 'W', 'canceler'),
+      ]),
+      worker: {
+        initial: 'idle',
+        states: {
+          idle: kworker_idle({ wq: 'wq', worker: 'worker', event: 'worker.start', next: 'wait' }),
+          wait: { on: { 'worker.wait': { ...wait_for_completion('go', 'worker'), target: 'lock' } } },
+          lock: { on: { 'worker.lock': { ...mutex_lock('l', 'worker', 'L'), target: 'unlock' } } },
+          unlock: { on: { 'worker.unlock': { actions: [...mutex_unlock('l', 'worker', 'L').actions!, { type: 'count_run' }], target: 'end' } } },
+          end: { on: { 'worker.end': { ...worker_done('wq', 'worker'), target: 'idle' } } },
+        },
+      },
+    }, extra);
+    const m = defineModel({ name: 'cancel-work', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: build, waits: kernelWaits });
+    expect(checkModel({ model: m }).verdict).toEqual({ status: 'pass' });
+    expect(checkModel({ model: m, check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
+    const r = explore(build());
+    // canceled while pending: the first instance never ran; PENDING is released at once, so the requeue runs
+    const ends = r.all.filter((s) => where(s).canceler === 'done' && where(s).worker === 'idle' && s.context.wq.pending.length === 0);
+    expect(new Set(ends.map((s) => s.context.runs))).toEqual(new Set([1, 2]));
+    for (const s of r.all) expect(s.context.wq.canceling).toEqual([]);
+    expect(crossCheck(build(), { lowered: true }).difference).toBeUndefined();
   });
 
   it('flush_work waits for the instances queued before it, not for later requeues', () => {
