@@ -17,7 +17,7 @@ import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
 import {
   cond_eq, cond_ne, finish_wait, kernelActions, kernelGuards, kernelWaits, prepare_to_wait, schedule, spin_lock, spin_unlock, spinlock, waitQueue, wake_up,
-} from '../../machines/kernel/index.ts';
+} from '../kernel/index.ts';
 
 const WQ = 'j_wait_updates';
 const TL = 't_handle_lock';
@@ -95,7 +95,7 @@ export default defineModel({
       type: 'parallel',
       // one handle of the running transaction is open (t_updates == 1)
       context: { t_updates: 1, j_barrier_count: 0, t_handle_lock: spinlock(), j_wait_updates: waitQueue() },
-      states: { locker, handle },
+      states: { locker, handle } as any,
     });
   },
   assertions: {

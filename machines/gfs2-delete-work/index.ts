@@ -18,7 +18,7 @@ import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
 import {
   cancel_work, cancel_work_sync, cond_false, cond_true, kernelActions, kernelGuards, kernelWaits, kworker_idle, wait_event, worker_done, workqueueWith,
-} from '../../machines/kernel/index.ts';
+} from '../kernel/index.ts';
 
 const WQ = 'sd_delete_wq';
 
@@ -91,7 +91,7 @@ export default defineModel({
         sd_delete_wq: workqueueWith(['gl_delete'], { running: { gl_delete: w } }),
         inode: { hashed: false, i_new: false },
       },
-      states: { creator, kworker },
+      states: { creator, kworker } as any,
     });
   },
   waits: kernelWaits,

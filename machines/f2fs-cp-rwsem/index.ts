@@ -16,7 +16,7 @@
 // reader-owned with rcnt > 1).
 import { setup } from 'xstate';
 import { defineModel } from '../../explorer/model.ts';
-import { down_read, down_write, kernelActions, kernelGuards, kernelWaits, rwsem, up_read, up_write } from '../../machines/kernel/index.ts';
+import { down_read, down_write, kernelActions, kernelGuards, kernelWaits, rwsem, up_read, up_write } from '../kernel/index.ts';
 
 const CP = 'cp_rwsem';
 
