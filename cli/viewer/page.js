@@ -86,19 +86,24 @@
       ' the state is the one before step ' + loopStart + '.';
   } else document.getElementById('loop-note').remove();
 
+  // "held by X", "queued behind X" or "X must complete", as holderText in explorer/scenario.ts says it for show.
+  function holderText(who, w) {
+    return w.act ? who.join(', ') + ' must ' + w.act : (w.queued ? 'queued behind ' : 'held by ') + who.join(', ');
+  }
+
   // The deadlock: blocked threads, the wait-for cycle, the lockdep-style scenario.
   if (trace.deadlock) {
     const blocked = document.getElementById('blocked');
     for (const b of trace.deadlock.blocked) {
       if (b.waits.length === 0) blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': no enabled step (no wait description in the model)'));
       for (const w of b.waits) {
-        const holders = w.holders.length ? (w.queued ? 'queued behind ' : 'held by ') + w.holders.join(', ') : 'no holder recorded';
+        const holders = w.holders.length ? holderText(w.holders, w) : 'no holder recorded';
         blocked.appendChild(el('li', null, b.thread + ' at ' + b.state + ': waits for ' + w.resource + ' (' + (w.mode && w.mode.indexOf(w.kind + '(') === 0 ? w.mode : w.kind + (w.mode ? ' ' + w.mode : '')) + '), ' + holders));
       }
     }
     const list = document.getElementById('cycle');
     if (cycle && cycle.length) {
-      for (const e of cycle) list.appendChild(el('li', { class: 'cycle-edge', 'data-thread': e.thread }, e.thread + ' waits for ' + e.resource + (e.queued ? ' queued behind ' : ' held by ') + e.heldBy));
+      for (const e of cycle) list.appendChild(el('li', { class: 'cycle-edge', 'data-thread': e.thread }, e.thread + ' waits for ' + e.resource + (e.act ? ': ' : ' ') + holderText([e.heldBy], e)));
       list.appendChild(el('li', { class: 'cycle-back' }, '→ back to ' + cycle[0].thread));
     } else {
       // As noCycleText in explorer/waitfor.ts.

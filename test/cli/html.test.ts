@@ -14,6 +14,7 @@ import { renderHtml, scriptJson } from '../../cli/html.ts';
 import { loadTraceModel } from '../../cli/trace-model.ts';
 import { instantiate, resolveParams } from '../../explorer/index.ts';
 import type { Trace } from '../../explorer/trace.ts';
+import { holderText } from '../../explorer/scenario.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -125,7 +126,7 @@ describe('HTML viewer in Chromium', () => {
       expect(await currentStep()).toBe(1);
       if (trace.deadlock?.cycle?.length) {
         const cycle = trace.deadlock.cycle;
-        expect(await page.$$eval('#cycle li.cycle-edge', (l) => l.map((x) => x.textContent)), name).toEqual(cycle.map((e) => `${e.thread} waits for ${e.resource} held by ${e.heldBy}`));
+        expect(await page.$$eval('#cycle li.cycle-edge', (l) => l.map((x) => x.textContent)), name).toEqual(cycle.map((e) => `${e.thread} waits for ${e.resource}${e.act ? ': ' : ' '}${holderText(e)}`));
         const marked = await page.$$eval('#steps thead th.in-cycle', (l) => l.map((x) => x.textContent));
         expect(new Set(marked), name).toEqual(new Set(cycle.map((e) => e.thread)));
         expect(await page.textContent('#scenario'), name).toContain('*** DEADLOCK ***');
@@ -148,6 +149,13 @@ describe('HTML viewer in Chromium', () => {
     await open(file);
     const items = await page.$$eval('#blocked li', (l) => l.map((x) => x.textContent));
     expect(items[0]).toBe(`${t.deadlock!.blocked[0].thread} at ${t.deadlock!.blocked[0].state}: waits for inode I_NEW (wait_event(!inode.i_new)), held by task1`);
+    // a holder that must act (a completion, a wake-up) is said as show says it: "task1 must wake_up"
+    t.deadlock!.blocked[0].waits = [{ resource: 'inode I_NEW', kind: 'wait_event', mode: 'wait_event(!inode.i_new)', holders: ['task1'], act: 'wake_up' }];
+    writeFileSync(file, renderHtml(t, { replayCommand: 'x' }));
+    await open(file);
+    expect((await page.$$eval('#blocked li', (l) => l.map((x) => x.textContent)))[0]).toBe(
+      `${t.deadlock!.blocked[0].thread} at ${t.deadlock!.blocked[0].state}: waits for inode I_NEW (wait_event(!inode.i_new)), task1 must wake_up`,
+    );
     expect(items[1]).toContain('(mutex lock)');
     expect(errors).toEqual([]);
   });
