@@ -70,8 +70,13 @@ export async function check(model: ModelDefinition, options: CheckOptions = {}):
   refuseUnknown(options, CHECK_OPTIONS, 'option');
   refuseUnknown(options.check, PROPERTIES, 'property', 'check.');
   refuseBadValues(options);
-  return checkModel({ ...options, model, stopAtFirst: options.stopAtFirst ?? true });
+  const result = checkModel({ ...options, model, stopAtFirst: options.stopAtFirst ?? true });
+  if (options.check?.deadlock === false) deadlockOff.add(result);
+  return result;
 }
+
+/** Results of check() runs asked not to look for deadlocks (toBeDeadlockFree cannot hold on them). */
+const deadlockOff = new WeakSet<CheckResult>();
 
 /** Steps every reachable state with the compiled engine and with XState's transition(), and compares. */
 export async function crossCheck(model: ModelDefinition, options: { variant?: string; params?: Record<string, ParamValue>; limit?: number } = {}): Promise<CrossCheckResult> {
@@ -116,6 +121,9 @@ expect.extend({
       return { pass: !deadlocks, message: () => `expected a deadlock, but ${why}: ${describe(received)}` };
     }
     if (received.nothingChecked) return { pass: false, message: () => `expected no deadlock, but ${NOTHING_CHECKED}: ${describe(received)}` };
+    if (deadlockOff.has(received)) {
+      return { pass: false, message: () => `expected no deadlock, but deadlock was not checked (check.deadlock is false): turn it on: ${describe(received)}` };
+    }
     const pass = v.status === 'pass';
     const why = v.status === 'incomplete' ? 'the search was cut before the whole state space was explored, so this is not a proof' : v.kind === 'deadlock' ? 'it deadlocks' : `another violation stopped the search first`;
     return { pass, message: () => `expected no deadlock, but ${why}: ${describe(received)}` };

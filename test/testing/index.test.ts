@@ -21,6 +21,10 @@ describe('interleave/testing', () => {
     const cut = await check(philosophers, { variant: 'ordered', params: { n: 6 }, maxStates: 10 });
     expect(() => expect(cut).toBeDeadlockFree()).toThrow(/the search was cut before the whole state space was explored, so this is not a proof/);
     expect(() => expect({}).toBeDeadlockFree()).toThrow(/expected the result of check\(model, options\)/);
+    // a run that did not look for deadlocks proves no freedom from them, even when it checked something else
+    const off = await check(abba, { variant: 'ordered', check: { deadlock: false, lockOrder: true } });
+    expect(off.verdict.status).toBe('pass');
+    expect(() => expect(off).toBeDeadlockFree()).toThrow(/deadlock was not checked \(check\.deadlock is false\)/);
   });
 
   it('under .not a matcher asks for the opposite claim, and a search cut short proves neither', async () => {
