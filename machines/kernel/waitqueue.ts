@@ -8,14 +8,22 @@
 //      cond_ne / cond_lt / cond_le / cond_ge / cond_gt { path, value, ... }
 //    `by` = threads that must act for the condition to become true (reported as holders), `name` = what it
 //    waits for, e.g. "write_disable_complete". Or pass any guard of the model to wait_event(guard).
-// 2. Explicit wait queue { waiters: sorted thread list } for protocols where the wake-up itself matters
-//    (prepare_to_wait / schedule / finish_wait, wake_up): a thread that checks the condition, then sleeps
-//    after the wake-up already happened, sleeps forever (a lost wake-up), exactly as in the kernel when the
-//    condition is checked before prepare_to_wait().
+// 2. Explicit wait queue { waiters: sorted thread list, exclusive?: FIFO thread list } for protocols where the
+//    wake-up itself matters (prepare_to_wait / schedule / finish_wait, wake_up): a thread that checks the
+//    condition, then sleeps after the wake-up already happened, sleeps forever (a lost wake-up), exactly as in
+//    the kernel when the condition is checked before prepare_to_wait().
 //      prepare_to_wait(wq, thread)   join the queue (set_current_state(TASK_UNINTERRUPTIBLE))
+//      prepare_to_wait_exclusive(wq, thread)
+//                                    join as an exclusive waiter (WQ_FLAG_EXCLUSIVE, at the tail:
+//                                    kernel/sched/wait.c prepare_to_wait_exclusive)
 //      schedule(wq, thread)          { guard: waitqueue_woken }: blocked until a wake_up removed the thread
 //      finish_wait(wq, thread)       leave the queue (if still on it)
-//      wake_up(wq)                   wake everybody queued (wake_up_all; wake_up on non-exclusive waiters)
+//      wake_up(wq)                   wake every non-exclusive waiter and the FIRST exclusive one (__wake_up with
+//                                    nr_exclusive = 1: a woken exclusive waiter that does not pass the wake-up
+//                                    on leaves the others asleep, the wake-one lost wake-up)
+//      wake_up_all(wq)               wake everybody queued, exclusive or not
+//    `exclusive` is absent while no exclusive waiter is queued, so a model without exclusive waits keeps the
+//    plain { waiters } slice.
 // 3. completion { done: count, all: bool } (kernel/sched/completion.c):
 //      complete(c), complete_all(c), wait_for_completion(c, thread) (consumes one), try_wait_for_completion,
 //      completion_done guard, reinit_completion(c).
@@ -55,7 +63,10 @@ const condWait = (op: keyof typeof condOps): WaitFn => (context, p: CondParams) 
 };
 
 export interface WaitQueueState {
+  /** Non-exclusive waiters (all woken together): a sorted set. */
   waiters: string[];
+  /** Exclusive waiters in queue order (the first is woken by wake_up); absent when none. */
+  exclusive?: string[];
 }
 export const waitQueue = (): WaitQueueState => ({ waiters: [] });
 export interface WaitQueueParams {
@@ -88,20 +99,58 @@ export const waitGuards = {
   cond_gt: condGuard('cond_gt'),
   cond_ge: condGuard('cond_ge'),
   // schedule() returns once a wake_up() took the thread off the queue
-  waitqueue_woken: ({ context }: Args, p: WaitQueueParams) => !getIn(context, p.wq).waiters.includes(p.thread!),
-  waitqueue_active: ({ context }: Args, p: WaitQueueParams) => getIn(context, p.wq).waiters.length > 0,
+  waitqueue_woken: ({ context }: Args, p: WaitQueueParams) => !onQueue(getIn(context, p.wq), p.thread!),
+  waitqueue_active: ({ context }: Args, p: WaitQueueParams) => {
+    const q: WaitQueueState = getIn(context, p.wq);
+    return q.waiters.length > 0 || (q.exclusive?.length ?? 0) > 0;
+  },
   // wait_for_completion(): done > 0 (or complete_all)
   completion_done: ({ context }: Args, p: CompletionParams) => compDone(getIn(context, p.completion)),
 };
 
+/** The thread is on the queue, exclusive or not. */
+const onQueue = (q: WaitQueueState, t: string) => q.waiters.includes(t) || (q.exclusive?.includes(t) ?? false);
+/** The slice with these exclusive waiters (the field left out when there are none, as a fresh queue has it). */
+function withExclusive(q: WaitQueueState, exclusive: string[]): WaitQueueState {
+  const { exclusive: _, ...rest } = q;
+  return exclusive.length ? { ...rest, exclusive } : rest;
+}
+
 export const waitActions = {
+  // prepare_to_wait(): queued (at the head, non-exclusive) unless already on the queue; an exclusive entry
+  // already queued loses WQ_FLAG_EXCLUSIVE (wq_entry->flags &= ~WQ_FLAG_EXCLUSIVE)
   prepare_to_wait: kAssign(({ context }, p: WaitQueueParams) =>
-    updateIn(context, p.wq, (q: WaitQueueState) => (q.waiters.includes(p.thread!) ? q : { ...q, waiters: insertSorted(q.waiters, p.thread!) })),
+    updateIn(context, p.wq, (q: WaitQueueState) => {
+      const t = p.thread!;
+      if (q.waiters.includes(t)) return q;
+      return withExclusive({ ...q, waiters: insertSorted(q.waiters, t) }, (q.exclusive ?? []).filter((x) => x !== t));
+    }),
+  ),
+  // prepare_to_wait_exclusive(): WQ_FLAG_EXCLUSIVE, queued at the tail unless already on the queue (a
+  // non-exclusive entry already queued, at the head, becomes the first exclusive one)
+  prepare_to_wait_exclusive: kAssign(({ context }, p: WaitQueueParams) =>
+    updateIn(context, p.wq, (q: WaitQueueState) => {
+      const t = p.thread!;
+      const ex = q.exclusive ?? [];
+      if (ex.includes(t)) return q;
+      const shared = removeOne(q.waiters, t);
+      return withExclusive({ ...q, waiters: shared ?? q.waiters }, shared === null ? [...ex, t] : [t, ...ex]);
+    }),
   ),
   finish_wait: kAssign(({ context }, p: WaitQueueParams) =>
-    updateIn(context, p.wq, (q: WaitQueueState) => ({ ...q, waiters: removeOne(q.waiters, p.thread!) ?? q.waiters })),
+    updateIn(context, p.wq, (q: WaitQueueState) => {
+      if (!onQueue(q, p.thread!)) return q;
+      return withExclusive({ ...q, waiters: removeOne(q.waiters, p.thread!) ?? q.waiters }, (q.exclusive ?? []).filter((x) => x !== p.thread));
+    }),
   ),
-  wake_up: kAssign(({ context }, p: WaitQueueParams) => updateIn(context, p.wq, (q: WaitQueueState) => (q.waiters.length ? { ...q, waiters: [] } : q))),
+  // wake_up(): __wake_up(wq, TASK_NORMAL, 1, NULL): every non-exclusive waiter, then one exclusive waiter
+  wake_up: kAssign(({ context }, p: WaitQueueParams) =>
+    updateIn(context, p.wq, (q: WaitQueueState) => (q.waiters.length || q.exclusive?.length ? withExclusive({ ...q, waiters: [] }, (q.exclusive ?? []).slice(1)) : q)),
+  ),
+  // wake_up_all(): nr_exclusive = 0, everybody
+  wake_up_all: kAssign(({ context }, p: WaitQueueParams) =>
+    updateIn(context, p.wq, (q: WaitQueueState) => (q.waiters.length || q.exclusive?.length ? withExclusive({ ...q, waiters: [] }, []) : q)),
+  ),
   complete: kAssign(({ context }, p: CompletionParams) =>
     updateIn(context, p.completion, (c: CompletionState) => (c.all ? c : { ...c, done: c.done + 1 })),
   ),
@@ -126,7 +175,7 @@ export const waitWaits: Record<string, WaitFn> = {
   cond_gt: condWait('cond_gt'),
   cond_ge: condWait('cond_ge'),
   waitqueue_woken: (context, p: WaitQueueParams) =>
-    getIn(context, p.wq).waiters.includes(p.thread!)
+    onQueue(getIn(context, p.wq), p.thread!)
       ? { resource: p.name ?? p.wq, kind: 'waitqueue', mode: 'schedule (wait for wake_up)', holders: p.by ?? [], ...(p.by?.length ? { act: 'wake_up' } : {}) }
       : null,
   completion_done: (context, p: CompletionParams) =>
@@ -153,12 +202,17 @@ export const cond_gt = cond('cond_gt');
 export const cond_ge = cond('cond_ge');
 
 export const prepare_to_wait = (wq: string, thread: string): Step => ({ actions: [{ type: 'prepare_to_wait', params: { wq, thread } }] });
+/** prepare_to_wait_exclusive(wq): join as an exclusive waiter, at the tail (wake_up wakes the first one only). */
+export const prepare_to_wait_exclusive = (wq: string, thread: string): Step => ({ actions: [{ type: 'prepare_to_wait_exclusive', params: { wq, thread } }] });
 /** schedule() after prepare_to_wait(): blocked until woken. `by` = threads expected to wake it (for reports). */
 export const schedule = (wq: string, thread: string, o: { name?: string; by?: string[] } = {}): Step => ({
   guard: { type: 'waitqueue_woken', params: { wq, thread, ...o } },
 });
 export const finish_wait = (wq: string, thread: string): Step => ({ actions: [{ type: 'finish_wait', params: { wq, thread } }] });
+/** wake_up(wq): every non-exclusive waiter and the first exclusive one. */
 export const wake_up = (wq: string): Step => ({ actions: [{ type: 'wake_up', params: { wq } }] });
+/** wake_up_all(wq): every waiter, exclusive or not. */
+export const wake_up_all = (wq: string): Step => ({ actions: [{ type: 'wake_up_all', params: { wq } }] });
 
 export const complete = (c: string): Step => ({ actions: [{ type: 'complete', params: { completion: c } }] });
 export const complete_all = (c: string): Step => ({ actions: [{ type: 'complete_all', params: { completion: c } }] });
@@ -174,14 +228,16 @@ export const try_wait_for_completion = (c: string, thread: string, t: TryTargets
 // Footprints (explorer/reduce/declare.ts), for --reduce por; a wait queue's waiters are a sorted thread set.
 declareFootprints(waitGuards, {
   ...Object.fromEntries(Object.keys(condOps).map((n) => [n, { reads: ['{path}'] }])),
-  waitqueue_woken: { reads: ['{wq}.waiters'] },
-  waitqueue_active: { reads: ['{wq}.waiters'] },
+  waitqueue_woken: { reads: ['{wq}.waiters', '{wq}.exclusive'] },
+  waitqueue_active: { reads: ['{wq}.waiters', '{wq}.exclusive'] },
   completion_done: { reads: ['{completion}'] },
 });
 declareFootprints(waitActions, {
-  prepare_to_wait: { writes: ['{wq}.waiters'], sets: ['{wq}.waiters'] },
-  finish_wait: { writes: ['{wq}.waiters'], sets: ['{wq}.waiters'] },
-  wake_up: { writes: ['{wq}.waiters'] },
+  prepare_to_wait: { writes: ['{wq}.waiters', '{wq}.exclusive'], sets: ['{wq}.waiters'] },
+  prepare_to_wait_exclusive: { writes: ['{wq}.waiters', '{wq}.exclusive'], sets: ['{wq}.waiters'] },
+  finish_wait: { writes: ['{wq}.waiters', '{wq}.exclusive'], sets: ['{wq}.waiters'] },
+  wake_up: { writes: ['{wq}.waiters', '{wq}.exclusive'] },
+  wake_up_all: { writes: ['{wq}.waiters', '{wq}.exclusive'] },
   complete: { writes: ['{completion}'] },
   complete_all: { writes: ['{completion}'] },
   completion_consume: { writes: ['{completion}'] },

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { assign } from 'xstate';
 import {
-  complete, completion, cond_eq, finish_wait, kernelWaits, prepare_to_wait, schedule, try_wait_for_completion,
-  wait_event, wait_for_completion, waitQueue, wake_up,
+  complete, completion, cond_eq, finish_wait, kernelGuards, kernelWaits, prepare_to_wait, prepare_to_wait_exclusive, schedule,
+  try_wait_for_completion, wait_event, wait_for_completion, waitQueue, wake_up, wake_up_all,
 } from '../../../machines/kernel/index.ts';
 import { explore, straight, tinyModel, where } from './harness.ts';
 
@@ -51,6 +51,54 @@ describe('wait_event / wait queue', () => {
     expect(where(bad.deadlocks[0]).waiter).toBe('sleep');
     expect(kernelWaits.waitqueue_woken(bad.deadlocks[0].context, { wq: 'q', thread: 'waiter', by: ['waker'] })?.holders).toEqual(['waker']);
     expect(explore(tinyModel({ flag: 0, q: waitQueue() }, { waiter: goodWaiter, waker }, extra)).deadlocks).toEqual([]);
+  });
+});
+
+describe('exclusive waiters (prepare_to_wait_exclusive): wake_up wakes one, wake_up_all every one', () => {
+  // two exclusive sleepers; the waker calls wake_up (or wake_up_all) once; each sleeper, woken, leaves
+  const sleeper = (t: string) =>
+    straight(t, [prepare_to_wait_exclusive('q', t), schedule('q', t, { by: ['waker'] }), finish_wait('q', t)]);
+  const run = (wake: typeof wake_up) =>
+    explore(tinyModel({ q: waitQueue(), ready: 0 }, {
+      a: sleeper('a'),
+      b: sleeper('b'),
+      // the waker goes once both sleep
+      waker: straight('waker', [{ guard: { type: 'both_queued' }, ...wake('q') }]),
+    }, { guards: { both_queued: ({ context }: any) => (context.q.exclusive ?? []).length === 2 } }));
+
+  it('wake_up wakes the first exclusive waiter only: the other sleeps on, a wake-one lost wake-up', () => {
+    const r = run(wake_up);
+    expect(r.deadlocks.length).toBe(2); // a queued first or b queued first: the other is left asleep
+    for (const d of r.deadlocks) {
+      const asleep = ['a', 'b'].filter((t) => where(d)[t] === 's1');
+      expect(asleep.length).toBe(1);
+      expect(d.context.q).toEqual({ waiters: [], exclusive: asleep });
+      expect(kernelWaits.waitqueue_woken(d.context, { wq: 'q', thread: asleep[0], by: ['waker'] })?.holders).toEqual(['waker']);
+    }
+    // the first queued is the one woken: queue order, not names
+    const queuedBA = r.all.find((s) => s.context.q.exclusive?.join() === 'b,a');
+    expect(queuedBA).toBeDefined();
+  });
+
+  it('wake_up_all wakes both; an empty queue keeps the plain { waiters } slice', () => {
+    const r = run(wake_up_all);
+    expect(r.deadlocks).toEqual([]);
+    for (const s of r.all) if (s.status === 'done') expect(s.context.q).toEqual({ waiters: [] });
+  });
+
+  it('non-exclusive waiters all wake with the first exclusive one; prepare_to_wait on an exclusive entry makes it non-exclusive', () => {
+    const m = tinyModel({ q: waitQueue() }, {
+      n: straight('n', [prepare_to_wait('q', 'n'), schedule('q', 'n')]),
+      x: straight('x', [prepare_to_wait_exclusive('q', 'x'), schedule('q', 'x')]),
+      y: straight('y', [prepare_to_wait_exclusive('q', 'y'), prepare_to_wait('q', 'y'), schedule('q', 'y')]),
+      waker: straight('waker', [{ guard: { type: 'all_queued' }, ...wake_up('q') }]),
+    }, { guards: { all_queued: ({ context }: any) => context.q.waiters.length + (context.q.exclusive ?? []).length === 3 && context.q.waiters.includes('y') } });
+    const r = explore(m);
+    // after the wake_up: n and y (non-exclusive) and x (the only exclusive) are all off the queue
+    expect(r.deadlocks).toEqual([]);
+    const active = (ctx: any) => kernelGuards.waitqueue_active({ context: ctx }, { wq: 'q' });
+    expect(r.all.some((s) => s.context.q.exclusive?.join() === 'x' && active(s.context))).toBe(true);
+    expect(active({ q: waitQueue() })).toBe(false);
   });
 });
 
