@@ -15,7 +15,10 @@
 //      prepare_to_wait(wq, thread)   join the queue (set_current_state(TASK_UNINTERRUPTIBLE))
 //      prepare_to_wait_exclusive(wq, thread)
 //                                    join as an exclusive waiter (WQ_FLAG_EXCLUSIVE, at the tail:
-//                                    kernel/sched/wait.c prepare_to_wait_exclusive)
+//                                    kernel/sched/wait.c prepare_to_wait_exclusive). Non-exclusive entries
+//                                    join at the head, so a wake_up meets them all before the first exclusive
+//                                    one; calling one kind on an entry queued as the other (the kernel flips
+//                                    the flag in place) is refused as not modelled.
 //      schedule(wq, thread)          { guard: waitqueue_woken }: blocked until a wake_up removed the thread
 //      finish_wait(wq, thread)       leave the queue (if still on it)
 //      wake_up(wq)                   wake every non-exclusive waiter and the FIRST exclusive one (__wake_up with
@@ -108,6 +111,18 @@ export const waitGuards = {
   completion_done: ({ context }: Args, p: CompletionParams) => compDone(getIn(context, p.completion)),
 };
 
+/**
+ * An entry already queued whose flag the call would flip: the kernel flips WQ_FLAG_EXCLUSIVE in place, and
+ * __wake_up_common() then walks the queue in order and stops after the first exclusive entry it woke, so which
+ * waiters a wake_up() reaches depends on positions this slice does not keep (the non-exclusive waiters are a
+ * set at the head). Not modelled: a model error, not a silently different wake-up.
+ */
+function flagFlip(p: WaitQueueParams, call: string, was: string): never {
+  throw new Error(
+    `kernel primitive misuse: ${p.thread} calls ${call} on wait queue ${p.name ?? p.wq} while queued ${was}; flipping WQ_FLAG_EXCLUSIVE on a queued entry is not modelled: finish_wait first`,
+  );
+}
+
 /** The thread is on the queue, exclusive or not. */
 const onQueue = (q: WaitQueueState, t: string) => q.waiters.includes(t) || (q.exclusive?.includes(t) ?? false);
 /** The slice with these exclusive waiters (the field left out when there are none, as a fresh queue has it). */
@@ -117,24 +132,22 @@ function withExclusive(q: WaitQueueState, exclusive: string[]): WaitQueueState {
 }
 
 export const waitActions = {
-  // prepare_to_wait(): queued (at the head, non-exclusive) unless already on the queue; an exclusive entry
-  // already queued loses WQ_FLAG_EXCLUSIVE (wq_entry->flags &= ~WQ_FLAG_EXCLUSIVE)
+  // prepare_to_wait(): queued at the head (__add_wait_queue), non-exclusive, unless already on the queue
   prepare_to_wait: kAssign(({ context }, p: WaitQueueParams) =>
     updateIn(context, p.wq, (q: WaitQueueState) => {
       const t = p.thread!;
-      if (q.waiters.includes(t)) return q;
-      return withExclusive({ ...q, waiters: insertSorted(q.waiters, t) }, (q.exclusive ?? []).filter((x) => x !== t));
+      if (q.exclusive?.includes(t)) flagFlip(p, 'prepare_to_wait', 'exclusive');
+      return q.waiters.includes(t) ? q : { ...q, waiters: insertSorted(q.waiters, t) };
     }),
   ),
-  // prepare_to_wait_exclusive(): WQ_FLAG_EXCLUSIVE, queued at the tail unless already on the queue (a
-  // non-exclusive entry already queued, at the head, becomes the first exclusive one)
+  // prepare_to_wait_exclusive(): WQ_FLAG_EXCLUSIVE, queued at the tail (__add_wait_queue_entry_tail) unless
+  // already on the queue
   prepare_to_wait_exclusive: kAssign(({ context }, p: WaitQueueParams) =>
     updateIn(context, p.wq, (q: WaitQueueState) => {
       const t = p.thread!;
+      if (q.waiters.includes(t)) flagFlip(p, 'prepare_to_wait_exclusive', 'non-exclusive');
       const ex = q.exclusive ?? [];
-      if (ex.includes(t)) return q;
-      const shared = removeOne(q.waiters, t);
-      return withExclusive({ ...q, waiters: shared ?? q.waiters }, shared === null ? [...ex, t] : [t, ...ex]);
+      return ex.includes(t) ? q : withExclusive(q, [...ex, t]);
     }),
   ),
   finish_wait: kAssign(({ context }, p: WaitQueueParams) =>

@@ -86,19 +86,33 @@ describe('exclusive waiters (prepare_to_wait_exclusive): wake_up wakes one, wake
     for (const s of r.all) if (s.status === 'done') expect(s.context.q).toEqual({ waiters: [] });
   });
 
-  it('non-exclusive waiters all wake with the first exclusive one; prepare_to_wait on an exclusive entry makes it non-exclusive', () => {
+  it('wake_up wakes the non-exclusive waiters (queued at the head) and the first exclusive one, not the next', () => {
     const m = tinyModel({ q: waitQueue() }, {
       n: straight('n', [prepare_to_wait('q', 'n'), schedule('q', 'n')]),
       x: straight('x', [prepare_to_wait_exclusive('q', 'x'), schedule('q', 'x')]),
-      y: straight('y', [prepare_to_wait_exclusive('q', 'y'), prepare_to_wait('q', 'y'), schedule('q', 'y')]),
+      y: straight('y', [prepare_to_wait_exclusive('q', 'y'), schedule('q', 'y')]),
       waker: straight('waker', [{ guard: { type: 'all_queued' }, ...wake_up('q') }]),
-    }, { guards: { all_queued: ({ context }: any) => context.q.waiters.length + (context.q.exclusive ?? []).length === 3 && context.q.waiters.includes('y') } });
+    }, { guards: { all_queued: ({ context }: any) => context.q.waiters.length + (context.q.exclusive ?? []).length === 3 } });
     const r = explore(m);
-    // after the wake_up: n and y (non-exclusive) and x (the only exclusive) are all off the queue
-    expect(r.deadlocks).toEqual([]);
+    // n always wakes; of x and y only the one queued first: the other is left asleep
+    expect(r.deadlocks.length).toBe(2);
+    for (const d of r.deadlocks) {
+      expect(where(d).n).toBe('done');
+      expect(d.context.q.waiters).toEqual([]);
+      expect(d.context.q.exclusive.length).toBe(1);
+    }
     const active = (ctx: any) => kernelGuards.waitqueue_active({ context: ctx }, { wq: 'q' });
-    expect(r.all.some((s) => s.context.q.exclusive?.join() === 'x' && active(s.context))).toBe(true);
+    expect(r.all.some((s) => s.context.q.waiters.length === 0 && s.context.q.exclusive?.length === 1 && active(s.context))).toBe(true);
     expect(active({ q: waitQueue() })).toBe(false);
+  });
+
+  it('an entry queued as one kind and prepared as the other is refused (the kernel flips the flag in place: positions this slice does not keep)', () => {
+    const flip = (first: typeof prepare_to_wait, second: typeof prepare_to_wait) =>
+      tinyModel({ q: waitQueue() }, { t: straight('t', [first('q', 't'), second('q', 't'), schedule('q', 't')]) });
+    expect(() => explore(flip(prepare_to_wait_exclusive, prepare_to_wait))).toThrow(/misuse: t calls prepare_to_wait on wait queue q while queued exclusive.*finish_wait first/);
+    expect(() => explore(flip(prepare_to_wait, prepare_to_wait_exclusive))).toThrow(/misuse: t calls prepare_to_wait_exclusive on wait queue q while queued non-exclusive/);
+    // the same kind again is a no-op, as in the kernel (the entry is already on the list)
+    expect(explore(tinyModel({ q: waitQueue() }, { t: straight('t', [prepare_to_wait_exclusive('q', 't'), prepare_to_wait_exclusive('q', 't'), finish_wait('q', 't')]) })).deadlocks).toEqual([]);
   });
 });
 
