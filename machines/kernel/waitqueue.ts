@@ -127,13 +127,21 @@ export const waitActions = {
     }),
   ),
   // prepare_to_wait_exclusive(): WQ_FLAG_EXCLUSIVE, queued at the tail unless already on the queue (a
-  // non-exclusive entry already queued, at the head, becomes the first exclusive one)
+  // non-exclusive entry already queued, at the head, becomes the first exclusive one). The entry keeps its place:
+  // the non-exclusive waiters queued before it sit behind it (prepare_to_wait adds at the head), and wake_up stops
+  // after waking it; their order is not modelled (a sorted set), so that case is refused.
   prepare_to_wait_exclusive: kAssign(({ context }, p: WaitQueueParams) =>
     updateIn(context, p.wq, (q: WaitQueueState) => {
       const t = p.thread!;
       const ex = q.exclusive ?? [];
       if (ex.includes(t)) return q;
       const shared = removeOne(q.waiters, t);
+      if (shared !== null && shared.length > 0) {
+        throw new Error(
+          `kernel primitive misuse: ${t} prepare_to_wait_exclusive while queued non-exclusively with ${shared.join(', ')} on ${p.wq}: the entry keeps its ` +
+            `place and wake_up would leave the waiters queued before it asleep, which is not modelled; finish_wait(${p.wq}, ${t}) first`,
+        );
+      }
       return withExclusive({ ...q, waiters: shared ?? q.waiters }, shared === null ? [...ex, t] : [t, ...ex]);
     }),
   ),

@@ -100,6 +100,21 @@ describe('exclusive waiters (prepare_to_wait_exclusive): wake_up wakes one, wake
     expect(r.all.some((s) => s.context.q.exclusive?.join() === 'x' && active(s.context))).toBe(true);
     expect(active({ q: waitQueue() })).toBe(false);
   });
+
+  it('prepare_to_wait_exclusive on an entry queued non-exclusively among others is refused: the kernel keeps the entry in place, ahead of the waiters queued before it, which wake_up then leaves asleep', () => {
+    // kernel/sched/wait.c: prepare_to_wait() adds at the head, so v (queued first) sits behind t; t turning
+    // exclusive keeps its place (only WQ_FLAG_EXCLUSIVE is set), and __wake_up_common stops after waking t.
+    const m = tinyModel({ q: waitQueue() }, {
+      v: straight('v', [prepare_to_wait('q', 'v'), schedule('q', 'v')]),
+      t: straight('t', [{ guard: { type: 'v_queued' }, ...prepare_to_wait('q', 't') }, prepare_to_wait_exclusive('q', 't'), schedule('q', 't')]),
+    }, { guards: { v_queued: ({ context }: any) => context.q.waiters.includes('v') } });
+    expect(() => explore(m)).toThrow(/kernel primitive misuse: t prepare_to_wait_exclusive while queued non-exclusively with v on q/);
+    // alone on the queue, the entry becomes the first exclusive one, as in the kernel
+    const alone = explore(tinyModel({ q: waitQueue() }, {
+      t: straight('t', [prepare_to_wait('q', 't'), prepare_to_wait_exclusive('q', 't')]),
+    }));
+    expect(alone.all.some((s) => s.context.q.exclusive?.join() === 't' && s.context.q.waiters.length === 0)).toBe(true);
+  });
 });
 
 describe('completion', () => {
