@@ -47,6 +47,8 @@ export function checkNodeFeatures(node: StateNode, isRoot: boolean): void {
 /** The meta keys interleave reads on a state or transition; `joint` is read on the root only. */
 const META_KEYS = ['assert', 'progress', 'end', 'waitsFor'];
 const ROOT_META_KEYS = [...META_KEYS, 'joint'];
+/** The meta keys read on a state only: on a transition (where only `progress` is read) they would never be checked. */
+const STATE_ONLY_META_KEYS = ['assert', 'end', 'waitsFor'];
 /** XState's state node keys a model is likely to misspell (the short on and id are left out: too many near misses). */
 const STATE_KEYS = ['entry', 'exit', 'initial', 'states', 'type', 'meta', 'always', 'after', 'invoke', 'onDone', 'tags', 'description', 'output', 'history'];
 
@@ -104,6 +106,13 @@ function checkNearMisses(where: string, event: string | undefined, state: Record
   }
   if (!meta || typeof meta !== 'object') return;
   for (const key of Object.keys(meta)) {
+    if (event !== undefined && STATE_ONLY_META_KEYS.includes(key)) {
+      throw new ModelError(`${at}: meta key '${key}' on a transition is read on states only, so it would never be checked here; move it to the meta of a state (e.g. the target's)`, {
+        state: where,
+        event,
+        feature: 'meta key',
+      });
+    }
     const known = nearMiss(key, metaKeys, 1);
     if (known) refuse('meta key', key, known, 'interleave reads and would not check here');
   }

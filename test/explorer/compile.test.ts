@@ -105,6 +105,13 @@ describe('compiler', () => {
     });
     expect(() => compileMachine(typed)).not.toThrow();
   });
+  it("rejects a meta key read on states only (assert, end, waitsFor) on a transition: it would never be checked there", () => {
+    rejects(threadWith({ on: { 't.go': { target: 'end', meta: { assert: 'x' } } } }), /meta key 'assert' on a transition.*states only/, /t\.s.*t\.go/);
+    rejects(threadWith({ on: { 't.go': { target: 'end', meta: { waitsFor: 'x' } } } }), /meta key 'waitsFor' on a transition/, /t\.s.*t\.go/);
+    rejects(threadWith({ on: { 't.go': { target: 'end', meta: { end: true } } } }), /meta key 'end' on a transition/, /t\.s.*t\.go/);
+    // progress is read on a transition, and the model's own keys stay its own
+    expect(() => compileMachine(threadWith({ on: { 't.go': { target: 'end', meta: { progress: true, ends: 1, insert: 1 } } } }))).not.toThrow();
+  });
   it('rejects wildcard events', () => {
     rejects(threadWith({ on: { '*': 'end' } }), /wildcard/, /t\.s/);
   });
