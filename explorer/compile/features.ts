@@ -78,12 +78,20 @@ function distance(a: string, b: string, cap: number): number {
 /**
  * The known key `key` misspells, or undefined: the same key in another case, or, for a known key of five letters
  * or more, one slip away; `slips` is how many slips a long key may be off (state keys 2, meta keys 1: a meta
- * key is the model's own word, and ordinary words sit two slips from assert or joint: insert, count, hint).
+ * key is the model's own word, and ordinary words sit two slips from assert or joint: insert, count, hint; a meta
+ * key with only its first letter replaced is another word, not a slip: point beside joint).
  */
 function nearMiss(key: string, known: string[], slips: number): string | undefined {
   if (known.includes(key)) return undefined;
   const k0 = key.toLowerCase();
-  return known.find((k) => k.toLowerCase() === k0 || (k.length >= 5 ? distance(k0, k.toLowerCase(), slips) <= slips : slips > 1 && distance(k0, k.toLowerCase(), 1) <= 1));
+  return known.find((k) => {
+    const k1 = k.toLowerCase();
+    if (k1 === k0) return true;
+    if (k.length < 5) return slips > 1 && distance(k0, k1, 1) <= 1;
+    // one slip that replaces the first letter makes another word (point for joint), not a misspelling
+    if (slips === 1 && k0.length === k1.length && k0[0] !== k1[0] && k0.slice(1) === k1.slice(1)) return false;
+    return distance(k0, k1, slips) <= slips;
+  });
 }
 
 /**

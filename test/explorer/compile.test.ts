@@ -97,6 +97,9 @@ describe('compiler', () => {
     const rootMeta = (meta: Record<string, unknown>) =>
       createMachine({ type: 'parallel', meta, states: { t: { initial: 's', states: { s: { on: { 't.go': 'end' } }, end: { type: 'final' } } } } });
     rejects(rootMeta({ jiont: ['t.go'] }), /meta key 'jiont'.*'joint'/, /root|\(machine\)|^$/);
+    // at the root, where joint is read, too: point is another word (its first letter replaced), not a slip
+    expect(() => compileMachine(rootMeta({ point: 'P5', count: 1, hint: 'h' }))).not.toThrow();
+    rejects(rootMeta({ joints: ['t.go'] }), /meta key 'joints'.*'joint'/, /root|\(machine\)|^$/);
     const typed = setup({ types: {} as { context: { n: number } } }).createMachine({
       types: {} as { context: { n: number } },
       type: 'parallel',
