@@ -114,8 +114,8 @@ function compare(expect: Spec['expect'], r: CheckResult, pin: { states: boolean;
 
 /**
  * Which of a spec's pinned counts a run can be held to. They are its own search's: other reductions, another strategy
- * or seed, a preemption bound (states are (state, last thread) pairs) or a bitstate store count otherwise, so the
- * verdict alone is compared; --workers stopping at its first violation may store other states than one thread (the
+ * or seed, a preemption bound (states are (state, last thread) pairs), a bitstate store, or a bound of its own that
+ * cut the search (or a random walk's depth) count otherwise, so the verdict alone is compared; --workers stopping at its first violation may store other states than one thread (the
  * counterexample's length is the same).
  */
 function pinsOf(spec: Spec, o: CheckOptions, r: CheckResult): { states: boolean; depth: boolean } {
@@ -127,7 +127,13 @@ function pinsOf(spec: Spec, o: CheckOptions, r: CheckResult): { states: boolean;
     o.preemptions === undefined &&
     o.bitstate === undefined;
   const stoppedEarly = (o.workers ?? 1) > 1 && r.verdict.status === 'violation' && spec.check?.stopAtFirst !== false;
-  return { states: own && !stoppedEarly, depth: own };
+  // A bound other than the spec's (--walks, --max-states, --max-depth, --timeout) changes the search where it cut it
+  // (an incomplete verdict); a random walk's depth bound changes every walk. Otherwise the search is the spec's own.
+  const rebound = (k: 'walks' | 'maxStates' | 'maxDepth' | 'timeoutSeconds') => o[k] !== undefined && o[k] !== spec.bounds?.[k];
+  const cutElsewhere = r.verdict.status === 'incomplete' && (rebound('walks') || rebound('maxStates') || rebound('maxDepth') || rebound('timeoutSeconds'));
+  const walksElsewhere = (o.strategy ?? spec.strategy) === 'random' && rebound('maxDepth');
+  const ownBounds = !cutElsewhere && !walksElsewhere;
+  return { states: own && ownBounds && !stoppedEarly, depth: own && ownBounds };
 }
 
 /** What the run should be told: the spec's values with the command line's on top, and what changed. */

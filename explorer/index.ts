@@ -281,8 +281,8 @@ export function assertionsNamedNowhere(model: ModelDefinition, params: Record<st
 }
 
 /**
- * A spec's expected violation name, checked against the model and the spec's own selection before any search:
- * a name no run of it can report (a typo, a property the spec does not check) is bad input, not a mismatch.
+ * A spec's expected violation kind and name, checked against the model and the spec's own selection before any search:
+ * a kind or name no run of it can report (a typo, a property the spec does not check) is bad input, not a mismatch.
  * Lock-order names (cycles of lock classes) are only known once found, and are not checked.
  */
 export function checkExpectedName(
@@ -293,6 +293,13 @@ export function checkExpectedName(
   expect: { kind?: string; name?: string },
 ): void {
   const { kind, name } = expect;
+  // A violation kind the spec does not check is never reported, whatever its name.
+  const goals = check?.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
+  if (kind === 'deadlock' && check?.deadlock === false) throw new InputError(`$.expect.kind: a deadlock is expected, but $.check.deadlock is false; check it or expect another verdict`);
+  if (kind === 'livelock' && !check?.livelock) throw new InputError(`$.expect.kind: a livelock is expected, but $.check.livelock is not on; add "livelock": true to $.check or expect another verdict`);
+  if (kind === 'starvation' && goals.length === 0) {
+    throw new InputError(`$.expect.kind: a starvation violation is expected, but $.check.starvation names no thread; add { "thread": ..., "goal": ... } there or expect another verdict`);
+  }
   if (name === undefined) return;
   const at = '$.expect.name';
   const has = (names: string[]) => names.join(', ') || 'none';
@@ -309,7 +316,6 @@ export function checkExpectedName(
   } else if (kind === 'deadlock' || kind === 'livelock') {
     if (name !== kind) throw new InputError(`${at}: a ${kind} violation is named '${kind}', not '${name}'; write "${kind}" or leave the name out`);
   } else if (kind === 'starvation') {
-    const goals = check?.starvation === undefined ? [] : Array.isArray(check.starvation) ? check.starvation : [check.starvation];
     const threads = goals.map((g) => g.thread);
     if (!threads.includes(name)) {
       throw new InputError(`${at}: a starvation violation is named by its starving thread, and $.check.starvation checks ${has(threads)}, not '${name}'; name one of them`);

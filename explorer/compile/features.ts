@@ -47,6 +47,8 @@ export function checkNodeFeatures(node: StateNode, isRoot: boolean): void {
 /** The meta keys interleave reads on a state or transition; `joint` is read on the root only. */
 const META_KEYS = ['assert', 'progress', 'end', 'waitsFor'];
 const ROOT_META_KEYS = [...META_KEYS, 'joint'];
+/** The meta keys read on a state only: on a transition (where only `progress` is read) they would never be checked. */
+const STATE_ONLY_META_KEYS = ['assert', 'end', 'waitsFor'];
 /** XState's state node keys a model is likely to misspell (the short on and id are left out: too many near misses). */
 const STATE_KEYS = ['entry', 'exit', 'initial', 'states', 'type', 'meta', 'always', 'after', 'invoke', 'onDone', 'tags', 'description', 'output', 'history'];
 
@@ -76,12 +78,20 @@ function distance(a: string, b: string, cap: number): number {
 /**
  * The known key `key` misspells, or undefined: the same key in another case, or, for a known key of five letters
  * or more, one slip away; `slips` is how many slips a long key may be off (state keys 2, meta keys 1: a meta
- * key is the model's own word, and ordinary words sit two slips from assert or joint: insert, count, hint).
+ * key is the model's own word, and ordinary words sit two slips from assert or joint: insert, count, hint; a meta
+ * key with only its first letter replaced is another word, not a slip: point beside joint).
  */
 function nearMiss(key: string, known: string[], slips: number): string | undefined {
   if (known.includes(key)) return undefined;
   const k0 = key.toLowerCase();
-  return known.find((k) => k.toLowerCase() === k0 || (k.length >= 5 ? distance(k0, k.toLowerCase(), slips) <= slips : slips > 1 && distance(k0, k.toLowerCase(), 1) <= 1));
+  return known.find((k) => {
+    const k1 = k.toLowerCase();
+    if (k1 === k0) return true;
+    if (k.length < 5) return slips > 1 && distance(k0, k1, 1) <= 1;
+    // one slip that replaces the first letter makes another word (point for joint), not a misspelling
+    if (slips === 1 && k0.length === k1.length && k0[0] !== k1[0] && k0.slice(1) === k1.slice(1)) return false;
+    return distance(k0, k1, slips) <= slips;
+  });
 }
 
 /**
@@ -104,6 +114,13 @@ function checkNearMisses(where: string, event: string | undefined, state: Record
   }
   if (!meta || typeof meta !== 'object') return;
   for (const key of Object.keys(meta)) {
+    if (event !== undefined && STATE_ONLY_META_KEYS.includes(key)) {
+      throw new ModelError(`${at}: meta key '${key}' on a transition is read on states only, so it would never be checked here; move it to the meta of a state (e.g. the target's)`, {
+        state: where,
+        event,
+        feature: 'meta key',
+      });
+    }
     const known = nearMiss(key, metaKeys, 1);
     if (known) refuse('meta key', key, known, 'interleave reads and would not check here');
   }

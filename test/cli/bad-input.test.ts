@@ -262,7 +262,7 @@ describe('bad specs and traces', () => {
     }
   });
 
-  it('an expect.name the run cannot find (a name the model does not have, a property not checked): exit 2 naming the spec, $.expect.name and the names it has, before any search (it was exit 1 after one)', async () => {
+  it('an expect.name or kind the run cannot find (a name the model does not have, a property not checked): exit 2 naming the spec, $.expect.name and the names it has, before any search (it was exit 1 after one)', async () => {
     const dir = tmp();
     const violation = (kind: string, name: string) => ({ expect: { status: 'violation', kind, name } });
     const cases: Array<[object, RegExp]> = [
@@ -280,6 +280,10 @@ describe('bad specs and traces', () => {
         /s\.json: \$\.expect\.name: a starvation violation is named by its starving thread, and \$\.check\.starvation checks task0, not 'task1'/,
       ],
       [{ model: 'abba', ...violation('deadlock', 'abba') }, /s\.json: \$\.expect\.name: a deadlock violation is named 'deadlock', not 'abba'; write "deadlock" or leave the name out/],
+      // a kind the spec does not check, named or not
+      [{ model: 'abba', check: { deadlock: false }, expect: { status: 'violation', kind: 'deadlock' } }, /s\.json: \$\.expect\.kind: a deadlock is expected, but \$\.check\.deadlock is false; check it or expect another verdict/],
+      [{ model: 'abba', ...violation('livelock', 'livelock') }, /s\.json: \$\.expect\.kind: a livelock is expected, but \$\.check\.livelock is not on/],
+      [{ model: 'abba', expect: { status: 'violation', kind: 'starvation' } }, /s\.json: \$\.expect\.kind: a starvation violation is expected, but \$\.check\.starvation names no thread/],
     ];
     for (const [fields, pattern] of cases) {
       const f = join(dir, 's.json');

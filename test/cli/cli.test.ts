@@ -60,6 +60,25 @@ describe('interleave check', () => {
     expect((await run(['check', spec, '--json', '--no-save', '--workers', '2'])).code).toBe(1);
   });
 
+  it("--walks, --max-states, --max-depth other than the spec's bounds change its search: its pinned states and depth are not compared, the verdict is", async () => {
+    const dir = tmp();
+    const spec = join(dir, 'walks-pinned.json');
+    // 3 random walks (seed 1) of sb-freeze generic see 61 states, the deepest at 31 steps; 1 walk sees fewer
+    writeFileSync(spec, JSON.stringify({ model: 'sb-freeze', variant: 'generic', strategy: 'random', seed: 1, bounds: { walks: 3 }, expect: { status: 'incomplete', states: 61, depth: 31 } }));
+    expect((await run(['check', spec, '--json', '--no-save'])).code).toBe(0);
+    for (const extra of [['--walks', '1'], ['--max-states', '20'], ['--max-depth', '5']]) {
+      const r = await run(['check', spec, '--json', '--no-save', ...extra]);
+      expect(r.code, `${extra.join(' ')}: ${r.out}`).toBe(0);
+      expect(JSON.parse(r.out).results[0], extra.join(' ')).toMatchObject({ matched: true, verdict: { status: 'incomplete' } });
+    }
+    // the same bound as the spec's is its own search: the pins hold
+    writeFileSync(spec, JSON.stringify({ model: 'sb-freeze', variant: 'generic', strategy: 'random', seed: 1, bounds: { walks: 3 }, expect: { status: 'incomplete', states: 60 } }));
+    expect((await run(['check', spec, '--json', '--no-save', '--walks', '3'])).code).toBe(1);
+    // a breadth-first search the bound did not cut is the spec's own: a wrong pin is still a mismatch
+    writeFileSync(spec, JSON.stringify({ model: 'abba', variant: 'abba', expect: { status: 'violation', kind: 'deadlock', states: 8 } }));
+    expect((await run(['check', spec, '--json', '--no-save', '--max-states', '1000'])).code).toBe(1);
+  });
+
   it('--workers 2 gives the same outcome and counts, with a valid 10-step trace; --workers 0 is bad input', async () => {
     const dir = tmp();
     const r = await run(['check', 'specs/philosophers-10.json', '--json', '--workers', '2', '--out', dir]);

@@ -97,6 +97,9 @@ describe('compiler', () => {
     const rootMeta = (meta: Record<string, unknown>) =>
       createMachine({ type: 'parallel', meta, states: { t: { initial: 's', states: { s: { on: { 't.go': 'end' } }, end: { type: 'final' } } } } });
     rejects(rootMeta({ jiont: ['t.go'] }), /meta key 'jiont'.*'joint'/, /root|\(machine\)|^$/);
+    // at the root, where joint is read, too: point is another word (its first letter replaced), not a slip
+    expect(() => compileMachine(rootMeta({ point: 'P5', count: 1, hint: 'h' }))).not.toThrow();
+    rejects(rootMeta({ joints: ['t.go'] }), /meta key 'joints'.*'joint'/, /root|\(machine\)|^$/);
     const typed = setup({ types: {} as { context: { n: number } } }).createMachine({
       types: {} as { context: { n: number } },
       type: 'parallel',
@@ -104,6 +107,13 @@ describe('compiler', () => {
       states: { t: { initial: 's', states: { s: { on: { 't.go': 'end' } }, end: { type: 'final' } } } },
     });
     expect(() => compileMachine(typed)).not.toThrow();
+  });
+  it("rejects a meta key read on states only (assert, end, waitsFor) on a transition: it would never be checked there", () => {
+    rejects(threadWith({ on: { 't.go': { target: 'end', meta: { assert: 'x' } } } }), /meta key 'assert' on a transition.*states only/, /t\.s.*t\.go/);
+    rejects(threadWith({ on: { 't.go': { target: 'end', meta: { waitsFor: 'x' } } } }), /meta key 'waitsFor' on a transition/, /t\.s.*t\.go/);
+    rejects(threadWith({ on: { 't.go': { target: 'end', meta: { end: true } } } }), /meta key 'end' on a transition/, /t\.s.*t\.go/);
+    // progress is read on a transition, and the model's own keys stay its own
+    expect(() => compileMachine(threadWith({ on: { 't.go': { target: 'end', meta: { progress: true, ends: 1, insert: 1 } } } }))).not.toThrow();
   });
   it('rejects wildcard events', () => {
     rejects(threadWith({ on: { '*': 'end' } }), /wildcard/, /t\.s/);
