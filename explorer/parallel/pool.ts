@@ -16,26 +16,29 @@ export interface WorkerHandle {
   flag: Int32Array;
   /** The loaders it registered (WorkerBoot.loaders, as JSON): a worker is reused only with the same. */
   loaders: string;
+  /** What the thread is, for errors: a parallel search worker thread, the NATS relay thread. */
+  name: string;
 }
 
 /** A worker that neither posts nor reports progress for this long is taken for dead. */
 const SILENCE_SECONDS = 120;
+
+/** A message of a worker: its answer, or its error rethrown, or the news that it ended (worker-entry.mjs). */
+function answer(h: WorkerHandle, m: any, what: string): any {
+  if (m.error) throw reviveError(m.error);
+  if ('exited' in m) throw new Error(`${h.name} exited (exit code ${m.exited}) while ${what}: it ended without an answer`);
+  return m;
+}
 
 /** Waits (blocking) for the next message of a worker; rethrows its errors. */
 export function receive(h: WorkerHandle, what: string): any {
   let beat = Atomics.load(h.flag, 1);
   for (let silent = 0; ; ) {
     const m = threads().receiveMessageOnPort(h.port);
-    if (m) {
-      if (m.message.error) throw reviveError(m.message.error);
-      return m.message;
-    }
+    if (m) return answer(h, m.message, what);
     const seen = Atomics.load(h.flag, 0);
     const again = threads().receiveMessageOnPort(h.port);
-    if (again) {
-      if (again.message.error) throw reviveError(again.message.error);
-      return again.message;
-    }
+    if (again) return answer(h, again.message, what);
     if (Atomics.wait(h.flag, 0, seen, 1000) === 'timed-out') {
       const now = Atomics.load(h.flag, 1);
       if (now !== beat) {
@@ -43,7 +46,7 @@ export function receive(h: WorkerHandle, what: string): any {
         silent = 0;
       } else if (++silent >= SILENCE_SECONDS) {
         // A worker that died without a word (out of memory, a crash) would leave us waiting forever.
-        throw new Error(`a parallel search worker stopped responding (${SILENCE_SECONDS} s without progress) while ${what}`);
+        throw new Error(`${h.name} stopped responding (${SILENCE_SECONDS} s without progress) while ${what}`);
       }
     }
   }
@@ -71,7 +74,7 @@ function workerLoaders(): WorkerBoot['loaders'] {
  * (explorer/strategies/distributed.ts). `module` names the file without its extension's choice: pass it
  * with EXT (.ts from the sources, .js from the build).
  */
-export function startThread(module: URL, loaders: WorkerBoot['loaders'] = workerLoaders()): WorkerHandle {
+export function startThread(module: URL, loaders: WorkerBoot['loaders'] = workerLoaders(), name = 'a parallel search worker thread'): WorkerHandle {
   const { MessageChannel, Worker } = threads();
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(8));
@@ -80,7 +83,7 @@ export function startThread(module: URL, loaders: WorkerBoot['loaders'] = worker
   // Errors come as messages (worker.ts); this only keeps a late 'error' event from ending the process.
   worker.on('error', () => {});
   worker.unref();
-  const h = { worker, port: port1, flag, loaders: JSON.stringify(loaders) };
+  const h = { worker, port: port1, flag, loaders: JSON.stringify(loaders), name };
   try {
     receive(h, 'starting');
   } catch (e) {
