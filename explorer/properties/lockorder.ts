@@ -8,7 +8,7 @@
 // graph is a lock-order inversion ("possible circular locking dependency"), and an edge from a class to
 // itself is "possible recursive locking" (a recursive down_read included). Each edge keeps the path of the
 // first transition that recorded it, so each edge has one real, replayable trace. A lock held in the initial
-// state counts as held by its holder from the start.
+// state (declared so, or taken by an initial entry action) counts as held by its holder from the start.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Context, LockAcquisition, LockEffect, LockMode, ModelDefinition } from '../model.ts';
@@ -62,17 +62,20 @@ function modelLockClass(lockClass: NonNullable<ModelDefinition['lockClass']>, l:
   return c;
 }
 
+/** The acquisitions a list of compiled actions declares. */
+function lockActions(fns: readonly unknown[]): Acquiring[] {
+  const list: Acquiring[] = [];
+  for (const fn of fns) {
+    const la = fn as Partial<LockAction>;
+    if (la.lockEffect && la.lockParams) list.push({ effect: la.lockEffect, params: la.lockParams });
+  }
+  return list;
+}
+
 /** The acquisitions declared by a transition's actions (exit, own, entry), cached per transition. */
 function acquiringActions(cache: WeakMap<CompiledTransition, Acquiring[]>, tr: CompiledTransition): Acquiring[] {
   let list = cache.get(tr);
-  if (list === undefined) {
-    list = [];
-    for (const fn of tr.sequence) {
-      const la = fn as unknown as Partial<LockAction>;
-      if (la.lockEffect && la.lockParams) list.push({ effect: la.lockEffect, params: la.lockParams });
-    }
-    cache.set(tr, list);
-  }
+  if (list === undefined) cache.set(tr, (list = lockActions(tr.sequence)));
   return list;
 }
 
@@ -114,22 +117,25 @@ export class LockOrderRecorder {
     const system = this.system;
     const ctx = system.initialContext;
     const candidates = new Map<string, { effect: LockEffect; name: string }>();
+    const declared = (list: Acquiring[], ev: Event) => {
+      for (const a of list) {
+        let got: LockAcquisition | LockAcquisition[] | null;
+        try {
+          got = a.effect.acquires(a.params(ctx, ev), ctx);
+        } catch {
+          continue;
+        }
+        for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
+          if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name });
+        }
+      }
+    };
+    // The initial state's entry actions first: a lock they take may be one no transition takes (another of its class).
+    declared(lockActions(system.initialEntry), { type: 'xstate.init' });
     for (const t of system.threads) {
       t.candidates.forEach((byEvent) =>
         byEvent.forEach((list, e) => {
-          for (const tr of list ?? []) {
-            for (const a of acquiringActions(this.cache, tr)) {
-              let got: LockAcquisition | LockAcquisition[] | null;
-              try {
-                got = a.effect.acquires(a.params(ctx, this.eventObjects[e]), ctx);
-              } catch {
-                continue;
-              }
-              for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
-                if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name });
-              }
-            }
-          }
+          for (const tr of list ?? []) declared(acquiringActions(this.cache, tr), this.eventObjects[e]);
         }),
       );
     }
