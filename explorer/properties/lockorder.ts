@@ -267,39 +267,48 @@ export interface LockOrderReport {
 const call = (name: string, mode: LockMode) => `${mode === 'read' ? 'rlock' : 'lock'}(${name});`;
 
 /** lockdep-style text for a lock-order report: the warning, each dependency, and the unsafe scenario. */
-export function renderLockOrder(r: LockOrderReport): string {
-  const lines: string[] = [];
+export function renderLockOrder(r: LockOrderReport, o: { fit?: number } = {}): string {
+  const { head, table, tail } = lockOrderText(r, o);
+  return [...head, ...table, ...tail].join('\n');
+}
+
+/**
+ * renderLockOrder's text in three parts: the warning and the dependencies (prose), the unsafe scenario's table
+ * (one column per CPU, laid out already: lockdep's 24 columns, narrower down to what its calls need when `fit`
+ * asks for it; not to be wrapped), and what follows it (prose).
+ */
+export function lockOrderText(r: LockOrderReport, o: { fit?: number } = {}): { head: string[]; table: string[]; tail: string[] } {
+  const head: string[] = [];
+  const scenario = ['', ' Possible unsafe locking scenario:', ''];
   if (r.kind === 'recursive') {
     const x = r.edges[0];
-    lines.push(' WARNING: possible recursive locking detected');
-    lines.push(` ${x.thread} is trying to acquire lock ${x.to} (${x.toMode === 'read' ? 'rlock' : 'lock'})`);
-    lines.push(` but ${x.thread} is already holding lock ${x.from} (${x.fromMode === 'read' ? 'rlock' : 'lock'})${x.fromPath === x.toPath ? '' : ` (another lock of the same class: ${x.fromPath}, ${x.toPath})`}`);
-    lines.push(`   (trace: ${x.events.length} steps)`);
-    lines.push('', ' Possible unsafe locking scenario:', '');
-    lines.push('       CPU0', '       ----');
-    lines.push(`  ${call(x.from, x.fromMode)}`, `  ${call(x.to, x.toMode)}`);
-    lines.push('', '  *** DEADLOCK ***', '', ' May be due to missing lock nesting notation');
-    return lines.join('\n');
+    head.push(' WARNING: possible recursive locking detected');
+    head.push(` ${x.thread} is trying to acquire lock ${x.to} (${x.toMode === 'read' ? 'rlock' : 'lock'})`);
+    head.push(` but ${x.thread} is already holding lock ${x.from} (${x.fromMode === 'read' ? 'rlock' : 'lock'})${x.fromPath === x.toPath ? '' : ` (another lock of the same class: ${x.fromPath}, ${x.toPath})`}`);
+    head.push(`   (trace: ${x.events.length} steps)`, ...scenario);
+    const table = ['       CPU0', '       ----', `  ${call(x.from, x.fromMode)}`, `  ${call(x.to, x.toMode)}`];
+    return { head, table, tail: ['', '  *** DEADLOCK ***', '', ' May be due to missing lock nesting notation'] };
   }
-  lines.push(' WARNING: possible circular locking dependency detected');
-  lines.push(` the lock-order graph has the cycle ${[...r.edges.map((x) => x.from), r.edges[r.edges.length - 1].to].join(' -> ')}:`);
+  head.push(' WARNING: possible circular locking dependency detected');
+  head.push(` the lock-order graph has the cycle ${[...r.edges.map((x) => x.from), r.edges[r.edges.length - 1].to].join(' -> ')}:`);
   r.edges.forEach((x, i) => {
     const bare = (name: string, mode: LockMode) => call(name, mode).replace(/;$/, '');
-    lines.push(`  #${i} ${x.from} -> ${x.to}: ${x.thread} takes ${bare(x.to, x.toMode)} while holding ${bare(x.from, x.fromMode)} (trace: ${x.events.length} steps)`);
+    head.push(`  #${i} ${x.from} -> ${x.to}: ${x.thread} takes ${bare(x.to, x.toMode)} while holding ${bare(x.from, x.fromMode)} (trace: ${x.events.length} steps)`);
   });
+  head.push(...scenario);
   // lockdep's scenario: CPU i holds edge i's `from` and tries edge i's `to`
   const n = r.edges.length;
-  const width = Math.max(24, ...r.edges.map((x) => call(x.to, x.toMode).length + 2));
+  const need = Math.max(...r.edges.flatMap((x, i) => [call(x.from, x.fromMode).length, call(x.to, x.toMode).length, `CPU${i}`.length]).map((l) => l + 2));
+  const width = Math.max(need, o.fit === undefined ? 24 : Math.min(24, Math.floor((o.fit - 2) / n)));
   const row = (cpu: number, text: string) => ('  ' + ' '.repeat(width * cpu) + text).replace(/\s+$/, '');
-  lines.push('', ' Possible unsafe locking scenario:', '');
-  lines.push('  ' + r.edges.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, ''));
-  lines.push('  ' + r.edges.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
-  for (let i = 0; i < n; i++) lines.push(row(i, call(r.edges[i].from, r.edges[i].fromMode)));
-  for (let i = n - 1; i >= 0; i--) lines.push(row(i, call(r.edges[i].to, r.edges[i].toMode)));
-  lines.push('', '  *** DEADLOCK ***');
-  lines.push('', ` CPU i is the thread of edge #i (${r.edges.map((x, i) => `CPU${i}: ${x.thread}`).join(', ')}); each edge was seen on its own trace,`);
-  lines.push(' so the order is inverted even when no explored interleaving overlaps them.');
-  return lines.join('\n');
+  const table = ['  ' + r.edges.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, '')];
+  table.push('  ' + r.edges.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
+  for (let i = 0; i < n; i++) table.push(row(i, call(r.edges[i].from, r.edges[i].fromMode)));
+  for (let i = n - 1; i >= 0; i--) table.push(row(i, call(r.edges[i].to, r.edges[i].toMode)));
+  const tail = ['', '  *** DEADLOCK ***'];
+  tail.push('', ` CPU i is the thread of edge #i (${r.edges.map((x, i) => `CPU${i}: ${x.thread}`).join(', ')}); each edge was seen on its own trace,`);
+  tail.push(' so the order is inverted even when no explored interleaving overlaps them.');
+  return { head, table, tail };
 }
 
 /**
