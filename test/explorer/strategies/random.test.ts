@@ -38,7 +38,7 @@ describe('random walks', () => {
     const r = checkModel({ ...req, timeoutSeconds: 20 });
     const walk = r.trace!.options.walk as number;
     expect(walk).toBeGreaterThan(0);
-    expect(r.stats.walks).toBe(walk + 1);
+    expect((r.stats as { walks?: number }).walks).toBe(walk + 1);
     const again = checkModel({ ...req, walks: walk + 1 });
     expect(again.trace!.steps).toEqual(r.trace!.steps);
     expect(again.trace!.options.walk).toBe(walk);
