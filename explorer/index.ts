@@ -236,6 +236,9 @@ export function selectInvariants(model: ModelDefinition, params: Record<string, 
   return out;
 }
 
+/** The most events a model may have for the searches' 16-bit event indices (explorer/store/fingerprint-set.ts). */
+export const MAX_STORED_EVENTS = 0xfffe;
+
 export function checkModel(req: CheckRequest): CheckResult {
   const model = req.model;
   const params = resolveParams(model, req.params);
@@ -284,6 +287,16 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (strategy === 'random' || workers > 1 || liveness || req.checkpoint || req.resume) {
       throw new InputError(`--bitstate: runs on the one-thread breadth- or depth-first safety search; drop --strategy random, --workers, --checkpoint/--resume or the liveness checks`);
     }
+  }
+  // The visited sets keep each state's event index in 16 bits (explorer/store/, the liveness graph): a model with more
+  // events is refused rather than searched with wrong traces (a bitstate search keeps 32 bits when it must).
+  const eventCount = space.system.events.length;
+  if (eventCount > MAX_STORED_EVENTS && req.bitstate === undefined) {
+    throw new ModelError(
+      `model ${model.name} (variant ${variant}) has ${eventCount} distinct events; the searches store an event index in 16 bits, at most ${MAX_STORED_EVENTS} events: ` +
+        `give the model fewer events (fewer params' threads or steps), or run it with --bitstate (the safety search, never a pass)`,
+      { feature: 'events' },
+    );
   }
   if (req.preemptions !== undefined) {
     const k = req.preemptions;
