@@ -11,7 +11,7 @@ describe('--workers: a worker thread that dies', () => {
     const model = (await import(modelPath)).default;
     const t0 = Date.now();
     expect(() => checkModel({ model, modelPath, workers: 2, params: { how: 0 } })).toThrow(
-      /^a parallel search worker thread exited \(exit code 7\) while running round \d+/,
+      /^worker thread 1 of the parallel search \(partition 1 of 2\) exited \(exit code 7\) while running round \d+: it ended without an answer$/,
     );
     expect(Date.now() - t0).toBeLessThan(10_000);
   }, 30_000);
@@ -27,6 +27,6 @@ describe('--workers: a worker thread that dies', () => {
     const { runCli } = await import('../../helpers/cli.ts');
     const r = await runCli(['check', modelPath, '--workers', '2', '--param', 'how=0']);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/internal error: .*a parallel search worker thread exited \(exit code 7\) while running round \d+/);
+    expect(r.err).toMatch(/internal error: .*worker thread 1 of the parallel search \(partition 1 of 2\) exited \(exit code 7\) while running round \d+/);
   }, 30_000);
 });
