@@ -18,6 +18,10 @@ export interface WorkerHandle {
   loaders: string;
   /** What the thread is, for errors: a parallel search worker thread, the NATS relay thread. */
   name: string;
+  /** Set once the thread has answered (its first message): from then on a stopped thread is one that ended. */
+  started?: boolean;
+  /** The thread's exit code, once its 'exit' event ran (this thread's event loop turned since it ended). */
+  exitCode?: number;
 }
 
 /** A worker that neither posts nor reports progress for this long is taken for dead. */
@@ -40,6 +44,11 @@ export function receive(h: WorkerHandle, what: string): any {
     const again = threads().receiveMessageOnPort(h.port);
     if (again) return answer(h, again.message, what);
     if (Atomics.wait(h.flag, 0, seen, 1000) === 'timed-out') {
+      if (h.started && (h.exitCode !== undefined || threadStopped(h.worker)) && !threads().receiveMessageOnPort(h.port)) {
+        throw new Error(
+          `${h.name} stopped while ${what}, without a word${h.exitCode !== undefined ? ` (exit code ${h.exitCode})` : ''}: it ran out of memory or crashed (it ran no more JavaScript)`,
+        );
+      }
       const now = Atomics.load(h.flag, 1);
       if (now !== beat) {
         beat = now;
@@ -50,6 +59,18 @@ export function receive(h: WorkerHandle, what: string): any {
       }
     }
   }
+}
+
+/**
+ * Whether a thread has ended, asked of the Worker's native handle (node's loopIdleTime() is -1 once the thread stopped).
+ * A thread that dies running no more JavaScript (out of memory, a native crash) posts nothing, and its 'exit' event
+ * needs this thread's event loop, which a blocked receive does not turn. This reads node's internals: where they differ
+ * (no such handle or method) it says false, and the silence limit still ends the wait.
+ */
+function threadStopped(worker: Worker): boolean {
+  const key = Object.getOwnPropertySymbols(worker).find((k) => k.description === 'kHandle');
+  const handle = key === undefined ? undefined : (worker as unknown as Record<symbol, { loopIdleTime?: () => number } | null>)[key];
+  return typeof handle?.loopIdleTime === 'function' && handle.loopIdleTime() < 0;
 }
 
 const idle: WorkerHandle[] = [];
@@ -83,13 +104,15 @@ export function startThread(module: URL, loaders: WorkerBoot['loaders'] = worker
   // Errors come as messages (worker.ts); this only keeps a late 'error' event from ending the process.
   worker.on('error', () => {});
   worker.unref();
-  const h = { worker, port: port1, flag, loaders: JSON.stringify(loaders), name };
+  const h: WorkerHandle = { worker, port: port1, flag, loaders: JSON.stringify(loaders), name };
+  worker.on('exit', (code) => (h.exitCode = code));
   try {
     receive(h, 'starting');
   } catch (e) {
     void worker.terminate();
     throw e;
   }
+  h.started = true;
   setRunTimeFlagsAgain();
   return h;
 }
@@ -117,7 +140,8 @@ export function acquireWorkers(n: number): WorkerHandle[] {
   const key = JSON.stringify(loaders);
   // An idle worker without the loaders a model now needs (a model outside the build loaded since) is stopped.
   for (const h of idle.filter((w) => w.loaders !== key)) void h.worker.terminate();
-  const fitting = idle.filter((w) => w.loaders === key);
+  // (One that ended while idle is dropped.)
+  const fitting = idle.filter((w) => w.loaders === key && w.exitCode === undefined);
   idle.length = 0;
   idle.push(...fitting);
   const out = idle.splice(0, n);
@@ -133,7 +157,8 @@ export function acquireWorkers(n: number): WorkerHandle[] {
 /** Ends a run: the workers drop their partition and wait for the next run (ok), or are stopped. */
 export function releaseWorkers(handles: WorkerHandle[], ok: boolean): void {
   for (const h of handles) {
-    if (ok) {
+    // A worker with a message nobody asked for (an error raised after its last answer) is not handed to the next run.
+    if (ok && h.exitCode === undefined && !threads().receiveMessageOnPort(h.port)) {
       h.port.postMessage({ cmd: 'release' });
       idle.push(h);
     } else void h.worker.terminate();

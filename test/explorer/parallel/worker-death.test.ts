@@ -16,10 +16,19 @@ describe('--workers: a worker thread that dies', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
   }, 30_000);
 
-  it('a timer of the model throwing between two messages: the error, at once', async () => {
+  it('a callback the model queued throwing between two messages: the error, at once', async () => {
     const model = (await import(modelPath)).default;
     const t0 = Date.now();
-    expect(() => checkModel({ model, modelPath, workers: 2, params: { how: 1 } })).toThrow(/a timer of the model threw/);
+    expect(() => checkModel({ model, modelPath, workers: 2, params: { how: 1 } })).toThrow(/a callback of the model threw/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  }, 30_000);
+
+  it('stopping without a word (out of memory, a crash: no JavaScript runs, no exit handler): an error within seconds', async () => {
+    const model = (await import(modelPath)).default;
+    const t0 = Date.now();
+    expect(() => checkModel({ model, modelPath, workers: 2, params: { how: 2 } })).toThrow(
+      /^worker thread 1 of the parallel search \(partition 1 of 2\) stopped while running round \d+, without a word: it ran out of memory or crashed/,
+    );
     expect(Date.now() - t0).toBeLessThan(10_000);
   }, 30_000);
 
