@@ -1,7 +1,7 @@
 // Renders a trace as a race diagram: one column per thread, one row per step, the context changes
 // beside each step, then the verdict and, at a deadlock, who waits for what and the wait-for cycle.
 import type { Trace } from '../explorer/trace.ts';
-import { renderLockOrder } from '../explorer/properties/lockorder.ts';
+import { lockOrderText } from '../explorer/properties/lockorder.ts';
 import { renderDeadlock } from '../explorer/waitfor.ts';
 import { DEFAULT_WIDTH, renderDiagram, wrapLine, type DiagramOptions } from './diagram.ts';
 
@@ -33,15 +33,14 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
   lines.push(`  ${v.message}`);
 
   if (trace.deadlock) lines.push('', renderDeadlock(trace.deadlock, { fit: options.width ?? DEFAULT_WIDTH }));
-  if (trace.lockOrder) {
-    lines.push('', `The steps above are the trace of edge #0; each edge's own trace is in the file (lockOrder.edges[i].events).`, '');
-    lines.push(renderLockOrder(trace.lockOrder));
-  }
-  if (options.replayCommand) {
-    lines.push('');
-    lines.push(`Replay: ${options.replayCommand}`);
-  }
-  // Prose lines wrap to the width; the table and the lockdep scenario are laid out to it already.
+  // Prose lines wrap to the width; the table and the lockdep scenarios are laid out to it already.
   const width = options.width ?? DEFAULT_WIDTH;
-  return lines.join('\n').split('\n').flatMap((l) => (l.startsWith('       ') ? [l] : wrapLine(l, width))).join('\n');
+  const wrapped = (ls: string[]) => ls.join('\n').split('\n').flatMap((l) => (l.startsWith('       ') ? [l] : wrapLine(l, width)));
+  const out = wrapped(lines);
+  if (trace.lockOrder) {
+    const { head, table, tail } = lockOrderText(trace.lockOrder, { fit: width });
+    out.push(...wrapped(['', `The steps above are the trace of edge #0; each edge's own trace is in the file (lockOrder.edges[i].events).`, '', ...head]), ...table, ...wrapped(tail));
+  }
+  if (options.replayCommand) out.push('', ...wrapped([`Replay: ${options.replayCommand}`]));
+  return out.join('\n');
 }

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { InputError, placed } from '../explorer/errors.ts';
 import { checkExpectedName, checkModel, resolveParams, resolveVariant, TOOL_VERSION } from '../explorer/index.ts';
 import type { Progress } from '../explorer/outcome.ts';
-import { mergeShards, planJob, shardResult, swarmDisagreement, type MergedSwarm, type ShardResult } from '../explorer/swarm.ts';
+import { endsTheSwarm, mergeShards, planJob, shardResult, swarmDisagreement, type MergedSwarm, type ShardResult } from '../explorer/swarm.ts';
 import { specName } from './check.ts';
 import { writeFileAtomic } from './files.ts';
 import { loadModel, modelPathFrom, REPO_ROOT } from './models.ts';
@@ -189,7 +189,7 @@ async function runJobs(specFile: string, count: number, outDir: string, a: Swarm
         if (code === 0 && existsSync(files[i])) {
           if (!a.quiet && !a.json) io.err(outText.trim());
           try {
-            if (loadShard(files[i]).verdict.status === 'violation') stopOthers();
+            if (endsTheSwarm(loadShard(files[i]))) stopOthers();
           } catch {
             // reported by the merge below
           }

@@ -2,7 +2,8 @@
 // bits addressed by k hashes of a state's 64-bit fingerprint. A state whose k bits are all set already
 // is taken for seen, so a new state can be skipped when its bits were set by others: the search covers
 // only part of the space, never more, and its no-violation outcome is incomplete, never pass. Parent
-// links are still kept per stored state (5 bytes), so every violation found has a trace that replays.
+// links are still kept per stored state (6 bytes: the parent's id and the event's index; 8 for a model of 65,535
+// events or more, whose indices do not fit 16 bits), so every violation found has a trace that replays.
 //
 // Coverage is estimated as SPIN's "hash factor" suggests: a state added when a fraction f of the bits is
 // set is wrongly skipped with probability f^k; the mean of that over the run is the expected share of
@@ -33,14 +34,19 @@ export class BitstateSet implements Store {
   private setBits = 0;
   private lossSum = 0;
   private readonly parents: Int32Array[] = [];
-  private readonly events: Uint16Array[] = [];
+  private readonly events: Array<Uint16Array | Uint32Array> = [];
+  /** Event indices take 32 bits when the model has 0xffff events or more (0xffff, or 0xffffffff, is "none"). */
+  private readonly wideEvents: boolean;
   size = 0;
 
+  /** `eventCount`: the model's number of events, which decides the width of the event indices kept. */
   constructor(
     readonly log2Bits = DEFAULT_BITSTATE_LOG2,
     readonly hashes = BITSTATE_HASHES,
+    eventCount = 0,
   ) {
     if (!Number.isInteger(log2Bits) || log2Bits < 10 || log2Bits > 32) throw new RangeError(`bitstate: 2^${log2Bits} bits: give 10 to 32`);
+    this.wideEvents = eventCount >= 0xffff;
     this.words = new Int32Array(2 ** (log2Bits - 5));
     this.mask = 2 ** log2Bits - 1;
   }
@@ -83,10 +89,10 @@ export class BitstateSet implements Store {
     const c = id >>> CHUNK_BITS;
     if (c === this.parents.length) {
       this.parents.push(new Int32Array(CHUNK));
-      this.events.push(new Uint16Array(CHUNK));
+      this.events.push(this.wideEvents ? new Uint32Array(CHUNK) : new Uint16Array(CHUNK));
     }
     this.parents[c][id & (CHUNK - 1)] = parent;
-    this.events[c][id & (CHUNK - 1)] = event < 0 ? 0xffff : event;
+    this.events[c][id & (CHUNK - 1)] = event < 0 ? (this.wideEvents ? 0xffffffff : 0xffff) : event;
     return id;
   }
 
@@ -103,7 +109,7 @@ export class BitstateSet implements Store {
 
   bytesPerStateUsed(): number {
     if (this.size === 0) return 0;
-    return (this.words.byteLength + this.parents.length * CHUNK * 6) / this.size;
+    return (this.words.byteLength + this.parents.length * CHUNK * (this.wideEvents ? 8 : 6)) / this.size;
   }
 
   save(): StoreImage {

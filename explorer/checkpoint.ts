@@ -105,9 +105,39 @@ export function encodeCheckpoint(header: CheckpointHeader, sections: Sections): 
   return out;
 }
 
+/** The error for a checkpoint that cannot be used: the file, what is wrong with it, and the fix. */
+export function unusableCheckpoint(file: string, why: string): InputError {
+  return new InputError(`${file}: not a usable interleave checkpoint (${why}); give a file written by --checkpoint, or start the run afresh without --resume`, file);
+}
+
+const FIELD_KINDS = {
+  string: ['a string', (v: unknown) => typeof v === 'string'],
+  number: ['a number', (v: unknown) => typeof v === 'number' && Number.isFinite(v)],
+  count: ['a whole number from 0', (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0],
+  object: ['an object', (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v)],
+  list: ['a list', (v: unknown) => Array.isArray(v)],
+  strings: ['a list of strings', (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string')],
+} as const;
+
+/**
+ * A checker of the header's fields (the checksum only says the bytes are those written, not that a tool wrote
+ * them): `need(value, 'state.counters', 'object')` returns the value, or throws naming the file and the field.
+ */
+export function headerFields(file: string) {
+  const wrong = (path: string, value: unknown, expected: string) =>
+    unusableCheckpoint(file, `its header's ${path} is ${value === undefined ? 'missing' : JSON.stringify(value)}, expected ${expected}`);
+  return {
+    wrong,
+    need<T = any>(value: unknown, path: string, kind: keyof typeof FIELD_KINDS): T {
+      const [expected, ok] = FIELD_KINDS[kind];
+      if (!ok(value)) throw wrong(path, value, expected);
+      return value as T;
+    },
+  };
+}
+
 export function decodeCheckpoint(bytes: Uint8Array, file: string): { header: CheckpointHeader; sections: Sections } {
-  const damaged = (why: string) =>
-    new InputError(`${file}: not a usable interleave checkpoint (${why}); give a file written by --checkpoint, or start the run afresh without --resume`, file);
+  const damaged = (why: string) => unusableCheckpoint(file, why);
   if (bytes.length < 20 || bytes.length % 4 !== 0) throw damaged('too short or truncated');
   for (let i = 0; i < 8; i++) if (bytes[i] !== CHECKPOINT_MAGIC.charCodeAt(i)) throw damaged('it does not start with the checkpoint magic');
   // Copy into an aligned buffer of our own.
@@ -130,6 +160,10 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): { header: Che
   if (header.version !== CHECKPOINT_VERSION) {
     throw new InputError(`${file}: checkpoint format version ${header.version}; this interleave reads version ${CHECKPOINT_VERSION}; resume with the interleave that wrote it, or start afresh`, file);
   }
+  const { need } = headerFields(file);
+  for (const k of ['tool', 'model', 'variant'] as const) need(header[k], k, 'string');
+  for (const k of ['params', 'options', 'progress', 'state'] as const) need(header[k], k, 'object');
+  if (header.tables !== undefined) need(header.tables, 'tables', 'string');
   at += pad4(headLen);
   const sections: Sections = new Map();
   while (at < end) {

@@ -244,11 +244,6 @@ export function selectInvariants(model: ModelDefinition, params: Record<string, 
 }
 
 /**
- * The model's declared assertions that no state names in `meta.assert`, in any variant, under `params` or under
- * the defaults: dead declarations, never checked (an assertion named only in some variants, or only under some
- * params the defaults or the run set, is not one). A variant that fails to build makes the answer unknown: none.
- */
-/**
  * The assertion names a machine's states give in meta.assert (every thread's states, at any depth), read off the
  * XState machine without compiling it: compiling every variant of a model cost a short run a tenth of a second.
  */
@@ -263,6 +258,11 @@ function assertNames(machine: AnyStateMachine): Set<string> {
   return out;
 }
 
+/**
+ * The model's declared assertions that no state names in `meta.assert`, in any variant, under `params` or under
+ * the defaults: dead declarations, never checked (an assertion named only in some variants, or only under some
+ * params the defaults or the run set, is not one). A variant that fails to build makes the answer unknown: none.
+ */
 export function assertionsNamedNowhere(model: ModelDefinition, params: Record<string, ParamValue>): string[] {
   let left = Object.keys(model.assertions ?? {});
   for (const p of [params, resolveParams(model, {})]) {
@@ -323,6 +323,9 @@ export function checkExpectedName(
   }
 }
 
+/** The most events a model may have for the searches' 16-bit event indices (explorer/store/fingerprint-set.ts). */
+export const MAX_STORED_EVENTS = 0xfffe;
+
 export function checkModel(req: CheckRequest): CheckResult {
   const model = req.model;
   const params = resolveParams(model, req.params);
@@ -373,6 +376,16 @@ export function checkModel(req: CheckRequest): CheckResult {
     if (strategy === 'random' || workers > 1 || liveness || req.checkpoint || req.resume) {
       throw new InputError(`--bitstate: runs on the one-thread breadth- or depth-first safety search; drop --strategy random, --workers, --checkpoint/--resume or the liveness checks`);
     }
+  }
+  // The visited sets keep each state's event index in 16 bits (explorer/store/, the liveness graph): a model with more
+  // events is refused rather than searched with wrong traces (a bitstate search keeps 32 bits when it must).
+  const eventCount = space.system.events.length;
+  if (eventCount > MAX_STORED_EVENTS && req.bitstate === undefined) {
+    throw new ModelError(
+      `model ${model.name} (variant ${variant}) has ${eventCount} distinct events; the searches store an event index in 16 bits, at most ${MAX_STORED_EVENTS} events: ` +
+        `give the model fewer events (fewer params' threads or steps), or run it with --bitstate (the safety search, never a pass)`,
+      { feature: 'events' },
+    );
   }
   if (req.preemptions !== undefined) {
     const k = req.preemptions;

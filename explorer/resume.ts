@@ -8,6 +8,7 @@ import {
   CHECKPOINT_VERSION,
   decodeCheckpoint,
   encodeCheckpoint,
+  headerFields,
   int32Section,
   verifyIdentity,
   type CheckpointIdentity,
@@ -63,18 +64,33 @@ export function storeSections(image: StoreImage, prefix: string, sections: Secti
   return { kind: image.kind, numbers: image.numbers, arrays };
 }
 
-/** The store image saved by storeSections. */
-export function storeImage(head: ReturnType<typeof storeSections>, prefix: string, sections: Sections, file: string): StoreImage {
+/**
+ * The store image saved by storeSections (a fingerprint set's: the only store checkpoints hold), its header part
+ * `head` at `path` checked field by field and against the arrays, so a store restored is one a search could have left.
+ */
+export function storeImage(head: ReturnType<typeof storeSections>, prefix: string, sections: Sections, file: string, path = 'state.store'): StoreImage {
+  const { need, wrong } = headerFields(file);
+  need(head, path, 'object');
+  if (head.kind !== 'fingerprint-set') throw wrong(`${path}.kind`, head.kind, '"fingerprint-set"');
+  const numbers = need<Record<string, number>>(head.numbers, `${path}.numbers`, 'object');
+  for (const k of ['size', 'cap', 'eventCount']) need(numbers[k], `${path}.numbers.${k}`, 'count');
   const arrays: Record<string, TypedArray> = {};
-  for (const [name, kind] of Object.entries(head.arrays)) {
+  for (const name of ['table', 'parents', 'events']) {
+    const kind = need<string>(need(head.arrays, `${path}.arrays`, 'object')[name], `${path}.arrays.${name}`, 'string');
+    if (!Object.hasOwn(ARRAYS, kind)) throw wrong(`${path}.arrays.${name}`, kind, `one of ${Object.keys(ARRAYS).join(', ')}`);
     const bytes = sections.get(`${prefix}.${name}`);
-    const Make = ARRAYS[kind];
-    if (!bytes || !Make) throw new InputError(`${file}: the checkpoint's ${prefix}.${name} is missing or of an unknown type; start afresh without --resume`, file);
-    const a = new Make(bytes.byteLength / Make.BYTES_PER_ELEMENT);
-    bytesOf(a).set(bytes);
+    if (!bytes) throw new InputError(`${file}: the checkpoint's ${prefix}.${name} is missing; start afresh without --resume`, file);
+    const Make = ARRAYS[kind as ArrayKind];
+    const a = new Make(Math.floor(bytes.byteLength / Make.BYTES_PER_ELEMENT));
+    bytesOf(a).set(bytes.subarray(0, a.byteLength));
     arrays[name] = a;
   }
-  return { kind: head.kind, numbers: head.numbers, arrays };
+  const { size, cap } = numbers;
+  if (cap < 16 || arrays.table.length !== cap * 2) throw wrong(`${path}.numbers.cap`, cap, `the table's ${arrays.table.length / 2} slots (16 or more)`);
+  if (size > cap || size > arrays.parents.length || arrays.events.length !== arrays.parents.length) {
+    throw wrong(`${path}.numbers.size`, size, `at most the ${Math.min(cap, arrays.parents.length)} states its table and parent links hold`);
+  }
+  return { kind: head.kind, numbers, arrays };
 }
 
 /** Re-interns saved strings in order: the same ids, so the same words and fingerprints. */
@@ -106,15 +122,31 @@ export function saveBfs(space: StateSpace, sink: CheckpointSink, store: Fingerpr
   );
 }
 
+/** The header's counters at `path`: an object whose `names` are counts (`optional` ones may be absent), or the error. */
+function savedCounters<T>(need: ReturnType<typeof headerFields>['need'], value: unknown, path: string, names: string[], optional: string[]): T {
+  const c = need<Record<string, unknown>>(value, path, 'object');
+  for (const k of names) need(c[k], `${path}.${k}`, 'number');
+  for (const k of optional) if (c[k] !== undefined) need(c[k], `${path}.${k}`, 'object');
+  return c as T;
+}
+
 export function restoreBfs(space: StateSpace, src: ResumeSource): { store: FingerprintSet; frontier: FifoQueue; counters: SearchCounters } {
   const { header, sections } = decodeCheckpoint(src.bytes, src.file);
   verifyIdentity(header, src.identity, src.file);
   const st = header.state as { search: string; counters: SearchCounters; store: ReturnType<typeof storeSections>; frontierCount: number; strings: string[] };
-  if (st.search !== 'bfs') throw new InputError(`${src.file}: a checkpoint of a ${st.search} search; this run is breadth-first on one thread`, src.file);
-  restoreStrings(space, st.strings, src.file, true);
+  const { need, wrong } = headerFields(src.file);
+  if (need(st.search, 'state.search', 'string') !== 'bfs') throw new InputError(`${src.file}: a checkpoint of a ${st.search} search; this run is breadth-first on one thread`, src.file);
+  const counters = savedCounters<SearchCounters>(need, st.counters, 'state.counters', ['transitions', 'maxSeenDepth', 'expanded', 'seconds'], ['first', 'bound']);
+  restoreStrings(space, need(st.strings, 'state.strings', 'strings'), src.file, true);
   const store = FingerprintSet.restore(storeImage(st.store, 'store', sections, src.file));
-  const frontier = FifoQueue.restore(int32Section(sections, 'frontier', src.file), st.frontierCount);
-  return { store, frontier, counters: st.counters };
+  const records = int32Section(sections, 'frontier', src.file);
+  // Each record: fingerprint (2 words), length, words; the count must walk them exactly.
+  let at = 0;
+  let n = need<number>(st.frontierCount, 'state.frontierCount', 'count');
+  for (; n > 0 && at + 3 <= records.length; n--) at += 3 + Math.max(0, records[at + 2]);
+  if (n !== 0 || at !== records.length) throw wrong('state.frontierCount', st.frontierCount, `the number of states in the saved frontier`);
+  const frontier = FifoQueue.restore(records, st.frontierCount);
+  return { store, frontier, counters };
 }
 
 /** A parallel search between two rounds: every partition, the states in transit, the round's counters. */
@@ -154,14 +186,16 @@ export function restoreParallel(src: ResumeSource, workers: number): ParallelSna
   verifyIdentity(header, src.identity, src.file);
   type Saved = Omit<PartitionSnapshot, 'store' | 'current'> & { store: ReturnType<typeof storeSections> };
   const st = header.state as { search: string; counters: ParallelSnapshot['counters']; partitions: Saved[]; strings: string[] };
-  if (st.search !== 'parallel-bfs' || st.partitions.length !== workers) {
+  const { need } = headerFields(src.file);
+  if (need(st.search, 'state.search', 'string') !== 'parallel-bfs' || need<Saved[]>(st.partitions, 'state.partitions', 'list').length !== workers) {
     throw new InputError(`${src.file}: a checkpoint of a ${st.search} search; this run is breadth-first on ${workers} threads`, src.file);
   }
-  const partitions = st.partitions.map((p, i) => ({
-    ...p,
-    store: storeImage(p.store, `p${i}.store`, sections, src.file),
-    current: int32Section(sections, `p${i}.current`, src.file),
-  }));
+  const counters = savedCounters<ParallelSnapshot['counters']>(need, st.counters, 'state.counters', ['depth', 'states', 'deepest', 'seconds'], ['first', 'bound']);
+  const partitions = st.partitions.map((p, i) => {
+    const path = `state.partitions[${i}]`;
+    savedCounters(need, p, path, ['currentCount', 'transitions', 'deepest'], ['violation']);
+    return { ...p, store: storeImage(p.store, `p${i}.store`, sections, src.file, `${path}.store`), current: int32Section(sections, `p${i}.current`, src.file) };
+  });
   const inboxes = Array.from({ length: workers }, (_, q) => int32Section(sections, `inbox.${q}`, src.file));
-  return { partitions, inboxes, counters: st.counters, strings: st.strings };
+  return { partitions, inboxes, counters, strings: need(st.strings, 'state.strings', 'strings') };
 }

@@ -153,13 +153,28 @@ export function shardResult(o: {
  */
 export function swarmDisagreement(expect: SwarmExpectation, v: SwarmVerdict): string | undefined {
   if (expect.status === 'violation') {
-    if (v.status !== 'violation') return `expected a ${expect.kind} violation; no job found one`;
-    if (expect.kind && v.kind !== expect.kind) return `expected a ${expect.kind} violation, the swarm found ${v.kind} (${v.name})`;
+    const a = /^[aeiou]/.test(expect.kind ?? '') ? 'an' : 'a';
+    if (v.status !== 'violation') return `expected ${a} ${expect.kind} violation; no job found one`;
+    if (expect.kind && v.kind !== expect.kind) return `expected ${a} ${expect.kind} violation, the swarm found ${v.kind} (${v.name})`;
     if (expect.name && v.name !== expect.name) return `expected ${expect.kind} ${expect.name}, the swarm found ${v.kind} ${v.name}`;
     return undefined;
   }
   if (v.status === 'violation') return `expected ${expect.status}, the swarm found ${v.kind} (${v.name})`;
   return undefined;
+}
+
+/** Whether a job's verdict is the violation the spec expects (kind, and name if given). */
+export function foundExpected(expect: SwarmExpectation, v: SwarmVerdict): boolean {
+  return expect.status === 'violation' && v.status === 'violation' && swarmDisagreement(expect, v) === undefined;
+}
+
+/**
+ * Whether a job's result ends the swarm (--jobs stops the others): a violation, unless the spec expects another one
+ * (then the others, the breadth-first job among them, go on looking for the expected one, within their budgets).
+ */
+export function endsTheSwarm(r: Pick<ShardResult, 'verdict' | 'expect'>): boolean {
+  if (r.verdict.status !== 'violation') return false;
+  return r.expect?.status !== 'violation' || foundExpected(r.expect, r.verdict);
 }
 
 export interface MergedSwarm {
@@ -216,11 +231,12 @@ export function mergeShards(results: ShardResult[], names: string[] = results.ma
   const sorted = [...results].sort((a, b) => a.shard.index - b.shard.index);
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
 
+  // The shortest counterexample of the violation the spec expects, if a job found it; else the shortest. (Each job stops
+  // at its first violation: a depth-first job may meet another property's violation before the expected one.)
+  const violating = sorted.filter((r) => r.verdict.status === 'violation' && r.trace);
+  const expected = first.expect ? violating.filter((r) => foundExpected(first.expect!, r.verdict)) : [];
   let best: ShardResult | undefined;
-  for (const r of sorted) {
-    if (r.verdict.status !== 'violation' || !r.trace) continue;
-    if (!best || r.trace.steps.length < best.trace!.steps.length) best = r;
-  }
+  for (const r of expected.length ? expected : violating) if (!best || r.trace!.steps.length < best.trace!.steps.length) best = r;
   const stats = {
     states: sorted.reduce((a, r) => a + r.stats.states, 0),
     transitions: sorted.reduce((a, r) => a + r.stats.transitions, 0),
@@ -236,7 +252,9 @@ export function mergeShards(results: ShardResult[], names: string[] = results.ma
       status: 'violation',
       kind: v.kind,
       name: v.name,
-      message: `${v.message} (shard ${best.shard.index}: ${best.job.label}; the shortest of ${sorted.filter((r) => r.verdict.status === 'violation').length} found)`,
+      message:
+        `${v.message} (shard ${best.shard.index}: ${best.job.label}; the shortest of ${expected.length || violating.length} found` +
+        `${expected.length && expected.length < violating.length ? ` that the spec expects, of ${violating.length} violations found` : ''})`,
     };
   } else {
     // Shards written before `exhaustive` existed said pass in their verdict.

@@ -53,5 +53,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledSystem {
     if (initialLeaves[t.index] < 0) throw new ModelRuntimeError(`the machine's initial state has thread ${t.name} in no state of its own (XState's snapshot: ${JSON.stringify((init as any).value)})`, { thread: t.name, state: '(root)' });
   }
 
-  return createRuntime({ machine, threads, events, eventThreads, stateActions, initialLeaves, initialContext: (init as any).context });
+  // Every state of the initial configuration was entered by default (its initial actions too, for compound ones).
+  const initialEntry = initNodes.flatMap((n) => stateActions.defaultEntryOf(n));
+  return createRuntime({ machine, threads, events, eventThreads, stateActions, initialLeaves, initialContext: (init as any).context, initialEntry });
 }

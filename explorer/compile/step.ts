@@ -14,10 +14,11 @@ export interface RuntimeInput {
   stateActions: StateActions;
   initialLeaves: Int32Array;
   initialContext: Context;
+  initialEntry: ActionFn[];
 }
 
 /** The compiled system: the tables and the step over them. */
-export function createRuntime({ machine, threads, events, eventThreads, stateActions, initialLeaves, initialContext }: RuntimeInput): CompiledSystem {
+export function createRuntime({ machine, threads, events, eventThreads, stateActions, initialLeaves, initialContext, initialEntry }: RuntimeInput): CompiledSystem {
   const { entryOf, defaultEntryOf, exitOf, rootOutput } = stateActions;
   // The event the machine's output is computed with when the machine is done (XState's done event of its root).
   const rootDone = Object.freeze({ type: `xstate.done.state.${machine.root.id}` });
@@ -144,6 +145,7 @@ export function createRuntime({ machine, threads, events, eventThreads, stateAct
     candidateEvents,
     initialLeaves,
     initialContext,
+    initialEntry,
     doneExit,
     step,
     stepInto,

@@ -97,6 +97,11 @@ export interface CompiledSystem {
   eventThreads: number[][];
   initialLeaves: Int32Array;
   initialContext: Context;
+  /**
+   * The entry actions XState ran into the initial state (its states' entry and initial actions), compiled: what
+   * they did is in initialContext; the lock-order check reads the locks they declare (properties/lockorder.ts).
+   */
+  initialEntry: readonly ActionFn[];
   /** Exit actions run when every thread is final (XState's "done" status), root last. */
   doneExit: (leaves: Int32Array, ctx: Context, event: Event) => Context;
   /**

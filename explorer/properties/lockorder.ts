@@ -8,7 +8,7 @@
 // graph is a lock-order inversion ("possible circular locking dependency"), and an edge from a class to
 // itself is "possible recursive locking" (a recursive down_read included). Each edge keeps the path of the
 // first transition that recorded it, so each edge has one real, replayable trace. A lock held in the initial
-// state counts as held by its holder from the start.
+// state (declared so, or taken by an initial entry action) counts as held by its holder from the start.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Where } from '../compile/types.ts';
@@ -83,17 +83,20 @@ function modelLockClass(lockClass: NonNullable<ModelDefinition['lockClass']>, l:
   return c;
 }
 
+/** The acquisitions a list of compiled actions declares (`source`: where they run, for a hook's error). */
+function lockActions(fns: readonly unknown[], source: string): Acquiring[] {
+  const list: Acquiring[] = [];
+  for (const fn of fns) {
+    const la = fn as Partial<LockAction>;
+    if (la.lockEffect && la.lockParams) list.push({ effect: la.lockEffect, params: la.lockParams, action: la.lockAction ?? '(unnamed)', where: la.lockWhere ?? { state: source } });
+  }
+  return list;
+}
+
 /** The acquisitions declared by a transition's actions (exit, own, entry), cached per transition. */
 function acquiringActions(cache: WeakMap<CompiledTransition, Acquiring[]>, tr: CompiledTransition): Acquiring[] {
   let list = cache.get(tr);
-  if (list === undefined) {
-    list = [];
-    for (const fn of tr.sequence) {
-      const la = fn as unknown as Partial<LockAction>;
-      if (la.lockEffect && la.lockParams) list.push({ effect: la.lockEffect, params: la.lockParams, action: la.lockAction ?? '(unnamed)', where: la.lockWhere ?? { state: tr.source } });
-    }
-    cache.set(tr, list);
-  }
+  if (list === undefined) cache.set(tr, (list = lockActions(tr.sequence, tr.source)));
   return list;
 }
 
@@ -135,22 +138,25 @@ export class LockOrderRecorder {
     const system = this.system;
     const ctx = system.initialContext;
     const candidates = new Map<string, KnownLock>();
+    const declared = (list: Acquiring[], ev: Event) => {
+      for (const a of list) {
+        let got: LockAcquisition | LockAcquisition[] | null;
+        try {
+          got = a.effect.acquires(a.params(ctx, ev), ctx);
+        } catch {
+          continue;
+        }
+        for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
+          if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
+        }
+      }
+    };
+    // The initial state's entry actions first: a lock they take may be one no transition takes (another of its class).
+    declared(lockActions(system.initialEntry, '(initial state)'), { type: 'xstate.init' });
     for (const t of system.threads) {
       t.candidates.forEach((byEvent) =>
         byEvent.forEach((list, e) => {
-          for (const tr of list ?? []) {
-            for (const a of acquiringActions(this.cache, tr)) {
-              let got: LockAcquisition | LockAcquisition[] | null;
-              try {
-                got = a.effect.acquires(a.params(ctx, this.eventObjects[e]), ctx);
-              } catch {
-                continue;
-              }
-              for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
-                if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
-              }
-            }
-          }
+          for (const tr of list ?? []) declared(acquiringActions(this.cache, tr), this.eventObjects[e]);
         }),
       );
     }
@@ -282,39 +288,48 @@ export interface LockOrderReport {
 const call = (name: string, mode: LockMode) => `${mode === 'read' ? 'rlock' : 'lock'}(${name});`;
 
 /** lockdep-style text for a lock-order report: the warning, each dependency, and the unsafe scenario. */
-export function renderLockOrder(r: LockOrderReport): string {
-  const lines: string[] = [];
+export function renderLockOrder(r: LockOrderReport, o: { fit?: number } = {}): string {
+  const { head, table, tail } = lockOrderText(r, o);
+  return [...head, ...table, ...tail].join('\n');
+}
+
+/**
+ * renderLockOrder's text in three parts: the warning and the dependencies (prose), the unsafe scenario's table
+ * (one column per CPU, laid out already: lockdep's 24 columns, narrower down to what its calls need when `fit`
+ * asks for it; not to be wrapped), and what follows it (prose).
+ */
+export function lockOrderText(r: LockOrderReport, o: { fit?: number } = {}): { head: string[]; table: string[]; tail: string[] } {
+  const head: string[] = [];
+  const scenario = ['', ' Possible unsafe locking scenario:', ''];
   if (r.kind === 'recursive') {
     const x = r.edges[0];
-    lines.push(' WARNING: possible recursive locking detected');
-    lines.push(` ${x.thread} is trying to acquire lock ${x.to} (${x.toMode === 'read' ? 'rlock' : 'lock'})`);
-    lines.push(` but ${x.thread} is already holding lock ${x.from} (${x.fromMode === 'read' ? 'rlock' : 'lock'})${x.fromPath === x.toPath ? '' : ` (another lock of the same class: ${x.fromPath}, ${x.toPath})`}`);
-    lines.push(`   (trace: ${x.events.length} steps)`);
-    lines.push('', ' Possible unsafe locking scenario:', '');
-    lines.push('       CPU0', '       ----');
-    lines.push(`  ${call(x.from, x.fromMode)}`, `  ${call(x.to, x.toMode)}`);
-    lines.push('', '  *** DEADLOCK ***', '', ' May be due to missing lock nesting notation');
-    return lines.join('\n');
+    head.push(' WARNING: possible recursive locking detected');
+    head.push(` ${x.thread} is trying to acquire lock ${x.to} (${x.toMode === 'read' ? 'rlock' : 'lock'})`);
+    head.push(` but ${x.thread} is already holding lock ${x.from} (${x.fromMode === 'read' ? 'rlock' : 'lock'})${x.fromPath === x.toPath ? '' : ` (another lock of the same class: ${x.fromPath}, ${x.toPath})`}`);
+    head.push(`   (trace: ${x.events.length} steps)`, ...scenario);
+    const table = ['       CPU0', '       ----', `  ${call(x.from, x.fromMode)}`, `  ${call(x.to, x.toMode)}`];
+    return { head, table, tail: ['', '  *** DEADLOCK ***', '', ' May be due to missing lock nesting notation'] };
   }
-  lines.push(' WARNING: possible circular locking dependency detected');
-  lines.push(` the lock-order graph has the cycle ${[...r.edges.map((x) => x.from), r.edges[r.edges.length - 1].to].join(' -> ')}:`);
+  head.push(' WARNING: possible circular locking dependency detected');
+  head.push(` the lock-order graph has the cycle ${[...r.edges.map((x) => x.from), r.edges[r.edges.length - 1].to].join(' -> ')}:`);
   r.edges.forEach((x, i) => {
     const bare = (name: string, mode: LockMode) => call(name, mode).replace(/;$/, '');
-    lines.push(`  #${i} ${x.from} -> ${x.to}: ${x.thread} takes ${bare(x.to, x.toMode)} while holding ${bare(x.from, x.fromMode)} (trace: ${x.events.length} steps)`);
+    head.push(`  #${i} ${x.from} -> ${x.to}: ${x.thread} takes ${bare(x.to, x.toMode)} while holding ${bare(x.from, x.fromMode)} (trace: ${x.events.length} steps)`);
   });
+  head.push(...scenario);
   // lockdep's scenario: CPU i holds edge i's `from` and tries edge i's `to`
   const n = r.edges.length;
-  const width = Math.max(24, ...r.edges.map((x) => call(x.to, x.toMode).length + 2));
+  const need = Math.max(...r.edges.flatMap((x, i) => [call(x.from, x.fromMode).length, call(x.to, x.toMode).length, `CPU${i}`.length]).map((l) => l + 2));
+  const width = Math.max(need, o.fit === undefined ? 24 : Math.min(24, Math.floor((o.fit - 2) / n)));
   const row = (cpu: number, text: string) => ('  ' + ' '.repeat(width * cpu) + text).replace(/\s+$/, '');
-  lines.push('', ' Possible unsafe locking scenario:', '');
-  lines.push('  ' + r.edges.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, ''));
-  lines.push('  ' + r.edges.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
-  for (let i = 0; i < n; i++) lines.push(row(i, call(r.edges[i].from, r.edges[i].fromMode)));
-  for (let i = n - 1; i >= 0; i--) lines.push(row(i, call(r.edges[i].to, r.edges[i].toMode)));
-  lines.push('', '  *** DEADLOCK ***');
-  lines.push('', ` CPU i is the thread of edge #i (${r.edges.map((x, i) => `CPU${i}: ${x.thread}`).join(', ')}); each edge was seen on its own trace,`);
-  lines.push(' so the order is inverted even when no explored interleaving overlaps them.');
-  return lines.join('\n');
+  const table = ['  ' + r.edges.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, '')];
+  table.push('  ' + r.edges.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
+  for (let i = 0; i < n; i++) table.push(row(i, call(r.edges[i].from, r.edges[i].fromMode)));
+  for (let i = n - 1; i >= 0; i--) table.push(row(i, call(r.edges[i].to, r.edges[i].toMode)));
+  const tail = ['', '  *** DEADLOCK ***'];
+  tail.push('', ` CPU i is the thread of edge #i (${r.edges.map((x, i) => `CPU${i}: ${x.thread}`).join(', ')}); each edge was seen on its own trace,`);
+  tail.push(' so the order is inverted even when no explored interleaving overlaps them.');
+  return { head, table, tail };
 }
 
 /**

@@ -52,7 +52,7 @@ class NatsPeers implements Peers {
 
   start(stopAtFirst: boolean): void {
     const t = this.task;
-    this.relay = startThread(new URL(`../distributed/relay${EXT}`, import.meta.url));
+    this.relay = startThread(new URL(`../distributed/relay${EXT}`, import.meta.url), undefined, 'the NATS relay thread');
     const n = t.nats;
     this.ask({ cmd: 'open', target: n.target, peers: n.peers, version: t.version, joinSeconds: n.joinSeconds ?? 60, silenceSeconds: n.silenceSeconds ?? 300 }, 'waiting for the workers to join');
     const init = { model: t.model, params: t.params, variant: t.variant, invariants: t.invariantNames, assertions: t.assertions, reduce: t.reduce, stopAtFirst };

@@ -26,7 +26,7 @@ export function frontierSearch(task: SafetyTask, fresh: Frontier, o: { stopAtOnc
   if ((task.checkpoint || task.resume) && !(fresh instanceof FifoQueue)) throw new Error('internal: checkpoints are of the breadth-first search');
   const restored = task.resume ? restoreBfs(space, task.resume) : undefined;
   const frontier = restored?.frontier ?? fresh;
-  const store = restored?.store ?? (task.bitstate !== undefined ? new BitstateSet(task.bitstate) : new FingerprintSet(system.events.length));
+  const store = restored?.store ?? (task.bitstate !== undefined ? new BitstateSet(task.bitstate, undefined, system.events.length) : new FingerprintSet(system.events.length));
   const maxStates = bounds.maxStates ?? Infinity;
   const maxDepth = bounds.maxDepth ?? Infinity;
   const stopAtFirst = task.stopAtFirst;

@@ -61,6 +61,7 @@ class ThreadPeers implements Peers {
     const o = this.options;
     this.handles = acquireWorkers(this.count - 1);
     this.handles.forEach((h, k) => {
+      h.name = `worker thread ${k + 1} of the parallel search (partition ${k + 1} of ${this.count})`;
       const init: WorkerInit = {
         modelPath: o.modelPath,
         params: o.params,

@@ -8,10 +8,12 @@
 // search: bucket p holds states reached with p preemptions, buckets are drained in order, and a state
 // is stored (and checked) when first taken out of a bucket, so it is kept with its fewest preemptions.
 // When no successor was cut by K, every reachable state was explored and the outcome is a real pass;
-// otherwise it is incomplete, naming the bound.
+// otherwise it is incomplete, naming the bound. A successor past --max-depth cuts the search only if it is
+// never stored (reached within the bound another way), as in the breadth-first search.
 import type { Bound, Outcome, SearchStats } from '../outcome.ts';
 import { deadlockAt, type Finding } from '../properties/safety.ts';
 import { FingerprintSet } from '../store/index.ts';
+import { GrowableArray } from '../store/growable.ts';
 import { SearchClock } from './clock.ts';
 import { Successors } from './successors.ts';
 import type { SafetyTask, Strategy } from './index.ts';
@@ -75,6 +77,8 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
   let violation: Finding | undefined;
   let used = 0;
   let popped = 0;
+  /** The keys (hi, lo) of the successors past the depth bound not stored when met (not queued). */
+  const beyond = new GrowableArray(new Int32Array(0));
 
   const init = space.initial();
   buckets[0].push(-1, -1, 0, -1, space.fp[0] | 0, space.fp[1] | 0, init.words, init.words.length);
@@ -125,10 +129,7 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
         }
         continue;
       }
-      if (depth >= maxDepth) {
-        bound ??= { name: 'maxDepth', limit: maxDepth };
-        continue;
-      }
+      const atDepthLimit = depth >= maxDepth;
       const lastEnabled = last >= 0 && succ.events.some((e) => system.eventThreads[e].includes(last));
       for (let k = 0; k < succ.count; k++) {
         const e = succ.events[k];
@@ -139,12 +140,23 @@ function preemptionBounded(task: PreemptionTask): PreemptionOutcome {
           if (!bound || bound.name === 'maxDepth') bound = { name: 'preemptions', limit: K };
           continue;
         }
+        if (atDepthLimit) {
+          // Past the depth bound: cut only if this (state, thread) is never stored, which is known at the end (states are
+          // stored when taken out of a bucket, so one queued within the bound may not be yet).
+          const bh = keyHi(succ.hi(k), ts[0]);
+          const bl = keyLo(succ.lo(k), ts[0]);
+          if (!store.has(bh, bl)) (beyond.push(bh), beyond.push(bl));
+          continue;
+        }
         const w = succ.wordsOf(k);
         buckets[cost].push(id, e, depth + 1, ts[0], succ.hi(k), succ.lo(k), w, w.length);
       }
     }
   }
   space.endExpansions();
+  // A successor past the depth bound that was stored all the same (reached within the bound another way) cut nothing,
+  // as in the breadth-first search; one that never was cut the search.
+  for (let i = 0; i < beyond.length && !bound; i += 2) if (!store.has(beyond.data[i], beyond.data[i + 1])) bound = { name: 'maxDepth', limit: maxDepth };
   const stats: SearchStats = { states: store.size, transitions, depth: deepest, seconds: clock.seconds(), bytesPerState: store.bytesPerStateUsed() };
   if (violation) {
     const { stateId, ...v } = violation;

@@ -442,6 +442,27 @@ const oneVariant = (create: () => AnyStateMachine, extra: Partial<ModelDefinitio
 const kernelModel = (create: () => AnyStateMachine): ModelDefinition => oneVariant(create, { waits: kernelWaits });
 
 describe('lock order', () => {
+  it('a lock taken by an initial state\'s entry action counts as held from the start: an ABBA inversion through it', () => {
+    // t0's initial state takes inode lock a0 on entry (class A); t0 then takes B. t1, only after t0 is done, takes B
+    // then inode lock a1 (class A too). lockdep sees A -> B and B -> A. No transition acquires a0, so the recorder
+    // never knew it was held and recorded no A -> B: the inversion passed.
+    const t0 = straight('t0', [mutex_lock('b', 't0', 'B'), mutex_unlock('b', 't0', 'B'), mutex_unlock('a0', 't0', 'a0'), complete('done')]);
+    t0.states.s0.entry = mutex_lock('a0', 't0', 'a0').actions;
+    const m = oneVariant(
+      () =>
+        tinyModel({ a0: mutex(), a1: mutex(), b: mutex(), done: completion() }, {
+          t0,
+          t1: straight('t1', [wait_for_completion('done', 't1'), mutex_lock('b', 't1', 'B'), mutex_lock('a1', 't1', 'a1'), mutex_unlock('a1', 't1', 'a1'), mutex_unlock('b', 't1', 'B')]),
+        }),
+      { waits: kernelWaits, lockClass: ({ name }) => (name.startsWith('a') ? 'A' : name) },
+    );
+    expect(checkModel({ model: m }).verdict).toEqual({ status: 'pass' });
+    const r = checkModel({ model: m, check: { lockOrder: true } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'A -> B -> A' });
+    expect(r.trace!.lockOrder!.edges.map((x) => `${x.thread}: ${x.from} -> ${x.to}`)).toEqual(['t0: A -> B', 't1: B -> A']);
+    expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
+  });
+
   it('a lock held in the initial state (mutexHeld) counts as held: its holder taking another lock adds the edge', () => {
     // t0 starts holding A (mutex_lock() returned before the model starts) and takes B; t1, only after t0 is done,
     // takes B then A. lockdep sees A -> B and B -> A; no interleaving deadlocks.

@@ -85,3 +85,24 @@ describe('--preemptions checks new states on their words', () => {
     expect(run(true).verdict).toMatchObject({ status: 'violation', kind: 'assertion', name: 'frozen < SB_FREEZE_FS' });
   });
 });
+
+describe('--preemptions with --max-depth', () => {
+  it('a depth bound that cuts nothing (the deepest depth): a pass as without it, as the plain search says; one level less: incomplete', async () => {
+    // Before, under preemption bounding any successor of a state at the bound cut the search, stored or not: the
+    // whole space explored within K preemptions was reported incomplete (maxDepth).
+    const { resolve } = await import('node:path');
+    const model = (await import(resolve(import.meta.dirname, '../../fixtures/models/random-small.ts'))).default;
+    const summary = (r: CheckResult) => ({ status: r.verdict.status, bound: r.verdict.bound?.name, states: r.stats.states, transitions: r.stats.transitions, depth: r.stats.depth });
+    for (const seed of [1, 4, 12, 27]) {
+      const req = { model, params: { seed }, stopAtFirst: false, preemptions: 50 };
+      const free = checkModel(req);
+      expect(free.verdict.status).toBe('pass');
+      expect({ seed, ...summary(checkModel({ ...req, maxDepth: free.stats.depth })) }).toEqual({ seed, ...summary(free) });
+      if (free.stats.depth > 0) expect({ seed, ...summary(checkModel({ ...req, maxDepth: free.stats.depth - 1 })) }).toMatchObject({ seed, status: 'incomplete', bound: 'maxDepth' });
+    }
+    // A preemption bound that cut something stays incomplete under a depth bound that cut nothing.
+    const abbaFree = checkModel({ model: abba, preemptions: 0, stopAtFirst: false });
+    expect(abbaFree.verdict).toMatchObject({ status: 'incomplete', bound: { name: 'preemptions' } });
+    expect(checkModel({ model: abba, preemptions: 0, stopAtFirst: false, maxDepth: abbaFree.stats.depth }).verdict).toMatchObject({ status: 'incomplete', bound: { name: 'preemptions' } });
+  });
+});

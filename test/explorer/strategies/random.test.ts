@@ -32,6 +32,19 @@ describe('random walks', () => {
     expect(c.trace!.steps.map((s) => s.event)).not.toEqual(a.trace!.steps.map((s) => s.event));
   });
 
+  it('the trace numbers the violating walk from 0 (options.walk), stats.walks counts the walks taken: walk + 1, and --walks walk + 1 finds it again', () => {
+    // One convention: options.walk is the walk's index (0: the first), documented in the README and the trace schema.
+    const req = { model: sbFreeze, variant: 'umount-held', params: { writers: 2, umountWriters: 1, faulters: 1, intwriters: 1 }, strategy: 'random' as const, seed: 5 };
+    const r = checkModel({ ...req, timeoutSeconds: 20 });
+    const walk = r.trace!.options.walk as number;
+    expect(walk).toBeGreaterThan(0);
+    expect((r.stats as { walks?: number }).walks).toBe(walk + 1);
+    const again = checkModel({ ...req, walks: walk + 1 });
+    expect(again.trace!.steps).toEqual(r.trace!.steps);
+    expect(again.trace!.options.walk).toBe(walk);
+    expect(checkModel({ ...req, walks: walk }).verdict).toMatchObject({ status: 'incomplete', bound: { name: 'walks', limit: walk } });
+  });
+
   it('never reports pass on the generic variant: incomplete with walks and distinct states', () => {
     const r = checkModel({ model: sbFreeze, variant: 'generic', params: big, strategy: 'random', seed: 7, walks: 200, coverage: true });
     expect(r.verdict.status).toBe('incomplete');
