@@ -75,6 +75,66 @@ const spinOps = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// queued spinlock: { owner: thread | null, waiters: FIFO of threads }. The kernel's spin_lock() is a queued
+// lock (kernel/locking/qspinlock.c: a waiter sets the pending bit or joins the MCS queue, and a later locker
+// sees a non-zero lock word and queues behind it; the ticket locks of other architectures are FIFO too), so a
+// CPU that unlocks and locks again cannot take the lock past a waiter. The owner-only `spinlock()` above lets
+// it (any locker takes a free lock): fine for safety checks, but under weak fairness a waiter can starve
+// behind a looping locker, which the kernel's lock does not allow. `spin_lock_queued(lock, thread, next)` on
+// a `qspinlock()` is the fair one: it takes the lock when it is free and nobody waits, otherwise joins the
+// queue and stays in the calling state until, first in line, it finds the lock free. spin_unlock() releases
+// both kinds. Not modelled: the pending waiter's and the queue head's spinning steps (one step here), the
+// short window in which a locker can steal the lock word before a waiter sets the pending bit.
+
+export interface QSpinlockState {
+  owner: string | null;
+  waiters: string[];
+}
+/** A free queued spinlock (take it with spin_lock_queued, release it with spin_unlock). */
+export const qspinlock = (): QSpinlockState => ({ owner: null, waiters: [] });
+
+const qFree = (s: QSpinlockState) => s.owner === null && s.waiters.length === 0;
+const qspinGuards = {
+  // queued_spin_lock() fast path: the lock word is 0 (nobody holds it, nobody waits)
+  qspin_lock_now: ({ context }: Args, p: LockParams) => qFree(getIn(context, p.lock)),
+  // otherwise the slow path queues the caller (pending bit / MCS node)
+  qspin_must_queue: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).waiters.includes(p.thread),
+  // the waiter first in line takes the lock once the owner released it
+  qspin_first_can_lock: ({ context }: Args, p: LockParams) => {
+    const s: QSpinlockState = getIn(context, p.lock);
+    return s.owner === null && s.waiters[0] === p.thread;
+  },
+};
+const qspinActions = {
+  qspin_lock: withLock(
+    kAssign(({ context }, p: LockParams) =>
+      updateIn(context, p.lock, (s: QSpinlockState) => {
+        if (s.owner !== null) misuse(p, `spin_lock while held by ${s.owner}`);
+        if (s.waiters.length > 0 && s.waiters[0] !== p.thread) misuse(p, `spin_lock past the queued ${s.waiters[0]}`);
+        return { ...s, owner: p.thread, waiters: s.waiters[0] === p.thread ? s.waiters.slice(1) : s.waiters };
+      }),
+    ),
+    { kind: 'spinlock', mode: 'write', holds: ownerHolds },
+  ),
+  qspin_queue: kAssign(({ context }, p: LockParams) =>
+    updateIn(context, p.lock, (s: QSpinlockState) => {
+      if (s.waiters.includes(p.thread)) misuse(p, 'spin_lock while already queued');
+      return { ...s, waiters: [...s.waiters, p.thread] };
+    }),
+  ),
+};
+const qspinWaits: Record<string, WaitFn> = {
+  // a queued waiter: blocked by the owner, or (lock free) by the waiters queued ahead of it
+  qspin_first_can_lock: (context, p: LockParams) => {
+    const s: QSpinlockState = getIn(context, p.lock);
+    if (s.owner === null && s.waiters[0] === p.thread) return null;
+    if (s.owner !== null) return { resource: rname(p), kind: 'spinlock', mode: 'lock', holders: [s.owner] };
+    const ahead = s.waiters.slice(0, Math.max(0, s.waiters.indexOf(p.thread)));
+    return { resource: rname(p), kind: 'spinlock', mode: 'lock', holders: ahead, queued: true };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
 // rw_semaphore, as kernel/locking/rwsem.c runs it since v5.13 (checked against v6.6):
 //   { owner: writer | null, readers: sorted multiset of read holders,
 //     waiters: the wait list in FIFO order, each "r:thread" or "w:thread",
@@ -482,6 +542,7 @@ const sbActions = {
 export const lockGuards = {
   ...mutexOps.guards,
   ...spinOps.guards,
+  ...qspinGuards,
   ...rwsemGuards,
   ...percpuGuards,
   ...sbGuards,
@@ -489,6 +550,7 @@ export const lockGuards = {
 export const lockActions = {
   ...mutexOps.actions,
   ...spinOps.actions,
+  ...qspinActions,
   ...rwsemActions,
   ...percpuActions,
   ...sbActions,
@@ -496,6 +558,7 @@ export const lockActions = {
 export const lockWaits: Record<string, WaitFn> = {
   ...mutexOps.waits,
   ...spinOps.waits,
+  ...qspinWaits,
   ...rwsemWaits,
   ...percpuWaits,
 };
@@ -558,6 +621,21 @@ export const spin_lock = (lock: string, thread: string, name?: string): Step => 
 export const spin_unlock = (lock: string, thread: string, name?: string): Step => ({
   actions: [a('spin_unlock', lp(lock, thread, name))],
 });
+/**
+ * spin_lock(lock) on a `qspinlock()`, the kernel's queued spinlock: takes it at once when it is free and
+ * nobody waits, or joins the FIFO and stays in the calling state until, first in line, it finds the lock
+ * free (a releaser that locks again queues behind it). Release with spin_unlock. Returns the transitions of
+ * ONE event:   on: { 'reader.spin_lock': spin_lock_queued('fs_lock.lock', 'reader', 'walk') }
+ */
+export const spin_lock_queued = (lock: string, thread: string, next: Next, name?: string): any[] => {
+  const p = lp(lock, thread, name);
+  const n = nextOf('spin_lock_queued', next);
+  return [
+    { guard: g('qspin_first_can_lock', p), actions: [a('qspin_lock', p), ...n.actions], target: n.target },
+    { guard: g('qspin_lock_now', p), actions: [a('qspin_lock', p), ...n.actions], target: n.target },
+    { guard: g('qspin_must_queue', p), actions: [a('qspin_queue', p)] },
+  ];
+};
 export const spin_trylock = (lock: string, thread: string, t: TryTargets, name?: string): any[] =>
   tryBranch({ guard: g('spin_trylock_ok', lp(lock, thread, name)), actions: [a('spin_lock', lp(lock, thread, name))] }, t);
 
@@ -736,6 +814,8 @@ declareFootprints(lockActions, {
 });
 // rw_semaphore: the whole slice (owner, readers, the FIFO of "r:"/"w:" waiters, handoff, granted readers);
 // readers and granted are sorted thread sets.
+declareFootprints(qspinGuards, Object.fromEntries(Object.keys(qspinGuards).map((n) => [n, { reads: ['{lock}'] }])));
+declareFootprints(qspinActions, Object.fromEntries(Object.keys(qspinActions).map((n) => [n, { writes: ['{lock}'] }])));
 declareFootprints(rwsemGuards, Object.fromEntries(Object.keys(rwsemGuards).map((n) => [n, { reads: ['{lock}'] }])));
 declareFootprints(
   rwsemActions,

@@ -1,0 +1,90 @@
+// Pins the queued spinlock (machines/kernel/locks.ts: qspinlock + spin_lock_queued): a kernel spin_lock()
+// is a queued lock (qspinlock's pending bit and MCS queue, or a ticket lock): once a CPU waits, a releaser
+// that comes back queues behind it. The owner-only `spinlock()` lets the releaser barge in, which under weak
+// fairness starves a waiter that the kernel would serve (found modelling the afs read_seqbegin_or_lock fix,
+// machines/afs-seqlock-starvation). The queued form starves nobody; the owner-only form stays the control.
+import { describe, expect, it } from 'vitest';
+import { checkModel } from '../../../explorer/index.ts';
+import { defineModel } from '../../../explorer/model.ts';
+import { kernelWaits, qspinlock, spin_lock, spin_lock_queued, spin_unlock, spinlock } from '../../../machines/kernel/index.ts';
+import { explore, tinyModel } from './harness.ts';
+
+/** A thread that loops forever: spin_lock(&l); critical; spin_unlock(&l). */
+const looping = (t: string, queued: boolean) => ({
+  initial: 'lock',
+  states: {
+    lock: { on: { [`${t}.spin_lock`]: queued ? spin_lock_queued('l', t, 'critical') : { ...spin_lock('l', t), target: 'critical' } } },
+    critical: { on: { [`${t}.spin_unlock`]: { ...spin_unlock('l', t), target: 'lock' } } },
+  },
+});
+/** A thread that takes the lock once. */
+const once = (t: string, queued: boolean) => ({
+  initial: 'lock',
+  states: {
+    lock: { on: { [`${t}.spin_lock`]: queued ? spin_lock_queued('l', t, 'critical') : { ...spin_lock('l', t), target: 'critical' } } },
+    critical: { on: { [`${t}.spin_unlock`]: { ...spin_unlock('l', t), target: 'done' } } },
+    done: { type: 'final' },
+  },
+});
+
+function model(queued: boolean, threads: Record<string, any>) {
+  return defineModel({
+    name: 'kernel-qspinlock-test', description: 'spinlock fairness', params: {},
+    variants: { v: { description: '' } }, defaultVariant: 'v',
+    create: () => tinyModel({ l: queued ? qspinlock() : spinlock() }, threads), waits: kernelWaits,
+  });
+}
+const starves = (queued: boolean, threads: Record<string, any>, thread: string) =>
+  checkModel({ model: model(queued, threads), check: { deadlock: true, starvation: { thread, goal: 'critical' }, fairness: 'weak' } }).verdict;
+
+describe('queued spinlock (qspinlock, spin_lock_queued)', () => {
+  it('a looping locker cannot starve a waiter under weak fairness: the releaser queues behind it', () => {
+    const threads = { t0: looping('t0', true), t1: once('t1', true) };
+    expect(starves(true, threads, 't1').status).toBe('pass');
+    const both = { t0: looping('t0', true), t1: looping('t1', true) };
+    expect(starves(true, both, 't0').status).toBe('pass');
+    expect(starves(true, both, 't1').status).toBe('pass');
+  });
+
+  it('the owner-only spinlock (barging) lets the looping locker starve the waiter: the control', () => {
+    const v = starves(false, { t0: looping('t0', false), t1: once('t1', false) }, 't1');
+    expect(v.status).toBe('violation');
+    if (v.status === 'violation') expect(v.kind).toBe('starvation');
+  });
+
+  it('is mutual exclusion with FIFO order: the first waiter takes it, a second waits behind it', () => {
+    const threads = { t0: once('t0', true), t1: once('t1', true), t2: once('t2', true) };
+    const r = explore(tinyModel({ l: qspinlock() }, threads));
+    expect(r.deadlocks).toHaveLength(0);
+    for (const s of r.all) {
+      const inside = ['t0', 't1', 't2'].filter((t) => (s.value as any)[t] === 'critical');
+      expect(inside.length).toBeLessThanOrEqual(1);
+      const l = (s.context as any).l;
+      if (inside.length === 1) expect(l.owner).toBe(inside[0]);
+      // nobody takes a free lock past a queued waiter
+      if (l.owner !== null) expect(l.waiters).not.toContain(l.owner);
+    }
+    // a state where t1 waits first and t2 behind it: only t1 can take the lock once t0 unlocks
+    expect(r.all.some((s) => JSON.stringify((s.context as any).l.waiters) === '["t1","t2"]')).toBe(true);
+  });
+
+  it('a queued waiter is described as waiting for the owner, or queued behind the waiters ahead', () => {
+    const w = kernelWaits.qspin_first_can_lock!;
+    const p = (thread: string) => ({ lock: 'l', thread });
+    expect(w({ l: { owner: 't0', waiters: ['t1', 't2'] } }, p('t2'))).toEqual({ resource: 'l', kind: 'spinlock', mode: 'lock', holders: ['t0'] });
+    expect(w({ l: { owner: null, waiters: ['t1', 't2'] } }, p('t2'))).toEqual({ resource: 'l', kind: 'spinlock', mode: 'lock', holders: ['t1'], queued: true });
+    expect(w({ l: { owner: null, waiters: ['t1', 't2'] } }, p('t1'))).toBeNull();
+    // t0 locks twice: queued behind its own hold, a self-deadlock as with spin_lock
+    const selfLock = {
+      initial: 'a',
+      states: {
+        a: { on: { 't0.a': spin_lock_queued('l', 't0', 'b') } },
+        b: { on: { 't0.b': spin_lock_queued('l', 't0', 'c') } },
+        c: { type: 'final' },
+      },
+    };
+    const r = explore(tinyModel({ l: qspinlock() }, { t0: selfLock }));
+    expect(r.deadlocks).toHaveLength(1);
+    expect((r.deadlocks[0]!.context as any).l).toEqual({ owner: 't0', waiters: ['t0'] });
+  });
+});
