@@ -27,6 +27,11 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
     lines.push('');
     lines.push(`Steps ${trace.loopStart}..${trace.steps.length} (marked ┌│) repeat forever: after step ${trace.steps.length} the state is the one before step ${trace.loopStart}.`);
   }
+  // the diagram marks a progress step with + beside its number (cli/diagram.ts)
+  if (trace.steps.some((s) => s.progress)) {
+    if (trace.loopStart === undefined) lines.push('');
+    lines.push('+ marks a progress step (meta.progress on its state or transition).');
+  }
   lines.push('');
   const v = trace.violation;
   lines.push(`Verdict: ${v.kind.toUpperCase()}${v.name && v.name !== v.kind ? ` ${v.name}` : ''} after ${trace.steps.length} steps`);

@@ -176,6 +176,18 @@ describe('lasso traces', () => {
     expect(text).toMatch(/Verdict: LIVELOCK/);
   });
 
+  it('show explains the + beside a progress step (it was printed with no legend)', () => {
+    // the spinner's successful trylock is progress; with no fairness the holder starves while it loops
+    const r = checkModel({ model: retryLoop, variant: 'spin', params: { rounds: 1 }, check: { starvation: { thread: 'holder', goal: 'done' }, fairness: 'none' } });
+    expect(r.verdict.status).toBe('violation');
+    const text = renderTrace(r.trace!);
+    expect(text).toMatch(/^ *[┌│]?\+\d+ │/m);
+    expect(text).toMatch(/\+ marks a progress step \(meta\.progress/);
+    // a trace without progress steps has no legend
+    const none = checkModel({ model: retryLoop, variant: 'spin', params: { rounds: 2 }, check: { livelock: true, fairness: 'none' } });
+    expect(renderTrace(none.trace!)).not.toMatch(/marks a progress step/);
+  });
+
   it('an event shared by two threads: the loop is fair only after the third thread has finished', () => {
     const weak = checkModel({ model: sharedEvent, check: { livelock: true, deadlock: false } });
     expect(weak.verdict.kind).toBe('livelock');
