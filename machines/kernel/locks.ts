@@ -82,8 +82,9 @@ const spinOps = {
 // it (any locker takes a free lock): fine for safety checks, but under weak fairness a waiter can starve
 // behind a looping locker, which the kernel's lock does not allow. `spin_lock_queued(lock, thread, next)` on
 // a `qspinlock()` is the fair one: it takes the lock when it is free and nobody waits, otherwise joins the
-// queue and stays in the calling state until, first in line, it finds the lock free. spin_unlock() releases
-// both kinds. Not modelled: the pending waiter's and the queue head's spinning steps (one step here), the
+// queue and stays in the calling state until, first in line, it finds the lock free; spin_trylock_queued()
+// fails while anybody holds or waits. spin_unlock() releases both kinds; spin_lock()/spin_trylock() are the
+// owner-only lock's and would ignore the queue, so do not use them on a qspinlock(). Not modelled: the pending waiter's and the queue head's spinning steps (one step here), the
 // short window in which a locker can steal the lock word before a waiter sets the pending bit.
 
 export interface QSpinlockState {
@@ -636,6 +637,12 @@ export const spin_lock_queued = (lock: string, thread: string, next: Next, name?
     { guard: g('qspin_must_queue', p), actions: [a('qspin_queue', p)] },
   ];
 };
+/**
+ * spin_trylock(lock) on a `qspinlock()` (queued_spin_trylock): succeeds only when the lock word is 0, nobody
+ * holding it and nobody queued, so it never takes the lock past a waiter.
+ */
+export const spin_trylock_queued = (lock: string, thread: string, t: TryTargets, name?: string): any[] =>
+  tryBranch({ guard: g('qspin_lock_now', lp(lock, thread, name)), actions: [a('qspin_lock', lp(lock, thread, name))] }, t);
 export const spin_trylock = (lock: string, thread: string, t: TryTargets, name?: string): any[] =>
   tryBranch({ guard: g('spin_trylock_ok', lp(lock, thread, name)), actions: [a('spin_lock', lp(lock, thread, name))] }, t);
 

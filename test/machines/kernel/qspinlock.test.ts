@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
-import { kernelWaits, qspinlock, spin_lock, spin_lock_queued, spin_unlock, spinlock } from '../../../machines/kernel/index.ts';
+import { kernelWaits, qspinlock, spin_lock, spin_lock_queued, spin_trylock_queued, spin_unlock, spinlock } from '../../../machines/kernel/index.ts';
 import { explore, tinyModel } from './harness.ts';
 
 /** A thread that loops forever: spin_lock(&l); critical; spin_unlock(&l). */
@@ -66,6 +66,27 @@ describe('queued spinlock (qspinlock, spin_lock_queued)', () => {
     }
     // a state where t1 waits first and t2 behind it: only t1 can take the lock once t0 unlocks
     expect(r.all.some((s) => JSON.stringify((s.context as any).l.waiters) === '["t1","t2"]')).toBe(true);
+  });
+
+  it('spin_trylock_queued fails while anybody holds or waits (queued_spin_trylock: the lock word is not 0)', () => {
+    const tryer = {
+      initial: 'try',
+      states: {
+        try: { on: { 't2.spin_trylock': spin_trylock_queued('l', 't2', { ok: 'got', fail: 'failed' }) } },
+        got: { on: { 't2.spin_unlock': { ...spin_unlock('l', 't2'), target: 'done' } } },
+        failed: { type: 'final' },
+        done: { type: 'final' },
+      },
+    };
+    const r = explore(tinyModel({ l: qspinlock() }, { t0: once('t0', true), t1: once('t1', true), t2: tryer }));
+    expect(r.deadlocks).toHaveLength(0);
+    for (const s of r.all) {
+      const l = (s.context as any).l;
+      if ((s.value as any).t2 === 'got') expect(l.owner).toBe('t2');
+    }
+    // it never succeeds past a queued waiter: when t2 got the lock, no other thread had queued before it took it
+    expect(r.all.some((s) => (s.value as any).t2 === 'got')).toBe(true);
+    expect(r.all.some((s) => (s.value as any).t2 === 'failed' && (s.context as any).l.owner === null && (s.context as any).l.waiters.length > 0)).toBe(true);
   });
 
   it('a queued waiter is described as waiting for the owner, or queued behind the waiters ahead', () => {
