@@ -128,9 +128,12 @@ function pinsOf(spec: Spec, o: CheckOptions, r: CheckResult): { states: boolean;
     o.bitstate === undefined;
   const stoppedEarly = (o.workers ?? 1) > 1 && r.verdict.status === 'violation' && spec.check?.stopAtFirst !== false;
   // A bound other than the spec's (--walks, --max-states, --max-depth, --timeout) changes the search where it cut it
-  // (an incomplete verdict); a random walk's depth bound changes every walk. Otherwise the search is the spec's own.
+  // (an incomplete verdict, or a violation that stands in the part built before the bound: a liveness search builds the
+  // graph first, so a lasso found in a cut graph counts fewer states); a random walk's depth bound changes every walk.
+  // Otherwise the search is the spec's own.
   const rebound = (k: 'walks' | 'maxStates' | 'maxDepth' | 'timeoutSeconds') => o[k] !== undefined && o[k] !== spec.bounds?.[k];
-  const cutElsewhere = r.verdict.status === 'incomplete' && (rebound('walks') || rebound('maxStates') || rebound('maxDepth') || rebound('timeoutSeconds'));
+  const cut = r.verdict.status === 'incomplete' || (r.verdict.status === 'violation' && r.verdict.bound !== undefined);
+  const cutElsewhere = cut && (rebound('walks') || rebound('maxStates') || rebound('maxDepth') || rebound('timeoutSeconds'));
   const walksElsewhere = (o.strategy ?? spec.strategy) === 'random' && rebound('maxDepth');
   const ownBounds = !cutElsewhere && !walksElsewhere;
   return { states: own && ownBounds && !stoppedEarly, depth: own && ownBounds };

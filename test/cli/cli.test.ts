@@ -79,6 +79,15 @@ describe('interleave check', () => {
     expect((await run(['check', spec, '--json', '--no-save', '--max-states', '1000'])).code).toBe(1);
   });
 
+  it('a liveness search that a --max-states of its own cut still finds a lasso in the part it built: the verdict is compared, not the pinned count', async () => {
+    // the spec's own search builds 33 states; 20 of them already hold the writer/reader lasso (a violation that stands)
+    const r = await run(['check', 'specs/afs-seqlock-starvation-even-seq.json', '--json', '--no-save', '--max-states', '20']);
+    expect(r.code, r.out).toBe(0);
+    expect(JSON.parse(r.out).results[0]).toMatchObject({ matched: true, verdict: { status: 'violation', kind: 'starvation', bound: { name: 'maxStates' } }, stats: { states: 20 } });
+    // the spec's own bound: the pins hold
+    expect((await run(['check', 'specs/afs-seqlock-starvation-even-seq.json', '--json', '--no-save'])).code).toBe(0);
+  });
+
   it('--workers 2 gives the same outcome and counts, with a valid 10-step trace; --workers 0 is bad input', async () => {
     const dir = tmp();
     const r = await run(['check', 'specs/philosophers-10.json', '--json', '--workers', '2', '--out', dir]);
