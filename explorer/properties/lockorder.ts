@@ -113,6 +113,15 @@ export class LockOrderRecorder {
   private readonly cache = new WeakMap<CompiledTransition, Acquiring[]>();
   private readonly known = new Map<string, KnownLock>();
   private readonly edges = new Map<string, LockOrderEdge>();
+  /**
+   * The edges lockdep itself records (check_prevs_add stops at the most recent non-trylock held lock): an
+   * edge from a held lock X is left out when the thread also holds a lock Y with X -> Y already recorded, as
+   * X -> new is then implied through Y. The state does not keep the order of a thread's holds, so that
+   * recorded X -> Y stands for "Y was taken after X". Each keeps the first transition that recorded it directly.
+   */
+  private readonly direct = new Map<string, LockOrderEdge>();
+  /** Class pairs "from\0to" of the recorded edges, any modes. */
+  private readonly pairs = new Set<string>();
   /** The class of a lock: the model's lockClass, else its name. */
   readonly classOf: (lock: { path: string; name: string }) => string;
   private readonly eventObjects: Event[];
@@ -213,12 +222,19 @@ export class LockOrderRecorder {
     for (const acq of this.acquisitions(this.system.taken, ctx, e)) {
       if (acq.try) continue;
       const to = this.classOf({ path: acq.path, name: acq.name });
+      const heldClasses = acq.held.map((h) => this.classOf(h));
+      const recorded: string[] = [];
       for (const h of acq.held) {
         const from = this.classOf(h);
         const key = `${from}\u0000${h.mode}\u0000${to}\u0000${acq.mode}`;
-        if (this.edges.has(key)) continue;
-        this.edges.set(key, { from, fromMode: h.mode, to, toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] });
+        const implied = heldClasses.some((y) => y !== from && y !== to && this.pairs.has(`${from}\u0000${y}`));
+        if (this.edges.has(key) && (implied || this.direct.has(key))) continue;
+        const edge = { from, fromMode: h.mode, to, toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] };
+        if (!this.edges.has(key)) this.edges.set(key, edge);
+        if (!implied) this.direct.set(key, edge);
+        recorded.push(`${from}\u0000${to}`);
       }
+      for (const p of recorded) this.pairs.add(p);
     }
   }
 
@@ -228,48 +244,56 @@ export class LockOrderRecorder {
   }
 
   /**
-   * A recursive acquisition (a class to itself), else the shortest cycle of the class graph, else null.
+   * A recursive acquisition (a class to itself), else the shortest cycle of lockdep's own edges (`direct`: the
+   * chain its splat prints, e.g. X -> Y -> Z -> X when Z was taken under X and Y), else the shortest cycle of
+   * the whole class graph, else null. Both have the same cycles up to such shortcuts; the second is a fallback.
    * Deterministic: edges in the order they were first recorded, classes in first-seen order.
    */
   finding(): LockOrderFinding | null {
     const all = [...this.edges.values()];
     const self = all.find((x) => x.from === x.to);
     if (self) return { kind: 'recursive', edges: [self] };
-    const out = new Map<string, LockOrderEdge[]>();
-    for (const x of all) {
-      let l = out.get(x.from);
-      if (!l) out.set(x.from, (l = []));
-      l.push(x);
-    }
-    let best: LockOrderEdge[] | null = null;
-    for (const start of out.keys()) {
-      // breadth-first from `start` back to it: the shortest cycle through start
-      const via = new Map<string, LockOrderEdge>();
-      const queue = [start];
-      let found: LockOrderEdge | null = null;
-      for (let i = 0; i < queue.length && !found; i++) {
-        for (const x of out.get(queue[i]) ?? []) {
-          if (x.to === start) {
-            found = x;
-            break;
-          }
-          if (!via.has(x.to)) {
-            via.set(x.to, x);
-            queue.push(x.to);
-          }
+    const cycle = shortestCycle([...this.direct.values()]) ?? shortestCycle(all);
+    return cycle ? { kind: 'circular', edges: cycle } : null;
+  }
+}
+
+/** The shortest cycle of the graph of `all` (first start in first-seen order among equally short ones), or null. */
+function shortestCycle(all: LockOrderEdge[]): LockOrderEdge[] | null {
+  const out = new Map<string, LockOrderEdge[]>();
+  for (const x of all) {
+    let l = out.get(x.from);
+    if (!l) out.set(x.from, (l = []));
+    l.push(x);
+  }
+  let best: LockOrderEdge[] | null = null;
+  for (const start of out.keys()) {
+    // breadth-first from `start` back to it: the shortest cycle through start
+    const via = new Map<string, LockOrderEdge>();
+    const queue = [start];
+    let found: LockOrderEdge | null = null;
+    for (let i = 0; i < queue.length && !found; i++) {
+      for (const x of out.get(queue[i]) ?? []) {
+        if (x.to === start) {
+          found = x;
+          break;
+        }
+        if (!via.has(x.to)) {
+          via.set(x.to, x);
+          queue.push(x.to);
         }
       }
-      if (!found) continue;
-      const cycle = [found];
-      for (let at = found.from; at !== start; ) {
-        const x = via.get(at)!;
-        cycle.unshift(x);
-        at = x.from;
-      }
-      if (!best || cycle.length < best.length) best = cycle;
     }
-    return best ? { kind: 'circular', edges: best } : null;
+    if (!found) continue;
+    const cycle = [found];
+    for (let at = found.from; at !== start; ) {
+      const x = via.get(at)!;
+      cycle.unshift(x);
+      at = x.from;
+    }
+    if (!best || cycle.length < best.length) best = cycle;
   }
+  return best;
 }
 
 /** The verdict name of a finding: the cycle's classes, e.g. "A -> B -> A". */
