@@ -341,19 +341,45 @@ export function lockOrderText(r: LockOrderReport, o: { fit?: number } = {}): { h
     head.push(`  #${i} ${x.from} -> ${x.to}: ${x.thread} takes ${bare(x.to, x.toMode)} while holding ${bare(x.from, x.fromMode)} (trace: ${x.events.length} steps)`);
   });
   head.push(...scenario);
-  // lockdep's scenario: CPU i holds edge i's `from` and tries edge i's `to`
-  const n = r.edges.length;
-  const need = Math.max(...r.edges.flatMap((x, i) => [call(x.from, x.fromMode).length, call(x.to, x.toMode).length, `CPU${i}`.length]).map((l) => l + 2));
+  // lockdep's scenario: each CPU runs a run of consecutive edges of one thread (a thread that takes Y under X and
+  // then Z under Y is one CPU nesting X and Y, as lockdep's chain is); it holds its edges' `from`s, then tries its
+  // last edge's `to`
+  const cpus = cpuRuns(r.edges);
+  const n = cpus.length;
+  const need = Math.max(...r.edges.flatMap((x) => [call(x.from, x.fromMode).length, call(x.to, x.toMode).length]).concat(cpus.map((_, i) => `CPU${i}`.length)).map((l) => l + 2));
   const width = Math.max(need, o.fit === undefined ? 24 : Math.min(24, Math.floor((o.fit - 2) / n)));
   const row = (cpu: number, text: string) => ('  ' + ' '.repeat(width * cpu) + text).replace(/\s+$/, '');
-  const table = ['  ' + r.edges.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, '')];
-  table.push('  ' + r.edges.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
-  for (let i = 0; i < n; i++) table.push(row(i, call(r.edges[i].from, r.edges[i].fromMode)));
-  for (let i = n - 1; i >= 0; i--) table.push(row(i, call(r.edges[i].to, r.edges[i].toMode)));
+  const table = ['  ' + cpus.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, '')];
+  table.push('  ' + cpus.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
+  cpus.forEach((run, c) => run.forEach((i) => table.push(row(c, call(r.edges[i].from, r.edges[i].fromMode)))));
+  for (let c = n - 1; c >= 0; c--) {
+    const last = r.edges[cpus[c][cpus[c].length - 1]];
+    table.push(row(c, call(last.to, last.toMode)));
+  }
   const tail = ['', '  *** DEADLOCK ***'];
-  tail.push('', ` CPU i is the thread of edge #i (${r.edges.map((x, i) => `CPU${i}: ${x.thread}`).join(', ')}); each edge was seen on its own trace,`);
+  const whose = cpus.map((run, c) => {
+    const t = r.edges[run[0]].thread;
+    if (n === r.edges.length) return `CPU${c}: ${t}`;
+    return `CPU${c}: ${t}, ${run.length === 1 ? `edge #${run[0]}` : `edges #${run[0]}-#${run[run.length - 1]}`}`;
+  });
+  const lead = n === r.edges.length ? ' CPU i is the thread of edge #i' : " each CPU is a thread and the edges it took";
+  tail.push('', `${lead} (${whose.join('; ')}); each edge was seen on its own trace,`);
   tail.push(' so the order is inverted even when no explored interleaving overlaps them.');
   return { head, table, tail };
+}
+
+/**
+ * The scenario's CPUs: runs of consecutive edges (indices) of one thread. Never fewer than two: a cycle whose
+ * edges are all one thread's (two tasks running the same code, as lockdep has it) keeps one CPU per edge.
+ */
+function cpuRuns(edges: LockOrderTraceEdge[]): number[][] {
+  const runs: number[][] = [];
+  edges.forEach((x, i) => {
+    const last = runs[runs.length - 1];
+    if (last && edges[last[last.length - 1]].thread === x.thread) last.push(i);
+    else runs.push([i]);
+  });
+  return runs.length >= 2 ? runs : edges.map((_, i) => [i]);
 }
 
 /**

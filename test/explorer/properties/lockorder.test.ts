@@ -73,6 +73,19 @@ describe('lock-order checking', () => {
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'X -> Y -> Z -> X' });
     expect(r.trace!.lockOrder!.edges.map((x) => `${x.thread}: ${x.from} -> ${x.to}`)).toEqual(['t0: X -> Y', 't0: Y -> Z', 't1: Z -> X']);
     expect(replays(m, r)).toMatchObject({ status: 'reproduced' });
+    // the scenario has one CPU per thread, as lockdep's two: t0 nests X and Y and waits for Z, not two CPUs of one t0
+    const text = renderLockOrder(r.trace!.lockOrder!);
+    const table = text.slice(text.indexOf('  CPU0'), text.indexOf('*** DEADLOCK ***')).trimEnd().split('\n');
+    expect(table).toEqual([
+      '  CPU0                    CPU1',
+      '  ----                    ----',
+      '  lock(X);',
+      '  lock(Y);',
+      '                          lock(Z);',
+      '                          lock(X);',
+      '  lock(Z);',
+    ]);
+    expect(text).toContain('CPU0: t0, edges #0-#1; CPU1: t1, edge #2');
   });
 
   it('passes the consistently ordered variant', () => {
