@@ -113,6 +113,15 @@ export class LockOrderRecorder {
   private readonly cache = new WeakMap<CompiledTransition, Acquiring[]>();
   private readonly known = new Map<string, KnownLock>();
   private readonly edges = new Map<string, LockOrderEdge>();
+  /**
+   * The edges lockdep itself records (check_prevs_add stops at the most recent non-trylock held lock): an
+   * edge from a held lock X is left out when the thread also holds a lock Y with X -> Y already recorded, as
+   * X -> new is then implied through Y. The state does not keep the order of a thread's holds, so that
+   * recorded X -> Y stands for "Y was taken after X". Each keeps the first transition that recorded it directly.
+   */
+  private readonly direct = new Map<string, LockOrderEdge>();
+  /** Class pairs "from\0to" of the recorded edges, any modes. */
+  private readonly pairs = new Set<string>();
   /** The class of a lock: the model's lockClass, else its name. */
   readonly classOf: (lock: { path: string; name: string }) => string;
   private readonly eventObjects: Event[];
@@ -213,12 +222,19 @@ export class LockOrderRecorder {
     for (const acq of this.acquisitions(this.system.taken, ctx, e)) {
       if (acq.try) continue;
       const to = this.classOf({ path: acq.path, name: acq.name });
+      const heldClasses = acq.held.map((h) => this.classOf(h));
+      const recorded: string[] = [];
       for (const h of acq.held) {
         const from = this.classOf(h);
         const key = `${from}\u0000${h.mode}\u0000${to}\u0000${acq.mode}`;
-        if (this.edges.has(key)) continue;
-        this.edges.set(key, { from, fromMode: h.mode, to, toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] });
+        const implied = heldClasses.some((y) => y !== from && y !== to && this.pairs.has(`${from}\u0000${y}`));
+        if (this.edges.has(key) && (implied || this.direct.has(key))) continue;
+        const edge = { from, fromMode: h.mode, to, toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] };
+        if (!this.edges.has(key)) this.edges.set(key, edge);
+        if (!implied) this.direct.set(key, edge);
+        recorded.push(`${from}\u0000${to}`);
       }
+      for (const p of recorded) this.pairs.add(p);
     }
   }
 
@@ -228,48 +244,56 @@ export class LockOrderRecorder {
   }
 
   /**
-   * A recursive acquisition (a class to itself), else the shortest cycle of the class graph, else null.
+   * A recursive acquisition (a class to itself), else the shortest cycle of lockdep's own edges (`direct`: the
+   * chain its splat prints, e.g. X -> Y -> Z -> X when Z was taken under X and Y), else the shortest cycle of
+   * the whole class graph, else null. Both have the same cycles up to such shortcuts; the second is a fallback.
    * Deterministic: edges in the order they were first recorded, classes in first-seen order.
    */
   finding(): LockOrderFinding | null {
     const all = [...this.edges.values()];
     const self = all.find((x) => x.from === x.to);
     if (self) return { kind: 'recursive', edges: [self] };
-    const out = new Map<string, LockOrderEdge[]>();
-    for (const x of all) {
-      let l = out.get(x.from);
-      if (!l) out.set(x.from, (l = []));
-      l.push(x);
-    }
-    let best: LockOrderEdge[] | null = null;
-    for (const start of out.keys()) {
-      // breadth-first from `start` back to it: the shortest cycle through start
-      const via = new Map<string, LockOrderEdge>();
-      const queue = [start];
-      let found: LockOrderEdge | null = null;
-      for (let i = 0; i < queue.length && !found; i++) {
-        for (const x of out.get(queue[i]) ?? []) {
-          if (x.to === start) {
-            found = x;
-            break;
-          }
-          if (!via.has(x.to)) {
-            via.set(x.to, x);
-            queue.push(x.to);
-          }
+    const cycle = shortestCycle([...this.direct.values()]) ?? shortestCycle(all);
+    return cycle ? { kind: 'circular', edges: cycle } : null;
+  }
+}
+
+/** The shortest cycle of the graph of `all` (first start in first-seen order among equally short ones), or null. */
+function shortestCycle(all: LockOrderEdge[]): LockOrderEdge[] | null {
+  const out = new Map<string, LockOrderEdge[]>();
+  for (const x of all) {
+    let l = out.get(x.from);
+    if (!l) out.set(x.from, (l = []));
+    l.push(x);
+  }
+  let best: LockOrderEdge[] | null = null;
+  for (const start of out.keys()) {
+    // breadth-first from `start` back to it: the shortest cycle through start
+    const via = new Map<string, LockOrderEdge>();
+    const queue = [start];
+    let found: LockOrderEdge | null = null;
+    for (let i = 0; i < queue.length && !found; i++) {
+      for (const x of out.get(queue[i]) ?? []) {
+        if (x.to === start) {
+          found = x;
+          break;
+        }
+        if (!via.has(x.to)) {
+          via.set(x.to, x);
+          queue.push(x.to);
         }
       }
-      if (!found) continue;
-      const cycle = [found];
-      for (let at = found.from; at !== start; ) {
-        const x = via.get(at)!;
-        cycle.unshift(x);
-        at = x.from;
-      }
-      if (!best || cycle.length < best.length) best = cycle;
     }
-    return best ? { kind: 'circular', edges: best } : null;
+    if (!found) continue;
+    const cycle = [found];
+    for (let at = found.from; at !== start; ) {
+      const x = via.get(at)!;
+      cycle.unshift(x);
+      at = x.from;
+    }
+    if (!best || cycle.length < best.length) best = cycle;
   }
+  return best;
 }
 
 /** The verdict name of a finding: the cycle's classes, e.g. "A -> B -> A". */
@@ -317,19 +341,45 @@ export function lockOrderText(r: LockOrderReport, o: { fit?: number } = {}): { h
     head.push(`  #${i} ${x.from} -> ${x.to}: ${x.thread} takes ${bare(x.to, x.toMode)} while holding ${bare(x.from, x.fromMode)} (trace: ${x.events.length} steps)`);
   });
   head.push(...scenario);
-  // lockdep's scenario: CPU i holds edge i's `from` and tries edge i's `to`
-  const n = r.edges.length;
-  const need = Math.max(...r.edges.flatMap((x, i) => [call(x.from, x.fromMode).length, call(x.to, x.toMode).length, `CPU${i}`.length]).map((l) => l + 2));
+  // lockdep's scenario: each CPU runs a run of consecutive edges of one thread (a thread that takes Y under X and
+  // then Z under Y is one CPU nesting X and Y, as lockdep's chain is); it holds its edges' `from`s, then tries its
+  // last edge's `to`
+  const cpus = cpuRuns(r.edges);
+  const n = cpus.length;
+  const need = Math.max(...r.edges.flatMap((x) => [call(x.from, x.fromMode).length, call(x.to, x.toMode).length]).concat(cpus.map((_, i) => `CPU${i}`.length)).map((l) => l + 2));
   const width = Math.max(need, o.fit === undefined ? 24 : Math.min(24, Math.floor((o.fit - 2) / n)));
   const row = (cpu: number, text: string) => ('  ' + ' '.repeat(width * cpu) + text).replace(/\s+$/, '');
-  const table = ['  ' + r.edges.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, '')];
-  table.push('  ' + r.edges.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
-  for (let i = 0; i < n; i++) table.push(row(i, call(r.edges[i].from, r.edges[i].fromMode)));
-  for (let i = n - 1; i >= 0; i--) table.push(row(i, call(r.edges[i].to, r.edges[i].toMode)));
+  const table = ['  ' + cpus.map((_, i) => `CPU${i}`.padEnd(width)).join('').replace(/\s+$/, '')];
+  table.push('  ' + cpus.map(() => '----'.padEnd(width)).join('').replace(/\s+$/, ''));
+  cpus.forEach((run, c) => run.forEach((i) => table.push(row(c, call(r.edges[i].from, r.edges[i].fromMode)))));
+  for (let c = n - 1; c >= 0; c--) {
+    const last = r.edges[cpus[c][cpus[c].length - 1]];
+    table.push(row(c, call(last.to, last.toMode)));
+  }
   const tail = ['', '  *** DEADLOCK ***'];
-  tail.push('', ` CPU i is the thread of edge #i (${r.edges.map((x, i) => `CPU${i}: ${x.thread}`).join(', ')}); each edge was seen on its own trace,`);
+  const whose = cpus.map((run, c) => {
+    const t = r.edges[run[0]].thread;
+    if (n === r.edges.length) return `CPU${c}: ${t}`;
+    return `CPU${c}: ${t}, ${run.length === 1 ? `edge #${run[0]}` : `edges #${run[0]}-#${run[run.length - 1]}`}`;
+  });
+  const lead = n === r.edges.length ? ' CPU i is the thread of edge #i' : " each CPU is a thread and the edges it took";
+  tail.push('', `${lead} (${whose.join('; ')}); each edge was seen on its own trace,`);
   tail.push(' so the order is inverted even when no explored interleaving overlaps them.');
   return { head, table, tail };
+}
+
+/**
+ * The scenario's CPUs: runs of consecutive edges (indices) of one thread. Never fewer than two: a cycle whose
+ * edges are all one thread's (two tasks running the same code, as lockdep has it) keeps one CPU per edge.
+ */
+function cpuRuns(edges: LockOrderTraceEdge[]): number[][] {
+  const runs: number[][] = [];
+  edges.forEach((x, i) => {
+    const last = runs[runs.length - 1];
+    if (last && edges[last[last.length - 1]].thread === x.thread) last.push(i);
+    else runs.push([i]);
+  });
+  return runs.length >= 2 ? runs : edges.map((_, i) => [i]);
 }
 
 /**

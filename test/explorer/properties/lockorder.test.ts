@@ -58,6 +58,36 @@ describe('lock-order checking', () => {
     expect(replays(m, { ...r, trace: bad })).toMatchObject({ status: 'not-reproduced' });
   });
 
+  it("reports lockdep's chain, not a shortcut through an outer lock: X -> Y -> Z -> X, not X -> Z -> X", () => {
+    // t0 nests X, Y, Z; t1 (after t0 is done) takes Z then X. Every lock t0 holds gets an edge to Z, so X -> Z is
+    // in the graph, but lockdep records only Y -> Z (check_prevs_add stops at the most recent non-trylock held
+    // lock: X -> Z is implied through Y) and reports the chain X -> Y -> Z (nilfs2 c1ea985c710f's splat has the
+    // same shape: ns_mount_mutex -> s_umount -> ns_segctor_sem)
+    const m = model(() =>
+      tinyModel({ x: mutex(), y: mutex(), z: mutex(), done: completion() }, {
+        t0: straight('t0', [mutex_lock('x', 't0', 'X'), mutex_lock('y', 't0', 'Y'), mutex_lock('z', 't0', 'Z'), mutex_unlock('z', 't0', 'Z'), mutex_unlock('y', 't0', 'Y'), mutex_unlock('x', 't0', 'X'), complete('done')]),
+        t1: straight('t1', [wait_for_completion('done', 't1'), mutex_lock('z', 't1', 'Z'), mutex_lock('x', 't1', 'X'), mutex_unlock('x', 't1', 'X'), mutex_unlock('z', 't1', 'Z')]),
+      }),
+    );
+    const r = checkModel({ model: m, check: { lockOrder: true } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'X -> Y -> Z -> X' });
+    expect(r.trace!.lockOrder!.edges.map((x) => `${x.thread}: ${x.from} -> ${x.to}`)).toEqual(['t0: X -> Y', 't0: Y -> Z', 't1: Z -> X']);
+    expect(replays(m, r)).toMatchObject({ status: 'reproduced' });
+    // the scenario has one CPU per thread, as lockdep's two: t0 nests X and Y and waits for Z, not two CPUs of one t0
+    const text = renderLockOrder(r.trace!.lockOrder!);
+    const table = text.slice(text.indexOf('  CPU0'), text.indexOf('*** DEADLOCK ***')).trimEnd().split('\n');
+    expect(table).toEqual([
+      '  CPU0                    CPU1',
+      '  ----                    ----',
+      '  lock(X);',
+      '  lock(Y);',
+      '                          lock(Z);',
+      '                          lock(X);',
+      '  lock(Z);',
+    ]);
+    expect(text).toContain('CPU0: t0, edges #0-#1; CPU1: t1, edge #2');
+  });
+
   it('passes the consistently ordered variant', () => {
     expect(checkModel({ model: model(sequenced('a', 'b')), check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
   });
@@ -173,7 +203,9 @@ describe('lock-order checking', () => {
       });
     });
     const c = checkModel({ model: wqCycle, check: { lockOrder: true } });
-    expect(c.verdict).toMatchObject({ kind: 'lock-order', name: '(wq_completion)wq -> L -> (wq_completion)wq' });
+    // lockdep's own chain: the worker's L is recorded from (work_completion)W, the most recent of its two maps
+    // ("Chain exists of: (wq_completion)wq --> (work_completion)W --> L")
+    expect(c.verdict).toMatchObject({ kind: 'lock-order', name: '(wq_completion)wq -> (work_completion)W -> L -> (wq_completion)wq' });
     expect(replays(wqCycle, c)).toMatchObject({ status: 'reproduced' });
   });
 });
