@@ -109,3 +109,13 @@ describe('queued spinlock (qspinlock, spin_lock_queued)', () => {
     expect((r.deadlocks[0]!.context as any).l).toEqual({ owner: 't0', waiters: ['t0'] });
   });
 });
+
+describe('the owner-only calls on a qspinlock()', () => {
+  it('spin_lock on a queued spinlock is a model error (it would step past the queue), on the word path as on XState', () => {
+    const m = model(true, { a: once('a', false) });
+    expect(() => checkModel({ model: m, check: { deadlock: true } })).toThrow(/spin_lock on a queued spinlock \(qspinlock\(\)\): take it with spin_lock_queued/);
+    expect(() => explore(tinyModel({ l: qspinlock() }, { a: once('a', false) }))).toThrow(/spin_lock on a queued spinlock/);
+    // the owner-only lock still takes them
+    expect(checkModel({ model: model(false, { a: once('a', false) }), check: { deadlock: true } }).verdict.status).toBe('pass');
+  });
+});
