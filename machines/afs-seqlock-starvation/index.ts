@@ -31,7 +31,7 @@
 // (afs_find_server, same fix), memory ordering.
 import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
-import { kernelActions, kernelGuards, kernelWaits, qspinlock, spin_lock, spin_lock_queued, spin_unlock, spinlock } from '../kernel/index.ts';
+import { kernelActions, kernelGuards, kernelWaits, qspinlock, spin_lock, spin_lock_queued, spin_unlock, spinlock, oneEvent } from '../kernel/index.ts';
 
 const SL = 'fs_lock.lock';
 
@@ -58,7 +58,6 @@ export default defineModel({
     const writes = params.writes as number;
     const queued = variant !== 'fixed-barging';
     const seesEven = params.readerSeesEven !== false;
-    const on = (t: string, name: string, tr: any) => ({ on: { [`${t}.${name}`]: tr } });
     // spin_lock(&sl->lock) with the model's actions on acquisition
     const lock = (t: string, target: string, actions: any[]) => {
       if (queued) return spin_lock_queued(SL, t, { target, actions }, 'fs_lock');
@@ -79,11 +78,11 @@ export default defineModel({
           },
         },
         // write_seqlock(&net->fs_lock): spin_lock(&sl->lock); do_write_seqcount_begin() (count odd)
-        write_seqlock: on(w, 'write_seqlock', lock(w, 'rb_change', [{ type: 'write_seqcount_begin' }])),
+        write_seqlock: oneEvent(w, 'write_seqlock', lock(w, 'rb_change', [{ type: 'write_seqcount_begin' }])),
         // rb_insert_color / rb_erase / rb_replace_node_rcu on net->fs_servers
-        rb_change: on(w, 'rb_insert_color', { target: 'write_sequnlock', meta: { progress: true } }),
+        rb_change: oneEvent(w, 'rb_insert_color', { target: 'write_sequnlock', meta: { progress: true } }),
         // write_sequnlock(&net->fs_lock): do_write_seqcount_end() (count even); spin_unlock(&sl->lock)
-        write_sequnlock: on(w, 'write_sequnlock', { actions: [{ type: 'write_seqcount_end' }, ...spin_unlock(SL, w, 'fs_lock').actions!], target: 'install' }),
+        write_sequnlock: oneEvent(w, 'write_sequnlock', { actions: [{ type: 'write_seqcount_end' }, ...spin_unlock(SL, w, 'fs_lock').actions!], target: 'install' }),
         done: { type: 'final' as const },
       },
     };
@@ -103,9 +102,9 @@ export default defineModel({
         },
         // fixed, second pass: seq++ made seq odd: read_seqbegin_or_lock() -> read_seqlock_excl(lock) =
         // spin_lock(&sl->lock): a locking reader, excluding the writers
-        ...(variant === 'even-seq' ? {} : { read_seqlock_excl: on(r, 'read_seqlock_excl', lock(r, 'rb_walk', [{ type: 'set_seq_odd' }])) }),
+        ...(variant === 'even-seq' ? {} : { read_seqlock_excl: oneEvent(r, 'read_seqlock_excl', lock(r, 'rb_walk', [{ type: 'set_seq_odd' }])) }),
         // p = net->fs_servers.rb_node; while (p) { ... memcmp(uuid, &server->uuid) ... }
-        rb_walk: on(r, 'rb_walk', { target: 'need_seqretry' }),
+        rb_walk: oneEvent(r, 'rb_walk', { target: 'need_seqretry' }),
         // } while (need_seqretry(&net->fs_lock, seq));  (fixed: the retry's seq++ makes it odd)
         need_seqretry: {
           on: {

@@ -16,7 +16,7 @@
 // reader-owned with rcnt > 1).
 import { setup } from 'xstate';
 import { defineModel } from '../../explorer/model.ts';
-import { down_read, down_write, kernelActions, kernelGuards, kernelWaits, rwsem, up_read, up_write } from '../kernel/index.ts';
+import { down_read, down_write, kernelActions, kernelGuards, kernelWaits, rwsem, up_read, up_write, oneEvent } from '../kernel/index.ts';
 
 const CP = 'cp_rwsem';
 
@@ -34,12 +34,11 @@ export default defineModel({
   defaultVariant: 'gfp-kernel',
   create({ params, variant }) {
     const c = 'creat';
-    const on = (t: string, name: string, tr: any) => ({ on: { [`${t}.${name}`]: tr } });
     const creat = {
       initial: 'lock_op',
       states: {
         // __f2fs_add_link(): f2fs_lock_op(sbi)
-        lock_op: on(c, 'f2fs_lock_op', down_read(CP, c, 'init_inode_metadata', 'cp_rwsem')),
+        lock_op: oneEvent(c, 'f2fs_lock_op', down_read(CP, c, 'init_inode_metadata', 'cp_rwsem')),
         // init_inode_metadata() -> f2fs_init_acl() -> posix_acl_alloc(count, GFP_KERNEL | GFP_NOFS)
         init_inode_metadata: {
           on: {
@@ -48,11 +47,11 @@ export default defineModel({
           },
         },
         // shrink_page_list() -> pageout() -> f2fs_write_data_page() -> f2fs_lock_op(sbi)
-        reclaim_lock_op: on(c, 'writepage_lock_op', down_read(CP, c, 'reclaim_write', 'cp_rwsem')),
+        reclaim_lock_op: oneEvent(c, 'writepage_lock_op', down_read(CP, c, 'reclaim_write', 'cp_rwsem')),
         // do_write_data_page(); f2fs_unlock_op(sbi)
-        reclaim_write: on(c, 'writepage_unlock_op', { ...up_read(CP, c, 'cp_rwsem'), target: 'add_dentry' }),
+        reclaim_write: oneEvent(c, 'writepage_unlock_op', { ...up_read(CP, c, 'cp_rwsem'), target: 'add_dentry' }),
         // the dentry is written; f2fs_unlock_op(sbi)
-        add_dentry: on(c, 'f2fs_unlock_op', { ...up_read(CP, c, 'cp_rwsem'), target: 'done' }),
+        add_dentry: oneEvent(c, 'f2fs_unlock_op', { ...up_read(CP, c, 'cp_rwsem'), target: 'done' }),
         done: { type: 'final' as const },
       },
     };
@@ -61,9 +60,9 @@ export default defineModel({
       initial: 'block_operations',
       states: {
         // write_checkpoint() -> block_operations(): f2fs_lock_all(sbi)
-        block_operations: on(k, 'f2fs_lock_all', down_write(CP, k, 'do_checkpoint', 'cp_rwsem')),
+        block_operations: oneEvent(k, 'f2fs_lock_all', down_write(CP, k, 'do_checkpoint', 'cp_rwsem')),
         // do_checkpoint(); unblock_operations(): f2fs_unlock_all(sbi)
-        do_checkpoint: on(k, 'f2fs_unlock_all', { ...up_write(CP, k, 'cp_rwsem'), target: 'done' }),
+        do_checkpoint: oneEvent(k, 'f2fs_unlock_all', { ...up_write(CP, k, 'cp_rwsem'), target: 'done' }),
         done: { type: 'final' as const },
       },
     };

@@ -23,6 +23,7 @@ import { defineModel } from '../../explorer/model.ts';
 import {
   freezeThenThawStates, kernelActions, kernelGuards, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, sbWriters,
   sb_end_intwrite, sb_end_write, sb_start_intwrite, sb_start_intwrite_trylock, sb_start_write_trylock,
+  oneEvent,
 } from '../kernel/index.ts';
 
 const SB = 's_writers';
@@ -43,15 +44,14 @@ export default defineModel({
   },
   defaultVariant: 'intwrite',
   create({ params, variant }) {
-    const on = (t: string, name: string, tr: any) => ({ on: { [`${t}.${name}`]: tr } });
     const g = 'gc';
     const skip = { ok: 'balance_fs_bg', fail: 'done' };
     const start =
       variant === 'fixed'
-        ? on(g, 'sb_start_write_trylock', sb_start_write_trylock(SB, g, skip))
+        ? oneEvent(g, 'sb_start_write_trylock', sb_start_write_trylock(SB, g, skip))
         : variant === 'intwrite-trylock'
-          ? on(g, 'sb_start_intwrite_trylock', sb_start_intwrite_trylock(SB, g, skip))
-          : on(g, 'sb_start_intwrite', { ...sb_start_intwrite(SB, g), target: 'balance_fs_bg' });
+          ? oneEvent(g, 'sb_start_intwrite_trylock', sb_start_intwrite_trylock(SB, g, skip))
+          : oneEvent(g, 'sb_start_intwrite', { ...sb_start_intwrite(SB, g), target: 'balance_fs_bg' });
     const end = variant === 'fixed' ? sb_end_write(SB, g) : sb_end_intwrite(SB, g);
     const gc = {
       initial: 'start',
@@ -59,10 +59,10 @@ export default defineModel({
         // gc_thread_func(): the freeze protection of one round
         start,
         // f2fs_gc(); f2fs_balance_fs_bg() -> f2fs_sync_fs(sb, 1): mutex_lock(&sbi->gc_mutex)
-        balance_fs_bg: on(g, 'mutex_lock', { ...mutex_lock(GC, g, GC), target: 'sync_fs' }),
+        balance_fs_bg: oneEvent(g, 'mutex_lock', { ...mutex_lock(GC, g, GC), target: 'sync_fs' }),
         // write_checkpoint() (elided); mutex_unlock(&sbi->gc_mutex)
-        sync_fs: on(g, 'mutex_unlock', { ...mutex_unlock(GC, g, GC), target: 'end' }),
-        end: on(g, variant === 'fixed' ? 'sb_end_write' : 'sb_end_intwrite', { ...end, target: 'done' }),
+        sync_fs: oneEvent(g, 'mutex_unlock', { ...mutex_unlock(GC, g, GC), target: 'end' }),
+        end: oneEvent(g, variant === 'fixed' ? 'sb_end_write' : 'sb_end_intwrite', { ...end, target: 'done' }),
         done: { type: 'final' as const },
       },
     };
@@ -71,15 +71,15 @@ export default defineModel({
       initial: 'sync_fs',
       states: {
         // f2fs_do_sync_file() -> f2fs_sync_fs(sb, 1): mutex_lock(&sbi->gc_mutex)
-        sync_fs: on(s, 'mutex_lock_gc', { ...mutex_lock(GC, s, GC), target: 'write_checkpoint' }),
+        sync_fs: oneEvent(s, 'mutex_lock_gc', { ...mutex_lock(GC, s, GC), target: 'write_checkpoint' }),
         // write_checkpoint(): mutex_lock(&sbi->cp_mutex)
-        write_checkpoint: on(s, 'mutex_lock_cp', { ...mutex_lock(CP, s, CP), target: 'evict_inode' }),
+        write_checkpoint: oneEvent(s, 'mutex_lock_cp', { ...mutex_lock(CP, s, CP), target: 'evict_inode' }),
         // f2fs_sync_inode_meta() -> iput() -> evict() -> f2fs_evict_inode(): sb_start_intwrite(inode->i_sb)
-        evict_inode: on(s, 'sb_start_intwrite', { ...sb_start_intwrite(SB, s), target: 'evicted' }),
+        evict_inode: oneEvent(s, 'sb_start_intwrite', { ...sb_start_intwrite(SB, s), target: 'evicted' }),
         // f2fs_truncate(), f2fs_remove_inode_page(); sb_end_intwrite(inode->i_sb)
-        evicted: on(s, 'sb_end_intwrite', { ...sb_end_intwrite(SB, s), target: 'unlock_cp' }),
-        unlock_cp: on(s, 'mutex_unlock_cp', { ...mutex_unlock(CP, s, CP), target: 'unlock_gc' }),
-        unlock_gc: on(s, 'mutex_unlock_gc', { ...mutex_unlock(GC, s, GC), target: 'done' }),
+        evicted: oneEvent(s, 'sb_end_intwrite', { ...sb_end_intwrite(SB, s), target: 'unlock_cp' }),
+        unlock_cp: oneEvent(s, 'mutex_unlock_cp', { ...mutex_unlock(CP, s, CP), target: 'unlock_gc' }),
+        unlock_gc: oneEvent(s, 'mutex_unlock_gc', { ...mutex_unlock(GC, s, GC), target: 'done' }),
         done: { type: 'final' as const },
       },
     };

@@ -18,6 +18,7 @@ import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
 import {
   cancel_work, cancel_work_sync, cond_false, cond_true, kernelActions, kernelGuards, kernelWaits, kworker_idle, wait_event, worker_done, workqueueWith,
+  oneEvent,
 } from '../kernel/index.ts';
 
 const WQ = 'sd_delete_wq';
@@ -33,7 +34,6 @@ export default defineModel({
   },
   defaultVariant: 'cancel-sync',
   create({ variant }) {
-    const on = (t: string, name: string, tr: any) => ({ on: { [`${t}.${name}`]: tr } });
     const set = (path: string, value: any) => ({ type: 'set', params: { path, value } });
     const c = 'creator';
     const cancel = cancel_work_sync(WQ, 'gl_delete', c);
@@ -41,16 +41,16 @@ export default defineModel({
       initial: 'insert_inode_locked',
       states: {
         // insert_inode_locked4(inode, ...): the new inode is hashed with I_NEW set
-        insert_inode_locked: on(c, 'insert_inode_locked4', { actions: [set('inode.hashed', true), set('inode.i_new', true)], target: 'cancel_delete_work' }),
+        insert_inode_locked: oneEvent(c, 'insert_inode_locked4', { actions: [set('inode.hashed', true), set('inode.i_new', true)], target: 'cancel_delete_work' }),
         // gfs2_cancel_delete_work(io_gl): cancel_delayed_work_sync() / (fixed) cancel_delayed_work()
         cancel_delete_work:
           variant === 'fixed'
-            ? on(c, 'cancel_delayed_work', { ...cancel_work(WQ, 'gl_delete', c), target: 'unlock_new_inode' })
-            : on(c, 'cancel_delayed_work_sync', { ...cancel.grab, target: 'cancel_wait' }),
+            ? oneEvent(c, 'cancel_delayed_work', { ...cancel_work(WQ, 'gl_delete', c), target: 'unlock_new_inode' })
+            : oneEvent(c, 'cancel_delayed_work_sync', { ...cancel.grab, target: 'cancel_wait' }),
         // __cancel_work_timer(): __flush_work() on the running instance
-        cancel_wait: on(c, 'cancel_wait', { ...cancel.wait, target: 'unlock_new_inode' }),
+        cancel_wait: oneEvent(c, 'cancel_wait', { ...cancel.wait, target: 'unlock_new_inode' }),
         // gfs2_glock_nq_init(io_gl, ...), ...; unlock_new_inode(inode): clear I_NEW, wake_up_bit(&inode->i_state, __I_NEW)
-        unlock_new_inode: on(c, 'unlock_new_inode', { actions: [set('inode.i_new', false)], target: 'done' }),
+        unlock_new_inode: oneEvent(c, 'unlock_new_inode', { actions: [set('inode.i_new', false)], target: 'done' }),
         done: { type: 'final' as const },
       },
     };
@@ -69,9 +69,9 @@ export default defineModel({
             [`${w}.iget_found`]: { guard: cond_true('inode.hashed'), target: 'wait_on_inode' },
           },
         },
-        wait_on_inode: on(w, 'wait_on_inode', { ...wait_event(cond_false('inode.i_new', { name: 'inode I_NEW', by: [c] })), target: 'work_done' }),
+        wait_on_inode: oneEvent(w, 'wait_on_inode', { ...wait_event(cond_false('inode.i_new', { name: 'inode I_NEW', by: [c] })), target: 'work_done' }),
         // the inode is the re-instantiated one: nothing to delete; iput(); process_one_work() returns
-        work_done: on(w, 'work_done', { ...worker_done(WQ, w), target: 'idle' }),
+        work_done: oneEvent(w, 'work_done', { ...worker_done(WQ, w), target: 'idle' }),
       },
     };
     return setup({

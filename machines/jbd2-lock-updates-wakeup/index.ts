@@ -17,6 +17,7 @@ import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
 import {
   cond_eq, cond_ne, finish_wait, kernelActions, kernelGuards, kernelWaits, prepare_to_wait, schedule, spin_lock, spin_unlock, spinlock, waitQueue, wake_up,
+  oneEvent,
 } from '../kernel/index.ts';
 
 const WQ = 'j_wait_updates';
@@ -33,20 +34,19 @@ export default defineModel({
   },
   defaultVariant: 'check-first',
   create({ variant }) {
-    const on = (t: string, name: string, tr: any) => ({ on: { [`${t}.${name}`]: tr } });
     const l = 'locker';
     const lockedDone = { ...spin_unlock(TL, l), target: 'barrier_locked' };
     const locker = {
       initial: 'barrier_count',
       states: {
         // write_lock(&journal->j_state_lock); ++journal->j_barrier_count;
-        barrier_count: on(l, 'inc_barrier_count', { actions: [{ type: 'inc_barrier' }], target: 'loop' }),
+        barrier_count: oneEvent(l, 'inc_barrier_count', { actions: [{ type: 'inc_barrier' }], target: 'loop' }),
         // while (1) { spin_lock(&transaction->t_handle_lock);
-        loop: on(l, 'spin_lock', { ...spin_lock(TL, l), target: variant === 'fixed' ? 'prepare' : 'check' }),
+        loop: oneEvent(l, 'spin_lock', { ...spin_lock(TL, l), target: variant === 'fixed' ? 'prepare' : 'check' }),
         ...(variant === 'fixed'
           ? {
               // prepare_to_wait(&journal->j_wait_updates, &wait, TASK_UNINTERRUPTIBLE);
-              prepare: on(l, 'prepare_to_wait', { ...prepare_to_wait(WQ, l), target: 'check' }),
+              prepare: oneEvent(l, 'prepare_to_wait', { ...prepare_to_wait(WQ, l), target: 'check' }),
               // if (!atomic_read(&t_updates)) { spin_unlock(); finish_wait(); break; }  spin_unlock(); write_unlock();
               check: {
                 on: {
@@ -64,10 +64,10 @@ export default defineModel({
                 },
               },
               // prepare_to_wait(&journal->j_wait_updates, &wait, TASK_UNINTERRUPTIBLE); spin_unlock(); write_unlock();
-              prepare: on(l, 'prepare_to_wait', { actions: [...prepare_to_wait(WQ, l).actions!, ...spin_unlock(TL, l).actions!], target: 'sleep' }),
+              prepare: oneEvent(l, 'prepare_to_wait', { actions: [...prepare_to_wait(WQ, l).actions!, ...spin_unlock(TL, l).actions!], target: 'sleep' }),
             }),
         // schedule(); finish_wait(&journal->j_wait_updates, &wait); write_lock(&journal->j_state_lock); } (loop)
-        sleep: on(l, 'schedule', { ...schedule(WQ, l, { name: 'j_wait_updates', by: ['handle'] }), actions: finish_wait(WQ, l).actions, target: 'loop' }),
+        sleep: oneEvent(l, 'schedule', { ...schedule(WQ, l, { name: 'j_wait_updates', by: ['handle'] }), actions: finish_wait(WQ, l).actions, target: 'loop' }),
         // write_unlock(&journal->j_state_lock); mutex_lock(&journal->j_barrier): no update runs any more
         barrier_locked: { type: 'final' as const, meta: { assert: 'noRunningUpdates' } },
       },
@@ -77,9 +77,9 @@ export default defineModel({
       initial: 'stop',
       states: {
         // jbd2_journal_stop(): if (atomic_dec_and_test(&transaction->t_updates))
-        stop: on(h, 'atomic_dec_and_test', { actions: [{ type: 'dec_updates' }], target: 'wake' }),
+        stop: oneEvent(h, 'atomic_dec_and_test', { actions: [{ type: 'dec_updates' }], target: 'wake' }),
         //   wake_up(&journal->j_wait_updates);
-        wake: on(h, 'wake_up', { ...wake_up(WQ), target: 'done' }),
+        wake: oneEvent(h, 'wake_up', { ...wake_up(WQ), target: 'done' }),
         done: { type: 'final' as const },
       },
     };

@@ -56,6 +56,7 @@
 // for write across the SB_FREEZE_WRITE wait (F7).
 import { and } from 'xstate';
 import { down_write, sbLevelLock, SB_FREEZE_COMPLETE, SB_FREEZE_FS, SB_FREEZE_PAGEFAULT, SB_FREEZE_WRITE, SB_UNFROZEN } from './locks.ts';
+import { oneEvent } from './types.ts';
 
 export type FsHook = undefined | { actions?: any[]; guard?: any; mayFail?: boolean } | { enter: string };
 
@@ -117,11 +118,6 @@ const withRdonly = (guard: any, rdonly: any) => (rdonly === true ? guard : and([
 const upWrite = (lock: string, thread: string) => ({ type: 'rwsem_up_write', params: { lock, thread } });
 const isHookStates = (h: FsHook): h is { enter: string } => !!h && 'enter' in h;
 
-/** A one-event state. */
-function step(thread: string, name: string, transition: any): any {
-  return { on: { [`${thread}.${name}`]: transition } };
-}
-
 /**
  * The state(s) of one filesystem hook: returns the state name to enter (or `cont` when absent) and
  * adds the hook's step state when it is a step.
@@ -140,7 +136,7 @@ function hookEntry(
   const h = hook ?? {};
   const ok: any = { actions: h.actions ?? [], target: cont };
   if (h.guard !== undefined) ok.guard = h.guard;
-  states[stepName] = step(thread, stepName, ok);
+  states[stepName] = oneEvent(thread, stepName, ok);
   // failure is a second event of the same state, so the explorer takes both branches
   if (h.mayFail && fail) states[stepName].on[`${thread}.${stepName}_error`] = { target: fail };
   return stepName;
@@ -178,16 +174,16 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   const waitWrite = (name: string, drain: string, lv: number, after: string) => {
     // sb_wait_write(sb, level) = percpu_down_write(rw_sem + level-1): own + block, then drain readers
     const L = level(lv);
-    s[name] = step(t, name, { guard: { type: 'percpu_can_down_write', params: L }, actions: [{ type: 'percpu_down_write_block', params: L }], target: drain });
-    s[drain] = step(t, drain, { guard: { type: 'percpu_readers_drained', params: L }, target: after });
+    s[name] = oneEvent(t, name, { guard: { type: 'percpu_can_down_write', params: L }, actions: [{ type: 'percpu_down_write_block', params: L }], target: drain });
+    s[drain] = oneEvent(t, drain, { guard: { type: 'percpu_readers_drained', params: L }, target: after });
   };
 
   // F1: atomic_inc(&sb->s_active); down_write(&sb->s_umount)
-  s[n.F1] = step(t, n.F1, down_write(um, t, n.F2));
+  s[n.F1] = oneEvent(t, n.F1, down_write(um, t, n.F2));
   // F2: if (sb->s_writers.frozen != SB_UNFROZEN) { deactivate_locked_super(sb); return -EBUSY; }
   //     (F3 SB_BORN not modelled; F4 sb_rdonly only with `rdonly`) F5: sb->s_writers.frozen = SB_FREEZE_WRITE
   const ret = o.returns ?? {};
-  s[n.F2] = step(t, n.F2, [
+  s[n.F2] = oneEvent(t, n.F2, [
     // F4: if (sb_rdonly(sb)) { sb->s_writers.frozen = SB_FREEZE_COMPLETE; up_write(&sb->s_umount); return 0; }
     ...(o.rdonly !== undefined && o.rdonly !== false
       ? [{ guard: withRdonly(frozenIs(sb, SB_UNFROZEN), o.rdonly), actions: [frozenTo(sb, SB_FREEZE_COMPLETE), upWrite(um, t), ...(ret.ok ?? [])], target: o.next }]
@@ -197,16 +193,16 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   ]);
   if (!o.keepUmount) {
     // F6: up_write(&sb->s_umount): "Release s_umount to preserve sb_start_write -> s_umount ordering"
-    s[n.F6] = step(t, n.F6, { actions: [upWrite(um, t)], target: n.F7 });
+    s[n.F6] = oneEvent(t, n.F6, { actions: [upWrite(um, t)], target: n.F7 });
   }
   // F7: sb_wait_write(sb, SB_FREEZE_WRITE)
   waitWrite(n.F7, n.F7_drain, SB_FREEZE_WRITE, o.keepUmount ? n.F9 : n.F8);
   if (!o.keepUmount) {
     // F8: down_write(&sb->s_umount)
-    s[n.F8] = step(t, n.F8, down_write(um, t, n.F9));
+    s[n.F8] = oneEvent(t, n.F8, down_write(um, t, n.F9));
   }
   // F9: sb->s_writers.frozen = SB_FREEZE_PAGEFAULT
-  s[n.F9] = step(t, n.F9, { actions: [frozenTo(sb, SB_FREEZE_PAGEFAULT)], target: n.F10 });
+  s[n.F9] = oneEvent(t, n.F9, { actions: [frozenTo(sb, SB_FREEZE_PAGEFAULT)], target: n.F10 });
   // F10: sb_wait_write(sb, SB_FREEZE_PAGEFAULT); then F11: sync_filesystem(sb) -> ->sync_fs(sb, 0/1)
   const syncFails = !!o.syncMayFail || (!!o.sync_fs && !isHookStates(o.sync_fs) && !!o.sync_fs.mayFail);
   const syncHook = o.syncMayFail && !isHookStates(o.sync_fs) ? { ...o.sync_fs, mayFail: true } : o.sync_fs;
@@ -215,26 +211,26 @@ export function freezeSuperStates(o: FreezeOptions): Fragment {
   if (syncFails) {
     // F11 failure: frozen = SB_UNFROZEN; sb_freeze_unlock(sb, SB_FREEZE_PAGEFAULT); wake_up_var(&frozen);
     //              deactivate_locked_super(sb) (drops s_umount); return ret
-    s[n.F11_fail] = step(t, n.F11_fail, {
+    s[n.F11_fail] = oneEvent(t, n.F11_fail, {
       actions: [frozenTo(sb, SB_UNFROZEN), ...unlockLevels(sb, t, SB_FREEZE_PAGEFAULT), upWrite(um, t), ...(ret.failed ?? [])],
       target: o.failed ?? o.next,
     });
   }
   // F12: sb->s_writers.frozen = SB_FREEZE_FS
-  s[n.F12] = step(t, n.F12, { actions: [frozenTo(sb, SB_FREEZE_FS)], target: n.F13 });
+  s[n.F12] = oneEvent(t, n.F12, { actions: [frozenTo(sb, SB_FREEZE_FS)], target: n.F13 });
   // F13: sb_wait_write(sb, SB_FREEZE_FS); then F14: if (sb->s_op->freeze_fs) ret = sb->s_op->freeze_fs(sb)
   const freezeEntry = hookEntry(s, t, o.freeze_fs, n.F14, n.F15, n.F14_fail, false);
   waitWrite(n.F13, n.F13_drain, SB_FREEZE_FS, freezeEntry);
   if (o.freeze_fs !== undefined) {
     // F14 failure: frozen = SB_UNFROZEN; sb_freeze_unlock(sb); wake_up(&sb->s_writers.wait_unfrozen);
     //              deactivate_locked_super(sb) (drops s_umount); return ret
-    s[n.F14_fail] = step(t, n.F14_fail, {
+    s[n.F14_fail] = oneEvent(t, n.F14_fail, {
       actions: [frozenTo(sb, SB_UNFROZEN), ...unlockLevels(sb, t, SB_FREEZE_FS), upWrite(um, t), ...(ret.failed ?? [])],
       target: o.failed ?? o.next,
     });
   }
   // F15: sb->s_writers.frozen = SB_FREEZE_COMPLETE; lockdep_sb_freeze_release(sb); up_write(&sb->s_umount)
-  s[n.F15] = step(t, n.F15, { actions: [frozenTo(sb, SB_FREEZE_COMPLETE), upWrite(um, t), ...(ret.ok ?? [])], target: o.next });
+  s[n.F15] = oneEvent(t, n.F15, { actions: [frozenTo(sb, SB_FREEZE_COMPLETE), upWrite(um, t), ...(ret.ok ?? [])], target: o.next });
   return { initial: n.F1, states: s, names };
 }
 
@@ -260,13 +256,13 @@ export function thawSuperStates(o: ThawOptions): Fragment {
   const names: Record<string, string> = { ...n, afterUnfreezeFs: n.T6, unfreezeFsFailed: n.T5_fail };
   const s: Record<string, any> = {};
   // T1: down_write(&sb->s_umount)
-  s[n.T1] = step(t, n.T1, down_write(um, t, n.T2));
+  s[n.T1] = oneEvent(t, n.T1, down_write(um, t, n.T2));
   // T2: if (sb->s_writers.frozen != SB_FREEZE_COMPLETE) { up_write(&sb->s_umount); return -EINVAL; }
   //     (T3 sb_rdonly only with `rdonly`; T4 lockdep_sb_freeze_acquire has no effect here)
   //     T5: if (sb->s_op->unfreeze_fs) { error = sb->s_op->unfreeze_fs(sb); if (error) { ...; up_write; return error; } }
   const unfreezeEntry = hookEntry(s, t, o.unfreeze_fs, n.T5, n.T6, n.T5_fail, false);
   const ret = o.returns ?? {};
-  s[n.T2] = step(t, n.T2, [
+  s[n.T2] = oneEvent(t, n.T2, [
     // T3: if (sb_rdonly(sb)) { sb->s_writers.frozen = SB_UNFROZEN; goto out; }  (out: T7)
     ...(o.rdonly !== undefined && o.rdonly !== false
       ? [{ guard: withRdonly(frozenIs(sb, SB_FREEZE_COMPLETE), o.rdonly), actions: [frozenTo(sb, SB_UNFROZEN)], target: n.T7 }]
@@ -275,12 +271,12 @@ export function thawSuperStates(o: ThawOptions): Fragment {
     { actions: [upWrite(um, t), ...(ret.einval ?? [])], target: o.einval ?? o.next },
   ]);
   if (o.unfreeze_fs !== undefined) {
-    s[n.T5_fail] = step(t, n.T5_fail, { actions: [upWrite(um, t), ...(ret.failed ?? [])], target: o.failed ?? o.next });
+    s[n.T5_fail] = oneEvent(t, n.T5_fail, { actions: [upWrite(um, t), ...(ret.failed ?? [])], target: o.failed ?? o.next });
   }
   // T6: sb->s_writers.frozen = SB_UNFROZEN; sb_freeze_unlock(sb)  (atomic here; see P-F3)
-  s[n.T6] = step(t, n.T6, { actions: [frozenTo(sb, SB_UNFROZEN), ...unlockLevels(sb, t, SB_FREEZE_FS)], target: n.T7 });
+  s[n.T6] = oneEvent(t, n.T6, { actions: [frozenTo(sb, SB_UNFROZEN), ...unlockLevels(sb, t, SB_FREEZE_FS)], target: n.T7 });
   // T7: wake_up(&sb->s_writers.wait_unfrozen); deactivate_locked_super(sb) (drops s_umount)
-  s[n.T7] = step(t, n.T7, { actions: [upWrite(um, t), ...(ret.ok ?? [])], target: o.next });
+  s[n.T7] = oneEvent(t, n.T7, { actions: [upWrite(um, t), ...(ret.ok ?? [])], target: o.next });
   return { initial: n.T1, states: s, names };
 }
 
@@ -310,7 +306,7 @@ export function freezeThenThawStates(o: FreezeThenThawOptions): Fragment {
   const FITHAW = 'FITHAW';
   const fz = freezeSuperStates({ ...o.freeze, thread: t, next: o.whileFrozen ?? FITHAW, prefix: 'fz_' });
   const th = thawSuperStates({ ...o.thaw, thread: t, next: o.next, prefix: 'th_' });
-  const states: Record<string, any> = { ...fz.states, [FITHAW]: step(t, FITHAW, { target: th.initial }), ...th.states };
+  const states: Record<string, any> = { ...fz.states, [FITHAW]: oneEvent(t, FITHAW, { target: th.initial }), ...th.states };
   const names: Record<string, string> = { ...prefixed('freeze.', fz.names), ...prefixed('thaw.', th.names), FITHAW };
   return { initial: fz.initial, states, names };
 }

@@ -32,7 +32,7 @@ export * from './btrfs-trans.ts';
 export * from './jbd2.ts';
 export * from './state.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
-export { kAssign } from './types.ts';
+export { kAssign, oneEvent } from './types.ts';
 export { getIn, patchIn, updateIn } from './path.ts';
 
 /** Every kernel guard implementation, to spread into setup({ guards }). */

@@ -1,4 +1,4 @@
-// Shared types for kernel primitives: typed assign wrapper so registries keep literal names in setup() inference.
+// Shared types for kernel primitives: typed assign wrapper so registries keep literal names in setup() inference; the one-event state every kernel-style step is.
 import { assign, type ActionFunction } from 'xstate';
 import type { Context, LockEffect, LockMode, WaitInfo } from '../../explorer/model.ts';
 
@@ -12,6 +12,15 @@ export type KAction<P> = ActionFunction<any, any, any, P, never, any, any, never
 /** A kernel guard with params P. */
 export type KGuard<P> = (args: { context: Context }, params: P) => boolean;
 export type WaitFn = (context: Context, params: any) => WaitInfo | null;
+
+/**
+ * A state with one event, `${thread}.${name}`, taking `transition` (a fragment, or the transitions of one event
+ * as the blocking calls return them): the shape of every step of a kernel-style thread.
+ *   lock_op: oneEvent('creat', 'f2fs_lock_op', down_read('cp_rwsem', 'creat', 'init_inode_metadata'))
+ */
+export function oneEvent(thread: string, name: string, transition: any): any {
+  return { on: { [`${thread}.${name}`]: transition } };
+}
 
 /** assign() whose function gets ({ context }, params) and returns the context patch. */
 export function kAssign<P>(fn: (args: { context: Context }, params: P) => Context): KAction<P> {

@@ -26,6 +26,7 @@ import { setup } from 'xstate';
 import { defineModel } from '../../explorer/model.ts';
 import {
   down_read, down_write, kernelActions, kernelGuards, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_read, up_write,
+  oneEvent,
 } from '../kernel/index.ts';
 
 const SEG = 'ns_segctor_sem';
@@ -45,22 +46,21 @@ export default defineModel({
   },
   defaultVariant: 'lock-in-cpfile',
   create({ params, variant }) {
-    const on = (t: string, name: string, tr: any) => ({ on: { [`${t}.${name}`]: tr } });
     const c = 'chcp';
-    const begin = (next: string) => on(c, 'nilfs_transaction_begin', down_read(SEG, c, next, SEG));
+    const begin = (next: string) => oneEvent(c, 'nilfs_transaction_begin', down_read(SEG, c, next, SEG));
     const chcp =
       variant === 'fixed'
         ? {
             initial: 'lock_mount_mutex',
             states: {
               // nilfs_ioctl_change_cpmode(): mutex_lock(&nilfs->ns_mount_mutex) first
-              lock_mount_mutex: on(c, 'mutex_lock', { ...mutex_lock(MOUNT, c, MOUNT), target: 'transaction_begin' }),
+              lock_mount_mutex: oneEvent(c, 'mutex_lock', { ...mutex_lock(MOUNT, c, MOUNT), target: 'transaction_begin' }),
               transaction_begin: begin('change_cpmode'),
               // nilfs_cpfile_change_cpmode(): nilfs_checkpoint_is_mounted(), nilfs_cpfile_clear_snapshot(), no lock
-              change_cpmode: on(c, 'nilfs_cpfile_change_cpmode', { target: 'transaction_commit' }),
+              change_cpmode: oneEvent(c, 'nilfs_cpfile_change_cpmode', { target: 'transaction_commit' }),
               // nilfs_transaction_commit(): up_read(&nilfs->ns_segctor_sem)
-              transaction_commit: on(c, 'nilfs_transaction_commit', { ...up_read(SEG, c, SEG), target: 'unlock_mount_mutex' }),
-              unlock_mount_mutex: on(c, 'mutex_unlock', { ...mutex_unlock(MOUNT, c, MOUNT), target: 'done' }),
+              transaction_commit: oneEvent(c, 'nilfs_transaction_commit', { ...up_read(SEG, c, SEG), target: 'unlock_mount_mutex' }),
+              unlock_mount_mutex: oneEvent(c, 'mutex_unlock', { ...mutex_unlock(MOUNT, c, MOUNT), target: 'done' }),
               done: { type: 'final' as const },
             },
           }
@@ -70,10 +70,10 @@ export default defineModel({
               // nilfs_ioctl_change_cpmode(): nilfs_transaction_begin(inode->i_sb, &ti, 0)
               transaction_begin: begin('change_cpmode'),
               // nilfs_cpfile_change_cpmode(), case NILFS_CHECKPOINT: mutex_lock(&nilfs->ns_mount_mutex)
-              change_cpmode: on(c, 'mutex_lock', { ...mutex_lock(MOUNT, c, MOUNT), target: 'clear_snapshot' }),
+              change_cpmode: oneEvent(c, 'mutex_lock', { ...mutex_lock(MOUNT, c, MOUNT), target: 'clear_snapshot' }),
               // nilfs_checkpoint_is_mounted(); nilfs_cpfile_clear_snapshot(); mutex_unlock(&nilfs->ns_mount_mutex)
-              clear_snapshot: on(c, 'mutex_unlock', { ...mutex_unlock(MOUNT, c, MOUNT), target: 'transaction_commit' }),
-              transaction_commit: on(c, 'nilfs_transaction_commit', { ...up_read(SEG, c, SEG), target: 'done' }),
+              clear_snapshot: oneEvent(c, 'mutex_unlock', { ...mutex_unlock(MOUNT, c, MOUNT), target: 'transaction_commit' }),
+              transaction_commit: oneEvent(c, 'nilfs_transaction_commit', { ...up_read(SEG, c, SEG), target: 'done' }),
               done: { type: 'final' as const },
             },
           };
@@ -82,17 +82,17 @@ export default defineModel({
       initial: 'get_sb',
       states: {
         // nilfs_get_sb(): mutex_lock(&nilfs->ns_mount_mutex)
-        get_sb: on(m, 'mutex_lock', { ...mutex_lock(MOUNT, m, MOUNT), target: 'sget' }),
+        get_sb: oneEvent(m, 'mutex_lock', { ...mutex_lock(MOUNT, m, MOUNT), target: 'sget' }),
         // sget(): the new superblock's down_write(&s->s_umount) (lockdep: &type->s_umount_key/1, down_write_nested)
-        sget: on(m, 'sget', down_write(UMOUNT, m, 'attach_checkpoint', UMOUNT)),
+        sget: oneEvent(m, 'sget', down_write(UMOUNT, m, 'attach_checkpoint', UMOUNT)),
         // nilfs_fill_super() -> nilfs_attach_checkpoint(): down_read(&nilfs->ns_segctor_sem)
-        attach_checkpoint: on(m, 'nilfs_attach_checkpoint', down_read(SEG, m, 'checkpoint_read', SEG)),
+        attach_checkpoint: oneEvent(m, 'nilfs_attach_checkpoint', down_read(SEG, m, 'checkpoint_read', SEG)),
         // nilfs_cpfile_get_checkpoint(); up_read(&nilfs->ns_segctor_sem)
-        checkpoint_read: on(m, 'up_read', { ...up_read(SEG, m, SEG), target: 'unlock_mount_mutex' }),
+        checkpoint_read: oneEvent(m, 'up_read', { ...up_read(SEG, m, SEG), target: 'unlock_mount_mutex' }),
         // nilfs_get_sb(): mutex_unlock(&nilfs->ns_mount_mutex)
-        unlock_mount_mutex: on(m, 'mutex_unlock', { ...mutex_unlock(MOUNT, m, MOUNT), target: 'mounted' }),
+        unlock_mount_mutex: oneEvent(m, 'mutex_unlock', { ...mutex_unlock(MOUNT, m, MOUNT), target: 'mounted' }),
         // vfs_kern_mount(): up_write(&mnt->mnt_sb->s_umount)
-        mounted: on(m, 'up_write', { ...up_write(UMOUNT, m, UMOUNT), target: 'done' }),
+        mounted: oneEvent(m, 'up_write', { ...up_write(UMOUNT, m, UMOUNT), target: 'done' }),
         done: { type: 'final' as const },
       },
     };
@@ -101,9 +101,9 @@ export default defineModel({
       initial: 'transaction_lock',
       states: {
         // nilfs_segctor_thread() -> nilfs_segctor_construct(): nilfs_transaction_lock(): down_write(&nilfs->ns_segctor_sem)
-        transaction_lock: on(s, 'nilfs_transaction_lock', down_write(SEG, s, 'construct', SEG)),
+        transaction_lock: oneEvent(s, 'nilfs_transaction_lock', down_write(SEG, s, 'construct', SEG)),
         // the segment is written; nilfs_transaction_unlock(): up_write(&nilfs->ns_segctor_sem)
-        construct: on(s, 'nilfs_transaction_unlock', { ...up_write(SEG, s, SEG), target: 'done' }),
+        construct: oneEvent(s, 'nilfs_transaction_unlock', { ...up_write(SEG, s, SEG), target: 'done' }),
         done: { type: 'final' as const },
       },
     };

@@ -27,7 +27,7 @@
 // blkcg hierarchy walk, use_delay/blkcg_schedule_throttle, spurious wake-ups.
 import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
-import { finish_wait, kernelActions, kernelGuards, kernelWaits, prepare_to_wait_exclusive, schedule, waitQueue, wake_up } from '../kernel/index.ts';
+import { finish_wait, kernelActions, kernelGuards, kernelWaits, prepare_to_wait_exclusive, schedule, waitQueue, wake_up, oneEvent } from '../kernel/index.ts';
 
 const WQ = 'rqw_wait';
 
@@ -58,7 +58,6 @@ export default defineModel({
   create({ params, variant }) {
     const depth = params.depth as number;
     const { waiters, wakers } = threadNames(params);
-    const on = (t: string, name: string, tr: any) => ({ on: { [`${t}.${name}`]: tr } });
     const by = (t: string) => [...wakers, ...waiters.filter((w) => w !== t)];
     // wake_up(&rqw->wait) -> __wake_up_common -> rq_qos_wake_function() on the first (exclusive) entry:
     // acquire_inflight_cb() for it, got_token = true, list_del_init (the primitive's wake_up removes exactly
@@ -73,7 +72,7 @@ export default defineModel({
     });
     // the bio's completion: blkcg_iolatency_done_bio(): atomic_dec(&rqw->inflight); wake_up(&rqw->wait);
     const complete = (t: string, first: string, final: string) => ({
-      [first]: on(t, 'atomic_dec_inflight', { actions: [{ type: 'dec_inflight' }], target: `${first}_wake` }),
+      [first]: oneEvent(t, 'atomic_dec_inflight', { actions: [{ type: 'dec_inflight' }], target: `${first}_wake` }),
       [`${first}_wake`]: wakeUp(t, final),
     });
     const waker = (t: string) => ({
@@ -85,7 +84,7 @@ export default defineModel({
       initial: 'has_sleeper',
       states: {
         // has_sleeper = wq_has_sleeper(&rqw->wait);
-        has_sleeper: on(t, 'wq_has_sleeper', { actions: [{ type: 'read_has_sleeper', params: { thread: t } }], target: 'fast_path' }),
+        has_sleeper: oneEvent(t, 'wq_has_sleeper', { actions: [{ type: 'read_has_sleeper', params: { thread: t } }], target: 'fast_path' }),
         // if (!has_sleeper && acquire_inflight_cb(rqw, private_data)) return;
         fast_path: {
           on: {
@@ -99,16 +98,16 @@ export default defineModel({
           ? {
               // has_sleeper = !prepare_to_wait_exclusive(&rqw->wait, &data.wq, TASK_UNINTERRUPTIBLE);
               // (was_empty = list_empty(&wq_head->head) before __add_wait_queue_entry_tail, under wq_head->lock)
-              prepare: on(t, 'prepare_to_wait_exclusive', {
+              prepare: oneEvent(t, 'prepare_to_wait_exclusive', {
                 actions: [{ type: 'set_has_sleeper_queued', params: { thread: t } }, ...prepare_to_wait_exclusive(WQ, t).actions!],
                 target: 'got_token',
               }),
             }
           : {
               // prepare_to_wait_exclusive(&rqw->wait, &data.wq, TASK_UNINTERRUPTIBLE);
-              prepare: on(t, 'prepare_to_wait_exclusive', { ...prepare_to_wait_exclusive(WQ, t), target: 'single_sleeper' }),
+              prepare: oneEvent(t, 'prepare_to_wait_exclusive', { ...prepare_to_wait_exclusive(WQ, t), target: 'single_sleeper' }),
               // has_sleeper = !wq_has_single_sleeper(&rqw->wait);  (list_is_singular: a separate, later read)
-              single_sleeper: on(t, 'wq_has_single_sleeper', { actions: [{ type: 'read_single_sleeper', params: { thread: t } }], target: 'got_token' }),
+              single_sleeper: oneEvent(t, 'wq_has_single_sleeper', { actions: [{ type: 'read_single_sleeper', params: { thread: t } }], target: 'got_token' }),
             }),
         // do { if (data.got_token) break; ... } -> finish_wait(&rqw->wait, &data.wq);
         got_token: {
@@ -141,7 +140,7 @@ export default defineModel({
         // we raced with rq_qos_wake_function() and hold two slots: iolat_cleanup_cb() puts one back and wakes
         ...complete(t, 'cleanup', 'issued'),
         // io_schedule(); has_sleeper = true; set_current_state(TASK_UNINTERRUPTIBLE);  (loop)
-        io_schedule: on(t, 'io_schedule', {
+        io_schedule: oneEvent(t, 'io_schedule', {
           ...schedule(WQ, t, { name: 'rqw->wait', by: by(t) }),
           actions: [{ type: 'set_has_sleeper', params: { thread: t } }],
           target: 'got_token',
