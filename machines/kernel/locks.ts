@@ -97,16 +97,15 @@ export interface QSpinlockState {
 export const qspinlock = (): QSpinlockState => ({ owner: null, waiters: [] });
 
 const qFree = (s: QSpinlockState) => s.owner === null && s.waiters.length === 0;
+/** The waiter first in line finds the lock released. */
+const qFirstCanLock = (s: QSpinlockState, thread: string) => s.owner === null && s.waiters[0] === thread;
 const qspinGuards = {
   // queued_spin_lock() fast path: the lock word is 0 (nobody holds it, nobody waits)
   qspin_lock_now: ({ context }: Args, p: LockParams) => qFree(getIn(context, p.lock)),
   // otherwise the slow path queues the caller (pending bit / MCS node)
   qspin_must_queue: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).waiters.includes(p.thread),
   // the waiter first in line takes the lock once the owner released it
-  qspin_first_can_lock: ({ context }: Args, p: LockParams) => {
-    const s: QSpinlockState = getIn(context, p.lock);
-    return s.owner === null && s.waiters[0] === p.thread;
-  },
+  qspin_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(getIn(context, p.lock), p.thread),
 };
 const qspinActions = {
   qspin_lock: withLock(
@@ -130,7 +129,7 @@ const qspinWaits: Record<string, WaitFn> = {
   // a queued waiter: blocked by the owner, or (lock free) by the waiters queued ahead of it
   qspin_first_can_lock: (context, p: LockParams) => {
     const s: QSpinlockState = getIn(context, p.lock);
-    if (s.owner === null && s.waiters[0] === p.thread) return null;
+    if (qFirstCanLock(s, p.thread)) return null;
     if (s.owner !== null) return { resource: rname(p), kind: 'spinlock', mode: 'lock', holders: [s.owner] };
     const ahead = s.waiters.slice(0, Math.max(0, s.waiters.indexOf(p.thread)));
     return { resource: rname(p), kind: 'spinlock', mode: 'lock', holders: ahead, queued: true };

@@ -103,10 +103,7 @@ export const waitGuards = {
   cond_ge: condGuard('cond_ge'),
   // schedule() returns once a wake_up() took the thread off the queue
   waitqueue_woken: ({ context }: Args, p: WaitQueueParams) => !onQueue(getIn(context, p.wq), p.thread!),
-  waitqueue_active: ({ context }: Args, p: WaitQueueParams) => {
-    const q: WaitQueueState = getIn(context, p.wq);
-    return q.waiters.length > 0 || (q.exclusive?.length ?? 0) > 0;
-  },
+  waitqueue_active: ({ context }: Args, p: WaitQueueParams) => anyQueued(getIn(context, p.wq)),
   // wait_for_completion(): done > 0 (or complete_all)
   completion_done: ({ context }: Args, p: CompletionParams) => compDone(getIn(context, p.completion)),
 };
@@ -123,6 +120,8 @@ function flagFlip(p: WaitQueueParams, call: string, was: string): never {
   );
 }
 
+/** Somebody is on the queue, exclusive or not (waitqueue_active()). */
+const anyQueued = (q: WaitQueueState) => q.waiters.length > 0 || (q.exclusive?.length ?? 0) > 0;
 /** The thread is on the queue, exclusive or not. */
 const onQueue = (q: WaitQueueState, t: string) => q.waiters.includes(t) || (q.exclusive?.includes(t) ?? false);
 /** The slice with these exclusive waiters (the field left out when there are none, as a fresh queue has it). */
@@ -158,11 +157,11 @@ export const waitActions = {
   ),
   // wake_up(): __wake_up(wq, TASK_NORMAL, 1, NULL): every non-exclusive waiter, then one exclusive waiter
   wake_up: kAssign(({ context }, p: WaitQueueParams) =>
-    updateIn(context, p.wq, (q: WaitQueueState) => (q.waiters.length || q.exclusive?.length ? withExclusive({ ...q, waiters: [] }, (q.exclusive ?? []).slice(1)) : q)),
+    updateIn(context, p.wq, (q: WaitQueueState) => (anyQueued(q) ? withExclusive({ ...q, waiters: [] }, (q.exclusive ?? []).slice(1)) : q)),
   ),
   // wake_up_all(): nr_exclusive = 0, everybody
   wake_up_all: kAssign(({ context }, p: WaitQueueParams) =>
-    updateIn(context, p.wq, (q: WaitQueueState) => (q.waiters.length || q.exclusive?.length ? withExclusive({ ...q, waiters: [] }, []) : q)),
+    updateIn(context, p.wq, (q: WaitQueueState) => (anyQueued(q) ? withExclusive({ ...q, waiters: [] }, []) : q)),
   ),
   complete: kAssign(({ context }, p: CompletionParams) =>
     updateIn(context, p.completion, (c: CompletionState) => (c.all ? c : { ...c, done: c.done + 1 })),
