@@ -224,16 +224,16 @@ export class LockOrderRecorder {
       const to = this.classOf({ path: acq.path, name: acq.name });
       const heldClasses = acq.held.map((h) => this.classOf(h));
       const recorded: string[] = [];
-      for (const h of acq.held) {
-        const from = this.classOf(h);
+      acq.held.forEach((h, i) => {
+        const from = heldClasses[i];
         const key = `${from}\u0000${h.mode}\u0000${to}\u0000${acq.mode}`;
         const implied = heldClasses.some((y) => y !== from && y !== to && this.pairs.has(`${from}\u0000${y}`));
-        if (this.edges.has(key) && (implied || this.direct.has(key))) continue;
+        if (this.edges.has(key) && (implied || this.direct.has(key))) return;
         const edge = { from, fromMode: h.mode, to, toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] };
         if (!this.edges.has(key)) this.edges.set(key, edge);
         if (!implied) this.direct.set(key, edge);
         recorded.push(`${from}\u0000${to}`);
-      }
+      });
       for (const p of recorded) this.pairs.add(p);
     }
   }
