@@ -47,7 +47,10 @@ const takeLock = (op: string) =>
   kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (m: MutexState) => {
       // a qspinlock() has a wait queue the owner-only calls would step past (its waiters starve unseen)
-      if (Array.isArray((m as { waiters?: unknown }).waiters)) misuse(p, `${op} on a queued spinlock (qspinlock()): take it with spin_lock_queued or spin_trylock_queued`);
+      if (Array.isArray((m as { waiters?: unknown }).waiters)) {
+        if ('handoff' in m) misuse(p, `${op} on a handoff mutex (handoffMutex()): take it with mutex_lock_handoff or mutex_trylock_handoff`);
+        misuse(p, `${op} on a queued spinlock (qspinlock()): take it with spin_lock_queued or spin_trylock_queued`);
+      }
       if (m.owner !== null) misuse(p, `${op} while held by ${m.owner}`);
       return { ...m, owner: p.thread };
     }),
@@ -125,16 +128,92 @@ const qspinActions = {
     }),
   ),
 };
-const qspinWaits: Record<string, WaitFn> = {
-  // a queued waiter: blocked by the owner, or (lock free) by the waiters queued ahead of it
-  qspin_first_can_lock: (context, p: LockParams) => {
-    const s: QSpinlockState = getIn(context, p.lock);
-    if (qFirstCanLock(s, p.thread)) return null;
-    if (s.owner !== null) return { resource: rname(p), kind: 'spinlock', mode: 'lock', holders: [s.owner] };
-    const ahead = s.waiters.slice(0, Math.max(0, s.waiters.indexOf(p.thread)));
-    return { resource: rname(p), kind: 'spinlock', mode: 'lock', holders: ahead, queued: true };
-  },
+/** A queued waiter of a FIFO lock (qspinlock, handoffMutex): blocked by the owner, or (lock free) queued behind the waiters ahead. */
+const queuedLockWait = (kind: string): WaitFn => (context, p: LockParams) => {
+  const s: QSpinlockState = getIn(context, p.lock);
+  if (qFirstCanLock(s, p.thread)) return null;
+  if (s.owner !== null) return { resource: rname(p), kind, mode: 'lock', holders: [s.owner] };
+  const ahead = s.waiters.slice(0, Math.max(0, s.waiters.indexOf(p.thread)));
+  return { resource: rname(p), kind, mode: 'lock', holders: ahead, queued: true };
 };
+const qspinWaits: Record<string, WaitFn> = { qspin_first_can_lock: queuedLockWait('spinlock') };
+
+// ---------------------------------------------------------------------------------------------
+// The kernel's mutex with its handoff: { owner: thread | null, waiters: FIFO of threads, handoff: boolean },
+// as kernel/locking/mutex.c runs it since v4.10 (checked against v6.6). The owner-only `mutex()` above lets
+// any locker take a free mutex, so under weak fairness a looping locker starves a waiter forever; the kernel
+// bounds that with MUTEX_FLAG_HANDOFF. `mutex_lock_handoff(lock, thread, next)` on a `handoffMutex()` is the
+// kernel's mutex_lock(), the transitions of ONE event (the thread stays in the calling state while queued):
+//   take: nobody owns it and HANDOFF is clear (__mutex_trylock_fast, or the slow path's __mutex_trylock /
+//     optimistic spinning: a newcomer may take a free mutex past the waiters, the kernel's lock stealing);
+//   the first waiter takes it once it is free (woken by mutex_unlock: __mutex_trylock at the top of the loop
+//     in __mutex_lock_common, or its optimistic spin), clearing HANDOFF; the other waiters sleep (unlock
+//     wakes only the first: __mutex_unlock_slowpath, wake_q_add of the first entry);
+//   the first waiter sets HANDOFF while somebody else holds it (__mutex_trylock_or_handoff(lock, first)
+//     after schedule(): it was woken and a stealer got there first). From then on only it takes the mutex:
+//     the kernel's unlock hands it over (__mutex_handoff: owner = first waiter | PICKUP), here the mutex is
+//     free but reserved for it, and a newcomer's trylock fails as on the PICKUP owner word.
+//   queue: otherwise (__mutex_add_waiter at the tail).
+// Setting HANDOFF is a step the first waiter may take at any time the mutex is held: the kernel takes it
+// after a wake-up that found the mutex stolen; a spurious wake-up makes the earlier step possible too. It only
+// adds interleavings (it may also not be taken), so no kernel behaviour is lost. Release with mutex_unlock;
+// mutex_trylock_handoff is mutex_trylock() (fails while it is held or handed over). The owner-only
+// mutex_lock()/mutex_trylock() would step past the queue: on a handoffMutex() they are a model error.
+// Not modelled: interruptible/killable waits leaving the queue, ww_mutex, the optimistic-spin queue (osq);
+// between a handover and the waiter's pickup mutex_is_locked() reads false here (the kernel's owner word
+// already names the waiter).
+
+export interface HandoffMutexState {
+  owner: string | null;
+  waiters: string[];
+  handoff: boolean;
+}
+/** A free kernel mutex with handoff (take it with mutex_lock_handoff, release it with mutex_unlock). */
+export const handoffMutex = (): HandoffMutexState => ({ owner: null, waiters: [], handoff: false });
+
+const hmCanTake = (s: HandoffMutexState) => s.owner === null && !s.handoff;
+const hmutexGuards = {
+  // a locker not queued takes a free mutex whose HANDOFF is clear (fast path, trylock, optimistic spin)
+  hmutex_lock_now: ({ context }: Args, p: LockParams) => {
+    const s: HandoffMutexState = getIn(context, p.lock);
+    return !s.waiters.includes(p.thread) && hmCanTake(s);
+  },
+  hmutex_must_queue: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).waiters.includes(p.thread),
+  // the first waiter takes it once it is free or handed over to it (qFirstCanLock: the same test as the qspinlock's)
+  hmutex_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(getIn(context, p.lock), p.thread),
+  hmutex_may_set_handoff: ({ context }: Args, p: LockParams) => {
+    const s: HandoffMutexState = getIn(context, p.lock);
+    return s.waiters[0] === p.thread && s.owner !== null && s.owner !== p.thread && !s.handoff;
+  },
+  hmutex_trylock_ok: ({ context }: Args, p: LockParams) => hmCanTake(getIn(context, p.lock)),
+};
+const hmutexActions = {
+  hmutex_lock: withLock(
+    kAssign(({ context }, p: LockParams) =>
+      updateIn(context, p.lock, (s: HandoffMutexState) => {
+        if (s.owner !== null) misuse(p, `mutex_lock while held by ${s.owner}`);
+        const first = s.waiters[0] === p.thread;
+        if (s.handoff && !first) misuse(p, `mutex_lock past ${s.waiters[0]}, to whom it is handed over`);
+        if (!first && s.waiters.includes(p.thread)) misuse(p, 'mutex_lock past the waiters queued ahead');
+        return { ...s, owner: p.thread, waiters: first ? s.waiters.slice(1) : s.waiters, handoff: first ? false : s.handoff };
+      }),
+    ),
+    { kind: 'mutex', mode: 'write', holds: ownerHolds },
+  ),
+  hmutex_queue: kAssign(({ context }, p: LockParams) =>
+    updateIn(context, p.lock, (s: HandoffMutexState) => {
+      if (s.waiters.includes(p.thread)) misuse(p, 'mutex_lock while already queued');
+      return { ...s, waiters: [...s.waiters, p.thread] };
+    }),
+  ),
+  hmutex_set_handoff: kAssign(({ context }, p: LockParams) =>
+    updateIn(context, p.lock, (s: HandoffMutexState) => {
+      if (s.waiters[0] !== p.thread) misuse(p, 'sets MUTEX_FLAG_HANDOFF but is not the first waiter');
+      return { ...s, handoff: true };
+    }),
+  ),
+};
+const hmutexWaits: Record<string, WaitFn> = { hmutex_first_can_lock: queuedLockWait('mutex') };
 
 // ---------------------------------------------------------------------------------------------
 // rw_semaphore, as kernel/locking/rwsem.c runs it since v5.13 (checked against v6.6):
@@ -545,6 +624,7 @@ export const lockGuards = {
   ...mutexOps.guards,
   ...spinOps.guards,
   ...qspinGuards,
+  ...hmutexGuards,
   ...rwsemGuards,
   ...percpuGuards,
   ...sbGuards,
@@ -553,6 +633,7 @@ export const lockActions = {
   ...mutexOps.actions,
   ...spinOps.actions,
   ...qspinActions,
+  ...hmutexActions,
   ...rwsemActions,
   ...percpuActions,
   ...sbActions,
@@ -561,6 +642,7 @@ export const lockWaits: Record<string, WaitFn> = {
   ...mutexOps.waits,
   ...spinOps.waits,
   ...qspinWaits,
+  ...hmutexWaits,
   ...rwsemWaits,
   ...percpuWaits,
 };
@@ -614,6 +696,26 @@ export const mutex_unlock = (lock: string, thread: string, name?: string): Step 
 });
 export const mutex_trylock = (lock: string, thread: string, t: TryTargets, name?: string): any[] =>
   tryBranch({ guard: g('mutex_trylock_ok', lp(lock, thread, name)), actions: [a('mutex_lock', lp(lock, thread, name))] }, t);
+/**
+ * mutex_lock(lock) on a `handoffMutex()`, the kernel's mutex: takes it when it is free and MUTEX_FLAG_HANDOFF
+ * is clear (a newcomer may steal it past the waiters), or joins the FIFO and stays in the calling state until,
+ * first in line, it finds the mutex free; the first waiter may set HANDOFF while another task holds it, after
+ * which the mutex goes to it. Release with mutex_unlock. Returns the transitions of ONE event:
+ *   on: { 'task0.mutex_lock': mutex_lock_handoff('m', 'task0', 'critical') }
+ */
+export const mutex_lock_handoff = (lock: string, thread: string, next: Next, name?: string): any[] => {
+  const p = lp(lock, thread, name);
+  const n = nextOf('mutex_lock_handoff', next);
+  return [
+    { guard: g('hmutex_first_can_lock', p), actions: [a('hmutex_lock', p), ...n.actions], target: n.target },
+    { guard: g('hmutex_lock_now', p), actions: [a('hmutex_lock', p), ...n.actions], target: n.target },
+    { guard: g('hmutex_may_set_handoff', p), actions: [a('hmutex_set_handoff', p)] },
+    { guard: g('hmutex_must_queue', p), actions: [a('hmutex_queue', p)] },
+  ];
+};
+/** mutex_trylock(lock) on a `handoffMutex()`: succeeds when it is free and not handed over to a waiter. */
+export const mutex_trylock_handoff = (lock: string, thread: string, t: TryTargets, name?: string): any[] =>
+  tryBranch({ guard: g('hmutex_trylock_ok', lp(lock, thread, name)), actions: [a('hmutex_lock', lp(lock, thread, name))] }, t);
 
 // spinlock
 export const spin_lock = (lock: string, thread: string, name?: string): Step => ({
@@ -824,6 +926,8 @@ declareFootprints(lockActions, {
 // readers and granted are sorted thread sets.
 declareFootprints(qspinGuards, Object.fromEntries(Object.keys(qspinGuards).map((n) => [n, { reads: ['{lock}'] }])));
 declareFootprints(qspinActions, Object.fromEntries(Object.keys(qspinActions).map((n) => [n, { writes: ['{lock}'] }])));
+declareFootprints(hmutexGuards, Object.fromEntries(Object.keys(hmutexGuards).map((n) => [n, { reads: ['{lock}'] }])));
+declareFootprints(hmutexActions, Object.fromEntries(Object.keys(hmutexActions).map((n) => [n, { writes: ['{lock}'] }])));
 declareFootprints(rwsemGuards, Object.fromEntries(Object.keys(rwsemGuards).map((n) => [n, { reads: ['{lock}'] }])));
 declareFootprints(
   rwsemActions,

@@ -1,8 +1,9 @@
 // Mutex fairness, the starvation demo: a barging mutex lets its releaser re-acquire before the waiter runs
-// (the waiter starves); a handoff mutex gives the lock to the first waiter (nobody starves).
+// (the waiter starves); a handoff mutex gives the lock to the first waiter (nobody starves); the kernel's own
+// mutex steals too, but bounds it with MUTEX_FLAG_HANDOFF (nobody starves).
 import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
-import { kernelActions, kernelGuards, kernelWaits, mutex, mutex_lock, mutex_unlock } from '../kernel/index.ts';
+import { handoffMutex, kernelActions, kernelGuards, kernelWaits, mutex, mutex_lock, mutex_lock_handoff, mutex_unlock } from '../kernel/index.ts';
 
 /**
  * `n` tasks loop forever: mutex_lock(&m); critical section; mutex_unlock(&m).
@@ -14,6 +15,10 @@ import { kernelActions, kernelGuards, kernelWaits, mutex, mutex_lock, mutex_unlo
  * Variant `handoff` is a FIFO mutex (local helper below: machines/kernel has no handoff mutex): a task
  * that finds the mutex held or contended queues itself; mutex_unlock gives ownership straight to the
  * first waiter (__mutex_handoff), so a waiter is served before the releaser can come back.
+ *
+ * Variant `kernel` is mutex_lock() as kernel/locking/mutex.c runs it (machines/kernel handoffMutex +
+ * mutex_lock_handoff): a task may steal the free mutex past the waiters, but the first waiter that finds it
+ * stolen sets MUTEX_FLAG_HANDOFF (__mutex_trylock_or_handoff) and the next mutex_unlock gives it the mutex.
  */
 type Fifo = { owner: string | null; waiters: string[] };
 
@@ -26,6 +31,7 @@ export default defineModel({
   variants: {
     barging: { description: 'mutex_lock takes the mutex whenever it is free: the releaser can always re-acquire first' },
     handoff: { description: 'FIFO mutex: mutex_unlock hands the mutex to the first waiter' },
+    kernel: { description: "the kernel's mutex: stealing while MUTEX_FLAG_HANDOFF is clear, which the first waiter sets" },
   },
   defaultVariant: 'barging',
   create({ params, variant }) {
@@ -33,7 +39,16 @@ export default defineModel({
     const threads: Record<string, any> = {};
     for (let i = 0; i < n; i++) {
       const t = `task${i}`;
-      if (variant === 'barging') {
+      if (variant === 'kernel') {
+        threads[t] = {
+          initial: 'lock',
+          states: {
+            // mutex_lock(&m): __mutex_lock_common, queued until first in line and the mutex is free or handed over
+            lock: { on: { [`${t}.mutex_lock`]: mutex_lock_handoff('m', t, 'critical') } },
+            critical: { on: { [`${t}.mutex_unlock`]: { ...mutex_unlock('m', t), target: 'lock' } } },
+          },
+        };
+      } else if (variant === 'barging') {
         threads[t] = {
           initial: 'lock',
           states: {
@@ -81,7 +96,7 @@ export default defineModel({
     }).createMachine({
       id: 'mutex-fairness',
       type: 'parallel',
-      context: variant === 'barging' ? { m: mutex() } : { f: { owner: null, waiters: [] } as Fifo },
+      context: variant === 'barging' ? { m: mutex() } : variant === 'kernel' ? { m: handoffMutex() } : { f: { owner: null, waiters: [] } as Fifo },
       states: threads,
     });
   },

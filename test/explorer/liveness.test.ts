@@ -138,6 +138,15 @@ describe('starvation: mutex fairness', () => {
     }
   });
 
+  it("the kernel's mutex (stealing bounded by MUTEX_FLAG_HANDOFF) starves nobody under weak fairness, and does with none", () => {
+    for (const n of [2, 3]) {
+      const starvation = Array.from({ length: n }, (_, i) => ({ thread: `task${i}`, goal: 'critical' }));
+      expect(checkModel({ model: mutexFairness, variant: 'kernel', params: { n }, check: { starvation } }).verdict.status).toBe('pass');
+    }
+    const r = checkModel({ model: mutexFairness, variant: 'kernel', check: { starvation: { thread: 'task1', goal: 'critical' }, fairness: 'none' } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'starvation', name: 'task1' });
+  });
+
   it('a barging mutex starves task1: task0 re-acquires every time, task1 blocked whenever it could run', () => {
     const r = checkModel({ model: mutexFairness, variant: 'barging', check: { starvation: { thread: 'task1', goal: 'critical' } } });
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'starvation', name: 'task1' });
