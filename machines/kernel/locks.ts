@@ -159,7 +159,9 @@ const qspinWaits: Record<string, WaitFn> = { qspin_first_can_lock: queuedLockWai
 // adds interleavings (it may also not be taken), so no kernel behaviour is lost. Release with mutex_unlock;
 // mutex_trylock_handoff is mutex_trylock() (fails while it is held or handed over). The owner-only
 // mutex_lock()/mutex_trylock() would step past the queue: on a handoffMutex() they are a model error.
-// Not modelled: interruptible/killable waits leaving the queue, ww_mutex, the optimistic-spin queue (osq);
+// Not modelled: interruptible/killable waits leaving the queue, ww_mutex, the optimistic-spin queue (osq); a
+// waiter behind the first woken spuriously (it could then steal a free mutex while HANDOFF is clear, through
+// the __mutex_trylock at the top of the wait loop: as the rwsem's, this model wakes only the first);
 // between a handover and the waiter's pickup mutex_is_locked() reads false here (the kernel's owner word
 // already names the waiter).
 
