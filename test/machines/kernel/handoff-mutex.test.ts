@@ -9,6 +9,7 @@ import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import { createReferenceStepper, referenceKey } from '../../../explorer/reference.ts';
 import { handoffMutex, kernelWaits, mutex, mutex_lock, mutex_lock_handoff, mutex_trylock, mutex_trylock_handoff, mutex_unlock } from '../../../machines/kernel/index.ts';
+import { compareEverywhere } from '../../helpers/differential.ts';
 import { explore, tinyModel } from './harness.ts';
 
 const lockStep = (t: string, handoff: boolean, next: string) =>
@@ -152,5 +153,9 @@ describe('the kernel mutex with handoff (handoffMutex, mutex_lock_handoff)', () 
       states: { try: { on: { 'a.try': mutex_trylock('m', 'a', { ok: 'done', fail: 'done' }) } }, done: { type: 'final' } },
     };
     expect(() => explore(tinyModel({ m: handoffMutex() }, { a: tryer }))).toThrow(/on a handoff mutex/);
+  });
+
+  it('the compiled engine (and its word path) agrees with XState on every reachable state', () => {
+    expect(compareEverywhere(tinyModel({ m: handoffMutex() }, { t0: looping('t0', true), t1: looping('t1', true), t2: once('t2', true) }))).toBeGreaterThan(20);
   });
 });
