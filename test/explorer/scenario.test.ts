@@ -9,12 +9,12 @@ import { renderScenarioText, scenarioRows } from '../../explorer/scenario.ts';
 import type { WaitEdge } from '../../explorer/waitfor.ts';
 import { renderTrace } from '../../cli/show.ts';
 import {
-  complete, completion, down_read, down_write, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_read, up_write, wait_for_completion,
+  complete, completion, down_read, down_write, down_write_acquire, down_write_queue, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_read, up_write, wait_for_completion,
 } from '../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../machines/kernel/harness.ts';
 
-const model = (name: string, context: any, threads: any) =>
-  defineModel({ name, description: name, params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: () => tinyModel(context, threads), waits: kernelWaits });
+const model = (name: string, context: any, threads: any, guards: Record<string, any> = {}) =>
+  defineModel({ name, description: name, params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: () => tinyModel(context, threads, { guards }), waits: kernelWaits });
 
 const tableRows = (text: string) => text.split('\n').filter((l) => /^ {7} *[a-z_]+\(.*\);$/.test(l)).map((l) => l.trim());
 
@@ -115,5 +115,24 @@ describe('scenario rows', () => {
       { thread: 'w', resource: 'S', kind: 'rwsem', mode: 'down_write', heldBy: 'r', heldMode: 'read', heldSince: 1, waitingSince: 2 },
     ];
     expect(scenarioRows(reread, { calls: 'lockdep' }).rows.map((r) => `${r.thread}:${r.text}`)).toEqual(['r:rlock(S);', 'w:lock(S);', 'r:rlock(S);']);
+  });
+
+  it("a reader queued behind a writer that then blocks on another lock keeps its own time: the writer's wait on that lock is not its attempt on the rwsem", () => {
+    // The two-state down_write: w queues on R (step 1), then, before down_write_acquire, needs S, which r took
+    // (step 3) before queueing on R behind w (step 4). w's one more step (5) makes its wait on S the later one.
+    // r blocked at step 4 because w queued at step 1, not because of w's wait on S (step 5): its row comes first.
+    const m = model('queued-then-other', { R: rwsem({ readerSteal: false }), S: mutex() }, {
+      w: straight('w', [down_write_queue('R', 'w', 'R'), { guard: 'rQueued' }, mutex_lock('S', 'w', 'S'), down_write_acquire('R', 'w', 'R'), up_write('R', 'w', 'R'), mutex_unlock('S', 'w', 'S')]),
+      r: straight('r', [{ guard: 'wQueued' }, mutex_lock('S', 'r', 'S'), (n: string) => down_read('R', 'r', n, 'R'), up_read('R', 'r', 'R'), mutex_unlock('S', 'r', 'S')]),
+    }, {
+      rQueued: ({ context }: any) => context.R.waiters.includes('r:r'),
+      wQueued: ({ context }: any) => context.R.waiters.includes('w:w'),
+    });
+    const trace = checkModel({ model: m }).trace!;
+    expect(trace.steps.map((st) => st.threads.join())).toEqual(['w', 'r', 'r', 'r', 'w']);
+    const cycle = trace.deadlock!.cycle!;
+    expect(cycle.find((e) => e.thread === 'r')).toMatchObject({ resource: 'R', heldBy: 'w', queued: true, waitingSince: 4 });
+    expect(cycle.find((e) => e.thread === 'w')).toMatchObject({ resource: 'S', heldBy: 'r', waitingSince: 5 });
+    expect(scenarioRows(cycle, { calls: 'lockdep' }).rows.map((r) => `${r.thread}:${r.text}`)).toEqual(['r:lock(S);', 'r:rlock(R);', 'w:lock(S);']);
   });
 });
