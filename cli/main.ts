@@ -11,7 +11,7 @@ import { choiceOption, commandHelp, COMMANDS, globalHelp, intOption, paramOption
 import { overlayParams, runTarget, type CheckOptions, type SpecOutcome } from './check.ts';
 import { distributedOptions, runWorker } from './worker.ts';
 import { bundledModelNames, loadAllBundled, loadModel, modelPathFrom } from './models.ts';
-import { jsonDocument, progressText, renderTable, verdictText } from './report.ts';
+import { jsonDocument, nothingCheckedText, progressText, renderTable, verdictText } from './report.ts';
 import type { CompiledSystem } from '../explorer/compile/index.ts';
 import type { Trace } from '../explorer/trace.ts';
 import type { ModelDefinition, ParamValue } from '../explorer/model.ts';
@@ -105,9 +105,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
     if (!quiet && isTty) process.stderr.write('\r\x1b[K');
     for (const w of o.warnings ?? []) if (!warned.has(w)) (warned.add(w), io.err(`warning: ${w}`));
     // Not refused (a spec may pin only the state count), but said: its pass checked nothing else.
-    if (o.result?.nothingChecked) {
-      io.err(`${o.spec}: nothing was checked but the state count (deadlock, assertions, invariants, livelock, starvation and lock order are all off); the verdict says only whether the search finished`);
-    }
+    if (o.result?.nothingChecked) io.err(nothingCheckedText(o.spec));
     outcomes.push(o);
   }
   if (htmlDir !== undefined) {

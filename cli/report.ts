@@ -11,6 +11,14 @@ export function progressText(pr: Progress, strategy: string): string {
   return `${strategy}: ${pr.states} states, ${rate} states/s, depth ${pr.depth}, ${work}, ${pr.seconds.toFixed(0)}s`;
 }
 
+/**
+ * The stderr line of a run that checked nothing (CheckResult.nothingChecked), as check and swarm say it: not refused
+ * (a spec may pin only the state count), but said: its verdict measured nothing else.
+ */
+export function nothingCheckedText(spec: string): string {
+  return `${spec}: nothing was checked but the state count (deadlock, assertions, invariants, livelock, starvation and lock order are all off); the verdict says only whether the search finished`;
+}
+
 export function verdictText(o: SpecOutcome): string {
   if (o.error || !o.result) return `error (${o.error?.kind ?? 'internal'})`;
   const v = o.result.verdict;

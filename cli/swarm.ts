@@ -12,7 +12,7 @@ import { endsTheSwarm, mergeShards, planJob, shardResult, swarmDisagreement, typ
 import { specName } from './check.ts';
 import { writeFileAtomic } from './files.ts';
 import { loadModel, modelPathFrom, REPO_ROOT } from './models.ts';
-import { progressText } from './report.ts';
+import { nothingCheckedText, progressText } from './report.ts';
 import { loadShard, loadSpec } from './spec.ts';
 import { writableDir } from './targets.ts';
 
@@ -94,6 +94,7 @@ export async function cmdSwarm(a: SwarmArgs, io: SwarmIo): Promise<number> {
     const r = await runShard(specFile, index, count, a, a.quiet ? undefined : (p, label) => io.err(`shard ${index}/${count} ${label}: ${p}`));
     const file = shardFile(outDir, specFile, index, count);
     writeFileAtomic(file, JSON.stringify(r, null, 2) + '\n');
+    if (r.nothingChecked) io.err(nothingCheckedText(r.spec));
     const v = r.verdict;
     const what = v.status === 'violation' ? `${v.kind}${v.name && v.name !== v.kind ? ` ${v.name}` : ''} after ${r.trace?.steps.length} steps` : v.status;
     if (!a.json) io.out(`shard ${index}/${count} (${r.job.label}): ${what}, ${r.stats.states} states, ${r.stats.seconds.toFixed(2)}s; wrote ${relPath(file)}`);
@@ -236,6 +237,8 @@ async function report(m: MergedSwarm, outDir: string, a: SwarmArgs, io: SwarmIo)
   const doc = { ...summary, counterexample: counterexample ? relPath(counterexample) : null };
   writeFileAtomic(mergedFile, JSON.stringify(doc, null, 2) + '\n');
   const disagreement = m.expect ? swarmDisagreement(m.expect, m.verdict) : undefined;
+  // As check says it (every output mode): the swarm counted states and could find nothing.
+  if (m.nothingChecked) io.err(nothingCheckedText(m.spec));
   if (a.json) {
     io.out(JSON.stringify({ ...doc, matched: m.expect ? disagreement === undefined : null, ...(disagreement ? { mismatch: disagreement } : {}) }, null, 2));
   } else {

@@ -37,7 +37,7 @@ export type Assertion = (context: Context, threads: ThreadLocations) => boolean;
  * Returned by a WaitDescriber for a named guard that is false in the blocked state.
  */
 export interface WaitInfo {
-  /** Human name of the resource, e.g. "sb_writers[SB_FREEZE_WRITE]" or "folio 0". */
+  /** Human name of the resource, e.g. "sb_internal" (lockdep's class name of the SB_FREEZE_FS level) or "folio 0". */
   resource: string;
   /** Primitive kind, e.g. "mutex", "rwsem", "percpu_rwsem", "folio", "workqueue", "pipe". */
   kind: string;
@@ -71,7 +71,7 @@ export type LockMode = 'write' | 'read';
 export interface LockAcquisition {
   /** Context path of the lock's state (its identity). */
   path: string;
-  /** Name in reports (e.g. "sb_writers[SB_FREEZE_WRITE]"). */
+  /** Name in reports (e.g. "sb_internal", the SB_FREEZE_FS level). */
   name: string;
   mode: LockMode;
   /** The acquiring thread. */

@@ -85,9 +85,11 @@ export function waitCall(e: { resource: string; mode?: string }): string {
 /**
  * The rows of the scenario: first what each holder took, in the order the trace took it (heldSince), then each
  * thread's blocking attempt, in the order they became blocked (the later of waitingSince and heldSince; ties in
- * cycle order; a thread queued behind another, edge.queued, after that one's attempt). Edges whose holders must act
- * (edge.act) add no hold row: they are returned in `mustAct`; nor do edges whose holder is only queued ahead. Edges without times (traces saved before the
- * stamps) keep the cycle order.
+ * cycle order; a thread queued behind another, edge.queued, after that one's attempt on the same resource; no
+ * attempt for a resource the thread holds for write while others hold it, as a percpu_down_write draining readers:
+ * its hold row is that acquisition). Edges whose holders must act (edge.act) add no hold row: they are returned in
+ * `mustAct`; nor do edges whose holder is only queued ahead. Edges without times (traces saved before the stamps)
+ * keep the cycle order.
  */
 export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): { rows: ScenarioRow[]; mustAct: WaitEdge[] } {
   const holds: Array<ScenarioRow & { at: number; i: number }> = [];
@@ -108,11 +110,13 @@ export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): 
     waits.push({ thread: e.thread, text, kind: 'wait', at, i });
   });
   // A thread queued behind another (edge.queued) blocked because that one queued first: its attempt comes after the
-  // attempt of the one ahead (a fixed point: at most one pass per edge of the cycle).
+  // attempt of the one ahead on the same resource (a fixed point: at most one pass per edge of the cycle). When the
+  // one ahead waits on another resource (queued by the two-state down_write_queue, then blocked elsewhere before
+  // down_write_acquire), that wait is not its attempt on this one: the queued thread keeps its own time.
   for (let pass = 0; pass < cycle.length; pass++) {
     let moved = false;
     cycle.forEach((e, i) => {
-      const ahead = waits.find((w) => w.thread === e.heldBy);
+      const ahead = waits.find((w, k) => w.thread === e.heldBy && cycle[k].resource === e.resource);
       if (!e.queued || !ahead || ahead === waits[i] || waits[i].at < 0 || ahead.at < 0) return;
       if (waits[i].at < ahead.at || (waits[i].at === ahead.at && waits[i].i < ahead.i)) {
         waits[i].at = ahead.at;
@@ -122,9 +126,15 @@ export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): 
     });
     if (!moved) break;
   }
+  // A thread that waits for a resource it already holds for write, held by others (percpu_down_write: the writer
+  // owns the lock and blocks new readers, then waits for the old ones to drain) is in one acquisition: lockdep takes
+  // the class once, so its hold row stands for the wait too. (Held by itself, it is a second acquisition: both rows.)
+  const heldForWrite = (e: WaitEdge) =>
+    e.heldBy !== e.thread && cycle.some((h) => h.heldBy === e.thread && h.resource === e.resource && h.act === undefined && !h.queued && h.heldMode !== 'read');
+  const attempts = waits.filter((_, k) => !heldForWrite(cycle[k]));
   const byTime = (a: { at: number; i: number }, b: { at: number; i: number }) => a.at - b.at || a.i - b.i;
   const strip = ({ thread, text, kind }: ScenarioRow) => ({ thread, text, kind });
-  return { rows: [...holds.sort(byTime), ...waits.sort(byTime)].map(strip), mustAct: cycle.filter((e) => e.act !== undefined) };
+  return { rows: [...holds.sort(byTime), ...attempts.sort(byTime)].map(strip), mustAct: cycle.filter((e) => e.act !== undefined) };
 }
 
 /**

@@ -95,6 +95,8 @@ export interface ShardResult {
   trace: Trace | null;
   /** True when this job explored the whole state space and found no violation (its verdict says incomplete all the same). */
   exhaustive?: boolean;
+  /** True when the spec checks no property at all (CheckResult.nothingChecked): the job counted states, nothing else. */
+  nothingChecked?: true;
   /** The spec's expectation, so a merge away from the spec file can still compare. */
   expect?: SwarmExpectation;
 }
@@ -133,6 +135,7 @@ export function shardResult(o: {
         ? { status: 'incomplete', message: `${o.job.label}: explored the whole state space (${r.stats.states} states), no violation; a swarm never reports pass: run interleave check for the verdict` }
         : r.verdict,
     ...(r.verdict.status === 'pass' ? { exhaustive: true } : {}),
+    ...(r.nothingChecked ? { nothingChecked: true as const } : {}),
     stats: {
       states: r.stats.states,
       transitions: r.stats.transitions,
@@ -193,6 +196,8 @@ export interface MergedSwarm {
   coverage: Coverage | null;
   /** The shard whose job explored the whole space without a violation, if any. */
   exhaustive?: number;
+  /** True when the shards checked no property at all (ShardResult.nothingChecked): the swarm counted states, nothing else. */
+  nothingChecked?: true;
   /** The shortest counterexample found, and the shard that found it. */
   trace: Trace | null;
   from?: number;
@@ -286,6 +291,7 @@ export function mergeShards(results: ShardResult[], names: string[] = results.ma
     trace: best?.trace ?? null,
     ...(best ? { from: best.shard.index } : {}),
     ...(exhaustiveShard !== undefined ? { exhaustive: exhaustiveShard } : {}),
+    ...(sorted.some((r) => r.nothingChecked) ? { nothingChecked: true as const } : {}),
     ...(first.expect ? { expect: first.expect } : {}),
   };
 }

@@ -95,7 +95,7 @@ function faulterThread(thread: string, inode: number, order: 'inode-first' | 'pa
       sb_start_pagefault: { on: { [ev(thread, 'sb_start_pagefault')]: { ...sbStart[SB_FREEZE_PAGEFAULT](SB, thread), target: SECTION[SB_FREEZE_PAGEFAULT] } } },
       [SECTION[SB_FREEZE_PAGEFAULT]]: {
         initial: 'inode_start_write',
-        // inode_start_write(inode) inside the section: sleeps holding sb_writers[SB_FREEZE_PAGEFAULT]
+        // inode_start_write(inode) inside the section: sleeps holding SB_FREEZE_PAGEFAULT (lockdep: sb_pagefaults)
         states: { inode_start_write: { on: inodeStartWrite('page_mkwrite') }, ...section },
       },
       done: { id: `${thread}-done`, type: 'final' },

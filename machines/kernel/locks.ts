@@ -596,11 +596,23 @@ export const sbWriters = (o: { thawer?: string } = {}): SbWritersState => ({
   ...(o.thawer !== undefined ? { thawer: o.thawer } : {}),
 });
 
-/** Params of the percpu rwsem behind one freeze level of the sb_writers slice at path `sb`. */
+/**
+ * lockdep's class name of each level's percpu rwsem, indexed by level - 1: fs/super.c `sb_writers_name[]`, which
+ * alloc_super() passes to __percpu_init_rwsem(&s->s_writers.rw_sem[i], sb_writers_name[i], &type->s_writers_key[i]).
+ * A splat adds `#N` for the file_system_type's key (`sb_internal#2`); one superblock per slice needs no such suffix.
+ */
+export const SB_LOCKDEP_NAMES = ['sb_writers', 'sb_pagefaults', 'sb_internal'];
+
+/**
+ * Params of the percpu rwsem behind one freeze level of the sb_writers slice at path `sb`. The lock is named (in
+ * waits, deadlock cycles, the lock-order report and the scenario) as lockdep names its class: `sb_writers`,
+ * `sb_pagefaults`, `sb_internal`; a slice at another path than s_writers (or sb_writers) is another superblock and
+ * keeps its own classes, `${sb}:sb_internal`. The state stays at `${sb}.rw_sem.${level - 1}`.
+ */
 export function sbLevelLock(sb: string, level: number, thread: string): LockParams {
   if (!(level >= SB_FREEZE_WRITE && level <= SB_FREEZE_FS)) throw new Error(`sb_writers level ${level} is not 1..3`);
-  const base = sb === 's_writers' || sb === 'sb_writers' ? 'sb_writers' : sb;
-  return { lock: `${sb}.rw_sem.${level - 1}`, thread, name: `${base}[${SB_LEVEL_NAMES[level]}]` };
+  const name = SB_LOCKDEP_NAMES[level - 1];
+  return { lock: `${sb}.rw_sem.${level - 1}`, thread, name: sb === 's_writers' || sb === 'sb_writers' ? name : `${sb}:${name}` };
 }
 
 export interface SbParams {

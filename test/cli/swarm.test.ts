@@ -39,6 +39,30 @@ describe('interleave swarm', () => {
     expect(m.out).toMatch(/counterexample \(seed 0\): npx interleave show/);
   });
 
+  it('a spec that checks nothing says so as check does (one stderr line), and its shards, merge and --json carry nothingChecked', async () => {
+    const out = join(work, 'nothing');
+    const spec = join(work, 'count.json');
+    writeFileSync(spec, JSON.stringify({ model: 'abba', variant: 'ordered', check: { deadlock: false, assertions: false, invariants: false }, expect: { status: 'pass' } }));
+    const line = /^\S*count\.json: nothing was checked but the state count \(deadlock, assertions, invariants, livelock, starvation and lock order are all off\); the verdict says only whether the search finished$/m;
+    const once = (err: string) => expect(err.split('\n').filter((l) => line.test(l)), err).toHaveLength(1);
+    const r = await runCli(['swarm', spec, '--jobs', '2', '--out', out, '--json']);
+    expect(r.code, r.err).toBe(0);
+    once(r.err);
+    const doc = JSON.parse(r.out);
+    expect(doc).toMatchObject({ nothingChecked: true, verdict: { status: 'incomplete' } });
+    expect(JSON.parse(readFileSync(join(out, 'count.swarm.json'), 'utf8')).nothingChecked).toBe(true);
+    const shards = readdirSync(out).filter((f) => f.includes('.shard-')).map((f) => join(out, f));
+    for (const f of shards) expect(JSON.parse(readFileSync(f, 'utf8')).nothingChecked).toBe(true);
+    // the text report too, and one shard run alone (a Kubernetes job's log), and a merge of shard files
+    once((await runCli(['swarm', spec, '--jobs', '2', '--out', out, '--quiet'])).err);
+    once((await runCli(['swarm', spec, '--shard', '0/2', '--out', out, '--quiet'])).err);
+    once((await runCli(['swarm', '--merge', ...shards, '--out', out])).err);
+    // a spec that checks something: no line, no key
+    const abba = await runCli(['swarm', 'specs/abba-abba.json', '--jobs', '2', '--out', join(work, 'something'), '--json']);
+    expect(abba.err).not.toMatch(/nothing was checked/);
+    expect(Object.keys(JSON.parse(abba.out))).not.toContain('nothingChecked');
+  });
+
   it('takes the shard index from JOB_COMPLETION_INDEX, and refuses a contradiction', () => {
     expect(parseShard('3/8', {})).toEqual({ index: 3, count: 8 });
     expect(parseShard('8', { JOB_COMPLETION_INDEX: '5' })).toEqual({ index: 5, count: 8 });

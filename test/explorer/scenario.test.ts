@@ -9,12 +9,12 @@ import { renderScenarioText, scenarioRows } from '../../explorer/scenario.ts';
 import type { WaitEdge } from '../../explorer/waitfor.ts';
 import { renderTrace } from '../../cli/show.ts';
 import {
-  complete, completion, down_read, down_write, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_read, up_write, wait_for_completion,
+  complete, completion, down_read, down_write, down_write_acquire, down_write_queue, kernelWaits, mutex, mutex_lock, mutex_unlock, rwsem, up_read, up_write, wait_for_completion,
 } from '../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../machines/kernel/harness.ts';
 
-const model = (name: string, context: any, threads: any) =>
-  defineModel({ name, description: name, params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: () => tinyModel(context, threads), waits: kernelWaits });
+const model = (name: string, context: any, threads: any, guards: Record<string, any> = {}) =>
+  defineModel({ name, description: name, params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: () => tinyModel(context, threads, { guards }), waits: kernelWaits });
 
 const tableRows = (text: string) => text.split('\n').filter((l) => /^ {7} *[a-z_]+\(.*\);$/.test(l)).map((l) => l.trim());
 
@@ -96,5 +96,43 @@ describe('scenario rows', () => {
     expect(Object.keys(schemaJson.properties.deadlock.properties.cycle.oneOf[1].items.properties)).toContain('queued');
     expect(Object.keys(schemaJson.definitions.wait.properties)).toContain('queued');
   });
-});
 
+  it("a freezer draining a level's readers shows its lock() once: percpu_down_write is one acquisition, held while it waits", () => {
+    // f2fs-gc-freeze-intwrite: the freezer set SB_FREEZE_FS's block (fsync's sb_start_intwrite waits for it) and
+    // waits for gc's read hold to drain; lockdep's percpu_down_write takes the class once, before it waits
+    const trace = JSON.parse(readFileSync('counterexamples/f2fs-gc-freeze-intwrite.json', 'utf8'));
+    const rows = scenarioRows(trace.deadlock.cycle, { calls: 'lockdep' }).rows.map((r) => `${r.thread}:${r.text}`);
+    expect(rows).toEqual(['gc:rlock(sb_internal);', 'fsync:lock(gc_mutex);', 'freezer:lock(sb_internal);', 'gc:lock(gc_mutex);', 'fsync:rlock(sb_internal);']);
+    expect(tableRows(renderTrace(trace))).toEqual(rows.map((r) => r.slice(r.indexOf(':') + 1)));
+    // the same with the calls written as kernel verbs: the held row stands for the acquisition
+    expect(scenarioRows(trace.deadlock.cycle, { calls: 'verb' }).rows.filter((r) => r.thread === 'freezer').map((r) => r.text)).toEqual(['lock(sb_internal);']);
+    // a thread that holds a lock and takes it again (held by itself) still shows both: lockdep's recursive locking
+    const edge = (thread: string, resource: string, heldBy: string): WaitEdge => ({ thread, resource, kind: 'mutex', mode: 'lock', heldBy, heldSince: 1, waitingSince: 1 });
+    expect(scenarioRows([edge('t', 'A', 't')]).rows.map((r) => r.text)).toEqual(['lock(A);', 'lock(A);']);
+    // and a reader that takes a read hold again behind a writer keeps its second rlock()
+    const reread: WaitEdge[] = [
+      { thread: 'r', resource: 'S', kind: 'rwsem', mode: 'down_read', heldBy: 'w', queued: true, heldSince: 2, waitingSince: 3 },
+      { thread: 'w', resource: 'S', kind: 'rwsem', mode: 'down_write', heldBy: 'r', heldMode: 'read', heldSince: 1, waitingSince: 2 },
+    ];
+    expect(scenarioRows(reread, { calls: 'lockdep' }).rows.map((r) => `${r.thread}:${r.text}`)).toEqual(['r:rlock(S);', 'w:lock(S);', 'r:rlock(S);']);
+  });
+
+  it("a reader queued behind a writer that then blocks on another lock keeps its own time: the writer's wait on that lock is not its attempt on the rwsem", () => {
+    // The two-state down_write: w queues on R (step 1), then, before down_write_acquire, needs S, which r took
+    // (step 3) before queueing on R behind w (step 4). w's one more step (5) makes its wait on S the later one.
+    // r blocked at step 4 because w queued at step 1, not because of w's wait on S (step 5): its row comes first.
+    const m = model('queued-then-other', { R: rwsem({ readerSteal: false }), S: mutex() }, {
+      w: straight('w', [down_write_queue('R', 'w', 'R'), { guard: 'rQueued' }, mutex_lock('S', 'w', 'S'), down_write_acquire('R', 'w', 'R'), up_write('R', 'w', 'R'), mutex_unlock('S', 'w', 'S')]),
+      r: straight('r', [{ guard: 'wQueued' }, mutex_lock('S', 'r', 'S'), (n: string) => down_read('R', 'r', n, 'R'), up_read('R', 'r', 'R'), mutex_unlock('S', 'r', 'S')]),
+    }, {
+      rQueued: ({ context }: any) => context.R.waiters.includes('r:r'),
+      wQueued: ({ context }: any) => context.R.waiters.includes('w:w'),
+    });
+    const trace = checkModel({ model: m }).trace!;
+    expect(trace.steps.map((st) => st.threads.join())).toEqual(['w', 'r', 'r', 'r', 'w']);
+    const cycle = trace.deadlock!.cycle!;
+    expect(cycle.find((e) => e.thread === 'r')).toMatchObject({ resource: 'R', heldBy: 'w', queued: true, waitingSince: 4 });
+    expect(cycle.find((e) => e.thread === 'w')).toMatchObject({ resource: 'S', heldBy: 'r', waitingSince: 5 });
+    expect(scenarioRows(cycle, { calls: 'lockdep' }).rows.map((r) => `${r.thread}:${r.text}`)).toEqual(['r:lock(S);', 'r:rlock(R);', 'w:lock(S);']);
+  });
+});

@@ -36,16 +36,16 @@ describe('bcachefs-freeze', () => {
     const r = checkModel({ model, variant: 'intwrite-trans', params: small });
     expect(r.verdict.kind).toBe('deadlock');
     expect(cycleOf(r)).toEqual([
-      'freezer -> sb_writers[SB_FREEZE_FS] -> intwriter0',
+      'freezer -> sb_internal -> intwriter0',
       'intwriter0 -> journal space -> reclaim',
-      'reclaim -> sb_writers[SB_FREEZE_FS] -> freezer',
+      'reclaim -> sb_internal -> freezer',
     ]);
   });
 
   it('intwrite-trans without journal pressure still deadlocks: ->freeze_fs flushes the pins with transactions that need SB_FREEZE_FS', () => {
     const r = checkModel({ model, variant: 'intwrite-trans', params: { writers: 0, intwriters: 1, journalSize: 2, journalDirty: 0 } });
     expect(r.verdict.kind).toBe('deadlock');
-    expect(cycleOf(r)).toEqual(['freezer -> sb_writers[SB_FREEZE_FS] -> freezer']);
+    expect(cycleOf(r)).toEqual(['freezer -> sb_internal -> freezer']);
     expect(r.trace!.final.locations.freezer).toBe('freeze_super.F14_freeze_fs_hook.R5_flush_sb_start_intwrite');
   });
 

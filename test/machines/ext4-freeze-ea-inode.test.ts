@@ -25,7 +25,7 @@ describe('ext4-freeze-ea-inode', () => {
     const t = r.trace!;
     expect(t.final.locations).toEqual({ xattr: 'evict_freeze_protect', freezer: 'ext4_freeze_wait_updates' });
     expect(t.deadlock!.cycle!.map((e) => `${e.thread} -> ${e.resource} -> ${e.heldBy}`)).toEqual([
-      'xattr -> sb_writers[SB_FREEZE_FS] -> freezer',
+      'xattr -> sb_internal -> freezer',
       'freezer -> jbd2_handle (journal transaction 1) -> xattr',
     ]);
     const text = renderTrace(t);
@@ -35,8 +35,8 @@ describe('ext4-freeze-ea-inode', () => {
     const rows = text.split('\n').filter((l) => /^ {7} *[a-z_0-9]+\(.*\);$/.test(l)).map((l) => l.trim());
     expect(rows).toEqual([
       'lock(jbd2_handle (journal transaction 1));',
-      'lock(sb_writers[SB_FREEZE_FS]);',
-      'rlock(sb_writers[SB_FREEZE_FS]);',
+      'lock(sb_internal);',
+      'rlock(sb_internal);',
       'lock(jbd2_handle (journal transaction 1));',
     ]);
     // the counterexample replays on its variant and is blocked by the fix

@@ -22,7 +22,7 @@ describe('f2fs-gc-freeze', () => {
       expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order' });
       const lo = r.trace!.lockOrder!;
       // the splat's new dependency: gc holds sb_internal (read) and takes gc_mutex
-      expect(lo.edges[0]).toMatchObject({ thread: 'gc', from: 'sb_writers[SB_FREEZE_FS]', fromMode: 'read', to: 'gc_mutex' });
+      expect(lo.edges[0]).toMatchObject({ thread: 'gc', from: 'sb_internal', fromMode: 'read', to: 'gc_mutex' });
       expect(lo.edges.slice(1).every((x) => x.thread === 'fsync')).toBe(true);
       expect(replayTrace(instantiate(model, r.params, r.variant), model, r.trace!, {})).toMatchObject({ status: 'reproduced' });
     }

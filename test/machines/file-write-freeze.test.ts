@@ -30,7 +30,7 @@ describe('file-write-freeze', () => {
     const r = checkModel({ model, variant: 'pagefault-first', params: { inodes: 2, faulters: 1 }, check: { invariants: safety } });
     expect(r.verdict.kind).toBe('deadlock');
     expect(cycleOf(r)).toEqual([
-      'fwfreezer -> sb_writers[SB_FREEZE_PAGEFAULT] -> faulter0',
+      'fwfreezer -> sb_pagefaults -> faulter0',
       'faulter0 -> I_WRITE_FREEZED(inode0) -> fwfreezer',
     ]);
   });

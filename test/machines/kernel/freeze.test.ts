@@ -68,11 +68,11 @@ describe('freeze_super / thaw_super fragments', () => {
     const d = r.deadlocks[0];
     expect(where(d)).toEqual({ freezer: fz.names.F7_drain, w0: 's1' });
     const blocked: BlockedThread[] = [
-      { thread: 'freezer', state: fz.names.F7_drain, waits: [kernelWaits.percpu_readers_drained(d.context, { lock: 's_writers.rw_sem.0', thread: 'freezer', name: 'sb_writers[SB_FREEZE_WRITE]' })!] },
+      { thread: 'freezer', state: fz.names.F7_drain, waits: [kernelWaits.percpu_readers_drained(d.context, { lock: 's_writers.rw_sem.0', thread: 'freezer', name: 'sb_writers' })!] },
       { thread: 'w0', state: 's1', waits: [kernelWaits.rwsem_read_wake_ok(d.context, { lock: 's_umount', thread: 'w0' })!] },
     ];
     expect(buildWaitFor(blocked).cycle?.map((e) => `${e.thread} -> ${e.resource} -> ${e.heldBy}`)).toEqual([
-      'freezer -> sb_writers[SB_FREEZE_WRITE] -> w0',
+      'freezer -> sb_writers -> w0',
       'w0 -> s_umount -> freezer',
     ]);
   });
@@ -174,7 +174,7 @@ describe('deadlock reports through freeze, sb_rdonly, return hooks, FIFREEZE the
     const cycle = r.trace!.deadlock!.cycle!.map((e) => `${e.thread} -> ${e.resource} (${e.mode}) -> ${e.heldBy}`);
     expect(cycle).toEqual([
       'fs -> s_umount (down_write) -> w',
-      'w -> sb_writers[SB_FREEZE_WRITE] (percpu_down_read (frozen: waits for thaw_super)) -> fs',
+      'w -> sb_writers (percpu_down_read (frozen: waits for thaw_super)) -> fs',
     ]);
     expect(r.trace!.deadlock!.blocked.find((b) => b.thread === 'fs')!.state).toBe('th_T1_down_write_s_umount');
   });

@@ -5,7 +5,7 @@ import {
   mutex, mutex_lock, mutex_trylock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_down_write_block,
   percpu_down_write_drain, percpu_up_read, percpu_up_write, rwsem, rwsem_is_contended, sbWriters, sb_end_write,
   sb_start_intwrite_trylock, sb_start_write, sb_start_write_trylock, sb_wait_write_block, sb_wait_write_drain,
-  up_read, up_write, kernelGuards, SB_FREEZE_WRITE, SB_FREEZE_FS,
+  up_read, up_write, kernelGuards, SB_FREEZE_WRITE, SB_FREEZE_PAGEFAULT, SB_FREEZE_FS, sbLevelLock,
 } from '../../../machines/kernel/index.ts';
 import { explore, straight, tinyModel, where } from './harness.ts';
 
@@ -234,6 +234,16 @@ describe('percpu_rw_semaphore', () => {
 });
 
 describe('sb_writers', () => {
+  it("names each freeze level's percpu rwsem as lockdep names its class (fs/super.c sb_writers_name[]), keeping the context path", () => {
+    // alloc_super: __percpu_init_rwsem(&s->s_writers.rw_sem[i], sb_writers_name[i], &type->s_writers_key[i])
+    expect(sbLevelLock('s_writers', SB_FREEZE_WRITE, 't')).toEqual({ lock: 's_writers.rw_sem.0', thread: 't', name: 'sb_writers' });
+    expect(sbLevelLock('s_writers', SB_FREEZE_PAGEFAULT, 't')).toEqual({ lock: 's_writers.rw_sem.1', thread: 't', name: 'sb_pagefaults' });
+    expect(sbLevelLock('s_writers', SB_FREEZE_FS, 't')).toEqual({ lock: 's_writers.rw_sem.2', thread: 't', name: 'sb_internal' });
+    expect(sbLevelLock('sb_writers', SB_FREEZE_FS, 't').name).toBe('sb_internal');
+    // another superblock's slice keeps its own classes (lockdep: another file_system_type's key, sb_internal#N)
+    expect(sbLevelLock('upper.s_writers', SB_FREEZE_FS, 't')).toEqual({ lock: 'upper.s_writers.rw_sem.2', thread: 't', name: 'upper.s_writers:sb_internal' });
+  });
+
   it('sb_start_write blocks after the freezer blocks the level; trylocks fail instead', () => {
     const m = tinyModel({ sb: sbWriters() }, {
       freezer: straight('freezer', [sb_wait_write_block('sb', SB_FREEZE_WRITE, 'freezer'), sb_wait_write_drain('sb', SB_FREEZE_WRITE, 'freezer')]),
