@@ -620,7 +620,12 @@ function withLockOrder(o: Outcome, rec: LockOrderRecorder): Outcome {
   const f = rec.finding();
   if (!f) return o;
   const name = lockOrderName(f);
-  const what = f.kind === 'recursive' ? 'possible recursive locking' : 'possible circular locking dependency';
+  const what =
+    f.kind === 'recursive'
+      ? 'possible recursive locking'
+      : f.kind === 'invalid-wait-context'
+        ? `invalid wait context (${f.edges[0].thread} takes ${f.edges[0].to}, which may sleep, while holding ${f.edges[0].from})`
+        : 'possible circular locking dependency';
   const first = f.edges[0];
   return {
     status: 'violation',

@@ -100,7 +100,18 @@ export interface LockEffect {
   acquires(params: any, context: Context): LockAcquisition | LockAcquisition[] | null;
   /** How `thread` holds the lock at `path` in `context` (null: it does not). */
   holds(context: Context, path: string, thread: string): LockMode | null;
+  /**
+   * lockdep's wait type of the lock's class, for its "Invalid wait context" check (check_wait_context): taking a
+   * lock whose `outer` (default: `inner`) is sleepier than the `inner` of every lock the thread holds is a bug, e.g.
+   * a mutex ('sleep', LD_WAIT_SLEEP) taken under a spinlock ('spin': LD_WAIT_SPIN, and LD_WAIT_CONFIG outside
+   * PREEMPT_RT). RCU's read lock is `{ inner: 'spin', outer: 'free' }`. Absent: not checked, as lockdep leaves a
+   * map made by lockdep_init_map (LD_WAIT_INV: percpu rwsems, six locks, work items).
+   */
+  wait?: { inner: LockWait; outer?: LockWait };
 }
+
+/** lockdep's wait types, least to most permissive of sleeping: LD_WAIT_FREE, LD_WAIT_SPIN (and CONFIG), LD_WAIT_SLEEP. */
+export type LockWait = 'free' | 'spin' | 'sleep';
 
 export interface ModelCreateOptions {
   params: Record<string, ParamValue>;

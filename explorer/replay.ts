@@ -154,8 +154,12 @@ export function replayTrace(
       }
       for (let i = 0; i < report.edges.length; i++) {
         const edge = report.edges[i];
-        const r = checkEdgeReplay(space, model, edge);
+        const r = checkEdgeReplay(space, model, edge, { waitContext: report.kind === 'invalid-wait-context' });
         if (!r.ok) return { status: 'not-reproduced', reason: `edge #${i} ${edge.from} -> ${edge.to}: step ${r.step}: ${r.reason}`, stepsReplayed: n };
+      }
+      if (report.kind === 'invalid-wait-context') {
+        const x = edges[0];
+        return { status: 'reproduced', reason: `the trace ends with ${x.thread} taking ${x.to}, which may sleep, while holding ${x.from}: an invalid wait context`, stepsReplayed: n };
       }
       const what = report.kind === 'recursive' ? 'the recursive acquisition' : `all ${report.edges.length} edges of the cycle`;
       return { status: 'reproduced', reason: `${what} replay: each edge's trace ends acquiring its lock while holding the previous one`, stepsReplayed: n };

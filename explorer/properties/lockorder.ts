@@ -12,7 +12,7 @@
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Where } from '../compile/types.ts';
-import type { Context, LockAcquisition, LockEffect, LockMode, ModelDefinition } from '../model.ts';
+import type { Context, LockAcquisition, LockEffect, LockMode, LockWait, ModelDefinition } from '../model.ts';
 import { ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { StateSpace } from '../space/index.ts';
 import { PathWalker } from '../space/walk.ts';
@@ -34,8 +34,15 @@ export interface LockOrderEdge {
   path: number[];
 }
 
+/**
+ * What lockdep reports: a cycle of classes ('circular'), a class taken under itself ('recursive'), or a lock whose
+ * wait type is sleepier than the context it is taken in ('invalid-wait-context', check_wait_context: a mutex
+ * under a spinlock; one edge, from the strictest lock held to the lock taken).
+ */
+export type LockOrderKind = 'circular' | 'recursive' | 'invalid-wait-context';
+
 export interface LockOrderFinding {
-  kind: 'circular' | 'recursive';
+  kind: LockOrderKind;
   /** The edges of the cycle in order: edges[i].to === edges[i+1].from, the last closes it (one edge when recursive). */
   edges: LockOrderEdge[];
 }
@@ -100,9 +107,32 @@ function acquiringActions(cache: WeakMap<CompiledTransition, Acquiring[]>, tr: C
   return list;
 }
 
+/** A lock a thread holds: its path, name, mode, and its class's wait type (LockEffect.wait). */
+export type HeldLock = { path: string; name: string; mode: LockMode; wait?: LockEffect['wait'] };
+
 export interface StepAcquisition extends LockAcquisition {
-  /** Locks the thread held before this acquisition: [path, name, mode]. */
-  held: Array<{ path: string; name: string; mode: LockMode }>;
+  /** Locks the thread held before this acquisition. */
+  held: HeldLock[];
+  /** The acquired lock's wait type (its LockEffect.wait). */
+  wait?: LockEffect['wait'];
+}
+
+/** lockdep's order of wait types (LD_WAIT_FREE 1, LD_WAIT_SPIN 2, LD_WAIT_SLEEP 4; a task's own context is 4). */
+const WAIT_RANK: Record<LockWait, number> = { free: 1, spin: 2, sleep: 4 };
+
+/**
+ * lockdep's check_wait_context for one acquisition: the strictest held lock (smallest inner wait type) when the
+ * lock taken needs a sleepier context (its outer, default inner, ranks above it), else null. A trylock is never
+ * checked (it cannot wait), nor a lock or held lock without a wait type (LD_WAIT_INV).
+ */
+export function invalidWaitContext(acq: StepAcquisition): HeldLock | null {
+  if (acq.try || !acq.wait) return null;
+  const next = WAIT_RANK[acq.wait.outer ?? acq.wait.inner];
+  let strictest: HeldLock | null = null;
+  for (const h of acq.held) {
+    if (h.wait && (strictest === null || WAIT_RANK[h.wait.inner] < WAIT_RANK[strictest.wait!.inner])) strictest = h;
+  }
+  return strictest && next > WAIT_RANK[strictest.wait!.inner] ? strictest : null;
 }
 
 /**
@@ -189,15 +219,16 @@ export class LockOrderRecorder {
       const list = acquiringActions(this.cache, tr);
       if (list.length === 0) continue;
       // what each thread acquires earlier in this same step counts as held for its later acquisitions
-      const alsoHeld: Array<{ path: string; name: string; mode: LockMode }> = [];
+      const alsoHeld: HeldLock[] = [];
       for (const a of list) {
         const got = lockHook(a.action, a.where, 'while reading what it acquires', () => a.effect.acquires(a.params(ctx, ev), ctx));
         if (!got) continue;
         for (const acq of Array.isArray(got) ? got : [got]) {
           if (!this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
           const held = [...this.heldBy(ctx, acq.thread, a.where), ...alsoHeld];
-          out.push({ ...acq, held });
-          if (!acq.released) alsoHeld.push({ path: acq.path, name: acq.name, mode: acq.mode });
+          const wait = a.effect.wait;
+          out.push(wait ? { ...acq, held, wait } : { ...acq, held });
+          if (!acq.released) alsoHeld.push(wait ? { path: acq.path, name: acq.name, mode: acq.mode, wait } : { path: acq.path, name: acq.name, mode: acq.mode });
         }
       }
     }
@@ -205,11 +236,11 @@ export class LockOrderRecorder {
   }
 
   /** The locks among those seen so far that `thread` holds in `ctx` (`where`: the step that asks, for a hook's error). */
-  heldBy(ctx: Context, thread: string, where?: Where): Array<{ path: string; name: string; mode: LockMode }> {
-    const out: Array<{ path: string; name: string; mode: LockMode }> = [];
+  heldBy(ctx: Context, thread: string, where?: Where): HeldLock[] {
+    const out: HeldLock[] = [];
     for (const [path, k] of this.known) {
       const mode = lockHook(k.action, where, `while reading whether thread ${thread} holds lock ${k.name} (context path ${path})`, () => k.effect.holds(ctx, path, thread));
-      if (mode) out.push({ path, name: k.name, mode });
+      if (mode) out.push(k.effect.wait ? { path, name: k.name, mode, wait: k.effect.wait } : { path, name: k.name, mode });
     }
     return out;
   }
@@ -221,6 +252,13 @@ export class LockOrderRecorder {
   onStep(stateId: number, e: number, ctx: Context, pathTo: (id: number) => number[]): void {
     for (const acq of this.acquisitions(this.system.taken, ctx, e)) {
       if (acq.try) continue;
+      if (this.invalid === null) {
+        const h = invalidWaitContext(acq);
+        if (h) {
+          const edge = { from: this.classOf(h), fromMode: h.mode, to: this.classOf({ path: acq.path, name: acq.name }), toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] };
+          this.invalid = edge;
+        }
+      }
       const to = this.classOf({ path: acq.path, name: acq.name });
       const heldClasses = acq.held.map((h) => this.classOf(h));
       const recorded: string[] = [];
@@ -238,6 +276,9 @@ export class LockOrderRecorder {
     }
   }
 
+  /** The first acquisition seen in an invalid wait context (lockdep's check_wait_context), as an edge from the strictest held lock. */
+  private invalid: LockOrderEdge | null = null;
+
   /** Number of distinct edges recorded. */
   get size(): number {
     return this.edges.size;
@@ -254,7 +295,8 @@ export class LockOrderRecorder {
     const self = all.find((x) => x.from === x.to);
     if (self) return { kind: 'recursive', edges: [self] };
     const cycle = shortestCycle([...this.direct.values()]) ?? shortestCycle(all);
-    return cycle ? { kind: 'circular', edges: cycle } : null;
+    if (cycle) return { kind: 'circular', edges: cycle };
+    return this.invalid ? { kind: 'invalid-wait-context', edges: [this.invalid] } : null;
   }
 }
 
@@ -305,7 +347,7 @@ export function lockOrderName(f: LockOrderFinding): string {
 export type LockOrderTraceEdge = Omit<LockOrderEdge, 'path'> & { events: string[] };
 
 export interface LockOrderReport {
-  kind: 'circular' | 'recursive';
+  kind: LockOrderKind;
   edges: LockOrderTraceEdge[];
 }
 
@@ -325,6 +367,15 @@ export function renderLockOrder(r: LockOrderReport, o: { fit?: number } = {}): s
 export function lockOrderText(r: LockOrderReport, o: { fit?: number } = {}): { head: string[]; table: string[]; tail: string[] } {
   const head: string[] = [];
   const scenario = ['', ' Possible unsafe locking scenario:', ''];
+  if (r.kind === 'invalid-wait-context') {
+    // lockdep's print_lock_invalid_wait_context: the lock being taken, the context, the locks held
+    const x = r.edges[0];
+    head.push(' BUG: Invalid wait context');
+    head.push(` ${x.thread} is trying to lock: ${x.to} (${x.toMode === 'read' ? 'rlock' : 'lock'}), which may sleep`);
+    head.push(` while holding: ${x.from} (${x.fromMode === 'read' ? 'rlock' : 'lock'}), in whose section it must not sleep`);
+    head.push(`   (trace: ${x.events.length} steps)`);
+    return { head, table: [], tail: ['', ' A sleeping lock taken in atomic context: "BUG: sleeping function called from invalid context" at run time.'] };
+  }
   if (r.kind === 'recursive') {
     const x = r.edges[0];
     head.push(' WARNING: possible recursive locking detected');
@@ -390,6 +441,9 @@ function cpuRuns(edges: LockOrderTraceEdge[]): number[][] {
 export function lockOrderShapeProblem(r: LockOrderReport): string | null {
   const e = r.edges;
   const chain = e.map((x) => `${x.from} -> ${x.to}`).join(', ');
+  if (r.kind === 'invalid-wait-context') {
+    return e.length === 1 ? null : `its edges (${chain}) are not one acquisition in an invalid wait context (one edge from the lock held to the lock taken)`;
+  }
   if (r.kind === 'recursive') {
     return e.length === 1 && e[0].from === e[0].to ? null : `its edges (${chain}) are not a recursive acquisition (one edge from a lock class to itself)`;
   }
@@ -405,6 +459,7 @@ export function checkEdgeReplay(
   space: StateSpace,
   model: Pick<ModelDefinition, 'lockClass'>,
   edge: LockOrderTraceEdge,
+  o: { waitContext?: boolean } = {},
 ): { ok: true } | { ok: false; step: number; reason: string } {
   const system = space.system;
   const index = new Map(system.events.map((e, i) => [e, i]));
@@ -429,6 +484,9 @@ export function checkEdgeReplay(
         if (now !== cls || lock.mode !== mode) {
           return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}): ${edge.thread} ${what} ${lock.path} as class ${now} (${lock.mode}), the trace says ${cls} (${mode})` };
         }
+      }
+      if (o.waitContext && invalidWaitContext({ ...hit, held: [held] }) === null) {
+        return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}): taking ${edge.to} while holding ${edge.from} is a valid wait context in this model (their wait types: ${hit.wait?.outer ?? hit.wait?.inner ?? 'none'} under ${held.wait?.inner ?? 'none'})` };
       }
     }
   }

@@ -66,16 +66,20 @@ const lockWait = (kind: string): WaitFn => (context, p: LockParams) => {
   const m: MutexState = getIn(context, p.lock);
   return m.owner === null ? null : { resource: rname(p), kind, mode: 'lock', holders: [m.owner] };
 };
-// lock-order information (explorer/properties/lockorder.ts): who holds a mutex/spinlock
+// lock-order information (explorer/properties/lockorder.ts): who holds a mutex/spinlock, and lockdep's wait type of
+// each class (__mutex_init and __init_rwsem: LD_WAIT_SLEEP; spinlock_t: LD_WAIT_CONFIG, which outside PREEMPT_RT
+// is LD_WAIT_SPIN; percpu_init_rwsem uses lockdep_init_map, LD_WAIT_INV: not checked)
+const SLEEPS = { inner: 'sleep' } as const;
+const SPINS = { inner: 'spin' } as const;
 const ownerHolds = (s: MutexState | undefined, thread: string) => (s?.owner === thread ? ('write' as const) : null);
 const mutexOps = {
   guards: { mutex_can_lock: lockFree, mutex_trylock_ok: lockFree, mutex_is_locked: lockHeld, mutex_is_owner: lockOwned },
-  actions: { mutex_lock: withLock(takeLock('mutex_lock'), { kind: 'mutex', mode: 'write', holds: ownerHolds }), mutex_unlock: releaseLock('mutex_unlock') },
+  actions: { mutex_lock: withLock(takeLock('mutex_lock'), { kind: 'mutex', mode: 'write', holds: ownerHolds, wait: SLEEPS }), mutex_unlock: releaseLock('mutex_unlock') },
   waits: { mutex_can_lock: lockWait('mutex') },
 };
 const spinOps = {
   guards: { spin_can_lock: lockFree, spin_trylock_ok: lockFree, spin_is_locked: lockHeld, spin_is_owner: lockOwned },
-  actions: { spin_lock: withLock(takeLock('spin_lock'), { kind: 'spinlock', mode: 'write', holds: ownerHolds }), spin_unlock: releaseLock('spin_unlock') },
+  actions: { spin_lock: withLock(takeLock('spin_lock'), { kind: 'spinlock', mode: 'write', holds: ownerHolds, wait: SPINS }), spin_unlock: releaseLock('spin_unlock') },
   waits: { spin_can_lock: lockWait('spinlock') },
 };
 
@@ -119,7 +123,7 @@ const qspinActions = {
         return { ...s, owner: p.thread, waiters: s.waiters[0] === p.thread ? s.waiters.slice(1) : s.waiters };
       }),
     ),
-    { kind: 'spinlock', mode: 'write', holds: ownerHolds },
+    { kind: 'spinlock', mode: 'write', holds: ownerHolds, wait: SPINS },
   ),
   qspin_queue: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: QSpinlockState) => {
@@ -200,7 +204,7 @@ const hmutexActions = {
         return { ...s, owner: p.thread, waiters: first ? s.waiters.slice(1) : s.waiters, handoff: first ? false : s.handoff };
       }),
     ),
-    { kind: 'mutex', mode: 'write', holds: ownerHolds },
+    { kind: 'mutex', mode: 'write', holds: ownerHolds, wait: SLEEPS },
   ),
   hmutex_queue: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: HandoffMutexState) => {
@@ -352,8 +356,8 @@ const updateRwsem = (fn: (s: RwsemState, p: LockParams) => RwsemState) =>
 // the wait list, as lockdep's rwsem_acquire() comes before the slow path); the wakeup steps add nothing
 const rwsemHolds = (s: RwsemState | undefined, thread: string) =>
   s?.owner === thread ? ('write' as const) : s?.readers?.includes(thread) ? ('read' as const) : null;
-const rwsemRead = <A extends object>(action: A) => withLock(action, { kind: 'rwsem', mode: 'read', holds: rwsemHolds });
-const rwsemWrite = <A extends object>(action: A) => withLock(action, { kind: 'rwsem', mode: 'write', holds: rwsemHolds });
+const rwsemRead = <A extends object>(action: A) => withLock(action, { kind: 'rwsem', mode: 'read', holds: rwsemHolds, wait: SLEEPS });
+const rwsemWrite = <A extends object>(action: A) => withLock(action, { kind: 'rwsem', mode: 'write', holds: rwsemHolds, wait: SLEEPS });
 
 const rwsemActions = {
   // down_read() fast path / stealing: a read hold

@@ -43,6 +43,8 @@ export function withLock<A extends object>(
     name?: (params: any) => string;
     /** Params for which the action acquires nothing new (e.g. a six write lock: the upgrade of an intent lock). */
     skip?: (params: any) => boolean;
+    /** lockdep's wait type of the lock's class (LockEffect.wait; absent: not checked, LD_WAIT_INV). */
+    wait?: LockEffect['wait'];
   },
 ): A {
   const pathOf = o.path ?? ((p: any) => p.lock);
@@ -60,6 +62,7 @@ export function withLock<A extends object>(
       };
     },
     holds: (context, path, thread) => o.holds(getPath(context, path), thread, context, path),
+    ...(o.wait ? { wait: o.wait } : {}),
   };
   (action as any).lockEffect = effect;
   return action;
