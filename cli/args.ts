@@ -55,7 +55,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'nats-creds': { type: 'string', value: 'FILE', help: 'with --nats: a NATS .creds file (user JWT and nkey seed)' },
       'join-timeout': { type: 'string', value: 'SECONDS', help: 'with --nats: how long to wait for --peers workers to join (default 60)' },
       'peer-timeout': { type: 'string', value: 'SECONDS', help: 'with --nats: a worker silent this long (busy rounds included) is lost and the run incomplete (default 300)' },
-      fairness: { type: 'string', value: 'none|weak', help: "fairness for livelock/starvation checks (default: the spec's, else weak)" },
+      fairness: { type: 'string', value: 'none|weak|strong', help: "fairness for livelock/starvation checks (default: the spec's, else weak)" },
       'lock-order': { type: 'boolean', help: 'also check lock order (lockdep over every interleaving): verdict kind lock-order' },
       reduce: { type: 'string', value: 'LIST', help: "reductions for the safety search: symmetry,por or none (default: the spec's \"reduce\", else none); liveness and lock order run unreduced" },
       'check-footprints': { type: 'boolean', help: "first check the model's declared footprints and symmetry groups on its first 20000 states (or --max-states); a wrong one is bad input" },

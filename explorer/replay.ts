@@ -2,7 +2,7 @@
 // trace says, and the last state must show the same violation. Says where and why it diverges.
 import type { CompiledSystem } from './compile/index.ts';
 import type { Context, Invariant, ModelDefinition } from './model.ts';
-import { lassoProblem } from './properties/liveness.ts';
+import { lassoProblem, type Fairness } from './properties/liveness.ts';
 import { checkEdgeReplay, lockOrderShapeProblem } from './properties/lockorder.ts';
 import type { StateSpace } from './space/index.ts';
 import { PathWalker } from './space/walk.ts';
@@ -140,7 +140,7 @@ export function replayTrace(
       }
       const problem = lassoProblem(space, trace);
       if (problem) return { status: 'not-reproduced', reason: `the loop from step ${trace.loopStart} repeats, but ${problem}`, stepsReplayed: n };
-      const fair = (trace.options?.fairness ?? 'weak') === 'weak' ? ', weakly fair' : '';
+      const fair = { none: '', weak: ', weakly fair', strong: ', strongly fair' }[(trace.options?.fairness ?? 'weak') as Fairness];
       return { status: 'reproduced', reason: `the loop from step ${trace.loopStart} returns to its start${fair}, and shows the ${v.kind}: it can repeat forever`, stepsReplayed: n };
     }
     case 'lock-order': {

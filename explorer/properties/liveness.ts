@@ -10,7 +10,7 @@ import { PathWalker } from '../space/walk.ts';
 import type { Trace } from '../trace.ts';
 
 export type { Fairness } from '../scc.ts';
-export const FAIRNESS: Fairness[] = ['none', 'weak'];
+export const FAIRNESS: Fairness[] = ['none', 'weak', 'strong'];
 
 export interface StarvationGoal {
   thread: string;
@@ -97,7 +97,8 @@ export function loopRoles(space: StateSpace, path: number[], loopStart: number):
  * Checks the loop of a replayable lasso trace against its property: for a livelock no progress step and
  * no progress state in the loop; for starvation the thread never at its goal (nor finished) in the loop;
  * under weak fairness (the trace's options.fairness, default weak) every thread moves in the loop or is
- * disabled in one of its states. Returns why the loop does not show the property, or null.
+ * disabled in one of its states; under strong fairness also every (thread, event) pair enabled in one of its
+ * states is taken in it. Returns why the loop does not show the property, or null.
  */
 export function lassoProblem(space: StateSpace, trace: Trace): string | null {
   const system = space.system;
@@ -135,6 +136,9 @@ function loopProblem(space: StateSpace, trace: Trace, loopStart: number, fairnes
   const walker = new PathWalker(space);
   const moved = new Set<number>();
   const disabledSomewhere = new Set<number>();
+  // strong fairness: the (thread, event) pairs enabled in a loop state, and those the loop takes ("t e")
+  const pairsEnabled = new Set<string>();
+  const pairsTaken = new Set<string>();
   const inLoopState = (at: string) => {
     const leaves = walker.leaves;
     if (kind === 'livelock' && isProgressState(system, leaves)) return `the loop passes a progress state ${at}`;
@@ -142,9 +146,12 @@ function loopProblem(space: StateSpace, trace: Trace, loopStart: number, fairnes
       const where = system.threads[goal.thread].leafPaths[leaves[goal.thread]];
       return `${goal.threadName} is at ${where} ${at}, which is its goal or a final state`;
     }
-    if (fairness === 'weak') {
+    if (fairness !== 'none') {
       const enabled = walker.enabledThreads();
       for (const t of system.threads) if (!enabled.has(t.index)) disabledSomewhere.add(t.index);
+    }
+    if (fairness === 'strong') {
+      for (let e = 0; e < system.events.length; e++) space.step(walker, e)?.taken.forEach((tr) => pairsEnabled.add(`${tr.thread} ${e}`));
     }
     return null;
   };
@@ -158,16 +165,26 @@ function loopProblem(space: StateSpace, trace: Trace, loopStart: number, fairnes
         if (p) return p;
       }
       if (kind === 'livelock' && taken.some((tr) => tr.progress)) return `step ${s.step} (${s.event}) is a progress transition`;
-      for (const tr of taken) moved.add(tr.thread);
+      for (const tr of taken) {
+        moved.add(tr.thread);
+        pairsTaken.add(`${tr.thread} ${e}`);
+      }
     }
     if (s.step >= loopStart) {
       const p = inLoopState(`after step ${s.step}`);
       if (p) return p;
     }
   }
-  if (fairness === 'weak') {
+  if (fairness !== 'none') {
     const unfair = system.threads.filter((t) => !moved.has(t.index) && !disabledSomewhere.has(t.index)).map((t) => t.name);
     if (unfair.length) return `the loop is not weakly fair: ${unfair.join(', ')} ${unfair.length === 1 ? 'stays' : 'stay'} enabled in every state of the loop but never ${unfair.length === 1 ? 'moves' : 'move'}`;
+  }
+  if (fairness === 'strong') {
+    const untaken = [...pairsEnabled].filter((p) => !pairsTaken.has(p)).map((p) => {
+      const [t, e] = p.split(' ').map(Number);
+      return `${system.events[e]} of ${system.threads[t].name}`;
+    });
+    if (untaken.length) return `the loop is not strongly fair: ${untaken.join(', ')} ${untaken.length === 1 ? 'is' : 'are'} enabled in a state of the loop but never taken in it`;
   }
   return null;
 }

@@ -12,6 +12,15 @@
 //   (in the full graph: progress edges count). For an SCC S of the restricted graph this is exact: S
 //   holds a fair cycle iff every thread moves on some edge inside S or is disabled in some state of S.
 //   `none`: every cycle counts (an unfair scheduler may starve any thread).
+// - Strong fairness (`strong`, TLA+'s SF per action): every (thread, event) pair enabled infinitely often is
+//   taken infinitely often. Per transition, not per thread: a thread that spins (always moving) while the
+//   event that would end the spin is enabled only now and then is fair under weak fairness, not under strong.
+//   A pair is enabled in a state when that event moves that thread from it (in the full graph); the two
+//   guarded branches of one event in one state are the same pair (the graph records the event, not the
+//   branch): the weaker assumption of the two. It implies weak fairness per thread (a thread enabled in every
+//   state of a loop has a pair enabled in it), and the SCC search checks both (../scc.ts: the Streett
+//   decomposition). Under a bound the edges to states not stored are kept aside (StateGraph cut) so that
+//   their pairs still count as enabled.
 // - Starvation of thread T with goal G (dotted state paths of T; a path covers its descendants): a
 //   reachable fair cycle through states where T is neither at G nor in a final state. A thread in a final
 //   state has returned (maybe with an error, which a safety property should catch); it is not waiting
@@ -85,6 +94,8 @@ function explore(task: LivenessTask, goals: ResolvedGoal[]): Explored {
     if (ts.length === 1) eventOwner[e] = ts[0];
   });
   const sharedEvents = eventOwner.some((t) => t < 0);
+  // Strong fairness reads the pairs of the edges a bound drops: they are enabled too.
+  const keepCut = task.fairness === 'strong';
   const maxStates = o.maxStates ?? Infinity;
   const maxDepth = o.maxDepth ?? Infinity;
 
@@ -97,6 +108,9 @@ function explore(task: LivenessTask, goals: ResolvedGoal[]): Explored {
   const enabled = new GrowableArray(new Uint32Array(1024));
   const flags = new GrowableArray(new Uint8Array(1024));
   const excluded = goals.map(() => new GrowableArray(new Uint8Array(1024)));
+  const cutFrom = new GrowableArray(new Int32Array(keepCut ? 256 : 0));
+  const cutEvents = new GrowableArray(new Uint16Array(keepCut ? 256 : 0));
+  const cutThreads = sharedEvents && keepCut ? new GrowableArray(new Uint32Array(256)) : null;
   const mask = new Uint32Array(W);
   const stateMask = new Uint32Array(W);
 
@@ -136,6 +150,11 @@ function explore(task: LivenessTask, goals: ResolvedGoal[]): Explored {
       nid = store.find(hi, lo);
       if (nid < 0) {
         bound = atDepthLimit ? { name: 'maxDepth', limit: maxDepth } : { name: 'maxStates', limit: maxStates };
+        if (keepCut) {
+          cutFrom.push(id);
+          cutEvents.push(e);
+          if (cutThreads) for (let k = 0; k < W; k++) cutThreads.push(mask[k]);
+        }
         return false;
       }
     } else if ((nid = store.add(hi, lo, id, e)) < 0) nid = -nid - 1;
@@ -190,6 +209,7 @@ function explore(task: LivenessTask, goals: ResolvedGoal[]): Explored {
     eventOwner,
     enabled: en,
     stateFlags: flags.trimmed(),
+    ...(keepCut && cutFrom.length > 0 ? { cut: { from: cutFrom.trimmed(), events: cutEvents.trimmed(), threads: cutThreads ? cutThreads.trimmed() : null } } : {}),
   };
   const bytesPerEdge = 4 + 2 + (edgeThreads ? 4 * W : 0);
   return {
@@ -202,6 +222,13 @@ function explore(task: LivenessTask, goals: ResolvedGoal[]): Explored {
     bytesPerEdge,
   };
 }
+
+/** How a violation's message says which runs count. */
+const FAIR_TEXT: Record<Fairness, string> = {
+  none: 'with no fairness assumed',
+  weak: 'under weak fairness (every thread moves or is blocked somewhere in the loop)',
+  strong: 'under strong fairness (every thread moves or is blocked somewhere in the loop, and takes every event of its that is enabled somewhere in it)',
+};
 
 interface Property {
   kind: 'livelock' | 'starvation';
@@ -222,7 +249,7 @@ function searchLiveness(o: LivenessTask): Outcome<LivenessStats> {
   const ex = explore(o, goals);
   const g = ex.graph;
   const started = now();
-  const fairText = fairness === 'weak' ? 'under weak fairness (every thread moves or is blocked somewhere in the loop)' : 'with no fairness assumed';
+  const fairText = FAIR_TEXT[fairness];
 
   const props: Property[] = [];
   if (o.livelock) {

@@ -23,8 +23,10 @@
 // the writer's next write_seqlock (the writer's next afs_install_server() waits for it). In the kernel the
 // writer's unlocked gap between two installs is a VL lookup long; here every step is atomic, and weak fairness
 // alone lets the writer re-lock in every gap (read_seqbegin has no progress guarantee against a writer that
-// never stops; the tool has no strong fairness to say "an even count seen infinitely often is read").
-// `--param readerSeesEven=false` drops the assumption: then the fixed reader, too, can starve in read_seqbegin.
+// never stops). `--param readerSeesEven=false` drops the assumption: then the fixed reader, too, can starve in
+// read_seqbegin under weak fairness; under `fairness: strong` ("an even count seen infinitely often is read")
+// it does not (specs/afs-seqlock-starvation-fixed-strong.json). The weak specs keep the assumption: strong
+// fairness would also make the owner-only spinlock of `fixed-barging` fair.
 // Variant `fixed-barging` runs the fixed code on the owner-only spinlock(): there the looping writer can always
 // take the lock back before the locking reader, a starvation the kernel's queued spinlock does not have.
 // Not modelled: RCU, the server refcounts (afs_use_server/afs_unuse_server), the addresses list

@@ -82,7 +82,7 @@ describe('options are checked and blamed on the option', () => {
     [['--workers', 'two'], /option --workers "two"/],
     [['--timeout', 'soon'], /option --timeout "soon": expected a positive number of seconds/],
     [['--strategy', 'bestfirst'], /option --strategy "bestfirst": expected one of bfs, dfs, random/],
-    [['--fairness', 'strong'], /option --fairness "strong": expected one of none, weak/],
+    [['--fairness', 'fair'], /option --fairness "fair": expected one of none, weak, strong/],
     [['--param', 'n'], /option --param "n": expected name=value, e\.g\. --param n=6/],
     [['--variant', 'polite'], /--variant: model philosophers has no variant 'polite' \(its variants: naive, ordered\)/],
     [['--param', 'n=1'], /--param n: 1 is below the minimum 2/],
@@ -120,7 +120,7 @@ describe('options are checked and blamed on the option', () => {
   it('--fairness when no target of the run checks livelock or starvation: exit 2 before any search (it was ignored); a run with one liveness spec takes it', async () => {
     const dir = tmp();
     for (const targets of [['specs/abba-abba.json'], ['philosophers'], ['specs/abba-abba.json', 'specs/philosophers-4.json']]) {
-      for (const fairness of ['none', 'weak']) {
+      for (const fairness of ['none', 'weak', 'strong']) {
         const r = await run(['check', ...targets, '--fairness', fairness, '--out', dir, '--quiet']);
         expectBadInput(r, new RegExp(`option --fairness ${fairness}: no spec or model of this run checks livelock or starvation, the checks fairness is for \\("check": \\{"livelock": true\\} or \\{"starvation": \\.\\.\\.\\}\\); drop --fairness`));
         expect(r.out).toBe('');

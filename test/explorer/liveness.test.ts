@@ -13,10 +13,11 @@ import { checkModel, instantiate, type CheckResult } from '../../explorer/index.
 import { liveness } from '../../explorer/strategies/liveness.ts';
 import type { ModelDefinition } from '../../explorer/model.ts';
 import { replayTrace } from '../../explorer/replay.ts';
-import { EDGE_PROGRESS, fairCycle, findFairScc, type EdgeFilter, type Fairness, type StateGraph } from '../../explorer/scc.ts';
+import { EDGE_EVENT, EDGE_PROGRESS, fairCycle, findFairScc, type EdgeFilter, type Fairness, type StateGraph } from '../../explorer/scc.ts';
 import mutexFairness from '../../machines/mutex-fairness/index.ts';
 import retryLoop from '../../machines/retry-loop/index.ts';
 import sharedEvent from '../fixtures/liveness/shared-event.ts';
+import spinGap from '../fixtures/liveness/spin-gap.ts';
 import { rng } from '../helpers/rng.ts';
 
 function replay(model: ModelDefinition, r: CheckResult) {
@@ -276,7 +277,13 @@ function randomGraph(rand: () => number): { g: StateGraph; progress: Uint8Array 
     }
   }
   offsets[n] = targets.length;
-  const g: StateGraph = {
+  return { g: maskGraph(T, offsets, targets, events, movers, new Int32Array(0), enabled), progress: new Uint8Array(0) };
+}
+
+/** A graph of one mask word whose edges record the threads they move. */
+function maskGraph(T: number, offsets: Int32Array, targets: number[], events: number[], movers: number[], eventOwner: Int32Array, enabled: Uint32Array): StateGraph {
+  const n = offsets.length - 1;
+  return {
     n,
     threadCount: T,
     maskWords: 1,
@@ -284,11 +291,10 @@ function randomGraph(rand: () => number): { g: StateGraph; progress: Uint8Array 
     targets: Int32Array.from(targets),
     edgeEvents: Uint16Array.from(events),
     edgeThreads: Uint32Array.from(movers),
-    eventOwner: new Int32Array(0),
+    eventOwner,
     enabled,
     stateFlags: new Uint8Array(n),
   };
-  return { g, progress: new Uint8Array(0) };
 }
 
 /** Brute force: SCCs by transitive closure, then the weak-fairness criterion; smallest state of a fair SCC. */
@@ -375,6 +381,322 @@ describe('fair SCCs (scc.ts)', () => {
   });
 });
 
+/**
+ * A hand-built graph for the strong-fairness tests: edges [from, to, event], each event owned by thread
+ * eventOwner[event]; a state's enabled threads are the owners of its out-edges (as in a real system), and of
+ * its `cut` events (edges a bound dropped: [from, event]).
+ */
+function handGraph(n: number, eventOwner: number[], edges: Array<[number, number, number]>, cut: Array<[number, number]> = []): StateGraph {
+  const sorted = [...edges].sort((a, b) => a[0] - b[0]);
+  const offsets = new Int32Array(n + 1);
+  for (const [from] of sorted) offsets[from + 1]++;
+  for (let v = 0; v < n; v++) offsets[v + 1] += offsets[v];
+  const enabled = new Uint32Array(n);
+  for (const [from, , ev] of sorted) enabled[from] |= 1 << eventOwner[ev];
+  for (const [from, ev] of cut) enabled[from] |= 1 << eventOwner[ev];
+  return {
+    n,
+    threadCount: Math.max(...eventOwner) + 1,
+    maskWords: 1,
+    offsets,
+    targets: Int32Array.from(sorted.map((x) => x[1])),
+    edgeEvents: Uint16Array.from(sorted.map((x) => x[2])),
+    edgeThreads: null,
+    eventOwner: Int32Array.from(eventOwner),
+    enabled,
+    stateFlags: new Uint8Array(n),
+    ...(cut.length ? { cut: { from: Int32Array.from(cut.map((x) => x[0])), events: Uint16Array.from(cut.map((x) => x[1])), threads: null } } : {}),
+  };
+}
+
+/** The (thread, event) labels of edge e, or of cut edge c, as strings. */
+function labelsOf(g: StateGraph, e: number, cut = false): string[] {
+  const ev = (cut ? g.cut!.events[e] : g.edgeEvents[e]) & EDGE_EVENT;
+  const owner = ev < g.eventOwner.length ? g.eventOwner[ev] : -1;
+  if (owner >= 0) return [`${ev}:${owner}`];
+  const mask = (cut ? g.cut!.threads! : g.edgeThreads!)[e];
+  const out: string[] = [];
+  for (let t = 0; t < g.threadCount; t++) if (mask & (1 << t)) out.push(`${ev}:${t}`);
+  return out;
+}
+
+/** Labels enabled in state v: those of its out-edges in the full graph and of its cut edges. */
+function enabledLabels(g: StateGraph, v: number): string[] {
+  const out: string[] = [];
+  for (let e = g.offsets[v]; e < g.offsets[v + 1]; e++) out.push(...labelsOf(g, e));
+  if (g.cut) g.cut.from.forEach((f, c) => f === v && out.push(...labelsOf(g, c, true)));
+  return out;
+}
+
+/** The threads moving on edge e. */
+const moversOf = (g: StateGraph, e: number) => (g.edgeThreads ? g.edgeThreads[e] : 1 << g.eventOwner[g.edgeEvents[e] & EDGE_EVENT]);
+
+/**
+ * Why a lasso cycle (edge list from root) is not a strongly fair closed walk inside the SCC, or null: every edge
+ * ok and inside, back at the root, every label enabled in one of its states taken on it, every thread moving or
+ * disabled in one of its states.
+ */
+function strongCycleProblem(g: StateGraph, ok: EdgeFilter, scc: { root: number; member: (v: number) => boolean }, cycle: number[]): string | null {
+  const all = (1 << g.threadCount) - 1;
+  const enabled = new Set<string>();
+  const taken = new Set<string>();
+  let at = scc.root;
+  let moved = 0;
+  let disabled = 0;
+  if (cycle.length === 0) return 'empty cycle';
+  for (const e of cycle) {
+    if (!(e >= g.offsets[at] && e < g.offsets[at + 1] && ok(e, at))) return `edge ${e} does not leave ${at} along an ok edge`;
+    enabledLabels(g, at).forEach((l) => enabled.add(l));
+    labelsOf(g, e).forEach((l) => taken.add(l));
+    disabled |= ~g.enabled[at] & all;
+    moved |= moversOf(g, e);
+    at = g.targets[e];
+    if (!scc.member(at)) return `state ${at} is outside the SCC`;
+  }
+  if (at !== scc.root) return 'the cycle does not return to the root';
+  const missing = [...enabled].filter((l) => !taken.has(l));
+  if (missing.length) return `labels enabled but never taken: ${missing.join(', ')}`;
+  if ((moved | disabled) !== all) return 'not weakly fair';
+  return null;
+}
+
+/** Brute force for strong fairness: the smallest state of a state set that is strongly connected along its internal ok edges, has one, and is fair (every label enabled in it taken inside it, every thread moving inside or disabled in it). */
+function bruteForceStrong(g: StateGraph, ok: EdgeFilter): number {
+  const n = g.n;
+  const all = (1 << g.threadCount) - 1;
+  let best = -1;
+  for (let set = 1; set < 1 << n; set++) {
+    const inSet = (v: number) => (set & (1 << v)) !== 0;
+    const members = [...Array(n).keys()].filter(inSet);
+    const internal: number[] = [];
+    for (const x of members) for (let e = g.offsets[x]; e < g.offsets[x + 1]; e++) if (ok(e, x) && inSet(g.targets[e])) internal.push(e);
+    if (internal.length === 0) continue;
+    // strongly connected along the internal edges: every member reaches every member
+    const src = (e: number) => members.find((x) => e >= g.offsets[x] && e < g.offsets[x + 1])!;
+    const reaches = (from: number) => {
+      const seen = new Set([from]);
+      const todo = [from];
+      while (todo.length) {
+        const x = todo.pop()!;
+        for (const e of internal) if (src(e) === x && !seen.has(g.targets[e])) (seen.add(g.targets[e]), todo.push(g.targets[e]));
+      }
+      return seen;
+    };
+    if (members.some((x) => reaches(x).size !== members.length)) continue;
+    const taken = new Set(internal.flatMap((e) => labelsOf(g, e)));
+    if (members.some((x) => enabledLabels(g, x).some((l) => !taken.has(l)))) continue;
+    let acc = 0;
+    for (const x of members) acc |= ~g.enabled[x] & all;
+    for (const e of internal) acc |= moversOf(g, e);
+    if (acc !== all) continue;
+    if (best < 0 || members[0] < best) best = members[0];
+  }
+  return best;
+}
+
+/** A random graph with events: each event owned by one thread or shared (moving a random set of its threads); one edge per (state, event); some events cut by a bound. */
+function randomEventGraph(rand: () => number): StateGraph {
+  const n = 1 + Math.floor(rand() * 7);
+  const T = 1 + Math.floor(rand() * 3);
+  const E = 1 + Math.floor(rand() * 4);
+  const eventOwner = Int32Array.from({ length: E }, () => (rand() < 0.2 ? -1 : Math.floor(rand() * T)));
+  const offsets = new Int32Array(n + 1);
+  const targets: number[] = [];
+  const events: number[] = [];
+  const movers: number[] = [];
+  const cutFrom: number[] = [];
+  const cutEvents: number[] = [];
+  const cutMovers: number[] = [];
+  const enabled = new Uint32Array(n);
+  const moverOf = (ev: number) => (eventOwner[ev] >= 0 ? 1 << eventOwner[ev] : 1 + Math.floor(rand() * ((1 << T) - 1)));
+  for (let v = 0; v < n; v++) {
+    offsets[v] = targets.length;
+    for (let ev = 0; ev < E; ev++) {
+      const r = rand();
+      if (r < 0.45) {
+        const m = moverOf(ev);
+        targets.push(Math.floor(rand() * n));
+        events.push(ev | (rand() < 0.2 ? EDGE_PROGRESS : 0));
+        movers.push(m);
+        enabled[v] |= m;
+      } else if (r < 0.5) {
+        const m = moverOf(ev);
+        cutFrom.push(v);
+        cutEvents.push(ev);
+        cutMovers.push(m);
+        enabled[v] |= m;
+      }
+    }
+  }
+  offsets[n] = targets.length;
+  return {
+    ...maskGraph(T, offsets, targets, events, movers, eventOwner, enabled),
+    ...(cutFrom.length ? { cut: { from: Int32Array.from(cutFrom), events: Uint16Array.from(cutEvents), threads: Uint32Array.from(cutMovers) } } : {}),
+  };
+}
+
+describe('strong fairness (scc.ts): every (thread, event) enabled infinitely often is taken infinitely often', () => {
+  const all: EdgeFilter = () => true;
+
+  it('a loop in which the reader is enabled at one state but never moves: fair under weak fairness, not under strong', () => {
+    // threads: writer 0 (event 0), reader 1 (event 1); 0 -w-> 1 -w-> 0, and the reader could leave 0 for 2
+    const g = handGraph(3, [0, 1], [
+      [0, 1, 0],
+      [1, 0, 0],
+      [0, 2, 1],
+    ]);
+    expect(findFairScc(g, all, 'weak').scc?.root).toBe(0);
+    const strong = findFairScc(g, all, 'strong');
+    expect(strong.scc).toBeUndefined();
+    expect(strong.cyclic).toBe(1);
+  });
+
+  it('the whole SCC is unfair, a sub-SCC without the state where the untaken label is enabled is fair', () => {
+    // events: A 0 and B 1 of thread 0, R 2 of thread 1. {0, 1, 2} is an SCC; R is enabled at 0 only, never
+    // taken inside. Without 0: 1 -B-> 2 -A-> 1 takes A and B, the labels enabled at 1 (A to 0, B) and 2 (A).
+    const g = handGraph(4, [0, 0, 1], [
+      [0, 1, 0],
+      [0, 3, 2],
+      [1, 0, 0],
+      [1, 2, 1],
+      [2, 1, 0],
+    ]);
+    expect(findFairScc(g, all, 'weak').scc).toMatchObject({ root: 0, size: 3 });
+    const r = findFairScc(g, all, 'strong');
+    expect(r.scc).toMatchObject({ root: 1, size: 2 });
+    expect([0, 1, 2, 3].map((v) => r.scc!.member(v))).toEqual([false, true, true, false]);
+    const cycle = fairCycle(g, all, r.scc!, 'strong');
+    expect(strongCycleProblem(g, all, r.scc!, cycle)).toBeNull();
+    // the cycle alone does not take A out of 1 (to 0), but A is taken 2 -> 1: the label, not the edge, counts
+    expect(cycle.map((e) => g.targets[e])).toEqual([2, 1]);
+  });
+
+  it('the lasso takes every label enabled in the SCC, not only the shortest way back', () => {
+    // one thread, events A 0 and B 1: 0 -A-> 1 -A-> 0 is weakly fair; strong needs B too (0 -B-> 2 -A-> 0)
+    const g = handGraph(3, [0, 0], [
+      [0, 1, 0],
+      [0, 2, 1],
+      [1, 0, 0],
+      [2, 0, 0],
+    ]);
+    const weak = findFairScc(g, all, 'weak');
+    expect(fairCycle(g, all, weak.scc!, 'weak').map((e) => g.edgeEvents[e])).toEqual([0, 0]);
+    const r = findFairScc(g, all, 'strong');
+    expect(r.scc).toMatchObject({ root: 0, size: 3 });
+    const cycle = fairCycle(g, all, r.scc!, 'strong');
+    expect(cycle.map((e) => g.edgeEvents[e])).toContain(1);
+    expect(strongCycleProblem(g, all, r.scc!, cycle)).toBeNull();
+  });
+
+  it('a label enabled only on an edge a bound cut still counts as enabled', () => {
+    // 0 -w-> 1 -w-> 0; the reader's event 1 is enabled at 0, its edge cut (the target was never stored)
+    const g = handGraph(2, [0, 1], [
+      [0, 1, 0],
+      [1, 0, 0],
+    ], [[0, 1]]);
+    expect(findFairScc(g, all, 'weak').scc?.root).toBe(0);
+    expect(findFairScc(g, all, 'strong').scc).toBeUndefined();
+  });
+
+  it('an edge the filter refuses still enables its label (enabled is the full graph), and a refused edge is never taken', () => {
+    // 0 -A-> 1 -A-> 0, 1 -B-> 0 refused by the filter: B is enabled at 1 and never taken
+    const g = handGraph(2, [0, 0], [
+      [0, 1, 0],
+      [1, 0, 0],
+      [1, 0, 1],
+    ]);
+    const ok: EdgeFilter = (e) => g.edgeEvents[e] !== 1;
+    expect(findFairScc(g, ok, 'weak').scc?.root).toBe(0);
+    expect(findFairScc(g, ok, 'strong').scc).toBeUndefined();
+    expect(findFairScc(g, all, 'strong').scc?.root).toBe(0);
+  });
+
+  it('agrees with a brute force over state sets on 3000 random graphs with events, shared events and cut edges; every lasso is strongly fair', () => {
+    const rand = rng(11);
+    let found = 0;
+    let weakOnly = 0;
+    for (let i = 0; i < 3000; i++) {
+      const g = randomEventGraph(rand);
+      const ok: EdgeFilter = (e) => (g.edgeEvents[e] & EDGE_PROGRESS) === 0;
+      const r = findFairScc(g, ok, 'strong');
+      expect(r.scc?.root ?? -1).toBe(bruteForceStrong(g, ok));
+      // strong never reports a cycle weak would reject
+      const weak = findFairScc(g, ok, 'weak');
+      if (r.scc) expect(weak.scc).toBeDefined();
+      else if (weak.scc) weakOnly++;
+      if (!r.scc) continue;
+      found++;
+      let size = 0;
+      for (let v = 0; v < g.n; v++) if (r.scc.member(v)) size++;
+      expect(size).toBe(r.scc.size);
+      expect(strongCycleProblem(g, ok, r.scc, fairCycle(g, ok, r.scc, 'strong'))).toBeNull();
+    }
+    expect(found).toBeGreaterThan(300);
+    expect(weakOnly).toBeGreaterThan(100);
+  });
+
+  it('is iterative: a 10^6-state ring, and a 2000-state ring peeled one state per round', () => {
+    const n = 1_000_000;
+    const ring: Array<[number, number, number]> = [];
+    for (let v = 0; v < n; v++) ring.push([v, (v + 1) % n, 0]);
+    const g = handGraph(n, [0], ring);
+    const r = findFairScc(g, all, 'strong');
+    expect(r.scc).toMatchObject({ root: 0, size: n });
+    expect(fairCycle(g, all, r.scc!, 'strong')).toHaveLength(n);
+    // A ring walked both ways (events 0 and 1); label k + 2 is enabled at state k (a cut edge) and taken only
+    // at k + 1 (a self-loop): each round removes the last state alone (its label is taken nowhere), which
+    // leaves the label of the state before it untaken: m rounds, none fair. Weak fairness takes the ring.
+    const m = 2000;
+    const edges: Array<[number, number, number]> = [];
+    const cut: Array<[number, number]> = [];
+    for (let v = 0; v < m; v++) {
+      edges.push([v, (v + 1) % m, 0], [v, (v + m - 1) % m, 1]);
+      if (v > 0) edges.push([v, v, v + 1]);
+      cut.push([v, v + 2]);
+    }
+    const peel = handGraph(m, Array.from({ length: m + 2 }, () => 0), edges, cut);
+    expect(findFairScc(peel, all, 'weak').scc).toMatchObject({ root: 0, size: m });
+    expect(findFairScc(peel, all, 'strong').scc).toBeUndefined();
+  });
+});
+
+describe('strong fairness: the search and replay', () => {
+  const starve = (fairness: Fairness, maxStates?: number) =>
+    checkModel({ model: spinGap, maxStates, check: { deadlock: false, starvation: { thread: 'reader', goal: 'done' }, fairness } });
+
+  it('a reader enabled only in the gaps of an endless writer starves under weak fairness, not under strong', () => {
+    const weak = starve('weak');
+    expect(weak.verdict).toMatchObject({ status: 'violation', kind: 'starvation' });
+    expect(loopEvents(weak)).toEqual(['w.step', 'w.step']);
+    const strong = starve('strong');
+    expect(strong.verdict.status).toBe('pass');
+    expect(strong.stats.states).toBe(weak.stats.states);
+  });
+
+  it('under a bound the edges to states never stored still enable their (thread, event): incomplete, not a false starvation', () => {
+    // maxStates 2 stores the writer's two states; r.go's edge (to a third state) is cut
+    expect(starve('weak', 2).verdict).toMatchObject({ status: 'violation', kind: 'starvation', bound: { name: 'maxStates', limit: 2 } });
+    expect(starve('strong', 2).verdict).toMatchObject({ status: 'incomplete', bound: { name: 'maxStates', limit: 2 } });
+  });
+
+  it('replay checks a strong lasso for strong fairness: the weak lasso, relabelled strong, is rejected naming the untaken event', () => {
+    const weak = starve('weak');
+    const trace = { ...weak.trace!, options: { ...weak.trace!.options, fairness: 'strong' } };
+    const rep = replayTrace(instantiate(spinGap, {}, 'base'), spinGap, trace as typeof weak.trace & {}, {});
+    expect(rep.status).toBe('not-reproduced');
+    expect(rep.reason).toMatch(/the loop is not strongly fair: r\.go of reader is enabled in a state of the loop but never taken in it/);
+    expect(replay(spinGap, weak)).toMatchObject({ status: 'reproduced', reason: expect.stringMatching(/weakly fair/) });
+  });
+
+  it('a livelock reported under strong fairness replays as strongly fair, and says so', () => {
+    const r = checkModel({ model: retryLoop, variant: 'backoff', check: { livelock: true, deadlock: false, fairness: 'strong' } });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'livelock' });
+    expect(r.verdict.message).toMatch(/under strong fairness \(every thread moves or is blocked somewhere in the loop, and takes every event of its that is enabled somewhere in it\)/);
+    expect(r.trace!.options!.fairness).toBe('strong');
+    expect(replay(retryLoop, r)).toMatchObject({ status: 'reproduced', reason: expect.stringMatching(/strongly fair/) });
+  });
+});
+
 const run = runCli;
 
 describe('CLI', () => {
@@ -397,11 +719,26 @@ describe('CLI', () => {
     expect(show.out).toMatch(/repeat forever/);
   });
 
+  it('check.fairness strong in a spec and --fairness strong: the afs reader without the even-read assumption returns', async () => {
+    const spec = await run(['check', 'specs/afs-seqlock-starvation-fixed-strong.json', '--json', '--no-save']);
+    expect(spec.code).toBe(0);
+    expect(JSON.parse(spec.out).results[0].verdict.status).toBe('pass');
+    // the weak spec of the same model expects the starvation: --fairness strong turns it into a pass (a mismatch)
+    const flag = await run(['check', 'specs/afs-seqlock-starvation-fixed-no-even-read.json', '--fairness', 'strong', '--json', '--no-save']);
+    expect(flag.code).toBe(1);
+    expect(JSON.parse(flag.out).results[0].verdict.status).toBe('pass');
+  });
+
   it('rejects a bad --fairness and a bad starvation spec', async () => {
-    const bad = await run(['check', 'specs/liveness-spin-weak.json', '--fairness', 'strong']);
+    const bad = await run(['check', 'specs/liveness-spin-weak.json', '--fairness', 'fair']);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/option --fairness "strong": expected one of none, weak/);
+    expect(bad.err).toMatch(/option --fairness "fair": expected one of none, weak, strong/);
     const dir = mkdtempSync(join(tmpdir(), 'interleave-live-'));
+    const badFair = join(dir, 'bad-fair.json');
+    writeFileSync(badFair, JSON.stringify({ model: 'mutex-fairness', check: { starvation: { thread: 'task1', goal: 'critical' }, fairness: 'strongest' }, expect: { status: 'pass' } }));
+    const f = await run(['check', badFair, '--no-save']);
+    expect(f.code).toBe(2);
+    expect(f.err).toMatch(/\$\.check\.fairness: must be one of "none", "weak", "strong"/);
     const spec = join(dir, 'bad.json');
     writeFileSync(spec, JSON.stringify({ model: 'mutex-fairness', check: { starvation: { thread: 'task1' } }, expect: { status: 'pass' } }));
     const r = await run(['check', spec, '--no-save']);
