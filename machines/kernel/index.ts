@@ -9,7 +9,8 @@
 // Files: locks.ts (mutex, spinlock, rw_semaphore, percpu_rw_semaphore, sb_writers), freeze.ts
 // (freeze_super/thaw_super fragments), waitqueue.ts (wait_event conditions, wait queues, completions),
 // workqueue.ts, pipe.ts, folio.ts (folio lock), btree.ts (bcachefs btree_trans over six locks), btrfs-trans.ts
-// (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), state.ts
+// (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), rcu.ts (RCU and
+// SRCU read-side sections, synchronize_rcu/synchronize_srcu grace periods), state.ts
 // (initial states of every primitive: a lock already held, work already pending, ...; read-only views).
 import { btreeActions, btreeGuards, btreeWaits } from './btree.ts';
 import { btrfsTransActions, btrfsTransGuards, btrfsTransWaits } from './btrfs-trans.ts';
@@ -17,6 +18,7 @@ import { jbd2Actions, jbd2Guards, jbd2Waits } from './jbd2.ts';
 import { folioActions, folioGuards, folioWaits } from './folio.ts';
 import { lockActions, lockGuards, lockWaits } from './locks.ts';
 import { pipeActions, pipeGuards, pipeWaits } from './pipe.ts';
+import { rcuActions, rcuGuards, rcuWaits } from './rcu.ts';
 import type { WaitFn } from './types.ts';
 import { waitActions, waitGuards, waitWaits } from './waitqueue.ts';
 import { workqueueActions, workqueueGuards, workqueueWaits } from './workqueue.ts';
@@ -30,6 +32,7 @@ export * from './folio.ts';
 export * from './btree.ts';
 export * from './btrfs-trans.ts';
 export * from './jbd2.ts';
+export * from './rcu.ts';
 export * from './state.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
 export { kAssign, oneEvent } from './types.ts';
@@ -45,6 +48,7 @@ export const kernelGuards = {
   ...btreeGuards,
   ...btrfsTransGuards,
   ...jbd2Guards,
+  ...rcuGuards,
 };
 /** Every kernel assign action, to spread into setup({ actions }). */
 export const kernelActions = {
@@ -56,6 +60,7 @@ export const kernelActions = {
   ...btreeActions,
   ...btrfsTransActions,
   ...jbd2Actions,
+  ...rcuActions,
 };
 /** Wait describers for the blocking guards, to spread into the model's `waits`. */
 export const kernelWaits: Record<string, WaitFn> = {
@@ -67,4 +72,5 @@ export const kernelWaits: Record<string, WaitFn> = {
   ...btreeWaits,
   ...btrfsTransWaits,
   ...jbd2Waits,
+  ...rcuWaits,
 };
