@@ -48,6 +48,7 @@
 import type { Context, LockAcquisition, LockEffect, WaitInfo } from '../../explorer/model.ts';
 import { getIn, ownValue, updateIn, withoutKey } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
+import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import type { Step, Next } from './locks.ts';
 import { nextOf } from './locks.ts';
 
@@ -253,3 +254,8 @@ export const rcuGpWaitsFor = (context: Context, domain: string, thread: string):
  *   assertions: { may_sleep: rcuMightSleep('rcu', 'reader') }, ... lock: { meta: { assert: 'may_sleep' }, on: ... }
  */
 export const rcuMightSleep = (rcu: string, thread: string) => (context: Context): boolean => !inReader(getIn(context, rcu), thread);
+
+// ---------------------------------------------------------------------------------------------
+// Footprints (explorer/reduce/declare.ts): every guard reads and every action writes only the domain's slice.
+declareFootprints(rcuGuards, Object.fromEntries(Object.keys(rcuGuards).map((n) => [n, { reads: ['{domain}'] }])));
+declareFootprints(rcuActions, Object.fromEntries(Object.keys(rcuActions).map((n) => [n, { writes: ['{domain}'] }])));

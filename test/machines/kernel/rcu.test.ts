@@ -6,7 +6,8 @@ import {
   completion, complete, kernelWaits, mutex, mutex_lock, mutex_unlock, rcu, rcu_read_lock, rcu_read_unlock, rcuMightSleep,
   rcuReading, srcu, srcuReading, srcu_read_lock, srcu_read_unlock, synchronize_rcu, synchronize_srcu, wait_for_completion,
 } from '../../../machines/kernel/index.ts';
-import { checkModel } from '../../../explorer/index.ts';
+import { checkModel, instantiate } from '../../../explorer/index.ts';
+import { checkFootprints } from '../../../explorer/reduce/check.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import { crossCheck } from '../../../explorer/crosscheck.ts';
 import { renderDeadlock } from '../../../explorer/waitfor.ts';
@@ -210,5 +211,15 @@ describe('grace periods', () => {
 
   it('compiled engine agrees with XState on every reachable state', () => {
     expect(crossCheck(build(), { lowered: true }).difference).toBeUndefined();
+  });
+
+  it('the declared footprints hold on every reachable state, and --reduce por keeps both verdicts', () => {
+    for (const [name, create] of [['gp', build], ['inversion', inversion(false)], ['fixed', inversion(true)]] as const) {
+      const m = asModel(`rcu-${name}`, create);
+      const r = checkFootprints(instantiate(m, {}, 'v').packed, { model: m, options: { params: {}, variant: 'v' }, invariants: {} });
+      expect(r.states).toBeGreaterThan(1);
+    }
+    expect(checkModel({ model: asModel('srcu-inversion', inversion(false)), reduce: ['por'] }).verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    expect(checkModel({ model: asModel('srcu-fixed', inversion(true)), reduce: ['por'] }).verdict).toEqual({ status: 'pass' });
   });
 });
