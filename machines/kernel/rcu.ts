@@ -256,6 +256,7 @@ export const rcuGpWaitsFor = (context: Context, domain: string, thread: string):
 export const rcuMightSleep = (rcu: string, thread: string) => (context: Context): boolean => !inReader(getIn(context, rcu), thread);
 
 // ---------------------------------------------------------------------------------------------
-// Footprints (explorer/reduce/declare.ts): every guard reads and every action writes only the domain's slice.
+// Footprints (explorer/reduce/declare.ts): every guard reads and every action writes only the domain's slice; each
+// grace period's list of readers (gp.<thread>) is a sorted set of thread names, which symmetry re-sorts.
 declareFootprints(rcuGuards, Object.fromEntries(Object.keys(rcuGuards).map((n) => [n, { reads: ['{domain}'] }])));
-declareFootprints(rcuActions, Object.fromEntries(Object.keys(rcuActions).map((n) => [n, { writes: ['{domain}'] }])));
+declareFootprints(rcuActions, Object.fromEntries(Object.keys(rcuActions).map((n) => [n, { writes: ['{domain}'], sets: ['{domain}.gp.*'] }])));

@@ -222,4 +222,26 @@ describe('grace periods', () => {
     expect(checkModel({ model: asModel('srcu-inversion', inversion(false)), reduce: ['por'] }).verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
     expect(checkModel({ model: asModel('srcu-fixed', inversion(true)), reduce: ['por'] }).verdict).toEqual({ status: 'pass' });
   });
+
+  it('symmetric readers: the snapshot lists are sets symmetry re-sorts; the same verdicts in fewer states', () => {
+    // two identical readers inside (nested) sections an updater's grace period snapshots, one of them from the start
+    const readerOf = (t: string) =>
+      straight(t, [srcu_read_lock('s', t), srcu_read_lock('s', t), srcu_read_unlock('s', t), srcu_read_unlock('s', t)], ['r1', 'r2', 'u2', 'u1']);
+    const build = (self: boolean) => () => tinyModel({ s: srcuReading({ C: 1 }) }, {
+      A: straight('A', self ? [srcu_read_lock('s', 'A'), (n: string) => synchronize_srcu('s', 'A', n)] : [(n: string) => synchronize_srcu('s', 'A', n)]),
+      B1: readerOf('B1'),
+      B2: readerOf('B2'),
+      C: straight('C', [srcu_read_unlock('s', 'C')]),
+    });
+    const symmetry = () => [{ threads: ['B1', 'B2'] }];
+    for (const self of [false, true]) {
+      const m = asModel('srcu-symmetric', build(self), { symmetry });
+      checkFootprints(instantiate(m, {}, 'v').packed, { model: m, options: { params: {}, variant: 'v' }, invariants: {} });
+      const full = checkModel({ model: m });
+      const reduced = checkModel({ model: m, reduce: ['symmetry', 'por'] });
+      expect(reduced.verdict).toEqual(full.verdict);
+      expect(full.verdict.status).toBe(self ? 'violation' : 'pass');
+      if (!self) expect(reduced.stats.states).toBeLessThan(full.stats.states);
+    }
+  });
 });
