@@ -9,8 +9,9 @@
 // Files: locks.ts (mutex, spinlock, rw_semaphore, percpu_rw_semaphore, sb_writers), freeze.ts
 // (freeze_super/thaw_super fragments), waitqueue.ts (wait_event conditions, wait queues, completions),
 // workqueue.ts, pipe.ts, folio.ts (folio lock), btree.ts (bcachefs btree_trans over six locks), btrfs-trans.ts
-// (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), seqlock.ts
-// (seqcount_t and seqlock_t: write sections, lockless read samples and retries), state.ts
+// (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), rcu.ts (RCU and
+// SRCU read-side sections, synchronize_rcu/synchronize_srcu grace periods), seqlock.ts (seqcount_t and seqlock_t:
+// write sections, lockless read samples and retries), state.ts
 // (initial states of every primitive: a lock already held, work already pending, ...; read-only views).
 import { btreeActions, btreeGuards, btreeWaits } from './btree.ts';
 import { btrfsTransActions, btrfsTransGuards, btrfsTransWaits } from './btrfs-trans.ts';
@@ -19,6 +20,7 @@ import { folioActions, folioGuards, folioWaits } from './folio.ts';
 import { lockActions, lockGuards, lockWaits } from './locks.ts';
 import { pipeActions, pipeGuards, pipeWaits } from './pipe.ts';
 import { seqActions, seqGuards, seqWaits } from './seqlock.ts';
+import { rcuActions, rcuGuards, rcuWaits } from './rcu.ts';
 import type { WaitFn } from './types.ts';
 import { waitActions, waitGuards, waitWaits } from './waitqueue.ts';
 import { workqueueActions, workqueueGuards, workqueueWaits } from './workqueue.ts';
@@ -33,6 +35,7 @@ export * from './btree.ts';
 export * from './btrfs-trans.ts';
 export * from './jbd2.ts';
 export * from './seqlock.ts';
+export * from './rcu.ts';
 export * from './state.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
 export { kAssign, oneEvent } from './types.ts';
@@ -49,6 +52,7 @@ export const kernelGuards = {
   ...btrfsTransGuards,
   ...jbd2Guards,
   ...seqGuards,
+  ...rcuGuards,
 };
 /** Every kernel assign action, to spread into setup({ actions }). */
 export const kernelActions = {
@@ -61,6 +65,7 @@ export const kernelActions = {
   ...btrfsTransActions,
   ...jbd2Actions,
   ...seqActions,
+  ...rcuActions,
 };
 /** Wait describers for the blocking guards, to spread into the model's `waits`. */
 export const kernelWaits: Record<string, WaitFn> = {
@@ -73,4 +78,5 @@ export const kernelWaits: Record<string, WaitFn> = {
   ...btrfsTransWaits,
   ...jbd2Waits,
   ...seqWaits,
+  ...rcuWaits,
 };

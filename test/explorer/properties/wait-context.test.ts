@@ -12,7 +12,7 @@ import { invalidWaitContext, renderLockOrder } from '../../../explorer/propertie
 import { replayTrace } from '../../../explorer/replay.ts';
 import {
   down_read, kernelWaits, mutex, mutex_lock, mutex_trylock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, qspinlock, rwsem,
-  spin_lock, spin_lock_queued, spin_unlock, spinlock, up_read,
+  rcu, rcu_read_lock, rcu_read_unlock, spin_lock, spin_lock_queued, spin_unlock, spinlock, srcu, srcu_read_lock, srcu_read_unlock, up_read,
 } from '../../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../../machines/kernel/harness.ts';
 
@@ -89,6 +89,18 @@ describe("lockdep's invalid wait context", () => {
       const t0 = straight('t0', steps, steps.length === 3 ? ['s0', 's1', 's2'] : undefined);
       expect(lockOrder(model(() => tinyModel(ctx, { t0 }))).verdict).toEqual({ status: 'pass' });
     }
+  });
+
+  it('a mutex under rcu_read_lock() is reported (rcu_lock_map: LD_WAIT_CONFIG inside), under srcu_read_lock() not (SRCU readers may sleep)', () => {
+    const under = (domain: any, lock: typeof rcu_read_lock, unlock: typeof rcu_read_unlock) =>
+      model(() => tinyModel({ r: domain, m: mutex() }, { t0: straight('t0', [lock('r', 't0', 'R'), mutex_lock('m', 't0', 'M'), mutex_unlock('m', 't0', 'M'), unlock('r', 't0', 'R')]) }));
+    const r = lockOrder(under(rcu(), rcu_read_lock, rcu_read_unlock));
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'R -> M' });
+    expect(r.trace!.lockOrder!.kind).toBe('invalid-wait-context');
+    expect(lockOrder(under(srcu(), srcu_read_lock, srcu_read_unlock)).verdict).toEqual({ status: 'pass' });
+    // and rcu_read_lock() itself may be taken under a spinlock (LD_WAIT_FREE outside)
+    const m = model(() => tinyModel({ s: spinlock(), r: rcu() }, { t0: straight('t0', [spin_lock('s', 't0', 'S'), rcu_read_lock('r', 't0', 'R'), rcu_read_unlock('r', 't0', 'R'), spin_unlock('s', 't0', 'S')]) }));
+    expect(lockOrder(m).verdict).toEqual({ status: 'pass' });
   });
 
   it('an rwsem read taken under a spinlock is reported too (rw_semaphore: LD_WAIT_SLEEP)', () => {
