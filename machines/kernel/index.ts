@@ -9,14 +9,17 @@
 // Files: locks.ts (mutex, spinlock, rw_semaphore, percpu_rw_semaphore, sb_writers), freeze.ts
 // (freeze_super/thaw_super fragments), waitqueue.ts (wait_event conditions, wait queues, completions),
 // workqueue.ts, pipe.ts, folio.ts (folio lock), btree.ts (bcachefs btree_trans over six locks), btrfs-trans.ts
-// (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), state.ts
-// (initial states of every primitive: a lock already held, work already pending, ...; read-only views).
+// (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), semaphore.ts
+// (struct semaphore: down, up, down_trylock), waitbit.ts (wait_on_bit, wait_on_bit_lock, wake_up_bit, bit operations),
+// state.ts (initial states of every primitive: a lock already held, work already pending, ...; read-only views).
 import { btreeActions, btreeGuards, btreeWaits } from './btree.ts';
 import { btrfsTransActions, btrfsTransGuards, btrfsTransWaits } from './btrfs-trans.ts';
 import { jbd2Actions, jbd2Guards, jbd2Waits } from './jbd2.ts';
 import { folioActions, folioGuards, folioWaits } from './folio.ts';
 import { lockActions, lockGuards, lockWaits } from './locks.ts';
 import { pipeActions, pipeGuards, pipeWaits } from './pipe.ts';
+import { semaActions, semaGuards, semaWaits } from './semaphore.ts';
+import { bitActions, bitGuards, bitWaits } from './waitbit.ts';
 import type { WaitFn } from './types.ts';
 import { waitActions, waitGuards, waitWaits } from './waitqueue.ts';
 import { workqueueActions, workqueueGuards, workqueueWaits } from './workqueue.ts';
@@ -30,6 +33,8 @@ export * from './folio.ts';
 export * from './btree.ts';
 export * from './btrfs-trans.ts';
 export * from './jbd2.ts';
+export * from './semaphore.ts';
+export * from './waitbit.ts';
 export * from './state.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
 export { kAssign, oneEvent } from './types.ts';
@@ -45,6 +50,8 @@ export const kernelGuards = {
   ...btreeGuards,
   ...btrfsTransGuards,
   ...jbd2Guards,
+  ...semaGuards,
+  ...bitGuards,
 };
 /** Every kernel assign action, to spread into setup({ actions }). */
 export const kernelActions = {
@@ -56,6 +63,8 @@ export const kernelActions = {
   ...btreeActions,
   ...btrfsTransActions,
   ...jbd2Actions,
+  ...semaActions,
+  ...bitActions,
 };
 /** Wait describers for the blocking guards, to spread into the model's `waits`. */
 export const kernelWaits: Record<string, WaitFn> = {
@@ -67,4 +76,6 @@ export const kernelWaits: Record<string, WaitFn> = {
   ...btreeWaits,
   ...btrfsTransWaits,
   ...jbd2Waits,
+  ...semaWaits,
+  ...bitWaits,
 };

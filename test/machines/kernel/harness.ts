@@ -1,7 +1,12 @@
 // Test harness for kernel-primitive unit tests: builds tiny parallel models and explores them with the reference stepper.
+import { expect } from 'vitest';
 import { setup, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { checkModel, instantiate } from '../../../explorer/index.ts';
+import { crossCheck } from '../../../explorer/crosscheck.ts';
+import { defineModel } from '../../../explorer/model.ts';
+import { checkFootprints } from '../../../explorer/reduce/check.ts';
 import { createReferenceStepper, referenceKey, threadLocationsOf } from '../../../explorer/reference.ts';
-import { kernelActions, kernelGuards } from '../../../machines/kernel/index.ts';
+import { kernelActions, kernelGuards, kernelWaits } from '../../../machines/kernel/index.ts';
 
 /** A parallel machine whose regions are the given threads, with kernel guards/actions registered. */
 export function tinyModel(context: Record<string, any>, threads: Record<string, any>, extra: { guards?: any; actions?: any } = {}): AnyStateMachine {
@@ -61,3 +66,19 @@ export function explore(machine: AnyStateMachine, maxStates = 200_000): Explored
 }
 
 export const where = (s: AnyMachineSnapshot) => threadLocationsOf(s);
+
+/**
+ * Holds a machine over kernel primitives to the engine's contracts: the compiled step (word path on, falling back to
+ * the decoded step where nothing is lowered) agrees with XState's transition() on every reachable state, the
+ * footprints declared for --reduce por hold there, and the reduced search has the unreduced verdict. Returns the
+ * number of states.
+ */
+export function agreesEverywhere(name: string, machine: AnyStateMachine): number {
+  const r = crossCheck(machine, { lowered: true });
+  expect(r.difference).toBeUndefined();
+  expect(r.status).toBe('agree');
+  const def = defineModel({ name, description: name, params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: () => machine, waits: kernelWaits });
+  expect(checkFootprints(instantiate(def, {}, 'v').packed, { model: def, options: { params: {}, variant: 'v' } })).toMatchObject({ complete: true, undeclared: [] });
+  expect(checkModel({ model: def, reduce: ['por'] }).verdict).toEqual(checkModel({ model: def }).verdict);
+  return r.states;
+}
