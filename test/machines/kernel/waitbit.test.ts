@@ -7,8 +7,8 @@ import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import { renderDeadlock } from '../../../explorer/waitfor.ts';
 import {
-  bitSetBy, bitWord, bitWordWith, clear_and_wake_up_bit, clear_bit, clear_bit_unlock, kernelWaits, mutex, mutex_lock, mutex_unlock,
-  set_bit, test_and_set_bit_lock, wait_on_bit, wait_on_bit_lock, wake_up_bit,
+  bitSetBy, bitWord, bitWordWith, clear_and_wake_up_bit, clear_bit, clear_bit_unlock, down, kernelWaits, mutex, mutex_lock, mutex_unlock,
+  semaphore, set_bit, test_and_set_bit_lock, up, wait_on_bit, wait_on_bit_lock, wake_up_bit,
 } from '../../../machines/kernel/index.ts';
 import { agreesEverywhere, explore, straight, tinyModel, where } from './harness.ts';
 
@@ -137,5 +137,29 @@ describe('bit waits: wait_on_bit, wait_on_bit_lock, wake_up_bit', () => {
       c: straight('c', [(n: string) => wait_on_bit_lock('bh', 'BH_Lock', 'c', n), clear_and_wake_up_bit('bh', 'BH_Lock')]),
     });
     expect(agreesEverywhere('bit-cross', m)).toBeGreaterThan(20);
+  });
+});
+
+describe('fairness: what the kernel hands over', () => {
+  /** A thread that takes the bit lock (or the semaphore) and releases it forever, or once. */
+  const looping = (t: string, take: (next: string) => any[], release: any, once: boolean) => ({
+    initial: 'lock',
+    states: {
+      lock: { on: { [`${t}.lock`]: take('critical') } },
+      critical: { on: { [`${t}.unlock`]: { ...release, target: once ? 'done' : 'lock' } } },
+      done: { type: 'final' },
+    },
+  });
+  const starves = (build: () => any) =>
+    checkModel({ model: model('fair', build), check: { deadlock: true, starvation: { thread: 't1', goal: 'critical' }, fairness: 'weak' } }).verdict;
+
+  it('wait_on_bit_lock hands nothing over: a looping locker can starve a sleeper under weak fairness (as in the kernel)', () => {
+    const bit = (t: string, once: boolean) => looping(t, (n) => wait_on_bit_lock('bh', 'BH_Lock', t, n), clear_and_wake_up_bit('bh', 'BH_Lock'), once);
+    expect(starves(() => tinyModel({ bh: bitWord(['BH_Lock']) }, { t0: bit('t0', false), t1: bit('t1', true) }))).toMatchObject({ status: 'violation', kind: 'starvation' });
+  });
+
+  it("a semaphore's up() hands the count to the first sleeper: the looping taker queues behind it, nobody starves", () => {
+    const sem = (t: string, once: boolean) => looping(t, (n) => down('sem', t, n), up('sem', t), once);
+    expect(starves(() => tinyModel({ sem: semaphore(1) }, { t0: sem('t0', false), t1: sem('t1', true) }))).toEqual({ status: 'pass' });
   });
 });
