@@ -36,6 +36,7 @@ import type { Context, WaitInfo } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
 import { nextOf, tryBranch, type Next, type Step, type TryTargets } from './locks.ts';
 
 /** struct semaphore (see the header). */
@@ -187,3 +188,42 @@ export const semaTakers = (context: Context, sem: string): string[] => (getIn(co
 // Footprints (explorer/reduce/declare.ts), for --reduce por: the whole slice; woken and takers are sorted thread sets.
 declareFootprints(guards, Object.fromEntries(Object.keys(guards).map((n) => [n, { reads: ['{sem}'] }])));
 declareFootprints(actions, Object.fromEntries(Object.keys(actions).map((n) => [n, { writes: ['{sem}'], sets: ['{sem}.woken', '{sem}.takers'] }])));
+
+// Declared lowerings (explorer/compile/lower/declared.ts): the guards and actions above as word operations on the
+// slice at `{sem}`, line by line. up() by a thread that took nothing, while takers of several threads are recorded
+// and no `of` is given, BAILs (the function reports the misuse); so do the other misuses.
+const f = (p: SemaParams, field: string) => L.path(p.sem, field);
+const count = (p: SemaParams) => L.read(p.sem, 'count');
+const dIdle = (p: SemaParams) => L.and(L.not(L.includes(f(p, 'waiters'), p.thread)), L.not(L.includes(f(p, 'woken'), p.thread)));
+const positive = (p: SemaParams) => L.lt(L.lit(0), count(p));
+L.declareLowerings(guards, {
+  sema_down_now: (p: SemaParams) => L.and(positive(p), dIdle(p)),
+  sema_down_must_sleep: (p: SemaParams) => L.and(L.eq(count(p), L.lit(0)), dIdle(p)),
+  sema_woken: (p: SemaParams) => L.includes(f(p, 'woken'), p.thread),
+  sema_trylock_ok: positive,
+});
+/** releaseTaker as operations: `of`'s entry, else the caller's, else the first when every entry is one thread's. */
+function dRelease(p: SemaParams): L.PathOp[] {
+  const takers = f(p, 'takers');
+  if (p.of !== undefined) return [L.removeOne(takers, p.of)];
+  const first = L.at(takers, 0);
+  const oneThread = L.eq(first, L.index(takers, L.minus(L.len(takers), 1)));
+  const elseFirst = L.recWhen(L.eq(L.len(takers), L.lit(0)), [], [L.check(oneThread), L.removeOne(takers, first)]);
+  return [L.recWhen(L.includes(takers, p.thread), [L.removeOne(takers, p.thread)], [elseFirst])];
+}
+L.declareLowerings(actions, {
+  sema_down: (p: SemaParams) => [L.check(positive(p)), L.set(f(p, 'count'), L.minus(count(p), 1)), L.insertSorted(f(p, 'takers'), p.thread)],
+  sema_sleep: (p: SemaParams) => [L.check(dIdle(p)), L.check(L.eq(count(p), L.lit(0))), L.append(f(p, 'waiters'), p.thread)],
+  sema_return: (p: SemaParams) => [L.removeOne(f(p, 'woken'), p.thread)],
+  sema_up: (p: SemaParams) => {
+    const first = L.at(f(p, 'waiters'), 0);
+    const none = L.eq(first, L.lit(undefined));
+    return [
+      ...dRelease(p),
+      L.set(f(p, 'count'), L.cond(none, L.plus(count(p), 1), count(p))),
+      L.removeOne(f(p, 'waiters'), first, 'keep'),
+      L.insertSortedOpt(f(p, 'woken'), first),
+      L.insertSortedOpt(f(p, 'takers'), first),
+    ];
+  },
+});

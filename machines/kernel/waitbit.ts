@@ -37,6 +37,7 @@ import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
 import { nextOf, tryBranch, type GuardRef, type Next, type Step, type TryTargets } from './locks.ts';
 
 /** One bit of a word and its wait queue (see the header). */
@@ -218,3 +219,30 @@ export const bitSetBy = (context: Context, word: string, bit: string): string | 
 // Footprints (explorer/reduce/declare.ts), for --reduce por: the bit's slice; its non-exclusive waiters are a sorted set.
 declareFootprints(guards, Object.fromEntries(Object.keys(guards).map((n) => [n, { reads: ['{word}.{bit}'] }])));
 declareFootprints(actions, Object.fromEntries(Object.keys(actions).map((n) => [n, { writes: ['{word}.{bit}'], sets: ['{word}.{bit}.waiters'] }])));
+
+// Declared lowerings (explorer/compile/lower/declared.ts): the guards and actions above as word operations on the
+// bit's slice at `{word}.{bit}`, line by line. A bit the word does not have (a missing path) and every misuse BAIL,
+// and the function runs (and reports it); a guard or action without its thread declines (the function throws).
+const b = (p: BitParams, field: string) => L.path(p.word, p.bit, field);
+const setBy = (p: BitParams) => L.read(p.word, p.bit, 'setBy');
+const dSet = (p: BitParams) => L.ne(setBy(p), L.lit(null));
+const dClear = (p: BitParams) => L.eq(setBy(p), L.lit(null));
+const dAwake = (p: BitParams, t: string) => L.and(L.not(L.includes(b(p, 'waiters'), t)), L.not(L.includes(b(p, 'exclusive'), t)));
+/** wake(): with the bit clear, every non-exclusive sleeper and the first exclusive one (run after a clear, or guarded). */
+const dWake = (p: BitParams) => [L.clear(b(p, 'waiters')), L.removeOne(b(p, 'exclusive'), L.at(b(p, 'exclusive'), 0), 'keep')];
+const withThread = <T>(fn: (p: BitParams, t: string) => T) => (p: BitParams): T | null => (p.thread === undefined ? null : fn(p, p.thread));
+L.declareLowerings(guards, {
+  bit_test: dSet,
+  bit_test_clear: dClear,
+  bit_clear_idle: withThread((p, t) => L.and(dClear(p), dAwake(p, t))),
+  bit_must_sleep: withThread((p, t) => L.and(dSet(p), dAwake(p, t))),
+});
+L.declareLowerings(actions, {
+  bit_set: withThread((p, t) => [L.set(b(p, 'setBy'), L.cond(dSet(p), setBy(p), t))]),
+  bit_lock: withThread((p, t) => [L.check(dClear(p)), L.set(b(p, 'setBy'), t)]),
+  bit_clear: (p: BitParams) => [L.set(b(p, 'setBy'), null)],
+  bit_wake: (p: BitParams) => [L.recWhen(dClear(p), dWake(p))],
+  bit_clear_wake: (p: BitParams) => [L.set(b(p, 'setBy'), null), ...dWake(p)],
+  bit_sleep: withThread((p, t) => [L.check(dAwake(p, t)), L.insertSorted(b(p, 'waiters'), t)]),
+  bit_sleep_exclusive: withThread((p, t) => [L.check(dAwake(p, t)), L.append(b(p, 'exclusive'), t)]),
+});
