@@ -6,9 +6,12 @@
 //     waiters: string[]   sem->wait_list in FIFO order (__down_common: list_add_tail)
 //     woken: string[]     waiters up() handed the count to (waiter->up = true) that have not returned from down(); sorted
 //     takers: string[] }  the threads whose down() or down_trylock() went through and that no up() balanced yet, a
-//                         sorted multiset: the kernel keeps no owner, the model keeps this for the reports only
+//                         sorted multiset: the kernel keeps no owner (later kernels with CONFIG_DETECT_HUNG_TASK_BLOCKER
+//                         keep sem->last_holder, the last taker, for the hung-task report), the model keeps this for
+//                         the reports only
 // down(sem): `if (likely(sem->count > 0)) sem->count--; else __down(sem);` under sem->lock; __down -> __down_common
-//   queues the caller at the tail (list_add_tail, waiter.up = false) and sleeps until waiter.up.
+//   (the contention tracepoints) -> ___down_common queues the caller at the tail (list_add_tail, waiter.up = false)
+//   and sleeps until waiter.up.
 // up(sem): `if (likely(list_empty(&sem->wait_list))) sem->count++; else __up(sem);`; __up takes the FIRST waiter off
 //   the list (list_first_entry, list_del), sets waiter->up = true and wake_up_process()es it: the count is handed to
 //   it, never added back, so a down() arriving before the woken waiter runs finds count == 0 and queues behind:
