@@ -59,6 +59,11 @@ export interface WaitInfo {
    * once they have taken and released it. Reports show them as queued ahead, not as lock holders.
    */
   queued?: boolean;
+  /**
+   * The participle reports use for the holders instead of "held": "taken" (a semaphore, which has no owner: any
+   * thread may up() it), "set" (a bit waited on). They still hold it: the lockdep-style scenario shows their hold.
+   */
+  holdVerb?: string;
 }
 
 /** Describes the wait behind a named guard with its params; returns null when the guard is not a wait. */

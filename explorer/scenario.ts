@@ -164,9 +164,9 @@ export function renderScenarioText(cycle: WaitEdge[], columns?: string[], o: { c
   return out.join('\n');
 }
 
-/** "held by X" or "X must complete", for the wait lines of reports. */
-export function holderText(w: { holders?: string[]; heldBy?: string; act?: string; queued?: boolean }): string {
+/** "held by X" (or "taken by X": holdVerb), "queued behind X" or "X must complete", for the wait lines of reports. */
+export function holderText(w: { holders?: string[]; heldBy?: string; act?: string; queued?: boolean; holdVerb?: string }): string {
   const who = w.heldBy !== undefined ? [w.heldBy] : (w.holders ?? []);
   if (who.length === 0) return 'no recorded holder';
-  return w.act ? `${who.join(', ')} must ${w.act}` : w.queued ? `queued behind ${who.join(', ')}` : `held by ${who.join(', ')}`;
+  return w.act ? `${who.join(', ')} must ${w.act}` : w.queued ? `queued behind ${who.join(', ')}` : `${w.holdVerb ?? 'held'} by ${who.join(', ')}`;
 }

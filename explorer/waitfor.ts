@@ -25,6 +25,8 @@ export interface WaitEdge {
   act?: string;
   /** heldBy holds nothing: it is queued on the resource ahead of the thread (WaitInfo.queued). */
   queued?: boolean;
+  /** The participle for heldBy's hold instead of "held" ("taken", "set": WaitInfo.holdVerb). */
+  holdVerb?: string;
   /** Step from which heldBy held the resource (or was the one to act); 0: the initial state. */
   heldSince?: number;
   /** Step at which the thread reached its blocked state; 0: the initial state. */
@@ -79,7 +81,9 @@ export function describeWait(
                   ? 'act is not a string'
                   : w.queued !== undefined && typeof w.queued !== 'boolean'
                     ? 'queued is not a boolean'
-                    : null;
+                    : w.holdVerb !== undefined && (typeof w.holdVerb !== 'string' || !/^[a-z][a-z ]*$/.test(w.holdVerb))
+                      ? 'holdVerb is not a participle (lower-case words, e.g. "taken")'
+                      : null;
   if (bad) throw new ModelError(`waits.${name} returned ${JSON.stringify(info) ?? String(info)} ${where}: ${bad}; ${fix}`, { ...at, guard: name, feature: 'waits' });
   return w as WaitInfo;
 }
@@ -94,6 +98,7 @@ function edgesOf(b: BlockedThread): WaitEdge[] {
       if (w.holdMode !== undefined) e.heldMode = w.holdMode;
       if (w.act !== undefined) e.act = w.act;
       if (w.queued) e.queued = true;
+      if (w.holdVerb !== undefined) e.holdVerb = w.holdVerb;
       out.push(e);
     }
   }
@@ -178,7 +183,7 @@ export function noCycleText(blocked: BlockedThread[], idle: ReadonlyArray<{ thre
     const gone = blocked.flatMap((b) =>
       b.waits.flatMap((w) =>
         w.holders.filter((h) => !live.has(h)).map((h) =>
-          `${b.thread} waits for ${w.resource} ${w.act ? 'from' : w.queued ? 'queued behind' : 'held by'} ${h}, which has finished (${w.act ? `a ${w.act}() it did before ${b.thread} waited was lost, or it never does one` : 'it finished holding it: nothing releases it'}).`,
+          `${b.thread} waits for ${w.resource} ${w.act ? 'from' : w.queued ? 'queued behind' : `${w.holdVerb ?? 'held'} by`} ${h}, which has finished (${w.act ? `a ${w.act}() it did before ${b.thread} waited was lost, or it never does one` : 'it finished holding it: nothing releases it'}).`,
         ),
       ),
     );

@@ -86,9 +86,9 @@
       ' the state is the one before step ' + loopStart + '.';
   } else document.getElementById('loop-note').remove();
 
-  // "held by X", "queued behind X" or "X must complete", as holderText in explorer/scenario.ts says it for show.
+  // "held by X" (or "taken by X": holdVerb), "queued behind X" or "X must complete", as holderText in explorer/scenario.ts says it for show.
   function holderText(who, w) {
-    return w.act ? who.join(', ') + ' must ' + w.act : (w.queued ? 'queued behind ' : 'held by ') + who.join(', ');
+    return w.act ? who.join(', ') + ' must ' + w.act : (w.queued ? 'queued behind ' : (w.holdVerb || 'held') + ' by ') + who.join(', ');
   }
 
   // The deadlock: blocked threads, the wait-for cycle, the lockdep-style scenario.
@@ -114,7 +114,7 @@
         for (const w of b.waits) {
           for (const h of w.holders) {
             if (live.has(h)) continue;
-            gone.push(b.thread + ' waits for ' + w.resource + ' ' + (w.act ? 'from' : w.queued ? 'queued behind' : 'held by') + ' ' + h + ', which has finished (' +
+            gone.push(b.thread + ' waits for ' + w.resource + ' ' + (w.act ? 'from' : w.queued ? 'queued behind' : (w.holdVerb || 'held') + ' by') + ' ' + h + ', which has finished (' +
               (w.act ? 'a ' + w.act + '() it did before ' + b.thread + ' waited was lost, or it never does one' : 'it finished holding it: nothing releases it') + ').');
           }
         }

@@ -11,7 +11,8 @@
 // workqueue.ts, pipe.ts, folio.ts (folio lock), btree.ts (bcachefs btree_trans over six locks), btrfs-trans.ts
 // (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), rcu.ts (RCU and
 // SRCU read-side sections, synchronize_rcu/synchronize_srcu grace periods), seqlock.ts (seqcount_t and seqlock_t:
-// write sections, lockless read samples and retries), state.ts
+// write sections, lockless read samples and retries), semaphore.ts (struct semaphore: down, up, down_trylock),
+// waitbit.ts (wait_on_bit, wait_on_bit_lock, wake_up_bit, bit operations), state.ts
 // (initial states of every primitive: a lock already held, work already pending, ...; read-only views).
 import { btreeActions, btreeGuards, btreeWaits } from './btree.ts';
 import { btrfsTransActions, btrfsTransGuards, btrfsTransWaits } from './btrfs-trans.ts';
@@ -21,6 +22,8 @@ import { lockActions, lockGuards, lockWaits } from './locks.ts';
 import { pipeActions, pipeGuards, pipeWaits } from './pipe.ts';
 import { seqActions, seqGuards, seqWaits } from './seqlock.ts';
 import { rcuActions, rcuGuards, rcuWaits } from './rcu.ts';
+import { semaActions, semaGuards, semaWaits } from './semaphore.ts';
+import { bitActions, bitGuards, bitWaits } from './waitbit.ts';
 import type { WaitFn } from './types.ts';
 import { waitActions, waitGuards, waitWaits } from './waitqueue.ts';
 import { workqueueActions, workqueueGuards, workqueueWaits } from './workqueue.ts';
@@ -36,6 +39,8 @@ export * from './btrfs-trans.ts';
 export * from './jbd2.ts';
 export * from './seqlock.ts';
 export * from './rcu.ts';
+export * from './semaphore.ts';
+export * from './waitbit.ts';
 export * from './state.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
 export { kAssign, oneEvent } from './types.ts';
@@ -53,6 +58,8 @@ export const kernelGuards = {
   ...jbd2Guards,
   ...seqGuards,
   ...rcuGuards,
+  ...semaGuards,
+  ...bitGuards,
 };
 /** Every kernel assign action, to spread into setup({ actions }). */
 export const kernelActions = {
@@ -66,6 +73,8 @@ export const kernelActions = {
   ...jbd2Actions,
   ...seqActions,
   ...rcuActions,
+  ...semaActions,
+  ...bitActions,
 };
 /** Wait describers for the blocking guards, to spread into the model's `waits`. */
 export const kernelWaits: Record<string, WaitFn> = {
@@ -79,4 +88,6 @@ export const kernelWaits: Record<string, WaitFn> = {
   ...jbd2Waits,
   ...seqWaits,
   ...rcuWaits,
+  ...semaWaits,
+  ...bitWaits,
 };

@@ -16,6 +16,7 @@
 //   folioLocked('t')                                           folio_lock() by t
 //   btreeLocked({ nodes, threads }, { t: [{ node, mode }] })   btree_node_lock()s by t's btree_trans
 //   btrfsTransRunning / jbd2JournalRunning / rcuReading       in btrfs-trans.ts / jbd2.ts / rcu.ts
+//   semaphoreTaken(n, ['t']) / bitWordWith(bits, { bit: 't' }) in semaphore.ts (down()s by t) / waitbit.ts (set_bit by t)
 // Views (for invariants, assertions, watch and guards of the model's own): rwsemOwner, rwsemReaders, percpuWriter,
 // percpuReaders, sbLevelWriter, sbFrozen / sbLevelReaders / mutexOwner (locks.ts), wqPending (workqueue.ts),
 // completionCount, and sbSetFrozenPatch (the assign patch of `sb->s_writers.frozen = level`, for a model that

@@ -177,6 +177,24 @@ describe('HTML viewer in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('names the holders of a semaphore or a bit with their holdVerb (taken by, set by), as show does', async () => {
+    const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
+    const t: Trace = JSON.parse(JSON.stringify(base));
+    const [b0] = t.deadlock!.blocked;
+    b0.waits = [{ ...b0.waits[0], holdVerb: 'taken' }];
+    t.deadlock!.cycle![0] = { ...t.deadlock!.cycle![0], holdVerb: 'taken' };
+    const file = join(dir, 'taken.html');
+    writeFileSync(file, renderHtml(t, { replayCommand: 'x' }));
+    await open(file);
+    const e0 = t.deadlock!.cycle![0];
+    expect(await page.$$eval('#cycle li.cycle-edge', (l) => l.map((x) => x.textContent))).toEqual(
+      t.deadlock!.cycle!.map((e) => `${e.thread} waits for ${e.resource} ${e === e0 ? 'taken by' : 'held by'} ${e.heldBy}`),
+    );
+    expect((await page.$$eval('#blocked li', (l) => l.map((x) => x.textContent)))[0]).toContain(`, ${holderText(b0.waits[0])}`);
+    expect(holderText(b0.waits[0])).toBe(`taken by ${b0.waits[0].holders.join(', ')}`);
+    expect(errors).toEqual([]);
+  });
+
   it('without a wait-for cycle, names a holder that has finished, as show does (noCycleText)', async () => {
     const base = JSON.parse(readFileSync('counterexamples/abba-abba.json', 'utf8')) as Trace;
     const t: Trace = JSON.parse(JSON.stringify(base));

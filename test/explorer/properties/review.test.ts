@@ -641,6 +641,7 @@ describe('deadlock reports', () => {
       [(ctx: any) => (ctx.busy ? { resource: 'r', kind: 'mutex' } : null), ModelError, /waits\.free returned .*holders.*; fix the describer/],
       [(ctx: any) => (ctx.busy ? { resource: 'r', kind: 'mutex', holders: [1] } : null), ModelError, /waits\.free returned .*holders/],
       [(ctx: any) => (ctx.busy ? { kind: 'mutex', holders: [] } : null), ModelError, /waits\.free returned .*resource/],
+      [(ctx: any) => (ctx.busy ? { resource: 'r', kind: 'mutex', holders: ['t1'], holdVerb: 'Taken by' } : null), ModelError, /waits\.free returned .*holdVerb is not a participle/],
       [(ctx: any) => (ctx.busy ? (null as any).x : null), ModelRuntimeError, /waits\.free threw .*; fix the describer/],
     ] as const) {
       const bad = waitsModel(describer);

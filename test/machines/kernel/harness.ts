@@ -1,7 +1,14 @@
 // Test harness for kernel-primitive unit tests: builds tiny parallel models and explores them with the reference stepper.
+import { expect } from 'vitest';
 import { setup, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { checkModel, instantiate } from '../../../explorer/index.ts';
+import { compileMachine } from '../../../explorer/compile/index.ts';
+import { crossCheck } from '../../../explorer/crosscheck.ts';
+import { defineModel } from '../../../explorer/model.ts';
+import { checkFootprints } from '../../../explorer/reduce/check.ts';
 import { createReferenceStepper, referenceKey, threadLocationsOf } from '../../../explorer/reference.ts';
-import { kernelActions, kernelGuards } from '../../../machines/kernel/index.ts';
+import { kernelActions, kernelGuards, kernelWaits } from '../../../machines/kernel/index.ts';
+import { exploreWords } from '../../helpers/explore-words.ts';
 
 /** A parallel machine whose regions are the given threads, with kernel guards/actions registered. */
 export function tinyModel(context: Record<string, any>, threads: Record<string, any>, extra: { guards?: any; actions?: any } = {}): AnyStateMachine {
@@ -27,6 +34,16 @@ export function straight(thread: string, steps: Array<any>, names?: string[]): a
   });
   states.done = { type: 'final' };
   return { initial: name(0), states };
+}
+
+/**
+ * straight(), ending in a `done` that is not final: the step into an all-final state runs every exit action on the
+ * decoded context, which the word-path tests would count as a fallback.
+ */
+export function straightOpen(thread: string, steps: Array<any>, names?: string[]): any {
+  const x = straight(thread, steps, names);
+  x.states.done = {};
+  return x;
 }
 
 export interface Explored {
@@ -61,3 +78,23 @@ export function explore(machine: AnyStateMachine, maxStates = 200_000): Explored
 }
 
 export const where = (s: AnyMachineSnapshot) => threadLocationsOf(s);
+
+/**
+ * Holds a machine over kernel primitives to the engine's contracts: the compiled step (word path on) agrees with
+ * XState's transition() on every reachable state, the word path reaches the states and transitions the decoded
+ * step does, the footprints declared for --reduce por hold there, and the reduced search has the unreduced
+ * verdict. Returns the state count and the steps that ran lowered and fell back to the decoded step.
+ */
+export function agreesEverywhere(name: string, machine: AnyStateMachine): { states: number; lowered: number; fallback: number } {
+  const r = crossCheck(machine, { lowered: true });
+  expect(r.difference).toBeUndefined();
+  expect(r.status).toBe('agree');
+  const on = exploreWords(compileMachine(machine), true);
+  const off = exploreWords(compileMachine(machine), false);
+  expect(on.states).toEqual(off.states);
+  expect(on.edges).toEqual(off.edges);
+  const def = defineModel({ name, description: name, params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create: () => machine, waits: kernelWaits });
+  expect(checkFootprints(instantiate(def, {}, 'v').packed, { model: def, options: { params: {}, variant: 'v' } })).toMatchObject({ complete: true, undeclared: [] });
+  expect(checkModel({ model: def, reduce: ['por'] }).verdict).toEqual(checkModel({ model: def }).verdict);
+  return { states: r.states, lowered: on.counts.lowered, fallback: on.counts.fallback };
+}
