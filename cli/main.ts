@@ -140,7 +140,7 @@ async function cmdCheck(p: ParsedCommand, io: Printer): Promise<number> {
       }
       const ov = overrideText(o);
       if (ov) io.out(`${o.name}: run with ${ov}; compared with the spec's expectation`);
-      if (o.implicitExpectation && o.result!.verdict.status === 'pass') io.out(`${o.name}: no spec: checked deadlock, assertions and every invariant`);
+      if (o.implicitExpectation && o.result!.verdict.status === 'pass') io.out(`${o.name}: no spec: checked deadlock, assertions${opts.lockOrder ? ', every invariant and the lock order' : ' and every invariant'}`);
       if (o.crossCheck?.status === 'agree') io.out(`${o.name}: cross-check: the engine and XState's transition() agree on all ${o.crossCheck.states} reachable states`);
       if (!o.matched) {
         io.out('');

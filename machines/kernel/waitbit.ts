@@ -29,7 +29,9 @@
 //   check (--lock-order) records nothing for a bit.
 // Wait-for report: a sleeper waits for `${name ?? word}[${bit}]`, kind 'bit', mode wait_on_bit or wait_on_bit_lock,
 //   "set by" the thread that set it (WaitInfo.holdVerb 'set'); a bit set in the initial state with no setter named
-//   has no holder to name; a sleeper whose bit is clear says that no wake_up_bit took it off the queue.
+//   has no holder to name; a sleeper whose bit is clear says that no wake_up_bit took it off the queue, and names the
+//   threads `by` lists (wait_on_bit(..., { by })) as the ones that must wake_up_bit (act 'wake_up_bit'), as a completion
+//   names its completers: the report then says which of them has finished without waking it.
 // Not modelled: memory ordering (smp_mb__after_atomic, the barrier before the waitqueue_active() test in
 // __wake_up_bit: a missing barrier is not a bug the model can show), wait_on_bit_timeout/_action's early returns,
 // signals (TASK_INTERRUPTIBLE), spurious wake-ups, wake_up_var/wait_var_event.
@@ -59,6 +61,8 @@ export interface BitParams {
   name?: string;
   /** The wait is wait_on_bit_lock's (for reports). */
   lock?: boolean;
+  /** The threads expected to wake_up_bit() it, named in reports when a sleeper's bit is clear (a lost wake-up). */
+  by?: string[];
 }
 
 const clearBit = (): BitState => ({ setBy: null, waiters: [], exclusive: [] });
@@ -152,7 +156,8 @@ const waits: Record<string, WaitFn> = {
     const base = { resource: `${p.name ?? p.word}[${p.bit}]`, kind: 'bit' };
     if (isSet(b)) return { ...base, mode: call, holders: b.setBy ? [b.setBy] : [], ...(b.setBy ? { holdVerb: 'set' } : {}) };
     if (!asleep(b, thread(p))) return null;
-    return { ...base, mode: `${call} (the bit is clear, but no wake_up_bit took the sleeper off its wait queue)`, holders: [] };
+    const mode = `${call} (the bit is clear, but no wake_up_bit took the sleeper off its wait queue)`;
+    return p.by?.length ? { ...base, mode, holders: p.by, act: 'wake_up_bit' } : { ...base, mode, holders: [] };
   },
 };
 
@@ -164,11 +169,11 @@ export const bitWaits = waits;
 // ---------------------------------------------------------------------------------------------
 // Call helpers.
 
-const P = (word: string, bit: string, o: { thread?: string; name?: string; lock?: boolean } = {}): BitParams => ({ word, bit, ...o });
+const P = (word: string, bit: string, o: { thread?: string; name?: string; lock?: boolean; by?: string[] } = {}): BitParams => ({ word, bit, ...o });
 const ref = (type: string, params: BitParams) => ({ type, params });
 
 /** The transitions of one blocking bit wait: go on while the bit is clear, else sleep (stay) until woken. */
-function bitWait(call: string, word: string, bit: string, thread: string, next: Next, o: { name?: string }, lock: boolean): any[] {
+function bitWait(call: string, word: string, bit: string, thread: string, next: Next, o: BitWaitOptions, lock: boolean): any[] {
   const p = P(word, bit, { thread, ...o, ...(lock ? { lock: true } : {}) });
   const n = nextOf(call, next);
   return [
@@ -176,12 +181,18 @@ function bitWait(call: string, word: string, bit: string, thread: string, next: 
     { guard: ref('bit_must_sleep', p), actions: [ref(lock ? 'bit_sleep_exclusive' : 'bit_sleep', p)] },
   ];
 }
+/** Options of the bit waits: `name` the word's name in reports; `by` the threads expected to wake_up_bit() it (named
+ * in a lost wake-up's report: the sleeper's bit is clear and nobody took it off the queue). */
+export interface BitWaitOptions {
+  name?: string;
+  by?: string[];
+}
 /**
  * wait_on_bit(word, bit) for ONE event of the calling state: goes on when the bit is clear, else sleeps on the bit's
  * wait queue (the thread stays in the calling state) until wake_up_bit takes it off, then tests again.
  *   on: { 'lookup.wait_on_inode': wait_on_bit('inode.i_state', 'I_NEW', 'lookup', 'found') }
  */
-export const wait_on_bit = (word: string, bit: string, thread: string, next: Next, o: { name?: string } = {}): any[] =>
+export const wait_on_bit = (word: string, bit: string, thread: string, next: Next, o: BitWaitOptions = {}): any[] =>
   bitWait('wait_on_bit', word, bit, thread, next, o, false);
 /** wait_on_bit_io: wait_on_bit sleeping in io_schedule(), the same here. */
 export const wait_on_bit_io = wait_on_bit;
@@ -190,7 +201,7 @@ export const wait_on_bit_io = wait_on_bit;
  * exclusive waiter until woken and tries again (lock_buffer: __lock_buffer).
  *   on: { 'writer.lock_buffer': wait_on_bit_lock('bh.b_state', 'BH_Lock', 'writer', 'locked', { name: 'bh->b_state' }) }
  */
-export const wait_on_bit_lock = (word: string, bit: string, thread: string, next: Next, o: { name?: string } = {}): any[] =>
+export const wait_on_bit_lock = (word: string, bit: string, thread: string, next: Next, o: BitWaitOptions = {}): any[] =>
   bitWait('wait_on_bit_lock', word, bit, thread, next, o, true);
 /** wait_on_bit_lock_io: wait_on_bit_lock sleeping in io_schedule(), the same here. */
 export const wait_on_bit_lock_io = wait_on_bit_lock;

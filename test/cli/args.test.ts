@@ -63,6 +63,12 @@ describe('check MODEL without a spec', () => {
     const j = await run(['check', 'abba', '--variant', 'ordered', '--json']);
     expect(JSON.parse(j.out).results[0]).toMatchObject({ spec: 'abba', model: 'abba', variant: 'ordered', verdict: { status: 'pass' }, expected: { status: 'pass' }, matched: true });
   });
+
+  it('with --lock-order the pass line says the lock order was checked too', async () => {
+    const r = await run(['check', 'abba', '--variant', 'ordered', '--lock-order', '--no-save', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/abba-ordered: no spec: checked deadlock, assertions, every invariant and the lock order/);
+  });
 });
 
 describe('--variant and --param on a spec', () => {

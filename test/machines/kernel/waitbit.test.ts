@@ -65,6 +65,23 @@ describe('bit waits: wait_on_bit, wait_on_bit_lock, wake_up_bit', () => {
     expect(checkModel({ model: model('bit-wake2', build([clear_bit_unlock('i_state', 'I_NEW'), wake_up_bit('i_state', 'I_NEW')])) }).verdict).toEqual({ status: 'pass' });
   });
 
+  it('a lost wake-up names the thread expected to wake_up_bit (the `by` option), which has finished', () => {
+    const build = () =>
+      tinyModel({ i_state: bitWordWith(['I_NEW'], { I_NEW: 'alloc' }) }, {
+        alloc: straight('alloc', [clear_bit('i_state', 'I_NEW')], ['unlock_new']),
+        lookup: straight('lookup', [(n: string) => wait_on_bit('i_state', 'I_NEW', 'lookup', n, { name: 'inode->i_state', by: ['alloc'] })], ['wait_on_inode']),
+      });
+    const r = checkModel({ model: model('bit-lost-by', build) });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    const report = r.trace!.deadlock!;
+    expect(report.blocked[0].waits).toEqual([
+      { resource: 'inode->i_state[I_NEW]', kind: 'bit', mode: 'wait_on_bit (the bit is clear, but no wake_up_bit took the sleeper off its wait queue)', holders: ['alloc'], act: 'wake_up_bit' },
+    ]);
+    const text = renderDeadlock(report);
+    expect(text).toContain('alloc must wake_up_bit');
+    expect(text).toContain('lookup waits for inode->i_state[I_NEW] from alloc, which has finished (a wake_up_bit() it did before lookup waited was lost, or it never does one)');
+  });
+
   it('a waiter on a bit is in the wait-for cycle, naming the thread that set the bit', () => {
     // lookup holds a mutex and waits for I_NEW; alloc (which set I_NEW) needs the mutex before unlock_new_inode
     const build = () =>
