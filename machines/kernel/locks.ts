@@ -189,24 +189,28 @@ const hmutexGuards = {
   },
   hmutex_trylock_ok: ({ context }: Args, p: LockParams) => hmCanTake(getIn(context, p.lock)),
 };
+// takes the mutex: a newcomer past the waiters while HANDOFF is clear, or the first waiter (dequeued, HANDOFF cleared)
+const hmTake = ({ context }: Args, p: LockParams) =>
+  updateIn(context, p.lock, (s: HandoffMutexState) => {
+    if (s.owner !== null) misuse(p, `mutex_lock while held by ${s.owner}`);
+    const first = s.waiters[0] === p.thread;
+    if (s.handoff && !first) misuse(p, `mutex_lock past ${s.waiters[0]}, to whom it is handed over`);
+    if (!first && s.waiters.includes(p.thread)) misuse(p, 'mutex_lock past the waiters queued ahead');
+    return { ...s, owner: p.thread, waiters: first ? s.waiters.slice(1) : s.waiters, handoff: first ? false : s.handoff };
+  });
+// lock-order information: the acquisition is the call, as lockdep's mutex_acquire_nest() comes before the slow
+// path (as the rwsem's): the take at once (or the trylock) or joining the wait list; the waiter's take adds nothing
+const hmutexLock = <A extends object>(action: A) => withLock(action, { kind: 'mutex', mode: 'write', holds: ownerHolds });
 const hmutexActions = {
-  hmutex_lock: withLock(
+  hmutex_lock: hmutexLock(kAssign(hmTake)),
+  hmutex_lock_woken: kAssign(hmTake),
+  hmutex_queue: hmutexLock(
     kAssign(({ context }, p: LockParams) =>
       updateIn(context, p.lock, (s: HandoffMutexState) => {
-        if (s.owner !== null) misuse(p, `mutex_lock while held by ${s.owner}`);
-        const first = s.waiters[0] === p.thread;
-        if (s.handoff && !first) misuse(p, `mutex_lock past ${s.waiters[0]}, to whom it is handed over`);
-        if (!first && s.waiters.includes(p.thread)) misuse(p, 'mutex_lock past the waiters queued ahead');
-        return { ...s, owner: p.thread, waiters: first ? s.waiters.slice(1) : s.waiters, handoff: first ? false : s.handoff };
+        if (s.waiters.includes(p.thread)) misuse(p, 'mutex_lock while already queued');
+        return { ...s, waiters: [...s.waiters, p.thread] };
       }),
     ),
-    { kind: 'mutex', mode: 'write', holds: ownerHolds },
-  ),
-  hmutex_queue: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: HandoffMutexState) => {
-      if (s.waiters.includes(p.thread)) misuse(p, 'mutex_lock while already queued');
-      return { ...s, waiters: [...s.waiters, p.thread] };
-    }),
   ),
   hmutex_set_handoff: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: HandoffMutexState) => {
@@ -709,7 +713,7 @@ export const mutex_lock_handoff = (lock: string, thread: string, next: Next, nam
   const p = lp(lock, thread, name);
   const n = nextOf('mutex_lock_handoff', next);
   return [
-    { guard: g('hmutex_first_can_lock', p), actions: [a('hmutex_lock', p), ...n.actions], target: n.target },
+    { guard: g('hmutex_first_can_lock', p), actions: [a('hmutex_lock_woken', p), ...n.actions], target: n.target },
     { guard: g('hmutex_lock_now', p), actions: [a('hmutex_lock', p), ...n.actions], target: n.target },
     { guard: g('hmutex_may_set_handoff', p), actions: [a('hmutex_set_handoff', p)] },
     { guard: g('hmutex_must_queue', p), actions: [a('hmutex_queue', p)] },
