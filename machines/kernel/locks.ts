@@ -110,22 +110,26 @@ const qspinGuards = {
   // the waiter first in line takes the lock once the owner released it
   qspin_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(getIn(context, p.lock), p.thread),
 };
+// takes the lock: at once when it is free and nobody waits, or the first waiter once it is released (dequeued)
+const qspinTake = ({ context }: Args, p: LockParams) =>
+  updateIn(context, p.lock, (s: QSpinlockState) => {
+    if (s.owner !== null) misuse(p, `spin_lock while held by ${s.owner}`);
+    if (s.waiters.length > 0 && s.waiters[0] !== p.thread) misuse(p, `spin_lock past the queued ${s.waiters[0]}`);
+    return { ...s, owner: p.thread, waiters: s.waiters[0] === p.thread ? s.waiters.slice(1) : s.waiters };
+  });
+// lock-order information: the acquisition is the call, as lockdep's spin_acquire() comes before the arch lock:
+// the take at once (or the trylock) or joining the queue; the waiter's take adds nothing
+const qspinLock = <A extends object>(action: A) => withLock(action, { kind: 'spinlock', mode: 'write', holds: ownerHolds });
 const qspinActions = {
-  qspin_lock: withLock(
+  qspin_lock: qspinLock(kAssign(qspinTake)),
+  qspin_lock_woken: kAssign(qspinTake),
+  qspin_queue: qspinLock(
     kAssign(({ context }, p: LockParams) =>
       updateIn(context, p.lock, (s: QSpinlockState) => {
-        if (s.owner !== null) misuse(p, `spin_lock while held by ${s.owner}`);
-        if (s.waiters.length > 0 && s.waiters[0] !== p.thread) misuse(p, `spin_lock past the queued ${s.waiters[0]}`);
-        return { ...s, owner: p.thread, waiters: s.waiters[0] === p.thread ? s.waiters.slice(1) : s.waiters };
+        if (s.waiters.includes(p.thread)) misuse(p, 'spin_lock while already queued');
+        return { ...s, waiters: [...s.waiters, p.thread] };
       }),
     ),
-    { kind: 'spinlock', mode: 'write', holds: ownerHolds },
-  ),
-  qspin_queue: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: QSpinlockState) => {
-      if (s.waiters.includes(p.thread)) misuse(p, 'spin_lock while already queued');
-      return { ...s, waiters: [...s.waiters, p.thread] };
-    }),
   ),
 };
 /** A queued waiter of a FIFO lock (qspinlock, handoffMutex): blocked by the owner, or (lock free) queued behind the waiters ahead. */
@@ -741,7 +745,7 @@ export const spin_lock_queued = (lock: string, thread: string, next: Next, name?
   const p = lp(lock, thread, name);
   const n = nextOf('spin_lock_queued', next);
   return [
-    { guard: g('qspin_first_can_lock', p), actions: [a('qspin_lock', p), ...n.actions], target: n.target },
+    { guard: g('qspin_first_can_lock', p), actions: [a('qspin_lock_woken', p), ...n.actions], target: n.target },
     { guard: g('qspin_lock_now', p), actions: [a('qspin_lock', p), ...n.actions], target: n.target },
     { guard: g('qspin_must_queue', p), actions: [a('qspin_queue', p)] },
   ];
