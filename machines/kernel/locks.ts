@@ -100,15 +100,22 @@ export interface QSpinlockState {
 export const qspinlock = (): QSpinlockState => ({ owner: null, waiters: [] });
 
 const qFree = (s: QSpinlockState) => s.owner === null && s.waiters.length === 0;
+/** The queued spinlock at p.lock: a model error when it is an owner-only spinlock() or a handoffMutex(). */
+function qspinAt(context: Context, p: LockParams): QSpinlockState {
+  const s = getIn(context, p.lock);
+  if ('handoff' in s) misuse(p, 'spin_lock_queued on a handoff mutex (handoffMutex()): take it with mutex_lock_handoff or mutex_trylock_handoff');
+  if (!Array.isArray(s.waiters)) misuse(p, 'spin_lock_queued on a lock that is not a qspinlock(): make it qspinlock(), or take it with spin_lock');
+  return s;
+}
 /** The waiter first in line finds the lock released. */
 const qFirstCanLock = (s: QSpinlockState, thread: string) => s.owner === null && s.waiters[0] === thread;
 const qspinGuards = {
   // queued_spin_lock() fast path: the lock word is 0 (nobody holds it, nobody waits)
-  qspin_lock_now: ({ context }: Args, p: LockParams) => qFree(getIn(context, p.lock)),
+  qspin_lock_now: ({ context }: Args, p: LockParams) => qFree(qspinAt(context, p)),
   // otherwise the slow path queues the caller (pending bit / MCS node)
-  qspin_must_queue: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).waiters.includes(p.thread),
+  qspin_must_queue: ({ context }: Args, p: LockParams) => !qspinAt(context, p).waiters.includes(p.thread),
   // the waiter first in line takes the lock once the owner released it
-  qspin_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(getIn(context, p.lock), p.thread),
+  qspin_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(qspinAt(context, p), p.thread),
 };
 // takes the lock: at once when it is free and nobody waits, or the first waiter once it is released (dequeued)
 const qspinTake = ({ context }: Args, p: LockParams) =>
@@ -178,20 +185,26 @@ export interface HandoffMutexState {
 export const handoffMutex = (): HandoffMutexState => ({ owner: null, waiters: [], handoff: false });
 
 const hmCanTake = (s: HandoffMutexState) => s.owner === null && !s.handoff;
+/** The handoff mutex at p.lock: a model error when it is another lock (a mutex(), a qspinlock()). */
+function hmutexAt(context: Context, p: LockParams): HandoffMutexState {
+  const s = getIn(context, p.lock);
+  if (!('handoff' in s) || !Array.isArray(s.waiters)) misuse(p, 'mutex_lock_handoff on a lock that is not a handoffMutex(): make it handoffMutex()');
+  return s;
+}
 const hmutexGuards = {
   // a locker not queued takes a free mutex whose HANDOFF is clear (fast path, trylock, optimistic spin)
   hmutex_lock_now: ({ context }: Args, p: LockParams) => {
-    const s: HandoffMutexState = getIn(context, p.lock);
+    const s = hmutexAt(context, p);
     return !s.waiters.includes(p.thread) && hmCanTake(s);
   },
-  hmutex_must_queue: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).waiters.includes(p.thread),
+  hmutex_must_queue: ({ context }: Args, p: LockParams) => !hmutexAt(context, p).waiters.includes(p.thread),
   // the first waiter takes it once it is free or handed over to it (qFirstCanLock: the same test as the qspinlock's)
-  hmutex_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(getIn(context, p.lock), p.thread),
+  hmutex_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(hmutexAt(context, p), p.thread),
   hmutex_may_set_handoff: ({ context }: Args, p: LockParams) => {
-    const s: HandoffMutexState = getIn(context, p.lock);
+    const s = hmutexAt(context, p);
     return s.waiters[0] === p.thread && s.owner !== null && s.owner !== p.thread && !s.handoff;
   },
-  hmutex_trylock_ok: ({ context }: Args, p: LockParams) => hmCanTake(getIn(context, p.lock)),
+  hmutex_trylock_ok: ({ context }: Args, p: LockParams) => hmCanTake(hmutexAt(context, p)),
 };
 // takes the mutex: a newcomer past the waiters while HANDOFF is clear, or the first waiter (dequeued, HANDOFF cleared)
 const hmTake = ({ context }: Args, p: LockParams) =>

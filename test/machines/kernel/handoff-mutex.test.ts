@@ -8,7 +8,9 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import { createReferenceStepper, referenceKey } from '../../../explorer/reference.ts';
-import { handoffMutex, kernelWaits, mutex, mutex_lock, mutex_lock_handoff, mutex_trylock, mutex_trylock_handoff, mutex_unlock } from '../../../machines/kernel/index.ts';
+import {
+  handoffMutex, kernelWaits, mutex, mutex_lock, mutex_lock_handoff, mutex_trylock, mutex_trylock_handoff, mutex_unlock, qspinlock, spin_lock_queued,
+} from '../../../machines/kernel/index.ts';
 import { compareEverywhere } from '../../helpers/differential.ts';
 import { explore, straight, tinyModel } from './harness.ts';
 
@@ -153,6 +155,13 @@ describe('the kernel mutex with handoff (handoffMutex, mutex_lock_handoff)', () 
       states: { try: { on: { 'a.try': mutex_trylock('m', 'a', { ok: 'done', fail: 'done' }) } }, done: { type: 'final' } },
     };
     expect(() => explore(tinyModel({ m: handoffMutex() }, { a: tryer }))).toThrow(/on a handoff mutex/);
+    // and the other way round: mutex_lock_handoff on a lock that is not a handoffMutex(), the queued spinlock's
+    // calls on a handoffMutex() (they would ignore HANDOFF): model errors that name the fix
+    for (const lock of [mutex(), qspinlock()]) {
+      expect(() => explore(tinyModel({ m: lock }, { a: once('a', true) }))).toThrow(/kernel primitive misuse: a mutex_lock_handoff on a lock that is not a handoffMutex\(\): make it handoffMutex\(\) on "m" \(m\)/);
+    }
+    const spinner = { initial: 'l', states: { l: { on: { 'a.l': spin_lock_queued('m', 'a', 'done') } }, done: { type: 'final' } } };
+    expect(() => explore(tinyModel({ m: handoffMutex() }, { a: spinner }))).toThrow(/spin_lock_queued on a handoff mutex \(handoffMutex\(\)\): take it with mutex_lock_handoff/);
   });
 
   it('--lock-order records the acquisition at the call, as lockdep does (mutex_acquire_nest before the slow path): an attempt that never gets the mutex still adds its edge', () => {

@@ -148,6 +148,8 @@ describe('the owner-only calls on a qspinlock()', () => {
     const m = model(true, { a: once('a', false) });
     expect(() => checkModel({ model: m, check: { deadlock: true } })).toThrow(/spin_lock on a queued spinlock \(qspinlock\(\)\): take it with spin_lock_queued/);
     expect(() => explore(tinyModel({ l: qspinlock() }, { a: once('a', false) }))).toThrow(/spin_lock on a queued spinlock/);
+    // and spin_lock_queued on an owner-only spinlock() names the fix
+    expect(() => explore(tinyModel({ l: spinlock() }, { a: once('a', true) }))).toThrow(/a spin_lock_queued on a lock that is not a qspinlock\(\): make it qspinlock\(\)/);
     // the owner-only lock still takes them
     expect(checkModel({ model: model(false, { a: once('a', false) }), check: { deadlock: true } }).verdict.status).toBe('pass');
   });
