@@ -125,11 +125,13 @@ const qspinTake = ({ context }: Args, p: LockParams) =>
     return { ...s, owner: p.thread, waiters: s.waiters[0] === p.thread ? s.waiters.slice(1) : s.waiters };
   });
 // lock-order information: the acquisition is the call, as lockdep's spin_acquire() comes before the arch lock:
-// the take at once (or the trylock) or joining the queue; the waiter's take adds nothing
-const qspinLock = <A extends object>(action: A) => withLock(action, { kind: 'spinlock', mode: 'write', holds: ownerHolds });
+// the take at once (or the trylock) or joining the queue; the waiter's take adds no edge into it (what the same
+// step acquires next, as write_seqlock's seqcount, is taken under it)
+const qspinLock = <A extends object>(action: A, recordedAtCall = false) =>
+  withLock(action, { kind: 'spinlock', mode: 'write', holds: ownerHolds, recordedAtCall });
 const qspinActions = {
   qspin_lock: qspinLock(kAssign(qspinTake)),
-  qspin_lock_woken: kAssign(qspinTake),
+  qspin_lock_woken: qspinLock(kAssign(qspinTake), true),
   qspin_queue: qspinLock(
     kAssign(({ context }, p: LockParams) =>
       updateIn(context, p.lock, (s: QSpinlockState) => {
@@ -216,11 +218,13 @@ const hmTake = ({ context }: Args, p: LockParams) =>
     return { ...s, owner: p.thread, waiters: first ? s.waiters.slice(1) : s.waiters, handoff: first ? false : s.handoff };
   });
 // lock-order information: the acquisition is the call, as lockdep's mutex_acquire_nest() comes before the slow
-// path (as the rwsem's): the take at once (or the trylock) or joining the wait list; the waiter's take adds nothing
-const hmutexLock = <A extends object>(action: A) => withLock(action, { kind: 'mutex', mode: 'write', holds: ownerHolds });
+// path (as the rwsem's): the take at once (or the trylock) or joining the wait list; the waiter's take adds no
+// edge into it (what the same step acquires next is taken under it)
+const hmutexLock = <A extends object>(action: A, recordedAtCall = false) =>
+  withLock(action, { kind: 'mutex', mode: 'write', holds: ownerHolds, recordedAtCall });
 const hmutexActions = {
   hmutex_lock: hmutexLock(kAssign(hmTake)),
-  hmutex_lock_woken: kAssign(hmTake),
+  hmutex_lock_woken: hmutexLock(kAssign(hmTake), true),
   hmutex_queue: hmutexLock(
     kAssign(({ context }, p: LockParams) =>
       updateIn(context, p.lock, (s: HandoffMutexState) => {

@@ -43,6 +43,11 @@ export function withLock<A extends object>(
     name?: (params: any) => string;
     /** Params for which the action acquires nothing new (e.g. a six write lock: the upgrade of an intent lock). */
     skip?: (params: any) => boolean;
+    /**
+     * The take of a lock whose acquisition was recorded at the call (a queued waiter's, woken): like a trylock
+     * success it adds no edge into the lock, but what the same step acquires next is taken under it.
+     */
+    recordedAtCall?: boolean;
   },
 ): A {
   const pathOf = o.path ?? ((p: any) => p.lock);
@@ -56,7 +61,7 @@ export function withLock<A extends object>(
         name: o.name ? o.name(p) : (p.name ?? path),
         mode: typeof o.mode === 'function' ? o.mode(p) : o.mode,
         thread: p.thread,
-        try: p.try === true,
+        try: p.try === true || o.recordedAtCall === true,
       };
     },
     holds: (context, path, thread) => o.holds(getPath(context, path), thread, context, path),

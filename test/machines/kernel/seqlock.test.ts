@@ -7,7 +7,7 @@ import { assign } from 'xstate';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import {
-  kernelWaits, mutex, mutex_lock, mutex_unlock, read_seqbegin, read_seqlock_excl, read_sequnlock_excl, read_seqretry, seqcount, seqlock,
+  kernelWaits, mutex, mutex_lock, mutex_unlock, qspinlock, read_seqbegin, read_seqlock_excl, read_sequnlock_excl, read_seqretry, seqcount, seqlock,
   write_seqcount_begin, write_seqcount_end, write_seqlock, write_sequnlock,
 } from '../../../machines/kernel/index.ts';
 import { compareEverywhere } from '../../helpers/differential.ts';
@@ -136,6 +136,23 @@ describe('seqcount / seqlock (read_seqbegin, read_seqretry, write_seqlock)', () 
     expect(lockOrder({ s: seqlock() }, { r0: reader('r0'), r1: reader('r1') }).status).toBe('pass');
     const named = (t: string) => straight(t, [(n: string) => write_seqlock('s', t, n, 'mount_lock'), write_sequnlock('s', t, 'mount_lock')]);
     expect(lockOrder({ s: seqlock() }, { w0: named('w0'), w1: named('w1'), r: reader('r') }).status).toBe('pass');
+  });
+
+  it('a writer woken in write_seqlock holds sl->lock when it acquires the seqcount, as one that took it at once does', () => {
+    // t1 holds sl->lock from the start and releases it once t0 queued, so t0's write_seqlock takes it woken.
+    // With both locks in one class, the edge sl->lock -> seqcount that lockdep records inside write_seqlock is a
+    // recursive locking.
+    const t1 = straight('t1', [{ ...read_sequnlock_excl('s', 't1'), guard: ({ context }: any) => context.s.lock.waiters.includes('t0') }]);
+    const t0 = straight('t0', [(n: string) => write_seqlock('s', 't0', n)]);
+    for (const [lock, threads] of [[{ owner: 't1', waiters: [] }, { t0, t1 }], [qspinlock(), { t0 }]] as const) {
+      const m = defineModel({
+        name: 'seq-woken', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits,
+        lockClass: () => 'one',
+        create: () => tinyModel({ s: { ...seqlock(), lock } }, threads),
+      });
+      const v = checkModel({ model: m, check: { lockOrder: true, deadlock: false } }).verdict;
+      expect(v.status === 'violation' && v.message).toMatch(/recursive/);
+    }
   });
 
   it('the compiled engine (and its word path) agrees with XState on every reachable state of these machines', () => {
