@@ -104,32 +104,45 @@ export interface QSpinlockState {
 export const qspinlock = (): QSpinlockState => ({ owner: null, waiters: [] });
 
 const qFree = (s: QSpinlockState) => s.owner === null && s.waiters.length === 0;
+/** The queued spinlock at p.lock: a model error when it is an owner-only spinlock() or a handoffMutex(). */
+function qspinAt(context: Context, p: LockParams): QSpinlockState {
+  const s = getIn(context, p.lock);
+  if ('handoff' in s) misuse(p, 'spin_lock_queued on a handoff mutex (handoffMutex()): take it with mutex_lock_handoff or mutex_trylock_handoff');
+  if (!Array.isArray(s.waiters)) misuse(p, 'spin_lock_queued on a lock that is not a qspinlock(): make it qspinlock(), or take it with spin_lock');
+  return s;
+}
 /** The waiter first in line finds the lock released. */
 const qFirstCanLock = (s: QSpinlockState, thread: string) => s.owner === null && s.waiters[0] === thread;
 const qspinGuards = {
   // queued_spin_lock() fast path: the lock word is 0 (nobody holds it, nobody waits)
-  qspin_lock_now: ({ context }: Args, p: LockParams) => qFree(getIn(context, p.lock)),
+  qspin_lock_now: ({ context }: Args, p: LockParams) => qFree(qspinAt(context, p)),
   // otherwise the slow path queues the caller (pending bit / MCS node)
-  qspin_must_queue: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).waiters.includes(p.thread),
+  qspin_must_queue: ({ context }: Args, p: LockParams) => !qspinAt(context, p).waiters.includes(p.thread),
   // the waiter first in line takes the lock once the owner released it
-  qspin_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(getIn(context, p.lock), p.thread),
+  qspin_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(qspinAt(context, p), p.thread),
 };
+// takes the lock: at once when it is free and nobody waits, or the first waiter once it is released (dequeued)
+const qspinTake = ({ context }: Args, p: LockParams) =>
+  updateIn(context, p.lock, (s: QSpinlockState) => {
+    if (s.owner !== null) misuse(p, `spin_lock while held by ${s.owner}`);
+    if (s.waiters.length > 0 && s.waiters[0] !== p.thread) misuse(p, `spin_lock past the queued ${s.waiters[0]}`);
+    return { ...s, owner: p.thread, waiters: s.waiters[0] === p.thread ? s.waiters.slice(1) : s.waiters };
+  });
+// lock-order information: the acquisition is the call, as lockdep's spin_acquire() comes before the arch lock:
+// the take at once (or the trylock) or joining the queue; the waiter's take adds no edge into it (what the same
+// step acquires next, as write_seqlock's seqcount, is taken under it)
+const qspinLock = <A extends object>(action: A, recordedAtCall = false) =>
+  withLock(action, { kind: 'spinlock', mode: 'write', holds: ownerHolds, recordedAtCall, wait: SPINS });
 const qspinActions = {
-  qspin_lock: withLock(
+  qspin_lock: qspinLock(kAssign(qspinTake)),
+  qspin_lock_woken: qspinLock(kAssign(qspinTake), true),
+  qspin_queue: qspinLock(
     kAssign(({ context }, p: LockParams) =>
       updateIn(context, p.lock, (s: QSpinlockState) => {
-        if (s.owner !== null) misuse(p, `spin_lock while held by ${s.owner}`);
-        if (s.waiters.length > 0 && s.waiters[0] !== p.thread) misuse(p, `spin_lock past the queued ${s.waiters[0]}`);
-        return { ...s, owner: p.thread, waiters: s.waiters[0] === p.thread ? s.waiters.slice(1) : s.waiters };
+        if (s.waiters.includes(p.thread)) misuse(p, 'spin_lock while already queued');
+        return { ...s, waiters: [...s.waiters, p.thread] };
       }),
     ),
-    { kind: 'spinlock', mode: 'write', holds: ownerHolds, wait: SPINS },
-  ),
-  qspin_queue: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: QSpinlockState) => {
-      if (s.waiters.includes(p.thread)) misuse(p, 'spin_lock while already queued');
-      return { ...s, waiters: [...s.waiters, p.thread] };
-    }),
   ),
 };
 /** A queued waiter of a FIFO lock (qspinlock, handoffMutex): blocked by the owner, or (lock free) queued behind the waiters ahead. */
@@ -178,39 +191,51 @@ export interface HandoffMutexState {
 export const handoffMutex = (): HandoffMutexState => ({ owner: null, waiters: [], handoff: false });
 
 const hmCanTake = (s: HandoffMutexState) => s.owner === null && !s.handoff;
+/** The handoff mutex at p.lock: a model error when it is another lock (a mutex(), a qspinlock()). */
+function hmutexAt(context: Context, p: LockParams): HandoffMutexState {
+  const s = getIn(context, p.lock);
+  if (!('handoff' in s) || !Array.isArray(s.waiters)) misuse(p, 'mutex_lock_handoff on a lock that is not a handoffMutex(): make it handoffMutex()');
+  return s;
+}
 const hmutexGuards = {
   // a locker not queued takes a free mutex whose HANDOFF is clear (fast path, trylock, optimistic spin)
   hmutex_lock_now: ({ context }: Args, p: LockParams) => {
-    const s: HandoffMutexState = getIn(context, p.lock);
+    const s = hmutexAt(context, p);
     return !s.waiters.includes(p.thread) && hmCanTake(s);
   },
-  hmutex_must_queue: ({ context }: Args, p: LockParams) => !getIn(context, p.lock).waiters.includes(p.thread),
+  hmutex_must_queue: ({ context }: Args, p: LockParams) => !hmutexAt(context, p).waiters.includes(p.thread),
   // the first waiter takes it once it is free or handed over to it (qFirstCanLock: the same test as the qspinlock's)
-  hmutex_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(getIn(context, p.lock), p.thread),
+  hmutex_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(hmutexAt(context, p), p.thread),
   hmutex_may_set_handoff: ({ context }: Args, p: LockParams) => {
-    const s: HandoffMutexState = getIn(context, p.lock);
+    const s = hmutexAt(context, p);
     return s.waiters[0] === p.thread && s.owner !== null && s.owner !== p.thread && !s.handoff;
   },
-  hmutex_trylock_ok: ({ context }: Args, p: LockParams) => hmCanTake(getIn(context, p.lock)),
+  hmutex_trylock_ok: ({ context }: Args, p: LockParams) => hmCanTake(hmutexAt(context, p)),
 };
+// takes the mutex: a newcomer past the waiters while HANDOFF is clear, or the first waiter (dequeued, HANDOFF cleared)
+const hmTake = ({ context }: Args, p: LockParams) =>
+  updateIn(context, p.lock, (s: HandoffMutexState) => {
+    if (s.owner !== null) misuse(p, `mutex_lock while held by ${s.owner}`);
+    const first = s.waiters[0] === p.thread;
+    if (s.handoff && !first) misuse(p, `mutex_lock past ${s.waiters[0]}, to whom it is handed over`);
+    if (!first && s.waiters.includes(p.thread)) misuse(p, 'mutex_lock past the waiters queued ahead');
+    return { ...s, owner: p.thread, waiters: first ? s.waiters.slice(1) : s.waiters, handoff: first ? false : s.handoff };
+  });
+// lock-order information: the acquisition is the call, as lockdep's mutex_acquire_nest() comes before the slow
+// path (as the rwsem's): the take at once (or the trylock) or joining the wait list; the waiter's take adds no
+// edge into it (what the same step acquires next is taken under it)
+const hmutexLock = <A extends object>(action: A, recordedAtCall = false) =>
+  withLock(action, { kind: 'mutex', mode: 'write', holds: ownerHolds, recordedAtCall, wait: SLEEPS });
 const hmutexActions = {
-  hmutex_lock: withLock(
+  hmutex_lock: hmutexLock(kAssign(hmTake)),
+  hmutex_lock_woken: hmutexLock(kAssign(hmTake), true),
+  hmutex_queue: hmutexLock(
     kAssign(({ context }, p: LockParams) =>
       updateIn(context, p.lock, (s: HandoffMutexState) => {
-        if (s.owner !== null) misuse(p, `mutex_lock while held by ${s.owner}`);
-        const first = s.waiters[0] === p.thread;
-        if (s.handoff && !first) misuse(p, `mutex_lock past ${s.waiters[0]}, to whom it is handed over`);
-        if (!first && s.waiters.includes(p.thread)) misuse(p, 'mutex_lock past the waiters queued ahead');
-        return { ...s, owner: p.thread, waiters: first ? s.waiters.slice(1) : s.waiters, handoff: first ? false : s.handoff };
+        if (s.waiters.includes(p.thread)) misuse(p, 'mutex_lock while already queued');
+        return { ...s, waiters: [...s.waiters, p.thread] };
       }),
     ),
-    { kind: 'mutex', mode: 'write', holds: ownerHolds, wait: SLEEPS },
-  ),
-  hmutex_queue: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: HandoffMutexState) => {
-      if (s.waiters.includes(p.thread)) misuse(p, 'mutex_lock while already queued');
-      return { ...s, waiters: [...s.waiters, p.thread] };
-    }),
   ),
   hmutex_set_handoff: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: HandoffMutexState) => {
@@ -725,7 +750,7 @@ export const mutex_lock_handoff = (lock: string, thread: string, next: Next, nam
   const p = lp(lock, thread, name);
   const n = nextOf('mutex_lock_handoff', next);
   return [
-    { guard: g('hmutex_first_can_lock', p), actions: [a('hmutex_lock', p), ...n.actions], target: n.target },
+    { guard: g('hmutex_first_can_lock', p), actions: [a('hmutex_lock_woken', p), ...n.actions], target: n.target },
     { guard: g('hmutex_lock_now', p), actions: [a('hmutex_lock', p), ...n.actions], target: n.target },
     { guard: g('hmutex_may_set_handoff', p), actions: [a('hmutex_set_handoff', p)] },
     { guard: g('hmutex_must_queue', p), actions: [a('hmutex_queue', p)] },
@@ -753,7 +778,7 @@ export const spin_lock_queued = (lock: string, thread: string, next: Next, name?
   const p = lp(lock, thread, name);
   const n = nextOf('spin_lock_queued', next);
   return [
-    { guard: g('qspin_first_can_lock', p), actions: [a('qspin_lock', p), ...n.actions], target: n.target },
+    { guard: g('qspin_first_can_lock', p), actions: [a('qspin_lock_woken', p), ...n.actions], target: n.target },
     { guard: g('qspin_lock_now', p), actions: [a('qspin_lock', p), ...n.actions], target: n.target },
     { guard: g('qspin_must_queue', p), actions: [a('qspin_queue', p)] },
   ];

@@ -25,14 +25,19 @@
 //   wants to re-test calls read_seqbegin again).
 // read_seqlock_excl(sl) / read_sequnlock_excl(sl): spin_lock/spin_unlock(&sl->lock): a locking reader,
 //   excluding writers without changing the count.
+// Lock order (--lock-order), as lockdep sees s->dep_map: write_seqcount_begin acquires the seqcount (held until
+//   write_seqcount_end), read_seqbegin read-acquires and releases it as it samples; write_seqlock takes sl->lock
+//   (at the call) and then the seqcount. Names in reports: the seqcount is `name` (default: its path), sl->lock
+//   `<name>.lock` (default: `<path>.lock`), two classes.
 // Not modelled: memory ordering (every step is sequentially consistent), the latch variant
 // (raw_write_seqcount_latch), read_seqbegin_or_lock's caller-local parity (a model keeps it, as
 // machines/afs-seqlock-starvation does), the _irqsave/_bh variants' interrupt state, seqcount_LOCKNAME_t's
-// lockdep assertion that the associated lock is held (a model can assert it with spinlockHeld views).
+// lockdep assertion that the associated lock is held (a model can assert it with the mutexOwner view of
+// `<path>.lock` or the spin_is_owner guard), raw_write_seqcount_begin's skipping lockdep (the same call here).
 import type { Context } from '../../explorer/model.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withLock, type WaitFn } from './types.ts';
 import { nextOf, qspinlock, spin_lock_queued, spin_unlock, type Next, type QSpinlockState } from './locks.ts';
 
 /** A seqcount_t: the count's parity, the writers inside, the lockless readers' samples. */
@@ -73,13 +78,21 @@ const guards = {
   // read_seqcount_retry: the count moved since this reader's sample
   seq_read_moved: ({ context }: Args, p: SeqParams) => ownValue<boolean>(getIn(context, p.seq).readers, p.thread) === true,
 };
+// s->sequence++ (odd): the write section begins
+const writeBegin = ({ context }: Args, p: SeqParams) =>
+  updateIn(context, p.seq, (s: SeqcountState) => {
+    if (s.writers.includes(p.thread)) misuse(p, 'write_seqcount_begin while already inside its write section');
+    return { ...s, odd: !s.odd, writers: insertSorted(s.writers, p.thread), readers: movedAll(s.readers) };
+  });
+// lock-order information (lockdep's s->dep_map): a writer holds the seqcount from write_seqcount_begin to _end
+// (seqcount_acquire), a reader read-acquires and releases it in read_seqbegin (seqcount_lockdep_reader_access),
+// recorded when it samples (a reader spinning on an odd count records nothing yet). The raw_ calls, which skip
+// lockdep, are the same calls here.
+const seqHolds = (s: SeqcountState | undefined, thread: string) => (s?.writers?.includes(thread) ? ('write' as const) : null);
+const seqDep = <A extends object>(action: A, mode: 'read' | 'write') =>
+  withLock(action, { kind: 'seqcount', mode, holds: seqHolds, path: (p: SeqParams) => p.seq, name: sname });
 const actions = {
-  seq_write_begin: kAssign(({ context }, p: SeqParams) =>
-    updateIn(context, p.seq, (s: SeqcountState) => {
-      if (s.writers.includes(p.thread)) misuse(p, 'write_seqcount_begin while already inside its write section');
-      return { ...s, odd: !s.odd, writers: insertSorted(s.writers, p.thread), readers: movedAll(s.readers) };
-    }),
-  ),
+  seq_write_begin: seqDep(kAssign(writeBegin), 'write'),
   seq_write_end: kAssign(({ context }, p: SeqParams) =>
     updateIn(context, p.seq, (s: SeqcountState) => {
       const writers = removeOne(s.writers, p.thread);
@@ -87,11 +100,14 @@ const actions = {
       return { ...s, odd: !s.odd, writers, readers: movedAll(s.readers) };
     }),
   ),
-  seq_read_begin: kAssign(({ context }, p: SeqParams) =>
-    updateIn(context, p.seq, (s: SeqcountState) => {
-      if (s.odd) misuse(p, 'read_seqbegin on an odd count');
-      return { ...s, readers: { ...s.readers, [p.thread]: false } };
-    }),
+  seq_read_begin: seqDep(
+    kAssign(({ context }, p: SeqParams) =>
+      updateIn(context, p.seq, (s: SeqcountState) => {
+        if (s.odd) misuse(p, 'read_seqbegin on an odd count');
+        return { ...s, readers: { ...s.readers, [p.thread]: false } };
+      }),
+    ),
+    'read',
   ),
   seq_read_retry: kAssign(({ context }, p: SeqParams) =>
     updateIn(context, p.seq, (s: SeqcountState) => {
@@ -120,23 +136,30 @@ declareFootprints(actions, Object.fromEntries(Object.keys(actions).map((n) => [n
 
 const P = (seq: string, thread: string, name?: string): SeqParams => (name === undefined ? { seq, thread } : { seq, thread, name });
 const g = (type: string, params: any) => ({ type, params });
+/** sl->lock's report name: `<name>.lock`, a class of its own beside the seqcount's `<name>` (as `<path>.lock` beside `<path>`). */
+const lockName = (name?: string) => (name === undefined ? undefined : `${name}.lock`);
 const a = (type: string, params: any) => ({ type, params });
 
-/** raw_write_seqcount_begin(s) / write_seqcount_begin(s): the count goes odd (no lock: the caller serialises). */
+/**
+ * write_seqcount_begin(s) / raw_write_seqcount_begin(s): the count goes odd (no lock: the caller serialises); for
+ * --lock-order the writer holds the seqcount until write_seqcount_end, as lockdep's seqcount_acquire (which the
+ * raw_ call skips: not told apart here).
+ */
 export const write_seqcount_begin = (seq: string, thread: string, name?: string) => ({ actions: [a('seq_write_begin', P(seq, thread, name))] });
-/** write_seqcount_end(s): the count goes even again. */
+/** write_seqcount_end(s) / raw_write_seqcount_end(s): the count goes even again. */
 export const write_seqcount_end = (seq: string, thread: string, name?: string) => ({ actions: [a('seq_write_end', P(seq, thread, name))] });
 /**
- * write_seqlock(sl): spin_lock(&sl->lock) (queued) then the count goes odd. The transitions of ONE event:
+ * write_seqlock(sl): spin_lock(&sl->lock) (queued) then the count goes odd; `name` names the seqcount, and
+ * `<name>.lock` its spinlock. The transitions of ONE event:
  *   on: { 'writer.write_seqlock': write_seqlock('mount_lock', 'writer', 'change') }
  */
 export const write_seqlock = (sl: string, thread: string, next: Next, name?: string): any[] => {
   const n = nextOf('write_seqlock', next);
-  return spin_lock_queued(`${sl}.lock`, thread, { target: n.target, actions: [a('seq_write_begin', P(sl, thread, name)), ...n.actions] }, name);
+  return spin_lock_queued(`${sl}.lock`, thread, { target: n.target, actions: [a('seq_write_begin', P(sl, thread, name)), ...n.actions] }, lockName(name));
 };
 /** write_sequnlock(sl): the count goes even, then spin_unlock(&sl->lock). */
 export const write_sequnlock = (sl: string, thread: string, name?: string) => ({
-  actions: [a('seq_write_end', P(sl, thread, name)), ...spin_unlock(`${sl}.lock`, thread, name).actions!],
+  actions: [a('seq_write_end', P(sl, thread, name)), ...spin_unlock(`${sl}.lock`, thread, lockName(name)).actions!],
 });
 /**
  * read_seqbegin(sl) / read_seqcount_begin(s): blocks (spins) while the count is odd, then samples it. A
@@ -163,9 +186,9 @@ export const read_seqretry = (seq: string, thread: string, t: RetryTargets, name
   { actions: [a('seq_read_retry', P(seq, thread, name)), ...(t.okActions ?? [])], target: t.ok },
 ];
 /** read_seqlock_excl(sl): spin_lock(&sl->lock) (queued), the count unchanged. The transitions of ONE event. */
-export const read_seqlock_excl = (sl: string, thread: string, next: Next, name?: string): any[] => spin_lock_queued(`${sl}.lock`, thread, next, name);
+export const read_seqlock_excl = (sl: string, thread: string, next: Next, name?: string): any[] => spin_lock_queued(`${sl}.lock`, thread, next, lockName(name));
 /** read_sequnlock_excl(sl): spin_unlock(&sl->lock). */
-export const read_sequnlock_excl = (sl: string, thread: string, name?: string) => spin_unlock(`${sl}.lock`, thread, name);
+export const read_sequnlock_excl = (sl: string, thread: string, name?: string) => spin_unlock(`${sl}.lock`, thread, lockName(name));
 
 /** Plain-function views for invariants/assertions: the writers inside the write section. */
 export const seqcountWriters = (context: Context, seq: string): string[] => getIn(context, seq).writers;

@@ -45,6 +45,11 @@ export function withLock<A extends object>(
     skip?: (params: any) => boolean;
     /** lockdep's wait type of the lock's class (LockEffect.wait; absent: not checked, LD_WAIT_INV). */
     wait?: LockEffect['wait'];
+    /**
+     * The take of a lock whose acquisition was recorded at the call (a queued waiter's, woken): like a trylock
+     * success it adds no edge into the lock, but what the same step acquires next is taken under it.
+     */
+    recordedAtCall?: boolean;
   },
 ): A {
   const pathOf = o.path ?? ((p: any) => p.lock);
@@ -58,7 +63,7 @@ export function withLock<A extends object>(
         name: o.name ? o.name(p) : (p.name ?? path),
         mode: typeof o.mode === 'function' ? o.mode(p) : o.mode,
         thread: p.thread,
-        try: p.try === true,
+        try: p.try === true || o.recordedAtCall === true,
       };
     },
     holds: (context, path, thread) => o.holds(getPath(context, path), thread, context, path),

@@ -12,9 +12,10 @@ import { handoffMutex, kernelActions, kernelGuards, kernelWaits, mutex, mutex_lo
  * the mutex is free, so a task that unlocks can take it again before a sleeping waiter runs (the
  * optimistic-spin / lock-stealing behaviour that MUTEX_FLAG_HANDOFF exists to bound).
  *
- * Variant `handoff` is a FIFO mutex (local helper below: machines/kernel has no handoff mutex): a task
- * that finds the mutex held or contended queues itself; mutex_unlock gives ownership straight to the
- * first waiter (__mutex_handoff), so a waiter is served before the releaser can come back.
+ * Variant `handoff` is a strict FIFO mutex (local helper below; machines/kernel's handoffMutex, variant
+ * `kernel`, is the kernel's, which lets a newcomer steal): a task that finds the mutex held or contended
+ * queues itself; mutex_unlock gives ownership straight to the first waiter (__mutex_handoff), so a waiter is
+ * served before the releaser can come back.
  *
  * Variant `kernel` is mutex_lock() as kernel/locking/mutex.c runs it (machines/kernel handoffMutex +
  * mutex_lock_handoff): a task may steal the free mutex past the waiters, but the first waiter that finds it

@@ -11,7 +11,7 @@ import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import { invalidWaitContext, renderLockOrder } from '../../../explorer/properties/lockorder.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import {
-  down_read, kernelWaits, mutex, mutex_lock, mutex_trylock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, qspinlock, rwsem,
+  handoffMutex, mutex_lock_handoff, down_read, kernelWaits, mutex, mutex_lock, mutex_trylock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, qspinlock, rwsem,
   rcu, rcu_read_lock, rcu_read_unlock, spin_lock, spin_lock_queued, spin_unlock, spinlock, srcu, srcu_read_lock, srcu_read_unlock, up_read,
 } from '../../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../../machines/kernel/harness.ts';
@@ -101,6 +101,18 @@ describe("lockdep's invalid wait context", () => {
     // and rcu_read_lock() itself may be taken under a spinlock (LD_WAIT_FREE outside)
     const m = model(() => tinyModel({ s: spinlock(), r: rcu() }, { t0: straight('t0', [spin_lock('s', 't0', 'S'), rcu_read_lock('r', 't0', 'R'), rcu_read_unlock('r', 't0', 'R'), spin_unlock('s', 't0', 'S')]) }));
     expect(lockOrder(m).verdict).toEqual({ status: 'pass' });
+  });
+
+  it("the kernel's handoff mutex under a queued spinlock is reported at the call (lockdep checks before it waits)", () => {
+    const m = model(() =>
+      tinyModel({ q: qspinlock(), m: handoffMutex() }, {
+        t0: straight('t0', [(n: string) => spin_lock_queued('q', 't0', n, 'Q'), (n: string) => mutex_lock_handoff('m', 't0', n, 'M'), mutex_unlock('m', 't0', 'M'), spin_unlock('q', 't0', 'Q')]),
+      }),
+    );
+    const r = lockOrder(m);
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'Q -> M' });
+    expect(r.trace!.lockOrder!.kind).toBe('invalid-wait-context');
+    expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
   });
 
   it('an rwsem read taken under a spinlock is reported too (rw_semaphore: LD_WAIT_SLEEP)', () => {

@@ -8,9 +8,11 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
 import { createReferenceStepper, referenceKey } from '../../../explorer/reference.ts';
-import { handoffMutex, kernelWaits, mutex, mutex_lock, mutex_lock_handoff, mutex_trylock, mutex_trylock_handoff, mutex_unlock } from '../../../machines/kernel/index.ts';
+import {
+  handoffMutex, kernelWaits, mutex, mutex_lock, mutex_lock_handoff, mutex_trylock, mutex_trylock_handoff, mutex_unlock, qspinlock, spin_lock_queued,
+} from '../../../machines/kernel/index.ts';
 import { compareEverywhere } from '../../helpers/differential.ts';
-import { explore, tinyModel } from './harness.ts';
+import { explore, straight, tinyModel } from './harness.ts';
 
 const lockStep = (t: string, handoff: boolean, next: string) =>
   handoff ? mutex_lock_handoff('m', t, next) : { ...mutex_lock('m', t), target: next };
@@ -153,6 +155,41 @@ describe('the kernel mutex with handoff (handoffMutex, mutex_lock_handoff)', () 
       states: { try: { on: { 'a.try': mutex_trylock('m', 'a', { ok: 'done', fail: 'done' }) } }, done: { type: 'final' } },
     };
     expect(() => explore(tinyModel({ m: handoffMutex() }, { a: tryer }))).toThrow(/on a handoff mutex/);
+    // and the other way round: mutex_lock_handoff on a lock that is not a handoffMutex(), the queued spinlock's
+    // calls on a handoffMutex() (they would ignore HANDOFF): model errors that name the fix
+    for (const lock of [mutex(), qspinlock()]) {
+      expect(() => explore(tinyModel({ m: lock }, { a: once('a', true) }))).toThrow(/kernel primitive misuse: a mutex_lock_handoff on a lock that is not a handoffMutex\(\): make it handoffMutex\(\) on "m" \(m\)/);
+    }
+    const spinner = { initial: 'l', states: { l: { on: { 'a.l': spin_lock_queued('m', 'a', 'done') } }, done: { type: 'final' } } };
+    expect(() => explore(tinyModel({ m: handoffMutex() }, { a: spinner }))).toThrow(/spin_lock_queued on a handoff mutex \(handoffMutex\(\)\): take it with mutex_lock_handoff/);
+  });
+
+  it('--lock-order records the acquisition at the call, as lockdep does (mutex_acquire_nest before the slow path): an attempt that never gets the mutex still adds its edge', () => {
+    // t1 holds B from the start and takes A under it (B -> A), then keeps B for good; t0 takes A, then
+    // mutex_lock(B) queues behind t1 forever. t2 keeps running, so no state is a deadlock: only lockdep's edge
+    // A -> B, recorded at t0's call, shows the inversion.
+    const t0 = straight('t0', [(n: string) => mutex_lock_handoff('A', 't0', n), (n: string) => mutex_lock_handoff('B', 't0', n)]);
+    const t1 = {
+      initial: 'lockA',
+      states: {
+        lockA: { on: { 't1.lockA': mutex_lock_handoff('A', 't1', 'unlockA') } },
+        unlockA: { on: { 't1.unlockA': { ...mutex_unlock('A', 't1'), target: 'keep' } } },
+        keep: { on: { 't1.keep': { target: 'keep' } } },
+      },
+    };
+    const t2 = { initial: 'run', states: { run: { on: { 't2.run': { target: 'run' } } } } };
+    const m = defineModel({
+      name: 'handoff-lock-order', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits,
+      create: () => tinyModel({ A: handoffMutex(), B: { ...handoffMutex(), owner: 't1' } }, { t0, t1, t2 }),
+    });
+    expect(checkModel({ model: m, check: { deadlock: true } }).verdict.status).toBe('pass');
+    const v = checkModel({ model: m, check: { lockOrder: true } }).verdict;
+    expect(v.status).toBe('violation');
+    if (v.status === 'violation') expect(v.kind).toBe('lock-order');
+    // the owner locking it again is lockdep's recursive locking (and a self-deadlock)
+    const again = straight('t0', [(n: string) => mutex_lock_handoff('A', 't0', n), (n: string) => mutex_lock_handoff('A', 't0', n)]);
+    const r = checkModel({ model: { ...m, create: () => tinyModel({ A: handoffMutex() }, { t0: again }) }, check: { lockOrder: true, deadlock: false } }).verdict;
+    expect(r.status === 'violation' && r.kind === 'lock-order' && r.message).toMatch(/recursive/);
   });
 
   it('the compiled engine (and its word path) agrees with XState on every reachable state', () => {

@@ -6,8 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { checkModel } from '../../../explorer/index.ts';
 import { defineModel } from '../../../explorer/model.ts';
-import { kernelWaits, qspinlock, spin_lock, spin_lock_queued, spin_trylock_queued, spin_unlock, spinlock } from '../../../machines/kernel/index.ts';
-import { explore, tinyModel } from './harness.ts';
+import {
+  kernelWaits, mutex, mutex_lock, mutex_unlock, qspinlock, seqlock, spin_lock, spin_lock_queued, spin_trylock_queued, spin_unlock, spinlock, write_seqlock,
+} from '../../../machines/kernel/index.ts';
+import { explore, straight, tinyModel } from './harness.ts';
 
 /** A thread that loops forever: spin_lock(&l); critical; spin_unlock(&l). */
 const looping = (t: string, queued: boolean) => ({
@@ -110,11 +112,44 @@ describe('queued spinlock (qspinlock, spin_lock_queued)', () => {
   });
 });
 
+describe('spin_lock_queued and --lock-order', () => {
+  it('records the acquisition at the call, as lockdep does (spin_acquire before the arch lock): an attempt that never gets the lock still adds its edge', () => {
+    // t1 holds l from the start and takes mutex A under it (l -> A), then keeps l for good; t0 takes A, then
+    // spin_lock(l) queues behind t1 forever. t2 keeps running, so no state is a deadlock: only lockdep's edge
+    // A -> l, recorded at t0's call, shows the inversion. write_seqlock takes sl->lock the same way.
+    const t1 = {
+      initial: 'lockA',
+      states: {
+        lockA: { on: { 't1.lockA': { ...mutex_lock('A', 't1'), target: 'unlockA' } } },
+        unlockA: { on: { 't1.unlockA': { ...mutex_unlock('A', 't1'), target: 'keep' } } },
+        keep: { on: { 't1.keep': { target: 'keep' } } },
+      },
+    };
+    const t2 = { initial: 'run', states: { run: { on: { 't2.run': { target: 'run' } } } } };
+    const m = (context: Record<string, any>, t0: any) => defineModel({
+      name: 'qspin-lock-order', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits,
+      create: () => tinyModel(context, { t0, t1, t2 }),
+    });
+    const held = { ...qspinlock(), owner: 't1' };
+    for (const x of [
+      m({ A: mutex(), l: held }, straight('t0', [mutex_lock('A', 't0'), (n: string) => spin_lock_queued('l', 't0', n)])),
+      // t1 inside write_seqlock(&s) from the start
+      m({ A: mutex(), s: { ...seqlock(), odd: true, writers: ['t1'], lock: held } }, straight('t0', [mutex_lock('A', 't0'), (n: string) => write_seqlock('s', 't0', n)])),
+    ]) {
+      expect(checkModel({ model: x, check: { deadlock: true } }).verdict.status).toBe('pass');
+      const v = checkModel({ model: x, check: { lockOrder: true } }).verdict;
+      expect(v.status === 'violation' && v.kind).toBe('lock-order');
+    }
+  });
+});
+
 describe('the owner-only calls on a qspinlock()', () => {
   it('spin_lock on a queued spinlock is a model error (it would step past the queue), on the word path as on XState', () => {
     const m = model(true, { a: once('a', false) });
     expect(() => checkModel({ model: m, check: { deadlock: true } })).toThrow(/spin_lock on a queued spinlock \(qspinlock\(\)\): take it with spin_lock_queued/);
     expect(() => explore(tinyModel({ l: qspinlock() }, { a: once('a', false) }))).toThrow(/spin_lock on a queued spinlock/);
+    // and spin_lock_queued on an owner-only spinlock() names the fix
+    expect(() => explore(tinyModel({ l: spinlock() }, { a: once('a', true) }))).toThrow(/a spin_lock_queued on a lock that is not a qspinlock\(\): make it qspinlock\(\)/);
     // the owner-only lock still takes them
     expect(checkModel({ model: model(false, { a: once('a', false) }), check: { deadlock: true } }).verdict.status).toBe('pass');
   });

@@ -4,12 +4,14 @@
 // write_seqlock's spinlock serialises them; a reader spins while the count is odd.
 import { describe, expect, it } from 'vitest';
 import { assign } from 'xstate';
+import { checkModel } from '../../../explorer/index.ts';
+import { defineModel } from '../../../explorer/model.ts';
 import {
-  kernelWaits, read_seqbegin, read_seqlock_excl, read_sequnlock_excl, read_seqretry, seqcount, seqlock,
+  kernelWaits, mutex, mutex_lock, mutex_unlock, qspinlock, read_seqbegin, read_seqlock_excl, read_sequnlock_excl, read_seqretry, seqcount, seqlock,
   write_seqcount_begin, write_seqcount_end, write_seqlock, write_sequnlock,
 } from '../../../machines/kernel/index.ts';
 import { compareEverywhere } from '../../helpers/differential.ts';
-import { explore, tinyModel } from './harness.ts';
+import { explore, straight, tinyModel } from './harness.ts';
 
 // The protected data: two halves a writer updates one step at a time (a = b outside a write section).
 const extra = {
@@ -108,6 +110,49 @@ describe('seqcount / seqlock (read_seqbegin, read_seqretry, write_seqlock)', () 
     expect(() => explore(tinyModel({ s: seqcount() }, { r: bad }))).toThrow(/read_seqretry without a read_seqbegin sample/);
     const end = { initial: 'x', states: { x: { on: { 'w.x': { ...write_seqcount_end('s', 'w'), target: 'y' } } }, y: { type: 'final' } } };
     expect(() => explore(tinyModel({ s: seqcount() }, { w: end }))).toThrow(/write_seqcount_end outside its write section/);
+  });
+
+  it('--lock-order sees the seqcount as lockdep does: write_seqcount_begin acquires it, read_seqbegin read-acquires it', () => {
+    // include/linux/seqlock.h: do_write_seqcount_begin_nested() seqcount_acquire()s s->dep_map (released at
+    // write_seqcount_end), read_seqcount_begin() seqcount_acquire_read()s and releases it. A writer that takes
+    // m inside its write section and a reader that holds m while it spins in read_seqbegin: s -> m -> s.
+    const lockOrder = (context: Record<string, any>, threads: Record<string, any>) =>
+      checkModel({
+        model: defineModel({
+          name: 'seq-lock-order', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits,
+          create: () => tinyModel(context, threads),
+        }),
+        check: { lockOrder: true, deadlock: false },
+      }).verdict;
+    const reader = (t: string, steps: any[] = []) =>
+      straight(t, [...steps, read_seqbegin('s', t), (n: string) => read_seqretry('s', t, { retry: n, ok: n })]);
+    const v = lockOrder({ s: seqcount(), m: mutex() }, {
+      w: straight('w', [write_seqcount_begin('s', 'w'), mutex_lock('m', 'w'), mutex_unlock('m', 'w'), write_seqcount_end('s', 'w')]),
+      r: straight('r', [mutex_lock('m', 'r'), read_seqbegin('s', 'r'), (n: string) => read_seqretry('s', 'r', { retry: n, ok: n }), mutex_unlock('m', 'r')]),
+    });
+    expect(v.status === 'violation' && v.kind).toBe('lock-order');
+    expect(v.status === 'violation' && v.name).toMatch(/^(s -> m -> s|m -> s -> m)$/);
+    // readers alone, and a named seqlock_t's writer (its spinlock, then its seqcount: two classes), add no cycle
+    expect(lockOrder({ s: seqlock() }, { r0: reader('r0'), r1: reader('r1') }).status).toBe('pass');
+    const named = (t: string) => straight(t, [(n: string) => write_seqlock('s', t, n, 'mount_lock'), write_sequnlock('s', t, 'mount_lock')]);
+    expect(lockOrder({ s: seqlock() }, { w0: named('w0'), w1: named('w1'), r: reader('r') }).status).toBe('pass');
+  });
+
+  it('a writer woken in write_seqlock holds sl->lock when it acquires the seqcount, as one that took it at once does', () => {
+    // t1 holds sl->lock from the start and releases it once t0 queued, so t0's write_seqlock takes it woken.
+    // With both locks in one class, the edge sl->lock -> seqcount that lockdep records inside write_seqlock is a
+    // recursive locking.
+    const t1 = straight('t1', [{ ...read_sequnlock_excl('s', 't1'), guard: ({ context }: any) => context.s.lock.waiters.includes('t0') }]);
+    const t0 = straight('t0', [(n: string) => write_seqlock('s', 't0', n)]);
+    for (const [lock, threads] of [[{ owner: 't1', waiters: [] }, { t0, t1 }], [qspinlock(), { t0 }]] as const) {
+      const m = defineModel({
+        name: 'seq-woken', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits,
+        lockClass: () => 'one',
+        create: () => tinyModel({ s: { ...seqlock(), lock } }, threads),
+      });
+      const v = checkModel({ model: m, check: { lockOrder: true, deadlock: false } }).verdict;
+      expect(v.status === 'violation' && v.message).toMatch(/recursive/);
+    }
   });
 
   it('the compiled engine (and its word path) agrees with XState on every reachable state of these machines', () => {
