@@ -98,6 +98,8 @@ function lockdep(f: Flavour, acquires: (p: RcuParams, s: RcuDomainState) => Lock
   return {
     kind: f,
     acquires: (p: RcuParams, context: Context) => acquires(p, getIn(context, p.domain)),
+    // the domain a nested read_lock or a read_unlock names: a reader inside from the initial state (rcuReading)
+    lockOf: (p: RcuParams) => ({ path: p.domain, name: defaultName(f, p) }),
     holds: (context, path, thread) => (inReader(getIn(context, path), thread) ? 'read' : null),
     // lockdep's wait types (its invalid-wait-context check): rcu_lock_map is taken anywhere (LD_WAIT_FREE outer)
     // and nothing inside may sleep (LD_WAIT_CONFIG inner), so a mutex under rcu_read_lock() is reported; an
@@ -147,14 +149,14 @@ function ops<F extends Flavour>(f: F) {
     ),
     // rcu_read_unlock() / srcu_read_unlock(ssp, idx): nesting--; the outermost unlock is the reader's quiescent
     // state: no grace period waits for it any more
-    read_unlock: update((s, p) => {
+    read_unlock: withMap(update((s, p) => {
       const n = ownValue(s.readers, p.thread);
       if (n === undefined) misuse(f, p, `called ${f}_read_unlock outside a read-side section`);
       if (n > 1) return { ...s, readers: { ...s.readers, [p.thread]: n - 1 } };
       const gp: Record<string, string[]> = {};
       for (const [t, waits] of Object.entries(s.gp)) gp[t] = waits.filter((r) => r !== p.thread);
       return { readers: withoutKey(s.readers, p.thread), gp };
-    }),
+    }), () => null),
     // synchronize_*(), the grace period starts (__call_srcu / call_rcu_hurry): it waits for the readers inside now;
     // srcu_lock_sync(&ssp->dep_map) first (see the header)
     gp_start: withMap(
