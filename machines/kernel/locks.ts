@@ -615,7 +615,7 @@ export const SB_LOCKDEP_NAMES = ['sb_writers', 'sb_pagefaults', 'sb_internal'];
  */
 export function sbLevelLock(sb: string, level: number, thread: string): LockParams {
   if (!(level >= SB_FREEZE_WRITE && level <= SB_FREEZE_FS)) throw new Error(`sb_writers level ${level} is not 1..3`);
-  const name = SB_LOCKDEP_NAMES[level - 1];
+  const name = SB_LOCKDEP_NAMES[level - 1]!; // level checked above
   return { lock: `${sb}.rw_sem.${level - 1}`, thread, name: sb === 's_writers' || sb === 'sb_writers' ? name : `${sb}:${name}` };
 }
 
