@@ -42,7 +42,9 @@
 // Not modelled: expedited grace periods (same waits, faster), call_rcu/call_srcu callbacks (queue a work item of
 // your own), polled grace periods (get_state_synchronize_*), srcu_down_read/srcu_up_read across tasks, the SRCU
 // index flip (two counter sets: the snapshot is what it guarantees), rcu_read_lock_bh/_sched flavours (one RCU
-// domain: since v5.0 synchronize_rcu waits for all three).
+// domain: since v5.0 synchronize_rcu waits for all three), a task's overlapping SRCU sections (idx1 = lock, idx2 =
+// lock, unlock(idx1), unlock(idx2): the sections here nest, so a grace period that started between the two locks
+// waits until the outermost unlock, where the kernel's may end at unlock(idx1); model such a reader as two threads).
 // Params: { domain: path, thread, name? } (name = resource name in reports: default "rcu_read_lock" for RCU, as
 // lockdep names rcu_lock_map, and the path for an srcu_struct).
 import type { Context, LockAcquisition, LockEffect, WaitInfo } from '../../explorer/model.ts';
