@@ -106,6 +106,12 @@ export interface LockEffect {
   /** How `thread` holds the lock at `path` in `context` (null: it does not). */
   holds(context: Context, path: string, thread: string): LockMode | null;
   /**
+   * The lock these params name whatever the state, when `acquires` may say null (a release, a nested read): the
+   * lock-order check learns from it a lock held in the initial state that no step acquires (spinlockHeld,
+   * rcuReading), whose wait type still makes what its holder takes an invalid wait context.
+   */
+  lockOf?(params: any): { path: string; name: string } | null;
+  /**
    * lockdep's wait type of the lock's class, for its "Invalid wait context" check (check_wait_context): taking a
    * lock whose `outer` (default: `inner`) is sleepier than the `inner` of every lock the thread holds is a bug, e.g.
    * a mutex ('sleep', LD_WAIT_SLEEP) taken under a spinlock ('spin': LD_WAIT_SPIN, and LD_WAIT_CONFIG outside

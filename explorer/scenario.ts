@@ -87,9 +87,9 @@ export function waitCall(e: { resource: string; mode?: string }): string {
  * thread's blocking attempt, in the order they became blocked (the later of waitingSince and heldSince; ties in
  * cycle order; a thread queued behind another, edge.queued, after that one's attempt on the same resource; no
  * attempt for a resource the thread holds for write while others hold it, as a percpu_down_write draining readers:
- * its hold row is that acquisition). Edges whose holders must act (edge.act) add no hold row: they are returned in
- * `mustAct`; nor do edges whose holder is only queued ahead. Edges without times (traces saved before the stamps)
- * keep the cycle order.
+ * its hold row is that acquisition; a semaphore's takers, edge.holdVerb, hold it for neither). Edges whose holders
+ * must act (edge.act) add no hold row: they are returned in `mustAct`; nor do edges whose holder is only queued
+ * ahead. Edges without times (traces saved before the stamps) keep the cycle order.
  */
 export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): { rows: ScenarioRow[]; mustAct: WaitEdge[] } {
   const holds: Array<ScenarioRow & { at: number; i: number }> = [];
@@ -128,9 +128,12 @@ export function scenarioRows(cycle: WaitEdge[], o: { calls?: CallStyle } = {}): 
   }
   // A thread that waits for a resource it already holds for write, held by others (percpu_down_write: the writer
   // owns the lock and blocks new readers, then waits for the old ones to drain) is in one acquisition: lockdep takes
-  // the class once, so its hold row stands for the wait too. (Held by itself, it is a second acquisition: both rows.)
+  // the class once, so its hold row stands for the wait too. (Held by itself, it is a second acquisition: both rows.
+  // A hold said with another verb, as a semaphore "taken by" several threads, is nobody's write hold: each down()
+  // that blocks is an attempt of its own: both rows.)
   const heldForWrite = (e: WaitEdge) =>
-    e.heldBy !== e.thread && cycle.some((h) => h.heldBy === e.thread && h.resource === e.resource && h.act === undefined && !h.queued && h.heldMode !== 'read');
+    e.heldBy !== e.thread &&
+    cycle.some((h) => h.heldBy === e.thread && h.resource === e.resource && h.act === undefined && !h.queued && h.heldMode !== 'read' && h.holdVerb === undefined);
   const attempts = waits.filter((_, k) => !heldForWrite(cycle[k]));
   const byTime = (a: { at: number; i: number }, b: { at: number; i: number }) => a.at - b.at || a.i - b.i;
   const strip = ({ thread, text, kind }: ScenarioRow) => ({ thread, text, kind });

@@ -169,9 +169,10 @@ export class LockOrderRecorder {
   /**
    * A model may start with a lock held (machines/kernel/state.ts: mutexHeld('t'), rwsemHeld, ...): no transition
    * acquires it, yet its holder's acquisitions depend on it, as lockdep saw it taken before. So the locks the
-   * transitions declare they acquire (their params read in the initial state) that some thread holds there are
-   * known from the start. (Only those: the others become known, as before, when first acquired.) A declaration
-   * that cannot be read in the initial state is left to the search, which reads it where the action runs.
+   * transitions declare they acquire (their params read in the initial state), or name (LockEffect.lockOf: a
+   * spin_unlock, an rcu_read_unlock), that some thread holds there are known from the start. (Only those: the
+   * others become known, as before, when first acquired.) A declaration that cannot be read in the initial state is
+   * left to the search, which reads it where the action runs.
    */
   private knowInitialHolds(): void {
     const system = this.system;
@@ -179,9 +180,11 @@ export class LockOrderRecorder {
     const candidates = new Map<string, KnownLock>();
     const declared = (list: Acquiring[], ev: Event) => {
       for (const a of list) {
-        let got: LockAcquisition | LockAcquisition[] | null;
+        let got: LockAcquisition | LockAcquisition[] | { path: string; name: string } | null;
         try {
-          got = a.effect.acquires(a.params(ctx, ev), ctx);
+          const params = a.params(ctx, ev);
+          // a release or a nested acquisition acquires nothing, but names its lock (LockEffect.lockOf)
+          got = a.effect.acquires(params, ctx) ?? a.effect.lockOf?.(params) ?? null;
         } catch {
           continue;
         }

@@ -5,7 +5,7 @@
 // `{ lock, thread, name? }` (`name` is the resource name shown in deadlock reports; default: the path).
 // The call helpers at the bottom return `{ guard, actions }` objects to spread into a transition,
 // so a model reads like the C: `on: { 'freezer.down_write': { ...down_write('s_umount', 'freezer'), target: 'F2' } }`.
-import { kAssign, withLock, type WaitFn } from './types.ts';
+import { kAssign, withLock, withRelease, type WaitFn } from './types.ts';
 import type { Context, WaitInfo } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
@@ -79,7 +79,7 @@ const mutexOps = {
 };
 const spinOps = {
   guards: { spin_can_lock: lockFree, spin_trylock_ok: lockFree, spin_is_locked: lockHeld, spin_is_owner: lockOwned },
-  actions: { spin_lock: withLock(takeLock('spin_lock'), { kind: 'spinlock', mode: 'write', holds: ownerHolds, wait: SPINS }), spin_unlock: releaseLock('spin_unlock') },
+  actions: { spin_lock: withLock(takeLock('spin_lock'), { kind: 'spinlock', mode: 'write', holds: ownerHolds, wait: SPINS }), spin_unlock: withRelease(releaseLock('spin_unlock'), { kind: 'spinlock', holds: ownerHolds, wait: SPINS }) },
   waits: { spin_can_lock: lockWait('spinlock') },
 };
 
@@ -640,7 +640,7 @@ export const SB_LOCKDEP_NAMES = ['sb_writers', 'sb_pagefaults', 'sb_internal'];
  */
 export function sbLevelLock(sb: string, level: number, thread: string): LockParams {
   if (!(level >= SB_FREEZE_WRITE && level <= SB_FREEZE_FS)) throw new Error(`sb_writers level ${level} is not 1..3`);
-  const name = SB_LOCKDEP_NAMES[level - 1]!;
+  const name = SB_LOCKDEP_NAMES[level - 1]!; // level checked above
   return { lock: `${sb}.rw_sem.${level - 1}`, thread, name: sb === 's_writers' || sb === 'sb_writers' ? name : `${sb}:${name}` };
 }
 

@@ -26,8 +26,8 @@ function getInWalked(context: Context, path: string): any {
   for (const s of segs) {
     if (v === null || typeof v !== 'object' || !(s in v)) {
       throw new Error(
-        `kernel primitive "${path}" not found in the context (missing "${s}"): ` +
-          `initialise it in the machine's context, e.g. { ${segs[0]}: rwsem() }`,
+        `kernel primitive "${path}" not found in the context (missing "${s}"): initialise it in the machine's context ` +
+          `with the constructor of the primitive the call uses, e.g. ${['mutex()', 'rwsem()', 'semaphore(1)', "bitWord(['BH_Lock'])", 'srcu()'].map((c) => `{ ${segs[0]}: ${c} }`).join(', ')}`,
       );
     }
     v = v[s];

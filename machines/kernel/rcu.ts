@@ -42,7 +42,9 @@
 // Not modelled: expedited grace periods (same waits, faster), call_rcu/call_srcu callbacks (queue a work item of
 // your own), polled grace periods (get_state_synchronize_*), srcu_down_read/srcu_up_read across tasks, the SRCU
 // index flip (two counter sets: the snapshot is what it guarantees), rcu_read_lock_bh/_sched flavours (one RCU
-// domain: since v5.0 synchronize_rcu waits for all three).
+// domain: since v5.0 synchronize_rcu waits for all three), a task's overlapping SRCU sections (idx1 = lock, idx2 =
+// lock, unlock(idx1), unlock(idx2): the sections here nest, so a grace period that started between the two locks
+// waits until the outermost unlock, where the kernel's may end at unlock(idx1); model such a reader as two threads).
 // Params: { domain: path, thread, name? } (name = resource name in reports: default "rcu_read_lock" for RCU, as
 // lockdep names rcu_lock_map, and the path for an srcu_struct).
 import type { Context, LockAcquisition, LockEffect, WaitInfo } from '../../explorer/model.ts';
@@ -98,6 +100,8 @@ function lockdep(f: Flavour, acquires: (p: RcuParams, s: RcuDomainState) => Lock
   return {
     kind: f,
     acquires: (p: RcuParams, context: Context) => acquires(p, getIn(context, p.domain)),
+    // the domain a nested read_lock or a read_unlock names: a reader inside from the initial state (rcuReading)
+    lockOf: (p: RcuParams) => ({ path: p.domain, name: defaultName(f, p) }),
     holds: (context, path, thread) => (inReader(getIn(context, path), thread) ? 'read' : null),
     // lockdep's wait types (its invalid-wait-context check): rcu_lock_map is taken anywhere (LD_WAIT_FREE outer)
     // and nothing inside may sleep (LD_WAIT_CONFIG inner), so a mutex under rcu_read_lock() is reported; an
@@ -147,14 +151,14 @@ function ops<F extends Flavour>(f: F) {
     ),
     // rcu_read_unlock() / srcu_read_unlock(ssp, idx): nesting--; the outermost unlock is the reader's quiescent
     // state: no grace period waits for it any more
-    read_unlock: update((s, p) => {
+    read_unlock: withMap(update((s, p) => {
       const n = ownValue(s.readers, p.thread);
       if (n === undefined) misuse(f, p, `called ${f}_read_unlock outside a read-side section`);
       if (n > 1) return { ...s, readers: { ...s.readers, [p.thread]: n - 1 } };
       const gp: Record<string, string[]> = {};
       for (const [t, waits] of Object.entries(s.gp)) gp[t] = waits.filter((r) => r !== p.thread);
       return { readers: withoutKey(s.readers, p.thread), gp };
-    }),
+    }), () => null),
     // synchronize_*(), the grace period starts (__call_srcu / call_rcu_hurry): it waits for the readers inside now;
     // srcu_lock_sync(&ssp->dep_map) first (see the header)
     gp_start: withMap(

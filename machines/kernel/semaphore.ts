@@ -30,7 +30,7 @@
 // Lock order: lockdep does not track struct semaphore (no dep_map; semaphore.c has no lockdep annotations), so the
 //   lock-order check (--lock-order) records no acquisition for down()/down_trylock(), and a semaphore held adds no
 //   dependency: an ABBA over two semaphores is found as a deadlock, never as a lock-order inversion.
-// Wait-for report: a thread asleep in down() waits for the semaphore, "taken by" its takers (WaitInfo.holdVerb
+// Wait-for report: a thread asleep in down() waits for the semaphore, "taken by" its takers, itself last (WaitInfo.holdVerb
 //   'taken': they hold it, but without owning it), mode "down (count 0)"; with no takers, the threads `by` names as
 //   the ones to up() it (act 'up'), as for a completion.
 // Not modelled: down_interruptible/down_killable/down_timeout's early returns (a signal, a timeout; use down() for
@@ -147,7 +147,12 @@ const waits: Record<string, WaitFn> = {
     const s: SemaphoreState = getIn(context, p.sem);
     if (s.count > 0 || s.woken.includes(p.thread)) return null;
     const base: WaitInfo = { resource: sname(p), kind: 'semaphore', mode: `down (count ${s.count})`, holders: [] };
-    if (s.takers.length > 0) return { ...base, holders: uniq(s.takers), holdVerb: 'taken' };
+    // the waiter among the takers last: with a count of several, the others' holds are what it waits for (the
+    // wait-for cycle follows holders in order), and its own ends the list (alone, it deadlocks on itself)
+    if (s.takers.length > 0) {
+      const takers = uniq(s.takers);
+      return { ...base, holders: [...takers.filter((t) => t !== p.thread), ...takers.filter((t) => t === p.thread)], holdVerb: 'taken' };
+    }
     return p.by?.length ? { ...base, holders: p.by, act: 'up' } : base;
   },
 };

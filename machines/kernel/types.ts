@@ -73,6 +73,26 @@ export function withLock<A extends object>(
   return action;
 }
 
+/**
+ * Declares a releasing action for the lock-order check: it acquires nothing, but names the lock at `params.lock`
+ * (LockEffect.lockOf), so that a lock held in the initial state (spinlockHeld) is known though no step acquires it.
+ * `holds` and `wait` as withLock's for the same lock. Returns the same action object, with `lockEffect` attached.
+ */
+export function withRelease<A extends object>(
+  action: A,
+  o: { kind: string; holds: (slice: any, thread: string, context: Context, path: string) => LockMode | null; wait?: LockEffect['wait'] },
+): A {
+  const effect: LockEffect = {
+    kind: o.kind,
+    acquires: () => null,
+    lockOf: (p: any) => ({ path: p.lock, name: p.name ?? p.lock }),
+    holds: (context, path, thread) => o.holds(getPath(context, path), thread, context, path),
+    ...(o.wait ? { wait: o.wait } : {}),
+  };
+  (action as any).lockEffect = effect;
+  return action;
+}
+
 function getPath(context: Context, path: string): any {
   let v: any = context;
   for (const s of path.split('.')) {

@@ -135,4 +135,13 @@ describe('scenario rows', () => {
     expect(cycle.find((e) => e.thread === 'w')).toMatchObject({ resource: 'S', heldBy: 'r', waitingSince: 5 });
     expect(scenarioRows(cycle, { calls: 'lockdep' }).rows.map((r) => `${r.thread}:${r.text}`)).toEqual(['r:lock(S);', 'r:rlock(R);', 'w:lock(S);']);
   });
+
+  it('a counting semaphore held by two takers that each down() again shows both attempts: neither holds it for write', () => {
+    // semaphore(2): a and b each took one (steps 1, 2) and sleep in a second down() (steps 3, 4); each waits for the
+    // other's hold ("taken by", no owner): neither is a writer draining readers, whose hold row is its attempt
+    const sem = (thread: string, heldBy: string, heldSince: number, waitingSince: number): WaitEdge =>
+      ({ thread, resource: 'sem', kind: 'semaphore', mode: 'down (count 0)', heldBy, holdVerb: 'taken', heldSince, waitingSince });
+    const cycle = [sem('a', 'b', 2, 3), sem('b', 'a', 1, 4)];
+    expect(scenarioRows(cycle, { calls: 'lockdep' }).rows.map((r) => `${r.thread}:${r.text}`)).toEqual(['a:lock(sem);', 'b:lock(sem);', 'a:lock(sem);', 'b:lock(sem);']);
+  });
 });

@@ -12,7 +12,8 @@ import { invalidWaitContext, renderLockOrder } from '../../../explorer/propertie
 import { replayTrace } from '../../../explorer/replay.ts';
 import {
   handoffMutex, mutex_lock_handoff, down_read, kernelWaits, mutex, mutex_lock, mutex_trylock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, qspinlock, rwsem,
-  rcu, rcu_read_lock, rcu_read_unlock, spin_lock, spin_lock_queued, spin_unlock, spinlock, srcu, srcu_read_lock, srcu_read_unlock, up_read,
+  rcu, rcuReading, rcu_read_lock, rcu_read_unlock, spin_lock, spin_lock_queued, spin_unlock, spinlock, spinlockHeld, srcu, srcuReading, srcu_read_lock,
+  srcu_read_unlock, up_read,
 } from '../../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../../machines/kernel/harness.ts';
 
@@ -121,6 +122,26 @@ describe("lockdep's invalid wait context", () => {
     );
     const r = lockOrder(m);
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'S -> R' });
+  });
+
+  it('a spinlock or rcu_read_lock() held from the initial state counts, though no step acquires it (spinlockHeld, rcuReading)', () => {
+    // lockdep saw the lock taken before the model starts; the mutex its holder takes is still an invalid wait context
+    const cases: Array<[string, any, any[]]> = [
+      ['S -> M', { s: spinlockHeld('t0'), m: mutex() }, [mutex_lock('m', 't0', 'M'), mutex_unlock('m', 't0', 'M'), spin_unlock('s', 't0', 'S')]],
+      ['R -> M', { r: rcuReading({ t0: 1 }), m: mutex() }, [mutex_lock('m', 't0', 'M'), mutex_unlock('m', 't0', 'M'), rcu_read_unlock('r', 't0', 'R')]],
+      // a nested rcu_read_lock() acquires nothing new, but names the domain
+      ['R -> M', { r: rcuReading({ t0: 1 }), m: mutex() }, [rcu_read_lock('r', 't0', 'R'), mutex_lock('m', 't0', 'M'), mutex_unlock('m', 't0', 'M'), rcu_read_unlock('r', 't0', 'R'), rcu_read_unlock('r', 't0', 'R')]],
+    ];
+    for (const [name, ctx, steps] of cases) {
+      const m = model(() => tinyModel(ctx, { t0: straight('t0', steps) }));
+      const r = lockOrder(m);
+      expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name });
+      expect(r.trace!.lockOrder!.kind).toBe('invalid-wait-context');
+      expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
+    }
+    // srcuReading: SRCU readers may sleep
+    const s = model(() => tinyModel({ r: srcuReading({ t0: 1 }), m: mutex() }, { t0: straight('t0', [mutex_lock('m', 't0', 'M'), mutex_unlock('m', 't0', 'M'), srcu_read_unlock('r', 't0', 'R')]) }));
+    expect(lockOrder(s).verdict).toEqual({ status: 'pass' });
   });
 
   it('invalidWaitContext: the strictest held lock, lockdep ranks (free < spin < sleep), outer for the lock taken', () => {

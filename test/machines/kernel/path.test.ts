@@ -26,6 +26,17 @@ describe('kernel path helpers', () => {
     expect(() => getIn(ctx, 'a..b')).toThrow(/empty segment/);
   });
 
+  it('the hint for a missing primitive is not an rw_semaphore only: the call may be a semaphore, a bit wait or SRCU', () => {
+    let message = '';
+    try {
+      getIn(ctx, 'bp.b_sema');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/with the constructor of the primitive the call uses/);
+    for (const ctor of ['mutex()', 'rwsem()', 'semaphore(1)', "bitWord(['BH_Lock'])", 'srcu()']) expect(message).toContain(`{ bp: ${ctor} }`);
+  });
+
   it('copy every record and array on the way, keeping the others by reference', () => {
     const p = patchIn(ctx, 'sb.rw_sem.1.writer', null) as any;
     expect(Object.keys(p)).toEqual(['sb']);

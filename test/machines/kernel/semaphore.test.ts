@@ -137,6 +137,19 @@ describe('struct semaphore: down, up, down_trylock', () => {
     expect(Object.keys(schemaJson.definitions.wait.properties)).toContain('holdVerb');
   });
 
+  it('a counting semaphore exhausted by two takers that each down() again: the cycle runs through both, not a self-deadlock of the first', () => {
+    // semaphore(2): t0 and t1 each take one and sleep in a second down(); neither alone exhausts it, so "t0 waits for
+    // sem taken by t0" (a lockdep-style recursive scenario) does not explain the deadlock
+    const twice = (t: string) => straight(t, [(n: string) => down('sem', t, n), (n: string) => down('sem', t, n), up('sem', t), up('sem', t)]);
+    const r = checkModel({ model: model('sema-twice', () => tinyModel({ sem: semaphore(2) }, { t0: twice('t0'), t1: twice('t1') })) });
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'deadlock' });
+    const report = r.trace!.deadlock!;
+    expect(report.cycle!.map((e) => `${e.thread} -> ${e.heldBy}`)).toEqual(['t0 -> t1', 't1 -> t0']);
+    // a binary semaphore taken twice by one thread is that thread's own deadlock
+    const self = checkModel({ model: model('sema-self', () => tinyModel({ sem: semaphore(1) }, { t0: twice('t0') })) });
+    expect(self.trace!.deadlock!.cycle!.map((e) => `${e.thread} -> ${e.heldBy}`)).toEqual(['t0 -> t0']);
+  });
+
   it('--lock-order records no semaphore (lockdep does not track struct semaphore): the ABBA shows only as a deadlock', () => {
     const abba = (t: string, first: string, second: string) =>
       straight(t, [(n: string) => down(first, t, n), (n: string) => down(second, t, n), up(second, t), up(first, t)]);
