@@ -3,6 +3,7 @@
 // Initial states (each returns a fresh slice to put in the machine's context, in the state the kernel object
 // would be in after the named calls, made by the named threads, before the model starts):
 //   mutexHeld('t') / spinlockHeld('t')                         mutex_lock() / spin_lock() by t
+//   qspinlockHeld('t', ['w']) / handoffMutexHeld('t', ['w'])   spin_lock_queued() / mutex_lock_handoff() by t, w queued
 //   rwsemHeld({ writer: 't' } | { readers: ['a', 'b'] })       down_write() / down_read()s
 //   percpuRwsemHeld({ writer?, readers? })                     percpu_down_write() (block set) / percpu_down_read()s
 //   sbWritersHeld({ frozen?, by?, write?, pagefault?, intwrite? })
@@ -24,8 +25,10 @@
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, patchIn } from './path.ts';
 import {
+  handoffMutex,
   mutex,
   percpuRwsem,
+  qspinlock,
   rwsem,
   sbWriters,
   SB_FREEZE_COMPLETE,
@@ -33,8 +36,10 @@ import {
   SB_FREEZE_PAGEFAULT,
   SB_FREEZE_WRITE,
   SB_UNFROZEN,
+  type HandoffMutexState,
   type MutexState,
   type PercpuRwsemState,
+  type QSpinlockState,
   type RwsemState,
   type SbWritersState,
 } from './locks.ts';
@@ -50,6 +55,22 @@ const sorted = (xs: readonly string[]) => xs.reduce<string[]>((acc, x) => insert
 export const mutexHeld = (owner: string): MutexState => ({ ...mutex(), owner });
 /** A spinlock held by `owner`. */
 export const spinlockHeld = mutexHeld;
+
+/** Waiters of a queued lock: distinct threads, none of them the owner (a waiter queued on its own hold is a self-deadlock the model reaches, not a start). */
+function queuedWaiters(what: string, owner: string, waiters: readonly string[]): string[] {
+  if (new Set(waiters).size !== waiters.length || waiters.includes(owner)) throw new Error(`${what}: the waiters must be distinct threads other than the owner ${owner}`);
+  return [...waiters];
+}
+/** A queued spinlock (qspinlock()) held by `owner`, with `waiters` queued in that order (spin_lock_queued() by each). */
+export const qspinlockHeld = (owner: string, waiters: readonly string[] = []): QSpinlockState => ({ ...qspinlock(), owner, waiters: queuedWaiters('qspinlockHeld', owner, waiters) });
+/**
+ * The kernel's mutex (handoffMutex()) held by `owner`, with `waiters` queued in that order; `handoff`: the first
+ * waiter has set MUTEX_FLAG_HANDOFF (it needs a waiter).
+ */
+export function handoffMutexHeld(owner: string, waiters: readonly string[] = [], o: { handoff?: boolean } = {}): HandoffMutexState {
+  if (o.handoff && waiters.length === 0) throw new Error('handoffMutexHeld: MUTEX_FLAG_HANDOFF is set by the first waiter: give one');
+  return { ...handoffMutex(), owner, waiters: queuedWaiters('handoffMutexHeld', owner, waiters), handoff: o.handoff === true };
+}
 
 /** An rw_semaphore write-held by `writer`, or read-held by `readers` (not both). */
 export function rwsemHeld(o: { writer?: string; readers?: string[] }): RwsemState {

@@ -5,7 +5,8 @@ import {
   freezeSuperStates, jbd2Journal, jbd2JournalRunning, jbd2_journal_start, mutex, mutexHeld, mutex_lock, percpuRwsem, percpuRwsemHeld,
   percpu_down_read, percpu_down_write_block, pipe, pipeWith, prepare_to_wait, queue_work, rwsem, rwsemHeld, down_read, down_write,
   sbWriters, sbWritersHeld, sb_start_intwrite, sb_start_write, SB_FREEZE_COMPLETE, waitQueue, waitQueueWith, workqueue, workqueueWith,
-  btree, btreeLocked, btree_node_lock, worker_start_item,
+  btree, btreeLocked, btree_node_lock, worker_start_item, qspinlock, qspinlockHeld, spin_lock_queued, handoffMutex, handoffMutexHeld,
+  mutex_lock_handoff,
 } from '../../../machines/kernel/index.ts';
 import { explore, straight, tinyModel, where } from './harness.ts';
 
@@ -27,6 +28,20 @@ describe('initial-state helpers', () => {
       after({ p: percpuRwsem() }, { r: straight('r', [percpu_down_read('p', 'r')]), w: straight('w', [percpu_down_write_block('p', 'w')]) }).p,
     );
     expect(folioLocked('t')).toEqual(after({ f: folio() }, { t: straight('t', [(n: string) => folio_lock('f', 't', n)]) }).f);
+  });
+
+  it('queued locks: qspinlockHeld and handoffMutexHeld are states the calls reach (t holds, w queued behind it)', () => {
+    const reached = (ctx: Record<string, any>, path: string, slice: unknown, call: (lock: string, t: string, next: string) => any[]) => {
+      const r = explore(tinyModel(ctx, { t: straight('t', [(n: string) => call(path, 't', n)]), w: straight('w', [(n: string) => call(path, 'w', n)]) }));
+      return r.all.some((x) => JSON.stringify((x.context as any)[path]) === JSON.stringify(slice));
+    };
+    expect(reached({ q: qspinlock() }, 'q', qspinlockHeld('t', ['w']), spin_lock_queued)).toBe(true);
+    expect(reached({ q: qspinlock() }, 'q', qspinlockHeld('t'), spin_lock_queued)).toBe(true);
+    expect(reached({ m: handoffMutex() }, 'm', handoffMutexHeld('t', ['w']), mutex_lock_handoff)).toBe(true);
+    expect(reached({ m: handoffMutex() }, 'm', handoffMutexHeld('t', ['w'], { handoff: true }), mutex_lock_handoff)).toBe(true);
+    expect(() => handoffMutexHeld('t', [], { handoff: true })).toThrow(/set by the first waiter/);
+    expect(() => qspinlockHeld('t', ['t'])).toThrow(/distinct threads other than the owner/);
+    expect(() => handoffMutexHeld('t', ['w', 'w'])).toThrow(/distinct threads/);
   });
 
   it('sb_writers: threads inside sb_start_*, and a completed freeze_super', () => {
