@@ -12,7 +12,8 @@ import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import { renderLockOrder } from '../../../explorer/properties/lockorder.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import {
-  bitWord, clear_and_wake_up_bit, complete, completion, down, down_trylock, flush_work, kernelWaits, mutex, mutex_lock, mutex_unlock, percpuRwsem,
+  btrfsStartTransactionStates, btrfsTrans, btrfs_end_transaction, btree, btree_node_lock, btree_node_unlock, folio, folio_lock, folio_unlock, jbd2Journal,
+  jbd2_journal_start, jbd2_journal_stop, bitWord, clear_and_wake_up_bit, complete, completion, down, down_trylock, flush_work, kernelWaits, mutex, mutex_lock, mutex_unlock, percpuRwsem,
   percpu_down_read, percpu_up_read, rcu, rcu_read_lock, rcu_read_unlock, sb_end_write, sb_start_write, sbWriters, semaphore, spin_lock,
   spin_unlock, spinlock, srcu, srcu_read_lock, srcu_read_unlock, synchronize_rcu, up, wait_for_completion, wait_on_bit_lock, workqueue,
 } from '../../../machines/kernel/index.ts';
@@ -55,8 +56,19 @@ const calls: Record<string, { ctx: Record<string, any>; steps: any[]; others?: R
   },
 };
 
+/** The other sleeping calls the kernel primitives declare: a folio lock, a six lock (read), a jbd2 handle start. */
+const more: typeof calls = {
+  folio_lock: { ctx: { f: folio() }, steps: [(n: string) => folio_lock('f', 't0', n, 'folio 0'), folio_unlock('f', 't0', 'folio 0')], to: 'folio 0' },
+  btree_node_lock: {
+    ctx: { bt: btree({ nodes: ['leaf'], threads: ['t0'] }) },
+    steps: [(n: string) => btree_node_lock('bt', 't0', 'leaf', 'read', n, 'leaf'), btree_node_unlock('bt', 't0', 'leaf')],
+    to: 'bt node leaf',
+  },
+  jbd2_journal_start: { ctx: { j: jbd2Journal() }, steps: [(n: string) => jbd2_journal_start('j', 't0', n), jbd2_journal_stop('j', 't0')], to: 'jbd2_handle' },
+};
+
 const build = (call: string, outer: Outer) => {
-  const c = calls[call];
+  const c = calls[call] ?? more[call];
   return model(() => tinyModel({ o: outer.ctx, ...c.ctx }, { t0: straight('t0', [outer.lock('t0'), ...c.steps, outer.unlock('t0')]), ...(c.others ?? {}) }));
 };
 
@@ -81,6 +93,37 @@ describe('might_sleep(): a sleeping call in atomic context', () => {
       expect(lockOrder(build(call, underSrcu)).verdict).toEqual({ status: 'pass' });
     });
   }
+
+  for (const call of Object.keys(more)) {
+    it(`${call} under a spinlock is reported, under a mutex not`, () => {
+      const r = lockOrder(build(call, underSpin));
+      expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: `S -> ${more[call].to}` });
+      expect(r.trace!.lockOrder).toMatchObject({ kind: 'invalid-wait-context', mightSleep: true });
+      expect(lockOrder(build(call, underMutex)).verdict).toEqual({ status: 'pass' });
+    });
+  }
+
+  it("btrfs start_transaction under a spinlock is reported (the join step), under a mutex not", () => {
+    const build = (outer: Outer) => {
+      const f = btrfsStartTransactionStates({ thread: 't0', type: 'TRANS_JOIN', next: 'end' });
+      const step = (name: string, tr: any, target: string) => ({ on: { [`t0.${name}`]: { ...tr, target } } });
+      const t0 = {
+        initial: 'lock',
+        states: {
+          lock: step('lock', outer.lock('t0'), f.initial),
+          ...f.states,
+          end: step('end', btrfs_end_transaction('trans', 't0', 'TRANS_JOIN'), 'unlock'),
+          unlock: step('unlock', outer.unlock('t0'), 'done'),
+          done: { type: 'final' },
+        },
+      };
+      return model(() => tinyModel({ o: outer.ctx, trans: btrfsTrans() }, { t0 }));
+    };
+    const r = lockOrder(build(underSpin));
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'S -> transaction' });
+    expect(r.trace!.lockOrder).toMatchObject({ kind: 'invalid-wait-context', mightSleep: true });
+    expect(lockOrder(build(underMutex)).verdict).toEqual({ status: 'pass' });
+  });
 
   it('inside rcu_read_lock() too (down() on a semaphore), and the trace file is one the schema takes', () => {
     const r = lockOrder(build('down', underRcu));
