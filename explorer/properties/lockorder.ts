@@ -409,7 +409,7 @@ export function lockOrderText(r: LockOrderReport, o: { fit?: number } = {}): { h
     // the kernel's __might_sleep / __might_resched: the call, the atomic context, the locks held
     const x = r.edges[0];
     head.push(' BUG: sleeping function called from invalid context');
-    head.push(` ${x.thread} makes a call that may sleep: ${x.to} (${x.toMode === 'read' ? 'rlock' : 'lock'}), whose wait lockdep does not check`);
+    head.push(` ${x.thread} makes a call that may sleep, on: ${x.to}${x.toMode === 'read' ? ' (rlock)' : ''}, whose wait context lockdep does not check`);
     head.push(` while holding: ${x.from} (${x.fromMode === 'read' ? 'rlock' : 'lock'}), in whose section it must not sleep`);
     head.push(`   (trace: ${x.events.length} steps)`);
     return { head, table: [], tail: ['', ' A sleeping call in atomic context: might_sleep() reports it at run time (CONFIG_DEBUG_ATOMIC_SLEEP); lockdep does not check the call\'s wait context (it gives it no wait type, or does not track it).'] };
