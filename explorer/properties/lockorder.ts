@@ -520,7 +520,8 @@ export function checkEdgeReplay(
     if (!taken) return { ok: false, step: i + 1, reason: `event ${edge.events[i]} is not enabled here` };
     const acqs = rec.acquisitions(taken, before, e);
     if (i === edge.events.length - 1) {
-      const hit = acqs.find((a) => a.path === edge.toPath && a.thread === edge.thread && !a.try && a.held.some((h) => h.path === edge.fromPath));
+      // (a sleepOnly call, which is no lock, ends only an invalid-wait-context edge)
+      const hit = acqs.find((a) => a.path === edge.toPath && a.thread === edge.thread && !a.try && (o.waitContext || !a.sleepOnly) && a.held.some((h) => h.path === edge.fromPath));
       if (!hit) {
         return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}) does not acquire ${edge.to} in ${edge.thread} while it holds ${edge.from}` };
       }

@@ -176,6 +176,10 @@ describe('might_sleep(): a sleeping call in atomic context', () => {
     expect(replayTrace(space, m, other, {})).toMatchObject({ status: 'not-reproduced' });
     const { mightSleep: _, ...lockdep } = lo;
     expect(replayTrace(space, m, { ...t, lockOrder: lockdep }, {})).toMatchObject({ status: 'not-reproduced', reason: expect.stringMatching(/might_sleep/) });
+    // a sleepOnly call ends no lock-order edge: the same edge, claimed as the first of a cycle S -> b_sema -> S, fails at edge #0
+    const e0 = lo.edges[0];
+    const cycle = { kind: 'circular' as const, edges: [e0, { ...e0, from: 'b_sema', to: 'S', fromPath: 'sem', toPath: 'o' }] };
+    expect(replayTrace(space, m, { ...t, lockOrder: cycle }, {})).toMatchObject({ status: 'not-reproduced', reason: expect.stringMatching(/^edge #0 S -> b_sema: step 2: the last step \(t0\.s1\) does not acquire b_sema/) });
     // and lockdep's own case with the flag added
     const m2 = model(() => tinyModel({ s: spinlock(), m: mutex() }, { t0: straight('t0', [spin_lock('s', 't0', 'S'), mutex_lock('m', 't0', 'M'), mutex_unlock('m', 't0', 'M'), spin_unlock('s', 't0', 'S')]) }));
     const r2 = lockOrder(m2);
