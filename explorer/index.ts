@@ -620,13 +620,15 @@ function withLockOrder(o: Outcome, rec: LockOrderRecorder): Outcome {
   const f = rec.finding();
   if (!f) return o;
   const name = lockOrderName(f);
+  const first = f.edges[0];
   const what =
     f.kind === 'recursive'
       ? 'possible recursive locking'
-      : f.kind === 'invalid-wait-context'
-        ? `invalid wait context (${f.edges[0].thread} takes ${f.edges[0].to}, which may sleep, while holding ${f.edges[0].from})`
-        : 'possible circular locking dependency';
-  const first = f.edges[0];
+      : f.kind === 'circular'
+        ? 'possible circular locking dependency'
+        : f.mightSleep
+          ? `sleeping function called from invalid context (${first.thread} may sleep in a call on ${first.to} while holding ${first.from})`
+          : `invalid wait context (${first.thread} takes ${first.to}, which may sleep, while holding ${first.from})`;
   return {
     status: 'violation',
     violation: { kind: 'lock-order', name, message: `${what}: ${name}`, thread: first.thread, depth: first.path.length },
@@ -637,7 +639,7 @@ function withLockOrder(o: Outcome, rec: LockOrderRecorder): Outcome {
 }
 
 function lockOrderReport(events: string[], f: LockOrderFinding): LockOrderReport {
-  return { kind: f.kind, edges: f.edges.map(({ path, ...x }) => ({ ...x, events: path.map((e) => events[e]) })) };
+  return { kind: f.kind, ...(f.mightSleep ? { mightSleep: true as const } : {}), edges: f.edges.map(({ path, ...x }) => ({ ...x, events: path.map((e) => events[e]) })) };
 }
 
 export type { Trace } from './trace.ts';

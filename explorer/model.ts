@@ -88,6 +88,14 @@ export interface LockAcquisition {
    * cancel_work_sync, flush_workqueue): adds dependencies into the lock, is not held afterwards.
    */
   released?: boolean;
+  /**
+   * A might_sleep() point that is no lock for lockdep: a call that may sleep on a resource lockdep does not track
+   * (down() on a struct semaphore, wait_on_bit_lock, wait_for_completion, jbd2_journal_start), named by `path` and
+   * `name` (the resource's slice and report name). The lock-order check only tests it against the thread's atomic
+   * context (see LockEffect.mightSleep) and records it nowhere else: no edge into or out of it, never held, never
+   * known as a lock, so no cycle goes through it. `try` still means it cannot sleep (down_trylock).
+   */
+  sleepOnly?: boolean;
 }
 
 /**
@@ -119,6 +127,17 @@ export interface LockEffect {
    * map made by lockdep_init_map (LD_WAIT_INV: percpu rwsems, six locks, work items).
    */
   wait?: { inner: LockWait; outer?: LockWait };
+  /**
+   * Its non-try acquisitions may sleep (the call has might_sleep(), or blocks in schedule()), though lockdep gives
+   * the class no wait type (`wait` absent, LD_WAIT_INV: percpu rwsems, six locks, the folio lock, the work and
+   * workqueue maps that flush_work/cancel_work_sync/flush_workqueue acquire, synchronize_rcu's lock_map_sync). The
+   * acquisition is recorded as any other (edges, holds, cycles) and also tested against the thread's atomic context:
+   * taken while the thread holds a lock whose inner wait type is below 'sleep' (a spinlock, rcu_read_lock()) it is
+   * the kernel's "BUG: sleeping function called from invalid context" (CONFIG_DEBUG_ATOMIC_SLEEP), reported as the
+   * lock-order finding 'invalid-wait-context' with `mightSleep` set. A LockAcquisition's `sleepOnly` is the same test
+   * for a call that is no lock at all. (A lock with wait 'sleep' needs no flag: lockdep's own check covers it.)
+   */
+  mightSleep?: boolean;
 }
 
 /** lockdep's wait types, least to most permissive of sleeping: LD_WAIT_FREE, LD_WAIT_SPIN (and CONFIG), LD_WAIT_SLEEP. */

@@ -154,11 +154,14 @@ export function replayTrace(
       }
       for (let i = 0; i < report.edges.length; i++) {
         const edge = report.edges[i];
-        const r = checkEdgeReplay(space, model, edge, { waitContext: report.kind === 'invalid-wait-context' });
+        const r = checkEdgeReplay(space, model, edge, { waitContext: report.kind === 'invalid-wait-context', mightSleep: report.mightSleep === true });
         if (!r.ok) return { status: 'not-reproduced', reason: `edge #${i} ${edge.from} -> ${edge.to}: step ${r.step}: ${r.reason}`, stepsReplayed: n };
       }
       if (report.kind === 'invalid-wait-context') {
         const x = edges[0];
+        if (report.mightSleep) {
+          return { status: 'reproduced', reason: `the trace ends with ${x.thread} making a call that may sleep (${x.to}) while holding ${x.from}: sleeping function called from invalid context`, stepsReplayed: n };
+        }
         return { status: 'reproduced', reason: `the trace ends with ${x.thread} taking ${x.to}, which may sleep, while holding ${x.from}: an invalid wait context`, stepsReplayed: n };
       }
       const what = report.kind === 'recursive' ? 'the recursive acquisition' : `all ${report.edges.length} edges of the cycle`;

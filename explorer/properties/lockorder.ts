@@ -9,6 +9,11 @@
 // itself is "possible recursive locking" (a recursive down_read included). Each edge keeps the path of the
 // first transition that recorded it, so each edge has one real, replayable trace. A lock held in the initial
 // state (declared so, or taken by an initial entry action) counts as held by its holder from the start.
+// Each non-try acquisition is also checked against its thread's context, once per search (the first found is kept):
+// lockdep's check_wait_context for a lock with a wait type ("Invalid wait context"), and the kernel's might_sleep()
+// for one that may sleep without a wait type (LockEffect.mightSleep) or a sleeping call that is no lock at all
+// (LockAcquisition.sleepOnly: recorded nowhere else, no edge, never held), "sleeping function called from invalid
+// context".
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Where } from '../compile/types.ts';
@@ -43,6 +48,12 @@ export type LockOrderKind = 'circular' | 'recursive' | 'invalid-wait-context';
 
 export interface LockOrderFinding {
   kind: LockOrderKind;
+  /**
+   * invalid-wait-context only: the kernel's might_sleep() reports it ("BUG: sleeping function called from invalid
+   * context"), not lockdep's check_wait_context: the call may sleep but lockdep gives it no wait type
+   * (LockEffect.mightSleep) or does not track it (LockAcquisition.sleepOnly). Absent: lockdep's own case.
+   */
+  mightSleep?: true;
   /** The edges of the cycle in order: edges[i].to === edges[i+1].from, the last closes it (one edge when recursive). */
   edges: LockOrderEdge[];
 }
@@ -115,24 +126,37 @@ export interface StepAcquisition extends LockAcquisition {
   held: HeldLock[];
   /** The acquired lock's wait type (its LockEffect.wait). */
   wait?: LockEffect['wait'];
+  /** Its LockEffect.mightSleep: it may sleep though it has no wait type. */
+  mightSleep?: boolean;
 }
 
 /** lockdep's order of wait types (LD_WAIT_FREE 1, LD_WAIT_SPIN 2, LD_WAIT_SLEEP 4; a task's own context is 4). */
 const WAIT_RANK: Record<LockWait, number> = { free: 1, spin: 2, sleep: 4 };
 
 /**
- * lockdep's check_wait_context for one acquisition: the strictest held lock (smallest inner wait type) when the
- * lock taken needs a sleepier context (its outer, default inner, ranks above it), else null. A trylock is never
- * checked (it cannot wait), nor a lock or held lock without a wait type (LD_WAIT_INV).
+ * The wait-context checks for one acquisition: the strictest held lock (smallest inner wait type) when
+ * - lockdep's check_wait_context fails: the lock taken has a wait type and needs a sleepier context (its outer,
+ *   default inner, ranks above the strictest inner), `mightSleep: false`; or else
+ * - might_sleep() fails: the call may sleep without a wait type lockdep checks (LockEffect.mightSleep,
+ *   LockAcquisition.sleepOnly) and the strictest inner is below 'sleep' (atomic context), `mightSleep: true`;
+ * else null. A trylock is never checked (it cannot wait), nor held locks without a wait type (LD_WAIT_INV).
  */
-export function invalidWaitContext(acq: StepAcquisition): HeldLock | null {
-  if (acq.try || !acq.wait) return null;
-  const next = WAIT_RANK[acq.wait.outer ?? acq.wait.inner];
+export function waitContextViolation(acq: StepAcquisition): { held: HeldLock; mightSleep: boolean } | null {
+  if (acq.try) return null;
   let strictest: HeldLock | null = null;
   for (const h of acq.held) {
     if (h.wait && (strictest === null || WAIT_RANK[h.wait.inner] < WAIT_RANK[strictest.wait!.inner])) strictest = h;
   }
-  return strictest && next > WAIT_RANK[strictest.wait!.inner] ? strictest : null;
+  if (strictest === null) return null;
+  const context = WAIT_RANK[strictest.wait!.inner];
+  if (acq.wait && !acq.sleepOnly && WAIT_RANK[acq.wait.outer ?? acq.wait.inner] > context) return { held: strictest, mightSleep: false };
+  if ((acq.sleepOnly || acq.mightSleep) && context < WAIT_RANK.sleep) return { held: strictest, mightSleep: true };
+  return null;
+}
+
+/** waitContextViolation's held lock: the strictest one the thread holds when the acquisition is in an invalid context, else null. */
+export function invalidWaitContext(acq: StepAcquisition): HeldLock | null {
+  return waitContextViolation(acq)?.held ?? null;
 }
 
 /**
@@ -189,7 +213,7 @@ export class LockOrderRecorder {
           continue;
         }
         for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
-          if (!candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
+          if (!('sleepOnly' in acq && acq.sleepOnly) && !candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
         }
       }
     };
@@ -227,11 +251,12 @@ export class LockOrderRecorder {
         const got = lockHook(a.action, a.where, 'while reading what it acquires', () => a.effect.acquires(a.params(ctx, ev), ctx));
         if (!got) continue;
         for (const acq of Array.isArray(got) ? got : [got]) {
-          if (!this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
+          // a sleepOnly call is no lock: never known (so never held), nor held by what the step does next
+          if (!acq.sleepOnly && !this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
           const held = [...this.heldBy(ctx, acq.thread, a.where), ...alsoHeld];
           const wait = a.effect.wait;
-          out.push(wait ? { ...acq, held, wait } : { ...acq, held });
-          if (!acq.released) alsoHeld.push(wait ? { path: acq.path, name: acq.name, mode: acq.mode, wait } : { path: acq.path, name: acq.name, mode: acq.mode });
+          out.push({ ...acq, held, ...(wait ? { wait } : {}), ...(a.effect.mightSleep ? { mightSleep: true } : {}) });
+          if (!acq.released && !acq.sleepOnly) alsoHeld.push(wait ? { path: acq.path, name: acq.name, mode: acq.mode, wait } : { path: acq.path, name: acq.name, mode: acq.mode });
         }
       }
     }
@@ -248,6 +273,11 @@ export class LockOrderRecorder {
     return out;
   }
 
+  /** The class of an acquired lock; a sleepOnly call, which is no lock, keeps its name. */
+  classOfAcquired(acq: LockAcquisition): string {
+    return acq.sleepOnly ? acq.name : this.classOf({ path: acq.path, name: acq.name });
+  }
+
   /**
    * The search's per-transition hook: the step by event `e` from stored state `stateId` (context `ctx`) just
    * taken (its transitions in system.taken); `pathTo` gives a stored state's path, read for new edges only.
@@ -256,12 +286,14 @@ export class LockOrderRecorder {
     for (const acq of this.acquisitions(this.system.taken, ctx, e)) {
       if (acq.try) continue;
       if (this.invalid === null) {
-        const h = invalidWaitContext(acq);
-        if (h) {
-          const edge = { from: this.classOf(h), fromMode: h.mode, to: this.classOf({ path: acq.path, name: acq.name }), toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] };
-          this.invalid = edge;
+        const v = waitContextViolation(acq);
+        if (v) {
+          const h = v.held;
+          const edge = { from: this.classOf(h), fromMode: h.mode, to: this.classOfAcquired(acq), toMode: acq.mode, thread: acq.thread, fromPath: h.path, toPath: acq.path, path: [...pathTo(stateId), e] };
+          this.invalid = { edge, mightSleep: v.mightSleep };
         }
       }
+      if (acq.sleepOnly) continue;
       const to = this.classOf({ path: acq.path, name: acq.name });
       const heldClasses = acq.held.map((h) => this.classOf(h));
       const recorded: string[] = [];
@@ -279,8 +311,11 @@ export class LockOrderRecorder {
     }
   }
 
-  /** The first acquisition seen in an invalid wait context (lockdep's check_wait_context), as an edge from the strictest held lock. */
-  private invalid: LockOrderEdge | null = null;
+  /**
+   * The first acquisition seen in an invalid wait context (lockdep's check_wait_context, or might_sleep()), as an
+   * edge from the strictest held lock, and which of the two reports it.
+   */
+  private invalid: { edge: LockOrderEdge; mightSleep: boolean } | null = null;
 
   /** Number of distinct edges recorded. */
   get size(): number {
@@ -299,7 +334,8 @@ export class LockOrderRecorder {
     if (self) return { kind: 'recursive', edges: [self] };
     const cycle = shortestCycle([...this.direct.values()]) ?? shortestCycle(all);
     if (cycle) return { kind: 'circular', edges: cycle };
-    return this.invalid ? { kind: 'invalid-wait-context', edges: [this.invalid] } : null;
+    if (this.invalid === null) return null;
+    return { kind: 'invalid-wait-context', ...(this.invalid.mightSleep ? { mightSleep: true as const } : {}), edges: [this.invalid.edge] };
   }
 }
 
@@ -351,6 +387,8 @@ export type LockOrderTraceEdge = Omit<LockOrderEdge, 'path'> & { events: string[
 
 export interface LockOrderReport {
   kind: LockOrderKind;
+  /** LockOrderFinding.mightSleep: might_sleep() reports this invalid wait context, not lockdep. */
+  mightSleep?: true;
   edges: LockOrderTraceEdge[];
 }
 
@@ -370,6 +408,15 @@ export function renderLockOrder(r: LockOrderReport, o: { fit?: number } = {}): s
 export function lockOrderText(r: LockOrderReport, o: { fit?: number } = {}): { head: string[]; table: string[]; tail: string[] } {
   const head: string[] = [];
   const scenario = ['', ' Possible unsafe locking scenario:', ''];
+  if (r.kind === 'invalid-wait-context' && r.mightSleep) {
+    // the kernel's __might_sleep / __might_resched: the call, the atomic context, the locks held
+    const x = r.edges[0];
+    head.push(' BUG: sleeping function called from invalid context');
+    head.push(` ${x.thread} makes a call that may sleep, on: ${x.to}${x.toMode === 'read' ? ' (rlock)' : ''}, whose wait context lockdep does not check`);
+    head.push(` while holding: ${x.from} (${x.fromMode === 'read' ? 'rlock' : 'lock'}), in whose section it must not sleep`);
+    head.push(`   (trace: ${x.events.length} steps)`);
+    return { head, table: [], tail: ['', ' A sleeping call in atomic context: might_sleep() reports it at run time (CONFIG_DEBUG_ATOMIC_SLEEP); lockdep does not check the call\'s wait context (it gives it no wait type, or does not track it).'] };
+  }
   if (r.kind === 'invalid-wait-context') {
     // lockdep's print_lock_invalid_wait_context: the lock being taken, the context, the locks held
     const x = r.edges[0];
@@ -462,7 +509,7 @@ export function checkEdgeReplay(
   space: StateSpace,
   model: Pick<ModelDefinition, 'lockClass'>,
   edge: LockOrderTraceEdge,
-  o: { waitContext?: boolean } = {},
+  o: { waitContext?: boolean; mightSleep?: boolean } = {},
 ): { ok: true } | { ok: false; step: number; reason: string } {
   const system = space.system;
   const index = new Map(system.events.map((e, i) => [e, i]));
@@ -476,20 +523,29 @@ export function checkEdgeReplay(
     if (!taken) return { ok: false, step: i + 1, reason: `event ${edge.events[i]} is not enabled here` };
     const acqs = rec.acquisitions(taken, before, e);
     if (i === edge.events.length - 1) {
-      const hit = acqs.find((a) => a.path === edge.toPath && a.thread === edge.thread && !a.try && a.held.some((h) => h.path === edge.fromPath));
+      // (a sleepOnly call, which is no lock, ends only an invalid-wait-context edge)
+      const hit = acqs.find((a) => a.path === edge.toPath && a.thread === edge.thread && !a.try && (o.waitContext || !a.sleepOnly) && a.held.some((h) => h.path === edge.fromPath));
       if (!hit) {
         return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}) does not acquire ${edge.to} in ${edge.thread} while it holds ${edge.from}` };
       }
       // The edge is one of classes: the model's classes and modes of the two locks must be the trace's.
       const held = hit.held.find((h) => h.path === edge.fromPath)!;
       for (const [what, lock, cls, mode] of [['acquires', hit, edge.to, edge.toMode], ['holds', held, edge.from, edge.fromMode]] as const) {
-        const now = rec.classOf(lock);
+        const now = lock === hit ? rec.classOfAcquired(hit) : rec.classOf(lock);
         if (now !== cls || lock.mode !== mode) {
           return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}): ${edge.thread} ${what} ${lock.path} as class ${now} (${lock.mode}), the trace says ${cls} (${mode})` };
         }
       }
-      if (o.waitContext && invalidWaitContext({ ...hit, held: [held] }) === null) {
-        return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}): taking ${edge.to} while holding ${edge.from} is a valid wait context in this model (their wait types: ${hit.wait?.outer ?? hit.wait?.inner ?? 'none'} under ${held.wait?.inner ?? 'none'})` };
+      if (o.waitContext) {
+        const v = waitContextViolation({ ...hit, held: [held] });
+        if (v === null) {
+          const sleeps = hit.sleepOnly || hit.mightSleep ? ', and it may sleep' : '';
+          return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}): taking ${edge.to} while holding ${edge.from} is a valid wait context in this model (their wait types: ${hit.wait?.outer ?? hit.wait?.inner ?? 'none'}${sleeps} under ${held.wait?.inner ?? 'none'})` };
+        }
+        const by = (m: boolean) => (m ? "might_sleep() (sleeping function called from invalid context)" : "lockdep's check_wait_context (Invalid wait context)");
+        if (v.mightSleep !== (o.mightSleep ?? false)) {
+          return { ok: false, step: i + 1, reason: `the last step (${edge.events[i]}): ${edge.to} under ${edge.from} is reported by ${by(v.mightSleep)} in this model, the trace says by ${by(o.mightSleep ?? false)}` };
+        }
       }
     }
   }

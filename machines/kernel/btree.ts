@@ -267,7 +267,9 @@ export const btreeGuards = {
 };
 
 // lock-order information: a six lock is one node of the btree slice; read is `rlock`, intent and write
-// exclusive; a write lock is the upgrade of the thread's own intent lock, so it adds no dependency
+// exclusive; a write lock is the upgrade of the thread's own intent lock, so it adds no dependency (nor is it
+// checked for might_sleep()). Read and intent may sleep (six_lock_slowpath), without a lockdep wait type: under a
+// spinlock or inside rcu_read_lock() they are "sleeping function called from invalid context" (mightSleep)
 const sixHolds = (n: SixState | undefined, thread: string) =>
   n?.write === thread || n?.intent === thread ? ('write' as const) : n?.readers?.includes(thread) ? ('read' as const) : null;
 const sixEffect = {
@@ -277,6 +279,7 @@ const sixEffect = {
   name: (p: BtreeParams) => p.name ?? `${p.btree} node ${p.node}`,
   holds: sixHolds,
   skip: (p: BtreeParams) => p.mode === 'write',
+  mightSleep: true,
 };
 export const btreeActions = {
   btree_lock: withLock(

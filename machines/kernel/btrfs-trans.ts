@@ -49,13 +49,18 @@
 //   C6 state = UNBLOCKED; running_transaction = NULL; wake_up(transaction_wait)
 //   C7 write_all_supers; state = SUPER_COMMITTED
 //   C8 btrfs_finish_extent_commit; state = COMPLETED; wake commit_wait; sb_end_intwrite if freezable
+// might_sleep() (the lock-order check): start_transaction may sleep (the handle's GFP_NOFS allocation, the space
+// reservation, wait_current_trans): its join step carries a might_sleep() point (withMightSleep,
+// LockAcquisition.sleepOnly, named after the transaction), so under a spinlock or inside rcu_read_lock() --lock-order
+// reports "sleeping function called from invalid context"; sb_start_intwrite is a percpu rwsem, checked as such.
+// Not covered: the guard-only waits (wait_current_trans, the -EBUSY wait) and the commit's waits.
 // Not modelled: nested handles (current->journal_info set: the handle's use_count is bumped; a thread here
 // starts one handle at a time, a second start is reported as misuse), space reservation and its flushing,
 // aborts and BTRFS_FS_ERROR, BTRFS_FS_LOG_RECOVERING, start_transaction's own "commit if the transaction we
 // joined is committing" path, btrfs_commit_transaction_async, in_fsync (wait for SUPER_COMMITTED only).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withMightSleep, type WaitFn } from './types.ts';
 import { sbLevelLock, SB_FREEZE_FS, type Step } from './locks.ts';
 import type { Fragment } from './freeze.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
@@ -203,8 +208,9 @@ const setState = (s: BtrfsTransState, p: BtrfsTransParams, state: number): Btrfs
 };
 
 const actions = {
-  // join_transaction(): join the running transaction (num_writers++, extwriter_counter_inc) or start a new one
-  btrfs_join: update((s, p) => {
+  // join_transaction(): join the running transaction (num_writers++, extwriter_counter_inc) or start a new one;
+  // start_transaction may sleep (see the header)
+  btrfs_join: withMightSleep(update((s, p) => {
     const type = typeOf(p);
     if (Object.hasOwn(s.handles, p.thread)) misuse(p, 'started a transaction while holding a handle (nested handles are not modelled)');
     if (s.running !== null) {
@@ -225,7 +231,7 @@ const actions = {
       running: { transid, state: TRANS_STATE_RUNNING, writers: [p.thread], extwriters: isExtwriter(type) ? [p.thread] : [], committer: null },
       handles: { ...s.handles, [p.thread]: transid },
     };
-  }),
+  }), { kind: 'btrfs transaction', path: (p: BtrfsTransParams) => p.fs, name: tname }),
   btrfs_end_trans: update(endHandle),
   // C1, losing the race: btrfs_end_transaction(trans); then wait_for_commit(cur_trans, COMPLETED)
   btrfs_commit_join_wait: update((s, p) => {

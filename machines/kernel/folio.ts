@@ -99,9 +99,11 @@ export const folioGuards = {
 const updateFolio = (fn: (s: FolioState, p: LockParams) => FolioState) =>
   kAssign(({ context }, p: LockParams) => updateIn(context, p.lock, (s: FolioState) => fn(s, p)));
 // lock-order information: the folio lock is held by its owner; the acquisition is the call's first step (the
-// fast path, or joining the wait queue); the wakeup steps add nothing
+// fast path, or joining the wait queue); the wakeup steps add nothing. No lockdep wait type, but folio_lock()
+// starts with might_sleep(): under a spinlock or inside rcu_read_lock() it is "sleeping function called from
+// invalid context" (mightSleep); folio_trylock never sleeps
 const folioHolds = (s: FolioState | undefined, thread: string) => (s?.owner === thread ? ('write' as const) : null);
-const folioLockEffect = { kind: 'folio', mode: 'write' as const, holds: folioHolds };
+const folioLockEffect = { kind: 'folio', mode: 'write' as const, holds: folioHolds, mightSleep: true };
 const takeFolio = (s: FolioState, p: LockParams): FolioState => {
   if (s.owner !== null) misuse(p, `folio_lock while ${s.owner} holds it`);
   return { ...s, owner: p.thread };

@@ -26,12 +26,18 @@
 // jbd2_journal_commit_transaction (fs/jbd2/commit.c, kjournald2): t_state = T_LOCKED (new handles wait);
 //   jbd2_journal_wait_updates (t_updates == 0); T_SWITCH..T_FLUSH: j_committing_transaction = it,
 //   j_running_transaction = NULL; ... T_FINISHED: j_commit_sequence = tid, wake j_wait_done_commit.
+// might_sleep() (the lock-order check): the outermost jbd2__journal_start may sleep (start_this_handle allocates the
+// transaction with GFP_NOFS, waits for a barrier or a locked transaction) and takes the jbd2_handle lockdep map
+// (j_trans_commit_map, no wait type), which the model does not track as a lock: its step carries a might_sleep()
+// point (withMightSleep, LockAcquisition.sleepOnly, named jbd2_handle), so under a spinlock or inside
+// rcu_read_lock() --lock-order reports "sleeping function called from invalid context". A nested start does not
+// sleep. Not covered: jbd2_journal_lock_updates' drain and the commit's, which are guards only.
 // Not modelled: credits and reserved handles (j_reserved_credits), jbd2__journal_restart, aborts and
 // j_errno, the checkpoint, T_SWITCH..T_COMMIT_CALLBACK as separate states, jbd2_log_start_commit requests,
 // jbd2_journal_flush's checkpointing (a model adds its own steps).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withMightSleep, type WaitFn } from './types.ts';
 import { mutex, type Step } from './locks.ts';
 
 /** journal->j_running_transaction: tid, t_state (T_RUNNING, or T_LOCKED by a commit), the committing thread. */
@@ -115,13 +121,17 @@ const actions = {
     if (!Object.hasOwn(s.handles, p.thread)) misuse(p, 'nested a handle it does not hold');
     return { ...s, handles: { ...s.handles, [p.thread]: (s.handles[p.thread] ?? 0) + 1 } };
   }),
-  // start_this_handle(): (jbd2_get_transaction if none runs) t_updates++; current->journal_info = handle
-  jbd2_handle_start: update((s, p) => {
-    if (Object.hasOwn(s.handles, p.thread)) misuse(p, 'started a new handle while holding one');
-    if (!canStart(s)) misuse(p, 'started a handle past a barrier or a locked transaction');
-    const running = s.running ?? { tid: s.sequence + 1, state: 'T_RUNNING' as const, committer: null };
-    return { ...s, running, sequence: running.tid, handles: { ...s.handles, [p.thread]: 1 } };
-  }),
+  // start_this_handle(): (jbd2_get_transaction if none runs) t_updates++; current->journal_info = handle; it may
+  // sleep (see the header)
+  jbd2_handle_start: withMightSleep(
+    update((s, p) => {
+      if (Object.hasOwn(s.handles, p.thread)) misuse(p, 'started a new handle while holding one');
+      if (!canStart(s)) misuse(p, 'started a handle past a barrier or a locked transaction');
+      const running = s.running ?? { tid: s.sequence + 1, state: 'T_RUNNING' as const, committer: null };
+      return { ...s, running, sequence: running.tid, handles: { ...s.handles, [p.thread]: 1 } };
+    }),
+    { kind: 'jbd2', path: (p: Jbd2Params) => p.journal, name: () => 'jbd2_handle' },
+  ),
   // jbd2_journal_stop(): --h_ref; at zero stop_this_handle (t_updates--)
   jbd2_handle_stop: update((s, p) => {
     const ref = ownValue(s.handles, p.thread);

@@ -492,6 +492,9 @@ const rwsemWaits: Record<string, WaitFn> = {
 // percpu_down_write = (1) wait for the previous writer, take ownership and set `block`
 // (__percpu_down_write_trylock), then (2) wait until the readers drain (readers_active_check).
 // percpu_down_read succeeds iff !block; new readers wait while block is set, even while old readers drain.
+// Lock order: lockdep_init_map gives the class no wait type (LD_WAIT_INV), but percpu_down_read/percpu_down_write
+// start with might_sleep(): under a spinlock or inside rcu_read_lock() the lock-order check reports "sleeping
+// function called from invalid context" (LockEffect.mightSleep); the trylock does not sleep.
 
 export interface PercpuRwsemState {
   writer: string | null;
@@ -527,7 +530,7 @@ const percpuActions = {
     kAssign(({ context }, p: LockParams) =>
       updateIn(context, p.lock, (s: PercpuRwsemState) => ({ ...s, readers: insertSorted(s.readers, p.thread) })),
     ),
-    { kind: 'percpu_rwsem', mode: 'read', holds: percpuHolds },
+    { kind: 'percpu_rwsem', mode: 'read', holds: percpuHolds, mightSleep: true },
   ),
   percpu_up_read: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: PercpuRwsemState) => {
@@ -544,7 +547,7 @@ const percpuActions = {
         return { ...s, writer: p.thread, block: true };
       }),
     ),
-    { kind: 'percpu_rwsem', mode: 'write', holds: percpuHolds },
+    { kind: 'percpu_rwsem', mode: 'write', holds: percpuHolds, mightSleep: true },
   ),
   // percpu_up_write(): clear block, drop ownership, wake the readers
   percpu_up_write: kAssign(({ context }, p: LockParams) =>

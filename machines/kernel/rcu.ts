@@ -38,7 +38,11 @@
 // also flags synchronize_rcu() under a lock that an RCU reader takes, itself a deadlock).
 // Sleeping inside rcu_read_lock() (not SRCU) is a kernel bug ("sleeping function called from invalid context",
 // or "Illegal context switch in RCU read-side critical section" under CONFIG_PREEMPT_RCU): assert it where the
-// model sleeps with rcuMightSleep(rcu, thread), a named assertion for the state's meta.assert.
+// model sleeps with rcuMightSleep(rcu, thread), a named assertion for the state's meta.assert. The lock-order check
+// reports it by itself for the sleeping calls of the kernel primitives (might_sleep() points: LockEffect.mightSleep,
+// LockAcquisition.sleepOnly), rcu_read_lock's map having lockdep's inner wait type 'spin'; synchronize_rcu() and
+// synchronize_srcu() are such calls (their lock_map_sync is marked mightSleep: under a spinlock, "sleeping function
+// called from invalid context").
 // Not modelled: expedited grace periods (same waits, faster), call_rcu/call_srcu callbacks (queue a work item of
 // your own), polled grace periods (get_state_synchronize_*), srcu_down_read/srcu_up_read across tasks, the SRCU
 // index flip (two counter sets: the snapshot is what it guarantees), rcu_read_lock_bh/_sched flavours (one RCU
@@ -96,7 +100,7 @@ const inGp = (s: RcuDomainState, t: string) => Object.hasOwn(s.gp, t);
 const snapshot = (s: RcuDomainState) => Object.keys(s.readers).sort();
 
 /** The lockdep map of the domain: read-held inside the outermost section (see the header). */
-function lockdep(f: Flavour, acquires: (p: RcuParams, s: RcuDomainState) => LockAcquisition | null): LockEffect {
+function lockdep(f: Flavour, acquires: (p: RcuParams, s: RcuDomainState) => LockAcquisition | null, o: { mightSleep?: boolean } = {}): LockEffect {
   return {
     kind: f,
     acquires: (p: RcuParams, context: Context) => acquires(p, getIn(context, p.domain)),
@@ -107,6 +111,8 @@ function lockdep(f: Flavour, acquires: (p: RcuParams, s: RcuDomainState) => Lock
     // and nothing inside may sleep (LD_WAIT_CONFIG inner), so a mutex under rcu_read_lock() is reported; an
     // srcu_struct's map is lockdep_init_map'd (LD_WAIT_INV, unchecked): SRCU readers may sleep
     ...(f === 'rcu' ? { wait: { inner: 'spin', outer: 'free' } as const } : {}),
+    // synchronize_*() may sleep (wait_for_completion): might_sleep()'s check, which lockdep's wait types do not make
+    ...(o.mightSleep ? { mightSleep: true } : {}),
   };
 }
 const map = (f: Flavour, p: RcuParams, o: { mode: 'read' | 'write' }): LockAcquisition =>
@@ -124,8 +130,8 @@ function prefixed<F extends Flavour, T extends Record<string, unknown>>(f: F, o:
 function ops<F extends Flavour>(f: F) {
   const update = (fn: (s: RcuDomainState, p: RcuParams) => RcuDomainState) =>
     kAssign(({ context }, p: RcuParams) => updateIn(context, p.domain, (s: RcuDomainState) => fn(s, p)));
-  const withMap = <A extends object>(action: A, acquires: (p: RcuParams, s: RcuDomainState) => LockAcquisition | null): A =>
-    Object.assign(action, { lockEffect: lockdep(f, acquires) });
+  const withMap = <A extends object>(action: A, acquires: (p: RcuParams, s: RcuDomainState) => LockAcquisition | null, o: { mightSleep?: boolean } = {}): A =>
+    Object.assign(action, { lockEffect: lockdep(f, acquires, o) });
   const guards = {
     // synchronize_*() returns: its grace period started and every snapshotted reader has left
     gp_done: ({ context }: Args, p: RcuParams) => {
@@ -167,6 +173,7 @@ function ops<F extends Flavour>(f: F) {
         return { ...s, gp: { ...s.gp, [p.thread]: snapshot(s) } };
       }),
       (p) => map(f, p, { mode: 'write' }),
+      { mightSleep: true },
     ),
     // synchronize_*() with no reader inside: returns at once (same lockdep sync)
     gp_now: withMap(
@@ -175,6 +182,7 @@ function ops<F extends Flavour>(f: F) {
         return s;
       }),
       (p) => map(f, p, { mode: 'write' }),
+      { mightSleep: true },
     ),
     // wait_for_completion(&rcu.completion) returns: the grace period ended
     gp_finish: update((s, p) => {

@@ -29,7 +29,11 @@
 //   semaphore initialised to 0 and used as a signal) it removes nothing.
 // Lock order: lockdep does not track struct semaphore (no dep_map; semaphore.c has no lockdep annotations), so the
 //   lock-order check (--lock-order) records no acquisition for down()/down_trylock(), and a semaphore held adds no
-//   dependency: an ABBA over two semaphores is found as a deadlock, never as a lock-order inversion.
+//   dependency: an ABBA over two semaphores is found as a deadlock, never as a lock-order inversion. down() starts
+//   with might_sleep() though: its fast path and its sleep carry a might_sleep() point (withMightSleep,
+//   LockAcquisition.sleepOnly), so down() under a spinlock or inside rcu_read_lock() is reported by --lock-order as
+//   "sleeping function called from invalid context" (the woken return needs none: it runs with the same locks held
+//   as the sleep did); down_trylock() never sleeps.
 // Wait-for report: a thread asleep in down() waits for the semaphore, "taken by" its takers, itself last (WaitInfo.holdVerb
 //   'taken': they hold it, but without owning it), mode "down (count 0)"; with no takers, the threads `by` names as
 //   the ones to up() it (act 'up'), as for a completion.
@@ -37,7 +41,7 @@
 //   their sleep), sem->lock and the irq context.
 import type { Context, WaitInfo } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withMightSleep, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
 import { nextOf, tryBranch, type Next, type Step, type TryTargets } from './locks.ts';
@@ -110,15 +114,18 @@ const take = (s: SemaphoreState, p: SemaParams): SemaphoreState => {
   return { ...s, count: s.count - 1, takers: insertSorted(s.takers, p.thread) };
 };
 
+/** down()'s might_sleep() (see the header): on the semaphore, named as in the wait-for report. */
+const mightSleep = <A extends object>(action: A): A => withMightSleep(action, { kind: 'semaphore', path: (p: SemaParams) => p.sem, name: sname });
+
 const actions = {
-  // down() fast path / down_trylock() success: sem->count--
-  sema_down: update(take),
+  // down() fast path / down_trylock() success (params.try: no sleep): sem->count--
+  sema_down: mightSleep(update(take)),
   // __down_common: list_add_tail(&waiter.list, &sem->wait_list)
-  sema_sleep: update((s, p) => {
+  sema_sleep: mightSleep(update((s, p) => {
     if (!idle(s, p.thread)) misuse(p, `${p.thread} queues in down() twice`);
     if (s.count > 0) misuse(p, `${p.thread} queues in down() at count ${s.count}`);
     return { ...s, waiters: [...s.waiters, p.thread] };
-  }),
+  })),
   // the woken waiter returns from down() (the count was handed to it by __up)
   sema_return: update((s, p) => ({ ...s, woken: removeOne(s.woken, p.thread) ?? misuse(p, `${p.thread} returns from down() without being woken`) })),
   // up(): sem->count++ with an empty wait list, else __up hands the count to the first waiter

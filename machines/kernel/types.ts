@@ -46,6 +46,11 @@ export function withLock<A extends object>(
     /** lockdep's wait type of the lock's class (LockEffect.wait; absent: not checked, LD_WAIT_INV). */
     wait?: LockEffect['wait'];
     /**
+     * Its acquisition may sleep though the class has no wait type (LockEffect.mightSleep): might_sleep() reports it
+     * in atomic context, "sleeping function called from invalid context".
+     */
+    mightSleep?: boolean;
+    /**
      * The take of a lock whose acquisition was recorded at the call (a queued waiter's, woken): like a trylock
      * success it adds no edge into the lock, but what the same step acquires next is taken under it.
      */
@@ -68,6 +73,28 @@ export function withLock<A extends object>(
     },
     holds: (context, path, thread) => o.holds(getPath(context, path), thread, context, path),
     ...(o.wait ? { wait: o.wait } : {}),
+    ...(o.mightSleep ? { mightSleep: true } : {}),
+  };
+  (action as any).lockEffect = effect;
+  return action;
+}
+
+/**
+ * Declares a might_sleep() point on an action, for the lock-order check: a call by `params.thread` that may sleep on
+ * a resource lockdep does not track (LockAcquisition.sleepOnly: checked against the thread's atomic context, "BUG:
+ * sleeping function called from invalid context", and recorded as no lock). `path` and `name` name the resource in
+ * reports; `skip` the params for which the action does not sleep; `params.try` (tryBranch) marks a trylock, which
+ * never sleeps. Attach it to the action that runs when the call is made or returns: a call that blocks returns by a
+ * transition taken with the same locks held, so either is enough. Returns the same action object.
+ */
+export function withMightSleep<A extends object>(
+  action: A,
+  o: { kind: string; path: (params: any) => string; name: (params: any) => string; skip?: (params: any) => boolean },
+): A {
+  const effect: LockEffect = {
+    kind: o.kind,
+    acquires: (p: any) => (o.skip?.(p) ? null : { path: o.path(p), name: o.name(p), mode: 'write', thread: p.thread, try: p.try === true, sleepOnly: true }),
+    holds: () => null,
   };
   (action as any).lockEffect = effect;
   return action;

@@ -26,7 +26,11 @@
 // clear_bit / clear_bit_unlock: the bit is clear, nobody is woken. set_bit: the bit is set (by the caller; setting a
 //   set bit keeps its setter). test_and_set_bit_lock (trylock_buffer): [success, failure], sets it iff clear.
 // Lock order: lockdep tracks no bit lock (lock_buffer and wait_on_bit_lock have no lockdep map), so the lock-order
-//   check (--lock-order) records nothing for a bit.
+//   check (--lock-order) records no lock for a bit. wait_on_bit(_lock) starts with might_sleep() though: wait_on_bit_lock's
+//   take of a clear bit and both waits' sleep carry a might_sleep() point (withMightSleep, LockAcquisition.sleepOnly),
+//   so under a spinlock or inside rcu_read_lock() --lock-order reports "sleeping function called from invalid
+//   context" (a woken waiter returns with the same locks held). Not covered: wait_on_bit that finds the bit clear at
+//   the call, whose transition runs no action of the primitive to carry it; test_and_set_bit_lock never sleeps.
 // Wait-for report: a sleeper waits for `${name ?? word}[${bit}]`, kind 'bit', mode wait_on_bit or wait_on_bit_lock,
 //   "set by" the thread that set it (WaitInfo.holdVerb 'set'); a bit set in the initial state with no setter named
 //   has no holder to name; a sleeper whose bit is clear says that no wake_up_bit took it off the queue, and names the
@@ -37,7 +41,7 @@
 // signals (TASK_INTERRUPTIBLE), spurious wake-ups, wake_up_var/wait_var_event.
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withMightSleep, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
 import { nextOf, tryBranch, type GuardRef, type Next, type Step, type TryTargets } from './locks.ts';
@@ -121,14 +125,19 @@ const update = (fn: (b: BitState, p: BitParams) => BitState) =>
 /** wake_up_bit(): nobody while the bit is set, else every non-exclusive sleeper and the first exclusive one. */
 const wake = (b: BitState): BitState => (isSet(b) || (b.waiters.length === 0 && b.exclusive.length === 0) ? b : { ...b, waiters: [], exclusive: b.exclusive.slice(1) });
 
+/** wait_on_bit(_lock)'s might_sleep() (see the header), on the bit, named as in the wait-for report. */
+const mightSleep = <A extends object>(action: A): A =>
+  withMightSleep(action, { kind: 'bit', path: bitPath, name: (p: BitParams) => `${p.name ?? p.word}[${p.bit}]` });
+
 const actions = {
   // set_bit(): the caller set it (a set bit keeps its setter)
   bit_set: update((b, p) => (isSet(b) ? b : { ...b, setBy: thread(p) })),
   // test_and_set_bit() that found the bit clear: wait_on_bit_lock's, test_and_set_bit_lock's success
-  bit_lock: update((b, p) => {
+  // (wait_on_bit_lock's sleeps; test_and_set_bit_lock's, params.try, does not)
+  bit_lock: mightSleep(update((b, p) => {
     if (isSet(b)) misuseBare(p, `takes the bit lock while ${b.setBy || 'somebody'} holds it`);
     return { ...b, setBy: thread(p) };
-  }),
+  })),
   // clear_bit() / clear_bit_unlock(): nobody woken
   bit_clear: update((b) => ({ ...b, setBy: null })),
   // wake_up_bit()
@@ -136,15 +145,15 @@ const actions = {
   // clear_and_wake_up_bit()
   bit_clear_wake: update((b) => wake({ ...b, setBy: null })),
   // __wait_on_bit: prepare_to_wait (the bit is set: it sleeps)
-  bit_sleep: update((b, p) => {
+  bit_sleep: mightSleep(update((b, p) => {
     if (asleep(b, thread(p))) misuseBare(p, 'sleeps on the bit twice');
     return { ...b, waiters: insertSorted(b.waiters, thread(p)) };
-  }),
+  })),
   // __wait_on_bit_lock: prepare_to_wait_exclusive (at the tail; the bit is set: it sleeps)
-  bit_sleep_exclusive: update((b, p) => {
+  bit_sleep_exclusive: mightSleep(update((b, p) => {
     if (asleep(b, thread(p))) misuseBare(p, 'sleeps on the bit twice');
     return { ...b, exclusive: [...b.exclusive, thread(p)] };
-  }),
+  })),
 };
 
 const waits: Record<string, WaitFn> = {

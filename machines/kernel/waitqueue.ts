@@ -30,9 +30,15 @@
 // 3. completion { done: count, all: bool } (kernel/sched/completion.c):
 //      complete(c), complete_all(c), wait_for_completion(c, thread) (consumes one), try_wait_for_completion,
 //      completion_done guard, reinit_completion(c).
+// might_sleep() (the lock-order check, --lock-order): wait_for_completion() may sleep, so its consuming step carries a
+//   might_sleep() point (withMightSleep, LockAcquisition.sleepOnly; the step that returns runs with the same locks
+//   held as the sleep, so it is enough): under a spinlock or inside rcu_read_lock() it is "sleeping function called
+//   from invalid context"; try_wait_for_completion() does not sleep. Not covered: wait_event(cond) and schedule(),
+//   which are guards only (no action, no thread) and carry nothing; a model checks them with an assertion of its
+//   own on the waiting state (rcuMightSleep in rcu.ts for RCU).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
-import { kAssign, type WaitFn } from './types.ts';
+import { kAssign, withMightSleep, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import { tryBranch, type Step, type TryTargets } from './locks.ts';
 
@@ -167,12 +173,15 @@ export const waitActions = {
     updateIn(context, p.completion, (c: CompletionState) => (c.all ? c : { ...c, done: c.done + 1 })),
   ),
   complete_all: kAssign(({ context }, p: CompletionParams) => updateIn(context, p.completion, (c: CompletionState) => ({ ...c, all: true }))),
-  // the consuming half of wait_for_completion()/try_wait_for_completion()
-  completion_consume: kAssign(({ context }, p: CompletionParams) =>
-    updateIn(context, p.completion, (c: CompletionState) => {
-      if (!compDone(c)) throw new Error(`kernel primitive misuse: ${p.thread} consumed completion ${p.completion} that is not done`);
-      return c.all ? c : { ...c, done: c.done - 1 };
-    }),
+  // the consuming half of wait_for_completion()/try_wait_for_completion() (params.try: it does not sleep)
+  completion_consume: withMightSleep(
+    kAssign(({ context }, p: CompletionParams) =>
+      updateIn(context, p.completion, (c: CompletionState) => {
+        if (!compDone(c)) throw new Error(`kernel primitive misuse: ${p.thread} consumed completion ${p.completion} that is not done`);
+        return c.all ? c : { ...c, done: c.done - 1 };
+      }),
+    ),
+    { kind: 'completion', path: (p: CompletionParams) => p.completion, name: (p: CompletionParams) => p.name ?? p.completion, skip: (p: CompletionParams) => p.thread === undefined },
   ),
   reinit_completion: kAssign(({ context }, p: CompletionParams) => updateIn(context, p.completion, () => completion())),
 };
@@ -232,7 +241,7 @@ export const reinit_completion = (c: string): Step => ({ actions: [{ type: 'rein
 /** wait_for_completion(c): blocked until done, then consumes one completion. */
 export const wait_for_completion = (c: string, thread: string, o: { name?: string; by?: string[] } = {}): Step => ({
   guard: { type: 'completion_done', params: { completion: c, thread, ...o } },
-  actions: [{ type: 'completion_consume', params: { completion: c, thread } }],
+  actions: [{ type: 'completion_consume', params: { completion: c, thread, ...(o.name === undefined ? {} : { name: o.name }) } }],
 });
 export const try_wait_for_completion = (c: string, thread: string, t: TryTargets): any[] =>
   tryBranch(wait_for_completion(c, thread), t);

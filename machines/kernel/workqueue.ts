@@ -60,6 +60,11 @@
 // traces even when no interleaving deadlocks. Classes are named after the path and item; merge them with the
 // model's lockClass (lockdep keys a work map by its INIT_WORK site). Not modelled: start_flush_work()'s
 // acquisition of the workqueue map for flush_work on an ordered (max_active 1) or rescuer workqueue.
+// The maps have no lockdep wait type (lockdep_init_map: LD_WAIT_INV), but flush_work, cancel_work_sync,
+// flush_workqueue and drain_workqueue may sleep (start_flush_work's might_sleep(), their wait_for_completion()):
+// their acquisitions are marked LockEffect.mightSleep, so under a spinlock or
+// inside rcu_read_lock() the lock-order check reports "sleeping function called from invalid context". A kworker
+// taking the maps to run an item is no sleeping call.
 // Users: machines/xfs-inodegc queues with queue_work (5.14-rc, 5.15) and mod_delayed_work (5.19+) from here
 // (its local mod_delayed_work_on is gone, commit 9debdb7).
 // Params: { wq: path, thread, item?, name? } (name = resource name in reports; default the path).
@@ -187,18 +192,19 @@ const wqMap = (p: WqParams, o: { released: boolean }): LockAcquisition => ({
 const workMap = (p: WqParams, item: string, o: { released: boolean }): LockAcquisition => ({
   path: `${p.wq}.running.${item}`, name: `(work_completion)${item}`, mode: 'write', thread: p.thread, try: false, ...(o.released ? { released: true } : {}),
 });
-const wqLockdep = (acquires: (p: WqParams, context: Context) => LockAcquisition[]): LockEffect => ({
+const wqLockdep = (acquires: (p: WqParams, context: Context) => LockAcquisition[], sleeps: boolean): LockEffect => ({
   kind: 'workqueue',
   acquires,
+  ...(sleeps ? { mightSleep: true } : {}),
   holds: (context, path, thread) => {
     const v = getIn(context, path);
     const held = v !== null && typeof v === 'object' ? Object.values(v).includes(thread) : v === thread;
     return held ? 'write' : null;
   },
 });
-/** Attaches a lockdep-map effect to a workqueue action (see the header). */
-const withMaps = <A extends object>(action: A, acquires: (p: WqParams, context: Context) => LockAcquisition[]): A =>
-  Object.assign(action, { lockEffect: wqLockdep(acquires) });
+/** Attaches a lockdep-map effect to a workqueue action (see the header); `sleeps`: the call may sleep (the flushes). */
+const withMaps = <A extends object>(action: A, acquires: (p: WqParams, context: Context) => LockAcquisition[], o: { sleeps: boolean }): A =>
+  Object.assign(action, { lockEffect: wqLockdep(acquires, o.sleeps) });
 // process_one_work(): the workqueue's map, then the item's, held while the work function runs
 const startMaps = (p: WqParams, context: Context) => {
   const item = p.item ?? runnable(getIn(context, p.wq));
@@ -249,7 +255,7 @@ export const workqueueActions = {
       }
       return { ...s, pending: removeOne(s.pending, item)!, running: { ...s.running, [item]: p.thread }, flushers: pendingStarted(s.flushers, item) };
     }),
-  ), startMaps),
+  ), startMaps, { sleeps: false }),
   // the work function returned
   wq_worker_done: kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => {
@@ -270,7 +276,7 @@ export const workqueueActions = {
         flushers: wasPending ? pendingGrabbed(s, item) : s.flushers,
       };
     }),
-  ), flushWorkMaps),
+  ), flushWorkMaps, { sleeps: true }),
   // cancel_work() / cancel_delayed_work() (__cancel_work, v6.6): try_to_grab_pending(), then
   // set_work_pool_and_clear_pending(): a pending instance is removed unrun and PENDING is released at once; no
   // wait for a running instance and no lockdep acquisition of the work (only the _sync forms flush it)
@@ -287,7 +293,7 @@ export const workqueueActions = {
   ),
   wq_flush_work_begin: withMaps(kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, flushers: { ...s.flushers, [p.thread]: flushWorkTarget(s, checkItem(s, p)) } })),
-  ), flushWorkMaps),
+  ), flushWorkMaps, { sleeps: true }),
   // (the items in sorted order, not Object.keys order: the packed state keeps a record's keys sorted, so the
   // searches see `running` sorted while XState's transition() sees it in the order the model wrote it; the
   // awaited instances are a multiset, so the order only has to be the same for both)
@@ -296,7 +302,7 @@ export const workqueueActions = {
       ...s,
       flushers: { ...s.flushers, [p.thread]: Object.keys(s.running).sort().flatMap((i) => instancesOf(s, i)) },
     })),
-  ), flushWqMaps),
+  ), flushWqMaps, { sleeps: true }),
   wq_flush_end: kAssign(({ context }, p: WqParams) =>
     updateIn(context, p.wq, (s: WorkqueueState) => {
       const { [p.thread]: _, ...rest } = s.flushers;
@@ -304,7 +310,7 @@ export const workqueueActions = {
     }),
   ),
   // drain_workqueue() -> __flush_workqueue()
-  wq_drain_begin: withMaps(kAssign(({ context }, p: WqParams) => updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, draining: true }))), flushWqMaps),
+  wq_drain_begin: withMaps(kAssign(({ context }, p: WqParams) => updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, draining: true }))), flushWqMaps, { sleeps: true }),
   wq_drain_end: kAssign(({ context }, p: WqParams) => updateIn(context, p.wq, (s: WorkqueueState) => ({ ...s, draining: false }))),
 };
 
