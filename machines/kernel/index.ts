@@ -43,7 +43,9 @@ export * from './semaphore.ts';
 export * from './waitbit.ts';
 export * from './state.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
-export { kAssign, oneEvent } from './types.ts';
+// withLock / withRelease / withMightSleep: the lock-order declarations for a model's own acquiring, releasing or
+// sleeping calls (an allocation, an RPC: calls the primitives do not have), as docs/kernel-primitives.md lists them.
+export { kAssign, oneEvent, withLock, withMightSleep, withRelease } from './types.ts';
 export { getIn, patchIn, updateIn } from './path.ts';
 
 /** Every kernel guard implementation, to spread into setup({ guards }). */
