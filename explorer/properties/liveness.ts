@@ -69,12 +69,14 @@ export function loopRoles(space: StateSpace, path: number[], loopStart: number):
   const walker = new PathWalker(space);
   const moved = new Set<number>();
   const blocked = new Set<number>();
+  const enabledSome = new Set<number>();
   const finished = new Set<number>(system.threads.map((t) => t.index));
   path.forEach((e, i) => {
     if (i + 1 >= loopStart) {
       const enabled = walker.enabledThreads();
       for (const t of system.threads) {
         if (!enabled.has(t.index)) blocked.add(t.index);
+        else enabledSome.add(t.index);
         if (!t.isFinal[walker.leaves[t.index]]) finished.delete(t.index);
       }
     }
@@ -88,7 +90,12 @@ export function loopRoles(space: StateSpace, path: number[], loopStart: number):
   const waiting = names((i) => !moved.has(i) && !finished.has(i) && blocked.has(i));
   const idle = names((i) => !moved.has(i) && !blocked.has(i));
   if (done.length) parts.push(`finished: ${done.join(', ')}`);
-  if (waiting.length) parts.push(`blocked in the loop: ${waiting.join(', ')}`);
+  // a thread blocked in some of the loop's states but able to run in others: weak fairness allows the loop, a
+  // strongly fair scheduler (which runs a thread enabled infinitely often) does not; saying so tells a scheduling
+  // artefact from a loop no scheduler avoids
+  const sometimes = names((i) => !moved.has(i) && !finished.has(i) && blocked.has(i) && enabledSome.has(i));
+  const notStrong = sometimes.length ? ` (${sometimes.join(', ')} runnable in other states of it: not strongly fair, --fairness strong excludes this loop)` : '';
+  if (waiting.length) parts.push(`blocked in the loop: ${waiting.join(', ')}${notStrong}`);
   if (idle.length) parts.push(`able to run but never scheduled (an unfair loop): ${idle.join(', ')}`);
   return parts.join('; ');
 }

@@ -131,6 +131,14 @@ describe('livelock: progress marks', () => {
 });
 
 describe('starvation: mutex fairness', () => {
+  it('a thread blocked in every state of the loop gets no "not strongly fair" remark (btrfs-send: the allocator waits throughout)', async () => {
+    const r = await runCli(['check', 'specs/btrfs-send-mutex-starvation.json', '--json', '--no-save']);
+    const message: string = JSON.parse(r.out).results[0].verdict.message;
+    expect(message).toMatch(/blocked in the loop: allocator$/);
+    expect(message).not.toMatch(/runnable in other states/);
+  });
+
+
   it('a FIFO handoff mutex starves nobody under weak fairness', () => {
     for (const n of [2, 3]) {
       const starvation = Array.from({ length: n }, (_, i) => ({ thread: `task${i}`, goal: 'critical' }));
@@ -153,6 +161,8 @@ describe('starvation: mutex fairness', () => {
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'starvation', name: 'task1' });
     expect(loopEvents(r)).toEqual(['task0.mutex_lock', 'task0.mutex_unlock']);
     expect(r.verdict.message).toMatch(/blocked in the loop: task1/);
+    // task1 can run in the loop's other state (the mutex free): weak fairness allows the loop, strong does not, and the message says so
+    expect(r.verdict.message).toMatch(/blocked in the loop: task1 \(task1 runnable in other states of it: not strongly fair, --fairness strong excludes this loop\)/);
     expect(r.trace!.options).toMatchObject({ starvation: [{ thread: 'task1', goal: 'critical' }] });
     expect(replay(mutexFairness, r)).toMatchObject({ status: 'reproduced' });
   });
