@@ -140,6 +140,22 @@ export interface LockEffect {
   mightSleep?: boolean;
 }
 
+/**
+ * A might_sleep() point carried by a named GUARD (the property `sleepEffect` on the guard implementation, as actions
+ * carry `lockEffect`; machines/kernel/types.ts withGuardSleep): a wait whose transition runs no action of the
+ * primitive (wait_event(cond), schedule(), wait_on_bit finding the bit clear, jbd2's drains, btrfs wait_current_trans).
+ * The lock-order check reads it for each transition taken, for each named guard the transition waits on: one used
+ * plainly or under `and`, not one under a `not` or an `or` (another branch may be what held). The call is the
+ * transition's thread's (a guard's params need not name it) and is tested as a LockAcquisition with `sleepOnly`: against
+ * the thread's atomic context, recorded nowhere else.
+ */
+export interface GuardSleep {
+  /** Primitive kind, e.g. "wait_event", "waitqueue", "bit". */
+  kind: string;
+  /** The resource the wait sleeps on with these params in the state before the step (path and report name), or null when it does not sleep. */
+  sleepsOn(params: any, context: Context): { path: string; name: string } | null;
+}
+
 /** lockdep's wait types, least to most permissive of sleeping: LD_WAIT_FREE, LD_WAIT_SPIN (and CONFIG), LD_WAIT_SLEEP. */
 export type LockWait = 'free' | 'spin' | 'sleep';
 

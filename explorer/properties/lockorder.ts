@@ -13,11 +13,12 @@
 // lockdep's check_wait_context for a lock with a wait type ("Invalid wait context"), and the kernel's might_sleep()
 // for one that may sleep without a wait type (LockEffect.mightSleep) or a sleeping call that is no lock at all
 // (LockAcquisition.sleepOnly: recorded nowhere else, no edge, never held), "sleeping function called from invalid
-// context".
+// context"; a wait that is a guard only carries its might_sleep() point on the guard (GuardSleep), read for the named
+// guards a taken transition waits on (not under a `not` or an `or`), as a sleepOnly call of the transition's thread.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Where } from '../compile/types.ts';
-import type { Context, LockAcquisition, LockEffect, LockMode, LockWait, ModelDefinition } from '../model.ts';
+import type { Context, GuardSleep, LockAcquisition, LockEffect, LockMode, LockWait, ModelDefinition } from '../model.ts';
 import { ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { StateSpace } from '../space/index.ts';
 import { PathWalker } from '../space/walk.ts';
@@ -67,15 +68,15 @@ type KnownLock = { effect: LockEffect; name: string; action: string };
  * Calls a hook of a model's lock declaration (LockEffect: acquires, holds): one that throws is the model's
  * error naming the declaring action and the step (as a guard or action that throws is), not an internal one.
  */
-function lockHook<T>(action: string, where: Where | undefined, what: string, hook: () => T): T {
+function lockHook<T>(action: string, where: Where | undefined, what: string, hook: () => T, guard = false): T {
   try {
     return hook();
   } catch (e) {
     const at = where ? ` at state ${where.state}${where.event ? ` on event ${where.event}` : ''}` : '';
+    const decl = guard ? `the might_sleep() declaration (GuardSleep, as withGuardSleep attaches) of guard ${action}` : `the lock-order declaration (LockEffect, as withLock attaches) of action ${action}`;
     throw new ModelRuntimeError(
-      `the lock-order declaration (LockEffect, as withLock attaches) of action ${action} threw${at} ${what}: ${thrownMessage(e)}; ` +
-        `fix the model's lock declaration: its hooks must not throw in any reachable state`,
-      { state: where?.state, event: where?.event, action },
+      `${decl} threw${at} ${what}: ${thrownMessage(e)}; ` + `fix the model's lock declaration: its hooks must not throw in any reachable state`,
+      { state: where?.state, event: where?.event, ...(guard ? { guard: action } : { action }) },
       e,
     );
   }
@@ -179,6 +180,10 @@ export class LockOrderRecorder {
   /** The class of a lock: the model's lockClass, else its name. */
   readonly classOf: (lock: { path: string; name: string }) => string;
   private readonly eventObjects: Event[];
+  /** The machine's guard implementations by name, where a GuardSleep is read (the compiler resolves guard names there). */
+  private readonly guardImpls: Record<string, unknown>;
+  /** Per transition: whether any named guard of it declares a GuardSleep (false: none, skipped from then on). */
+  private readonly sleepingGuards = new WeakMap<CompiledTransition, boolean>();
 
   constructor(
     private readonly system: CompiledSystem,
@@ -187,6 +192,7 @@ export class LockOrderRecorder {
     const lockClass = model.lockClass;
     this.classOf = lockClass === undefined ? (l) => l.name : (l) => modelLockClass(lockClass, l);
     this.eventObjects = system.events.map((type) => ({ type }));
+    this.guardImpls = (system.machine.implementations as { guards?: Record<string, unknown> }).guards ?? {};
     this.knowInitialHolds();
   }
 
@@ -238,11 +244,38 @@ export class LockOrderRecorder {
     }
   }
 
-  /** The acquisitions of the transitions `taken` by event `e` from `ctx`, each with what its thread held. */
+  /**
+   * The might_sleep() points of the named guards transition `tr` waits on (GuardSleep: plainly or under `and`, not
+   * under a `not` or an `or`), as sleepOnly calls of its thread with what the thread holds before the step.
+   */
+  private guardSleeps(tr: CompiledTransition, ctx: Context, ev: Event, out: StepAcquisition[]): void {
+    if (this.sleepingGuards.get(tr) === false) return;
+    const refs = tr.guardRefs(ctx, ev);
+    let any = false;
+    for (const ref of refs) {
+      const sleep = (this.guardImpls[ref.type] as { sleepEffect?: GuardSleep } | undefined)?.sleepEffect;
+      if (!sleep) continue;
+      // (which refs a transition has does not depend on the state: only their params do)
+      any = true;
+      if (ref.negated || ref.alternative) continue;
+      const where = { state: tr.source, event: ev.type };
+      const on = lockHook(ref.type, where, 'while reading what it sleeps on', () => sleep.sleepsOn(ref.params, ctx), true);
+      if (on === null) continue;
+      const thread = this.system.threads[tr.thread].name;
+      out.push({ path: on.path, name: on.name, mode: 'write', thread, try: false, sleepOnly: true, held: this.heldBy(ctx, thread, where) });
+    }
+    this.sleepingGuards.set(tr, any);
+  }
+
+  /**
+   * The acquisitions of the transitions `taken` by event `e` from `ctx`, each with what its thread held: for each
+   * transition, the sleeps of the guards it waits on (evaluated before its actions run), then its actions' in order.
+   */
   acquisitions(taken: readonly CompiledTransition[], ctx: Context, e: number): StepAcquisition[] {
     const out: StepAcquisition[] = [];
     const ev = this.eventObjects[e];
     for (const tr of taken) {
+      if (tr.guard !== null) this.guardSleeps(tr, ctx, ev, out);
       const list = acquiringActions(this.cache, tr);
       if (list.length === 0) continue;
       // what each thread acquires earlier in this same step counts as held for its later acquisitions

@@ -1,6 +1,6 @@
 // Shared types for kernel primitives: typed assign wrapper so registries keep literal names in setup() inference; the one-event state every kernel-style step is.
 import { assign, type ActionFunction } from 'xstate';
-import type { Context, LockEffect, LockMode, WaitInfo } from '../../explorer/model.ts';
+import type { Context, GuardSleep, LockEffect, LockMode, WaitInfo } from '../../explorer/model.ts';
 
 /**
  * A kernel assign action with params P, typed loosely enough to spread into any model's setup({ actions }).
@@ -98,6 +98,22 @@ export function withMightSleep<A extends object>(
   };
   (action as any).lockEffect = effect;
   return action;
+}
+
+/**
+ * Declares a might_sleep() point on a wait GUARD, for the lock-order check (GuardSleep, the property `sleepEffect`): a
+ * transition that waits on it (plainly, not under a `not` or an `or`) is a call by the transition's thread that may
+ * sleep on the resource `path` / `name` name, tested against the thread's atomic context as withMightSleep's call is.
+ * For the waits whose transitions run no action of the primitive (wait_event, schedule, wait_on_bit finding the bit
+ * clear); `skip` the params for which the guard is no sleeping wait. Returns the same guard function.
+ */
+export function withGuardSleep<G extends object>(
+  guard: G,
+  o: { kind: string; path: (params: any) => string; name: (params: any) => string; skip?: (params: any) => boolean },
+): G {
+  const effect: GuardSleep = { kind: o.kind, sleepsOn: (p: any) => (o.skip?.(p) ? null : { path: o.path(p), name: o.name(p) }) };
+  (guard as any).sleepEffect = effect;
+  return guard;
 }
 
 /**
