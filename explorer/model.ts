@@ -120,6 +120,14 @@ export interface LockEffect {
    */
   lockOf?(params: any): { path: string; name: string } | null;
   /**
+   * An unlock: the hold this action ends with these params in the state before the step, the lock's path and the
+   * thread whose hold ends, or null when it ends none (a nested rcu_read_unlock, an up_read of a reader that holds the
+   * lock twice). The lock-order check drops that lock from what the thread holds for the acquisitions the same step
+   * makes after it (actions in the order they run). Only releases declare it: `lockOf` alone also names the lock of a
+   * nested acquisition (a nested rcu_read_lock), which releases nothing.
+   */
+  releases?(params: any, context: Context): { path: string; thread: string } | null;
+  /**
    * lockdep's wait type of the lock's class, for its "Invalid wait context" check (check_wait_context): taking a
    * lock whose `outer` (default: `inner`) is sleepier than the `inner` of every lock the thread holds is a bug, e.g.
    * a mutex ('sleep', LD_WAIT_SLEEP) taken under a spinlock ('spin': LD_WAIT_SPIN, and LD_WAIT_CONFIG outside

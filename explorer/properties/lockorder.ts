@@ -2,7 +2,8 @@
 //
 // For each transition the search takes, every lock acquisition its actions declare (LockEffect, attached by
 // the kernel primitives to their acquiring actions) adds an edge "held -> acquired" for each lock the
-// acquiring thread holds in the state before the step (with modes), unless the acquisition is a trylock
+// acquiring thread holds in the state before the step (with modes; the step's declarations read in the order its
+// actions run: a lock acquired earlier in the step is held, one released earlier, LockEffect.releases, is not), unless the acquisition is a trylock
 // success (a trylock cannot wait, so lockdep adds no dependency into it). Locks are grouped into classes
 // (ModelDefinition.lockClass; default: one class per lock name). After the search, a cycle in the class
 // graph is a lock-order inversion ("possible circular locking dependency"), and an edge from a class to
@@ -208,18 +209,29 @@ export class LockOrderRecorder {
     const system = this.system;
     const ctx = system.initialContext;
     const candidates = new Map<string, KnownLock>();
+    // the paths whose candidate only a release or a nested acquisition named: an acquisition's declaration replaces it
+    const namedOnly = new Set<string>();
     const declared = (list: Acquiring[], ev: Event) => {
       for (const a of list) {
         let got: LockAcquisition | LockAcquisition[] | { path: string; name: string } | null;
+        let named = false;
         try {
           const params = a.params(ctx, ev);
           // a release or a nested acquisition acquires nothing, but names its lock (LockEffect.lockOf)
-          got = a.effect.acquires(params, ctx) ?? a.effect.lockOf?.(params) ?? null;
+          got = a.effect.acquires(params, ctx);
+          if (got === null) {
+            got = a.effect.lockOf?.(params) ?? null;
+            named = true;
+          }
         } catch {
           continue;
         }
         for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
-          if (!('sleepOnly' in acq && acq.sleepOnly) && !candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
+          if ('sleepOnly' in acq && acq.sleepOnly) continue;
+          if (candidates.has(acq.path) && !(namedOnly.has(acq.path) && !named)) continue;
+          candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
+          if (named) namedOnly.add(acq.path);
+          else namedOnly.delete(acq.path);
         }
       }
     };
@@ -278,15 +290,25 @@ export class LockOrderRecorder {
       if (tr.guard !== null) this.guardSleeps(tr, ctx, ev, out);
       const list = acquiringActions(this.cache, tr);
       if (list.length === 0) continue;
-      // what each thread acquires earlier in this same step counts as held for its later acquisitions
+      // what each thread acquires earlier in this same step counts as held for its later acquisitions, and what it
+      // releases earlier in the step (LockEffect.releases: "thread\0path") does not
       const alsoHeld: HeldLock[] = [];
+      const released = new Set<string>();
       for (const a of list) {
+        if (a.effect.releases) {
+          const rel = lockHook(a.action, a.where, 'while reading what it releases', () => a.effect.releases!(a.params(ctx, ev), ctx));
+          if (rel) {
+            released.add(`${rel.thread}\u0000${rel.path}`);
+            for (let i = alsoHeld.length - 1; i >= 0; i--) if (alsoHeld[i].path === rel.path) alsoHeld.splice(i, 1);
+          }
+        }
         const got = lockHook(a.action, a.where, 'while reading what it acquires', () => a.effect.acquires(a.params(ctx, ev), ctx));
         if (!got) continue;
         for (const acq of Array.isArray(got) ? got : [got]) {
           // a sleepOnly call is no lock: never known (so never held), nor held by what the step does next
           if (!acq.sleepOnly && !this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
-          const held = [...this.heldBy(ctx, acq.thread, a.where), ...alsoHeld];
+          const before = this.heldBy(ctx, acq.thread, a.where);
+          const held = [...(released.size === 0 ? before : before.filter((h) => !released.has(`${acq.thread}\u0000${h.path}`))), ...alsoHeld];
           const wait = a.effect.wait;
           out.push({ ...acq, held, ...(wait ? { wait } : {}), ...(a.effect.mightSleep ? { mightSleep: true } : {}) });
           if (!acq.released && !acq.sleepOnly) alsoHeld.push(wait ? { path: acq.path, name: acq.name, mode: acq.mode, wait } : { path: acq.path, name: acq.name, mode: acq.mode });

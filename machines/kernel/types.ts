@@ -117,24 +117,44 @@ export function withGuardSleep<G extends object>(
 }
 
 /**
- * Declares a releasing action for the lock-order check: it acquires nothing, but names the lock at `params.lock`
- * (LockEffect.lockOf), so that a lock held in the initial state (spinlockHeld) is known though no step acquires it.
- * `holds` and `wait` as withLock's for the same lock. Returns the same action object, with `lockEffect` attached.
+ * Declares a releasing action for the lock-order check: it acquires nothing, but names the lock at `params.lock` (or
+ * `path(params)`, named `params.name` or `name(params)`: LockEffect.lockOf), so that a lock held in the initial state
+ * (spinlockHeld, mutexHeld) is known though no step acquires it, and it ends `params.thread`'s hold of that lock
+ * (LockEffect.releases): a lock the same step takes after it is not taken under this one. `last` says whether the
+ * release ends the hold, read in the state before the step (default: always; a read lock counts its holds, so an
+ * up_read of a reader that holds it twice does not). `holds` and `wait` as withLock's for the same lock. Returns the
+ * same action object, with `lockEffect` attached.
  */
 export function withRelease<A extends object>(
   action: A,
-  o: { kind: string; holds: (slice: any, thread: string, context: Context, path: string) => LockMode | null; wait?: LockEffect['wait'] },
+  o: {
+    kind: string;
+    holds: (slice: any, thread: string, context: Context, path: string) => LockMode | null;
+    wait?: LockEffect['wait'];
+    path?: (params: any) => string;
+    name?: (params: any) => string;
+    last?: (slice: any, thread: string) => boolean;
+  },
 ): A {
+  const pathOf = o.path ?? ((p: any) => p.lock);
   const effect: LockEffect = {
     kind: o.kind,
     acquires: () => null,
-    lockOf: (p: any) => ({ path: p.lock, name: p.name ?? p.lock }),
+    lockOf: (p: any) => ({ path: pathOf(p), name: o.name ? o.name(p) : (p.name ?? pathOf(p)) }),
+    releases: (p: any, context: Context) => {
+      const path = pathOf(p);
+      return o.last && !o.last(getPath(context, path), p.thread) ? null : { path, thread: p.thread };
+    },
     holds: (context, path, thread) => o.holds(getPath(context, path), thread, context, path),
     ...(o.wait ? { wait: o.wait } : {}),
   };
   (action as any).lockEffect = effect;
   return action;
 }
+
+/** A release's `last` for a lock whose holders are a multiset of threads at `field` (an rwsem's or percpu rwsem's readers, a seqcount's writers): the thread's only entry. */
+export const lastHoldIn = (field: string) => (slice: any, thread: string): boolean =>
+  !Array.isArray(slice?.[field]) || slice[field].filter((t: unknown) => t === thread).length <= 1;
 
 function getPath(context: Context, path: string): any {
   let v: any = context;
