@@ -9,7 +9,7 @@ import { checkModel, instantiate } from '../../../explorer/index.ts';
 import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import {
-  down_read, kernelWaits, mutex, mutex_lock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, rcuReading, rcu_read_unlock, rwsemHeld,
+  down_read, kernelWaits, mutex, mutexHeld, mutex_lock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, rcuReading, rcu_read_unlock, rwsemHeld,
   spin_lock, spin_unlock, spinlock, up_read, up_write, rwsem, down_write, folio, folio_lock, folio_unlock, btree, btree_node_lock, btree_node_unlock,
   seqcount, write_seqcount_begin, write_seqcount_end,
 } from '../../../machines/kernel/index.ts';
@@ -93,5 +93,16 @@ describe('a release earlier in the same step', () => {
     expect(c.verdict).toMatchObject({ status: 'violation', kind: 'lock-order' });
     expect(c.trace!.lockOrder!.kind).toBe('circular');
     expect(replayTrace(instantiate(twice, c.params, c.variant), twice, c.trace!, {})).toMatchObject({ status: 'reproduced' });
+  });
+
+  it("a lock held from the initial state is known by its acquisition's name, not by the name an unlock gives it", () => {
+    // t0's mutex_unlock names the mutex "m" (no name given), t1's mutex_lock "M": the class is M on both edges
+    const m = model(() =>
+      tinyModel({ m: mutexHeld('t0'), s: mutex() }, {
+        t0: straight('t0', [mutex_lock('s', 't0', 'S'), mutex_unlock('s', 't0', 'S'), mutex_unlock('m', 't0')]),
+        t1: straight('t1', [mutex_lock('s', 't1', 'S'), mutex_lock('m', 't1', 'M'), mutex_unlock('m', 't1', 'M'), mutex_unlock('s', 't1', 'S')]),
+      }),
+    );
+    expect(lockOrder(m).verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'M -> S -> M' });
   });
 });
