@@ -120,6 +120,14 @@ export interface LockEffect {
    */
   lockOf?(params: any): { path: string; name: string } | null;
   /**
+   * An unlock: the hold this action ends with these params in the state before the step, the lock's path and the
+   * thread whose hold ends, or null when it ends none (a nested rcu_read_unlock, an up_read of a reader that holds the
+   * lock twice). The lock-order check drops that lock from what the thread holds for the acquisitions the same step
+   * makes after it (actions in the order they run). Only releases declare it: `lockOf` alone also names the lock of a
+   * nested acquisition (a nested rcu_read_lock), which releases nothing.
+   */
+  releases?(params: any, context: Context): { path: string; thread: string } | null;
+  /**
    * lockdep's wait type of the lock's class, for its "Invalid wait context" check (check_wait_context): taking a
    * lock whose `outer` (default: `inner`) is sleepier than the `inner` of every lock the thread holds is a bug, e.g.
    * a mutex ('sleep', LD_WAIT_SLEEP) taken under a spinlock ('spin': LD_WAIT_SPIN, and LD_WAIT_CONFIG outside
@@ -138,6 +146,22 @@ export interface LockEffect {
    * for a call that is no lock at all. (A lock with wait 'sleep' needs no flag: lockdep's own check covers it.)
    */
   mightSleep?: boolean;
+}
+
+/**
+ * A might_sleep() point carried by a named GUARD (the property `sleepEffect` on the guard implementation, as actions
+ * carry `lockEffect`; machines/kernel/types.ts withGuardSleep): a wait whose transition runs no action of the
+ * primitive (wait_event(cond), schedule(), wait_on_bit finding the bit clear, jbd2's drains, btrfs wait_current_trans).
+ * The lock-order check reads it for each transition taken, for each named guard the transition waits on: one used
+ * plainly or under `and`, not one under a `not` or an `or` (another branch may be what held). The call is the
+ * transition's thread's (a guard's params need not name it) and is tested as a LockAcquisition with `sleepOnly`: against
+ * the thread's atomic context, recorded nowhere else.
+ */
+export interface GuardSleep {
+  /** Primitive kind, e.g. "wait_event", "waitqueue", "bit". */
+  kind: string;
+  /** The resource the wait sleeps on with these params in the state before the step (path and report name), or null when it does not sleep. */
+  sleepsOn(params: any, context: Context): { path: string; name: string } | null;
 }
 
 /** lockdep's wait types, least to most permissive of sleeping: LD_WAIT_FREE, LD_WAIT_SPIN (and CONFIG), LD_WAIT_SLEEP. */

@@ -10,7 +10,7 @@ import type { Event, GuardFn, GuardRef, Where } from './types.ts';
 /** A compiled guard expression: the closure, its named references (for wait reports), and its lowering. */
 export interface CompiledGuard {
   fn: GuardFn;
-  refs: (ctx: Context, ev: Event, neg: boolean, out: GuardRef[]) => void;
+  refs: (ctx: Context, ev: Event, neg: boolean, out: GuardRef[], alt?: boolean) => void;
   lowered: Lowered<GuardPlan>;
 }
 
@@ -117,7 +117,7 @@ export function createGuardCompiler(machine: AnyStateMachine) {
     const args = { context: null as unknown as Context, event: null as unknown as Event };
     return {
       fn: freshCopy(GUARD_CALL_SOURCE, guardCallFactory)(args, r, paramsOf, fail),
-      refs: (ctx, ev, neg, out) => out.push({ type, params: paramsOf(ctx, ev), negated: neg }),
+      refs: (ctx, ev, neg, out, alt = false) => out.push({ type, params: paramsOf(ctx, ev), negated: neg, alternative: alt }),
       lowered: hasParams && typeof params === 'function' ? { plan: null, why: `guard ${type} has dynamic params` } : lowerGuardFn(r, params),
     };
   }
@@ -137,8 +137,8 @@ export function createGuardCompiler(machine: AnyStateMachine) {
     if (kind === 'not') fn = (ctx, ev) => !fns[0](ctx, ev);
     else if (kind === 'and') fn = (ctx, ev) => fns.every((h) => h(ctx, ev));
     else fn = (ctx, ev) => fns.some((h) => h(ctx, ev));
-    const refs = (ctx: Context, ev: Event, neg: boolean, out: GuardRef[]) => {
-      for (const p of parts) p.refs(ctx, ev, kind === 'not' ? !neg : neg, out);
+    const refs = (ctx: Context, ev: Event, neg: boolean, out: GuardRef[], alt = false) => {
+      for (const p of parts) p.refs(ctx, ev, kind === 'not' ? !neg : neg, out, alt || (kind === 'or' && parts.length > 1));
     };
     return { fn, refs, lowered: lowerGuardCombination(kind, parts.map((p) => p.lowered)) };
   }

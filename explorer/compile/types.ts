@@ -36,6 +36,11 @@ export interface GuardRef {
   params: unknown;
   /** True when the reference sits under a `not`. */
   negated: boolean;
+  /**
+   * True when it sits under an `or`: another branch may be what held, so the transition does not necessarily wait on
+   * it (the lock-order check counts a guard's might_sleep() only when neither this nor `negated` is set).
+   */
+  alternative: boolean;
 }
 
 export interface CompiledTransition {

@@ -2,7 +2,8 @@
 //
 // For each transition the search takes, every lock acquisition its actions declare (LockEffect, attached by
 // the kernel primitives to their acquiring actions) adds an edge "held -> acquired" for each lock the
-// acquiring thread holds in the state before the step (with modes), unless the acquisition is a trylock
+// acquiring thread holds in the state before the step (with modes; the step's declarations read in the order its
+// actions run: a lock acquired earlier in the step is held, one released earlier, LockEffect.releases, is not), unless the acquisition is a trylock
 // success (a trylock cannot wait, so lockdep adds no dependency into it). Locks are grouped into classes
 // (ModelDefinition.lockClass; default: one class per lock name). After the search, a cycle in the class
 // graph is a lock-order inversion ("possible circular locking dependency"), and an edge from a class to
@@ -13,11 +14,12 @@
 // lockdep's check_wait_context for a lock with a wait type ("Invalid wait context"), and the kernel's might_sleep()
 // for one that may sleep without a wait type (LockEffect.mightSleep) or a sleeping call that is no lock at all
 // (LockAcquisition.sleepOnly: recorded nowhere else, no edge, never held), "sleeping function called from invalid
-// context".
+// context"; a wait that is a guard only carries its might_sleep() point on the guard (GuardSleep), read for the named
+// guards a taken transition waits on (not under a `not` or an `or`), as a sleepOnly call of the transition's thread.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Where } from '../compile/types.ts';
-import type { Context, LockAcquisition, LockEffect, LockMode, LockWait, ModelDefinition } from '../model.ts';
+import type { Context, GuardSleep, LockAcquisition, LockEffect, LockMode, LockWait, ModelDefinition } from '../model.ts';
 import { ModelError, ModelRuntimeError, thrownMessage } from '../errors.ts';
 import type { StateSpace } from '../space/index.ts';
 import { PathWalker } from '../space/walk.ts';
@@ -67,15 +69,15 @@ type KnownLock = { effect: LockEffect; name: string; action: string };
  * Calls a hook of a model's lock declaration (LockEffect: acquires, holds): one that throws is the model's
  * error naming the declaring action and the step (as a guard or action that throws is), not an internal one.
  */
-function lockHook<T>(action: string, where: Where | undefined, what: string, hook: () => T): T {
+function lockHook<T>(action: string, where: Where | undefined, what: string, hook: () => T, guard = false): T {
   try {
     return hook();
   } catch (e) {
     const at = where ? ` at state ${where.state}${where.event ? ` on event ${where.event}` : ''}` : '';
+    const decl = guard ? `the might_sleep() declaration (GuardSleep, as withGuardSleep attaches) of guard ${action}` : `the lock-order declaration (LockEffect, as withLock attaches) of action ${action}`;
     throw new ModelRuntimeError(
-      `the lock-order declaration (LockEffect, as withLock attaches) of action ${action} threw${at} ${what}: ${thrownMessage(e)}; ` +
-        `fix the model's lock declaration: its hooks must not throw in any reachable state`,
-      { state: where?.state, event: where?.event, action },
+      `${decl} threw${at} ${what}: ${thrownMessage(e)}; ` + `fix the model's lock declaration: its hooks must not throw in any reachable state`,
+      { state: where?.state, event: where?.event, ...(guard ? { guard: action } : { action }) },
       e,
     );
   }
@@ -179,6 +181,10 @@ export class LockOrderRecorder {
   /** The class of a lock: the model's lockClass, else its name. */
   readonly classOf: (lock: { path: string; name: string }) => string;
   private readonly eventObjects: Event[];
+  /** The machine's guard implementations by name, where a GuardSleep is read (the compiler resolves guard names there). */
+  private readonly guardImpls: Record<string, unknown>;
+  /** Per transition: whether any named guard of it declares a GuardSleep (false: none, skipped from then on). */
+  private readonly sleepingGuards = new WeakMap<CompiledTransition, boolean>();
 
   constructor(
     private readonly system: CompiledSystem,
@@ -187,6 +193,7 @@ export class LockOrderRecorder {
     const lockClass = model.lockClass;
     this.classOf = lockClass === undefined ? (l) => l.name : (l) => modelLockClass(lockClass, l);
     this.eventObjects = system.events.map((type) => ({ type }));
+    this.guardImpls = (system.machine.implementations as { guards?: Record<string, unknown> }).guards ?? {};
     this.knowInitialHolds();
   }
 
@@ -202,18 +209,29 @@ export class LockOrderRecorder {
     const system = this.system;
     const ctx = system.initialContext;
     const candidates = new Map<string, KnownLock>();
+    // the paths whose candidate only a release or a nested acquisition named: an acquisition's declaration replaces it
+    const namedOnly = new Set<string>();
     const declared = (list: Acquiring[], ev: Event) => {
       for (const a of list) {
         let got: LockAcquisition | LockAcquisition[] | { path: string; name: string } | null;
+        let named = false;
         try {
           const params = a.params(ctx, ev);
           // a release or a nested acquisition acquires nothing, but names its lock (LockEffect.lockOf)
-          got = a.effect.acquires(params, ctx) ?? a.effect.lockOf?.(params) ?? null;
+          got = a.effect.acquires(params, ctx);
+          if (got === null) {
+            got = a.effect.lockOf?.(params) ?? null;
+            named = true;
+          }
         } catch {
           continue;
         }
         for (const acq of got === null ? [] : Array.isArray(got) ? got : [got]) {
-          if (!('sleepOnly' in acq && acq.sleepOnly) && !candidates.has(acq.path)) candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
+          if ('sleepOnly' in acq && acq.sleepOnly) continue;
+          if (candidates.has(acq.path) && !(namedOnly.has(acq.path) && !named)) continue;
+          candidates.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
+          if (named) namedOnly.add(acq.path);
+          else namedOnly.delete(acq.path);
         }
       }
     };
@@ -238,22 +256,59 @@ export class LockOrderRecorder {
     }
   }
 
-  /** The acquisitions of the transitions `taken` by event `e` from `ctx`, each with what its thread held. */
+  /**
+   * The might_sleep() points of the named guards transition `tr` waits on (GuardSleep: plainly or under `and`, not
+   * under a `not` or an `or`), as sleepOnly calls of its thread with what the thread holds before the step.
+   */
+  private guardSleeps(tr: CompiledTransition, ctx: Context, ev: Event, out: StepAcquisition[]): void {
+    if (this.sleepingGuards.get(tr) === false) return;
+    const refs = tr.guardRefs(ctx, ev);
+    let any = false;
+    for (const ref of refs) {
+      const sleep = (this.guardImpls[ref.type] as { sleepEffect?: GuardSleep } | undefined)?.sleepEffect;
+      if (!sleep) continue;
+      // (which refs a transition has does not depend on the state: only their params do)
+      any = true;
+      if (ref.negated || ref.alternative) continue;
+      const where = { state: tr.source, event: ev.type };
+      const on = lockHook(ref.type, where, 'while reading what it sleeps on', () => sleep.sleepsOn(ref.params, ctx), true);
+      if (on === null) continue;
+      const thread = this.system.threads[tr.thread].name;
+      out.push({ path: on.path, name: on.name, mode: 'write', thread, try: false, sleepOnly: true, held: this.heldBy(ctx, thread, where) });
+    }
+    this.sleepingGuards.set(tr, any);
+  }
+
+  /**
+   * The acquisitions of the transitions `taken` by event `e` from `ctx`, each with what its thread held: for each
+   * transition, the sleeps of the guards it waits on (evaluated before its actions run), then its actions' in order.
+   */
   acquisitions(taken: readonly CompiledTransition[], ctx: Context, e: number): StepAcquisition[] {
     const out: StepAcquisition[] = [];
     const ev = this.eventObjects[e];
     for (const tr of taken) {
+      if (tr.guard !== null) this.guardSleeps(tr, ctx, ev, out);
       const list = acquiringActions(this.cache, tr);
       if (list.length === 0) continue;
-      // what each thread acquires earlier in this same step counts as held for its later acquisitions
+      // what each thread acquires earlier in this same step counts as held for its later acquisitions, and what it
+      // releases earlier in the step (LockEffect.releases: "thread\0path") does not
       const alsoHeld: HeldLock[] = [];
+      const released = new Set<string>();
       for (const a of list) {
+        if (a.effect.releases) {
+          const rel = lockHook(a.action, a.where, 'while reading what it releases', () => a.effect.releases!(a.params(ctx, ev), ctx));
+          if (rel) {
+            released.add(`${rel.thread}\u0000${rel.path}`);
+            for (let i = alsoHeld.length - 1; i >= 0; i--) if (alsoHeld[i].path === rel.path) alsoHeld.splice(i, 1);
+          }
+        }
         const got = lockHook(a.action, a.where, 'while reading what it acquires', () => a.effect.acquires(a.params(ctx, ev), ctx));
         if (!got) continue;
         for (const acq of Array.isArray(got) ? got : [got]) {
           // a sleepOnly call is no lock: never known (so never held), nor held by what the step does next
           if (!acq.sleepOnly && !this.known.has(acq.path)) this.known.set(acq.path, { effect: a.effect, name: acq.name, action: a.action });
-          const held = [...this.heldBy(ctx, acq.thread, a.where), ...alsoHeld];
+          const before = this.heldBy(ctx, acq.thread, a.where);
+          const held = [...(released.size === 0 ? before : before.filter((h) => !released.has(`${acq.thread}\u0000${h.path}`))), ...alsoHeld];
           const wait = a.effect.wait;
           out.push({ ...acq, held, ...(wait ? { wait } : {}), ...(a.effect.mightSleep ? { mightSleep: true } : {}) });
           if (!acq.released && !acq.sleepOnly) alsoHeld.push(wait ? { path: acq.path, name: acq.name, mode: acq.mode, wait } : { path: acq.path, name: acq.name, mode: acq.mode });

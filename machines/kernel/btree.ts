@@ -43,7 +43,7 @@
 // Params: { btree: path, thread, node?, mode?, name? }.
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, ownValue, removeOne, updateIn } from './path.ts';
-import { kAssign, withLock, type WaitFn } from './types.ts';
+import { kAssign, withLock, withRelease, type WaitFn } from './types.ts';
 import { nextOf, tryBranch, type Next, type Step, type TryTargets } from './locks.ts';
 
 type Args = { context: Context };
@@ -327,17 +327,20 @@ export const btreeActions = {
       );
     }),
   ),
-  // btree_node_unlock(): drop this trans's locks on one node
-  btree_unlock_node: kAssign(({ context }, p: BtreeParams) =>
-    updateIn(context, p.btree, (s: BtreeState) => {
-      const tr = transOf(s, p);
-      if (!tr.locked.some((l) => l.node === p.node)) misuse(p, 'unlocks a node it does not hold');
-      return wakeup(
-        { ...s.nodes, [p.node!]: release(nodeOf(s, p), p.thread) },
-        { ...s.trans, [p.thread]: { ...tr, locked: tr.locked.filter((l) => l.node !== p.node) } },
-        p.node!,
-      );
-    }),
+  // btree_node_unlock(): drop this trans's locks on one node (its hold of the node ends: a release)
+  btree_unlock_node: withRelease(
+    kAssign(({ context }, p: BtreeParams) =>
+      updateIn(context, p.btree, (s: BtreeState) => {
+        const tr = transOf(s, p);
+        if (!tr.locked.some((l) => l.node === p.node)) misuse(p, 'unlocks a node it does not hold');
+        return wakeup(
+          { ...s.nodes, [p.node!]: release(nodeOf(s, p), p.thread) },
+          { ...s.trans, [p.thread]: { ...tr, locked: tr.locked.filter((l) => l.node !== p.node) } },
+          p.node!,
+        );
+      }),
+    ),
+    { kind: 'six', holds: sixHolds, path: sixEffect.path, name: sixEffect.name },
   ),
   // bch2_trans_unlock(): drop all, remember them for relock
   btree_trans_unlock: kAssign(({ context }, p: BtreeParams) =>

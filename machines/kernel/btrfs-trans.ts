@@ -53,14 +53,15 @@
 // reservation, wait_current_trans): its join step carries a might_sleep() point (withMightSleep,
 // LockAcquisition.sleepOnly, named after the transaction), so under a spinlock or inside rcu_read_lock() --lock-order
 // reports "sleeping function called from invalid context"; sb_start_intwrite is a percpu rwsem, checked as such.
-// Not covered: the guard-only waits (wait_current_trans, the -EBUSY wait) and the commit's waits.
+// The guard-only waits (wait_current_trans, the -EBUSY wait, the commit's wait_for_commit and writer waits) carry
+// the point on their guards (withGuardSleep), named the same.
 // Not modelled: nested handles (current->journal_info set: the handle's use_count is bumped; a thread here
 // starts one handle at a time, a second start is reported as misuse), space reservation and its flushing,
 // aborts and BTRFS_FS_ERROR, BTRFS_FS_LOG_RECOVERING, start_transaction's own "commit if the transaction we
 // joined is committing" path, btrfs_commit_transaction_async, in_fsync (wait for SUPER_COMMITTED only).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
-import { kAssign, withMightSleep, type WaitFn } from './types.ts';
+import { kAssign, withGuardSleep, withMightSleep, type WaitFn } from './types.ts';
 import { sbLevelLock, SB_FREEZE_FS, type Step } from './locks.ts';
 import type { Fragment } from './freeze.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
@@ -150,6 +151,9 @@ const blocks = (state: number, type: BtrfsTransType) => (BTRFS_BLOCKED_TRANS_TYP
 const isBlocked = (r: BtrfsRunning | null) => r !== null && r.state >= TRANS_STATE_COMMIT_START && r.state < TRANS_STATE_UNBLOCKED;
 const noStartTypes = (type: BtrfsTransType) => type === 'TRANS_ATTACH' || type === 'TRANS_JOIN_NOSTART';
 
+/** A sleeping wait's guard (wait_current_trans, wait_for_commit, the commit's wait_event): its might_sleep() point, named after the transaction. */
+const sleeps = <G extends object>(guard: G): G => withGuardSleep(guard, { kind: 'btrfs transaction', path: (p: BtrfsTransParams) => p.fs, name: tname });
+
 const joinOk = (s: BtrfsTransState, type: BtrfsTransType) => (s.running ? !blocks(s.running.state, type) : !noStartTypes(type));
 
 const guards = {
@@ -163,7 +167,7 @@ const guards = {
   // join_transaction() returns -ENOENT: TRANS_ATTACH / TRANS_JOIN_NOSTART and nothing running
   btrfs_join_enoent: ({ context }: Args, p: BtrfsTransParams) => getIn(context, p.fs).running === null && noStartTypes(typeOf(p)),
   // wait_current_trans() returns: the running transaction is not blocked (COMMIT_START..COMMIT_DOING)
-  btrfs_trans_not_blocked: ({ context }: Args, p: BtrfsTransParams) => !isBlocked(getIn(context, p.fs).running),
+  btrfs_trans_not_blocked: sleeps(({ context }: Args, p: BtrfsTransParams) => !isBlocked(getIn(context, p.fs).running)),
   // btrfs_commit_transaction(): cur_trans->state >= TRANS_STATE_COMMIT_PREP (another task is committing it)
   btrfs_commit_in_progress: ({ context }: Args, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
@@ -174,20 +178,20 @@ const guards = {
     return s.running !== null && s.running.state < TRANS_STATE_COMMIT_PREP;
   },
   // the previous transaction has completed its commit (wait_for_commit(prev_trans, COMPLETED))
-  btrfs_prev_committed: ({ context }: Args, p: BtrfsTransParams) => getIn(context, p.fs).committing === null,
+  btrfs_prev_committed: sleeps(({ context }: Args, p: BtrfsTransParams) => getIn(context, p.fs).committing === null),
   // wait_event(writer_wait, extwriter_counter_read(cur_trans) == 0)
-  btrfs_extwriters_drained: ({ context }: Args, p: BtrfsTransParams) => getIn(context, p.fs).running.extwriters.length === 0,
+  btrfs_extwriters_drained: sleeps(({ context }: Args, p: BtrfsTransParams) => getIn(context, p.fs).running.extwriters.length === 0),
   // wait_event(writer_wait, atomic_read(&cur_trans->num_writers) == 1): only the committer's handle is left
-  btrfs_writers_drained: ({ context }: Args, p: BtrfsTransParams) => {
+  btrfs_writers_drained: sleeps(({ context }: Args, p: BtrfsTransParams) => {
     const w: string[] = getIn(context, p.fs).running.writers;
     return w.length === 1 && w[0] === p.thread;
-  },
+  }),
   // wait_for_commit(cur_trans, TRANS_STATE_COMPLETED) by a task that lost the commit race
-  btrfs_commit_waited: ({ context }: Args, p: BtrfsTransParams) => {
+  btrfs_commit_waited: sleeps(({ context }: Args, p: BtrfsTransParams) => {
     const s: BtrfsTransState = getIn(context, p.fs);
     const want = ownValue(s.commitWaits, p.thread);
     return want !== undefined && s.committed >= want;
-  },
+  }),
   btrfs_has_handle: ({ context }: Args, p: BtrfsTransParams) => Object.hasOwn(getIn(context, p.fs).handles, p.thread),
 };
 

@@ -22,7 +22,7 @@
 // Params: { lock: path, thread, name? } as in locks.ts.
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
-import { kAssign, withLock, type WaitFn } from './types.ts';
+import { kAssign, withLock, withRelease, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
 import type { Expr } from '../../explorer/compile/lower/js.ts';
@@ -137,16 +137,19 @@ export const folioActions = {
   folio_take_grant: updateFolio((s, p) => ({ ...s, woken: removeOne(s.woken, `${HANDED}:${p.thread}`) ?? s.woken })),
   // folio_unlock(): clear PG_locked; folio_wake_bit wakes the first exclusive waiter, handing it the lock
   // if it carries WQ_FLAG_CUSTOM (it lost `unfairness` wakeups already)
-  folio_unlock: updateFolio((s, p) => {
-    if (s.owner === null) misuse(p, 'folio_unlock of an unlocked folio');
-    const [first, ...rest] = s.waiters;
-    if (first === undefined) return { ...s, owner: null };
-    const t = entryThread(first);
-    if (Number(entryTag(first)) >= (s.unfairness ?? PAGE_LOCK_UNFAIRNESS)) {
-      return { ...s, owner: t, waiters: rest, woken: insertSorted(s.woken, `${HANDED}:${t}`) };
-    }
-    return { ...s, owner: null, waiters: rest, woken: insertSorted(s.woken, first) };
-  }),
+  folio_unlock: withRelease(
+    updateFolio((s, p) => {
+      if (s.owner === null) misuse(p, 'folio_unlock of an unlocked folio');
+      const [first, ...rest] = s.waiters;
+      if (first === undefined) return { ...s, owner: null };
+      const t = entryThread(first);
+      if (Number(entryTag(first)) >= (s.unfairness ?? PAGE_LOCK_UNFAIRNESS)) {
+        return { ...s, owner: t, waiters: rest, woken: insertSorted(s.woken, `${HANDED}:${t}`) };
+      }
+      return { ...s, owner: null, waiters: rest, woken: insertSorted(s.woken, first) };
+    }),
+    { kind: 'folio', holds: folioHolds },
+  ),
 };
 
 /** Who a queued waiter waits for: the owner, else the woken waiters that will take PG_locked first. */

@@ -31,13 +31,14 @@
 // (j_trans_commit_map, no wait type), which the model does not track as a lock: its step carries a might_sleep()
 // point (withMightSleep, LockAcquisition.sleepOnly, named jbd2_handle), so under a spinlock or inside
 // rcu_read_lock() --lock-order reports "sleeping function called from invalid context". A nested start does not
-// sleep. Not covered: jbd2_journal_lock_updates' drain and the commit's, which are guards only.
+// sleep. jbd2_journal_lock_updates' drain and the commit's are guards only: their guard (jbd2_updates_drained)
+// carries the point (withGuardSleep), also named jbd2_handle.
 // Not modelled: credits and reserved handles (j_reserved_credits), jbd2__journal_restart, aborts and
 // j_errno, the checkpoint, T_SWITCH..T_COMMIT_CALLBACK as separate states, jbd2_log_start_commit requests,
 // jbd2_journal_flush's checkpointing (a model adds its own steps).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
-import { kAssign, withMightSleep, type WaitFn } from './types.ts';
+import { kAssign, withGuardSleep, withMightSleep, type WaitFn } from './types.ts';
 import { mutex, type Step } from './locks.ts';
 
 /** journal->j_running_transaction: tid, t_state (T_RUNNING, or T_LOCKED by a commit), the committing thread. */
@@ -106,8 +107,13 @@ const guards = {
     const s: Jbd2JournalState = getIn(context, p.journal);
     return !Object.hasOwn(s.handles, p.thread) && canStart(s);
   },
-  // jbd2_journal_wait_updates() returns
-  jbd2_updates_drained: ({ context }: Args, p: Jbd2Params) => updatesDrained(getIn(context, p.journal)),
+  // jbd2_journal_wait_updates() returns (lock_updates' drain, the commit's): it sleeps on j_wait_updates, a
+  // might_sleep() point (withGuardSleep) named after the handles it waits for, as the handle start's
+  jbd2_updates_drained: withGuardSleep(({ context }: Args, p: Jbd2Params) => updatesDrained(getIn(context, p.journal)), {
+    kind: 'jbd2',
+    path: (p: Jbd2Params) => p.journal,
+    name: () => 'jbd2_handle',
+  }),
   // kjournald2 has a transaction to commit
   jbd2_has_running: ({ context }: Args, p: Jbd2Params) => getIn(context, p.journal).running !== null,
 };

@@ -5,7 +5,7 @@
 // `{ lock, thread, name? }` (`name` is the resource name shown in deadlock reports; default: the path).
 // The call helpers at the bottom return `{ guard, actions }` objects to spread into a transition,
 // so a model reads like the C: `on: { 'freezer.down_write': { ...down_write('s_umount', 'freezer'), target: 'F2' } }`.
-import { kAssign, withLock, withRelease, type WaitFn } from './types.ts';
+import { kAssign, lastHoldIn, withLock, withRelease, type WaitFn } from './types.ts';
 import type { Context, WaitInfo } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, uniq, updateIn } from './path.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
@@ -74,7 +74,7 @@ const SPINS = { inner: 'spin' } as const;
 const ownerHolds = (s: MutexState | undefined, thread: string) => (s?.owner === thread ? ('write' as const) : null);
 const mutexOps = {
   guards: { mutex_can_lock: lockFree, mutex_trylock_ok: lockFree, mutex_is_locked: lockHeld, mutex_is_owner: lockOwned },
-  actions: { mutex_lock: withLock(takeLock('mutex_lock'), { kind: 'mutex', mode: 'write', holds: ownerHolds, wait: SLEEPS }), mutex_unlock: releaseLock('mutex_unlock') },
+  actions: { mutex_lock: withLock(takeLock('mutex_lock'), { kind: 'mutex', mode: 'write', holds: ownerHolds, wait: SLEEPS }), mutex_unlock: withRelease(releaseLock('mutex_unlock'), { kind: 'mutex', holds: ownerHolds, wait: SLEEPS }) },
   waits: { mutex_can_lock: lockWait('mutex') },
 };
 const spinOps = {
@@ -409,11 +409,15 @@ const rwsemActions = {
     return { ...s, readers, granted, waiters: s.waiters.filter((w) => !isReaderWaiter(w)) };
   }),
   rwsem_read_take_grant: updateRwsem((s, p) => ({ ...s, granted: removeOne(s.granted, p.thread) ?? s.granted })),
-  rwsem_up_read: updateRwsem((s, p) => {
-    const readers = removeOne(s.readers, p.thread);
-    if (readers === null) misuse(p, 'up_read without a read hold');
-    return { ...s, readers };
-  }),
+  // (a reader holding it twice, a recursive read, still holds it after one up_read)
+  rwsem_up_read: withRelease(
+    updateRwsem((s, p) => {
+      const readers = removeOne(s.readers, p.thread);
+      if (readers === null) misuse(p, 'up_read without a read hold');
+      return { ...s, readers };
+    }),
+    { kind: 'rwsem', holds: rwsemHolds, wait: SLEEPS, last: lastHoldIn('readers') },
+  ),
   // rwsem_down_write_slowpath(): on the wait list as RWSEM_WAITING_FOR_WRITE
   rwsem_queue_writer: rwsemWrite(
     updateRwsem((s, p) => {
@@ -442,10 +446,13 @@ const rwsemActions = {
     }),
   ),
   rwsem_set_handoff: updateRwsem((s) => ({ ...s, handoff: true })),
-  rwsem_up_write: updateRwsem((s, p) => {
-    if (s.owner !== p.thread) misuse(p, `up_write but the owner is ${s.owner ?? 'nobody'}`);
-    return { ...s, owner: null };
-  }),
+  rwsem_up_write: withRelease(
+    updateRwsem((s, p) => {
+      if (s.owner !== p.thread) misuse(p, `up_write but the owner is ${s.owner ?? 'nobody'}`);
+      return { ...s, owner: null };
+    }),
+    { kind: 'rwsem', holds: rwsemHolds, wait: SLEEPS },
+  ),
   // downgrade_write(): the write hold becomes a read hold atomically (queued readers then wake)
   rwsem_downgrade_write: updateRwsem((s, p) => {
     if (s.owner !== p.thread) misuse(p, 'downgrade_write without the write hold');
@@ -532,12 +539,15 @@ const percpuActions = {
     ),
     { kind: 'percpu_rwsem', mode: 'read', holds: percpuHolds, mightSleep: true },
   ),
-  percpu_up_read: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: PercpuRwsemState) => {
-      const readers = removeOne(s.readers, p.thread);
-      if (readers === null) misuse(p, 'percpu_up_read without a read hold');
-      return { ...s, readers };
-    }),
+  percpu_up_read: withRelease(
+    kAssign(({ context }, p: LockParams) =>
+      updateIn(context, p.lock, (s: PercpuRwsemState) => {
+        const readers = removeOne(s.readers, p.thread);
+        if (readers === null) misuse(p, 'percpu_up_read without a read hold');
+        return { ...s, readers };
+      }),
+    ),
+    { kind: 'percpu_rwsem', holds: percpuHolds, last: lastHoldIn('readers') },
   ),
   // percpu_down_write() step 1: writer ownership + block = 1
   percpu_down_write_block: withLock(
@@ -550,13 +560,17 @@ const percpuActions = {
     { kind: 'percpu_rwsem', mode: 'write', holds: percpuHolds, mightSleep: true },
   ),
   // percpu_up_write(): clear block, drop ownership, wake the readers
-  percpu_up_write: kAssign(({ context }, p: LockParams) =>
-    updateIn(context, p.lock, (s: PercpuRwsemState) => {
-      // Not checked against p.thread: thaw_super() releases the levels freeze_super() took in another
-      // task (lockdep_sb_freeze_acquire/release hand the ownership over).
-      if (s.writer === null) misuse(p, 'percpu_up_write but no writer holds it');
-      return { ...s, writer: null, block: false };
-    }),
+  // (the hold it ends is p.thread's: a thawer's release of the freezer's level drops nothing the freezer holds)
+  percpu_up_write: withRelease(
+    kAssign(({ context }, p: LockParams) =>
+      updateIn(context, p.lock, (s: PercpuRwsemState) => {
+        // Not checked against p.thread: thaw_super() releases the levels freeze_super() took in another
+        // task (lockdep_sb_freeze_acquire/release hand the ownership over).
+        if (s.writer === null) misuse(p, 'percpu_up_write but no writer holds it');
+        return { ...s, writer: null, block: false };
+      }),
+    ),
+    { kind: 'percpu_rwsem', holds: percpuHolds },
   ),
 };
 

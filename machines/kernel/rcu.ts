@@ -100,12 +100,16 @@ const inGp = (s: RcuDomainState, t: string) => Object.hasOwn(s.gp, t);
 const snapshot = (s: RcuDomainState) => Object.keys(s.readers).sort();
 
 /** The lockdep map of the domain: read-held inside the outermost section (see the header). */
-function lockdep(f: Flavour, acquires: (p: RcuParams, s: RcuDomainState) => LockAcquisition | null, o: { mightSleep?: boolean } = {}): LockEffect {
+function lockdep(f: Flavour, acquires: (p: RcuParams, s: RcuDomainState) => LockAcquisition | null, o: { mightSleep?: boolean; releases?: boolean } = {}): LockEffect {
   return {
     kind: f,
     acquires: (p: RcuParams, context: Context) => acquires(p, getIn(context, p.domain)),
     // the domain a nested read_lock or a read_unlock names: a reader inside from the initial state (rcuReading)
     lockOf: (p: RcuParams) => ({ path: p.domain, name: defaultName(f, p) }),
+    // read_unlock: the OUTERMOST one ends the section (a nested one, or a nested read_lock, releases nothing)
+    ...(o.releases
+      ? { releases: (p: RcuParams, context: Context) => (ownValue(getIn(context, p.domain).readers, p.thread) === 1 ? { path: p.domain, thread: p.thread } : null) }
+      : {}),
     holds: (context, path, thread) => (inReader(getIn(context, path), thread) ? 'read' : null),
     // lockdep's wait types (its invalid-wait-context check): rcu_lock_map is taken anywhere (LD_WAIT_FREE outer)
     // and nothing inside may sleep (LD_WAIT_CONFIG inner), so a mutex under rcu_read_lock() is reported; an
@@ -130,7 +134,7 @@ function prefixed<F extends Flavour, T extends Record<string, unknown>>(f: F, o:
 function ops<F extends Flavour>(f: F) {
   const update = (fn: (s: RcuDomainState, p: RcuParams) => RcuDomainState) =>
     kAssign(({ context }, p: RcuParams) => updateIn(context, p.domain, (s: RcuDomainState) => fn(s, p)));
-  const withMap = <A extends object>(action: A, acquires: (p: RcuParams, s: RcuDomainState) => LockAcquisition | null, o: { mightSleep?: boolean } = {}): A =>
+  const withMap = <A extends object>(action: A, acquires: (p: RcuParams, s: RcuDomainState) => LockAcquisition | null, o: { mightSleep?: boolean; releases?: boolean } = {}): A =>
     Object.assign(action, { lockEffect: lockdep(f, acquires, o) });
   const guards = {
     // synchronize_*() returns: its grace period started and every snapshotted reader has left
@@ -164,7 +168,7 @@ function ops<F extends Flavour>(f: F) {
       const gp: Record<string, string[]> = {};
       for (const [t, waits] of Object.entries(s.gp)) gp[t] = waits.filter((r) => r !== p.thread);
       return { readers: withoutKey(s.readers, p.thread), gp };
-    }), () => null),
+    }), () => null, { releases: true }),
     // synchronize_*(), the grace period starts (__call_srcu / call_rcu_hurry): it waits for the readers inside now;
     // srcu_lock_sync(&ssp->dep_map) first (see the header)
     gp_start: withMap(

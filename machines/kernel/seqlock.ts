@@ -37,7 +37,7 @@
 import type { Context } from '../../explorer/model.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
-import { kAssign, withLock, type WaitFn } from './types.ts';
+import { kAssign, lastHoldIn, withLock, withRelease, type WaitFn } from './types.ts';
 import { nextOf, qspinlock, spin_lock_queued, spin_unlock, type Next, type QSpinlockState } from './locks.ts';
 
 /** A seqcount_t: the count's parity, the writers inside, the lockless readers' samples. */
@@ -93,12 +93,15 @@ const seqDep = <A extends object>(action: A, mode: 'read' | 'write') =>
   withLock(action, { kind: 'seqcount', mode, holds: seqHolds, path: (p: SeqParams) => p.seq, name: sname });
 const actions = {
   seq_write_begin: seqDep(kAssign(writeBegin), 'write'),
-  seq_write_end: kAssign(({ context }, p: SeqParams) =>
-    updateIn(context, p.seq, (s: SeqcountState) => {
-      const writers = removeOne(s.writers, p.thread);
-      if (writers === null) misuse(p, 'write_seqcount_end outside its write section');
-      return { ...s, odd: !s.odd, writers, readers: movedAll(s.readers) };
-    }),
+  seq_write_end: withRelease(
+    kAssign(({ context }, p: SeqParams) =>
+      updateIn(context, p.seq, (s: SeqcountState) => {
+        const writers = removeOne(s.writers, p.thread);
+        if (writers === null) misuse(p, 'write_seqcount_end outside its write section');
+        return { ...s, odd: !s.odd, writers, readers: movedAll(s.readers) };
+      }),
+    ),
+    { kind: 'seqcount', holds: seqHolds, path: (p: SeqParams) => p.seq, name: sname, last: lastHoldIn('writers') },
   ),
   seq_read_begin: seqDep(
     kAssign(({ context }, p: SeqParams) =>

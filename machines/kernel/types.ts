@@ -1,6 +1,6 @@
 // Shared types for kernel primitives: typed assign wrapper so registries keep literal names in setup() inference; the one-event state every kernel-style step is.
 import { assign, type ActionFunction } from 'xstate';
-import type { Context, LockEffect, LockMode, WaitInfo } from '../../explorer/model.ts';
+import type { Context, GuardSleep, LockEffect, LockMode, WaitInfo } from '../../explorer/model.ts';
 
 /**
  * A kernel assign action with params P, typed loosely enough to spread into any model's setup({ actions }).
@@ -101,24 +101,60 @@ export function withMightSleep<A extends object>(
 }
 
 /**
- * Declares a releasing action for the lock-order check: it acquires nothing, but names the lock at `params.lock`
- * (LockEffect.lockOf), so that a lock held in the initial state (spinlockHeld) is known though no step acquires it.
- * `holds` and `wait` as withLock's for the same lock. Returns the same action object, with `lockEffect` attached.
+ * Declares a might_sleep() point on a wait GUARD, for the lock-order check (GuardSleep, the property `sleepEffect`): a
+ * transition that waits on it (plainly, not under a `not` or an `or`) is a call by the transition's thread that may
+ * sleep on the resource `path` / `name` name, tested against the thread's atomic context as withMightSleep's call is.
+ * For the waits whose transitions run no action of the primitive (wait_event, schedule, wait_on_bit finding the bit
+ * clear); `skip` the params for which the guard is no sleeping wait. Returns the same guard function.
+ */
+export function withGuardSleep<G extends object>(
+  guard: G,
+  o: { kind: string; path: (params: any) => string; name: (params: any) => string; skip?: (params: any) => boolean },
+): G {
+  const effect: GuardSleep = { kind: o.kind, sleepsOn: (p: any) => (o.skip?.(p) ? null : { path: o.path(p), name: o.name(p) }) };
+  (guard as any).sleepEffect = effect;
+  return guard;
+}
+
+/**
+ * Declares a releasing action for the lock-order check: it acquires nothing, but names the lock at `params.lock` (or
+ * `path(params)`, named `params.name` or `name(params)`: LockEffect.lockOf), so that a lock held in the initial state
+ * (spinlockHeld, mutexHeld) is known though no step acquires it, and it ends `params.thread`'s hold of that lock
+ * (LockEffect.releases): a lock the same step takes after it is not taken under this one. `last` says whether the
+ * release ends the hold, read in the state before the step (default: always; a read lock counts its holds, so an
+ * up_read of a reader that holds it twice does not). `holds` and `wait` as withLock's for the same lock. Returns the
+ * same action object, with `lockEffect` attached.
  */
 export function withRelease<A extends object>(
   action: A,
-  o: { kind: string; holds: (slice: any, thread: string, context: Context, path: string) => LockMode | null; wait?: LockEffect['wait'] },
+  o: {
+    kind: string;
+    holds: (slice: any, thread: string, context: Context, path: string) => LockMode | null;
+    wait?: LockEffect['wait'];
+    path?: (params: any) => string;
+    name?: (params: any) => string;
+    last?: (slice: any, thread: string) => boolean;
+  },
 ): A {
+  const pathOf = o.path ?? ((p: any) => p.lock);
   const effect: LockEffect = {
     kind: o.kind,
     acquires: () => null,
-    lockOf: (p: any) => ({ path: p.lock, name: p.name ?? p.lock }),
+    lockOf: (p: any) => ({ path: pathOf(p), name: o.name ? o.name(p) : (p.name ?? pathOf(p)) }),
+    releases: (p: any, context: Context) => {
+      const path = pathOf(p);
+      return o.last && !o.last(getPath(context, path), p.thread) ? null : { path, thread: p.thread };
+    },
     holds: (context, path, thread) => o.holds(getPath(context, path), thread, context, path),
     ...(o.wait ? { wait: o.wait } : {}),
   };
   (action as any).lockEffect = effect;
   return action;
 }
+
+/** A release's `last` for a lock whose holders are a multiset of threads at `field` (an rwsem's or percpu rwsem's readers, a seqcount's writers): the thread's only entry. */
+export const lastHoldIn = (field: string) => (slice: any, thread: string): boolean =>
+  !Array.isArray(slice?.[field]) || slice[field].filter((t: unknown) => t === thread).length <= 1;
 
 function getPath(context: Context, path: string): any {
   let v: any = context;

@@ -29,8 +29,9 @@
 //   check (--lock-order) records no lock for a bit. wait_on_bit(_lock) starts with might_sleep() though: wait_on_bit_lock's
 //   take of a clear bit and both waits' sleep carry a might_sleep() point (withMightSleep, LockAcquisition.sleepOnly),
 //   so under a spinlock or inside rcu_read_lock() --lock-order reports "sleeping function called from invalid
-//   context" (a woken waiter returns with the same locks held). Not covered: wait_on_bit that finds the bit clear at
-//   the call, whose transition runs no action of the primitive to carry it; test_and_set_bit_lock never sleeps.
+//   context" (a woken waiter returns with the same locks held). wait_on_bit finding the bit clear at the call runs no
+//   action of the primitive: its guard (bit_clear_idle) carries the point (withGuardSleep); test_and_set_bit_lock
+//   never sleeps.
 // Wait-for report: a sleeper waits for `${name ?? word}[${bit}]`, kind 'bit', mode wait_on_bit or wait_on_bit_lock,
 //   "set by" the thread that set it (WaitInfo.holdVerb 'set'); a bit set in the initial state with no setter named
 //   has no holder to name; a sleeper whose bit is clear says that no wake_up_bit took it off the queue, and names the
@@ -41,7 +42,7 @@
 // signals (TASK_INTERRUPTIBLE), spurious wake-ups, wake_up_var/wait_var_event.
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
-import { kAssign, withMightSleep, type WaitFn } from './types.ts';
+import { kAssign, withGuardSleep, withMightSleep, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import * as L from '../../explorer/compile/lower/declared.ts';
 import { nextOf, tryBranch, type GuardRef, type Next, type Step, type TryTargets } from './locks.ts';
@@ -105,11 +106,15 @@ const guards = {
   bit_test: ({ context }: Args, p: BitParams) => isSet(bitOf(context, p)),
   // !test_bit(): clear
   bit_test_clear: ({ context }: Args, p: BitParams) => !isSet(bitOf(context, p)),
-  // wait_on_bit(_lock), not asleep: the bit is clear (wait_on_bit returns; wait_on_bit_lock's test_and_set_bit wins)
-  bit_clear_idle: ({ context }: Args, p: BitParams) => {
-    const b = bitOf(context, p);
-    return !isSet(b) && !asleep(b, thread(p));
-  },
+  // wait_on_bit(_lock), not asleep: the bit is clear (wait_on_bit returns; wait_on_bit_lock's test_and_set_bit wins);
+  // wait_on_bit's might_sleep() comes first, so the guard carries it (withGuardSleep: a bit found clear at the call)
+  bit_clear_idle: withGuardSleep(
+    ({ context }: Args, p: BitParams) => {
+      const b = bitOf(context, p);
+      return !isSet(b) && !asleep(b, thread(p));
+    },
+    { kind: 'bit', path: bitPath, name: (p: BitParams) => `${p.name ?? p.word}[${p.bit}]` },
+  ),
   // wait_on_bit(_lock), not asleep: the bit is set, so it joins the queue and sleeps
   bit_must_sleep: ({ context }: Args, p: BitParams) => {
     const b = bitOf(context, p);

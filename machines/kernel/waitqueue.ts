@@ -33,12 +33,13 @@
 // might_sleep() (the lock-order check, --lock-order): wait_for_completion() may sleep, so its consuming step carries a
 //   might_sleep() point (withMightSleep, LockAcquisition.sleepOnly; the step that returns runs with the same locks
 //   held as the sleep, so it is enough): under a spinlock or inside rcu_read_lock() it is "sleeping function called
-//   from invalid context"; try_wait_for_completion() does not sleep. Not covered: wait_event(cond) and schedule(),
-//   which are guards only (no action, no thread) and carry nothing; a model checks them with an assertion of its
-//   own on the waiting state (rcuMightSleep in rcu.ts for RCU).
+//   from invalid context"; try_wait_for_completion() does not sleep. wait_event(cond) and schedule() are guards only:
+//   their guards carry the might_sleep() point (withGuardSleep: the `wait_event` guard, which wait_event() makes of
+//   a condition guard ref, and waitqueue_woken), the call being the waiting transition's thread's. A condition guard
+//   used as a branch (cond_eq without wait_event) does not sleep, nor does a model's own guard given to wait_event().
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
-import { kAssign, withMightSleep, type WaitFn } from './types.ts';
+import { kAssign, withGuardSleep, withMightSleep, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
 import { tryBranch, type Step, type TryTargets } from './locks.ts';
 
@@ -65,11 +66,24 @@ const condText: Record<keyof typeof condOps, string> = {
   cond_true: '', cond_false: '!', cond_eq: '==', cond_ne: '!=', cond_lt: '<', cond_le: '<=', cond_gt: '>', cond_ge: '>=',
 };
 const condGuard = (op: keyof typeof condOps) => ({ context }: Args, p: CondParams) => condOps[op](getIn(context, p.path), p.value);
+/** The condition as the C reads it: flag, !flag, n == 1. */
+const condSource = (op: keyof typeof condOps, p: CondParams) =>
+  op === 'cond_true' ? p.path : op === 'cond_false' ? `!${p.path}` : `${p.path} ${condText[op]} ${JSON.stringify(p.value)}`;
 const condWait = (op: keyof typeof condOps): WaitFn => (context, p: CondParams) => {
   if (condOps[op](getIn(context, p.path), p.value)) return null;
-  const text = op === 'cond_true' ? p.path : op === 'cond_false' ? `!${p.path}` : `${p.path} ${condText[op]} ${JSON.stringify(p.value)}`;
+  const text = condSource(op, p);
   return { resource: p.name ?? text, kind: 'wait_event', mode: `wait_event(${text})`, holders: p.by ?? [], ...(p.by?.length ? { act: 'wake_up' } : {}) };
 };
+
+/** Params of the wait_event guard: a condition guard's params and the condition's name (cond_true, cond_eq, ...). */
+export interface WaitEventParams extends CondParams {
+  cond: keyof typeof condOps;
+}
+/** The condition guard a wait_event guard's params name (a model error when there is none of that name). */
+function condOf(p: WaitEventParams): keyof typeof condOps {
+  if (!Object.hasOwn(condOps, p.cond)) throw new Error(`kernel primitive misuse: wait_event on "${String(p.cond)}", which is not a condition guard (${Object.keys(condOps).join(', ')})`);
+  return p.cond;
+}
 
 export interface WaitQueueState {
   /** Non-exclusive waiters (all woken together): a sorted set. */
@@ -107,8 +121,18 @@ export const waitGuards = {
   cond_le: condGuard('cond_le'),
   cond_gt: condGuard('cond_gt'),
   cond_ge: condGuard('cond_ge'),
-  // schedule() returns once a wake_up() took the thread off the queue
-  waitqueue_woken: ({ context }: Args, p: WaitQueueParams) => !onQueue(getIn(context, p.wq), p.thread!),
+  // wait_event(wq, cond): the condition guard p.cond, a sleeping wait (might_sleep() first, even when cond holds)
+  wait_event: withGuardSleep(({ context }: Args, p: WaitEventParams) => condOps[condOf(p)](getIn(context, p.path), p.value), {
+    kind: 'wait_event',
+    path: (p: WaitEventParams) => p.path,
+    name: (p: WaitEventParams) => p.name ?? condSource(condOf(p), p),
+  }),
+  // schedule() returns once a wake_up() took the thread off the queue (schedule() sleeps: a might_sleep() point)
+  waitqueue_woken: withGuardSleep(({ context }: Args, p: WaitQueueParams) => !onQueue(getIn(context, p.wq), p.thread!), {
+    kind: 'waitqueue',
+    path: (p: WaitQueueParams) => p.wq,
+    name: (p: WaitQueueParams) => p.name ?? p.wq,
+  }),
   waitqueue_active: ({ context }: Args, p: WaitQueueParams) => anyQueued(getIn(context, p.wq)),
   // wait_for_completion(): done > 0 (or complete_all)
   completion_done: ({ context }: Args, p: CompletionParams) => compDone(getIn(context, p.completion)),
@@ -195,6 +219,7 @@ export const waitWaits: Record<string, WaitFn> = {
   cond_le: condWait('cond_le'),
   cond_gt: condWait('cond_gt'),
   cond_ge: condWait('cond_ge'),
+  wait_event: (context, p: WaitEventParams) => condWait(condOf(p))(context, p),
   waitqueue_woken: (context, p: WaitQueueParams) =>
     onQueue(getIn(context, p.wq), p.thread!)
       ? { resource: p.name ?? p.wq, kind: 'waitqueue', mode: 'schedule (wait for wake_up)', holders: p.by ?? [], ...(p.by?.length ? { act: 'wake_up' } : {}) }
@@ -207,8 +232,15 @@ export const waitWaits: Record<string, WaitFn> = {
 
 // Call helpers ---------------------------------------------------------------------------------
 
-/** wait_event(wq, cond): a transition fragment guarded by `cond` (a guard ref such as cond_eq(...)). */
-export const wait_event = (cond: any): Step => ({ guard: cond });
+/**
+ * wait_event(wq, cond): a transition fragment guarded by `cond`. A condition guard ref (cond_eq(...), cond_true(...))
+ * becomes the `wait_event` guard (the same test, params `{ cond: 'cond_eq', ...its params }`), which carries the wait's
+ * might_sleep() point for --lock-order (withGuardSleep); any other guard is used as it is, with none.
+ */
+export const wait_event = (cond: any): Step => {
+  const isCond = cond !== null && typeof cond === 'object' && Object.hasOwn(condOps, cond.type) && cond.params !== null && typeof cond.params === 'object';
+  return { guard: isCond ? { type: 'wait_event', params: { cond: cond.type, ...cond.params } } : cond };
+};
 const cond = (type: string) => (path: string, value?: any, o: { name?: string; by?: string[] } = {}) => ({
   type,
   params: { path, ...(value === undefined ? {} : { value }), ...o } as CondParams,
@@ -248,7 +280,7 @@ export const try_wait_for_completion = (c: string, thread: string, t: TryTargets
 
 // Footprints (explorer/reduce/declare.ts), for --reduce por; a wait queue's waiters are a sorted thread set.
 declareFootprints(waitGuards, {
-  ...Object.fromEntries(Object.keys(condOps).map((n) => [n, { reads: ['{path}'] }])),
+  ...Object.fromEntries([...Object.keys(condOps), 'wait_event'].map((n) => [n, { reads: ['{path}'] }])),
   waitqueue_woken: { reads: ['{wq}.waiters', '{wq}.exclusive'] },
   waitqueue_active: { reads: ['{wq}.waiters', '{wq}.exclusive'] },
   completion_done: { reads: ['{completion}'] },

@@ -14,20 +14,16 @@ import { replayTrace } from '../../../explorer/replay.ts';
 import {
   btrfsStartTransactionStates, btrfsTrans, btrfs_end_transaction, btree, btree_node_lock, btree_node_unlock, folio, folio_lock, folio_unlock, jbd2Journal,
   jbd2_journal_start, jbd2_journal_stop, bitWord, clear_and_wake_up_bit, complete, completion, down, down_trylock, flush_work, kernelWaits, mutex, mutex_lock, mutex_unlock, percpuRwsem,
-  percpu_down_read, percpu_up_read, rcu, rcu_read_lock, rcu_read_unlock, sb_end_write, sb_start_write, sbWriters, semaphore, spin_lock,
-  spin_unlock, spinlock, srcu, srcu_read_lock, srcu_read_unlock, synchronize_rcu, up, wait_for_completion, wait_on_bit_lock, workqueue,
+  percpu_down_read, percpu_up_read, rcu, sb_end_write, sb_start_write, sbWriters, semaphore, spin_lock,
+  spin_unlock, spinlock, synchronize_rcu, up, wait_for_completion, wait_on_bit_lock, workqueue,
 } from '../../../machines/kernel/index.ts';
 import { straight, tinyModel } from '../../machines/kernel/harness.ts';
+import { type Outer, underMutex, underRcu, underSpin, underSrcu } from './atomic-contexts.ts';
 
 const model = (create: () => any) =>
   defineModel({ name: 'might-sleep', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create, waits: kernelWaits });
 const lockOrder = (m: ModelDefinition) => checkModel({ model: m, check: { lockOrder: true } });
 
-type Outer = { ctx: any; lock: (t: string) => any; unlock: (t: string) => any; name: string };
-const underSpin: Outer = { ctx: spinlock(), lock: (t) => spin_lock('o', t, 'S'), unlock: (t) => spin_unlock('o', t, 'S'), name: 'S' };
-const underMutex: Outer = { ctx: mutex(), lock: (t) => mutex_lock('o', t, 'M'), unlock: (t) => mutex_unlock('o', t, 'M'), name: 'M' };
-const underSrcu: Outer = { ctx: srcu(), lock: (t) => srcu_read_lock('o', t, 'SRCU'), unlock: (t) => srcu_read_unlock('o', t, 'SRCU'), name: 'SRCU' };
-const underRcu: Outer = { ctx: rcu(), lock: (t) => rcu_read_lock('o', t), unlock: (t) => rcu_read_unlock('o', t), name: 'rcu_read_lock' };
 
 /**
  * The sleeping calls, each made by t0 between `outer`'s lock and unlock (steps, as straight() takes them), with what
@@ -103,16 +99,16 @@ describe('might_sleep(): a sleeping call in atomic context', () => {
     });
   }
 
-  it("btrfs start_transaction under a spinlock is reported (the join step), under a mutex not", () => {
-    const build = (outer: Outer) => {
-      const f = btrfsStartTransactionStates({ thread: 't0', type: 'TRANS_JOIN', next: 'end' });
+  it("btrfs start_transaction under a spinlock is reported (the join step; TRANS_START's wait_current_trans before it, a guard's), under a mutex not", () => {
+    const build = (outer: Outer, type: 'TRANS_JOIN' | 'TRANS_START' = 'TRANS_JOIN') => {
+      const f = btrfsStartTransactionStates({ thread: 't0', type, next: 'end' });
       const step = (name: string, tr: any, target: string) => ({ on: { [`t0.${name}`]: { ...tr, target } } });
       const t0 = {
         initial: 'lock',
         states: {
           lock: step('lock', outer.lock('t0'), f.initial),
           ...f.states,
-          end: step('end', btrfs_end_transaction('trans', 't0', 'TRANS_JOIN'), 'unlock'),
+          end: step('end', btrfs_end_transaction('trans', 't0', type), 'unlock'),
           unlock: step('unlock', outer.unlock('t0'), 'done'),
           done: { type: 'final' },
         },
@@ -123,6 +119,11 @@ describe('might_sleep(): a sleeping call in atomic context', () => {
     expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'S -> transaction' });
     expect(r.trace!.lockOrder).toMatchObject({ kind: 'invalid-wait-context', mightSleep: true });
     expect(lockOrder(build(underMutex)).verdict).toEqual({ status: 'pass' });
+    // TRANS_START: wait_current_trans (a guard only: GuardSleep, guard-sleep.test.ts) is the step reported
+    const start = lockOrder(build(underSpin, 'TRANS_START'));
+    expect(start.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'S -> transaction' });
+    expect(start.trace!.steps.map((s) => s.event)).toEqual(['t0.lock', 't0.start_transaction_wait_current_trans']);
+    expect(lockOrder(build(underMutex, 'TRANS_START')).verdict).toEqual({ status: 'pass' });
   });
 
   it('inside rcu_read_lock() too (down() on a semaphore), and the trace file is one the schema takes', () => {
