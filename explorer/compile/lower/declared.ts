@@ -198,6 +198,11 @@ export const entryOf = (at: string[], sep: string, x: Expr | string | number): E
 /** s.slice(0, s.indexOf(sep)) ('before') or s.slice(s.indexOf(sep) + 1) ('after'). */
 export const strPart = (a: Expr, sep: string, side: 'before' | 'after'): Expr => ({ k: 'strPart', a, sep, side });
 export const toNumber = (a: Expr): Expr => ({ k: 'toNumber', a });
+/**
+ * t ? BAIL : e: the function throws when t holds (a misuse it detects with a test no operation of its own would
+ * fail on, as a lock of another kind found by `'key' in slice`), so the step runs it and it reports the misuse.
+ */
+export const bailWhen = (t: Expr, e: Expr): Expr => ({ k: 'cond', t, a: { k: 'strPart', a: { k: 'const', v: null }, sep: ':', side: 'before' }, b: e });
 /** t ? a : b */
 export const cond = (t: Expr, a: Expr | string | number | boolean | null, b: Expr | string | number | boolean | null): Expr => ({ k: 'cond', t, a: val(a), b: val(b) });
 /** a ?? b */
