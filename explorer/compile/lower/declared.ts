@@ -54,6 +54,8 @@ export type PathOp =
   | { k: 'recSetList'; path: string[]; e: Expr }
   /** every value of the record at path (each a list of scalars: else BAIL) edited by `edits` in order; e unused */
   | { k: 'recEachValue'; path: string[]; edits: RecListEdit[]; e: Expr }
+  /** every field of the record at path set to the scalar e (a field holding a list or a record: BAIL) */
+  | { k: 'recSetEach'; path: string[]; e: Expr }
   /** the first field (Object.keys order) of the record at path whose value === e is set to the scalar `to`; none: BAIL */
   | { k: 'recSetKeyOf'; path: string[]; e: Expr; to: Expr }
   // List moves (./link.ts's "list moves" block; e unused where not said):
@@ -184,6 +186,8 @@ export const recPut = (at: string[], key: string, x: Expr | string | number | bo
 export const recDelete = (at: string[], key: string): PathOp => ({ k: 'recDelete', path: at, key, e: lit(null) });
 export const recSetList = (at: string[], x: Expr | unknown[]): PathOp => ({ k: 'recSetList', path: at, e: Array.isArray(x) ? lit(x) : x });
 export const recEachValue = (at: string[], edits: RecListEdit[]): PathOp => ({ k: 'recEachValue', path: at, edits, e: lit(null) });
+/** Object.fromEntries(Object.keys(record).map((k) => [k, x])): every field of the record at the path set to the scalar x. */
+export const recSetEach = (at: string[], x: Expr | string | number | boolean | null): PathOp => ({ k: 'recSetEach', path: at, e: val(x) });
 export const recSetKeyOf = (at: string[], x: Expr | string | number | boolean | null, to: Expr | string | number | boolean | null): PathOp => ({ k: 'recSetKeyOf', path: at, e: val(x), to: val(to) });
 export const editRemoveAll = (x: Expr | string | number): RecListEdit => ({ k: 'removeAll', x: val(x) });
 export const editReplaceAll = (x: Expr | string | number, to: Expr | string | number): RecListEdit => ({ k: 'replaceAll', x: val(x), to: val(to) });

@@ -393,6 +393,24 @@ export class Linker {
           },
         };
       }
+      case 'recSetEach': {
+        const path = this.path(op.path);
+        return {
+          pre: this.expr(op.e),
+          apply: (out, v) => {
+            const p = locate(out.words, root, path);
+            if (out.words[p] !== T_OBJ) throw BAIL;
+            const n = out.words[p + 1];
+            let q = p + 2;
+            for (let f = 0; f < n; f++) {
+              // field f's value at q + 1 (a scalar: a width change moves only the words after it)
+              if (isContainer(out.words[q + 1])) throw BAIL;
+              writeValue(out, q + 1, v, strings);
+              q += 1 + sizeAt(out.words, q + 1);
+            }
+          },
+        };
+      }
       case 'recEachValue': {
         const path = this.path(op.path);
         const edits = op.edits.map((d) => ({ k: d.k, x: this.expr(d.x), y: this.expr(d.k === 'replaceAll' ? d.to : d.k === 'removeOneIfMore' ? d.n : d.x) }));
