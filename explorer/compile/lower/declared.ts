@@ -180,6 +180,8 @@ export const recSize = (at: string[]): Expr => ({ k: 'recSize', path: at });
 /** The first key of the record at the path whose value === x (undefined when none). */
 export const recKeyOf = (at: string[], x: Expr | string | number | boolean | null): Expr => ({ k: 'recKeyOf', path: at, x: val(x) });
 export const recListAt = (at: string[]): Expr => ({ k: 'recListAt', path: at });
+/** Object.keys(record).sort(): the keys of the record at the path, sorted (a fresh list). */
+export const recKeys = (at: string[]): Expr => ({ k: 'recKeys', path: at });
 export const recWhen = (e: Expr, then: PathOp[], otherwise: PathOp[] = []): PathOp => ({ k: 'recWhen', e, then, else: otherwise });
 /** record[key] = x: a scalar, or a constant list of scalars, or an expression giving one. */
 export const recPut = (at: string[], key: string, x: Expr | string | number | boolean | null | unknown[]): PathOp => ({ k: 'recPut', path: at, key, e: Array.isArray(x) ? lit(x) : val(x as Expr) });

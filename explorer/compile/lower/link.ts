@@ -242,6 +242,7 @@ export class Linker {
       case 'recSize':
       case 'recKeyOf':
       case 'recListAt':
+      case 'recKeys':
         return this.recExpr(e);
       // List and entry reads (declared plans only): each reads the array's scalars as decode gives them.
       case 'listEvery': {
@@ -307,7 +308,7 @@ export class Linker {
 
   // Record operations (./declared.ts PathOp rec*, Expr rec*): reads of records and lists, and the ops on them.
 
-  private recExpr(e: Extract<Expr, { k: 'recHasKey' | 'recSize' | 'recKeyOf' | 'recListAt' }>): Ev {
+  private recExpr(e: Extract<Expr, { k: 'recHasKey' | 'recSize' | 'recKeyOf' | 'recListAt' | 'recKeys' }>): Ev {
     const at = this.located(this.path(e.path));
     const strings = this.strings;
     switch (e.k) {
@@ -339,6 +340,11 @@ export class Linker {
       }
       case 'recListAt':
         return (w) => readList(w, at(w), strings, []);
+      case 'recKeys': {
+        const starts: number[] = [];
+        // the codec writes a record's keys sorted as Array.prototype.sort does: the keys in their words' order
+        return (w) => recValueStarts(w, at(w), starts).map((q) => strings.stringOf(w[q - 1]));
+      }
     }
   }
 

@@ -74,6 +74,7 @@ const OPS: Op[] = [
       return { ...c, run: { ...c.run, [k!]: null } };
     },
   },
+  { name: 'recPut of recKeys (sorted)', decl: (p) => [L.recPut(L.path('r'), p.k, L.recKeys(L.path('run')))], js: (c, p) => ({ ...c, r: { ...c.r, [p.k]: Object.keys(c.run).sort() } }) },
   { name: 'recSetEach', decl: (p) => [L.recSetEach(L.path('run'), p.x)], js: (c, p) => ({ ...c, run: Object.fromEntries(Object.keys(c.run).map((k) => [k, p.x])) }) },
   { name: 'recSetEach (a boolean)', decl: () => [L.recSetEach(L.path('run'), true)], js: (c) => ({ ...c, run: Object.fromEntries(Object.keys(c.run).map((k) => [k, true])) }) },
   {
