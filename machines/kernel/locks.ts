@@ -1075,3 +1075,50 @@ declareLowerings(lockActions, {
   percpu_up_write: (p: LockParams) => [L.check(L.ne(rd(p, 'writer'), L.lit(null))), L.set(f(p, 'writer'), null), L.set(f(p, 'block'), false)],
   sb_set_frozen: (p: SbParams) => [L.set(L.path(p.sb, 'frozen'), p.level)],
 });
+
+// The queued spinlock and the handoff mutex, line by line as their functions: qspinAt()/hmutexAt()'s kind test
+// as an expression that holds or BAILs (a lock of the other kind, or with no wait list: the function reports
+// it), then the guard; an action's misuse checks are `check`s. Taking the lock removes the caller from the head
+// of the queue when it is first there (waiters.slice(1)): otherwise the checks left it out of the queue.
+const dWaiters = (p: LockParams) => f(p, 'waiters');
+const dFirst = (p: LockParams) => L.eq(L.at(dWaiters(p), 0), L.lit(p.thread));
+const dWaitList = (p: LockParams) => L.ne(L.len(dWaiters(p)), L.lit(-1));
+type DExpr = ReturnType<typeof L.lit>;
+const dQspinAt = (p: LockParams, e: DExpr) => L.and(L.bailWhen(L.recHasKey(L.path(p.lock), 'handoff'), dWaitList(p)), e);
+const dHmutexAt = (p: LockParams, e: DExpr) => L.and(L.ne(rd(p, 'handoff'), L.lit(undefined)), dWaitList(p), e);
+const dNotQueued = (p: LockParams) => L.not(L.includes(dWaiters(p), p.thread));
+const dHmCanTake = (p: LockParams) => L.and(ownerFree(p), L.not(rd(p, 'handoff')));
+declareLowerings(lockGuards, {
+  qspin_lock_now: (p: LockParams) => dQspinAt(p, L.and(ownerFree(p), L.eq(L.len(dWaiters(p)), L.lit(0)))),
+  qspin_must_queue: (p: LockParams) => dQspinAt(p, dNotQueued(p)),
+  qspin_first_can_lock: (p: LockParams) => dQspinAt(p, L.and(ownerFree(p), dFirst(p))),
+  hmutex_lock_now: (p: LockParams) => dHmutexAt(p, L.and(dNotQueued(p), dHmCanTake(p))),
+  hmutex_must_queue: (p: LockParams) => dHmutexAt(p, dNotQueued(p)),
+  hmutex_first_can_lock: (p: LockParams) => dHmutexAt(p, L.and(ownerFree(p), dFirst(p))),
+  hmutex_may_set_handoff: (p: LockParams) =>
+    dHmutexAt(p, L.and(dFirst(p), L.ne(rd(p, 'owner'), L.lit(null)), L.ne(rd(p, 'owner'), L.lit(p.thread)), L.not(rd(p, 'handoff')))),
+  hmutex_trylock_ok: (p: LockParams) => dHmutexAt(p, dHmCanTake(p)),
+});
+const dQspinTake = (p: LockParams) => [
+  L.check(ownerFree(p)),
+  L.check(L.or(L.eq(L.len(dWaiters(p)), L.lit(0)), dFirst(p))),
+  L.set(f(p, 'owner'), p.thread),
+  L.removeOne(dWaiters(p), p.thread, 'keep'),
+];
+const dHmTake = (p: LockParams) => [
+  L.check(ownerFree(p)),
+  L.check(L.or(dFirst(p), L.and(L.not(rd(p, 'handoff')), dNotQueued(p)))),
+  L.set(f(p, 'owner'), p.thread),
+  L.set(f(p, 'handoff'), L.cond(dFirst(p), false, rd(p, 'handoff'))),
+  L.removeOne(dWaiters(p), p.thread, 'keep'),
+];
+const dQueue = (p: LockParams) => [L.check(dNotQueued(p)), L.append(dWaiters(p), p.thread)];
+declareLowerings(lockActions, {
+  qspin_lock: dQspinTake,
+  qspin_lock_woken: dQspinTake,
+  qspin_queue: dQueue,
+  hmutex_lock: dHmTake,
+  hmutex_lock_woken: dHmTake,
+  hmutex_queue: dQueue,
+  hmutex_set_handoff: (p: LockParams) => [L.check(dFirst(p)), L.set(f(p, 'handoff'), true)],
+});

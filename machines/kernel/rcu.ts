@@ -55,6 +55,7 @@ import type { Context, LockAcquisition, LockEffect, WaitInfo } from '../../explo
 import { getIn, ownValue, updateIn, withoutKey } from './path.ts';
 import { kAssign, type WaitFn } from './types.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
 import type { Step, Next } from './locks.ts';
 import { nextOf } from './locks.ts';
 
@@ -280,3 +281,39 @@ export const rcuMightSleep = (rcu: string, thread: string) => (context: Context)
 // grace period's list of readers (gp.<thread>) is a sorted set of thread names, which symmetry re-sorts.
 declareFootprints(rcuGuards, Object.fromEntries(Object.keys(rcuGuards).map((n) => [n, { reads: ['{domain}'] }])));
 declareFootprints(rcuActions, Object.fromEntries(Object.keys(rcuActions).map((n) => [n, { writes: ['{domain}'], sets: ['{domain}.gp.*'] }])));
+
+// ---------------------------------------------------------------------------------------------
+// Declared lowerings (explorer/compile/lower/declared.ts): the guards and actions above as word operations on the
+// slice at `{domain}`, line by line: `readers` and `gp` are records keyed by thread (record operations), the
+// snapshot is recKeys (the keys sorted), the outermost unlock leaves every grace period's list (recEachValue). A
+// thread name the record operations cannot treat as the functions do (an Object.prototype name, an array index, a
+// dotted name) declines (the function runs); a misuse BAILs and the function reports it.
+const plainThread = (t: string) => !(t in Object.prototype) && !L.isIndexKey(t) && !t.includes('.');
+const byThread = <T>(fn: (p: RcuParams) => T) => (p: RcuParams): T | null => (plainThread(p.thread) ? fn(p) : null);
+const readersOf = (p: RcuParams) => L.path(p.domain, 'readers');
+const gpOf = (p: RcuParams) => L.path(p.domain, 'gp');
+const nesting = (p: RcuParams) => L.readOpt(p.domain, 'readers', p.thread);
+const dInGp = (p: RcuParams) => L.recHasKey(gpOf(p), p.thread);
+const noReaders = (p: RcuParams) => L.eq(L.recSize(readersOf(p)), L.lit(0));
+for (const f of ['rcu', 'srcu'] as const) {
+  L.declareLowerings(rcuGuards, {
+    [`${f}_gp_done`]: byThread((p) => L.and(dInGp(p), L.eq(L.len(L.path(p.domain, 'gp', p.thread)), L.lit(0)))),
+    [`${f}_gp_idle_now`]: byThread((p) => L.and(L.not(dInGp(p)), noReaders(p))),
+    [`${f}_gp_may_start`]: byThread((p) => L.not(dInGp(p))),
+    [`${f}_read_lock_held`]: byThread((p) => L.lt(L.lit(0), L.coalesce(nesting(p), 0))),
+  });
+  L.declareLowerings(rcuActions, {
+    [`${f}_read_lock`]: byThread((p) => [L.recPut(readersOf(p), p.thread, L.plus(L.coalesce(nesting(p), 0), 1))]),
+    [`${f}_read_unlock`]: byThread((p) => [
+      L.check(L.ne(nesting(p), L.lit(undefined))),
+      L.recWhen(
+        L.lt(L.lit(1), nesting(p)),
+        [L.recPut(readersOf(p), p.thread, L.minus(nesting(p), 1))],
+        [L.recDelete(readersOf(p), p.thread), L.recEachValue(gpOf(p), [L.editRemoveAll(p.thread)])],
+      ),
+    ]),
+    [`${f}_gp_start`]: byThread((p) => [L.check(L.not(dInGp(p))), L.recPut(gpOf(p), p.thread, L.recKeys(readersOf(p)))]),
+    [`${f}_gp_now`]: (p: RcuParams) => [L.check(noReaders(p))],
+    [`${f}_gp_finish`]: byThread((p) => [L.check(dInGp(p)), L.check(L.eq(L.len(L.path(p.domain, 'gp', p.thread)), L.lit(0))), L.recDelete(gpOf(p), p.thread)]),
+  });
+}

@@ -36,6 +36,7 @@
 // `<path>.lock` or the spin_is_owner guard), raw_write_seqcount_begin's skipping lockdep (the same call here).
 import type { Context } from '../../explorer/model.ts';
 import { declareFootprints } from '../../explorer/reduce/declare.ts';
+import * as L from '../../explorer/compile/lower/declared.ts';
 import { getIn, insertSorted, ownValue, removeOne, updateIn, withoutKey } from './path.ts';
 import { kAssign, lastHoldIn, withLock, withRelease, type WaitFn } from './types.ts';
 import { nextOf, qspinlock, spin_lock_queued, spin_unlock, type Next, type QSpinlockState } from './locks.ts';
@@ -133,6 +134,31 @@ export const seqWaits = waits;
 // Footprints (explorer/reduce/declare.ts): the whole slice; writers is a sorted thread set.
 declareFootprints(guards, Object.fromEntries(Object.keys(guards).map((n) => [n, { reads: ['{seq}'] }])));
 declareFootprints(actions, Object.fromEntries(Object.keys(actions).map((n) => [n, { writes: ['{seq}'], sets: ['{seq}.writers'] }])));
+
+// Declared lowerings (explorer/compile/lower/declared.ts): the guards and actions above as word operations on the
+// slice at `{seq}`, line by line; movedAll() is recSetEach. A thread name the record operations cannot treat as
+// the functions do (an Object.prototype name, an array index, a dotted name) declines (the function runs); a
+// misuse BAILs and the function reports it.
+const sf = (p: SeqParams, field: string) => L.path(p.seq, field);
+const odd = (p: SeqParams) => L.read(p.seq, 'odd');
+const plainThread = (t: string) => !(t in Object.prototype) && !L.isIndexKey(t) && !t.includes('.');
+const sample = (p: SeqParams) => L.readOpt(p.seq, 'readers', p.thread);
+const byThread = <T>(fn: (p: SeqParams) => T) => (p: SeqParams): T | null => (plainThread(p.thread) ? fn(p) : null);
+L.declareLowerings(guards, {
+  seq_read_can_begin: (p: SeqParams) => L.not(odd(p)),
+  seq_read_moved: byThread((p) => L.eq(sample(p), L.lit(true))),
+});
+L.declareLowerings(actions, {
+  seq_write_begin: (p: SeqParams) => [
+    L.check(L.not(L.includes(sf(p, 'writers'), p.thread))),
+    L.set(sf(p, 'odd'), L.not(odd(p))),
+    L.insertSorted(sf(p, 'writers'), p.thread),
+    L.recSetEach(sf(p, 'readers'), true),
+  ],
+  seq_write_end: (p: SeqParams) => [L.removeOne(sf(p, 'writers'), p.thread), L.set(sf(p, 'odd'), L.not(odd(p))), L.recSetEach(sf(p, 'readers'), true)],
+  seq_read_begin: byThread((p) => [L.check(L.not(odd(p))), L.recPut(sf(p, 'readers'), p.thread, false)]),
+  seq_read_retry: byThread((p) => [L.check(L.ne(sample(p), L.lit(undefined))), L.recDelete(sf(p, 'readers'), p.thread)]),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Call helpers.

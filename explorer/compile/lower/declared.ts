@@ -54,6 +54,8 @@ export type PathOp =
   | { k: 'recSetList'; path: string[]; e: Expr }
   /** every value of the record at path (each a list of scalars: else BAIL) edited by `edits` in order; e unused */
   | { k: 'recEachValue'; path: string[]; edits: RecListEdit[]; e: Expr }
+  /** every field of the record at path set to the scalar e (a field holding a list or a record: BAIL) */
+  | { k: 'recSetEach'; path: string[]; e: Expr }
   /** the first field (Object.keys order) of the record at path whose value === e is set to the scalar `to`; none: BAIL */
   | { k: 'recSetKeyOf'; path: string[]; e: Expr; to: Expr }
   // List moves (./link.ts's "list moves" block; e unused where not said):
@@ -178,12 +180,16 @@ export const recSize = (at: string[]): Expr => ({ k: 'recSize', path: at });
 /** The first key of the record at the path whose value === x (undefined when none). */
 export const recKeyOf = (at: string[], x: Expr | string | number | boolean | null): Expr => ({ k: 'recKeyOf', path: at, x: val(x) });
 export const recListAt = (at: string[]): Expr => ({ k: 'recListAt', path: at });
+/** Object.keys(record).sort(): the keys of the record at the path, sorted (a fresh list). */
+export const recKeys = (at: string[]): Expr => ({ k: 'recKeys', path: at });
 export const recWhen = (e: Expr, then: PathOp[], otherwise: PathOp[] = []): PathOp => ({ k: 'recWhen', e, then, else: otherwise });
 /** record[key] = x: a scalar, or a constant list of scalars, or an expression giving one. */
 export const recPut = (at: string[], key: string, x: Expr | string | number | boolean | null | unknown[]): PathOp => ({ k: 'recPut', path: at, key, e: Array.isArray(x) ? lit(x) : val(x as Expr) });
 export const recDelete = (at: string[], key: string): PathOp => ({ k: 'recDelete', path: at, key, e: lit(null) });
 export const recSetList = (at: string[], x: Expr | unknown[]): PathOp => ({ k: 'recSetList', path: at, e: Array.isArray(x) ? lit(x) : x });
 export const recEachValue = (at: string[], edits: RecListEdit[]): PathOp => ({ k: 'recEachValue', path: at, edits, e: lit(null) });
+/** Object.fromEntries(Object.keys(record).map((k) => [k, x])): every field of the record at the path set to the scalar x. */
+export const recSetEach = (at: string[], x: Expr | string | number | boolean | null): PathOp => ({ k: 'recSetEach', path: at, e: val(x) });
 export const recSetKeyOf = (at: string[], x: Expr | string | number | boolean | null, to: Expr | string | number | boolean | null): PathOp => ({ k: 'recSetKeyOf', path: at, e: val(x), to: val(to) });
 export const editRemoveAll = (x: Expr | string | number): RecListEdit => ({ k: 'removeAll', x: val(x) });
 export const editReplaceAll = (x: Expr | string | number, to: Expr | string | number): RecListEdit => ({ k: 'replaceAll', x: val(x), to: val(to) });
@@ -198,6 +204,11 @@ export const entryOf = (at: string[], sep: string, x: Expr | string | number): E
 /** s.slice(0, s.indexOf(sep)) ('before') or s.slice(s.indexOf(sep) + 1) ('after'). */
 export const strPart = (a: Expr, sep: string, side: 'before' | 'after'): Expr => ({ k: 'strPart', a, sep, side });
 export const toNumber = (a: Expr): Expr => ({ k: 'toNumber', a });
+/**
+ * t ? BAIL : e: the function throws when t holds (a misuse it detects with a test no operation of its own would
+ * fail on, as a lock of another kind found by `'key' in slice`), so the step runs it and it reports the misuse.
+ */
+export const bailWhen = (t: Expr, e: Expr): Expr => ({ k: 'cond', t, a: { k: 'strPart', a: { k: 'const', v: null }, sep: ':', side: 'before' }, b: e });
 /** t ? a : b */
 export const cond = (t: Expr, a: Expr | string | number | boolean | null, b: Expr | string | number | boolean | null): Expr => ({ k: 'cond', t, a: val(a), b: val(b) });
 /** a ?? b */

@@ -38,6 +38,8 @@ export type Expr =
   | { k: 'recKeyOf'; path: string[]; x: Expr }
   /** A fresh copy of the list of scalars at the path. */
   | { k: 'recListAt'; path: string[] }
+  /** Object.keys(record).sort() for the record at the path (the encoding's key order): a fresh list. */
+  | { k: 'recKeys'; path: string[] }
   // List and entry reads (declared plans only; ./link.ts's "list and entry reads" block):
   /** arr.every((y) => y === x) ('eq'), or arr.every((y) => !y) ('falsy', x unused), for the array at a context path */
   | { k: 'listEvery'; path: string[]; test: 'eq' | 'falsy'; x: Expr }

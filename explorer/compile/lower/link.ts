@@ -242,6 +242,7 @@ export class Linker {
       case 'recSize':
       case 'recKeyOf':
       case 'recListAt':
+      case 'recKeys':
         return this.recExpr(e);
       // List and entry reads (declared plans only): each reads the array's scalars as decode gives them.
       case 'listEvery': {
@@ -307,7 +308,7 @@ export class Linker {
 
   // Record operations (./declared.ts PathOp rec*, Expr rec*): reads of records and lists, and the ops on them.
 
-  private recExpr(e: Extract<Expr, { k: 'recHasKey' | 'recSize' | 'recKeyOf' | 'recListAt' }>): Ev {
+  private recExpr(e: Extract<Expr, { k: 'recHasKey' | 'recSize' | 'recKeyOf' | 'recListAt' | 'recKeys' }>): Ev {
     const at = this.located(this.path(e.path));
     const strings = this.strings;
     switch (e.k) {
@@ -339,6 +340,11 @@ export class Linker {
       }
       case 'recListAt':
         return (w) => readList(w, at(w), strings, []);
+      case 'recKeys': {
+        const starts: number[] = [];
+        // the codec writes a record's keys sorted as Array.prototype.sort does: the keys in their words' order
+        return (w) => recValueStarts(w, at(w), starts).map((q) => strings.stringOf(w[q - 1]));
+      }
     }
   }
 
@@ -390,6 +396,24 @@ export class Linker {
               if (recScalarAt(w, q, strings) === match) return writeValue(out, q, value, strings);
             }
             throw BAIL;
+          },
+        };
+      }
+      case 'recSetEach': {
+        const path = this.path(op.path);
+        return {
+          pre: this.expr(op.e),
+          apply: (out, v) => {
+            const p = locate(out.words, root, path);
+            if (out.words[p] !== T_OBJ) throw BAIL;
+            const n = out.words[p + 1];
+            let q = p + 2;
+            for (let f = 0; f < n; f++) {
+              // field f's value at q + 1 (a scalar: a width change moves only the words after it)
+              if (isContainer(out.words[q + 1])) throw BAIL;
+              writeValue(out, q + 1, v, strings);
+              q += 1 + sizeAt(out.words, q + 1);
+            }
           },
         };
       }

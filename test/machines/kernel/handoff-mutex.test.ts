@@ -12,7 +12,7 @@ import {
   handoffMutex, kernelWaits, mutex, mutex_lock, mutex_lock_handoff, mutex_trylock, mutex_trylock_handoff, mutex_unlock, qspinlock, spin_lock_queued,
 } from '../../../machines/kernel/index.ts';
 import { compareEverywhere } from '../../helpers/differential.ts';
-import { explore, straight, tinyModel } from './harness.ts';
+import { agreesEverywhere, explore, straight, straightOpen, tinyModel } from './harness.ts';
 
 const lockStep = (t: string, handoff: boolean, next: string) =>
   handoff ? mutex_lock_handoff('m', t, next) : { ...mutex_lock('m', t), target: next };
@@ -194,5 +194,35 @@ describe('the kernel mutex with handoff (handoffMutex, mutex_lock_handoff)', () 
 
   it('the compiled engine (and its word path) agrees with XState on every reachable state', () => {
     expect(compareEverywhere(tinyModel({ m: handoffMutex() }, { t0: looping('t0', true), t1: looping('t1', true), t2: once('t2', true) }))).toBeGreaterThan(20);
+  });
+
+  it('steps on the words (declared lowerings) as XState does on every reachable state, with no fallback; a misuse still reports', () => {
+    const open = straightOpen;
+    const lock = (t: string) => (n: string) => mutex_lock_handoff('m', t, n);
+    const m = tinyModel({ m: handoffMutex(), h: { ...handoffMutex(), owner: 'c', waiters: ['d'], handoff: true } }, {
+      // a newcomer stealing the free mutex, waiters queueing, the first setting HANDOFF and taking it handed over
+      t0: open('t0', [lock('t0'), mutex_unlock('m', 't0'), lock('t0'), mutex_unlock('m', 't0')]),
+      t1: open('t1', [lock('t1'), mutex_unlock('m', 't1')]),
+      t2: open('t2', [lock('t2'), mutex_unlock('m', 't2')]),
+      tr: {
+        initial: 'try',
+        states: { try: { on: { 'tr.try': mutex_trylock_handoff('m', 'tr', { ok: 'got', fail: 'failed' }) } }, got: { on: { 'tr.unlock': { ...mutex_unlock('m', 'tr'), target: 'failed' } } }, failed: {} },
+      },
+      // handed over to d while c holds it: c's trylock of h fails, d takes it once c unlocks
+      c: open('c', [mutex_unlock('h', 'c'), (n: string) => mutex_lock_handoff('h', 'c', n)]),
+      d: open('d', [(n: string) => mutex_lock_handoff('h', 'd', n), mutex_unlock('h', 'd')]),
+    });
+    const r = agreesEverywhere('hmutex-cross', m);
+    expect(r.states).toBeGreaterThan(500);
+    expect(r.lowered).toBeGreaterThan(0);
+    expect(r.fallback).toBe(0);
+    // the kind tests BAIL on the words, and the function reports the misuse
+    for (const lock of [mutex(), qspinlock()]) {
+      const bad = defineModel({ name: 'bad', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits, create: () => tinyModel({ m: lock }, { a: once('a', true) }) });
+      expect(() => checkModel({ model: bad, check: { deadlock: true } })).toThrow(/mutex_lock_handoff on a lock that is not a handoffMutex\(\)/);
+    }
+    const spinner = { initial: 'l', states: { l: { on: { 'a.l': spin_lock_queued('m', 'a', 'done') } }, done: { type: 'final' } } };
+    const spun = defineModel({ name: 'bad', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits, create: () => tinyModel({ m: handoffMutex() }, { a: spinner }) });
+    expect(() => checkModel({ model: spun, check: { deadlock: true } })).toThrow(/spin_lock_queued on a handoff mutex \(handoffMutex\(\)\)/);
   });
 });

@@ -9,7 +9,7 @@ import { defineModel } from '../../../explorer/model.ts';
 import {
   kernelWaits, mutex, mutex_lock, mutex_unlock, qspinlock, seqlock, spin_lock, spin_lock_queued, spin_trylock_queued, spin_unlock, spinlock, write_seqlock,
 } from '../../../machines/kernel/index.ts';
-import { explore, straight, tinyModel } from './harness.ts';
+import { agreesEverywhere, explore, straight, straightOpen, tinyModel } from './harness.ts';
 
 /** A thread that loops forever: spin_lock(&l); critical; spin_unlock(&l). */
 const looping = (t: string, queued: boolean) => ({
@@ -152,5 +152,31 @@ describe('the owner-only calls on a qspinlock()', () => {
     expect(() => explore(tinyModel({ l: spinlock() }, { a: once('a', true) }))).toThrow(/a spin_lock_queued on a lock that is not a qspinlock\(\): make it qspinlock\(\)/);
     // the owner-only lock still takes them
     expect(checkModel({ model: model(false, { a: once('a', false) }), check: { deadlock: true } }).verdict.status).toBe('pass');
+  });
+
+  it('steps on the words (declared lowerings) as XState does on every reachable state, with no fallback', () => {
+    const open = straightOpen;
+    const lock = (t: string) => (n: string) => spin_lock_queued('l', t, n);
+    const m = tinyModel({ l: qspinlock(), k: { ...qspinlock(), owner: 'c', waiters: ['d'] } }, {
+      t0: open('t0', [lock('t0'), spin_unlock('l', 't0'), lock('t0'), spin_unlock('l', 't0')]),
+      t1: open('t1', [lock('t1'), spin_unlock('l', 't1')]),
+      t2: open('t2', [lock('t2'), spin_unlock('l', 't2')]),
+      tr: {
+        initial: 'try',
+        states: { try: { on: { 'tr.try': spin_trylock_queued('l', 'tr', { ok: 'got', fail: 'failed' }) } }, got: { on: { 'tr.unlock': { ...spin_unlock('l', 'tr'), target: 'failed' } } }, failed: {} },
+      },
+      // c holds k with d queued: c's lock again queues behind d
+      c: open('c', [spin_unlock('k', 'c'), (n: string) => spin_lock_queued('k', 'c', n)]),
+      d: open('d', [(n: string) => spin_lock_queued('k', 'd', n), spin_unlock('k', 'd')]),
+    });
+    const r = agreesEverywhere('qspin-cross', m);
+    expect(r.states).toBeGreaterThan(500);
+    expect(r.lowered).toBeGreaterThan(0);
+    expect(r.fallback).toBe(0);
+    // on the words too, spin_lock_queued on a lock that is not a qspinlock() reports the misuse
+    for (const l of [spinlock(), mutex()]) {
+      const bad = defineModel({ name: 'bad', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits, create: () => tinyModel({ l }, { a: once('a', true) }) });
+      expect(() => checkModel({ model: bad, check: { deadlock: true } })).toThrow(/spin_lock_queued on a lock that is not a qspinlock\(\)/);
+    }
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   completion, complete, kernelWaits, mutex, mutex_lock, mutex_unlock, rcu, rcu_read_lock, rcu_read_unlock, rcuMightSleep,
-  rcuReading, srcu, srcuReading, srcu_read_lock, srcu_read_unlock, synchronize_rcu, synchronize_srcu, wait_for_completion,
+  rcuReading, rcu_read_lock_held, srcu, srcuReading, srcu_read_lock, srcu_read_unlock, synchronize_rcu, synchronize_srcu, wait_for_completion,
 } from '../../../machines/kernel/index.ts';
 import { checkModel, instantiate } from '../../../explorer/index.ts';
 import { checkFootprints } from '../../../explorer/reduce/check.ts';
@@ -12,7 +12,7 @@ import { defineModel } from '../../../explorer/model.ts';
 import { crossCheck } from '../../../explorer/crosscheck.ts';
 import { renderDeadlock } from '../../../explorer/waitfor.ts';
 import { createReferenceStepper } from '../../../explorer/reference.ts';
-import { explore, straight, tinyModel, where } from './harness.ts';
+import { agreesEverywhere, explore, straight, straightOpen, tinyModel, where } from './harness.ts';
 
 const asModel = (name: string, create: () => any, extra: Record<string, unknown> = {}) =>
   defineModel({ name, description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', create, waits: kernelWaits, ...extra });
@@ -243,5 +243,28 @@ describe('grace periods', () => {
       expect(full.verdict.status).toBe(self ? 'violation' : 'pass');
       if (!self) expect(reduced.stats.states).toBeLessThan(full.stats.states);
     }
+  });
+
+  it('steps on the words (declared lowerings) as XState does on every reachable state, with no fallback', () => {
+    const open = straightOpen;
+    const nested = (t: string, d: string, lock: typeof srcu_read_lock) => open(t, [lock(d, t), lock(d, t), (d === 'r' ? rcu_read_unlock : srcu_read_unlock)(d, t), (d === 'r' ? rcu_read_unlock : srcu_read_unlock)(d, t)]);
+    const m = tinyModel({ s: srcuReading({ C: 1 }), r: rcu() }, {
+      // two grace periods of s at once, one started with nobody inside (after C left), the other waiting for readers
+      A: open('A', [(n: string) => synchronize_srcu('s', 'A', n), (n: string) => synchronize_rcu('r', 'A', n)]),
+      D: open('D', [(n: string) => synchronize_srcu('s', 'D', n)]),
+      B1: nested('B1', 's', srcu_read_lock),
+      B2: open('B2', [srcu_read_lock('s', 'B2'), srcu_read_unlock('s', 'B2')]),
+      C: open('C', [srcu_read_unlock('s', 'C')]),
+      R: nested('R', 'r', rcu_read_lock),
+      // rcu_read_lock_held() of another thread, once
+      H: { initial: 'a', states: { a: { on: { 'H.held': [{ guard: rcu_read_lock_held('r', 'R'), target: 'yes' }, { target: 'no' }] } }, yes: {}, no: {} } },
+    });
+    const r = agreesEverywhere('rcu-cross', m);
+    expect(r.states).toBeGreaterThan(500);
+    expect(r.lowered).toBeGreaterThan(0);
+    expect(r.fallback).toBe(0);
+    // a misuse BAILs on the words and the function reports it
+    const bad = asModel('srcu-unbalanced-words', () => tinyModel({ s: srcu() }, { A: open('A', [srcu_read_unlock('s', 'A')]) }));
+    expect(() => checkModel({ model: bad })).toThrow(/srcu_read_unlock outside a read-side section/);
   });
 });

@@ -11,7 +11,7 @@ import {
   write_seqcount_begin, write_seqcount_end, write_seqlock, write_sequnlock,
 } from '../../../machines/kernel/index.ts';
 import { compareEverywhere } from '../../helpers/differential.ts';
-import { explore, straight, tinyModel } from './harness.ts';
+import { agreesEverywhere, explore, straight, straightOpen, tinyModel } from './harness.ts';
 
 // The protected data: two halves a writer updates one step at a time (a = b outside a write section).
 const extra = {
@@ -158,5 +158,39 @@ describe('seqcount / seqlock (read_seqbegin, read_seqretry, write_seqlock)', () 
   it('the compiled engine (and its word path) agrees with XState on every reachable state of these machines', () => {
     expect(compareEverywhere(tinyModel({ ...ctx(seqlock()) }, { w0: writer('w0', true), w1: writer('w1', true), r: reader }, extra))).toBeGreaterThan(50);
     expect(compareEverywhere(tinyModel({ ...ctx(seqcount()) }, { w0: writer('w0', false), w1: writer('w1', false), r: reader }, extra))).toBeGreaterThan(50);
+  });
+
+  it('steps on the words (declared lowerings) as XState does on every reachable state, with no fallback', () => {
+    const open = straightOpen;
+    /** A lockless reader of `seq` that retries until its sample did not move, twice over. */
+    const sampler = (t: string, seq: string) => ({
+      initial: 'begin',
+      states: {
+        begin: { on: { [`${t}.begin`]: { ...read_seqbegin(seq, t), target: 'retry' } } },
+        retry: { on: { [`${t}.retry`]: read_seqretry(seq, t, { retry: 'begin', ok: 'again' }) } },
+        again: { on: { [`${t}.again`]: { ...read_seqbegin(seq, t), target: 'check' } } },
+        check: { on: { [`${t}.check`]: read_seqretry(seq, t, { retry: 'again', ok: 'done' }) } },
+        done: {},
+      },
+    });
+    const m = tinyModel({ s: seqlock(), c: seqcount() }, {
+      w0: open('w0', [(n: string) => write_seqlock('s', 'w0', n), write_sequnlock('s', 'w0'), write_seqcount_begin('c', 'w0'), write_seqcount_end('c', 'w0')]),
+      w1: open('w1', [(n: string) => write_seqlock('s', 'w1', n), write_sequnlock('s', 'w1')]),
+      x: open('x', [(n: string) => read_seqlock_excl('s', 'x', n), read_sequnlock_excl('s', 'x')]),
+      r0: sampler('r0', 's'),
+      // two samplers of c: their moved flags set together
+      r1: open('r1', [read_seqbegin('c', 'r1'), (n: string) => read_seqretry('c', 'r1', { retry: n, ok: n })]),
+      r2: open('r2', [read_seqbegin('c', 'r2'), (n: string) => read_seqretry('c', 'r2', { retry: n, ok: n })]),
+    });
+    const r = agreesEverywhere('seq-cross', m);
+    expect(r.states).toBeGreaterThan(500);
+    expect(r.lowered).toBeGreaterThan(0);
+    expect(r.fallback).toBe(0);
+    // the misuses BAIL on the words and the functions report them
+    const bad = (threads: Record<string, any>) =>
+      defineModel({ name: 'bad', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits, create: () => tinyModel({ s: seqcount() }, threads) });
+    expect(() => checkModel({ model: bad({ r: open('r', [(n: string) => read_seqretry('s', 'r', { retry: n, ok: n })]) }), check: { deadlock: true } })).toThrow(/read_seqretry without a read_seqbegin sample/);
+    expect(() => checkModel({ model: bad({ w: open('w', [write_seqcount_end('s', 'w')]) }), check: { deadlock: true } })).toThrow(/write_seqcount_end outside its write section/);
+    expect(() => checkModel({ model: bad({ w: open('w', [write_seqcount_begin('s', 'w'), write_seqcount_begin('s', 'w')]) }), check: { deadlock: true } })).toThrow(/already inside its write section/);
   });
 });

@@ -74,6 +74,9 @@ const OPS: Op[] = [
       return { ...c, run: { ...c.run, [k!]: null } };
     },
   },
+  { name: 'recPut of recKeys (sorted)', decl: (p) => [L.recPut(L.path('r'), p.k, L.recKeys(L.path('run')))], js: (c, p) => ({ ...c, r: { ...c.r, [p.k]: Object.keys(c.run).sort() } }) },
+  { name: 'recSetEach', decl: (p) => [L.recSetEach(L.path('run'), p.x)], js: (c, p) => ({ ...c, run: Object.fromEntries(Object.keys(c.run).map((k) => [k, p.x])) }) },
+  { name: 'recSetEach (a boolean)', decl: () => [L.recSetEach(L.path('run'), true)], js: (c) => ({ ...c, run: Object.fromEntries(Object.keys(c.run).map((k) => [k, true])) }) },
   {
     name: 'recWhen (nested, conditions before the action)',
     decl: (p) => [
@@ -122,6 +125,9 @@ describe('declared record operations on the packed words', () => {
     }
     expect(tally['recSetKeyOf (none: misuse)'].misuses).toBeGreaterThan(20);
     expect(tally['recEachValue'].misuses).toBeGreaterThan(5);
+    // recSetEach on a record holding a list BAILs (the declaration is for records of scalars)
+    const lists: Op = { name: 'recSetEach (a list field)', decl: () => [L.recSetEach(L.path('r'), true)], js: () => misuse() };
+    expect(runDeclaredAction(codec, linker, lists, {}, { r: { a: true, b: ['x'] } })).toBe('misuse');
   });
 
   it('guards read records: recHasKey, recSize, recKeyOf, a field that may be absent', () => {
