@@ -12,8 +12,10 @@
 // (btrfs transactions: join types, commit states), jbd2.ts (jbd2 handles, lock_updates, commit), rcu.ts (RCU and
 // SRCU read-side sections, synchronize_rcu/synchronize_srcu grace periods), seqlock.ts (seqcount_t and seqlock_t:
 // write sections, lockless read samples and retries), semaphore.ts (struct semaphore: down, up, down_trylock),
-// waitbit.ts (wait_on_bit, wait_on_bit_lock, wake_up_bit, bit operations), state.ts
+// waitbit.ts (wait_on_bit, wait_on_bit_lock, wake_up_bit, bit operations), alloc.ts (kmalloc with its gfp mask,
+// fs_reclaim_acquire/release, memalloc_nofs/noio_save/restore: lockdep's fs_reclaim map), state.ts
 // (initial states of every primitive: a lock already held, work already pending, ...; read-only views).
+import { allocActions } from './alloc.ts';
 import { btreeActions, btreeGuards, btreeWaits } from './btree.ts';
 import { btrfsTransActions, btrfsTransGuards, btrfsTransWaits } from './btrfs-trans.ts';
 import { jbd2Actions, jbd2Guards, jbd2Waits } from './jbd2.ts';
@@ -41,10 +43,11 @@ export * from './seqlock.ts';
 export * from './rcu.ts';
 export * from './semaphore.ts';
 export * from './waitbit.ts';
+export * from './alloc.ts';
 export * from './state.ts';
 export type { KAction, KGuard, WaitFn } from './types.ts';
 // withLock / withRelease / withMightSleep: the lock-order declarations for a model's own acquiring, releasing or
-// sleeping calls (an allocation, an RPC: calls the primitives do not have), as docs/kernel-primitives.md lists them.
+// sleeping calls (an RPC, a helper: calls the primitives do not have; allocations are alloc.ts), as docs/kernel-primitives.md lists them.
 export { kAssign, oneEvent, withLock, withMightSleep, withRelease } from './types.ts';
 export { getIn, patchIn, updateIn } from './path.ts';
 
@@ -77,6 +80,7 @@ export const kernelActions = {
   ...rcuActions,
   ...semaActions,
   ...bitActions,
+  ...allocActions,
 };
 /** Wait describers for the blocking guards, to spread into the model's `waits`. */
 export const kernelWaits: Record<string, WaitFn> = {

@@ -18,6 +18,8 @@
 //   btreeLocked({ nodes, threads }, { t: [{ node, mode }] })   btree_node_lock()s by t's btree_trans
 //   btrfsTransRunning / jbd2JournalRunning / rcuReading       in btrfs-trans.ts / jbd2.ts / rcu.ts
 //   semaphoreTaken(n, ['t']) / bitWordWith(bits, { bit: 't' }) in semaphore.ts (down()s by t) / waitbit.ts (set_bit by t)
+//   memallocWith({ reclaim?, nofs?, noio? })                 in alloc.ts: fs_reclaim_acquire() by the reclaim threads,
+//                                                              memalloc_nofs_save() / memalloc_noio_save() depth per thread
 // Views (for invariants, assertions, watch and guards of the model's own): rwsemOwner, rwsemReaders, percpuWriter,
 // percpuReaders, sbLevelWriter, sbFrozen / sbLevelReaders / mutexOwner (locks.ts), wqPending (workqueue.ts),
 // completionCount, and sbSetFrozenPatch (the assign patch of `sb->s_writers.frozen = level`, for a model that
