@@ -207,8 +207,9 @@ export const fsReclaimers = (context: Context, mm: string): string[] => (getIn(c
 export const memallocNofs = (context: Context, mm: string, thread: string): boolean => inScope(getIn(context, mm), thread);
 
 // ---------------------------------------------------------------------------------------------
-// Footprints (explorer/reduce/declare.ts): every action writes only the slice; kmalloc writes nothing of it.
-declareFootprints(allocActions, Object.fromEntries(Object.keys(allocActions).map((n) => [n, n === 'kmalloc' ? { reads: ['{mm}'] } : { writes: ['{mm}'] }])));
+// Footprints (explorer/reduce/declare.ts): every action writes only the slice (kmalloc nothing of it); `reclaim` is a
+// sorted set of thread names, which symmetry re-sorts.
+declareFootprints(allocActions, Object.fromEntries(Object.keys(allocActions).map((n) => [n, n === 'kmalloc' ? { reads: ['{mm}'] } : { writes: ['{mm}'], sets: ['{mm}.reclaim'] }])));
 
 // ---------------------------------------------------------------------------------------------
 // Declared lowerings (explorer/compile/lower/declared.ts): the scopes are records keyed by thread (as rcu.ts's

@@ -6,6 +6,7 @@
 // --reduce por hold.
 import { describe, expect, it } from 'vitest';
 import { checkModel, instantiate } from '../../../explorer/index.ts';
+import { checkFootprints } from '../../../explorer/reduce/check.ts';
 import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import { renderLockOrder } from '../../../explorer/properties/lockorder.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
@@ -126,6 +127,27 @@ describe('kmalloc, fs_reclaim and the memalloc scopes', () => {
   it('misuse: a restore without a save, a second fs_reclaim_acquire, a release outside reclaim', () => {
     for (const steps of [[memalloc_nofs_restore('mm', 't')], [memalloc_noio_restore('mm', 't')], [fs_reclaim_acquire('mm', 't'), fs_reclaim_acquire('mm', 't')], [fs_reclaim_release('mm', 't')]]) {
       expect(() => explore(tinyModel({ mm: memalloc() }, { t: straight('t', steps) }))).toThrow(/kernel primitive misuse/);
+    }
+  });
+
+  it('symmetric threads: reclaim is a set and the scopes are keyed by thread; symmetry keeps the verdict in fewer states', () => {
+    const reclaimer = (t: string) => straight(t, [fs_reclaim_acquire('mm', t), mutex_lock('l', t, 'L'), mutex_unlock('l', t, 'L'), fs_reclaim_release('mm', t)]);
+    const writer = (t: string, gfp: Gfp) =>
+      straight(t, [memalloc_nofs_save('mm', t), mutex_lock('l', t, 'L'), kmalloc('mm', t, gfp), mutex_unlock('l', t, 'L'), memalloc_nofs_restore('mm', t)]);
+    for (const gfp of ['GFP_KERNEL', 'GFP_ATOMIC'] as const) {
+      const m = defineModel({
+        name: 'alloc-symmetric', description: '', params: {}, variants: { v: { description: '' } }, defaultVariant: 'v', waits: kernelWaits,
+        create: () => tinyModel({ mm: memalloc(), l: mutex() }, { R1: reclaimer('R1'), R2: reclaimer('R2'), W1: writer('W1', gfp), W2: writer('W2', gfp) }),
+        symmetry: () => [{ threads: ['R1', 'R2'] }, { threads: ['W1', 'W2'] }],
+      });
+      expect(checkFootprints(instantiate(m, {}, 'v').packed, { model: m, options: { params: {}, variant: 'v' }, invariants: {} })).toMatchObject({ complete: true, undeclared: [] });
+      const full = checkModel({ model: m });
+      const reduced = checkModel({ model: m, reduce: ['symmetry', 'por'] });
+      expect(reduced.verdict).toEqual(full.verdict);
+      expect(full.verdict).toEqual({ status: 'pass' });
+      expect(reduced.stats.states).toBeLessThan(full.stats.states);
+      // inside the NOFS scope even GFP_KERNEL takes no fs_reclaim edge
+      expect(checkModel({ model: m, check: { lockOrder: true } }).verdict).toEqual({ status: 'pass' });
     }
   });
 
