@@ -107,6 +107,19 @@ describe('a release earlier in the same step', () => {
     expect(lockOrder(model(() => tinyModel({ r: srcu(), m: mutex() }, { t0, t1 }))).verdict).toEqual({ status: 'pass' });
   });
 
+  it('a nested read section within the step (inside an outer rcu_read_lock) leaves the outer one held for the mutex', () => {
+    // rcu_read_lock(); ... then, in one step: rcu_read_lock(); rcu_read_unlock(); mutex_lock(M): still inside the outer section
+    const m = model(() =>
+      tinyModel({ r: rcuReading({ t0: 1 }), m: mutex() }, {
+        t0: straight('t0', [oneStep(rcu_read_lock('r', 't0', 'R'), rcu_read_unlock('r', 't0', 'R'), mutex_lock('m', 't0', 'M')), mutex_unlock('m', 't0', 'M'), rcu_read_unlock('r', 't0', 'R')]),
+      }),
+    );
+    const r = lockOrder(m);
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'R -> M' });
+    expect(r.trace!.lockOrder!.kind).toBe('invalid-wait-context');
+    expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
+  });
+
   it("a lock held from the initial state is known by its acquisition's name, not by the name an unlock gives it", () => {
     // t0's mutex_unlock names the mutex "m" (no name given), t1's mutex_lock "M": the class is M on both edges
     const m = model(() =>
