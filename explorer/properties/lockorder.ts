@@ -15,7 +15,8 @@
 // for one that may sleep without a wait type (LockEffect.mightSleep) or a sleeping call that is no lock at all
 // (LockAcquisition.sleepOnly: recorded nowhere else, no edge, never held), "sleeping function called from invalid
 // context"; a wait that is a guard only carries its might_sleep() point on the guard (GuardSleep), read for the named
-// guards a taken transition waits on (not under a `not` or an `or`), as a sleepOnly call of the transition's thread.
+// guards a taken transition waits on (not under a `not`, nor in an `or`'s branch other than the first that held), as a
+// sleepOnly call of the transition's thread.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Where } from '../compile/types.ts';
@@ -258,7 +259,8 @@ export class LockOrderRecorder {
 
   /**
    * The might_sleep() points of the named guards transition `tr` waits on (GuardSleep: plainly or under `and`, not
-   * under a `not` or an `or`), as sleepOnly calls of its thread with what the thread holds before the step.
+   * under a `not`, nor in an `or`'s branch other than the first that held: GuardRef.alternative), as sleepOnly calls of
+   * its thread with what the thread holds before the step.
    */
   private guardSleeps(tr: CompiledTransition, ctx: Context, ev: Event, out: StepAcquisition[]): void {
     if (this.sleepingGuards.get(tr) === false) return;
