@@ -153,7 +153,8 @@ export interface LockEffect {
  * carry `lockEffect`; machines/kernel/types.ts withGuardSleep): a wait whose transition runs no action of the
  * primitive (wait_event(cond), schedule(), wait_on_bit finding the bit clear, jbd2's drains, btrfs wait_current_trans).
  * The lock-order check reads it for each transition taken, for each named guard the transition waits on: one used
- * plainly or under `and`, not one under a `not` or an `or` (another branch may be what held). The call is the
+ * plainly or under `and`, or in the branch of an `or` that held (the first that holds), not one under a `not` nor in
+ * another branch of an `or`. The call is the
  * transition's thread's (a guard's params need not name it) and is tested as a LockAcquisition with `sleepOnly`: against
  * the thread's atomic context, recorded nowhere else.
  */

@@ -137,8 +137,21 @@ export function createGuardCompiler(machine: AnyStateMachine) {
     if (kind === 'not') fn = (ctx, ev) => !fns[0](ctx, ev);
     else if (kind === 'and') fn = (ctx, ev) => fns.every((h) => h(ctx, ev));
     else fn = (ctx, ev) => fns.some((h) => h(ctx, ev));
+    // an `or` holds by its first branch that holds (XState's `some` stops there): that branch is what a transition
+    // taken waited on; the others are alternatives, and all are when the `or` does not hold, is under a `not`, or
+    // is itself an alternative (or when a branch throws here: the refs of a transition not taken, in a state where
+    // XState never evaluated that `or`, as under an `and` whose earlier part is false)
+    const firstHeld = (ctx: Context, ev: Event) => {
+      try {
+        return fns.findIndex((h) => h(ctx, ev));
+      } catch {
+        return -1;
+      }
+    };
     const refs = (ctx: Context, ev: Event, neg: boolean, out: GuardRef[], alt = false) => {
-      for (const p of parts) p.refs(ctx, ev, kind === 'not' ? !neg : neg, out, alt || (kind === 'or' && parts.length > 1));
+      const branching = kind === 'or' && parts.length > 1;
+      const held = branching && !neg && !alt ? firstHeld(ctx, ev) : -1;
+      parts.forEach((p, i) => p.refs(ctx, ev, kind === 'not' ? !neg : neg, out, alt || (branching && i !== held)));
     };
     return { fn, refs, lowered: lowerGuardCombination(kind, parts.map((p) => p.lowered)) };
   }

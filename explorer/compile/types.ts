@@ -37,8 +37,9 @@ export interface GuardRef {
   /** True when the reference sits under a `not`. */
   negated: boolean;
   /**
-   * True when it sits under an `or`: another branch may be what held, so the transition does not necessarily wait on
-   * it (the lock-order check counts a guard's might_sleep() only when neither this nor `negated` is set).
+   * True when it sits in a branch of an `or` other than the first that holds in the state asked about (every branch
+   * when the `or` does not hold): the transition did not wait on it (the lock-order check counts a guard's
+   * might_sleep() only when neither this nor `negated` is set).
    */
   alternative: boolean;
 }

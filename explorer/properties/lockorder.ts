@@ -15,7 +15,8 @@
 // for one that may sleep without a wait type (LockEffect.mightSleep) or a sleeping call that is no lock at all
 // (LockAcquisition.sleepOnly: recorded nowhere else, no edge, never held), "sleeping function called from invalid
 // context"; a wait that is a guard only carries its might_sleep() point on the guard (GuardSleep), read for the named
-// guards a taken transition waits on (not under a `not` or an `or`), as a sleepOnly call of the transition's thread.
+// guards a taken transition waits on (not under a `not`, nor in an `or`'s branch other than the first that held), as a
+// sleepOnly call of the transition's thread.
 // Never prints: renderLockOrder returns the lockdep-style text for the CLI.
 import type { CompiledSystem, CompiledTransition, LockAction } from '../compile/index.ts';
 import type { Where } from '../compile/types.ts';
@@ -258,7 +259,8 @@ export class LockOrderRecorder {
 
   /**
    * The might_sleep() points of the named guards transition `tr` waits on (GuardSleep: plainly or under `and`, not
-   * under a `not` or an `or`), as sleepOnly calls of its thread with what the thread holds before the step.
+   * under a `not`, nor in an `or`'s branch other than the first that held: GuardRef.alternative), as sleepOnly calls of
+   * its thread with what the thread holds before the step.
    */
   private guardSleeps(tr: CompiledTransition, ctx: Context, ev: Event, out: StepAcquisition[]): void {
     if (this.sleepingGuards.get(tr) === false) return;
@@ -294,15 +296,30 @@ export class LockOrderRecorder {
       // releases earlier in the step (LockEffect.releases: "thread\0path") does not
       const alsoHeld: HeldLock[] = [];
       const released = new Set<string>();
+      // nested acquisitions earlier in the step ("thread\0path" -> count): an action that acquires and releases
+      // nothing but names a lock (LockEffect.lockOf: a nested rcu_read_lock) nests in its thread's hold, and a
+      // release later in the step ends that nesting first, not the hold (releases reads the state before the step)
+      let nested: Map<string, number> | null = null;
       for (const a of list) {
         if (a.effect.releases) {
           const rel = lockHook(a.action, a.where, 'while reading what it releases', () => a.effect.releases!(a.params(ctx, ev), ctx));
-          if (rel) {
-            released.add(`${rel.thread}\u0000${rel.path}`);
+          const key = rel ? `${rel.thread}\u0000${rel.path}` : '';
+          const open = rel && nested ? (nested.get(key) ?? 0) : 0;
+          if (open > 0) nested!.set(key, open - 1);
+          else if (rel) {
+            released.add(key);
             for (let i = alsoHeld.length - 1; i >= 0; i--) if (alsoHeld[i].path === rel.path) alsoHeld.splice(i, 1);
           }
         }
         const got = lockHook(a.action, a.where, 'while reading what it acquires', () => a.effect.acquires(a.params(ctx, ev), ctx));
+        if (!got && !a.effect.releases && a.effect.lockOf) {
+          const params = a.params(ctx, ev) as { thread?: unknown };
+          const named = lockHook(a.action, a.where, 'while reading the lock it names', () => a.effect.lockOf!(params));
+          if (named && typeof params?.thread === 'string') {
+            const key = `${params.thread}\u0000${named.path}`;
+            (nested ??= new Map()).set(key, (nested.get(key) ?? 0) + 1);
+          }
+        }
         if (!got) continue;
         for (const acq of Array.isArray(got) ? got : [got]) {
           // a sleepOnly call is no lock: never known (so never held), nor held by what the step does next

@@ -107,9 +107,11 @@ function lockdep(f: Flavour, acquires: (p: RcuParams, s: RcuDomainState) => Lock
     acquires: (p: RcuParams, context: Context) => acquires(p, getIn(context, p.domain)),
     // the domain a nested read_lock or a read_unlock names: a reader inside from the initial state (rcuReading)
     lockOf: (p: RcuParams) => ({ path: p.domain, name: defaultName(f, p) }),
-    // read_unlock: the OUTERMOST one ends the section (a nested one, or a nested read_lock, releases nothing)
+    // read_unlock: the OUTERMOST one ends the section (a nested one, or a nested read_lock, releases nothing); read in
+    // the state before the step, a thread in no section then opened it earlier in the same step (its read_lock
+    // acquired it there): this unlock ends it too, as lastHoldIn reads an up_read after a down_read
     ...(o.releases
-      ? { releases: (p: RcuParams, context: Context) => (ownValue(getIn(context, p.domain).readers, p.thread) === 1 ? { path: p.domain, thread: p.thread } : null) }
+      ? { releases: (p: RcuParams, context: Context) => ((ownValue<number>(getIn(context, p.domain).readers, p.thread) ?? 0) <= 1 ? { path: p.domain, thread: p.thread } : null) }
       : {}),
     holds: (context, path, thread) => (inReader(getIn(context, path), thread) ? 'read' : null),
     // lockdep's wait types (its invalid-wait-context check): rcu_lock_map is taken anywhere (LD_WAIT_FREE outer)

@@ -102,7 +102,7 @@ export function withMightSleep<A extends object>(
 
 /**
  * Declares a might_sleep() point on a wait GUARD, for the lock-order check (GuardSleep, the property `sleepEffect`): a
- * transition that waits on it (plainly, not under a `not` or an `or`) is a call by the transition's thread that may
+ * transition that waits on it (plainly or in the `or` branch that held, not under a `not`) is a call by the transition's thread that may
  * sleep on the resource `path` / `name` name, tested against the thread's atomic context as withMightSleep's call is.
  * For the waits whose transitions run no action of the primitive (wait_event, schedule, wait_on_bit finding the bit
  * clear); `skip` the params for which the guard is no sleeping wait. Returns the same guard function.

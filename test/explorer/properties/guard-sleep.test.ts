@@ -1,8 +1,8 @@
 // Pins might_sleep() on the guard-only waits in the lock-order check (explorer/properties/lockorder.ts): a wait whose
 // transition runs no action of the primitive (wait_event(cond), schedule(), wait_on_bit finding the bit clear, jbd2's
 // drains, btrfs wait_current_trans) carries its might_sleep() point on its GUARD (GuardSleep, `sleepEffect` on the
-// guard implementation, withGuardSleep; btrfs wait_current_trans is pinned in might-sleep.test.ts). A taken transition that waits on such a guard (plainly, not under a `not`
-// or an `or`) is tested against its thread's atomic context: under a spinlock or inside rcu_read_lock() it is "BUG:
+// guard implementation, withGuardSleep; btrfs wait_current_trans is pinned in might-sleep.test.ts). A taken transition that waits on such a guard (plainly, or in the `or` branch that held; not under a `not`
+// nor in another branch of an `or`) is tested against its thread's atomic context: under a spinlock or inside rcu_read_lock() it is "BUG:
 // sleeping function called from invalid context", under a mutex or srcu_read_lock() it is not.
 import { describe, expect, it } from 'vitest';
 import { not, or } from 'xstate';
@@ -79,6 +79,20 @@ describe('might_sleep() on a guard-only wait', () => {
     // the same guard used plainly is one
     const m = model(() => tinyModel({ o: spinlock(), flag: true }, { t0: straight('t0', [underSpin.lock('t0'), { guard: flag }, underSpin.unlock('t0')]) }));
     expect(lockOrder(m).verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'S -> flag' });
+  });
+
+  it('in an or(...), the branch that held is what the transition waited on: wait_event(a || b) as or([wait_event(a), wait_event(b)]) sleeps', () => {
+    const a = wait_event(cond_true('a')).guard;
+    const b = wait_event(cond_true('b')).guard;
+    const build = (guard: any, ctx: Record<string, boolean>) =>
+      model(() => tinyModel({ o: spinlock(), ...ctx }, { t0: straight('t0', [underSpin.lock('t0'), { guard }, underSpin.unlock('t0')]) }));
+    // whichever of a, b holds (the first that does is the one XState's `or` stopped at), t0 waited in wait_event under S
+    expect(lockOrder(build(or([a, b]), { a: false, b: true })).verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'S -> b' });
+    expect(lockOrder(build(or([a, b]), { a: true, b: true })).verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'S -> a' });
+    // a branch that is no wait holding first: no sleep, though a later branch's wait would hold too
+    expect(lockOrder(build(or([({ context }: any) => context.a, b]), { a: true, b: true })).verdict).toEqual({ status: 'pass' });
+    // under a not, an or's branches are never waited on
+    expect(lockOrder(build(not(or([a, b])), { a: false, b: false })).verdict).toEqual({ status: 'pass' });
   });
 
   it('a condition guard used as a branch (cond_true without wait_event) is no sleep', () => {

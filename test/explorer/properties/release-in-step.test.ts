@@ -9,7 +9,8 @@ import { checkModel, instantiate } from '../../../explorer/index.ts';
 import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import {
-  down_read, kernelWaits, mutex, mutexHeld, mutex_lock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, rcuReading, rcu_read_unlock, rwsemHeld,
+  down_read, kernelWaits, mutex, mutexHeld, mutex_lock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, rcu, rcuReading, rcu_read_lock, rcu_read_unlock, rwsemHeld,
+  srcu, srcu_read_lock, srcu_read_unlock,
   spin_lock, spin_unlock, spinlock, up_read, up_write, rwsem, down_write, folio, folio_lock, folio_unlock, btree, btree_node_lock, btree_node_unlock,
   seqcount, write_seqcount_begin, write_seqcount_end,
 } from '../../../machines/kernel/index.ts';
@@ -93,6 +94,30 @@ describe('a release earlier in the same step', () => {
     expect(c.verdict).toMatchObject({ status: 'violation', kind: 'lock-order' });
     expect(c.trace!.lockOrder!.kind).toBe('circular');
     expect(replayTrace(instantiate(twice, c.params, c.variant), twice, c.trace!, {})).toMatchObject({ status: 'reproduced' });
+  });
+
+  it('a read section opened and closed within the step (rcu_read_lock, rcu_read_unlock, then mutex_lock) is not held for the mutex', () => {
+    // rcu_read_lock(); p = rcu_dereference(...); rcu_read_unlock(); mutex_lock(&p->lock): one step; the unlock ends the
+    // section the same step opened (the thread was in none before it), as an up_read after a down_read does
+    const build = (ctx: any, lock: any, unlock: any) => model(() => tinyModel({ r: ctx, m: mutex() }, { t0: straight('t0', [oneStep(lock, unlock, mutex_lock('m', 't0', 'M')), mutex_unlock('m', 't0', 'M')]) }));
+    expect(lockOrder(build(rcu(), rcu_read_lock('r', 't0', 'R'), rcu_read_unlock('r', 't0', 'R'))).verdict).toEqual({ status: 'pass' });
+    // an SRCU section (no atomic context) adds no edge R -> M either: t1's M -> R closes no cycle
+    const t1 = straight('t1', [mutex_lock('m', 't1', 'M'), srcu_read_lock('r', 't1', 'R'), srcu_read_unlock('r', 't1', 'R'), mutex_unlock('m', 't1', 'M')]);
+    const t0 = straight('t0', [oneStep(srcu_read_lock('r', 't0', 'R'), srcu_read_unlock('r', 't0', 'R'), mutex_lock('m', 't0', 'M')), mutex_unlock('m', 't0', 'M')]);
+    expect(lockOrder(model(() => tinyModel({ r: srcu(), m: mutex() }, { t0, t1 }))).verdict).toEqual({ status: 'pass' });
+  });
+
+  it('a nested read section within the step (inside an outer rcu_read_lock) leaves the outer one held for the mutex', () => {
+    // rcu_read_lock(); ... then, in one step: rcu_read_lock(); rcu_read_unlock(); mutex_lock(M): still inside the outer section
+    const m = model(() =>
+      tinyModel({ r: rcuReading({ t0: 1 }), m: mutex() }, {
+        t0: straight('t0', [oneStep(rcu_read_lock('r', 't0', 'R'), rcu_read_unlock('r', 't0', 'R'), mutex_lock('m', 't0', 'M')), mutex_unlock('m', 't0', 'M'), rcu_read_unlock('r', 't0', 'R')]),
+      }),
+    );
+    const r = lockOrder(m);
+    expect(r.verdict).toMatchObject({ status: 'violation', kind: 'lock-order', name: 'R -> M' });
+    expect(r.trace!.lockOrder!.kind).toBe('invalid-wait-context');
+    expect(replayTrace(instantiate(m, r.params, r.variant), m, r.trace!, {})).toMatchObject({ status: 'reproduced' });
   });
 
   it("a lock held from the initial state is known by its acquisition's name, not by the name an unlock gives it", () => {
