@@ -44,7 +44,9 @@ export function renderTrace(trace: Trace, options: ShowOptions = {}): string {
   const out = wrapped(lines);
   if (trace.lockOrder) {
     const { head, table, tail } = lockOrderText(trace.lockOrder, { fit: width });
-    out.push(...wrapped(['', `The steps above are the trace of edge #0; each edge's own trace is in the file (lockOrder.edges[i].events).`, '', ...head]), ...table, ...wrapped(tail));
+    // the note only when other edges have traces of their own (a one-edge finding's trace is the table)
+    const note = trace.lockOrder.edges.length > 1 ? ['', `The steps above are the trace of edge #0; each edge's own trace is in the file (lockOrder.edges[i].events).`] : [];
+    out.push(...wrapped([...note, '', ...head]), ...table, ...wrapped(tail));
   }
   if (options.replayCommand) out.push('', ...wrapped([`Replay: ${options.replayCommand}`]));
   return out.join('\n');
