@@ -13,22 +13,20 @@
 //   acquire.hash_lock/lookup/hash_unlock   fscache_hash_volume(): hlist_bl_lock(h); a hashed same-key volume with
 //                                          FSCACHE_VOLUME_RELINQUISHED: set_bit(FSCACHE_VOLUME_ACQUIRE_PENDING,
 //                                          &candidate->flags); hlist_bl_add_head(candidate); hlist_bl_unlock(h)
-//   acquire.timed_wait                     fscache_wait_on_volume_collision(): wait_var_event_timeout(..., 20 * HZ)
-//                                          (fixed: wait_on_bit_timeout): returns when the condition holds or the
-//                                          time is up, one step here (see "Not modelled")
+//   acquire.timed_wait(_recheck, _sleep)   fscache_wait_on_volume_collision(): (buggy) wait_var_event_timeout(...,
+//                                          20 * HZ), ___wait_var_event's loop spelled out (varWait below), whose
+//                                          sleep may run out (timed_out); (fixed) wait_on_bit_timeout()
 //   acquire.check                          if (fscache_is_acquire_pending(candidate)) { pr_notice(...);
-//   acquire.prepare/recheck/sleep          (buggy) wait_var_event(&candidate->flags, !pending): ___wait_var_event's
-//                                          loop spelled out: prepare_to_wait_event(__var_waitqueue(var)); if (cond)
-//                                          break; schedule(); then finish_wait (kernel/sched/wait_bit.c)
-//   acquire.wait                           (fixed) wait_on_bit(&candidate->flags, FSCACHE_VOLUME_ACQUIRE_PENDING, ...)
+//   acquire.wait(_recheck, _sleep)         (buggy) wait_var_event(&candidate->flags, !pending): the same loop, untimed;
+//                                          (fixed) wait_on_bit(&candidate->flags, FSCACHE_VOLUME_ACQUIRE_PENDING, ...)
 //   relinquish.hash_lock/unhash            fscache_unhash_volume() (from fscache_free_volume()): hlist_bl_lock(h);
 //                                          hlist_bl_del_init(&volume->hash_link); fscache_wake_pending_volume():
 //   relinquish.clear/wake                  (buggy) clear_bit(FSCACHE_VOLUME_ACQUIRE_PENDING, &cursor->flags);
 //                                          wake_up_bit(&cursor->flags, FSCACHE_VOLUME_ACQUIRE_PENDING)
 //   relinquish.clear                       (fixed) clear_and_wake_up_bit(FSCACHE_VOLUME_ACQUIRE_PENDING, &cursor->flags)
 //   relinquish.hash_unlock                 hlist_bl_unlock(h)
-// Not modelled: the timed waits' sleep (a wait that ends by itself cannot hang; the model lets it return at once,
-// which is the "more than 20 seconds" of the commit), the volume refcounts and the cache backend's free_volume,
+// The timeout is not timed: it may run out at any point of the sleep (the commit's "delayed longer than 20 seconds").
+// Not modelled: the volume refcounts and the cache backend's free_volume,
 // fscache_volume_same()'s key comparison (one key), memory ordering (the missing smp_mb__after_atomic the fix also
 // adds is not a bug the model can show). The interleave primitives have no wait_var_event/wake_up_var: modelling
 // the buggy wait as wait_event(test_bit_clear(...)) would pass (wait_event is "sleep until the condition", woken by
@@ -37,7 +35,7 @@ import { assign, setup } from 'xstate';
 import { defineModel, type Context } from '../../explorer/model.ts';
 import {
   bitIsSet, bitWord, clear_and_wake_up_bit, clear_bit, finish_wait, kernelActions, kernelGuards, kernelWaits, oneEvent, prepare_to_wait, schedule,
-  set_bit, spin_lock, spin_unlock, spinlock, test_bit, test_bit_clear, wait_on_bit, waitQueue, wake_up_bit,
+  set_bit, spin_lock, spin_unlock, spinlock, test_bit, test_bit_clear, wait_on_bit, wait_on_bit_timeout, waitQueue, wake_up_bit,
 } from '../kernel/index.ts';
 
 const FLAGS = 'candidate.flags';
@@ -59,6 +57,27 @@ export default defineModel({
     const fixed = variant === 'fixed';
     const a = 'acquire';
     const r = 'relinquish';
+    /**
+     * wait_var_event(&candidate->flags, !pending) from state `at` (states at, at_recheck, at_sleep), to `done`; with
+     * `timedOut`, wait_var_event_timeout(): its sleep may also run out (finish_wait, to `timedOut`). ___wait_var_event:
+     * prepare_to_wait_event(__var_waitqueue(var)); if (condition) break; schedule(); ... finish_wait().
+     */
+    const varWait = (at: string, done: string, timedOut?: string) => ({
+      [at]: oneEvent(a, `${at}.prepare_to_wait_event`, { ...prepare_to_wait(VAR_WQ, a), target: `${at}_recheck` }),
+      [`${at}_recheck`]: {
+        on: {
+          [`${a}.${at}.condition_true`]: { guard: test_bit_clear(FLAGS, PENDING), ...finish_wait(VAR_WQ, a), target: done },
+          [`${a}.${at}.condition_false`]: { guard: test_bit(FLAGS, PENDING), target: `${at}_sleep` },
+        },
+      },
+      // schedule() / schedule_timeout(): until a wake_up_var(&candidate->flags) takes it off the var queue, then loop
+      [`${at}_sleep`]: {
+        on: {
+          [`${a}.${at}.schedule`]: { ...schedule(VAR_WQ, a, { name: '__var_waitqueue(&candidate->flags)', by: [r] }), target: at },
+          ...(timedOut ? { [`${a}.${at}.timed_out`]: { ...finish_wait(VAR_WQ, a), target: timedOut } } : {}),
+        },
+      },
+    });
     const acquire = {
       initial: 'hash_lock',
       states: {
@@ -80,13 +99,15 @@ export default defineModel({
             [`${a}.hlist_bl_unlock_no_collision`]: { guard: test_bit_clear(FLAGS, PENDING), ...spin_unlock(H, a, 'volume hash bucket'), target: 'acquired' },
           },
         },
-        // wait_var_event_timeout(..., 20 * HZ) (fixed: wait_on_bit_timeout()): the condition held, or the time ran out;
-        // one event name for both, as the model runs them alike (a replay diverges where the fix changes behaviour)
-        timed_wait: oneEvent(a, 'timed_wait', { target: 'check' }),
+        // fixed: wait_on_bit_timeout(&candidate->flags, FSCACHE_VOLUME_ACQUIRE_PENDING, TASK_UNINTERRUPTIBLE, 20 * HZ);
+        // the result is not used: either way on to the check
+        ...(fixed
+          ? { timed_wait: { on: { [`${a}.wait_on_bit_timeout`]: wait_on_bit_timeout(FLAGS, PENDING, a, 'check', 'check', { name: 'candidate->flags', by: [r] }) } } }
+          : varWait('timed_wait', 'check', 'check')),
         // if (fscache_is_acquire_pending(candidate))
         check: {
           on: {
-            [`${a}.acquire_pending`]: { guard: test_bit(FLAGS, PENDING), target: fixed ? 'wait' : 'prepare' },
+            [`${a}.acquire_pending`]: { guard: test_bit(FLAGS, PENDING), target: 'wait' },
             [`${a}.not_pending`]: { guard: test_bit_clear(FLAGS, PENDING), target: 'acquired' },
           },
         },
@@ -95,19 +116,8 @@ export default defineModel({
               // wait_on_bit(&candidate->flags, FSCACHE_VOLUME_ACQUIRE_PENDING, TASK_UNINTERRUPTIBLE)
               wait: { on: { [`${a}.wait_on_bit`]: wait_on_bit(FLAGS, PENDING, a, 'acquired', { name: 'candidate->flags', by: [r] }) } },
             }
-          : {
-              // ___wait_var_event: prepare_to_wait_event(__var_waitqueue(&candidate->flags), ...)
-              prepare: oneEvent(a, 'prepare_to_wait_event', { ...prepare_to_wait(VAR_WQ, a), target: 'recheck' }),
-              // if (!fscache_is_acquire_pending(candidate)) break; (finish_wait)
-              recheck: {
-                on: {
-                  [`${a}.condition_true`]: { guard: test_bit_clear(FLAGS, PENDING), ...finish_wait(VAR_WQ, a), target: 'acquired' },
-                  [`${a}.condition_false`]: { guard: test_bit(FLAGS, PENDING), target: 'sleep' },
-                },
-              },
-              // schedule(): until a wake_up_var(&candidate->flags) takes it off the var queue, then loop
-              sleep: oneEvent(a, 'schedule', { ...schedule(VAR_WQ, a, { name: '__var_waitqueue(&candidate->flags)', by: [r] }), target: 'prepare' }),
-            }),
+          : // wait_var_event(&candidate->flags, !fscache_is_acquire_pending(candidate))
+            varWait('wait', 'acquired')),
         // __fscache_acquire_volume() goes on with the candidate (the cache's acquire_volume)
         acquired: { type: 'final' as const, meta: { assert: 'notPending' } },
       },
