@@ -17,9 +17,10 @@
 //   tested, as in the kernel; it sleeps until wake_up_bit takes it off the queue, so a bit cleared without
 //   wake_up_bit leaves it asleep (a lost wake-up: deadlock).
 // wait_on_bit_timeout(word, bit, timeout): wait_on_bit whose sleep may also end by itself (bit_wait_timeout:
-//   schedule_timeout() ran out, -EAGAIN): one more transition while asleep, which takes the sleeper off the bit's
-//   queue (finish_wait) to the caller's timed-out target, the bit set or clear by then. A woken sleeper tests again as
-//   in wait_on_bit. The timeout is not timed: it may run out at any point of the sleep, so the timed wait never hangs.
+//   schedule_timeout() ran out): one more step while asleep, which takes the sleeper off the bit's queue
+//   (finish_wait); __wait_on_bit then tests the bit again: still set, the next bit_wait_timeout returns -EAGAIN (the
+//   caller's timed-out target); clear, it returns 0 (`next`, as a woken sleeper that finds it clear). The timeout is
+//   not timed: it may run out at any point of the sleep, so the timed wait never hangs.
 // wait_on_bit_lock(word, bit): `if (!test_and_set_bit(bit, word)) return 0;` else __wait_on_bit_lock: loop of
 //   prepare_to_wait_exclusive (at the tail), schedule() while the bit is set, then test_and_set_bit: a woken waiter
 //   that finds the bit set again (another locker took it first: no handoff) queues again at the tail.
@@ -125,8 +126,16 @@ const guards = {
     const b = bitOf(context, p);
     return isSet(b) && !asleep(b, thread(p));
   },
-  // wait_on_bit_timeout, asleep on the bit's queue (not yet woken): its timeout may run out
-  bit_asleep: ({ context }: Args, p: BitParams) => bitOf(context, p).waiters.includes(thread(p)),
+  // wait_on_bit_timeout, asleep on the bit's queue (not yet woken), its timeout runs out: the bit still set (-EAGAIN)
+  bit_timeout_set: ({ context }: Args, p: BitParams) => {
+    const b = bitOf(context, p);
+    return isSet(b) && b.waiters.includes(thread(p));
+  },
+  // ... the bit clear by then (returns 0)
+  bit_timeout_clear: ({ context }: Args, p: BitParams) => {
+    const b = bitOf(context, p);
+    return !isSet(b) && b.waiters.includes(thread(p));
+  },
 };
 
 const update = (fn: (b: BitState, p: BitParams) => BitState) =>
@@ -218,15 +227,19 @@ export interface BitWaitOptions {
 export const wait_on_bit = (word: string, bit: string, thread: string, next: Next, o: BitWaitOptions = {}): any[] =>
   bitWait('wait_on_bit', word, bit, thread, next, o, false);
 /**
- * wait_on_bit_timeout(word, bit, timeout) for ONE event: wait_on_bit (to `next` when the bit is found clear, as it
- * returns 0), whose sleep may also run out (-EAGAIN): off the bit's queue, to `timedOut` (the bit set or clear then).
+ * wait_on_bit_timeout(word, bit, timeout) for ONE event: wait_on_bit (to `next` when the bit is found clear: it
+ * returns 0), whose sleep may also run out: off the bit's queue, to `timedOut` while the bit is set (-EAGAIN), to
+ * `next` when it is clear by then (0).
  *   on: { 'acquire.wait_on_bit_timeout': wait_on_bit_timeout('vol.flags', 'ACQUIRE_PENDING', 'acquire', 'check', 'check') }
  */
 export const wait_on_bit_timeout = (word: string, bit: string, thread: string, next: Next, timedOut: Next, o: BitWaitOptions = {}): any[] => {
   const t = nextOf('wait_on_bit_timeout', timedOut);
+  const n = nextOf('wait_on_bit_timeout', next);
+  const p = P(word, bit, { thread });
   return [
     ...bitWait('wait_on_bit_timeout', word, bit, thread, next, o, false),
-    { guard: ref('bit_asleep', P(word, bit, { thread })), actions: [ref('bit_unqueue', P(word, bit, { thread })), ...t.actions], target: t.target },
+    { guard: ref('bit_timeout_set', p), actions: [ref('bit_unqueue', p), ...t.actions], target: t.target },
+    { guard: ref('bit_timeout_clear', p), actions: [ref('bit_unqueue', p), ...n.actions], target: n.target },
   ];
 };
 /** wait_on_bit_io: wait_on_bit sleeping in io_schedule(), the same here. */
@@ -282,7 +295,8 @@ L.declareLowerings(guards, {
   bit_test_clear: dClear,
   bit_clear_idle: withThread((p, t) => L.and(dClear(p), dAwake(p, t))),
   bit_must_sleep: withThread((p, t) => L.and(dSet(p), dAwake(p, t))),
-  bit_asleep: withThread((p, t) => L.includes(b(p, 'waiters'), t)),
+  bit_timeout_set: withThread((p, t) => L.and(dSet(p), L.includes(b(p, 'waiters'), t))),
+  bit_timeout_clear: withThread((p, t) => L.and(dClear(p), L.includes(b(p, 'waiters'), t))),
 });
 L.declareLowerings(actions, {
   bit_set: withThread((p, t) => [L.set(b(p, 'setBy'), L.cond(dSet(p), setBy(p), t))]),

@@ -211,6 +211,25 @@ describe('wait_on_bit_timeout: a timed sleeper leaves the bit\'s queue by itself
     expect(r.trace!.final.locations).toEqual({ relinquish: 'done', acquire: 'wait' });
     expect(renderDeadlock(r.trace!.deadlock!)).toContain('acquire waits for flags[PENDING] from relinquish, which has finished');
   });
+  it('a timeout that finds the bit clear returns 0 (next), one that finds it set -EAGAIN (timed out)', () => {
+    // acquire already asleep in the timed wait; the bit cleared without a wake-up (clear) or still set (set)
+    const asleep = (setBy: string | null) =>
+      tinyModel({ flags: { PENDING: { setBy, waiters: ['acquire'], exclusive: [] } } }, {
+        acquire: {
+          initial: 'timed',
+          states: {
+            timed: { on: { 'acquire.wait_on_bit_timeout': wait_on_bit_timeout('flags', 'PENDING', 'acquire', 'done', 'timed_out') } },
+            timed_out: { type: 'final' },
+            done: { type: 'final' },
+          },
+        },
+      });
+    const clear = explore(asleep(null));
+    expect(clear.all.map((s) => where(s).acquire).sort()).toEqual(['done', 'timed']);
+    expect(clear.all.find((s) => where(s).acquire === 'done')!.context.flags.PENDING.waiters).toEqual([]);
+    const set = explore(asleep('relinquish'));
+    expect(set.all.map((s) => where(s).acquire).sort()).toEqual(['timed', 'timed_out']);
+  });
   it('lowers to the words: the same successors on every state', () => {
     const r = agreesEverywhere('bit-timeout-cross', waiter([clear_bit('flags', 'PENDING'), wake_up_bit('flags', 'PENDING')], true));
     expect(r.lowered).toBeGreaterThan(10);
