@@ -82,6 +82,18 @@ describe('bit waits: wait_on_bit, wait_on_bit_lock, wake_up_bit', () => {
     expect(text).toContain('lookup waits for inode->i_state[I_NEW] from alloc, which has finished (a wake_up_bit() it did before lookup waited was lost, or it never does one)');
   });
 
+  it('a `by` naming no thread of the model is a model error, not a thread "which has finished"', () => {
+    // a typo in `by` was reported as "lookup waits for ... from aloc, which has finished (a wake_up_bit() it did ...)"
+    const build = () =>
+      tinyModel({ i_state: bitWordWith(['I_NEW'], { I_NEW: 'alloc' }) }, {
+        alloc: straight('alloc', [clear_bit('i_state', 'I_NEW')], ['unlock_new']),
+        lookup: straight('lookup', [(n: string) => wait_on_bit('i_state', 'I_NEW', 'lookup', n, { name: 'inode->i_state', by: ['aloc'] })], ['wait_on_inode']),
+      });
+    expect(() => checkModel({ model: model('bit-by-typo', build) })).toThrow(
+      /waits\.bit_clear_idle names "aloc" as the thread to wake_up_bit\(\), but the model has no such thread \(threads: alloc, lookup\).*fix the wait's `by` option/,
+    );
+  });
+
   it('a waiter on a bit is in the wait-for cycle, naming the thread that set the bit', () => {
     // lookup holds a mutex and waits for I_NEW; alloc (which set I_NEW) needs the mutex before unlock_new_inode
     const build = () =>
