@@ -1,7 +1,7 @@
 // Counterexample traces: built by replaying recorded event indices from the initial state, and
 // replayed against the current model to check they still reach the same violation.
 import type { CompiledSystem } from './compile/index.ts';
-import { ModelRuntimeError, thrownMessage } from './errors.ts';
+import { ModelError, ModelRuntimeError, thrownMessage } from './errors.ts';
 import type { Context, ModelDefinition, ParamValue, Plain, ThreadLocations, WaitInfo } from './model.ts';
 import type { Violation } from './outcome.ts';
 import type { StateSpace } from './space/index.ts';
@@ -111,6 +111,7 @@ export function blockedThreads(
 ): BlockedThread[] {
   const out: BlockedThread[] = [];
   const waits = model.waits ?? {};
+  const names = system.threads.map((t) => t.name);
   for (const t of system.threads) {
     const leaf = leaves[t.index];
     if (t.isEnd[leaf]) continue;
@@ -125,6 +126,14 @@ export function blockedThreads(
           const at = { thread: t.name, state: t.leafPaths[leaf] };
           const info = describeWait(describe, ref.type, ctx, ref.params, where, at);
           if (!info) continue;
+          // a thread that must act (a `by` option) and is no thread of the model would read as one that has finished
+          const unknown = info.act === undefined ? [] : info.holders.filter((h) => !names.includes(h));
+          if (unknown.length > 0) {
+            throw new ModelError(
+              `waits.${ref.type} names ${unknown.map((h) => JSON.stringify(h)).join(', ')} as the thread to ${info.act}(), but the model has no such thread (threads: ${names.join(', ')}) ${where}; fix the wait's \`by\` option (or the describer's holders) to name threads of the model`,
+              { state: t.leafPaths[leaf], guard: ref.type, feature: 'waits' },
+            );
+          }
           const key = JSON.stringify(info);
           if (!seen.has(key)) {
             seen.add(key);

@@ -16,6 +16,11 @@
 //   the bit is set. Joining the queue and the test are one step here: a waiter never misses a wake-up sent after it
 //   tested, as in the kernel; it sleeps until wake_up_bit takes it off the queue, so a bit cleared without
 //   wake_up_bit leaves it asleep (a lost wake-up: deadlock).
+// wait_on_bit_timeout(word, bit, timeout): wait_on_bit whose sleep may also end by itself (bit_wait_timeout:
+//   schedule_timeout() ran out): one more step while asleep, which takes the sleeper off the bit's queue
+//   (finish_wait); __wait_on_bit then tests the bit again: still set, the next bit_wait_timeout returns -EAGAIN (the
+//   caller's timed-out target); clear, it returns 0 (`next`, as a woken sleeper that finds it clear). The timeout is
+//   not timed: it may run out at any point of the sleep, so the timed wait never hangs.
 // wait_on_bit_lock(word, bit): `if (!test_and_set_bit(bit, word)) return 0;` else __wait_on_bit_lock: loop of
 //   prepare_to_wait_exclusive (at the tail), schedule() while the bit is set, then test_and_set_bit: a woken waiter
 //   that finds the bit set again (another locker took it first: no handoff) queues again at the tail.
@@ -38,7 +43,8 @@
 //   threads `by` lists (wait_on_bit(..., { by })) as the ones that must wake_up_bit (act 'wake_up_bit'), as a completion
 //   names its completers: the report then says which of them has finished without waking it.
 // Not modelled: memory ordering (smp_mb__after_atomic, the barrier before the waitqueue_active() test in
-// __wake_up_bit: a missing barrier is not a bug the model can show), wait_on_bit_timeout/_action's early returns,
+// __wake_up_bit: a missing barrier is not a bug the model can show), wait_on_bit_action's early returns, a timeout
+// found run out before the first sleep (wait_on_bit_timeout sleeps first here),
 // signals (TASK_INTERRUPTIBLE), spurious wake-ups, wake_up_var/wait_var_event.
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
@@ -120,6 +126,16 @@ const guards = {
     const b = bitOf(context, p);
     return isSet(b) && !asleep(b, thread(p));
   },
+  // wait_on_bit_timeout, asleep on the bit's queue (not yet woken), its timeout runs out: the bit still set (-EAGAIN)
+  bit_timeout_set: ({ context }: Args, p: BitParams) => {
+    const b = bitOf(context, p);
+    return isSet(b) && b.waiters.includes(thread(p));
+  },
+  // ... the bit clear by then (returns 0)
+  bit_timeout_clear: ({ context }: Args, p: BitParams) => {
+    const b = bitOf(context, p);
+    return !isSet(b) && b.waiters.includes(thread(p));
+  },
 };
 
 const update = (fn: (b: BitState, p: BitParams) => BitState) =>
@@ -154,6 +170,8 @@ const actions = {
     if (asleep(b, thread(p))) misuseBare(p, 'sleeps on the bit twice');
     return { ...b, waiters: insertSorted(b.waiters, thread(p)) };
   })),
+  // wait_on_bit_timeout's timeout ran out: finish_wait, off the bit's queue
+  bit_unqueue: update((b, p) => ({ ...b, waiters: removeOne(b.waiters, thread(p)) ?? b.waiters })),
   // __wait_on_bit_lock: prepare_to_wait_exclusive (at the tail; the bit is set: it sleeps)
   bit_sleep_exclusive: mightSleep(update((b, p) => {
     if (asleep(b, thread(p))) misuseBare(p, 'sleeps on the bit twice');
@@ -208,6 +226,22 @@ export interface BitWaitOptions {
  */
 export const wait_on_bit = (word: string, bit: string, thread: string, next: Next, o: BitWaitOptions = {}): any[] =>
   bitWait('wait_on_bit', word, bit, thread, next, o, false);
+/**
+ * wait_on_bit_timeout(word, bit, timeout) for ONE event: wait_on_bit (to `next` when the bit is found clear: it
+ * returns 0), whose sleep may also run out: off the bit's queue, to `timedOut` while the bit is set (-EAGAIN), to
+ * `next` when it is clear by then (0).
+ *   on: { 'acquire.wait_on_bit_timeout': wait_on_bit_timeout('vol.flags', 'ACQUIRE_PENDING', 'acquire', 'check', 'check') }
+ */
+export const wait_on_bit_timeout = (word: string, bit: string, thread: string, next: Next, timedOut: Next, o: BitWaitOptions = {}): any[] => {
+  const t = nextOf('wait_on_bit_timeout', timedOut);
+  const n = nextOf('wait_on_bit_timeout', next);
+  const p = P(word, bit, { thread });
+  return [
+    ...bitWait('wait_on_bit_timeout', word, bit, thread, next, o, false),
+    { guard: ref('bit_timeout_set', p), actions: [ref('bit_unqueue', p), ...t.actions], target: t.target },
+    { guard: ref('bit_timeout_clear', p), actions: [ref('bit_unqueue', p), ...n.actions], target: n.target },
+  ];
+};
 /** wait_on_bit_io: wait_on_bit sleeping in io_schedule(), the same here. */
 export const wait_on_bit_io = wait_on_bit;
 /**
@@ -261,6 +295,8 @@ L.declareLowerings(guards, {
   bit_test_clear: dClear,
   bit_clear_idle: withThread((p, t) => L.and(dClear(p), dAwake(p, t))),
   bit_must_sleep: withThread((p, t) => L.and(dSet(p), dAwake(p, t))),
+  bit_timeout_set: withThread((p, t) => L.and(dSet(p), L.includes(b(p, 'waiters'), t))),
+  bit_timeout_clear: withThread((p, t) => L.and(dClear(p), L.includes(b(p, 'waiters'), t))),
 });
 L.declareLowerings(actions, {
   bit_set: withThread((p, t) => [L.set(b(p, 'setBy'), L.cond(dSet(p), setBy(p), t))]),
@@ -270,4 +306,5 @@ L.declareLowerings(actions, {
   bit_clear_wake: (p: BitParams) => [L.set(b(p, 'setBy'), null), ...dWake(p)],
   bit_sleep: withThread((p, t) => [L.check(dAwake(p, t)), L.insertSorted(b(p, 'waiters'), t)]),
   bit_sleep_exclusive: withThread((p, t) => [L.check(dAwake(p, t)), L.append(b(p, 'exclusive'), t)]),
+  bit_unqueue: withThread((p, t) => [L.removeOne(b(p, 'waiters'), t, 'keep')]),
 });

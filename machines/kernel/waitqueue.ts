@@ -8,6 +8,10 @@
 //      cond_ne / cond_lt / cond_le / cond_ge / cond_gt { path, value, ... }
 //    `by` = threads that must act for the condition to become true (reported as holders), `name` = what it
 //    waits for, e.g. "write_disable_complete". Or pass any guard of the model to wait_event(guard).
+//    Such a wait has no queue: it returns as soon as the condition holds, whoever made it true, so it cannot show a
+//    wake-up that is missing or sent to another queue (wait_var_event(&flags, !test_bit(..)) woken only by
+//    wake_up_bit(&flags, bit), fscache 8226e37d82f4: modelled this way it passes). Where the waker's call matters,
+//    use an explicit wait queue (2.) or the bit waits (waitbit.ts).
 // 2. Explicit wait queue { waiters: sorted thread list, exclusive?: FIFO thread list } for protocols where the
 //    wake-up itself matters (prepare_to_wait / schedule / finish_wait, wake_up): a thread that checks the
 //    condition, then sleeps after the wake-up already happened, sleeps forever (a lost wake-up), exactly as in
