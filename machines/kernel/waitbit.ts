@@ -45,7 +45,7 @@
 // Not modelled: memory ordering (smp_mb__after_atomic, the barrier before the waitqueue_active() test in
 // __wake_up_bit: a missing barrier is not a bug the model can show), wait_on_bit_action's early returns, a timeout
 // found run out before the first sleep (wait_on_bit_timeout sleeps first here),
-// signals (TASK_INTERRUPTIBLE), spurious wake-ups, wake_up_var/wait_var_event.
+// signals (TASK_INTERRUPTIBLE), spurious wake-ups; wake_up_var/wait_var_event are in waitqueue.ts (waitVarEventStates).
 import type { Context } from '../../explorer/model.ts';
 import { getIn, insertSorted, removeOne, updateIn } from './path.ts';
 import { kAssign, withGuardSleep, withMightSleep, type WaitFn } from './types.ts';

@@ -11,7 +11,8 @@
 //    Such a wait has no queue: it returns as soon as the condition holds, whoever made it true, so it cannot show a
 //    wake-up that is missing or sent to another queue (wait_var_event(&flags, !test_bit(..)) woken only by
 //    wake_up_bit(&flags, bit), fscache 8226e37d82f4: modelled this way it passes). Where the waker's call matters,
-//    use an explicit wait queue (2.) or the bit waits (waitbit.ts).
+//    use an explicit wait queue (2.), wait_var_event's loop on one (waitVarEventStates with wake_up_var), or the bit
+//    waits (waitbit.ts).
 // 2. Explicit wait queue { waiters: sorted thread list, exclusive?: FIFO thread list } for protocols where the
 //    wake-up itself matters (prepare_to_wait / schedule / finish_wait, wake_up): a thread that checks the
 //    condition, then sleeps after the wake-up already happened, sleeps forever (a lost wake-up), exactly as in
@@ -270,6 +271,36 @@ export const finish_wait = (wq: string, thread: string): Step => ({ actions: [{ 
 export const wake_up = (wq: string): Step => ({ actions: [{ type: 'wake_up', params: { wq } }] });
 /** wake_up_all(wq): every waiter, exclusive or not. */
 export const wake_up_all = (wq: string): Step => ({ actions: [{ type: 'wake_up_all', params: { wq } }] });
+
+/**
+ * wake_up_var(var) (kernel/sched/wait_bit.c: __wake_up_bit on __var_waitqueue(var)): wakes every wait_var_event()
+ * sleeper on the variable's wait queue `wq` (the model's stand-in for the hashed queue of `var`). A wake-up of
+ * another queue (wake_up_bit on a flags word, wake_up on another wq) does not reach them.
+ */
+export const wake_up_var = (wq: string): Step => wake_up_all(wq);
+/**
+ * wait_var_event(var, cond) (include/linux/wait_bit.h, v6.6): the states of its loop, to spread into a thread's
+ * `states`. Unlike wait_event(cond), which returns once cond holds whoever made it true, this sleeper is woken only
+ * by wake_up_var on its queue `wq`, so a wake-up sent elsewhere (a lost or misdirected one) leaves it asleep:
+ *   `${state}`:          might_sleep(); if (cond) break;         (the fast path, wait_event's guard when cond is a cond_*)
+ *   `${state}_prepare`:  prepare_to_wait_event(wq)               (___wait_var_event's loop, non-exclusive)
+ *   `${state}_check`:    if (cond) { finish_wait(wq); break; }
+ *   `${state}_sleep`:    schedule(): until wake_up_var(wq) woke it, then back to `${state}_prepare`
+ * `next` is the state after it; `by` names the threads expected to wake it (for reports).
+ *   states: { ...waitVarEventStates({ thread: 'mount', state: 'wait', wq: 'vol_var', cond: cond_false('pending'), next: 'go' }) }
+ */
+export function waitVarEventStates(o: { thread: string; state: string; wq: string; cond: any; next: string; by?: string[]; name?: string }): Record<string, any> {
+  const { thread, state, wq, next } = o;
+  const ev = (step: string) => `${thread}.${step}`;
+  const fast = wait_event(o.cond).guard;
+  const sched = schedule(wq, thread, { ...(o.by ? { by: o.by } : {}), ...(o.name ? { name: o.name } : {}) });
+  return {
+    [state]: { on: { [ev(state)]: [{ guard: fast, target: next }, { target: `${state}_prepare` }] } },
+    [`${state}_prepare`]: { on: { [ev(`${state}_prepare`)]: { ...prepare_to_wait(wq, thread), target: `${state}_check` } } },
+    [`${state}_check`]: { on: { [ev(`${state}_check`)]: [{ guard: o.cond, ...finish_wait(wq, thread), target: next }, { target: `${state}_sleep` }] } },
+    [`${state}_sleep`]: { on: { [ev(`${state}_sleep`)]: { ...sched, target: `${state}_prepare` } } },
+  };
+}
 
 export const complete = (c: string): Step => ({ actions: [{ type: 'complete', params: { completion: c } }] });
 export const complete_all = (c: string): Step => ({ actions: [{ type: 'complete_all', params: { completion: c } }] });
