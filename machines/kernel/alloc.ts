@@ -215,8 +215,7 @@ declareFootprints(allocActions, Object.fromEntries(Object.keys(allocActions).map
 // Declared lowerings (explorer/compile/lower/declared.ts): the scopes are records keyed by thread (as rcu.ts's
 // readers), `reclaim` a sorted list. A thread name the record operations cannot treat as the functions do declines
 // (the function runs); a misuse BAILs and the function reports it.
-const plainThread = (t: string) => !(t in Object.prototype) && !L.isIndexKey(t) && !t.includes('.');
-const byThread = <T>(fn: (p: AllocParams) => T) => (p: AllocParams): T | null => (plainThread(p.thread) ? fn(p) : null);
+const byThread = <T>(fn: (p: AllocParams) => T) => L.byPlainThread<AllocParams, T>(fn);
 const depthOf = (p: AllocParams, scope: 'nofs' | 'noio') => L.readOpt(p.mm, scope, p.thread);
 const lowerSave = (scope: 'nofs' | 'noio') => byThread((p) => [L.recPut(L.path(p.mm, scope), p.thread, L.plus(L.coalesce(depthOf(p, scope), 0), 1))]);
 const lowerRestore = (scope: 'nofs' | 'noio') =>

@@ -290,8 +290,7 @@ declareFootprints(rcuActions, Object.fromEntries(Object.keys(rcuActions).map((n)
 // snapshot is recKeys (the keys sorted), the outermost unlock leaves every grace period's list (recEachValue). A
 // thread name the record operations cannot treat as the functions do (an Object.prototype name, an array index, a
 // dotted name) declines (the function runs); a misuse BAILs and the function reports it.
-const plainThread = (t: string) => !(t in Object.prototype) && !L.isIndexKey(t) && !t.includes('.');
-const byThread = <T>(fn: (p: RcuParams) => T) => (p: RcuParams): T | null => (plainThread(p.thread) ? fn(p) : null);
+const byThread = <T>(fn: (p: RcuParams) => T) => L.byPlainThread<RcuParams, T>(fn);
 const readersOf = (p: RcuParams) => L.path(p.domain, 'readers');
 const gpOf = (p: RcuParams) => L.path(p.domain, 'gp');
 const nesting = (p: RcuParams) => L.readOpt(p.domain, 'readers', p.thread);

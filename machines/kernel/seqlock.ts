@@ -141,9 +141,8 @@ declareFootprints(actions, Object.fromEntries(Object.keys(actions).map((n) => [n
 // misuse BAILs and the function reports it.
 const sf = (p: SeqParams, field: string) => L.path(p.seq, field);
 const odd = (p: SeqParams) => L.read(p.seq, 'odd');
-const plainThread = (t: string) => !(t in Object.prototype) && !L.isIndexKey(t) && !t.includes('.');
 const sample = (p: SeqParams) => L.readOpt(p.seq, 'readers', p.thread);
-const byThread = <T>(fn: (p: SeqParams) => T) => (p: SeqParams): T | null => (plainThread(p.thread) ? fn(p) : null);
+const byThread = <T>(fn: (p: SeqParams) => T) => L.byPlainThread<SeqParams, T>(fn);
 L.declareLowerings(guards, {
   seq_read_can_begin: (p: SeqParams) => L.not(odd(p)),
   seq_read_moved: byThread((p) => L.eq(sample(p), L.lit(true))),

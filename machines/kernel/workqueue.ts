@@ -425,11 +425,10 @@ declareFootprints(workqueueActions, Object.fromEntries(Object.keys(workqueueActi
 // state. A name the declarations cannot treat as the functions do (an Object.prototype name, which `in` sees; an
 // array index, which Object.keys puts first; a dot, which splits a path) or a missing item declines: the function
 // runs (and reports a misuse).
-const plainName = (s: string | undefined): s is string => s !== undefined && !(s in Object.prototype) && !L.isIndexKey(s) && !s.includes('.');
 const wf = (p: WqParams, ...k: string[]) => L.path(p.wq, ...k);
 /** Declares for params with a plain thread (and item, when `withItem`), else declines. */
 const dWq = <T>(withItem: boolean, fn: (p: WqParams, item: string) => T) => (p: WqParams): T | null =>
-  plainName(p.thread) && (!withItem || plainName(p.item)) ? fn(p, p.item as string) : null;
+  L.plainKey(p.thread) && (!withItem || L.plainKey(p.item)) ? fn(p, p.item as string) : null;
 /** checkItem(): the item is a key of `running` (else the function throws its misuse). */
 const dCheckItem = (p: WqParams, item: string) => L.check(L.recHasKey(wf(p, 'running'), item));
 /** is_chained_work(): the thread runs an item of this workqueue. */
@@ -503,7 +502,7 @@ declareLowerings(workqueueActions, {
   // instancesOf() over running's keys, sorted: declared when the caller names the items (the words keep keys sorted),
   // each once (a name given twice would pass the size check with a key of running left out, and count twice)
   wq_flush_workqueue_begin: dWq(false, (p) => {
-    if (p.items === undefined || !p.items.every(plainName) || new Set(p.items).size !== p.items.length) return null;
+    if (p.items === undefined || !p.items.every(L.plainKey) || new Set(p.items).size !== p.items.length) return null;
     const items = [...p.items].sort();
     const mine = wf(p, 'flushers', p.thread);
     return [

@@ -174,6 +174,17 @@ export function isIndexKey(key: string): boolean {
   const n = Number(key);
   return Number.isInteger(n) && n >= 0 && n < 0xffffffff && String(n) === key;
 }
+/**
+ * A name the record operations treat as the functions do: not an Object.prototype name (which `in` sees), not an
+ * array index (which Object.keys puts first), no dot (which splits a path). A declaration keyed by another name
+ * declines, so the function runs.
+ */
+export const plainKey = (key: string | undefined): key is string => key !== undefined && !(key in Object.prototype) && !isIndexKey(key) && !key.includes('.');
+/** A declaration for params whose `thread` is a plainKey, else declining (null): for records keyed by thread. */
+export const byPlainThread =
+  <P extends { thread: string }, T>(fn: (p: P) => T) =>
+  (p: P): T | null =>
+    plainKey(p.thread) ? fn(p) : null;
 /** The record at the path has `key` (its own key; the declaration declines Object.prototype names, which `in` sees). */
 export const recHasKey = (at: string[], key: string): Expr => ({ k: 'recHasKey', path: at, key });
 export const recSize = (at: string[]): Expr => ({ k: 'recSize', path: at });
