@@ -157,11 +157,6 @@ export function waitContextViolation(acq: StepAcquisition): { held: HeldLock; mi
   return null;
 }
 
-/** waitContextViolation's held lock: the strictest one the thread holds when the acquisition is in an invalid context, else null. */
-export function invalidWaitContext(acq: StepAcquisition): HeldLock | null {
-  return waitContextViolation(acq)?.held ?? null;
-}
-
 /**
  * Records acquisitions and holds; one per search. `known` grows with every lock seen acquired: a lock a
  * thread holds was acquired on the path to the state, whose transitions were processed before it.

@@ -9,7 +9,7 @@ import { assign } from 'xstate';
 import { readFileSync } from 'node:fs';
 import { checkModel, instantiate } from '../../../explorer/index.ts';
 import { defineModel, type ModelDefinition } from '../../../explorer/model.ts';
-import { invalidWaitContext, renderLockOrder } from '../../../explorer/properties/lockorder.ts';
+import { renderLockOrder, waitContextViolation, type StepAcquisition } from '../../../explorer/properties/lockorder.ts';
 import { replayTrace } from '../../../explorer/replay.ts';
 import {
   handoffMutex, mutex_lock_handoff, down_read, kernelWaits, mutex, mutex_lock, mutex_trylock, mutex_unlock, percpuRwsem, percpu_down_read, percpu_up_read, qspinlock, rwsem,
@@ -153,7 +153,8 @@ describe("lockdep's invalid wait context", () => {
     expect(lockOrder(s).verdict).toEqual({ status: 'pass' });
   });
 
-  it('invalidWaitContext: the strictest held lock, lockdep ranks (free < spin < sleep), outer for the lock taken', () => {
+  it('waitContextViolation: the strictest held lock, lockdep ranks (free < spin < sleep), outer for the lock taken', () => {
+    const invalidWaitContext = (acq: StepAcquisition) => waitContextViolation(acq)?.held ?? null;
     const acq = (wait: any, held: any[], t = false) => ({ path: 'x', name: 'X', mode: 'write' as const, thread: 't', try: t, held, ...(wait ? { wait } : {}) });
     const spinH = { path: 's', name: 'S', mode: 'write' as const, wait: { inner: 'spin' as const } };
     const sleepH = { path: 'm', name: 'M', mode: 'write' as const, wait: { inner: 'sleep' as const } };
