@@ -121,6 +121,14 @@ const qspinGuards = {
   // the waiter first in line takes the lock once the owner released it
   qspin_first_can_lock: ({ context }: Args, p: LockParams) => qFirstCanLock(qspinAt(context, p), p.thread),
 };
+/** `op` of a FIFO lock (qspinlock, handoffMutex) that cannot take it: joins the wait list at the tail (dQueue lowered). */
+const joinQueue = (op: string) =>
+  kAssign(({ context }, p: LockParams) =>
+    updateIn(context, p.lock, (s: { waiters: string[] }) => {
+      if (s.waiters.includes(p.thread)) misuse(p, `${op} while already queued`);
+      return { ...s, waiters: [...s.waiters, p.thread] };
+    }),
+  );
 // takes the lock: at once when it is free and nobody waits, or the first waiter once it is released (dequeued)
 const qspinTake = ({ context }: Args, p: LockParams) =>
   updateIn(context, p.lock, (s: QSpinlockState) => {
@@ -136,14 +144,7 @@ const qspinLock = <A extends object>(action: A, recordedAtCall = false) =>
 const qspinActions = {
   qspin_lock: qspinLock(kAssign(qspinTake)),
   qspin_lock_woken: qspinLock(kAssign(qspinTake), true),
-  qspin_queue: qspinLock(
-    kAssign(({ context }, p: LockParams) =>
-      updateIn(context, p.lock, (s: QSpinlockState) => {
-        if (s.waiters.includes(p.thread)) misuse(p, 'spin_lock while already queued');
-        return { ...s, waiters: [...s.waiters, p.thread] };
-      }),
-    ),
-  ),
+  qspin_queue: qspinLock(joinQueue('spin_lock')),
 };
 /** A queued waiter of a FIFO lock (qspinlock, handoffMutex): blocked by the owner, or (lock free) queued behind the waiters ahead. */
 const queuedLockWait = (kind: string): WaitFn => (context, p: LockParams) => {
@@ -229,14 +230,7 @@ const hmutexLock = <A extends object>(action: A, recordedAtCall = false) =>
 const hmutexActions = {
   hmutex_lock: hmutexLock(kAssign(hmTake)),
   hmutex_lock_woken: hmutexLock(kAssign(hmTake), true),
-  hmutex_queue: hmutexLock(
-    kAssign(({ context }, p: LockParams) =>
-      updateIn(context, p.lock, (s: HandoffMutexState) => {
-        if (s.waiters.includes(p.thread)) misuse(p, 'mutex_lock while already queued');
-        return { ...s, waiters: [...s.waiters, p.thread] };
-      }),
-    ),
-  ),
+  hmutex_queue: hmutexLock(joinQueue('mutex_lock')),
   hmutex_set_handoff: kAssign(({ context }, p: LockParams) =>
     updateIn(context, p.lock, (s: HandoffMutexState) => {
       if (s.waiters[0] !== p.thread) misuse(p, 'sets MUTEX_FLAG_HANDOFF but is not the first waiter');
